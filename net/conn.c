@@ -1,0 +1,971 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * Transport: looks the host up with evdns, tries each address in turn with a
+ * non-blocking connect, and runs TLS (OpenSSL 3) over a bufferevent filter,
+ * from the first byte or after STARTTLS. Certificates are checked after the
+ * handshake so a failure can name its reason and the leaf's fingerprint. */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "xmalloc.h"
+#include "conn.h"
+#include "plog.h"
+
+#define CONN_CONNECT_TIMEOUT 30
+#define CONN_IDLE_TIMEOUT 60
+#define CONN_MAX_LINE (64 * 1024)
+#define CONN_MAX_NAMES 8 /* names listed in a host name mismatch */
+
+enum conn_state {
+	CONN_STATE_NEW,
+	CONN_STATE_RESOLVING,
+	CONN_STATE_CONNECTING,
+	CONN_STATE_HANDSHAKE, /* TLS handshake, implicit or STARTTLS */
+	CONN_STATE_UP,
+	CONN_STATE_FAILED,
+};
+
+struct conn {
+	struct event_base *base;
+	struct evdns_base *dns;
+	int own_dns; /* dns was made here, free it */
+
+	char *host;
+	int port;
+	enum conn_tls tls;
+	char *ca_file;
+	char *fingerprint;
+	int connect_timeout;
+	int idle_timeout;
+	size_t max_line;
+	struct plog *log;
+	int host_is_ip; /* host is an IPv4 or IPv6 literal */
+
+	conn_cb cb;
+	void *arg;
+
+	enum conn_state state;
+	int starttls; /* the handshake running is a STARTTLS one */
+	struct evdns_getaddrinfo_request *dnsreq;
+	struct evutil_addrinfo *ai;      /* lookup result */
+	struct evutil_addrinfo *ai_next; /* next address to try */
+	int fd;                          /* socket while connecting, else -1 */
+	struct event *connev;            /* writable: the connect finished */
+	struct bufferevent *bev; /* the top bufferevent (TLS or plain) */
+	SSL_CTX *ctx;
+	const char *tls_version;
+
+	struct event *timer;    /* connect or idle timeout */
+	int expect;             /* idle timeout armed */
+	struct event *deferred; /* delivers the start and CONN_EV_ERROR */
+
+	enum conn_fail fail;
+	char *error;
+	char *last_error; /* last address's connect error */
+
+	int in_cb; /* inside the user callback */
+	int dead;  /* conn_free() called there */
+};
+
+static int conn_deliver(struct conn *, enum conn_event);
+static void conn_destroy(struct conn *);
+static void conn_teardown(struct conn *);
+static void conn_failv(struct conn *, enum conn_fail, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+static void conn_failf(struct conn *, enum conn_fail, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+static void conn_set_state(struct conn *, enum conn_state);
+static void conn_arm_timer(struct conn *, int);
+static void conn_timer_cb(evutil_socket_t, short, void *);
+static void conn_deferred_cb(evutil_socket_t, short, void *);
+static void conn_dns_cb(int, struct evutil_addrinfo *, void *);
+static void conn_try_next(struct conn *);
+static void conn_connect_cb(evutil_socket_t, short, void *);
+static void conn_tcp_up(struct conn *);
+static void conn_tls_start(struct conn *, struct bufferevent *);
+static int conn_tls_check(struct conn *);
+static void conn_tls_failed(struct conn *);
+static void conn_read_cb(struct bufferevent *, void *);
+static void conn_event_cb(struct bufferevent *, short, void *);
+static char *conn_addr_string(const struct sockaddr *);
+static int conn_fingerprint_parse(const char *, unsigned char *);
+static char *conn_fingerprint_format(const unsigned char *, unsigned int);
+static char *conn_cert_names(X509 *);
+static void conn_names_add(char **, size_t *, int *, const char *, size_t);
+
+static const char *conn_state_names[] = {
+    "new",
+    "resolving",
+    "connecting",
+    "handshake",
+    "up",
+    "failed",
+};
+
+struct conn *
+conn_new(struct event_base *base, struct evdns_base *dns,
+    const struct conn_params *p, conn_cb cb, void *arg)
+{
+	struct conn *c;
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (p->host == NULL || *p->host == '\0')
+		fatalx("%s: no host", __func__);
+	c = xcalloc(1, sizeof *c);
+	c->base = base;
+	c->dns = dns;
+	c->host = xstrdup(p->host);
+	c->port = p->port;
+	c->tls = p->tls;
+	c->ca_file = p->ca_file != NULL ? xstrdup(p->ca_file) : NULL;
+	c->fingerprint =
+	    p->fingerprint != NULL ? xstrdup(p->fingerprint) : NULL;
+	c->connect_timeout =
+	    p->connect_timeout > 0 ? p->connect_timeout : CONN_CONNECT_TIMEOUT;
+	c->idle_timeout =
+	    p->idle_timeout > 0 ? p->idle_timeout : CONN_IDLE_TIMEOUT;
+	c->max_line = p->max_line > 0 ? p->max_line : CONN_MAX_LINE;
+	c->log = p->log;
+	c->host_is_ip = inet_pton(AF_INET, c->host, &a4) == 1 ||
+	    inet_pton(AF_INET6, c->host, &a6) == 1;
+	c->cb = cb;
+	c->arg = arg;
+	c->fd = -1;
+	c->state = CONN_STATE_NEW;
+
+	c->timer = evtimer_new(base, conn_timer_cb, c);
+	c->deferred = event_new(base, -1, 0, conn_deferred_cb, c);
+	if (c->timer == NULL || c->deferred == NULL)
+		fatalx("%s: event_new failed", __func__);
+	return c;
+}
+
+void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	c->cb = NULL;
+	conn_teardown(c);
+	if (c->in_cb) {
+		c->dead = 1; /* freed when the callback returns */
+		return;
+	}
+	conn_destroy(c);
+}
+
+void
+conn_connect(struct conn *c)
+{
+	if (c->state != CONN_STATE_NEW)
+		fatalx(
+		    "%s: bad state %s", __func__, conn_state_names[c->state]);
+	conn_set_state(c, CONN_STATE_RESOLVING);
+	conn_arm_timer(c, c->connect_timeout);
+	/* Start from the loop, so no callback runs inside conn_connect(). */
+	event_active(c->deferred, 0, 0);
+}
+
+void
+conn_starttls(struct conn *c)
+{
+	struct evbuffer *in;
+	size_t left;
+
+	if (c->state != CONN_STATE_UP || c->tls_version != NULL)
+		fatalx(
+		    "%s: bad state %s", __func__, conn_state_names[c->state]);
+	/* RFC 2595 3.1: what came before the handshake is not trusted. */
+	in = bufferevent_get_input(c->bev);
+	if ((left = evbuffer_get_length(in)) > 0) {
+		plog_note(c->log, c->host,
+		    "discarding %zu bytes received before TLS", left);
+		evbuffer_drain(in, left);
+	}
+	c->starttls = 1;
+	conn_set_state(c, CONN_STATE_HANDSHAKE);
+	conn_arm_timer(c, c->connect_timeout);
+	conn_tls_start(c, c->bev);
+}
+
+void
+conn_write(struct conn *c, const char *data, size_t len)
+{
+	if (c->bev == NULL || c->state == CONN_STATE_FAILED)
+		return;
+	plog_write(c->log, c->host, '>', data, len);
+	bufferevent_write(c->bev, data, len);
+}
+
+void
+conn_write_secret(
+    struct conn *c, const char *data, size_t len, const char *logtext)
+{
+	if (c->bev == NULL || c->state == CONN_STATE_FAILED)
+		return;
+	plog_write(c->log, c->host, '>', logtext, strlen(logtext));
+	bufferevent_write(c->bev, data, len);
+}
+
+int
+conn_read_line(struct conn *c, char **line, size_t *len)
+{
+	struct evbuffer *in;
+	struct evbuffer_ptr eol;
+	size_t eol_len, n;
+	char *s;
+
+	*line = NULL;
+	*len = 0;
+	if (c->state != CONN_STATE_UP)
+		return c->state == CONN_STATE_FAILED ? -1 : 0;
+	in = bufferevent_get_input(c->bev);
+	eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+	if (eol.pos == -1) {
+		if (evbuffer_get_length(in) <= c->max_line)
+			return 0;
+		n = evbuffer_get_length(in);
+	} else
+		n = (size_t)eol.pos;
+	if (n > c->max_line) {
+		conn_failf(c, CONN_FAIL_PROTO,
+		    "%s sent a line longer than %zu bytes", c->host,
+		    c->max_line);
+		return -1;
+	}
+
+	s = xmalloc(n + 1);
+	if (n > 0 && evbuffer_remove(in, s, n) != (int)n)
+		fatalx("%s: short evbuffer_remove", __func__);
+	evbuffer_drain(in, eol_len);
+	if (n > 0 && s[n - 1] == '\r')
+		n--;
+	s[n] = '\0';
+	plog_write(c->log, c->host, '<', s, n);
+	*line = s;
+	*len = n;
+	return 1;
+}
+
+struct evbuffer *
+conn_input(struct conn *c)
+{
+	if (c->bev == NULL)
+		return NULL;
+	return bufferevent_get_input(c->bev);
+}
+
+void
+conn_expect_reply(struct conn *c, int on)
+{
+	c->expect = on;
+	if (c->state != CONN_STATE_UP)
+		return; /* the connect timeout is running */
+	if (on)
+		conn_arm_timer(c, c->idle_timeout);
+	else
+		evtimer_del(c->timer);
+}
+
+void
+conn_fail_set(struct conn *c, enum conn_fail fail, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	conn_failv(c, fail, fmt, ap);
+	va_end(ap);
+}
+
+const char *
+conn_error(const struct conn *c)
+{
+	return c->error;
+}
+
+enum conn_fail
+conn_fail(const struct conn *c)
+{
+	return c->fail;
+}
+
+const char *
+conn_tls_version(const struct conn *c)
+{
+	return c->tls_version;
+}
+
+const char *
+conn_host(const struct conn *c)
+{
+	return c->host;
+}
+
+/* Run the user callback; returns 1 if the conn was freed inside it. */
+static int
+conn_deliver(struct conn *c, enum conn_event ev)
+{
+	if (c->cb == NULL)
+		return c->dead;
+	c->in_cb++;
+	c->cb(c, ev, c->arg);
+	c->in_cb--;
+	if (c->dead && c->in_cb == 0) {
+		conn_destroy(c);
+		return 1;
+	}
+	return c->dead;
+}
+
+static void
+conn_destroy(struct conn *c)
+{
+	conn_teardown(c);
+	event_free(c->timer);
+	event_free(c->deferred);
+	if (c->own_dns)
+		evdns_base_free(c->dns, 0);
+	SSL_CTX_free(c->ctx);
+	free(c->host);
+	free(c->ca_file);
+	free(c->fingerprint);
+	free(c->error);
+	free(c->last_error);
+	free(c);
+}
+
+/* Close the socket and stop every event but the deferred one. */
+static void
+conn_teardown(struct conn *c)
+{
+	struct evdns_getaddrinfo_request *req;
+
+	if ((req = c->dnsreq) != NULL) {
+		c->dnsreq = NULL;
+		evdns_getaddrinfo_cancel(req); /* calls back with CANCEL */
+	}
+	if (c->ai != NULL) {
+		evutil_freeaddrinfo(c->ai);
+		c->ai = c->ai_next = NULL;
+	}
+	if (c->connev != NULL) {
+		event_free(c->connev);
+		c->connev = NULL;
+	}
+	if (c->fd != -1) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	if (c->bev != NULL) {
+		bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+	}
+	evtimer_del(c->timer);
+}
+
+static void
+conn_failv(struct conn *c, enum conn_fail fail, const char *fmt, va_list ap)
+{
+	if (c->state == CONN_STATE_FAILED)
+		return; /* the first failure is the one to report */
+	free(c->error);
+	xvasprintf(&c->error, fmt, ap);
+	c->fail = fail;
+	plog_note(c->log, c->host, "error: %s", c->error);
+	conn_teardown(c);
+	conn_set_state(c, CONN_STATE_FAILED);
+	/* Deliver from the loop: the caller may be inside its callback. */
+	event_active(c->deferred, 0, 0);
+}
+
+static void
+conn_failf(struct conn *c, enum conn_fail fail, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	conn_failv(c, fail, fmt, ap);
+	va_end(ap);
+}
+
+static void
+conn_set_state(struct conn *c, enum conn_state s)
+{
+	if (c->state != s)
+		plog_note(c->log, c->host, "state %s -> %s",
+		    conn_state_names[c->state], conn_state_names[s]);
+	c->state = s;
+}
+
+static void
+conn_arm_timer(struct conn *c, int seconds)
+{
+	struct timeval tv = {seconds, 0};
+
+	evtimer_add(c->timer, &tv);
+}
+
+static void
+conn_timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct conn *c = arg;
+
+	switch (c->state) {
+	case CONN_STATE_RESOLVING:
+	case CONN_STATE_CONNECTING:
+	case CONN_STATE_HANDSHAKE:
+		conn_failf(c, CONN_FAIL_TIMEOUT, "connection to %s timed out",
+		    c->host);
+		break;
+	case CONN_STATE_UP:
+		if (c->expect)
+			conn_failf(c, CONN_FAIL_TIMEOUT,
+			    "%s did not answer in %d second%s", c->host,
+			    c->idle_timeout, c->idle_timeout == 1 ? "" : "s");
+		break;
+	default:
+		break;
+	}
+}
+
+/* The start of the lookup, and the delivery of an error. */
+static void
+conn_deferred_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct conn *c = arg;
+	struct evutil_addrinfo hints;
+	struct evdns_getaddrinfo_request *req;
+	char port[16];
+
+	if (c->state == CONN_STATE_FAILED) {
+		conn_deliver(c, CONN_EV_ERROR);
+		return;
+	}
+	if (c->state != CONN_STATE_RESOLVING)
+		return;
+
+	if (c->dns == NULL) {
+		/* Nameservers after the flag: libevent 2.1.12 adds their
+		 * events for good if they come first, and the loop never
+		 * ends. */
+		c->dns =
+		    evdns_base_new(c->base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+		if (c->dns == NULL)
+			fatalx("%s: evdns_base_new failed", __func__);
+		c->own_dns = 1;
+		evdns_base_resolv_conf_parse(
+		    c->dns, DNS_OPTIONS_ALL, "/etc/resolv.conf");
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = EVUTIL_AI_NUMERICSERV;
+	snprintf(port, sizeof port, "%d", c->port);
+	plog_note(c->log, c->host, "looking up %s", c->host);
+	/* The callback may run before this returns (literals, hosts file). */
+	req = evdns_getaddrinfo(c->dns, c->host, port, &hints, conn_dns_cb, c);
+	if (c->state == CONN_STATE_RESOLVING && c->ai == NULL)
+		c->dnsreq = req;
+}
+
+static void
+conn_dns_cb(int result, struct evutil_addrinfo *ai, void *arg)
+{
+	struct conn *c = arg;
+
+	if (result == EVUTIL_EAI_CANCEL)
+		return; /* conn_teardown() cancelled it */
+	c->dnsreq = NULL;
+	if (result != 0) {
+		conn_failf(c, CONN_FAIL_RESOLVE, "cannot resolve '%s': %s",
+		    c->host, evutil_gai_strerror(result));
+		return;
+	}
+	if (ai == NULL) {
+		conn_failf(c, CONN_FAIL_RESOLVE,
+		    "cannot resolve '%s': no addresses", c->host);
+		return;
+	}
+	c->ai = c->ai_next = ai;
+	conn_set_state(c, CONN_STATE_CONNECTING);
+	conn_try_next(c);
+}
+
+/* Connect to the next address, or fail with the last address's error. */
+static void
+conn_try_next(struct conn *c)
+{
+	struct evutil_addrinfo *ai;
+	char *addr;
+	int fd;
+
+	while ((ai = c->ai_next) != NULL) {
+		c->ai_next = ai->ai_next;
+		addr = conn_addr_string(ai->ai_addr);
+		plog_note(
+		    c->log, c->host, "connecting to %s port %d", addr, c->port);
+		free(addr);
+
+		fd = socket(ai->ai_family,
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd == -1) {
+			free(c->last_error);
+			xasprintf(&c->last_error, "%s", strerror(errno));
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+		    errno == EINPROGRESS) {
+			c->fd = fd;
+			c->connev = event_new(
+			    c->base, fd, EV_WRITE, conn_connect_cb, c);
+			if (c->connev == NULL)
+				fatalx("%s: event_new failed", __func__);
+			event_add(c->connev, NULL);
+			return;
+		}
+		free(c->last_error);
+		xasprintf(&c->last_error, "%s", strerror(errno));
+		close(fd);
+	}
+	conn_failf(c, CONN_FAIL_CONNECT, "cannot connect to %s port %d: %s",
+	    c->host, c->port,
+	    c->last_error != NULL ? c->last_error : "no usable address");
+}
+
+static void
+conn_connect_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct conn *c = arg;
+	socklen_t len;
+	int error;
+
+	len = sizeof error;
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
+		error = errno;
+	event_free(c->connev);
+	c->connev = NULL;
+	if (error != 0) {
+		plog_note(c->log, c->host, "connect: %s", strerror(error));
+		free(c->last_error);
+		xasprintf(&c->last_error, "%s", strerror(error));
+		close(c->fd);
+		c->fd = -1;
+		conn_try_next(c);
+		return;
+	}
+	conn_tcp_up(c);
+}
+
+/* TCP is connected: make the bufferevent, start TLS or report it up. */
+static void
+conn_tcp_up(struct conn *c)
+{
+	struct bufferevent *bev;
+
+	evutil_freeaddrinfo(c->ai);
+	c->ai = c->ai_next = NULL;
+	bev = bufferevent_socket_new(c->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		fatalx("%s: bufferevent_socket_new failed", __func__);
+	c->fd = -1; /* the bufferevent owns it */
+	c->bev = bev;
+	plog_note(c->log, c->host, "connected");
+
+	if (c->tls == CONN_TLS_IMPLICIT) {
+		conn_set_state(c, CONN_STATE_HANDSHAKE);
+		conn_tls_start(c, bev);
+		return;
+	}
+	bufferevent_setcb(bev, conn_read_cb, NULL, conn_event_cb, c);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	conn_set_state(c, CONN_STATE_UP);
+	if (c->expect)
+		conn_arm_timer(c, c->idle_timeout);
+	else
+		evtimer_del(c->timer);
+	conn_deliver(c, CONN_EV_CONNECTED);
+}
+
+/* Wrap the plain bufferevent in a TLS filter and start the handshake. */
+static void
+conn_tls_start(struct conn *c, struct bufferevent *under)
+{
+	struct bufferevent *bev;
+	X509_VERIFY_PARAM *param;
+	unsigned long e;
+	SSL *ssl;
+
+	ERR_clear_error();
+	if (c->ctx == NULL) {
+		c->ctx = SSL_CTX_new(TLS_client_method());
+		if (c->ctx == NULL)
+			fatalx("%s: SSL_CTX_new failed", __func__);
+		SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
+		SSL_CTX_set_options(c->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+		/* Verified after the handshake, by conn_tls_check(). */
+		SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
+		SSL_CTX_set_default_verify_paths(c->ctx);
+		if (c->ca_file != NULL &&
+		    SSL_CTX_load_verify_locations(c->ctx, c->ca_file, NULL) !=
+		        1) {
+			e = ERR_peek_last_error();
+			conn_failf(c, CONN_FAIL_TLS,
+			    "cannot load CA file '%s': %s", c->ca_file,
+			    e != 0 ? ERR_reason_error_string(e) : "bad file");
+			return;
+		}
+	}
+	if ((ssl = SSL_new(c->ctx)) == NULL)
+		fatalx("%s: SSL_new failed", __func__);
+	param = SSL_get0_param(ssl);
+	X509_VERIFY_PARAM_set_hostflags(
+	    param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (c->host_is_ip)
+		X509_VERIFY_PARAM_set1_ip_asc(param, c->host);
+	else {
+		SSL_set_tlsext_host_name(ssl, c->host);
+		SSL_set1_host(ssl, c->host);
+	}
+
+	bufferevent_setcb(under, NULL, NULL, NULL, NULL);
+	bev = bufferevent_openssl_filter_new(c->base, under, ssl,
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		fatalx("%s: bufferevent_openssl_filter_new failed", __func__);
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	c->bev = bev; /* owns the plain one and the SSL */
+	bufferevent_setcb(bev, conn_read_cb, NULL, conn_event_cb, c);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+/* The handshake is done: check the certificate. Returns 0 or fails. */
+static int
+conn_tls_check(struct conn *c)
+{
+	unsigned char md[EVP_MAX_MD_SIZE], want[32];
+	unsigned int mdlen;
+	char *fp, *names;
+	long vr;
+	X509 *cert;
+	SSL *ssl;
+	int pinned;
+
+	ssl = bufferevent_openssl_get_ssl(c->bev);
+	if ((cert = SSL_get1_peer_certificate(ssl)) == NULL) {
+		conn_failf(c, CONN_FAIL_TLS, "%s sent no certificate", c->host);
+		return -1;
+	}
+	if (X509_digest(cert, EVP_sha256(), md, &mdlen) != 1)
+		fatalx("%s: X509_digest failed", __func__);
+	fp = conn_fingerprint_format(md, mdlen);
+	vr = SSL_get_verify_result(ssl);
+
+	pinned = 0;
+	if (c->fingerprint != NULL) {
+		if (conn_fingerprint_parse(c->fingerprint, want) != 0) {
+			conn_failf(c, CONN_FAIL_TLS,
+			    "bad tls-fingerprint '%s': want sha256: and 64 hex "
+			    "digits",
+			    c->fingerprint);
+			goto fail;
+		}
+		pinned =
+		    mdlen == sizeof want && memcmp(md, want, sizeof want) == 0;
+	}
+	if (pinned) {
+		plog_note(c->log, c->host,
+		    "certificate sha256 %s matches tls-fingerprint", fp);
+	} else if (vr == X509_V_ERR_HOSTNAME_MISMATCH ||
+	    vr == X509_V_ERR_IP_ADDRESS_MISMATCH) {
+		names = conn_cert_names(cert);
+		conn_failf(c, CONN_FAIL_TLS,
+		    "host name mismatch for %s: certificate is for %s "
+		    "(sha256 fingerprint %s)",
+		    c->host, names, fp);
+		free(names);
+		goto fail;
+	} else if (vr != X509_V_OK) {
+		conn_failf(c, CONN_FAIL_TLS,
+		    "certificate verify failed for %s: %s (sha256 "
+		    "fingerprint %s)",
+		    c->host, X509_verify_cert_error_string(vr), fp);
+		goto fail;
+	}
+	free(fp);
+	X509_free(cert);
+	return 0;
+
+fail:
+	free(fp);
+	X509_free(cert);
+	return -1;
+}
+
+/* The handshake failed: name OpenSSL's reason, or the socket's. */
+static void
+conn_tls_failed(struct conn *c)
+{
+	unsigned long e, last;
+	int saved = EVUTIL_SOCKET_ERROR();
+	const char *why;
+
+	last = 0;
+	while ((e = bufferevent_get_openssl_error(c->bev)) != 0)
+		last = e;
+	if (last == 0)
+		last = ERR_peek_last_error();
+	ERR_clear_error();
+	if (last != 0 && (why = ERR_reason_error_string(last)) != NULL)
+		conn_failf(c, CONN_FAIL_TLS, "TLS handshake with %s failed: %s",
+		    c->host, why);
+	else if (saved != 0 && saved != EAGAIN && saved != EINPROGRESS)
+		conn_failf(c, CONN_FAIL_TLS, "TLS handshake with %s failed: %s",
+		    c->host, strerror(saved));
+	else
+		conn_failf(c, CONN_FAIL_TLS,
+		    "%s closed the connection during the TLS handshake",
+		    c->host);
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->state != CONN_STATE_UP)
+		return;
+	if (c->expect)
+		conn_arm_timer(c, c->idle_timeout); /* it is talking */
+	conn_deliver(c, CONN_EV_READ);
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	int saved = EVUTIL_SOCKET_ERROR();
+	unsigned long e;
+
+	if (c->state == CONN_STATE_HANDSHAKE) {
+		if (what & BEV_EVENT_CONNECTED) {
+			if (conn_tls_check(c) != 0)
+				return;
+			c->tls_version = SSL_get_version(
+			    bufferevent_openssl_get_ssl(c->bev));
+			plog_note(c->log, c->host, "TLS established: %s",
+			    c->tls_version);
+			conn_set_state(c, CONN_STATE_UP);
+			if (c->expect)
+				conn_arm_timer(c, c->idle_timeout);
+			else
+				evtimer_del(c->timer);
+			conn_deliver(
+			    c, c->starttls ? CONN_EV_TLS : CONN_EV_CONNECTED);
+			return;
+		}
+		if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
+			EVUTIL_SET_SOCKET_ERROR(saved);
+			conn_tls_failed(c);
+		}
+		return;
+	}
+	if (c->state != CONN_STATE_UP)
+		return;
+	/* Let the protocol layer read what came before the end (a BYE). */
+	if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) != 0 &&
+	    evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
+		if (conn_deliver(c, CONN_EV_READ) || c->state != CONN_STATE_UP)
+			return;
+	}
+	if (what & BEV_EVENT_EOF)
+		conn_failf(
+		    c, CONN_FAIL_CLOSED, "%s closed the connection", c->host);
+	else if (what & BEV_EVENT_ERROR) {
+		if (c->tls_version != NULL &&
+		    (e = bufferevent_get_openssl_error(bev)) != 0)
+			conn_failf(c, CONN_FAIL_IO, "TLS error with %s: %s",
+			    c->host,
+			    ERR_reason_error_string(e) != NULL
+			        ? ERR_reason_error_string(e)
+			        : "unknown");
+		else if (saved == ECONNRESET || saved == 0)
+			conn_failf(c, CONN_FAIL_CLOSED,
+			    "%s closed the connection", c->host);
+		else
+			conn_failf(c, CONN_FAIL_IO,
+			    "connection to %s failed: %s", c->host,
+			    strerror(saved));
+	}
+}
+
+/* "127.0.0.1" or "::1"; the caller frees it. */
+static char *
+conn_addr_string(const struct sockaddr *sa)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const void *a;
+
+	if (sa->sa_family == AF_INET)
+		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	else
+		return xstrdup("?");
+	if (inet_ntop(sa->sa_family, a, buf, sizeof buf) == NULL)
+		return xstrdup("?");
+	return xstrdup(buf);
+}
+
+/* Parse "sha256:HEX" (colons optional, any case) into 32 bytes. */
+static int
+conn_fingerprint_parse(const char *s, unsigned char *out)
+{
+	size_t n;
+	int hi, v;
+
+	if (strncasecmp(s, "sha256:", 7) == 0)
+		s += 7;
+	n = 0;
+	hi = -1;
+	for (; *s != '\0'; s++) {
+		if (*s == ':' || *s == ' ')
+			continue;
+		if (!isxdigit((unsigned char)*s))
+			return -1;
+		if (isdigit((unsigned char)*s))
+			v = *s - '0';
+		else
+			v = tolower((unsigned char)*s) - 'a' + 10;
+		if (hi == -1)
+			hi = v;
+		else {
+			if (n == 32)
+				return -1;
+			out[n++] = (unsigned char)(hi << 4 | v);
+			hi = -1;
+		}
+	}
+	return (n == 32 && hi == -1) ? 0 : -1;
+}
+
+/* "AB:CD:..."; the caller frees it. */
+static char *
+conn_fingerprint_format(const unsigned char *md, unsigned int len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned int i;
+	char *s, *p;
+
+	p = s = xmalloc(len * 3 + 1);
+	for (i = 0; i < len; i++) {
+		if (i > 0)
+			*p++ = ':';
+		*p++ = hex[md[i] >> 4];
+		*p++ = hex[md[i] & 0xf];
+	}
+	*p = '\0';
+	return s;
+}
+
+/* The names a certificate is for, "a, b, c"; the caller frees it. */
+static char *
+conn_cert_names(X509 *cert)
+{
+	GENERAL_NAMES *gens;
+	const GENERAL_NAME *gen;
+	X509_NAME *subj;
+	char *out = NULL, buf[INET6_ADDRSTRLEN], cn[256];
+	size_t len = 0;
+	int i, count = 0, n;
+
+	gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+		gen = sk_GENERAL_NAME_value(gens, i);
+		if (gen->type == GEN_DNS)
+			conn_names_add(&out, &len, &count,
+			    (const char *)ASN1_STRING_get0_data(gen->d.dNSName),
+			    (size_t)ASN1_STRING_length(gen->d.dNSName));
+		else if (gen->type == GEN_IPADD) {
+			n = ASN1_STRING_length(gen->d.iPAddress);
+			if ((n == 4 &&
+			        inet_ntop(AF_INET,
+			            ASN1_STRING_get0_data(gen->d.iPAddress),
+			            buf, sizeof buf) != NULL) ||
+			    (n == 16 &&
+			        inet_ntop(AF_INET6,
+			            ASN1_STRING_get0_data(gen->d.iPAddress),
+			            buf, sizeof buf) != NULL))
+				conn_names_add(
+				    &out, &len, &count, buf, strlen(buf));
+		}
+	}
+	GENERAL_NAMES_free(gens);
+	if (count == 0 && (subj = X509_get_subject_name(cert)) != NULL) {
+		n = X509_NAME_get_text_by_NID(
+		    subj, NID_commonName, cn, sizeof cn);
+		if (n > 0)
+			conn_names_add(&out, &len, &count, cn, (size_t)n);
+	}
+	if (out == NULL)
+		return xstrdup("no names");
+	return out;
+}
+
+/* Append one name to the list, made safe to print; a few at most. */
+static void
+conn_names_add(char **out, size_t *len, int *count, const char *name, size_t n)
+{
+	size_t i, need;
+	char *p;
+
+	if (*count > CONN_MAX_NAMES)
+		return;
+	if (*count == CONN_MAX_NAMES) {
+		name = "...";
+		n = 3;
+	}
+	if (n > 253)
+		n = 253;
+	need = *len + n + 3;
+	*out = xreallocarray(*out, need, 1);
+	p = *out + *len;
+	if (*count > 0) {
+		*p++ = ',';
+		*p++ = ' ';
+	}
+	for (i = 0; i < n; i++) {
+		/* A certificate is untrusted input: no control bytes. */
+		unsigned char ch = (unsigned char)name[i];
+		*p++ = (ch < 0x20 || ch >= 0x7f) ? '?' : (char)ch;
+	}
+	*p = '\0';
+	*len = (size_t)(p - *out);
+	(*count)++;
+}

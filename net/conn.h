@@ -1,0 +1,108 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * Transport: one TCP connection on the libevent loop, with TLS (OpenSSL 3)
+ * from the start or upgraded in place (STARTTLS), name lookup through evdns,
+ * connect and idle timeouts, and the protocol log. Never blocks. */
+#ifndef ERRAND_NET_CONN_H
+#define ERRAND_NET_CONN_H
+
+#include <stddef.h>
+
+struct event_base;
+struct evdns_base;
+struct evbuffer;
+struct plog;
+struct conn;
+
+enum conn_tls {
+	CONN_TLS_NONE,     /* plain TCP; conn_starttls() may upgrade */
+	CONN_TLS_IMPLICIT, /* TLS from the first byte (imaps, pop3s) */
+};
+
+/* Why a connection failed: the class the UI acts on. */
+enum conn_fail {
+	CONN_FAIL_NONE,
+	CONN_FAIL_RESOLVE, /* the host name could not be looked up */
+	CONN_FAIL_CONNECT, /* TCP connect refused or unreachable */
+	CONN_FAIL_TIMEOUT, /* connect or idle timeout */
+	CONN_FAIL_TLS,     /* handshake or certificate verification */
+	CONN_FAIL_CLOSED,  /* the server closed the connection */
+	CONN_FAIL_IO,      /* read or write error */
+	CONN_FAIL_PROTO,   /* the protocol layer gave up (conn_fail_set) */
+};
+
+/* Filled in by the caller; copied by conn_new(). */
+struct conn_params {
+	const char *host;    /* name or address; also SNI and name checked */
+	int port;            /* TCP port */
+	enum conn_tls tls;   /* TLS from the start or not */
+	const char *ca_file; /* extra trust anchor (PEM), or NULL */
+	const char
+	    *fingerprint; /* "sha256:HEX" trusted whatever the chain, or NULL */
+	int connect_timeout; /* seconds for lookup+connect+TLS; 0: 30 */
+	int idle_timeout; /* seconds of silence while a reply is awaited; 0: 60 */
+	size_t max_line;  /* longest line conn_read_line() accepts; 0: 64 KiB */
+	struct plog *log; /* protocol log, or NULL */
+};
+
+enum conn_event {
+	CONN_EV_CONNECTED, /* TCP up (and TLS, for CONN_TLS_IMPLICIT) */
+	CONN_EV_TLS,       /* conn_starttls() upgrade finished */
+	CONN_EV_READ,      /* new bytes wait in the input buffer */
+	CONN_EV_ERROR,     /* failed and closed; see conn_error() */
+};
+
+typedef void (*conn_cb)(struct conn *, enum conn_event, void *);
+
+/* A new, unconnected connection. Strings in params are copied. The
+ * callback runs on the loop for every event; it may call conn_free(). */
+struct conn *conn_new(struct event_base *, struct evdns_base *,
+    const struct conn_params *, conn_cb, void *);
+
+/* Close and free; conn_free(NULL) is a no-op. No callback runs after. */
+void conn_free(struct conn *);
+
+/* Start the lookup and connect; CONN_EV_CONNECTED or CONN_EV_ERROR follows. */
+void conn_connect(struct conn *);
+
+/* Upgrade a plain connection to TLS in place, once the server has agreed
+ * (IMAP "OK Begin TLS", POP3 "+OK"). CONN_EV_TLS or CONN_EV_ERROR follows.
+ * Any bytes the server sent after agreeing are discarded (RFC 2595 §3.1). */
+void conn_starttls(struct conn *);
+
+/* Queue bytes to send; logged as sent. */
+void conn_write(struct conn *, const char *, size_t);
+
+/* Queue bytes that hold a secret; the log shows logtext instead, e.g.
+ * "a1 LOGIN demo <secret>". */
+void conn_write_secret(
+    struct conn *, const char *, size_t, const char *logtext);
+
+/* Take one CRLF- (or LF-) terminated line from the input, without the line
+ * end. Returns 1 and a NUL-terminated line the caller frees; 0 when no
+ * whole line is there yet; -1 when the line passes max_line (the connection
+ * is then failed with CONN_FAIL_PROTO). */
+int conn_read_line(struct conn *, char **, size_t *);
+
+/* The input buffer, for protocol layers that read literals themselves. */
+struct evbuffer *conn_input(struct conn *);
+
+/* Arm (1) or disarm (0) the idle timeout: armed while a reply is awaited. */
+void conn_expect_reply(struct conn *, int);
+
+/* Fail the connection from the protocol layer: close it, keep the message
+ * (printf-style, lower case), and deliver CONN_EV_ERROR. */
+void conn_fail_set(struct conn *, enum conn_fail, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The message of the failure, e.g. "certificate verify failed for
+ * 127.0.0.1: self-signed certificate", or NULL. Owned by the conn. */
+const char *conn_error(const struct conn *);
+enum conn_fail conn_fail(const struct conn *);
+
+/* "TLSv1.3" once TLS is up, else NULL. */
+const char *conn_tls_version(const struct conn *);
+
+/* The host name the connection was made for ("host" in the params). */
+const char *conn_host(const struct conn *);
+
+#endif

@@ -1,0 +1,425 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * Configuration parser. A small INI dialect: [account NAME] sections, then
+ * "key = value" lines; '#' starts a comment at the start of a line or after
+ * white space. Parsing is from a buffer, so it can be fuzzed. */
+
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "xmalloc.h"
+
+struct parser {
+	const char *path; /* for messages */
+	size_t line;      /* current line number */
+	struct config *cf;
+	char **err;
+};
+
+static int parse_fail(struct parser *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+static int parse_line(struct parser *, char *);
+static int parse_section(struct parser *, char *);
+static int parse_key(
+    struct parser *, struct account *, const char *, const char *);
+static int parse_seconds(struct parser *, const char *, const char *, int *);
+static int parse_fingerprint(struct parser *, const char *, char **);
+static char *resolve_path(const char *, const char *);
+static char *trim(char *);
+static void account_clear(struct account *);
+
+static int
+parse_fail(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	xasprintf(p->err, "%s:%zu: %s", p->path, p->line, msg);
+	free(msg);
+	return -1;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/* A relative path in the file is relative to the file's directory. */
+static char *
+resolve_path(const char *file, const char *value)
+{
+	const char *slash;
+	char *s;
+
+	if (value[0] == '~' && value[1] == '/' && getenv("HOME") != NULL) {
+		xasprintf(&s, "%s%s", getenv("HOME"), value + 1);
+		return s;
+	}
+	if (value[0] == '/' || (slash = strrchr(file, '/')) == NULL)
+		return xstrdup(value);
+	xasprintf(&s, "%.*s/%s", (int)(slash - file), file, value);
+	return s;
+}
+
+static int
+parse_seconds(struct parser *p, const char *key, const char *value, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (!isdigit((unsigned char)*value) || *end != '\0' || errno != 0 ||
+	    v < 1 || v > 3600)
+		return parse_fail(p,
+		    "%s: '%s' is not a number of seconds "
+		    "from 1 to 3600",
+		    key, value);
+	*out = (int)v;
+	return 0;
+}
+
+/* "sha256:AB:CD:..." or "sha256:abcd..." → "sha256:abcd..." */
+static int
+parse_fingerprint(struct parser *p, const char *value, char **out)
+{
+	const char *s;
+	char hex[65];
+	size_t n = 0;
+
+	if (strncasecmp(value, "sha256:", 7) != 0)
+		goto bad;
+	for (s = value + 7; *s != '\0'; s++) {
+		if (*s == ':')
+			continue;
+		if (!isxdigit((unsigned char)*s) || n == 64)
+			goto bad;
+		hex[n++] = (char)tolower((unsigned char)*s);
+	}
+	if (n != 64)
+		goto bad;
+	hex[n] = '\0';
+	xasprintf(out, "sha256:%s", hex);
+	return 0;
+bad:
+	return parse_fail(p,
+	    "tls-fingerprint: '%s' is not sha256: followed "
+	    "by 64 hex digits",
+	    value);
+}
+
+static int
+parse_key(
+    struct parser *p, struct account *a, const char *key, const char *value)
+{
+	char *err;
+
+	if (strcmp(key, "source") == 0) {
+		if (a->url.host != NULL)
+			return parse_fail(p, "source given twice");
+		if (url_parse(value, &a->url, &err) != 0) {
+			parse_fail(p, "source: %s", err);
+			free(err);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "password-command") == 0) {
+		if (a->password_command != NULL)
+			return parse_fail(p, "password-command given twice");
+		a->password_command = xstrdup(value);
+		return 0;
+	}
+	if (strcmp(key, "ca-file") == 0) {
+		if (a->ca_file != NULL)
+			return parse_fail(p, "ca-file given twice");
+		a->ca_file = resolve_path(p->path, value);
+		if (access(a->ca_file, R_OK) != 0)
+			return parse_fail(
+			    p, "ca-file '%s': %s", a->ca_file, strerror(errno));
+		return 0;
+	}
+	if (strcmp(key, "tls-fingerprint") == 0) {
+		if (a->tls_fingerprint != NULL)
+			return parse_fail(p, "tls-fingerprint given twice");
+		return parse_fingerprint(p, value, &a->tls_fingerprint);
+	}
+	if (strcmp(key, "connect-timeout") == 0)
+		return parse_seconds(p, key, value, &a->connect_timeout);
+	if (strcmp(key, "timeout") == 0)
+		return parse_seconds(p, key, value, &a->timeout);
+	return parse_fail(p, "unknown key '%s'", key);
+}
+
+static int
+parse_section(struct parser *p, char *s)
+{
+	struct config *cf = p->cf;
+	struct account *a;
+	char *end, *name;
+	size_t i;
+
+	if ((end = strchr(s, ']')) == NULL)
+		return parse_fail(p, "missing ] in section header");
+	if (*trim(end + 1) != '\0')
+		return parse_fail(p, "junk after ] in section header");
+	*end = '\0';
+	s = trim(s + 1);
+	if (strncmp(s, "account", 7) != 0 ||
+	    (s[7] != ' ' && s[7] != '\t' && s[7] != '\0'))
+		return parse_fail(p,
+		    "unknown section [%s] (expected "
+		    "[account NAME])",
+		    s);
+	name = trim(s + 7);
+	if (*name == '\0')
+		return parse_fail(p, "[account] needs a name");
+	for (i = 0; name[i] != '\0'; i++) {
+		if (!isalnum((unsigned char)name[i]) && name[i] != '-' &&
+		    name[i] != '_' && name[i] != '.' && name[i] != '@')
+			return parse_fail(p,
+			    "account name '%s': use letters, "
+			    "digits and - _ . @",
+			    name);
+	}
+	for (i = 0; i < cf->naccounts; i++) {
+		if (strcmp(cf->accounts[i].name, name) == 0)
+			return parse_fail(p,
+			    "account '%s' already defined at "
+			    "line %d",
+			    name, cf->accounts[i].line);
+	}
+	if (cf->naccounts == CONFIG_MAX_ACCOUNTS)
+		return parse_fail(
+		    p, "too many accounts (at most %d)", CONFIG_MAX_ACCOUNTS);
+	cf->accounts = xreallocarray(
+	    cf->accounts, cf->naccounts + 1, sizeof *cf->accounts);
+	a = &cf->accounts[cf->naccounts++];
+	memset(a, 0, sizeof *a);
+	a->name = xstrdup(name);
+	a->line = (int)p->line;
+	return 0;
+}
+
+static int
+parse_line(struct parser *p, char *line)
+{
+	struct config *cf = p->cf;
+	char *s, *eq, *key, *value, *c;
+
+	s = trim(line);
+	if (*s == '\0' || *s == '#')
+		return 0;
+	if (*s == '[')
+		return parse_section(p, s);
+	/* A '#' after white space starts a comment. */
+	for (c = s; *c != '\0'; c++) {
+		if (*c == '#' && (c[-1] == ' ' || c[-1] == '\t')) {
+			*c = '\0';
+			break;
+		}
+	}
+	if ((eq = strchr(s, '=')) == NULL)
+		return parse_fail(p, "expected key = value");
+	*eq = '\0';
+	key = trim(s);
+	value = trim(eq + 1);
+	if (*key == '\0')
+		return parse_fail(p, "missing key before =");
+	if (cf->naccounts == 0)
+		return parse_fail(p,
+		    "'%s' outside a section (start with "
+		    "[account NAME])",
+		    key);
+	if (*value == '\0')
+		return parse_fail(p, "%s: empty value", key);
+	return parse_key(p, &cf->accounts[cf->naccounts - 1], key, value);
+}
+
+int
+config_parse(const char *buf, size_t len, const char *path, struct config **out,
+    char **err)
+{
+	struct parser p;
+	struct config *cf;
+	const char *s, *nl, *end = buf + len;
+	char *line;
+	size_t i, n;
+	int rc = 0;
+
+	*out = NULL;
+	*err = NULL;
+	cf = xcalloc(1, sizeof *cf);
+	cf->path = xstrdup(path);
+	memset(&p, 0, sizeof p);
+	p.path = path;
+	p.cf = cf;
+	p.err = err;
+
+	if (len > CONFIG_MAX_SIZE) {
+		xasprintf(err, "%s: file too large (over %d bytes)", path,
+		    CONFIG_MAX_SIZE);
+		config_free(cf);
+		return -1;
+	}
+	for (s = buf; s < end && rc == 0; s = nl + 1) {
+		p.line++;
+		if ((nl = memchr(s, '\n', end - s)) == NULL)
+			nl = end;
+		n = nl - s;
+		if (n > CONFIG_MAX_LINE) {
+			rc = parse_fail(&p, "line too long (over %d bytes)",
+			    CONFIG_MAX_LINE);
+			break;
+		}
+		if (memchr(s, '\0', n) != NULL) {
+			rc = parse_fail(&p, "NUL byte in line");
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if ((unsigned char)s[i] < ' ' && s[i] != '\t' &&
+			    s[i] != '\r') {
+				rc = parse_fail(&p,
+				    "control character in "
+				    "line");
+				break;
+			}
+		}
+		if (rc != 0)
+			break;
+		line = xstrndup(s, n);
+		rc = parse_line(&p, line);
+		free(line);
+	}
+	for (i = 0; rc == 0 && i < cf->naccounts; i++) {
+		if (cf->accounts[i].url.host == NULL) {
+			p.line = cf->accounts[i].line;
+			rc = parse_fail(&p, "account '%s' has no source",
+			    cf->accounts[i].name);
+		}
+	}
+	if (rc == 0 && cf->naccounts == 0) {
+		xasprintf(err, "%s: no [account NAME] section", path);
+		rc = -1;
+	}
+	if (rc != 0) {
+		config_free(cf);
+		return -1;
+	}
+	*out = cf;
+	return 0;
+}
+
+int
+config_load(const char *path, struct config **out, char **err)
+{
+	struct stat sb;
+	char *buf;
+	ssize_t n;
+	size_t len = 0;
+	int fd, rc;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		xasprintf(err, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		xasprintf(err, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if (sb.st_size > CONFIG_MAX_SIZE) {
+		xasprintf(err, "%s: file too large (over %d bytes)", path,
+		    CONFIG_MAX_SIZE);
+		close(fd);
+		return -1;
+	}
+	buf = xmalloc((size_t)sb.st_size + 1);
+	while (len < (size_t)sb.st_size) {
+		n = read(fd, buf + len, (size_t)sb.st_size - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	rc = config_parse(buf, len, path, out, err);
+	free(buf);
+	return rc;
+}
+
+static void
+account_clear(struct account *a)
+{
+	free(a->name);
+	url_clear(&a->url);
+	free(a->password_command);
+	free(a->ca_file);
+	free(a->tls_fingerprint);
+}
+
+void
+config_free(struct config *cf)
+{
+	size_t i;
+
+	if (cf == NULL)
+		return;
+	for (i = 0; i < cf->naccounts; i++)
+		account_clear(&cf->accounts[i]);
+	free(cf->accounts);
+	free(cf->path);
+	free(cf);
+}
+
+struct account *
+config_account(struct config *cf, const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return cf->naccounts > 0 ? &cf->accounts[0] : NULL;
+	for (i = 0; i < cf->naccounts; i++) {
+		if (strcmp(cf->accounts[i].name, name) == 0)
+			return &cf->accounts[i];
+	}
+	return NULL;
+}
+
+char *
+config_default_path(void)
+{
+	const char *xdg, *home;
+	char *s;
+
+	if ((xdg = getenv("XDG_CONFIG_HOME")) != NULL && *xdg == '/') {
+		xasprintf(&s, "%s/errand/config", xdg);
+		return s;
+	}
+	if ((home = getenv("HOME")) == NULL || *home == '\0')
+		return NULL;
+	xasprintf(&s, "%s/.config/errand/config", home);
+	return s;
+}

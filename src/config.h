@@ -1,0 +1,53 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * The configuration file: [account NAME] sections of key = value lines.
+ * Every error names FILE:LINE; nothing is half-applied. errand.conf(5) is
+ * the user's documentation of the format. */
+#ifndef ERRAND_CONFIG_H
+#define ERRAND_CONFIG_H
+
+#include <stddef.h>
+
+#include "url.h"
+
+#define CONFIG_MAX_SIZE (1024 * 1024) /* larger files are refused */
+#define CONFIG_MAX_LINE 4096          /* longest line accepted */
+#define CONFIG_MAX_ACCOUNTS 256
+
+struct account {
+	char *name;             /* from [account NAME] */
+	int line;               /* line of the [account] header */
+	struct url url;         /* source = */
+	char *password_command; /* password-command =, or NULL: prompt */
+	char *ca_file;          /* ca-file =, or NULL */
+	char *tls_fingerprint;  /* tls-fingerprint = "sha256:HEX", or NULL */
+	int connect_timeout;    /* connect-timeout = seconds; 0: default */
+	int timeout;            /* timeout = seconds; 0: default */
+};
+
+struct config {
+	char *path;               /* the file read, for messages */
+	struct account *accounts; /* in file order; the first is default */
+	size_t naccounts;
+};
+
+/* Parse len bytes of buf, read from the file named path (for messages and
+ * to resolve relative ca-file paths). Returns 0 and a config the caller
+ * frees with config_free(), or -1 with *err = "PATH:LINE: message". */
+int config_parse(const char *buf, size_t len, const char *path,
+    struct config **, char **err);
+
+/* Read and parse the file at path. Same contract as config_parse(). */
+int config_load(const char *path, struct config **, char **err);
+
+/* Free; config_free(NULL) is a no-op. */
+void config_free(struct config *);
+
+/* The account called name, or the default (first) one when name is NULL.
+ * NULL when there is no such account. Owned by the config. */
+struct account *config_account(struct config *, const char *name);
+
+/* $XDG_CONFIG_HOME/errand/config, else ~/.config/errand/config; caller
+ * frees. NULL when neither XDG_CONFIG_HOME nor HOME is set. */
+char *config_default_path(void);
+
+#endif

@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+# errand: a terminal mail user agent. See LICENSE.
+# A scripted mail server on 127.0.0.1 for protocol tests: it plays what a
+# real server will not do on request (no STARTTLS, a cut greeting, garbage,
+# a stall) and records what the client sent. Standard library only.
+#
+# usage: scripted-server.py SCRIPT TRANSCRIPT PORTFILE [--cert C --key K]
+#
+# It binds port 0, writes the port to PORTFILE (through a temporary file and
+# rename, so a reader never sees half of it), accepts one connection and
+# plays SCRIPT, one directive a line:
+#   S: text     send text and CRLF
+#   RAW: text   send text as is, with \r \n \\ and \xHH escapes, no CRLF
+#   C: regex    read one line from the client; it must match (re.search)
+#   TLS         wrap the connection in TLS, server side (needs --cert/--key)
+#   SLEEP n     stall n seconds
+#   CLOSE       close the connection now
+# Blank lines and lines starting with '#' are skipped. Every line received
+# is written to TRANSCRIPT as "C: line", every line sent as "S: line". It
+# exits when the script ends or the client closes, and after 20 seconds in
+# all whatever happens. Exit status: 0 if the script ran to its end (or
+# CLOSE), 1 if the client sent something else or went away first.
+
+import argparse
+import os
+import re
+import socket
+import ssl
+import sys
+import time
+
+DEADLINE = 20.0
+
+
+class ScriptError(Exception):
+    pass
+
+
+class Session:
+    def __init__(self, sock, transcript, deadline):
+        self.sock = sock
+        self.buf = b""
+        self.transcript = transcript
+        self.deadline = deadline
+
+    def note(self, prefix, data):
+        text = data.decode("utf-8", "backslashreplace")
+        self.transcript.write("%s %s\n" % (prefix, text))
+        self.transcript.flush()
+
+    def remaining(self):
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise ScriptError("deadline passed")
+        return left
+
+    def send(self, data, shown):
+        self.sock.settimeout(self.remaining())
+        self.sock.sendall(data)
+        for line in shown.split(b"\n"):
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            if line:
+                self.note("S:", line)
+
+    def readline(self):
+        while b"\n" not in self.buf:
+            self.sock.settimeout(self.remaining())
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                if self.buf:
+                    self.note("C:", self.buf)
+                    self.buf = b""
+                raise ScriptError("client closed the connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        self.note("C:", line)
+        return line
+
+    def drain(self):
+        """Record what the client still sends until it closes."""
+        try:
+            while True:
+                self.readline()
+        except (ScriptError, OSError):
+            pass
+
+
+def unescape(text):
+    out = bytearray()
+    raw = text.encode("utf-8")
+    i = 0
+    while i < len(raw):
+        ch = raw[i : i + 1]
+        nxt = raw[i + 1 : i + 2]
+        if ch == b"\\" and nxt == b"r":
+            out += b"\r"
+            i += 2
+        elif ch == b"\\" and nxt == b"n":
+            out += b"\n"
+            i += 2
+        elif ch == b"\\" and nxt == b"\\":
+            out += b"\\"
+            i += 2
+        elif ch == b"\\" and nxt == b"x":
+            out += bytes([int(raw[i + 2 : i + 4], 16)])
+            i += 4
+        else:
+            out += ch
+            i += 1
+    return bytes(out)
+
+
+def play(script, sess, tls_context):
+    for lineno, directive in enumerate(script, 1):
+        directive = directive.rstrip("\r\n")
+        if not directive.strip() or directive.startswith("#"):
+            continue
+        if directive.startswith("S:"):
+            text = directive[2:]
+            if text.startswith(" "):
+                text = text[1:]
+            data = text.encode("utf-8")
+            sess.send(data + b"\r\n", data)
+        elif directive.startswith("RAW:"):
+            text = directive[4:]
+            if text.startswith(" "):
+                text = text[1:]
+            data = unescape(text)
+            sess.send(data, data)
+        elif directive.startswith("C:"):
+            pattern = directive[2:].strip()
+            line = sess.readline().decode("utf-8", "backslashreplace")
+            if not re.search(pattern, line):
+                raise ScriptError(
+                    "line %d: client sent %r, want /%s/" % (lineno, line, pattern)
+                )
+        elif directive == "TLS":
+            if tls_context is None:
+                raise ScriptError("line %d: TLS without --cert" % lineno)
+            if sess.buf:
+                raise ScriptError("client sent bytes before the TLS handshake")
+            sess.sock.settimeout(sess.remaining())
+            sess.sock = tls_context.wrap_socket(sess.sock, server_side=True)
+            sess.note("*", b"TLS established")
+        elif directive.startswith("SLEEP"):
+            time.sleep(min(float(directive.split()[1]), sess.remaining()))
+        elif directive == "CLOSE":
+            return
+        else:
+            raise ScriptError("line %d: bad directive %r" % (lineno, directive))
+    sess.drain()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("script")
+    ap.add_argument("transcript")
+    ap.add_argument("portfile")
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
+    args = ap.parse_args()
+    deadline = time.monotonic() + DEADLINE
+
+    with open(args.script, encoding="utf-8") as f:
+        script = f.readlines()
+    tls_context = None
+    if args.cert:
+        tls_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls_context.load_cert_chain(args.cert, args.key)
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    tmp = args.portfile + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % listener.getsockname()[1])
+    os.rename(tmp, args.portfile)
+
+    status = 0
+    with open(args.transcript, "w") as transcript:
+        listener.settimeout(DEADLINE)
+        try:
+            conn, _ = listener.accept()
+        except OSError as e:
+            transcript.write("* no connection: %s\n" % e)
+            return 1
+        listener.close()
+        sess = Session(conn, transcript, deadline)
+        try:
+            play(script, sess, tls_context)
+        except (ScriptError, OSError, ssl.SSLError) as e:
+            transcript.write("* %s\n" % e)
+            status = 1
+        finally:
+            try:
+                sess.sock.close()
+            except OSError:
+                pass
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
