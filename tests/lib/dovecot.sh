@@ -447,7 +447,7 @@ _dv_kill()
 		*"$1/dovecot.conf"*)
 			if [ "$(ps -o pgid= -p "$_dv_spid" | tr -d ' ')" = \
 			    "$_dv_spid" ]; then
-				kill -TERM -- "-$_dv_spid" 2>/dev/null
+				kill -s TERM -- "-$_dv_spid" 2>/dev/null
 			else
 				kill -TERM "$_dv_spid" 2>/dev/null
 			fi

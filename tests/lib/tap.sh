@@ -64,11 +64,12 @@ tap_file_unlike()
 # passes; returns CMD's last status. The short pause is a poll interval.
 wait_until()
 {
-	_deadline=$(($(date +%s) + $1))
+	# Whole seconds: +1 so a deadline of N never ends early.
+	_deadline=$(($(date +%s) + $1 + 1))
 	shift
 	while :; do
 		"$@" && return 0
-		[ "$(date +%s)" -ge "$_deadline" ] && return 1
+		[ "$(date +%s)" -gt "$_deadline" ] && return 1
 		sleep 0.05
 	done
 }

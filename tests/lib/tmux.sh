@@ -7,7 +7,7 @@
 #	tui_screen			the pane's text (capture-pane -p)
 #	tui_wait_for TEXT [SECONDS]	wait (10 s) for TEXT, a fixed string
 #	tui_wait_exit [SECONDS]		wait (10 s) for CMD to exit; prints
-#					its status (or "signal N")
+#					its status ("signal N" above 128)
 #	tui_tmux ARGS...		any tmux command on the private server
 #	tui_stop			kill the server (also done at exit)
 #
@@ -78,14 +78,17 @@ tui_start()
 	_tui_dir=$(mktemp -d "${TMPDIR:-/tmp}/errand-tmux.XXXXXX") || return 1
 	errand_at_exit "_tui_stop_dir '$_tui_dir'"
 	# The command goes through a script, not tmux's argument list, where
-	# an argument that ends in ";" would end the tmux command.
+	# an argument that ends in ";" would end the tmux command. The script
+	# writes the exit status itself: tmux 3.3 sometimes never reaps a
+	# command that dies at once, and then has no #{pane_dead_status}.
 	{
-		printf 'exec'
 		for _tui_a in "$@"; do
-			printf " '%s'" "$(printf '%s' "$_tui_a" |
+			printf "'%s' " "$(printf '%s' "$_tui_a" |
 			    sed "s/'/'\\\\''/g")"
 		done
 		printf '\n'
+		printf 'echo $? >%s.tmp && mv %s.tmp %s\n' "'$_tui_dir/status'" \
+		    "'$_tui_dir/status'" "'$_tui_dir/status'"
 	} >"$_tui_dir/run"
 	# The options are set before the session exists: a command that
 	# exits at once still leaves its pane. An empty remain-on-exit-format
@@ -146,17 +149,10 @@ tui_wait_for()
 	return 1
 }
 
-# _tui_dead: the pane's command has exited and tmux has its status (the
-# pane can be dead a moment before the status is known).
+# _tui_dead: the command has exited and its status is known.
 _tui_dead()
 {
-	_tui_st=$(tui_tmux display-message -p -t "$_tui_target" \
-	    '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}' 2>/dev/null)
-	case $_tui_st in
-	1::) return 1 ;;
-	1:*) return 0 ;;
-	esac
-	return 1
+	[ -s "$_tui_dir/status" ]
 }
 
 tui_wait_exit()
@@ -165,11 +161,12 @@ tui_wait_exit()
 		_tui_show "the command did not exit within ${1:-10} s"
 		return 1
 	fi
-	_tui_st=${_tui_st#1:}
-	case $_tui_st in
-	*:) echo "${_tui_st%:}" ;;
-	*) echo "signal ${_tui_st#*:}" ;;
-	esac
+	_tui_st=$(cat "$_tui_dir/status")
+	if [ "$_tui_st" -gt 128 ]; then
+		echo "signal $((_tui_st - 128))"
+	else
+		echo "$_tui_st"
+	fi
 }
 
 # _tui_stop_dir DIR: kill the server on DIR/sock and remove DIR.
