@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -32,6 +33,7 @@ static int parse_section(struct parser *, char *);
 static int parse_key(
     struct parser *, struct account *, const char *, const char *);
 static int parse_seconds(struct parser *, const char *, const char *, int *);
+static int parse_imap_disable(struct parser *, const char *, unsigned int *);
 static int parse_fingerprint(struct parser *, const char *, char **);
 static char *resolve_path(const char *, const char *);
 static char *trim(char *);
@@ -96,6 +98,48 @@ parse_seconds(struct parser *p, const char *key, const char *value, int *out)
 		    "from 1 to 3600",
 		    key, value);
 	*out = (int)v;
+	return 0;
+}
+
+/* "QRESYNC CONDSTORE" → bits; names separated by spaces or commas. */
+static int
+parse_imap_disable(struct parser *p, const char *value, unsigned int *out)
+{
+	static const struct {
+		const char *name;
+		unsigned int bits;
+	} names[] = {
+	    {"QRESYNC", CONFIG_IMAP_QRESYNC},
+	    {"CONDSTORE", CONFIG_IMAP_CONDSTORE | CONFIG_IMAP_QRESYNC},
+	    {"IDLE", CONFIG_IMAP_IDLE},
+	};
+	const char *s = value, *e;
+	size_t i, n;
+
+	*out = 0;
+	while (*s != '\0') {
+		if (*s == ' ' || *s == '\t' || *s == ',') {
+			s++;
+			continue;
+		}
+		for (e = s; *e != '\0' && *e != ' ' && *e != '\t' && *e != ',';
+		     e++)
+			;
+		n = e - s;
+		for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+			if (strlen(names[i].name) == n &&
+			    strncasecmp(names[i].name, s, n) == 0)
+				break;
+		}
+		if (i == sizeof names / sizeof names[0])
+			return parse_fail(p,
+			    "imap-disable: unknown extension "
+			    "'%.*s' (use QRESYNC, CONDSTORE or "
+			    "IDLE)",
+			    (int)n, s);
+		*out |= names[i].bits;
+		s = e;
+	}
 	return 0;
 }
 
@@ -164,6 +208,8 @@ parse_key(
 			return parse_fail(p, "tls-fingerprint given twice");
 		return parse_fingerprint(p, value, &a->tls_fingerprint);
 	}
+	if (strcmp(key, "imap-disable") == 0)
+		return parse_imap_disable(p, value, &a->imap_disable);
 	if (strcmp(key, "connect-timeout") == 0)
 		return parse_seconds(p, key, value, &a->connect_timeout);
 	if (strcmp(key, "timeout") == 0)

@@ -14,15 +14,22 @@
 #define CONFIG_MAX_ACCOUNTS 256
 
 struct account {
-	char *name;             /* from [account NAME] */
-	int line;               /* line of the [account] header */
-	struct url url;         /* source = */
-	char *password_command; /* password-command =, or NULL: prompt */
-	char *ca_file;          /* ca-file =, or NULL */
-	char *tls_fingerprint;  /* tls-fingerprint = "sha256:HEX", or NULL */
-	int connect_timeout;    /* connect-timeout = seconds; 0: default */
-	int timeout;            /* timeout = seconds; 0: default */
+	char *name;                /* from [account NAME] */
+	int line;                  /* line of the [account] header */
+	struct url url;            /* source = */
+	char *password_command;    /* password-command =, or NULL: prompt */
+	char *ca_file;             /* ca-file =, or NULL */
+	char *tls_fingerprint;     /* tls-fingerprint = "sha256:HEX", or NULL */
+	int connect_timeout;       /* connect-timeout = seconds; 0: default */
+	int timeout;               /* timeout = seconds; 0: default */
+	unsigned int imap_disable; /* imap-disable = CONFIG_IMAP_* bits */
 };
+
+/* IMAP extensions a user can tell errand not to use (imap-disable =), for
+ * a server that gets them wrong. */
+#define CONFIG_IMAP_QRESYNC 0x01
+#define CONFIG_IMAP_CONDSTORE 0x02 /* implies QRESYNC */
+#define CONFIG_IMAP_IDLE 0x04
 
 struct config {
 	char *path;               /* the file read, for messages */

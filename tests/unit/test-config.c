@@ -56,6 +56,9 @@ static const struct {
     {"[account a]\nsource = imaps://h\ntls-fingerprint = md5:00\n",
         "t.conf:3: tls-fingerprint: 'md5:00' is not sha256: followed by 64 "
         "hex digits"},
+    {"[account a]\nsource = imaps://h\nimap-disable = QRESYNC NOTIFY\n",
+        "t.conf:3: imap-disable: unknown extension 'NOTIFY' (use QRESYNC, "
+        "CONDSTORE or IDLE)"},
     {"[account a]\nsource = imaps://h\x01\n",
         "t.conf:2: control character in line"},
 };
@@ -115,6 +118,7 @@ START_TEST(test_config_good)
 	    "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:"
 	    "23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89\n"
 	    "timeout = 7\r\n"
+	    "imap-disable = condstore,IDLE\n"
 	    "\n"
 	    "[account  other ]\n"
 	    "\tsource=pop3://me@pop.example.org\n";
@@ -137,6 +141,8 @@ START_TEST(test_config_good)
 	    "sha256:abcdef0123456789abcdef01"
 	    "23456789abcdef0123456789abcdef0123456789");
 	ck_assert_int_eq(a->timeout, 7);
+	ck_assert_uint_eq(a->imap_disable,
+	    CONFIG_IMAP_CONDSTORE | CONFIG_IMAP_QRESYNC | CONFIG_IMAP_IDLE);
 	ck_assert_int_eq(a->connect_timeout, 0);
 	ck_assert_ptr_null(a->ca_file);
 	a = config_account(cf, "other");

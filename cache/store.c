@@ -1,0 +1,1638 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * The SQLite cache: opening (WAL, quick_check, moving a damaged file aside),
+ * the schema and its migrations, and every read and write, each through a
+ * prepared statement made once and kept on the store. */
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cache/store.h"
+#include "xmalloc.h"
+
+/* The cached statements; their SQL is in store_sql[]. */
+enum store_stmt {
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_SAVEPOINT,
+	STMT_RELEASE,
+	STMT_ROLLBACK_TO,
+	STMT_FOLDER_UPSERT,
+	STMT_FOLDER_ID,
+	STMT_FOLDER_GET,
+	STMT_FOLDER_LIST,
+	STMT_FOLDER_DELETE,
+	STMT_FOLDER_RENAME,
+	STMT_FOLDER_SET_SYNC,
+	STMT_FOLDER_SET_SYNCED,
+	STMT_FOLDER_SET_STATUS,
+	STMT_FOLDER_RESET,
+	STMT_MSG_PUT,
+	STMT_MSG_FLAGS,
+	STMT_MSG_DELETE_RANGE,
+	STMT_MSG_DELETE_FOLDER,
+	STMT_MSG_UIDS,
+	STMT_MSG_LIST_DATE,
+	STMT_MSG_LIST_UID,
+	STMT_MSG_GET,
+	STMT_MSG_COUNT,
+	STMT_MSG_UID_MAX,
+	STMT_BODY_PUT,
+	STMT_BODY_GET,
+	STMT_BODY_DELETE_RANGE,
+	STMT_BODY_DELETE_FOLDER,
+	STMT_JOURNAL_ADD,
+	STMT_JOURNAL_REMOVE,
+	STMT_JOURNAL_LIST,
+	STMT_JOURNAL_COUNT,
+	STMT_POP3_ADD,
+	STMT_POP3_HAS,
+	STMT_POP3_REMOVE,
+	STMT__COUNT
+};
+
+/* The columns of message in the order every SELECT of a row gives them. */
+#define MSG_COLUMNS                                                            \
+	"uid, modseq, flags, keywords, internaldate, size, date, from_name, "  \
+	"from_addr, to_addr, cc, subject, message_id, in_reply_to, refs, "     \
+	"has_attachment"
+
+#define FOLDER_COLUMNS                                                         \
+	"id, name, raw_name, delim, special_use, subscribed, noselect, "       \
+	"uidvalidity, uidnext, highestmodseq, synced_uid_max, total, unseen"
+
+static const char *const store_sql[STMT__COUNT] = {
+    [STMT_BEGIN] = "BEGIN IMMEDIATE",
+    [STMT_COMMIT] = "COMMIT",
+    [STMT_ROLLBACK] = "ROLLBACK",
+    [STMT_SAVEPOINT] = "SAVEPOINT store_atomic",
+    [STMT_RELEASE] = "RELEASE store_atomic",
+    [STMT_ROLLBACK_TO] = "ROLLBACK TO store_atomic",
+    [STMT_FOLDER_UPSERT] =
+        "INSERT INTO folder (name, raw_name, delim, special_use, "
+        "subscribed, noselect) VALUES (?1, coalesce(?2, ?1), ?3, ?4, ?5, ?6) "
+        "ON CONFLICT (name) DO UPDATE SET raw_name = excluded.raw_name, "
+        "delim = excluded.delim, special_use = excluded.special_use, "
+        "subscribed = excluded.subscribed, noselect = excluded.noselect",
+    [STMT_FOLDER_ID] = "SELECT id FROM folder WHERE name = ?1",
+    [STMT_FOLDER_GET] = "SELECT " FOLDER_COLUMNS " FROM folder WHERE name = ?1",
+    [STMT_FOLDER_LIST] = "SELECT " FOLDER_COLUMNS " FROM folder ORDER BY name",
+    [STMT_FOLDER_DELETE] = "DELETE FROM folder WHERE id = ?1",
+    [STMT_FOLDER_RENAME] = "UPDATE folder SET name = ?2, "
+                           "raw_name = coalesce(?3, raw_name) WHERE name = ?1",
+    [STMT_FOLDER_SET_SYNC] = "UPDATE folder SET uidvalidity = ?2, "
+                             "uidnext = ?3, highestmodseq = ?4 WHERE id = ?1",
+    [STMT_FOLDER_SET_SYNCED] =
+        "UPDATE folder SET synced_uid_max = ?2 WHERE id = ?1",
+    [STMT_FOLDER_SET_STATUS] =
+        "UPDATE folder SET total = ?2, unseen = ?3 WHERE id = ?1",
+    [STMT_FOLDER_RESET] = "UPDATE folder SET uidvalidity = ?2, uidnext = 0, "
+                          "highestmodseq = 0, synced_uid_max = 0 WHERE id = ?1",
+    [STMT_MSG_PUT] = "INSERT OR REPLACE INTO message (folder, " MSG_COLUMNS
+                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                     "?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+    [STMT_MSG_FLAGS] = "UPDATE message SET flags = ?3, keywords = ?4, "
+                       "modseq = CASE WHEN ?5 != 0 THEN ?5 ELSE modseq END "
+                       "WHERE folder = ?1 AND uid = ?2",
+    [STMT_MSG_DELETE_RANGE] =
+        "DELETE FROM message WHERE folder = ?1 AND uid BETWEEN ?2 AND ?3",
+    [STMT_MSG_DELETE_FOLDER] = "DELETE FROM message WHERE folder = ?1",
+    [STMT_MSG_UIDS] = "SELECT uid FROM message WHERE folder = ?1 ORDER BY uid",
+    [STMT_MSG_LIST_DATE] = "SELECT " MSG_COLUMNS " FROM message "
+                           "WHERE folder = ?1 ORDER BY date DESC, uid DESC",
+    [STMT_MSG_LIST_UID] = "SELECT " MSG_COLUMNS " FROM message "
+                          "WHERE folder = ?1 ORDER BY uid DESC",
+    [STMT_MSG_GET] = "SELECT " MSG_COLUMNS " FROM message "
+                     "WHERE folder = ?1 AND uid = ?2",
+    [STMT_MSG_COUNT] = "SELECT count(*), total((flags & 1) = 0) "
+                       "FROM message WHERE folder = ?1",
+    [STMT_MSG_UID_MAX] = "SELECT max(uid) FROM message WHERE folder = ?1",
+    [STMT_BODY_PUT] = "INSERT OR REPLACE INTO body (folder, uid, raw) "
+                      "VALUES (?1, ?2, ?3)",
+    [STMT_BODY_GET] = "SELECT raw FROM body WHERE folder = ?1 AND uid = ?2",
+    [STMT_BODY_DELETE_RANGE] =
+        "DELETE FROM body WHERE folder = ?1 AND uid BETWEEN ?2 AND ?3",
+    [STMT_BODY_DELETE_FOLDER] = "DELETE FROM body WHERE folder = ?1",
+    [STMT_JOURNAL_ADD] = "INSERT INTO journal (folder, uid, op, arg, created) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [STMT_JOURNAL_REMOVE] = "DELETE FROM journal WHERE id = ?1",
+    [STMT_JOURNAL_LIST] = "SELECT id, folder, uid, op, arg, created "
+                          "FROM journal ORDER BY id",
+    [STMT_JOURNAL_COUNT] = "SELECT count(*) FROM journal",
+    [STMT_POP3_ADD] = "INSERT OR REPLACE INTO pop3_seen "
+                      "(uidl, fetched_at, maildir_name) VALUES (?1, ?2, ?3)",
+    [STMT_POP3_HAS] = "SELECT 1 FROM pop3_seen WHERE uidl = ?1",
+    [STMT_POP3_REMOVE] = "DELETE FROM pop3_seen WHERE uidl = ?1",
+};
+
+/*
+ * The schema, one step a version. To add version 2: bump
+ * STORE_SCHEMA_VERSION in store.h and append { 2, "ALTER TABLE ...", NULL }
+ * (or a function for work SQL alone cannot do). Steps run in order inside
+ * one transaction that also sets user_version, so a crash leaves the old
+ * version or the new one, never a mix.
+ */
+static int store_migrate_none(sqlite3 *);
+
+static const struct store_migration {
+	int version;
+	const char *sql;
+	int (*fn)(sqlite3 *); /* run after sql; SQLITE_OK or an error code */
+} store_migrations[] = {
+    {1,
+        "CREATE TABLE folder ("
+        " id INTEGER PRIMARY KEY,"
+        " name TEXT NOT NULL UNIQUE,"
+        " raw_name TEXT,"
+        " delim TEXT,"
+        " uidvalidity INTEGER NOT NULL DEFAULT 0,"
+        " uidnext INTEGER NOT NULL DEFAULT 0,"
+        " highestmodseq INTEGER NOT NULL DEFAULT 0,"
+        " special_use TEXT,"
+        " subscribed INTEGER NOT NULL DEFAULT 0,"
+        " noselect INTEGER NOT NULL DEFAULT 0,"
+        " total INTEGER NOT NULL DEFAULT 0,"
+        " unseen INTEGER NOT NULL DEFAULT 0,"
+        " synced_uid_max INTEGER NOT NULL DEFAULT 0);"
+        "CREATE TABLE message ("
+        " folder INTEGER NOT NULL REFERENCES folder (id),"
+        " uid INTEGER NOT NULL,"
+        " modseq INTEGER NOT NULL DEFAULT 0,"
+        " flags INTEGER NOT NULL DEFAULT 0,"
+        " keywords TEXT,"
+        " internaldate INTEGER NOT NULL DEFAULT 0,"
+        " size INTEGER NOT NULL DEFAULT 0,"
+        " date INTEGER NOT NULL DEFAULT 0,"
+        " from_name TEXT,"
+        " from_addr TEXT,"
+        " to_addr TEXT,"
+        " cc TEXT,"
+        " subject TEXT,"
+        " message_id TEXT,"
+        " in_reply_to TEXT,"
+        " refs TEXT,"
+        " has_attachment INTEGER NOT NULL DEFAULT 0,"
+        " PRIMARY KEY (folder, uid)) WITHOUT ROWID;"
+        /* Newest first: the index also holds the key (folder, uid). */
+        "CREATE INDEX message_date ON message (folder, date);"
+        /* Bodies are large: a rowid table keeps them off the key pages. */
+        "CREATE TABLE body ("
+        " folder INTEGER NOT NULL REFERENCES folder (id),"
+        " uid INTEGER NOT NULL,"
+        " raw BLOB,"
+        " PRIMARY KEY (folder, uid));"
+        /* No foreign key: a pending change outlives its folder's rows. */
+        "CREATE TABLE journal ("
+        " id INTEGER PRIMARY KEY,"
+        " folder INTEGER,"
+        " uid INTEGER NOT NULL DEFAULT 0,"
+        " op TEXT NOT NULL,"
+        " arg TEXT,"
+        " created INTEGER NOT NULL);"
+        "CREATE TABLE pop3_seen ("
+        " uidl TEXT PRIMARY KEY,"
+        " fetched_at INTEGER NOT NULL,"
+        " maildir_name TEXT) WITHOUT ROWID;",
+        store_migrate_none},
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	char *error;   /* the last error, for store_error() */
+	char *dberr;   /* SQLite's words for the last failed statement */
+	int busy;      /* a foreach is running */
+	int recovered; /* a damaged file was moved aside */
+	char *notice;  /* what to tell the user about it */
+	char *moved;   /* where the damaged file went */
+	int64_t moved_pending; /* its journal rows, -1 when unknown */
+	char *getbuf;          /* strings of the last store_msg_get() */
+	sqlite3_stmt *stmt[STMT__COUNT];
+};
+
+static int store_fail(struct store *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+static void store_dberr(struct store *, int);
+static sqlite3_stmt *store_stmt(struct store *, enum store_stmt);
+static int store_step(struct store *, sqlite3_stmt *);
+static int store_exec(struct store *, enum store_stmt);
+static int store_atomic_begin(struct store *);
+static int store_atomic_end(struct store *, int);
+static void store_bind_int(sqlite3_stmt *, int, int64_t, int *);
+static void store_bind_text(sqlite3_stmt *, int, const char *, int *);
+static const char *store_col_text(sqlite3_stmt *, int);
+static char *store_col_strdup(sqlite3_stmt *, int);
+static void store_row_msg(sqlite3_stmt *, struct store_msg *);
+static void store_row_folder(sqlite3_stmt *, struct store_folder *);
+static int store_mkdirs(const char *, char **);
+static int store_create_file(const char *, char **);
+static int store_is_damage(int);
+static int store_setup(struct store *, char **, int *);
+static int store_migrate(struct store *, char **, int *);
+static int store_move_aside(struct store *, char **);
+static int64_t store_count_journal(const char *);
+static void store_close_db(struct store *, int);
+static int store_delete_range(struct store *, int64_t, uint32_t, uint32_t);
+
+/* Keep a message made from fmt and the last SQLite error; returns -1. */
+static int
+store_fail(struct store *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *what;
+
+	va_start(ap, fmt);
+	xvasprintf(&what, fmt, ap);
+	va_end(ap);
+	free(s->error);
+	if (s->dberr != NULL)
+		xasprintf(&s->error, "%s: %s", what, s->dberr);
+	else
+		s->error = xstrdup(what);
+	free(what);
+	free(s->dberr);
+	s->dberr = NULL;
+	return -1;
+}
+
+/* Remember SQLite's description of error rc for the next store_fail(). */
+static void
+store_dberr(struct store *s, int rc)
+{
+	free(s->dberr);
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+		s->dberr = xstrdup("no such folder");
+	else if (s->db != NULL && sqlite3_extended_errcode(s->db) == rc)
+		s->dberr = xstrdup(sqlite3_errmsg(s->db));
+	else
+		s->dberr = xstrdup(sqlite3_errstr(rc));
+}
+
+/* The cached statement id, prepared on first use, reset and unbound. */
+static sqlite3_stmt *
+store_stmt(struct store *s, enum store_stmt id)
+{
+	int rc;
+
+	if (s->stmt[id] == NULL) {
+		rc = sqlite3_prepare_v3(s->db, store_sql[id], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->stmt[id], NULL);
+		if (rc != SQLITE_OK) {
+			store_dberr(s, rc);
+			return NULL;
+		}
+	}
+	return s->stmt[id];
+}
+
+/* Run a statement that returns no rows, then reset it; SQLite's code. */
+static int
+store_step(struct store *s, sqlite3_stmt *st)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		continue;
+	if (rc != SQLITE_DONE)
+		store_dberr(s, sqlite3_extended_errcode(s->db));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Run a cached statement without parameters; 0 or -1. */
+static int
+store_exec(struct store *s, enum store_stmt id)
+{
+	sqlite3_stmt *st;
+
+	if ((st = store_stmt(s, id)) == NULL)
+		return -1;
+	return store_step(s, st) == SQLITE_OK ? 0 : -1;
+}
+
+/* Start a savepoint so a call of several statements is all or nothing. */
+static int
+store_atomic_begin(struct store *s)
+{
+	return store_exec(s, STMT_SAVEPOINT);
+}
+
+/* Release the savepoint when ok is 0, or undo it; returns ok. */
+static int
+store_atomic_end(struct store *s, int ok)
+{
+	char *keep;
+
+	if (ok == 0)
+		return store_exec(s, STMT_RELEASE);
+	keep = s->dberr; /* rolling back must not replace the reason */
+	s->dberr = NULL;
+	store_exec(s, STMT_ROLLBACK_TO);
+	store_exec(s, STMT_RELEASE);
+	free(s->dberr);
+	s->dberr = keep;
+	return ok;
+}
+
+/* Bind an integer unless an earlier bind failed. */
+static void
+store_bind_int(sqlite3_stmt *st, int i, int64_t v, int *rc)
+{
+	if (*rc == SQLITE_OK)
+		*rc = sqlite3_bind_int64(st, i, v);
+}
+
+/* Bind a string (NULL binds NULL) unless an earlier bind failed. */
+static void
+store_bind_text(sqlite3_stmt *st, int i, const char *v, int *rc)
+{
+	if (*rc != SQLITE_OK)
+		return;
+	if (v == NULL)
+		*rc = sqlite3_bind_null(st, i);
+	else
+		*rc = sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+/* A text column, "" for NULL. */
+static const char *
+store_col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *p;
+
+	p = sqlite3_column_text(st, i);
+	return p != NULL ? (const char *)p : "";
+}
+
+/* A copy of a text column, NULL for NULL. */
+static char *
+store_col_strdup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *p;
+
+	p = sqlite3_column_text(st, i);
+	return p != NULL ? xstrdup((const char *)p) : NULL;
+}
+
+/* Fill m from a row of MSG_COLUMNS; the strings are the statement's. */
+static void
+store_row_msg(sqlite3_stmt *st, struct store_msg *m)
+{
+	m->uid = (uint32_t)sqlite3_column_int64(st, 0);
+	m->modseq = (uint64_t)sqlite3_column_int64(st, 1);
+	m->flags = (unsigned int)sqlite3_column_int64(st, 2);
+	m->keywords = store_col_text(st, 3);
+	m->internaldate = sqlite3_column_int64(st, 4);
+	m->size = sqlite3_column_int64(st, 5);
+	m->date = sqlite3_column_int64(st, 6);
+	m->from_name = store_col_text(st, 7);
+	m->from_addr = store_col_text(st, 8);
+	m->to_addr = store_col_text(st, 9);
+	m->cc = store_col_text(st, 10);
+	m->subject = store_col_text(st, 11);
+	m->message_id = store_col_text(st, 12);
+	m->in_reply_to = store_col_text(st, 13);
+	m->refs = store_col_text(st, 14);
+	m->has_attachment = sqlite3_column_int(st, 15);
+}
+
+/* Fill f from a row of FOLDER_COLUMNS with copies of the strings. */
+static void
+store_row_folder(sqlite3_stmt *st, struct store_folder *f)
+{
+	f->id = sqlite3_column_int64(st, 0);
+	f->name = store_col_strdup(st, 1);
+	f->raw_name = store_col_strdup(st, 2);
+	f->delim = store_col_strdup(st, 3);
+	f->special_use = store_col_strdup(st, 4);
+	f->subscribed = sqlite3_column_int(st, 5);
+	f->noselect = sqlite3_column_int(st, 6);
+	f->uidvalidity = (uint32_t)sqlite3_column_int64(st, 7);
+	f->uidnext = (uint32_t)sqlite3_column_int64(st, 8);
+	f->highestmodseq = (uint64_t)sqlite3_column_int64(st, 9);
+	f->synced_uid_max = (uint32_t)sqlite3_column_int64(st, 10);
+	f->total = (uint32_t)sqlite3_column_int64(st, 11);
+	f->unseen = (uint32_t)sqlite3_column_int64(st, 12);
+}
+
+/* Make the directories above path, each new one mode 0700. */
+static int
+store_mkdirs(const char *path, char **why)
+{
+	char *copy, *p;
+
+	copy = xstrdup(path);
+	for (p = copy + 1; *p != '\0'; p++) {
+		if (*p != '/' || p[-1] == '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0700) == -1 && errno != EEXIST) {
+			xasprintf(why, "cannot create '%s': %s", copy,
+			    strerror(errno));
+			free(copy);
+			return -1;
+		}
+		*p = '/';
+	}
+	free(copy);
+	return 0;
+}
+
+/* Create path as an empty file of mode 0600 (SQLite gives its -wal and -shm
+ * files the same mode), or take an existing one down to 0600. */
+static int
+store_create_file(const char *path, char **why)
+{
+	struct stat sb;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1) {
+		xasprintf(why, "%s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) == 0 && (sb.st_mode & 077) != 0)
+		fchmod(fd, sb.st_mode & 0700);
+	close(fd);
+	return 0;
+}
+
+/* 1 when SQLite's code rc means the file itself is damaged. */
+static int
+store_is_damage(int rc)
+{
+	rc &= 0xff;
+	return rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB;
+}
+
+/* Open s->path and make it ready. On failure *why says why and *damaged is
+ * 1 when moving the file aside would help. */
+static int
+store_setup(struct store *s, char **why, int *damaged)
+{
+	static const char *const pragmas[] = {
+	    "PRAGMA journal_mode = WAL",
+	    "PRAGMA synchronous = NORMAL",
+	    "PRAGMA foreign_keys = ON",
+	    "PRAGMA journal_size_limit = 67108864",
+	    "PRAGMA mmap_size = 268435456",
+	};
+	sqlite3_stmt *st = NULL;
+	const char *res;
+	size_t i;
+	int rc;
+
+	*damaged = 0;
+	if (store_mkdirs(s->path, why) != 0 ||
+	    store_create_file(s->path, why) != 0)
+		return -1;
+	rc = sqlite3_open_v2(
+	    s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, 2000);
+	for (i = 0; i < sizeof pragmas / sizeof pragmas[0]; i++) {
+		rc = sqlite3_exec(s->db, pragmas[i], NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			goto fail;
+	}
+
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+		goto fail;
+	res = store_col_text(st, 0);
+	if (strcmp(res, "ok") != 0) {
+		xasprintf(why, "quick_check: %s", res);
+		sqlite3_finalize(st);
+		*damaged = 1;
+		return -1;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	return store_migrate(s, why, damaged);
+
+fail:
+	rc = s->db != NULL ? sqlite3_extended_errcode(s->db) : rc;
+	if (s->db != NULL && rc != SQLITE_OK)
+		*why = xstrdup(sqlite3_errmsg(s->db));
+	else
+		*why = xstrdup(sqlite3_errstr(rc));
+	sqlite3_finalize(st);
+	*damaged = store_is_damage(rc);
+	return -1;
+}
+
+/* Bring the schema up to STORE_SCHEMA_VERSION in one transaction. */
+static int
+store_migrate(struct store *s, char **why, int *damaged)
+{
+	const struct store_migration *m;
+	sqlite3_stmt *st;
+	char *sql;
+	size_t i;
+	int rc, version;
+
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		goto fail;
+	}
+	version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > STORE_SCHEMA_VERSION) {
+		xasprintf(why,
+		    "schema version %d is newer than this errand's (%d)",
+		    version, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	if (version == STORE_SCHEMA_VERSION)
+		return 0;
+
+	rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	for (i = 0; i < sizeof store_migrations / sizeof store_migrations[0];
+	     i++) {
+		m = &store_migrations[i];
+		if (m->version <= version)
+			continue;
+		rc = sqlite3_exec(s->db, m->sql, NULL, NULL, NULL);
+		if (rc == SQLITE_OK && m->fn != NULL)
+			rc = m->fn(s->db);
+		if (rc != SQLITE_OK)
+			goto undo;
+	}
+	xasprintf(&sql, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+	rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	free(sql);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		return 0;
+
+undo:
+	xasprintf(why, "migrating to schema version %d: %s",
+	    STORE_SCHEMA_VERSION, sqlite3_errmsg(s->db));
+	*damaged = store_is_damage(sqlite3_extended_errcode(s->db));
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+
+fail:
+	*why = xstrdup(sqlite3_errmsg(s->db));
+	*damaged = store_is_damage(sqlite3_extended_errcode(s->db));
+	return -1;
+}
+
+/* Version 1 needs nothing beyond its SQL. */
+static int
+store_migrate_none(sqlite3 *db)
+{
+	return SQLITE_OK;
+}
+
+/* Move the damaged s->path (with its -wal) to path.corrupt-YYYYmmddHHMMSS
+ * and note it on the store. */
+static int
+store_move_aside(struct store *s, char **why)
+{
+	struct stat sb;
+	struct tm tm;
+	time_t now;
+	char stamp[32], *to, *from_x, *to_x, *pending;
+	int n;
+
+	now = time(NULL);
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", &tm) == 0)
+		fatalx("%s: cannot format the time", __func__);
+	xasprintf(&to, "%s.corrupt-%s", s->path, stamp);
+	for (n = 1; lstat(to, &sb) == 0; n++) {
+		free(to);
+		xasprintf(&to, "%s.corrupt-%s-%d", s->path, stamp, n);
+	}
+	if (rename(s->path, to) == -1) {
+		xasprintf(
+		    why, "cannot move it to '%s': %s", to, strerror(errno));
+		free(to);
+		return -1;
+	}
+	/* The -wal may hold the newest journal rows: it goes along. */
+	xasprintf(&from_x, "%s-wal", s->path);
+	xasprintf(&to_x, "%s-wal", to);
+	rename(from_x, to_x);
+	free(from_x);
+	free(to_x);
+	xasprintf(&from_x, "%s-journal", s->path);
+	xasprintf(&to_x, "%s-journal", to);
+	rename(from_x, to_x);
+	free(from_x);
+	free(to_x);
+	xasprintf(&from_x, "%s-shm", s->path);
+	unlink(from_x);
+	free(from_x);
+
+	s->recovered = 1;
+	s->moved = to;
+	s->moved_pending = store_count_journal(to);
+	if (s->moved_pending > 0)
+		xasprintf(&pending, "; %lld pending change%s kept in '%s'",
+		    (long long)s->moved_pending,
+		    s->moved_pending == 1 ? "" : "s", to);
+	else
+		pending = xstrdup("");
+	free(s->notice);
+	xasprintf(&s->notice,
+	    "cache '%s' was damaged and moved to '%s'; a new one was made%s",
+	    s->path, to, pending);
+	free(pending);
+	return 0;
+}
+
+/* The rows of the journal in the database at path, -1 if unreadable. */
+static int64_t
+store_count_journal(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		goto out;
+	if (sqlite3_prepare_v2(
+	        db, "SELECT count(*) FROM journal", -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* Finalize the statements and close the database; damaged skips the
+ * checkpoint so the -wal stays whole beside a file about to move. */
+static void
+store_close_db(struct store *s, int damaged)
+{
+	size_t i;
+
+	for (i = 0; i < STMT__COUNT; i++) {
+		sqlite3_finalize(s->stmt[i]);
+		s->stmt[i] = NULL;
+	}
+	if (s->db == NULL)
+		return;
+	if (damaged)
+		sqlite3_db_config(
+		    s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	else if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(s->db);
+	s->db = NULL;
+}
+
+struct store *
+store_open(const char *path, char **err)
+{
+	struct store *s;
+	char *why = NULL, *why2 = NULL;
+	int damaged;
+
+	*err = NULL;
+	if (path == NULL || *path == '\0') {
+		*err = xstrdup("cannot open cache: no path");
+		return NULL;
+	}
+	s = xcalloc(1, sizeof *s);
+	s->path = xstrdup(path);
+	if (store_setup(s, &why, &damaged) == 0)
+		return s;
+	store_close_db(s, damaged);
+	if (!damaged)
+		goto fail;
+	if (store_move_aside(s, &why2) != 0) {
+		free(why);
+		xasprintf(&why, "damaged, and %s", why2);
+		free(why2);
+		goto fail;
+	}
+	free(why);
+	why = NULL;
+	if (store_setup(s, &why, &damaged) == 0)
+		return s;
+	store_close_db(s, damaged);
+
+fail:
+	xasprintf(err, "cannot open cache '%s': %s", path, why);
+	free(why);
+	store_close(s);
+	return NULL;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->db != NULL && sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
+	store_close_db(s, 0);
+	free(s->path);
+	free(s->error);
+	free(s->dberr);
+	free(s->notice);
+	free(s->moved);
+	free(s->getbuf);
+	free(s);
+}
+
+const char *
+store_error(const struct store *s)
+{
+	return s->error != NULL ? s->error : "";
+}
+
+const char *
+store_path(const struct store *s)
+{
+	return s->path;
+}
+
+int
+store_recovered(const struct store *s)
+{
+	return s->recovered;
+}
+
+const char *
+store_notice(const struct store *s)
+{
+	return s->notice;
+}
+
+const char *
+store_moved_path(const struct store *s)
+{
+	return s->moved;
+}
+
+int64_t
+store_moved_pending(const struct store *s)
+{
+	return s->recovered ? s->moved_pending : 0;
+}
+
+int
+store_begin(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		return store_fail(s, "cannot begin: a transaction is open");
+	if (store_exec(s, STMT_BEGIN) != 0)
+		return store_fail(s, "cannot begin a transaction");
+	return 0;
+}
+
+int
+store_commit(struct store *s)
+{
+	if (sqlite3_get_autocommit(s->db))
+		return store_fail(s, "cannot commit: no transaction is open");
+	if (store_exec(s, STMT_COMMIT) != 0)
+		return store_fail(s, "cannot commit");
+	return 0;
+}
+
+int
+store_rollback(struct store *s)
+{
+	if (sqlite3_get_autocommit(s->db))
+		return store_fail(
+		    s, "cannot roll back: no transaction is open");
+	if (store_exec(s, STMT_ROLLBACK) != 0)
+		return store_fail(s, "cannot roll back");
+	return 0;
+}
+
+int
+store_in_transaction(const struct store *s)
+{
+	return !sqlite3_get_autocommit(s->db);
+}
+
+int
+store_folder_upsert(struct store *s, const struct store_folder *f, int64_t *id)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	if (f->name == NULL || *f->name == '\0')
+		return store_fail(s, "cannot add a folder without a name");
+	if ((st = store_stmt(s, STMT_FOLDER_UPSERT)) == NULL)
+		goto fail;
+	store_bind_text(st, 1, f->name, &rc);
+	store_bind_text(st, 2, f->raw_name, &rc);
+	store_bind_text(st, 3, f->delim, &rc);
+	store_bind_text(st, 4, f->special_use, &rc);
+	store_bind_int(st, 5, f->subscribed != 0, &rc);
+	store_bind_int(st, 6, f->noselect != 0, &rc);
+	if (rc != SQLITE_OK)
+		store_dberr(s, rc);
+	if (rc != SQLITE_OK || store_step(s, st) != SQLITE_OK)
+		goto fail;
+	if (id == NULL)
+		return 0;
+	if ((st = store_stmt(s, STMT_FOLDER_ID)) == NULL)
+		goto fail;
+	store_bind_text(st, 1, f->name, &rc);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	else
+		store_dberr(s, sqlite3_extended_errcode(s->db));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+fail:
+	return store_fail(s, "cannot store folder '%s'", f->name);
+}
+
+int
+store_folder_get(struct store *s, const char *name, struct store_folder *f)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	memset(f, 0, sizeof *f);
+	if (name == NULL)
+		return store_fail(s, "cannot read a folder without a name");
+	if ((st = store_stmt(s, STMT_FOLDER_GET)) == NULL)
+		goto fail;
+	store_bind_text(st, 1, name, &rc);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		store_row_folder(st, f);
+	else if (rc != SQLITE_DONE)
+		store_dberr(s, sqlite3_extended_errcode(s->db));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return 1;
+fail:
+	return store_fail(s, "cannot read folder '%s'", name);
+}
+
+void
+store_folder_clear(struct store_folder *f)
+{
+	if (f == NULL)
+		return;
+	free((void *)f->name);
+	free((void *)f->raw_name);
+	free((void *)f->delim);
+	free((void *)f->special_use);
+	memset(f, 0, sizeof *f);
+}
+
+int
+store_folder_list(struct store *s, struct store_folder **list, size_t *n)
+{
+	sqlite3_stmt *st;
+	struct store_folder *l = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	*list = NULL;
+	*n = 0;
+	if ((st = store_stmt(s, STMT_FOLDER_LIST)) == NULL)
+		return store_fail(s, "cannot list folders");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			l = xreallocarray(l, cap, sizeof *l);
+		}
+		store_row_folder(st, &l[len++]);
+	}
+	if (rc != SQLITE_DONE)
+		store_dberr(s, sqlite3_extended_errcode(s->db));
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_folder_list_free(l, len);
+		return store_fail(s, "cannot list folders");
+	}
+	*list = l;
+	*n = len;
+	return 0;
+}
+
+void
+store_folder_list_free(struct store_folder *list, size_t n)
+{
+	size_t i;
+
+	if (list == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		store_folder_clear(&list[i]);
+	free(list);
+}
+
+int
+store_folder_delete(struct store *s, const char *name)
+{
+	struct store_folder f;
+	enum store_stmt ids[] = {STMT_BODY_DELETE_FOLDER,
+	    STMT_MSG_DELETE_FOLDER, STMT_FOLDER_DELETE};
+	sqlite3_stmt *st;
+	size_t i;
+	int rc, ok = 0;
+
+	if (name == NULL)
+		return store_fail(s, "cannot delete a folder without a name");
+	if ((rc = store_folder_get(s, name, &f)) != 0)
+		return rc == 1 ? 0 : -1;
+	if (store_atomic_begin(s) != 0)
+		goto fail;
+	for (i = 0; i < sizeof ids / sizeof ids[0] && ok == 0; i++) {
+		rc = SQLITE_OK;
+		if ((st = store_stmt(s, ids[i])) == NULL) {
+			ok = -1;
+			break;
+		}
+		store_bind_int(st, 1, f.id, &rc);
+		if (store_step(s, st) != SQLITE_OK)
+			ok = -1;
+	}
+	if (store_atomic_end(s, ok) != 0)
+		goto fail;
+	store_folder_clear(&f);
+	return 0;
+fail:
+	store_folder_clear(&f);
+	return store_fail(s, "cannot delete folder '%s'", name);
+}
+
+int
+store_folder_rename(
+    struct store *s, const char *from, const char *to, const char *raw_to)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	if (from == NULL || to == NULL || *to == '\0')
+		return store_fail(s,
+		    "cannot rename folder '%s' to '%s': "
+		    "no name",
+		    from != NULL ? from : "", to != NULL ? to : "");
+	if ((st = store_stmt(s, STMT_FOLDER_RENAME)) == NULL)
+		goto fail;
+	store_bind_text(st, 1, from, &rc);
+	store_bind_text(st, 2, to, &rc);
+	store_bind_text(st, 3, raw_to, &rc);
+	if ((rc = store_step(s, st)) == SQLITE_OK) {
+		if (sqlite3_changes(s->db) == 0)
+			return store_fail(s,
+			    "cannot rename folder '%s': "
+			    "no such folder",
+			    from);
+		return 0;
+	}
+	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+		free(s->dberr);
+		s->dberr = NULL;
+		return store_fail(s,
+		    "cannot rename folder '%s' to '%s': '%s' exists", from, to,
+		    to);
+	}
+fail:
+	return store_fail(s, "cannot rename folder '%s' to '%s'", from, to);
+}
+
+int
+store_folder_set_sync(struct store *s, int64_t folder, uint32_t uidvalidity,
+    uint32_t uidnext, uint64_t highestmodseq)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	if ((st = store_stmt(s, STMT_FOLDER_SET_SYNC)) == NULL)
+		goto fail;
+	store_bind_int(st, 1, folder, &rc);
+	store_bind_int(st, 2, uidvalidity, &rc);
+	store_bind_int(st, 3, uidnext, &rc);
+	store_bind_int(st, 4, (int64_t)highestmodseq, &rc);
+	if (store_step(s, st) == SQLITE_OK)
+		return 0;
+fail:
+	return store_fail(
+	    s, "cannot save the sync state of folder %lld", (long long)folder);
+}
+
+int
+store_folder_set_synced(struct store *s, int64_t folder, uint32_t uid)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	if ((st = store_stmt(s, STMT_FOLDER_SET_SYNCED)) == NULL)
+		goto fail;
+	store_bind_int(st, 1, folder, &rc);
+	store_bind_int(st, 2, uid, &rc);
+	if (store_step(s, st) == SQLITE_OK)
+		return 0;
+fail:
+	return store_fail(
+	    s, "cannot save the sync state of folder %lld", (long long)folder);
+}
+
+int
+store_folder_set_status(
+    struct store *s, int64_t folder, uint32_t total, uint32_t unseen)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	if ((st = store_stmt(s, STMT_FOLDER_SET_STATUS)) == NULL)
+		goto fail;
+	store_bind_int(st, 1, folder, &rc);
+	store_bind_int(st, 2, total, &rc);
+	store_bind_int(st, 3, unseen, &rc);
+	if (store_step(s, st) == SQLITE_OK)
+		return 0;
+fail:
+	return store_fail(
+	    s, "cannot save the counts of folder %lld", (long long)folder);
+}
+
+int
+store_folder_reset(struct store *s, int64_t folder, uint32_t uidvalidity)
+{
+	enum store_stmt ids[] = {
+	    STMT_BODY_DELETE_FOLDER, STMT_MSG_DELETE_FOLDER, STMT_FOLDER_RESET};
+	sqlite3_stmt *st;
+	size_t i;
+	int rc, ok = 0;
+
+	if (store_atomic_begin(s) != 0)
+		goto fail;
+	for (i = 0; i < sizeof ids / sizeof ids[0] && ok == 0; i++) {
+		rc = SQLITE_OK;
+		if ((st = store_stmt(s, ids[i])) == NULL) {
+			ok = -1;
+			break;
+		}
+		store_bind_int(st, 1, folder, &rc);
+		if (ids[i] == STMT_FOLDER_RESET)
+			store_bind_int(st, 2, uidvalidity, &rc);
+		if (store_step(s, st) != SQLITE_OK)
+			ok = -1;
+	}
+	if (store_atomic_end(s, ok) == 0)
+		return 0;
+fail:
+	return store_fail(s, "cannot reset folder %lld", (long long)folder);
+}
+
+int
+store_msg_put(struct store *s, int64_t folder, const struct store_msg *m)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	if (m->uid == 0)
+		return store_fail(s,
+		    "cannot store message 0 in folder %lld: "
+		    "UID 0 is not valid",
+		    (long long)folder);
+	if ((st = store_stmt(s, STMT_MSG_PUT)) == NULL)
+		goto fail;
+	store_bind_int(st, 1, folder, &rc);
+	store_bind_int(st, 2, m->uid, &rc);
+	store_bind_int(st, 3, (int64_t)m->modseq, &rc);
+	store_bind_int(st, 4, m->flags, &rc);
+	store_bind_text(st, 5, m->keywords, &rc);
+	store_bind_int(st, 6, m->internaldate, &rc);
+	store_bind_int(st, 7, m->size, &rc);
+	store_bind_int(st, 8, m->date, &rc);
+	store_bind_text(st, 9, m->from_name, &rc);
+	store_bind_text(st, 10, m->from_addr, &rc);
+	store_bind_text(st, 11, m->to_addr, &rc);
+	store_bind_text(st, 12, m->cc, &rc);
+	store_bind_text(st, 13, m->subject, &rc);
+	store_bind_text(st, 14, m->message_id, &rc);
+	store_bind_text(st, 15, m->in_reply_to, &rc);
+	store_bind_text(st, 16, m->refs, &rc);
+	store_bind_int(st, 17, m->has_attachment != 0, &rc);
+	if (rc != SQLITE_OK) {
+		store_dberr(s, rc);
+		sqlite3_clear_bindings(st);
+		goto fail;
+	}
+	if (store_step(s, st) == SQLITE_OK)
+		return 0;
+fail:
+	return store_fail(s, "cannot store message %u in folder %lld", m->uid,
+	    (long long)folder);
+}
+
+int
+store_msg_set_flags(struct store *s, int64_t folder, uint32_t uid,
+    unsigned int flags, const char *keywords, uint64_t modseq)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	if ((st = store_stmt(s, STMT_MSG_FLAGS)) == NULL)
+		goto fail;
+	store_bind_int(st, 1, folder, &rc);
+	store_bind_int(st, 2, uid, &rc);
+	store_bind_int(st, 3, flags, &rc);
+	store_bind_text(st, 4, keywords, &rc);
+	store_bind_int(st, 5, (int64_t)modseq, &rc);
+	if (rc != SQLITE_OK) {
+		store_dberr(s, rc);
+		sqlite3_clear_bindings(st);
+		goto fail;
+	}
+	if (store_step(s, st) == SQLITE_OK)
+		return 0;
+fail:
+	return store_fail(s,
+	    "cannot set the flags of message %u in folder %lld", uid,
+	    (long long)folder);
+}
+
+/* Delete messages lo to hi and their bodies, in the caller's savepoint. */
+static int
+store_delete_range(struct store *s, int64_t folder, uint32_t lo, uint32_t hi)
+{
+	enum store_stmt ids[] = {STMT_BODY_DELETE_RANGE, STMT_MSG_DELETE_RANGE};
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+		rc = SQLITE_OK;
+		if ((st = store_stmt(s, ids[i])) == NULL)
+			return -1;
+		store_bind_int(st, 1, folder, &rc);
+		store_bind_int(st, 2, lo, &rc);
+		store_bind_int(st, 3, hi, &rc);
+		if (store_step(s, st) != SQLITE_OK)
+			return -1;
+	}
+	return 0;
+}
+
+int
+store_msg_delete(struct store *s, int64_t folder, uint32_t uid)
+{
+	return store_msg_delete_range(s, folder, uid, uid);
+}
+
+int
+store_msg_delete_uids(
+    struct store *s, int64_t folder, const uint32_t *uids, size_t n)
+{
+	size_t i;
+	int ok = 0;
+
+	if (n == 0)
+		return 0;
+	if (store_atomic_begin(s) != 0)
+		goto fail;
+	for (i = 0; i < n && ok == 0; i++)
+		ok = store_delete_range(s, folder, uids[i], uids[i]);
+	if (store_atomic_end(s, ok) == 0)
+		return 0;
+fail:
+	return store_fail(
+	    s, "cannot delete messages in folder %lld", (long long)folder);
+}
+
+int
+store_msg_delete_range(
+    struct store *s, int64_t folder, uint32_t lo, uint32_t hi)
+{
+	int ok;
+
+	if (store_atomic_begin(s) != 0)
+		goto fail;
+	ok = store_delete_range(s, folder, lo, hi);
+	if (store_atomic_end(s, ok) == 0)
+		return 0;
+fail:
+	if (lo == hi)
+		return store_fail(s, "cannot delete message %u in folder %lld",
+		    lo, (long long)folder);
+	return store_fail(s, "cannot delete messages %u:%u in folder %lld", lo,
+	    hi, (long long)folder);
+}
+
+int
+store_msg_uids(struct store *s, int64_t folder, uint32_t **uids, size_t *n)
+{
+	sqlite3_stmt *st;
+	uint32_t *u = NULL;
+	size_t len = 0, cap = 0;
+	int rc = SQLITE_OK;
+
+	*uids = NULL;
+	*n = 0;
+	if ((st = store_stmt(s, STMT_MSG_UIDS)) == NULL)
+		goto fail;
+	store_bind_int(st, 1, folder, &rc);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap == 0 ? 1024 : cap * 2;
+			u = xreallocarray(u, cap, sizeof *u);
+		}
+		u[len++] = (uint32_t)sqlite3_column_int64(st, 0);
+	}
+	if (rc != SQLITE_DONE)
+		store_dberr(s, sqlite3_extended_errcode(s->db));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_DONE) {
+		*uids = u;
+		*n = len;
+		return 0;
+	}
+	free(u);
+fail:
+	return store_fail(
+	    s, "cannot list the UIDs of folder %lld", (long long)folder);
+}
+
+int
+store_msg_foreach(struct store *s, int64_t folder, enum store_order order,
+    store_msg_cb cb, void *arg)
+{
+	sqlite3_stmt *st;
+	struct store_msg m;
+	int rc = SQLITE_OK, stop = 0;
+
+	if (s->busy)
+		fatalx("%s: called from a foreach callback", __func__);
+	st = store_stmt(s,
+	    order == STORE_ORDER_UID ? STMT_MSG_LIST_UID : STMT_MSG_LIST_DATE);
+	if (st == NULL)
+		goto fail;
+	store_bind_int(st, 1, folder, &rc);
+	s->busy = 1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		store_row_msg(st, &m);
+		if ((stop = cb(&m, arg)) != 0)
+			break;
+	}
+	s->busy = 0;
+	if (rc != SQLITE_DONE && stop == 0)
+		store_dberr(s, sqlite3_extended_errcode(s->db));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (stop != 0)
+		return stop;
+	if (rc == SQLITE_DONE)
+		return 0;
+fail:
+	return store_fail(
+	    s, "cannot list the messages of folder %lld", (long long)folder);
+}
+
+int
+store_msg_get(
+    struct store *s, int64_t folder, uint32_t uid, struct store_msg *m)
+{
+	sqlite3_stmt *st;
+	const char **fields[] = {&m->keywords, &m->from_name, &m->from_addr,
+	    &m->to_addr, &m->cc, &m->subject, &m->message_id, &m->in_reply_to,
+	    &m->refs};
+	size_t i, len, off;
+	int rc = SQLITE_OK;
+
+	memset(m, 0, sizeof *m);
+	if ((st = store_stmt(s, STMT_MSG_GET)) == NULL)
+		goto fail;
+	store_bind_int(st, 1, folder, &rc);
+	store_bind_int(st, 2, uid, &rc);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		/* Copy the strings into one buffer kept until the next get. */
+		store_row_msg(st, m);
+		len = 0;
+		for (i = 0; i < sizeof fields / sizeof fields[0]; i++)
+			len += strlen(*fields[i]) + 1;
+		free(s->getbuf);
+		s->getbuf = xmalloc(len);
+		off = 0;
+		for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+			len = strlen(*fields[i]) + 1;
+			memcpy(s->getbuf + off, *fields[i], len);
+			*fields[i] = s->getbuf + off;
+			off += len;
+		}
+	} else if (rc != SQLITE_DONE)
+		store_dberr(s, sqlite3_extended_errcode(s->db));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return 1;
+fail:
+	return store_fail(
+	    s, "cannot read message %u in folder %lld", uid, (long long)folder);
+}
+
+int
+store_msg_count(
+    struct store *s, int64_t folder, uint32_t *total, uint32_t *unseen)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	*total = *unseen = 0;
+	if ((st = store_stmt(s, STMT_MSG_COUNT)) == NULL)
+		goto fail;
+	store_bind_int(st, 1, folder, &rc);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*total = (uint32_t)sqlite3_column_int64(st, 0);
+		*unseen = (uint32_t)sqlite3_column_int64(st, 1);
+	} else
+		store_dberr(s, sqlite3_extended_errcode(s->db));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+fail:
+	return store_fail(
+	    s, "cannot count the messages of folder %lld", (long long)folder);
+}
+
+int
+store_msg_uid_max(struct store *s, int64_t folder, uint32_t *uid)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	*uid = 0;
+	if ((st = store_stmt(s, STMT_MSG_UID_MAX)) == NULL)
+		goto fail;
+	store_bind_int(st, 1, folder, &rc);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*uid = (uint32_t)sqlite3_column_int64(st, 0);
+	else
+		store_dberr(s, sqlite3_extended_errcode(s->db));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+fail:
+	return store_fail(
+	    s, "cannot read the highest UID of folder %lld", (long long)folder);
+}
+
+int
+store_body_put(
+    struct store *s, int64_t folder, uint32_t uid, const void *raw, size_t len)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	if ((st = store_stmt(s, STMT_BODY_PUT)) == NULL)
+		goto fail;
+	store_bind_int(st, 1, folder, &rc);
+	store_bind_int(st, 2, uid, &rc);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_blob64(
+		    st, 3, raw != NULL ? raw : "", len, SQLITE_STATIC);
+	if (rc != SQLITE_OK) {
+		store_dberr(s, rc);
+		sqlite3_clear_bindings(st);
+		goto fail;
+	}
+	if (store_step(s, st) == SQLITE_OK)
+		return 0;
+fail:
+	return store_fail(s,
+	    "cannot store the body of message %u in folder "
+	    "%lld",
+	    uid, (long long)folder);
+}
+
+int
+store_body_get(
+    struct store *s, int64_t folder, uint32_t uid, void **raw, size_t *len)
+{
+	sqlite3_stmt *st;
+	const void *p;
+	size_t n;
+	int rc = SQLITE_OK;
+
+	*raw = NULL;
+	*len = 0;
+	if ((st = store_stmt(s, STMT_BODY_GET)) == NULL)
+		goto fail;
+	store_bind_int(st, 1, folder, &rc);
+	store_bind_int(st, 2, uid, &rc);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		p = sqlite3_column_blob(st, 0);
+		n = (size_t)sqlite3_column_bytes(st, 0);
+		*raw = xmalloc(n + 1);
+		if (n > 0)
+			memcpy(*raw, p, n);
+		((char *)*raw)[n] = '\0';
+		*len = n;
+	} else if (rc != SQLITE_DONE)
+		store_dberr(s, sqlite3_extended_errcode(s->db));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return 1;
+fail:
+	return store_fail(s,
+	    "cannot read the body of message %u in folder "
+	    "%lld",
+	    uid, (long long)folder);
+}
+
+int
+store_journal_add(struct store *s, int64_t folder, uint32_t uid, const char *op,
+    const char *arg, int64_t *id)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	if (op == NULL || *op == '\0')
+		return store_fail(s, "cannot add to the journal: no operation");
+	if ((st = store_stmt(s, STMT_JOURNAL_ADD)) == NULL)
+		goto fail;
+	store_bind_int(st, 1, folder, &rc);
+	store_bind_int(st, 2, uid, &rc);
+	store_bind_text(st, 3, op, &rc);
+	store_bind_text(st, 4, arg, &rc);
+	store_bind_int(st, 5, (int64_t)time(NULL), &rc);
+	if (rc != SQLITE_OK) {
+		store_dberr(s, rc);
+		sqlite3_clear_bindings(st);
+		goto fail;
+	}
+	if (store_step(s, st) == SQLITE_OK) {
+		if (id != NULL)
+			*id = sqlite3_last_insert_rowid(s->db);
+		return 0;
+	}
+fail:
+	return store_fail(s, "cannot add '%s' to the journal", op);
+}
+
+int
+store_journal_remove(struct store *s, int64_t id)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	if ((st = store_stmt(s, STMT_JOURNAL_REMOVE)) == NULL)
+		goto fail;
+	store_bind_int(st, 1, id, &rc);
+	if (store_step(s, st) == SQLITE_OK)
+		return 0;
+fail:
+	return store_fail(s, "cannot remove journal entry %lld", (long long)id);
+}
+
+int
+store_journal_foreach(struct store *s, store_journal_cb cb, void *arg)
+{
+	sqlite3_stmt *st;
+	struct store_journal j;
+	int rc, stop = 0;
+
+	if (s->busy)
+		fatalx("%s: called from a foreach callback", __func__);
+	if ((st = store_stmt(s, STMT_JOURNAL_LIST)) == NULL)
+		goto fail;
+	s->busy = 1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		j.id = sqlite3_column_int64(st, 0);
+		j.folder = sqlite3_column_int64(st, 1);
+		j.uid = (uint32_t)sqlite3_column_int64(st, 2);
+		j.op = store_col_text(st, 3);
+		j.arg = store_col_text(st, 4);
+		j.created = sqlite3_column_int64(st, 5);
+		if ((stop = cb(&j, arg)) != 0)
+			break;
+	}
+	s->busy = 0;
+	if (rc != SQLITE_DONE && stop == 0)
+		store_dberr(s, sqlite3_extended_errcode(s->db));
+	sqlite3_reset(st);
+	if (stop != 0)
+		return stop;
+	if (rc == SQLITE_DONE)
+		return 0;
+fail:
+	return store_fail(s, "cannot read the journal");
+}
+
+int
+store_journal_count(struct store *s, int64_t *n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*n = 0;
+	if ((st = store_stmt(s, STMT_JOURNAL_COUNT)) == NULL)
+		goto fail;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	else
+		store_dberr(s, sqlite3_extended_errcode(s->db));
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+fail:
+	return store_fail(s, "cannot count the journal");
+}
+
+int
+store_pop3_seen_add(struct store *s, const char *uidl, const char *maildir_name)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	if (uidl == NULL || *uidl == '\0')
+		return store_fail(s, "cannot record a POP3 message: no UIDL");
+	if ((st = store_stmt(s, STMT_POP3_ADD)) == NULL)
+		goto fail;
+	store_bind_text(st, 1, uidl, &rc);
+	store_bind_int(st, 2, (int64_t)time(NULL), &rc);
+	store_bind_text(st, 3, maildir_name, &rc);
+	if (rc != SQLITE_OK) {
+		store_dberr(s, rc);
+		sqlite3_clear_bindings(st);
+		goto fail;
+	}
+	if (store_step(s, st) == SQLITE_OK)
+		return 0;
+fail:
+	return store_fail(s, "cannot record POP3 message '%s'", uidl);
+}
+
+int
+store_pop3_seen_has(struct store *s, const char *uidl)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	if (uidl == NULL)
+		return store_fail(s, "cannot look up a POP3 message: no UIDL");
+	if ((st = store_stmt(s, STMT_POP3_HAS)) == NULL)
+		goto fail;
+	store_bind_text(st, 1, uidl, &rc);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		store_dberr(s, sqlite3_extended_errcode(s->db));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+fail:
+	return store_fail(s, "cannot look up POP3 message '%s'", uidl);
+}
+
+int
+store_pop3_seen_remove(struct store *s, const char *uidl)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	if (uidl == NULL)
+		return store_fail(s, "cannot forget a POP3 message: no UIDL");
+	if ((st = store_stmt(s, STMT_POP3_REMOVE)) == NULL)
+		goto fail;
+	store_bind_text(st, 1, uidl, &rc);
+	if (store_step(s, st) == SQLITE_OK)
+		return 0;
+fail:
+	return store_fail(s, "cannot forget POP3 message '%s'", uidl);
+}

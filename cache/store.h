@@ -1,0 +1,280 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * The on-disk cache: one SQLite 3 database per account holding folders,
+ * message headers and flags, raw bodies, the journal of changes not yet on
+ * the server, and the POP3 UIDLs already brought home. Every call is
+ * synchronous; errors return -1 and leave a message on the store. */
+#ifndef ERRAND_STORE_H
+#define ERRAND_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+/* The schema version this code writes (PRAGMA user_version). */
+#define STORE_SCHEMA_VERSION 1
+
+/* System flags kept as bits of store_msg.flags; other keywords go in the
+ * space-separated store_msg.keywords. */
+enum store_flag {
+	STORE_FLAG_SEEN = 0x01,      /* \Seen */
+	STORE_FLAG_ANSWERED = 0x02,  /* \Answered */
+	STORE_FLAG_FLAGGED = 0x04,   /* \Flagged */
+	STORE_FLAG_DELETED = 0x08,   /* \Deleted */
+	STORE_FLAG_DRAFT = 0x10,     /* \Draft */
+	STORE_FLAG_FORWARDED = 0x20, /* $Forwarded */
+};
+
+/* Order of store_msg_foreach(). */
+enum store_order {
+	STORE_ORDER_DATE, /* newest Date: first, ties by higher UID first */
+	STORE_ORDER_UID,  /* highest UID first */
+};
+
+/* One folder. store_folder_upsert() reads name, raw_name, delim,
+ * special_use, subscribed and noselect only; the sync state and the server's
+ * counts have their own setters. From store_folder_get() and
+ * store_folder_list() every string is the caller's (free them with
+ * store_folder_clear()) and a missing string is NULL. */
+struct store_folder {
+	int64_t id;           /* row id, set by the store; messages use it */
+	const char *name;     /* UTF-8 display name, unique in the account */
+	const char *raw_name; /* the server's name (modified UTF-7 or UTF-8) */
+	const char *delim;    /* hierarchy delimiter, NULL when flat */
+	const char *special_use; /* "\\Sent", "\\Trash"... or NULL */
+	int subscribed;          /* 1 when in LSUB / \Subscribed */
+	int noselect;            /* 1 for \Noselect or \NonExistent */
+	uint32_t uidvalidity;    /* 0 until first selected */
+	uint32_t uidnext;        /* UIDNEXT at the last sync */
+	uint64_t highestmodseq;  /* HIGHESTMODSEQ at the last sync, 0 if none */
+	uint32_t synced_uid_max; /* highest UID whose headers are all stored */
+	uint32_t total;  /* the server's message count (STATUS/SELECT) */
+	uint32_t unseen; /* the server's unseen count */
+};
+
+/* One message's headers and flags. For store_msg_put() the strings are the
+ * caller's and may be NULL. In a store_msg_foreach() callback the strings
+ * belong to the store, are valid only during the callback, and are never
+ * NULL ("" when absent). */
+struct store_msg {
+	uint32_t uid;            /* the IMAP UID, 1 or more */
+	uint64_t modseq;         /* MODSEQ, 0 without CONDSTORE */
+	unsigned int flags;      /* STORE_FLAG_* bits */
+	const char *keywords;    /* other keywords, space separated */
+	int64_t internaldate;    /* INTERNALDATE, seconds since the epoch */
+	int64_t size;            /* RFC822.SIZE in bytes */
+	int64_t date;            /* Date: header, seconds since the epoch, 0 */
+	const char *from_name;   /* decoded display name of the first From: */
+	const char *from_addr;   /* addr-spec of the first From: */
+	const char *to_addr;     /* To: as decoded text */
+	const char *cc;          /* Cc: as decoded text */
+	const char *subject;     /* decoded Subject: */
+	const char *message_id;  /* Message-ID: without <> */
+	const char *in_reply_to; /* In-Reply-To: */
+	const char *refs;        /* References:, space separated */
+	int has_attachment;      /* 1 when BODYSTRUCTURE shows an attachment */
+};
+
+/* One pending change from the journal; strings as in store_msg callbacks. */
+struct store_journal {
+	int64_t id;      /* row id, for store_journal_remove() */
+	int64_t folder;  /* folder id (not a foreign key: entries outlive it) */
+	uint32_t uid;    /* 0 when the change is not about one message */
+	const char *op;  /* what to do, e.g. "flags", "move", "expunge" */
+	const char *arg; /* its argument, "" when none */
+	int64_t created; /* seconds since the epoch */
+};
+
+/* Called once a row; return 0 to go on, anything else to stop (the foreach
+ * then returns that value). */
+typedef int (*store_msg_cb)(const struct store_msg *, void *);
+typedef int (*store_journal_cb)(const struct store_journal *, void *);
+
+/* --- opening ------------------------------------------------------------ */
+
+/* Open or create the cache at path, making missing directories (0700) and
+ * the file (0600), migrating its schema and running PRAGMA quick_check. A
+ * file that is damaged or not a database is moved aside to
+ * path.corrupt-YYYYmmddHHMMSS and a new one made: see store_recovered().
+ * Returns the store (free it with store_close()), or NULL with *err set to a
+ * message the caller frees, such as "cannot open cache '/p': ...". */
+struct store *store_open(const char *path, char **err);
+
+/* Close the store, rolling back an open transaction; NULL is a no-op. */
+void store_close(struct store *);
+
+/* The last error, e.g. "cannot rename folder 'a': no such folder"; owned by
+ * the store, valid until the next call. "" when there was none. */
+const char *store_error(const struct store *);
+
+/* The database path given to store_open(); owned by the store. */
+const char *store_path(const struct store *);
+
+/* 1 when store_open() moved a damaged file aside and started afresh. */
+int store_recovered(const struct store *);
+
+/* For the UI after a recovery, e.g. "cache '/p' was damaged and moved to
+ * '/p.corrupt-20250101120000'; a new one was made; 3 pending changes kept
+ * in '/p.corrupt-20250101120000'"; NULL when nothing happened. Owned by the
+ * store. */
+const char *store_notice(const struct store *);
+
+/* Where the damaged file went after a recovery, NULL otherwise; owned by the
+ * store. */
+const char *store_moved_path(const struct store *);
+
+/* The damaged file's journal rows after a recovery: the count, 0 when none,
+ * -1 when they could not be counted. */
+int64_t store_moved_pending(const struct store *);
+
+/* --- transactions --------------------------------------------------------- */
+
+/* Begin a write transaction (BEGIN IMMEDIATE); they do not nest. Write a
+ * chunk of 500-1000 messages in one, with store_folder_set_synced() for the
+ * same chunk, so a crash keeps either all of it or none. Calls made outside
+ * a transaction are each atomic on their own. */
+int store_begin(struct store *);
+int store_commit(struct store *);
+int store_rollback(struct store *);
+
+/* 1 while a transaction begun by store_begin() is open. */
+int store_in_transaction(const struct store *);
+
+/* --- folders -------------------------------------------------------------- */
+
+/* Insert the folder f->name, or update its LIST attributes (raw_name, delim,
+ * special_use, subscribed, noselect) keeping its sync state. A NULL
+ * raw_name means the same as name. *id, when not NULL, gets its row id. */
+int store_folder_upsert(
+    struct store *, const struct store_folder *f, int64_t *id);
+
+/* Fill *f with the folder called name. Returns 0, 1 when there is no such
+ * folder (*f zeroed), or -1. Free the strings with store_folder_clear(). */
+int store_folder_get(struct store *, const char *name, struct store_folder *f);
+
+/* Free the strings of a folder from store_folder_get() and zero it. */
+void store_folder_clear(struct store_folder *f);
+
+/* Every folder, sorted by name, in *list (*n of them); the list is the
+ * caller's: free it with store_folder_list_free(). */
+int store_folder_list(struct store *, struct store_folder **list, size_t *n);
+
+/* Free a list from store_folder_list(); NULL is a no-op. */
+void store_folder_list_free(struct store_folder *list, size_t n);
+
+/* Delete the folder called name with its messages and bodies (journal rows
+ * stay). Deleting a folder that does not exist is not an error. */
+int store_folder_delete(struct store *, const char *name);
+
+/* Rename folder from to the display name to and server name raw_to (NULL
+ * keeps the raw name). Fails when from does not exist or to does. */
+int store_folder_rename(
+    struct store *, const char *from, const char *to, const char *raw_to);
+
+/* Record UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ after a SELECT or sync. If
+ * uidvalidity differs from the stored one, call store_folder_reset() instead:
+ * this does not drop rows. */
+int store_folder_set_sync(struct store *, int64_t folder, uint32_t uidvalidity,
+    uint32_t uidnext, uint64_t highestmodseq);
+
+/* Record that every header up to uid is stored; call it inside the
+ * transaction that stored them. */
+int store_folder_set_synced(struct store *, int64_t folder, uint32_t uid);
+
+/* Record the server's total and unseen counts (STATUS or SELECT). */
+int store_folder_set_status(
+    struct store *, int64_t folder, uint32_t total, uint32_t unseen);
+
+/* UIDVALIDITY changed: drop the folder's messages and bodies, set the new
+ * uidvalidity and clear uidnext, highestmodseq and synced_uid_max, all in one
+ * transaction (or inside the caller's). Journal rows stay. */
+int store_folder_reset(struct store *, int64_t folder, uint32_t uidvalidity);
+
+/* --- messages ------------------------------------------------------------- */
+
+/* Insert m into the folder, or replace the stored row with the same UID
+ * (its body stays). The folder must exist and m->uid must not be 0. */
+int store_msg_put(struct store *, int64_t folder, const struct store_msg *m);
+
+/* Set the flags and keywords (NULL for none) of one message, and its modseq
+ * when modseq is not 0. A UID that is not stored is not an error. */
+int store_msg_set_flags(struct store *, int64_t folder, uint32_t uid,
+    unsigned int flags, const char *keywords, uint64_t modseq);
+
+/* Delete one message and its body; a UID not stored is not an error. */
+int store_msg_delete(struct store *, int64_t folder, uint32_t uid);
+
+/* Delete the n messages in uids (any order) and their bodies, atomically. */
+int store_msg_delete_uids(
+    struct store *, int64_t folder, const uint32_t *uids, size_t n);
+
+/* Delete every message with lo <= UID <= hi and their bodies, atomically:
+ * one range of a VANISHED set. */
+int store_msg_delete_range(
+    struct store *, int64_t folder, uint32_t lo, uint32_t hi);
+
+/* Every stored UID of the folder in ascending order, for expunge detection.
+ * *uids is the caller's (free() it); NULL when *n is 0. */
+int store_msg_uids(struct store *, int64_t folder, uint32_t **uids, size_t *n);
+
+/* Call cb for each message of the folder in the given order. Returns 0, -1,
+ * or the non-zero value cb stopped with. cb may call store_msg_get() and
+ * store_body_get() but must not write to the store or start another
+ * foreach. */
+int store_msg_foreach(struct store *, int64_t folder, enum store_order order,
+    store_msg_cb cb, void *arg);
+
+/* Fill *m with one message; its strings belong to the store, are never NULL
+ * and stay valid until the next store_msg_get() or store_close(). Returns 0,
+ * 1 when it is not stored (*m zeroed), or -1. */
+int store_msg_get(
+    struct store *, int64_t folder, uint32_t uid, struct store_msg *m);
+
+/* Count the stored messages of the folder and those without \Seen. */
+int store_msg_count(
+    struct store *, int64_t folder, uint32_t *total, uint32_t *unseen);
+
+/* The highest stored UID of the folder in *uid, 0 when it has none. */
+int store_msg_uid_max(struct store *, int64_t folder, uint32_t *uid);
+
+/* --- bodies --------------------------------------------------------------- */
+
+/* Store the raw RFC 5322 text of a message already put. */
+int store_body_put(
+    struct store *, int64_t folder, uint32_t uid, const void *raw, size_t len);
+
+/* The raw text in *raw (the caller's: free() it) and *len. Returns 0, 1 when
+ * no body is stored (*raw NULL), or -1. */
+int store_body_get(
+    struct store *, int64_t folder, uint32_t uid, void **raw, size_t *len);
+
+/* --- journal of changes not yet on the server ----------------------------- */
+
+/* Add a pending change; write it in the same transaction as the change
+ * to the cache. *id, when not NULL, gets its row id. arg may be NULL. */
+int store_journal_add(struct store *, int64_t folder, uint32_t uid,
+    const char *op, const char *arg, int64_t *id);
+
+/* Remove a change once the server has said OK. */
+int store_journal_remove(struct store *, int64_t id);
+
+/* Call cb for each pending change, oldest first; returns as foreach. */
+int store_journal_foreach(struct store *, store_journal_cb cb, void *arg);
+
+/* The number of pending changes in *n. */
+int store_journal_count(struct store *, int64_t *n);
+
+/* --- POP3 ----------------------------------------------------------------- */
+
+/* Record that the message with this UIDL is safe in the Maildir under
+ * maildir_name (may be NULL). Replaces an earlier record. */
+int store_pop3_seen_add(
+    struct store *, const char *uidl, const char *maildir_name);
+
+/* 1 when uidl was recorded, 0 when not, -1 on error. */
+int store_pop3_seen_has(struct store *, const char *uidl);
+
+/* Forget uidl (the server no longer lists it). */
+int store_pop3_seen_remove(struct store *, const char *uidl);
+
+#endif

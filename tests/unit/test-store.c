@@ -1,0 +1,1066 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * Unit tests for cache/store.c: edge inputs first, then folders, messages,
+ * listing order, UIDVALIDITY resets, damaged files moved aside, file modes,
+ * and a writer killed in the middle of a transaction. */
+
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <check.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cache/store.h"
+#include "xmalloc.h"
+
+static char *tmp; /* this test's directory */
+static char *db;  /* tmp/acct.db */
+
+static int rm_entry(const char *, const struct stat *, int, struct FTW *);
+static void setup(void);
+static void teardown(void);
+static struct store *open_ok(const char *);
+static int64_t add_folder(struct store *, const char *);
+static void put(struct store *, int64_t, uint32_t, int64_t, unsigned int);
+static int collect(const struct store_msg *, void *);
+static int64_t sql_int(const char *, const char *);
+static char *sql_text(const char *, const char *);
+static void sql_exec(const char *, const char *);
+static void write_file(const char *, const char *, size_t);
+static int journal_cb(const struct store_journal *, void *);
+static void kill_child(int, int64_t) __attribute__((noreturn));
+
+static int
+rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void
+setup(void)
+{
+	const char *t;
+
+	t = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
+	xasprintf(&tmp, "%s/errand-test-store-XXXXXX", t);
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	xasprintf(&db, "%s/acct.db", tmp);
+}
+
+static void
+teardown(void)
+{
+	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(tmp);
+	free(db);
+}
+
+/* Open path, failing the test with the message when it cannot. */
+static struct store *
+open_ok(const char *path)
+{
+	struct store *s;
+	char *err;
+
+	s = store_open(path, &err);
+	ck_assert_msg(s != NULL, "%s", err);
+	ck_assert_ptr_null(err);
+	return s;
+}
+
+static int64_t
+add_folder(struct store *s, const char *name)
+{
+	struct store_folder f = {.name = name, .delim = "/"};
+	int64_t id = 0;
+
+	ck_assert_msg(
+	    store_folder_upsert(s, &f, &id) == 0, "%s", store_error(s));
+	ck_assert_int_gt(id, 0);
+	return id;
+}
+
+/* Store a message whose subject is "s<uid>". */
+static void
+put(struct store *s, int64_t folder, uint32_t uid, int64_t date,
+    unsigned int flags)
+{
+	struct store_msg m = {.uid = uid, .date = date, .flags = flags};
+	char subject[32];
+
+	snprintf(subject, sizeof subject, "s%u", uid);
+	m.subject = subject;
+	m.from_addr = "a@example.org";
+	ck_assert_msg(store_msg_put(s, folder, &m) == 0, "%s", store_error(s));
+}
+
+/* A foreach callback appending UIDs to an array of 64 (stops at 64). */
+struct seen {
+	uint32_t uid[64];
+	size_t n;
+	size_t stop_after; /* 0: never */
+};
+
+static int
+collect(const struct store_msg *m, void *arg)
+{
+	struct seen *sn = arg;
+
+	ck_assert_ptr_nonnull(m->subject);
+	ck_assert_ptr_nonnull(m->cc);
+	if (sn->n == 64)
+		return 1;
+	sn->uid[sn->n++] = m->uid;
+	if (sn->stop_after != 0 && sn->n == sn->stop_after)
+		return 7;
+	return 0;
+}
+
+/* One integer from a query on the database at path, opened directly. */
+static int64_t
+sql_int(const char *path, const char *sql)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	int64_t v;
+
+	ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
+/* One string from a query, the caller's. */
+static char *
+sql_text(const char *path, const char *sql)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	char *v;
+
+	ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	v = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
+/* Run SQL that returns nothing on the database at path. */
+static void
+sql_exec(const char *path, const char *sql)
+{
+	sqlite3 *h;
+
+	ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+}
+
+static void
+write_file(const char *path, const char *data, size_t len)
+{
+	int fd;
+
+	ck_assert_int_ne(fd = open(path, O_WRONLY | O_TRUNC), -1);
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+START_TEST(test_store_open_edge)
+{
+	char *err, *path;
+
+	ck_assert_ptr_null(store_open(NULL, &err));
+	ck_assert_str_eq(err, "cannot open cache: no path");
+	free(err);
+	ck_assert_ptr_null(store_open("", &err));
+	ck_assert_str_eq(err, "cannot open cache: no path");
+	free(err);
+
+	/* A file where a directory should be. */
+	xasprintf(&path, "%s/file", tmp);
+	close(open(path, O_CREAT | O_WRONLY, 0600));
+	free(path);
+	xasprintf(&path, "%s/file/sub/acct.db", tmp);
+	ck_assert_ptr_null(store_open(path, &err));
+	ck_assert_ptr_nonnull(strstr(err, "cannot open cache '"));
+	ck_assert_ptr_nonnull(strstr(err, "Not a directory"));
+	free(err);
+	free(path);
+
+	/* A directory where the database should be. */
+	ck_assert_ptr_null(store_open(tmp, &err));
+	ck_assert_ptr_nonnull(strstr(err, "cannot open cache '"));
+	free(err);
+
+	store_close(NULL);
+	store_folder_clear(NULL);
+	store_folder_list_free(NULL, 0);
+}
+END_TEST
+
+START_TEST(test_store_edge_inputs)
+{
+	struct store *s;
+	struct store_folder f = {0};
+	struct store_msg m = {0};
+	struct seen sn = {.n = 0};
+	uint32_t *uids, total, unseen, max;
+	size_t n;
+	void *raw;
+	size_t len;
+	int64_t id;
+
+	s = open_ok(db);
+	ck_assert_str_eq(store_error(s), "");
+	ck_assert_str_eq(store_path(s), db);
+	ck_assert_int_eq(store_recovered(s), 0);
+	ck_assert_ptr_null(store_notice(s));
+	ck_assert_ptr_null(store_moved_path(s));
+	ck_assert_int_eq(store_moved_pending(s), 0);
+
+	/* Folders without names, and folders that do not exist. */
+	ck_assert_int_eq(store_folder_upsert(s, &f, NULL), -1);
+	ck_assert_str_eq(store_error(s), "cannot add a folder without a name");
+	f.name = "";
+	ck_assert_int_eq(store_folder_upsert(s, &f, NULL), -1);
+	ck_assert_int_eq(store_folder_get(s, NULL, &f), -1);
+	ck_assert_int_eq(store_folder_get(s, "", &f), 1);
+	ck_assert_int_eq(store_folder_get(s, "nosuch", &f), 1);
+	ck_assert_ptr_null(f.name);
+	ck_assert_int_eq(f.id, 0);
+	ck_assert_int_eq(store_folder_delete(s, "nosuch"), 0);
+	ck_assert_int_eq(store_folder_delete(s, NULL), -1);
+	ck_assert_int_eq(store_folder_rename(s, "nosuch", "x", NULL), -1);
+	ck_assert_str_eq(
+	    store_error(s), "cannot rename folder 'nosuch': no such folder");
+	ck_assert_int_eq(store_folder_rename(s, NULL, "x", NULL), -1);
+	ck_assert_int_eq(store_folder_rename(s, "x", "", NULL), -1);
+
+	/* Messages in a folder that does not exist, and UID 0. */
+	m.uid = 1;
+	ck_assert_int_eq(store_msg_put(s, 999, &m), -1);
+	ck_assert_str_eq(store_error(s),
+	    "cannot store message 1 in folder 999: no such folder");
+	id = add_folder(s, "INBOX");
+	m.uid = 0;
+	ck_assert_int_eq(store_msg_put(s, id, &m), -1);
+	ck_assert_str_eq(store_error(s),
+	    "cannot store message 0 in folder 1: UID 0 is not valid");
+	ck_assert_int_eq(store_msg_set_flags(s, 999, 5, 1, NULL, 0), 0);
+	ck_assert_int_eq(store_msg_set_flags(s, id, 5, 1, NULL, 0), 0);
+	ck_assert_int_eq(store_msg_delete(s, id, 5), 0);
+	ck_assert_int_eq(store_msg_delete(s, 999, 0), 0);
+	ck_assert_int_eq(store_msg_delete_uids(s, id, NULL, 0), 0);
+	ck_assert_int_eq(store_msg_delete_range(s, id, 10, 1), 0);
+	ck_assert_int_eq(store_msg_uids(s, 999, &uids, &n), 0);
+	ck_assert_ptr_null(uids);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(
+	    store_msg_foreach(s, 999, STORE_ORDER_DATE, collect, &sn), 0);
+	ck_assert_uint_eq(sn.n, 0);
+	ck_assert_int_eq(store_msg_count(s, 999, &total, &unseen), 0);
+	ck_assert_uint_eq(total, 0);
+	ck_assert_uint_eq(unseen, 0);
+	ck_assert_int_eq(store_msg_uid_max(s, 999, &max), 0);
+	ck_assert_uint_eq(max, 0);
+	ck_assert_int_eq(store_msg_get(s, id, 0, &m), 1);
+	ck_assert_int_eq(store_body_get(s, id, 1, &raw, &len), 1);
+	ck_assert_ptr_null(raw);
+	ck_assert_int_eq(store_body_put(s, 999, 1, "x", 1), -1);
+	ck_assert_int_eq(store_folder_set_synced(s, 999, 5), 0);
+	ck_assert_int_eq(store_folder_reset(s, 999, 5), 0);
+
+	/* NULL strings come back as "". */
+	memset(&m, 0, sizeof m);
+	m.uid = 1;
+	ck_assert_int_eq(store_msg_put(s, id, &m), 0);
+	ck_assert_int_eq(store_msg_get(s, id, 1, &m), 0);
+	ck_assert_str_eq(m.subject, "");
+	ck_assert_str_eq(m.refs, "");
+	ck_assert_str_eq(m.keywords, "");
+
+	/* Transactions used wrongly. */
+	ck_assert_int_eq(store_commit(s), -1);
+	ck_assert_str_eq(
+	    store_error(s), "cannot commit: no transaction is open");
+	ck_assert_int_eq(store_rollback(s), -1);
+	ck_assert_int_eq(store_begin(s), 0);
+	ck_assert_int_eq(store_in_transaction(s), 1);
+	ck_assert_int_eq(store_begin(s), -1);
+	ck_assert_str_eq(store_error(s), "cannot begin: a transaction is open");
+	ck_assert_int_eq(store_commit(s), 0);
+	ck_assert_int_eq(store_in_transaction(s), 0);
+
+	/* Journal and POP3 without their keys. */
+	ck_assert_int_eq(store_journal_add(s, id, 1, NULL, NULL, NULL), -1);
+	ck_assert_int_eq(store_journal_add(s, id, 1, "", NULL, NULL), -1);
+	ck_assert_int_eq(store_journal_remove(s, 12345), 0);
+	ck_assert_int_eq(store_pop3_seen_add(s, NULL, NULL), -1);
+	ck_assert_int_eq(store_pop3_seen_add(s, "", NULL), -1);
+	ck_assert_int_eq(store_pop3_seen_has(s, NULL), -1);
+	ck_assert_int_eq(store_pop3_seen_has(s, "nosuch"), 0);
+	ck_assert_int_eq(store_pop3_seen_remove(s, NULL), -1);
+	ck_assert_int_eq(store_pop3_seen_remove(s, "nosuch"), 0);
+
+	/* A transaction left open is rolled back by close. */
+	ck_assert_int_eq(store_begin(s), 0);
+	put(s, id, 2, 0, 0);
+	store_close(s);
+	s = open_ok(db);
+	ck_assert_int_eq(store_msg_get(s, id, 2, &m), 1);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(test_store_huge)
+{
+	struct store *s;
+	struct store_msg m = {.uid = 4294967295u, .modseq = INT64_MAX};
+	size_t big = 4u << 20, len;
+	char *subject, *body;
+	void *raw;
+	int64_t id;
+
+	subject = xmalloc(big + 1);
+	memset(subject, 'x', big);
+	subject[big] = '\0';
+	body = xmalloc(big);
+	memset(body, '\0', big);
+	memcpy(body, "Subject: hi\r\n\r\n", 15);
+
+	s = open_ok(db);
+	id = add_folder(s, subject); /* a huge folder name too */
+	m.subject = subject;
+	m.refs = subject;
+	ck_assert_int_eq(store_msg_put(s, id, &m), 0);
+	ck_assert_int_eq(store_body_put(s, id, m.uid, body, big), 0);
+	ck_assert_int_eq(store_msg_get(s, id, 4294967295u, &m), 0);
+	ck_assert_uint_eq(m.uid, 4294967295u);
+	ck_assert_uint_eq(m.modseq, INT64_MAX);
+	ck_assert_uint_eq(strlen(m.subject), big);
+	ck_assert_int_eq(store_body_get(s, id, m.uid, &raw, &len), 0);
+	ck_assert_uint_eq(len, big);
+	ck_assert_int_eq(memcmp(raw, body, big), 0);
+	free(raw);
+
+	/* An empty body is stored and is not "no body". */
+	ck_assert_int_eq(store_body_put(s, id, 7, NULL, 0), 0);
+	ck_assert_int_eq(store_body_get(s, id, 7, &raw, &len), 0);
+	ck_assert_ptr_nonnull(raw);
+	ck_assert_uint_eq(len, 0);
+	free(raw);
+	store_close(s);
+	free(subject);
+	free(body);
+}
+END_TEST
+
+START_TEST(test_store_reopen)
+{
+	struct store *s;
+	struct store_folder f;
+	struct store_msg m;
+	char *mode;
+	int64_t id;
+
+	s = open_ok(db);
+	id = add_folder(s, "INBOX");
+	put(s, id, 42, 1000, STORE_FLAG_SEEN);
+	ck_assert_int_eq(store_folder_set_sync(s, id, 7, 43, 99), 0);
+	store_close(s);
+
+	ck_assert_int_eq(
+	    sql_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	ck_assert_int_eq(STORE_SCHEMA_VERSION, 1);
+
+	s = open_ok(db);
+	ck_assert_int_eq(store_recovered(s), 0);
+	ck_assert_int_eq(store_folder_get(s, "INBOX", &f), 0);
+	ck_assert_int_eq(f.id, id);
+	ck_assert_uint_eq(f.uidvalidity, 7);
+	ck_assert_uint_eq(f.uidnext, 43);
+	ck_assert_uint_eq(f.highestmodseq, 99);
+	store_folder_clear(&f);
+	ck_assert_int_eq(store_msg_get(s, id, 42, &m), 0);
+	ck_assert_str_eq(m.subject, "s42");
+	ck_assert_uint_eq(m.flags, STORE_FLAG_SEEN);
+	store_close(s);
+
+	mode = sql_text(db, "PRAGMA journal_mode");
+	ck_assert_str_eq(mode, "wal");
+	free(mode);
+	mode = sql_text(db, "PRAGMA quick_check");
+	ck_assert_str_eq(mode, "ok");
+	free(mode);
+}
+END_TEST
+
+START_TEST(test_store_newer_schema)
+{
+	struct store *s;
+	char *err, *want;
+
+	s = open_ok(db);
+	store_close(s);
+	sql_exec(db, "PRAGMA user_version = 99");
+	ck_assert_ptr_null(store_open(db, &err));
+	xasprintf(&want,
+	    "cannot open cache '%s': schema version 99 is newer than this "
+	    "errand's (1)",
+	    db);
+	ck_assert_str_eq(err, want);
+	free(want);
+	free(err);
+	ck_assert_int_eq(access(db, F_OK), 0); /* left where it was */
+}
+END_TEST
+
+START_TEST(test_store_folders)
+{
+	struct store *s;
+	struct store_folder f = {0}, *l;
+	size_t n;
+	int64_t a, b, again;
+
+	s = open_ok(db);
+	f.name = "Archive";
+	f.raw_name = "Archiv&AOQ-";
+	f.delim = ".";
+	f.special_use = "\\Archive";
+	f.subscribed = 1;
+	ck_assert_int_eq(store_folder_upsert(s, &f, &a), 0);
+	b = add_folder(s, "INBOX");
+	ck_assert_int_ne(a, b);
+	ck_assert_int_eq(store_folder_set_sync(s, a, 11, 12, 13), 0);
+	ck_assert_int_eq(store_folder_set_synced(s, a, 10), 0);
+	ck_assert_int_eq(store_folder_set_status(s, a, 100, 5), 0);
+
+	/* Upsert again: attributes change, sync state stays, id stays. */
+	f.special_use = NULL;
+	f.subscribed = 0;
+	f.noselect = 1;
+	ck_assert_int_eq(store_folder_upsert(s, &f, &again), 0);
+	ck_assert_int_eq(again, a);
+	memset(&f, 0, sizeof f);
+	ck_assert_int_eq(store_folder_get(s, "Archive", &f), 0);
+	ck_assert_str_eq(f.raw_name, "Archiv&AOQ-");
+	ck_assert_str_eq(f.delim, ".");
+	ck_assert_ptr_null(f.special_use);
+	ck_assert_int_eq(f.subscribed, 0);
+	ck_assert_int_eq(f.noselect, 1);
+	ck_assert_uint_eq(f.uidvalidity, 11);
+	ck_assert_uint_eq(f.uidnext, 12);
+	ck_assert_uint_eq(f.highestmodseq, 13);
+	ck_assert_uint_eq(f.synced_uid_max, 10);
+	ck_assert_uint_eq(f.total, 100);
+	ck_assert_uint_eq(f.unseen, 5);
+	store_folder_clear(&f);
+	ck_assert_ptr_null(f.name);
+
+	/* raw_name defaults to the name. */
+	ck_assert_int_eq(store_folder_get(s, "INBOX", &f), 0);
+	ck_assert_str_eq(f.raw_name, "INBOX");
+	store_folder_clear(&f);
+
+	/* Rename: to a name in use fails, else keeps id and messages. */
+	put(s, a, 1, 0, 0);
+	ck_assert_int_eq(store_folder_rename(s, "Archive", "INBOX", NULL), -1);
+	ck_assert_str_eq(store_error(s),
+	    "cannot rename folder 'Archive' to 'INBOX': 'INBOX' exists");
+	ck_assert_int_eq(store_folder_rename(s, "Archive", "Old", "Old"), 0);
+	ck_assert_int_eq(store_folder_get(s, "Archive", &f), 1);
+	ck_assert_int_eq(store_folder_get(s, "Old", &f), 0);
+	ck_assert_int_eq(f.id, a);
+	ck_assert_str_eq(f.raw_name, "Old");
+	store_folder_clear(&f);
+
+	ck_assert_int_eq(store_folder_list(s, &l, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(l[0].name, "INBOX");
+	ck_assert_str_eq(l[1].name, "Old");
+	ck_assert_uint_eq(l[1].uidvalidity, 11);
+	store_folder_list_free(l, n);
+
+	/* Delete takes the messages and bodies along, journal rows stay. */
+	ck_assert_int_eq(store_body_put(s, a, 1, "x", 1), 0);
+	ck_assert_int_eq(store_journal_add(s, a, 1, "flags", "+S", NULL), 0);
+	ck_assert_int_eq(store_folder_delete(s, "Old"), 0);
+	ck_assert_int_eq(store_folder_get(s, "Old", &f), 1);
+	ck_assert_int_eq(store_folder_list(s, &l, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	store_folder_list_free(l, n);
+	store_close(s);
+	ck_assert_int_eq(sql_int(db, "SELECT count(*) FROM message"), 0);
+	ck_assert_int_eq(sql_int(db, "SELECT count(*) FROM body"), 0);
+	ck_assert_int_eq(sql_int(db, "SELECT count(*) FROM journal"), 1);
+}
+END_TEST
+
+START_TEST(test_store_messages)
+{
+	static const uint32_t gone[] = {9, 3, 7, 1000};
+	struct store *s;
+	struct store_msg m = {0};
+	uint32_t *uids, max;
+	size_t n, len;
+	void *raw;
+	int64_t id;
+
+	s = open_ok(db);
+	id = add_folder(s, "INBOX");
+	m.uid = 5;
+	m.modseq = 17;
+	m.flags = STORE_FLAG_FLAGGED | STORE_FLAG_DRAFT;
+	m.keywords = "$Label1 work";
+	m.internaldate = 1700000000;
+	m.size = 1234;
+	m.date = 1699999999;
+	m.from_name = "Zoë";
+	m.from_addr = "zoe@example.org";
+	m.to_addr = "me@example.org";
+	m.cc = "you@example.org";
+	m.subject = "héllo";
+	m.message_id = "id5@example.org";
+	m.in_reply_to = "id4@example.org";
+	m.refs = "id3@example.org id4@example.org";
+	m.has_attachment = 1;
+	ck_assert_int_eq(store_msg_put(s, id, &m), 0);
+	ck_assert_int_eq(store_body_put(s, id, 5, "raw5", 4), 0);
+	memset(&m, 0, sizeof m);
+	ck_assert_int_eq(store_msg_get(s, id, 5, &m), 0);
+	ck_assert_uint_eq(m.uid, 5);
+	ck_assert_uint_eq(m.modseq, 17);
+	ck_assert_uint_eq(m.flags, STORE_FLAG_FLAGGED | STORE_FLAG_DRAFT);
+	ck_assert_str_eq(m.keywords, "$Label1 work");
+	ck_assert_int_eq(m.internaldate, 1700000000);
+	ck_assert_int_eq(m.size, 1234);
+	ck_assert_int_eq(m.date, 1699999999);
+	ck_assert_str_eq(m.from_name, "Zoë");
+	ck_assert_str_eq(m.from_addr, "zoe@example.org");
+	ck_assert_str_eq(m.to_addr, "me@example.org");
+	ck_assert_str_eq(m.cc, "you@example.org");
+	ck_assert_str_eq(m.subject, "héllo");
+	ck_assert_str_eq(m.message_id, "id5@example.org");
+	ck_assert_str_eq(m.in_reply_to, "id4@example.org");
+	ck_assert_str_eq(m.refs, "id3@example.org id4@example.org");
+	ck_assert_int_eq(m.has_attachment, 1);
+
+	/* Replace: the row changes, the body stays. */
+	memset(&m, 0, sizeof m);
+	m.uid = 5;
+	m.subject = "replaced";
+	ck_assert_int_eq(store_msg_put(s, id, &m), 0);
+	ck_assert_int_eq(store_msg_get(s, id, 5, &m), 0);
+	ck_assert_str_eq(m.subject, "replaced");
+	ck_assert_str_eq(m.from_name, "");
+	ck_assert_int_eq(store_body_get(s, id, 5, &raw, &len), 0);
+	ck_assert_uint_eq(len, 4);
+	ck_assert_int_eq(memcmp(raw, "raw5", 4), 0);
+	free(raw);
+
+	/* Flags: modseq 0 keeps the stored one. */
+	ck_assert_int_eq(
+	    store_msg_set_flags(s, id, 5, STORE_FLAG_SEEN, "$Forwarded", 30),
+	    0);
+	ck_assert_int_eq(store_msg_get(s, id, 5, &m), 0);
+	ck_assert_uint_eq(m.flags, STORE_FLAG_SEEN);
+	ck_assert_str_eq(m.keywords, "$Forwarded");
+	ck_assert_uint_eq(m.modseq, 30);
+	ck_assert_int_eq(
+	    store_msg_set_flags(s, id, 5, STORE_FLAG_ANSWERED, NULL, 0), 0);
+	ck_assert_int_eq(store_msg_get(s, id, 5, &m), 0);
+	ck_assert_uint_eq(m.flags, STORE_FLAG_ANSWERED);
+	ck_assert_str_eq(m.keywords, "");
+	ck_assert_uint_eq(m.modseq, 30);
+
+	/* Delete one, a list, a range; bodies go with them. */
+	for (uint32_t u = 1; u <= 20; u++) {
+		put(s, id, u, 0, 0);
+		ck_assert_int_eq(store_body_put(s, id, u, "b", 1), 0);
+	}
+	ck_assert_int_eq(store_msg_delete(s, id, 5), 0);
+	ck_assert_int_eq(store_body_get(s, id, 5, &raw, &len), 1);
+	ck_assert_int_eq(store_msg_delete_uids(s, id, gone, 4), 0);
+	ck_assert_int_eq(store_msg_delete_range(s, id, 15, 4294967295u), 0);
+	ck_assert_int_eq(store_msg_uids(s, id, &uids, &n), 0);
+	ck_assert_uint_eq(n, 10);
+	{
+		static const uint32_t want[] = {
+		    1, 2, 4, 6, 8, 10, 11, 12, 13, 14};
+		for (size_t i = 0; i < n; i++)
+			ck_assert_uint_eq(uids[i], want[i]);
+	}
+	free(uids);
+	ck_assert_int_eq(store_msg_uid_max(s, id, &max), 0);
+	ck_assert_uint_eq(max, 14);
+	ck_assert_int_eq(store_body_get(s, id, 9, &raw, &len), 1);
+	ck_assert_int_eq(store_body_get(s, id, 20, &raw, &len), 1);
+	ck_assert_int_eq(store_body_get(s, id, 14, &raw, &len), 0);
+	free(raw);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(test_store_listing)
+{
+	/* uid, date: ties on date go by the higher UID first. */
+	static const struct {
+		uint32_t uid;
+		int64_t date;
+	} rows[] = {{1, 300}, {2, 100}, {3, 300}, {4, 200}, {5, 0}, {6, 300}};
+	static const uint32_t by_date[] = {6, 3, 1, 4, 2, 5};
+	static const uint32_t by_uid[] = {6, 5, 4, 3, 2, 1};
+	struct store *s;
+	struct seen sn = {.n = 0};
+	int64_t id, other;
+	size_t i;
+
+	s = open_ok(db);
+	id = add_folder(s, "INBOX");
+	other = add_folder(s, "Other");
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++)
+		put(s, id, rows[i].uid, rows[i].date, 0);
+	put(s, other, 99, 999, 0);
+
+	ck_assert_int_eq(
+	    store_msg_foreach(s, id, STORE_ORDER_DATE, collect, &sn), 0);
+	ck_assert_uint_eq(sn.n, 6);
+	for (i = 0; i < sn.n; i++)
+		ck_assert_uint_eq(sn.uid[i], by_date[i]);
+	sn.n = 0;
+	ck_assert_int_eq(
+	    store_msg_foreach(s, id, STORE_ORDER_UID, collect, &sn), 0);
+	ck_assert_uint_eq(sn.n, 6);
+	for (i = 0; i < sn.n; i++)
+		ck_assert_uint_eq(sn.uid[i], by_uid[i]);
+
+	/* A callback stops the walk with its own value; the next one works. */
+	sn.n = 0;
+	sn.stop_after = 2;
+	ck_assert_int_eq(
+	    store_msg_foreach(s, id, STORE_ORDER_DATE, collect, &sn), 7);
+	ck_assert_uint_eq(sn.n, 2);
+	sn.n = 0;
+	sn.stop_after = 0;
+	ck_assert_int_eq(
+	    store_msg_foreach(s, other, STORE_ORDER_DATE, collect, &sn), 0);
+	ck_assert_uint_eq(sn.n, 1);
+	ck_assert_uint_eq(sn.uid[0], 99);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(test_store_counts)
+{
+	struct store *s;
+	uint32_t total, unseen, u;
+	int64_t id, other;
+
+	s = open_ok(db);
+	id = add_folder(s, "INBOX");
+	other = add_folder(s, "Other");
+	for (u = 1; u <= 10; u++)
+		put(s, id, u, 0,
+		    u <= 3 ? STORE_FLAG_SEEN | STORE_FLAG_FLAGGED : 0);
+	put(s, other, 1, 0, 0);
+	ck_assert_int_eq(store_msg_count(s, id, &total, &unseen), 0);
+	ck_assert_uint_eq(total, 10);
+	ck_assert_uint_eq(unseen, 7);
+	ck_assert_int_eq(
+	    store_msg_set_flags(s, id, 10, STORE_FLAG_SEEN, NULL, 0), 0);
+	ck_assert_int_eq(store_msg_count(s, id, &total, &unseen), 0);
+	ck_assert_uint_eq(unseen, 6);
+	ck_assert_int_eq(store_msg_count(s, other, &total, &unseen), 0);
+	ck_assert_uint_eq(total, 1);
+	ck_assert_uint_eq(unseen, 1);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(test_store_uidvalidity_reset)
+{
+	struct store *s;
+	struct store_folder f;
+	uint32_t total, unseen;
+	void *raw;
+	size_t len;
+	int64_t id, other;
+	int64_t pending;
+
+	s = open_ok(db);
+	id = add_folder(s, "INBOX");
+	other = add_folder(s, "Other");
+	for (uint32_t u = 1; u <= 5; u++) {
+		put(s, id, u, 0, 0);
+		put(s, other, u, 0, 0);
+		ck_assert_int_eq(store_body_put(s, id, u, "b", 1), 0);
+		ck_assert_int_eq(store_body_put(s, other, u, "b", 1), 0);
+	}
+	ck_assert_int_eq(store_folder_set_sync(s, id, 100, 6, 50), 0);
+	ck_assert_int_eq(store_folder_set_synced(s, id, 5), 0);
+	ck_assert_int_eq(store_folder_set_sync(s, other, 200, 6, 60), 0);
+	ck_assert_int_eq(store_journal_add(s, id, 3, "flags", "+S", NULL), 0);
+
+	ck_assert_int_eq(store_folder_reset(s, id, 101), 0);
+	ck_assert_int_eq(store_msg_count(s, id, &total, &unseen), 0);
+	ck_assert_uint_eq(total, 0);
+	ck_assert_int_eq(store_body_get(s, id, 1, &raw, &len), 1);
+	ck_assert_int_eq(store_folder_get(s, "INBOX", &f), 0);
+	ck_assert_uint_eq(f.uidvalidity, 101);
+	ck_assert_uint_eq(f.uidnext, 0);
+	ck_assert_uint_eq(f.highestmodseq, 0);
+	ck_assert_uint_eq(f.synced_uid_max, 0);
+	store_folder_clear(&f);
+
+	/* The other folder is untouched, and so is the journal. */
+	ck_assert_int_eq(store_msg_count(s, other, &total, &unseen), 0);
+	ck_assert_uint_eq(total, 5);
+	ck_assert_int_eq(store_body_get(s, other, 5, &raw, &len), 0);
+	free(raw);
+	ck_assert_int_eq(store_folder_get(s, "Other", &f), 0);
+	ck_assert_uint_eq(f.uidvalidity, 200);
+	ck_assert_uint_eq(f.highestmodseq, 60);
+	store_folder_clear(&f);
+	ck_assert_int_eq(store_journal_count(s, &pending), 0);
+	ck_assert_int_eq(pending, 1);
+
+	/* Inside the caller's transaction, a rollback undoes the reset. */
+	put(s, id, 1, 0, 0);
+	ck_assert_int_eq(store_begin(s), 0);
+	ck_assert_int_eq(store_folder_reset(s, id, 102), 0);
+	ck_assert_int_eq(store_in_transaction(s), 1);
+	ck_assert_int_eq(store_rollback(s), 0);
+	ck_assert_int_eq(store_msg_count(s, id, &total, &unseen), 0);
+	ck_assert_uint_eq(total, 1);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(test_store_transactions)
+{
+	static const uint32_t vanished[] = {2, 3};
+	struct store *s;
+	struct store_folder f;
+	uint32_t total, unseen;
+	int64_t id;
+
+	s = open_ok(db);
+	id = add_folder(s, "INBOX");
+	ck_assert_int_eq(store_begin(s), 0);
+	put(s, id, 1, 0, 0);
+	put(s, id, 2, 0, 0);
+	put(s, id, 3, 0, 0);
+	ck_assert_int_eq(store_folder_set_synced(s, id, 3), 0);
+	ck_assert_int_eq(store_commit(s), 0);
+
+	ck_assert_int_eq(store_begin(s), 0);
+	put(s, id, 4, 0, 0);
+	ck_assert_int_eq(store_msg_delete_uids(s, id, vanished, 2), 0);
+	ck_assert_int_eq(store_folder_set_synced(s, id, 4), 0);
+	ck_assert_int_eq(store_rollback(s), 0);
+
+	ck_assert_int_eq(store_msg_count(s, id, &total, &unseen), 0);
+	ck_assert_uint_eq(total, 3);
+	ck_assert_int_eq(store_folder_get(s, "INBOX", &f), 0);
+	ck_assert_uint_eq(f.synced_uid_max, 3);
+	store_folder_clear(&f);
+	store_close(s);
+}
+END_TEST
+
+/* A journal callback counting entries and checking the first. */
+static int
+journal_cb(const struct store_journal *j, void *arg)
+{
+	int *n = arg;
+
+	if ((*n)++ == 0) {
+		ck_assert_str_eq(j->op, "move");
+		ck_assert_str_eq(j->arg, "Archive");
+		ck_assert_uint_eq(j->uid, 9);
+		ck_assert_int_gt(j->created, 0);
+	} else
+		ck_assert_str_eq(j->arg, "");
+	return 0;
+}
+
+START_TEST(test_store_journal_pop3)
+{
+	struct store *s;
+	int64_t id, j1, j2, n;
+	int seen = 0;
+
+	s = open_ok(db);
+	id = add_folder(s, "INBOX");
+	ck_assert_int_eq(
+	    store_journal_add(s, id, 9, "move", "Archive", &j1), 0);
+	ck_assert_int_eq(store_journal_add(s, id, 0, "expunge", NULL, &j2), 0);
+	ck_assert_int_gt(j2, j1);
+	ck_assert_int_eq(store_journal_foreach(s, journal_cb, &seen), 0);
+	ck_assert_int_eq(seen, 2);
+	ck_assert_int_eq(store_journal_remove(s, j1), 0);
+	ck_assert_int_eq(store_journal_count(s, &n), 0);
+	ck_assert_int_eq(n, 1);
+
+	ck_assert_int_eq(store_pop3_seen_add(s, "uidl-1", "1.M1P2.host"), 0);
+	ck_assert_int_eq(store_pop3_seen_add(s, "uidl-1", NULL), 0);
+	ck_assert_int_eq(store_pop3_seen_has(s, "uidl-1"), 1);
+	ck_assert_int_eq(store_pop3_seen_has(s, "uidl-2"), 0);
+	ck_assert_int_eq(store_pop3_seen_remove(s, "uidl-1"), 0);
+	ck_assert_int_eq(store_pop3_seen_has(s, "uidl-1"), 0);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(test_store_corrupt_garbage)
+{
+	struct store *s;
+	struct store_folder f;
+	char garbage[8192], *want;
+	int64_t id;
+
+	s = open_ok(db);
+	add_folder(s, "INBOX");
+	store_close(s);
+	memset(garbage, 'G', sizeof garbage);
+	write_file(db, garbage, sizeof garbage);
+
+	s = open_ok(db);
+	ck_assert_int_eq(store_recovered(s), 1);
+	ck_assert_ptr_nonnull(store_moved_path(s));
+	ck_assert_int_eq(strncmp(store_moved_path(s), db, strlen(db)), 0);
+	ck_assert_ptr_nonnull(
+	    strstr(store_moved_path(s) + strlen(db), ".corrupt-"));
+	ck_assert_uint_eq(strlen(store_moved_path(s)),
+	    strlen(db) + strlen(".corrupt-YYYYmmddHHMMSS"));
+	ck_assert_int_eq(access(store_moved_path(s), F_OK), 0);
+	ck_assert_int_eq(store_moved_pending(s), -1);
+	xasprintf(&want,
+	    "cache '%s' was damaged and moved to '%s'; a new one was made", db,
+	    store_moved_path(s));
+	ck_assert_str_eq(store_notice(s), want);
+	free(want);
+
+	/* The new one is empty and works. */
+	ck_assert_int_eq(store_folder_get(s, "INBOX", &f), 1);
+	id = add_folder(s, "INBOX");
+	put(s, id, 1, 0, 0);
+	store_close(s);
+	s = open_ok(db);
+	ck_assert_int_eq(store_recovered(s), 0);
+	ck_assert_ptr_null(store_notice(s));
+	store_close(s);
+}
+END_TEST
+
+START_TEST(test_store_corrupt_journal)
+{
+	struct store *s;
+	char page[4096], *want;
+	int64_t id, root, size;
+	uint32_t u;
+	int fd;
+
+	s = open_ok(db);
+	id = add_folder(s, "INBOX");
+	ck_assert_int_eq(store_begin(s), 0);
+	for (u = 1; u <= 3000; u++)
+		put(s, id, u, u, 0);
+	ck_assert_int_eq(store_journal_add(s, id, 1, "flags", "+S", NULL), 0);
+	ck_assert_int_eq(store_journal_add(s, id, 2, "flags", "+S", NULL), 0);
+	ck_assert_int_eq(store_journal_add(s, id, 3, "delete", NULL, NULL), 0);
+	ck_assert_int_eq(store_commit(s), 0);
+	store_close(s);
+
+	/* Wreck the root page of the message table, keep the journal's. */
+	root = sql_int(db,
+	    "SELECT rootpage FROM sqlite_schema "
+	    "WHERE name = 'message'");
+	size = sql_int(db, "PRAGMA page_size");
+	ck_assert_int_eq(size, sizeof page);
+	memset(page, 0xff, sizeof page);
+	ck_assert_int_ne(fd = open(db, O_WRONLY), -1);
+	ck_assert_int_eq(
+	    pwrite(fd, page, sizeof page, (root - 1) * size), sizeof page);
+	close(fd);
+
+	s = open_ok(db);
+	ck_assert_int_eq(store_recovered(s), 1);
+	ck_assert_int_eq(store_moved_pending(s), 3);
+	xasprintf(&want,
+	    "cache '%s' was damaged and moved to '%s'; a new one was made; 3 "
+	    "pending changes kept in '%s'",
+	    db, store_moved_path(s), store_moved_path(s));
+	ck_assert_str_eq(store_notice(s), want);
+	free(want);
+	ck_assert_int_eq(
+	    sql_int(store_moved_path(s), "SELECT count(*) FROM journal"), 3);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(test_store_modes)
+{
+	struct store *s;
+	struct stat sb;
+	char *path, *dir, *wal;
+
+	umask(0);
+	xasprintf(&dir, "%s/a/b", tmp);
+	xasprintf(&path, "%s/c/acct.db", dir);
+	xasprintf(&wal, "%s-wal", path);
+	s = open_ok(path);
+	ck_assert_int_eq(stat(dir, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 07777, 0700);
+	*strrchr(path, '/') = '\0';
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 07777, 0700);
+	path[strlen(path)] = '/';
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 07777, 0600);
+	ck_assert_int_eq(stat(wal, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 07777, 0600);
+	store_close(s);
+
+	/* An existing file open to others is taken down to 0600. */
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	s = open_ok(path);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 07777, 0600);
+	store_close(s);
+	free(wal);
+	free(path);
+	free(dir);
+}
+END_TEST
+
+/* In a child: commit UIDs 1-500, then write 501-3000 with bodies (more than
+ * the page cache holds, so pages reach the WAL), mark them synced, tell the
+ * parent and wait to be killed. */
+static void
+kill_child(int fd, int64_t id)
+{
+	struct store *s;
+	char *err, body[4096];
+	uint32_t u;
+
+	memset(body, 'b', sizeof body);
+	if ((s = store_open(db, &err)) == NULL)
+		_exit(2);
+	for (u = 1; u <= 3000; u++) {
+		if ((u == 1 || u == 501) && store_begin(s) != 0)
+			_exit(3);
+		put(s, id, u, u, 0);
+		if (store_body_put(s, id, u, body, sizeof body) != 0)
+			_exit(4);
+		if (u == 500 &&
+		    (store_folder_set_synced(s, id, 500) != 0 ||
+		        store_commit(s) != 0))
+			_exit(5);
+	}
+	if (store_folder_set_synced(s, id, 3000) != 0)
+		_exit(6);
+	if (write(fd, "k", 1) != 1)
+		_exit(7);
+	for (;;)
+		pause();
+}
+
+START_TEST(test_store_kill_mid_transaction)
+{
+	struct store *s;
+	struct store_folder f;
+	uint32_t total, unseen, max;
+	void *raw;
+	size_t len;
+	int64_t id;
+	int fds[2], status;
+	pid_t pid;
+	char c;
+
+	s = open_ok(db);
+	id = add_folder(s, "INBOX");
+	store_close(s);
+
+	ck_assert_int_eq(pipe(fds), 0);
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid == 0) {
+		close(fds[0]);
+		kill_child(fds[1], id);
+	}
+	close(fds[1]);
+	ck_assert_int_eq(read(fds[0], &c, 1), 1);
+	close(fds[0]);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+	s = open_ok(db);
+	ck_assert_int_eq(store_recovered(s), 0); /* quick_check passed */
+	ck_assert_int_eq(store_msg_count(s, id, &total, &unseen), 0);
+	ck_assert_uint_eq(total, 500);
+	ck_assert_int_eq(store_msg_uid_max(s, id, &max), 0);
+	ck_assert_uint_eq(max, 500);
+	ck_assert_int_eq(store_folder_get(s, "INBOX", &f), 0);
+	ck_assert_uint_eq(f.synced_uid_max, 500);
+	store_folder_clear(&f);
+	ck_assert_int_eq(store_body_get(s, id, 500, &raw, &len), 0);
+	ck_assert_uint_eq(len, 4096);
+	free(raw);
+	ck_assert_int_eq(store_body_get(s, id, 501, &raw, &len), 1);
+
+	/* And it takes the next chunk. */
+	ck_assert_int_eq(store_begin(s), 0);
+	put(s, id, 501, 0, 0);
+	ck_assert_int_eq(store_folder_set_synced(s, id, 501), 0);
+	ck_assert_int_eq(store_commit(s), 0);
+	store_close(s);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("store");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_store_open_edge);
+	tcase_add_test(tc, test_store_edge_inputs);
+	tcase_add_test(tc, test_store_huge);
+	tcase_add_test(tc, test_store_reopen);
+	tcase_add_test(tc, test_store_newer_schema);
+	tcase_add_test(tc, test_store_folders);
+	tcase_add_test(tc, test_store_messages);
+	tcase_add_test(tc, test_store_listing);
+	tcase_add_test(tc, test_store_counts);
+	tcase_add_test(tc, test_store_uidvalidity_reset);
+	tcase_add_test(tc, test_store_transactions);
+	tcase_add_test(tc, test_store_journal_pop3);
+	tcase_add_test(tc, test_store_corrupt_garbage);
+	tcase_add_test(tc, test_store_corrupt_journal);
+	tcase_add_test(tc, test_store_modes);
+	tcase_add_test(tc, test_store_kill_mid_transaction);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
