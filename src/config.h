@@ -26,7 +26,7 @@ struct account {
 };
 
 /* IMAP extensions a user can tell errand not to use (imap-disable =), for
- * a server that gets them wrong. */
+ * a server that mishandles them. */
 #define CONFIG_IMAP_QRESYNC 0x01
 #define CONFIG_IMAP_CONDSTORE 0x02 /* implies QRESYNC */
 #define CONFIG_IMAP_IDLE 0x04
