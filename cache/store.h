@@ -144,7 +144,7 @@ int store_in_transaction(const struct store *);
 
 /* Insert the folder f->name, or update its LIST attributes (raw_name, delim,
  * special_use, subscribed, noselect) keeping its sync state. A NULL
- * raw_name means the same as name. *id, when not NULL, gets its row id. */
+ * raw_name means the same as name. *id, when not NULL, is set to its row id. */
 int store_folder_upsert(
     struct store *, const struct store_folder *f, int64_t *id);
 
@@ -251,7 +251,7 @@ int store_body_get(
 /* --- journal of changes not yet on the server ----------------------------- */
 
 /* Add a pending change; write it in the same transaction as the change
- * to the cache. *id, when not NULL, gets its row id. arg may be NULL. */
+ * to the cache. *id, when not NULL, is set to its row id. arg may be NULL. */
 int store_journal_add(struct store *, int64_t folder, uint32_t uid,
     const char *op, const char *arg, int64_t *id);
 
