@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <iconv.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -177,6 +178,7 @@ parse_key(
     struct parser *p, struct account *a, const char *key, const char *value)
 {
 	char *err;
+	iconv_t cd;
 
 	if (strcmp(key, "source") == 0) {
 		if (a->url.host != NULL)
@@ -210,6 +212,17 @@ parse_key(
 	}
 	if (strcmp(key, "imap-disable") == 0)
 		return parse_imap_disable(p, value, &a->imap_disable);
+	if (strcmp(key, "fallback-charset") == 0) {
+		if (a->fallback_charset != NULL)
+			return parse_fail(p, "fallback-charset given twice");
+		if ((cd = iconv_open("UTF-8", value)) == (iconv_t)-1)
+			return parse_fail(p,
+			    "fallback-charset: iconv does not know '%s'",
+			    value);
+		iconv_close(cd);
+		a->fallback_charset = xstrdup(value);
+		return 0;
+	}
 	if (strcmp(key, "connect-timeout") == 0)
 		return parse_seconds(p, key, value, &a->connect_timeout);
 	if (strcmp(key, "timeout") == 0)
@@ -424,6 +437,7 @@ account_clear(struct account *a)
 	free(a->password_command);
 	free(a->ca_file);
 	free(a->tls_fingerprint);
+	free(a->fallback_charset);
 }
 
 void

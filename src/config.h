@@ -23,6 +23,8 @@ struct account {
 	int connect_timeout;       /* connect-timeout = seconds; 0: default */
 	int timeout;               /* timeout = seconds; 0: default */
 	unsigned int imap_disable; /* imap-disable = CONFIG_IMAP_* bits */
+	char *fallback_charset;    /* fallback-charset = for raw 8-bit
+	                            * headers, or NULL: windows-1252 */
 };
 
 /* IMAP extensions a user can tell errand not to use (imap-disable =), for

@@ -1,0 +1,2029 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * The IMAP session: one state machine over net/conn and the push parser.
+ * Operations queue up and run in order; those that only read (LIST,
+ * STATUS, FETCH, SEARCH) are pipelined, SELECT and LOGOUT wait for the
+ * pipe to drain. RFC 3501, RFC 9051, RFC 2595, RFC 4959, RFC 4616,
+ * RFC 5161, RFC 7162, RFC 7888, RFC 6855, RFC 5258, RFC 5819, RFC 6154,
+ * RFC 4731. */
+
+#include <sys/queue.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "xmalloc.h"
+#include "conn.h"
+#include "imap-parse.h"
+#include "imap-utf7.h"
+#include "imap.h"
+#include "plog.h"
+
+#define IMAP_MAX_TEXT 200             /* server text quoted in a message */
+#define IMAP_MAX_HEADER (1024 * 1024) /* header literal cap by default */
+#define IMAP_MAX_LOG 4096             /* bytes of one response in the plog */
+#define IMAP_MAX_CAPS 4096            /* bytes of capability string kept */
+#define IMAP_LITERAL_MINUS 4096       /* LITERAL- allows {n+} up to this */
+#define IMAP_CMD_PARTS 4
+#define IMAP_HEADER_FIELDS                                                     \
+	"DATE FROM TO CC SUBJECT MESSAGE-ID IN-REPLY-TO REFERENCES "           \
+	"CONTENT-TYPE"
+
+static const char *imap_state_names[] = {
+    "new",
+    "connecting",
+    "greeting",
+    "capability",
+    "starttls",
+    "handshake",
+    "authenticate",
+    "enable",
+    "ready",
+    "selecting",
+    "selected",
+    "logout",
+    "closed",
+};
+
+enum imap_op_kind {
+	IMAP_OP_CONNECT,
+	IMAP_OP_LIST,
+	IMAP_OP_SELECT,
+	IMAP_OP_FETCH_HEADERS,
+	IMAP_OP_FETCH_FLAGS,
+	IMAP_OP_SEARCH,
+	IMAP_OP_LOGOUT,
+};
+
+enum imap_cmd_kind {
+	IMAP_CMD_CAPABILITY,
+	IMAP_CMD_STARTTLS,
+	IMAP_CMD_AUTH,
+	IMAP_CMD_ENABLE,
+	IMAP_CMD_LIST,
+	IMAP_CMD_LSUB,
+	IMAP_CMD_STATUS,
+	IMAP_CMD_SELECT,
+	IMAP_CMD_FETCH,
+	IMAP_CMD_SEARCH,
+	IMAP_CMD_LOGOUT,
+};
+
+/* A folder gathered by a LIST operation. */
+struct imap_lfolder {
+	char *raw;
+	size_t raw_len;
+	char delim;
+	unsigned int attrs;
+	enum imap_special special;
+	int subscribed;
+	int has_counts;
+	uint32_t total, unseen;
+};
+
+/* One operation the caller asked for. */
+struct imap_op {
+	TAILQ_ENTRY(imap_op) entry;
+	enum imap_op_kind kind;
+	int started;
+	int pending; /* its commands in flight */
+	enum imap_err err;
+	char *error;
+	void *arg;
+	imap_done_cb done;
+	imap_folder_cb each_folder;
+	imap_msg_cb each_msg;
+	imap_select_cb select_cb;
+	imap_uids_cb uids_cb;
+
+	/* LIST */
+	struct imap_lfolder *folders;
+	size_t nfolders, capfolders;
+	int list_phase; /* 0: LIST (+LSUB) sent; 1: STATUS sent */
+	/* SELECT */
+	struct imap_select_params sp;
+	char *mailbox; /* raw name */
+	char *known;   /* known uids */
+	char *display; /* UTF-8 name for messages */
+	struct imap_selected sel;
+	int qresync_sent;
+	/* FETCH */
+	uint32_t lo, hi;
+	uint64_t changedsince;
+	/* SEARCH */
+	struct imap_range *ranges;
+	size_t nranges, capranges;
+};
+
+/* One command on the wire. */
+struct imap_cmd {
+	TAILQ_ENTRY(imap_cmd) entry;
+	unsigned int tag;
+	enum imap_cmd_kind kind;
+	struct imap_op *op;
+	char *part[IMAP_CMD_PARTS]; /* wire bytes of each piece */
+	size_t partlen[IMAP_CMD_PARTS];
+	char *partlog[IMAP_CMD_PARTS]; /* what the log shows, NULL: as is */
+	int nparts;
+	int sent; /* pieces sent */
+};
+
+TAILQ_HEAD(imap_ops, imap_op);
+TAILQ_HEAD(imap_cmds, imap_cmd);
+
+/* A growing string used to build commands. */
+struct imap_str {
+	char *s;
+	size_t len, cap;
+};
+
+struct imap {
+	struct event_base *base;
+	struct conn *conn;
+	struct plog *log;
+	struct imap_parser *parser;
+	struct event *deferred; /* runs failed operations' callbacks */
+	char *host;
+	char *user;
+	char *password;
+	int starttls;
+	unsigned int ignore_caps;
+	int no_auth_plain;
+	size_t max_header;
+	size_t max_literal;
+	imap_event_cb event;
+	void *event_arg;
+
+	enum imap_state state;
+	unsigned int tag;
+	unsigned int caps;    /* offered, after ignore_caps */
+	unsigned int enabled; /* CONDSTORE QRESYNC UTF8_ACCEPT in force */
+	int caps_known;       /* caps are current */
+	char *capstr;
+	int tls_done;   /* STARTTLS finished */
+	int logged_in;  /* PREAUTH or auth OK */
+	int condstore;  /* MODSEQ usable in the selected folder */
+	char *selected; /* UTF-8 name of the selected folder */
+	char *bye;      /* text of an untagged BYE */
+	char *error;
+	enum conn_fail conn_fail;
+	struct evbuffer *logbuf; /* bytes of the response being read */
+
+	struct imap_ops ops;
+	struct imap_cmds inflight; /* sent (or being sent), awaiting a tag */
+	struct imap_cmds outq;     /* not sent: behind a literal */
+	struct imap_cmd *blocked;  /* waiting for "+" to send its next piece */
+
+	int busy;
+	int dead;
+};
+
+static void imap_destroy(struct imap *);
+static void imap_set_state(struct imap *, enum imap_state);
+static void imap_conn_cb(struct conn *, enum conn_event, void *);
+static void imap_read(struct imap *);
+static void imap_deferred_cb(evutil_socket_t, short, void *);
+static void imap_handle(struct imap *, const struct imap_resp *);
+static void imap_untagged(struct imap *, const struct imap_resp *);
+static void imap_tagged(struct imap *, const struct imap_resp *);
+static void imap_continue(struct imap *, const struct imap_resp *);
+static void imap_greeting(struct imap *, const struct imap_resp *);
+static void imap_code(struct imap *, const struct imap_resp *);
+static void imap_failf(struct imap *, enum imap_err, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+static void imap_op_new(struct imap *, struct imap_op *);
+static void imap_op_finish(struct imap *, struct imap_op *);
+static void imap_op_fail(struct imap_op *, enum imap_err, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+static void imap_op_free(struct imap_op *);
+static void imap_run(struct imap *);
+static void imap_op_start(struct imap *, struct imap_op *);
+static int imap_op_barrier(const struct imap_op *);
+static struct imap_cmd *imap_cmd_new(
+    struct imap *, enum imap_cmd_kind, struct imap_op *);
+static void imap_cmd_free(struct imap_cmd *);
+static void imap_cmd_end(
+    struct imap_cmd *, struct imap_str *, struct imap_str *, int);
+static void imap_cmd_queue(struct imap *, struct imap_cmd *);
+static void imap_flush(struct imap *);
+static void imap_send_part(struct imap *, struct imap_cmd *);
+static void imap_expect(struct imap *);
+static struct imap_cmd *imap_oldest(struct imap *, enum imap_op_kind);
+static void imap_str_add(struct imap_str *, const char *, size_t);
+static void imap_str_printf(struct imap_str *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+static void imap_put_string(struct imap *, struct imap_cmd *, struct imap_str *,
+    struct imap_str *, const char *, size_t, int);
+static char *imap_base64(const unsigned char *, size_t);
+static int imap_range_cmp(const void *, const void *);
+static void imap_simple(struct imap *, enum imap_cmd_kind, struct imap_op *,
+    const char *, ...) __attribute__((format(printf, 4, 5)));
+static void imap_after_caps(struct imap *);
+static void imap_authenticate(struct imap *);
+static void imap_enable(struct imap *);
+static void imap_ready(struct imap *);
+static void imap_caps_set(struct imap *, const struct imap_tok *);
+static char *imap_text(const char *);
+static char *imap_display(struct imap *, const char *, size_t);
+static void imap_wipe(char *);
+static void imap_event_send(struct imap *, struct imap_event *);
+static void imap_msg_from(struct imap_msg *, const struct imap_fetch *);
+static void imap_fetch_resp(struct imap *, const struct imap_resp *);
+static void imap_list_resp(struct imap *, const struct imap_resp *);
+static void imap_status_resp(struct imap *, const struct imap_resp *);
+static void imap_search_resp(struct imap *, const struct imap_resp *);
+static void imap_list_deliver(struct imap *, struct imap_op *);
+static void imap_list_status(struct imap *, struct imap_op *);
+static struct imap_lfolder *imap_lfolder_find(
+    struct imap_op *, const char *, size_t, int);
+static void imap_cmd_done(
+    struct imap *, struct imap_cmd *, const struct imap_resp *);
+
+struct imap *
+imap_new(struct event_base *base, struct evdns_base *dns,
+    const struct imap_params *p)
+{
+	struct imap *im;
+
+	im = xcalloc(1, sizeof *im);
+	im->base = base;
+	im->log = p->conn.log;
+	im->host = xstrdup(p->conn.host);
+	im->user = xstrdup(p->user != NULL ? p->user : "");
+	im->password = p->password != NULL ? xstrdup(p->password) : NULL;
+	im->starttls = p->starttls;
+	im->ignore_caps = p->ignore_caps;
+	im->no_auth_plain = p->no_auth_plain;
+	im->max_header = p->max_header > 0 ? p->max_header : IMAP_MAX_HEADER;
+	im->event = p->event;
+	im->event_arg = p->event_arg;
+	im->parser = imap_parser_new(&p->limits);
+	im->max_literal = p->limits.max_literal;
+	im->capstr = xstrdup("");
+	im->logbuf = evbuffer_new();
+	im->deferred = event_new(base, -1, 0, imap_deferred_cb, im);
+	if (im->logbuf == NULL || im->deferred == NULL)
+		fatalx("%s: out of memory", __func__);
+	TAILQ_INIT(&im->ops);
+	TAILQ_INIT(&im->inflight);
+	TAILQ_INIT(&im->outq);
+	im->conn = conn_new(base, dns, &p->conn, imap_conn_cb, im);
+	return im;
+}
+
+void
+imap_free(struct imap *im)
+{
+	if (im == NULL)
+		return;
+	im->event = NULL;
+	if (im->busy) {
+		im->dead = 1;
+		conn_free(im->conn); /* no more conn callbacks */
+		im->conn = NULL;
+		return;
+	}
+	imap_destroy(im);
+}
+
+static void
+imap_destroy(struct imap *im)
+{
+	struct imap_op *op;
+	struct imap_cmd *cmd;
+
+	while ((op = TAILQ_FIRST(&im->ops)) != NULL) {
+		TAILQ_REMOVE(&im->ops, op, entry);
+		imap_op_free(op);
+	}
+	while ((cmd = TAILQ_FIRST(&im->inflight)) != NULL) {
+		TAILQ_REMOVE(&im->inflight, cmd, entry);
+		imap_cmd_free(cmd);
+	}
+	while ((cmd = TAILQ_FIRST(&im->outq)) != NULL) {
+		TAILQ_REMOVE(&im->outq, cmd, entry);
+		imap_cmd_free(cmd);
+	}
+	conn_free(im->conn);
+	imap_parser_free(im->parser);
+	event_free(im->deferred);
+	evbuffer_free(im->logbuf);
+	imap_wipe(im->password);
+	free(im->host);
+	free(im->user);
+	free(im->capstr);
+	free(im->selected);
+	free(im->bye);
+	free(im->error);
+	free(im);
+}
+
+void
+imap_connect(struct imap *im, imap_done_cb done, void *arg)
+{
+	struct imap_op *op;
+
+	if (im->state != IMAP_STATE_NEW)
+		fatalx(
+		    "%s: bad state %s", __func__, imap_state_names[im->state]);
+	op = xcalloc(1, sizeof *op);
+	op->kind = IMAP_OP_CONNECT;
+	op->done = done;
+	op->arg = arg;
+	op->started = 1;
+	TAILQ_INSERT_HEAD(&im->ops, op, entry);
+	imap_set_state(im, IMAP_STATE_CONNECTING);
+	conn_expect_reply(im->conn, 1); /* the greeting */
+	conn_connect(im->conn);
+}
+
+void
+imap_list(struct imap *im, imap_folder_cb each, imap_done_cb done, void *arg)
+{
+	struct imap_op *op = xcalloc(1, sizeof *op);
+
+	op->kind = IMAP_OP_LIST;
+	op->each_folder = each;
+	op->done = done;
+	op->arg = arg;
+	imap_op_new(im, op);
+}
+
+void
+imap_select(struct imap *im, const struct imap_select_params *sp,
+    imap_select_cb cb, void *arg)
+{
+	struct imap_op *op = xcalloc(1, sizeof *op);
+
+	op->kind = IMAP_OP_SELECT;
+	op->select_cb = cb;
+	op->arg = arg;
+	op->sp = *sp;
+	op->mailbox = xstrdup(sp->mailbox != NULL ? sp->mailbox : "");
+	op->known = sp->known_uids != NULL ? xstrdup(sp->known_uids) : NULL;
+	op->sp.mailbox = op->mailbox;
+	op->sp.known_uids = op->known;
+	imap_op_new(im, op);
+}
+
+void
+imap_fetch_headers(struct imap *im, uint32_t lo, uint32_t hi, imap_msg_cb each,
+    imap_done_cb done, void *arg)
+{
+	struct imap_op *op = xcalloc(1, sizeof *op);
+
+	op->kind = IMAP_OP_FETCH_HEADERS;
+	op->each_msg = each;
+	op->done = done;
+	op->arg = arg;
+	op->lo = lo > 0 ? lo : 1;
+	op->hi = hi;
+	imap_op_new(im, op);
+}
+
+void
+imap_fetch_flags(struct imap *im, uint64_t changedsince, imap_msg_cb each,
+    imap_done_cb done, void *arg)
+{
+	struct imap_op *op = xcalloc(1, sizeof *op);
+
+	op->kind = IMAP_OP_FETCH_FLAGS;
+	op->each_msg = each;
+	op->done = done;
+	op->arg = arg;
+	op->changedsince = changedsince;
+	imap_op_new(im, op);
+}
+
+void
+imap_search_all(struct imap *im, imap_uids_cb cb, void *arg)
+{
+	struct imap_op *op = xcalloc(1, sizeof *op);
+
+	op->kind = IMAP_OP_SEARCH;
+	op->uids_cb = cb;
+	op->arg = arg;
+	imap_op_new(im, op);
+}
+
+void
+imap_logout(struct imap *im, imap_done_cb done, void *arg)
+{
+	struct imap_op *op = xcalloc(1, sizeof *op);
+
+	op->kind = IMAP_OP_LOGOUT;
+	op->done = done;
+	op->arg = arg;
+	imap_op_new(im, op);
+}
+
+enum imap_state
+imap_state(const struct imap *im)
+{
+	return im->state;
+}
+
+unsigned int
+imap_caps(const struct imap *im)
+{
+	return im->caps;
+}
+
+unsigned int
+imap_enabled(const struct imap *im)
+{
+	return im->enabled;
+}
+
+const char *
+imap_capability_string(const struct imap *im)
+{
+	return im->capstr;
+}
+
+const char *
+imap_error(const struct imap *im)
+{
+	return im->error;
+}
+
+enum conn_fail
+imap_conn_fail(const struct imap *im)
+{
+	return im->conn_fail;
+}
+
+const char *
+imap_tls_version(const struct imap *im)
+{
+	return im->conn != NULL ? conn_tls_version(im->conn) : NULL;
+}
+
+static void
+imap_set_state(struct imap *im, enum imap_state s)
+{
+	if (im->state != s)
+		plog_note(im->log, im->host, "imap: %s -> %s",
+		    imap_state_names[im->state], imap_state_names[s]);
+	im->state = s;
+}
+
+/* --- operations --------------------------------------------------------- */
+
+/* Queue an operation; on a closed session it fails from the loop. */
+static void
+imap_op_new(struct imap *im, struct imap_op *op)
+{
+	TAILQ_INSERT_TAIL(&im->ops, op, entry);
+	if (im->state == IMAP_STATE_CLOSED || im->state == IMAP_STATE_LOGOUT ||
+	    im->dead) {
+		imap_op_fail(op, IMAP_ERR_CLOSED, "the session with %s is over",
+		    im->host);
+		event_active(im->deferred, 0, 0);
+		return;
+	}
+	if (!im->busy)
+		imap_run(im);
+	else
+		event_active(im->deferred, 0, 0);
+}
+
+static int
+imap_op_barrier(const struct imap_op *op)
+{
+	return op->kind == IMAP_OP_SELECT || op->kind == IMAP_OP_LOGOUT ||
+	    op->kind == IMAP_OP_CONNECT;
+}
+
+/* Start what may start: in order, pipelined up to the next barrier. */
+static void
+imap_run(struct imap *im)
+{
+	struct imap_op *op, *next;
+	int active = 0;
+
+	for (op = TAILQ_FIRST(&im->ops); op != NULL && !im->dead; op = next) {
+		next = TAILQ_NEXT(op, entry);
+		if (op->err != IMAP_ERR_NONE && !op->started) {
+			event_active(im->deferred, 0, 0); /* fails from there */
+			continue;
+		}
+		if (op->started) {
+			if (imap_op_barrier(op))
+				return;
+			active++;
+			continue;
+		}
+		if (im->state != IMAP_STATE_READY &&
+		    im->state != IMAP_STATE_SELECTED)
+			return;
+		if (imap_op_barrier(op) && active > 0)
+			return;
+		imap_op_start(im, op);
+		if (imap_op_barrier(op))
+			return;
+		active++;
+	}
+}
+
+static void
+imap_op_start(struct imap *im, struct imap_op *op)
+{
+	struct imap_cmd *cmd;
+	struct imap_str w = {0}, l = {0};
+
+	op->started = 1;
+	switch (op->kind) {
+	case IMAP_OP_LIST:
+		if ((im->caps & IMAP_CAP_LIST_EXTENDED) != 0) {
+			imap_simple(im, IMAP_CMD_LIST, op,
+			    "LIST \"\" \"*\" RETURN (SUBSCRIBED%s%s)",
+			    (im->caps & IMAP_CAP_SPECIAL_USE) ? " SPECIAL-USE"
+			                                      : "",
+			    (im->caps & IMAP_CAP_LIST_STATUS)
+			        ? " STATUS (MESSAGES UNSEEN)"
+			        : "");
+		} else {
+			imap_simple(im, IMAP_CMD_LIST, op, "LIST \"\" \"*\"");
+			imap_simple(im, IMAP_CMD_LSUB, op, "LSUB \"\" \"*\"");
+		}
+		break;
+	case IMAP_OP_SELECT:
+		free(im->selected);
+		im->selected = NULL;
+		op->display =
+		    imap_display(im, op->mailbox, strlen(op->mailbox));
+		cmd = imap_cmd_new(im, IMAP_CMD_SELECT, op);
+		imap_str_printf(&w, "a%u %s ", cmd->tag,
+		    op->sp.readonly ? "EXAMINE" : "SELECT");
+		imap_str_add(&l, w.s, w.len);
+		imap_put_string(
+		    im, cmd, &w, &l, op->mailbox, strlen(op->mailbox), 0);
+		if ((im->enabled & IMAP_CAP_QRESYNC) && op->sp.uidvalidity &&
+		    op->sp.highestmodseq) {
+			op->qresync_sent = 1;
+			imap_str_printf(&w, " (QRESYNC (%u %llu",
+			    op->sp.uidvalidity,
+			    (unsigned long long)op->sp.highestmodseq);
+			imap_str_printf(&l, " (QRESYNC (%u %llu",
+			    op->sp.uidvalidity,
+			    (unsigned long long)op->sp.highestmodseq);
+			if (op->known != NULL && *op->known != '\0' &&
+			    strspn(op->known, "0123456789:,*") ==
+			        strlen(op->known)) {
+				imap_str_printf(&w, " %s", op->known);
+				imap_str_printf(&l, " %s", op->known);
+			}
+			imap_str_add(&w, "))", 2);
+			imap_str_add(&l, "))", 2);
+		} else if (im->caps & IMAP_CAP_CONDSTORE) {
+			imap_str_add(&w, " (CONDSTORE)", 12);
+			imap_str_add(&l, " (CONDSTORE)", 12);
+		}
+		imap_cmd_end(cmd, &w, &l, 0);
+		imap_set_state(im, IMAP_STATE_SELECTING);
+		imap_cmd_queue(im, cmd);
+		break;
+	case IMAP_OP_FETCH_HEADERS:
+		if (im->state != IMAP_STATE_SELECTED) {
+			op->started = 0;
+			imap_op_fail(op, IMAP_ERR_NO,
+			    "cannot fetch headers: no folder is selected");
+			event_active(im->deferred, 0, 0);
+			return;
+		}
+		imap_parser_set_max_literal(im->parser, im->max_header);
+		if (op->hi == 0)
+			imap_simple(im, IMAP_CMD_FETCH, op,
+			    "UID FETCH %u:* (UID FLAGS INTERNALDATE "
+			    "RFC822.SIZE%s "
+			    "BODY.PEEK[HEADER.FIELDS (" IMAP_HEADER_FIELDS
+			    ")])",
+			    op->lo, im->condstore ? " MODSEQ" : "");
+		else
+			imap_simple(im, IMAP_CMD_FETCH, op,
+			    "UID FETCH %u:%u (UID FLAGS INTERNALDATE "
+			    "RFC822.SIZE%s BODY.PEEK[HEADER.FIELDS "
+			    "(" IMAP_HEADER_FIELDS ")])",
+			    op->lo, op->hi, im->condstore ? " MODSEQ" : "");
+		break;
+	case IMAP_OP_FETCH_FLAGS:
+		if (im->state != IMAP_STATE_SELECTED) {
+			op->started = 0;
+			imap_op_fail(op, IMAP_ERR_NO,
+			    "cannot fetch flags: no folder is selected");
+			event_active(im->deferred, 0, 0);
+			return;
+		}
+		if (im->condstore && op->changedsince > 0)
+			imap_simple(im, IMAP_CMD_FETCH, op,
+			    "UID FETCH 1:* (UID FLAGS MODSEQ) (CHANGEDSINCE "
+			    "%llu)",
+			    (unsigned long long)op->changedsince);
+		else
+			imap_simple(im, IMAP_CMD_FETCH, op,
+			    "UID FETCH 1:* (UID FLAGS%s)",
+			    im->condstore ? " MODSEQ" : "");
+		break;
+	case IMAP_OP_SEARCH:
+		if (im->state != IMAP_STATE_SELECTED) {
+			op->started = 0;
+			imap_op_fail(op, IMAP_ERR_NO,
+			    "cannot search: no folder is selected");
+			event_active(im->deferred, 0, 0);
+			return;
+		}
+		if (im->caps & IMAP_CAP_ESEARCH)
+			imap_simple(im, IMAP_CMD_SEARCH, op,
+			    "UID SEARCH RETURN (ALL) ALL");
+		else
+			imap_simple(im, IMAP_CMD_SEARCH, op, "UID SEARCH ALL");
+		break;
+	case IMAP_OP_LOGOUT:
+		imap_set_state(im, IMAP_STATE_LOGOUT);
+		imap_simple(im, IMAP_CMD_LOGOUT, op, "LOGOUT");
+		break;
+	case IMAP_OP_CONNECT:
+		fatalx("%s: connect is not queued", __func__);
+	}
+}
+
+/* Record the first failure of an operation. */
+static void
+imap_op_fail(struct imap_op *op, enum imap_err err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (op->err != IMAP_ERR_NONE)
+		return;
+	op->err = err;
+	va_start(ap, fmt);
+	xvasprintf(&op->error, fmt, ap);
+	va_end(ap);
+}
+
+/* Remove the operation, run its callback, free it. */
+static void
+imap_op_finish(struct imap *im, struct imap_op *op)
+{
+	static const struct imap_uidset empty;
+	struct imap_uidset set;
+	size_t i;
+
+	TAILQ_REMOVE(&im->ops, op, entry);
+	if (im->dead) {
+		imap_op_free(op);
+		return;
+	}
+	im->busy++;
+	switch (op->kind) {
+	case IMAP_OP_LIST:
+		if (op->err == IMAP_ERR_NONE)
+			imap_list_deliver(im, op);
+		if (!im->dead && op->done != NULL)
+			op->done(im, op->err, op->error, op->arg);
+		break;
+	case IMAP_OP_SELECT:
+		if (op->select_cb != NULL)
+			op->select_cb(im, op->err, op->error,
+			    op->err == IMAP_ERR_NONE ? &op->sel : NULL,
+			    op->arg);
+		break;
+	case IMAP_OP_SEARCH:
+		if (op->uids_cb == NULL)
+			break;
+		if (op->err != IMAP_ERR_NONE) {
+			op->uids_cb(im, op->err, op->error, &empty, op->arg);
+			break;
+		}
+		memset(&set, 0, sizeof set);
+		if (op->nranges > 0) {
+			/* Sort and merge: answers may come in any order. */
+			qsort(op->ranges, op->nranges, sizeof *op->ranges,
+			    imap_range_cmp);
+			for (i = 0; i < op->nranges; i++) {
+				if (set.n > 0 &&
+				    (uint64_t)op->ranges[i].lo <=
+				        (uint64_t)op->ranges[set.n - 1].hi +
+				            1) {
+					if (op->ranges[i].hi >
+					    op->ranges[set.n - 1].hi)
+						op->ranges[set.n - 1].hi =
+						    op->ranges[i].hi;
+					continue;
+				}
+				op->ranges[set.n++] = op->ranges[i];
+			}
+			for (i = 0; i < set.n; i++)
+				set.count += (uint64_t)op->ranges[i].hi -
+				    op->ranges[i].lo + 1;
+			set.r = op->ranges;
+		}
+		op->uids_cb(im, IMAP_ERR_NONE, NULL, &set, op->arg);
+		break;
+	default:
+		if (op->done != NULL)
+			op->done(im, op->err, op->error, op->arg);
+		break;
+	}
+	im->busy--;
+	imap_op_free(op);
+}
+
+static int
+imap_range_cmp(const void *a, const void *b)
+{
+	const struct imap_range *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return 0;
+}
+
+static void
+imap_op_free(struct imap_op *op)
+{
+	size_t i;
+
+	for (i = 0; i < op->nfolders; i++)
+		free(op->folders[i].raw);
+	free(op->folders);
+	free(op->mailbox);
+	free(op->known);
+	free(op->display);
+	free(op->ranges);
+	free(op->error);
+	free(op);
+}
+
+/* Operations that failed without reaching the wire, and queued work. */
+static void
+imap_deferred_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct imap *im = arg;
+	struct imap_op *op, *next;
+
+	im->busy++;
+	for (op = TAILQ_FIRST(&im->ops); op != NULL && !im->dead; op = next) {
+		next = TAILQ_NEXT(op, entry);
+		if (!op->started && op->err != IMAP_ERR_NONE)
+			imap_op_finish(im, op);
+	}
+	if (!im->dead && im->state != IMAP_STATE_CLOSED)
+		imap_run(im);
+	im->busy--;
+	if (im->dead && im->busy == 0)
+		imap_destroy(im);
+}
+
+/* End the session: every operation fails, then IMAP_EV_CLOSED. */
+static void
+imap_failf(struct imap *im, enum imap_err err, const char *fmt, ...)
+{
+	struct imap_event ev;
+	struct imap_op *op;
+	struct imap_cmd *cmd;
+	va_list ap;
+
+	if (im->state == IMAP_STATE_CLOSED)
+		return;
+	va_start(ap, fmt);
+	free(im->error);
+	xvasprintf(&im->error, fmt, ap);
+	va_end(ap);
+	plog_note(im->log, im->host, "imap: session failed: %s", im->error);
+	imap_set_state(im, IMAP_STATE_CLOSED);
+	if (im->conn != NULL)
+		im->conn_fail = conn_fail(im->conn);
+	conn_free(im->conn);
+	im->conn = NULL;
+	while ((cmd = TAILQ_FIRST(&im->inflight)) != NULL) {
+		TAILQ_REMOVE(&im->inflight, cmd, entry);
+		imap_cmd_free(cmd);
+	}
+	while ((cmd = TAILQ_FIRST(&im->outq)) != NULL) {
+		TAILQ_REMOVE(&im->outq, cmd, entry);
+		imap_cmd_free(cmd);
+	}
+	im->blocked = NULL;
+
+	im->busy++;
+	while ((op = TAILQ_FIRST(&im->ops)) != NULL && !im->dead) {
+		imap_op_fail(
+		    op, op->started ? err : IMAP_ERR_CLOSED, "%s", im->error);
+		imap_op_finish(im, op);
+	}
+	if (!im->dead) {
+		memset(&ev, 0, sizeof ev);
+		ev.type = IMAP_EV_CLOSED;
+		ev.err = err;
+		ev.text = im->error;
+		imap_event_send(im, &ev);
+	}
+	im->busy--;
+}
+
+/* --- commands ----------------------------------------------------------- */
+
+static struct imap_cmd *
+imap_cmd_new(struct imap *im, enum imap_cmd_kind kind, struct imap_op *op)
+{
+	struct imap_cmd *cmd = xcalloc(1, sizeof *cmd);
+
+	cmd->tag = ++im->tag;
+	cmd->kind = kind;
+	cmd->op = op;
+	if (op != NULL)
+		op->pending++;
+	return cmd;
+}
+
+static void
+imap_cmd_free(struct imap_cmd *cmd)
+{
+	int i;
+
+	for (i = 0; i < cmd->nparts; i++) {
+		imap_wipe(cmd->part[i]);
+		free(cmd->partlog[i]);
+	}
+	free(cmd);
+}
+
+/* Close the piece built in w (wire) and l (log) as the command's next
+ * one; more: a synchronising literal follows, else the line ends. */
+static void
+imap_cmd_end(
+    struct imap_cmd *cmd, struct imap_str *w, struct imap_str *l, int more)
+{
+	if (cmd->nparts >= IMAP_CMD_PARTS)
+		fatalx("%s: too many pieces", __func__);
+	imap_str_add(w, "\r\n", 2);
+	cmd->part[cmd->nparts] = w->s;
+	cmd->partlen[cmd->nparts] = w->len;
+	if (l->len != w->len - 2 || memcmp(l->s, w->s, l->len) != 0)
+		cmd->partlog[cmd->nparts] = l->s;
+	else
+		free(l->s);
+	cmd->nparts++;
+	memset(w, 0, sizeof *w);
+	memset(l, 0, sizeof *l);
+}
+
+/* A command without arguments that need quoting: "TAG text". */
+static void
+imap_simple(struct imap *im, enum imap_cmd_kind kind, struct imap_op *op,
+    const char *fmt, ...)
+{
+	struct imap_cmd *cmd = imap_cmd_new(im, kind, op);
+	struct imap_str w = {0}, l = {0};
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	xvasprintf(&s, fmt, ap);
+	va_end(ap);
+	imap_str_printf(&w, "a%u %s", cmd->tag, s);
+	free(s);
+	imap_cmd_end(cmd, &w, &l, 0);
+	imap_cmd_queue(im, cmd);
+}
+
+static void
+imap_cmd_queue(struct imap *im, struct imap_cmd *cmd)
+{
+	TAILQ_INSERT_TAIL(&im->outq, cmd, entry);
+	imap_flush(im);
+}
+
+/* Send queued commands until one waits for a continuation. */
+static void
+imap_flush(struct imap *im)
+{
+	struct imap_cmd *cmd;
+
+	while (im->blocked == NULL && im->conn != NULL &&
+	    (cmd = TAILQ_FIRST(&im->outq)) != NULL) {
+		TAILQ_REMOVE(&im->outq, cmd, entry);
+		TAILQ_INSERT_TAIL(&im->inflight, cmd, entry);
+		imap_send_part(im, cmd);
+		if (cmd->sent < cmd->nparts)
+			im->blocked = cmd;
+	}
+	imap_expect(im);
+}
+
+static void
+imap_send_part(struct imap *im, struct imap_cmd *cmd)
+{
+	int i = cmd->sent++;
+
+	if (cmd->partlog[i] != NULL)
+		conn_write_secret(
+		    im->conn, cmd->part[i], cmd->partlen[i], cmd->partlog[i]);
+	else
+		conn_write(im->conn, cmd->part[i], cmd->partlen[i]);
+}
+
+/* The idle timeout runs while a reply is awaited. */
+static void
+imap_expect(struct imap *im)
+{
+	if (im->conn != NULL && im->state >= IMAP_STATE_READY)
+		conn_expect_reply(im->conn, !TAILQ_EMPTY(&im->inflight));
+}
+
+static void
+imap_str_add(struct imap_str *s, const char *data, size_t n)
+{
+	size_t cap;
+
+	if (s->len + n + 1 > s->cap) {
+		cap = s->cap > 0 ? s->cap : 128;
+		while (cap < s->len + n + 1)
+			cap *= 2;
+		s->s = xreallocarray(s->s, 1, cap);
+		s->cap = cap;
+	}
+	memcpy(s->s + s->len, data, n);
+	s->len += n;
+	s->s[s->len] = '\0';
+}
+
+static void
+imap_str_printf(struct imap_str *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *t;
+	int n;
+
+	va_start(ap, fmt);
+	n = xvasprintf(&t, fmt, ap);
+	va_end(ap);
+	imap_str_add(s, t, (size_t)n);
+	free(t);
+}
+
+/* Append s (n bytes) as a quoted string, or as a literal where a quoted
+ * string cannot hold it: non-synchronising with LITERAL+ (or LITERAL- for
+ * small ones), else synchronising: the piece ends at "{n}" and the bytes
+ * start the next one, sent after the server's "+". The log shows
+ * "<secret>" for a secret. */
+static void
+imap_put_string(struct imap *im, struct imap_cmd *cmd, struct imap_str *w,
+    struct imap_str *l, const char *s, size_t n, int secret)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, start;
+	int lit = 0;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\0' || p[i] == '\r' || p[i] == '\n' ||
+		    (p[i] >= 0x80 && !(im->enabled & IMAP_CAP_UTF8_ACCEPT)))
+			lit = 1;
+	}
+	if (!lit) {
+		start = w->len;
+		imap_str_add(w, "\"", 1);
+		for (i = 0; i < n; i++) {
+			if (p[i] == '"' || p[i] == '\\')
+				imap_str_add(w, "\\", 1);
+			imap_str_add(w, s + i, 1);
+		}
+		imap_str_add(w, "\"", 1);
+		if (secret)
+			imap_str_add(l, "<secret>", 8);
+		else
+			imap_str_add(l, w->s + start, w->len - start);
+		return;
+	}
+	if ((im->caps & IMAP_CAP_LITERALPLUS) ||
+	    ((im->caps & IMAP_CAP_LITERALMINUS) && n <= IMAP_LITERAL_MINUS)) {
+		imap_str_printf(w, "{%zu+}\r\n", n);
+		imap_str_printf(l, "{%zu+}\r\n", n);
+	} else {
+		imap_str_printf(w, "{%zu}", n);
+		imap_str_printf(l, "{%zu}", n);
+		imap_cmd_end(cmd, w, l, 1);
+	}
+	imap_str_add(w, s, n);
+	imap_str_add(l, secret ? "<secret>" : s, secret ? 8 : n);
+}
+
+/* RFC 4648 base64 of n bytes; the caller frees (and wipes) it. */
+static char *
+imap_base64(const unsigned char *in, size_t n)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out, *o;
+	uint32_t v;
+	size_t i;
+
+	o = out = xmalloc(4 * ((n + 2) / 3) + 1);
+	for (i = 0; i + 2 < n; i += 3) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+		    in[i + 2];
+		*o++ = b64[v >> 18];
+		*o++ = b64[(v >> 12) & 0x3f];
+		*o++ = b64[(v >> 6) & 0x3f];
+		*o++ = b64[v & 0x3f];
+	}
+	if (i < n) {
+		v = (uint32_t)in[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)in[i + 1] << 8;
+		*o++ = b64[v >> 18];
+		*o++ = b64[(v >> 12) & 0x3f];
+		*o++ = i + 1 < n ? b64[(v >> 6) & 0x3f] : '=';
+		*o++ = '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+/* The oldest command in flight of an operation of this kind. */
+static struct imap_cmd *
+imap_oldest(struct imap *im, enum imap_op_kind kind)
+{
+	struct imap_cmd *cmd;
+
+	TAILQ_FOREACH(cmd, &im->inflight, entry)
+	{
+		if (cmd->op != NULL && cmd->op->kind == kind)
+			return cmd;
+	}
+	return NULL;
+}
+
+/* --- input -------------------------------------------------------------- */
+
+static void
+imap_conn_cb(struct conn *c, enum conn_event ev, void *arg)
+{
+	struct imap *im = arg;
+	const char *msg;
+
+	im->busy++;
+	switch (ev) {
+	case CONN_EV_CONNECTED:
+		imap_set_state(im, IMAP_STATE_GREETING);
+		break;
+	case CONN_EV_TLS:
+		im->tls_done = 1;
+		/* Capabilities from before TLS are not trusted (RFC 3501
+		 * 6.2.1). */
+		im->caps_known = 0;
+		im->caps = 0;
+		imap_set_state(im, IMAP_STATE_CAPABILITY);
+		imap_simple(im, IMAP_CMD_CAPABILITY, NULL, "CAPABILITY");
+		break;
+	case CONN_EV_READ:
+		imap_read(im);
+		break;
+	case CONN_EV_ERROR:
+		if (im->state == IMAP_STATE_LOGOUT) {
+			/* The server closed after BYE: logged out. */
+			struct imap_op *op;
+
+			im->conn = NULL;
+			conn_free(c);
+			imap_set_state(im, IMAP_STATE_CLOSED);
+			while (
+			    (op = TAILQ_FIRST(&im->ops)) != NULL && !im->dead) {
+				if (op->kind != IMAP_OP_LOGOUT)
+					imap_op_fail(op, IMAP_ERR_CLOSED,
+					    "the session with %s is over",
+					    im->host);
+				imap_op_finish(im, op);
+			}
+			break;
+		}
+		im->conn_fail = conn_fail(c);
+		msg = conn_error(c);
+		if (conn_fail(c) == CONN_FAIL_CLOSED && im->bye != NULL)
+			imap_failf(im, IMAP_ERR_PROTO,
+			    "%s closed the session: %s", im->host, im->bye);
+		else if (conn_fail(c) == CONN_FAIL_CLOSED &&
+		    imap_parser_pending(im->parser))
+			imap_failf(im, IMAP_ERR_CONN,
+			    "%s closed the connection in the middle of a "
+			    "response",
+			    im->host);
+		else
+			imap_failf(im, IMAP_ERR_CONN, "%s",
+			    msg != NULL ? msg : "connection failed");
+		break;
+	}
+	im->busy--;
+	if (im->dead && im->busy == 0)
+		imap_destroy(im);
+}
+
+/* Feed what arrived to the parser and handle each whole response. */
+static void
+imap_read(struct imap *im)
+{
+	const struct imap_resp *resp;
+	struct evbuffer *in;
+	struct evbuffer_iovec v;
+	size_t used, n;
+	char *s;
+	int rc;
+
+	while (!im->dead && im->conn != NULL &&
+	    im->state != IMAP_STATE_HANDSHAKE &&
+	    im->state != IMAP_STATE_CLOSED) {
+		in = conn_input(im->conn);
+		if (in == NULL || evbuffer_peek(in, -1, NULL, &v, 1) < 1 ||
+		    v.iov_len == 0)
+			break;
+		rc = imap_parser_feed(
+		    im->parser, v.iov_base, v.iov_len, &used, &resp);
+		if (im->log != NULL) {
+			n = evbuffer_get_length(im->logbuf);
+			if (n < IMAP_MAX_LOG)
+				evbuffer_add(im->logbuf, v.iov_base,
+				    used < IMAP_MAX_LOG - n ? used
+				                            : IMAP_MAX_LOG - n);
+		}
+		evbuffer_drain(in, used);
+		if (rc == -1) {
+			imap_failf(im, IMAP_ERR_PROTO,
+			    "protocol error from %s: %s", im->host,
+			    imap_parser_error(im->parser));
+			return;
+		}
+		if (rc == 0)
+			continue;
+		if (im->log != NULL) {
+			n = evbuffer_get_length(im->logbuf);
+			s = (char *)evbuffer_pullup(im->logbuf, -1);
+			if (n > 0 && s[n - 1] == '\n')
+				n--;
+			if (n > 0 && s[n - 1] == '\r')
+				n--;
+			plog_write(im->log, im->host, '<', s, n);
+			if (resp->size > IMAP_MAX_LOG)
+				plog_note(im->log, im->host,
+				    "(%zu bytes of the response not logged)",
+				    resp->size - IMAP_MAX_LOG);
+			evbuffer_drain(
+			    im->logbuf, evbuffer_get_length(im->logbuf));
+		}
+		imap_handle(im, resp);
+	}
+}
+
+static void
+imap_handle(struct imap *im, const struct imap_resp *r)
+{
+	if (im->state == IMAP_STATE_GREETING) {
+		imap_greeting(im, r);
+		return;
+	}
+	switch (r->type) {
+	case IMAP_RESP_CONTINUE:
+		imap_continue(im, r);
+		break;
+	case IMAP_RESP_TAGGED:
+		imap_tagged(im, r);
+		break;
+	case IMAP_RESP_UNTAGGED:
+		imap_untagged(im, r);
+		break;
+	}
+}
+
+static void
+imap_greeting(struct imap *im, const struct imap_resp *r)
+{
+	char *text;
+
+	if (r->type != IMAP_RESP_UNTAGGED ||
+	    (r->cond != IMAP_COND_OK && r->cond != IMAP_COND_PREAUTH &&
+	        r->cond != IMAP_COND_BYE)) {
+		imap_failf(im, IMAP_ERR_PROTO,
+		    "%s is not an IMAP server: it did not greet", im->host);
+		return;
+	}
+	text = imap_text(r->text);
+	if (r->cond == IMAP_COND_BYE) {
+		imap_failf(im, IMAP_ERR_PROTO, "%s refused the connection: %s",
+		    im->host, text);
+		free(text);
+		return;
+	}
+	free(text);
+	if (r->cond == IMAP_COND_PREAUTH) {
+		if (im->starttls || conn_tls_version(im->conn) == NULL) {
+			imap_failf(im, IMAP_ERR_PROTO,
+			    "%s logged in without TLS (PREAUTH); STARTTLS is "
+			    "not possible",
+			    im->host);
+			return;
+		}
+		im->logged_in = 1;
+	}
+	imap_code(im, r);
+	if (im->state == IMAP_STATE_CLOSED)
+		return;
+	if (im->caps_known)
+		imap_after_caps(im);
+	else {
+		imap_set_state(im, IMAP_STATE_CAPABILITY);
+		imap_simple(im, IMAP_CMD_CAPABILITY, NULL, "CAPABILITY");
+	}
+}
+
+/* A response code on any status response. */
+static void
+imap_code(struct imap *im, const struct imap_resp *r)
+{
+	struct imap_event ev;
+	struct imap_cmd *cmd;
+	struct imap_op *sel = NULL;
+	uint64_t v;
+
+	if ((cmd = imap_oldest(im, IMAP_OP_SELECT)) != NULL)
+		sel = cmd->op;
+	switch (r->code) {
+	case IMAP_CODE_CAPABILITY:
+		imap_caps_set(im, r->code_args);
+		break;
+	case IMAP_CODE_ALERT:
+		memset(&ev, 0, sizeof ev);
+		ev.type = IMAP_EV_ALERT;
+		ev.text = r->text;
+		imap_event_send(im, &ev);
+		break;
+	case IMAP_CODE_UIDVALIDITY:
+		if (sel != NULL && imap_tok_u64(r->code_args, &v) == 0 &&
+		    v <= UINT32_MAX)
+			sel->sel.uidvalidity = (uint32_t)v;
+		break;
+	case IMAP_CODE_UIDNEXT:
+		if (sel != NULL && imap_tok_u64(r->code_args, &v) == 0 &&
+		    v <= UINT32_MAX)
+			sel->sel.uidnext = (uint32_t)v;
+		break;
+	case IMAP_CODE_HIGHESTMODSEQ:
+		if (sel != NULL && imap_tok_u64(r->code_args, &v) == 0)
+			sel->sel.highestmodseq = v;
+		break;
+	case IMAP_CODE_NOMODSEQ:
+		if (sel != NULL)
+			sel->sel.nomodseq = 1;
+		break;
+	case IMAP_CODE_READ_ONLY:
+		if (sel != NULL && r->type == IMAP_RESP_TAGGED)
+			sel->sel.readonly = 1;
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+imap_untagged(struct imap *im, const struct imap_resp *r)
+{
+	struct imap_event ev;
+	struct imap_cmd *cmd;
+	struct imap_uidset set;
+	int earlier;
+
+	if (r->cond == IMAP_COND_BYE) {
+		free(im->bye);
+		im->bye = imap_text(r->text);
+		if (im->state != IMAP_STATE_LOGOUT)
+			imap_failf(im, IMAP_ERR_PROTO,
+			    "%s closed the session: %s", im->host, im->bye);
+		return;
+	}
+	if (r->cond != IMAP_COND_NONE) {
+		imap_code(im, r);
+		return;
+	}
+	memset(&ev, 0, sizeof ev);
+	switch (r->data) {
+	case IMAP_DATA_CAPABILITY:
+		imap_caps_set(im, r->args);
+		break;
+	case IMAP_DATA_ENABLED:
+		for (const struct imap_tok *t = r->args; t != NULL;
+		     t = t->next) {
+			if (imap_tok_is(t, "CONDSTORE"))
+				im->enabled |= IMAP_CAP_CONDSTORE;
+			else if (imap_tok_is(t, "QRESYNC"))
+				im->enabled |=
+				    IMAP_CAP_QRESYNC | IMAP_CAP_CONDSTORE;
+			else if (imap_tok_is(t, "UTF8=ACCEPT"))
+				im->enabled |= IMAP_CAP_UTF8_ACCEPT;
+		}
+		break;
+	case IMAP_DATA_LIST:
+	case IMAP_DATA_LSUB:
+		imap_list_resp(im, r);
+		break;
+	case IMAP_DATA_STATUS:
+		imap_status_resp(im, r);
+		break;
+	case IMAP_DATA_SEARCH:
+	case IMAP_DATA_ESEARCH:
+		imap_search_resp(im, r);
+		break;
+	case IMAP_DATA_EXISTS:
+		if ((cmd = imap_oldest(im, IMAP_OP_SELECT)) != NULL) {
+			cmd->op->sel.exists = r->number;
+			break;
+		}
+		ev.type = IMAP_EV_EXISTS;
+		ev.n = r->number;
+		imap_event_send(im, &ev);
+		break;
+	case IMAP_DATA_EXPUNGE:
+		ev.type = IMAP_EV_EXPUNGE;
+		ev.n = r->number;
+		imap_event_send(im, &ev);
+		break;
+	case IMAP_DATA_VANISHED:
+		if (imap_parse_vanished(im->parser, r, &earlier, &set) != 0) {
+			imap_failf(im, IMAP_ERR_PROTO,
+			    "protocol error from %s: %s", im->host,
+			    imap_parser_error(im->parser));
+			return;
+		}
+		ev.type = IMAP_EV_VANISHED;
+		ev.uids = &set;
+		ev.earlier = earlier;
+		imap_event_send(im, &ev);
+		break;
+	case IMAP_DATA_FETCH:
+		imap_fetch_resp(im, r);
+		break;
+	default:
+		break; /* FLAGS, RECENT, ID, NAMESPACE... */
+	}
+}
+
+static void
+imap_continue(struct imap *im, const struct imap_resp *r)
+{
+	struct imap_cmd *cmd = im->blocked;
+
+	if (cmd == NULL) {
+		imap_failf(im, IMAP_ERR_PROTO,
+		    "protocol error from %s: unexpected continuation",
+		    im->host);
+		return;
+	}
+	imap_send_part(im, cmd);
+	if (cmd->sent == cmd->nparts) {
+		im->blocked = NULL;
+		imap_flush(im);
+	}
+}
+
+static void
+imap_tagged(struct imap *im, const struct imap_resp *r)
+{
+	struct imap_cmd *cmd;
+	unsigned long tag = 0;
+	const char *p;
+
+	if (r->tag[0] == 'a' && r->tag[1] != '\0' &&
+	    strspn(r->tag + 1, "0123456789") == strlen(r->tag + 1) &&
+	    strlen(r->tag + 1) < 10) {
+		for (p = r->tag + 1; *p != '\0'; p++)
+			tag = tag * 10 + (unsigned long)(*p - '0');
+	}
+	TAILQ_FOREACH(cmd, &im->inflight, entry)
+	{
+		if (tag != 0 && cmd->tag == tag)
+			break;
+	}
+	if (cmd == NULL) {
+		imap_failf(im, IMAP_ERR_PROTO,
+		    "protocol error from %s: reply to unknown command '%s'",
+		    im->host, r->tag);
+		return;
+	}
+	TAILQ_REMOVE(&im->inflight, cmd, entry);
+	if (im->blocked == cmd) {
+		/* Refused before the literal was sent. */
+		im->blocked = NULL;
+	}
+	imap_code(im, r);
+	if (im->state != IMAP_STATE_CLOSED)
+		imap_cmd_done(im, cmd, r);
+	imap_cmd_free(cmd);
+	if (!im->dead && im->state != IMAP_STATE_CLOSED) {
+		imap_flush(im);
+		if (imap_oldest(im, IMAP_OP_FETCH_HEADERS) == NULL)
+			imap_parser_set_max_literal(
+			    im->parser, im->max_literal);
+		imap_run(im);
+	}
+}
+
+/* The tagged reply to cmd. */
+static void
+imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
+{
+	struct imap_op *op = cmd->op;
+	char *text = imap_text(r->text);
+	int ok = r->cond == IMAP_COND_OK;
+
+	switch (cmd->kind) {
+	case IMAP_CMD_CAPABILITY:
+		if (!ok)
+			imap_failf(im, IMAP_ERR_PROTO,
+			    "CAPABILITY failed at %s: %s", im->host, text);
+		else if (im->logged_in)
+			imap_enable(im);
+		else
+			imap_after_caps(im);
+		break;
+	case IMAP_CMD_STARTTLS:
+		if (!ok) {
+			imap_failf(im, IMAP_ERR_PROTO,
+			    "%s refused STARTTLS: %s", im->host, text);
+			break;
+		}
+		imap_set_state(im, IMAP_STATE_HANDSHAKE);
+		conn_starttls(im->conn);
+		break;
+	case IMAP_CMD_AUTH:
+		if (!ok) {
+			imap_failf(im, IMAP_ERR_AUTH, "login refused by %s: %s",
+			    im->host, text);
+			break;
+		}
+		im->logged_in = 1;
+		if (r->code == IMAP_CODE_CAPABILITY)
+			imap_enable(im);
+		else {
+			im->caps_known = 0;
+			imap_set_state(im, IMAP_STATE_CAPABILITY);
+			imap_simple(
+			    im, IMAP_CMD_CAPABILITY, NULL, "CAPABILITY");
+		}
+		break;
+	case IMAP_CMD_ENABLE:
+		imap_ready(im); /* a refused ENABLE only means less to use */
+		break;
+	case IMAP_CMD_LIST:
+	case IMAP_CMD_LSUB:
+	case IMAP_CMD_STATUS:
+		if (!ok && cmd->kind == IMAP_CMD_STATUS) {
+			/* A folder that cannot be counted is still listed. */
+		} else if (!ok)
+			imap_op_fail(
+			    op, IMAP_ERR_NO, "cannot list folders: %s", text);
+		if (--op->pending == 0) {
+			if (op->err == IMAP_ERR_NONE && op->list_phase == 0) {
+				op->list_phase = 1;
+				imap_list_status(im, op);
+			}
+			if (op->pending == 0)
+				imap_op_finish(im, op);
+		}
+		break;
+	case IMAP_CMD_SELECT:
+		op->pending--;
+		if (!ok) {
+			imap_op_fail(op, IMAP_ERR_NO, "cannot select '%s': %s",
+			    op->display, text);
+			imap_set_state(im, IMAP_STATE_READY);
+			im->condstore = 0;
+		} else {
+			imap_set_state(im, IMAP_STATE_SELECTED);
+			free(im->selected);
+			im->selected = xstrdup(op->display);
+			if (!(im->caps & IMAP_CAP_CONDSTORE) &&
+			    !(im->enabled & IMAP_CAP_CONDSTORE))
+				op->sel.nomodseq = 1;
+			if (op->sel.highestmodseq == 0)
+				op->sel.nomodseq = 1;
+			if (op->sel.nomodseq)
+				op->sel.highestmodseq = 0;
+			im->condstore = !op->sel.nomodseq;
+			op->sel.qresync = op->qresync_sent &&
+			    op->sel.uidvalidity == op->sp.uidvalidity;
+			if (r->code == IMAP_CODE_READ_ONLY)
+				op->sel.readonly = 1;
+		}
+		imap_op_finish(im, op);
+		break;
+	case IMAP_CMD_FETCH:
+		op->pending--;
+		if (!ok)
+			imap_op_fail(op, IMAP_ERR_NO,
+			    "cannot fetch %s in '%s': %s",
+			    op->kind == IMAP_OP_FETCH_FLAGS ? "flags"
+			                                    : "headers",
+			    im->selected != NULL ? im->selected : "", text);
+		imap_op_finish(im, op);
+		break;
+	case IMAP_CMD_SEARCH:
+		op->pending--;
+		if (!ok)
+			imap_op_fail(op, IMAP_ERR_NO, "cannot search '%s': %s",
+			    im->selected != NULL ? im->selected : "", text);
+		imap_op_finish(im, op);
+		break;
+	case IMAP_CMD_LOGOUT:
+		op->pending--;
+		conn_free(im->conn);
+		im->conn = NULL;
+		imap_set_state(im, IMAP_STATE_CLOSED);
+		imap_op_finish(im, op);
+		/* Anything queued behind LOGOUT is over. */
+		while (!im->dead && (op = TAILQ_FIRST(&im->ops)) != NULL) {
+			imap_op_fail(op, IMAP_ERR_CLOSED,
+			    "the session with %s is over", im->host);
+			imap_op_finish(im, op);
+		}
+		break;
+	}
+	free(text);
+}
+
+/* --- connect sequence --------------------------------------------------- */
+
+static void
+imap_after_caps(struct imap *im)
+{
+	if (im->starttls && !im->tls_done) {
+		if (!(im->caps & IMAP_CAP_STARTTLS)) {
+			imap_failf(im, IMAP_ERR_PROTO,
+			    "%s does not offer STARTTLS; not sending the "
+			    "password over an unencrypted connection",
+			    im->host);
+			return;
+		}
+		imap_set_state(im, IMAP_STATE_STARTTLS);
+		imap_simple(im, IMAP_CMD_STARTTLS, NULL, "STARTTLS");
+		return;
+	}
+	if (im->logged_in) {
+		imap_enable(im);
+		return;
+	}
+	if (conn_tls_version(im->conn) == NULL) {
+		imap_failf(im, IMAP_ERR_PROTO,
+		    "not sending the password to %s over an unencrypted "
+		    "connection",
+		    im->host);
+		return;
+	}
+	imap_authenticate(im);
+}
+
+/* AUTHENTICATE PLAIN (RFC 4616), in the command with SASL-IR, else after
+ * the "+"; LOGIN where PLAIN is not offered. */
+static void
+imap_authenticate(struct imap *im)
+{
+	struct imap_cmd *cmd;
+	struct imap_str w = {0}, l = {0};
+	unsigned char *raw;
+	char *b64;
+	size_t ulen, plen, rawlen;
+
+	if (im->password == NULL) {
+		imap_failf(im, IMAP_ERR_AUTH, "no password for %s", im->host);
+		return;
+	}
+	imap_set_state(im, IMAP_STATE_AUTHENTICATE);
+	cmd = imap_cmd_new(im, IMAP_CMD_AUTH, NULL);
+	if ((im->caps & IMAP_CAP_AUTH_PLAIN) && !im->no_auth_plain) {
+		ulen = strlen(im->user);
+		plen = strlen(im->password);
+		rawlen = ulen + plen + 2;
+		raw = xmalloc(rawlen);
+		raw[0] = '\0';
+		memcpy(raw + 1, im->user, ulen);
+		raw[1 + ulen] = '\0';
+		memcpy(raw + 2 + ulen, im->password, plen);
+		b64 = imap_base64(raw, rawlen);
+		explicit_bzero(raw, rawlen);
+		free(raw);
+		if (im->caps & IMAP_CAP_SASL_IR) {
+			imap_str_printf(
+			    &w, "a%u AUTHENTICATE PLAIN %s", cmd->tag, b64);
+			imap_str_printf(
+			    &l, "a%u AUTHENTICATE PLAIN <secret>", cmd->tag);
+			imap_cmd_end(cmd, &w, &l, 0);
+		} else {
+			imap_str_printf(&w, "a%u AUTHENTICATE PLAIN", cmd->tag);
+			imap_str_printf(&l, "a%u AUTHENTICATE PLAIN", cmd->tag);
+			imap_cmd_end(cmd, &w, &l, 1);
+			imap_str_add(&w, b64, strlen(b64));
+			imap_str_add(&l, "<secret>", 8);
+			imap_cmd_end(cmd, &w, &l, 0);
+		}
+		imap_wipe(b64);
+		imap_cmd_queue(im, cmd);
+		return;
+	}
+	if (im->caps & IMAP_CAP_LOGINDISABLED) {
+		imap_cmd_free(cmd);
+		imap_failf(im, IMAP_ERR_PROTO,
+		    "%s does not allow LOGIN (LOGINDISABLED)", im->host);
+		return;
+	}
+	imap_str_printf(&w, "a%u LOGIN ", cmd->tag);
+	imap_str_printf(&l, "a%u LOGIN ", cmd->tag);
+	imap_put_string(im, cmd, &w, &l, im->user, strlen(im->user), 0);
+	imap_str_add(&w, " ", 1);
+	imap_str_add(&l, " ", 1);
+	imap_put_string(im, cmd, &w, &l, im->password, strlen(im->password), 1);
+	imap_cmd_end(cmd, &w, &l, 0);
+	imap_cmd_queue(im, cmd);
+}
+
+static void
+imap_enable(struct imap *im)
+{
+	struct imap_str s = {0};
+
+	if (im->caps & IMAP_CAP_CONDSTORE)
+		imap_str_add(&s, " CONDSTORE", 10);
+	if (im->caps & IMAP_CAP_QRESYNC)
+		imap_str_add(&s, " QRESYNC", 8);
+	if (im->caps & IMAP_CAP_UTF8_ACCEPT)
+		imap_str_add(&s, " UTF8=ACCEPT", 12);
+	if (!(im->caps & IMAP_CAP_ENABLE) || s.len == 0) {
+		free(s.s);
+		imap_ready(im);
+		return;
+	}
+	imap_set_state(im, IMAP_STATE_ENABLE);
+	imap_simple(im, IMAP_CMD_ENABLE, NULL, "ENABLE%s", s.s);
+	free(s.s);
+}
+
+static void
+imap_ready(struct imap *im)
+{
+	struct imap_op *op;
+
+	imap_set_state(im, IMAP_STATE_READY);
+	op = TAILQ_FIRST(&im->ops);
+	if (op != NULL && op->kind == IMAP_OP_CONNECT)
+		imap_op_finish(im, op);
+	if (!im->dead && im->state == IMAP_STATE_READY)
+		imap_run(im);
+	imap_expect(im);
+}
+
+/* The capability list in tokens (CAPABILITY data or code). */
+static void
+imap_caps_set(struct imap *im, const struct imap_tok *t)
+{
+	static const struct {
+		const char *name;
+		unsigned int bit;
+	} known[] = {
+	    {"IMAP4rev1", IMAP_CAP_IMAP4REV1},
+	    {"IMAP4rev2", IMAP_CAP_IMAP4REV2},
+	    {"STARTTLS", IMAP_CAP_STARTTLS},
+	    {"LOGINDISABLED", IMAP_CAP_LOGINDISABLED},
+	    {"AUTH=PLAIN", IMAP_CAP_AUTH_PLAIN},
+	    {"SASL-IR", IMAP_CAP_SASL_IR},
+	    {"LITERAL+", IMAP_CAP_LITERALPLUS},
+	    {"LITERAL-", IMAP_CAP_LITERALMINUS},
+	    {"ENABLE", IMAP_CAP_ENABLE},
+	    {"CONDSTORE", IMAP_CAP_CONDSTORE},
+	    {"QRESYNC", IMAP_CAP_QRESYNC},
+	    {"UTF8=ACCEPT", IMAP_CAP_UTF8_ACCEPT},
+	    {"LIST-EXTENDED", IMAP_CAP_LIST_EXTENDED},
+	    {"LIST-STATUS", IMAP_CAP_LIST_STATUS},
+	    {"SPECIAL-USE", IMAP_CAP_SPECIAL_USE},
+	    {"ESEARCH", IMAP_CAP_ESEARCH},
+	    {"IDLE", IMAP_CAP_IDLE},
+	    {"UIDPLUS", IMAP_CAP_UIDPLUS},
+	    {"MOVE", IMAP_CAP_MOVE},
+	};
+	struct imap_str s = {0};
+	size_t i;
+
+	im->caps = 0;
+	for (; t != NULL; t = t->next) {
+		if (t->type != IMAP_TOK_ATOM)
+			continue;
+		for (i = 0; i < sizeof known / sizeof known[0]; i++) {
+			if (strcasecmp(t->s, known[i].name) == 0)
+				im->caps |= known[i].bit;
+		}
+		if (s.len + t->len + 1 < IMAP_MAX_CAPS) {
+			if (s.len > 0)
+				imap_str_add(&s, " ", 1);
+			imap_str_add(&s, t->s, t->len);
+		}
+	}
+	/* IMAP4rev2 includes ENABLE, LITERAL-, SPECIAL-USE, ESEARCH,
+	 * LIST-EXTENDED and LIST-STATUS (RFC 9051 appendix E). */
+	if (im->caps & IMAP_CAP_IMAP4REV2)
+		im->caps |= IMAP_CAP_ENABLE | IMAP_CAP_LITERALMINUS |
+		    IMAP_CAP_SPECIAL_USE | IMAP_CAP_ESEARCH |
+		    IMAP_CAP_LIST_EXTENDED | IMAP_CAP_LIST_STATUS;
+	im->caps &= ~im->ignore_caps;
+	if (im->ignore_caps & IMAP_CAP_CONDSTORE)
+		im->caps &= ~IMAP_CAP_QRESYNC; /* QRESYNC implies CONDSTORE */
+	free(im->capstr);
+	im->capstr = s.s != NULL ? s.s : xstrdup("");
+	im->caps_known = 1;
+}
+
+/* --- data --------------------------------------------------------------- */
+
+static void
+imap_event_send(struct imap *im, struct imap_event *ev)
+{
+	if (im->event == NULL || im->dead)
+		return;
+	im->busy++;
+	im->event(im, ev, im->event_arg);
+	im->busy--;
+}
+
+static void
+imap_msg_from(struct imap_msg *m, const struct imap_fetch *f)
+{
+	size_t i;
+
+	memset(m, 0, sizeof *m);
+	m->seq = f->seq;
+	m->uid = f->uid;
+	m->has_flags = f->has_flags;
+	m->flags = f->flags;
+	m->keywords = f->keywords;
+	m->modseq = f->modseq;
+	m->internaldate = f->has_internaldate ? f->internaldate : -1;
+	m->size = f->size;
+	for (i = 0; i < f->nbody; i++) {
+		if (strncasecmp(f->body[i].section, "HEADER", 6) == 0 &&
+		    f->body[i].data != NULL) {
+			m->header = f->body[i].data;
+			m->header_len = f->body[i].len;
+		}
+	}
+}
+
+static void
+imap_fetch_resp(struct imap *im, const struct imap_resp *r)
+{
+	struct imap_fetch f;
+	struct imap_msg m;
+	struct imap_event ev;
+	struct imap_cmd *cmd;
+	struct imap_op *op = NULL;
+
+	if (imap_parse_fetch(im->parser, r, &f) != 0) {
+		imap_failf(im, IMAP_ERR_PROTO, "protocol error from %s: %s",
+		    im->host, imap_parser_error(im->parser));
+		return;
+	}
+	imap_msg_from(&m, &f);
+	if ((cmd = imap_oldest(im, IMAP_OP_FETCH_HEADERS)) != NULL &&
+	    m.header != NULL && m.uid != 0)
+		op = cmd->op;
+	else if ((cmd = imap_oldest(im, IMAP_OP_FETCH_FLAGS)) != NULL &&
+	    m.uid != 0 && m.has_flags)
+		op = cmd->op;
+	if (op != NULL) {
+		if (m.uid < op->lo || (op->hi != 0 && m.uid > op->hi))
+			return; /* "n:*" answered with the last message */
+		if (op->each_msg != NULL && op->err == IMAP_ERR_NONE) {
+			im->busy++;
+			op->each_msg(im, &m, op->arg);
+			im->busy--;
+		}
+		return;
+	}
+	memset(&ev, 0, sizeof ev);
+	ev.type = IMAP_EV_FETCH;
+	ev.msg = &m;
+	imap_event_send(im, &ev);
+}
+
+static struct imap_lfolder *
+imap_lfolder_find(struct imap_op *op, const char *name, size_t len, int add)
+{
+	struct imap_lfolder *f;
+	size_t i;
+
+	/* LIST-STATUS sends STATUS right after its LIST: check last first. */
+	for (i = op->nfolders; i > 0; i--) {
+		f = &op->folders[i - 1];
+		if (f->raw_len == len && memcmp(f->raw, name, len) == 0)
+			return f;
+	}
+	if (!add)
+		return NULL;
+	if (op->nfolders == op->capfolders) {
+		op->capfolders = op->capfolders > 0 ? op->capfolders * 2 : 16;
+		op->folders = xreallocarray(
+		    op->folders, op->capfolders, sizeof *op->folders);
+	}
+	f = &op->folders[op->nfolders++];
+	memset(f, 0, sizeof *f);
+	f->raw = xmalloc(len + 1);
+	memcpy(f->raw, name, len);
+	f->raw[len] = '\0';
+	f->raw_len = len;
+	return f;
+}
+
+static void
+imap_list_resp(struct imap *im, const struct imap_resp *r)
+{
+	struct imap_list_item li;
+	struct imap_lfolder *f;
+	struct imap_cmd *cmd;
+
+	if ((cmd = imap_oldest(im, IMAP_OP_LIST)) == NULL)
+		return;
+	if (imap_parse_list(im->parser, r, &li) != 0) {
+		imap_failf(im, IMAP_ERR_PROTO, "protocol error from %s: %s",
+		    im->host, imap_parser_error(im->parser));
+		return;
+	}
+	if (r->data == IMAP_DATA_LSUB) {
+		f = imap_lfolder_find(cmd->op, li.name, li.namelen, 0);
+		if (f != NULL)
+			f->subscribed = 1;
+		return;
+	}
+	if (li.attrs & IMAP_LIST_NONEXISTENT &&
+	    !(li.attrs & IMAP_LIST_SUBSCRIBED))
+		return;
+	f = imap_lfolder_find(cmd->op, li.name, li.namelen, 1);
+	f->attrs = li.attrs;
+	f->special = li.special;
+	f->delim = li.delim;
+	if (li.attrs & IMAP_LIST_SUBSCRIBED)
+		f->subscribed = 1;
+}
+
+static void
+imap_status_resp(struct imap *im, const struct imap_resp *r)
+{
+	struct imap_status_item st;
+	struct imap_lfolder *f;
+	struct imap_cmd *cmd;
+
+	if ((cmd = imap_oldest(im, IMAP_OP_LIST)) == NULL)
+		return;
+	if (imap_parse_status(im->parser, r, &st) != 0) {
+		imap_failf(im, IMAP_ERR_PROTO, "protocol error from %s: %s",
+		    im->host, imap_parser_error(im->parser));
+		return;
+	}
+	if ((f = imap_lfolder_find(cmd->op, st.name, st.namelen, 0)) == NULL)
+		return;
+	if (st.has_messages && st.has_unseen) {
+		f->has_counts = 1;
+		f->total = st.messages;
+		f->unseen = st.unseen;
+	}
+}
+
+/* After LIST (and LSUB): STATUS for each selectable folder without
+ * counts, pipelined. */
+static void
+imap_list_status(struct imap *im, struct imap_op *op)
+{
+	struct imap_lfolder *f;
+	struct imap_cmd *cmd;
+	struct imap_str w = {0}, l = {0};
+	size_t i;
+
+	for (i = 0; i < op->nfolders; i++) {
+		f = &op->folders[i];
+		if (f->has_counts ||
+		    (f->attrs & (IMAP_LIST_NOSELECT | IMAP_LIST_NONEXISTENT)))
+			continue;
+		cmd = imap_cmd_new(im, IMAP_CMD_STATUS, op);
+		imap_str_printf(&w, "a%u STATUS ", cmd->tag);
+		imap_str_add(&l, w.s, w.len);
+		imap_put_string(im, cmd, &w, &l, f->raw, f->raw_len, 0);
+		imap_str_add(&w, " (MESSAGES UNSEEN)", 18);
+		imap_str_add(&l, " (MESSAGES UNSEEN)", 18);
+		imap_cmd_end(cmd, &w, &l, 0);
+		imap_cmd_queue(im, cmd);
+	}
+}
+
+static void
+imap_list_deliver(struct imap *im, struct imap_op *op)
+{
+	struct imap_folder out;
+	struct imap_lfolder *f;
+	char *name;
+	size_t i;
+
+	for (i = 0; i < op->nfolders && !im->dead; i++) {
+		f = &op->folders[i];
+		name = imap_display(im, f->raw, f->raw_len);
+		memset(&out, 0, sizeof out);
+		out.raw = f->raw;
+		out.raw_len = f->raw_len;
+		out.name = name;
+		out.delim = f->delim;
+		out.special = f->special;
+		out.attrs = f->attrs;
+		out.subscribed = f->subscribed;
+		out.noselect =
+		    (f->attrs & (IMAP_LIST_NOSELECT | IMAP_LIST_NONEXISTENT)) !=
+		    0;
+		out.has_counts = f->has_counts;
+		out.total = f->total;
+		out.unseen = f->unseen;
+		if (op->each_folder != NULL)
+			op->each_folder(im, &out, op->arg);
+		free(name);
+	}
+}
+
+static void
+imap_search_resp(struct imap *im, const struct imap_resp *r)
+{
+	struct imap_uidset set;
+	struct imap_cmd *cmd;
+	struct imap_op *op;
+	size_t need;
+
+	if ((cmd = imap_oldest(im, IMAP_OP_SEARCH)) == NULL)
+		return;
+	op = cmd->op;
+	if (imap_parse_search(im->parser, r, &set) != 0) {
+		imap_failf(im, IMAP_ERR_PROTO, "protocol error from %s: %s",
+		    im->host, imap_parser_error(im->parser));
+		return;
+	}
+	need = op->nranges + set.n;
+	if (need > op->capranges) {
+		op->capranges = need * 2;
+		op->ranges = xreallocarray(
+		    op->ranges, op->capranges, sizeof *op->ranges);
+	}
+	if (set.n > 0)
+		memcpy(op->ranges + op->nranges, set.r, set.n * sizeof *set.r);
+	op->nranges += set.n;
+}
+
+/* --- helpers ------------------------------------------------------------ */
+
+/* The UTF-8 form of a raw mailbox name; the caller frees it. */
+static char *
+imap_display(struct imap *im, const char *raw, size_t len)
+{
+	char *s;
+
+	if (!(im->enabled & IMAP_CAP_UTF8_ACCEPT) &&
+	    (s = imap_utf7_decode(raw, len)) != NULL)
+		return s;
+	s = xmalloc(len + 1);
+	memcpy(s, raw, len);
+	s[len] = '\0';
+	return s;
+}
+
+/* Server text made safe to quote: controls replaced, length capped. */
+static char *
+imap_text(const char *s)
+{
+	size_t i, n;
+	char *out;
+
+	n = strlen(s);
+	if (n > IMAP_MAX_TEXT)
+		n = IMAP_MAX_TEXT;
+	out = xmalloc(n + 4);
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		out[i] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+	}
+	if (n < strlen(s)) {
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+static void
+imap_wipe(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}

@@ -1,0 +1,280 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * The IMAP session on net/conn: connect (imaps, or STARTTLS which is then
+ * required), capabilities, AUTHENTICATE PLAIN or LOGIN, ENABLE, then the
+ * operations a sync needs: list folders, select with QRESYNC or CONDSTORE,
+ * stream headers and flags one message per callback, search UIDs, logout.
+ * Never blocks: every operation takes a callback and an opaque argument.
+ * RFC 3501, RFC 9051, RFC 2595, RFC 4959 (SASL-IR), RFC 4616 (PLAIN),
+ * RFC 5161 (ENABLE), RFC 7162 (CONDSTORE, QRESYNC), RFC 7888 (LITERAL+/-),
+ * RFC 6855 (UTF8=ACCEPT), RFC 5258 + RFC 5819 (LIST-EXTENDED,
+ * LIST-STATUS), RFC 6154 (SPECIAL-USE), RFC 4731 (ESEARCH). */
+#ifndef ERRAND_NET_IMAP_H
+#define ERRAND_NET_IMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "conn.h"
+#include "imap-parse.h"
+
+struct event_base;
+struct evdns_base;
+struct imap;
+
+/* Capabilities the session knows and acts on, as bits. */
+#define IMAP_CAP_IMAP4REV1 0x0001
+#define IMAP_CAP_IMAP4REV2 0x0002
+#define IMAP_CAP_STARTTLS 0x0004
+#define IMAP_CAP_LOGINDISABLED 0x0008
+#define IMAP_CAP_AUTH_PLAIN 0x0010
+#define IMAP_CAP_SASL_IR 0x0020
+#define IMAP_CAP_LITERALPLUS 0x0040  /* LITERAL+ */
+#define IMAP_CAP_LITERALMINUS 0x0080 /* LITERAL- */
+#define IMAP_CAP_ENABLE 0x0100
+#define IMAP_CAP_CONDSTORE 0x0200
+#define IMAP_CAP_QRESYNC 0x0400
+#define IMAP_CAP_UTF8_ACCEPT 0x0800
+#define IMAP_CAP_LIST_EXTENDED 0x1000
+#define IMAP_CAP_LIST_STATUS 0x2000
+#define IMAP_CAP_SPECIAL_USE 0x4000
+#define IMAP_CAP_ESEARCH 0x8000
+#define IMAP_CAP_IDLE 0x10000
+#define IMAP_CAP_UIDPLUS 0x20000
+#define IMAP_CAP_MOVE 0x40000
+
+/* The session's state; imap_set_state() logs every change to the plog. */
+enum imap_state {
+	IMAP_STATE_NEW,          /* made, imap_connect() not called yet */
+	IMAP_STATE_CONNECTING,   /* lookup, TCP, implicit TLS */
+	IMAP_STATE_GREETING,     /* waiting for "* OK" / "* PREAUTH" */
+	IMAP_STATE_CAPABILITY,   /* CAPABILITY sent */
+	IMAP_STATE_STARTTLS,     /* STARTTLS sent */
+	IMAP_STATE_HANDSHAKE,    /* TLS handshake after STARTTLS */
+	IMAP_STATE_AUTHENTICATE, /* AUTHENTICATE PLAIN or LOGIN sent */
+	IMAP_STATE_ENABLE,       /* ENABLE sent */
+	IMAP_STATE_READY,        /* authenticated, no mailbox selected */
+	IMAP_STATE_SELECTING,    /* SELECT/EXAMINE in flight */
+	IMAP_STATE_SELECTED,     /* a mailbox is selected */
+	IMAP_STATE_LOGOUT,       /* LOGOUT sent */
+	IMAP_STATE_CLOSED,       /* over: logged out or failed */
+};
+
+/* Why an operation failed: the class the caller acts on. */
+enum imap_err {
+	IMAP_ERR_NONE,   /* success */
+	IMAP_ERR_NO,     /* the server said NO or BAD to this command; the
+	                  * session goes on */
+	IMAP_ERR_AUTH,   /* the server refused the credentials; session over */
+	IMAP_ERR_CONN,   /* connection lost, timed out, TLS failed; see
+	                  * imap_conn_fail(); session over */
+	IMAP_ERR_PROTO,  /* the server broke the protocol, exceeded a bound,
+	                  * said BYE, or STARTTLS was not possible; over */
+	IMAP_ERR_CLOSED, /* the session was already over, or closed by
+	                  * imap_logout() before this operation ran */
+};
+
+/* Unsolicited news from the server, at any time. */
+enum imap_event_type {
+	IMAP_EV_EXISTS,   /* n: the selected mailbox's new message count */
+	IMAP_EV_EXPUNGE,  /* n: the sequence number expunged */
+	IMAP_EV_VANISHED, /* uids: expunged (QRESYNC); earlier set for the
+	                   * VANISHED (EARLIER) answering SELECT's QRESYNC */
+	IMAP_EV_FETCH,    /* msg: flags or modseq changed (FETCH not asked
+	                   * for by a running fetch; also those answering
+	                   * SELECT's QRESYNC) */
+	IMAP_EV_ALERT,    /* text: an [ALERT] the user must see */
+	IMAP_EV_CLOSED,   /* the session ended by error (BYE, connection lost,
+	                   * protocol error): err and text say why. Comes
+	                   * after the done callbacks of pending operations,
+	                   * never after imap_logout() or imap_free() */
+};
+
+/* One message as delivered by a fetch. Every pointer is valid only during
+ * the callback. */
+struct imap_msg {
+	uint32_t seq;         /* sequence number */
+	uint32_t uid;         /* UID; 0 in an unsolicited FETCH without one */
+	int has_flags;        /* 1 when FLAGS came (flags, keywords valid) */
+	unsigned int flags;   /* IMAP_FLAG_* bits (imap-parse.h) */
+	const char *keywords; /* other flags, space-separated, "" if none */
+	uint64_t modseq;      /* MODSEQ, 0 if none */
+	time_t internaldate;  /* INTERNALDATE, -1 if none */
+	uint64_t size;        /* RFC822.SIZE, 0 if none */
+	const char *header;   /* raw header bytes (BODY[HEADER.FIELDS ...],
+	                       * NUL-terminated), NULL if not fetched */
+	size_t header_len;    /* bytes in header */
+};
+
+/* An unsolicited event; pointers valid only during the callback. */
+struct imap_event {
+	enum imap_event_type type;
+	uint32_t n;                     /* EXISTS, EXPUNGE */
+	const struct imap_uidset *uids; /* VANISHED */
+	int earlier;                    /* VANISHED (EARLIER) */
+	const struct imap_msg *msg;     /* FETCH */
+	enum imap_err err;              /* CLOSED: why */
+	const char *text;               /* ALERT, CLOSED: the message */
+};
+
+typedef void (*imap_event_cb)(struct imap *, const struct imap_event *, void *);
+
+/* Filled in by the caller; copied by imap_new(). */
+struct imap_params {
+	struct conn_params conn;  /* where and how; conn.tls IMPLICIT: imaps */
+	int starttls;             /* 1: plain port, STARTTLS required first */
+	const char *user;         /* login name */
+	const char *password;     /* copied, wiped when freed; never logged */
+	unsigned int ignore_caps; /* IMAP_CAP_* to pretend absent (tests) */
+	int no_auth_plain; /* 1: use LOGIN even if AUTH=PLAIN is offered */
+	size_t max_header; /* largest header literal taken by
+	                       * imap_fetch_headers(); 0: 1 MiB */
+	struct imap_parse_limits limits; /* parser bounds; zeros: defaults */
+	imap_event_cb event;             /* unsolicited events, or NULL */
+	void *event_arg;                 /* passed to event */
+};
+
+/* The end of an operation: err IMAP_ERR_NONE, or the class and a message
+ * ("cannot select 'Archive': Mailbox doesn't exist") valid only during the
+ * callback. */
+typedef void (*imap_done_cb)(
+    struct imap *, enum imap_err, const char *, void *);
+
+/* A new session; strings in params are copied. Nothing happens until
+ * imap_connect(). Free with imap_free(). */
+struct imap *imap_new(
+    struct event_base *, struct evdns_base *, const struct imap_params *);
+
+/* Close at once and free; no callback runs afterwards, pending operations
+ * are dropped silently. imap_free(NULL) is a no-op; safe in any callback. */
+void imap_free(struct imap *);
+
+/* Connect, upgrade with STARTTLS if asked, read capabilities, log in and
+ * ENABLE what is offered (CONDSTORE QRESYNC, UTF8=ACCEPT). done runs once:
+ * IMAP_ERR_NONE in IMAP_STATE_READY. Operations may be called before it
+ * finishes; they are queued until the session is ready. */
+void imap_connect(struct imap *, imap_done_cb, void *);
+
+/* --- folders ------------------------------------------------------------ */
+
+/* One folder from imap_list(); pointers valid only during the callback. */
+struct imap_folder {
+	const char *raw;  /* name as the server has it: pass to imap_select */
+	size_t raw_len;   /* bytes in raw */
+	const char *name; /* the name in UTF-8 (decoded from modified UTF-7
+	                   * unless UTF8=ACCEPT; raw if it does not decode) */
+	char delim;       /* hierarchy delimiter, 0 if flat */
+	enum imap_special special; /* SPECIAL-USE, IMAP_SPECIAL_NONE */
+	unsigned int attrs;        /* IMAP_LIST_* bits as sent */
+	int subscribed;            /* \Subscribed or in LSUB */
+	int noselect;              /* \Noselect or \NonExistent */
+	int has_counts;            /* 1 when total and unseen are known */
+	uint32_t total;            /* STATUS MESSAGES */
+	uint32_t unseen;           /* STATUS UNSEEN */
+};
+
+typedef void (*imap_folder_cb)(
+    struct imap *, const struct imap_folder *, void *);
+
+/* List every folder: LIST "" "*" RETURN (SPECIAL-USE SUBSCRIBED STATUS
+ * (MESSAGES UNSEEN)) when LIST-EXTENDED and LIST-STATUS are offered, else
+ * LIST, LSUB and STATUS per selectable folder. Each folder goes to each
+ * once the listing is complete (in the server's order), then done runs. */
+void imap_list(struct imap *, imap_folder_cb each, imap_done_cb done, void *);
+
+/* --- select ------------------------------------------------------------- */
+
+/* What the caller knows of the folder; copied by imap_select(). */
+struct imap_select_params {
+	const char *mailbox;    /* raw name (imap_folder.raw), NUL-terminated */
+	int readonly;           /* 1: EXAMINE */
+	uint32_t uidvalidity;   /* cached UIDVALIDITY, 0 if none */
+	uint64_t highestmodseq; /* cached HIGHESTMODSEQ, 0 if none: with both
+	                         * set and QRESYNC enabled, SELECT (QRESYNC) */
+	const char *known_uids; /* cached UIDs as a uid-set ("1:90,95"), or
+	                         * NULL; sent with QRESYNC */
+};
+
+/* The selected folder; valid only during the callback. */
+struct imap_selected {
+	uint32_t uidvalidity;   /* UIDVALIDITY */
+	uint32_t uidnext;       /* UIDNEXT, 0 if the server did not say */
+	uint32_t exists;        /* messages in the folder */
+	uint64_t highestmodseq; /* HIGHESTMODSEQ, 0 with nomodseq */
+	int nomodseq;           /* no mod-sequences here (NOMODSEQ, or no
+	                         * CONDSTORE) */
+	int qresync;            /* 1: SELECT (QRESYNC) was sent with the same
+	                         * uidvalidity: the VANISHED (EARLIER) and FETCH
+	                         * events before this callback are the changes
+	                         * since highestmodseq */
+	int readonly;           /* [READ-ONLY] */
+};
+
+typedef void (*imap_select_cb)(struct imap *, enum imap_err, const char *,
+    const struct imap_selected *, void *);
+
+/* Select a folder: SELECT (QRESYNC (...)) when enabled and the cache has
+ * uidvalidity and highestmodseq, else SELECT (CONDSTORE) when offered,
+ * else a plain SELECT. Changes reported during it go to the event
+ * callback. On a NO the session is left with no folder selected. */
+void imap_select(
+    struct imap *, const struct imap_select_params *, imap_select_cb, void *);
+
+/* --- fetch -------------------------------------------------------------- */
+
+typedef void (*imap_msg_cb)(struct imap *, const struct imap_msg *, void *);
+
+/* Fetch the headers of UIDs lo..hi (hi 0: up to the last), one message per
+ * call of each, streamed as they arrive: UID FETCH lo:hi (UID FLAGS
+ * INTERNALDATE RFC822.SIZE [MODSEQ] BODY.PEEK[HEADER.FIELDS (DATE FROM TO
+ * CC SUBJECT MESSAGE-ID IN-REPLY-TO REFERENCES CONTENT-TYPE)]). Messages
+ * below lo (a server answers lo:* with the last message) are not passed.
+ * Calls may be made back to back for chunks; they are pipelined. */
+void imap_fetch_headers(struct imap *, uint32_t lo, uint32_t hi,
+    imap_msg_cb each, imap_done_cb done, void *);
+
+/* Fetch flags of every message: UID FETCH 1:* (UID FLAGS), with MODSEQ
+ * and (CHANGEDSINCE changedsince) when CONDSTORE is on and changedsince is
+ * not 0. One message per call of each. */
+void imap_fetch_flags(struct imap *, uint64_t changedsince, imap_msg_cb each,
+    imap_done_cb done, void *);
+
+/* --- search ------------------------------------------------------------- */
+
+/* The set is valid only during the callback; empty on an error. */
+typedef void (*imap_uids_cb)(struct imap *, enum imap_err, const char *,
+    const struct imap_uidset *, void *);
+
+/* Every UID in the selected folder: UID SEARCH RETURN (ALL) ALL with
+ * ESEARCH, else UID SEARCH ALL. For expunge detection without QRESYNC. */
+void imap_search_all(struct imap *, imap_uids_cb, void *);
+
+/* --- logout ------------------------------------------------------------- */
+
+/* LOGOUT; done runs when the server answered or closed. Operations queued
+ * behind it fail with IMAP_ERR_CLOSED. */
+void imap_logout(struct imap *, imap_done_cb, void *);
+
+/* --- state -------------------------------------------------------------- */
+
+enum imap_state imap_state(const struct imap *);
+
+/* IMAP_CAP_* bits offered (after ignore_caps) and, for CONDSTORE, QRESYNC
+ * and UTF8_ACCEPT, enabled. */
+unsigned int imap_caps(const struct imap *);
+unsigned int imap_enabled(const struct imap *);
+
+/* The server's capability list as sent, space-separated; owned by the
+ * session. */
+const char *imap_capability_string(const struct imap *);
+
+/* The error that ended the session, or NULL; owned by the session. */
+const char *imap_error(const struct imap *);
+
+/* The transport's failure class when the session ended with IMAP_ERR_CONN. */
+enum conn_fail imap_conn_fail(const struct imap *);
+
+/* "TLSv1.3", or NULL before TLS. */
+const char *imap_tls_version(const struct imap *);
+
+#endif

@@ -1,0 +1,107 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * errand folders [-a ACCOUNT] [--offline]: refresh the folder list and its
+ * counts (unless --offline) and print one line a folder: the decoded name,
+ * the total and the unseen count, tab-separated, INBOX first. */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cmd.h"
+#include "sync.h"
+#include "text.h"
+#include "xmalloc.h"
+#include "cache/store.h"
+
+static int cmd_folders_exec(struct cmd_ctx *, int, char **);
+static void folders_print(const struct store_folder *);
+
+const struct cmd_entry cmd_folders_entry = {
+    "folders",
+    "[-a ACCOUNT] [--offline]",
+    "list the folders with total and unseen counts",
+    cmd_folders_exec,
+};
+
+static void
+folders_print(const struct store_folder *f)
+{
+	char *name;
+
+	name = text_clean_line(f->name);
+	printf("%s\t%u\t%u\n", name, f->total, f->unseen);
+	free(name);
+}
+
+static int
+cmd_folders_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"account", required_argument, NULL, 'a'},
+	    {"offline", no_argument, NULL, 'o'},
+	    {NULL, 0, NULL, 0},
+	};
+	const struct account *a;
+	struct sync_params sp;
+	struct store_folder *list;
+	struct store *st;
+	const char *aname = NULL;
+	size_t i, n;
+	int ch, offline = 0;
+
+	while ((ch = getopt_long(argc, argv, "+a:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			aname = optarg;
+			break;
+		case 'o':
+			offline = 1;
+			break;
+		default:
+			cmd_error(
+			    "usage: errand folders %s", cmd_folders_entry.args);
+			return CMD_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 0) {
+		cmd_error("usage: errand folders %s", cmd_folders_entry.args);
+		return CMD_EXIT_USAGE;
+	}
+	if ((a = cmd_account(ctx, aname)) == NULL)
+		return CMD_EXIT_USAGE;
+	if ((st = cmd_store_open(a)) == NULL)
+		return CMD_EXIT_FAIL;
+	if (!offline) {
+		memset(&sp, 0, sizeof sp);
+		sp.list_only = 1;
+		if (cmd_sync_or_offline(ctx, a, st, &sp) != 0) {
+			store_close(st);
+			return CMD_EXIT_FAIL;
+		}
+	}
+	if (store_folder_list(st, &list, &n) != 0) {
+		cmd_error("%s", store_error(st));
+		store_close(st);
+		return CMD_EXIT_FAIL;
+	}
+	if (n == 0) {
+		cmd_error("%s: no folders in the cache%s", a->name,
+		    offline ? " (sync first)" : "");
+		store_folder_list_free(list, n);
+		store_close(st);
+		return CMD_EXIT_FAIL;
+	}
+	for (i = 0; i < n; i++) {
+		if (strcasecmp(list[i].name, "INBOX") == 0)
+			folders_print(&list[i]);
+	}
+	for (i = 0; i < n; i++) {
+		if (strcasecmp(list[i].name, "INBOX") != 0)
+			folders_print(&list[i]);
+	}
+	store_folder_list_free(list, n);
+	store_close(st);
+	return CMD_EXIT_OK;
+}

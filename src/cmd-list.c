@@ -1,0 +1,158 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * errand list [-a ACCOUNT] [--offline] [FOLDER]: sync the folder (unless
+ * --offline), then print its messages newest first, one a line:
+ * UID, mutt's flag letters, ISO 8601 date, sender, subject, tab-separated. */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "model.h"
+#include "sync.h"
+#include "text.h"
+#include "xmalloc.h"
+#include "cache/store.h"
+
+static int cmd_list_exec(struct cmd_ctx *, int, char **);
+static void list_flags(unsigned int, char *);
+static void list_date(int64_t, char *, size_t);
+
+const struct cmd_entry cmd_list_entry = {
+    "list",
+    "[-a ACCOUNT] [--offline] [FOLDER]",
+    "sync a folder (default INBOX) and list its messages",
+    cmd_list_exec,
+};
+
+/* mutt's letters: N unseen, r answered, ! flagged, D deleted, - none. */
+static void
+list_flags(unsigned int flags, char *out)
+{
+	char *p = out;
+
+	if (!(flags & STORE_FLAG_SEEN))
+		*p++ = 'N';
+	if (flags & STORE_FLAG_ANSWERED)
+		*p++ = 'r';
+	if (flags & STORE_FLAG_FLAGGED)
+		*p++ = '!';
+	if (flags & STORE_FLAG_DELETED)
+		*p++ = 'D';
+	if (p == out)
+		*p++ = '-';
+	*p = '\0';
+}
+
+/* Local time as 2026-11-27T09:05:00+01:00. */
+static void
+list_date(int64_t t, char *buf, size_t size)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	size_t n;
+
+	if (t == 0 || localtime_r(&tt, &tm) == NULL ||
+	    (n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S%z", &tm)) < 5) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	/* +0100 → +01:00 */
+	if (n + 2 <= size) {
+		memmove(buf + n - 1, buf + n - 2, 3);
+		buf[n - 2] = ':';
+	}
+}
+
+static int
+cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"account", required_argument, NULL, 'a'},
+	    {"offline", no_argument, NULL, 'o'},
+	    {NULL, 0, NULL, 0},
+	};
+	const struct account *a;
+	struct sync_params sp;
+	struct store_folder f;
+	const struct model_msg *mm;
+	struct store *st;
+	struct model *m;
+	const char *folder = "INBOX", *aname = NULL;
+	char *err, *from, *subject, flags[8], date[40];
+	size_t i, n;
+	int ch, offline = 0, rc;
+
+	while ((ch = getopt_long(argc, argv, "+a:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			aname = optarg;
+			break;
+		case 'o':
+			offline = 1;
+			break;
+		default:
+			cmd_error("usage: errand list %s", cmd_list_entry.args);
+			return CMD_EXIT_USAGE;
+		}
+	}
+	if (argc - optind > 1) {
+		cmd_error("usage: errand list %s", cmd_list_entry.args);
+		return CMD_EXIT_USAGE;
+	}
+	if (argc - optind == 1)
+		folder = argv[optind];
+	if ((a = cmd_account(ctx, aname)) == NULL)
+		return CMD_EXIT_USAGE;
+	if ((st = cmd_store_open(a)) == NULL)
+		return CMD_EXIT_FAIL;
+
+	if (!offline) {
+		memset(&sp, 0, sizeof sp);
+		sp.folders = &folder;
+		sp.nfolders = 1;
+		if (cmd_sync_or_offline(ctx, a, st, &sp) != 0) {
+			store_close(st);
+			return CMD_EXIT_FAIL;
+		}
+	}
+
+	if ((rc = store_folder_get(st, folder, &f)) != 0) {
+		if (rc == 1)
+			cmd_error("%s: no folder '%s' in the cache%s", a->name,
+			    folder, offline ? " (sync it first)" : "");
+		else
+			cmd_error("%s", store_error(st));
+		store_close(st);
+		return CMD_EXIT_FAIL;
+	}
+	m = model_load(st, f.id, &err);
+	store_folder_clear(&f);
+	if (m == NULL) {
+		cmd_error("%s", err);
+		free(err);
+		store_close(st);
+		return CMD_EXIT_FAIL;
+	}
+	n = model_count(m);
+	for (i = 0; i < n; i++) {
+		mm = model_msg(m, i);
+		list_flags(mm->flags, flags);
+		list_date(mm->date, date, sizeof date);
+		from = text_clean_line(model_str(m, mm->from));
+		subject = text_clean_line(model_str(m, mm->subject));
+		printf("%u\t%s\t%s\t%s\t%s\n", mm->uid, flags, date, from,
+		    subject);
+		free(from);
+		free(subject);
+	}
+	model_free(m);
+	store_close(st);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cmd_error("writing the list: %s", "output error");
+		return CMD_EXIT_FAIL;
+	}
+	return CMD_EXIT_OK;
+}

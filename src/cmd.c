@@ -1,0 +1,186 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * What the headless commands share: finding the account, its password,
+ * transport parameters, the event loop and where its cache lives. */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+
+#include "cmd.h"
+#include "secret.h"
+#include "sync.h"
+#include "url.h"
+#include "xmalloc.h"
+#include "net/conn.h"
+#include "ui/prompt.h"
+#include "cache/store.h"
+
+extern const struct cmd_entry cmd_check_entry;
+extern const struct cmd_entry cmd_sync_entry;
+extern const struct cmd_entry cmd_folders_entry;
+extern const struct cmd_entry cmd_list_entry;
+
+const struct cmd_entry *cmd_table[] = {
+    &cmd_check_entry,
+    &cmd_sync_entry,
+    &cmd_folders_entry,
+    &cmd_list_entry,
+    NULL,
+};
+
+void
+cmd_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("errand: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+const struct account *
+cmd_account(struct cmd_ctx *ctx, const char *name)
+{
+	const struct account *a;
+
+	if (name == NULL)
+		name = ctx->account;
+	if ((a = config_account(ctx->cf, name)) == NULL)
+		cmd_error("no account '%s' in %s", name, ctx->cf->path);
+	return a;
+}
+
+char *
+cmd_password(const struct account *a)
+{
+	char *pw, *prompt, *err;
+	const char *user;
+
+	if (a->password_command != NULL) {
+		if (secret_from_command(a->password_command, &pw, &err) != 0) {
+			cmd_error("%s: %s", a->name, err);
+			free(err);
+			return NULL;
+		}
+		return pw;
+	}
+	user = a->url.user != NULL ? a->url.user : getenv("USER");
+	xasprintf(&prompt, "Password for %s@%s: ", user != NULL ? user : "",
+	    a->url.host);
+	pw = prompt_password(prompt, &err);
+	free(prompt);
+	if (pw == NULL) {
+		cmd_error("%s: %s", a->name, err);
+		free(err);
+	}
+	return pw;
+}
+
+void
+cmd_conn_params(
+    struct cmd_ctx *ctx, const struct account *a, struct conn_params *cp)
+{
+	memset(cp, 0, sizeof *cp);
+	cp->host = a->url.host;
+	cp->port = a->url.port;
+	cp->tls = url_is_implicit_tls(a->url.scheme) ? CONN_TLS_IMPLICIT
+	                                             : CONN_TLS_NONE;
+	cp->ca_file = a->ca_file;
+	cp->fingerprint = a->tls_fingerprint;
+	cp->connect_timeout = a->connect_timeout;
+	cp->idle_timeout = a->timeout;
+	cp->log = ctx->log;
+}
+
+void
+cmd_loop(struct cmd_ctx *ctx)
+{
+	if (ctx->base != NULL)
+		return;
+	if ((ctx->base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	/* Name servers are read after the base is made: with
+	 * EVDNS_BASE_INITIALIZE_NAMESERVERS, libevent 2.1 keeps the loop
+	 * alive after the last lookup. This also reads /etc/hosts. */
+	ctx->dns = evdns_base_new(ctx->base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	if (ctx->dns == NULL)
+		fatalx("evdns_base_new failed");
+	evdns_base_resolv_conf_parse(
+	    ctx->dns, DNS_OPTIONS_ALL, "/etc/resolv.conf");
+}
+
+void
+cmd_loop_free(struct cmd_ctx *ctx)
+{
+	if (ctx->dns != NULL)
+		evdns_base_free(ctx->dns, 0);
+	if (ctx->base != NULL)
+		event_base_free(ctx->base);
+	ctx->dns = NULL;
+	ctx->base = NULL;
+}
+
+char *
+cmd_cache_path(const struct account *a)
+{
+	const char *xdg, *home;
+	char *s;
+
+	if ((xdg = getenv("XDG_CACHE_HOME")) != NULL && *xdg == '/') {
+		xasprintf(&s, "%s/errand/%s.db", xdg, a->name);
+		return s;
+	}
+	if ((home = getenv("HOME")) == NULL || *home == '\0')
+		return NULL;
+	xasprintf(&s, "%s/.cache/errand/%s.db", home, a->name);
+	return s;
+}
+
+struct store *
+cmd_store_open(const struct account *a)
+{
+	struct store *st;
+	char *path, *err;
+
+	if ((path = cmd_cache_path(a)) == NULL) {
+		cmd_error("neither XDG_CACHE_HOME nor HOME is set");
+		return NULL;
+	}
+	st = store_open(path, &err);
+	free(path);
+	if (st == NULL) {
+		cmd_error("%s", err);
+		free(err);
+		return NULL;
+	}
+	if (store_notice(st) != NULL)
+		cmd_error("%s", store_notice(st));
+	return st;
+}
+
+int
+cmd_sync_or_offline(struct cmd_ctx *ctx, const struct account *a,
+    struct store *st, const struct sync_params *sp)
+{
+	char *err;
+
+	switch (sync_run(ctx, a, st, sp, &err)) {
+	case SYNC_OK:
+		return 0;
+	case SYNC_OFFLINE:
+		cmd_error("offline: %s", err);
+		free(err);
+		return 0;
+	case SYNC_FAILED:
+		break;
+	}
+	cmd_error("%s: %s", a->name, err);
+	free(err);
+	return -1;
+}

@@ -1,0 +1,76 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * The headless commands (check, sync, folders, list), one file each as
+ * cmd-NAME.c, behind one table, with what they share: the account, its
+ * password, connection parameters, the event loop and the cache path. */
+#ifndef ERRAND_CMD_H
+#define ERRAND_CMD_H
+
+#include <stdio.h>
+
+#include "config.h"
+
+struct event_base;
+struct evdns_base;
+struct plog;
+struct conn_params;
+struct store;
+struct sync_params;
+
+#define CMD_EXIT_OK 0
+#define CMD_EXIT_FAIL 1  /* the command failed */
+#define CMD_EXIT_USAGE 2 /* usage or configuration error */
+
+/* What main() hands every command. */
+struct cmd_ctx {
+	struct config *cf;       /* the configuration, loaded */
+	struct plog *log;        /* protocol log (-d), or NULL */
+	const char *account;     /* -a ACCOUNT, or NULL for the default */
+	struct event_base *base; /* the loop; made by cmd_loop() */
+	struct evdns_base *dns;  /* name lookup on the loop */
+};
+
+struct cmd_entry {
+	const char *name; /* "sync" */
+	const char *args; /* "[ACCOUNT [FOLDER...]]" */
+	const char *help; /* one line for --help */
+	/* Run with argv[0] the command name; returns a CMD_EXIT_ value. */
+	int (*exec)(struct cmd_ctx *, int argc, char **argv);
+};
+
+extern const struct cmd_entry *cmd_table[];
+
+/* The account called name (NULL: ctx->account, else the default); prints
+ * "errand: no account 'x' in FILE" and returns NULL when there is none. */
+const struct account *cmd_account(struct cmd_ctx *, const char *name);
+
+/* The account's password from its password-command or the terminal; NULL
+ * after printing why. Free with secret_free(). */
+char *cmd_password(const struct account *);
+
+/* Fill the transport parameters of an account. */
+void cmd_conn_params(
+    struct cmd_ctx *, const struct account *, struct conn_params *);
+
+/* Make the event loop and resolver in ctx, once. */
+void cmd_loop(struct cmd_ctx *);
+
+/* Free what cmd_loop() made. */
+void cmd_loop_free(struct cmd_ctx *);
+
+/* $XDG_CACHE_HOME/errand/ACCOUNT.db (else ~/.cache/errand/ACCOUNT.db);
+ * the caller frees. NULL when neither variable is set. */
+char *cmd_cache_path(const struct account *);
+
+/* Open the account's cache, printing why not (NULL) and any notice of a
+ * damaged cache moved aside. Close with store_close(). */
+struct store *cmd_store_open(const struct account *);
+
+/* Sync for folders and list: 0 when synced or offline (then "offline:
+ * REASON" is printed and the cache answers), -1 after printing the error. */
+int cmd_sync_or_offline(struct cmd_ctx *, const struct account *,
+    struct store *, const struct sync_params *);
+
+/* Print "errand: " and a formatted message on stderr. */
+void cmd_error(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,807 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * Message headers into UTF-8. The header block is split into fields here (RFC
+ * 5322 2.2, unfolding 2.2.3) and only the few fields the index needs go to
+ * GMime's decoders: RFC 2047 words, RFC 5322 addresses and dates, RFC 2045 and
+ * RFC 2231 Content-Type; raw 8-bit bytes are UTF-8 (RFC 6532) or a fallback. */
+
+#include <errno.h>
+#include <iconv.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gmime/gmime.h>
+
+#include "mime.h"
+#include "text.h"
+#include "xmalloc.h"
+
+/* The fields decoded, in the order of mime_fields[]. */
+enum mime_field {
+	MIME_F_SUBJECT,
+	MIME_F_FROM,
+	MIME_F_TO,
+	MIME_F_CC,
+	MIME_F_DATE,
+	MIME_F_MESSAGE_ID,
+	MIME_F_IN_REPLY_TO,
+	MIME_F_REFERENCES,
+	MIME_F_CONTENT_TYPE,
+	MIME_F_COUNT
+};
+
+static const struct {
+	const char *name;
+	size_t len;
+} mime_fields[MIME_F_COUNT] = {
+    {"subject", 7},
+    {"from", 4},
+    {"to", 2},
+    {"cc", 2},
+    {"date", 4},
+    {"message-id", 10},
+    {"in-reply-to", 11},
+    {"references", 10},
+    {"content-type", 12},
+};
+
+/* Where a field's value lies in the header block: folds and all. */
+struct mime_span {
+	const char *start;
+	const char *end;
+};
+
+/* GMime and iconv state, made once and kept for the next message. */
+static int mime_ready;
+static GMimeParserOptions *mime_options;
+static char *mime_charset; /* the fallback mime_options and cd are for */
+static iconv_t mime_cd = (iconv_t)-1; /* the fallback to UTF-8, or -1 */
+
+static void mime_set_charset(const char *);
+static void mime_split(const char *, size_t, struct mime_span *);
+static char *mime_unfold(const char *, const char *);
+static char *mime_to_utf8(char *, const char *);
+static char *mime_b_to_q(char *);
+static size_t mime_base64(const char *, size_t, unsigned char *);
+static char *mime_convert(const char *, size_t);
+static char *mime_convert_hint(const char *, size_t, const char *);
+static char *mime_charset_hint(const char *);
+static int mime_weak_hint(const char *);
+static char *mime_words(const char *);
+static void mime_first_mailbox(InternetAddressList *, struct mime_headers *);
+static void mime_null_sender(char *, struct mime_headers *);
+static char *mime_address_list(const char *);
+static int mime_simple(const char *);
+static int mime_addr_spec(const char *);
+static char *mime_squeeze(const char *, const char *);
+static int mime_simple_from(const char *, struct mime_headers *);
+static char *mime_msgid(const char *);
+static char *mime_references(const char *, int);
+static int mime_attachment(const char *);
+
+void
+mime_init(void)
+{
+	if (mime_ready)
+		return;
+	g_mime_init();
+	mime_ready = 1;
+}
+
+void
+mime_shutdown(void)
+{
+	if (!mime_ready)
+		return;
+	if (mime_options != NULL)
+		g_mime_parser_options_free(mime_options);
+	mime_options = NULL;
+	free(mime_charset);
+	mime_charset = NULL;
+	if (mime_cd != (iconv_t)-1)
+		iconv_close(mime_cd);
+	mime_cd = (iconv_t)-1;
+	g_mime_shutdown();
+	mime_ready = 0;
+}
+
+/* Make the parser options and the converter for fallback charset cs. */
+static void
+mime_set_charset(const char *cs)
+{
+	const char *fallbacks[3] = {"UTF-8", NULL, NULL};
+
+	if (cs == NULL)
+		cs = MIME_FALLBACK_CHARSET;
+	if (mime_charset != NULL && strcmp(mime_charset, cs) == 0)
+		return;
+	free(mime_charset);
+	mime_charset = xstrdup(cs);
+	if (mime_cd != (iconv_t)-1)
+		iconv_close(mime_cd);
+	mime_cd = iconv_open("UTF-8", cs);
+
+	/* GMime falls back to these for encoded words in unknown charsets. */
+	if (mime_options != NULL)
+		g_mime_parser_options_free(mime_options);
+	mime_options = g_mime_parser_options_new();
+	fallbacks[1] = mime_cd != (iconv_t)-1 ? cs : "ISO-8859-1";
+	g_mime_parser_options_set_fallback_charsets(mime_options, fallbacks);
+}
+
+/*
+ * Find the first of each wanted field in the block buf: a line starting with
+ * a name and a colon, with the lines after it that start with white space.
+ * The block ends at an empty line; lines that are not fields are skipped.
+ */
+static void
+mime_split(const char *buf, size_t len, struct mime_span *span)
+{
+	const char *p = buf, *end = buf + len, *eol, *colon, *n;
+	struct mime_span *cur = NULL;
+	size_t nlen;
+	int i;
+
+	memset(span, 0, MIME_F_COUNT * sizeof *span);
+	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3; /* a UTF-8 byte-order mark */
+	for (; p < end; p = eol < end ? eol + 1 : end) {
+		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			eol = end;
+		if (eol == p || (eol == p + 1 && *p == '\r'))
+			break; /* the empty line that ends the header */
+		if (*p == ' ' || *p == '\t') {
+			if (cur != NULL)
+				cur->end = eol;
+			continue;
+		}
+		cur = NULL;
+		if ((colon = memchr(p, ':', (size_t)(eol - p))) == NULL)
+			continue;
+		for (n = colon; n > p && (n[-1] == ' ' || n[-1] == '\t'); n--)
+			;
+		nlen = (size_t)(n - p);
+		for (i = 0; i < MIME_F_COUNT; i++) {
+			if (nlen == mime_fields[i].len &&
+			    strncasecmp(p, mime_fields[i].name, nlen) == 0)
+				break;
+		}
+		if (i == MIME_F_COUNT || span[i].start != NULL)
+			continue;
+		cur = &span[i];
+		cur->start = colon + 1;
+		cur->end = eol;
+	}
+}
+
+/*
+ * The value between start and end unfolded (CR, LF and NUL bytes dropped),
+ * without the white space around it, at most MIME_FIELD_MAX bytes; NULL when
+ * start is (the field is missing). The result is the caller's.
+ */
+static char *
+mime_unfold(const char *start, const char *end)
+{
+	char *out, *o;
+
+	if (start == NULL)
+		return NULL;
+	while (start < end &&
+	    (*start == ' ' || *start == '\t' || *start == '\r' ||
+	        *start == '\n'))
+		start++;
+	if ((size_t)(end - start) > MIME_FIELD_MAX)
+		end = start + MIME_FIELD_MAX;
+	o = out = xmalloc((size_t)(end - start) + 1);
+	for (; start < end; start++) {
+		if (*start != '\r' && *start != '\n' && *start != '\0')
+			*o++ = *start;
+	}
+	while (o > out && (o[-1] == ' ' || o[-1] == '\t'))
+		o--;
+	*o = '\0';
+	return out;
+}
+
+/*
+ * s (which this takes) as UTF-8: as it is when it is valid UTF-8, otherwise
+ * read in the charset hint (the Content-Type charset: a sender that puts raw
+ * 8-bit bytes in a header mostly writes the body in the same charset) when
+ * it converts without an error, and in the fallback charset when not.
+ */
+static char *
+mime_to_utf8(char *s, const char *hint)
+{
+	const unsigned char *p;
+	char *out;
+
+	for (p = (const unsigned char *)s; *p != '\0' && *p < 0x80; p++)
+		;
+	if (*p == '\0' || text_utf8_valid((const char *)p, strlen((char *)p)))
+		return s;
+	if (hint == NULL ||
+	    (out = mime_convert_hint(s, strlen(s), hint)) == NULL)
+		out = mime_convert(s, strlen(s));
+	free(s);
+	return out;
+}
+
+/* len bytes of s from charset cs into UTF-8, or NULL when iconv does not know
+ * cs or a byte does not convert. */
+static char *
+mime_convert_hint(const char *s, size_t len, const char *cs)
+{
+	iconv_t cd;
+	char *in = (char *)s, *out, *o;
+	size_t size = len * 4 + 16, inleft = len, outleft = size - 1;
+
+	if ((cd = iconv_open("UTF-8", cs)) == (iconv_t)-1)
+		return NULL;
+	o = out = xmalloc(size);
+	if (iconv(cd, &in, &inleft, &o, &outleft) == (size_t)-1 ||
+	    iconv(cd, NULL, NULL, &o, &outleft) == (size_t)-1) {
+		iconv_close(cd);
+		free(out);
+		return NULL;
+	}
+	iconv_close(cd);
+	*o = '\0';
+	return out;
+}
+
+/*
+ * Whether charset cs says nothing about raw header bytes: ASCII and UTF-8
+ * (the bytes are not UTF-8, or they would not need a hint), and ISO-8859-1,
+ * which mostly means windows-1252 (as WHATWG reads it) and would turn its
+ * quotes into C1 controls.
+ */
+static int
+mime_weak_hint(const char *cs)
+{
+	static const char *weak[] = {"", "us-ascii", "ascii", "utf-8", "utf8",
+	    "iso-8859-1", "iso_8859-1", "latin1", "l1"};
+	size_t i;
+
+	for (i = 0; i < sizeof weak / sizeof weak[0]; i++) {
+		if (strcasecmp(cs, weak[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The charset parameter of Content-Type s when it names one that raw 8-bit
+ * header bytes may be in (not ASCII or UTF-8), or NULL. The caller's. */
+static char *
+mime_charset_hint(const char *s)
+{
+	GMimeContentType *ct;
+	const char *cs;
+	char *hint = NULL;
+
+	if (s == NULL || strcasestr(s, "charset") == NULL)
+		return NULL;
+	if ((ct = g_mime_content_type_parse(mime_options, s)) == NULL)
+		return NULL;
+	cs = g_mime_content_type_get_parameter(ct, "charset");
+	if (cs != NULL && strlen(cs) < 64 && !mime_weak_hint(cs))
+		hint = xstrdup(cs);
+	g_object_unref(ct);
+	return hint;
+}
+
+/*
+ * Decode len base64 characters of s into out (room for len * 3 / 4 + 3
+ * bytes): leniently, as the bytes of a broken encoded word are still worth
+ * showing. Characters outside the alphabet are skipped, missing padding is
+ * no error, and the bits of a last, short quantum still make their bytes.
+ */
+static size_t
+mime_base64(const char *s, size_t len, unsigned char *out)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                               "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *c;
+	uint32_t bits = 0;
+	size_t i, n = 0;
+	int nbits = 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\0' || (c = strchr(alphabet, s[i])) == NULL)
+			continue;
+		bits = (bits << 6) | (uint32_t)(c - alphabet);
+		if ((nbits += 6) >= 8) {
+			nbits -= 8;
+			out[n++] = (unsigned char)(bits >> nbits);
+			bits &= (1U << nbits) - 1;
+		}
+	}
+	return n;
+}
+
+/*
+ * s (which this takes) with each B encoded word rewritten as the Q encoded
+ * word of the same bytes. GMime 3.2.13 joins adjacent B words into one
+ * base64 stream and loses everything after the first word's padding
+ * (jstedfast/gmime#133), and nearly every encoder pads each word; its Q
+ * words join correctly, a character split across two words included.
+ */
+static char *
+mime_b_to_q(char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *p, *cs, *q, *text, *e;
+	unsigned char *bytes;
+	char *out, *o;
+	size_t n, i, size;
+
+	if (strstr(s, "?b?") == NULL && strstr(s, "?B?") == NULL)
+		return s;
+	size = strlen(s) * 3 + 1; /* a B word's bytes take 12/4 chars as Q */
+	o = out = xmalloc(size);
+	bytes = xmalloc(strlen(s) + 3);
+	for (p = s; *p != '\0';) {
+		if (p[0] != '=' || p[1] != '?') {
+			*o++ = *p++;
+			continue;
+		}
+		cs = p + 2;
+		q = cs + strcspn(cs, "? \t");
+		if (q == cs || q[0] != '?' || (q[1] != 'b' && q[1] != 'B') ||
+		    q[2] != '?') {
+			*o++ = *p++;
+			continue;
+		}
+		text = q + 3;
+		if ((e = strstr(text, "?=")) == NULL ||
+		    (size_t)(e - text) != strcspn(text, "? \t")) {
+			*o++ = *p++;
+			continue;
+		}
+		n = mime_base64(text, (size_t)(e - text), bytes);
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		memcpy(o, "?Q?", 3);
+		o += 3;
+		for (i = 0; i < n; i++) {
+			*o++ = '=';
+			*o++ = hex[bytes[i] >> 4];
+			*o++ = hex[bytes[i] & 0xf];
+		}
+		memcpy(o, "?=", 2);
+		o += 2;
+		p = e + 2;
+	}
+	*o = '\0';
+	free(bytes);
+	free(s);
+	return out;
+}
+
+/*
+ * len bytes of s from the fallback charset into UTF-8, each byte that does
+ * not convert as U+FFFD; ISO-8859-1 when iconv does not know the charset.
+ */
+static char *
+mime_convert(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	char *in = (char *)s, *out, *o;
+	size_t size = len * 4 + 16, inleft = len, outleft, i, done;
+
+	out = xmalloc(size);
+	if (mime_cd == (iconv_t)-1) {
+		for (o = out, i = 0; i < len; i++) {
+			if (u[i] < 0x80)
+				*o++ = (char)u[i];
+			else {
+				*o++ = (char)(0xc0 | (u[i] >> 6));
+				*o++ = (char)(0x80 | (u[i] & 0x3f));
+			}
+		}
+		*o = '\0';
+		return out;
+	}
+	iconv(mime_cd, NULL, NULL, NULL, NULL);
+	o = out;
+	outleft = size - 1;
+	while (inleft > 0) {
+		if (iconv(mime_cd, &in, &inleft, &o, &outleft) != (size_t)-1)
+			break;
+		if (errno == E2BIG || outleft < 8) {
+			done = (size_t)(o - out);
+			out = xreallocarray(out, 2, size);
+			size *= 2;
+			o = out + done;
+			outleft = size - done - 1;
+			continue;
+		}
+		/* EILSEQ or EINVAL: a byte that does not convert. */
+		memcpy(o, TEXT_REPLACEMENT, 3);
+		o += 3;
+		outleft -= 3;
+		in++;
+		inleft--;
+		iconv(mime_cd, NULL, NULL, NULL, NULL);
+	}
+	iconv(mime_cd, NULL, NULL, &o, &outleft);
+	*o = '\0';
+	return out;
+}
+
+/* The UTF-8 value s with its encoded words decoded, made terminal-safe. */
+static char *
+mime_words(const char *s)
+{
+	char *d, *out;
+
+	if (strstr(s, "=?") == NULL)
+		return text_clean_line(s);
+	if ((d = g_mime_utils_header_decode_text(mime_options, s)) == NULL)
+		return text_clean_line(s);
+	out = text_clean_line(d);
+	g_free(d);
+	return out;
+}
+
+/* Set h's from_name and from_addr to the first mailbox in list, also one
+ * inside a group. */
+static void
+mime_first_mailbox(InternetAddressList *list, struct mime_headers *h)
+{
+	InternetAddress *ia;
+	int i, n;
+
+	n = internet_address_list_length(list);
+	for (i = 0; i < n && h->from_addr == NULL; i++) {
+		ia = internet_address_list_get_address(list, i);
+		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			mime_first_mailbox(internet_address_group_get_members(
+			                       INTERNET_ADDRESS_GROUP(ia)),
+			    h);
+			continue;
+		}
+		if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
+			continue;
+		h->from_name = text_clean_line(internet_address_get_name(ia));
+		h->from_addr =
+		    text_clean_line(internet_address_mailbox_get_addr(
+		        INTERNET_ADDRESS_MAILBOX(ia)));
+	}
+}
+
+/* From without a mailbox: "Name <>" (a bounce) is a name and no address;
+ * anything else is shown as the name, so that there is something to see. */
+static void
+mime_null_sender(char *s, struct mime_headers *h)
+{
+	size_t len = strlen(s);
+
+	free(h->from_name);
+	if (len >= 2 && strcmp(s + len - 2, "<>") == 0) {
+		for (len -= 2;
+		     len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t');
+		     len--)
+			;
+		s[len] = '\0';
+		if (len >= 2 && s[0] == '"' && s[len - 1] == '"') {
+			s[len - 1] = '\0';
+			s++;
+		}
+	}
+	h->from_name = mime_words(s);
+	h->from_addr = xstrdup("");
+}
+
+/*
+ * Whether s is an address field simple enough to read without GMime: printable
+ * ASCII with no quoted string, comment, encoded word, group or route, which
+ * is most From, To and Cc fields. GMime would give the same, but for keeping
+ * runs of white space in a name.
+ */
+static int
+mime_simple(const char *s)
+{
+	const char *p;
+
+	for (p = s; *p != '\0'; p++) {
+		if (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '(' ||
+		    *p == ')' || *p == '\\' || *p == ':' || *p == ';' ||
+		    *p == '[' || (p[0] == '=' && p[1] == '?'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Whether s is one plain local@domain: one @, text on both sides, no space. */
+static int
+mime_addr_spec(const char *s)
+{
+	const char *at = strchr(s, '@');
+
+	return at != NULL && at != s && at[1] != '\0' &&
+	    strchr(at + 1, '@') == NULL && strpbrk(s, " \t<>,") == NULL;
+}
+
+/* A copy of start to end, trimmed, each run of white space one space. */
+static char *
+mime_squeeze(const char *start, const char *end)
+{
+	char *out, *o;
+
+	while (start < end && (*start == ' ' || *start == '\t'))
+		start++;
+	while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	o = out = xmalloc((size_t)(end - start) + 1);
+	for (; start < end; start++) {
+		if (*start == ' ' || *start == '\t') {
+			if (o > out && o[-1] != ' ')
+				*o++ = ' ';
+		} else
+			*o++ = *start;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Set h's From fields from a simple (mime_simple()) s holding one mailbox,
+ * addr or Name <addr>; 0 when s is not that. */
+static int
+mime_simple_from(const char *s, struct mime_headers *h)
+{
+	const char *lt, *gt;
+	char *addr;
+
+	if (!mime_simple(s) || strchr(s, ',') != NULL)
+		return 0;
+	lt = strchr(s, '<');
+	gt = strchr(s, '>');
+	if (lt == NULL && gt == NULL) {
+		if (!mime_addr_spec(s))
+			return 0;
+		h->from_name = xstrdup("");
+		h->from_addr = xstrdup(s);
+		return 1;
+	}
+	if (lt == NULL || gt == NULL || gt < lt || gt[1] != '\0' ||
+	    strchr(lt + 1, '<') != NULL)
+		return 0;
+	addr = xstrndup(lt + 1, (size_t)(gt - lt - 1));
+	if (!mime_addr_spec(addr)) {
+		free(addr);
+		return 0;
+	}
+	h->from_name = mime_squeeze(s, lt);
+	h->from_addr = addr;
+	return 1;
+}
+
+/* The address list s for reading: names decoded, no encoded words. */
+static char *
+mime_address_list(const char *s)
+{
+	InternetAddressList *list;
+	const char *p, *comma;
+	char *d, *out, *o, *item;
+	size_t n;
+
+	if (mime_simple(s) && strpbrk(s, "<>") == NULL) {
+		/* Bare addresses: one ", " between, empty ones dropped. */
+		o = out = xmalloc(strlen(s) * 2 + 1);
+		for (p = s; *p != '\0';
+		     p = *comma == '\0' ? comma : comma + 1) {
+			comma = p + strcspn(p, ",");
+			item = mime_squeeze(p, comma);
+			if ((n = strlen(item)) > 0 && !mime_addr_spec(item)) {
+				free(item);
+				free(out);
+				goto slow;
+			}
+			if (n > 0) {
+				if (o != out) {
+					memcpy(o, ", ", 2);
+					o += 2;
+				}
+				memcpy(o, item, n);
+				o += n;
+			}
+			free(item);
+		}
+		*o = '\0';
+		return out;
+	}
+slow:
+	if ((list = internet_address_list_parse(mime_options, s)) == NULL)
+		return mime_words(s);
+	d = internet_address_list_to_string(list, NULL, FALSE);
+	g_object_unref(list);
+	out = text_clean_line(d);
+	g_free(d);
+	return out;
+}
+
+/* The msg-id in s without its brackets, terminal-safe; "" when none. */
+static char *
+mime_msgid(const char *s)
+{
+	char *d, *out;
+
+	if ((d = g_mime_utils_decode_message_id(s)) == NULL)
+		return xstrdup("");
+	out = text_clean_line(d);
+	g_free(d);
+	return out;
+}
+
+/* The msg-ids in s, space-separated, or only the first one. */
+static char *
+mime_references(const char *s, int first)
+{
+	GMimeReferences *refs;
+	const char *id;
+	char *out, *o;
+	size_t size;
+	int i, n;
+
+	if ((refs = g_mime_references_parse(mime_options, s)) == NULL)
+		return xstrdup("");
+	n = g_mime_references_length(refs);
+	if (first && n > 1)
+		n = 1;
+	size = 1;
+	for (i = 0; i < n; i++)
+		size += strlen(g_mime_references_get_message_id(refs, i)) + 1;
+	o = out = xmalloc(size);
+	for (i = 0; i < n; i++) {
+		id = g_mime_references_get_message_id(refs, i);
+		if (o != out)
+			*o++ = ' ';
+		memcpy(o, id, strlen(id));
+		o += strlen(id);
+	}
+	*o = '\0';
+	g_mime_references_free(refs);
+	o = text_clean_line(out);
+	free(out);
+	return o;
+}
+
+/* Whether the Content-Type s hints at an attachment. */
+static int
+mime_attachment(const char *s)
+{
+	GMimeContentType *ct;
+	int yes;
+
+	/* The common cases without GMime (and its objects). */
+	if (strncasecmp(s, "multipart/", 10) == 0)
+		return strncasecmp(s + 10, "mixed", 5) == 0 &&
+		    strchr("; \t", s[15]) != NULL;
+	if (strncasecmp(s, "text/", 5) == 0 || strcasestr(s, "name") == NULL)
+		return 0;
+	if ((ct = g_mime_content_type_parse(mime_options, s)) == NULL)
+		return 0;
+	if (g_mime_content_type_is_type(ct, "multipart", "mixed"))
+		yes = 1;
+	else if (g_mime_content_type_is_type(ct, "multipart", "*") ||
+	    g_mime_content_type_is_type(ct, "text", "*"))
+		yes = 0;
+	else
+		yes = g_mime_content_type_get_parameter(ct, "name") != NULL;
+	g_object_unref(ct);
+	return yes;
+}
+
+struct mime_headers *
+mime_headers_decode(const char *buf, size_t len, const char *fallback_charset)
+{
+	struct mime_span span[MIME_F_COUNT];
+	struct mime_headers *h;
+	char *v[MIME_F_COUNT], *hint = NULL;
+	GDateTime *dt;
+	InternetAddressList *list;
+	int i, hinted = 0;
+
+	mime_init();
+	mime_set_charset(fallback_charset);
+	h = xcalloc(1, sizeof *h);
+	if (buf == NULL)
+		len = 0;
+	mime_split(buf, len, span);
+	for (i = 0; i < MIME_F_COUNT; i++)
+		v[i] = mime_unfold(span[i].start, span[i].end);
+	for (i = 0; i < MIME_F_COUNT; i++) {
+		if (v[i] == NULL)
+			continue;
+		if (!hinted && !text_utf8_valid(v[i], strlen(v[i]))) {
+			hint = mime_charset_hint(v[MIME_F_CONTENT_TYPE]);
+			hinted = 1;
+		}
+		v[i] = mime_to_utf8(v[i], hint);
+		if (i <= MIME_F_CC)
+			v[i] = mime_b_to_q(v[i]);
+	}
+	free(hint);
+
+	if (v[MIME_F_SUBJECT] != NULL)
+		h->subject = mime_words(v[MIME_F_SUBJECT]);
+	if (v[MIME_F_FROM] != NULL && !mime_simple_from(v[MIME_F_FROM], h)) {
+		list =
+		    internet_address_list_parse(mime_options, v[MIME_F_FROM]);
+		if (list != NULL) {
+			mime_first_mailbox(list, h);
+			g_object_unref(list);
+		}
+		if (h->from_addr == NULL)
+			mime_null_sender(v[MIME_F_FROM], h);
+	}
+	if (v[MIME_F_TO] != NULL)
+		h->to = mime_address_list(v[MIME_F_TO]);
+	if (v[MIME_F_CC] != NULL)
+		h->cc = mime_address_list(v[MIME_F_CC]);
+	if (v[MIME_F_DATE] != NULL &&
+	    (dt = g_mime_utils_header_decode_date(v[MIME_F_DATE])) != NULL) {
+		h->date = (time_t)g_date_time_to_unix(dt);
+		g_date_time_unref(dt);
+	}
+	if (v[MIME_F_MESSAGE_ID] != NULL)
+		h->message_id = mime_msgid(v[MIME_F_MESSAGE_ID]);
+	if (v[MIME_F_IN_REPLY_TO] != NULL)
+		h->in_reply_to = mime_references(v[MIME_F_IN_REPLY_TO], 1);
+	if (v[MIME_F_REFERENCES] != NULL)
+		h->references = mime_references(v[MIME_F_REFERENCES], 0);
+	if (v[MIME_F_CONTENT_TYPE] != NULL)
+		h->has_attachment = mime_attachment(v[MIME_F_CONTENT_TYPE]);
+	for (i = 0; i < MIME_F_COUNT; i++)
+		free(v[i]);
+
+	if (h->subject == NULL)
+		h->subject = xstrdup("");
+	if (h->from_name == NULL)
+		h->from_name = xstrdup("");
+	if (h->from_addr == NULL)
+		h->from_addr = xstrdup("");
+	if (h->to == NULL)
+		h->to = xstrdup("");
+	if (h->cc == NULL)
+		h->cc = xstrdup("");
+	if (h->message_id == NULL)
+		h->message_id = xstrdup("");
+	if (h->in_reply_to == NULL)
+		h->in_reply_to = xstrdup("");
+	if (h->references == NULL)
+		h->references = xstrdup("");
+	return h;
+}
+
+void
+mime_headers_free(struct mime_headers *h)
+{
+	if (h == NULL)
+		return;
+	free(h->subject);
+	free(h->from_name);
+	free(h->from_addr);
+	free(h->to);
+	free(h->cc);
+	free(h->message_id);
+	free(h->in_reply_to);
+	free(h->references);
+	free(h);
+}
+
+char *
+mime_decode_words(const char *s, size_t len, const char *fallback_charset)
+{
+	char *v, *out;
+
+	if (s == NULL)
+		return xstrdup("");
+	mime_init();
+	mime_set_charset(fallback_charset);
+	v = mime_b_to_q(mime_to_utf8(mime_unfold(s, s + len), NULL));
+	out = mime_words(v);
+	free(v);
+	return out;
+}

@@ -1,0 +1,67 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * Message headers into UTF-8: a header block as IMAP fetches it, decoded
+ * into the fields the index and the cache need. RFC 5322 (fields, folding,
+ * addresses, dates), RFC 2047 (encoded words), RFC 2231 (parameters),
+ * RFC 2045 (Content-Type), RFC 6532 (raw UTF-8). Built on GMime 3. */
+#ifndef ERRAND_MIME_H
+#define ERRAND_MIME_H
+
+#include <stddef.h>
+#include <time.h>
+
+/* The longest field value decoded; the rest of a longer one is dropped. */
+#define MIME_FIELD_MAX 65536
+
+/* The charset raw 8-bit header bytes are read in when they are not UTF-8. */
+#define MIME_FALLBACK_CHARSET "windows-1252"
+
+/*
+ * The decoded header fields of one message. Every string is UTF-8 that
+ * text_clean() has made terminal-safe (one line, no controls), never NULL,
+ * and "" when the field is missing. When a field is given twice, the first
+ * counts.
+ */
+struct mime_headers {
+	char *subject;     /* Subject, encoded words decoded, unfolded */
+	char *from_name;   /* first From mailbox's display name, or "" */
+	char *from_addr;   /* first From mailbox's address (local@domain) */
+	char *to;          /* To as a readable list: Name <a@b>, c@d */
+	char *cc;          /* Cc, the same way */
+	time_t date;       /* Date as a time, 0 when missing or unparsable */
+	char *message_id;  /* Message-ID without its angle brackets */
+	char *in_reply_to; /* the first msg-id in In-Reply-To, no brackets */
+	char *references;  /* References' msg-ids, no brackets, space between */
+	int has_attachment; /* a hint: multipart/mixed, or a named non-text */
+};
+
+/* Initialise GMime; mime_headers_decode() does it itself when needed. Call
+ * from one thread: this module is not thread-safe. */
+void mime_init(void);
+
+/* Release what mime_init() and the decoders hold (for leak checkers). */
+void mime_shutdown(void);
+
+/*
+ * Decode the header block buf of len bytes (CRLF or LF lines, folded or
+ * not, ending at the first empty line or at len; NUL bytes are ignored).
+ * Raw 8-bit bytes are taken as UTF-8 when they are valid UTF-8, otherwise
+ * read in fallback_charset (NULL means MIME_FALLBACK_CHARSET; an unknown
+ * one means ISO-8859-1). Never fails: any bytes give a struct, the caller's,
+ * to free with mime_headers_free().
+ */
+struct mime_headers *mime_headers_decode(
+    const char *buf, size_t len, const char *fallback_charset);
+
+/* Free h and its strings; NULL is a no-op. */
+void mime_headers_free(struct mime_headers *h);
+
+/*
+ * Decode the RFC 2047 encoded words in an unstructured field value (such as
+ * a Subject) of len bytes, unfolding it, with raw bytes handled as by
+ * mime_headers_decode(). The result is terminal-safe UTF-8, the caller's,
+ * free it with free(); s may be NULL (the result is then "").
+ */
+char *mime_decode_words(
+    const char *s, size_t len, const char *fallback_charset);
+
+#endif

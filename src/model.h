@@ -1,0 +1,58 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * The view model of one folder: its messages as an array of fixed-size
+ * records with their strings in one arena, loaded from the cache, sorted
+ * for the index. No allocation per message or per field. */
+#ifndef ERRAND_MODEL_H
+#define ERRAND_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct model;
+
+/* One message in the index. Strings are arena offsets: read them with
+ * model_str(). */
+struct model_msg {
+	uint32_t uid;            /* IMAP UID */
+	uint32_t flags;          /* STORE_FLAG_* bits */
+	int64_t date;            /* Date: or, when absent, INTERNALDATE */
+	uint32_t size;           /* RFC822.SIZE, capped at 4 GiB - 1 */
+	uint32_t from;           /* display name, else address */
+	uint32_t from_addr;      /* address */
+	uint32_t subject;        /* decoded subject */
+	uint32_t has_attachment; /* 1 when the cache's hint says so */
+};
+
+enum model_sort {
+	MODEL_SORT_DATE,    /* newest first (the cache's order) */
+	MODEL_SORT_FROM,    /* sender, A first */
+	MODEL_SORT_SUBJECT, /* subject, A first */
+	MODEL_SORT_SIZE,    /* largest first */
+	MODEL_SORT_UID,     /* highest UID first */
+};
+
+/* Load the messages of a folder (its row id in the store) newest first.
+ * Returns the model (free with model_free()), or NULL with *err set (the
+ * caller frees it). */
+struct model *model_load(struct store *, int64_t folder, char **err);
+
+/* Free; model_free(NULL) is a no-op. */
+void model_free(struct model *);
+
+/* The number of messages. */
+size_t model_count(const struct model *);
+
+/* Message i, 0 <= i < model_count(); owned by the model. */
+const struct model_msg *model_msg(const struct model *, size_t i);
+
+/* The string at an arena offset from a struct model_msg; never NULL. */
+const char *model_str(const struct model *, uint32_t off);
+
+/* Sort the messages by key, ties by date then UID; reverse flips it. */
+void model_sort(struct model *, enum model_sort key, int reverse);
+
+/* The bytes the model holds (records and arena), for the benchmark. */
+size_t model_memory(const struct model *);
+
+#endif

@@ -1,0 +1,837 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * The sync driver: one IMAP session, folder by folder, into the cache.
+ * Per folder: SELECT (QRESYNC with the cached UIDVALIDITY and HIGHESTMODSEQ
+ * when offered), apply VANISHED and changed flags, else CONDSTORE
+ * CHANGEDSINCE plus UID SEARCH, else all flags; then fetch the headers of
+ * new mail from the last stored UID, committing every SYNC_CHUNK messages
+ * with the resume point in the same transaction. RFC 7162, RFC 3501. */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/event.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "mime.h"
+#include "secret.h"
+#include "sync.h"
+#include "url.h"
+#include "xmalloc.h"
+#include "cache/store.h"
+#include "net/conn.h"
+#include "net/imap.h"
+
+#define SYNC_CHUNK 1000 /* messages a transaction */
+
+enum sync_state {
+	SYNC_CONNECT,
+	SYNC_LIST,
+	SYNC_SELECT,
+	SYNC_FLAGS,
+	SYNC_SEARCH,
+	SYNC_HEADERS,
+	SYNC_LOGOUT,
+	SYNC_DONE,
+};
+
+struct sync_target {
+	char *name; /* display name */
+	char *raw;  /* server name */
+	int64_t id; /* store row */
+};
+
+struct sync {
+	struct cmd_ctx *ctx;
+	const struct account *account;
+	struct store *st;
+	const struct sync_params *params;
+	struct imap *imap;
+	enum sync_state state;
+
+	struct sync_target *targets;
+	size_t ntargets, cur;
+	char **listed; /* every folder name LIST gave */
+	size_t nlisted;
+
+	/* The folder being synced. */
+	struct store_folder f; /* cached state before the SELECT */
+	struct sync_folder_stats stats;
+	uint32_t uidvalidity, uidnext, exists;
+	uint64_t highestmodseq;
+	int nomodseq, qresync;
+	uint32_t fetch_from; /* first UID whose headers are wanted */
+	uint32_t last_uid;   /* highest UID stored in this chunk run */
+	int monotonic;       /* UIDs came in ascending order */
+	size_t in_chunk;     /* messages in the open transaction */
+	uint32_t *seen;      /* full flag fetch: UIDs the server has */
+	size_t nseen, seencap;
+
+	enum sync_result result;
+	char *err;
+};
+
+static void sync_fail(struct sync *, enum sync_result, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+static void sync_next_folder(struct sync *);
+static void sync_finish_folder(struct sync *);
+static int sync_chunk_commit(struct sync *);
+static size_t sync_lower_bound(const uint32_t *, size_t, uint32_t);
+static void sync_apply_vanished(struct sync *, const struct imap_uidset *);
+static void sync_apply_flags(
+    struct sync *, uint32_t, unsigned int, const char *, uint64_t);
+static unsigned int sync_flags_from_imap(unsigned int);
+static int sync_is_offline(enum conn_fail);
+
+static void sync_delete_missing(
+    struct sync *, const uint32_t *, size_t, uint32_t);
+static int sync_cmp_u32(const void *, const void *);
+static int sync_wanted(struct sync *, const struct imap_folder *);
+static void sync_fetch_headers(struct sync *);
+static void sync_forget_folders(struct sync *);
+
+static void on_event(struct imap *, const struct imap_event *, void *);
+static void on_connect(struct imap *, enum imap_err, const char *, void *);
+static void on_list_item(struct imap *, const struct imap_folder *, void *);
+static void on_list_done(struct imap *, enum imap_err, const char *, void *);
+static void on_select(struct imap *, enum imap_err, const char *,
+    const struct imap_selected *, void *);
+static void on_flags(struct imap *, const struct imap_msg *, void *);
+static void on_flags_done(struct imap *, enum imap_err, const char *, void *);
+static void on_search(struct imap *, enum imap_err, const char *,
+    const struct imap_uidset *, void *);
+static void on_header(struct imap *, const struct imap_msg *, void *);
+static void on_headers_done(struct imap *, enum imap_err, const char *, void *);
+static void on_logout(struct imap *, enum imap_err, const char *, void *);
+static void sync_imap_fail(
+    struct sync *, struct imap *, enum imap_err, const char *, const char *);
+
+static void
+sync_fail(struct sync *s, enum sync_result r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->err == NULL) {
+		va_start(ap, fmt);
+		xvasprintf(&s->err, fmt, ap);
+		va_end(ap);
+		s->result = r;
+	}
+	if (store_in_transaction(s->st))
+		store_rollback(s->st);
+	s->state = SYNC_DONE;
+	event_base_loopbreak(s->ctx->base);
+}
+
+/* Refused, unreachable, unknown host, timed out: read the cache instead.
+ * A TLS or login failure is an error the user must see. */
+static int
+sync_is_offline(enum conn_fail f)
+{
+	return f == CONN_FAIL_RESOLVE || f == CONN_FAIL_CONNECT ||
+	    f == CONN_FAIL_TIMEOUT || f == CONN_FAIL_CLOSED ||
+	    f == CONN_FAIL_IO;
+}
+
+static unsigned int
+sync_flags_from_imap(unsigned int f)
+{
+	unsigned int out = 0;
+
+	if (f & IMAP_FLAG_SEEN)
+		out |= STORE_FLAG_SEEN;
+	if (f & IMAP_FLAG_ANSWERED)
+		out |= STORE_FLAG_ANSWERED;
+	if (f & IMAP_FLAG_FLAGGED)
+		out |= STORE_FLAG_FLAGGED;
+	if (f & IMAP_FLAG_DELETED)
+		out |= STORE_FLAG_DELETED;
+	if (f & IMAP_FLAG_DRAFT)
+		out |= STORE_FLAG_DRAFT;
+	return out;
+}
+
+static int
+sync_chunk_commit(struct sync *s)
+{
+	if (!store_in_transaction(s->st))
+		return 0;
+	if (s->monotonic && s->last_uid > s->f.synced_uid_max) {
+		if (store_folder_set_synced(s->st, s->f.id, s->last_uid) != 0)
+			return -1;
+		s->f.synced_uid_max = s->last_uid;
+	}
+	s->in_chunk = 0;
+	return store_commit(s->st);
+}
+
+/* The first index in the sorted uids whose value is >= v. */
+static size_t
+sync_lower_bound(const uint32_t *uids, size_t n, uint32_t v)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (uids[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Remove the UIDs of a VANISHED set that are stored, counting them. */
+static void
+sync_apply_vanished(struct sync *s, const struct imap_uidset *set)
+{
+	uint32_t *uids;
+	size_t i, n, a, b;
+
+	if (store_msg_uids(s->st, s->f.id, &uids, &n) != 0) {
+		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		return;
+	}
+	for (i = 0; i < set->n && n > 0; i++) {
+		a = sync_lower_bound(uids, n, set->r[i].lo);
+		b = set->r[i].hi == UINT32_MAX
+		    ? n
+		    : sync_lower_bound(uids, n, set->r[i].hi + 1);
+		if (a == b)
+			continue;
+		if (store_msg_delete_range(
+		        s->st, s->f.id, set->r[i].lo, set->r[i].hi) != 0) {
+			free(uids);
+			sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+			return;
+		}
+		s->stats.vanished += (uint32_t)(b - a);
+	}
+	free(uids);
+}
+
+static void
+sync_apply_flags(struct sync *s, uint32_t uid, unsigned int flags,
+    const char *keywords, uint64_t modseq)
+{
+	struct store_msg m;
+	unsigned int f = sync_flags_from_imap(flags);
+
+	if (store_msg_get(s->st, s->f.id, uid, &m) != 0)
+		return; /* not stored: its headers come later */
+	if (m.flags == f &&
+	    strcmp(m.keywords, keywords != NULL ? keywords : "") == 0) {
+		if (modseq != 0 && modseq != m.modseq)
+			store_msg_set_flags(
+			    s->st, s->f.id, uid, f, keywords, modseq);
+		return;
+	}
+	if (store_msg_set_flags(s->st, s->f.id, uid, f, keywords, modseq) !=
+	    0) {
+		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		return;
+	}
+	s->stats.changed++;
+}
+
+/* Delete the stored UIDs up to max that are not in the sorted array have. */
+static void
+sync_delete_missing(
+    struct sync *s, const uint32_t *have, size_t nhave, uint32_t max)
+{
+	uint32_t *uids, *gone;
+	size_t i, n, ngone = 0, j = 0;
+
+	if (store_msg_uids(s->st, s->f.id, &uids, &n) != 0) {
+		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		return;
+	}
+	gone = n > 0 ? xreallocarray(NULL, n, sizeof *gone) : NULL;
+	for (i = 0; i < n && uids[i] <= max; i++) {
+		while (j < nhave && have[j] < uids[i])
+			j++;
+		if (j == nhave || have[j] != uids[i])
+			gone[ngone++] = uids[i];
+	}
+	if (ngone > 0 &&
+	    store_msg_delete_uids(s->st, s->f.id, gone, ngone) != 0) {
+		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+	} else
+		s->stats.vanished += (uint32_t)ngone;
+	free(gone);
+	free(uids);
+}
+
+static int
+sync_cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+on_event(struct imap *im, const struct imap_event *ev, void *arg)
+{
+	struct sync *s = arg;
+
+	(void)im;
+	if (s->state != SYNC_SELECT && s->state != SYNC_FLAGS &&
+	    s->state != SYNC_SEARCH && s->state != SYNC_HEADERS)
+		return;
+	switch (ev->type) {
+	case IMAP_EV_VANISHED:
+		sync_apply_vanished(s, ev->uids);
+		break;
+	case IMAP_EV_FETCH:
+		if (ev->msg->uid != 0 && ev->msg->has_flags)
+			sync_apply_flags(s, ev->msg->uid, ev->msg->flags,
+			    ev->msg->keywords, ev->msg->modseq);
+		break;
+	case IMAP_EV_ALERT:
+		fprintf(stderr, "errand: server alert: %s\n", ev->text);
+		break;
+	default:
+		break;
+	}
+}
+
+/* An operation failed: offline when the server could not be reached,
+ * else an error naming what was being done. */
+static void
+sync_imap_fail(struct sync *s, struct imap *im, enum imap_err e,
+    const char *what, const char *msg)
+{
+	if (msg == NULL)
+		msg = imap_error(im) != NULL ? imap_error(im) : "failed";
+	if (e == IMAP_ERR_CONN && s->state == SYNC_CONNECT &&
+	    sync_is_offline(imap_conn_fail(im)))
+		sync_fail(s, SYNC_OFFLINE, "%s", msg);
+	else if (what != NULL)
+		sync_fail(s, SYNC_FAILED, "%s: %s", what, msg);
+	else
+		sync_fail(s, SYNC_FAILED, "%s", msg);
+}
+
+static void
+on_connect(struct imap *im, enum imap_err e, const char *msg, void *arg)
+{
+	struct sync *s = arg;
+
+	if (e != IMAP_ERR_NONE) {
+		sync_imap_fail(s, im, e, NULL, msg);
+		return;
+	}
+	s->state = SYNC_LIST;
+	imap_list(im, on_list_item, on_list_done, s);
+}
+
+static int
+sync_wanted(struct sync *s, const struct imap_folder *fo)
+{
+	size_t i;
+
+	if (fo->noselect)
+		return 0;
+	if (s->params->folders == NULL)
+		return fo->subscribed || strcasecmp(fo->name, "INBOX") == 0;
+	for (i = 0; i < s->params->nfolders; i++) {
+		if (strcmp(s->params->folders[i], fo->name) == 0 ||
+		    (strcasecmp(fo->name, "INBOX") == 0 &&
+		        strcasecmp(s->params->folders[i], "INBOX") == 0))
+			return 1;
+	}
+	return 0;
+}
+
+static void
+on_list_item(struct imap *im, const struct imap_folder *fo, void *arg)
+{
+	struct sync *s = arg;
+	struct store_folder sf;
+	struct sync_target *t;
+	char delim[2], *raw;
+	int64_t id;
+
+	(void)im;
+	if (s->state == SYNC_DONE)
+		return;
+	memset(&sf, 0, sizeof sf);
+	sf.name = fo->name;
+	sf.raw_name = raw = xstrndup(fo->raw, fo->raw_len);
+	delim[0] = fo->delim;
+	delim[1] = '\0';
+	sf.delim = fo->delim != '\0' ? delim : NULL;
+	sf.special_use = imap_special_name(fo->special);
+	sf.subscribed = fo->subscribed;
+	sf.noselect = fo->noselect;
+	if (store_folder_upsert(s->st, &sf, &id) != 0) {
+		free(raw);
+		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		return;
+	}
+	if (fo->has_counts &&
+	    store_folder_set_status(s->st, id, fo->total, fo->unseen) != 0) {
+		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		return;
+	}
+	s->listed = xreallocarray(s->listed, s->nlisted + 1, sizeof *s->listed);
+	s->listed[s->nlisted++] = xstrdup(fo->name);
+	if (s->params->list_only || !sync_wanted(s, fo)) {
+		free(raw);
+		return;
+	}
+	s->targets =
+	    xreallocarray(s->targets, s->ntargets + 1, sizeof *s->targets);
+	t = &s->targets[s->ntargets++];
+	t->name = xstrdup(fo->name);
+	t->raw = raw;
+	t->id = id;
+}
+
+static void
+on_list_done(struct imap *im, enum imap_err e, const char *msg, void *arg)
+{
+	struct sync *s = arg;
+	size_t i, j;
+
+	if (s->state == SYNC_DONE)
+		return;
+	if (e != IMAP_ERR_NONE) {
+		sync_imap_fail(s, im, e, "cannot list folders", msg);
+		return;
+	}
+	sync_forget_folders(s);
+	for (i = 0; s->params->folders != NULL && i < s->params->nfolders;
+	     i++) {
+		for (j = 0; j < s->ntargets; j++) {
+			if (strcmp(s->targets[j].name, s->params->folders[i]) ==
+			        0 ||
+			    (strcasecmp(s->targets[j].name, "INBOX") == 0 &&
+			        strcasecmp(s->params->folders[i], "INBOX") ==
+			            0))
+				break;
+		}
+		if (j == s->ntargets) {
+			sync_fail(s, SYNC_FAILED,
+			    "no folder '%s' on the server",
+			    s->params->folders[i]);
+			return;
+		}
+	}
+	s->cur = 0;
+	sync_next_folder(s);
+}
+
+/* Folders the server no longer lists leave the cache (their journal rows
+ * stay in the journal). */
+static void
+sync_forget_folders(struct sync *s)
+{
+	struct store_folder *list;
+	size_t i, j, n;
+
+	if (store_folder_list(s->st, &list, &n) != 0) {
+		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < s->nlisted; j++) {
+			if (strcmp(list[i].name, s->listed[j]) == 0)
+				break;
+		}
+		if (j == s->nlisted &&
+		    store_folder_delete(s->st, list[i].name) != 0) {
+			sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+			break;
+		}
+	}
+	store_folder_list_free(list, n);
+}
+
+static void
+sync_next_folder(struct sync *s)
+{
+	struct imap_select_params sp;
+	struct sync_target *t;
+	char known[32];
+
+	if (s->state == SYNC_DONE)
+		return;
+	store_folder_clear(&s->f);
+	if (s->cur == s->ntargets) {
+		s->state = SYNC_LOGOUT;
+		imap_logout(s->imap, on_logout, s);
+		return;
+	}
+	t = &s->targets[s->cur];
+	if (store_folder_get(s->st, t->name, &s->f) != 0) {
+		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		return;
+	}
+	memset(&s->stats, 0, sizeof s->stats);
+	s->stats.name = t->name;
+	s->last_uid = 0;
+	s->monotonic = 1;
+	s->nseen = 0;
+	memset(&sp, 0, sizeof sp);
+	sp.mailbox = t->raw;
+	if (s->f.uidvalidity != 0 && s->f.highestmodseq != 0 &&
+	    s->f.synced_uid_max != 0) {
+		sp.uidvalidity = s->f.uidvalidity;
+		sp.highestmodseq = s->f.highestmodseq;
+		snprintf(known, sizeof known, "1:%u", s->f.synced_uid_max);
+		sp.known_uids = known;
+	}
+	s->state = SYNC_SELECT;
+	/* Flag changes and VANISHED that come with the SELECT go in one
+	 * transaction. */
+	if (store_begin(s->st) != 0) {
+		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		return;
+	}
+	imap_select(s->imap, &sp, on_select, s);
+}
+
+static void
+sync_fetch_headers(struct sync *s)
+{
+	uint32_t from;
+
+	if (s->state == SYNC_DONE)
+		return;
+	if (store_in_transaction(s->st) && store_commit(s->st) != 0) {
+		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		return;
+	}
+	from = s->f.synced_uid_max + 1;
+	s->fetch_from = from;
+	s->state = SYNC_HEADERS;
+	if (s->exists == 0 || (s->uidnext != 0 && from >= s->uidnext)) {
+		sync_finish_folder(s);
+		return;
+	}
+	imap_fetch_headers(s->imap, from, 0, on_header, on_headers_done, s);
+}
+
+static void
+on_select(struct imap *im, enum imap_err e, const char *msg,
+    const struct imap_selected *sel, void *arg)
+{
+	struct sync *s = arg;
+	struct sync_target *t = &s->targets[s->cur];
+	char *what;
+	unsigned int on = imap_enabled(im);
+
+	if (s->state == SYNC_DONE)
+		return;
+	if (e != IMAP_ERR_NONE) {
+		xasprintf(&what, "cannot select '%s'", t->name);
+		sync_imap_fail(s, im, e, what, msg);
+		free(what);
+		return;
+	}
+	s->uidvalidity = sel->uidvalidity;
+	s->uidnext = sel->uidnext;
+	s->exists = sel->exists;
+	s->highestmodseq = sel->nomodseq ? 0 : sel->highestmodseq;
+	s->qresync = sel->qresync;
+	if (s->f.uidvalidity != 0 && s->f.uidvalidity != sel->uidvalidity) {
+		/* A new mailbox under the old name: nothing cached holds. */
+		if (store_folder_reset(s->st, s->f.id, sel->uidvalidity) != 0) {
+			sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+			return;
+		}
+		memset(&s->stats, 0, sizeof s->stats);
+		s->stats.name = t->name;
+		s->stats.reset = 1;
+		s->f.synced_uid_max = 0;
+		s->f.highestmodseq = 0;
+		s->qresync = 0;
+	}
+	s->f.uidvalidity = sel->uidvalidity;
+	/* Keep the UIDVALIDITY before any row it covers is written. */
+	if (store_folder_set_sync(s->st, s->f.id, sel->uidvalidity,
+	        s->f.uidnext, s->f.highestmodseq) != 0) {
+		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		return;
+	}
+	if ((on & IMAP_CAP_QRESYNC) && !sel->nomodseq)
+		s->stats.method = "qresync";
+	else if ((on & IMAP_CAP_CONDSTORE) && !sel->nomodseq)
+		s->stats.method = "condstore";
+	else
+		s->stats.method = "full";
+
+	if (s->f.synced_uid_max == 0 || s->qresync) {
+		sync_fetch_headers(s);
+		return;
+	}
+	s->state = SYNC_FLAGS;
+	if (s->f.highestmodseq != 0 && !sel->nomodseq &&
+	    (on & IMAP_CAP_CONDSTORE)) {
+		s->stats.method = "condstore";
+		imap_fetch_flags(
+		    im, s->f.highestmodseq, on_flags, on_flags_done, s);
+	} else {
+		s->stats.method = "full";
+		s->f.highestmodseq = 0;
+		imap_fetch_flags(im, 0, on_flags, on_flags_done, s);
+	}
+}
+
+static void
+on_flags(struct imap *im, const struct imap_msg *fl, void *arg)
+{
+	struct sync *s = arg;
+
+	(void)im;
+	if (s->state != SYNC_FLAGS || fl->uid == 0 || !fl->has_flags ||
+	    fl->uid > s->f.synced_uid_max)
+		return;
+	if (s->f.highestmodseq == 0) {
+		if (s->nseen == s->seencap) {
+			s->seencap = s->seencap == 0 ? 1024 : s->seencap * 2;
+			s->seen =
+			    xreallocarray(s->seen, s->seencap, sizeof *s->seen);
+		}
+		s->seen[s->nseen++] = fl->uid;
+	}
+	sync_apply_flags(s, fl->uid, fl->flags, fl->keywords, fl->modseq);
+}
+
+static void
+on_flags_done(struct imap *im, enum imap_err e, const char *msg, void *arg)
+{
+	struct sync *s = arg;
+
+	if (s->state == SYNC_DONE)
+		return;
+	if (e != IMAP_ERR_NONE) {
+		sync_imap_fail(s, im, e, "cannot fetch flags", msg);
+		return;
+	}
+	if (s->f.highestmodseq == 0) {
+		/* All flags came: a stored UID without them is expunged. */
+		qsort(s->seen, s->nseen, sizeof *s->seen, sync_cmp_u32);
+		sync_delete_missing(s, s->seen, s->nseen, s->f.synced_uid_max);
+		sync_fetch_headers(s);
+		return;
+	}
+	s->state = SYNC_SEARCH;
+	imap_search_all(im, on_search, s);
+}
+
+static void
+on_search(struct imap *im, enum imap_err e, const char *msg,
+    const struct imap_uidset *set, void *arg)
+{
+	struct sync *s = arg;
+	uint32_t *have = NULL, u;
+	size_t i, n = 0;
+
+	if (s->state == SYNC_DONE)
+		return;
+	if (e != IMAP_ERR_NONE) {
+		sync_imap_fail(s, im, e, "cannot search", msg);
+		return;
+	}
+	/* Only the part up to what is stored matters. */
+	for (i = 0; i < set->n && set->r[i].lo <= s->f.synced_uid_max; i++)
+		n += (size_t)((set->r[i].hi < s->f.synced_uid_max
+		                      ? set->r[i].hi
+		                      : s->f.synced_uid_max) -
+		    set->r[i].lo + 1);
+	if (n > 0)
+		have = xreallocarray(NULL, n, sizeof *have);
+	n = 0;
+	for (i = 0; i < set->n && set->r[i].lo <= s->f.synced_uid_max; i++) {
+		for (u = set->r[i].lo;
+		     u <= set->r[i].hi && u <= s->f.synced_uid_max; u++) {
+			have[n++] = u;
+			if (u == UINT32_MAX)
+				break;
+		}
+	}
+	sync_delete_missing(s, have, n, s->f.synced_uid_max);
+	free(have);
+	sync_fetch_headers(s);
+}
+
+static void
+on_header(struct imap *im, const struct imap_msg *h, void *arg)
+{
+	struct sync *s = arg;
+	struct mime_headers *mh;
+	struct store_msg m;
+
+	(void)im;
+	/* "UID FETCH n:*" returns the last message even when its UID is
+	 * below n. */
+	if (s->state != SYNC_HEADERS || h->uid < s->fetch_from ||
+	    h->header == NULL)
+		return;
+	if (!store_in_transaction(s->st) && store_begin(s->st) != 0) {
+		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		return;
+	}
+	mh = mime_headers_decode(
+	    h->header, h->header_len, s->account->fallback_charset);
+	memset(&m, 0, sizeof m);
+	m.uid = h->uid;
+	m.modseq = h->modseq;
+	m.flags = sync_flags_from_imap(h->flags);
+	m.keywords = h->keywords;
+	m.internaldate = h->internaldate;
+	m.size = (int64_t)h->size;
+	m.date = mh->date;
+	m.from_name = mh->from_name;
+	m.from_addr = mh->from_addr;
+	m.to_addr = mh->to;
+	m.cc = mh->cc;
+	m.subject = mh->subject;
+	m.message_id = mh->message_id;
+	m.in_reply_to = mh->in_reply_to;
+	m.refs = mh->references;
+	m.has_attachment = mh->has_attachment;
+	if (store_msg_put(s->st, s->f.id, &m) != 0) {
+		mime_headers_free(mh);
+		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		return;
+	}
+	mime_headers_free(mh);
+	if (h->uid < s->last_uid)
+		s->monotonic = 0;
+	else
+		s->last_uid = h->uid;
+	s->stats.added++;
+	if (++s->in_chunk >= SYNC_CHUNK) {
+		if (sync_chunk_commit(s) != 0) {
+			sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+			return;
+		}
+		if (s->params->progress)
+			fprintf(stderr, "\r%s: %u/%u", s->stats.name,
+			    s->stats.added, s->exists);
+	}
+}
+
+static void
+on_headers_done(struct imap *im, enum imap_err e, const char *msg, void *arg)
+{
+	struct sync *s = arg;
+
+	if (s->state == SYNC_DONE)
+		return;
+	if (e != IMAP_ERR_NONE) {
+		sync_imap_fail(s, im, e, "cannot fetch headers", msg);
+		return;
+	}
+	if (sync_chunk_commit(s) != 0) {
+		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		return;
+	}
+	if (s->params->progress && s->stats.added >= SYNC_CHUNK)
+		fputc('\n', stderr);
+	sync_finish_folder(s);
+}
+
+/* Everything is stored: record the state the next sync starts from. */
+static void
+sync_finish_folder(struct sync *s)
+{
+	uint32_t total, unseen, max;
+
+	if (store_in_transaction(s->st) && store_commit(s->st) != 0) {
+		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		return;
+	}
+	if (store_msg_uid_max(s->st, s->f.id, &max) != 0 ||
+	    (max > s->f.synced_uid_max &&
+	        store_folder_set_synced(s->st, s->f.id, max) != 0) ||
+	    store_folder_set_sync(s->st, s->f.id, s->uidvalidity, s->uidnext,
+	        s->highestmodseq) != 0 ||
+	    store_msg_count(s->st, s->f.id, &total, &unseen) != 0 ||
+	    store_folder_set_status(s->st, s->f.id, total, unseen) != 0) {
+		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		return;
+	}
+	if (s->params->done != NULL)
+		s->params->done(&s->stats, s->params->arg);
+	s->cur++;
+	sync_next_folder(s);
+}
+
+static void
+on_logout(struct imap *im, enum imap_err e, const char *msg, void *arg)
+{
+	struct sync *s = arg;
+
+	(void)im;
+	(void)e;
+	(void)msg;
+	s->state = SYNC_DONE;
+	event_base_loopbreak(s->ctx->base);
+}
+
+enum sync_result
+sync_run(struct cmd_ctx *ctx, const struct account *a, struct store *st,
+    const struct sync_params *params, char **err)
+{
+	struct imap_params ip;
+	struct sync s;
+	char *password;
+	const char *user;
+	size_t i;
+
+	*err = NULL;
+	memset(&s, 0, sizeof s);
+	s.ctx = ctx;
+	s.account = a;
+	s.st = st;
+	s.params = params;
+	s.result = SYNC_OK;
+	if ((password = cmd_password(a)) == NULL) {
+		*err = xstrdup("no password");
+		return SYNC_FAILED;
+	}
+	cmd_loop(ctx);
+	memset(&ip, 0, sizeof ip);
+	cmd_conn_params(ctx, a, &ip.conn);
+	ip.starttls = !url_is_implicit_tls(a->url.scheme);
+	user = a->url.user != NULL ? a->url.user : getenv("USER");
+	ip.user = user != NULL ? user : "";
+	ip.password = password;
+	if (a->imap_disable & CONFIG_IMAP_QRESYNC)
+		ip.ignore_caps |= IMAP_CAP_QRESYNC;
+	if (a->imap_disable & CONFIG_IMAP_CONDSTORE)
+		ip.ignore_caps |= IMAP_CAP_CONDSTORE | IMAP_CAP_QRESYNC;
+	if (a->imap_disable & CONFIG_IMAP_IDLE)
+		ip.ignore_caps |= IMAP_CAP_IDLE;
+	ip.event = on_event;
+	ip.event_arg = &s;
+
+	s.imap = imap_new(ctx->base, ctx->dns, &ip);
+	s.state = SYNC_CONNECT;
+	imap_connect(s.imap, on_connect, &s);
+	event_base_dispatch(ctx->base);
+	secret_free(password);
+	if (store_in_transaction(st))
+		store_rollback(st);
+	imap_free(s.imap);
+	store_folder_clear(&s.f);
+	for (i = 0; i < s.ntargets; i++) {
+		free(s.targets[i].name);
+		free(s.targets[i].raw);
+	}
+	free(s.targets);
+	for (i = 0; i < s.nlisted; i++)
+		free(s.listed[i]);
+	free(s.listed);
+	free(s.seen);
+	*err = s.err;
+	return s.err != NULL ? s.result : SYNC_OK;
+}

@@ -1,0 +1,447 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * Test driver for the IMAP session (net/imap.c): connects with the options
+ * given, logs in, then runs the steps asked for (list, select, fetch
+ * headers, fetch flags, search, logout) and prints one line per result, so
+ * shell tests against a scripted server or Dovecot can grep them. */
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "xmalloc.h"
+#include "net/conn.h"
+#include "net/imap.h"
+#include "net/plog.h"
+
+static void usage(void);
+static void next_step(void);
+static void fail(const char *, enum imap_err, const char *);
+static const char *err_name(enum imap_err);
+static void connect_cb(struct imap *, enum imap_err, const char *, void *);
+static void event_cb(struct imap *, const struct imap_event *, void *);
+static void folder_cb(struct imap *, const struct imap_folder *, void *);
+static void done_cb(struct imap *, enum imap_err, const char *, void *);
+static void select_cb(struct imap *, enum imap_err, const char *,
+    const struct imap_selected *, void *);
+static void msg_cb(struct imap *, const struct imap_msg *, void *);
+static void uids_cb(struct imap *, enum imap_err, const char *,
+    const struct imap_uidset *, void *);
+static void print_msg(const char *, const struct imap_msg *);
+static void print_uidset(const char *, const struct imap_uidset *);
+static char *read_password(const char *);
+static char *subject_of(const char *, size_t);
+
+static struct event_base *base;
+static struct imap *im;
+static const char *steps = "lsfFuo";
+static const char *mailbox = "INBOX";
+static struct imap_select_params sp;
+static uint64_t changedsince;
+static uint32_t fetch_lo = 1, fetch_hi;
+static int status = 0;
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: imap-driver [-S] [-a CA] [-d LOG] [-i CAPS] [-L] "
+	    "[-u USER] [-p PWFILE]\n"
+	    "    [-m MAILBOX] [-Q UIDVALIDITY:MODSEQ[:UIDS]] [-C MODSEQ] "
+	    "[-r LO:HI]\n"
+	    "    [-x STEPS] [-t SECONDS] HOST PORT\n"
+	    "  -S  plain port with STARTTLS (default: imaps)\n"
+	    "  -i  capabilities to ignore, comma-separated: QRESYNC,"
+	    "CONDSTORE,LIST-EXTENDED,LIST-STATUS,ESEARCH,SASL-IR,"
+	    "AUTH=PLAIN,LITERAL+,ENABLE,UTF8=ACCEPT\n"
+	    "  -L  LOGIN rather than AUTHENTICATE PLAIN\n"
+	    "  -x  steps: l list, s select, f fetch headers, F fetch flags, "
+	    "u search uids, o logout (default lsfFuo)\n");
+	exit(2);
+}
+
+static unsigned int
+cap_bits(const char *s)
+{
+	static const struct {
+		const char *name;
+		unsigned int bit;
+	} caps[] = {
+	    {"QRESYNC", IMAP_CAP_QRESYNC},
+	    {"CONDSTORE", IMAP_CAP_CONDSTORE},
+	    {"LIST-EXTENDED", IMAP_CAP_LIST_EXTENDED},
+	    {"LIST-STATUS", IMAP_CAP_LIST_STATUS},
+	    {"SPECIAL-USE", IMAP_CAP_SPECIAL_USE},
+	    {"ESEARCH", IMAP_CAP_ESEARCH},
+	    {"SASL-IR", IMAP_CAP_SASL_IR},
+	    {"AUTH=PLAIN", IMAP_CAP_AUTH_PLAIN},
+	    {"LITERAL+", IMAP_CAP_LITERALPLUS},
+	    {"LITERAL-", IMAP_CAP_LITERALMINUS},
+	    {"ENABLE", IMAP_CAP_ENABLE},
+	    {"UTF8=ACCEPT", IMAP_CAP_UTF8_ACCEPT},
+	    {"IMAP4REV2", IMAP_CAP_IMAP4REV2},
+	};
+	unsigned int bits = 0;
+	size_t i, n;
+
+	while (*s != '\0') {
+		n = strcspn(s, ",");
+		for (i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+			if (strlen(caps[i].name) == n &&
+			    strncasecmp(s, caps[i].name, n) == 0)
+				bits |= caps[i].bit;
+		}
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+	return bits;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct imap_params p;
+	struct plog *log = NULL;
+	const char *pwfile = NULL, *logpath = NULL;
+	char *err, *end, *q;
+	int ch;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	memset(&p, 0, sizeof p);
+	p.conn.tls = CONN_TLS_IMPLICIT;
+	p.user = "demo";
+	p.conn.connect_timeout = 10;
+	p.conn.idle_timeout = 10;
+	while ((ch = getopt(argc, argv, "Sa:d:i:Lu:p:m:Q:C:r:x:t:")) != -1) {
+		switch (ch) {
+		case 'S':
+			p.starttls = 1;
+			p.conn.tls = CONN_TLS_NONE;
+			break;
+		case 'a':
+			p.conn.ca_file = optarg;
+			break;
+		case 'd':
+			logpath = optarg;
+			break;
+		case 'i':
+			p.ignore_caps = cap_bits(optarg);
+			break;
+		case 'L':
+			p.no_auth_plain = 1;
+			break;
+		case 'u':
+			p.user = optarg;
+			break;
+		case 'p':
+			pwfile = optarg;
+			break;
+		case 'm':
+			mailbox = optarg;
+			break;
+		case 'Q':
+			sp.uidvalidity = (uint32_t)strtoul(optarg, &end, 10);
+			if (*end != ':')
+				usage();
+			sp.highestmodseq = strtoull(end + 1, &end, 10);
+			if (*end == ':')
+				sp.known_uids = end + 1;
+			else if (*end != '\0')
+				usage();
+			break;
+		case 'C':
+			changedsince = strtoull(optarg, &end, 10);
+			break;
+		case 'r':
+			fetch_lo = (uint32_t)strtoul(optarg, &end, 10);
+			if (*end != ':')
+				usage();
+			fetch_hi = (uint32_t)strtoul(end + 1, &q, 10);
+			break;
+		case 'x':
+			steps = optarg;
+			break;
+		case 't':
+			p.conn.idle_timeout = (int)strtol(optarg, &end, 10);
+			p.conn.connect_timeout = p.conn.idle_timeout;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc - optind != 2)
+		usage();
+	p.conn.host = argv[optind];
+	p.conn.port = (int)strtol(argv[optind + 1], &end, 10);
+	if (logpath != NULL && (log = plog_open(logpath, &err)) == NULL) {
+		fprintf(stderr, "imap-driver: %s\n", err);
+		return 2;
+	}
+	p.conn.log = log;
+	p.password = pwfile != NULL ? read_password(pwfile) : NULL;
+	p.event = event_cb;
+	sp.mailbox = mailbox;
+
+	base = event_base_new();
+	im = imap_new(base, NULL, &p);
+	imap_connect(im, connect_cb, NULL);
+	event_base_dispatch(base);
+	imap_free(im);
+	event_base_free(base);
+	plog_close(log);
+	free((char *)p.password);
+	return status;
+}
+
+static char *
+read_password(const char *path)
+{
+	char buf[1024];
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL ||
+	    fgets(buf, sizeof buf, f) == NULL) {
+		fprintf(stderr, "imap-driver: cannot read %s\n", path);
+		exit(2);
+	}
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return xstrdup(buf);
+}
+
+static const char *
+err_name(enum imap_err e)
+{
+	switch (e) {
+	case IMAP_ERR_NONE:
+		return "none";
+	case IMAP_ERR_NO:
+		return "no";
+	case IMAP_ERR_AUTH:
+		return "auth";
+	case IMAP_ERR_CONN:
+		return "conn";
+	case IMAP_ERR_PROTO:
+		return "proto";
+	case IMAP_ERR_CLOSED:
+		return "closed";
+	}
+	return "?";
+}
+
+/* Print the failure; a NO lets the steps go on, anything else ends. */
+static void
+fail(const char *what, enum imap_err e, const char *msg)
+{
+	printf("error %s %s: %s\n", what, err_name(e), msg);
+	status = 1;
+	if (e != IMAP_ERR_NO)
+		event_base_loopbreak(base);
+}
+
+static void
+next_step(void)
+{
+	char s;
+
+	if (*steps == '\0') {
+		event_base_loopbreak(base);
+		return;
+	}
+	s = *steps++;
+	switch (s) {
+	case 'l':
+		imap_list(im, folder_cb, done_cb, "list");
+		break;
+	case 's':
+		imap_select(im, &sp, select_cb, NULL);
+		break;
+	case 'f':
+		imap_fetch_headers(
+		    im, fetch_lo, fetch_hi, msg_cb, done_cb, "fetch");
+		break;
+	case 'F':
+		imap_fetch_flags(im, changedsince, msg_cb, done_cb, "flags");
+		break;
+	case 'u':
+		imap_search_all(im, uids_cb, NULL);
+		break;
+	case 'o':
+		imap_logout(im, done_cb, "logout");
+		break;
+	default:
+		fprintf(stderr, "imap-driver: unknown step '%c'\n", s);
+		exit(2);
+	}
+}
+
+static void
+connect_cb(struct imap *i, enum imap_err e, const char *msg, void *arg)
+{
+	if (e != IMAP_ERR_NONE) {
+		fail("connect", e, msg);
+		return;
+	}
+	printf("connected tls=%s caps=%#x enabled=%#x\n",
+	    imap_tls_version(i) != NULL ? imap_tls_version(i) : "none",
+	    imap_caps(i), imap_enabled(i));
+	printf("capability %s\n", imap_capability_string(i));
+	next_step();
+}
+
+static void
+event_cb(struct imap *i, const struct imap_event *ev, void *arg)
+{
+	switch (ev->type) {
+	case IMAP_EV_EXISTS:
+		printf("event exists %u\n", ev->n);
+		break;
+	case IMAP_EV_EXPUNGE:
+		printf("event expunge %u\n", ev->n);
+		break;
+	case IMAP_EV_VANISHED:
+		print_uidset(
+		    ev->earlier ? "event vanished earlier" : "event vanished",
+		    ev->uids);
+		break;
+	case IMAP_EV_FETCH:
+		print_msg("event fetch", ev->msg);
+		break;
+	case IMAP_EV_ALERT:
+		printf("event alert %s\n", ev->text);
+		break;
+	case IMAP_EV_CLOSED:
+		printf("event closed %s: %s\n", err_name(ev->err), ev->text);
+		break;
+	}
+}
+
+static void
+folder_cb(struct imap *i, const struct imap_folder *f, void *arg)
+{
+	const char *sp_name = imap_special_name(f->special);
+
+	printf("folder raw=%s name=%s delim=%c special=%s subscribed=%d "
+	       "noselect=%d",
+	    f->raw, f->name, f->delim != '\0' ? f->delim : '-',
+	    sp_name != NULL ? sp_name : "-", f->subscribed, f->noselect);
+	if (f->has_counts)
+		printf(" total=%u unseen=%u", f->total, f->unseen);
+	printf("\n");
+}
+
+static void
+done_cb(struct imap *i, enum imap_err e, const char *msg, void *arg)
+{
+	if (e != IMAP_ERR_NONE) {
+		fail(arg, e, msg);
+		if (e != IMAP_ERR_NO)
+			return;
+	} else
+		printf("%s ok\n", (const char *)arg);
+	if (strcmp(arg, "logout") == 0) {
+		event_base_loopbreak(base);
+		return;
+	}
+	next_step();
+}
+
+static void
+select_cb(struct imap *i, enum imap_err e, const char *msg,
+    const struct imap_selected *s, void *arg)
+{
+	if (e != IMAP_ERR_NONE) {
+		fail("select", e, msg);
+		if (e == IMAP_ERR_NO)
+			next_step();
+		return;
+	}
+	printf("selected uidvalidity=%u uidnext=%u exists=%u "
+	       "highestmodseq=%llu nomodseq=%d qresync=%d readonly=%d\n",
+	    s->uidvalidity, s->uidnext, s->exists,
+	    (unsigned long long)s->highestmodseq, s->nomodseq, s->qresync,
+	    s->readonly);
+	next_step();
+}
+
+static void
+msg_cb(struct imap *i, const struct imap_msg *m, void *arg)
+{
+	print_msg(m->header != NULL ? "msg" : "flags", m);
+}
+
+static void
+print_msg(const char *what, const struct imap_msg *m)
+{
+	char *subj = NULL;
+
+	printf("%s uid=%u seq=%u flags=%#x keywords=%s modseq=%llu", what,
+	    m->uid, m->seq, m->flags, *m->keywords ? m->keywords : "-",
+	    (unsigned long long)m->modseq);
+	if (m->header != NULL) {
+		subj = subject_of(m->header, m->header_len);
+		printf(" date=%lld size=%llu header=%zu subject=%s",
+		    (long long)m->internaldate, (unsigned long long)m->size,
+		    m->header_len, subj != NULL ? subj : "-");
+		free(subj);
+	}
+	printf("\n");
+}
+
+/* The Subject: line's first line, for matching in tests. */
+static char *
+subject_of(const char *h, size_t n)
+{
+	const char *p = h, *end = h + n, *eol;
+
+	while (p < end) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			eol = end;
+		if (eol - p > 8 && strncasecmp(p, "Subject:", 8) == 0) {
+			p += 8;
+			while (p < eol && *p == ' ')
+				p++;
+			if (eol > p && eol[-1] == '\r')
+				eol--;
+			return xstrndup(p, (size_t)(eol - p));
+		}
+		p = eol + 1;
+	}
+	return NULL;
+}
+
+static void
+uids_cb(struct imap *i, enum imap_err e, const char *msg,
+    const struct imap_uidset *set, void *arg)
+{
+	if (e != IMAP_ERR_NONE) {
+		fail("search", e, msg);
+		if (e == IMAP_ERR_NO)
+			next_step();
+		return;
+	}
+	print_uidset("uids", set);
+	next_step();
+}
+
+static void
+print_uidset(const char *what, const struct imap_uidset *set)
+{
+	size_t k;
+
+	printf("%s count=%llu", what, (unsigned long long)set->count);
+	for (k = 0; k < set->n; k++) {
+		if (set->r[k].lo == set->r[k].hi)
+			printf("%s%u", k ? "," : " ", set->r[k].lo);
+		else
+			printf("%s%u:%u", k ? "," : " ", set->r[k].lo,
+			    set->r[k].hi);
+	}
+	printf("\n");
+}

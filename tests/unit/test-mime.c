@@ -1,0 +1,350 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * Unit tests for src/mime.c: RFC 2047 words (neomutt's rfc2047 tests are the
+ * model), raw 8-bit bytes, addresses, dates and msg-ids of a header block. */
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mime.h"
+#include "text.h"
+#include "xmalloc.h"
+
+/* Subject values: encoded, broken, raw; decoded with the default fallback. */
+static const struct {
+	const char *in;
+	const char *out;
+} words[] = {
+    {"", ""},
+    {"plain text", "plain text"},
+    {"=?utf-8?q?caf=C3=A9?=", "caf\xc3\xa9"},
+    {"=?UTF-8?Q?caf=C3=A9_au_lait?=", "caf\xc3\xa9 au lait"},
+    {"=?utf-8?b?Y2Fmw6k=?=", "caf\xc3\xa9"},
+    {"=?iso-8859-1?q?caf=E9?=", "caf\xc3\xa9"},
+    /* adjacent words join without the space between them */
+    {"=?utf-8?q?a?= =?utf-8?q?b?=", "ab"},
+    {"=?utf-8?q?a?=\r\n =?utf-8?q?b?=", "ab"},
+    {"=?utf-8?q?a?= b =?utf-8?q?c?=", "a b c"},
+    /* padded B words side by side (jstedfast/gmime#133) */
+    {"=?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IHdvcmxk?=", "Hello world"},
+    {"=?UTF-8?B?YQ==?= =?UTF-8?B?YQ==?= =?UTF-8?B?YQ==?=", "aaa"},
+    /* a character split across two words */
+    {"=?utf-8?q?=C3?= =?utf-8?q?=A9?=", "\xc3\xa9"},
+    {"=?utf-8?b?b2LD?=\n =?utf-8?b?pHI=?=", "ob\xc3\xa4r"},
+    /* mixed charsets */
+    {"=?iso-8859-1?q?=E9?= =?koi8-r?b?8NLJ18XU?=",
+        "\xc3\xa9\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82"},
+    {"=?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?=",
+        "\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88"},
+    {"=?shift_jis?B?g2WDWINn?=", "\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88"},
+    {"=?utf-8*en?q?lang?=", "lang"},
+    /* raw bytes: UTF-8 when valid, else windows-1252 */
+    {"caf\xc3\xa9", "caf\xc3\xa9"},
+    {"caf\xe9 \x93quoted\x94", "caf\xc3\xa9 \xe2\x80\x9cquoted\xe2\x80\x9d"},
+    {"\x81", TEXT_REPLACEMENT},
+    /* broken words: still something readable, never worse */
+    {"=?NONE?B?VEVTVA=?=", "TEST"},
+    {"=?utf-8?b?VEVTVA?=", "TEST"},
+    {"=?bogus-charset?q?caf=E9?=", "caf\xc3\xa9"},
+    {"=?utf-8?q?caf=E9?=", "caf?"}, /* GMime's stand-in for a bad byte */
+    {"=?utf-8?q?unterminated", "=?utf-8?q?unterminated"},
+    {"=?utf-8?x?what?=", "=?utf-8?x?what?="},
+    {"=??q?x?=", "=??q?x?="},
+    {"a=?utf-8?q?b?=c", "abc"},
+    /* nothing for the terminal */
+    {"=?utf-8?q?x=1B]0;title=07y?=", "xy"},
+    {"=?utf-8?b?G1szMW1yZWQ=?=", "red"},
+    {"tab\there", "tab here"},
+};
+
+START_TEST(test_mime_words_edge)
+{
+	char *s, *big;
+	size_t n = 1 << 20;
+
+	s = mime_decode_words(NULL, 3, NULL);
+	ck_assert_str_eq(s, "");
+	free(s);
+	big = malloc(n);
+	memset(big, 'x', n);
+	memcpy(big, "=?utf-8?q?", 10);
+	s = mime_decode_words(big, n, NULL);
+	ck_assert_uint_eq(strlen(s), MIME_FIELD_MAX);
+	free(s);
+	free(big);
+}
+END_TEST
+
+START_TEST(test_mime_words)
+{
+	char *s = mime_decode_words(words[_i].in, strlen(words[_i].in), NULL);
+
+	ck_assert_str_eq(s, words[_i].out);
+	free(s);
+}
+END_TEST
+
+START_TEST(test_mime_fallback)
+{
+	char *s;
+
+	s = mime_decode_words("\xb0\xa1", 2, "euc-kr");
+	ck_assert_str_eq(s, "\xea\xb0\x80");
+	free(s);
+	s = mime_decode_words("\xe9", 1, "no-such-charset");
+	ck_assert_str_eq(s, "\xc3\xa9"); /* ISO-8859-1 */
+	free(s);
+	s = mime_decode_words("caf\xe9", 4, "iso-8859-15");
+	ck_assert_str_eq(s, "caf\xc3\xa9");
+	free(s);
+}
+END_TEST
+
+/* From values and the name and address made of them. */
+static const struct {
+	const char *in;
+	const char *name;
+	const char *addr;
+} froms[] = {
+    {"john@example.org", "", "john@example.org"},
+    {"<john@example.org>", "", "john@example.org"},
+    {"John Doe <john@example.org>", "John Doe", "john@example.org"},
+    {"\"Doe, John\" <john@example.org>", "Doe, John", "john@example.org"},
+    {"\"Doe, John\" <j@x.org>, other@x.org", "Doe, John", "j@x.org"},
+    {"=?utf-8?q?J=C3=A9r=C3=B4me?= <j@x.org>", "J\xc3\xa9r\xc3\xb4me",
+        "j@x.org"},
+    {"\"=?utf-8?q?J=C3=A9r=C3=B4me?=\" <j@x.org>", "J\xc3\xa9r\xc3\xb4me",
+        "j@x.org"},
+    {"=?UTF-8?B?U3NzxZsgTGHFgmFsYQ==?= =?UTF-8?B?bGFsYQ==?= <s@x.org>",
+        "Sss\xc5\x9b La\xc5\x82"
+        "alalala",
+        "s@x.org"},
+    {"Ren\xc3\xa9 <r@x.org>", "Ren\xc3\xa9", "r@x.org"},
+    {"Ren\xe9 <r@x.org>", "Ren\xc3\xa9", "r@x.org"},
+    {"j@x.org (John Q. Public)", "John Q. Public", "j@x.org"},
+    {"Team: a@x.org, b@x.org;", "", "a@x.org"},
+    {"undisclosed-recipients:;", "undisclosed-recipients:;", ""},
+    {"MAILER DAEMON <>", "MAILER DAEMON", ""},
+    {"\"Evil\x1b]0;t\x07\" <e@x.org>", "Evil", "e@x.org"},
+    {"", "", ""},
+};
+
+START_TEST(test_mime_from)
+{
+	struct mime_headers *h;
+	char *block;
+
+	xasprintf(&block, "From: %s\r\n\r\n", froms[_i].in);
+	h = mime_headers_decode(block, strlen(block), NULL);
+	ck_assert_str_eq(h->from_name, froms[_i].name);
+	ck_assert_str_eq(h->from_addr, froms[_i].addr);
+	mime_headers_free(h);
+	free(block);
+}
+END_TEST
+
+/* Date values and their times. */
+static const struct {
+	const char *in;
+	long long t;
+} dates[] = {
+    {"Mon, 01 Jan 2001 12:00:00 +0100", 978346800},
+    {"1 Jan 2001 12:00:00 +0100", 978346800},
+    {"Mon, 1 Jan 2001 12:00 +0100", 978346800},
+    {"Mon, 1 Jan 01 11:00:00 GMT", 978346800},   /* obsolete: 2-digit year */
+    {"Mon, 1 Jan 2001 06:00:00 EST", 978346800}, /* obsolete: zone name */
+    {"Mon, 1 Jan 2001 11:00:00 UT", 978346800},
+    {"Mon, 1 Jan 2001 12:00:00 +0100 (CET)", 978346800},
+    {"Mon,\r\n 1 Jan 2001 12:00:00 +0100", 978346800},
+    {"", 0},
+    {"garbage", 0},
+    {"Mon, 32 Foo 2001 99:99:99 +9999", 0},
+};
+
+START_TEST(test_mime_date)
+{
+	struct mime_headers *h;
+	char *block;
+
+	xasprintf(&block, "Date: %s\n\n", dates[_i].in);
+	h = mime_headers_decode(block, strlen(block), NULL);
+	ck_assert_msg((long long)h->date == dates[_i].t, "%s: %lld",
+	    dates[_i].in, (long long)h->date);
+	mime_headers_free(h);
+	free(block);
+}
+END_TEST
+
+START_TEST(test_mime_edge)
+{
+	struct mime_headers *h;
+	char *big;
+	size_t n = 4 << 20;
+
+	h = mime_headers_decode(NULL, 10, NULL);
+	ck_assert_str_eq(h->subject, "");
+	ck_assert_str_eq(h->from_name, "");
+	ck_assert_str_eq(h->from_addr, "");
+	ck_assert_str_eq(h->to, "");
+	ck_assert_str_eq(h->cc, "");
+	ck_assert_str_eq(h->message_id, "");
+	ck_assert_str_eq(h->in_reply_to, "");
+	ck_assert_str_eq(h->references, "");
+	ck_assert_int_eq(h->date, 0);
+	ck_assert_int_eq(h->has_attachment, 0);
+	mime_headers_free(h);
+	mime_headers_free(NULL);
+
+	h = mime_headers_decode("", 0, NULL);
+	ck_assert_str_eq(h->subject, "");
+	mime_headers_free(h);
+
+	/* a huge folded Subject is cut at MIME_FIELD_MAX */
+	big = malloc(n);
+	memset(big, 'x', n);
+	memcpy(big, "Subject: ", 9);
+	for (size_t i = 100; i < n; i += 100)
+		memcpy(big + i - 3, "\r\n ", 3);
+	h = mime_headers_decode(big, n, NULL);
+	ck_assert_uint_le(strlen(h->subject), MIME_FIELD_MAX);
+	ck_assert_uint_gt(strlen(h->subject), MIME_FIELD_MAX / 2);
+	mime_headers_free(h);
+	free(big);
+}
+END_TEST
+
+START_TEST(test_mime_block)
+{
+	static const char block[] =
+	    "\xef\xbb\xbf"
+	    "From junk@mbox Mon Jan  1 00:00:00 2001\r\n"
+	    "Date: Mon, 1 Jan 2001 12:00:00 +0100\r\n"
+	    "FROM: \"Doe, John\"\r\n <john@example.org>\r\n"
+	    "To: a@b.example, =?utf-8?q?B=C3=B6b?= <bob@x.org>,\r\n"
+	    "\t\"Smith, Ann\" <ann@x.org>\r\n"
+	    "Cc: Team: c@x.org, d@x.org;\r\n"
+	    "Subject : =?iso-8859-1?q?caf=E9?=\r\n"
+	    "  =?iso-8859-1?q?_au_lait?=\r\n"
+	    "Subject: the second one is ignored\r\n"
+	    "Message-ID: <abc@def.example>\r\n"
+	    "In-Reply-To: <x@y> (comment) <z@w>\r\n"
+	    "References: <a@b>\r\n\t<x@y>\r\n"
+	    "Content-Type: multipart/mixed; boundary=x\r\n"
+	    "X-Other: ignored\r\n"
+	    "\r\n"
+	    "Subject: body, not header\r\n";
+	struct mime_headers *h;
+
+	h = mime_headers_decode(block, sizeof block - 1, NULL);
+	ck_assert_str_eq(h->subject, "caf\xc3\xa9 au lait");
+	ck_assert_str_eq(h->from_name, "Doe, John");
+	ck_assert_str_eq(h->from_addr, "john@example.org");
+	ck_assert_str_eq(h->to,
+	    "a@b.example, B\xc3\xb6"
+	    "b <bob@x.org>, \"Smith, Ann\" <ann@x.org>");
+	ck_assert_str_eq(h->cc, "Team: c@x.org, d@x.org;");
+	ck_assert_int_eq(h->date, 978346800);
+	ck_assert_str_eq(h->message_id, "abc@def.example");
+	ck_assert_str_eq(h->in_reply_to, "x@y");
+	ck_assert_str_eq(h->references, "a@b x@y");
+	ck_assert_int_eq(h->has_attachment, 1);
+	mime_headers_free(h);
+}
+END_TEST
+
+START_TEST(test_mime_lf_and_nul)
+{
+	static const char block[] = "Subject: a\0b\n c\nFrom: x@y\n";
+	struct mime_headers *h;
+
+	h = mime_headers_decode(block, sizeof block - 1, NULL);
+	ck_assert_str_eq(h->subject, "ab c");
+	ck_assert_str_eq(h->from_addr, "x@y");
+	mime_headers_free(h);
+}
+END_TEST
+
+/* Content-Type values and the attachment hint. */
+static const struct {
+	const char *in;
+	int yes;
+} types[] = {
+    {"multipart/mixed; boundary=\"x\"", 1},
+    {"Multipart/Mixed; boundary=x", 1},
+    {"multipart/alternative; boundary=x", 0},
+    {"multipart/related; boundary=x", 0},
+    {"text/plain; charset=utf-8", 0},
+    {"text/plain; name=notes.txt", 0},
+    {"application/pdf; name=\"a.pdf\"", 1},
+    {"application/pdf; name*=utf-8''%C3%A9.pdf", 1},
+    {"image/png", 0},
+    {"garbage", 0},
+};
+
+START_TEST(test_mime_attachment)
+{
+	struct mime_headers *h;
+	char *block;
+
+	xasprintf(&block, "Content-Type: %s\n\n", types[_i].in);
+	h = mime_headers_decode(block, strlen(block), NULL);
+	ck_assert_msg(h->has_attachment == types[_i].yes, "%s", types[_i].in);
+	mime_headers_free(h);
+	free(block);
+}
+END_TEST
+
+START_TEST(test_mime_charset_hint)
+{
+	/* raw GB2312 in a header, and the body's charset says so */
+	static const char block[] =
+	    "Subject: \xc4\xe3\xba\xc3\n"
+	    "Content-Type: text/plain; charset=gb2312\n";
+	static const char latin1[] =
+	    "Subject: \x93q\x94\n"
+	    "Content-Type: text/plain; charset=iso-8859-1\n";
+	struct mime_headers *h;
+
+	h = mime_headers_decode(block, sizeof block - 1, NULL);
+	ck_assert_str_eq(h->subject, "\xe4\xbd\xa0\xe5\xa5\xbd");
+	mime_headers_free(h);
+
+	/* ISO-8859-1 is no hint: it means windows-1252, quotes and all */
+	h = mime_headers_decode(latin1, sizeof latin1 - 1, NULL);
+	ck_assert_str_eq(h->subject, "\xe2\x80\x9cq\xe2\x80\x9d");
+	mime_headers_free(h);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("mime");
+	TCase *tc = tcase_create("mime");
+	SRunner *sr;
+	int failed;
+
+	mime_init();
+	tcase_add_test(tc, test_mime_words_edge);
+	tcase_add_test(tc, test_mime_edge);
+	tcase_add_loop_test(
+	    tc, test_mime_words, 0, sizeof words / sizeof words[0]);
+	tcase_add_test(tc, test_mime_fallback);
+	tcase_add_loop_test(
+	    tc, test_mime_from, 0, sizeof froms / sizeof froms[0]);
+	tcase_add_loop_test(
+	    tc, test_mime_date, 0, sizeof dates / sizeof dates[0]);
+	tcase_add_test(tc, test_mime_block);
+	tcase_add_test(tc, test_mime_lf_and_nul);
+	tcase_add_loop_test(
+	    tc, test_mime_attachment, 0, sizeof types / sizeof types[0]);
+	tcase_add_test(tc, test_mime_charset_hint);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	mime_shutdown();
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
