@@ -58,6 +58,19 @@ static GMimeParserOptions *mime_options;
 static char *mime_charset; /* the fallback mime_options and cd are for */
 static iconv_t mime_cd = (iconv_t)-1; /* the fallback to UTF-8, or -1 */
 
+/*
+ * Converters to UTF-8 by charset, kept open. glibc loads a charset's gconv
+ * module on iconv_open() and unloads it when the last converter closes, so
+ * opening one per header (GMime does, for each encoded word) costs a dlopen
+ * each time; a converter held here keeps the module loaded.
+ */
+#define MIME_ICONV_MAX 32
+static struct {
+	char *charset;
+	iconv_t cd; /* (iconv_t)-1: iconv does not know it */
+} mime_iconv_cache[MIME_ICONV_MAX];
+static size_t mime_niconv;
+
 static void mime_set_charset(const char *);
 static void mime_split(const char *, size_t, struct mime_span *);
 static char *mime_unfold(const char *, const char *);
@@ -66,6 +79,8 @@ static char *mime_b_to_q(char *);
 static size_t mime_base64(const char *, size_t, unsigned char *);
 static char *mime_convert(const char *, size_t);
 static char *mime_convert_hint(const char *, size_t, const char *);
+static iconv_t mime_iconv(const char *);
+static void mime_pin_words(const char *);
 static char *mime_charset_hint(const char *);
 static int mime_weak_hint(const char *);
 static char *mime_words(const char *);
@@ -76,6 +91,7 @@ static int mime_simple(const char *);
 static int mime_addr_spec(const char *);
 static char *mime_squeeze(const char *, const char *);
 static int mime_simple_from(const char *, struct mime_headers *);
+static int mime_mailbox(const char *, const char *, char **, char **);
 static char *mime_msgid(const char *);
 static char *mime_references(const char *, int);
 static int mime_attachment(const char *);
@@ -102,6 +118,12 @@ mime_shutdown(void)
 	if (mime_cd != (iconv_t)-1)
 		iconv_close(mime_cd);
 	mime_cd = (iconv_t)-1;
+	while (mime_niconv > 0) {
+		mime_niconv--;
+		free(mime_iconv_cache[mime_niconv].charset);
+		if (mime_iconv_cache[mime_niconv].cd != (iconv_t)-1)
+			iconv_close(mime_iconv_cache[mime_niconv].cd);
+	}
 	g_mime_shutdown();
 	mime_ready = 0;
 }
@@ -236,18 +258,72 @@ mime_convert_hint(const char *s, size_t len, const char *cs)
 	char *in = (char *)s, *out, *o;
 	size_t size = len * 4 + 16, inleft = len, outleft = size - 1;
 
-	if ((cd = iconv_open("UTF-8", cs)) == (iconv_t)-1)
+	if ((cd = mime_iconv(cs)) == (iconv_t)-1)
 		return NULL;
 	o = out = xmalloc(size);
 	if (iconv(cd, &in, &inleft, &o, &outleft) == (size_t)-1 ||
 	    iconv(cd, NULL, NULL, &o, &outleft) == (size_t)-1) {
-		iconv_close(cd);
+		iconv(cd, NULL, NULL, NULL, NULL);
 		free(out);
 		return NULL;
 	}
-	iconv_close(cd);
 	*o = '\0';
 	return out;
+}
+
+/* A converter from cs to UTF-8 in its initial state, from the cache; -1
+ * when iconv does not know cs. Owned by the cache. */
+static iconv_t
+mime_iconv(const char *cs)
+{
+	iconv_t cd;
+	size_t i;
+
+	for (i = 0; i < mime_niconv; i++) {
+		if (strcasecmp(mime_iconv_cache[i].charset, cs) == 0) {
+			cd = mime_iconv_cache[i].cd;
+			if (cd != (iconv_t)-1)
+				iconv(cd, NULL, NULL, NULL, NULL);
+			return cd;
+		}
+	}
+	/* Full: the last slot takes turns (a bound, whatever mail says). */
+	if (mime_niconv == MIME_ICONV_MAX) {
+		mime_niconv--;
+		free(mime_iconv_cache[mime_niconv].charset);
+		if (mime_iconv_cache[mime_niconv].cd != (iconv_t)-1)
+			iconv_close(mime_iconv_cache[mime_niconv].cd);
+	}
+	cd = iconv_open("UTF-8", cs);
+	mime_iconv_cache[mime_niconv].charset = xstrdup(cs);
+	mime_iconv_cache[mime_niconv].cd = cd;
+	mime_niconv++;
+	return cd;
+}
+
+/* Keep the charsets of the encoded words in s loaded (see mime_iconv). */
+static void
+mime_pin_words(const char *s)
+{
+	char cs[64];
+	const char *p, *q;
+	size_t n;
+
+	for (p = strstr(s, "=?"); p != NULL; p = strstr(q, "=?")) {
+		p += 2;
+		for (q = p; *q != '\0' && *q != '?' && *q != '*'; q++)
+			;
+		n = (size_t)(q - p);
+		if (*q == '\0')
+			break;
+		if (n == 0 || n >= sizeof cs)
+			continue;
+		memcpy(cs, p, n);
+		cs[n] = '\0';
+		if (strcasecmp(cs, "UTF-8") != 0 &&
+		    strcasecmp(cs, "US-ASCII") != 0)
+			(void)mime_iconv(cs);
+	}
 }
 
 /*
@@ -437,6 +513,7 @@ mime_words(const char *s)
 
 	if (strstr(s, "=?") == NULL)
 		return text_clean_line(s);
+	mime_pin_words(s);
 	if ((d = g_mime_utils_header_decode_text(mime_options, s)) == NULL)
 		return text_clean_line(s);
 	out = text_clean_line(d);
@@ -577,15 +654,105 @@ mime_simple_from(const char *s, struct mime_headers *h)
 	return 1;
 }
 
+/*
+ * The common mailbox forms without GMime's address parser (which also runs
+ * every domain through IDNA, a third of a cold sync's time): start to end
+ * holding addr, or Name <addr>, or "Name" <addr>, the name maybe in encoded
+ * words, the address plain ASCII and not IDNA-encoded. Sets the decoded
+ * *name ("" if none) and *addr, the caller's; 0 when it is not that form.
+ */
+static int
+mime_mailbox(const char *start, const char *end, char **name, char **addr)
+{
+	const char *lt, *p, *ns, *ne;
+	char *raw;
+
+	while (start < end && (*start == ' ' || *start == '\t'))
+		start++;
+	while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if (start == end)
+		return 0;
+	if (end[-1] != '>') {
+		lt = start - 1;
+	} else {
+		for (lt = end - 2; lt >= start && *lt != '<'; lt--)
+			;
+		if (lt < start)
+			return 0;
+	}
+	for (p = lt + 1; p < end - (end[-1] == '>'); p++) {
+		if (*p <= 0x20 || *p > 0x7e || strchr("<>()[]\\\":;,", *p))
+			return 0;
+	}
+	*addr = xstrndup(lt + 1, (size_t)(end - (end[-1] == '>') - lt - 1));
+	if (!mime_addr_spec(*addr) || strstr(*addr, "xn--") != NULL) {
+		free(*addr);
+		*addr = NULL;
+		return 0;
+	}
+	ns = start;
+	ne = lt > start ? lt : start;
+	while (ne > ns && (ne[-1] == ' ' || ne[-1] == '\t'))
+		ne--;
+	if (ne - ns >= 2 && *ns == '"' && ne[-1] == '"') {
+		ns++;
+		ne--;
+	}
+	for (p = ns; p < ne; p++) {
+		if ((unsigned char)*p < 0x20 ||
+		    strchr("<>()[]\\\":;,", *p) != NULL ||
+		    (*p == '=' && p + 1 < ne && p[1] == '?' && *start == '"')) {
+			free(*addr);
+			*addr = NULL;
+			return 0;
+		}
+	}
+	raw = mime_squeeze(ns, ne);
+	*name = mime_words(raw);
+	free(raw);
+	return 1;
+}
+
 /* The address list s for reading: names decoded, no encoded words. */
 static char *
 mime_address_list(const char *s)
 {
 	InternetAddressList *list;
 	const char *p, *comma;
-	char *d, *out, *o, *item;
-	size_t n;
+	char *d, *out, *o, *item, *name, *addr;
+	size_t n, size;
 
+	if (strchr(s, '"') == NULL) {
+		/* Mailboxes split at commas: "Name <addr>" or "addr". */
+		size = strlen(s) * 4 + 16;
+		o = out = xmalloc(size);
+		for (p = s; *p != '\0';
+		     p = *comma == '\0' ? comma : comma + 1) {
+			comma = p + strcspn(p, ",");
+			if (strspn(p, " \t") >= (size_t)(comma - p))
+				continue;
+			if (!mime_mailbox(p, comma, &name, &addr)) {
+				free(out);
+				goto fallback;
+			}
+			n = (size_t)(o - out);
+			n += (size_t)snprintf(o, size - n, "%s%s%s%s%s",
+			    o != out ? ", " : "", name,
+			    *name != '\0' ? " <" : "", addr,
+			    *name != '\0' ? ">" : "");
+			free(name);
+			free(addr);
+			if (n >= size) {
+				free(out);
+				goto fallback;
+			}
+			o = out + n;
+		}
+		*o = '\0';
+		return out;
+	}
+fallback:
 	if (mime_simple(s) && strpbrk(s, "<>") == NULL) {
 		/* Bare addresses: one ", " between, empty ones dropped. */
 		o = out = xmalloc(strlen(s) * 2 + 1);
@@ -726,7 +893,11 @@ mime_headers_decode(const char *buf, size_t len, const char *fallback_charset)
 
 	if (v[MIME_F_SUBJECT] != NULL)
 		h->subject = mime_words(v[MIME_F_SUBJECT]);
-	if (v[MIME_F_FROM] != NULL && !mime_simple_from(v[MIME_F_FROM], h)) {
+	if (v[MIME_F_FROM] != NULL && !mime_simple_from(v[MIME_F_FROM], h) &&
+	    (strchr(v[MIME_F_FROM], ',') != NULL ||
+	        !mime_mailbox(v[MIME_F_FROM],
+	            v[MIME_F_FROM] + strlen(v[MIME_F_FROM]), &h->from_name,
+	            &h->from_addr))) {
 		list =
 		    internet_address_list_parse(mime_options, v[MIME_F_FROM]);
 		if (list != NULL) {
