@@ -487,6 +487,7 @@ store_setup(struct store *s, char **why, int *damaged)
 	    "PRAGMA foreign_keys = ON",
 	    "PRAGMA journal_size_limit = 67108864",
 	    "PRAGMA mmap_size = 268435456",
+	    "PRAGMA cache_size = -16384",
 	};
 	sqlite3_stmt *st = NULL;
 	const char *res;

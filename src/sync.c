@@ -95,6 +95,7 @@ static int sync_wanted(struct sync *, const struct imap_folder *);
 static void sync_fetch_headers(struct sync *);
 static void sync_forget_folders(struct sync *);
 static int sync_targets_cached(struct sync *);
+static int sync_inbox(struct sync *);
 
 static void on_event(struct imap *, const struct imap_event *, void *);
 static void on_connect(struct imap *, enum imap_err, const char *, void *);
@@ -339,6 +340,26 @@ on_connect(struct imap *im, enum imap_err e, const char *msg, void *arg)
 	imap_list(im, on_list_item, on_list_done, s);
 }
 
+/* Make sure the cache has INBOX, so a first sync of it needs no LIST. */
+static int
+sync_inbox(struct sync *s)
+{
+	struct store_folder f;
+	int rc;
+
+	if ((rc = store_folder_get(s->st, "INBOX", &f)) == 0) {
+		store_folder_clear(&f);
+		return 0;
+	}
+	if (rc < 0)
+		return -1;
+	memset(&f, 0, sizeof f);
+	f.name = "INBOX";
+	f.raw_name = "INBOX";
+	f.subscribed = 1;
+	return store_folder_upsert(s->st, &f, NULL);
+}
+
 /* Set the targets from the cache when every folder asked for is there with
  * its server name; 0 (and no targets) when one is not. */
 static int
@@ -351,6 +372,10 @@ sync_targets_cached(struct sync *s)
 	if (s->params->folders == NULL || s->params->list_only)
 		return 0;
 	for (i = 0; i < s->params->nfolders; i++) {
+		/* INBOX is always there, by that name (RFC 3501 5.1). */
+		if (strcasecmp(s->params->folders[i], "INBOX") == 0 &&
+		    sync_inbox(s) != 0)
+			break;
 		if (store_folder_get(s->st, s->params->folders[i], &f) != 0)
 			break;
 		if (f.noselect || f.raw_name == NULL || *f.raw_name == '\0') {
