@@ -48,8 +48,11 @@ struct sync {
 	struct cmd_ctx *ctx;
 	const struct account *account;
 	struct store *st;
+	struct sync_params params_copy;
 	const struct sync_params *params;
 	struct imap *imap;
+	struct event *finish_ev; /* runs finished from the loop's top */
+	int over;                /* on_finish ran */
 	enum sync_state state;
 
 	struct sync_target *targets;
@@ -110,6 +113,7 @@ static void on_search(struct imap *, enum imap_err, const char *,
 static void on_header(struct imap *, const struct imap_msg *, void *);
 static void on_headers_done(struct imap *, enum imap_err, const char *, void *);
 static void on_logout(struct imap *, enum imap_err, const char *, void *);
+static void on_finish(evutil_socket_t, short, void *);
 static void sync_imap_fail(
     struct sync *, struct imap *, enum imap_err, const char *, const char *);
 
@@ -127,7 +131,7 @@ sync_fail(struct sync *s, enum sync_result r, const char *fmt, ...)
 	if (store_in_transaction(s->st))
 		store_rollback(s->st);
 	s->state = SYNC_DONE;
-	event_base_loopbreak(s->ctx->base);
+	event_active(s->finish_ev, 0, 0);
 }
 
 /* Refused, unreachable, unknown host, timed out: read the cache instead.
@@ -296,7 +300,8 @@ on_event(struct imap *im, const struct imap_event *ev, void *arg)
 			    ev->msg->keywords, ev->msg->modseq);
 		break;
 	case IMAP_EV_ALERT:
-		fprintf(stderr, "errand: server alert: %s\n", ev->text);
+		if (s->params->alert != NULL)
+			s->params->alert(ev->text, s->params->arg);
 		break;
 	default:
 		break;
@@ -794,9 +799,9 @@ on_header(struct imap *im, const struct imap_msg *h, void *arg)
 			sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
 			return;
 		}
-		if (s->params->progress)
-			fprintf(stderr, "\r%s: %u/%u", s->stats.name,
-			    s->stats.added, s->exists);
+		if (s->params->progress != NULL)
+			s->params->progress(s->stats.name, s->stats.added,
+			    s->exists, s->params->arg);
 	}
 }
 
@@ -815,8 +820,6 @@ on_headers_done(struct imap *im, enum imap_err e, const char *msg, void *arg)
 		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
 		return;
 	}
-	if (s->params->progress && s->stats.added >= SYNC_CHUNK)
-		fputc('\n', stderr);
 	sync_finish_folder(s);
 }
 
@@ -873,31 +876,41 @@ on_logout(struct imap *im, enum imap_err e, const char *msg, void *arg)
 	(void)e;
 	(void)msg;
 	s->state = SYNC_DONE;
-	event_base_loopbreak(s->ctx->base);
+	event_active(s->finish_ev, 0, 0);
 }
 
-enum sync_result
-sync_run(struct cmd_ctx *ctx, const struct account *a, struct store *st,
-    const struct sync_params *params, char **err)
+static void
+on_finish(evutil_socket_t fd, short what, void *arg)
+{
+	struct sync *s = arg;
+
+	(void)fd;
+	(void)what;
+	s->over = 1;
+	if (s->params->finished != NULL)
+		s->params->finished(s->err != NULL ? s->result : SYNC_OK,
+		    s->err != NULL ? s->err : "", s->params->arg);
+	else
+		event_base_loopbreak(s->ctx->base);
+}
+
+struct sync *
+sync_start(struct cmd_ctx *ctx, const struct account *a, struct store *st,
+    const char *password, const struct sync_params *params)
 {
 	struct imap_params ip;
-	struct sync s;
-	char *password;
+	struct sync *s;
 	const char *user;
-	size_t i;
 
-	*err = NULL;
-	memset(&s, 0, sizeof s);
-	s.ctx = ctx;
-	s.account = a;
-	s.st = st;
-	s.params = params;
-	s.result = SYNC_OK;
-	if ((password = cmd_password(a)) == NULL) {
-		*err = xstrdup("no password");
-		return SYNC_FAILED;
-	}
+	s = xcalloc(1, sizeof *s);
+	s->ctx = ctx;
+	s->account = a;
+	s->st = st;
+	s->params_copy = *params;
+	s->params = &s->params_copy;
+	s->result = SYNC_OK;
 	cmd_loop(ctx);
+	s->finish_ev = event_new(ctx->base, -1, 0, on_finish, s);
 	memset(&ip, 0, sizeof ip);
 	cmd_conn_params(ctx, a, &ip.conn);
 	ip.starttls = !url_is_implicit_tls(a->url.scheme);
@@ -911,26 +924,60 @@ sync_run(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 	if (a->imap_disable & CONFIG_IMAP_IDLE)
 		ip.ignore_caps |= IMAP_CAP_IDLE;
 	ip.event = on_event;
-	ip.event_arg = &s;
+	ip.event_arg = s;
+	s->imap = imap_new(ctx->base, ctx->dns, &ip);
+	s->state = SYNC_CONNECT;
+	imap_connect(s->imap, on_connect, s);
+	return s;
+}
 
-	s.imap = imap_new(ctx->base, ctx->dns, &ip);
-	s.state = SYNC_CONNECT;
-	imap_connect(s.imap, on_connect, &s);
-	event_base_dispatch(ctx->base);
-	secret_free(password);
-	if (store_in_transaction(st))
-		store_rollback(st);
-	imap_free(s.imap);
-	store_folder_clear(&s.f);
-	for (i = 0; i < s.ntargets; i++) {
-		free(s.targets[i].name);
-		free(s.targets[i].raw);
+void
+sync_free(struct sync *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	if (store_in_transaction(s->st))
+		store_rollback(s->st);
+	imap_free(s->imap);
+	event_free(s->finish_ev);
+	store_folder_clear(&s->f);
+	for (i = 0; i < s->ntargets; i++) {
+		free(s->targets[i].name);
+		free(s->targets[i].raw);
 	}
-	free(s.targets);
-	for (i = 0; i < s.nlisted; i++)
-		free(s.listed[i]);
-	free(s.listed);
-	free(s.seen);
-	*err = s.err;
-	return s.err != NULL ? s.result : SYNC_OK;
+	free(s->targets);
+	for (i = 0; i < s->nlisted; i++)
+		free(s->listed[i]);
+	free(s->listed);
+	free(s->seen);
+	free(s->err);
+	free(s);
+}
+
+enum sync_result
+sync_run(struct cmd_ctx *ctx, const struct account *a, struct store *st,
+    const struct sync_params *params, char **err)
+{
+	struct sync_params p = *params;
+	enum sync_result r;
+	struct sync *s;
+	char *password;
+
+	*err = NULL;
+	if ((password = cmd_password(a)) == NULL) {
+		*err = xstrdup("no password");
+		return SYNC_FAILED;
+	}
+	p.finished = NULL;
+	s = sync_start(ctx, a, st, password, &p);
+	secret_free(password);
+	while (!s->over)
+		event_base_dispatch(ctx->base);
+	r = s->err != NULL ? s->result : SYNC_OK;
+	*err = s->err;
+	s->err = NULL;
+	sync_free(s);
+	return r;
 }

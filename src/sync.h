@@ -30,19 +30,41 @@ struct sync_folder_stats {
 };
 
 typedef void (*sync_folder_cb)(const struct sync_folder_stats *, void *);
+/* Progress of a header fetch: done of about total messages. */
+typedef void (*sync_progress_cb)(const char *, uint32_t, uint32_t, void *);
+/* The end: SYNC_OK, or why not and a message valid during the call. The
+ * sync may be freed in it. */
+typedef void (*sync_finished_cb)(enum sync_result, const char *, void *);
+/* Text the server marked [ALERT]: the user must see it. */
+typedef void (*sync_alert_cb)(const char *, void *);
 
 /* Filled in by the caller. */
 struct sync_params {
 	const char *const *folders; /* display names; NULL: subscribed ones */
 	size_t nfolders;
 	int list_only;       /* 1: refresh the folder list and counts only */
-	int progress;        /* 1: report progress on stderr */
 	sync_folder_cb done; /* called after each folder, or NULL */
+	sync_progress_cb progress; /* every 1,000 headers stored, or NULL */
+	sync_alert_cb alert;       /* or NULL */
+	sync_finished_cb finished; /* sync_start(): at the end, once */
 	void *arg;
 };
 
-/* Run the sync on ctx's loop until it ends. On failure *err is set (the
- * caller frees it): "cannot select 'Archive': Mailbox doesn't exist". */
+struct sync;
+
+/* Start syncing on ctx's loop with the account's password (copied) and
+ * return at once; params (copied) says what and whom to tell. Free with
+ * sync_free(), which also cancels a running sync (the cache stays
+ * consistent: the open chunk is rolled back). */
+struct sync *sync_start(struct cmd_ctx *, const struct account *,
+    struct store *, const char *password, const struct sync_params *);
+
+/* Cancel if running, and free; sync_free(NULL) is a no-op. */
+void sync_free(struct sync *);
+
+/* Run the sync on ctx's loop until it ends, asking for the password first.
+ * On failure *err is set (the caller frees it): "cannot select 'Archive':
+ * Mailbox doesn't exist". params->finished is not used. */
 enum sync_result sync_run(struct cmd_ctx *, const struct account *,
     struct store *, const struct sync_params *, char **err);
 
