@@ -68,7 +68,7 @@ static int imap_softf(struct imap_parser *, const char *, ...)
 static void imap_reset(struct imap_parser *);
 static void *imap_alloc(struct imap_parser *, size_t);
 static char *imap_copy(struct imap_parser *, const char *, size_t);
-static int imap_append(struct imap_parser *, const char *, size_t);
+static int imap_buf_append(struct imap_parser *, const char *, size_t);
 static int imap_line_done(struct imap_parser *);
 static int imap_line_is_status(const char *, size_t);
 static int imap_literal_marker(
@@ -87,6 +87,9 @@ static enum imap_code imap_code_kind(const char *);
 static int imap_ieq(const char *, size_t, const char *);
 static unsigned int imap_flag_bit(const char *);
 static int imap_range_cmp(const void *, const void *);
+static int imap_code_words(struct imap_parser *, const struct imap_resp *,
+    enum imap_code, char **, int);
+static int imap_code_u32(const char *, uint32_t *);
 static void imap_uidset_finish(
     struct imap_range *, size_t, struct imap_uidset *, int);
 static int64_t imap_days_from_civil(int64_t, unsigned int, unsigned int);
@@ -186,13 +189,13 @@ imap_parser_feed(struct imap_parser *p, const void *data, size_t n,
 	while (off < n) {
 		if (p->in_literal) {
 			k = n - off < p->lit_left ? n - off : p->lit_left;
-			if (imap_append(p, in + off, k) != 0)
+			if (imap_buf_append(p, in + off, k) != 0)
 				return -1;
 			off += k;
 			p->wire += k;
 			p->lit_left -= k;
 			if (p->lit_left == 0) {
-				if (imap_append(p, "", 1) != 0)
+				if (imap_buf_append(p, "", 1) != 0)
 					return -1;
 				p->in_literal = 0;
 				p->line_start = p->len;
@@ -208,7 +211,7 @@ imap_parser_feed(struct imap_parser *p, const void *data, size_t n,
 			    p->lim.max_line);
 			return -1;
 		}
-		if (imap_append(p, in + off, k) != 0)
+		if (imap_buf_append(p, in + off, k) != 0)
 			return -1;
 		off += k;
 		p->wire += k;
@@ -283,11 +286,11 @@ imap_line_done(struct imap_parser *p)
 				    p->lim.max_response);
 				return -1;
 			}
-			if (imap_append(p, "\n", 1) != 0)
+			if (imap_buf_append(p, "\n", 1) != 0)
 				return -1;
 			p->lit_left = (size_t)size;
 			if (size == 0) {
-				if (imap_append(p, "", 1) != 0)
+				if (imap_buf_append(p, "", 1) != 0)
 					return -1;
 				p->line_start = p->len;
 			} else
@@ -297,7 +300,7 @@ imap_line_done(struct imap_parser *p)
 			break;
 		}
 	}
-	if (imap_append(p, "\n", 1) != 0 || imap_append(p, "", 1) != 0)
+	if (imap_buf_append(p, "\n", 1) != 0 || imap_buf_append(p, "", 1) != 0)
 		return -1;
 	p->len--; /* the NUL is not part of the response */
 	return 1;
@@ -355,7 +358,7 @@ imap_literal_marker(struct imap_parser *p, const char *line, size_t len,
 }
 
 static int
-imap_append(struct imap_parser *p, const char *data, size_t n)
+imap_buf_append(struct imap_parser *p, const char *data, size_t n)
 {
 	size_t cap;
 
@@ -889,6 +892,9 @@ imap_code_kind(const char *name)
 	    {"TRYCREATE", IMAP_CODE_TRYCREATE},
 	    {"UNSEEN", IMAP_CODE_UNSEEN},
 	    {"AUTHENTICATIONFAILED", IMAP_CODE_AUTHENTICATIONFAILED},
+	    {"COPYUID", IMAP_CODE_COPYUID},
+	    {"APPENDUID", IMAP_CODE_APPENDUID},
+	    {"MODIFIED", IMAP_CODE_MODIFIED},
 	};
 	size_t i;
 
@@ -1444,4 +1450,99 @@ imap_parse_search(
 	return 0;
 bad:
 	return imap_softf(p, "malformed %s response", r->name);
+}
+
+/* The code's arguments split at spaces into want words in the arena. */
+static int
+imap_code_words(struct imap_parser *p, const struct imap_resp *r,
+    enum imap_code code, char **w, int want)
+{
+	const char *s, *e;
+	int n = 0;
+
+	if (r->code != code)
+		return -1;
+	for (s = r->code_text; *s != '\0';) {
+		while (*s == ' ')
+			s++;
+		if (*s == '\0')
+			break;
+		e = s + strcspn(s, " ");
+		if (n == want)
+			return -1;
+		w[n++] = imap_copy(p, s, (size_t)(e - s));
+		s = e;
+	}
+	return n == want ? 0 : -1;
+}
+
+static int
+imap_code_u32(const char *s, uint32_t *v)
+{
+	uint64_t x = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		x = x * 10 + (uint64_t)(*s - '0');
+		if (x > UINT32_MAX)
+			return -1;
+	}
+	*v = (uint32_t)x;
+	return 0;
+}
+
+int
+imap_parse_copyuid(struct imap_parser *p, const struct imap_resp *r,
+    uint32_t *uidvalidity, struct imap_uidset *src, struct imap_uidset *dst)
+{
+	char *w[3];
+
+	memset(src, 0, sizeof *src);
+	memset(dst, 0, sizeof *dst);
+	*uidvalidity = 0;
+	if (imap_code_words(p, r, IMAP_CODE_COPYUID, w, 3) != 0 ||
+	    imap_code_u32(w[0], uidvalidity) != 0 || *uidvalidity == 0 ||
+	    imap_parse_uidset(p, w[1], 0, src) != 0 ||
+	    imap_parse_uidset(p, w[2], 0, dst) != 0 ||
+	    src->count != dst->count) {
+		memset(src, 0, sizeof *src);
+		memset(dst, 0, sizeof *dst);
+		return imap_softf(p, "malformed COPYUID response code");
+	}
+	return 0;
+}
+
+int
+imap_parse_appenduid(struct imap_parser *p, const struct imap_resp *r,
+    uint32_t *uidvalidity, struct imap_uidset *set)
+{
+	char *w[2];
+
+	memset(set, 0, sizeof *set);
+	*uidvalidity = 0;
+	if (imap_code_words(p, r, IMAP_CODE_APPENDUID, w, 2) != 0 ||
+	    imap_code_u32(w[0], uidvalidity) != 0 || *uidvalidity == 0 ||
+	    imap_parse_uidset(p, w[1], 0, set) != 0) {
+		memset(set, 0, sizeof *set);
+		return imap_softf(p, "malformed APPENDUID response code");
+	}
+	return 0;
+}
+
+int
+imap_parse_modified(
+    struct imap_parser *p, const struct imap_resp *r, struct imap_uidset *set)
+{
+	char *w[1];
+
+	memset(set, 0, sizeof *set);
+	if (imap_code_words(p, r, IMAP_CODE_MODIFIED, w, 1) != 0 ||
+	    imap_parse_uidset(p, w[0], 0, set) != 0) {
+		memset(set, 0, sizeof *set);
+		return imap_softf(p, "malformed MODIFIED response code");
+	}
+	return 0;
 }

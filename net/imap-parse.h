@@ -2,10 +2,12 @@
  * IMAP response parser: push-style and sans-I/O. Bytes go in, whole
  * responses (tagged, untagged, continuation) come out as a token tree held
  * in a per-response arena; interpreters turn FETCH, LIST, STATUS, SEARCH,
- * ESEARCH and VANISHED into structs. Every size is bounded before it is
+ * ESEARCH, VANISHED and the COPYUID, APPENDUID and MODIFIED codes into
+ * structs. Every size is bounded before it is
  * allocated. RFC 3501, RFC 9051, RFC 7162 (CONDSTORE, QRESYNC), RFC 4731
  * (ESEARCH), RFC 5258/5819 (LIST-EXTENDED, LIST-STATUS), RFC 6154
- * (SPECIAL-USE), RFC 3516 (literal8), RFC 7888 (LITERAL+). */
+ * (SPECIAL-USE), RFC 3516 (literal8), RFC 7888 (LITERAL+), RFC 4315
+ * (UIDPLUS). */
 #ifndef ERRAND_NET_IMAP_PARSE_H
 #define ERRAND_NET_IMAP_PARSE_H
 
@@ -109,6 +111,9 @@ enum imap_code {
 	IMAP_CODE_TRYCREATE,
 	IMAP_CODE_UNSEEN,
 	IMAP_CODE_AUTHENTICATIONFAILED,
+	IMAP_CODE_COPYUID,   /* RFC 4315 */
+	IMAP_CODE_APPENDUID, /* RFC 4315 */
+	IMAP_CODE_MODIFIED,  /* RFC 7162 */
 	IMAP_CODE_OTHER,
 };
 
@@ -286,6 +291,20 @@ int imap_parse_uidset(
 /* VANISHED: *earlier set for "(EARLIER)". */
 int imap_parse_vanished(struct imap_parser *, const struct imap_resp *,
     int *earlier, struct imap_uidset *);
+
+/* [COPYUID uidvalidity source-set dest-set] (RFC 4315): the sets are
+ * sorted and merged, so with a non-ascending source set the pairing by
+ * position is lost. */
+int imap_parse_copyuid(struct imap_parser *, const struct imap_resp *,
+    uint32_t *uidvalidity, struct imap_uidset *src, struct imap_uidset *dst);
+
+/* [APPENDUID uidvalidity uid-set] (RFC 4315). */
+int imap_parse_appenduid(struct imap_parser *, const struct imap_resp *,
+    uint32_t *uidvalidity, struct imap_uidset *);
+
+/* [MODIFIED set] (RFC 7162): the UIDs a conditional STORE left alone. */
+int imap_parse_modified(
+    struct imap_parser *, const struct imap_resp *, struct imap_uidset *);
 
 /* SEARCH (numbers) or ESEARCH (the ALL item; none: empty set). */
 int imap_parse_search(

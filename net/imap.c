@@ -4,7 +4,8 @@
  * STATUS, FETCH, SEARCH) are pipelined, SELECT and LOGOUT wait for the
  * pipe to drain. RFC 3501, RFC 9051, RFC 2595, RFC 4959, RFC 4616,
  * RFC 5161, RFC 7162, RFC 7888, RFC 6855, RFC 5258, RFC 5819, RFC 6154,
- * RFC 4731. */
+ * RFC 4731; for the interface: RFC 4315 (UIDPLUS), RFC 6851 (MOVE),
+ * RFC 2177 (IDLE). Commands that change the folder run alone. */
 
 #include <sys/queue.h>
 
@@ -29,6 +30,7 @@
 #define IMAP_MAX_CAPS 4096            /* bytes of capability string kept */
 #define IMAP_LITERAL_MINUS 4096       /* LITERAL- allows {n+} up to this */
 #define IMAP_CMD_PARTS 4
+#define IMAP_IDLE_RENEW 1500 /* seconds: RFC 2177 asks for under 29 min */
 #define IMAP_HEADER_FIELDS                                                     \
 	"DATE FROM TO CC SUBJECT MESSAGE-ID IN-REPLY-TO REFERENCES "           \
 	"CONTENT-TYPE"
@@ -57,6 +59,15 @@ enum imap_op_kind {
 	IMAP_OP_FETCH_FLAGS,
 	IMAP_OP_SEARCH,
 	IMAP_OP_LOGOUT,
+	IMAP_OP_FETCH_BODY,
+	IMAP_OP_STORE,
+	IMAP_OP_COPY,
+	IMAP_OP_EXPUNGE,
+	IMAP_OP_IDLE,
+	IMAP_OP_NOOP,
+	IMAP_OP_MAILBOX,
+	IMAP_OP_STATUS,
+	IMAP_OP_APPEND,
 };
 
 enum imap_cmd_kind {
@@ -71,6 +82,15 @@ enum imap_cmd_kind {
 	IMAP_CMD_FETCH,
 	IMAP_CMD_SEARCH,
 	IMAP_CMD_LOGOUT,
+	IMAP_CMD_BODY,
+	IMAP_CMD_STORE,
+	IMAP_CMD_COPY,
+	IMAP_CMD_EXPUNGE,
+	IMAP_CMD_IDLE,
+	IMAP_CMD_NOOP,
+	IMAP_CMD_MAILBOX,
+	IMAP_CMD_STATUS1,
+	IMAP_CMD_APPEND,
 };
 
 /* A folder gathered by a LIST operation. */
@@ -114,9 +134,44 @@ struct imap_op {
 	/* FETCH */
 	uint32_t lo, hi;
 	uint64_t changedsince;
-	/* SEARCH */
+	/* SEARCH; STORE: the MODIFIED set */
 	struct imap_range *ranges;
 	size_t nranges, capranges;
+	/* FETCH BODY */
+	imap_body_cb body_cb;
+	uint32_t uid;
+	size_t max_bytes;
+	char *body; /* the literal, copied */
+	size_t body_len;
+	uint64_t body_size;
+	int got_body;
+	/* STORE, COPY, MOVE, EXPUNGE */
+	imap_store_cb store_cb;
+	imap_copy_cb copy_cb;
+	char *uidset;
+	int how;
+	unsigned int flags;
+	char *keywords;
+	uint64_t unchangedsince;
+	int move;      /* imap_move() */
+	int phase;     /* COPY: 0 copy/move sent, 1 STORE, 2 EXPUNGE */
+	uint64_t nset; /* UIDs in uidset, for messages */
+	struct imap_copied copied;
+	struct imap_range *src, *dst; /* COPYUID, owned */
+	/* IDLE */
+	int idle_stop; /* DONE wanted */
+	int renew;     /* send IDLE again after the OK */
+	/* folder changes, STATUS, APPEND */
+	const char *verb; /* "CREATE" ... */
+	char *mailbox2;   /* RENAME: new raw name */
+	char *display2;
+	imap_status_cb status_cb;
+	struct imap_status st;
+	int got_status;
+	imap_append_cb append_cb;
+	char *msg;
+	size_t msg_len;
+	uint32_t append_uidvalidity, append_uid;
 };
 
 /* One command on the wire. */
@@ -157,6 +212,9 @@ struct imap {
 	size_t max_literal;
 	imap_event_cb event;
 	void *event_arg;
+	int idle_renew;        /* seconds */
+	struct event *idle_ev; /* renews IDLE */
+	struct imap_op *idle;  /* the IDLE in force ("+" seen, no DONE) */
 
 	enum imap_state state;
 	unsigned int tag;
@@ -242,6 +300,34 @@ static struct imap_lfolder *imap_lfolder_find(
     struct imap_op *, const char *, size_t, int);
 static void imap_cmd_done(
     struct imap *, struct imap_cmd *, const struct imap_resp *);
+static struct imap_op *imap_op_alloc(enum imap_op_kind, void *);
+static int imap_need_selected(struct imap *, struct imap_op *, const char *);
+static void imap_literal_bound(struct imap *);
+static int imap_uidset_ok(const char *);
+static uint64_t imap_uidset_count(const char *);
+static int imap_keywords_ok(const char *);
+static void imap_flag_names(struct imap_str *, unsigned int, const char *);
+static char *imap_why(const struct imap_resp *);
+static void imap_mailbox_cmd(struct imap *, enum imap_cmd_kind,
+    struct imap_op *, const char *, const char *, const char *, const char *);
+static void imap_store_send(struct imap *, struct imap_op *, const char *, int,
+    unsigned int, const char *, uint64_t);
+static void imap_copy_done(
+    struct imap *, struct imap_cmd *, const struct imap_resp *, int);
+static void imap_copyuid(
+    struct imap *, struct imap_op *, const struct imap_resp *);
+static void imap_set_ranges(
+    struct imap_range **, struct imap_uidset *, const struct imap_uidset *);
+static void imap_idle_send(struct imap *, struct imap_op *);
+static void imap_idle_done(struct imap *);
+static void imap_idle_timer_cb(evutil_socket_t, short, void *);
+static void imap_body_resp(struct imap *, const struct imap_fetch *);
+static void imap_merge(struct imap_op *, struct imap_uidset *);
+static void imap_status_take(struct imap_op *, const struct imap_status_item *);
+static void imap_copy_new(
+    struct imap *, const char *, const char *, int, imap_copy_cb, void *);
+static void imap_mailbox_new(struct imap *, const char *, const char *,
+    const char *, imap_done_cb, void *);
 
 struct imap *
 imap_new(struct event_base *base, struct evdns_base *dns,
@@ -261,12 +347,14 @@ imap_new(struct event_base *base, struct evdns_base *dns,
 	im->max_header = p->max_header > 0 ? p->max_header : IMAP_MAX_HEADER;
 	im->event = p->event;
 	im->event_arg = p->event_arg;
+	im->idle_renew = p->idle_renew > 0 ? p->idle_renew : IMAP_IDLE_RENEW;
 	im->parser = imap_parser_new(&p->limits);
 	im->max_literal = p->limits.max_literal;
 	im->capstr = xstrdup("");
 	im->logbuf = evbuffer_new();
 	im->deferred = event_new(base, -1, 0, imap_deferred_cb, im);
-	if (im->logbuf == NULL || im->deferred == NULL)
+	im->idle_ev = evtimer_new(base, imap_idle_timer_cb, im);
+	if (im->logbuf == NULL || im->deferred == NULL || im->idle_ev == NULL)
 		fatalx("%s: out of memory", __func__);
 	TAILQ_INIT(&im->ops);
 	TAILQ_INIT(&im->inflight);
@@ -311,6 +399,7 @@ imap_destroy(struct imap *im)
 	conn_free(im->conn);
 	imap_parser_free(im->parser);
 	event_free(im->deferred);
+	event_free(im->idle_ev);
 	evbuffer_free(im->logbuf);
 	imap_wipe(im->password);
 	free(im->host);
@@ -411,6 +500,215 @@ imap_search_all(struct imap *im, imap_uids_cb cb, void *arg)
 }
 
 void
+imap_fetch_body(
+    struct imap *im, uint32_t uid, size_t max_bytes, imap_body_cb cb, void *arg)
+{
+	struct imap_op *op = imap_op_alloc(IMAP_OP_FETCH_BODY, arg);
+
+	op->body_cb = cb;
+	op->uid = uid;
+	op->max_bytes = max_bytes;
+	if (uid == 0)
+		imap_op_fail(op, IMAP_ERR_NO, "cannot fetch message 0");
+	imap_op_new(im, op);
+}
+
+void
+imap_store_flags(struct imap *im, const char *uidset, int how,
+    unsigned int flags, const char *keywords, uint64_t unchangedsince,
+    imap_store_cb cb, void *arg)
+{
+	struct imap_op *op = imap_op_alloc(IMAP_OP_STORE, arg);
+
+	op->store_cb = cb;
+	op->uidset = xstrdup(uidset != NULL ? uidset : "");
+	op->nset = imap_uidset_count(op->uidset);
+	op->how = how;
+	op->flags = flags & ~IMAP_FLAG_RECENT;
+	op->keywords = keywords != NULL ? xstrdup(keywords) : NULL;
+	op->unchangedsince = unchangedsince;
+	if (!imap_uidset_ok(op->uidset))
+		imap_op_fail(op, IMAP_ERR_NO,
+		    "cannot change flags: bad uid set '%s'", op->uidset);
+	else if (!imap_keywords_ok(op->keywords))
+		imap_op_fail(op, IMAP_ERR_NO,
+		    "cannot change flags: bad keyword in '%s'", op->keywords);
+	imap_op_new(im, op);
+}
+
+/* COPY or MOVE; see imap_copy() and imap_move(). */
+static void
+imap_copy_new(struct imap *im, const char *uidset, const char *raw, int move,
+    imap_copy_cb cb, void *arg)
+{
+	struct imap_op *op = imap_op_alloc(IMAP_OP_COPY, arg);
+
+	op->copy_cb = cb;
+	op->move = move;
+	op->copied.how = move ? IMAP_MOVE_MOVE : IMAP_MOVE_COPY;
+	op->uidset = xstrdup(uidset != NULL ? uidset : "");
+	op->nset = imap_uidset_count(op->uidset);
+	op->mailbox = xstrdup(raw != NULL ? raw : "");
+	if (!imap_uidset_ok(op->uidset))
+		imap_op_fail(op, IMAP_ERR_NO,
+		    "cannot %s messages: bad uid set '%s'",
+		    move ? "move" : "copy", op->uidset);
+	imap_op_new(im, op);
+}
+
+void
+imap_copy(struct imap *im, const char *uidset, const char *raw, imap_copy_cb cb,
+    void *arg)
+{
+	imap_copy_new(im, uidset, raw, 0, cb, arg);
+}
+
+void
+imap_move(struct imap *im, const char *uidset, const char *raw, imap_copy_cb cb,
+    void *arg)
+{
+	imap_copy_new(im, uidset, raw, 1, cb, arg);
+}
+
+void
+imap_expunge(struct imap *im, const char *uidset, imap_done_cb done, void *arg)
+{
+	struct imap_op *op = imap_op_alloc(IMAP_OP_EXPUNGE, arg);
+
+	op->done = done;
+	if (uidset != NULL) {
+		op->uidset = xstrdup(uidset);
+		if (!imap_uidset_ok(op->uidset))
+			imap_op_fail(op, IMAP_ERR_NO,
+			    "cannot expunge: bad uid set '%s'", op->uidset);
+	}
+	imap_op_new(im, op);
+}
+
+void
+imap_idle_start(struct imap *im, imap_done_cb started, void *arg)
+{
+	struct imap_op *op = imap_op_alloc(IMAP_OP_IDLE, arg);
+
+	op->done = started;
+	imap_op_new(im, op);
+}
+
+void
+imap_idle_stop(struct imap *im)
+{
+	struct imap_op *op;
+
+	TAILQ_FOREACH(op, &im->ops, entry)
+	{
+		if (op->kind == IMAP_OP_IDLE) {
+			op->idle_stop = 1;
+			op->renew = 0;
+		}
+	}
+	imap_idle_done(im);
+}
+
+int
+imap_idling(const struct imap *im)
+{
+	return im->idle != NULL;
+}
+
+void
+imap_noop(struct imap *im, imap_done_cb done, void *arg)
+{
+	struct imap_op *op = imap_op_alloc(IMAP_OP_NOOP, arg);
+
+	op->done = done;
+	imap_op_new(im, op);
+}
+
+char *
+imap_mailbox_encode(const struct imap *im, const char *name)
+{
+	char *s;
+
+	if ((s = imap_utf7_encode(name, strlen(name))) == NULL)
+		return NULL; /* not valid UTF-8 */
+	if (im->enabled & IMAP_CAP_UTF8_ACCEPT) {
+		free(s);
+		return xstrdup(name);
+	}
+	return s;
+}
+
+/* A folder change: verb on raw (and raw2 for RENAME). */
+static void
+imap_mailbox_new(struct imap *im, const char *verb, const char *raw,
+    const char *raw2, imap_done_cb done, void *arg)
+{
+	struct imap_op *op = imap_op_alloc(IMAP_OP_MAILBOX, arg);
+
+	op->done = done;
+	op->verb = verb;
+	op->mailbox = xstrdup(raw != NULL ? raw : "");
+	if (raw2 != NULL)
+		op->mailbox2 = xstrdup(raw2);
+	imap_op_new(im, op);
+}
+
+void
+imap_create(struct imap *im, const char *raw, imap_done_cb done, void *arg)
+{
+	imap_mailbox_new(im, "CREATE", raw, NULL, done, arg);
+}
+
+void
+imap_delete(struct imap *im, const char *raw, imap_done_cb done, void *arg)
+{
+	imap_mailbox_new(im, "DELETE", raw, NULL, done, arg);
+}
+
+void
+imap_rename(struct imap *im, const char *old_raw, const char *new_raw,
+    imap_done_cb done, void *arg)
+{
+	imap_mailbox_new(
+	    im, "RENAME", old_raw, new_raw != NULL ? new_raw : "", done, arg);
+}
+
+void
+imap_subscribe(
+    struct imap *im, const char *raw, int on, imap_done_cb done, void *arg)
+{
+	imap_mailbox_new(
+	    im, on ? "SUBSCRIBE" : "UNSUBSCRIBE", raw, NULL, done, arg);
+}
+
+void
+imap_status(struct imap *im, const char *raw, imap_status_cb cb, void *arg)
+{
+	struct imap_op *op = imap_op_alloc(IMAP_OP_STATUS, arg);
+
+	op->status_cb = cb;
+	op->mailbox = xstrdup(raw != NULL ? raw : "");
+	imap_op_new(im, op);
+}
+
+void
+imap_append(struct imap *im, const char *raw, unsigned int flags,
+    const char *msg, size_t len, imap_append_cb cb, void *arg)
+{
+	struct imap_op *op = imap_op_alloc(IMAP_OP_APPEND, arg);
+
+	op->append_cb = cb;
+	op->mailbox = xstrdup(raw != NULL ? raw : "");
+	op->flags = flags;
+	op->msg = xmalloc(len + 1);
+	if (len > 0)
+		memcpy(op->msg, msg, len);
+	op->msg[len] = '\0';
+	op->msg_len = len;
+	imap_op_new(im, op);
+}
+
+void
 imap_logout(struct imap *im, imap_done_cb done, void *arg)
 {
 	struct imap_op *op = xcalloc(1, sizeof *op);
@@ -478,7 +776,17 @@ imap_set_state(struct imap *im, enum imap_state s)
 static void
 imap_op_new(struct imap *im, struct imap_op *op)
 {
+	struct imap_op *first;
+
 	TAILQ_INSERT_TAIL(&im->ops, op, entry);
+	/* Another operation ends IDLE first. */
+	first = TAILQ_FIRST(&im->ops);
+	if (first != NULL && first != op && first->kind == IMAP_OP_IDLE &&
+	    first->started && op->err == IMAP_ERR_NONE) {
+		first->renew = 0;
+		first->idle_stop = 1;
+		imap_idle_done(im);
+	}
 	if (im->state == IMAP_STATE_CLOSED || im->state == IMAP_STATE_LOGOUT ||
 	    im->dead) {
 		imap_op_fail(op, IMAP_ERR_CLOSED, "the session with %s is over",
@@ -492,11 +800,23 @@ imap_op_new(struct imap *im, struct imap_op *op)
 		event_active(im->deferred, 0, 0);
 }
 
+/* Operations that wait for the pipe to drain and hold back the rest:
+ * those that change the folder or the session. */
 static int
 imap_op_barrier(const struct imap_op *op)
 {
-	return op->kind == IMAP_OP_SELECT || op->kind == IMAP_OP_LOGOUT ||
-	    op->kind == IMAP_OP_CONNECT;
+	switch (op->kind) {
+	case IMAP_OP_LIST:
+	case IMAP_OP_FETCH_HEADERS:
+	case IMAP_OP_FETCH_FLAGS:
+	case IMAP_OP_SEARCH:
+	case IMAP_OP_FETCH_BODY:
+	case IMAP_OP_NOOP:
+	case IMAP_OP_STATUS:
+		return 0;
+	default:
+		return 1;
+	}
 }
 
 /* Start what may start: in order, pipelined up to the next barrier. */
@@ -596,7 +916,9 @@ imap_op_start(struct imap *im, struct imap_op *op)
 			event_active(im->deferred, 0, 0);
 			return;
 		}
-		imap_parser_set_max_literal(im->parser, im->max_header);
+		op->pending++; /* counted by imap_literal_bound() */
+		imap_literal_bound(im);
+		op->pending--;
 		if (op->hi == 0)
 			imap_simple(im, IMAP_CMD_FETCH, op,
 			    "UID FETCH %u:* (UID FLAGS INTERNALDATE "
@@ -647,6 +969,120 @@ imap_op_start(struct imap *im, struct imap_op *op)
 		imap_set_state(im, IMAP_STATE_LOGOUT);
 		imap_simple(im, IMAP_CMD_LOGOUT, op, "LOGOUT");
 		break;
+	case IMAP_OP_FETCH_BODY:
+		if (imap_need_selected(im, op, "fetch a message") != 0)
+			return;
+		cmd = imap_cmd_new(im, IMAP_CMD_BODY, op);
+		imap_literal_bound(im);
+		if (op->max_bytes > 0)
+			imap_str_printf(&w,
+			    "a%u UID FETCH %u (UID RFC822.SIZE "
+			    "BODY.PEEK[]<0.%zu>)",
+			    cmd->tag, op->uid, op->max_bytes);
+		else
+			imap_str_printf(&w,
+			    "a%u UID FETCH %u (UID RFC822.SIZE BODY.PEEK[])",
+			    cmd->tag, op->uid);
+		imap_cmd_end(cmd, &w, &l, 0);
+		imap_cmd_queue(im, cmd);
+		break;
+	case IMAP_OP_STORE:
+		if (imap_need_selected(im, op, "change flags") != 0)
+			return;
+		imap_store_send(im, op, op->uidset, op->how, op->flags,
+		    op->keywords, op->unchangedsince);
+		break;
+	case IMAP_OP_COPY:
+		if (imap_need_selected(im, op,
+		        op->move ? "move messages" : "copy messages") != 0)
+			return;
+		op->display =
+		    imap_display(im, op->mailbox, strlen(op->mailbox));
+		if (op->move && (im->caps & IMAP_CAP_MOVE)) {
+			op->copied.how = IMAP_MOVE_MOVE;
+			imap_mailbox_cmd(im, IMAP_CMD_COPY, op, "UID MOVE",
+			    op->uidset, op->mailbox, NULL);
+		} else {
+			op->copied.how = !op->move          ? IMAP_MOVE_COPY
+			    : (im->caps & IMAP_CAP_UIDPLUS) ? IMAP_MOVE_EXPUNGE
+			                                    : IMAP_MOVE_DELETED;
+			imap_mailbox_cmd(im, IMAP_CMD_COPY, op, "UID COPY",
+			    op->uidset, op->mailbox, NULL);
+		}
+		break;
+	case IMAP_OP_EXPUNGE:
+		if (imap_need_selected(im, op, "expunge") != 0)
+			return;
+		if (op->uidset != NULL && (im->caps & IMAP_CAP_UIDPLUS))
+			imap_simple(im, IMAP_CMD_EXPUNGE, op, "UID EXPUNGE %s",
+			    op->uidset);
+		else
+			imap_simple(im, IMAP_CMD_EXPUNGE, op, "EXPUNGE");
+		break;
+	case IMAP_OP_IDLE:
+		if (!(im->caps & IMAP_CAP_IDLE)) {
+			op->started = 0;
+			imap_op_fail(op, IMAP_ERR_NO,
+			    "cannot idle: %s does not offer IDLE", im->host);
+			event_active(im->deferred, 0, 0);
+			return;
+		}
+		imap_idle_send(im, op);
+		break;
+	case IMAP_OP_NOOP:
+		imap_simple(im, IMAP_CMD_NOOP, op, "NOOP");
+		break;
+	case IMAP_OP_MAILBOX:
+		op->display =
+		    imap_display(im, op->mailbox, strlen(op->mailbox));
+		if (op->mailbox2 != NULL)
+			op->display2 = imap_display(
+			    im, op->mailbox2, strlen(op->mailbox2));
+		imap_mailbox_cmd(im, IMAP_CMD_MAILBOX, op, op->verb, NULL,
+		    op->mailbox, op->mailbox2);
+		break;
+	case IMAP_OP_STATUS:
+		op->display =
+		    imap_display(im, op->mailbox, strlen(op->mailbox));
+		cmd = imap_cmd_new(im, IMAP_CMD_STATUS1, op);
+		imap_str_printf(&w, "a%u STATUS ", cmd->tag);
+		imap_str_add(&l, w.s, w.len);
+		imap_put_string(
+		    im, cmd, &w, &l, op->mailbox, strlen(op->mailbox), 0);
+		imap_str_printf(&w, " (MESSAGES UNSEEN UIDNEXT UIDVALIDITY%s)",
+		    (im->caps & IMAP_CAP_CONDSTORE) ? " HIGHESTMODSEQ" : "");
+		imap_str_printf(&l, " (MESSAGES UNSEEN UIDNEXT UIDVALIDITY%s)",
+		    (im->caps & IMAP_CAP_CONDSTORE) ? " HIGHESTMODSEQ" : "");
+		imap_cmd_end(cmd, &w, &l, 0);
+		imap_cmd_queue(im, cmd);
+		break;
+	case IMAP_OP_APPEND:
+		op->display =
+		    imap_display(im, op->mailbox, strlen(op->mailbox));
+		cmd = imap_cmd_new(im, IMAP_CMD_APPEND, op);
+		imap_str_printf(&w, "a%u APPEND ", cmd->tag);
+		imap_str_add(&l, w.s, w.len);
+		imap_put_string(
+		    im, cmd, &w, &l, op->mailbox, strlen(op->mailbox), 0);
+		imap_str_add(&w, " (", 2);
+		imap_flag_names(&w, op->flags & ~IMAP_FLAG_RECENT, NULL);
+		imap_str_add(&w, ") ", 2);
+		imap_str_add(&l, w.s + l.len, w.len - l.len);
+		if ((im->caps & IMAP_CAP_LITERALPLUS) ||
+		    ((im->caps & IMAP_CAP_LITERALMINUS) &&
+		        op->msg_len <= IMAP_LITERAL_MINUS)) {
+			imap_str_printf(&w, "{%zu+}\r\n", op->msg_len);
+			imap_str_printf(&l, "{%zu+}\r\n", op->msg_len);
+		} else {
+			imap_str_printf(&w, "{%zu}", op->msg_len);
+			imap_str_printf(&l, "{%zu}", op->msg_len);
+			imap_cmd_end(cmd, &w, &l, 1);
+		}
+		imap_str_add(&w, op->msg, op->msg_len);
+		imap_str_printf(&l, "<message of %zu bytes>", op->msg_len);
+		imap_cmd_end(cmd, &w, &l, 0);
+		imap_cmd_queue(im, cmd);
+		break;
 	case IMAP_OP_CONNECT:
 		fatalx("%s: connect is not queued", __func__);
 	}
@@ -672,6 +1108,7 @@ imap_op_finish(struct imap *im, struct imap_op *op)
 {
 	static const struct imap_uidset empty;
 	struct imap_uidset set;
+	struct imap_body body;
 	size_t i;
 
 	TAILQ_REMOVE(&im->ops, op, entry);
@@ -725,6 +1162,49 @@ imap_op_finish(struct imap *im, struct imap_op *op)
 		}
 		op->uids_cb(im, IMAP_ERR_NONE, NULL, &set, op->arg);
 		break;
+	case IMAP_OP_FETCH_BODY:
+		if (op->body_cb == NULL)
+			break;
+		memset(&body, 0, sizeof body);
+		body.uid = op->uid;
+		body.data = op->body;
+		body.len = op->body_len;
+		body.size = op->body_size;
+		body.partial = body.size > body.len;
+		op->body_cb(im, op->err, op->error,
+		    op->err == IMAP_ERR_NONE ? &body : NULL, op->arg);
+		break;
+	case IMAP_OP_STORE:
+		if (op->store_cb == NULL)
+			break;
+		memset(&set, 0, sizeof set);
+		if (op->err == IMAP_ERR_NONE && op->nranges > 0) {
+			set.r = op->ranges;
+			set.n = op->nranges;
+			for (i = 0; i < set.n; i++)
+				set.count += (uint64_t)op->ranges[i].hi -
+				    op->ranges[i].lo + 1;
+		}
+		op->store_cb(im, op->err, op->error, &set, op->arg);
+		break;
+	case IMAP_OP_COPY:
+		if (op->copy_cb != NULL)
+			op->copy_cb(
+			    im, op->err, op->error, &op->copied, op->arg);
+		break;
+	case IMAP_OP_STATUS:
+		if (op->status_cb != NULL)
+			op->status_cb(im, op->err, op->error,
+			    op->err == IMAP_ERR_NONE ? &op->st : NULL, op->arg);
+		break;
+	case IMAP_OP_APPEND:
+		if (op->append_cb != NULL)
+			op->append_cb(im, op->err, op->error,
+			    op->err == IMAP_ERR_NONE ? op->append_uidvalidity
+			                             : 0,
+			    op->err == IMAP_ERR_NONE ? op->append_uid : 0,
+			    op->arg);
+		break;
 	default:
 		if (op->done != NULL)
 			op->done(im, op->err, op->error, op->arg);
@@ -749,6 +1229,14 @@ imap_op_free(struct imap_op *op)
 {
 	size_t i;
 
+	free(op->body);
+	free(op->uidset);
+	free(op->keywords);
+	free(op->src);
+	free(op->dst);
+	free(op->mailbox2);
+	free(op->display2);
+	free(op->msg);
 	for (i = 0; i < op->nfolders; i++)
 		free(op->folders[i].raw);
 	free(op->folders);
@@ -810,6 +1298,8 @@ imap_failf(struct imap *im, enum imap_err err, const char *fmt, ...)
 		imap_cmd_free(cmd);
 	}
 	im->blocked = NULL;
+	im->idle = NULL;
+	evtimer_del(im->idle_ev);
 
 	im->busy++;
 	while ((op = TAILQ_FIRST(&im->ops)) != NULL && !im->dead) {
@@ -934,7 +1424,8 @@ static void
 imap_expect(struct imap *im)
 {
 	if (im->conn != NULL && im->state >= IMAP_STATE_READY)
-		conn_expect_reply(im->conn, !TAILQ_EMPTY(&im->inflight));
+		conn_expect_reply(
+		    im->conn, !TAILQ_EMPTY(&im->inflight) && im->idle == NULL);
 }
 
 static void
@@ -1283,6 +1774,12 @@ imap_code(struct imap *im, const struct imap_resp *r)
 		if (sel != NULL && r->type == IMAP_RESP_TAGGED)
 			sel->sel.readonly = 1;
 		break;
+	case IMAP_CODE_COPYUID:
+		if (r->cond == IMAP_COND_OK &&
+		    (cmd = imap_oldest(im, IMAP_OP_COPY)) != NULL &&
+		    cmd->kind == IMAP_CMD_COPY)
+			imap_copyuid(im, cmd->op, r);
+		break;
 	default:
 		break;
 	}
@@ -1376,9 +1873,34 @@ imap_continue(struct imap *im, const struct imap_resp *r)
 	struct imap_cmd *cmd = im->blocked;
 
 	if (cmd == NULL) {
+		if (im->idle != NULL)
+			return; /* another "+" while idle: harmless */
 		imap_failf(im, IMAP_ERR_PROTO,
 		    "protocol error from %s: unexpected continuation",
 		    im->host);
+		return;
+	}
+	if (cmd->kind == IMAP_CMD_IDLE && cmd->sent == 1) {
+		/* IDLE accepted: DONE waits until it is wanted. */
+		im->idle = cmd->op;
+		if (cmd->op->done != NULL) {
+			imap_done_cb started = cmd->op->done;
+
+			cmd->op->done = NULL;
+			im->busy++;
+			started(im, IMAP_ERR_NONE, NULL, cmd->op->arg);
+			im->busy--;
+			if (im->dead || im->state == IMAP_STATE_CLOSED)
+				return;
+		}
+		if (cmd->op->idle_stop || TAILQ_NEXT(cmd->op, entry) != NULL)
+			imap_idle_done(im);
+		else {
+			struct timeval tv = {im->idle_renew, 0};
+
+			evtimer_add(im->idle_ev, &tv);
+			imap_expect(im);
+		}
 		return;
 	}
 	imap_send_part(im, cmd);
@@ -1423,9 +1945,7 @@ imap_tagged(struct imap *im, const struct imap_resp *r)
 	imap_cmd_free(cmd);
 	if (!im->dead && im->state != IMAP_STATE_CLOSED) {
 		imap_flush(im);
-		if (imap_oldest(im, IMAP_OP_FETCH_HEADERS) == NULL)
-			imap_parser_set_max_literal(
-			    im->parser, im->max_literal);
+		imap_literal_bound(im);
 		imap_run(im);
 	}
 }
@@ -1436,6 +1956,8 @@ imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
 {
 	struct imap_op *op = cmd->op;
 	char *text = imap_text(r->text);
+	char *why;
+	struct imap_uidset set;
 	int ok = r->cond == IMAP_COND_OK;
 
 	switch (cmd->kind) {
@@ -1534,6 +2056,137 @@ imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
 		if (!ok)
 			imap_op_fail(op, IMAP_ERR_NO, "cannot search '%s': %s",
 			    im->selected != NULL ? im->selected : "", text);
+		imap_op_finish(im, op);
+		break;
+	case IMAP_CMD_BODY:
+		op->pending--;
+		if (!ok)
+			imap_op_fail(op, IMAP_ERR_NO,
+			    "cannot fetch message %u in '%s': %s", op->uid,
+			    im->selected != NULL ? im->selected : "", text);
+		else if (!op->got_body)
+			imap_op_fail(op, IMAP_ERR_NO,
+			    "message %u no longer exists", op->uid);
+		imap_op_finish(im, op);
+		break;
+	case IMAP_CMD_STORE:
+		op->pending--;
+		if (op->kind == IMAP_OP_COPY) {
+			imap_copy_done(im, cmd, r, ok);
+			break;
+		}
+		if (!ok) {
+			why = imap_why(r);
+			imap_op_fail(op, IMAP_ERR_NO,
+			    "cannot change flags of %llu message%s in '%s': %s",
+			    (unsigned long long)op->nset,
+			    op->nset == 1 ? "" : "s",
+			    im->selected != NULL ? im->selected : "", why);
+			free(why);
+		} else if (r->code == IMAP_CODE_MODIFIED) {
+			if (imap_parse_modified(im->parser, r, &set) != 0) {
+				imap_failf(im, IMAP_ERR_PROTO,
+				    "protocol error from %s: %s", im->host,
+				    imap_parser_error(im->parser));
+				break;
+			}
+			imap_merge(op, &set);
+		}
+		imap_op_finish(im, op);
+		break;
+	case IMAP_CMD_COPY:
+	case IMAP_CMD_EXPUNGE:
+		op->pending--;
+		if (op->kind == IMAP_OP_COPY) {
+			imap_copy_done(im, cmd, r, ok);
+			break;
+		}
+		if (!ok)
+			imap_op_fail(op, IMAP_ERR_NO, "cannot expunge '%s': %s",
+			    im->selected != NULL ? im->selected : "", text);
+		imap_op_finish(im, op);
+		break;
+	case IMAP_CMD_IDLE:
+		op->pending--;
+		if (im->idle == op)
+			im->idle = NULL;
+		evtimer_del(im->idle_ev);
+		if (!ok) {
+			imap_op_fail(op, IMAP_ERR_NO, "cannot idle in '%s': %s",
+			    im->selected != NULL ? im->selected : "", text);
+			imap_op_finish(im, op);
+			break;
+		}
+		if (op->renew && !op->idle_stop &&
+		    TAILQ_NEXT(op, entry) == NULL) {
+			op->renew = 0;
+			imap_idle_send(im, op);
+			break;
+		}
+		imap_op_finish(im, op);
+		break;
+	case IMAP_CMD_NOOP:
+		op->pending--;
+		if (!ok)
+			imap_op_fail(op, IMAP_ERR_NO, "NOOP failed at %s: %s",
+			    im->host, text);
+		imap_op_finish(im, op);
+		break;
+	case IMAP_CMD_MAILBOX:
+		op->pending--;
+		if (!ok) {
+			why = imap_why(r);
+			if (op->mailbox2 != NULL)
+				imap_op_fail(op, IMAP_ERR_NO,
+				    "cannot rename '%s' to '%s': %s",
+				    op->display, op->display2, why);
+			else if (strcmp(op->verb, "SUBSCRIBE") == 0)
+				imap_op_fail(op, IMAP_ERR_NO,
+				    "cannot subscribe to '%s': %s", op->display,
+				    why);
+			else if (strcmp(op->verb, "UNSUBSCRIBE") == 0)
+				imap_op_fail(op, IMAP_ERR_NO,
+				    "cannot unsubscribe from '%s': %s",
+				    op->display, why);
+			else
+				imap_op_fail(op, IMAP_ERR_NO,
+				    "cannot %s '%s': %s",
+				    strcmp(op->verb, "CREATE") == 0 ? "create"
+				                                    : "delete",
+				    op->display, why);
+			free(why);
+		}
+		imap_op_finish(im, op);
+		break;
+	case IMAP_CMD_STATUS1:
+		op->pending--;
+		if (!ok) {
+			why = imap_why(r);
+			imap_op_fail(op, IMAP_ERR_NO,
+			    "cannot get the status of '%s': %s", op->display,
+			    why);
+			free(why);
+		} else if (!op->got_status)
+			imap_op_fail(op, IMAP_ERR_NO,
+			    "cannot get the status of '%s': no STATUS "
+			    "response",
+			    op->display);
+		imap_op_finish(im, op);
+		break;
+	case IMAP_CMD_APPEND:
+		op->pending--;
+		if (!ok) {
+			why = imap_why(r);
+			imap_op_fail(op, IMAP_ERR_NO,
+			    "cannot append to '%s': %s", op->display, why);
+			free(why);
+		} else if (r->code == IMAP_CODE_APPENDUID &&
+		    imap_parse_appenduid(
+		        im->parser, r, &op->append_uidvalidity, &set) == 0 &&
+		    set.n == 1 && set.count == 1)
+			op->append_uid = set.r[0].lo;
+		else
+			op->append_uidvalidity = 0;
 		imap_op_finish(im, op);
 		break;
 	case IMAP_CMD_LOGOUT:
@@ -1791,6 +2444,14 @@ imap_fetch_resp(struct imap *im, const struct imap_resp *r)
 		return;
 	}
 	imap_msg_from(&m, &f);
+	if (f.uid != 0 && imap_oldest(im, IMAP_OP_FETCH_BODY) != NULL) {
+		for (size_t i = 0; i < f.nbody; i++) {
+			if (f.body[i].section[0] == '\0') {
+				imap_body_resp(im, &f);
+				return;
+			}
+		}
+	}
 	if ((cmd = imap_oldest(im, IMAP_OP_FETCH_HEADERS)) != NULL &&
 	    m.header != NULL && m.uid != 0)
 		op = cmd->op;
@@ -1878,12 +2539,34 @@ imap_status_resp(struct imap *im, const struct imap_resp *r)
 	struct imap_status_item st;
 	struct imap_lfolder *f;
 	struct imap_cmd *cmd;
+	struct imap_op *op;
 
-	if ((cmd = imap_oldest(im, IMAP_OP_LIST)) == NULL)
-		return;
 	if (imap_parse_status(im->parser, r, &st) != 0) {
 		imap_failf(im, IMAP_ERR_PROTO, "protocol error from %s: %s",
 		    im->host, imap_parser_error(im->parser));
+		return;
+	}
+	TAILQ_FOREACH(cmd, &im->inflight, entry)
+	{
+		op = cmd->op;
+		if (cmd->kind != IMAP_CMD_STATUS1 || op->got_status ||
+		    strlen(op->mailbox) != st.namelen ||
+		    memcmp(op->mailbox, st.name, st.namelen) != 0)
+			continue;
+		imap_status_take(cmd->op, &st);
+		return;
+	}
+	if ((cmd = imap_oldest(im, IMAP_OP_LIST)) == NULL) {
+		/* A server may name the folder in another form (case of
+		 * INBOX, UTF-8): the oldest STATUS still waiting takes it. */
+		TAILQ_FOREACH(cmd, &im->inflight, entry)
+		{
+			if (cmd->kind == IMAP_CMD_STATUS1 &&
+			    !cmd->op->got_status) {
+				imap_status_take(cmd->op, &st);
+				break;
+			}
+		}
 		return;
 	}
 	if ((f = imap_lfolder_find(cmd->op, st.name, st.namelen, 0)) == NULL)
@@ -2026,4 +2709,373 @@ imap_wipe(char *s)
 		return;
 	explicit_bzero(s, strlen(s));
 	free(s);
+}
+
+/* --- interface operations ----------------------------------------------- */
+
+static struct imap_op *
+imap_op_alloc(enum imap_op_kind kind, void *arg)
+{
+	struct imap_op *op = xcalloc(1, sizeof *op);
+
+	op->kind = kind;
+	op->arg = arg;
+	return op;
+}
+
+/* 0 if a folder is selected, else fail op from the loop and -1. */
+static int
+imap_need_selected(struct imap *im, struct imap_op *op, const char *what)
+{
+	if (im->state == IMAP_STATE_SELECTED)
+		return 0;
+	op->started = 0;
+	imap_op_fail(op, IMAP_ERR_NO, "cannot %s: no folder is selected", what);
+	event_active(im->deferred, 0, 0);
+	return -1;
+}
+
+/* The literal bound: the header cap while only header fetches run, the
+ * full one while a body is on its way. */
+static void
+imap_literal_bound(struct imap *im)
+{
+	struct imap_op *op;
+	int headers = 0, body = 0;
+
+	TAILQ_FOREACH(op, &im->ops, entry)
+	{
+		if (!op->started || op->pending == 0)
+			continue;
+		if (op->kind == IMAP_OP_FETCH_HEADERS)
+			headers = 1;
+		else if (op->kind == IMAP_OP_FETCH_BODY)
+			body = 1;
+	}
+	imap_parser_set_max_literal(
+	    im->parser, headers && !body ? im->max_header : im->max_literal);
+}
+
+/* 1 if s is a non-empty uid set of digits, ':', ',' and '*'. */
+static int
+imap_uidset_ok(const char *s)
+{
+	return *s != '\0' && strspn(s, "0123456789:,*") == strlen(s) &&
+	    *s != ',' && s[strlen(s) - 1] != ',' && strstr(s, ",,") == NULL;
+}
+
+/* UIDs in a uid set string, '*' counted as one; for messages only. */
+static uint64_t
+imap_uidset_count(const char *s)
+{
+	uint64_t n = 0, a, b;
+	char *end;
+
+	while (*s != '\0') {
+		if (*s == '*') {
+			a = 0;
+			end = (char *)s + 1;
+		} else
+			a = strtoull(s, &end, 10);
+		b = a;
+		if (*end == ':') {
+			s = end + 1;
+			if (*s == '*') {
+				b = a;
+				end = (char *)s + 1;
+			} else
+				b = strtoull(s, &end, 10);
+		}
+		n += (a > b ? a - b : b - a) + 1;
+		s = end;
+		if (*s != ',')
+			break;
+		s++;
+	}
+	return n;
+}
+
+/* 1 if every space-separated keyword is an atom (NULL and "" too). */
+static int
+imap_keywords_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; p != NULL && *p != '\0'; p++) {
+		if (*p < 0x21 && *p != ' ')
+			return 0;
+		if (*p >= 0x7f || strchr("(){%*\"\\]", *p) != NULL)
+			return 0;
+	}
+	return 1;
+}
+
+/* The flag list's inside: "\Seen \Flagged kw1 kw2". */
+static void
+imap_flag_names(struct imap_str *w, unsigned int flags, const char *keywords)
+{
+	static const struct {
+		unsigned int bit;
+		const char *name;
+	} names[] = {
+	    {IMAP_FLAG_SEEN, "\\Seen"},
+	    {IMAP_FLAG_ANSWERED, "\\Answered"},
+	    {IMAP_FLAG_FLAGGED, "\\Flagged"},
+	    {IMAP_FLAG_DELETED, "\\Deleted"},
+	    {IMAP_FLAG_DRAFT, "\\Draft"},
+	};
+	const char *p, *e;
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (!(flags & names[i].bit))
+			continue;
+		if (any++)
+			imap_str_add(w, " ", 1);
+		imap_str_add(w, names[i].name, strlen(names[i].name));
+	}
+	for (p = keywords; p != NULL && *p != '\0'; p = e) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		e = p + strcspn(p, " ");
+		if (any++)
+			imap_str_add(w, " ", 1);
+		imap_str_add(w, p, (size_t)(e - p));
+	}
+}
+
+/* The server's reason for a NO, with a code that explains it ("[TRYCREATE]
+ * Mailbox doesn't exist"); the caller frees it. */
+static char *
+imap_why(const struct imap_resp *r)
+{
+	char *text = imap_text(r->text), *out, *code;
+
+	if (*r->code_name == '\0' || *r->code_text != '\0' ||
+	    r->code == IMAP_CODE_READ_ONLY || r->code == IMAP_CODE_READ_WRITE ||
+	    r->code == IMAP_CODE_CLOSED)
+		return text;
+	code = imap_text(r->code_name);
+	xasprintf(&out, "[%s] %s", code, text);
+	free(code);
+	free(text);
+	return out;
+}
+
+/* "TAG VERB [uidset ]mailbox[ mailbox2]", names quoted or as literals. */
+static void
+imap_mailbox_cmd(struct imap *im, enum imap_cmd_kind kind, struct imap_op *op,
+    const char *verb, const char *uidset, const char *mailbox,
+    const char *mailbox2)
+{
+	struct imap_cmd *cmd = imap_cmd_new(im, kind, op);
+	struct imap_str w = {0}, l = {0};
+
+	imap_str_printf(&w, "a%u %s ", cmd->tag, verb);
+	if (uidset != NULL)
+		imap_str_printf(&w, "%s ", uidset);
+	imap_str_add(&l, w.s, w.len);
+	imap_put_string(im, cmd, &w, &l, mailbox, strlen(mailbox), 0);
+	if (mailbox2 != NULL) {
+		imap_str_add(&w, " ", 1);
+		imap_str_add(&l, " ", 1);
+		imap_put_string(im, cmd, &w, &l, mailbox2, strlen(mailbox2), 0);
+	}
+	imap_cmd_end(cmd, &w, &l, 0);
+	imap_cmd_queue(im, cmd);
+}
+
+/* UID STORE for op (a STORE, or the \Deleted step of a move). */
+static void
+imap_store_send(struct imap *im, struct imap_op *op, const char *uidset,
+    int how, unsigned int flags, const char *keywords, uint64_t unchangedsince)
+{
+	struct imap_cmd *cmd = imap_cmd_new(im, IMAP_CMD_STORE, op);
+	struct imap_str w = {0}, l = {0};
+
+	imap_str_printf(&w, "a%u UID STORE %s ", cmd->tag, uidset);
+	if (unchangedsince > 0 && im->condstore)
+		imap_str_printf(&w, "(UNCHANGEDSINCE %llu) ",
+		    (unsigned long long)unchangedsince);
+	imap_str_printf(&w, "%sFLAGS.SILENT (",
+	    how > 0       ? "+"
+	        : how < 0 ? "-"
+	                  : "");
+	imap_flag_names(&w, flags, keywords);
+	imap_str_add(&w, ")", 1);
+	imap_cmd_end(cmd, &w, &l, 0);
+	imap_cmd_queue(im, cmd);
+}
+
+/* The steps of a copy or move: COPY/MOVE, then \Deleted, then EXPUNGE. */
+static void
+imap_copy_done(
+    struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r, int ok)
+{
+	struct imap_op *op = cmd->op;
+	char *why;
+	const char *s = op->nset == 1 ? "" : "s";
+
+	if (!ok) {
+		why = imap_why(r);
+		if (op->phase == 0)
+			imap_op_fail(op, IMAP_ERR_NO,
+			    "cannot %s %llu message%s to '%s': %s",
+			    op->move ? "move" : "copy",
+			    (unsigned long long)op->nset, s, op->display, why);
+		else
+			imap_op_fail(op, IMAP_ERR_NO,
+			    "copied %llu message%s to '%s' but cannot %s the "
+			    "originals: %s",
+			    (unsigned long long)op->nset, s, op->display,
+			    op->phase == 1 ? "mark deleted" : "expunge", why);
+		free(why);
+		imap_op_finish(im, op);
+		return;
+	}
+	if (op->phase == 0 && r->code == IMAP_CODE_COPYUID)
+		imap_copyuid(im, op, r);
+	if (op->phase == 0 &&
+	    (op->copied.how == IMAP_MOVE_EXPUNGE ||
+	        op->copied.how == IMAP_MOVE_DELETED)) {
+		op->phase = 1;
+		imap_store_send(
+		    im, op, op->uidset, 1, IMAP_FLAG_DELETED, NULL, 0);
+		return;
+	}
+	if (op->phase == 1 && op->copied.how == IMAP_MOVE_EXPUNGE) {
+		op->phase = 2;
+		imap_simple(
+		    im, IMAP_CMD_EXPUNGE, op, "UID EXPUNGE %s", op->uidset);
+		return;
+	}
+	imap_op_finish(im, op);
+}
+
+/* [COPYUID v src dst] on a COPY's tagged OK or before a MOVE's. */
+static void
+imap_copyuid(struct imap *im, struct imap_op *op, const struct imap_resp *r)
+{
+	struct imap_uidset src, dst;
+	uint32_t v;
+
+	if (imap_parse_copyuid(im->parser, r, &v, &src, &dst) != 0)
+		return; /* the copy happened; only the map is lost */
+	op->copied.uidvalidity = v;
+	imap_set_ranges(&op->src, &op->copied.src, &src);
+	imap_set_ranges(&op->dst, &op->copied.dst, &dst);
+}
+
+/* Copy set's ranges into *r (owned) and point out at them. */
+static void
+imap_set_ranges(struct imap_range **r, struct imap_uidset *out,
+    const struct imap_uidset *set)
+{
+	free(*r);
+	*r = xreallocarray(NULL, set->n > 0 ? set->n : 1, sizeof **r);
+	if (set->n > 0)
+		memcpy(*r, set->r, set->n * sizeof **r);
+	out->r = *r;
+	out->n = set->n;
+	out->count = set->count;
+}
+
+/* The counts of a STATUS operation's folder. */
+static void
+imap_status_take(struct imap_op *op, const struct imap_status_item *st)
+{
+	op->got_status = 1;
+	op->st.total = st->messages;
+	op->st.unseen = st->unseen;
+	op->st.uidnext = st->uidnext;
+	op->st.uidvalidity = st->uidvalidity;
+	op->st.highestmodseq = st->highestmodseq;
+}
+
+/* Keep the [MODIFIED] set of a STORE. */
+static void
+imap_merge(struct imap_op *op, struct imap_uidset *set)
+{
+	free(op->ranges);
+	op->ranges =
+	    xreallocarray(NULL, set->n > 0 ? set->n : 1, sizeof *op->ranges);
+	if (set->n > 0)
+		memcpy(op->ranges, set->r, set->n * sizeof *op->ranges);
+	op->nranges = op->capranges = set->n;
+}
+
+/* "TAG IDLE", then "DONE" as a second piece sent only when wanted. */
+static void
+imap_idle_send(struct imap *im, struct imap_op *op)
+{
+	struct imap_cmd *cmd = imap_cmd_new(im, IMAP_CMD_IDLE, op);
+	struct imap_str w = {0}, l = {0};
+
+	imap_str_printf(&w, "a%u IDLE", cmd->tag);
+	imap_cmd_end(cmd, &w, &l, 1);
+	imap_str_add(&w, "DONE", 4);
+	imap_cmd_end(cmd, &w, &l, 0);
+	imap_cmd_queue(im, cmd);
+}
+
+/* End IDLE now if it is in force: send DONE; the tagged OK follows. */
+static void
+imap_idle_done(struct imap *im)
+{
+	struct imap_cmd *cmd = im->blocked;
+
+	if (im->idle == NULL || cmd == NULL || cmd->kind != IMAP_CMD_IDLE ||
+	    im->conn == NULL)
+		return;
+	evtimer_del(im->idle_ev);
+	im->idle = NULL;
+	imap_send_part(im, cmd);
+	im->blocked = NULL;
+	imap_expect(im); /* a server that never answers DONE times out */
+}
+
+/* Renew IDLE before the server's inactivity timer ends the session. */
+static void
+imap_idle_timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct imap *im = arg;
+
+	if (im->idle == NULL)
+		return;
+	plog_note(im->log, im->host, "imap: renewing IDLE");
+	im->idle->renew = 1;
+	imap_idle_done(im);
+}
+
+/* BODY[] of a message a body fetch asked for. */
+static void
+imap_body_resp(struct imap *im, const struct imap_fetch *f)
+{
+	struct imap_cmd *cmd;
+	struct imap_op *op;
+	size_t i;
+
+	TAILQ_FOREACH(cmd, &im->inflight, entry)
+	{
+		op = cmd->op;
+		if (cmd->kind != IMAP_CMD_BODY || op->uid != f->uid ||
+		    op->got_body)
+			continue;
+		for (i = 0; i < f->nbody; i++) {
+			if (f->body[i].section[0] != '\0')
+				continue;
+			op->got_body = 1;
+			op->body_len =
+			    f->body[i].data != NULL ? f->body[i].len : 0;
+			op->body = xmalloc(op->body_len + 1);
+			if (op->body_len > 0)
+				memcpy(op->body, f->body[i].data, op->body_len);
+			op->body[op->body_len] = '\0';
+			op->body_size = f->has_size ? f->size : 0;
+			return;
+		}
+	}
 }

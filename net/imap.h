@@ -7,7 +7,10 @@
  * RFC 3501, RFC 9051, RFC 2595, RFC 4959 (SASL-IR), RFC 4616 (PLAIN),
  * RFC 5161 (ENABLE), RFC 7162 (CONDSTORE, QRESYNC), RFC 7888 (LITERAL+/-),
  * RFC 6855 (UTF8=ACCEPT), RFC 5258 + RFC 5819 (LIST-EXTENDED,
- * LIST-STATUS), RFC 6154 (SPECIAL-USE), RFC 4731 (ESEARCH). */
+ * LIST-STATUS), RFC 6154 (SPECIAL-USE), RFC 4731 (ESEARCH); and for the
+ * interface: bodies, STORE, COPY/MOVE, EXPUNGE, IDLE, NOOP, folder
+ * changes, STATUS, APPEND: RFC 4315 (UIDPLUS), RFC 6851 (MOVE),
+ * RFC 2177 (IDLE). */
 #ifndef ERRAND_NET_IMAP_H
 #define ERRAND_NET_IMAP_H
 
@@ -130,8 +133,10 @@ struct imap_params {
 	size_t max_header; /* largest header literal taken by
 	                       * imap_fetch_headers(); 0: 1 MiB */
 	struct imap_parse_limits limits; /* parser bounds; zeros: defaults */
-	imap_event_cb event;             /* unsolicited events, or NULL */
-	void *event_arg;                 /* passed to event */
+	int idle_renew;      /* seconds before IDLE is renewed (DONE, IDLE);
+	                      * 0: 1500 (RFC 2177 asks for under 29 min) */
+	imap_event_cb event; /* unsolicited events, or NULL */
+	void *event_arg;     /* passed to event */
 };
 
 /* The end of an operation: err IMAP_ERR_NONE, or the class and a message
@@ -248,6 +253,153 @@ typedef void (*imap_uids_cb)(struct imap *, enum imap_err, const char *,
 /* Every UID in the selected folder: UID SEARCH RETURN (ALL) ALL with
  * ESEARCH, else UID SEARCH ALL. For expunge detection without QRESYNC. */
 void imap_search_all(struct imap *, imap_uids_cb, void *);
+
+/* --- message bodies ----------------------------------------------------- */
+
+/* A message as fetched by imap_fetch_body(); valid only during the
+ * callback. */
+struct imap_body {
+	uint32_t uid;     /* the UID asked for */
+	const char *data; /* the raw bytes, NUL-terminated (may hold NULs) */
+	size_t len;       /* bytes in data, without the NUL */
+	uint64_t size;    /* RFC822.SIZE: the whole message, 0 if not sent */
+	int partial;      /* 1 when len < size (cut at max_bytes) */
+};
+
+/* The end of a body fetch: body is NULL on an error. */
+typedef void (*imap_body_cb)(struct imap *, enum imap_err, const char *,
+    const struct imap_body *, void *);
+
+/* Fetch the raw message with UID uid: UID FETCH uid (UID RFC822.SIZE
+ * BODY.PEEK[]<0.max_bytes>) (max_bytes 0: the whole message, bounded by
+ * the parser's literal limit). A message that is gone gives IMAP_ERR_NO
+ * "message N no longer exists". Pipelined. */
+void imap_fetch_body(
+    struct imap *, uint32_t uid, size_t max_bytes, imap_body_cb, void *);
+
+/* --- changes to messages ------------------------------------------------ */
+
+/* How imap_store_flags() changes the flags. */
+#define IMAP_STORE_ADD 1     /* +FLAGS */
+#define IMAP_STORE_REMOVE -1 /* -FLAGS */
+#define IMAP_STORE_REPLACE 0 /* FLAGS */
+
+/* The end of a STORE: modified is the set the server refused to change
+ * because its MODSEQ passed unchangedsince ([MODIFIED]); empty if none.
+ * Valid only during the callback. */
+typedef void (*imap_store_cb)(struct imap *, enum imap_err, const char *,
+    const struct imap_uidset *modified, void *);
+
+/* UID STORE uidset [(UNCHANGEDSINCE n)] {+,-,}FLAGS.SILENT (...) on the
+ * selected folder: flags are IMAP_FLAG_* bits (not RECENT), keywords more
+ * flags, space-separated, or NULL. unchangedsince is used when CONDSTORE
+ * is on in the folder and it is not 0. The FETCH responses the change
+ * causes (new MODSEQ) go to the event callback as IMAP_EV_FETCH. */
+void imap_store_flags(struct imap *, const char *uidset, int how,
+    unsigned int flags, const char *keywords, uint64_t unchangedsince,
+    imap_store_cb, void *);
+
+/* How a move was done. */
+enum imap_move_how {
+	IMAP_MOVE_COPY,    /* imap_copy(): COPY only */
+	IMAP_MOVE_MOVE,    /* UID MOVE (RFC 6851) */
+	IMAP_MOVE_EXPUNGE, /* COPY, \Deleted, UID EXPUNGE of just those */
+	IMAP_MOVE_DELETED, /* COPY and \Deleted: the originals stay until
+	                    * an expunge */
+};
+
+/* What a copy or move did; valid only during the callback. */
+struct imap_copied {
+	enum imap_move_how how; /* what was sent */
+	uint32_t uidvalidity;   /* COPYUID: the destination's, 0 if none */
+	struct imap_uidset src; /* COPYUID: source UIDs (empty if none) */
+	struct imap_uidset dst; /* COPYUID: their UIDs in the destination */
+};
+
+typedef void (*imap_copy_cb)(struct imap *, enum imap_err, const char *,
+    const struct imap_copied *, void *);
+
+/* Copy the UIDs in uidset ("1:3,7") of the selected folder to the folder
+ * with raw name mailbox_raw: UID COPY. A missing destination gives
+ * IMAP_ERR_NO with "[TRYCREATE]" in the message. copied is never NULL. */
+void imap_copy(struct imap *, const char *uidset, const char *mailbox_raw,
+    imap_copy_cb, void *);
+
+/* Move them: UID MOVE when offered; else UID COPY, UID STORE +FLAGS.SILENT
+ * (\Deleted) and, with UIDPLUS, UID EXPUNGE of the set; else the copies
+ * are made and the originals only marked \Deleted (how says which). */
+void imap_move(struct imap *, const char *uidset, const char *mailbox_raw,
+    imap_copy_cb, void *);
+
+/* Expunge: UID EXPUNGE uidset with UIDPLUS and a set, else EXPUNGE (every
+ * \Deleted message). The expunged messages come as IMAP_EV_EXPUNGE or
+ * IMAP_EV_VANISHED events before done. */
+void imap_expunge(struct imap *, const char *uidset, imap_done_cb, void *);
+
+/* --- idle and polling --------------------------------------------------- */
+
+/* IDLE (RFC 2177) in the selected folder. started runs once: IMAP_ERR_NONE
+ * when the server has accepted ("+"), or why not (IMAP_ERR_NO when IDLE
+ * is not offered or no folder is selected). While idle, EXISTS, EXPUNGE,
+ * FETCH and VANISHED go to the event callback. The session renews IDLE
+ * itself (idle_renew in the params). Any other operation ends IDLE first
+ * (DONE, then the tagged OK, then the operation); call imap_idle_start()
+ * again to resume. */
+void imap_idle_start(struct imap *, imap_done_cb started, void *);
+
+/* Leave IDLE: send DONE; a no-op when not idle. */
+void imap_idle_stop(struct imap *);
+
+/* 1 while IDLE is in force (accepted and DONE not sent). */
+int imap_idling(const struct imap *);
+
+/* NOOP, for polling where IDLE is not offered: news comes as events. */
+void imap_noop(struct imap *, imap_done_cb, void *);
+
+/* --- folder changes ----------------------------------------------------- */
+
+/* The raw (server) name for a UTF-8 folder name: modified UTF-7 unless
+ * UTF8=ACCEPT is enabled. Returns a string the caller frees, or NULL if
+ * name is not valid UTF-8. */
+char *imap_mailbox_encode(const struct imap *, const char *name);
+
+/* CREATE, DELETE, RENAME, SUBSCRIBE or UNSUBSCRIBE a folder by raw name;
+ * on a NO, done is passed "cannot create 'Name': ...". */
+void imap_create(struct imap *, const char *raw, imap_done_cb, void *);
+void imap_delete(struct imap *, const char *raw, imap_done_cb, void *);
+void imap_rename(struct imap *, const char *old_raw, const char *new_raw,
+    imap_done_cb, void *);
+void imap_subscribe(
+    struct imap *, const char *raw, int on, imap_done_cb, void *);
+
+/* A folder's counts from STATUS; valid only during the callback. */
+struct imap_status {
+	uint32_t total;         /* MESSAGES */
+	uint32_t unseen;        /* UNSEEN */
+	uint32_t uidnext;       /* UIDNEXT */
+	uint32_t uidvalidity;   /* UIDVALIDITY */
+	uint64_t highestmodseq; /* HIGHESTMODSEQ, 0 without CONDSTORE */
+};
+
+typedef void (*imap_status_cb)(struct imap *, enum imap_err, const char *,
+    const struct imap_status *, void *);
+
+/* STATUS raw (MESSAGES UNSEEN UIDNEXT UIDVALIDITY [HIGHESTMODSEQ]).
+ * Pipelined; status is NULL on an error. */
+void imap_status(struct imap *, const char *raw, imap_status_cb, void *);
+
+/* --- append ------------------------------------------------------------- */
+
+/* The end of an APPEND: APPENDUID (UIDPLUS) gives the folder's
+ * uidvalidity and the new UID, else both are 0. */
+typedef void (*imap_append_cb)(struct imap *, enum imap_err, const char *,
+    uint32_t uidvalidity, uint32_t uid, void *);
+
+/* APPEND raw (flags) {len} msg: a non-synchronising literal with LITERAL+
+ * (or LITERAL- up to 4096 bytes), else the session waits for "+". flags
+ * are IMAP_FLAG_* bits. msg is copied. */
+void imap_append(struct imap *, const char *raw, unsigned int flags,
+    const char *msg, size_t len, imap_append_cb, void *);
 
 /* --- logout ------------------------------------------------------------- */
 

@@ -3,7 +3,6 @@
  * counts (unless --offline) and print one line a folder: the decoded name,
  * the total and the unseen count, tab-separated, INBOX first. */
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,41 +37,20 @@ folders_print(const struct store_folder *f)
 static int
 cmd_folders_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"account", required_argument, NULL, 'a'},
-	    {"offline", no_argument, NULL, 'o'},
-	    {NULL, 0, NULL, 0},
-	};
 	const struct account *a;
 	struct sync_params sp;
 	struct store_folder *list;
 	struct store *st;
-	const char *aname = NULL;
+	struct cmd_opts o;
 	size_t i, n;
-	int ch, offline = 0;
+	int rc, offline;
 
-	while ((ch = getopt_long(argc, argv, "+a:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'a':
-			aname = optarg;
-			break;
-		case 'o':
-			offline = 1;
-			break;
-		default:
-			cmd_error(
-			    "usage: errand folders %s", cmd_folders_entry.args);
-			return CMD_EXIT_USAGE;
-		}
-	}
-	if (argc - optind != 0) {
-		cmd_error("usage: errand folders %s", cmd_folders_entry.args);
-		return CMD_EXIT_USAGE;
-	}
-	if ((a = cmd_account(ctx, aname)) == NULL)
-		return CMD_EXIT_USAGE;
-	if ((st = cmd_store_open(a)) == NULL)
-		return CMD_EXIT_FAIL;
+	if ((rc = cmd_open_cache(ctx, &cmd_folders_entry, argc, argv, 0, &o)) !=
+	    CMD_EXIT_OK)
+		return rc;
+	a = o.a;
+	st = o.st;
+	offline = o.offline;
 	if (!offline) {
 		memset(&sp, 0, sizeof sp);
 		sp.list_only = 1;

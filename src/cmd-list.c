@@ -3,7 +3,6 @@
  * --offline), then print its messages newest first, one a line:
  * UID, mutt's flag letters, ISO 8601 date, sender, subject, tab-separated. */
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,45 +68,26 @@ list_date(int64_t t, char *buf, size_t size)
 static int
 cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"account", required_argument, NULL, 'a'},
-	    {"offline", no_argument, NULL, 'o'},
-	    {NULL, 0, NULL, 0},
-	};
 	const struct account *a;
 	struct sync_params sp;
 	struct store_folder f;
 	const struct model_msg *mm;
 	struct store *st;
 	struct model *m;
-	const char *folder = "INBOX", *aname = NULL;
+	struct cmd_opts o;
+	const char *folder = "INBOX";
 	char *err, *from, *subject, flags[8], date[40];
 	size_t i, n;
-	int ch, offline = 0, rc;
+	int offline, rc;
 
-	while ((ch = getopt_long(argc, argv, "+a:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'a':
-			aname = optarg;
-			break;
-		case 'o':
-			offline = 1;
-			break;
-		default:
-			cmd_error("usage: errand list %s", cmd_list_entry.args);
-			return CMD_EXIT_USAGE;
-		}
-	}
-	if (argc - optind > 1) {
-		cmd_error("usage: errand list %s", cmd_list_entry.args);
-		return CMD_EXIT_USAGE;
-	}
-	if (argc - optind == 1)
-		folder = argv[optind];
-	if ((a = cmd_account(ctx, aname)) == NULL)
-		return CMD_EXIT_USAGE;
-	if ((st = cmd_store_open(a)) == NULL)
-		return CMD_EXIT_FAIL;
+	if ((rc = cmd_open_cache(ctx, &cmd_list_entry, argc, argv, 1, &o)) !=
+	    CMD_EXIT_OK)
+		return rc;
+	a = o.a;
+	st = o.st;
+	offline = o.offline;
+	if (o.nargs == 1)
+		folder = o.args[0];
 
 	if (!offline) {
 		memset(&sp, 0, sizeof sp);

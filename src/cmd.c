@@ -2,6 +2,7 @@
  * What the headless commands share: finding the account, its password,
  * transport parameters, the event loop and where its cache lives. */
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,6 +163,45 @@ cmd_store_open(const struct account *a)
 	if (store_notice(st) != NULL)
 		cmd_error("%s", store_notice(st));
 	return st;
+}
+
+int
+cmd_open_cache(struct cmd_ctx *ctx, const struct cmd_entry *ce, int argc,
+    char **argv, int maxargs, struct cmd_opts *o)
+{
+	static const struct option longopts[] = {
+	    {"account", required_argument, NULL, 'a'},
+	    {"offline", no_argument, NULL, 'o'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *aname = NULL;
+	int ch;
+
+	memset(o, 0, sizeof *o);
+	while ((ch = getopt_long(argc, argv, "+a:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			aname = optarg;
+			break;
+		case 'o':
+			o->offline = 1;
+			break;
+		default:
+			cmd_error("usage: errand %s %s", ce->name, ce->args);
+			return CMD_EXIT_USAGE;
+		}
+	}
+	if (argc - optind > maxargs) {
+		cmd_error("usage: errand %s %s", ce->name, ce->args);
+		return CMD_EXIT_USAGE;
+	}
+	o->nargs = argc - optind;
+	o->args = argv + optind;
+	if ((o->a = cmd_account(ctx, aname)) == NULL)
+		return CMD_EXIT_USAGE;
+	if ((o->st = cmd_store_open(o->a)) == NULL)
+		return CMD_EXIT_FAIL;
+	return CMD_EXIT_OK;
 }
 
 int

@@ -70,6 +70,21 @@ struct store *cmd_store_open(const struct account *);
 int cmd_sync_or_offline(struct cmd_ctx *, const struct account *,
     struct store *, const struct sync_params *);
 
+/* What the cache commands (folders, list) share: [-a ACCOUNT] [--offline]
+ * and up to some arguments. */
+struct cmd_opts {
+	const struct account *a; /* the account */
+	struct store *st;        /* its cache, open: store_close() it */
+	int offline;             /* --offline */
+	int nargs;               /* arguments after the options */
+	char **args;
+};
+
+/* Parse the options of a cache command (usage from ce), find the account and
+ * open its cache. CMD_EXIT_OK, or the exit status after printing why. */
+int cmd_open_cache(struct cmd_ctx *, const struct cmd_entry *ce, int argc,
+    char **argv, int maxargs, struct cmd_opts *);
+
 /* Print "errand: " and a formatted message on stderr. */
 void cmd_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "keymap.h"
 #include "xmalloc.h"
 
 struct parser {
@@ -25,12 +26,16 @@ struct parser {
 	size_t line;      /* current line number */
 	struct config *cf;
 	char **err;
+	enum { PARSE_NONE, PARSE_ACCOUNT, PARSE_BINDINGS, PARSE_UI } section;
+	int screen; /* of [bindings SCREEN] */
 };
 
 static int parse_fail(struct parser *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 static int parse_line(struct parser *, char *);
 static int parse_section(struct parser *, char *);
+static int parse_binding(struct parser *, const char *, const char *);
+static int parse_ui(struct parser *, const char *, const char *);
 static int parse_key(
     struct parser *, struct account *, const char *, const char *);
 static int parse_seconds(struct parser *, const char *, const char *, int *);
@@ -244,11 +249,26 @@ parse_section(struct parser *p, char *s)
 		return parse_fail(p, "junk after ] in section header");
 	*end = '\0';
 	s = trim(s + 1);
+	if (strcmp(s, "ui") == 0) {
+		p->section = PARSE_UI;
+		return 0;
+	}
+	if (strncmp(s, "bindings", 8) == 0 &&
+	    (s[8] == ' ' || s[8] == '\t' || s[8] == '\0')) {
+		name = trim(s + 8);
+		if ((p->screen = keymap_screen_from_name(name)) < 0)
+			return parse_fail(p,
+			    "[bindings %s]: unknown screen (index, pager, "
+			    "folders or help)",
+			    name);
+		p->section = PARSE_BINDINGS;
+		return 0;
+	}
 	if (strncmp(s, "account", 7) != 0 ||
 	    (s[7] != ' ' && s[7] != '\t' && s[7] != '\0'))
 		return parse_fail(p,
 		    "unknown section [%s] (expected "
-		    "[account NAME])",
+		    "[account NAME], [bindings SCREEN] or [ui])",
 		    s);
 	name = trim(s + 7);
 	if (*name == '\0')
@@ -277,7 +297,86 @@ parse_section(struct parser *p, char *s)
 	memset(a, 0, sizeof *a);
 	a->name = xstrdup(name);
 	a->line = (int)p->line;
+	p->section = PARSE_ACCOUNT;
 	return 0;
+}
+
+/* KEY = ACTION in [bindings SCREEN]. */
+static int
+parse_binding(struct parser *p, const char *key, const char *value)
+{
+	struct config *cf = p->cf;
+	struct config_binding *b;
+	int k;
+	enum keymap_action a;
+
+	if ((k = keymap_key_from_name(key)) < 0)
+		return parse_fail(p,
+		    "unknown key '%s' (a character, C-x, F1-F12, Up, Down, "
+		    "Left, Right, PgUp, PgDn, Home, End, Enter, Space, Tab, "
+		    "Backspace, Delete or Escape)",
+		    key);
+	a = keymap_action_from_name(value);
+	if (a == KEYMAP_NONE && strcmp(value, "noop") != 0)
+		return parse_fail(
+		    p, "unknown action '%s' (see errand.conf(5))", value);
+	cf->bindings = xreallocarray(
+	    cf->bindings, cf->nbindings + 1, sizeof *cf->bindings);
+	b = &cf->bindings[cf->nbindings++];
+	b->screen = p->screen;
+	b->key = k;
+	b->action = (int)a;
+	return 0;
+}
+
+/* A key of the [ui] section. */
+static int
+parse_ui(struct parser *p, const char *key, const char *value)
+{
+	static const char *const sorts[] = {"date", "from", "subject", "size"};
+	struct config *cf = p->cf;
+	const char *v = value;
+	char *end;
+	unsigned long long n;
+	size_t i;
+
+	if (strcmp(key, "sort") == 0) {
+		cf->sort_reverse = strncmp(v, "reverse-", 8) == 0;
+		if (cf->sort_reverse)
+			v += 8;
+		for (i = 0; i < sizeof sorts / sizeof *sorts; i++) {
+			if (strcmp(v, sorts[i]) == 0) {
+				cf->sort = (enum config_sort)i;
+				return 0;
+			}
+		}
+		return parse_fail(p,
+		    "sort: '%s' is not date, from, subject or size (each "
+		    "may start with reverse-)",
+		    value);
+	}
+	if (strcmp(key, "body-cache-max") == 0) {
+		errno = 0;
+		n = strtoull(value, &end, 10);
+		if (errno != 0 || end == value || n == 0 ||
+		    n > 1024ULL * 1024 * 1024 ||
+		    (*end != '\0' && strcmp(end, "K") != 0 &&
+		        strcmp(end, "M") != 0))
+			return parse_fail(p,
+			    "body-cache-max: '%s' is not a size such as "
+			    "25M, 512K or 1000000",
+			    value);
+		if (*end == 'K')
+			n *= 1024;
+		else if (*end == 'M')
+			n *= 1024 * 1024;
+		if (n > 1024ULL * 1024 * 1024)
+			return parse_fail(
+			    p, "body-cache-max: '%s' is over 1024M", value);
+		cf->body_max = (size_t)n;
+		return 0;
+	}
+	return parse_fail(p, "unknown key '%s' in [ui]", key);
 }
 
 static int
@@ -305,13 +404,17 @@ parse_line(struct parser *p, char *line)
 	value = trim(eq + 1);
 	if (*key == '\0')
 		return parse_fail(p, "missing key before =");
-	if (cf->naccounts == 0)
+	if (p->section == PARSE_NONE)
 		return parse_fail(p,
 		    "'%s' outside a section (start with "
 		    "[account NAME])",
 		    key);
 	if (*value == '\0')
 		return parse_fail(p, "%s: empty value", key);
+	if (p->section == PARSE_BINDINGS)
+		return parse_binding(p, key, value);
+	if (p->section == PARSE_UI)
+		return parse_ui(p, key, value);
 	return parse_key(p, &cf->accounts[cf->naccounts - 1], key, value);
 }
 
@@ -450,6 +553,7 @@ config_free(struct config *cf)
 	for (i = 0; i < cf->naccounts; i++)
 		account_clear(&cf->accounts[i]);
 	free(cf->accounts);
+	free(cf->bindings);
 	free(cf->path);
 	free(cf);
 }

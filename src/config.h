@@ -33,10 +33,30 @@ struct account {
 #define CONFIG_IMAP_CONDSTORE 0x02 /* implies QRESYNC */
 #define CONFIG_IMAP_IDLE 0x04
 
+/* One "KEY = ACTION" line of a [bindings SCREEN] section (keymap.h). */
+struct config_binding {
+	int screen; /* enum keymap_screen */
+	int key;    /* key code */
+	int action; /* enum keymap_action */
+};
+
+/* The index's order ([ui] sort =). */
+enum config_sort {
+	CONFIG_SORT_DATE,    /* oldest first, newest at the bottom */
+	CONFIG_SORT_FROM,    /* sender A to Z */
+	CONFIG_SORT_SUBJECT, /* subject A to Z */
+	CONFIG_SORT_SIZE,    /* smallest first */
+};
+
 struct config {
 	char *path;               /* the file read, for messages */
 	struct account *accounts; /* in file order; the first is default */
 	size_t naccounts;
+	struct config_binding *bindings; /* in file order */
+	size_t nbindings;
+	enum config_sort sort; /* [ui] sort = */
+	int sort_reverse;      /* sort = reverse-KEY */
+	size_t body_max;       /* [ui] body-cache-max = bytes; 0: default */
 };
 
 /* Parse len bytes of buf, read from the file named path (for messages and

@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "config.h"
 #include "xmalloc.h"
 #include "net/plog.h"
+#include "ui/ui.h"
 
 static void usage(FILE *);
 
@@ -23,10 +25,13 @@ usage(FILE *f)
 	char *head;
 
 	fprintf(f,
-	    "usage: errand [-c FILE] [-d LOGFILE] [-a ACCOUNT] COMMAND "
+	    "usage: errand [-c FILE] [-d LOGFILE] [-a ACCOUNT] [-f FOLDER]\n"
+	    "       errand [-c FILE] [-d LOGFILE] [-a ACCOUNT] COMMAND "
 	    "[ARGS]\n"
 	    "\n"
-	    "A terminal mail user agent for IMAP and POP3.\n"
+	    "A terminal mail user agent for IMAP and POP3. Without a "
+	    "command,\nthe full-screen interface opens on the account's "
+	    "INBOX (? shows the keys).\n"
 	    "\n"
 	    "Commands:\n");
 	for (ce = cmd_table; *ce != NULL; ce++) {
@@ -47,6 +52,7 @@ usage(FILE *f)
 	    "(passwords shown as <secret>)\n"
 	    "  -a, --account NAME  use this account (default: the "
 	    "first)\n"
+	    "  -f, --folder NAME   open this folder instead of INBOX\n"
 	    "  -h, --help          show this help and exit\n"
 	    "  -V, --version       show the version and exit\n"
 	    "\n"
@@ -62,21 +68,23 @@ main(int argc, char **argv)
 	    {"config", required_argument, NULL, 'c'},
 	    {"debug", required_argument, NULL, 'd'},
 	    {"account", required_argument, NULL, 'a'},
+	    {"folder", required_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	const struct cmd_entry **ce;
 	struct cmd_ctx ctx;
-	char *path = NULL, *logpath = NULL, *err;
+	char *path = NULL, *logpath = NULL, *err, *folder = NULL;
+	const struct account *a;
 	int ch, rc;
 
 	/* A server that closes while we write must not kill errand. */
 	signal(SIGPIPE, SIG_IGN);
 	memset(&ctx, 0, sizeof ctx);
 
-	while (
-	    (ch = getopt_long(argc, argv, "+a:c:d:hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+a:c:d:f:hV", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'a':
 			ctx.account = optarg;
@@ -86,6 +94,9 @@ main(int argc, char **argv)
 			break;
 		case 'd':
 			logpath = optarg;
+			break;
+		case 'f':
+			folder = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -100,17 +111,25 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc == 0) {
-		cmd_error("no command given; the full-screen interface comes "
-		          "later (try 'errand check')");
+	ce = NULL;
+	if (argc > 0) {
+		for (ce = cmd_table; *ce != NULL; ce++) {
+			if (strcmp((*ce)->name, argv[0]) == 0)
+				break;
+		}
+	}
+	if (argc > 0 && folder != NULL) {
+		cmd_error("-f is for the interface, not '%s'", argv[0]);
 		usage(stderr);
 		return CMD_EXIT_USAGE;
 	}
-	for (ce = cmd_table; *ce != NULL; ce++) {
-		if (strcmp((*ce)->name, argv[0]) == 0)
-			break;
+	if (ce == NULL && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+		cmd_error("no command given, and the full-screen interface "
+		          "needs a terminal (for scripts: errand list, errand "
+		          "sync)");
+		return CMD_EXIT_USAGE;
 	}
-	if (*ce == NULL) {
+	if (ce != NULL && *ce == NULL) {
 		cmd_error("unknown command '%s'", argv[0]);
 		usage(stderr);
 		return CMD_EXIT_USAGE;
@@ -135,9 +154,16 @@ main(int argc, char **argv)
 		config_free(ctx.cf);
 		return CMD_EXIT_USAGE;
 	}
-	/* Commands parse their own options from argv[0] on. */
-	optind = 0;
-	rc = (*ce)->exec(&ctx, argc, argv);
+	if (ce == NULL) {
+		if ((a = cmd_account(&ctx, NULL)) == NULL)
+			rc = CMD_EXIT_USAGE;
+		else
+			rc = ui_run(&ctx, a, folder);
+	} else {
+		/* Commands parse their own options from argv[0] on. */
+		optind = 0;
+		rc = (*ce)->exec(&ctx, argc, argv);
+	}
 	cmd_loop_free(&ctx);
 	plog_close(ctx.log);
 	config_free(ctx.cf);

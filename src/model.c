@@ -78,6 +78,7 @@ model_load_cb(const struct store_msg *sm, void *arg)
 	mm->from = *sm->from_name != '\0' ? model_add_str(m, sm->from_name)
 	                                  : mm->from_addr;
 	mm->subject = model_add_str(m, sm->subject);
+	mm->to = model_add_str(m, sm->to_addr);
 	mm->has_attachment = sm->has_attachment != 0;
 	return 0;
 }
@@ -106,6 +107,18 @@ model_load(struct store *st, int64_t folder, char **err)
 	free(m->intern);
 	m->intern = NULL;
 	return m;
+}
+
+long
+model_find_uid(const struct model *m, uint32_t uid)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		if (m->msgs[i].uid == uid)
+			return (long)i;
+	}
+	return -1;
 }
 
 void

@@ -21,6 +21,7 @@ struct model_msg {
 	uint32_t from;           /* display name, else address */
 	uint32_t from_addr;      /* address */
 	uint32_t subject;        /* decoded subject */
+	uint32_t to;             /* To: as the cache has it */
 	uint32_t has_attachment; /* 1 when the cache's hint says so */
 };
 
@@ -51,6 +52,9 @@ const char *model_str(const struct model *, uint32_t off);
 
 /* Sort the messages by key, ties by date then UID; reverse flips it. */
 void model_sort(struct model *, enum model_sort key, int reverse);
+
+/* The index of the message with this UID, or -1. */
+long model_find_uid(const struct model *, uint32_t uid);
 
 /* The bytes the model holds (records and arena), for the benchmark. */
 size_t model_memory(const struct model *);

@@ -49,6 +49,7 @@ struct sync {
 	const struct account *account;
 	struct store *st;
 	struct sync_params params_copy;
+	char **folders_copy; /* params_copy.folders */
 	const struct sync_params *params;
 	struct imap *imap;
 	struct event *finish_ev; /* runs finished from the loop's top */
@@ -901,6 +902,7 @@ sync_start(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 	struct imap_params ip;
 	struct sync *s;
 	const char *user;
+	size_t i;
 
 	s = xcalloc(1, sizeof *s);
 	s->ctx = ctx;
@@ -908,6 +910,14 @@ sync_start(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 	s->st = st;
 	s->params_copy = *params;
 	s->params = &s->params_copy;
+	if (params->folders != NULL) {
+		s->folders_copy = xreallocarray(NULL,
+		    params->nfolders > 0 ? params->nfolders : 1,
+		    sizeof *s->folders_copy);
+		for (i = 0; i < params->nfolders; i++)
+			s->folders_copy[i] = xstrdup(params->folders[i]);
+		s->params_copy.folders = (const char *const *)s->folders_copy;
+	}
 	s->result = SYNC_OK;
 	cmd_loop(ctx);
 	s->finish_ev = event_new(ctx->base, -1, 0, on_finish, s);
@@ -953,6 +963,9 @@ sync_free(struct sync *s)
 	free(s->listed);
 	free(s->seen);
 	free(s->err);
+	for (i = 0; s->folders_copy != NULL && i < s->params_copy.nfolders; i++)
+		free(s->folders_copy[i]);
+	free(s->folders_copy);
 	free(s);
 }
 

@@ -53,7 +53,7 @@ struct sync_params {
 struct sync;
 
 /* Start syncing on ctx's loop with the account's password (copied) and
- * return at once; params (copied) says what and whom to tell. Free with
+ * return at once; params (copied, with the folder names) says what and whom to tell. Free with
  * sync_free(), which also cancels a running sync (the cache stays
  * consistent: the open chunk is rolled back). */
 struct sync *sync_start(struct cmd_ctx *, const struct account *,

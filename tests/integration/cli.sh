@@ -12,9 +12,14 @@ out=$("$ERRAND" --version); rc=$?
 tap_eq "--version exits 0" "$rc" 0
 tap_like "--version prints the version" "$out" '^errand [0-9]+\.[0-9]+\.[0-9]+$'
 
-out=$("$ERRAND" 2>&1); rc=$?
-tap_eq "no command: exit 2" "$rc" 2
-tap_like "no command: says so" "$out" 'no command given'
+out=$("$ERRAND" </dev/null 2>&1); rc=$?
+tap_eq "no command and no terminal: exit 2" "$rc" 2
+tap_like "no command and no terminal: says so" "$out" \
+    'no command given, and the full-screen interface needs a terminal'
+
+out=$("$ERRAND" -f Archive list 2>&1); rc=$?
+tap_eq "-f with a command: exit 2" "$rc" 2
+tap_like "-f with a command: says so" "$out" "-f is for the interface"
 
 out=$("$ERRAND" frobnicate 2>&1); rc=$?
 tap_eq "unknown command: exit 2" "$rc" 2
@@ -36,13 +41,20 @@ tap_eq "default config path is under HOME" "$out" \
 # parser knows is in errand.conf(5).
 help=$("$ERRAND" --help)
 page=$(sed 's/\\-/-/g; s/\\f[BIRP]//g' "$top_srcdir/man/errand.1")
-for word in check --config --debug --help --version; do
+for word in check sync folders list --config --debug --account --folder \
+    --help --version; do
 	tap_like "errand.1 documents $word" "$page" "$word"
 done
 conf=$(sed 's/\\-/-/g; s/\\f[BIRP]//g' "$top_srcdir/man/errand.conf.5")
 for key in $(sed -n 's/.*strcmp(key, "\([a-z-]*\)").*/\1/p' \
     "$top_srcdir/src/config.c"); do
 	tap_like "errand.conf.5 documents $key" "$conf" "^\.BI $key "
+done
+# Every action a key can be bound to.
+for action in $(sed -n 's/.*\[KEYMAP_[A-Z_]*\] = {"\([a-z-]*\)".*/\1/p' \
+    "$top_srcdir/src/keymap.c"); do
+	tap_like "errand.conf.5 documents action $action" "$conf" \
+	    "^\.B $action$"
 done
 
 tap_done

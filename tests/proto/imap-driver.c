@@ -1,8 +1,10 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * Test driver for the IMAP session (net/imap.c): connects with the options
  * given, logs in, then runs the steps asked for (list, select, fetch
- * headers, fetch flags, search, logout) and prints one line per result, so
- * shell tests against a scripted server or Dovecot can grep them. */
+ * headers, fetch flags, search, logout), then the commands given after
+ * HOST PORT (body, store, copy, move, expunge, idle, noop, folder changes,
+ * status, append; see usage()) and prints one line per result, so shell
+ * tests against a scripted server or Dovecot can grep them. */
 
 #include <ctype.h>
 #include <stdint.h>
@@ -12,6 +14,8 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+
+#include <errno.h>
 
 #include "xmalloc.h"
 #include "net/conn.h"
@@ -35,6 +39,21 @@ static void print_msg(const char *, const struct imap_msg *);
 static void print_uidset(const char *, const struct imap_uidset *);
 static char *read_password(const char *);
 static char *subject_of(const char *, size_t);
+static void next_cmd(void);
+static char *mailbox_arg(const char *);
+static unsigned int flag_arg(const char *);
+static void body_cb(struct imap *, enum imap_err, const char *,
+    const struct imap_body *, void *);
+static void store_cb(struct imap *, enum imap_err, const char *,
+    const struct imap_uidset *, void *);
+static void copy_cb(struct imap *, enum imap_err, const char *,
+    const struct imap_copied *, void *);
+static void status_cb(struct imap *, enum imap_err, const char *,
+    const struct imap_status *, void *);
+static void append_cb(
+    struct imap *, enum imap_err, const char *, uint32_t, uint32_t, void *);
+static void cmd_done_cb(struct imap *, enum imap_err, const char *, void *);
+static void timer_cb(evutil_socket_t, short, void *);
 
 static struct event_base *base;
 static struct imap *im;
@@ -44,6 +63,12 @@ static struct imap_select_params sp;
 static uint64_t changedsince;
 static uint32_t fetch_lo = 1, fetch_hi;
 static int status = 0;
+static char **cmds;           /* commands after HOST PORT */
+static const char *body_path; /* where "body" writes the bytes */
+static struct event *timer;   /* "waitfor" deadline, "pause" */
+static const char *wait_kind; /* "waitfor": event kind awaited */
+static unsigned long wait_count;
+static unsigned long seen_exists, seen_gone, seen_fetch;
 
 static void
 usage(void)
@@ -53,14 +78,23 @@ usage(void)
 	    "[-u USER] [-p PWFILE]\n"
 	    "    [-m MAILBOX] [-Q UIDVALIDITY:MODSEQ[:UIDS]] [-C MODSEQ] "
 	    "[-r LO:HI]\n"
-	    "    [-x STEPS] [-t SECONDS] HOST PORT\n"
+	    "    [-x STEPS] [-t SECONDS] [-R SECONDS] HOST PORT [COMMAND...]\n"
 	    "  -S  plain port with STARTTLS (default: imaps)\n"
 	    "  -i  capabilities to ignore, comma-separated: QRESYNC,"
 	    "CONDSTORE,LIST-EXTENDED,LIST-STATUS,ESEARCH,SASL-IR,"
 	    "AUTH=PLAIN,LITERAL+,ENABLE,UTF8=ACCEPT\n"
 	    "  -L  LOGIN rather than AUTHENTICATE PLAIN\n"
 	    "  -x  steps: l list, s select, f fetch headers, F fetch flags, "
-	    "u search uids, o logout (default lsfFuo)\n");
+	    "u search uids, o logout (default lsfFuo)\n"
+	    "  -R  seconds before IDLE is renewed\n"
+	    "commands, run after the steps (NAME: a UTF-8 folder name;\n"
+	    "FLAGS: letters S A F D T, or -; MODE: + - =):\n"
+	    "  body UID MAX FILE | store SET MODE FLAGS KEYWORDS|- MODSEQ\n"
+	    "  copy SET NAME | move SET NAME | expunge SET|- | noop\n"
+	    "  idle | idle-stop | waitfor exists|gone|fetch COUNT SECONDS\n"
+	    "  pause SECONDS | create NAME | delete NAME | rename OLD NEW\n"
+	    "  subscribe NAME | unsubscribe NAME | status NAME\n"
+	    "  append NAME FLAGS FILE | logout\n");
 	exit(2);
 }
 
@@ -84,6 +118,9 @@ cap_bits(const char *s)
 	    {"ENABLE", IMAP_CAP_ENABLE},
 	    {"UTF8=ACCEPT", IMAP_CAP_UTF8_ACCEPT},
 	    {"IMAP4REV2", IMAP_CAP_IMAP4REV2},
+	    {"IDLE", IMAP_CAP_IDLE},
+	    {"MOVE", IMAP_CAP_MOVE},
+	    {"UIDPLUS", IMAP_CAP_UIDPLUS},
 	};
 	unsigned int bits = 0;
 	size_t i, n;
@@ -117,7 +154,7 @@ main(int argc, char **argv)
 	p.user = "demo";
 	p.conn.connect_timeout = 10;
 	p.conn.idle_timeout = 10;
-	while ((ch = getopt(argc, argv, "Sa:d:i:Lu:p:m:Q:C:r:x:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "Sa:d:i:Lu:p:m:Q:C:r:x:t:R:")) != -1) {
 		switch (ch) {
 		case 'S':
 			p.starttls = 1;
@@ -166,6 +203,9 @@ main(int argc, char **argv)
 		case 'x':
 			steps = optarg;
 			break;
+		case 'R':
+			p.idle_renew = (int)strtol(optarg, &end, 10);
+			break;
 		case 't':
 			p.conn.idle_timeout = (int)strtol(optarg, &end, 10);
 			p.conn.connect_timeout = p.conn.idle_timeout;
@@ -174,8 +214,9 @@ main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (argc - optind != 2)
+	if (argc - optind < 2)
 		usage();
+	cmds = argv + optind + 2;
 	p.conn.host = argv[optind];
 	p.conn.port = (int)strtol(argv[optind + 1], &end, 10);
 	if (logpath != NULL && (log = plog_open(logpath, &err)) == NULL) {
@@ -188,10 +229,12 @@ main(int argc, char **argv)
 	sp.mailbox = mailbox;
 
 	base = event_base_new();
+	timer = evtimer_new(base, timer_cb, NULL);
 	im = imap_new(base, NULL, &p);
 	imap_connect(im, connect_cb, NULL);
 	event_base_dispatch(base);
 	imap_free(im);
+	event_free(timer);
 	event_base_free(base);
 	plog_close(log);
 	free((char *)p.password);
@@ -250,7 +293,7 @@ next_step(void)
 	char s;
 
 	if (*steps == '\0') {
-		event_base_loopbreak(base);
+		next_cmd();
 		return;
 	}
 	s = *steps++;
@@ -300,24 +343,41 @@ event_cb(struct imap *i, const struct imap_event *ev, void *arg)
 	switch (ev->type) {
 	case IMAP_EV_EXISTS:
 		printf("event exists %u\n", ev->n);
+		seen_exists++;
 		break;
 	case IMAP_EV_EXPUNGE:
 		printf("event expunge %u\n", ev->n);
+		seen_gone++;
 		break;
 	case IMAP_EV_VANISHED:
 		print_uidset(
 		    ev->earlier ? "event vanished earlier" : "event vanished",
 		    ev->uids);
+		seen_gone++;
 		break;
 	case IMAP_EV_FETCH:
 		print_msg("event fetch", ev->msg);
+		seen_fetch++;
 		break;
 	case IMAP_EV_ALERT:
 		printf("event alert %s\n", ev->text);
 		break;
 	case IMAP_EV_CLOSED:
 		printf("event closed %s: %s\n", err_name(ev->err), ev->text);
+		status = 1;
+		event_base_loopbreak(base);
 		break;
+	}
+	if (wait_kind != NULL) {
+		unsigned long n = strcmp(wait_kind, "exists") == 0 ? seen_exists
+		    : strcmp(wait_kind, "gone") == 0               ? seen_gone
+		                                                   : seen_fetch;
+		if (n >= wait_count) {
+			printf("waitfor %s ok\n", wait_kind);
+			wait_kind = NULL;
+			evtimer_del(timer);
+			next_cmd();
+		}
 	}
 }
 
@@ -444,4 +504,275 @@ print_uidset(const char *what, const struct imap_uidset *set)
 			    set->r[k].hi);
 	}
 	printf("\n");
+}
+
+/* The next command after HOST PORT; the loop ends after the last. */
+static void
+next_cmd(void)
+{
+	char **c = cmds;
+	char *raw, *raw2, *data;
+	struct timeval tv = {0, 0};
+	size_t len;
+	FILE *f;
+	int how;
+
+#define NEED(n)                                                                \
+	do {                                                                   \
+		for (int k_ = 1; k_ <= (n); k_++)                              \
+			if (c[k_] == NULL)                                     \
+				usage();                                       \
+		cmds += (n) + 1;                                               \
+	} while (0)
+	if (*c == NULL) {
+		event_base_loopbreak(base);
+		return;
+	}
+	if (strcmp(c[0], "body") == 0) {
+		NEED(3);
+		body_path = c[3];
+		imap_fetch_body(im, (uint32_t)strtoul(c[1], NULL, 10),
+		    strtoul(c[2], NULL, 10), body_cb, NULL);
+	} else if (strcmp(c[0], "store") == 0) {
+		NEED(5);
+		how = c[2][0] == '+' ? IMAP_STORE_ADD
+		    : c[2][0] == '-' ? IMAP_STORE_REMOVE
+		                     : IMAP_STORE_REPLACE;
+		imap_store_flags(im, c[1], how, flag_arg(c[3]),
+		    strcmp(c[4], "-") == 0 ? NULL : c[4],
+		    strtoull(c[5], NULL, 10), store_cb, NULL);
+	} else if (strcmp(c[0], "copy") == 0 || strcmp(c[0], "move") == 0) {
+		NEED(2);
+		raw = mailbox_arg(c[2]);
+		if (c[0][0] == 'c')
+			imap_copy(im, c[1], raw, copy_cb, "copy");
+		else
+			imap_move(im, c[1], raw, copy_cb, "move");
+		free(raw);
+	} else if (strcmp(c[0], "expunge") == 0) {
+		NEED(1);
+		imap_expunge(im, strcmp(c[1], "-") == 0 ? NULL : c[1],
+		    cmd_done_cb, "expunge");
+	} else if (strcmp(c[0], "noop") == 0) {
+		NEED(0);
+		imap_noop(im, cmd_done_cb, "noop");
+	} else if (strcmp(c[0], "idle") == 0) {
+		NEED(0);
+		imap_idle_start(im, cmd_done_cb, "idle");
+	} else if (strcmp(c[0], "idle-stop") == 0) {
+		NEED(0);
+		imap_idle_stop(im);
+		printf("idle-stop idling=%d\n", imap_idling(im));
+		next_cmd();
+	} else if (strcmp(c[0], "waitfor") == 0) {
+		NEED(3);
+		wait_kind = c[1];
+		wait_count = strtoul(c[2], NULL, 10);
+		tv.tv_sec = strtol(c[3], NULL, 10);
+		evtimer_add(timer, &tv);
+	} else if (strcmp(c[0], "pause") == 0) {
+		NEED(1);
+		tv.tv_sec = strtol(c[1], NULL, 10);
+		evtimer_add(timer, &tv);
+	} else if (strcmp(c[0], "create") == 0 || strcmp(c[0], "delete") == 0 ||
+	    strcmp(c[0], "subscribe") == 0 ||
+	    strcmp(c[0], "unsubscribe") == 0) {
+		NEED(1);
+		raw = mailbox_arg(c[1]);
+		if (c[0][0] == 'c')
+			imap_create(im, raw, cmd_done_cb, c[0]);
+		else if (c[0][0] == 'd')
+			imap_delete(im, raw, cmd_done_cb, c[0]);
+		else
+			imap_subscribe(
+			    im, raw, c[0][0] == 's', cmd_done_cb, c[0]);
+		free(raw);
+	} else if (strcmp(c[0], "rename") == 0) {
+		NEED(2);
+		raw = mailbox_arg(c[1]);
+		raw2 = mailbox_arg(c[2]);
+		imap_rename(im, raw, raw2, cmd_done_cb, "rename");
+		free(raw);
+		free(raw2);
+	} else if (strcmp(c[0], "status") == 0) {
+		NEED(1);
+		raw = mailbox_arg(c[1]);
+		imap_status(im, raw, status_cb, NULL);
+		free(raw);
+	} else if (strcmp(c[0], "append") == 0) {
+		NEED(3);
+		if ((f = fopen(c[3], "rb")) == NULL) {
+			fprintf(stderr, "imap-driver: %s: %s\n", c[3],
+			    strerror(errno));
+			exit(2);
+		}
+		data = xmalloc(1024 * 1024);
+		len = fread(data, 1, 1024 * 1024, f);
+		fclose(f);
+		raw = mailbox_arg(c[1]);
+		imap_append(
+		    im, raw, flag_arg(c[2]), data, len, append_cb, NULL);
+		free(raw);
+		free(data);
+	} else if (strcmp(c[0], "logout") == 0) {
+		NEED(0);
+		imap_logout(im, done_cb, "logout");
+	} else {
+		fprintf(stderr, "imap-driver: unknown command '%s'\n", c[0]);
+		exit(2);
+	}
+#undef NEED
+}
+
+/* A UTF-8 folder name as the server has it. */
+static char *
+mailbox_arg(const char *name)
+{
+	char *raw = imap_mailbox_encode(im, name);
+
+	if (raw == NULL) {
+		fprintf(stderr, "imap-driver: '%s' is not UTF-8\n", name);
+		exit(2);
+	}
+	return raw;
+}
+
+static unsigned int
+flag_arg(const char *s)
+{
+	unsigned int f = 0;
+
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case 'S':
+			f |= IMAP_FLAG_SEEN;
+			break;
+		case 'A':
+			f |= IMAP_FLAG_ANSWERED;
+			break;
+		case 'F':
+			f |= IMAP_FLAG_FLAGGED;
+			break;
+		case 'D':
+			f |= IMAP_FLAG_DELETED;
+			break;
+		case 'T':
+			f |= IMAP_FLAG_DRAFT;
+			break;
+		}
+	}
+	return f;
+}
+
+static void
+timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	if (wait_kind != NULL) {
+		printf("error waitfor timeout: no %s event\n", wait_kind);
+		status = 1;
+		event_base_loopbreak(base);
+		return;
+	}
+	printf("pause ok\n");
+	next_cmd();
+}
+
+/* The end of a command: a NO lets the commands go on. */
+static void
+cmd_done_cb(struct imap *i, enum imap_err e, const char *msg, void *arg)
+{
+	if (e != IMAP_ERR_NONE) {
+		fail(arg, e, msg);
+		if (e != IMAP_ERR_NO)
+			return;
+	} else
+		printf("%s ok\n", (const char *)arg);
+	next_cmd();
+}
+
+static void
+body_cb(struct imap *i, enum imap_err e, const char *msg,
+    const struct imap_body *b, void *arg)
+{
+	FILE *f;
+
+	if (e != IMAP_ERR_NONE) {
+		fail("body", e, msg);
+		if (e == IMAP_ERR_NO)
+			next_cmd();
+		return;
+	}
+	if ((f = fopen(body_path, "wb")) == NULL ||
+	    fwrite(b->data, 1, b->len, f) != b->len || fclose(f) != 0) {
+		fprintf(stderr, "imap-driver: cannot write %s\n", body_path);
+		exit(2);
+	}
+	printf("body uid=%u len=%zu size=%llu partial=%d\n", b->uid, b->len,
+	    (unsigned long long)b->size, b->partial);
+	next_cmd();
+}
+
+static void
+store_cb(struct imap *i, enum imap_err e, const char *msg,
+    const struct imap_uidset *modified, void *arg)
+{
+	if (e != IMAP_ERR_NONE) {
+		fail("store", e, msg);
+		if (e == IMAP_ERR_NO)
+			next_cmd();
+		return;
+	}
+	print_uidset("store ok modified", modified);
+	next_cmd();
+}
+
+static void
+copy_cb(struct imap *i, enum imap_err e, const char *msg,
+    const struct imap_copied *c, void *arg)
+{
+	static const char *hows[] = {"copy", "move", "expunge", "deleted"};
+
+	if (e != IMAP_ERR_NONE) {
+		fail(arg, e, msg);
+		printf("%s how=%s\n", (const char *)arg, hows[c->how]);
+		if (e == IMAP_ERR_NO)
+			next_cmd();
+		return;
+	}
+	printf("%s ok how=%s uidvalidity=%u\n", (const char *)arg, hows[c->how],
+	    c->uidvalidity);
+	print_uidset("copyuid src", &c->src);
+	print_uidset("copyuid dst", &c->dst);
+	next_cmd();
+}
+
+static void
+status_cb(struct imap *i, enum imap_err e, const char *msg,
+    const struct imap_status *st, void *arg)
+{
+	if (e != IMAP_ERR_NONE) {
+		fail("status", e, msg);
+		if (e == IMAP_ERR_NO)
+			next_cmd();
+		return;
+	}
+	printf("status total=%u unseen=%u uidnext=%u uidvalidity=%u "
+	       "highestmodseq=%llu\n",
+	    st->total, st->unseen, st->uidnext, st->uidvalidity,
+	    (unsigned long long)st->highestmodseq);
+	next_cmd();
+}
+
+static void
+append_cb(struct imap *i, enum imap_err e, const char *msg,
+    uint32_t uidvalidity, uint32_t uid, void *arg)
+{
+	if (e != IMAP_ERR_NONE) {
+		fail("append", e, msg);
+		if (e == IMAP_ERR_NO)
+			next_cmd();
+		return;
+	}
+	printf("append ok uidvalidity=%u uid=%u\n", uidvalidity, uid);
+	next_cmd();
 }

@@ -42,7 +42,23 @@ static const struct {
     {"[account a b]\n",
         "t.conf:1: account name 'a b': use letters, digits and - _ . @"},
     {"[options]\n",
-        "t.conf:1: unknown section [options] (expected [account NAME])"},
+        "t.conf:1: unknown section [options] (expected [account NAME], "
+        "[bindings SCREEN] or [ui])"},
+    {"[ui]\nsort = bydate\n",
+        "t.conf:2: sort: 'bydate' is not date, from, subject or size (each "
+        "may start with reverse-)"},
+    {"[ui]\ncolour = yes\n", "t.conf:2: unknown key 'colour' in [ui]"},
+    {"[ui]\nbody-cache-max = 2G\n",
+        "t.conf:2: body-cache-max: '2G' is not a size such as 25M, 512K or "
+        "1000000"},
+    {"[bindings pager]\nC-% = quit\n",
+        "t.conf:2: unknown key 'C-%' (a character, C-x, F1-F12, Up, Down, "
+        "Left, Right, PgUp, PgDn, Home, End, Enter, Space, Tab, Backspace, "
+        "Delete or Escape)"},
+    {"[bindings pager]\nx = explode\n",
+        "t.conf:2: unknown action 'explode' (see errand.conf(5))"},
+    {"[account a]\nsource = imaps://h\nfallback-charset = klingon-8\n",
+        "t.conf:3: fallback-charset: iconv does not know 'klingon-8'"},
     {"[account a\n", "t.conf:1: missing ] in section header"},
     {"[account a] x\n", "t.conf:1: junk after ] in section header"},
     {"[account a]\nsource\n", "t.conf:2: expected key = value"},

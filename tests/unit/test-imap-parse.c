@@ -543,6 +543,103 @@ START_TEST(test_special)
 }
 END_TEST
 
+/* UIDPLUS and CONDSTORE response codes: edge inputs, then a table. */
+START_TEST(test_uid_codes_edge)
+{
+	struct imap_parser *p;
+	const struct imap_resp *r;
+	struct imap_uidset a, b;
+	uint32_t v = 1;
+
+	/* Not the code asked for. */
+	r = one(&p, "a1 OK [READ-WRITE] done\r\n", 0);
+	ck_assert_int_eq(imap_parse_copyuid(p, r, &v, &a, &b), -1);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_uint_eq(a.n, 0);
+	ck_assert_int_eq(imap_parse_appenduid(p, r, &v, &a), -1);
+	ck_assert_int_eq(imap_parse_modified(p, r, &a), -1);
+	ck_assert_ptr_nonnull(imap_parser_error(p));
+	imap_parser_free(p);
+	/* No arguments. */
+	r = one(&p, "a1 OK [MODIFIED] done\r\n", 0);
+	ck_assert_int_eq(r->code, IMAP_CODE_MODIFIED);
+	ck_assert_int_eq(imap_parse_modified(p, r, &a), -1);
+	imap_parser_free(p);
+	/* The parser stays usable after a soft error. */
+	r = one(&p, "a1 OK [APPENDUID 0 5] done\r\n", 0);
+	ck_assert_int_eq(imap_parse_appenduid(p, r, &v, &a), -1);
+	r = feed(p, "a2 OK [APPENDUID 38505 3955] done\r\n",
+	    strlen("a2 OK [APPENDUID 38505 3955] done\r\n"), 0);
+	ck_assert_int_eq(imap_parse_appenduid(p, r, &v, &a), 0);
+	ck_assert_uint_eq(v, 38505);
+	ck_assert_uint_eq(a.count, 1);
+	ck_assert_uint_eq(a.r[0].lo, 3955);
+	imap_parser_free(p);
+}
+END_TEST
+
+static const struct {
+	const char *in;
+	int rc;         /* 0 or -1 */
+	uint32_t v;     /* uidvalidity (COPYUID, APPENDUID) */
+	uint64_t count; /* UIDs in the (destination) set */
+	uint32_t lo;    /* its first UID */
+} codes[] = {
+    {"a1 OK [COPYUID 38505 304,319:320 3956:3958] Done\r\n", 0, 38505, 3, 3956},
+    {"* OK [COPYUID 9 3 17] Moved UIDs.\r\n", 0, 9, 1, 17},
+    {"a1 OK [COPYUID 9 1:3 17] Done\r\n", -1, 0, 0, 0}, /* counts differ */
+    {"a1 OK [COPYUID 9 1:3] Done\r\n", -1, 0, 0, 0},
+    {"a1 OK [COPYUID x 1 2] Done\r\n", -1, 0, 0, 0},
+    {"a1 OK [COPYUID 4294967296 1 2] Done\r\n", -1, 0, 0, 0},
+    {"a1 OK [COPYUID 9 1 2 3] Done\r\n", -1, 0, 0, 0},
+    {"a1 OK [APPENDUID 38505 3955] APPEND completed\r\n", 0, 38505, 1, 3955},
+    {"a1 OK [APPENDUID 1 5:7] MULTIAPPEND\r\n", 0, 1, 3, 5},
+    {"a1 OK [APPENDUID 1] Done\r\n", -1, 0, 0, 0},
+    {"a1 OK [APPENDUID 1 0] Done\r\n", -1, 0, 0, 0},
+    {"a1 OK [MODIFIED 7,9] Conditional STORE failed\r\n", 0, 0, 2, 7},
+    {"a1 NO [MODIFIED 2,4:5] Conditional STORE failed\r\n", 0, 0, 3, 2},
+    {"a1 OK [MODIFIED 1:x] Done\r\n", -1, 0, 0, 0},
+    {"a1 OK [MODIFIED 1 2] Done\r\n", -1, 0, 0, 0},
+};
+
+START_TEST(test_uid_codes)
+{
+	struct imap_parser *p;
+	const struct imap_resp *r;
+	struct imap_uidset a, b, *set = &a;
+	uint32_t v = 0;
+	int rc;
+
+	r = one(&p, codes[_i].in, 0);
+	ck_assert_ptr_nonnull(r);
+	switch (r->code) {
+	case IMAP_CODE_COPYUID:
+		rc = imap_parse_copyuid(p, r, &v, &a, &b);
+		set = &b;
+		if (rc == 0)
+			ck_assert_uint_eq(a.count, b.count);
+		break;
+	case IMAP_CODE_APPENDUID:
+		rc = imap_parse_appenduid(p, r, &v, &a);
+		break;
+	case IMAP_CODE_MODIFIED:
+		rc = imap_parse_modified(p, r, &a);
+		break;
+	default:
+		ck_abort_msg("code not recognised in '%s'", codes[_i].in);
+		return;
+	}
+	ck_assert_msg(rc == codes[_i].rc, "'%s': rc %d", codes[_i].in, rc);
+	if (rc == 0) {
+		ck_assert_uint_eq(v, codes[_i].v);
+		ck_assert_uint_eq(set->count, codes[_i].count);
+		ck_assert_uint_eq(set->r[0].lo, codes[_i].lo);
+	} else
+		ck_assert_uint_eq(set->n, 0);
+	imap_parser_free(p);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -562,6 +659,9 @@ main(void)
 	tcase_add_loop_test(tc, test_dates, 0, sizeof dates / sizeof dates[0]);
 	tcase_add_loop_test(tc, test_uidsets, 0, sizeof sets / sizeof sets[0]);
 	tcase_add_test(tc, test_special);
+	tcase_add_test(tc, test_uid_codes_edge);
+	tcase_add_loop_test(
+	    tc, test_uid_codes, 0, sizeof codes / sizeof codes[0]);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

@@ -1,0 +1,107 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * One message as the pager shows it, without curses: headers, the readable
+ * body (RFC 5322, RFC 2045-2049 MIME, RFC 2046 alternatives, RFC 3676
+ * format=flowed, RFC 2231 file names, HTML made text), wrapped to a width,
+ * every line terminal-safe UTF-8, and the list of attachments. */
+#ifndef ERRAND_RENDER_H
+#define ERRAND_RENDER_H
+
+#include <stddef.h>
+
+/* Bounds on the work one message may cause, whatever it holds. */
+#define RENDER_DEPTH_MAX 16           /* nested multiparts and messages */
+#define RENDER_PARTS_MAX 1000         /* MIME parts looked at */
+#define RENDER_LINES_MAX 500000       /* lines made; the rest is dropped */
+#define RENDER_HTML_OUT_MAX (8 << 20) /* bytes read from the command */
+#define RENDER_HTML_TIMEOUT 5000      /* ms the html command may take */
+
+/* What the caller asks for; fill it in (zero it first). */
+struct render_opts {
+	size_t width;               /* columns to wrap at; 0 means 80; */
+	                            /* kept within 10..1000 */
+	const char *charset;        /* for unlabelled 8-bit text; NULL: */
+	                            /* windows-1252 */
+	const char *html_command;   /* sh command, HTML (as UTF-8) on */
+	                            /* stdin, text on stdout, or NULL */
+	                            /* for the built-in */
+	int html_timeout;           /* ms for it; 0 means RENDER_HTML_TIMEOUT */
+	const char *const *headers; /* header names to show, NULL-ended; */
+	                            /* NULL: From To Cc Date Subject */
+};
+
+/* What a line is, for its colour. */
+enum render_kind {
+	RENDER_HEADER,     /* "Name: value"; name_len bytes are the name */
+	RENDER_BODY,       /* body text */
+	RENDER_QUOTE,      /* quoted text, level 1..n */
+	RENDER_SIGNATURE,  /* from the "-- " line to the end of the part */
+	RENDER_ATTACHMENT, /* an "[-- Attachment #n: ... --]" entry */
+	RENDER_SEPARATOR   /* "[-- ... --]": a part or message begins */
+};
+
+/* One screen line. */
+struct render_line {
+	const char *text;      /* UTF-8, terminal-safe, no newline */
+	size_t len;            /* bytes of text */
+	size_t width;          /* columns text takes, at most the width */
+	enum render_kind kind; /* what it is */
+	int level;             /* quote depth for RENDER_QUOTE, else 0 */
+	size_t name_len;       /* RENDER_HEADER: bytes of "Name:", 0 on */
+	                       /* a wrapped continuation line */
+};
+
+/* One part that is not shown inline. */
+struct render_attachment {
+	const char *type;     /* "type/subtype", lower case */
+	const char *filename; /* RFC 2231 / 2047 decoded, terminal-safe, */
+	                      /* "" when it has none; never use as a path */
+	size_t size;          /* decoded size in bytes */
+};
+
+/* The directions of render_search(). */
+#define RENDER_FORWARD 1
+#define RENDER_BACKWARD (-1)
+
+/* What render_search() gives when nothing matches. */
+#define RENDER_NOT_FOUND ((size_t)-1)
+
+struct render_doc;
+
+/*
+ * Render the len bytes of raw (a whole message, as BODY.PEEK[] gives it)
+ * with opts (NULL: all defaults). Never fails: any bytes give a document,
+ * the caller's, to free with render_free(). Widths come from wcwidth(3):
+ * call setlocale(LC_CTYPE, ...) with a UTF-8 locale first. With an
+ * html_command it forks and waits (at most html_timeout ms); not
+ * thread-safe (GMime and mime.c are not).
+ */
+struct render_doc *render_message(
+    const char *raw, size_t len, const struct render_opts *opts);
+
+/* Free doc and all it holds; NULL is a no-op. */
+void render_free(struct render_doc *doc);
+
+/* The number of lines of doc. */
+size_t render_nlines(const struct render_doc *doc);
+
+/* Line i of doc, owned by doc; NULL when i is past the end. */
+const struct render_line *render_line(const struct render_doc *doc, size_t i);
+
+/* The number of attachments of doc, in the order they are listed. */
+size_t render_nattachments(const struct render_doc *doc);
+
+/* Attachment i of doc (#i+1 on screen), owned by doc; NULL past the end. */
+const struct render_attachment *render_attachment(
+    const struct render_doc *doc, size_t i);
+
+/*
+ * The first line at or after from (direction RENDER_FORWARD) or at or
+ * before it (RENDER_BACKWARD) whose text holds needle, ignoring case (simple
+ * one-to-one folding of UTF-8); RENDER_NOT_FOUND when none does, or needle
+ * is NULL or "". It does not wrap around; for "next", pass the current line
+ * plus or minus one.
+ */
+size_t render_search(const struct render_doc *doc, size_t from,
+    const char *needle, int direction);
+
+#endif

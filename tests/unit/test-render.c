@@ -1,0 +1,950 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * Unit tests for src/render.c: what the pager shows of a message. Plain,
+ * flowed (RFC 3676), quoted, HTML and alternative bodies, transfer encodings
+ * and charsets, wrapping by display width, inert escape sequences, RFC 2231
+ * names, nested messages, huge and broken input, search, and every message
+ * of tests/data/corpus at 80 columns. */
+
+#include <check.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mime.h"
+#include "render.h"
+#include "text.h"
+#include "xmalloc.h"
+
+static char *corpus_dir;
+
+static const char *check_doc(const struct render_doc *, size_t);
+static struct render_doc *render_str(const char *, size_t);
+static char *doc_text(const struct render_doc *);
+static size_t doc_find(const struct render_doc *, const char *);
+static char *read_file(const char *, size_t *);
+
+/* Why doc breaks a rule for lines at width cols, or NULL: every line valid
+ * UTF-8 without controls, its width right and at most cols. */
+static const char *
+check_doc(const struct render_doc *doc, size_t cols)
+{
+	const struct render_line *l;
+	const unsigned char *p;
+	size_t i;
+
+	for (i = 0; i < render_nlines(doc); i++) {
+		l = render_line(doc, i);
+		if (strlen(l->text) != l->len)
+			return "length wrong";
+		if (!text_utf8_valid(l->text, l->len))
+			return "not UTF-8";
+		if (l->width != text_width(l->text))
+			return "width wrong";
+		if (l->width > cols)
+			return "too wide";
+		for (p = (const unsigned char *)l->text; *p != '\0'; p++) {
+			if (*p < 0x20 || *p == 0x7f)
+				return "C0 control";
+			if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0)
+				return "C1 control";
+			if (p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0xaa &&
+			    p[2] <= 0xae)
+				return "bidi override";
+		}
+	}
+	return NULL;
+}
+
+/* Render s at width cols with the defaults, checking every line. */
+static struct render_doc *
+render_str(const char *s, size_t cols)
+{
+	struct render_opts o;
+	struct render_doc *doc;
+	const char *why;
+
+	memset(&o, 0, sizeof o);
+	o.width = cols;
+	doc = render_message(s, strlen(s), &o);
+	why = check_doc(doc, cols);
+	ck_assert_msg(why == NULL, "bad line: %s", why);
+	return doc;
+}
+
+/* All lines of doc joined with newlines; the caller's. */
+static char *
+doc_text(const struct render_doc *doc)
+{
+	char *out = xstrdup(""), *t;
+	size_t i;
+
+	for (i = 0; i < render_nlines(doc); i++) {
+		xasprintf(&t, "%s%s\n", out, render_line(doc, i)->text);
+		free(out);
+		out = t;
+	}
+	return out;
+}
+
+/* The first line of doc that is exactly s, or RENDER_NOT_FOUND. */
+static size_t
+doc_find(const struct render_doc *doc, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < render_nlines(doc); i++) {
+		if (strcmp(render_line(doc, i)->text, s) == 0)
+			return i;
+	}
+	return RENDER_NOT_FOUND;
+}
+
+/* The whole file at path, NUL-terminated, or NULL. */
+static char *
+read_file(const char *path, size_t *len)
+{
+	FILE *f;
+	char *buf;
+	long size;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) != 0) {
+		fclose(f);
+		return NULL;
+	}
+	buf = xmalloc((size_t)size + 1);
+	if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	buf[size] = '\0';
+	*len = (size_t)size;
+	return buf;
+}
+
+START_TEST(test_render_edge)
+{
+	struct render_doc *doc;
+	struct render_opts o;
+
+	memset(&o, 0, sizeof o);
+	doc = render_message(NULL, 10, NULL);
+	ck_assert_uint_eq(render_nlines(doc), 0);
+	ck_assert_ptr_null(render_line(doc, 0));
+	ck_assert_uint_eq(render_nattachments(doc), 0);
+	ck_assert_ptr_null(render_attachment(doc, 0));
+	ck_assert_uint_eq(render_search(doc, 0, "x", 1), RENDER_NOT_FOUND);
+	render_free(doc);
+	doc = render_message("", 0, NULL);
+	ck_assert_uint_eq(render_nlines(doc), 0);
+	render_free(doc);
+	render_free(NULL);
+	ck_assert_uint_eq(render_nlines(NULL), 0);
+	doc = render_str("no header at all, no colon", 80);
+	ck_assert_ptr_nonnull(render_line(doc, 0));
+	render_free(doc);
+	o.width = 3; /* made the narrowest width, 10 */
+	doc = render_message("Subject: a long one\r\n", 21, &o);
+	ck_assert_ptr_null(check_doc(doc, 10));
+	ck_assert_str_eq(render_line(doc, 0)->text, "Subject: a");
+	render_free(doc);
+}
+END_TEST
+
+START_TEST(test_render_plain)
+{
+	struct render_doc *doc;
+	const struct render_line *l;
+	size_t i;
+
+	doc = render_str("From: =?utf-8?q?J=C3=A9r=C3=B4me?= <j@x.org>\r\n"
+	                 "To: a@x.org, \"B, C\" <b@x.org>\r\n"
+	                 "Subject: =?iso-8859-1?q?caf=E9?=\r\n"
+	                 "Date: Mon, 1 Jan 2024 10:00:00 +0000\r\n"
+	                 "X-Other: hidden\r\n"
+	                 "\r\n"
+	                 "Hello\r\n"
+	                 "\tTabbed\r\n"
+	                 "\r\n"
+	                 "-- \r\n"
+	                 "Sig\r\n",
+	    80);
+	l = render_line(doc, 0);
+	ck_assert_str_eq(l->text, "From: J\xc3\xa9r\xc3\xb4me <j@x.org>");
+	ck_assert_int_eq(l->kind, RENDER_HEADER);
+	ck_assert_uint_eq(l->name_len, 5);
+	ck_assert_str_eq(
+	    render_line(doc, 1)->text, "To: a@x.org, \"B, C\" <b@x.org>");
+	ck_assert_str_eq(
+	    render_line(doc, 2)->text, "Date: Mon, 1 Jan 2024 10:00:00 +0000");
+	ck_assert_str_eq(render_line(doc, 3)->text, "Subject: caf\xc3\xa9");
+	ck_assert_str_eq(render_line(doc, 4)->text, "");
+	ck_assert_uint_eq(doc_find(doc, "X-Other: hidden"), RENDER_NOT_FOUND);
+	i = doc_find(doc, "Hello");
+	ck_assert_uint_ne(i, RENDER_NOT_FOUND);
+	ck_assert_int_eq(render_line(doc, i)->kind, RENDER_BODY);
+	ck_assert_str_eq(render_line(doc, i + 1)->text, "        Tabbed");
+	i = doc_find(doc, "--"); /* its space trimmed */
+	ck_assert_uint_ne(i, RENDER_NOT_FOUND);
+	ck_assert_int_eq(render_line(doc, i)->kind, RENDER_SIGNATURE);
+	ck_assert_int_eq(render_line(doc, i + 1)->kind, RENDER_SIGNATURE);
+	ck_assert_uint_eq(render_nlines(doc), i + 2);
+	render_free(doc);
+}
+END_TEST
+
+START_TEST(test_render_headers_opt)
+{
+	static const char *const names[] = {"Subject", "X-Other", NULL};
+	struct render_opts o;
+	struct render_doc *doc;
+	const char *m =
+	    "From: a@x.org\r\nSubject: s\r\nX-Other: o\r\n\r\nb\r\n";
+
+	memset(&o, 0, sizeof o);
+	o.headers = names;
+	doc = render_message(m, strlen(m), &o);
+	ck_assert_str_eq(render_line(doc, 0)->text, "Subject: s");
+	ck_assert_str_eq(render_line(doc, 1)->text, "X-Other: o");
+	ck_assert_str_eq(render_line(doc, 2)->text, "");
+	ck_assert_str_eq(render_line(doc, 3)->text, "b");
+	render_free(doc);
+}
+END_TEST
+
+START_TEST(test_render_flowed)
+{
+	struct render_doc *doc;
+	const struct render_line *l;
+	size_t i;
+
+	doc = render_str("Content-Type: text/plain; format=flowed\r\n\r\n"
+	                 "Hello \r\n"
+	                 "world, this \r\n"
+	                 "is one paragraph.\r\n"
+	                 " >stuffed\r\n"
+	                 "> quoted \r\n"
+	                 "> text\r\n"
+	                 ">> deeper\r\n"
+	                 "-- \r\n"
+	                 "sig \r\n"
+	                 "line\r\n",
+	    80);
+	ck_assert_uint_ne(doc_find(doc, "Hello world, this is one paragraph."),
+	    RENDER_NOT_FOUND);
+	i = doc_find(doc, ">stuffed");
+	ck_assert_uint_ne(i, RENDER_NOT_FOUND);
+	ck_assert_int_eq(render_line(doc, i)->kind, RENDER_BODY);
+	l = render_line(doc, i + 1);
+	ck_assert_str_eq(l->text, "> quoted text");
+	ck_assert_int_eq(l->kind, RENDER_QUOTE);
+	ck_assert_int_eq(l->level, 1);
+	l = render_line(doc, i + 2);
+	ck_assert_str_eq(l->text, ">> deeper");
+	ck_assert_int_eq(l->level, 2);
+	ck_assert_int_eq(render_line(doc, i + 3)->kind, RENDER_SIGNATURE);
+	ck_assert_str_eq(render_line(doc, i + 4)->text, "sig line");
+	ck_assert_int_eq(render_line(doc, i + 4)->kind, RENDER_SIGNATURE);
+	render_free(doc);
+
+	/* A quoted signature separator is not flowed, and does not make
+	 * the reply after it a signature. */
+	doc = render_str("Content-Type: text/plain; format=flowed\r\n\r\n"
+	                 "> text\r\n"
+	                 "> -- \r\n"
+	                 "> their sig\r\n"
+	                 "reply\r\n",
+	    80);
+	i = doc_find(doc, "> --");
+	ck_assert_uint_ne(i, RENDER_NOT_FOUND);
+	ck_assert_str_eq(render_line(doc, i + 1)->text, "> their sig");
+	ck_assert_int_eq(render_line(doc, i + 2)->kind, RENDER_BODY);
+	render_free(doc);
+
+	/* DelSp=yes: the space before the break is not the text's. */
+	doc = render_str("Content-Type: text/plain; format=flowed; "
+	                 "delsp=yes\r\n\r\n"
+	                 "Verylong \r\n"
+	                 "word \r\n"
+	                 "here\r\n",
+	    80);
+	ck_assert_uint_ne(doc_find(doc, "Verylongwordhere"), RENDER_NOT_FOUND);
+	render_free(doc);
+
+	/* A long flowed quote is rewrapped with its prefix on every line. */
+	doc = render_str("Content-Type: text/plain; format=flowed\r\n\r\n"
+	                 "> aaaa bbbb cccc dddd \r\n"
+	                 "> eeee ffff gggg hhhh\r\n",
+	    20);
+	for (i = 0; i < render_nlines(doc); i++) {
+		l = render_line(doc, i);
+		if (l->kind == RENDER_QUOTE)
+			ck_assert_msg(
+			    strncmp(l->text, "> ", 2) == 0, "%s", l->text);
+	}
+	ck_assert_uint_ne(doc_find(doc, "> aaaa bbbb cccc"), RENDER_NOT_FOUND);
+	render_free(doc);
+}
+END_TEST
+
+START_TEST(test_render_quotes)
+{
+	struct render_doc *doc;
+	size_t i;
+
+	doc = render_str("Subject: q\r\n\r\n"
+	                 "> one\r\n"
+	                 ">> two\r\n"
+	                 "> > two too\r\n"
+	                 ">>> > four\r\n"
+	                 "none > here\r\n",
+	    80);
+	i = doc_find(doc, "> one");
+	ck_assert_int_eq(render_line(doc, i)->kind, RENDER_QUOTE);
+	ck_assert_int_eq(render_line(doc, i)->level, 1);
+	ck_assert_int_eq(render_line(doc, i + 1)->level, 2);
+	ck_assert_int_eq(render_line(doc, i + 2)->level, 2);
+	ck_assert_int_eq(render_line(doc, i + 3)->level, 4);
+	ck_assert_int_eq(render_line(doc, i + 4)->kind, RENDER_BODY);
+	ck_assert_int_eq(render_line(doc, i + 4)->level, 0);
+	render_free(doc);
+
+	/* A long quoted line wraps with its marks. */
+	doc = render_str("Subject: q\r\n\r\n"
+	                 ">> aaaa bbbb cccc dddd eeee\r\n",
+	    16);
+	i = doc_find(doc, ">> aaaa bbbb");
+	ck_assert_uint_ne(i, RENDER_NOT_FOUND);
+	ck_assert_str_eq(render_line(doc, i + 1)->text, ">> cccc dddd");
+	ck_assert_int_eq(render_line(doc, i + 1)->level, 2);
+	ck_assert_str_eq(render_line(doc, i + 2)->text, ">> eeee");
+	render_free(doc);
+}
+END_TEST
+
+static const char html_msg[] =
+    "Content-Type: text/html; charset=utf-8\r\n\r\n"
+    "<html><head><title>T</title><style>p { color: red }</style>"
+    "<script>alert('x')</script></head><body>"
+    "<p>First&nbsp;para &amp; more&#33; &#x263A; &eacute;</p>"
+    "<p>Second\n   line<br>broken</p>"
+    "<ul><li>one</li><li>two</li></ul>"
+    "<ol><li>first</li><li>second</li></ol>"
+    "<a href=\"https://example.org/x?a=1&amp;b=2\">link</a> "
+    "<a href=\"https://same.org\">https://same.org</a>"
+    "<blockquote>quoted</blockquote>"
+    "<!-- <p>comment</p> -->"
+    "<div>&lt;tag&gt; &bogus; &#0; &#27;</div>"
+    "</body></html>";
+
+START_TEST(test_render_html)
+{
+	struct render_doc *doc;
+	char *t;
+	size_t i;
+
+	doc = render_str(html_msg, 80);
+	t = doc_text(doc);
+	ck_assert_ptr_null(strstr(t, "alert"));
+	ck_assert_ptr_null(strstr(t, "color"));
+	ck_assert_ptr_null(strstr(t, "comment"));
+	ck_assert_ptr_null(strstr(t, "<p>"));
+	ck_assert_msg(doc_find(doc,
+	                  "First para & more! \xe2\x98\xba "
+	                  "\xc3\xa9") != RENDER_NOT_FOUND,
+	    "%s", t);
+	ck_assert_msg(
+	    doc_find(doc, "Second line") != RENDER_NOT_FOUND, "%s", t);
+	ck_assert_msg(doc_find(doc, "broken") != RENDER_NOT_FOUND, "%s", t);
+	ck_assert_msg(doc_find(doc, "* one") != RENDER_NOT_FOUND, "%s", t);
+	ck_assert_msg(doc_find(doc, "* two") != RENDER_NOT_FOUND, "%s", t);
+	ck_assert_msg(doc_find(doc, "1. first") != RENDER_NOT_FOUND, "%s", t);
+	ck_assert_msg(doc_find(doc, "2. second") != RENDER_NOT_FOUND, "%s", t);
+	ck_assert_msg(strstr(t,
+	                  "link <https://example.org/x?a=1&b=2> "
+	                  "https://same.org\n") != NULL,
+	    "%s", t);
+	i = doc_find(doc, "> quoted");
+	ck_assert_msg(i != RENDER_NOT_FOUND, "%s", t);
+	ck_assert_int_eq(render_line(doc, i)->kind, RENDER_QUOTE);
+	ck_assert_msg(doc_find(doc, "<tag> &bogus; " TEXT_REPLACEMENT) !=
+	        RENDER_NOT_FOUND,
+	    "%s", t);
+	free(t);
+	render_free(doc);
+}
+END_TEST
+
+START_TEST(test_render_html_command)
+{
+	struct render_opts o;
+	struct render_doc *doc;
+	char *t;
+	time_t start;
+
+	memset(&o, 0, sizeof o);
+	o.html_command = "sed -e 's/<[^>]*>//g' -e 's/^/CMD:/'";
+	doc = render_message(html_msg, strlen(html_msg), &o);
+	t = doc_text(doc);
+	ck_assert_msg(strstr(t, "CMD:") != NULL, "%s", t);
+	ck_assert_ptr_null(strstr(t, "<p>"));
+	ck_assert_ptr_null(check_doc(doc, 80));
+	free(t);
+	render_free(doc);
+
+	/* A command that fails, or hangs, leaves the built-in. */
+	o.html_command = "cat >/dev/null; exit 3";
+	doc = render_message(html_msg, strlen(html_msg), &o);
+	ck_assert_uint_ne(doc_find(doc, "* one"), RENDER_NOT_FOUND);
+	render_free(doc);
+	o.html_command = "sleep 20";
+	o.html_timeout = 300;
+	start = time(NULL);
+	doc = render_message(html_msg, strlen(html_msg), &o);
+	ck_assert_int_le(time(NULL) - start, 3);
+	ck_assert_uint_ne(doc_find(doc, "* one"), RENDER_NOT_FOUND);
+	render_free(doc);
+	o.html_command = "yes";
+	doc = render_message(html_msg, strlen(html_msg), &o);
+	ck_assert_uint_ne(doc_find(doc, "* one"), RENDER_NOT_FOUND);
+	render_free(doc);
+}
+END_TEST
+
+START_TEST(test_render_alternative)
+{
+	struct render_doc *doc;
+	char *t;
+	const char *both =
+	    "Content-Type: multipart/alternative; boundary=b\r\n\r\n"
+	    "--b\r\nContent-Type: text/plain\r\n\r\nplain version\r\n"
+	    "--b\r\nContent-Type: text/html\r\n\r\n<p>html version</p>\r\n"
+	    "--b--\r\n";
+	const char *html =
+	    "Content-Type: multipart/alternative; boundary=b\r\n\r\n"
+	    "--b\r\nContent-Type: multipart/related; boundary=c\r\n\r\n"
+	    "--c\r\nContent-Type: text/html\r\n\r\n<p>only html</p>\r\n"
+	    "--c\r\nContent-Type: image/png\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n"
+	    "--c--\r\n--b--\r\n";
+
+	doc = render_str(both, 80);
+	t = doc_text(doc);
+	ck_assert_msg(strstr(t, "plain version") != NULL, "%s", t);
+	ck_assert_msg(strstr(t, "html version") == NULL, "%s", t);
+	ck_assert_uint_eq(render_nattachments(doc), 0);
+	free(t);
+	render_free(doc);
+	doc = render_str(html, 80);
+	t = doc_text(doc);
+	ck_assert_msg(doc_find(doc, "only html") != RENDER_NOT_FOUND, "%s", t);
+	ck_assert_uint_eq(render_nattachments(doc), 1);
+	ck_assert_str_eq(render_attachment(doc, 0)->type, "image/png");
+	ck_assert_uint_eq(render_attachment(doc, 0)->size, 8);
+	free(t);
+	render_free(doc);
+}
+END_TEST
+
+START_TEST(test_render_encodings)
+{
+	struct render_doc *doc;
+
+	doc = render_str("Content-Type: text/plain; charset=utf-8\r\n"
+	                 "Content-Transfer-Encoding: base64\r\n\r\n"
+	                 "Y2Fmw6kgYmFzZTY0Cg==\r\n",
+	    80);
+	ck_assert_uint_ne(
+	    doc_find(doc, "caf\xc3\xa9 base64"), RENDER_NOT_FOUND);
+	render_free(doc);
+	doc = render_str("Content-Type: text/plain; charset=utf-8\r\n"
+	                 "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+	                 "caf=C3=A9 soft=\r\n break =3D\r\n",
+	    80);
+	ck_assert_uint_ne(
+	    doc_find(doc, "caf\xc3\xa9 soft break ="), RENDER_NOT_FOUND);
+	render_free(doc);
+	/* broken base64: what decodes is shown, nothing worse */
+	doc = render_str("Content-Type: text/plain\r\n"
+	                 "Content-Transfer-Encoding: base64\r\n\r\n"
+	                 "aGVsbG8*** !!\r\nd29y\r\n",
+	    80);
+	render_free(doc);
+}
+END_TEST
+
+/* Bodies in a charset and what they are in UTF-8. */
+static const struct {
+	const char *charset;
+	const char *body;
+	const char *utf8;
+} charsets[] = {
+    {"iso-8859-1", "caf\xe9", "caf\xc3\xa9"},
+    {"ISO-8859-1", "\x93q\x94", "\xe2\x80\x9cq\xe2\x80\x9d"}, /* as 1252 */
+    {"koi8-r", "\xf0\xd2\xc9\xd7\xc5\xd4",
+        "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82"},
+    {"shift_jis", "\x83\x65\x83\x58\x83\x67",
+        "\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88"},
+    {"gb2312", "\xc4\xe3\xba\xc3", "\xe4\xbd\xa0\xe5\xa5\xbd"},
+    {"iso-2022-jp", "\x1b$B%F%9%H\x1b(B",
+        "\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88"},
+    {"x-no-such-charset", "caf\xe9 \x93", "caf\xc3\xa9 \xe2\x80\x9c"},
+    {"us-ascii", "caf\xe9", "caf\xc3\xa9"}, /* 8-bit in ASCII: fallback */
+    {"utf-8", "caf\xe9", "caf" TEXT_REPLACEMENT},
+    {"utf-8", "ok \xc3\xa9", "ok \xc3\xa9"},
+};
+
+START_TEST(test_render_charset)
+{
+	struct render_doc *doc;
+	char *m;
+
+	xasprintf(&m,
+	    "Content-Type: text/plain; charset=\"%s\"\r\n"
+	    "Content-Transfer-Encoding: 8bit\r\n\r\n%s\r\n",
+	    charsets[_i].charset, charsets[_i].body);
+	doc = render_str(m, 80);
+	ck_assert_msg(doc_find(doc, charsets[_i].utf8) != RENDER_NOT_FOUND,
+	    "%s: got '%s'", charsets[_i].charset,
+	    render_nlines(doc) > 1 ? render_line(doc, 1)->text : "");
+	render_free(doc);
+	free(m);
+}
+END_TEST
+
+START_TEST(test_render_fallback_charset)
+{
+	struct render_opts o;
+	struct render_doc *doc;
+	const char *m = "Content-Type: text/plain\r\n\r\n\xb0\xa1\r\n";
+
+	memset(&o, 0, sizeof o);
+	o.charset = "euc-kr";
+	doc = render_message(m, strlen(m), &o);
+	ck_assert_uint_ne(doc_find(doc, "\xea\xb0\x80"), RENDER_NOT_FOUND);
+	render_free(doc);
+	o.charset = "no-such-charset";
+	doc = render_message(m, strlen(m), &o);
+	ck_assert_ptr_null(check_doc(doc, 80));
+	render_free(doc);
+}
+END_TEST
+
+START_TEST(test_render_wrap_cjk)
+{
+	struct render_doc *doc;
+	const struct render_line *l;
+	char *m, *body;
+	size_t i, n = 0, cols[] = {80, 79, 11, 10};
+	int c;
+
+	/* 101 wide characters (202 columns), one word. */
+	body = xmalloc(101 * 3 + 1);
+	for (i = 0; i < 101; i++)
+		memcpy(body + i * 3, "\xe4\xbd\xa0", 3);
+	body[303] = '\0';
+	xasprintf(&m,
+	    "Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n"
+	    "e\xcc\x81\xcc\x81 comb\r\n",
+	    body);
+	for (c = 0; c < 4; c++) {
+		doc = render_str(m, cols[c]);
+		for (i = n = 0; i < render_nlines(doc); i++) {
+			l = render_line(doc, i);
+			if (strncmp(l->text, "\xe4\xbd\xa0", 3) != 0)
+				continue;
+			ck_assert_uint_eq(l->width,
+			    (cols[c] / 2) * 2 < 202 - n ? (cols[c] / 2) * 2
+			                                : 202 - n);
+			n += l->width;
+		}
+		ck_assert_uint_eq(n, 202);
+		ck_assert_uint_ne(
+		    doc_find(doc, "e\xcc\x81\xcc\x81 comb"), RENDER_NOT_FOUND);
+		render_free(doc);
+	}
+	free(m);
+	free(body);
+
+	/* Words wrap at spaces; a long ASCII word is cut. */
+	doc = render_str("Subject: w\r\n\r\naaa bbb ccc ddd eee "
+	                 "xxxxxxxxxxxxxxxxxxxxxxxxx\r\n",
+	    12);
+	ck_assert_uint_ne(doc_find(doc, "aaa bbb ccc"), RENDER_NOT_FOUND);
+	ck_assert_uint_ne(doc_find(doc, "ddd eee"), RENDER_NOT_FOUND);
+	ck_assert_uint_ne(doc_find(doc, "xxxxxxxxxxxx"), RENDER_NOT_FOUND);
+	ck_assert_uint_ne(doc_find(doc, "x"), RENDER_NOT_FOUND);
+	render_free(doc);
+}
+END_TEST
+
+START_TEST(test_render_escapes)
+{
+	struct render_doc *doc;
+	char *t;
+
+	doc = render_str("Subject: =?utf-8?q?a=1B]0;evil=07b?=\r\n"
+	                 "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+	                 "x\x1b]0;title\x07y\r\n"
+	                 "\x1b[2Jclear\r\n"
+	                 "c1\xc2\x9b"
+	                 "31mred\r\n"
+	                 "bidi\xe2\x80\xae"
+	                 "txet\xe2\x81\xa6!\r\n"
+	                 "nul\0byte\r\n"
+	                 "bell\x07 del\x7f\r\n",
+	    80);
+	t = doc_text(doc);
+	ck_assert_msg(strstr(t, "Subject: ab\n") != NULL, "%s", t);
+	ck_assert_msg(doc_find(doc, "xy") != RENDER_NOT_FOUND, "%s", t);
+	ck_assert_msg(doc_find(doc, "clear") != RENDER_NOT_FOUND, "%s", t);
+	ck_assert_msg(doc_find(doc, "c1red") != RENDER_NOT_FOUND, "%s", t);
+	ck_assert_msg(doc_find(doc, "bidi txet!") == RENDER_NOT_FOUND, "%s", t);
+	ck_assert_msg(doc_find(doc, "biditxet!") != RENDER_NOT_FOUND, "%s", t);
+	ck_assert_ptr_null(strchr(t, '\x1b'));
+	free(t);
+	render_free(doc);
+
+	/* The same in HTML, with numeric references. */
+	doc = render_str("Content-Type: text/html\r\n\r\n"
+	                 "<p>a&#27;]0;t&#7;b \x1b[2J &#x9b;c &#x202e;d</p>\r\n",
+	    80);
+	render_free(doc);
+}
+END_TEST
+
+START_TEST(test_render_attachments)
+{
+	struct render_doc *doc;
+	const struct render_attachment *a;
+	char *t;
+
+	doc = render_str(
+	    "Content-Type: multipart/mixed; boundary=\"xx\"\r\n\r\n"
+	    "--xx\r\nContent-Type: text/plain\r\n\r\nbody\r\n"
+	    "--xx\r\nContent-Type: application/pdf\r\n"
+	    "Content-Disposition: attachment;\r\n"
+	    " filename*=utf-8''caf%C3%A9%20menu.pdf\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\nAAAA\r\n"
+	    "--xx\r\nContent-Type: application/octet-stream\r\n"
+	    "Content-Disposition: attachment;\r\n"
+	    " filename*0*=iso-8859-1''na%EFve;\r\n"
+	    " filename*1=\"-long.bin\"\r\n\r\nxyz\r\n"
+	    "--xx\r\nContent-Type: text/plain; name=\"notes.txt\"\r\n"
+	    "Content-Disposition: attachment\r\n\r\nnot shown\r\n"
+	    "--xx\r\nContent-Type: image/gif; name==?utf-8?q?\x1b[31m.gif?=\r\n"
+	    "\r\nGIF\r\n"
+	    "--xx--\r\n",
+	    80);
+	t = doc_text(doc);
+	ck_assert_uint_eq(render_nattachments(doc), 4);
+	a = render_attachment(doc, 0);
+	ck_assert_str_eq(a->filename, "caf\xc3\xa9 menu.pdf");
+	ck_assert_str_eq(a->type, "application/pdf");
+	ck_assert_uint_eq(a->size, 3);
+	a = render_attachment(doc, 1);
+	ck_assert_str_eq(a->filename, "na\xc3\xafve-long.bin");
+	ck_assert_uint_eq(a->size, 3);
+	ck_assert_str_eq(render_attachment(doc, 2)->filename, "notes.txt");
+	ck_assert_ptr_null(strchr(render_attachment(doc, 3)->filename, 0x1b));
+	ck_assert_msg(strstr(t, "not shown") == NULL, "%s", t);
+	ck_assert_msg(doc_find(doc,
+	                  "[-- Attachment #1: caf\xc3\xa9 menu.pdf, "
+	                  "application/pdf, 3 bytes --]") != RENDER_NOT_FOUND,
+	    "%s", t);
+	ck_assert_int_eq(
+	    render_line(doc, render_nlines(doc) - 1)->kind, RENDER_ATTACHMENT);
+	free(t);
+	render_free(doc);
+}
+END_TEST
+
+START_TEST(test_render_rfc822)
+{
+	struct render_doc *doc;
+	char *t;
+	size_t i;
+
+	doc = render_str(
+	    "From: outer@x.org\r\nSubject: Fwd: inner\r\n"
+	    "Content-Type: multipart/mixed; boundary=o\r\n\r\n"
+	    "--o\r\nContent-Type: text/plain\r\n\r\nsee below\r\n"
+	    "--o\r\nContent-Type: message/rfc822\r\n\r\n"
+	    "From: =?utf-8?b?w4lsaXNl?= <e@x.org>\r\n"
+	    "Subject: inner\r\n"
+	    "Content-Type: multipart/mixed; boundary=i\r\n\r\n"
+	    "--i\r\nContent-Type: text/plain\r\n\r\ninner body\r\n"
+	    "--i\r\nContent-Type: image/png; name=p.png\r\n\r\nPNG\r\n"
+	    "--i--\r\n"
+	    "--o--\r\n",
+	    80);
+	t = doc_text(doc);
+	i = doc_find(doc, "[-- Attached message --]");
+	ck_assert_msg(i != RENDER_NOT_FOUND, "%s", t);
+	ck_assert_int_eq(render_line(doc, i)->kind, RENDER_SEPARATOR);
+	i = doc_find(doc, "From: \xc3\x89lise <e@x.org>");
+	ck_assert_msg(i != RENDER_NOT_FOUND, "%s", t);
+	ck_assert_int_eq(render_line(doc, i)->kind, RENDER_HEADER);
+	ck_assert_msg(doc_find(doc, "inner body") != RENDER_NOT_FOUND, "%s", t);
+	ck_assert_uint_eq(render_nattachments(doc), 1);
+	ck_assert_str_eq(render_attachment(doc, 0)->filename, "p.png");
+	free(t);
+	render_free(doc);
+}
+END_TEST
+
+START_TEST(test_render_huge)
+{
+	struct render_doc *doc;
+	char *m;
+	size_t i, n = 5 << 20, hdr;
+	clock_t start = clock();
+
+	/* 5 MB of short lines, then 5 MB in one line. */
+	m = xmalloc(n + 1);
+	hdr = (size_t)snprintf(m, n, "Subject: big\r\n\r\n");
+	for (i = hdr; i < n; i++)
+		m[i] = (i % 70 == 0) ? '\n' : (char)('a' + i % 26);
+	m[n] = '\0';
+	doc = render_str(m, 80);
+	ck_assert_uint_gt(render_nlines(doc), 70000);
+	render_free(doc);
+	for (i = hdr; i < n; i++)
+		m[i] = (i % 7 == 0) ? ' ' : 'x';
+	doc = render_str(m, 80);
+	ck_assert_uint_gt(render_nlines(doc), 60000);
+	render_free(doc);
+	/* 2.6 million short lines: cut at RENDER_LINES_MAX, and said so. */
+	for (i = hdr; i < n; i++)
+		m[i] = (i % 2 == 0) ? '\n' : 'a';
+	doc = render_str(m, 80);
+	ck_assert_uint_eq(render_nlines(doc), RENDER_LINES_MAX + 1);
+	ck_assert_int_eq(
+	    render_line(doc, RENDER_LINES_MAX)->kind, RENDER_SEPARATOR);
+	render_free(doc);
+	/* No spaces, and wide characters, in one line. */
+	for (i = hdr; i + 3 <= n; i += 3)
+		memcpy(m + i, "\xe4\xbd\xa0", 3);
+	m[i] = '\0';
+	doc = render_str(m, 80);
+	render_free(doc);
+	free(m);
+	ck_assert_msg((clock() - start) / CLOCKS_PER_SEC < 20, "too slow");
+}
+END_TEST
+
+START_TEST(test_render_broken)
+{
+	static const char *broken[] = {
+	    /* no closing boundary, cut in a header */
+	    "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+	    "Content-Type: text/pl",
+	    /* boundary never appears */
+	    "Content-Type: multipart/mixed; boundary=b\r\n\r\nhello\r\n",
+	    /* no boundary parameter */
+	    "Content-Type: multipart/alternative\r\n\r\n--x\r\n\r\nhi\r\n",
+	    /* cut in base64 */
+	    "Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n"
+	    "\r\naGVsbG8gd29y",
+	    /* cut in quoted-printable */
+	    "Content-Type: text/plain\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\nabc=C",
+	    /* garbage Content-Type and encoding */
+	    "Content-Type: ;;;===\r\nContent-Transfer-Encoding: x-what\r\n\r\n"
+	    "body\r\n",
+	    "Content-Type: text/plain; charset=\r\n\r\nbody\r\n",
+	    "Content-Type: message/rfc822\r\n\r\n",
+	    "Content-Type: message/rfc822\r\n\r\nnot: a message\r\n",
+	    "Content-Type: text/html\r\n\r\n<a href=\"x<b <<<&#99999999999;"
+	    "&#x; <script>never ends",
+	    "Content-Type: text/html\r\n\r\n<blockquote><blockquote><ol><li>"
+	    "<ol><li><ol><li><ol><li><ol><li><ol><li><ol><li><ol><li><ol><li>"
+	    "<ol><li>deep",
+	    "\r\n\r\n\r\n",
+	    ":\r\n:\r\n\r\n",
+	    "From \xff\xfe\r\n\x80\x81\r\n",
+	};
+	struct render_doc *doc;
+	size_t i;
+
+	for (i = 0; i < sizeof broken / sizeof broken[0]; i++) {
+		doc = render_str(broken[i], 80);
+		render_free(doc);
+		doc = render_str(broken[i], 10);
+		render_free(doc);
+	}
+}
+END_TEST
+
+START_TEST(test_render_deep)
+{
+	struct render_doc *doc;
+	char *m, *t;
+	size_t i, n = 2000;
+
+	/* 2000 nested multiparts: bounded, and said so. */
+	m = xstrdup("");
+	for (i = 0; i < n; i++) {
+		xasprintf(&t,
+		    "%sContent-Type: multipart/mixed; boundary=b%zu\r\n\r\n"
+		    "--b%zu\r\n",
+		    m, i, i);
+		free(m);
+		m = t;
+	}
+	xasprintf(&t, "%sContent-Type: text/plain\r\n\r\ndeep\r\n", m);
+	free(m);
+	doc = render_str(t, 80);
+	ck_assert_uint_ne(
+	    doc_find(doc, "[-- parts nested too deep: not shown --]"),
+	    RENDER_NOT_FOUND);
+	render_free(doc);
+	free(t);
+
+	/* 3000 parts side by side. */
+	m = xstrdup("Content-Type: multipart/mixed; boundary=b\r\n\r\n");
+	for (i = 0; i < 3000; i++) {
+		xasprintf(&t,
+		    "%s--b\r\nContent-Type: application/x-%zu\r\n\r\nx\r\n", m,
+		    i);
+		free(m);
+		m = t;
+	}
+	doc = render_str(m, 80);
+	ck_assert_uint_lt(render_nattachments(doc), RENDER_PARTS_MAX);
+	render_free(doc);
+	free(m);
+}
+END_TEST
+
+START_TEST(test_render_search)
+{
+	struct render_doc *doc;
+	size_t a, b;
+
+	doc = render_str("Subject: s\r\nContent-Type: text/plain; "
+	                 "charset=utf-8\r\n\r\n"
+	                 "first \xc3\x89T\xc3\x89 line\r\n"
+	                 "middle\r\n"
+	                 "last \xc3\xa9t\xc3\xa9 LINE\r\n",
+	    80);
+	a = doc_find(doc, "first \xc3\x89T\xc3\x89 line");
+	b = doc_find(doc, "last \xc3\xa9t\xc3\xa9 LINE");
+	ck_assert_uint_eq(render_search(doc, 0, "\xc3\xa9t\xc3\xa9", 1), a);
+	ck_assert_uint_eq(
+	    render_search(doc, a + 1, "\xc3\x89T\xc3\x89", RENDER_FORWARD), b);
+	ck_assert_uint_eq(
+	    render_search(doc, b + 1, "x", RENDER_FORWARD), RENDER_NOT_FOUND);
+	ck_assert_uint_eq(render_search(doc, 1000, "line", RENDER_BACKWARD), b);
+	ck_assert_uint_eq(
+	    render_search(doc, b - 1, "LINE", RENDER_BACKWARD), a);
+	ck_assert_uint_eq(render_search(doc, a - 1, "line", RENDER_BACKWARD),
+	    RENDER_NOT_FOUND);
+	ck_assert_uint_eq(render_search(doc, 0, "subject:", 1), 0);
+	ck_assert_uint_eq(render_search(doc, 0, "", 1), RENDER_NOT_FOUND);
+	ck_assert_uint_eq(render_search(doc, 0, NULL, 1), RENDER_NOT_FOUND);
+	render_free(doc);
+}
+END_TEST
+
+/* Every corpus message at 80 columns: no line too wide, no control. */
+START_TEST(test_render_corpus)
+{
+	struct render_doc *doc;
+	struct render_opts o;
+	char *path, *index, *buf, *p, *eol;
+	const char *why;
+	size_t len, ilen, n = 0, bad = 0;
+
+	memset(&o, 0, sizeof o);
+	o.width = 80;
+	xasprintf(&path, "%s/INDEX.txt", corpus_dir);
+	index = read_file(path, &ilen);
+	ck_assert_msg(index != NULL, "cannot read %s", path);
+	free(path);
+	for (p = index; *p != '\0'; p = *eol != '\0' ? eol + 1 : eol) {
+		eol = p + strcspn(p, "\n");
+		if (eol == p)
+			continue;
+		*eol = '\0';
+		xasprintf(&path, "%s/messages/%s", corpus_dir, p);
+		*eol = '\n';
+		if ((buf = read_file(path, &len)) == NULL) {
+			printf("# %s: cannot read\n", path);
+			bad++;
+			free(path);
+			continue;
+		}
+		doc = render_message(buf, len, &o);
+		if ((why = check_doc(doc, 80)) != NULL) {
+			printf("# %s: %s\n", path, why);
+			bad++;
+		}
+		n++;
+		render_free(doc);
+		free(buf);
+		free(path);
+	}
+	free(index);
+	printf("# corpus: %zu messages rendered, %zu bad\n", n, bad);
+	ck_assert_uint_gt(n, 200);
+	ck_assert_uint_eq(bad, 0);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("render");
+	TCase *tc = tcase_create("render");
+	SRunner *sr;
+	int failed;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL &&
+	    setlocale(LC_CTYPE, "en_US.UTF-8") == NULL) {
+		puts("1..0 # SKIP no UTF-8 locale for wcwidth");
+		return EXIT_SUCCESS;
+	}
+	if (getenv("top_srcdir") != NULL)
+		xasprintf(
+		    &corpus_dir, "%s/tests/data/corpus", getenv("top_srcdir"));
+	else
+		corpus_dir = xstrdup("tests/data/corpus");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_render_edge);
+	tcase_add_test(tc, test_render_plain);
+	tcase_add_test(tc, test_render_headers_opt);
+	tcase_add_test(tc, test_render_flowed);
+	tcase_add_test(tc, test_render_quotes);
+	tcase_add_test(tc, test_render_html);
+	tcase_add_test(tc, test_render_html_command);
+	tcase_add_test(tc, test_render_alternative);
+	tcase_add_test(tc, test_render_encodings);
+	tcase_add_loop_test(
+	    tc, test_render_charset, 0, sizeof charsets / sizeof charsets[0]);
+	tcase_add_test(tc, test_render_fallback_charset);
+	tcase_add_test(tc, test_render_wrap_cjk);
+	tcase_add_test(tc, test_render_escapes);
+	tcase_add_test(tc, test_render_attachments);
+	tcase_add_test(tc, test_render_rfc822);
+	tcase_add_test(tc, test_render_huge);
+	tcase_add_test(tc, test_render_broken);
+	tcase_add_test(tc, test_render_deep);
+	tcase_add_test(tc, test_render_search);
+	tcase_add_test(tc, test_render_corpus);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	mime_shutdown();
+	free(corpus_dir);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,208 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * The folder list: every folder of the account from the cache with its
+ * unread and total counts, INBOX and the special-use folders first, the
+ * hierarchy indented; and folder-name completion for the "c" prompt. */
+
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "private.h"
+#include "text.h"
+#include "xmalloc.h"
+#include "cache/store.h"
+
+static int ui_folders_rank(const struct store_folder *);
+static int ui_folders_cmp(const void *, const void *);
+
+/* Where a folder goes: INBOX, then Drafts, Sent, Archive, Junk, Trash,
+ * then the rest by name. */
+static int
+ui_folders_rank(const struct store_folder *f)
+{
+	static const char *const order[] = {
+	    "\\Drafts", "\\Sent", "\\Archive", "\\Junk", "\\Trash"};
+	size_t i;
+
+	if (strcasecmp(f->name, "INBOX") == 0)
+		return 0;
+	for (i = 0; f->special_use != NULL && i < sizeof order / sizeof *order;
+	     i++) {
+		if (strcasecmp(f->special_use, order[i]) == 0)
+			return 1 + (int)i;
+	}
+	return 10;
+}
+
+static int
+ui_folders_cmp(const void *a, const void *b)
+{
+	const struct store_folder *x = a, *y = b;
+	int rx = ui_folders_rank(x), ry = ui_folders_rank(y);
+
+	if (rx != ry)
+		return rx - ry;
+	return strcmp(x->name, y->name);
+}
+
+void
+ui_folders_load(struct ui *ui)
+{
+	char *cur = NULL;
+	size_t i;
+
+	if (ui->folders != NULL && ui->fcur < ui->nfolders)
+		cur = xstrdup(ui->folders[ui->fcur].name);
+	ui_folders_free(ui);
+	if (store_folder_list(ui->st, &ui->folders, &ui->nfolders) != 0) {
+		ui_message(ui, 1, "%s", store_error(ui->st));
+		ui->folders = NULL;
+		ui->nfolders = 0;
+		free(cur);
+		return;
+	}
+	qsort(ui->folders, ui->nfolders, sizeof *ui->folders, ui_folders_cmp);
+	ui->fcur = 0;
+	for (i = 0; i < ui->nfolders; i++) {
+		if (strcmp(ui->folders[i].name,
+		        cur != NULL ? cur : ui->folder) == 0)
+			ui->fcur = i;
+	}
+	free(cur);
+	ui_dirty(ui);
+}
+
+void
+ui_folders_free(struct ui *ui)
+{
+	if (ui->folders != NULL)
+		store_folder_list_free(ui->folders, ui->nfolders);
+	ui->folders = NULL;
+	ui->nfolders = 0;
+}
+
+void
+ui_folders_draw(struct ui *ui)
+{
+	const struct store_folder *f;
+	size_t rows = ui_list_rows(ui), i, depth, x;
+	const char *leaf, *p;
+	char counts[64], a[32], b[32], *line;
+
+	if (ui->nfolders == 0) {
+		ui_draw(0, 0, (size_t)ui->cols,
+		    "(no folders in the cache yet: $ to sync)", 0);
+		return;
+	}
+	if (ui->fcur >= ui->nfolders)
+		ui->fcur = ui->nfolders - 1;
+	if (ui->fcur < ui->ftop)
+		ui->ftop = ui->fcur;
+	if (ui->fcur >= ui->ftop + rows)
+		ui->ftop = ui->fcur - rows + 1;
+	for (i = 0; i < rows && ui->ftop + i < ui->nfolders; i++) {
+		f = &ui->folders[ui->ftop + i];
+		depth = 0;
+		leaf = f->name;
+		if (f->delim != NULL && *f->delim != '\0') {
+			for (p = f->name; (p = strchr(p, *f->delim)) != NULL;
+			     p++) {
+				depth++;
+				leaf = p + 1;
+			}
+		}
+		if (f->noselect)
+			snprintf(counts, sizeof counts, "%s", "");
+		else
+			snprintf(counts, sizeof counts, "%6s %8s",
+			    f->unseen > 0 ? ui_count(f->unseen, a, sizeof a)
+			                  : "",
+			    ui_count(f->total, b, sizeof b));
+		xasprintf(&line, "%*s%s", (int)(depth * 2), "", leaf);
+		if (ui->ftop + i == ui->fcur)
+			attron(A_REVERSE);
+		else if (f->unseen > 0)
+			attron(A_BOLD);
+		x = strlen(counts);
+		ui_draw((int)i, 0,
+		    (size_t)ui->cols > x + 1 ? (size_t)ui->cols - x - 1 : 0,
+		    line, 1);
+		if ((size_t)ui->cols > x)
+			ui_draw(
+			    (int)i, ui->cols - (int)x - 1, x + 1, counts, 1);
+		free(line);
+		if (ui->ftop + i == ui->fcur)
+			attroff(A_REVERSE);
+		else
+			attroff(A_BOLD);
+	}
+}
+
+void
+ui_folders_key(struct ui *ui, enum keymap_action a)
+{
+	if (ui_move(a, &ui->fcur, &ui->ftop, ui->nfolders, ui_list_rows(ui))) {
+		ui_dirty(ui);
+		return;
+	}
+	switch (a) {
+	case KEYMAP_OPEN:
+		if (ui->nfolders > 0)
+			ui_open_folder(ui, ui->folders[ui->fcur].name);
+		break;
+	case KEYMAP_QUIT:
+		ui_show(ui, KEYMAP_INDEX);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Tab in the folder prompt: extend the text to the longest prefix shared by
+ * the names it starts; list them when there are several. */
+void
+ui_folders_complete(struct ui *ui)
+{
+	size_t i, n = 0, common = 0, len = ui->plen, k;
+	const char *first = NULL, *name;
+	char *list = NULL, *tmp;
+
+	for (i = 0; i < ui->nfolders; i++) {
+		name = ui->folders[i].name;
+		if (ui->folders[i].noselect ||
+		    strncasecmp(name, ui->pbuf, len) != 0)
+			continue;
+		if (first == NULL) {
+			first = name;
+			common = strlen(name);
+		} else {
+			for (k = 0; k < common && name[k] == first[k]; k++)
+				;
+			common = k;
+		}
+		n++;
+		xasprintf(&tmp, "%s%s%s", list != NULL ? list : "",
+		    list != NULL ? "  " : "", name);
+		free(list);
+		list = tmp;
+	}
+	if (n == 0) {
+		ui_message(ui, 1, "no folder starts with '%s'", ui->pbuf);
+	} else {
+		/* Never cut a UTF-8 character in two. */
+		while (common > len &&
+		    ((unsigned char)first[common] & 0xc0) == 0x80)
+			common--;
+		if (common >= len && common < sizeof ui->pbuf) {
+			memcpy(ui->pbuf, first, common);
+			ui->pbuf[common] = '\0';
+			ui->plen = common;
+		}
+		if (n > 1)
+			ui_message(ui, 0, "%s", list);
+	}
+	free(list);
+	ui_dirty(ui);
+}

@@ -1,0 +1,219 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * The index: one line a message (flags, date, sender or "To: recipient",
+ * subject, size) from the folder's model, a cursor that stays on its
+ * message when the sync reloads the model, sort and search. */
+
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "private.h"
+#include "text.h"
+#include "xmalloc.h"
+#include "cache/store.h"
+
+#define UI_FROM_COLS 20 /* sender column */
+
+static int ui_index_is_mine(const struct ui *, const struct model_msg *);
+static int ui_index_match(
+    const struct ui *, const struct model_msg *, const char *);
+
+/* Whether the message was sent by the account's user (From is theirs). */
+static int
+ui_index_is_mine(const struct ui *ui, const struct model_msg *m)
+{
+	const char *addr = model_str(ui->model, m->from_addr);
+	const char *user = ui->a->url.user;
+
+	if (user == NULL || *addr == '\0')
+		return 0;
+	if (strchr(user, '@') != NULL)
+		return strcasecmp(addr, user) == 0;
+	return strncasecmp(addr, user, strlen(user)) == 0 &&
+	    addr[strlen(user)] == '@';
+}
+
+void
+ui_index_draw(struct ui *ui)
+{
+	const struct model_msg *m;
+	size_t rows = ui_list_rows(ui), i, n, x, w, subj_cols;
+	char flags[4], date[32], size[16], *who;
+	const char *from;
+
+	n = ui->model != NULL ? model_count(ui->model) : 0;
+	if (n == 0) {
+		ui_draw(0, 0, (size_t)ui->cols,
+		    ui->net == UI_NET_CONNECTING || ui->net == UI_NET_SYNCING
+		        ? "(no messages in the cache yet: syncing)"
+		        : "(no messages)",
+		    0);
+		return;
+	}
+	if (ui->cur >= n)
+		ui->cur = n - 1;
+	if (ui->cur < ui->top)
+		ui->top = ui->cur;
+	if (ui->cur >= ui->top + rows)
+		ui->top = ui->cur - rows + 1;
+	for (i = 0; i < rows && ui->top + i < n; i++) {
+		m = model_msg(ui->model, ui->top + i);
+		flags[0] = m->flags & STORE_FLAG_DELETED ? 'D'
+		    : m->flags & STORE_FLAG_FLAGGED      ? '!'
+		    : !(m->flags & STORE_FLAG_SEEN)      ? 'N'
+		    : m->flags & STORE_FLAG_ANSWERED     ? 'r'
+		                                         : ' ';
+		flags[1] = m->has_attachment ? '+' : ' ';
+		flags[2] = '\0';
+		if (ui_index_is_mine(ui, m) && *model_str(ui->model, m->to))
+			xasprintf(&who, "To: %s", model_str(ui->model, m->to));
+		else {
+			from = model_str(ui->model, m->from);
+			who = xstrdup(*from != '\0' ? from : "(nobody)");
+		}
+		if (ui->top + i == ui->cur)
+			attron(A_REVERSE);
+		else if (!(m->flags & STORE_FLAG_SEEN))
+			attron(A_BOLD);
+		move((int)i, 0);
+		x = ui_draw((int)i, 0, 3, flags, 1);
+		x += ui_draw(
+		    (int)i, (int)x, 11, ui_date(m->date, date, sizeof date), 1);
+		x += ui_draw((int)i, (int)x, UI_FROM_COLS, who, 1);
+		x += ui_draw((int)i, (int)x, 1, " ", 1);
+		free(who);
+		ui_size(m->size, size, sizeof size);
+		w = strlen(size) + 2;
+		subj_cols =
+		    (size_t)ui->cols > x + w ? (size_t)ui->cols - x - w : 0;
+		x += ui_draw((int)i, (int)x, subj_cols,
+		    model_str(ui->model, m->subject), 1);
+		ui_draw((int)i, (int)x, (size_t)ui->cols - x, "  ", 1);
+		if ((size_t)ui->cols > w)
+			ui_draw((int)i, ui->cols - (int)w + 2, w - 2, size, 0);
+		if (ui->top + i == ui->cur)
+			attroff(A_REVERSE);
+		else
+			attroff(A_BOLD);
+	}
+}
+
+void
+ui_index_home(struct ui *ui)
+{
+	size_t i, n = ui->model != NULL ? model_count(ui->model) : 0;
+
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		if (!(model_msg(ui->model, i)->flags & STORE_FLAG_SEEN)) {
+			ui->cur = i;
+			return;
+		}
+	}
+	/* All read: the newest, wherever the sort puts it. */
+	ui->cur = ui->sort == MODEL_SORT_DATE && ui->reverse ? n - 1 : 0;
+}
+
+void
+ui_index_reload(struct ui *ui)
+{
+	struct model *m;
+	uint32_t uid = 0;
+	long at;
+	char *err;
+	int first = ui->model == NULL || model_count(ui->model) == 0;
+
+	if (ui->folder_id == 0)
+		return;
+	if (!first && ui->cur < model_count(ui->model))
+		uid = model_msg(ui->model, ui->cur)->uid;
+	if ((m = model_load(ui->st, ui->folder_id, &err)) == NULL) {
+		ui_message(ui, 1, "%s", err);
+		free(err);
+		return;
+	}
+	model_sort(m, ui->sort, ui->reverse);
+	model_free(ui->model);
+	ui->model = m;
+	if (first)
+		ui_index_home(ui);
+	else if ((at = model_find_uid(m, uid)) >= 0)
+		ui->cur = (size_t)at;
+	else if (ui->cur >= model_count(m))
+		ui->cur = model_count(m) > 0 ? model_count(m) - 1 : 0;
+	ui_dirty(ui);
+}
+
+/* Whether needle is in the message's subject or sender, ignoring ASCII
+ * case. */
+static int
+ui_index_match(
+    const struct ui *ui, const struct model_msg *m, const char *needle)
+{
+	return strcasestr(model_str(ui->model, m->subject), needle) != NULL ||
+	    strcasestr(model_str(ui->model, m->from), needle) != NULL ||
+	    strcasestr(model_str(ui->model, m->from_addr), needle) != NULL;
+}
+
+void
+ui_index_search(struct ui *ui, int backward)
+{
+	size_t n = ui->model != NULL ? model_count(ui->model) : 0, i, at;
+
+	if (n == 0 || ui->search == NULL)
+		return;
+	for (i = 1; i <= n; i++) {
+		at = backward ? (ui->cur + n - i) % n : (ui->cur + i) % n;
+		if (ui_index_match(ui, model_msg(ui->model, at), ui->search)) {
+			if (backward ? at > ui->cur : at < ui->cur)
+				ui_message(ui, 0, "search wrapped");
+			ui->cur = at;
+			ui_dirty(ui);
+			return;
+		}
+	}
+	ui_message(ui, 1, "not found: %s", ui->search);
+}
+
+void
+ui_index_key(struct ui *ui, enum keymap_action a)
+{
+	size_t n = ui->model != NULL ? model_count(ui->model) : 0;
+	static const char *const names[] = {"date", "from", "subject", "size"};
+
+	if (ui_move(a, &ui->cur, &ui->top, n, ui_list_rows(ui))) {
+		ui_dirty(ui);
+		return;
+	}
+	switch (a) {
+	case KEYMAP_OPEN:
+		if (n == 0)
+			return;
+		ui->pager_from = KEYMAP_INDEX;
+		ui_pager_open(ui, model_msg(ui->model, ui->cur)->uid);
+		break;
+	case KEYMAP_QUIT:
+		ui->quit = 1;
+		break;
+	case KEYMAP_SORT:
+		ui->sort = ui->sort == MODEL_SORT_SIZE
+		    ? MODEL_SORT_DATE
+		    : (enum model_sort)(ui->sort + 1);
+		ui->reverse =
+		    ui->sort == MODEL_SORT_DATE || ui->sort == MODEL_SORT_SIZE;
+		ui_index_reload(ui);
+		ui_message(ui, 0, "sorted by %s", names[ui->sort]);
+		break;
+	case KEYMAP_SORT_REVERSE:
+		ui->reverse = !ui->reverse;
+		ui_index_reload(ui);
+		ui_message(ui, 0, "order reversed");
+		break;
+	default:
+		break;
+	}
+}

@@ -1,0 +1,276 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * The pager: the message rendered by src/render from the cached body, or
+ * fetched (BODY.PEEK[], so opening does not mark it read) and cached first;
+ * "not cached" when offline. Scrolling, search, next and previous message. */
+
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "cmd.h"
+#include "fetch.h"
+#include "private.h"
+#include "render.h"
+#include "xmalloc.h"
+#include "cache/store.h"
+
+#define UI_BODY_MAX (25 * 1024 * 1024) /* default body-cache-max */
+
+static void ui_pager_render(struct ui *);
+static void ui_pager_fetched(enum fetch_result, const char *, void *);
+static int ui_pager_color(enum render_kind, int);
+
+/* Render the cached body of ui->puid, if there is one. 1 when shown. */
+static void
+ui_pager_render(struct ui *ui)
+{
+	struct render_opts ro;
+	void *raw = NULL;
+	size_t len = 0;
+	int rc;
+
+	render_free(ui->doc);
+	ui->doc = NULL;
+	rc = store_body_get(ui->st, ui->folder_id, ui->puid, &raw, &len);
+	if (rc < 0) {
+		ui->pstate = UI_PAGER_FAILED;
+		free(ui->pager_error);
+		ui->pager_error = xstrdup(store_error(ui->st));
+		return;
+	}
+	if (rc == 1) {
+		ui->pstate = UI_PAGER_NOT_CACHED;
+		return;
+	}
+	memset(&ro, 0, sizeof ro);
+	ro.width = ui->cols > 1 ? (size_t)ui->cols - 1 : 1;
+	ro.charset = ui->a->fallback_charset;
+	ui->doc = render_message(raw, len, &ro);
+	free(raw);
+	ui->pstate = UI_PAGER_SHOWN;
+}
+
+static void
+ui_pager_fetched(enum fetch_result r, const char *err, void *arg)
+{
+	struct ui *ui = arg;
+
+	switch (r) {
+	case FETCH_OK:
+		ui_pager_render(ui);
+		break;
+	case FETCH_OFFLINE:
+		ui->pstate = UI_PAGER_NOT_CACHED;
+		break;
+	case FETCH_FAILED:
+		ui->pstate = UI_PAGER_FAILED;
+		free(ui->pager_error);
+		ui->pager_error = xstrdup(err);
+		break;
+	}
+	ui_dirty(ui);
+}
+
+void
+ui_pager_open(struct ui *ui, uint32_t uid)
+{
+	struct store_folder f;
+	const struct config *cf = ui->ctx->cf;
+
+	ui->puid = uid;
+	ui->ptop = 0;
+	ui_pager_render(ui);
+	ui_show(ui, KEYMAP_PAGER);
+	if (ui->pstate != UI_PAGER_NOT_CACHED)
+		return;
+	if (ui->net == UI_NET_OFFLINE)
+		return; /* "not cached" until the server is back */
+	if (store_folder_get(ui->st, ui->folder, &f) != 0)
+		return;
+	if (ui->fetch == NULL)
+		ui->fetch = fetch_new(ui->ctx, ui->a, ui->st, ui->password);
+	ui->pstate = UI_PAGER_LOADING;
+	fetch_body(ui->fetch, f.id, f.raw_name, uid,
+	    cf->body_max != 0 ? cf->body_max : UI_BODY_MAX, ui_pager_fetched,
+	    ui);
+	store_folder_clear(&f);
+}
+
+void
+ui_pager_close(struct ui *ui)
+{
+	render_free(ui->doc);
+	ui->doc = NULL;
+}
+
+/* The colour pair of a line: quote levels alternate two colours. */
+static int
+ui_pager_color(enum render_kind kind, int quote)
+{
+	if (!has_colors())
+		return 0;
+	switch (kind) {
+	case RENDER_HEADER:
+	case RENDER_SEPARATOR:
+		return 1;
+	case RENDER_QUOTE:
+		return quote % 2 == 1 ? 2 : 3;
+	case RENDER_SIGNATURE:
+		return 4;
+	case RENDER_ATTACHMENT:
+		return 5;
+	default:
+		return 0;
+	}
+}
+
+void
+ui_pager_draw(struct ui *ui)
+{
+	const struct render_line *l;
+	size_t rows = ui_list_rows(ui), i, n, x;
+	const char *why = NULL;
+	int pair;
+
+	switch (ui->pstate) {
+	case UI_PAGER_LOADING:
+		why = "loading the message...";
+		break;
+	case UI_PAGER_NOT_CACHED:
+		why = "not cached (offline: it is fetched when the server is "
+		      "back)";
+		break;
+	case UI_PAGER_FAILED:
+		why = ui->pager_error != NULL ? ui->pager_error : "failed";
+		break;
+	case UI_PAGER_SHOWN:
+		break;
+	}
+	if (why != NULL || ui->doc == NULL) {
+		ui_draw(0, 0, (size_t)ui->cols, why != NULL ? why : "", 0);
+		return;
+	}
+	n = render_nlines(ui->doc);
+	if (ui->ptop >= n)
+		ui->ptop = n > 0 ? n - 1 : 0;
+	for (i = 0; i < rows && ui->ptop + i < n; i++) {
+		l = render_line(ui->doc, ui->ptop + i);
+		pair = ui_pager_color(l->kind, l->level);
+		if (l->kind == RENDER_HEADER && l->name_len > 0) {
+			/* The name bold, the value plain. */
+			char name[128];
+			size_t nl = l->name_len < sizeof name ? l->name_len
+			                                      : sizeof name - 1;
+
+			memcpy(name, l->text, nl);
+			name[nl] = '\0';
+			attron(A_BOLD | COLOR_PAIR(pair));
+			x = ui_draw((int)i, 0, (size_t)ui->cols, name, 0);
+			attroff(A_BOLD | COLOR_PAIR(pair));
+			ui_draw((int)i, (int)x,
+			    (size_t)ui->cols > x ? (size_t)ui->cols - x : 0,
+			    l->text + l->name_len, 0);
+			continue;
+		}
+		if (pair != 0)
+			attron(COLOR_PAIR(pair));
+		ui_draw((int)i, 0, (size_t)ui->cols, l->text, 0);
+		if (pair != 0)
+			attroff(COLOR_PAIR(pair));
+	}
+}
+
+void
+ui_pager_search(struct ui *ui, int backward)
+{
+	size_t at;
+
+	if (ui->doc == NULL || ui->search == NULL)
+		return;
+	if (backward && ui->ptop == 0)
+		at = RENDER_NOT_FOUND;
+	else
+		at = render_search(ui->doc,
+		    backward ? ui->ptop - 1 : ui->ptop + 1, ui->search,
+		    backward ? RENDER_BACKWARD : RENDER_FORWARD);
+	if (at == RENDER_NOT_FOUND) {
+		ui_message(ui, 1, "not found: %s", ui->search);
+		return;
+	}
+	ui->ptop = at;
+	ui_dirty(ui);
+}
+
+void
+ui_pager_key(struct ui *ui, enum keymap_action a)
+{
+	size_t n = ui->doc != NULL ? render_nlines(ui->doc) : 0;
+	size_t rows = ui_list_rows(ui), cur;
+	size_t mcount = ui->model != NULL ? model_count(ui->model) : 0;
+	long at;
+
+	switch (a) {
+	case KEYMAP_NEXT:
+		if (ui->ptop + rows < n)
+			ui->ptop++;
+		break;
+	case KEYMAP_PREV:
+		if (ui->ptop > 0)
+			ui->ptop--;
+		break;
+	case KEYMAP_PAGE_DOWN:
+		if (ui->ptop + rows < n)
+			ui->ptop += rows > 1 ? rows - 1 : 1;
+		else if (ui->pager_from == KEYMAP_INDEX)
+			goto next; /* mutt: Space at the end goes on */
+		break;
+	case KEYMAP_PAGE_UP:
+		ui->ptop = ui->ptop > rows - 1 ? ui->ptop - (rows - 1) : 0;
+		break;
+	case KEYMAP_HALF_DOWN:
+		if (ui->ptop + rows < n)
+			ui->ptop += rows / 2 > 0 ? rows / 2 : 1;
+		break;
+	case KEYMAP_HALF_UP:
+		ui->ptop = ui->ptop > rows / 2 ? ui->ptop - rows / 2 : 0;
+		break;
+	case KEYMAP_FIRST:
+		ui->ptop = 0;
+		break;
+	case KEYMAP_LAST:
+		ui->ptop = n > rows ? n - rows : 0;
+		break;
+	case KEYMAP_QUIT:
+		free(ui->msg);
+		ui->msg = NULL;
+		ui_show(ui, ui->pager_from);
+		return;
+	case KEYMAP_NEXT_MESSAGE:
+	next:
+		at = ui->model != NULL ? model_find_uid(ui->model, ui->puid)
+		                       : -1;
+		if (at < 0 || (size_t)at + 1 >= mcount) {
+			ui_message(ui, 0, "no next message");
+			return;
+		}
+		cur = (size_t)at + 1;
+		ui->cur = cur;
+		ui_pager_open(ui, model_msg(ui->model, cur)->uid);
+		return;
+	case KEYMAP_PREV_MESSAGE:
+		at = ui->model != NULL ? model_find_uid(ui->model, ui->puid)
+		                       : -1;
+		if (at <= 0) {
+			ui_message(ui, 0, "no previous message");
+			return;
+		}
+		ui->cur = (size_t)at - 1;
+		ui_pager_open(ui, model_msg(ui->model, ui->cur)->uid);
+		return;
+	default:
+		return;
+	}
+	ui_dirty(ui);
+}

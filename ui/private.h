@@ -1,0 +1,179 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * What the screens of ui/ share: the interface's state, drawing helpers,
+ * and each screen's draw and key functions. Not for use outside ui/. */
+#ifndef ERRAND_UI_PRIVATE_H
+#define ERRAND_UI_PRIVATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keymap.h"
+#include "model.h"
+
+struct cmd_ctx;
+struct account;
+struct store;
+struct store_folder;
+struct sync;
+struct fetch;
+struct render_doc;
+struct event;
+
+enum ui_net {
+	UI_NET_CONNECTING, /* first sync not answered yet */
+	UI_NET_SYNCING,    /* a sync is running */
+	UI_NET_ONLINE,     /* the last sync succeeded */
+	UI_NET_OFFLINE,    /* the server could not be reached: retrying */
+	UI_NET_ERROR,      /* the last sync failed otherwise (TLS, login) */
+};
+
+enum ui_prompt {
+	UI_PROMPT_NONE,
+	UI_PROMPT_SEARCH,      /* "/" */
+	UI_PROMPT_SEARCH_BACK, /* "\" */
+	UI_PROMPT_FOLDER,      /* "c" */
+};
+
+enum ui_pager_state {
+	UI_PAGER_SHOWN,      /* doc holds the message */
+	UI_PAGER_LOADING,    /* the body is being fetched */
+	UI_PAGER_NOT_CACHED, /* offline and not in the cache */
+	UI_PAGER_FAILED,     /* the fetch failed: pager_error says why */
+};
+
+struct ui {
+	struct cmd_ctx *ctx;
+	const struct account *a;
+	struct store *st;
+	struct keymap *km;
+	char *password;
+
+	struct event *ev_stdin, *ev_winch, *ev_redraw, *ev_retry;
+	int rows, cols;
+	int quit;
+
+	enum keymap_screen screen;     /* shown */
+	enum keymap_screen help_from;  /* the screen help was opened on */
+	enum keymap_screen pager_from; /* index or folders */
+
+	/* The open folder and its index. */
+	char *folder;      /* display name */
+	int64_t folder_id; /* store row, 0 when not in the cache yet */
+	struct model *model;
+	size_t cur, top;
+	enum model_sort sort;
+	int reverse;
+
+	/* The folder list. */
+	struct store_folder *folders;
+	size_t nfolders, fcur, ftop;
+
+	/* The pager. */
+	struct render_doc *doc;
+	enum ui_pager_state pstate;
+	char *pager_error;
+	uint32_t puid;
+	size_t ptop;
+
+	/* The help screen. */
+	size_t htop;
+
+	/* The network. */
+	struct sync *sync;
+	int sync_list;       /* the running sync refreshes the folder list */
+	int want_folder;     /* the open folder needs a sync */
+	int want_list;       /* the folder list needs a refresh */
+	struct fetch *fetch; /* body fetches, or NULL */
+	enum ui_net net;
+	char *net_reason; /* offline: why */
+	uint32_t prog_done, prog_total;
+	int retry_secs;
+
+	/* The message line. */
+	char *msg;
+	int msg_error;
+
+	/* The prompt on the message line. */
+	enum ui_prompt prompt;
+	char pbuf[512];
+	size_t plen;
+	char *search;    /* the last search */
+	int search_back; /* it went backward */
+};
+
+/* --- ui.c ---------------------------------------------------------------- */
+
+/* Redraw at the end of this loop pass. */
+void ui_dirty(struct ui *);
+
+/* Show a message (printf-like) on the message line; error ones stand out. */
+void ui_message(struct ui *, int error, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Open a folder by display name: its cached index now, a sync behind. */
+void ui_open_folder(struct ui *, const char *name);
+
+/* Start a sync of the open folder (and the folder list after it). */
+void ui_sync_start(struct ui *);
+
+/* Switch screens. */
+void ui_show(struct ui *, enum keymap_screen);
+
+/* Rows for a screen's list: the screen less the status and message lines. */
+size_t ui_list_rows(const struct ui *);
+
+/* Move a cursor over n lines shown rows at a time for a movement action;
+ * returns 1 when the action was a movement. */
+int ui_move(
+    enum keymap_action, size_t *cur, size_t *top, size_t n, size_t rows);
+
+/* --- draw.c -------------------------------------------------------------- */
+
+/* Draw s at y, x in at most cols columns (made terminal-safe first); pad
+ * with spaces to cols when pad is set. Returns the columns drawn. */
+size_t ui_draw(int y, int x, size_t cols, const char *s, int pad);
+
+/* A count with thousands separators into buf: 12,400. */
+const char *ui_count(uint32_t n, char *buf, size_t size);
+
+/* A size for the index: 512, 12K, 1.2M. */
+const char *ui_size(uint32_t n, char *buf, size_t size);
+
+/* A date for the index: today "14:05", this year "Nov 03", else
+ * "2019-06-11". */
+const char *ui_date(int64_t t, char *buf, size_t size);
+
+/* --- index.c ------------------------------------------------------------- */
+
+void ui_index_draw(struct ui *);
+void ui_index_key(struct ui *, enum keymap_action);
+/* Put the cursor on the first unread message, else the newest. */
+void ui_index_home(struct ui *);
+/* Reload the model from the cache keeping the cursor's message. */
+void ui_index_reload(struct ui *);
+/* Search the index for the last search string from the cursor. */
+void ui_index_search(struct ui *, int backward);
+
+/* --- pager.c ------------------------------------------------------------- */
+
+void ui_pager_open(struct ui *, uint32_t uid);
+void ui_pager_draw(struct ui *);
+void ui_pager_key(struct ui *, enum keymap_action);
+void ui_pager_search(struct ui *, int backward);
+void ui_pager_close(struct ui *);
+
+/* --- folders.c ----------------------------------------------------------- */
+
+void ui_folders_load(struct ui *);
+void ui_folders_draw(struct ui *);
+void ui_folders_key(struct ui *, enum keymap_action);
+void ui_folders_free(struct ui *);
+/* Complete the prompt buffer to a folder name (Tab). */
+void ui_folders_complete(struct ui *);
+
+/* --- help.c -------------------------------------------------------------- */
+
+void ui_help_draw(struct ui *);
+void ui_help_key(struct ui *, enum keymap_action);
+
+#endif

@@ -1,0 +1,839 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * The interface's core: curses on the libevent loop (keys read when stdin
+ * is readable, SIGWINCH, one redraw a loop pass), the status and message
+ * lines, the prompt, and the background sync with its retry when offline. */
+
+#include <sys/ioctl.h>
+
+#include <curses.h>
+#include <errno.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "fetch.h"
+#include "private.h"
+#include "render.h"
+#include "secret.h"
+#include "sync.h"
+#include "text.h"
+#include "ui.h"
+#include "xmalloc.h"
+#include "cache/store.h"
+
+#define UI_RETRY_MIN 2  /* seconds before the first retry when offline */
+#define UI_RETRY_MAX 60 /* and the longest wait between two */
+
+static void ui_on_stdin(evutil_socket_t, short, void *);
+static void ui_on_winch(evutil_socket_t, short, void *);
+static void ui_on_redraw(evutil_socket_t, short, void *);
+static void ui_on_retry(evutil_socket_t, short, void *);
+static void ui_key(struct ui *, int);
+static void ui_prompt_key(struct ui *, int);
+static void ui_prompt_start(struct ui *, enum ui_prompt);
+static void ui_prompt_done(struct ui *);
+static void ui_draw_status(struct ui *);
+static void ui_draw_message(struct ui *);
+static int ui_curses_key(int);
+static void ui_sync_folder_done(const struct sync_folder_stats *, void *);
+static void ui_sync_progress(const char *, uint32_t, uint32_t, void *);
+static void ui_sync_alert(const char *, void *);
+static void ui_sync_finished(enum sync_result, const char *, void *);
+static void ui_cancel(struct ui *);
+static void ui_resize(struct ui *);
+
+void
+ui_dirty(struct ui *ui)
+{
+	event_active(ui->ev_redraw, 0, 0);
+}
+
+void
+ui_message(struct ui *ui, int error, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(ui->msg);
+	va_start(ap, fmt);
+	xvasprintf(&ui->msg, fmt, ap);
+	va_end(ap);
+	ui->msg_error = error;
+	ui_dirty(ui);
+}
+
+size_t
+ui_list_rows(const struct ui *ui)
+{
+	return ui->rows > 2 ? (size_t)ui->rows - 2 : 1;
+}
+
+void
+ui_show(struct ui *ui, enum keymap_screen s)
+{
+	ui->screen = s;
+	ui_dirty(ui);
+}
+
+int
+ui_move(enum keymap_action a, size_t *cur, size_t *top, size_t n, size_t rows)
+{
+	size_t half = rows / 2 > 0 ? rows / 2 : 1;
+
+	if (n == 0)
+		return a == KEYMAP_NEXT || a == KEYMAP_PREV ||
+		    a == KEYMAP_PAGE_DOWN || a == KEYMAP_PAGE_UP ||
+		    a == KEYMAP_HALF_DOWN || a == KEYMAP_HALF_UP ||
+		    a == KEYMAP_FIRST || a == KEYMAP_LAST;
+	switch (a) {
+	case KEYMAP_NEXT:
+		if (*cur + 1 < n)
+			(*cur)++;
+		break;
+	case KEYMAP_PREV:
+		if (*cur > 0)
+			(*cur)--;
+		break;
+	case KEYMAP_PAGE_DOWN:
+		*cur = *cur + rows < n ? *cur + rows : n - 1;
+		*top = *top + rows < n ? *top + rows : *top;
+		break;
+	case KEYMAP_PAGE_UP:
+		*cur = *cur > rows ? *cur - rows : 0;
+		*top = *top > rows ? *top - rows : 0;
+		break;
+	case KEYMAP_HALF_DOWN:
+		*cur = *cur + half < n ? *cur + half : n - 1;
+		*top = *top + half < n ? *top + half : *top;
+		break;
+	case KEYMAP_HALF_UP:
+		*cur = *cur > half ? *cur - half : 0;
+		*top = *top > half ? *top - half : 0;
+		break;
+	case KEYMAP_FIRST:
+		*cur = 0;
+		break;
+	case KEYMAP_LAST:
+		*cur = n - 1;
+		break;
+	default:
+		return 0;
+	}
+	/* Keep the cursor on the screen. */
+	if (*cur < *top)
+		*top = *cur;
+	if (*cur >= *top + rows)
+		*top = *cur - rows + 1;
+	return 1;
+}
+
+/* --- sync ---------------------------------------------------------------- */
+
+void
+ui_sync_start(struct ui *ui)
+{
+	struct sync_params sp;
+	const char *folders[1];
+
+	if (ui->sync != NULL || (!ui->want_folder && !ui->want_list))
+		return;
+	event_del(ui->ev_retry);
+	memset(&sp, 0, sizeof sp);
+	if (!ui->want_folder) {
+		sp.list_only = 1;
+		ui->sync_list = 1;
+	} else {
+		folders[0] = ui->folder;
+		sp.folders = folders;
+		sp.nfolders = 1;
+		ui->sync_list = 0;
+	}
+	sp.done = ui_sync_folder_done;
+	sp.progress = ui_sync_progress;
+	sp.alert = ui_sync_alert;
+	sp.finished = ui_sync_finished;
+	sp.arg = ui;
+	ui->prog_done = ui->prog_total = 0;
+	if (ui->net != UI_NET_OFFLINE && ui->net != UI_NET_CONNECTING)
+		ui->net = UI_NET_SYNCING;
+	ui->sync = sync_start(ui->ctx, ui->a, ui->st, ui->password, &sp);
+	ui_dirty(ui);
+}
+
+static void
+ui_sync_folder_done(const struct sync_folder_stats *st, void *arg)
+{
+	struct ui *ui = arg;
+	struct store_folder f;
+
+	if (ui->folder_id == 0 &&
+	    store_folder_get(ui->st, ui->folder, &f) == 0) {
+		ui->folder_id = f.id;
+		store_folder_clear(&f);
+	}
+	if (st->added != 0 || st->changed != 0 || st->vanished != 0 ||
+	    st->reset || ui->model == NULL || model_count(ui->model) == 0)
+		ui_index_reload(ui);
+	ui->net = UI_NET_SYNCING;
+	ui_dirty(ui);
+}
+
+static void
+ui_sync_progress(const char *folder, uint32_t done, uint32_t total, void *arg)
+{
+	struct ui *ui = arg;
+
+	(void)folder;
+	ui->prog_done = done;
+	ui->prog_total = total;
+	ui->net = UI_NET_SYNCING;
+	/* Show what is stored so far: the screen follows the sync. */
+	ui_index_reload(ui);
+	ui_dirty(ui);
+}
+
+static void
+ui_sync_alert(const char *text, void *arg)
+{
+	ui_message(arg, 1, "server alert: %s", text);
+}
+
+static void
+ui_sync_finished(enum sync_result r, const char *err, void *arg)
+{
+	struct ui *ui = arg;
+	int was_list = ui->sync_list;
+	struct timeval tv;
+
+	char *why = xstrdup(err); /* err belongs to the sync */
+
+	sync_free(ui->sync);
+	ui->sync = NULL;
+	free(ui->net_reason);
+	ui->net_reason = NULL;
+	err = why;
+	switch (r) {
+	case SYNC_OK:
+		ui->net = UI_NET_ONLINE;
+		ui->retry_secs = 0;
+		if (was_list) {
+			ui->want_list = 0;
+			if (ui->screen == KEYMAP_FOLDERS || ui->folders != NULL)
+				ui_folders_load(ui);
+		} else
+			ui->want_folder = 0;
+		ui_sync_start(ui); /* what is still wanted */
+		break;
+	case SYNC_OFFLINE:
+		ui->net = UI_NET_OFFLINE;
+		ui->net_reason = xstrdup(err);
+		ui->retry_secs = ui->retry_secs == 0
+		    ? UI_RETRY_MIN
+		    : (ui->retry_secs * 2 > UI_RETRY_MAX ? UI_RETRY_MAX
+		                                         : ui->retry_secs * 2);
+		tv.tv_sec = ui->retry_secs;
+		tv.tv_usec = 0;
+		evtimer_add(ui->ev_retry, &tv);
+		break;
+	case SYNC_FAILED:
+		ui->net = UI_NET_ERROR;
+		ui->net_reason = xstrdup(err);
+		ui_message(ui, 1, "%s", err);
+		break;
+	}
+	free(why);
+	ui_dirty(ui);
+}
+
+static void
+ui_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	ui_sync_start(arg);
+}
+
+/* Ctrl-G: stop the running sync; what it stored stays. */
+static void
+ui_cancel(struct ui *ui)
+{
+	if (ui->sync == NULL) {
+		ui_message(ui, 0, "nothing to cancel");
+		return;
+	}
+	sync_free(ui->sync);
+	ui->sync = NULL;
+	ui->want_folder = ui->want_list = 0;
+	if (ui->net == UI_NET_SYNCING)
+		ui->net = UI_NET_ONLINE;
+	else if (ui->net == UI_NET_CONNECTING) {
+		ui->net = UI_NET_OFFLINE;
+		free(ui->net_reason);
+		ui->net_reason = xstrdup("sync cancelled");
+	}
+	ui_index_reload(ui);
+	ui_message(ui, 0, "sync cancelled ($ to sync again)");
+}
+
+/* --- folders ------------------------------------------------------------- */
+
+void
+ui_open_folder(struct ui *ui, const char *name)
+{
+	struct store_folder f;
+	int rc;
+
+	if ((rc = store_folder_get(ui->st, name, &f)) < 0) {
+		ui_message(ui, 1, "%s", store_error(ui->st));
+		return;
+	}
+	if (rc == 1 && strcasecmp(name, "INBOX") != 0 && ui->folders != NULL) {
+		ui_message(ui, 1, "no folder '%s'", name);
+		return;
+	}
+	if (rc == 0 && f.noselect) {
+		ui_message(ui, 1, "'%s' holds folders, not messages", name);
+		store_folder_clear(&f);
+		return;
+	}
+	if (ui->sync != NULL) {
+		if (ui->sync_list)
+			ui->want_list = 1;
+		sync_free(ui->sync);
+		ui->sync = NULL;
+	}
+	ui->want_folder = 1;
+	free(ui->folder);
+	ui->folder = xstrdup(rc == 0 ? f.name : name);
+	ui->folder_id = rc == 0 ? f.id : 0;
+	store_folder_clear(&f);
+	model_free(ui->model);
+	ui->model = NULL;
+	ui->cur = ui->top = 0;
+	ui_index_reload(ui);
+	ui_index_home(ui);
+	ui_show(ui, KEYMAP_INDEX);
+	if (ui->net != UI_NET_OFFLINE)
+		ui_sync_start(ui);
+}
+
+/* --- prompt -------------------------------------------------------------- */
+
+static void
+ui_prompt_start(struct ui *ui, enum ui_prompt p)
+{
+	ui->prompt = p;
+	ui->plen = 0;
+	ui->pbuf[0] = '\0';
+	ui_dirty(ui);
+}
+
+static void
+ui_prompt_done(struct ui *ui)
+{
+	enum ui_prompt p = ui->prompt;
+
+	ui->prompt = UI_PROMPT_NONE;
+	ui_dirty(ui);
+	if (p == UI_PROMPT_FOLDER) {
+		if (ui->plen > 0)
+			ui_open_folder(ui, ui->pbuf);
+		return;
+	}
+	if (ui->plen > 0) {
+		free(ui->search);
+		ui->search = xstrdup(ui->pbuf);
+	}
+	if (ui->search == NULL)
+		return;
+	ui->search_back = p == UI_PROMPT_SEARCH_BACK;
+	if (ui->screen == KEYMAP_PAGER)
+		ui_pager_search(ui, ui->search_back);
+	else
+		ui_index_search(ui, ui->search_back);
+}
+
+static void
+ui_prompt_key(struct ui *ui, int key)
+{
+	switch (key) {
+	case 0x07: /* C-g */
+	case 0x1b: /* Escape */
+		ui->prompt = UI_PROMPT_NONE;
+		ui_dirty(ui);
+		return;
+	case '\r':
+	case '\n':
+		ui_prompt_done(ui);
+		return;
+	case '\t':
+		if (ui->prompt == UI_PROMPT_FOLDER)
+			ui_folders_complete(ui);
+		break;
+	case KEYMAP_KEY_BACKSPACE:
+	case 0x7f:
+	case 0x08:
+		/* Drop one UTF-8 character. */
+		while (ui->plen > 0 &&
+		    ((unsigned char)ui->pbuf[--ui->plen] & 0xc0) == 0x80)
+			;
+		ui->pbuf[ui->plen] = '\0';
+		break;
+	case 0x15: /* C-u */
+		ui->plen = 0;
+		ui->pbuf[0] = '\0';
+		break;
+	default:
+		if (key >= 0x20 && key < 0x100 && key != 0x7f &&
+		    ui->plen + 1 < sizeof ui->pbuf) {
+			ui->pbuf[ui->plen++] = (char)key;
+			ui->pbuf[ui->plen] = '\0';
+		}
+		break;
+	}
+	ui_dirty(ui);
+}
+
+/* --- keys ---------------------------------------------------------------- */
+
+static int
+ui_curses_key(int ch)
+{
+	switch (ch) {
+	case KEY_UP:
+		return KEYMAP_KEY_UP;
+	case KEY_DOWN:
+		return KEYMAP_KEY_DOWN;
+	case KEY_LEFT:
+		return KEYMAP_KEY_LEFT;
+	case KEY_RIGHT:
+		return KEYMAP_KEY_RIGHT;
+	case KEY_PPAGE:
+		return KEYMAP_KEY_PGUP;
+	case KEY_NPAGE:
+		return KEYMAP_KEY_PGDN;
+	case KEY_HOME:
+		return KEYMAP_KEY_HOME;
+	case KEY_END:
+		return KEYMAP_KEY_END;
+	case KEY_BACKSPACE:
+		return KEYMAP_KEY_BACKSPACE;
+	case KEY_DC:
+		return KEYMAP_KEY_DELETE;
+	case KEY_ENTER:
+		return '\r';
+	default:
+		if (ch >= KEY_F(1) && ch <= KEY_F(12))
+			return KEYMAP_KEY_F(ch - KEY_F(0));
+		if (ch >= 0 && ch < 0x100)
+			return ch;
+		return -1;
+	}
+}
+
+static void
+ui_key(struct ui *ui, int key)
+{
+	enum keymap_action a;
+
+	if (ui->prompt != UI_PROMPT_NONE) {
+		ui_prompt_key(ui, key);
+		return;
+	}
+	a = keymap_lookup(ui->km, ui->screen, key);
+	if (a != KEYMAP_NONE && ui->msg != NULL && !ui->msg_error) {
+		free(ui->msg);
+		ui->msg = NULL;
+	}
+	switch (a) {
+	case KEYMAP_NONE:
+		if (key != KEY_RESIZE) {
+			char name[16];
+
+			ui_message(ui, 0, "key %s is not bound (? for help)",
+			    keymap_key_name(key, name, sizeof name));
+		}
+		return;
+	case KEYMAP_REDRAW:
+		clearok(curscr, TRUE);
+		ui_dirty(ui);
+		return;
+	case KEYMAP_HELP_SCREEN:
+		if (ui->screen != KEYMAP_HELP) {
+			ui->help_from = ui->screen;
+			ui->htop = 0;
+			ui_show(ui, KEYMAP_HELP);
+		}
+		return;
+	case KEYMAP_CANCEL:
+		ui_cancel(ui);
+		return;
+	case KEYMAP_SYNC:
+		if (ui->sync != NULL) {
+			ui_message(ui, 0, "a sync is running");
+			return;
+		}
+		ui->retry_secs = 0;
+		ui->want_folder = ui->want_list = 1;
+		ui_sync_start(ui);
+		return;
+	case KEYMAP_CHANGE_FOLDER:
+		if (ui->folders == NULL)
+			ui_folders_load(ui);
+		ui_prompt_start(ui, UI_PROMPT_FOLDER);
+		return;
+	case KEYMAP_FOLDER_LIST:
+		ui_folders_load(ui);
+		ui_show(ui, KEYMAP_FOLDERS);
+		return;
+	case KEYMAP_SEARCH:
+		ui_prompt_start(ui, UI_PROMPT_SEARCH);
+		return;
+	case KEYMAP_SEARCH_BACK:
+		ui_prompt_start(ui, UI_PROMPT_SEARCH_BACK);
+		return;
+	case KEYMAP_SEARCH_NEXT:
+		if (ui->search == NULL) {
+			ui_message(ui, 0, "no search yet (/ to search)");
+			return;
+		}
+		if (ui->screen == KEYMAP_PAGER)
+			ui_pager_search(ui, ui->search_back);
+		else
+			ui_index_search(ui, ui->search_back);
+		return;
+	default:
+		break;
+	}
+	switch (ui->screen) {
+	case KEYMAP_INDEX:
+		ui_index_key(ui, a);
+		break;
+	case KEYMAP_PAGER:
+		ui_pager_key(ui, a);
+		break;
+	case KEYMAP_FOLDERS:
+		ui_folders_key(ui, a);
+		break;
+	case KEYMAP_HELP:
+		ui_help_key(ui, a);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+ui_on_stdin(evutil_socket_t fd, short what, void *arg)
+{
+	struct ui *ui = arg;
+	int ch, key;
+
+	(void)fd;
+	(void)what;
+	while (!ui->quit && (ch = getch()) != ERR) {
+		if (ch == KEY_RESIZE) {
+			/* curses has resized already (after resizeterm()). */
+			ui->rows = LINES;
+			ui->cols = COLS;
+			ui_dirty(ui);
+			continue;
+		}
+		if ((key = ui_curses_key(ch)) >= 0)
+			ui_key(ui, key);
+	}
+	if (ui->quit)
+		event_base_loopbreak(ui->ctx->base);
+}
+
+static void
+ui_resize(struct ui *ui)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 &&
+	    ws.ws_col > 0 && (ws.ws_row != LINES || ws.ws_col != COLS))
+		resizeterm(ws.ws_row, ws.ws_col);
+	ui->rows = LINES;
+	ui->cols = COLS;
+	clearok(curscr, TRUE);
+	ui_dirty(ui);
+}
+
+static void
+ui_on_winch(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	ui_resize(arg);
+}
+
+/* --- drawing ------------------------------------------------------------- */
+
+static void
+ui_draw_status(struct ui *ui)
+{
+	char net[256], a[32], b[32], total[32], unread[32];
+	const char *sorts[] = {"date", "from", "subject", "size", "uid"};
+	uint32_t n = 0, nu = 0;
+	size_t i;
+
+	if (ui->model != NULL) {
+		n = (uint32_t)model_count(ui->model);
+		for (i = 0; i < n; i++) {
+			if (!(model_msg(ui->model, i)->flags & STORE_FLAG_SEEN))
+				nu++;
+		}
+	}
+	switch (ui->net) {
+	case UI_NET_CONNECTING:
+		snprintf(net, sizeof net, "connecting");
+		break;
+	case UI_NET_SYNCING:
+		if (ui->prog_total > 0)
+			snprintf(net, sizeof net, "syncing %s/%s",
+			    ui_count(ui->prog_done, a, sizeof a),
+			    ui_count(ui->prog_total, b, sizeof b));
+		else
+			snprintf(net, sizeof net, "syncing");
+		break;
+	case UI_NET_ONLINE:
+		snprintf(net, sizeof net, "online");
+		break;
+	case UI_NET_OFFLINE:
+		snprintf(net, sizeof net, "offline: %s",
+		    ui->net_reason != NULL ? ui->net_reason : "");
+		break;
+	case UI_NET_ERROR:
+		snprintf(net, sizeof net, "error: %s",
+		    ui->net_reason != NULL ? ui->net_reason : "");
+		break;
+	}
+	attron(A_REVERSE);
+	move(ui->rows - 2, 0);
+	{
+		char *line;
+
+		char pos[32] = "";
+		size_t nl;
+
+		if (ui->screen == KEYMAP_PAGER && ui->doc != NULL &&
+		    (nl = render_nlines(ui->doc)) > 0)
+			snprintf(pos, sizeof pos, " (%zu%%)",
+			    ui->ptop + ui_list_rows(ui) >= nl
+			        ? (size_t)100
+			        : (ui->ptop + ui_list_rows(ui)) * 100 / nl);
+		xasprintf(&line,
+		    "-- %s: %s [%s msgs, %s unread] sort: %s%s%s -- %s",
+		    ui->a->name, ui->folder, ui_count(n, total, sizeof total),
+		    ui_count(nu, unread, sizeof unread),
+		    ui->reverse ? "reverse-" : "", sorts[ui->sort], pos, net);
+		ui_draw(ui->rows - 2, 0, (size_t)ui->cols, line, 1);
+		free(line);
+	}
+	attroff(A_REVERSE);
+}
+
+static void
+ui_draw_message(struct ui *ui)
+{
+	const char *label = "";
+	char *line;
+	size_t w;
+
+	move(ui->rows - 1, 0);
+	clrtoeol();
+	if (ui->prompt != UI_PROMPT_NONE) {
+		switch (ui->prompt) {
+		case UI_PROMPT_SEARCH:
+			label = "Search for: ";
+			break;
+		case UI_PROMPT_SEARCH_BACK:
+			label = "Search backward for: ";
+			break;
+		case UI_PROMPT_FOLDER:
+			label = "Open folder: ";
+			break;
+		default:
+			break;
+		}
+		xasprintf(&line, "%s%s", label, ui->pbuf);
+		w = ui_draw(ui->rows - 1, 0, (size_t)ui->cols, line, 0);
+		free(line);
+		move(ui->rows - 1, (int)(w < (size_t)ui->cols ? w : w - 1));
+		curs_set(1);
+		return;
+	}
+	curs_set(0);
+	if (ui->msg == NULL)
+		return;
+	if (ui->msg_error)
+		attron(A_BOLD);
+	ui_draw(ui->rows - 1, 0, (size_t)ui->cols, ui->msg, 0);
+	if (ui->msg_error)
+		attroff(A_BOLD);
+}
+
+static void
+ui_on_redraw(evutil_socket_t fd, short what, void *arg)
+{
+	struct ui *ui = arg;
+
+	(void)fd;
+	(void)what;
+	if (ui->quit)
+		return;
+	erase();
+	if (ui->rows < 3 || ui->cols < 10) {
+		ui_draw(0, 0, (size_t)ui->cols, "terminal too small", 0);
+		refresh();
+		return;
+	}
+	switch (ui->screen) {
+	case KEYMAP_INDEX:
+		ui_index_draw(ui);
+		break;
+	case KEYMAP_PAGER:
+		ui_pager_draw(ui);
+		break;
+	case KEYMAP_FOLDERS:
+		ui_folders_draw(ui);
+		break;
+	case KEYMAP_HELP:
+		ui_help_draw(ui);
+		break;
+	default:
+		break;
+	}
+	ui_draw_status(ui);
+	ui_draw_message(ui);
+	refresh();
+}
+
+/* --- run ----------------------------------------------------------------- */
+
+int
+ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
+{
+	struct ui ui;
+	size_t i;
+	const struct config *cf = ctx->cf;
+	char *last_error = NULL;
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		cmd_error("the interface needs a terminal (for scripts: "
+		          "errand list, errand sync)");
+		return CMD_EXIT_USAGE;
+	}
+	memset(&ui, 0, sizeof ui);
+	ui.ctx = ctx;
+	ui.a = a;
+	if ((ui.st = cmd_store_open(a)) == NULL)
+		return CMD_EXIT_FAIL;
+	if ((ui.password = cmd_password(a)) == NULL) {
+		store_close(ui.st);
+		return CMD_EXIT_FAIL;
+	}
+	ui.km = keymap_new();
+	for (i = 0; i < cf->nbindings; i++)
+		keymap_bind(ui.km, (enum keymap_screen)cf->bindings[i].screen,
+		    cf->bindings[i].key,
+		    (enum keymap_action)cf->bindings[i].action);
+	switch (cf->sort) {
+	case CONFIG_SORT_DATE:
+		ui.sort = MODEL_SORT_DATE;
+		ui.reverse = !cf->sort_reverse;
+		break;
+	case CONFIG_SORT_FROM:
+		ui.sort = MODEL_SORT_FROM;
+		ui.reverse = cf->sort_reverse;
+		break;
+	case CONFIG_SORT_SUBJECT:
+		ui.sort = MODEL_SORT_SUBJECT;
+		ui.reverse = cf->sort_reverse;
+		break;
+	case CONFIG_SORT_SIZE:
+		ui.sort = MODEL_SORT_SIZE;
+		ui.reverse = !cf->sort_reverse;
+		break;
+	}
+	cmd_loop(ctx);
+
+	setlocale(LC_ALL, "");
+	if (getenv("ESCDELAY") == NULL)
+		set_escdelay(25);
+	if (initscr() == NULL) {
+		cmd_error("cannot start the terminal interface (TERM=%s)",
+		    getenv("TERM") != NULL ? getenv("TERM") : "");
+		secret_free(ui.password);
+		keymap_free(ui.km);
+		store_close(ui.st);
+		return CMD_EXIT_FAIL;
+	}
+	raw();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	curs_set(0);
+	if (has_colors()) {
+		start_color();
+		use_default_colors();
+		init_pair(1, COLOR_CYAN, -1);    /* headers */
+		init_pair(2, COLOR_GREEN, -1);   /* quote levels 1, 3, ... */
+		init_pair(3, COLOR_YELLOW, -1);  /* quote levels 2, 4, ... */
+		init_pair(4, COLOR_BLUE, -1);    /* signature */
+		init_pair(5, COLOR_MAGENTA, -1); /* attachments */
+	}
+	ui.rows = LINES;
+	ui.cols = COLS;
+
+	ui.ev_stdin = event_new(
+	    ctx->base, STDIN_FILENO, EV_READ | EV_PERSIST, ui_on_stdin, &ui);
+	ui.ev_winch = evsignal_new(ctx->base, SIGWINCH, ui_on_winch, &ui);
+	ui.ev_redraw = event_new(ctx->base, -1, 0, ui_on_redraw, &ui);
+	ui.ev_retry = evtimer_new(ctx->base, ui_on_retry, &ui);
+	event_add(ui.ev_stdin, NULL);
+	event_add(ui.ev_winch, NULL);
+
+	ui.net = UI_NET_CONNECTING;
+	ui.want_list = 1;
+	ui_open_folder(&ui, folder != NULL ? folder : "INBOX");
+	ui_on_redraw(-1, 0, &ui);
+	while (!ui.quit)
+		event_base_dispatch(ctx->base);
+
+	endwin();
+	if (ui.net == UI_NET_ERROR && ui.net_reason != NULL)
+		last_error = xstrdup(ui.net_reason);
+	sync_free(ui.sync);
+	fetch_free(ui.fetch);
+	ui_pager_close(&ui);
+	ui_folders_free(&ui);
+	event_free(ui.ev_stdin);
+	event_free(ui.ev_winch);
+	event_free(ui.ev_redraw);
+	event_free(ui.ev_retry);
+	model_free(ui.model);
+	free(ui.folder);
+	free(ui.msg);
+	free(ui.search);
+	free(ui.net_reason);
+	free(ui.pager_error);
+	secret_free(ui.password);
+	keymap_free(ui.km);
+	store_close(ui.st);
+	if (last_error != NULL) {
+		cmd_error("%s", last_error);
+		free(last_error);
+	}
+	return CMD_EXIT_OK;
+}
