@@ -47,6 +47,7 @@ ui_pager_render(struct ui *ui)
 	memset(&ro, 0, sizeof ro);
 	ro.width = ui->cols > 1 ? (size_t)ui->cols - 1 : 1;
 	ro.charset = ui->a->fallback_charset;
+	ro.html_command = ui->html_command;
 	ui->doc = render_message(raw, len, &ro);
 	free(raw);
 	ui->pstate = UI_PAGER_SHOWN;

@@ -47,6 +47,7 @@ struct ui {
 	struct store *st;
 	struct keymap *km;
 	char *password;
+	char *html_command; /* the mailcap's text/html viewer, or NULL */
 
 	struct event *ev_stdin, *ev_winch, *ev_redraw, *ev_retry;
 	int rows, cols;
@@ -87,6 +88,7 @@ struct ui {
 	enum ui_net net;
 	char *net_reason; /* offline: why */
 	uint32_t prog_done, prog_total;
+	int64_t reload_ms; /* when the index was last reloaded for progress */
 	int retry_secs;
 
 	/* The message line. */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -21,6 +22,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "fetch.h"
+#include "mailcap.h"
 #include "private.h"
 #include "render.h"
 #include "secret.h"
@@ -192,11 +194,21 @@ ui_sync_progress(const char *folder, uint32_t done, uint32_t total, void *arg)
 	struct ui *ui = arg;
 
 	(void)folder;
+	struct timespec now;
+	int64_t ms;
+
 	ui->prog_done = done;
 	ui->prog_total = total;
 	ui->net = UI_NET_SYNCING;
-	/* Show what is stored so far: the screen follows the sync. */
-	ui_index_reload(ui);
+	/* Show what is stored so far, once a second: a reload of 100,000
+	 * messages every 1,000 would cost more than the sync. */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	if (ui->model == NULL || model_count(ui->model) == 0 ||
+	    ms - ui->reload_ms >= 1000) {
+		ui->reload_ms = ms;
+		ui_index_reload(ui);
+	}
 	ui_dirty(ui);
 }
 
@@ -743,6 +755,7 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		return CMD_EXIT_FAIL;
 	}
 	ui.km = keymap_new();
+	ui.html_command = mailcap_viewer("text/html");
 	for (i = 0; i < cf->nbindings; i++)
 		keymap_bind(ui.km, (enum keymap_screen)cf->bindings[i].screen,
 		    cf->bindings[i].key,
@@ -829,6 +842,7 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	free(ui.net_reason);
 	free(ui.pager_error);
 	secret_free(ui.password);
+	free(ui.html_command);
 	keymap_free(ui.km);
 	store_close(ui.st);
 	if (last_error != NULL) {
