@@ -58,6 +58,8 @@ enum store_stmt {
 	STMT_POP3_ADD,
 	STMT_POP3_HAS,
 	STMT_POP3_REMOVE,
+	STMT_POP3_GET,
+	STMT_POP3_LIST,
 	STMT__COUNT
 };
 
@@ -133,6 +135,9 @@ static const char *const store_sql[STMT__COUNT] = {
                       "(uidl, fetched_at, maildir_name) VALUES (?1, ?2, ?3)",
     [STMT_POP3_HAS] = "SELECT 1 FROM pop3_seen WHERE uidl = ?1",
     [STMT_POP3_REMOVE] = "DELETE FROM pop3_seen WHERE uidl = ?1",
+    [STMT_POP3_GET] = "SELECT fetched_at FROM pop3_seen WHERE uidl = ?1",
+    [STMT_POP3_LIST] = "SELECT uidl, fetched_at, maildir_name FROM pop3_seen "
+                       "ORDER BY uidl",
 };
 
 /*
@@ -1636,4 +1641,60 @@ store_pop3_seen_remove(struct store *s, const char *uidl)
 		return 0;
 fail:
 	return store_fail(s, "cannot forget POP3 message '%s'", uidl);
+}
+
+int
+store_pop3_seen_get(struct store *s, const char *uidl, int64_t *fetched_at)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	*fetched_at = 0;
+	if (uidl == NULL)
+		return store_fail(s, "cannot look up a POP3 message: no UIDL");
+	if ((st = store_stmt(s, STMT_POP3_GET)) == NULL)
+		goto fail;
+	store_bind_text(st, 1, uidl, &rc);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*fetched_at = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		store_dberr(s, sqlite3_extended_errcode(s->db));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+fail:
+	return store_fail(s, "cannot look up POP3 message '%s'", uidl);
+}
+
+int
+store_pop3_seen_foreach(struct store *s, store_pop3_cb cb, void *arg)
+{
+	sqlite3_stmt *st;
+	int rc, stop = 0;
+
+	if (s->busy)
+		fatalx("%s: called from a foreach callback", __func__);
+	if ((st = store_stmt(s, STMT_POP3_LIST)) == NULL)
+		goto fail;
+	s->busy = 1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((stop = cb(store_col_text(st, 0),
+		         sqlite3_column_int64(st, 1), store_col_text(st, 2),
+		         arg)) != 0)
+			break;
+	}
+	s->busy = 0;
+	if (rc != SQLITE_DONE && stop == 0)
+		store_dberr(s, sqlite3_extended_errcode(s->db));
+	sqlite3_reset(st);
+	if (stop != 0)
+		return stop;
+	if (rc == SQLITE_DONE)
+		return 0;
+fail:
+	return store_fail(s, "cannot read the POP3 messages fetched");
 }

@@ -277,4 +277,22 @@ int store_pop3_seen_has(struct store *, const char *uidl);
 /* Forget uidl (the server no longer lists it). */
 int store_pop3_seen_remove(struct store *, const char *uidl);
 
+/* A maildir_name of "tmp/NAME" marks a delivery under way, not yet safe:
+ * src/pop3-fetch.c writes it before moving the file into new/ and settles
+ * it (NAME, or no row) at its next start; store_pop3_seen_has() counts such
+ * a row as recorded. */
+
+/* 1 with *fetched_at (seconds since the epoch) when uidl was recorded, 0
+ * (*fetched_at 0) when not, -1 on error. */
+int store_pop3_seen_get(struct store *, const char *uidl, int64_t *fetched_at);
+
+/* Called once a recorded message: its UIDL, when it was recorded and its
+ * Maildir name ("" when none); the strings are the store's, valid during
+ * the call. Return 0 to go on, anything else to stop. */
+typedef int (*store_pop3_cb)(const char *, int64_t, const char *, void *);
+
+/* Call cb for every recorded message in UIDL order (byte order); returns as
+ * store_msg_foreach(), and cb must not write to the store either. */
+int store_pop3_seen_foreach(struct store *, store_pop3_cb cb, void *arg);
+
 #endif

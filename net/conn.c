@@ -746,10 +746,11 @@ conn_tls_failed(struct conn *c)
 		conn_failf(c, CONN_FAIL_TLS, "TLS handshake with %s failed: %s",
 		    c->host, why);
 	else if (saved != 0 && saved != EAGAIN && saved != EINPROGRESS)
-		conn_failf(c, CONN_FAIL_TLS, "TLS handshake with %s failed: %s",
+		/* The network, not TLS: a reset is a connection lost. */
+		conn_failf(c, CONN_FAIL_IO, "TLS handshake with %s failed: %s",
 		    c->host, strerror(saved));
 	else
-		conn_failf(c, CONN_FAIL_TLS,
+		conn_failf(c, CONN_FAIL_CLOSED,
 		    "%s closed the connection during the TLS handshake",
 		    c->host);
 }

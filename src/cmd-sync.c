@@ -1,13 +1,16 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * errand sync [ACCOUNT [FOLDER...]]: bring the cache up to date with the
- * server, one summary line a folder (new, changed, vanished). */
+ * server, one summary line a folder (new, changed, vanished); for a POP3
+ * account, bring the mail home into its Maildir instead. */
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cmd.h"
+#include "pop3-fetch.h"
 #include "sync.h"
 #include "text.h"
 #include "xmalloc.h"
@@ -17,6 +20,10 @@ static int cmd_sync_exec(struct cmd_ctx *, int, char **);
 static void sync_print(const struct sync_folder_stats *, void *);
 static void sync_progress(const char *, uint32_t, uint32_t, void *);
 static void sync_alert(const char *, void *);
+static int cmd_sync_pop3(
+    struct cmd_ctx *, const struct account *, int, char **);
+static void pop3_print(const struct pop3_fetch_stats *, void *);
+static void pop3_notice(const char *, void *);
 
 const struct cmd_entry cmd_sync_entry = {
     "sync",
@@ -65,6 +72,72 @@ sync_print(const struct sync_folder_stats *s, void *arg)
 	fflush(stdout);
 }
 
+static void
+pop3_print(const struct pop3_fetch_stats *s, void *arg)
+{
+	if (*(int *)arg) {
+		fputc('\n', stderr);
+		*(int *)arg = 0;
+	}
+	printf("%s: %u new, 0 changed, %u deleted on server (%s)\n", s->name,
+	    s->added, s->deleted, s->method);
+	fflush(stdout);
+}
+
+static void
+pop3_notice(const char *text, void *arg)
+{
+	char *t;
+
+	if (*(int *)arg) {
+		fputc('\n', stderr);
+		*(int *)arg = 0;
+	}
+	t = text_clean_line(text);
+	cmd_error("%s", t);
+	free(t);
+}
+
+/* A POP3 account has one folder, INBOX, brought home into the Maildir. */
+static int
+cmd_sync_pop3(
+    struct cmd_ctx *ctx, const struct account *a, int argc, char **argv)
+{
+	struct pop3_fetch_params pp;
+	enum pop3_fetch_result r;
+	struct store *st;
+	char *err;
+	int i, progress_shown = 0;
+
+	for (i = 2; i < argc; i++) {
+		if (strcasecmp(argv[i], "INBOX") != 0) {
+			cmd_error("%s: no folder '%s': a POP3 account has only "
+			          "INBOX",
+			    a->name, argv[i]);
+			return CMD_EXIT_USAGE;
+		}
+	}
+	if ((st = cmd_store_open(a)) == NULL)
+		return CMD_EXIT_FAIL;
+	memset(&pp, 0, sizeof pp);
+	if (isatty(STDERR_FILENO))
+		pp.progress = sync_progress;
+	pp.notice = pop3_notice;
+	pp.done = pop3_print;
+	pp.arg = &progress_shown;
+	r = pop3_fetch_run(ctx, a, st, &pp, &err);
+	store_close(st);
+	if (progress_shown)
+		fputc('\n', stderr);
+	if (r != POP3_FETCH_OK) {
+		cmd_error("%s: %s%s", a->name,
+		    r == POP3_FETCH_OFFLINE ? "offline: " : "", err);
+		free(err);
+		return CMD_EXIT_FAIL;
+	}
+	return CMD_EXIT_OK;
+}
+
 static int
 cmd_sync_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -77,6 +150,8 @@ cmd_sync_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 	if ((a = cmd_account(ctx, argc > 1 ? argv[1] : NULL)) == NULL)
 		return CMD_EXIT_USAGE;
+	if (!url_is_imap(a->url.scheme))
+		return cmd_sync_pop3(ctx, a, argc, argv);
 	if ((st = cmd_store_open(a)) == NULL)
 		return CMD_EXIT_FAIL;
 	memset(&sp, 0, sizeof sp);

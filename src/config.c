@@ -40,6 +40,8 @@ static int parse_key(
     struct parser *, struct account *, const char *, const char *);
 static int parse_seconds(struct parser *, const char *, const char *, int *);
 static int parse_imap_disable(struct parser *, const char *, unsigned int *);
+static int parse_pop3_keep(struct parser *, const char *, int *);
+static int parse_pop3_disable(struct parser *, const char *, unsigned int *);
 static int parse_fingerprint(struct parser *, const char *, char **);
 static char *resolve_path(const char *, const char *);
 static char *trim(char *);
@@ -149,6 +151,73 @@ parse_imap_disable(struct parser *p, const char *value, unsigned int *out)
 	return 0;
 }
 
+/* "always", "never" or a number of days. */
+static int
+parse_pop3_keep(struct parser *p, const char *value, int *out)
+{
+	char *end;
+	long v;
+
+	if (strcasecmp(value, "always") == 0) {
+		*out = CONFIG_POP3_KEEP_ALWAYS;
+		return 0;
+	}
+	if (strcasecmp(value, "never") == 0) {
+		*out = CONFIG_POP3_KEEP_NEVER;
+		return 0;
+	}
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (!isdigit((unsigned char)*value) || *end != '\0' || errno != 0 ||
+	    v < 1 || v > CONFIG_POP3_KEEP_MAX_DAYS)
+		return parse_fail(p,
+		    "pop3-keep: '%s' is not always, never or a number of "
+		    "days from 1 to %d",
+		    value, CONFIG_POP3_KEEP_MAX_DAYS);
+	*out = (int)v;
+	return 0;
+}
+
+/* "UIDL PIPELINING" → bits; names separated by spaces or commas. */
+static int
+parse_pop3_disable(struct parser *p, const char *value, unsigned int *out)
+{
+	static const struct {
+		const char *name;
+		unsigned int bits;
+	} names[] = {
+	    {"UIDL", CONFIG_POP3_UIDL},
+	    {"PIPELINING", CONFIG_POP3_PIPELINING},
+	};
+	const char *s = value, *e;
+	size_t i, n;
+
+	*out = 0;
+	while (*s != '\0') {
+		if (*s == ' ' || *s == '\t' || *s == ',') {
+			s++;
+			continue;
+		}
+		for (e = s; *e != '\0' && *e != ' ' && *e != '\t' && *e != ',';
+		     e++)
+			;
+		n = e - s;
+		for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+			if (strlen(names[i].name) == n &&
+			    strncasecmp(names[i].name, s, n) == 0)
+				break;
+		}
+		if (i == sizeof names / sizeof names[0])
+			return parse_fail(p,
+			    "pop3-disable: unknown extension '%.*s' (use UIDL "
+			    "or PIPELINING)",
+			    (int)n, s);
+		*out |= names[i].bits;
+		s = e;
+	}
+	return 0;
+}
+
 /* "sha256:AB:CD:..." or "sha256:abcd..." → "sha256:abcd..." */
 static int
 parse_fingerprint(struct parser *p, const char *value, char **out)
@@ -228,10 +297,16 @@ parse_key(
 		a->fallback_charset = xstrdup(value);
 		return 0;
 	}
+	if (strcmp(key, "pop3-keep") == 0)
+		return parse_pop3_keep(p, value, &a->pop3_keep);
+	if (strcmp(key, "pop3-disable") == 0)
+		return parse_pop3_disable(p, value, &a->pop3_disable);
 	if (strcmp(key, "connect-timeout") == 0)
 		return parse_seconds(p, key, value, &a->connect_timeout);
 	if (strcmp(key, "timeout") == 0)
 		return parse_seconds(p, key, value, &a->timeout);
+	if (strcmp(key, "poll-interval") == 0)
+		return parse_seconds(p, key, value, &a->poll_interval);
 	return parse_fail(p, "unknown key '%s'", key);
 }
 

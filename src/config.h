@@ -23,9 +23,23 @@ struct account {
 	int connect_timeout;       /* connect-timeout = seconds; 0: default */
 	int timeout;               /* timeout = seconds; 0: default */
 	unsigned int imap_disable; /* imap-disable = CONFIG_IMAP_* bits */
+	int poll_interval;         /* poll-interval = seconds; 0: 60 */
 	char *fallback_charset;    /* fallback-charset = for raw 8-bit
 	                            * headers, or NULL: windows-1252 */
+	int pop3_keep;             /* pop3-keep = CONFIG_POP3_KEEP_ALWAYS,
+	                            * _NEVER, or days (1 or more) */
+	unsigned int pop3_disable; /* pop3-disable = CONFIG_POP3_* bits */
 };
+
+/* pop3-keep = always | never | DAYS: what stays on a POP3 server once it
+ * is safe in the Maildir. */
+#define CONFIG_POP3_KEEP_ALWAYS 0 /* everything (the default) */
+#define CONFIG_POP3_KEEP_NEVER -1 /* nothing: deleted once recorded */
+#define CONFIG_POP3_KEEP_MAX_DAYS 36500
+
+/* POP3 extensions a user can tell errand not to use (pop3-disable =). */
+#define CONFIG_POP3_UIDL 0x01
+#define CONFIG_POP3_PIPELINING 0x02
 
 /* IMAP extensions a user can tell errand not to use (imap-disable =), for
  * a server that mishandles them. */

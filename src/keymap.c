@@ -52,6 +52,10 @@ static const struct {
     [KEYMAP_CANCEL] = {"cancel", "cancel what is running"},
     [KEYMAP_NEXT_MESSAGE] = {"next-message", "show the next message"},
     [KEYMAP_PREV_MESSAGE] = {"previous-message", "show the previous message"},
+    [KEYMAP_TOGGLE_NEW] = {"toggle-new", "mark the message new or read"},
+    [KEYMAP_TOGGLE_FLAG] = {"flag", "flag or unflag the message"},
+    [KEYMAP_DELETE] = {"delete", "mark the message deleted"},
+    [KEYMAP_UNDELETE] = {"undelete", "clear the deleted mark"},
 };
 
 static const struct {
@@ -74,61 +78,72 @@ static const struct {
     {"Escape", 0x1b},
 };
 
-static const struct {
-	const char *keys; /* names, space-separated */
+/* A default binding: the keys' names, space-separated, and the action. */
+struct keymap_default {
+	const char *keys;
 	enum keymap_action action;
-} keymap_common[] =
-    {
-        {"c", KEYMAP_CHANGE_FOLDER},
-        {"y", KEYMAP_FOLDER_LIST},
-        {"$", KEYMAP_SYNC},
-        {"?", KEYMAP_HELP_SCREEN},
-        {"C-l", KEYMAP_REDRAW},
-        {"C-g", KEYMAP_CANCEL},
-        {"q", KEYMAP_QUIT},
-        {"Home =", KEYMAP_FIRST},
-        {"End *", KEYMAP_LAST},
-        {"PgDn", KEYMAP_PAGE_DOWN},
-        {"PgUp", KEYMAP_PAGE_UP},
-        {"] C-d", KEYMAP_HALF_DOWN},
-        {"[ C-u", KEYMAP_HALF_UP},
-        {"/", KEYMAP_SEARCH},
-        {"\\", KEYMAP_SEARCH_BACK},
-        {"n", KEYMAP_SEARCH_NEXT},
-},
-  keymap_index[] =
-      {
-          {"j Down", KEYMAP_NEXT},
-          {"k Up", KEYMAP_PREV},
-          {"Space > z", KEYMAP_PAGE_DOWN},
-          {"< Z", KEYMAP_PAGE_UP},
-          {"Enter Right", KEYMAP_OPEN},
-          {"o", KEYMAP_SORT},
-          {"O", KEYMAP_SORT_REVERSE},
-},
-  keymap_pager[] =
-      {
-          {"j Down Enter", KEYMAP_NEXT},
-          {"k Up Backspace", KEYMAP_PREV},
-          {"Space", KEYMAP_PAGE_DOWN},
-          {"-", KEYMAP_PAGE_UP},
-          {"J Right", KEYMAP_NEXT_MESSAGE},
-          {"K Left", KEYMAP_PREV_MESSAGE},
-          {"i", KEYMAP_QUIT},
-},
-  keymap_folders[] =
-      {
-          {"j Down", KEYMAP_NEXT},
-          {"k Up", KEYMAP_PREV},
-          {"Space", KEYMAP_PAGE_DOWN},
-          {"-", KEYMAP_PAGE_UP},
-          {"Enter Right", KEYMAP_OPEN},
-},
-  keymap_help[] = {
-      {"j Down Enter", KEYMAP_NEXT},
-      {"k Up", KEYMAP_PREV},
-      {"Space", KEYMAP_PAGE_DOWN},
-      {"-", KEYMAP_PAGE_UP},
+};
+
+static const struct keymap_default keymap_common[] = {
+    {"c", KEYMAP_CHANGE_FOLDER},
+    {"y", KEYMAP_FOLDER_LIST},
+    {"$", KEYMAP_SYNC},
+    {"?", KEYMAP_HELP_SCREEN},
+    {"C-l", KEYMAP_REDRAW},
+    {"C-g", KEYMAP_CANCEL},
+    {"q", KEYMAP_QUIT},
+    {"Home =", KEYMAP_FIRST},
+    {"End *", KEYMAP_LAST},
+    {"PgDn", KEYMAP_PAGE_DOWN},
+    {"PgUp", KEYMAP_PAGE_UP},
+    {"] C-d", KEYMAP_HALF_DOWN},
+    {"[ C-u", KEYMAP_HALF_UP},
+    {"/", KEYMAP_SEARCH},
+    {"\\", KEYMAP_SEARCH_BACK},
+    {"n", KEYMAP_SEARCH_NEXT},
+};
+
+static const struct keymap_default keymap_index[] = {
+    {"j Down", KEYMAP_NEXT},
+    {"k Up", KEYMAP_PREV},
+    {"Space > z", KEYMAP_PAGE_DOWN},
+    {"< Z", KEYMAP_PAGE_UP},
+    {"Enter Right", KEYMAP_OPEN},
+    {"o", KEYMAP_SORT},
+    {"O", KEYMAP_SORT_REVERSE},
+    {"N", KEYMAP_TOGGLE_NEW},
+    {"F", KEYMAP_TOGGLE_FLAG},
+    {"d", KEYMAP_DELETE},
+    {"u", KEYMAP_UNDELETE},
+};
+
+static const struct keymap_default keymap_pager[] = {
+    {"j Down Enter", KEYMAP_NEXT},
+    {"k Up Backspace", KEYMAP_PREV},
+    {"Space", KEYMAP_PAGE_DOWN},
+    {"-", KEYMAP_PAGE_UP},
+    {"J Right", KEYMAP_NEXT_MESSAGE},
+    {"K Left", KEYMAP_PREV_MESSAGE},
+    {"i", KEYMAP_QUIT},
+    {"N", KEYMAP_TOGGLE_NEW},
+    {"F", KEYMAP_TOGGLE_FLAG},
+    {"d", KEYMAP_DELETE},
+    {"u", KEYMAP_UNDELETE},
+};
+
+static const struct keymap_default keymap_folders[] = {
+    {"j Down", KEYMAP_NEXT},
+    {"k Up", KEYMAP_PREV},
+    {"Space", KEYMAP_PAGE_DOWN},
+    {"-", KEYMAP_PAGE_UP},
+    {"Enter Right", KEYMAP_OPEN},
+};
+
+static const struct keymap_default keymap_help[] = {
+    {"j Down Enter", KEYMAP_NEXT},
+    {"k Up", KEYMAP_PREV},
+    {"Space", KEYMAP_PAGE_DOWN},
+    {"-", KEYMAP_PAGE_UP},
 };
 
 static void keymap_defaults(
@@ -158,7 +173,8 @@ keymap_action_from_name(const char *name)
 	int i;
 
 	for (i = 1; i < KEYMAP_NACTIONS; i++) {
-		if (strcmp(keymap_actions[i].name, name) == 0)
+		if (keymap_actions[i].name != NULL &&
+		    strcmp(keymap_actions[i].name, name) == 0)
 			return (enum keymap_action)i;
 	}
 	return KEYMAP_NONE;

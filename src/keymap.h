@@ -40,6 +40,10 @@ enum keymap_action {
 	KEYMAP_CANCEL,        /* cancel long work */
 	KEYMAP_NEXT_MESSAGE,  /* pager: the next message */
 	KEYMAP_PREV_MESSAGE,  /* pager: the previous message */
+	KEYMAP_TOGGLE_NEW,    /* mark new or read */
+	KEYMAP_TOGGLE_FLAG,   /* flag or unflag */
+	KEYMAP_DELETE,        /* mark deleted */
+	KEYMAP_UNDELETE,      /* clear the deleted mark */
 	KEYMAP_NACTIONS,
 };
 

@@ -109,6 +109,13 @@ model_load(struct store *st, int64_t folder, char **err)
 	return m;
 }
 
+void
+model_set_flags(struct model *m, size_t i, uint32_t flags)
+{
+	if (i < m->n)
+		m->msgs[i].flags = flags;
+}
+
 long
 model_find_uid(const struct model *m, uint32_t uid)
 {

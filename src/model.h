@@ -53,6 +53,10 @@ const char *model_str(const struct model *, uint32_t off);
 /* Sort the messages by key, ties by date then UID; reverse flips it. */
 void model_sort(struct model *, enum model_sort key, int reverse);
 
+/* Set the flags of message i (a triage action, before the cache is read
+ * again). */
+void model_set_flags(struct model *, size_t i, uint32_t flags);
+
 /* The index of the message with this UID, or -1. */
 long model_find_uid(const struct model *, uint32_t uid);
 

@@ -16,6 +16,7 @@
 
 #include "cmd.h"
 #include "config.h"
+#include "live.h"
 #include "mime.h"
 #include "secret.h"
 #include "sync.h"
@@ -72,6 +73,7 @@ struct sync {
 	int monotonic;       /* UIDs came in ascending order */
 	size_t in_chunk;     /* messages in the open transaction */
 	int started_empty;   /* no rows before: counts come from the fetch */
+	int pending;         /* the journal holds changes not yet sent */
 	uint32_t new_unseen; /* fetched messages without \Seen */
 	uint32_t *seen;      /* full flag fetch: UIDs the server has */
 	size_t nseen, seencap;
@@ -85,6 +87,7 @@ static void sync_fail(struct sync *, enum sync_result, const char *, ...)
 static void sync_next_folder(struct sync *);
 static void sync_finish_folder(struct sync *);
 static int sync_chunk_commit(struct sync *);
+
 static size_t sync_lower_bound(const uint32_t *, size_t, uint32_t);
 static void sync_apply_vanished(struct sync *, const struct imap_uidset *);
 static void sync_apply_flags(
@@ -231,6 +234,9 @@ sync_apply_flags(struct sync *s, uint32_t uid, unsigned int flags,
 
 	if (store_msg_get(s->st, s->f.id, uid, &m) != 0)
 		return; /* not stored: its headers come later */
+	/* Changes waiting in the journal stay shown until they are sent. */
+	if (s->pending)
+		f = live_pending_flags(s->st, s->f.id, uid, f);
 	if (m.flags == f &&
 	    strcmp(m.keywords, keywords != NULL ? keywords : "") == 0) {
 		if (modseq != 0 && modseq != m.modseq)
@@ -317,8 +323,9 @@ sync_imap_fail(struct sync *s, struct imap *im, enum imap_err e,
 {
 	if (msg == NULL)
 		msg = imap_error(im) != NULL ? imap_error(im) : "failed";
-	if (e == IMAP_ERR_CONN && s->state == SYNC_CONNECT &&
-	    sync_is_offline(imap_conn_fail(im)))
+	/* Unreachable, or the connection dropped half-way: the cache is
+	 * consistent, so the caller may read it as offline. */
+	if (e == IMAP_ERR_CONN && sync_is_offline(imap_conn_fail(im)))
 		sync_fail(s, SYNC_OFFLINE, "%s", msg);
 	else if (what != NULL)
 		sync_fail(s, SYNC_FAILED, "%s: %s", what, msg);
@@ -536,6 +543,7 @@ sync_next_folder(struct sync *s)
 	struct sync_target *t;
 	char known[32];
 	uint32_t max;
+	int64_t njournal = 0;
 
 	if (s->state == SYNC_DONE)
 		return;
@@ -555,6 +563,7 @@ sync_next_folder(struct sync *s)
 		return;
 	}
 	s->started_empty = max == 0;
+	s->pending = store_journal_count(s->st, &njournal) == 0 && njournal > 0;
 	s->new_unseen = 0;
 	memset(&s->stats, 0, sizeof s->stats);
 	s->stats.name = t->name;
@@ -769,6 +778,8 @@ on_header(struct imap *im, const struct imap_msg *h, void *arg)
 	m.uid = h->uid;
 	m.modseq = h->modseq;
 	m.flags = sync_flags_from_imap(h->flags);
+	if (s->pending)
+		m.flags = live_pending_flags(s->st, s->f.id, h->uid, m.flags);
 	m.keywords = h->keywords;
 	m.internaldate = h->internaldate;
 	m.size = (int64_t)h->size;
@@ -939,6 +950,18 @@ sync_start(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 	s->state = SYNC_CONNECT;
 	imap_connect(s->imap, on_connect, s);
 	return s;
+}
+
+int
+sync_flush(struct sync *s)
+{
+	if (s == NULL || !store_in_transaction(s->st))
+		return 0;
+	if (sync_chunk_commit(s) != 0) {
+		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		return -1;
+	}
+	return 0;
 }
 
 void

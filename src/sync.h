@@ -59,6 +59,11 @@ struct sync;
 struct sync *sync_start(struct cmd_ctx *, const struct account *,
     struct store *, const char *password, const struct sync_params *);
 
+/* Commit what the sync has written so far (with its resume point), so the
+ * caller may write to the store: a running sync keeps a transaction open
+ * while it waits for the server. 0, or -1 (the sync then fails). */
+int sync_flush(struct sync *);
+
 /* Cancel if running, and free; sync_free(NULL) is a no-op. */
 void sync_free(struct sync *);
 

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <event2/event.h>
+
+#include "cmd.h"
 #include "config.h"
 #include "private.h"
 #include "text.h"
@@ -198,6 +201,7 @@ ui_index_key(struct ui *ui, enum keymap_action a)
 		break;
 	case KEYMAP_QUIT:
 		ui->quit = 1;
+		event_base_loopbreak(ui->ctx->base);
 		break;
 	case KEYMAP_SORT:
 		ui->sort = ui->sort == MODEL_SORT_SIZE

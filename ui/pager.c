@@ -80,10 +80,16 @@ ui_pager_open(struct ui *ui, uint32_t uid)
 	struct store_folder f;
 	const struct config *cf = ui->ctx->cf;
 
+	long at;
+
 	ui->puid = uid;
 	ui->ptop = 0;
 	ui_pager_render(ui);
 	ui_show(ui, KEYMAP_PAGER);
+	/* Opening a message marks it read, on the server too. */
+	if (ui->model != NULL && (at = model_find_uid(ui->model, uid)) >= 0 &&
+	    !(model_msg(ui->model, (size_t)at)->flags & STORE_FLAG_SEEN))
+		ui_triage_flag(ui, uid, 'S', 1);
 	if (ui->pstate != UI_PAGER_NOT_CACHED)
 		return;
 	if (ui->net == UI_NET_OFFLINE)

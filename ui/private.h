@@ -32,6 +32,8 @@ enum ui_prompt {
 	UI_PROMPT_SEARCH,      /* "/" */
 	UI_PROMPT_SEARCH_BACK, /* "\" */
 	UI_PROMPT_FOLDER,      /* "c" */
+	UI_PROMPT_EXPUNGE,     /* "$" with deleted messages: y or n */
+	UI_PROMPT_QUIT,        /* "q" with changes pending: w, k or d */
 };
 
 enum ui_pager_state {
@@ -81,10 +83,13 @@ struct ui {
 
 	/* The network. */
 	struct sync *sync;
-	int sync_list;       /* the running sync refreshes the folder list */
-	int want_folder;     /* the open folder needs a sync */
-	int want_list;       /* the folder list needs a refresh */
-	struct fetch *fetch; /* body fetches, or NULL */
+	int sync_list;         /* the running sync refreshes the folder list */
+	int want_folder;       /* the open folder needs a sync */
+	int want_list;         /* the folder list needs a refresh */
+	struct fetch *fetch;   /* body fetches, or NULL */
+	struct live *live;     /* triage replay and IDLE */
+	int quit_when_done;    /* quit once the journal is empty */
+	struct event *ev_wait; /* checks it */
 	enum ui_net net;
 	char *net_reason; /* offline: why */
 	uint32_t prog_done, prog_total;
@@ -172,6 +177,21 @@ void ui_folders_key(struct ui *, enum keymap_action);
 void ui_folders_free(struct ui *);
 /* Complete the prompt buffer to a folder name (Tab). */
 void ui_folders_complete(struct ui *);
+
+/* --- triage.c ------------------------------------------------------------ */
+
+/* Set (1), clear (0) or toggle (-1) a flag (S F D A) of a message: model,
+ * cache and journal now, the server through the live session. */
+int ui_triage_flag(struct ui *, uint32_t uid, char letter, int set);
+/* A triage action on the current message; 0 when a is not one. */
+int ui_triage_key(struct ui *, enum keymap_action);
+/* The messages marked deleted in the open folder, and their UIDs as a set
+ * in *uids (the caller frees it) when uids is not NULL. */
+uint32_t ui_triage_deleted(struct ui *, char **uids);
+/* Journal an expunge of the deleted messages. */
+void ui_triage_expunge(struct ui *);
+/* Changes not yet on the server. */
+int64_t ui_triage_pending(struct ui *);
 
 /* --- help.c -------------------------------------------------------------- */
 

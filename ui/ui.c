@@ -22,6 +22,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "fetch.h"
+#include "live.h"
 #include "mailcap.h"
 #include "private.h"
 #include "render.h"
@@ -52,6 +53,12 @@ static void ui_sync_alert(const char *, void *);
 static void ui_sync_finished(enum sync_result, const char *, void *);
 static void ui_cancel(struct ui *);
 static void ui_resize(struct ui *);
+static void ui_live_changed(int, void *);
+static void ui_live_state(int, const char *, void *);
+static void ui_live_notice(int, const char *, void *);
+static void ui_live_sent(void *);
+static void ui_on_wait(evutil_socket_t, short, void *);
+static void ui_quit(struct ui *);
 
 void
 ui_dirty(struct ui *ui)
@@ -179,6 +186,8 @@ ui_sync_folder_done(const struct sync_folder_stats *st, void *arg)
 	if (ui->folder_id == 0 &&
 	    store_folder_get(ui->st, ui->folder, &f) == 0) {
 		ui->folder_id = f.id;
+		if (ui->live != NULL)
+			live_open(ui->live, f.id, f.raw_name);
 		store_folder_clear(&f);
 	}
 	if (st->added != 0 || st->changed != 0 || st->vanished != 0 ||
@@ -326,6 +335,8 @@ ui_open_folder(struct ui *ui, const char *name)
 	free(ui->folder);
 	ui->folder = xstrdup(rc == 0 ? f.name : name);
 	ui->folder_id = rc == 0 ? f.id : 0;
+	if (rc == 0 && ui->live != NULL && f.raw_name != NULL)
+		live_open(ui->live, f.id, f.raw_name);
 	store_folder_clear(&f);
 	model_free(ui->model);
 	ui->model = NULL;
@@ -376,6 +387,42 @@ ui_prompt_done(struct ui *ui)
 static void
 ui_prompt_key(struct ui *ui, int key)
 {
+	if (ui->prompt == UI_PROMPT_EXPUNGE) {
+		ui->prompt = UI_PROMPT_NONE;
+		if (key == 'y' || key == 'Y')
+			ui_triage_expunge(ui);
+		ui->want_folder = ui->want_list = 1;
+		ui_sync_start(ui);
+		ui_dirty(ui);
+		return;
+	}
+	if (ui->prompt == UI_PROMPT_QUIT) {
+		ui->prompt = UI_PROMPT_NONE;
+		ui_dirty(ui);
+		switch (key) {
+		case 'w':
+		case 'W':
+			ui->quit_when_done = 1;
+			ui_message(ui, 0, "waiting for the server (C-g: stop)");
+			ui_on_wait(-1, 0, ui);
+			break;
+		case 'k':
+		case 'K':
+			ui_quit(ui);
+			break;
+		case 'd':
+		case 'D':
+			if (sync_flush(ui->sync) != 0 ||
+			    live_discard(ui->st) < 0)
+				ui_message(ui, 1, "%s", store_error(ui->st));
+			else
+				ui_quit(ui);
+			break;
+		default:
+			break;
+		}
+		return;
+	}
 	switch (key) {
 	case 0x07: /* C-g */
 	case 0x1b: /* Escape */
@@ -455,6 +502,8 @@ static void
 ui_key(struct ui *ui, int key)
 {
 	enum keymap_action a;
+	uint32_t n;
+	int64_t pending;
 
 	if (ui->prompt != UI_PROMPT_NONE) {
 		ui_prompt_key(ui, key);
@@ -486,9 +535,20 @@ ui_key(struct ui *ui, int key)
 		}
 		return;
 	case KEYMAP_CANCEL:
+		if (ui->quit_when_done) {
+			ui->quit_when_done = 0;
+			ui_message(ui, 0, "not quitting");
+			return;
+		}
 		ui_cancel(ui);
 		return;
 	case KEYMAP_SYNC:
+		if ((n = ui_triage_deleted(ui, NULL)) > 0) {
+			ui_message(ui, 0, "expunge %u deleted message%s? (y/n)",
+			    n, n == 1 ? "" : "s");
+			ui->prompt = UI_PROMPT_EXPUNGE;
+			return;
+		}
 		if (ui->sync != NULL) {
 			ui_message(ui, 0, "a sync is running");
 			return;
@@ -524,6 +584,18 @@ ui_key(struct ui *ui, int key)
 		return;
 	default:
 		break;
+	}
+	if ((ui->screen == KEYMAP_INDEX || ui->screen == KEYMAP_PAGER) &&
+	    ui_triage_key(ui, a))
+		return;
+	if (ui->screen == KEYMAP_INDEX && a == KEYMAP_QUIT &&
+	    (pending = ui_triage_pending(ui)) > 0) {
+		ui_message(ui, 0,
+		    "%lld change%s not on the server yet: (w)ait, (k)eep for "
+		    "next time, (d)iscard?",
+		    (long long)pending, pending == 1 ? "" : "s");
+		ui->prompt = UI_PROMPT_QUIT;
+		return;
 	}
 	switch (ui->screen) {
 	case KEYMAP_INDEX:
@@ -643,11 +715,18 @@ ui_draw_status(struct ui *ui)
 			    ui->ptop + ui_list_rows(ui) >= nl
 			        ? (size_t)100
 			        : (ui->ptop + ui_list_rows(ui)) * 100 / nl);
+		char pend[48] = "";
+		int64_t np = ui_triage_pending(ui);
+
+		if (np > 0)
+			snprintf(pend, sizeof pend, " -- %lld pending",
+			    (long long)np);
 		xasprintf(&line,
-		    "-- %s: %s [%s msgs, %s unread] sort: %s%s%s -- %s",
+		    "-- %s: %s [%s msgs, %s unread] sort: %s%s%s%s -- %s",
 		    ui->a->name, ui->folder, ui_count(n, total, sizeof total),
 		    ui_count(nu, unread, sizeof unread),
-		    ui->reverse ? "reverse-" : "", sorts[ui->sort], pos, net);
+		    ui->reverse ? "reverse-" : "", sorts[ui->sort], pos, pend,
+		    net);
 		ui_draw(ui->rows - 2, 0, (size_t)ui->cols, line, 1);
 		free(line);
 	}
@@ -663,6 +742,14 @@ ui_draw_message(struct ui *ui)
 
 	move(ui->rows - 1, 0);
 	clrtoeol();
+	if (ui->prompt == UI_PROMPT_EXPUNGE || ui->prompt == UI_PROMPT_QUIT) {
+		curs_set(0);
+		attron(A_BOLD);
+		ui_draw(ui->rows - 1, 0, (size_t)ui->cols,
+		    ui->msg != NULL ? ui->msg : "", 0);
+		attroff(A_BOLD);
+		return;
+	}
 	if (ui->prompt != UI_PROMPT_NONE) {
 		switch (ui->prompt) {
 		case UI_PROMPT_SEARCH:
@@ -728,6 +815,78 @@ ui_on_redraw(evutil_socket_t fd, short what, void *arg)
 	ui_draw_status(ui);
 	ui_draw_message(ui);
 	refresh();
+}
+
+/* --- the live session ---------------------------------------------------- */
+
+static void
+ui_quit(struct ui *ui)
+{
+	ui->quit = 1;
+	event_base_loopbreak(ui->ctx->base);
+}
+
+/* While quitting waits for the journal to empty: look again soon. */
+static void
+ui_on_wait(evutil_socket_t fd, short what, void *arg)
+{
+	struct ui *ui = arg;
+	struct timeval tv = {0, 100000};
+
+	(void)fd;
+	(void)what;
+	if (!ui->quit_when_done)
+		return;
+	if (ui_triage_pending(ui) == 0) {
+		ui_quit(ui);
+		return;
+	}
+	evtimer_add(ui->ev_wait, &tv);
+}
+
+static void
+ui_live_changed(int need_sync, void *arg)
+{
+	struct ui *ui = arg;
+
+	ui_index_reload(ui);
+	if (need_sync) {
+		ui->want_folder = 1;
+		ui_sync_start(ui);
+	}
+	ui_dirty(ui);
+}
+
+static void
+ui_live_state(int online, const char *reason, void *arg)
+{
+	struct ui *ui = arg;
+
+	if (online) {
+		/* Back: catch up with what changed meanwhile. */
+		if (ui->net == UI_NET_OFFLINE || ui->net == UI_NET_ERROR) {
+			ui->retry_secs = 0;
+			ui->want_folder = 1;
+			ui_sync_start(ui);
+		}
+	} else if (ui->sync == NULL && ui->net != UI_NET_ERROR) {
+		ui->net = UI_NET_OFFLINE;
+		free(ui->net_reason);
+		ui->net_reason = xstrdup(reason);
+	}
+	ui_dirty(ui);
+}
+
+static void
+ui_live_sent(void *arg)
+{
+	ui_dirty(arg);
+}
+
+static void
+ui_live_notice(int error, const char *text, void *arg)
+{
+	ui_message(arg, error, "%s", text);
 }
 
 /* --- run ----------------------------------------------------------------- */
@@ -817,6 +976,19 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	event_add(ui.ev_stdin, NULL);
 	event_add(ui.ev_winch, NULL);
 
+	{
+		struct live_params lp;
+
+		memset(&lp, 0, sizeof lp);
+		lp.changed = ui_live_changed;
+		lp.state = ui_live_state;
+		lp.notice = ui_live_notice;
+		lp.sent = ui_live_sent;
+		lp.arg = &ui;
+		lp.poll_secs = a->poll_interval;
+		ui.live = live_new(ctx, a, ui.st, ui.password, &lp);
+	}
+	ui.ev_wait = evtimer_new(ctx->base, ui_on_wait, &ui);
 	ui.net = UI_NET_CONNECTING;
 	ui.want_list = 1;
 	ui_open_folder(&ui, folder != NULL ? folder : "INBOX");
@@ -829,6 +1001,8 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		last_error = xstrdup(ui.net_reason);
 	sync_free(ui.sync);
 	fetch_free(ui.fetch);
+	live_free(ui.live);
+	event_free(ui.ev_wait);
 	ui_pager_close(&ui);
 	ui_folders_free(&ui);
 	event_free(ui.ev_stdin);

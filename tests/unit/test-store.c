@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cache/store.h"
@@ -36,6 +37,7 @@ static void sql_exec(const char *, const char *);
 static void write_file(const char *, const char *, size_t);
 static int journal_cb(const struct store_journal *, void *);
 static void kill_child(int, int64_t) __attribute__((noreturn));
+static int pop3_cb(const char *, int64_t, const char *, void *);
 
 static int
 rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
@@ -825,6 +827,56 @@ START_TEST(test_store_journal_pop3)
 }
 END_TEST
 
+/* Appends "uidl:name;" for each row; stops at "stop". */
+static int
+pop3_cb(const char *uidl, int64_t at, const char *name, void *arg)
+{
+	char **acc = arg, *t;
+
+	ck_assert_int_gt(at, 0);
+	if (strcmp(uidl, "stop") == 0)
+		return 7;
+	xasprintf(&t, "%s%s:%s;", *acc, uidl, name);
+	free(*acc);
+	*acc = t;
+	return 0;
+}
+
+START_TEST(test_store_pop3_get_foreach)
+{
+	struct store *s;
+	int64_t at, before;
+	char *acc;
+
+	s = open_ok(db);
+	ck_assert_int_eq(store_pop3_seen_get(s, NULL, &at), -1);
+	at = 5;
+	ck_assert_int_eq(store_pop3_seen_get(s, "none", &at), 0);
+	ck_assert_int_eq(at, 0);
+	acc = xstrdup("");
+	ck_assert_int_eq(store_pop3_seen_foreach(s, pop3_cb, &acc), 0);
+	ck_assert_str_eq(acc, "");
+
+	before = (int64_t)time(NULL);
+	ck_assert_int_eq(store_pop3_seen_add(s, "b", "2.M2P2.h"), 0);
+	ck_assert_int_eq(store_pop3_seen_add(s, "a", NULL), 0);
+	ck_assert_int_eq(store_pop3_seen_get(s, "b", &at), 1);
+	ck_assert_int_ge(at, before);
+	ck_assert_int_le(at, (int64_t)time(NULL));
+	sql_exec(db, "UPDATE pop3_seen SET fetched_at = 1000 WHERE uidl = 'a'");
+	ck_assert_int_eq(store_pop3_seen_get(s, "a", &at), 1);
+	ck_assert_int_eq(at, 1000);
+	ck_assert_int_eq(store_pop3_seen_foreach(s, pop3_cb, &acc), 0);
+	ck_assert_str_eq(acc, "a:;b:2.M2P2.h;");
+
+	/* A callback that stops: its value comes back. */
+	ck_assert_int_eq(store_pop3_seen_add(s, "stop", NULL), 0);
+	ck_assert_int_eq(store_pop3_seen_foreach(s, pop3_cb, &acc), 7);
+	free(acc);
+	store_close(s);
+}
+END_TEST
+
 START_TEST(test_store_corrupt_garbage)
 {
 	struct store *s;
@@ -1053,6 +1105,7 @@ main(void)
 	tcase_add_test(tc, test_store_uidvalidity_reset);
 	tcase_add_test(tc, test_store_transactions);
 	tcase_add_test(tc, test_store_journal_pop3);
+	tcase_add_test(tc, test_store_pop3_get_foreach);
 	tcase_add_test(tc, test_store_corrupt_garbage);
 	tcase_add_test(tc, test_store_corrupt_journal);
 	tcase_add_test(tc, test_store_modes);

@@ -1,0 +1,643 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * The live session: replays the journal one row at a time, oldest first
+ * (UID STORE ... FLAGS.SILENT with UNCHANGEDSINCE under CONDSTORE, UID
+ * EXPUNGE), removes a row on OK and rolls its change back on NO; then
+ * IDLEs on the open folder (RFC 2177) or polls, applying FETCH FLAGS and
+ * VANISHED to the cache. RFC 3501, RFC 7162, RFC 4315. */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "live.h"
+#include "secret.h"
+#include "url.h"
+#include "xmalloc.h"
+#include "cache/store.h"
+#include "net/imap.h"
+
+#define LIVE_RETRY_MIN 2
+#define LIVE_RETRY_MAX 60
+
+/* One journal row being sent. */
+struct live_row {
+	int64_t id;
+	int64_t folder;
+	uint32_t uid;
+	char op[16];
+	char sign;   /* flags: '+' or '-' */
+	char letter; /* flags: S F D A */
+	uint64_t modseq;
+	char *raw;  /* the folder's server name */
+	char *uids; /* expunge: the UID set */
+};
+
+struct live {
+	struct cmd_ctx *ctx;
+	const struct account *a;
+	struct store *st;
+	char *password;
+	struct live_params p;
+
+	struct imap *im;
+	int up;        /* logged in */
+	int selecting; /* a SELECT is in flight */
+	int busy;      /* a journal row is in flight */
+	int64_t sel_folder;
+	char *sel_raw;
+	int64_t open_folder;
+	char *open_raw;
+	struct live_row row;
+
+	struct event *ev_retry, *ev_poll, *ev_drain;
+	int retry_secs;
+};
+
+static void live_connect(struct live *);
+static void live_lost(struct live *, const char *);
+static void live_drain(struct live *);
+static void live_watch(struct live *);
+static int live_first_row(const struct store_journal *, void *);
+static unsigned int live_flag_bit(char, int);
+static void live_row_clear(struct live_row *);
+static void live_rollback(struct store *, const struct live_row *);
+static void live_select(struct live *, int64_t, const char *);
+static void on_event(struct imap *, const struct imap_event *, void *);
+static void on_connect(struct imap *, enum imap_err, const char *, void *);
+static void on_select(struct imap *, enum imap_err, const char *,
+    const struct imap_selected *, void *);
+static void on_store(struct imap *, enum imap_err, const char *,
+    const struct imap_uidset *, void *);
+static void on_expunge(struct imap *, enum imap_err, const char *, void *);
+static void on_idle(struct imap *, enum imap_err, const char *, void *);
+static void on_noop(struct imap *, enum imap_err, const char *, void *);
+static void on_retry(evutil_socket_t, short, void *);
+static void on_poll(evutil_socket_t, short, void *);
+static void on_drain(evutil_socket_t, short, void *);
+
+char *
+live_flags_arg(char sign, char letter, uint64_t modseq, const char *raw)
+{
+	char *s;
+
+	xasprintf(&s, "%c%c\t%llu\t%s", sign, letter,
+	    (unsigned long long)modseq, raw);
+	return s;
+}
+
+/* The store flag (store 1) or IMAP flag (store 0) for a letter. */
+static unsigned int
+live_flag_bit(char letter, int store)
+{
+	switch (letter) {
+	case 'S':
+		return store ? STORE_FLAG_SEEN : IMAP_FLAG_SEEN;
+	case 'F':
+		return store ? STORE_FLAG_FLAGGED : IMAP_FLAG_FLAGGED;
+	case 'D':
+		return store ? STORE_FLAG_DELETED : IMAP_FLAG_DELETED;
+	case 'A':
+		return store ? STORE_FLAG_ANSWERED : IMAP_FLAG_ANSWERED;
+	default:
+		return 0;
+	}
+}
+
+struct live *
+live_new(struct cmd_ctx *ctx, const struct account *a, struct store *st,
+    const char *password, const struct live_params *p)
+{
+	struct live *l = xcalloc(1, sizeof *l);
+
+	l->ctx = ctx;
+	l->a = a;
+	l->st = st;
+	l->password = xstrdup(password != NULL ? password : "");
+	l->p = *p;
+	if (l->p.poll_secs <= 0)
+		l->p.poll_secs = 60;
+	cmd_loop(ctx);
+	l->ev_retry = evtimer_new(ctx->base, on_retry, l);
+	l->ev_poll = evtimer_new(ctx->base, on_poll, l);
+	l->ev_drain = event_new(ctx->base, -1, 0, on_drain, l);
+	live_connect(l);
+	return l;
+}
+
+void
+live_free(struct live *l)
+{
+	if (l == NULL)
+		return;
+	imap_free(l->im);
+	event_free(l->ev_retry);
+	event_free(l->ev_poll);
+	event_free(l->ev_drain);
+	live_row_clear(&l->row);
+	free(l->sel_raw);
+	free(l->open_raw);
+	secret_free(l->password);
+	free(l);
+}
+
+int
+live_online(const struct live *l)
+{
+	return l->up;
+}
+
+void
+live_open(struct live *l, int64_t folder, const char *raw)
+{
+	free(l->open_raw);
+	l->open_raw = xstrdup(raw);
+	l->open_folder = folder;
+	live_kick(l);
+}
+
+void
+live_kick(struct live *l)
+{
+	/* From the loop's top, never inside a caller's callback. */
+	event_active(l->ev_drain, 0, 0);
+}
+
+static void
+on_drain(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	live_drain(arg);
+}
+
+static void
+live_connect(struct live *l)
+{
+	struct imap_params ip;
+	const char *user;
+
+	memset(&ip, 0, sizeof ip);
+	cmd_conn_params(l->ctx, l->a, &ip.conn);
+	ip.starttls = !url_is_implicit_tls(l->a->url.scheme);
+	user = l->a->url.user != NULL ? l->a->url.user : getenv("USER");
+	ip.user = user != NULL ? user : "";
+	ip.password = l->password;
+	if (l->a->imap_disable & CONFIG_IMAP_QRESYNC)
+		ip.ignore_caps |= IMAP_CAP_QRESYNC;
+	if (l->a->imap_disable & CONFIG_IMAP_CONDSTORE)
+		ip.ignore_caps |= IMAP_CAP_CONDSTORE | IMAP_CAP_QRESYNC;
+	if (l->a->imap_disable & CONFIG_IMAP_IDLE)
+		ip.ignore_caps |= IMAP_CAP_IDLE;
+	ip.event = on_event;
+	ip.event_arg = l;
+	l->im = imap_new(l->ctx->base, l->ctx->dns, &ip);
+	l->up = l->busy = l->selecting = 0;
+	l->sel_folder = 0;
+	free(l->sel_raw);
+	l->sel_raw = NULL;
+	imap_connect(l->im, on_connect, l);
+}
+
+/* The connection is gone: say so, and try again later. */
+static void
+live_lost(struct live *l, const char *why)
+{
+	struct timeval tv;
+	int was_up = l->up;
+
+	if (event_pending(l->ev_retry, EV_TIMEOUT, NULL))
+		return; /* already lost: the CLOSED event after a failure */
+	l->up = l->busy = l->selecting = 0;
+	live_row_clear(&l->row);
+	event_del(l->ev_poll);
+	l->retry_secs = l->retry_secs == 0       ? LIVE_RETRY_MIN
+	    : l->retry_secs * 2 > LIVE_RETRY_MAX ? LIVE_RETRY_MAX
+	                                         : l->retry_secs * 2;
+	tv.tv_sec = l->retry_secs;
+	tv.tv_usec = 0;
+	evtimer_add(l->ev_retry, &tv);
+	if (l->p.state != NULL && (was_up || l->retry_secs == LIVE_RETRY_MIN))
+		l->p.state(0, why, l->p.arg);
+}
+
+static void
+on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct live *l = arg;
+
+	(void)fd;
+	(void)what;
+	imap_free(l->im);
+	l->im = NULL;
+	live_connect(l);
+}
+
+static void
+on_connect(struct imap *im, enum imap_err e, const char *msg, void *arg)
+{
+	struct live *l = arg;
+
+	if (e != IMAP_ERR_NONE) {
+		live_lost(l, msg != NULL ? msg : imap_error(im));
+		return;
+	}
+	l->up = 1;
+	l->retry_secs = 0;
+	if (l->p.state != NULL)
+		l->p.state(1, "", l->p.arg);
+	live_drain(l);
+}
+
+static int
+live_first_row(const struct store_journal *j, void *arg)
+{
+	struct live_row *r = arg;
+	const char *p, *q;
+
+	memset(r, 0, sizeof *r);
+	r->id = j->id;
+	r->folder = j->folder;
+	r->uid = j->uid;
+	snprintf(r->op, sizeof r->op, "%s", j->op);
+	if (strcmp(j->op, "flags") == 0 && strlen(j->arg) >= 2) {
+		r->sign = j->arg[0];
+		r->letter = j->arg[1];
+		p = strchr(j->arg, '\t');
+		r->modseq = p != NULL ? strtoull(p + 1, NULL, 10) : 0;
+		q = p != NULL ? strchr(p + 1, '\t') : NULL;
+		r->raw = xstrdup(q != NULL ? q + 1 : "");
+	} else if (strcmp(j->op, "expunge") == 0) {
+		/* "UIDSET\tRAW" */
+		p = strchr(j->arg, '\t');
+		r->uids = p != NULL ? xstrndup(j->arg, (size_t)(p - j->arg))
+		                    : xstrdup(j->arg);
+		r->raw = xstrdup(p != NULL ? p + 1 : "");
+	} else
+		r->raw = xstrdup("");
+	return 1;
+}
+
+static void
+live_row_clear(struct live_row *r)
+{
+	free(r->raw);
+	free(r->uids);
+	memset(r, 0, sizeof *r);
+}
+
+static void
+live_select(struct live *l, int64_t folder, const char *raw)
+{
+	struct imap_select_params sp;
+
+	memset(&sp, 0, sizeof sp);
+	sp.mailbox = raw;
+	l->selecting = 1;
+	l->sel_folder = folder;
+	free(l->sel_raw);
+	l->sel_raw = xstrdup(raw);
+	imap_select(l->im, &sp, on_select, l);
+}
+
+/* Send the oldest journal row, or watch the open folder when none is
+ * left. */
+static void
+live_drain(struct live *l)
+{
+	char uid[16];
+	int rc;
+
+	if (!l->up || l->busy || l->selecting)
+		return;
+	live_row_clear(&l->row);
+	rc = store_journal_foreach(l->st, live_first_row, &l->row);
+	if (rc < 0) {
+		if (l->p.notice != NULL)
+			l->p.notice(1, store_error(l->st), l->p.arg);
+		return;
+	}
+	if (rc == 0) {
+		live_watch(l);
+		return;
+	}
+	if (*l->row.raw == '\0' ||
+	    (strcmp(l->row.op, "flags") != 0 &&
+	        strcmp(l->row.op, "expunge") != 0)) {
+		/* A row this version cannot send: keep nothing stuck. */
+		store_journal_remove(l->st, l->row.id);
+		live_kick(l);
+		return;
+	}
+	if (l->sel_folder != l->row.folder || l->sel_raw == NULL ||
+	    strcmp(l->sel_raw, l->row.raw) != 0) {
+		live_select(l, l->row.folder, l->row.raw);
+		return;
+	}
+	l->busy = 1;
+	event_del(l->ev_poll);
+	if (strcmp(l->row.op, "flags") == 0) {
+		snprintf(uid, sizeof uid, "%u", l->row.uid);
+		imap_store_flags(l->im, uid,
+		    l->row.sign == '+' ? IMAP_STORE_ADD : IMAP_STORE_REMOVE,
+		    live_flag_bit(l->row.letter, 0), NULL,
+		    (imap_enabled(l->im) & IMAP_CAP_CONDSTORE) ? l->row.modseq
+		                                               : 0,
+		    on_store, l);
+	} else
+		imap_expunge(l->im, l->row.uids, on_expunge, l);
+}
+
+/* Nothing to send: IDLE (or poll) on the open folder. */
+static void
+live_watch(struct live *l)
+{
+	struct timeval tv;
+
+	if (l->open_raw == NULL)
+		return;
+	if (l->sel_folder != l->open_folder || l->sel_raw == NULL ||
+	    strcmp(l->sel_raw, l->open_raw) != 0) {
+		live_select(l, l->open_folder, l->open_raw);
+		return;
+	}
+	if (imap_caps(l->im) & IMAP_CAP_IDLE) {
+		if (!imap_idling(l->im))
+			imap_idle_start(l->im, on_idle, l);
+		return;
+	}
+	tv.tv_sec = l->p.poll_secs;
+	tv.tv_usec = 0;
+	evtimer_add(l->ev_poll, &tv);
+}
+
+static void
+on_select(struct imap *im, enum imap_err e, const char *msg,
+    const struct imap_selected *sel, void *arg)
+{
+	struct live *l = arg;
+
+	(void)sel;
+	l->selecting = 0;
+	if (e == IMAP_ERR_NO) {
+		/* The folder is gone: its rows cannot be sent. */
+		if (l->row.id != 0 && l->row.folder == l->sel_folder) {
+			store_journal_remove(l->st, l->row.id);
+			if (l->p.notice != NULL)
+				l->p.notice(1, msg, l->p.arg);
+		}
+		l->sel_folder = 0;
+		free(l->sel_raw);
+		l->sel_raw = NULL;
+		if (l->row.id == 0)
+			return; /* the open folder: nothing to watch */
+		live_kick(l);
+		return;
+	}
+	if (e != IMAP_ERR_NONE) {
+		live_lost(l, msg != NULL ? msg : imap_error(im));
+		return;
+	}
+	live_drain(l);
+}
+
+/* The server refused a change: put the cache back as it was. */
+static void
+live_rollback(struct store *st, const struct live_row *r)
+{
+	struct store_msg m;
+	unsigned int bit = live_flag_bit(r->letter, 1), flags;
+
+	if (strcmp(r->op, "flags") != 0 ||
+	    store_msg_get(st, r->folder, r->uid, &m) != 0)
+		return;
+	flags = r->sign == '+' ? m.flags & ~bit : m.flags | bit;
+	store_msg_set_flags(st, r->folder, r->uid, flags, m.keywords, 0);
+}
+
+struct live_rows {
+	struct live_row *r;
+	size_t n;
+};
+
+static int
+live_collect(const struct store_journal *j, void *arg)
+{
+	struct live_rows *rows = arg;
+
+	rows->r = xreallocarray(rows->r, rows->n + 1, sizeof *rows->r);
+	live_first_row(j, &rows->r[rows->n++]);
+	return 0;
+}
+
+struct live_pending {
+	int64_t folder;
+	uint32_t uid;
+	unsigned int flags;
+};
+
+static int
+live_pending_cb(const struct store_journal *j, void *arg)
+{
+	struct live_pending *p = arg;
+	struct live_row r;
+	unsigned int bit;
+
+	if (j->folder != p->folder || j->uid != p->uid ||
+	    strcmp(j->op, "flags") != 0)
+		return 0;
+	live_first_row(j, &r);
+	bit = live_flag_bit(r.letter, 1);
+	p->flags = r.sign == '+' ? p->flags | bit : p->flags & ~bit;
+	live_row_clear(&r);
+	return 0;
+}
+
+unsigned int
+live_pending_flags(
+    struct store *st, int64_t folder, uint32_t uid, unsigned int flags)
+{
+	struct live_pending p;
+
+	p.folder = folder;
+	p.uid = uid;
+	p.flags = flags;
+	if (store_journal_foreach(st, live_pending_cb, &p) != 0)
+		return flags;
+	return p.flags;
+}
+
+int
+live_discard(struct store *st)
+{
+	struct live_rows rows;
+	size_t i;
+	int rc = 0;
+
+	memset(&rows, 0, sizeof rows);
+	if (store_journal_foreach(st, live_collect, &rows) != 0)
+		rc = -1;
+	/* Newest first, so each message ends as it was before its first. */
+	for (i = rows.n; rc == 0 && i > 0; i--) {
+		live_rollback(st, &rows.r[i - 1]);
+		if (store_journal_remove(st, rows.r[i - 1].id) != 0)
+			rc = -1;
+	}
+	for (i = 0; i < rows.n; i++)
+		live_row_clear(&rows.r[i]);
+	free(rows.r);
+	return rc < 0 ? -1 : (int)rows.n;
+}
+
+static void
+on_store(struct imap *im, enum imap_err e, const char *msg,
+    const struct imap_uidset *modified, void *arg)
+{
+	struct live *l = arg;
+
+	l->busy = 0;
+	if (e == IMAP_ERR_CONN || e == IMAP_ERR_PROTO || e == IMAP_ERR_CLOSED) {
+		live_lost(l, msg != NULL ? msg : imap_error(im));
+		return;
+	}
+	if (e != IMAP_ERR_NONE) {
+		live_rollback(l->st, &l->row);
+		store_journal_remove(l->st, l->row.id);
+		if (l->p.notice != NULL)
+			l->p.notice(1, msg, l->p.arg);
+		if (l->p.changed != NULL)
+			l->p.changed(0, l->p.arg);
+	} else {
+		store_journal_remove(l->st, l->row.id);
+		if (l->p.sent != NULL)
+			l->p.sent(l->p.arg);
+		/* Changed elsewhere since we looked: the server's flags win,
+		 * and the next sync brings them. */
+		if (modified != NULL &&
+		    imap_uidset_contains(modified, l->row.uid) &&
+		    l->p.changed != NULL)
+			l->p.changed(1, l->p.arg);
+	}
+	live_drain(l);
+}
+
+static void
+on_expunge(struct imap *im, enum imap_err e, const char *msg, void *arg)
+{
+	struct live *l = arg;
+
+	l->busy = 0;
+	if (e == IMAP_ERR_CONN || e == IMAP_ERR_PROTO || e == IMAP_ERR_CLOSED) {
+		live_lost(l, msg != NULL ? msg : imap_error(im));
+		return;
+	}
+	store_journal_remove(l->st, l->row.id);
+	if (l->p.sent != NULL)
+		l->p.sent(l->p.arg);
+	if (e != IMAP_ERR_NONE && l->p.notice != NULL)
+		l->p.notice(1, msg, l->p.arg);
+	if (l->p.changed != NULL)
+		l->p.changed(1, l->p.arg);
+	live_drain(l);
+}
+
+static void
+on_idle(struct imap *im, enum imap_err e, const char *msg, void *arg)
+{
+	struct live *l = arg;
+
+	if (e == IMAP_ERR_CONN || e == IMAP_ERR_PROTO || e == IMAP_ERR_CLOSED)
+		live_lost(l, msg != NULL ? msg : imap_error(im));
+}
+
+static void
+on_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct live *l = arg;
+
+	(void)fd;
+	(void)what;
+	if (l->up && !l->busy)
+		imap_noop(l->im, on_noop, l);
+}
+
+static void
+on_noop(struct imap *im, enum imap_err e, const char *msg, void *arg)
+{
+	struct live *l = arg;
+
+	if (e == IMAP_ERR_CONN || e == IMAP_ERR_PROTO || e == IMAP_ERR_CLOSED) {
+		live_lost(l, msg != NULL ? msg : imap_error(im));
+		return;
+	}
+	live_drain(l);
+}
+
+static void
+on_event(struct imap *im, const struct imap_event *ev, void *arg)
+{
+	struct live *l = arg;
+	struct store_msg m;
+	unsigned int f = 0;
+	size_t i;
+
+	(void)im;
+	switch (ev->type) {
+	case IMAP_EV_FETCH:
+		if (l->selecting || ev->msg->uid == 0 ||
+		    store_msg_get(l->st, l->sel_folder, ev->msg->uid, &m) != 0)
+			break;
+		if (!ev->msg->has_flags) {
+			/* The MODSEQ our own STORE made (RFC 7162 3.1.3): keep
+			 * it, or our next UNCHANGEDSINCE would fail on it. */
+			if (ev->msg->modseq > m.modseq)
+				store_msg_set_flags(l->st, l->sel_folder,
+				    ev->msg->uid, m.flags, m.keywords,
+				    ev->msg->modseq);
+			break;
+		}
+		if (ev->msg->flags & IMAP_FLAG_SEEN)
+			f |= STORE_FLAG_SEEN;
+		if (ev->msg->flags & IMAP_FLAG_ANSWERED)
+			f |= STORE_FLAG_ANSWERED;
+		if (ev->msg->flags & IMAP_FLAG_FLAGGED)
+			f |= STORE_FLAG_FLAGGED;
+		if (ev->msg->flags & IMAP_FLAG_DELETED)
+			f |= STORE_FLAG_DELETED;
+		if (ev->msg->flags & IMAP_FLAG_DRAFT)
+			f |= STORE_FLAG_DRAFT;
+		f = live_pending_flags(l->st, l->sel_folder, ev->msg->uid, f);
+		if (f == m.flags && strcmp(m.keywords, ev->msg->keywords) == 0)
+			break;
+		store_msg_set_flags(l->st, l->sel_folder, ev->msg->uid, f,
+		    ev->msg->keywords, ev->msg->modseq);
+		if (l->p.changed != NULL && l->sel_folder == l->open_folder)
+			l->p.changed(0, l->p.arg);
+		break;
+	case IMAP_EV_VANISHED:
+		if (l->selecting || ev->earlier)
+			break;
+		for (i = 0; i < ev->uids->n; i++)
+			store_msg_delete_range(l->st, l->sel_folder,
+			    ev->uids->r[i].lo, ev->uids->r[i].hi);
+		if (l->p.changed != NULL && l->sel_folder == l->open_folder)
+			l->p.changed(0, l->p.arg);
+		break;
+	case IMAP_EV_EXISTS:
+	case IMAP_EV_EXPUNGE:
+		if (!l->selecting && l->p.changed != NULL &&
+		    l->sel_folder == l->open_folder)
+			l->p.changed(1, l->p.arg);
+		break;
+	case IMAP_EV_ALERT:
+		if (l->p.notice != NULL)
+			l->p.notice(1, ev->text, l->p.arg);
+		break;
+	case IMAP_EV_CLOSED:
+		live_lost(l, ev->text != NULL ? ev->text : "connection closed");
+		break;
+	}
+}

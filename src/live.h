@@ -1,0 +1,62 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * The live session: one IMAP connection that replays the journal of
+ * triage changes in order (each row goes when the server says OK), then
+ * IDLEs on the open folder (or polls with NOOP) and applies what other
+ * devices change. Reconnects with backoff when the connection drops. */
+#ifndef ERRAND_LIVE_H
+#define ERRAND_LIVE_H
+
+#include <stdint.h>
+
+struct cmd_ctx;
+struct account;
+struct store;
+struct live;
+
+/* Filled in by the caller; copied by live_new(). */
+struct live_params {
+	/* The cache changed under the open folder: reload it; need_sync when
+	 * new or expunged messages need a sync to be known. */
+	void (*changed)(int need_sync, void *arg);
+	/* The connection came up (online 1) or went (0, with why). */
+	void (*state)(int online, const char *reason, void *arg);
+	/* A journal row went to the server (the pending count fell). */
+	void (*sent)(void *arg);
+	/* A change the server refused (rolled back) or a server alert. */
+	void (*notice)(int error, const char *text, void *arg);
+	void *arg;
+	int poll_secs; /* NOOP interval without IDLE; 0: 60 */
+};
+
+/* A live session for the account (password copied); connects at once. */
+struct live *live_new(struct cmd_ctx *, const struct account *, struct store *,
+    const char *password, const struct live_params *);
+
+/* Close and free; NULL is a no-op. Pending journal rows stay for later. */
+void live_free(struct live *);
+
+/* Watch this folder (store row, server name) for changes from now on. */
+void live_open(struct live *, int64_t folder, const char *raw);
+
+/* New journal rows are waiting: send them now if connected. */
+void live_kick(struct live *);
+
+/* Drop every pending change, putting the cache's flags back as they were
+ * before each. Returns how many were dropped, or -1. */
+int live_discard(struct store *);
+
+/* The server's flags (STORE_FLAG_* bits) of a message with the changes
+ * still pending for it in the journal applied on top, oldest first: what
+ * the cache must show while they wait to be sent. */
+unsigned int live_pending_flags(
+    struct store *, int64_t folder, uint32_t uid, unsigned int flags);
+
+/* 1 when connected and logged in. */
+int live_online(const struct live *);
+
+/* A journal row for a flag change: "+S" adds \Seen, "-F" removes
+ * \Flagged (letters S, F, D, A for \Answered), with the cached modseq and
+ * the folder's server name. The caller frees the result. */
+char *live_flags_arg(char sign, char letter, uint64_t modseq, const char *raw);
+
+#endif

@@ -1,0 +1,582 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * The local Maildir: safe delivery (tmp/, fsync, rename into new/, fsync
+ * the directory), listing, flags as ":2,FLAGS" renames into cur/, and the
+ * cleaning of tmp/ after a run that died. maildir(5). */
+
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "maildir.h"
+#include "xmalloc.h"
+
+#define MAILDIR_BUF 65536 /* bytes held before a write() */
+#define MAILDIR_FLAGS "DFPRST"
+
+struct maildir {
+	char *path;
+	char *host;  /* gethostname(), '/' and ':' escaped */
+	char *error; /* the last error */
+	unsigned long counter;
+};
+
+struct maildir_delivery {
+	struct maildir *md;
+	char *name; /* the unique name */
+	char *tmp;  /* full path in tmp/ */
+	int fd;
+	int crlf;    /* store CRLF as LF */
+	int held_cr; /* the last piece ended in a CR not yet written */
+	int failed;
+	char *buf;
+	size_t len;
+};
+
+static void maildir_fail(struct maildir *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+static int maildir_mkdirs(const char *);
+static int maildir_flush(struct maildir_delivery *);
+static int maildir_put(struct maildir_delivery *, const char *, size_t);
+static int maildir_fsync_dir(const char *);
+static int maildir_scan(
+    struct maildir *, const char *, struct maildir_entry **, size_t *);
+static int maildir_cmp_entry(const void *, const void *);
+static char *maildir_host(void);
+
+static void
+maildir_fail(struct maildir *md, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(md->error);
+	va_start(ap, fmt);
+	xvasprintf(&md->error, fmt, ap);
+	va_end(ap);
+}
+
+char *
+maildir_default_path(const char *account)
+{
+	const char *xdg, *home;
+	char *s;
+
+	if ((xdg = getenv("XDG_DATA_HOME")) != NULL && *xdg == '/') {
+		xasprintf(&s, "%s/errand/%s", xdg, account);
+		return s;
+	}
+	if ((home = getenv("HOME")) == NULL || *home == '\0')
+		return NULL;
+	xasprintf(&s, "%s/.local/share/errand/%s", home, account);
+	return s;
+}
+
+/* mkdir -p with mode 0700 for what is made. */
+static int
+maildir_mkdirs(const char *path)
+{
+	char *p, *s, c;
+	int rc = 0;
+
+	p = xstrdup(path);
+	for (s = p + 1; rc == 0; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		c = *s;
+		*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST)
+			rc = -1;
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+/* The host name as maildir(5) wants it: '/' as \057 and ':' as \072. */
+static char *
+maildir_host(void)
+{
+	char h[256], *out, *o;
+	size_t i;
+
+	if (gethostname(h, sizeof h) != 0 || *h == '\0')
+		snprintf(h, sizeof h, "localhost");
+	h[sizeof h - 1] = '\0';
+	o = out = xmalloc(strlen(h) * 4 + 1);
+	for (i = 0; h[i] != '\0'; i++) {
+		if (h[i] == '/' || h[i] == ':') {
+			snprintf(o, 5, "\\%03o", (unsigned char)h[i]);
+			o += 4;
+		} else
+			*o++ = h[i];
+	}
+	*o = '\0';
+	return out;
+}
+
+struct maildir *
+maildir_open(const char *path, char **err)
+{
+	static const char *sub[] = {"cur", "new", "tmp"};
+	struct maildir *md;
+	struct stat sb;
+	char *d;
+	size_t i;
+	int rc;
+
+	*err = NULL;
+	if (path == NULL || *path == '\0') {
+		*err = xstrdup("cannot open Maildir: no path");
+		return NULL;
+	}
+	for (i = 0; i < 3; i++) {
+		xasprintf(&d, "%s/%s", path, sub[i]);
+		rc = maildir_mkdirs(d);
+		if (rc == 0 && (rc = stat(d, &sb)) == 0 &&
+		    !S_ISDIR(sb.st_mode)) {
+			errno = ENOTDIR;
+			rc = -1;
+		}
+		if (rc != 0) {
+			xasprintf(err, "cannot make Maildir '%s': %s", d,
+			    strerror(errno));
+			free(d);
+			return NULL;
+		}
+		free(d);
+	}
+	md = xcalloc(1, sizeof *md);
+	md->path = xstrdup(path);
+	md->host = maildir_host();
+	md->error = xstrdup("");
+	return md;
+}
+
+void
+maildir_close(struct maildir *md)
+{
+	if (md == NULL)
+		return;
+	free(md->path);
+	free(md->host);
+	free(md->error);
+	free(md);
+}
+
+const char *
+maildir_path(const struct maildir *md)
+{
+	return md->path;
+}
+
+const char *
+maildir_error(const struct maildir *md)
+{
+	return md->error;
+}
+
+struct maildir_delivery *
+maildir_deliver_begin(struct maildir *md, int crlf)
+{
+	struct maildir_delivery *d;
+	struct timeval tv;
+	char *name, *tmp;
+	int fd, tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		gettimeofday(&tv, NULL);
+		xasprintf(&name, "%lld.M%ldP%ldQ%lu.%s", (long long)tv.tv_sec,
+		    (long)tv.tv_usec, (long)getpid(), ++md->counter, md->host);
+		xasprintf(&tmp, "%s/tmp/%s", md->path, name);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd != -1) {
+			d = xcalloc(1, sizeof *d);
+			d->md = md;
+			d->name = name;
+			d->tmp = tmp;
+			d->fd = fd;
+			d->crlf = crlf;
+			d->buf = xmalloc(MAILDIR_BUF);
+			return d;
+		}
+		free(name);
+		if (errno != EEXIST) {
+			maildir_fail(
+			    md, "cannot create '%s': %s", tmp, strerror(errno));
+			free(tmp);
+			return NULL;
+		}
+		free(tmp);
+	}
+	maildir_fail(md, "cannot create a unique file in '%s/tmp'", md->path);
+	return NULL;
+}
+
+static int
+maildir_flush(struct maildir_delivery *d)
+{
+	size_t off = 0;
+	ssize_t w;
+
+	while (off < d->len) {
+		w = write(d->fd, d->buf + off, d->len - off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			maildir_fail(d->md, "cannot write '%s': %s", d->tmp,
+			    w == 0 ? "short write" : strerror(errno));
+			d->failed = 1;
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	d->len = 0;
+	return 0;
+}
+
+/* Add bytes to the buffer, flushing when full. */
+static int
+maildir_put(struct maildir_delivery *d, const char *p, size_t n)
+{
+	size_t k;
+
+	while (n > 0) {
+		if (d->len == MAILDIR_BUF && maildir_flush(d) != 0)
+			return -1;
+		k = MAILDIR_BUF - d->len;
+		if (k > n)
+			k = n;
+		memcpy(d->buf + d->len, p, k);
+		d->len += k;
+		p += k;
+		n -= k;
+	}
+	return 0;
+}
+
+int
+maildir_deliver_write(struct maildir_delivery *d, const void *data, size_t len)
+{
+	const char *p = data, *cr;
+	size_t n;
+
+	if (d->failed)
+		return -1;
+	if (!d->crlf)
+		return maildir_put(d, p, len);
+	/* A CR is written unless an LF follows it, even across pieces. */
+	if (d->held_cr && len > 0) {
+		d->held_cr = 0;
+		if (*p != '\n' && maildir_put(d, "\r", 1) != 0)
+			return -1;
+	}
+	while (len > 0) {
+		if ((cr = memchr(p, '\r', len)) == NULL)
+			return maildir_put(d, p, len);
+		n = (size_t)(cr - p);
+		if (maildir_put(d, p, n) != 0)
+			return -1;
+		p += n + 1;
+		len -= n + 1;
+		if (len == 0)
+			d->held_cr = 1;
+		else if (*p != '\n' && maildir_put(d, "\r", 1) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+const char *
+maildir_deliver_name(const struct maildir_delivery *d)
+{
+	return d->name;
+}
+
+static int
+maildir_fsync_dir(const char *path)
+{
+	int fd, rc;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+int
+maildir_deliver_commit(struct maildir_delivery *d, char **name)
+{
+	struct maildir *md = d->md;
+	char *dst, *dir;
+	int rc = -1;
+
+	*name = NULL;
+	if (d->held_cr && maildir_put(d, "\r", 1) != 0)
+		goto out;
+	d->held_cr = 0;
+	if (d->failed || maildir_flush(d) != 0)
+		goto out;
+	if (fsync(d->fd) != 0) {
+		maildir_fail(
+		    md, "cannot sync '%s': %s", d->tmp, strerror(errno));
+		goto out;
+	}
+	if (close(d->fd) != 0) {
+		d->fd = -1;
+		maildir_fail(
+		    md, "cannot close '%s': %s", d->tmp, strerror(errno));
+		goto out;
+	}
+	d->fd = -1;
+	xasprintf(&dst, "%s/new/%s", md->path, d->name);
+	/* link() never replaces a file; the name is unique in any case. */
+	if (rename(d->tmp, dst) != 0) {
+		maildir_fail(md, "cannot move '%s' to '%s': %s", d->tmp, dst,
+		    strerror(errno));
+		free(dst);
+		goto out;
+	}
+	free(dst);
+	xasprintf(&dir, "%s/new", md->path);
+	if (maildir_fsync_dir(dir) != 0) {
+		maildir_fail(md, "cannot sync '%s': %s", dir, strerror(errno));
+		free(dir);
+		free(d->tmp);
+		d->tmp = NULL; /* renamed: not to be removed */
+		goto out;
+	}
+	free(dir);
+	free(d->tmp);
+	d->tmp = NULL;
+	*name = d->name;
+	d->name = NULL;
+	rc = 0;
+out:
+	maildir_deliver_abort(d);
+	return rc;
+}
+
+void
+maildir_deliver_abort(struct maildir_delivery *d)
+{
+	if (d == NULL)
+		return;
+	if (d->fd != -1)
+		close(d->fd);
+	if (d->tmp != NULL)
+		unlink(d->tmp);
+	free(d->tmp);
+	free(d->name);
+	free(d->buf);
+	free(d);
+}
+
+static int
+maildir_cmp_entry(const void *a, const void *b)
+{
+	const struct maildir_entry *x = a, *y = b;
+
+	return strcmp(x->path, y->path);
+}
+
+/* Append the messages of sub ("new" or "cur") to *list, sorted. */
+static int
+maildir_scan(
+    struct maildir *md, const char *sub, struct maildir_entry **list, size_t *n)
+{
+	struct maildir_entry *e;
+	struct dirent *de;
+	const char *info;
+	char *dir;
+	size_t first = *n;
+	DIR *dp;
+
+	xasprintf(&dir, "%s/%s", md->path, sub);
+	if ((dp = opendir(dir)) == NULL) {
+		maildir_fail(md, "cannot read '%s': %s", dir, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	while ((de = readdir(dp)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		*list = xreallocarray(*list, *n + 1, sizeof **list);
+		e = &(*list)[(*n)++];
+		xasprintf(&e->path, "%s/%s", sub, de->d_name);
+		e->is_new = strcmp(sub, "new") == 0;
+		info = e->is_new ? NULL : strstr(de->d_name, ":2,");
+		if (info != NULL) {
+			e->name =
+			    xstrndup(de->d_name, (size_t)(info - de->d_name));
+			e->flags = xstrdup(info + 3);
+		} else {
+			e->name = xstrdup(de->d_name);
+			e->flags = xstrdup("");
+		}
+	}
+	closedir(dp);
+	free(dir);
+	if (*n > first)
+		qsort(*list + first, *n - first, sizeof **list,
+		    maildir_cmp_entry);
+	return 0;
+}
+
+int
+maildir_list(struct maildir *md, struct maildir_entry **list, size_t *n)
+{
+	*list = NULL;
+	*n = 0;
+	if (maildir_scan(md, "new", list, n) != 0 ||
+	    maildir_scan(md, "cur", list, n) != 0) {
+		maildir_list_free(*list, *n);
+		*list = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+void
+maildir_list_free(struct maildir_entry *list, size_t n)
+{
+	size_t i;
+
+	if (list == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(list[i].path);
+		free(list[i].name);
+		free(list[i].flags);
+	}
+	free(list);
+}
+
+int
+maildir_exists(struct maildir *md, const char *name)
+{
+	struct dirent *de;
+	struct stat sb;
+	size_t len = strlen(name);
+	char *p;
+	DIR *dp;
+	int found = 0;
+
+	if (*name == '\0' || *name == '.' || strchr(name, '/') != NULL)
+		return 0;
+	xasprintf(&p, "%s/new/%s", md->path, name);
+	found = stat(p, &sb) == 0;
+	free(p);
+	if (found)
+		return 1;
+	xasprintf(&p, "%s/cur", md->path);
+	if ((dp = opendir(p)) == NULL) {
+		maildir_fail(md, "cannot read '%s': %s", p, strerror(errno));
+		free(p);
+		return -1;
+	}
+	while (!found && (de = readdir(dp)) != NULL) {
+		found = strncmp(de->d_name, name, len) == 0 &&
+		    (de->d_name[len] == '\0' ||
+		        strncmp(de->d_name + len, ":2,", 3) == 0);
+	}
+	closedir(dp);
+	free(p);
+	return found;
+}
+
+int
+maildir_set_flags(
+    struct maildir *md, const char *path, const char *flags, char **newpath)
+{
+	char set[sizeof MAILDIR_FLAGS], *base, *src, *dst, *rel;
+	const char *s, *info;
+	size_t i, n = 0;
+
+	if (newpath != NULL)
+		*newpath = NULL;
+	for (s = flags; *s != '\0'; s++) {
+		if (strchr(MAILDIR_FLAGS, *s) == NULL) {
+			maildir_fail(md, "unknown Maildir flag '%c'", *s);
+			return -1;
+		}
+	}
+	/* MAILDIR_FLAGS is in ASCII order: walk it for the sorted set. */
+	for (i = 0; MAILDIR_FLAGS[i] != '\0'; i++) {
+		if (strchr(flags, MAILDIR_FLAGS[i]) != NULL)
+			set[n++] = MAILDIR_FLAGS[i];
+	}
+	set[n] = '\0';
+	if ((strncmp(path, "new/", 4) != 0 && strncmp(path, "cur/", 4) != 0) ||
+	    path[4] == '\0' || path[4] == '.' ||
+	    strchr(path + 4, '/') != NULL) {
+		maildir_fail(md, "not a Maildir message: '%s'", path);
+		return -1;
+	}
+	info = strstr(path + 4, ":2,");
+	base = info != NULL ? xstrndup(path + 4, (size_t)(info - (path + 4)))
+	                    : xstrdup(path + 4);
+	xasprintf(&rel, "cur/%s:2,%s", base, set);
+	free(base);
+	xasprintf(&src, "%s/%s", md->path, path);
+	xasprintf(&dst, "%s/%s", md->path, rel);
+	if (strcmp(src, dst) != 0 && rename(src, dst) != 0) {
+		maildir_fail(
+		    md, "cannot set flags of '%s': %s", path, strerror(errno));
+		free(src);
+		free(dst);
+		free(rel);
+		return -1;
+	}
+	free(src);
+	free(dst);
+	if (newpath != NULL)
+		*newpath = rel;
+	else
+		free(rel);
+	return 0;
+}
+
+int
+maildir_clean_tmp(struct maildir *md, time_t age, size_t *removed)
+{
+	struct dirent *de;
+	struct stat sb;
+	time_t now = time(NULL);
+	char *dir, *f;
+	DIR *dp;
+
+	if (removed != NULL)
+		*removed = 0;
+	xasprintf(&dir, "%s/tmp", md->path);
+	if ((dp = opendir(dir)) == NULL) {
+		maildir_fail(md, "cannot read '%s': %s", dir, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	while ((de = readdir(dp)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		xasprintf(&f, "%s/%s", dir, de->d_name);
+		if (lstat(f, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    sb.st_mtime + age < now && unlink(f) == 0 &&
+		    removed != NULL)
+			(*removed)++;
+		free(f);
+	}
+	closedir(dp);
+	free(dir);
+	return 0;
+}

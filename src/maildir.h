@@ -1,0 +1,89 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * A local Maildir, where POP3 mail lives: made if missing (0700 dirs, 0600
+ * files), messages delivered through tmp/ (written, fsynced, renamed into
+ * new/, the directory fsynced), listed, and flagged by renaming into cur/
+ * with ":2,FLAGS". The format of D. J. Bernstein's maildir(5). */
+#ifndef ERRAND_MAILDIR_H
+#define ERRAND_MAILDIR_H
+
+#include <stddef.h>
+#include <time.h>
+
+struct maildir;
+struct maildir_delivery;
+
+/* One message from maildir_list(). */
+struct maildir_entry {
+	char *path;  /* relative: "new/NAME" or "cur/NAME:2,FLAGS" */
+	char *name;  /* the unique part, without the ":2," info */
+	char *flags; /* the flag letters, "" when none or in new/ */
+	int is_new;  /* 1 when in new/ */
+};
+
+/* $XDG_DATA_HOME/errand/ACCOUNT, else ~/.local/share/errand/ACCOUNT; the
+ * caller frees. NULL when neither variable is set. */
+char *maildir_default_path(const char *account);
+
+/* Open the Maildir at path, making it and its cur/, new/ and tmp/ (and
+ * missing parents) with mode 0700. Returns it (free with maildir_close()),
+ * or NULL with *err set to a message the caller frees, such as "cannot make
+ * Maildir '/p': Permission denied". */
+struct maildir *maildir_open(const char *path, char **err);
+
+/* Close; NULL is a no-op. Deliveries must be finished first. */
+void maildir_close(struct maildir *);
+
+/* The path given to maildir_open(); owned by the Maildir. */
+const char *maildir_path(const struct maildir *);
+
+/* The last error, e.g. "cannot write 'tmp/NAME': No space left on device";
+ * owned by the Maildir, valid until the next call. "" when none. */
+const char *maildir_error(const struct maildir *);
+
+/* Begin a delivery: a new file in tmp/ named TIME.M<usec>P<pid>Q<n>.HOST,
+ * mode 0600. With crlf 1 the CRLF line ends written are stored as LF (mail
+ * from the network, stored the Unix way). NULL on error (see
+ * maildir_error()). End it with maildir_deliver_commit() or
+ * maildir_deliver_abort(). */
+struct maildir_delivery *maildir_deliver_begin(struct maildir *, int crlf);
+
+/* Append len bytes; 0, or -1 (the delivery is then only good to abort). */
+int maildir_deliver_write(struct maildir_delivery *, const void *, size_t);
+
+/* The unique name the message will have in new/; owned by the delivery. */
+const char *maildir_deliver_name(const struct maildir_delivery *);
+
+/* Flush and fsync the file, rename it into new/ and fsync new/. Returns 0
+ * with the final name ("NAME", in new/) in *name, the caller's to free; or
+ * -1 after removing the file, unless it was already renamed (only the sync
+ * of new/ failed). The delivery is freed either way. */
+int maildir_deliver_commit(struct maildir_delivery *, char **name);
+
+/* Drop the delivery and its file in tmp/; NULL is a no-op. */
+void maildir_deliver_abort(struct maildir_delivery *);
+
+/* Every message in new/ and cur/, new/ first, each sorted by name, in
+ * *list (*n of them); free with maildir_list_free(). 0 or -1. */
+int maildir_list(struct maildir *, struct maildir_entry **list, size_t *n);
+
+/* Free a list from maildir_list(); NULL is a no-op. */
+void maildir_list_free(struct maildir_entry *list, size_t n);
+
+/* 1 when the message with the unique name is in new/ or in cur/ (with
+ * any flags), 0 when not, -1 when the Maildir cannot be read. */
+int maildir_exists(struct maildir *, const char *name);
+
+/* Set the flags of the message at path (relative, as maildir_list() gives)
+ * to the letters in flags (any order; only D F P R S T; repeats ignored):
+ * renamed to cur/NAME:2,FLAGS with the letters in ASCII order. On success
+ * *newpath (when not NULL) is the new relative path, the caller's. 0, or
+ * -1 for an unknown letter, a bad path or a failed rename. */
+int maildir_set_flags(
+    struct maildir *, const char *path, const char *flags, char **newpath);
+
+/* Remove the files in tmp/ last changed more than age seconds ago (partial
+ * deliveries of a run that died); *removed (when not NULL) counts them.
+ * 0, or -1 when tmp/ cannot be read. */
+int maildir_clean_tmp(struct maildir *, time_t age, size_t *removed);
+
+#endif

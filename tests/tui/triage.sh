@@ -1,0 +1,209 @@
+# errand tests: live flag sync and triage through the interface, against
+# the real Dovecot behind a fault-injecting proxy, with doveadm as the
+# other device: errand's changes reach the server within 2 s, the other
+# device's reach errand's screen within 2 s (IDLE), changes made offline
+# and changes of a process killed with SIGKILL are replayed once.
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/dovecot.sh"
+. "$top_srcdir/tests/lib/tmux.sh"
+
+command -v tmux >/dev/null 2>&1 || tap_skip_all "tmux not found"
+command -v python3 >/dev/null 2>&1 || tap_skip_all "python3 not found"
+
+dovecot_start || { echo "Bail out! dovecot did not start"; exit 1; }
+work=$DOVECOT_DIR/triage
+mkdir -p "$work/mail" "$work/cache"
+for i in 1 2 3 4 5; do
+	printf 'From: Sender %s <s%s@example.org>\nTo: demo@example.org\n' \
+	    "$i" "$i" >"$work/mail/$i"
+	printf 'Subject: Subject number %s\nMessage-ID: <t%s@example.org>\n' \
+	    "$i" "$i" >>"$work/mail/$i"
+	printf 'Date: Mon, 0%s Nov 2026 09:00:00 +0000\n\nBody %s.\n' \
+	    "$i" "$i" >>"$work/mail/$i"
+done
+dovecot_seed "$work/mail" || { echo "Bail out! seeding failed"; exit 1; }
+
+control=$work/proxy.control
+echo up >"$control"
+python3 "$top_srcdir/tests/lib/proxy.py" "$IMAPS_PORT" "$work/proxy.port" \
+    "$control" &
+proxy_pid=$!
+errand_at_exit "kill $proxy_pid 2>/dev/null"
+wait_until 10 test -s "$work/proxy.port" ||
+    { echo "Bail out! the proxy did not start"; exit 1; }
+pport=$(cat "$work/proxy.port")
+conf=$work/errand.conf
+cat >"$conf" <<CONF
+[account demo]
+source = imaps://demo@127.0.0.1:$pport
+password-command = cat $DOVECOT_PASSWORD_FILE
+ca-file = $DOVECOT_CA
+CONF
+
+run_ui()
+{
+	tui_start 100 20 env XDG_CACHE_HOME="$work/cache" \
+	    TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 \
+	    "$ERRAND" -c "$conf" -d "$work/errand.log" "$@"
+}
+
+check_screen()
+{
+	if tui_wait_for "$2" "${3:-10}"; then tap_ok "$1"
+	else tap_fail "$1" "screen lacks '$2'"; fi
+}
+
+# server_has UID FLAG: the server's flags of INBOX message UID hold FLAG.
+server_has()
+{
+	dv_doveadm fetch -u demo flags mailbox INBOX uid "$1" 2>/dev/null |
+	    grep -q -- "$2"
+}
+server_lacks() { ! server_has "$@"; }
+server_gone()
+{
+	! dv_doveadm search -u demo mailbox INBOX uid "$1" 2>/dev/null |
+	    grep -q .
+}
+
+# screen_line_like REGEX: a line of the screen matches.
+screen_line_like()
+{
+	tui_screen | grep -Eq -- "$1"
+}
+
+proxy_refuses()
+{
+	python3 -c 'import socket, sys
+try:
+    socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()
+except ConnectionRefusedError:
+    sys.exit(0)
+sys.exit(1)' "$pport"
+}
+
+# Wait for the live session's IDLE before measuring "within 2 s".
+idle_on()
+{
+	grep -q '> [^ ]* IDLE' "$work/errand.log" 2>/dev/null
+}
+
+run_ui
+check_screen "the index shows" "Subject number 5" 15
+wait_until 10 idle_on || tap_fail "errand idles" "no IDLE in the log"
+
+# errand -> server.
+tui_send Enter
+check_screen "Enter opens the first unread message" "Body 1."
+if wait_until 2 server_has 1 '\\Seen'; then
+	tap_ok "opening marks it read on the server within 2 s"
+else tap_fail "opening marks it read on the server within 2 s" \
+    "$(dv_doveadm fetch -u demo flags mailbox INBOX uid 1)"; fi
+tui_send q
+tui_send F
+if wait_until 2 server_has 1 '\\Flagged'; then
+	tap_ok "F flags it on the server within 2 s"
+else tap_fail "F flags it on the server within 2 s" "not flagged"; fi
+check_screen "F shows ! on the screen" "!  Nov 01"
+tui_send F
+if wait_until 2 server_lacks 1 '\\Flagged'; then
+	tap_ok "F again unflags it on the server"
+else tap_fail "F again unflags it on the server" "still flagged"; fi
+tui_send N
+if wait_until 2 server_lacks 1 '\\Seen'; then
+	tap_ok "N marks it new again on the server"
+else tap_fail "N marks it new again on the server" "still seen"; fi
+
+# server (the other device) -> errand, through IDLE.
+wait_until 10 idle_on
+dv_doveadm flags add -u demo '\Flagged' mailbox INBOX uid 3
+if wait_until 2 screen_line_like '^!.*Subject number 3'; then
+	tap_ok "a flag set on another device shows within 2 s"
+else tap_fail "a flag set on another device shows within 2 s" \
+    "$(tui_screen)"; fi
+dv_doveadm flags add -u demo '\Seen' mailbox INBOX uid 4
+if wait_until 2 sh -c "! env -u TMUX tmux -S '$_tui_dir/sock' \
+    capture-pane -p -t errand-test | grep -q '^N.*Subject number 4'"; then
+	tap_ok "a message read on another device loses N within 2 s"
+else tap_fail "a message read on another device loses N within 2 s" \
+    "$(tui_screen)"; fi
+dv_doveadm expunge -u demo mailbox INBOX uid 5
+if wait_until 2 sh -c "! env -u TMUX tmux -S '$_tui_dir/sock' \
+    capture-pane -p -t errand-test | grep -q 'Subject number 5'"; then
+	tap_ok "a message expunged on another device goes within 2 s"
+else tap_fail "a message expunged on another device goes within 2 s" \
+    "$(tui_screen)"; fi
+printf 'From: Late <late@example.org>\nSubject: Arrived later\n\nHi.\n' |
+    dv_doveadm save -u demo -m INBOX
+if wait_until 3 screen_line_like 'Arrived later'; then
+	tap_ok "new mail shows within 3 s"
+else tap_fail "new mail shows within 3 s" "$(tui_screen)"; fi
+
+# d marks deleted; $ asks, then expunges on the server.
+tui_send Home
+tui_send d
+check_screen "d marks the message D" "D  Nov 01"
+tui_send '$'
+check_screen "\$ asks before expunging" "expunge 1 deleted message? (y/n)"
+tui_send y
+if wait_until 3 server_gone 1; then
+	tap_ok "y expunges it on the server"
+else tap_fail "y expunges it on the server" "uid 1 still there"; fi
+
+# Offline: changes wait in the journal and go once the server is back.
+echo down >"$control"
+wait_until 10 proxy_refuses
+check_screen "offline is shown" "offline:" 15
+tui_send Home
+tui_send F
+tui_send j
+tui_send N
+check_screen "pending changes are counted" "2 pending"
+echo up >"$control"
+if wait_until 30 server_has 2 '\\Flagged'; then
+	tap_ok "offline changes reach the server when it is back"
+else tap_fail "offline changes reach the server when it is back" \
+    "$(tui_screen)"; fi
+if wait_until 10 sh -c "! env -u TMUX tmux -S '$_tui_dir/sock' \
+    capture-pane -p -t errand-test | grep -q pending"; then
+	tap_ok "the pending count goes"
+else tap_fail "the pending count goes" "$(tui_screen)"; fi
+tap_eq "a flag is sent once" \
+    "$(grep -Ec 'UID STORE 2 .*\+FLAGS.SILENT \(\\\\Flagged\)' \
+    "$work/errand.log")" 1
+
+# Killed with SIGKILL right after an action: the next run sends it.
+echo down >"$control"
+wait_until 10 proxy_refuses
+check_screen "offline again" "offline:" 15
+tui_send Home
+tui_send F
+check_screen "the action is pending" "1 pending"
+pkill -KILL -f "errand -c $conf" || :
+tui_wait_exit 5 >/dev/null
+tui_stop
+echo up >"$control"
+run_ui
+if wait_until 15 server_lacks 2 '\\Flagged'; then
+	tap_ok "a change made before SIGKILL is sent by the next run"
+else tap_fail "a change made before SIGKILL is sent by the next run" \
+    "$(tui_screen)"; fi
+
+# Quitting with pending changes asks; k keeps them for next time.
+echo down >"$control"
+wait_until 10 proxy_refuses
+check_screen "offline before quitting" "offline:" 15
+tui_send Home
+tui_send F
+tui_send q
+check_screen "q with pending changes asks" "(w)ait, (k)eep"
+tui_send k
+tap_eq "k quits with status 0" "$(tui_wait_exit 5)" 0
+tui_stop
+echo up >"$control"
+out=$(XDG_CACHE_HOME="$work/cache" "$ERRAND" -c "$conf" list --offline \
+    INBOX)
+tap_like "the kept change is still in the cache" "$out" \
+    "^2	[^	]*![^	]*	.*Subject number 2$"
+
+tap_done
