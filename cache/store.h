@@ -23,6 +23,7 @@ enum store_flag {
 	STORE_FLAG_DELETED = 0x08,   /* \Deleted */
 	STORE_FLAG_DRAFT = 0x10,     /* \Draft */
 	STORE_FLAG_FORWARDED = 0x20, /* $Forwarded */
+	STORE_FLAG_HIDDEN = 0x80,    /* local only: a move is pending */
 };
 
 /* Order of store_msg_foreach(). */

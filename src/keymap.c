@@ -56,6 +56,9 @@ static const struct {
     [KEYMAP_TOGGLE_FLAG] = {"flag", "flag or unflag the message"},
     [KEYMAP_DELETE] = {"delete", "mark the message deleted"},
     [KEYMAP_UNDELETE] = {"undelete", "clear the deleted mark"},
+    [KEYMAP_MOVE] = {"move", "move the message to a folder"},
+    [KEYMAP_COPY] = {"copy", "copy the message to a folder"},
+    [KEYMAP_ARCHIVE] = {"archive", "move the message to the Archive folder"},
 };
 
 static const struct {
@@ -115,6 +118,9 @@ static const struct keymap_default keymap_index[] = {
     {"F", KEYMAP_TOGGLE_FLAG},
     {"d", KEYMAP_DELETE},
     {"u", KEYMAP_UNDELETE},
+    {"s", KEYMAP_MOVE},
+    {"C", KEYMAP_COPY},
+    {"A", KEYMAP_ARCHIVE},
 };
 
 static const struct keymap_default keymap_pager[] = {
@@ -129,6 +135,9 @@ static const struct keymap_default keymap_pager[] = {
     {"F", KEYMAP_TOGGLE_FLAG},
     {"d", KEYMAP_DELETE},
     {"u", KEYMAP_UNDELETE},
+    {"s", KEYMAP_MOVE},
+    {"C", KEYMAP_COPY},
+    {"A", KEYMAP_ARCHIVE},
 };
 
 static const struct keymap_default keymap_folders[] = {

@@ -44,6 +44,9 @@ enum keymap_action {
 	KEYMAP_TOGGLE_FLAG,   /* flag or unflag */
 	KEYMAP_DELETE,        /* mark deleted */
 	KEYMAP_UNDELETE,      /* clear the deleted mark */
+	KEYMAP_MOVE,          /* move to a folder */
+	KEYMAP_COPY,          /* copy to a folder */
+	KEYMAP_ARCHIVE,       /* move to the Archive folder */
 	KEYMAP_NACTIONS,
 };
 

@@ -34,6 +34,7 @@ struct live_row {
 	uint64_t modseq;
 	char *raw;  /* the folder's server name */
 	char *uids; /* expunge: the UID set */
+	char *dest; /* move, copy: the destination's server name */
 };
 
 struct live {
@@ -73,6 +74,8 @@ static void on_select(struct imap *, enum imap_err, const char *,
 static void on_store(struct imap *, enum imap_err, const char *,
     const struct imap_uidset *, void *);
 static void on_expunge(struct imap *, enum imap_err, const char *, void *);
+static void on_copy(struct imap *, enum imap_err, const char *,
+    const struct imap_copied *, void *);
 static void on_idle(struct imap *, enum imap_err, const char *, void *);
 static void on_noop(struct imap *, enum imap_err, const char *, void *);
 static void on_retry(evutil_socket_t, short, void *);
@@ -276,9 +279,24 @@ live_first_row(const struct store_journal *j, void *arg)
 		r->uids = p != NULL ? xstrndup(j->arg, (size_t)(p - j->arg))
 		                    : xstrdup(j->arg);
 		r->raw = xstrdup(p != NULL ? p + 1 : "");
+	} else if (strcmp(j->op, "move") == 0 || strcmp(j->op, "copy") == 0) {
+		/* "DEST\tRAW" */
+		p = strchr(j->arg, '\t');
+		r->dest = p != NULL ? xstrndup(j->arg, (size_t)(p - j->arg))
+		                    : xstrdup(j->arg);
+		r->raw = xstrdup(p != NULL ? p + 1 : "");
 	} else
 		r->raw = xstrdup("");
 	return 1;
+}
+
+char *
+live_move_arg(const char *dest, const char *raw)
+{
+	char *s;
+
+	xasprintf(&s, "%s\t%s", dest, raw);
+	return s;
 }
 
 static void
@@ -286,6 +304,7 @@ live_row_clear(struct live_row *r)
 {
 	free(r->raw);
 	free(r->uids);
+	free(r->dest);
 	memset(r, 0, sizeof *r);
 }
 
@@ -326,7 +345,9 @@ live_drain(struct live *l)
 	}
 	if (*l->row.raw == '\0' ||
 	    (strcmp(l->row.op, "flags") != 0 &&
-	        strcmp(l->row.op, "expunge") != 0)) {
+	        strcmp(l->row.op, "expunge") != 0 &&
+	        strcmp(l->row.op, "move") != 0 &&
+	        strcmp(l->row.op, "copy") != 0)) {
 		/* A row this version cannot send: keep nothing stuck. */
 		store_journal_remove(l->st, l->row.id);
 		live_kick(l);
@@ -347,8 +368,42 @@ live_drain(struct live *l)
 		    (imap_enabled(l->im) & IMAP_CAP_CONDSTORE) ? l->row.modseq
 		                                               : 0,
 		    on_store, l);
+	} else if (strcmp(l->row.op, "move") == 0 ||
+	    strcmp(l->row.op, "copy") == 0) {
+		snprintf(uid, sizeof uid, "%u", l->row.uid);
+		if (strcmp(l->row.op, "move") == 0)
+			imap_move(l->im, uid, l->row.dest, on_copy, l);
+		else
+			imap_copy(l->im, uid, l->row.dest, on_copy, l);
 	} else
 		imap_expunge(l->im, l->row.uids, on_expunge, l);
+}
+
+static void
+on_copy(struct imap *im, enum imap_err e, const char *msg,
+    const struct imap_copied *c, void *arg)
+{
+	struct live *l = arg;
+	int move = strcmp(l->row.op, "move") == 0;
+
+	(void)c;
+	l->busy = 0;
+	if (e == IMAP_ERR_CONN || e == IMAP_ERR_PROTO || e == IMAP_ERR_CLOSED) {
+		live_lost(l, msg != NULL ? msg : imap_error(im));
+		return;
+	}
+	if (e != IMAP_ERR_NONE) {
+		live_rollback(l->st, &l->row);
+		if (l->p.notice != NULL)
+			l->p.notice(1, msg, l->p.arg);
+	} else if (move)
+		store_msg_delete(l->st, l->row.folder, l->row.uid);
+	store_journal_remove(l->st, l->row.id);
+	if (l->p.sent != NULL)
+		l->p.sent(l->p.arg);
+	if (l->p.changed != NULL)
+		l->p.changed(0, l->p.arg);
+	live_drain(l);
 }
 
 /* Nothing to send: IDLE (or poll) on the open folder. */
@@ -411,10 +466,16 @@ live_rollback(struct store *st, const struct live_row *r)
 	struct store_msg m;
 	unsigned int bit = live_flag_bit(r->letter, 1), flags;
 
-	if (strcmp(r->op, "flags") != 0 ||
-	    store_msg_get(st, r->folder, r->uid, &m) != 0)
+	if (strcmp(r->op, "move") == 0)
+		bit = STORE_FLAG_HIDDEN;
+	else if (strcmp(r->op, "flags") != 0)
 		return;
-	flags = r->sign == '+' ? m.flags & ~bit : m.flags | bit;
+	if (store_msg_get(st, r->folder, r->uid, &m) != 0)
+		return;
+	if (strcmp(r->op, "move") == 0)
+		flags = m.flags & ~bit;
+	else
+		flags = r->sign == '+' ? m.flags & ~bit : m.flags | bit;
 	store_msg_set_flags(st, r->folder, r->uid, flags, m.keywords, 0);
 }
 
@@ -446,8 +507,13 @@ live_pending_cb(const struct store_journal *j, void *arg)
 	struct live_row r;
 	unsigned int bit;
 
-	if (j->folder != p->folder || j->uid != p->uid ||
-	    strcmp(j->op, "flags") != 0)
+	if (j->folder != p->folder || j->uid != p->uid)
+		return 0;
+	if (strcmp(j->op, "move") == 0) {
+		p->flags |= STORE_FLAG_HIDDEN;
+		return 0;
+	}
+	if (strcmp(j->op, "flags") != 0)
 		return 0;
 	live_first_row(j, &r);
 	bit = live_flag_bit(r.letter, 1);

@@ -51,6 +51,10 @@ int live_discard(struct store *);
 unsigned int live_pending_flags(
     struct store *, int64_t folder, uint32_t uid, unsigned int flags);
 
+/* A journal row for a move or copy to the folder dest (server name) from
+ * the folder raw. The caller frees the result. */
+char *live_move_arg(const char *dest, const char *raw);
+
 /* 1 when connected and logged in. */
 int live_online(const struct live *);
 

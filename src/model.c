@@ -63,6 +63,8 @@ model_load_cb(const struct store_msg *sm, void *arg)
 	struct model *m = arg;
 	struct model_msg *mm;
 
+	if (sm->flags & STORE_FLAG_HIDDEN)
+		return 0; /* moving away: gone from this folder's index */
 	if (m->n == m->cap) {
 		m->cap *= 2;
 		m->msgs = xreallocarray(m->msgs, m->cap, sizeof *m->msgs);

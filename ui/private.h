@@ -32,6 +32,8 @@ enum ui_prompt {
 	UI_PROMPT_SEARCH,      /* "/" */
 	UI_PROMPT_SEARCH_BACK, /* "\" */
 	UI_PROMPT_FOLDER,      /* "c" */
+	UI_PROMPT_MOVE,        /* "s" */
+	UI_PROMPT_COPY,        /* "C" */
 	UI_PROMPT_EXPUNGE,     /* "$" with deleted messages: y or n */
 	UI_PROMPT_QUIT,        /* "q" with changes pending: w, k or d */
 };
@@ -104,8 +106,9 @@ struct ui {
 	enum ui_prompt prompt;
 	char pbuf[512];
 	size_t plen;
-	char *search;    /* the last search */
-	int search_back; /* it went backward */
+	uint32_t prompt_uid; /* the message a move or copy prompt is for */
+	char *search;        /* the last search */
+	int search_back;     /* it went backward */
 };
 
 /* --- ui.c ---------------------------------------------------------------- */
@@ -188,6 +191,10 @@ int ui_triage_key(struct ui *, enum keymap_action);
 /* The messages marked deleted in the open folder, and their UIDs as a set
  * in *uids (the caller frees it) when uids is not NULL. */
 uint32_t ui_triage_deleted(struct ui *, char **uids);
+/* Move (or copy) a message to the folder called dest (display name). */
+int ui_triage_move(struct ui *, uint32_t uid, const char *dest, int copy);
+/* Move a message to the special-use Archive folder. */
+int ui_triage_archive(struct ui *, uint32_t uid);
 /* Journal an expunge of the deleted messages. */
 void ui_triage_expunge(struct ui *);
 /* Changes not yet on the server. */

@@ -105,6 +105,9 @@ ui_triage_key(struct ui *ui, enum keymap_action a)
 	case KEYMAP_TOGGLE_FLAG:
 	case KEYMAP_DELETE:
 	case KEYMAP_UNDELETE:
+	case KEYMAP_MOVE:
+	case KEYMAP_COPY:
+	case KEYMAP_ARCHIVE:
 		break;
 	default:
 		return 0;
@@ -112,6 +115,21 @@ ui_triage_key(struct ui *ui, enum keymap_action a)
 	if ((uid = ui_triage_uid(ui)) == 0)
 		return 1;
 	switch (a) {
+	case KEYMAP_MOVE:
+	case KEYMAP_COPY:
+		if (ui->folders == NULL)
+			ui_folders_load(ui);
+		ui->prompt_uid = uid;
+		ui->prompt = a == KEYMAP_MOVE ? UI_PROMPT_MOVE : UI_PROMPT_COPY;
+		ui->plen = 0;
+		ui->pbuf[0] = '\0';
+		ui_dirty(ui);
+		break;
+	case KEYMAP_ARCHIVE:
+		if (ui_triage_archive(ui, uid) == 0 &&
+		    ui->screen == KEYMAP_PAGER)
+			ui_show(ui, KEYMAP_INDEX);
+		break;
 	case KEYMAP_TOGGLE_NEW:
 		ui_triage_flag(ui, uid, 'S', -1);
 		break;
@@ -189,4 +207,85 @@ ui_triage_pending(struct ui *ui)
 	if (store_journal_count(ui->st, &n) != 0)
 		return 0;
 	return n;
+}
+
+int
+ui_triage_move(struct ui *ui, uint32_t uid, const char *dest, int copy)
+{
+	struct store_folder f, d;
+	char *arg;
+	struct store_msg m;
+	int rc;
+
+	if (ui->folder_id == 0 || store_folder_get(ui->st, ui->folder, &f) != 0)
+		return -1;
+	if ((rc = store_folder_get(ui->st, dest, &d)) != 0) {
+		store_folder_clear(&f);
+		ui_message(ui, 1, "no folder '%s'", dest);
+		return -1;
+	}
+	if (d.id == f.id || d.noselect) {
+		ui_message(ui, 1, "cannot %s to '%s'%s", copy ? "copy" : "move",
+		    dest,
+		    d.noselect ? ": it holds folders only" : ": same folder");
+		store_folder_clear(&f);
+		store_folder_clear(&d);
+		return -1;
+	}
+	arg = live_move_arg(d.raw_name, f.raw_name);
+	store_folder_clear(&f);
+	if (store_msg_get(ui->st, ui->folder_id, uid, &m) != 0) {
+		free(arg);
+		store_folder_clear(&d);
+		return -1;
+	}
+	/* A move leaves the index at once; the journal row makes it real. */
+	if (sync_flush(ui->sync) != 0 || store_begin(ui->st) != 0 ||
+	    (!copy &&
+	        store_msg_set_flags(ui->st, ui->folder_id, uid,
+	            m.flags | STORE_FLAG_HIDDEN, m.keywords, 0) != 0) ||
+	    store_journal_add(ui->st, ui->folder_id, uid,
+	        copy ? "copy" : "move", arg, NULL) != 0 ||
+	    store_commit(ui->st) != 0) {
+		ui_message(ui, 1, "%s", store_error(ui->st));
+		if (store_in_transaction(ui->st))
+			store_rollback(ui->st);
+		free(arg);
+		store_folder_clear(&d);
+		return -1;
+	}
+	free(arg);
+	ui_message(ui, 0, "%s to %s", copy ? "copied" : "moved", d.name);
+	store_folder_clear(&d);
+	if (!copy)
+		ui_index_reload(ui);
+	if (ui->live != NULL)
+		live_kick(ui->live);
+	return 0;
+}
+
+int
+ui_triage_archive(struct ui *ui, uint32_t uid)
+{
+	struct store_folder *list;
+	size_t i, n;
+	int rc = -1;
+
+	if (store_folder_list(ui->st, &list, &n) != 0) {
+		ui_message(ui, 1, "%s", store_error(ui->st));
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (list[i].special_use != NULL &&
+		    strcmp(list[i].special_use, "\\Archive") == 0)
+			break;
+	}
+	if (i == n)
+		ui_message(ui, 1,
+		    "no Archive folder: the server marks none as \\Archive "
+		    "(use s to move)");
+	else
+		rc = ui_triage_move(ui, uid, list[i].name, 0);
+	store_folder_list_free(list, n);
+	return rc;
 }

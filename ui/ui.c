@@ -371,6 +371,14 @@ ui_prompt_done(struct ui *ui)
 			ui_open_folder(ui, ui->pbuf);
 		return;
 	}
+	if (p == UI_PROMPT_MOVE || p == UI_PROMPT_COPY) {
+		if (ui->plen > 0 &&
+		    ui_triage_move(ui, ui->prompt_uid, ui->pbuf,
+		        p == UI_PROMPT_COPY) == 0 &&
+		    p == UI_PROMPT_MOVE && ui->screen == KEYMAP_PAGER)
+			ui_show(ui, KEYMAP_INDEX);
+		return;
+	}
 	if (ui->plen > 0) {
 		free(ui->search);
 		ui->search = xstrdup(ui->pbuf);
@@ -434,7 +442,9 @@ ui_prompt_key(struct ui *ui, int key)
 		ui_prompt_done(ui);
 		return;
 	case '\t':
-		if (ui->prompt == UI_PROMPT_FOLDER)
+		if (ui->prompt == UI_PROMPT_FOLDER ||
+		    ui->prompt == UI_PROMPT_MOVE ||
+		    ui->prompt == UI_PROMPT_COPY)
 			ui_folders_complete(ui);
 		break;
 	case KEYMAP_KEY_BACKSPACE:
@@ -760,6 +770,12 @@ ui_draw_message(struct ui *ui)
 			break;
 		case UI_PROMPT_FOLDER:
 			label = "Open folder: ";
+			break;
+		case UI_PROMPT_MOVE:
+			label = "Move to folder: ";
+			break;
+		case UI_PROMPT_COPY:
+			label = "Copy to folder: ";
 			break;
 		default:
 			break;

@@ -370,7 +370,7 @@ if [ "$home2" -gt "$home1" ]; then
 else
 	tap_fail "dele-60: the second run brought more home ($home1, $home2)"
 fi
-kill_at dele-250 log_count_ge '> DELE ' 250
+kill_at dele-200 log_count_ge '> DELE ' 200
 
 # SIGKILL may leave a partial file in tmp/, never more than one a run.
 tap_like "the kills left at most a partial file a run in tmp/" \

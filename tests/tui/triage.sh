@@ -140,7 +140,7 @@ if wait_until 3 screen_line_like 'Arrived later'; then
 else tap_fail "new mail shows within 3 s" "$(tui_screen)"; fi
 
 # d marks deleted; $ asks, then expunges on the server.
-tui_send Home
+tui_send =
 tui_send d
 check_screen "d marks the message D" "D  Nov 01"
 tui_send '$'
@@ -154,7 +154,7 @@ else tap_fail "y expunges it on the server" "uid 1 still there"; fi
 echo down >"$control"
 wait_until 10 proxy_refuses
 check_screen "offline is shown" "offline:" 15
-tui_send Home
+tui_send =
 tui_send F
 tui_send j
 tui_send N
@@ -176,7 +176,7 @@ tap_eq "a flag is sent once" \
 echo down >"$control"
 wait_until 10 proxy_refuses
 check_screen "offline again" "offline:" 15
-tui_send Home
+tui_send =
 tui_send F
 check_screen "the action is pending" "1 pending"
 pkill -KILL -f "errand -c $conf" || :
@@ -193,7 +193,7 @@ else tap_fail "a change made before SIGKILL is sent by the next run" \
 echo down >"$control"
 wait_until 10 proxy_refuses
 check_screen "offline before quitting" "offline:" 15
-tui_send Home
+tui_send =
 tui_send F
 tui_send q
 check_screen "q with pending changes asks" "(w)ait, (k)eep"
@@ -205,5 +205,51 @@ out=$(XDG_CACHE_HOME="$work/cache" "$ERRAND" -c "$conf" list --offline \
     INBOX)
 tap_like "the kept change is still in the cache" "$out" \
     "^2	[^	]*![^	]*	.*Subject number 2$"
+
+# Move, archive and copy.
+folder_count()
+{
+	dv_doveadm search -u demo mailbox "$1" all 2>/dev/null | grep -c .
+}
+run_ui
+check_screen "back in the index" "Arrived later" 15
+wait_until 10 idle_on
+tui_send "*"
+tui_send s
+tui_send -l Arch
+tui_send Tab
+check_screen "s asks for a folder, with completion" \
+    "Move to folder: Archive"
+tui_send Enter
+check_screen "the move is confirmed" "moved to Archive"
+if wait_until 3 sh -c "! env -u TMUX tmux -S '$_tui_dir/sock' \
+    capture-pane -p -t errand-test | grep -q 'Arrived later'"; then
+	tap_ok "a moved message leaves the index"
+else tap_fail "a moved message leaves the index" "$(tui_screen)"; fi
+if wait_until 3 test "$(folder_count Archive)" = 1; then
+	tap_ok "the server has it in Archive"
+else tap_fail "the server has it in Archive" "$(folder_count Archive)"; fi
+tap_eq "and no longer in INBOX" "$(folder_count INBOX)" 3
+tui_send "*"
+tui_send A
+if wait_until 3 test "$(folder_count Archive)" = 2; then
+	tap_ok "A archives to the special-use Archive folder"
+else tap_fail "A archives to the special-use Archive folder" \
+    "$(tui_screen)"; fi
+tui_send =
+tui_send C
+tui_send -l Trash
+tui_send Enter
+if wait_until 3 test "$(folder_count Trash)" = 1; then
+	tap_ok "C copies to another folder"
+else tap_fail "C copies to another folder" "$(tui_screen)"; fi
+tap_eq "a copy stays in INBOX" "$(folder_count INBOX)" 2
+tui_send C
+tui_send -l Nowhere
+tui_send Enter
+check_screen "a move to a folder that does not exist is refused" \
+    "no folder 'Nowhere'"
+tui_send q
+tui_wait_exit 5 >/dev/null
 
 tap_done
