@@ -42,6 +42,7 @@ CONF
 
 run_ui()
 {
+	rm -f "$work/errand.log" # idle_on reads this run's log only
 	tui_start 100 20 env XDG_CACHE_HOME="$work/cache" \
 	    TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 \
 	    "$ERRAND" -c "$conf" -d "$work/errand.log" "$@"
