@@ -6,31 +6,11 @@
 # back until every command was read. Driven by tests/proto/pop3-driver
 # ($POP3_DRIVER).
 . "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/scripted.sh"
 
-command -v python3 >/dev/null 2>&1 || tap_skip_all "python3 not found"
-command -v openssl >/dev/null 2>&1 || tap_skip_all "openssl not found"
+scripted_init pop3-proto
 driver=${POP3_DRIVER:-$top_builddir/tests/proto/pop3-driver}
 [ -x "$driver" ] || tap_skip_all "no pop3-driver at $driver"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/errand-pop3-proto.XXXXXX") || exit 1
-spid=
-cleanup()
-{
-	[ -n "$spid" ] && kill "$spid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-server=$top_srcdir/tests/proto/scripted-server.py
-scripts=$top_srcdir/tests/proto/scripts
-PW=hunter2-secret
-
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-    -keyout "$tmp/key.pem" -out "$tmp/cert.pem" -days 2 -subj /CN=127.0.0.1 \
-    -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 ||
-	tap_skip_all "cannot make a test certificate with openssl"
 
 # run_case NAME SCRIPT [DRIVER-OPTION...]: play SCRIPT on a new scripted
 # server and run the driver against it. Sets out, rc, tr (the server's
@@ -38,24 +18,14 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 # status).
 run_case()
 {
-	_name=$1 _script=$scripts/$2
-	shift 2
-	tr=$tmp/$_name.tr log=$tmp/$_name.log dir=$tmp/$_name.d
+	_name=$1 dir=$tmp/$1.d
 	mkdir -p "$dir"
-	printf '%s\n' "$PW" >"$tmp/$_name.pw"
-	python3 "$server" "$_script" "$tr" "$tmp/$_name.port" \
-	    --cert "$tmp/cert.pem" --key "$tmp/key.pem" &
-	spid=$!
-	if ! wait_until 10 test -s "$tmp/$_name.port"; then
-		out="scripted server did not start" rc=99 src=99
-		return
-	fi
+	scripted_serve "$1" "$2" || return
+	shift 2
 	out=$("$driver" -a "$tmp/cert.pem" -p "$tmp/$_name.pw" -d "$log" \
-	    -o "$dir" -t 5 "$@" 127.0.0.1 "$(cat "$tmp/$_name.port")" 2>&1)
+	    -o "$dir" -t 5 "$@" 127.0.0.1 "$port" 2>&1)
 	rc=$?
-	wait "$spid"
-	src=$?
-	spid=
+	scripted_done
 }
 
 run_case in-use pop3-session-in-use.txt -A -x stat,quit

@@ -4,30 +4,9 @@
 # Also odd greetings (BYE, garbage, cut, 100 KB with no line end) and the
 # RFC 2595 3.1 injection of a line sent before the TLS handshake.
 . "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/scripted.sh"
 
-command -v python3 >/dev/null 2>&1 || tap_skip_all "python3 not found"
-command -v openssl >/dev/null 2>&1 || tap_skip_all "openssl not found"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/errand-proto.XXXXXX") || exit 1
-spid=
-cleanup()
-{
-	[ -n "$spid" ] && kill "$spid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-server=$top_srcdir/tests/proto/scripted-server.py
-scripts=$top_srcdir/tests/proto/scripts
-PW=hunter2-secret
-
-# A certificate for 127.0.0.1 that is its own CA, for the TLS cases.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-    -keyout "$tmp/key.pem" -out "$tmp/cert.pem" -days 2 -subj /CN=127.0.0.1 \
-    -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 ||
-	tap_skip_all "cannot make a test certificate with openssl"
+scripted_init proto
 
 # run_case NAME SCRIPT SCHEME [CONFIG-LINE...]: play SCRIPT (a file name in
 # scripts/ or a path) on a new scripted server and run errand check against
@@ -35,24 +14,12 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 # (errand's protocol log) and src (the server's status).
 run_case()
 {
-	_name=$1 _script=$2 _scheme=$3
+	_name=$1 _scheme=$3
+	scripted_serve "$1" "$2" || return
 	shift 3
-	case $_script in
-	/*) ;;
-	*) _script=$scripts/$_script ;;
-	esac
-	tr=$tmp/$_name.tr log=$tmp/$_name.log
-	printf '%s\n' "$PW" >"$tmp/$_name.pw"
-	python3 "$server" "$_script" "$tr" "$tmp/$_name.port" \
-	    --cert "$tmp/cert.pem" --key "$tmp/key.pem" &
-	spid=$!
-	if ! wait_until 10 test -s "$tmp/$_name.port"; then
-		out="scripted server did not start" rc=99 src=99
-		return
-	fi
 	{
 		echo "[account demo]"
-		echo "source = $_scheme://demo@127.0.0.1:$(cat "$tmp/$_name.port")"
+		echo "source = $_scheme://demo@127.0.0.1:$port"
 		echo "password-command = cat $tmp/$_name.pw"
 		echo "ca-file = $tmp/cert.pem"
 		echo "connect-timeout = 5"
@@ -61,9 +28,7 @@ run_case()
 	} >"$tmp/$_name.conf"
 	out=$("$ERRAND" -c "$tmp/$_name.conf" -d "$log" check demo 2>&1)
 	rc=$?
-	wait "$spid"
-	src=$?
-	spid=
+	scripted_done
 }
 
 # refused NAME: the check failed cleanly and no credential went out.

@@ -6,6 +6,7 @@
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/dovecot.sh"
 . "$top_srcdir/tests/lib/tmux.sh"
+. "$top_srcdir/tests/lib/proxy.sh"
 
 command -v tmux >/dev/null 2>&1 || tap_skip_all "tmux not found"
 command -v python3 >/dev/null 2>&1 || tap_skip_all "python3 not found"
@@ -23,15 +24,8 @@ for i in 1 2 3 4 5; do
 done
 dovecot_seed "$work/mail" || { echo "Bail out! seeding failed"; exit 1; }
 
-control=$work/proxy.control
-echo up >"$control"
-python3 "$top_srcdir/tests/lib/proxy.py" "$IMAPS_PORT" "$work/proxy.port" \
-    "$control" &
-proxy_pid=$!
-errand_at_exit "kill $proxy_pid 2>/dev/null"
-wait_until 10 test -s "$work/proxy.port" ||
+proxy_start "$IMAPS_PORT" "$work" ||
     { echo "Bail out! the proxy did not start"; exit 1; }
-pport=$(cat "$work/proxy.port")
 conf=$work/errand.conf
 cat >"$conf" <<CONF
 [account demo]
@@ -73,15 +67,6 @@ screen_line_like()
 	tui_screen | grep -Eq -- "$1"
 }
 
-proxy_refuses()
-{
-	python3 -c 'import socket, sys
-try:
-    socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()
-except ConnectionRefusedError:
-    sys.exit(0)
-sys.exit(1)' "$pport"
-}
 
 # Wait for the live session's IDLE before measuring "within 2 s".
 idle_on()
@@ -152,15 +137,14 @@ if wait_until 3 server_gone 1; then
 else tap_fail "y expunges it on the server" "uid 1 still there"; fi
 
 # Offline: changes wait in the journal and go once the server is back.
-echo down >"$control"
-wait_until 10 proxy_refuses
+proxy_set down
 check_screen "offline is shown" "offline:" 15
 tui_send =
 tui_send F
 tui_send j
 tui_send N
 check_screen "pending changes are counted" "2 pending"
-echo up >"$control"
+proxy_set up
 if wait_until 30 server_has 2 '\\Flagged'; then
 	tap_ok "offline changes reach the server when it is back"
 else tap_fail "offline changes reach the server when it is back" \
@@ -174,8 +158,7 @@ tap_eq "a flag is sent once" \
     "$work/errand.log")" 1
 
 # Killed with SIGKILL right after an action: the next run sends it.
-echo down >"$control"
-wait_until 10 proxy_refuses
+proxy_set down
 check_screen "offline again" "offline:" 15
 tui_send =
 tui_send F
@@ -183,7 +166,7 @@ check_screen "the action is pending" "1 pending"
 pkill -KILL -f "errand -c $conf" || :
 tui_wait_exit 5 >/dev/null
 tui_stop
-echo up >"$control"
+proxy_set up
 run_ui
 if wait_until 15 server_lacks 2 '\\Flagged'; then
 	tap_ok "a change made before SIGKILL is sent by the next run"
@@ -191,8 +174,7 @@ else tap_fail "a change made before SIGKILL is sent by the next run" \
     "$(tui_screen)"; fi
 
 # Quitting with pending changes asks; k keeps them for next time.
-echo down >"$control"
-wait_until 10 proxy_refuses
+proxy_set down
 check_screen "offline before quitting" "offline:" 15
 tui_send =
 tui_send F
@@ -201,7 +183,7 @@ check_screen "q with pending changes asks" "(w)ait, (k)eep"
 tui_send k
 tap_eq "k quits with status 0" "$(tui_wait_exit 5)" 0
 tui_stop
-echo up >"$control"
+proxy_set up
 out=$(XDG_CACHE_HOME="$work/cache" "$ERRAND" -c "$conf" list --offline \
     INBOX)
 tap_like "the kept change is still in the cache" "$out" \

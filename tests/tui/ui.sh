@@ -6,6 +6,7 @@
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/dovecot.sh"
 . "$top_srcdir/tests/lib/tmux.sh"
+. "$top_srcdir/tests/lib/proxy.sh"
 
 command -v tmux >/dev/null 2>&1 || tap_skip_all "tmux not found"
 command -v python3 >/dev/null 2>&1 || tap_skip_all "python3 not found"
@@ -36,15 +37,8 @@ dovecot_seed "$work/mail" || { echo "Bail out! seeding failed"; exit 1; }
 dv_doveadm flags add -u demo '\Seen' mailbox INBOX uid 1:2
 
 # The proxy: errand talks to Dovecot through it.
-control=$work/proxy.control
-echo up >"$control"
-python3 "$top_srcdir/tests/lib/proxy.py" "$IMAPS_PORT" "$work/proxy.port" \
-    "$control" &
-proxy_pid=$!
-errand_at_exit "kill $proxy_pid 2>/dev/null"
-wait_until 10 test -s "$work/proxy.port" ||
+proxy_start "$IMAPS_PORT" "$work" ||
     { echo "Bail out! the proxy did not start"; exit 1; }
-pport=$(cat "$work/proxy.port")
 conf=$work/errand.conf
 cat >"$conf" <<CONF
 [account demo]
@@ -160,20 +154,8 @@ tui_send q
 tap_eq "q quits with status 0" "$(tui_wait_exit 10)" 0
 tui_stop
 
-# proxy_refuses: the proxy has closed its port (it polls its control file).
-proxy_refuses()
-{
-	python3 -c 'import socket, sys
-try:
-    socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()
-except ConnectionRefusedError:
-    sys.exit(0)
-sys.exit(1)' "$pport"
-}
-
 # --- offline: the cache answers, retries go online by themselves ----------
-echo down >"$control"
-wait_until 10 proxy_refuses || tap_fail "the proxy goes down" "still open"
+proxy_set down || tap_fail "the proxy goes down" "still open"
 run_ui
 check_screen "offline: the cached index shows" "Second read message"
 check_screen "the status line says offline and why" "offline:" 10
@@ -185,7 +167,7 @@ tui_send g
 tui_send Enter
 check_screen "one never opened says not cached" "not cached"
 tui_send q
-echo up >"$control"
+proxy_set up
 check_screen "back online by itself" "online" 20
 tui_send g
 tui_send Enter
@@ -196,7 +178,7 @@ tui_wait_exit 10 >/dev/null
 tui_stop
 
 # --- a stalled server never freezes the screen ------------------------------
-echo stall >"$control"
+proxy_set stall
 run_ui
 check_screen "stalled: the cached index shows" "Second read message"
 tui_send G
@@ -208,7 +190,7 @@ check_screen "C-g cancels the stalled sync" "sync cancelled"
 tui_send q
 tap_eq "stalled: q quits at once" "$(tui_wait_exit 5)" 0
 tui_stop
-echo up >"$control"
+proxy_set up
 
 # --- bad bindings are a FILE:LINE error -------------------------------------
 printf '[bindings index]\nj = fly\n' >"$work/bad.conf"
