@@ -59,6 +59,12 @@ static const struct {
     [KEYMAP_MOVE] = {"move", "move the message to a folder"},
     [KEYMAP_COPY] = {"copy", "copy the message to a folder"},
     [KEYMAP_ARCHIVE] = {"archive", "move the message to the Archive folder"},
+    [KEYMAP_TAG] = {"tag", "tag or untag the message"},
+    [KEYMAP_TAG_PATTERN] = {"tag-pattern",
+        "tag the messages matching a pattern"},
+    [KEYMAP_TAG_PREFIX] = {"tag-prefix",
+        "apply the next action to the tagged messages"},
+    [KEYMAP_UNDO] = {"undo", "undo the last triage action, on the server too"},
 };
 
 static const struct {
@@ -121,6 +127,10 @@ static const struct keymap_default keymap_index[] = {
     {"s", KEYMAP_MOVE},
     {"C", KEYMAP_COPY},
     {"A", KEYMAP_ARCHIVE},
+    {"t", KEYMAP_TAG},
+    {"T", KEYMAP_TAG_PATTERN},
+    {";", KEYMAP_TAG_PREFIX},
+    {"U", KEYMAP_UNDO},
 };
 
 static const struct keymap_default keymap_pager[] = {
@@ -138,6 +148,7 @@ static const struct keymap_default keymap_pager[] = {
     {"s", KEYMAP_MOVE},
     {"C", KEYMAP_COPY},
     {"A", KEYMAP_ARCHIVE},
+    {"U", KEYMAP_UNDO},
 };
 
 static const struct keymap_default keymap_folders[] = {

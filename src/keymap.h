@@ -47,6 +47,10 @@ enum keymap_action {
 	KEYMAP_MOVE,          /* move to a folder */
 	KEYMAP_COPY,          /* copy to a folder */
 	KEYMAP_ARCHIVE,       /* move to the Archive folder */
+	KEYMAP_TAG,           /* tag or untag the message */
+	KEYMAP_TAG_PATTERN,   /* tag the messages matching a pattern */
+	KEYMAP_TAG_PREFIX,    /* apply the next action to the tagged ones */
+	KEYMAP_UNDO,          /* undo the last triage action */
 	KEYMAP_NACTIONS,
 };
 

@@ -69,7 +69,9 @@ ui_index_draw(struct ui *ui)
 		    : !(m->flags & STORE_FLAG_SEEN)      ? 'N'
 		    : m->flags & STORE_FLAG_ANSWERED     ? 'r'
 		                                         : ' ';
-		flags[1] = m->has_attachment ? '+' : ' ';
+		flags[1] = ui_tagged(ui, m->uid) ? '*'
+		    : m->has_attachment          ? '+'
+		                                 : ' ';
 		flags[2] = '\0';
 		if (ui_index_is_mine(ui, m) && *model_str(ui->model, m->to))
 			xasprintf(&who, "To: %s", model_str(ui->model, m->to));

@@ -34,6 +34,7 @@ enum ui_prompt {
 	UI_PROMPT_FOLDER,      /* "c" */
 	UI_PROMPT_MOVE,        /* "s" */
 	UI_PROMPT_COPY,        /* "C" */
+	UI_PROMPT_TAG,         /* "T" */
 	UI_PROMPT_EXPUNGE,     /* "$" with deleted messages: y or n */
 	UI_PROMPT_QUIT,        /* "q" with changes pending: w, k or d */
 };
@@ -92,6 +93,7 @@ struct ui {
 	struct live *live;     /* triage replay and IDLE */
 	int quit_when_done;    /* quit once the journal is empty */
 	struct event *ev_wait; /* checks it */
+	struct event *ev_counts; /* refreshes other folders' counts */
 	enum ui_net net;
 	char *net_reason; /* offline: why */
 	uint32_t prog_done, prog_total;
@@ -107,8 +109,23 @@ struct ui {
 	char pbuf[512];
 	size_t plen;
 	uint32_t prompt_uid; /* the message a move or copy prompt is for */
-	char *search;        /* the last search */
-	int search_back;     /* it went backward */
+	int prompt_tagged;   /* the prompt is for every tagged message */
+
+	/* Tags: UIDs of the open folder, in the order tagged. */
+	uint32_t *tags;
+	size_t ntags;
+	int tag_prefix; /* ";" was typed: the next action is for the tags */
+	int undoing;    /* U is running: do not record */
+
+	/* The last triage action, for undo: flag changes made. */
+	struct ui_undo {
+		uint32_t uid;
+		char letter; /* S F D, or 'M' for a move */
+		int was_set; /* the flag before */
+	} * undo;
+	size_t nundo;
+	char *search;    /* the last search */
+	int search_back; /* it went backward */
 };
 
 /* --- ui.c ---------------------------------------------------------------- */
@@ -195,6 +212,15 @@ uint32_t ui_triage_deleted(struct ui *, char **uids);
 int ui_triage_move(struct ui *, uint32_t uid, const char *dest, int copy);
 /* Move a message to the special-use Archive folder. */
 int ui_triage_archive(struct ui *, uint32_t uid);
+/* Move or copy the prompt's message, or every tagged one. */
+int ui_triage_move_prompted(struct ui *, const char *dest, int copy);
+/* Whether a message is tagged; tag or untag one. */
+int ui_tagged(const struct ui *, uint32_t uid);
+void ui_tag(struct ui *, uint32_t uid, int on);
+/* Tag the messages matching a T pattern; returns how many matched. */
+size_t ui_tag_pattern(struct ui *, const char *pattern);
+/* Undo the last triage action. */
+void ui_triage_undo(struct ui *);
 /* Journal an expunge of the deleted messages. */
 void ui_triage_expunge(struct ui *);
 /* Changes not yet on the server. */

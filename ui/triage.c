@@ -17,6 +17,232 @@
 #include "cache/store.h"
 
 static unsigned int ui_triage_bit(char);
+static void ui_undo_note(struct ui *, uint32_t, char, int);
+static int ui_triage_tagged(struct ui *, enum keymap_action);
+static int ui_tag_match(struct ui *, const struct model_msg *, const char *);
+
+/* Remember a change for U (not while undoing). */
+static void
+ui_undo_note(struct ui *ui, uint32_t uid, char letter, int was_set)
+{
+	if (ui->undoing)
+		return;
+	ui->undo = xreallocarray(ui->undo, ui->nundo + 1, sizeof *ui->undo);
+	ui->undo[ui->nundo].uid = uid;
+	ui->undo[ui->nundo].letter = letter;
+	ui->undo[ui->nundo].was_set = was_set;
+	ui->nundo++;
+}
+
+int
+ui_tagged(const struct ui *ui, uint32_t uid)
+{
+	size_t i;
+
+	for (i = 0; i < ui->ntags; i++) {
+		if (ui->tags[i] == uid)
+			return 1;
+	}
+	return 0;
+}
+
+void
+ui_tag(struct ui *ui, uint32_t uid, int on)
+{
+	size_t i;
+
+	for (i = 0; i < ui->ntags; i++) {
+		if (ui->tags[i] == uid) {
+			if (!on)
+				ui->tags[i] = ui->tags[--ui->ntags];
+			return;
+		}
+	}
+	if (!on)
+		return;
+	ui->tags = xreallocarray(ui->tags, ui->ntags + 1, sizeof *ui->tags);
+	ui->tags[ui->ntags++] = uid;
+}
+
+/* Whether a message matches a T pattern (see errand.conf(5), tag-pattern). */
+static int
+ui_tag_match(struct ui *ui, const struct model_msg *m, const char *pat)
+{
+	const char *from = model_str(ui->model, m->from);
+	const char *addr = model_str(ui->model, m->from_addr);
+	const char *subj = model_str(ui->model, m->subject);
+
+	if (strcmp(pat, "~U") == 0)
+		return !(m->flags & STORE_FLAG_SEEN);
+	if (strcmp(pat, "~F") == 0)
+		return (m->flags & STORE_FLAG_FLAGGED) != 0;
+	if (strcmp(pat, "~D") == 0)
+		return (m->flags & STORE_FLAG_DELETED) != 0;
+	if (strncmp(pat, "~f ", 3) == 0)
+		return strcasestr(from, pat + 3) != NULL ||
+		    strcasestr(addr, pat + 3) != NULL;
+	if (strncmp(pat, "~s ", 3) == 0)
+		return strcasestr(subj, pat + 3) != NULL;
+	return strcasestr(from, pat) != NULL || strcasestr(addr, pat) != NULL ||
+	    strcasestr(subj, pat) != NULL;
+}
+
+size_t
+ui_tag_pattern(struct ui *ui, const char *pat)
+{
+	size_t i, n = 0, count = ui->model != NULL ? model_count(ui->model) : 0;
+	const struct model_msg *m;
+
+	for (i = 0; i < count; i++) {
+		m = model_msg(ui->model, i);
+		if (ui_tag_match(ui, m, pat)) {
+			ui_tag(ui, m->uid, 1);
+			n++;
+		}
+	}
+	ui_dirty(ui);
+	return n;
+}
+
+/* ";" then an action: the action for each tagged message. */
+static int
+ui_triage_tagged(struct ui *ui, enum keymap_action a)
+{
+	uint32_t *uids;
+	size_t i, n = ui->ntags;
+	unsigned int bit = 0;
+	int all = 1;
+	long at;
+
+	ui->nundo = 0;
+	if (a == KEYMAP_MOVE || a == KEYMAP_COPY) {
+		if (ui->folders == NULL)
+			ui_folders_load(ui);
+		ui->prompt_tagged = 1;
+		ui->prompt = a == KEYMAP_MOVE ? UI_PROMPT_MOVE : UI_PROMPT_COPY;
+		ui->plen = 0;
+		ui->pbuf[0] = '\0';
+		ui_dirty(ui);
+		return 1;
+	}
+	/* A copy: moves take messages out of the folder (and the tags). */
+	uids = xreallocarray(NULL, n > 0 ? n : 1, sizeof *uids);
+	memcpy(uids, ui->tags, n * sizeof *uids);
+	if (a == KEYMAP_TOGGLE_NEW || a == KEYMAP_TOGGLE_FLAG) {
+		/* Like mutt: set on all unless all have it already. */
+		bit = a == KEYMAP_TOGGLE_NEW ? STORE_FLAG_SEEN
+		                             : STORE_FLAG_FLAGGED;
+		for (i = 0; i < n; i++) {
+			at = model_find_uid(ui->model, uids[i]);
+			if (at >= 0 &&
+			    !(model_msg(ui->model, (size_t)at)->flags & bit))
+				all = 0;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		switch (a) {
+		case KEYMAP_TOGGLE_NEW:
+			ui_triage_flag(ui, uids[i], 'S', !all);
+			break;
+		case KEYMAP_TOGGLE_FLAG:
+			ui_triage_flag(ui, uids[i], 'F', !all);
+			break;
+		case KEYMAP_DELETE:
+		case KEYMAP_UNDELETE:
+			ui_triage_flag(ui, uids[i], 'D', a == KEYMAP_DELETE);
+			break;
+		case KEYMAP_ARCHIVE:
+			if (ui_triage_archive(ui, uids[i]) == 0)
+				ui_tag(ui, uids[i], 0);
+			break;
+		default:
+			break;
+		}
+	}
+	free(uids);
+	ui_message(
+	    ui, 0, "done for %zu tagged message%s", n, n == 1 ? "" : "s");
+	return 1;
+}
+
+int
+ui_triage_move_prompted(struct ui *ui, const char *dest, int copy)
+{
+	uint32_t *uids;
+	size_t i, n;
+	int rc = 0;
+
+	if (!ui->prompt_tagged)
+		return ui_triage_move(ui, ui->prompt_uid, dest, copy);
+	n = ui->ntags;
+	uids = xreallocarray(NULL, n > 0 ? n : 1, sizeof *uids);
+	memcpy(uids, ui->tags, n * sizeof *uids);
+	for (i = 0; i < n && rc == 0; i++) {
+		rc = ui_triage_move(ui, uids[i], dest, copy);
+		if (rc == 0 && !copy)
+			ui_tag(ui, uids[i], 0);
+	}
+	free(uids);
+	return rc;
+}
+
+/* The journal row of a move of uid not yet sent: its id, or 0. */
+struct ui_find_move {
+	int64_t folder, id;
+	uint32_t uid;
+};
+
+static int
+ui_find_move_cb(const struct store_journal *j, void *arg)
+{
+	struct ui_find_move *f = arg;
+
+	if (j->folder == f->folder && j->uid == f->uid &&
+	    strcmp(j->op, "move") == 0)
+		f->id = j->id;
+	return 0;
+}
+
+void
+ui_triage_undo(struct ui *ui)
+{
+	struct ui_find_move fm;
+	struct store_msg m;
+	size_t i, n = ui->nundo;
+
+	if (n == 0) {
+		ui_message(ui, 0, "nothing to undo");
+		return;
+	}
+	ui->undoing = 1;
+	for (i = n; i > 0; i--) {
+		struct ui_undo *u = &ui->undo[i - 1];
+
+		if (u->letter != 'M') {
+			ui_triage_flag(ui, u->uid, u->letter, u->was_set);
+			continue;
+		}
+		memset(&fm, 0, sizeof fm);
+		fm.folder = ui->folder_id;
+		fm.uid = u->uid;
+		if (sync_flush(ui->sync) != 0 ||
+		    store_journal_foreach(ui->st, ui_find_move_cb, &fm) < 0 ||
+		    fm.id == 0) {
+			ui_message(ui, 1,
+			    "the move is on the server already: move it back "
+			    "from there");
+			continue;
+		}
+		if (store_journal_remove(ui->st, fm.id) == 0 &&
+		    store_msg_get(ui->st, ui->folder_id, u->uid, &m) == 0)
+			store_msg_set_flags(ui->st, ui->folder_id, u->uid,
+			    m.flags & ~STORE_FLAG_HIDDEN, m.keywords, 0);
+	}
+	ui->undoing = 0;
+	ui->nundo = 0;
+	ui_index_reload(ui);
+	ui_message(ui, 0, "undone");
+}
 
 static unsigned int
 ui_triage_bit(char letter)
@@ -58,6 +284,7 @@ ui_triage_flag(struct ui *ui, uint32_t uid, char letter, int set)
 		store_folder_clear(&f);
 		return 0;
 	}
+	ui_undo_note(ui, uid, letter, (m.flags & bit) != 0);
 	arg = live_flags_arg(set ? '+' : '-', letter, m.modseq, f.raw_name);
 	store_folder_clear(&f);
 	/* The change and its journal row together, or neither; a running
@@ -109,16 +336,49 @@ ui_triage_key(struct ui *ui, enum keymap_action a)
 	case KEYMAP_COPY:
 	case KEYMAP_ARCHIVE:
 		break;
+	case KEYMAP_TAG_PREFIX:
+		if (ui->ntags == 0) {
+			ui_message(ui, 1, "no tagged messages (t tags one)");
+			return 1;
+		}
+		ui->tag_prefix = 1;
+		ui_message(ui, 0, "tag- (the next action is for %zu tagged)",
+		    ui->ntags);
+		return 1;
+	case KEYMAP_TAG_PATTERN:
+		ui->prompt = UI_PROMPT_TAG;
+		ui->plen = 0;
+		ui->pbuf[0] = '\0';
+		ui_dirty(ui);
+		return 1;
+	case KEYMAP_UNDO:
+		ui_triage_undo(ui);
+		return 1;
+	case KEYMAP_TAG:
+		if ((uid = ui_triage_uid(ui)) == 0)
+			return 1;
+		ui_tag(ui, uid, !ui_tagged(ui, uid));
+		n = ui->model != NULL ? model_count(ui->model) : 0;
+		if (ui->screen == KEYMAP_INDEX && ui->cur + 1 < n)
+			ui->cur++;
+		ui_dirty(ui);
+		return 1;
 	default:
 		return 0;
 	}
+	if (ui->tag_prefix) {
+		ui->tag_prefix = 0;
+		return ui_triage_tagged(ui, a);
+	}
 	if ((uid = ui_triage_uid(ui)) == 0)
 		return 1;
+	ui->nundo = 0;
 	switch (a) {
 	case KEYMAP_MOVE:
 	case KEYMAP_COPY:
 		if (ui->folders == NULL)
 			ui_folders_load(ui);
+		ui->prompt_tagged = 0;
 		ui->prompt_uid = uid;
 		ui->prompt = a == KEYMAP_MOVE ? UI_PROMPT_MOVE : UI_PROMPT_COPY;
 		ui->plen = 0;
@@ -255,6 +515,8 @@ ui_triage_move(struct ui *ui, uint32_t uid, const char *dest, int copy)
 		return -1;
 	}
 	free(arg);
+	if (!copy)
+		ui_undo_note(ui, uid, 'M', 0);
 	ui_message(ui, 0, "%s to %s", copy ? "copied" : "moved", d.name);
 	store_folder_clear(&d);
 	if (!copy)

@@ -59,6 +59,7 @@ static void ui_live_notice(int, const char *, void *);
 static void ui_live_sent(void *);
 static void ui_on_wait(evutil_socket_t, short, void *);
 static void ui_quit(struct ui *);
+static void ui_on_counts(evutil_socket_t, short, void *);
 
 void
 ui_dirty(struct ui *ui)
@@ -332,6 +333,8 @@ ui_open_folder(struct ui *ui, const char *name)
 		ui->sync = NULL;
 	}
 	ui->want_folder = 1;
+	ui->ntags = 0; /* tags are of one folder's UIDs */
+	ui->nundo = 0;
 	free(ui->folder);
 	ui->folder = xstrdup(rc == 0 ? f.name : name);
 	ui->folder_id = rc == 0 ? f.id : 0;
@@ -373,10 +376,20 @@ ui_prompt_done(struct ui *ui)
 	}
 	if (p == UI_PROMPT_MOVE || p == UI_PROMPT_COPY) {
 		if (ui->plen > 0 &&
-		    ui_triage_move(ui, ui->prompt_uid, ui->pbuf,
-		        p == UI_PROMPT_COPY) == 0 &&
+		    ui_triage_move_prompted(
+		        ui, ui->pbuf, p == UI_PROMPT_COPY) == 0 &&
 		    p == UI_PROMPT_MOVE && ui->screen == KEYMAP_PAGER)
 			ui_show(ui, KEYMAP_INDEX);
+		return;
+	}
+	if (p == UI_PROMPT_TAG) {
+		size_t n;
+
+		if (ui->plen == 0)
+			return;
+		n = ui_tag_pattern(ui, ui->pbuf);
+		ui_message(
+		    ui, n == 0, "%zu message%s tagged", n, n == 1 ? "" : "s");
 		return;
 	}
 	if (ui->plen > 0) {
@@ -775,7 +788,11 @@ ui_draw_message(struct ui *ui)
 			label = "Move to folder: ";
 			break;
 		case UI_PROMPT_COPY:
-			label = "Copy to folder: ";
+			label = ui->prompt_tagged ? "Copy tagged to folder: "
+			                          : "Copy to folder: ";
+			break;
+		case UI_PROMPT_TAG:
+			label = "Tag messages matching: ";
 			break;
 		default:
 			break;
@@ -840,6 +857,21 @@ ui_quit(struct ui *ui)
 {
 	ui->quit = 1;
 	event_base_loopbreak(ui->ctx->base);
+}
+
+/* Every poll-interval: the other folders' unread and total counts (LIST
+ * with STATUS), for the folder list. */
+static void
+ui_on_counts(evutil_socket_t fd, short what, void *arg)
+{
+	struct ui *ui = arg;
+
+	(void)fd;
+	(void)what;
+	if (ui->net == UI_NET_OFFLINE || ui->net == UI_NET_ERROR)
+		return;
+	ui->want_list = 1;
+	ui_sync_start(ui);
 }
 
 /* While quitting waits for the journal to empty: look again soon. */
@@ -1005,6 +1037,14 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		ui.live = live_new(ctx, a, ui.st, ui.password, &lp);
 	}
 	ui.ev_wait = evtimer_new(ctx->base, ui_on_wait, &ui);
+	{
+		struct timeval tv = {
+		    a->poll_interval > 0 ? a->poll_interval : 60, 0};
+
+		ui.ev_counts =
+		    event_new(ctx->base, -1, EV_PERSIST, ui_on_counts, &ui);
+		event_add(ui.ev_counts, &tv);
+	}
 	ui.net = UI_NET_CONNECTING;
 	ui.want_list = 1;
 	ui_open_folder(&ui, folder != NULL ? folder : "INBOX");
@@ -1019,6 +1059,7 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	fetch_free(ui.fetch);
 	live_free(ui.live);
 	event_free(ui.ev_wait);
+	event_free(ui.ev_counts);
 	ui_pager_close(&ui);
 	ui_folders_free(&ui);
 	event_free(ui.ev_stdin);
@@ -1033,6 +1074,8 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	free(ui.pager_error);
 	secret_free(ui.password);
 	free(ui.html_command);
+	free(ui.tags);
+	free(ui.undo);
 	keymap_free(ui.km);
 	store_close(ui.st);
 	if (last_error != NULL) {

@@ -232,6 +232,25 @@ tui_send -l Nowhere
 tui_send Enter
 check_screen "a move to a folder that does not exist is refused" \
     "no folder 'Nowhere'"
+
+# Tags: T by pattern, ; applies the next action to them all, U undoes.
+tui_send T
+tui_send -l "~s number"
+tui_send Enter
+check_screen "T tags by pattern" "2 messages tagged"
+tap_like "tagged messages show *" "$(tui_screen)" "^!\* .*Subject number 2"
+tui_send '\;' # tmux reads a bare ; as its own separator
+tui_send F
+if wait_until 3 server_lacks 2 '\\Flagged' &&
+    wait_until 3 server_lacks 3 '\\Flagged'; then
+	tap_ok "; F unflags every tagged message on the server"
+else tap_fail "; F unflags every tagged message on the server" \
+    "$(tui_screen)"; fi
+tui_send U
+if wait_until 3 server_has 2 '\\Flagged' &&
+    wait_until 3 server_has 3 '\\Flagged'; then
+	tap_ok "U undoes it on the server"
+else tap_fail "U undoes it on the server" "$(tui_screen)"; fi
 tui_send q
 tui_wait_exit 5 >/dev/null
 
