@@ -65,6 +65,13 @@ static const struct {
     [KEYMAP_TAG_PREFIX] = {"tag-prefix",
         "apply the next action to the tagged messages"},
     [KEYMAP_UNDO] = {"undo", "undo the last triage action, on the server too"},
+    [KEYMAP_FOLDER_CREATE] = {"create-folder", "create a folder on the server"},
+    [KEYMAP_FOLDER_RENAME] = {"rename-folder",
+        "rename the folder on the server"},
+    [KEYMAP_FOLDER_DELETE] = {"delete-folder",
+        "delete the folder on the server"},
+    [KEYMAP_SUBSCRIBE] = {"subscribe", "subscribe to the folder"},
+    [KEYMAP_UNSUBSCRIBE] = {"unsubscribe", "unsubscribe from the folder"},
 };
 
 static const struct {
@@ -152,6 +159,11 @@ static const struct keymap_default keymap_pager[] = {
 };
 
 static const struct keymap_default keymap_folders[] = {
+    {"C", KEYMAP_FOLDER_CREATE},
+    {"r", KEYMAP_FOLDER_RENAME},
+    {"d", KEYMAP_FOLDER_DELETE},
+    {"s", KEYMAP_SUBSCRIBE},
+    {"u", KEYMAP_UNSUBSCRIBE},
     {"j Down", KEYMAP_NEXT},
     {"k Up", KEYMAP_PREV},
     {"Space", KEYMAP_PAGE_DOWN},

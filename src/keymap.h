@@ -51,6 +51,11 @@ enum keymap_action {
 	KEYMAP_TAG_PATTERN,   /* tag the messages matching a pattern */
 	KEYMAP_TAG_PREFIX,    /* apply the next action to the tagged ones */
 	KEYMAP_UNDO,          /* undo the last triage action */
+	KEYMAP_FOLDER_CREATE, /* folder list: create a folder */
+	KEYMAP_FOLDER_RENAME, /* folder list: rename the folder */
+	KEYMAP_FOLDER_DELETE, /* folder list: delete the folder */
+	KEYMAP_SUBSCRIBE,     /* folder list: subscribe */
+	KEYMAP_UNSUBSCRIBE,   /* folder list: unsubscribe */
 	KEYMAP_NACTIONS,
 };
 

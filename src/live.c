@@ -153,6 +153,69 @@ live_online(const struct live *l)
 	return l->up;
 }
 
+struct live_fop {
+	struct live *l;
+	live_folder_cb cb;
+	void *arg;
+};
+
+static void
+on_folder(struct imap *im, enum imap_err e, const char *msg, void *arg)
+{
+	struct live_fop *op = arg;
+
+	if (e == IMAP_ERR_NONE)
+		op->cb(NULL, op->arg);
+	else
+		op->cb(msg != NULL
+		        ? msg
+		        : (imap_error(im) != NULL ? imap_error(im) : "failed"),
+		    op->arg);
+	free(op);
+}
+
+int
+live_folder(struct live *l, enum live_folder_op what, const char *name,
+    const char *to, live_folder_cb cb, void *arg)
+{
+	struct live_fop *op;
+	char *raw, *rawto = NULL;
+
+	if (!l->up || l->im == NULL)
+		return -1;
+	op = xcalloc(1, sizeof *op);
+	op->l = l;
+	op->cb = cb;
+	op->arg = arg;
+	raw = imap_mailbox_encode(l->im, name);
+	switch (what) {
+	case LIVE_CREATE:
+		imap_create(l->im, raw, on_folder, op);
+		break;
+	case LIVE_DELETE:
+		/* Not while it is selected here. */
+		if (l->sel_raw != NULL && strcmp(l->sel_raw, raw) == 0) {
+			l->sel_folder = 0;
+			free(l->sel_raw);
+			l->sel_raw = NULL;
+		}
+		imap_delete(l->im, raw, on_folder, op);
+		break;
+	case LIVE_RENAME:
+		rawto = imap_mailbox_encode(l->im, to);
+		imap_rename(l->im, raw, rawto, on_folder, op);
+		break;
+	case LIVE_SUBSCRIBE:
+	case LIVE_UNSUBSCRIBE:
+		imap_subscribe(
+		    l->im, raw, what == LIVE_SUBSCRIBE, on_folder, op);
+		break;
+	}
+	free(raw);
+	free(rawto);
+	return 0;
+}
+
 void
 live_open(struct live *l, int64_t folder, const char *raw)
 {

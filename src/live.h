@@ -55,6 +55,23 @@ unsigned int live_pending_flags(
  * the folder raw. The caller frees the result. */
 char *live_move_arg(const char *dest, const char *raw);
 
+enum live_folder_op {
+	LIVE_CREATE,      /* name */
+	LIVE_DELETE,      /* name */
+	LIVE_RENAME,      /* name to to */
+	LIVE_SUBSCRIBE,   /* name */
+	LIVE_UNSUBSCRIBE, /* name */
+};
+
+/* Called when a folder operation ends: err NULL on success. */
+typedef void (*live_folder_cb)(const char *err, void *arg);
+
+/* Create, delete, rename or (un)subscribe a folder on the server now, by
+ * display names (encoded for the server here). Needs the connection: -1
+ * (and no callback) when offline. */
+int live_folder(struct live *, enum live_folder_op, const char *name,
+    const char *to, live_folder_cb, void *);
+
 /* 1 when connected and logged in. */
 int live_online(const struct live *);
 

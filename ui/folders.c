@@ -9,12 +9,98 @@
 #include <string.h>
 #include <strings.h>
 
+#include "live.h"
 #include "private.h"
 #include "text.h"
 #include "xmalloc.h"
 #include "cache/store.h"
 
 static int ui_folders_rank(const struct store_folder *);
+static void ui_folders_op(
+    struct ui *, enum live_folder_op, const char *, const char *);
+static void ui_folders_done(const char *, void *);
+
+/* What a folder operation is for, to say so and follow it in the cache. */
+struct ui_fop {
+	struct ui *ui;
+	enum live_folder_op what;
+	char *name, *to;
+};
+
+static void
+ui_folders_done(const char *err, void *arg)
+{
+	struct ui_fop *op = arg;
+	struct ui *ui = op->ui;
+	static const char *const verbs[] = {"created", "deleted", "renamed",
+	    "subscribed to", "unsubscribed from"};
+
+	if (err != NULL)
+		ui_message(ui, 1, "%s", err);
+	else {
+		if (op->what == LIVE_DELETE)
+			store_folder_delete(ui->st, op->name);
+		else if (op->what == LIVE_RENAME)
+			store_folder_rename(ui->st, op->name, op->to, NULL);
+		ui_message(ui, 0, "%s '%s'", verbs[op->what],
+		    op->what == LIVE_RENAME ? op->to : op->name);
+		/* The server's names and attributes, as LIST says. */
+		ui->want_list = 1;
+		ui_sync_start(ui);
+		ui_folders_load(ui);
+	}
+	free(op->name);
+	free(op->to);
+	free(op);
+}
+
+static void
+ui_folders_op(
+    struct ui *ui, enum live_folder_op what, const char *name, const char *to)
+{
+	struct ui_fop *op = xcalloc(1, sizeof *op);
+
+	op->ui = ui;
+	op->what = what;
+	op->name = xstrdup(name);
+	op->to = to != NULL ? xstrdup(to) : NULL;
+	if (ui->live == NULL ||
+	    live_folder(ui->live, what, name, to, ui_folders_done, op) != 0) {
+		ui_message(ui, 1, "offline: folder changes need the server");
+		free(op->name);
+		free(op->to);
+		free(op);
+	}
+}
+
+void
+ui_folders_prompted(struct ui *ui, enum ui_prompt p, const char *text)
+{
+	/* The folder the key was pressed on, whatever moved since. */
+	const char *name = ui->prompt_folder;
+
+	switch (p) {
+	case UI_PROMPT_CREATE:
+		ui_folders_op(ui, LIVE_CREATE, text, NULL);
+		break;
+	case UI_PROMPT_RENAME:
+		if (name != NULL)
+			ui_folders_op(ui, LIVE_RENAME, name, text);
+		break;
+	case UI_PROMPT_DELETE:
+		if (name == NULL)
+			break;
+		if (strcmp(name, ui->folder) == 0) {
+			ui_message(ui, 1,
+			    "'%s' is open: open another folder first", name);
+			break;
+		}
+		ui_folders_op(ui, LIVE_DELETE, name, NULL);
+		break;
+	default:
+		break;
+	}
+}
 static int ui_folders_cmp(const void *, const void *);
 
 /* Where a folder goes: INBOX, then Drafts, Sent, Archive, Junk, Trash,
@@ -147,10 +233,46 @@ ui_folders_key(struct ui *ui, enum keymap_action a)
 		ui_dirty(ui);
 		return;
 	}
+	const struct store_folder *f =
+	    ui->nfolders > 0 ? &ui->folders[ui->fcur] : NULL;
+	char total[32];
+
 	switch (a) {
 	case KEYMAP_OPEN:
-		if (ui->nfolders > 0)
-			ui_open_folder(ui, ui->folders[ui->fcur].name);
+		if (f != NULL)
+			ui_open_folder(ui, f->name);
+		break;
+	case KEYMAP_FOLDER_CREATE:
+	case KEYMAP_FOLDER_RENAME:
+		if (a == KEYMAP_FOLDER_RENAME && f == NULL)
+			break;
+		free(ui->prompt_folder);
+		ui->prompt_folder = f != NULL ? xstrdup(f->name) : NULL;
+		ui->prompt = a == KEYMAP_FOLDER_CREATE ? UI_PROMPT_CREATE
+		                                       : UI_PROMPT_RENAME;
+		ui->plen = 0;
+		ui->pbuf[0] = '\0';
+		ui_dirty(ui);
+		break;
+	case KEYMAP_FOLDER_DELETE:
+		if (f == NULL)
+			break;
+		free(ui->prompt_folder);
+		ui->prompt_folder = xstrdup(f->name);
+		ui_message(ui, 0,
+		    "delete '%s' and its %s message%s on the "
+		    "server? (y/n)",
+		    f->name, ui_count(f->total, total, sizeof total),
+		    f->total == 1 ? "" : "s");
+		ui->prompt = UI_PROMPT_DELETE;
+		break;
+	case KEYMAP_SUBSCRIBE:
+	case KEYMAP_UNSUBSCRIBE:
+		if (f == NULL)
+			break;
+		ui_folders_op(ui,
+		    a == KEYMAP_SUBSCRIBE ? LIVE_SUBSCRIBE : LIVE_UNSUBSCRIBE,
+		    f->name, NULL);
 		break;
 	case KEYMAP_QUIT:
 		ui_show(ui, KEYMAP_INDEX);

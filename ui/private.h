@@ -35,6 +35,9 @@ enum ui_prompt {
 	UI_PROMPT_MOVE,        /* "s" */
 	UI_PROMPT_COPY,        /* "C" */
 	UI_PROMPT_TAG,         /* "T" */
+	UI_PROMPT_CREATE,      /* folder list "C" */
+	UI_PROMPT_RENAME,      /* folder list "r" */
+	UI_PROMPT_DELETE,      /* folder list "d": y or n */
 	UI_PROMPT_EXPUNGE,     /* "$" with deleted messages: y or n */
 	UI_PROMPT_QUIT,        /* "q" with changes pending: w, k or d */
 };
@@ -110,6 +113,7 @@ struct ui {
 	size_t plen;
 	uint32_t prompt_uid; /* the message a move or copy prompt is for */
 	int prompt_tagged;   /* the prompt is for every tagged message */
+	char *prompt_folder; /* the folder a rename or delete prompt is for */
 
 	/* Tags: UIDs of the open folder, in the order tagged. */
 	uint32_t *tags;
@@ -195,6 +199,8 @@ void ui_folders_load(struct ui *);
 void ui_folders_draw(struct ui *);
 void ui_folders_key(struct ui *, enum keymap_action);
 void ui_folders_free(struct ui *);
+/* The answer to a create, rename or delete prompt. */
+void ui_folders_prompted(struct ui *, enum ui_prompt, const char *);
 /* Complete the prompt buffer to a folder name (Tab). */
 void ui_folders_complete(struct ui *);
 

@@ -382,6 +382,11 @@ ui_prompt_done(struct ui *ui)
 			ui_show(ui, KEYMAP_INDEX);
 		return;
 	}
+	if (p == UI_PROMPT_CREATE || p == UI_PROMPT_RENAME) {
+		if (ui->plen > 0)
+			ui_folders_prompted(ui, p, ui->pbuf);
+		return;
+	}
 	if (p == UI_PROMPT_TAG) {
 		size_t n;
 
@@ -408,6 +413,15 @@ ui_prompt_done(struct ui *ui)
 static void
 ui_prompt_key(struct ui *ui, int key)
 {
+	if (ui->prompt == UI_PROMPT_DELETE) {
+		ui->prompt = UI_PROMPT_NONE;
+		if (key == 'y' || key == 'Y')
+			ui_folders_prompted(ui, UI_PROMPT_DELETE, "");
+		else
+			ui_message(ui, 0, "not deleted");
+		ui_dirty(ui);
+		return;
+	}
 	if (ui->prompt == UI_PROMPT_EXPUNGE) {
 		ui->prompt = UI_PROMPT_NONE;
 		if (key == 'y' || key == 'Y')
@@ -765,7 +779,8 @@ ui_draw_message(struct ui *ui)
 
 	move(ui->rows - 1, 0);
 	clrtoeol();
-	if (ui->prompt == UI_PROMPT_EXPUNGE || ui->prompt == UI_PROMPT_QUIT) {
+	if (ui->prompt == UI_PROMPT_EXPUNGE || ui->prompt == UI_PROMPT_QUIT ||
+	    ui->prompt == UI_PROMPT_DELETE) {
 		curs_set(0);
 		attron(A_BOLD);
 		ui_draw(ui->rows - 1, 0, (size_t)ui->cols,
@@ -793,6 +808,12 @@ ui_draw_message(struct ui *ui)
 			break;
 		case UI_PROMPT_TAG:
 			label = "Tag messages matching: ";
+			break;
+		case UI_PROMPT_CREATE:
+			label = "Create folder: ";
+			break;
+		case UI_PROMPT_RENAME:
+			label = "Rename to: ";
 			break;
 		default:
 			break;
@@ -1075,6 +1096,7 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	secret_free(ui.password);
 	free(ui.html_command);
 	free(ui.tags);
+	free(ui.prompt_folder);
 	free(ui.undo);
 	keymap_free(ui.km);
 	store_close(ui.st);

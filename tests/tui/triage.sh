@@ -246,6 +246,49 @@ if wait_until 3 server_lacks 2 '\\Flagged' &&
 	tap_ok "; F unflags every tagged message on the server"
 else tap_fail "; F unflags every tagged message on the server" \
     "$(tui_screen)"; fi
+
+# Server folders from the folder list; names in any script round-trip.
+mbox_exists()
+{
+	dv_doveadm mailbox list -u demo 2>/dev/null | grep -qxF "$1"
+}
+mbox_gone() { ! mbox_exists "$1"; }
+tui_send y
+check_screen "the folder list" "Archive"
+tui_send C
+tui_send -l "Projekte/Ärger & Co"
+tui_send Enter
+if wait_until 3 mbox_exists "Projekte/Ärger & Co"; then
+	tap_ok "C creates a folder with a non-ASCII name on the server"
+else tap_fail "C creates a folder with a non-ASCII name on the server" \
+    "$(dv_doveadm mailbox list -u demo)"; fi
+if wait_until 5 screen_line_like '^  Ärger & Co '; then
+	tap_ok "the folder list shows it, indented under its parent"
+else tap_fail "the folder list shows it, indented under its parent" \
+    "$(tui_screen)"; fi
+tui_send "*"
+tui_send r
+tui_send -l "Projekte/Erledigt"
+tui_send Enter
+if wait_until 3 mbox_exists "Projekte/Erledigt" &&
+    ! mbox_exists "Projekte/Ärger & Co"; then
+	tap_ok "r renames it on the server"
+else tap_fail "r renames it on the server" \
+    "$(dv_doveadm mailbox list -u demo)"; fi
+if wait_until 5 screen_line_like '^  Erledigt '; then
+	tap_ok "the folder list follows"
+else tap_fail "the folder list follows" "$(tui_screen)"; fi
+tui_send "*"
+tui_send d
+check_screen "d asks, naming the message count" \
+    "delete 'Projekte/Erledigt' and its 0 messages on the server? (y/n)"
+tui_send y
+if wait_until 3 mbox_gone "Projekte/Erledigt"; then
+	tap_ok "y deletes it on the server"
+else tap_fail "y deletes it on the server" \
+    "$(dv_doveadm mailbox list -u demo)"; fi
+tui_send q
+
 tui_send U
 if wait_until 3 server_has 2 '\\Flagged' &&
     wait_until 3 server_has 3 '\\Flagged'; then
