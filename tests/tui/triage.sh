@@ -297,4 +297,24 @@ else tap_fail "U undoes it on the server" "$(tui_screen)"; fi
 tui_send q
 tui_wait_exit 5 >/dev/null
 
+# Without IDLE (hidden from errand), changes show within poll-interval.
+conf_poll=$work/poll.conf
+cat "$conf" >"$conf_poll"
+printf 'imap-disable = IDLE\npoll-interval = 1\n' >>"$conf_poll"
+tui_start 100 20 env XDG_CACHE_HOME="$work/cache" TERM=xterm-256color \
+    LANG=C.UTF-8 LC_ALL=C.UTF-8 "$ERRAND" -c "$conf_poll" \
+    -d "$work/poll.log"
+check_screen "polling: the index shows" "Subject number 3" 15
+wait_until 10 grep -q '> [^ ]* SELECT "INBOX" (CONDSTORE)' "$work/poll.log"
+dv_doveadm flags remove -u demo '\Flagged' mailbox INBOX uid 3
+if wait_until 4 sh -c "env -u TMUX tmux -S '$_tui_dir/sock' \
+    capture-pane -p -t errand-test | grep -q '^ .*Subject number 3'"; then
+	tap_ok "without IDLE a change shows within poll-interval (1 s)"
+else tap_fail "without IDLE a change shows within poll-interval (1 s)" \
+    "$(tui_screen)"; fi
+tap_file_unlike "polling: no IDLE sent" "$work/poll.log" '> [^ ]* IDLE'
+tap_file_like "polling: NOOP sent" "$work/poll.log" '> [^ ]* NOOP'
+tui_send q
+tui_wait_exit 5 >/dev/null
+
 tap_done
