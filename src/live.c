@@ -375,9 +375,28 @@ static void
 live_select(struct live *l, int64_t folder, const char *raw)
 {
 	struct imap_select_params sp;
+	struct store_folder *list;
+	char known[32];
+	size_t i, n;
 
 	memset(&sp, 0, sizeof sp);
 	sp.mailbox = raw;
+	/* QRESYNC: what was expunged meanwhile comes first, as VANISHED
+	 * (EARLIER), so no change goes for a message that is gone. */
+	if (store_folder_list(l->st, &list, &n) == 0) {
+		for (i = 0; i < n; i++) {
+			if (list[i].id != folder || list[i].uidvalidity == 0 ||
+			    list[i].highestmodseq == 0 ||
+			    list[i].synced_uid_max == 0)
+				continue;
+			sp.uidvalidity = list[i].uidvalidity;
+			sp.highestmodseq = list[i].highestmodseq;
+			snprintf(known, sizeof known, "1:%u",
+			    list[i].synced_uid_max);
+			sp.known_uids = known;
+		}
+		store_folder_list_free(list, n);
+	}
 	l->selecting = 1;
 	l->sel_folder = folder;
 	free(l->sel_raw);
@@ -390,6 +409,7 @@ live_select(struct live *l, int64_t folder, const char *raw)
 static void
 live_drain(struct live *l)
 {
+	struct store_msg m;
 	char uid[16];
 	int rc;
 
@@ -419,6 +439,25 @@ live_drain(struct live *l)
 	if (l->sel_folder != l->row.folder || l->sel_raw == NULL ||
 	    strcmp(l->sel_raw, l->row.raw) != 0) {
 		live_select(l, l->row.folder, l->row.raw);
+		return;
+	}
+	/* Its message was expunged elsewhere while the change waited. */
+	if (l->row.uid != 0 &&
+	    store_msg_get(l->st, l->row.folder, l->row.uid, &m) == 1) {
+		store_journal_remove(l->st, l->row.id);
+		if (l->p.notice != NULL) {
+			char *t;
+
+			xasprintf(&t,
+			    "message %u was deleted on another device: "
+			    "change dropped",
+			    l->row.uid);
+			l->p.notice(0, t, l->p.arg);
+			free(t);
+		}
+		if (l->p.sent != NULL)
+			l->p.sent(l->p.arg);
+		live_kick(l);
 		return;
 	}
 	l->busy = 1;
@@ -716,7 +755,7 @@ on_event(struct imap *im, const struct imap_event *ev, void *arg)
 	(void)im;
 	switch (ev->type) {
 	case IMAP_EV_FETCH:
-		if (l->selecting || ev->msg->uid == 0 ||
+		if (ev->msg->uid == 0 ||
 		    store_msg_get(l->st, l->sel_folder, ev->msg->uid, &m) != 0)
 			break;
 		if (!ev->msg->has_flags) {
@@ -747,8 +786,7 @@ on_event(struct imap *im, const struct imap_event *ev, void *arg)
 			l->p.changed(0, l->p.arg);
 		break;
 	case IMAP_EV_VANISHED:
-		if (l->selecting || ev->earlier)
-			break;
+		/* (EARLIER): the SELECT's report of what went while away. */
 		for (i = 0; i < ev->uids->n; i++)
 			store_msg_delete_range(l->st, l->sel_folder,
 			    ev->uids->r[i].lo, ev->uids->r[i].hi);

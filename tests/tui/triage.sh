@@ -355,6 +355,21 @@ else tap_fail "the refused move's message is back in the index" \
 tap_eq "the flag was sent once" \
     "$(grep -Ec "UID STORE $b1 .*\\+FLAGS.SILENT \\(\\\\\\\\Flagged\\)" \
     "$work/errand.log")" 1
+# A change waiting for a message another device expunges meanwhile is
+# dropped with a note, not sent.
+proxy_set down
+check_screen "offline once more" "offline:" 15
+pick 2
+tui_send u
+check_screen "the undelete is pending" "1 pending"
+dv_doveadm expunge -u demo mailbox INBOX uid "$b2"
+proxy_set up
+check_screen "a change for an expunged message is dropped with a note" \
+    "was deleted on another device: change dropped" 20
+if wait_until 5 sh -c "! env -u TMUX tmux -S '$_tui_dir/sock' \
+    capture-pane -p -t errand-test | grep -q pending"; then
+	tap_ok "and nothing stays pending"
+else tap_fail "and nothing stays pending" "$(tui_screen)"; fi
 tui_send q
 tap_eq "nothing pending: q quits at once" "$(tui_wait_exit 5)" 0
 tui_stop
