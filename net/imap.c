@@ -65,6 +65,7 @@ enum imap_op_kind {
 	IMAP_OP_EXPUNGE,
 	IMAP_OP_IDLE,
 	IMAP_OP_NOOP,
+	IMAP_OP_NOTIFY,
 	IMAP_OP_MAILBOX,
 	IMAP_OP_STATUS,
 	IMAP_OP_APPEND,
@@ -624,6 +625,16 @@ imap_noop(struct imap *im, imap_done_cb done, void *arg)
 	imap_op_new(im, op);
 }
 
+void
+imap_notify(struct imap *im, const char *spec, imap_done_cb done, void *arg)
+{
+	struct imap_op *op = imap_op_alloc(IMAP_OP_NOTIFY, arg);
+
+	op->done = done;
+	op->mailbox = xstrdup(spec);
+	imap_op_new(im, op);
+}
+
 char *
 imap_mailbox_encode(const struct imap *im, const char *name)
 {
@@ -1031,6 +1042,18 @@ imap_op_start(struct imap *im, struct imap_op *op)
 		break;
 	case IMAP_OP_NOOP:
 		imap_simple(im, IMAP_CMD_NOOP, op, "NOOP");
+		break;
+	case IMAP_OP_NOTIFY:
+		if (!(im->caps & IMAP_CAP_NOTIFY)) {
+			op->started = 0;
+			imap_op_fail(op, IMAP_ERR_NO,
+			    "cannot set NOTIFY: %s does not offer it",
+			    im->host);
+			event_active(im->deferred, 0, 0);
+			return;
+		}
+		imap_simple(
+		    im, IMAP_CMD_NOOP, op, "NOTIFY SET %s", op->mailbox);
 		break;
 	case IMAP_OP_MAILBOX:
 		op->display =
@@ -2128,7 +2151,8 @@ imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
 	case IMAP_CMD_NOOP:
 		op->pending--;
 		if (!ok)
-			imap_op_fail(op, IMAP_ERR_NO, "NOOP failed at %s: %s",
+			imap_op_fail(op, IMAP_ERR_NO, "%s failed at %s: %s",
+			    op->kind == IMAP_OP_NOTIFY ? "NOTIFY" : "NOOP",
 			    im->host, text);
 		imap_op_finish(im, op);
 		break;
@@ -2362,6 +2386,7 @@ imap_caps_set(struct imap *im, const struct imap_tok *t)
 	    {"IDLE", IMAP_CAP_IDLE},
 	    {"UIDPLUS", IMAP_CAP_UIDPLUS},
 	    {"MOVE", IMAP_CAP_MOVE},
+	    {"NOTIFY", IMAP_CAP_NOTIFY},
 	};
 	struct imap_str s = {0};
 	size_t i;
@@ -2536,6 +2561,7 @@ imap_list_resp(struct imap *im, const struct imap_resp *r)
 static void
 imap_status_resp(struct imap *im, const struct imap_resp *r)
 {
+	struct imap_event ev;
 	struct imap_status_item st;
 	struct imap_lfolder *f;
 	struct imap_cmd *cmd;
@@ -2564,9 +2590,14 @@ imap_status_resp(struct imap *im, const struct imap_resp *r)
 			if (cmd->kind == IMAP_CMD_STATUS1 &&
 			    !cmd->op->got_status) {
 				imap_status_take(cmd->op, &st);
-				break;
+				return;
 			}
 		}
+		/* Asked for by nobody: NOTIFY news of another folder. */
+		memset(&ev, 0, sizeof ev);
+		ev.type = IMAP_EV_STATUS;
+		ev.status = &st;
+		imap_event_send(im, &ev);
 		return;
 	}
 	if ((f = imap_lfolder_find(cmd->op, st.name, st.namelen, 0)) == NULL)

@@ -45,6 +45,7 @@ struct imap;
 #define IMAP_CAP_IDLE 0x10000
 #define IMAP_CAP_UIDPLUS 0x20000
 #define IMAP_CAP_MOVE 0x40000
+#define IMAP_CAP_NOTIFY 0x80000 /* RFC 5465 */
 
 /* The session's state; imap_set_state() logs every change to the plog. */
 enum imap_state {
@@ -87,6 +88,8 @@ enum imap_event_type {
 	                   * for by a running fetch; also those answering
 	                   * SELECT's QRESYNC) */
 	IMAP_EV_ALERT,    /* text: an [ALERT] the user must see */
+	IMAP_EV_STATUS,   /* status: another folder's counts changed (STATUS
+	                   * not asked for by a running command: NOTIFY) */
 	IMAP_EV_CLOSED,   /* the session ended by error (BYE, connection lost,
 	                   * protocol error): err and text say why. Comes
 	                   * after the done callbacks of pending operations,
@@ -112,12 +115,13 @@ struct imap_msg {
 /* An unsolicited event; pointers valid only during the callback. */
 struct imap_event {
 	enum imap_event_type type;
-	uint32_t n;                     /* EXISTS, EXPUNGE */
-	const struct imap_uidset *uids; /* VANISHED */
-	int earlier;                    /* VANISHED (EARLIER) */
-	const struct imap_msg *msg;     /* FETCH */
-	enum imap_err err;              /* CLOSED: why */
-	const char *text;               /* ALERT, CLOSED: the message */
+	uint32_t n;                            /* EXISTS, EXPUNGE */
+	const struct imap_uidset *uids;        /* VANISHED */
+	int earlier;                           /* VANISHED (EARLIER) */
+	const struct imap_msg *msg;            /* FETCH */
+	const struct imap_status_item *status; /* STATUS */
+	enum imap_err err;                     /* CLOSED: why */
+	const char *text;                      /* ALERT, CLOSED: the message */
 };
 
 typedef void (*imap_event_cb)(struct imap *, const struct imap_event *, void *);
@@ -355,6 +359,12 @@ int imap_idling(const struct imap *);
 
 /* NOOP, for polling where IDLE is not offered: news comes as events. */
 void imap_noop(struct imap *, imap_done_cb, void *);
+
+/* NOTIFY SET spec (RFC 5465), e.g. "(selected (MessageNew MessageExpunge
+ * FlagChange)) (personal (MessageNew MessageExpunge))": the server then
+ * reports other folders' changes as STATUS (IMAP_EV_STATUS) while idle.
+ * Fails with IMAP_ERR_NO when NOTIFY is not offered. */
+void imap_notify(struct imap *, const char *spec, imap_done_cb, void *);
 
 /* --- folder changes ----------------------------------------------------- */
 

@@ -78,6 +78,45 @@ static void on_copy(struct imap *, enum imap_err, const char *,
     const struct imap_copied *, void *);
 static void on_idle(struct imap *, enum imap_err, const char *, void *);
 static void on_noop(struct imap *, enum imap_err, const char *, void *);
+static void on_notify(struct imap *, enum imap_err, const char *, void *);
+static void live_status(struct live *, const struct imap_status_item *);
+
+/* A server that refuses NOTIFY leaves the counts to the folder list's
+ * poll: nothing to do either way. */
+static void
+on_notify(struct imap *im, enum imap_err e, const char *msg, void *arg)
+{
+	(void)im;
+	(void)e;
+	(void)msg;
+	(void)arg;
+}
+
+/* NOTIFY's STATUS of another folder: its counts into the cache. */
+static void
+live_status(struct live *l, const struct imap_status_item *st)
+{
+	struct store_folder *list;
+	size_t i, n;
+
+	if (!st->has_messages && !st->has_unseen)
+		return;
+	if (store_folder_list(l->st, &list, &n) != 0)
+		return;
+	for (i = 0; i < n; i++) {
+		if (list[i].raw_name == NULL ||
+		    strlen(list[i].raw_name) != st->namelen ||
+		    memcmp(list[i].raw_name, st->name, st->namelen) != 0)
+			continue;
+		store_folder_set_status(l->st, list[i].id,
+		    st->has_messages ? st->messages : list[i].total,
+		    st->has_unseen ? st->unseen : list[i].unseen);
+		if (l->p.counts != NULL)
+			l->p.counts(l->p.arg);
+		break;
+	}
+	store_folder_list_free(list, n);
+}
 static void on_retry(evutil_socket_t, short, void *);
 static void on_poll(evutil_socket_t, short, void *);
 static void on_drain(evutil_socket_t, short, void *);
@@ -313,6 +352,12 @@ on_connect(struct imap *im, enum imap_err e, const char *msg, void *arg)
 	}
 	l->up = 1;
 	l->retry_secs = 0;
+	/* Other folders' news while idle (RFC 5465), when offered. */
+	if (imap_caps(im) & IMAP_CAP_NOTIFY)
+		imap_notify(im,
+		    "(selected (MessageNew MessageExpunge FlagChange)) "
+		    "(personal (MessageNew MessageExpunge))",
+		    on_notify, l);
 	if (l->p.state != NULL)
 		l->p.state(1, "", l->p.arg);
 	live_drain(l);
@@ -802,6 +847,9 @@ on_event(struct imap *im, const struct imap_event *ev, void *arg)
 	case IMAP_EV_ALERT:
 		if (l->p.notice != NULL)
 			l->p.notice(1, ev->text, l->p.arg);
+		break;
+	case IMAP_EV_STATUS:
+		live_status(l, ev->status);
 		break;
 	case IMAP_EV_CLOSED:
 		live_lost(l, ev->text != NULL ? ev->text : "connection closed");

@@ -22,6 +22,8 @@ struct live_params {
 	void (*state)(int online, const char *reason, void *arg);
 	/* A journal row went to the server (the pending count fell). */
 	void (*sent)(void *arg);
+	/* Another folder's counts changed (NOTIFY); the cache has them. */
+	void (*counts)(void *arg);
 	/* A change the server refused (rolled back) or a server alert. */
 	void (*notice)(int error, const char *text, void *arg);
 	void *arg;

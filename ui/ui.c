@@ -57,6 +57,7 @@ static void ui_live_changed(int, void *);
 static void ui_live_state(int, const char *, void *);
 static void ui_live_notice(int, const char *, void *);
 static void ui_live_sent(void *);
+static void ui_live_counts(void *);
 static void ui_on_wait(evutil_socket_t, short, void *);
 static void ui_quit(struct ui *);
 static void ui_on_counts(evutil_socket_t, short, void *);
@@ -953,6 +954,16 @@ ui_live_sent(void *arg)
 }
 
 static void
+ui_live_counts(void *arg)
+{
+	struct ui *ui = arg;
+
+	if (ui->folders != NULL)
+		ui_folders_load(ui);
+	ui_dirty(ui);
+}
+
+static void
 ui_live_notice(int error, const char *text, void *arg)
 {
 	ui_message(arg, error, "%s", text);
@@ -1053,6 +1064,7 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		lp.state = ui_live_state;
 		lp.notice = ui_live_notice;
 		lp.sent = ui_live_sent;
+		lp.counts = ui_live_counts;
 		lp.arg = &ui;
 		lp.poll_secs = a->poll_interval;
 		ui.live = live_new(ctx, a, ui.st, ui.password, &lp);

@@ -362,6 +362,10 @@ event_cb(struct imap *i, const struct imap_event *ev, void *arg)
 	case IMAP_EV_ALERT:
 		printf("event alert %s\n", ev->text);
 		break;
+	case IMAP_EV_STATUS:
+		printf("event status %.*s %u %u\n", (int)ev->status->namelen,
+		    ev->status->name, ev->status->messages, ev->status->unseen);
+		break;
 	case IMAP_EV_CLOSED:
 		printf("event closed %s: %s\n", err_name(ev->err), ev->text);
 		status = 1;

@@ -287,6 +287,13 @@ if wait_until 3 mbox_gone "Projekte/Erledigt"; then
 	tap_ok "y deletes it on the server"
 else tap_fail "y deletes it on the server" \
     "$(dv_doveadm mailbox list -u demo)"; fi
+# NOTIFY: new mail in another folder shows in the list within 2 s.
+printf 'From: J <j@example.org>\nSubject: spam\n\nx\n' |
+    dv_doveadm save -u demo -m Junk
+if wait_until 2 screen_line_like '^Junk +1 +1 *$'; then
+	tap_ok "new mail in another folder shows in the list within 2 s"
+else tap_fail "new mail in another folder shows in the list within 2 s" \
+    "$(tui_screen)"; fi
 tui_send q
 
 tui_send U
