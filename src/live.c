@@ -387,6 +387,16 @@ live_first_row(const struct store_journal *j, void *arg)
 		r->uids = p != NULL ? xstrndup(j->arg, (size_t)(p - j->arg))
 		                    : xstrdup(j->arg);
 		r->raw = xstrdup(p != NULL ? p + 1 : "");
+	} else if (strcmp(j->op, "moveback") == 0) {
+		/* "UID\tFROM\tTO" */
+		p = strchr(j->arg, '\t');
+		q = p != NULL ? strchr(p + 1, '\t') : NULL;
+		if (p != NULL && q != NULL) {
+			r->uids = xstrndup(j->arg, (size_t)(p - j->arg));
+			r->raw = xstrndup(p + 1, (size_t)(q - p - 1));
+			r->dest = xstrdup(q + 1);
+		} else
+			r->raw = xstrdup("");
 	} else if (strcmp(j->op, "move") == 0 || strcmp(j->op, "copy") == 0) {
 		/* "DEST\tRAW" */
 		p = strchr(j->arg, '\t');
@@ -396,6 +406,34 @@ live_first_row(const struct store_journal *j, void *arg)
 	} else
 		r->raw = xstrdup("");
 	return 1;
+}
+
+char *
+live_moveback_arg(uint32_t uid, const char *from, const char *to)
+{
+	char *s;
+
+	xasprintf(&s, "%u\t%s\t%s", uid, from, to);
+	return s;
+}
+
+/* The store row of the folder with this server name, or 0. */
+static int64_t
+live_folder_by_raw(struct store *st, const char *raw)
+{
+	struct store_folder *list;
+	size_t i, n;
+	int64_t id = 0;
+
+	if (store_folder_list(st, &list, &n) != 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (list[i].raw_name != NULL &&
+		    strcmp(list[i].raw_name, raw) == 0)
+			id = list[i].id;
+	}
+	store_folder_list_free(list, n);
+	return id;
 }
 
 char *
@@ -475,15 +513,23 @@ live_drain(struct live *l)
 	    (strcmp(l->row.op, "flags") != 0 &&
 	        strcmp(l->row.op, "expunge") != 0 &&
 	        strcmp(l->row.op, "move") != 0 &&
+	        strcmp(l->row.op, "moveback") != 0 &&
 	        strcmp(l->row.op, "copy") != 0)) {
 		/* A row this version cannot send: keep nothing stuck. */
 		store_journal_remove(l->st, l->row.id);
 		live_kick(l);
 		return;
 	}
-	if (l->sel_folder != l->row.folder || l->sel_raw == NULL ||
-	    strcmp(l->sel_raw, l->row.raw) != 0) {
-		live_select(l, l->row.folder, l->row.raw);
+	if (l->sel_raw == NULL || strcmp(l->sel_raw, l->row.raw) != 0 ||
+	    (strcmp(l->row.op, "moveback") != 0 &&
+	        l->sel_folder != l->row.folder)) {
+		/* A move back starts in the other folder: its own row id,
+		 * so that its events touch its own cache rows. */
+		live_select(l,
+		    strcmp(l->row.op, "moveback") == 0
+		        ? live_folder_by_raw(l->st, l->row.raw)
+		        : l->row.folder,
+		    l->row.raw);
 		return;
 	}
 	/* Its message was expunged elsewhere while the change waited. */
@@ -515,6 +561,8 @@ live_drain(struct live *l)
 		    (imap_enabled(l->im) & IMAP_CAP_CONDSTORE) ? l->row.modseq
 		                                               : 0,
 		    on_store, l);
+	} else if (strcmp(l->row.op, "moveback") == 0) {
+		imap_move(l->im, l->row.uids, l->row.dest, on_copy, l);
 	} else if (strcmp(l->row.op, "move") == 0 ||
 	    strcmp(l->row.op, "copy") == 0) {
 		snprintf(uid, sizeof uid, "%u", l->row.uid);
@@ -532,8 +580,8 @@ on_copy(struct imap *im, enum imap_err e, const char *msg,
 {
 	struct live *l = arg;
 	int move = strcmp(l->row.op, "move") == 0;
+	int back = strcmp(l->row.op, "moveback") == 0;
 
-	(void)c;
 	l->busy = 0;
 	if (e == IMAP_ERR_CONN || e == IMAP_ERR_PROTO || e == IMAP_ERR_CLOSED) {
 		live_lost(l, msg != NULL ? msg : imap_error(im));
@@ -543,9 +591,16 @@ on_copy(struct imap *im, enum imap_err e, const char *msg,
 		live_rollback(l->st, &l->row);
 		if (l->p.notice != NULL)
 			l->p.notice(1, msg, l->p.arg);
-	} else if (move)
+	} else if (move) {
 		store_msg_delete(l->st, l->row.folder, l->row.uid);
+		if (l->p.moved != NULL)
+			l->p.moved(l->row.folder, l->row.uid, l->row.dest,
+			    c != NULL && c->dst.n > 0 ? c->dst.r[0].lo : 0,
+			    l->p.arg);
+	}
 	store_journal_remove(l->st, l->row.id);
+	if (back && e == IMAP_ERR_NONE && l->p.changed != NULL)
+		l->p.changed(1, l->p.arg); /* it comes back with a new UID */
 	if (l->p.sent != NULL)
 		l->p.sent(l->p.arg);
 	if (l->p.changed != NULL)

@@ -24,6 +24,10 @@ struct live_params {
 	void (*sent)(void *arg);
 	/* Another folder's counts changed (NOTIFY); the cache has them. */
 	void (*counts)(void *arg);
+	/* A move is done: the message uid of folder is now dest_uid in the
+	 * folder dest_raw (0 when the server did not say, no UIDPLUS). */
+	void (*moved)(int64_t folder, uint32_t uid, const char *dest_raw,
+	    uint32_t dest_uid, void *arg);
 	/* A change the server refused (rolled back) or a server alert. */
 	void (*notice)(int error, const char *text, void *arg);
 	void *arg;
@@ -56,6 +60,10 @@ unsigned int live_pending_flags(
 /* A journal row for a move or copy to the folder dest (server name) from
  * the folder raw. The caller frees the result. */
 char *live_move_arg(const char *dest, const char *raw);
+
+/* A journal row (op "moveback", uid 0) that moves message uid of the
+ * folder from (server name) back to the folder to: undoing a move. */
+char *live_moveback_arg(uint32_t uid, const char *from, const char *to);
 
 enum live_folder_op {
 	LIVE_CREATE,      /* name */

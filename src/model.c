@@ -81,6 +81,7 @@ model_load_cb(const struct store_msg *sm, void *arg)
 	                                  : mm->from_addr;
 	mm->subject = model_add_str(m, sm->subject);
 	mm->to = model_add_str(m, sm->to_addr);
+	mm->keywords = model_add_str(m, sm->keywords);
 	mm->has_attachment = sm->has_attachment != 0;
 	return 0;
 }

@@ -22,6 +22,7 @@ struct model_msg {
 	uint32_t from_addr;      /* address */
 	uint32_t subject;        /* decoded subject */
 	uint32_t to;             /* To: as the cache has it */
+	uint32_t keywords;       /* IMAP keywords, space-separated */
 	uint32_t has_attachment; /* 1 when the cache's hint says so */
 };
 

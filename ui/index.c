@@ -44,8 +44,8 @@ ui_index_draw(struct ui *ui)
 {
 	const struct model_msg *m;
 	size_t rows = ui_list_rows(ui), i, n, x, w, subj_cols;
-	char flags[4], date[32], size[16], *who;
-	const char *from;
+	char flags[4], date[32], size[16], *who, *subj;
+	const char *from, *kw;
 
 	n = ui->model != NULL ? model_count(ui->model) : 0;
 	if (n == 0) {
@@ -94,8 +94,16 @@ ui_index_draw(struct ui *ui)
 		w = strlen(size) + 2;
 		subj_cols =
 		    (size_t)ui->cols > x + w ? (size_t)ui->cols - x - w : 0;
-		x += ui_draw((int)i, (int)x, subj_cols,
-		    model_str(ui->model, m->subject), 1);
+		kw = model_str(ui->model, m->keywords);
+		if (*kw != '\0') {
+			/* Keywords (labels) first, as [work urgent]. */
+			xasprintf(&subj, "[%s] %s", kw,
+			    model_str(ui->model, m->subject));
+			x += ui_draw((int)i, (int)x, subj_cols, subj, 1);
+			free(subj);
+		} else
+			x += ui_draw((int)i, (int)x, subj_cols,
+			    model_str(ui->model, m->subject), 1);
 		ui_draw((int)i, (int)x, (size_t)ui->cols - x, "  ", 1);
 		if ((size_t)ui->cols > w)
 			ui_draw((int)i, ui->cols - (int)w + 2, w - 2, size, 0);

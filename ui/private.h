@@ -124,8 +124,10 @@ struct ui {
 	/* The last triage action, for undo: flag changes made. */
 	struct ui_undo {
 		uint32_t uid;
-		char letter; /* S F D, or 'M' for a move */
-		int was_set; /* the flag before */
+		char letter;       /* S F D, or 'M' for a move */
+		int was_set;       /* the flag before */
+		char *dest_raw;    /* a move: where it went, once sent */
+		uint32_t dest_uid; /* and its UID there (COPYUID) */
 	} * undo;
 	size_t nundo;
 	char *search;    /* the last search */
@@ -225,6 +227,11 @@ int ui_tagged(const struct ui *, uint32_t uid);
 void ui_tag(struct ui *, uint32_t uid, int on);
 /* Tag the messages matching a T pattern; returns how many matched. */
 size_t ui_tag_pattern(struct ui *, const char *pattern);
+/* Forget the last action's undo data. */
+void ui_undo_clear(struct ui *);
+/* A move was done on the server: where the message went, for undo. */
+void ui_triage_moved(
+    struct ui *, uint32_t uid, const char *dest_raw, uint32_t dest_uid);
 /* Undo the last triage action. */
 void ui_triage_undo(struct ui *);
 /* Journal an expunge of the deleted messages. */

@@ -18,6 +18,52 @@
 
 static unsigned int ui_triage_bit(char);
 static void ui_undo_note(struct ui *, uint32_t, char, int);
+static int ui_undo_moveback(struct ui *, const struct ui_undo *);
+
+/* Journal a move back of a message moved away and sent. */
+static int
+ui_undo_moveback(struct ui *ui, const struct ui_undo *u)
+{
+	struct store_folder f;
+	char *arg;
+	int rc;
+
+	if (u->dest_raw == NULL || u->dest_uid == 0 ||
+	    store_folder_get(ui->st, ui->folder, &f) != 0)
+		return -1;
+	arg = live_moveback_arg(u->dest_uid, u->dest_raw, f.raw_name);
+	store_folder_clear(&f);
+	rc = store_journal_add(ui->st, ui->folder_id, 0, "moveback", arg, NULL);
+	free(arg);
+	if (rc == 0 && ui->live != NULL)
+		live_kick(ui->live);
+	return rc;
+}
+
+void
+ui_undo_clear(struct ui *ui)
+{
+	size_t i;
+
+	for (i = 0; i < ui->nundo; i++)
+		free(ui->undo[i].dest_raw);
+	ui->nundo = 0;
+}
+
+void
+ui_triage_moved(
+    struct ui *ui, uint32_t uid, const char *dest_raw, uint32_t dest_uid)
+{
+	size_t i;
+
+	for (i = 0; i < ui->nundo; i++) {
+		if (ui->undo[i].letter == 'M' && ui->undo[i].uid == uid) {
+			free(ui->undo[i].dest_raw);
+			ui->undo[i].dest_raw = xstrdup(dest_raw);
+			ui->undo[i].dest_uid = dest_uid;
+		}
+	}
+}
 static int ui_triage_tagged(struct ui *, enum keymap_action);
 static int ui_tag_match(struct ui *, const struct model_msg *, const char *);
 
@@ -28,6 +74,7 @@ ui_undo_note(struct ui *ui, uint32_t uid, char letter, int was_set)
 	if (ui->undoing)
 		return;
 	ui->undo = xreallocarray(ui->undo, ui->nundo + 1, sizeof *ui->undo);
+	memset(&ui->undo[ui->nundo], 0, sizeof *ui->undo);
 	ui->undo[ui->nundo].uid = uid;
 	ui->undo[ui->nundo].letter = letter;
 	ui->undo[ui->nundo].was_set = was_set;
@@ -114,7 +161,7 @@ ui_triage_tagged(struct ui *ui, enum keymap_action a)
 	int all = 1;
 	long at;
 
-	ui->nundo = 0;
+	ui_undo_clear(ui);
 	if (a == KEYMAP_MOVE || a == KEYMAP_COPY) {
 		if (ui->folders == NULL)
 			ui_folders_load(ui);
@@ -226,11 +273,14 @@ ui_triage_undo(struct ui *ui)
 		fm.folder = ui->folder_id;
 		fm.uid = u->uid;
 		if (sync_flush(ui->sync) != 0 ||
-		    store_journal_foreach(ui->st, ui_find_move_cb, &fm) < 0 ||
-		    fm.id == 0) {
-			ui_message(ui, 1,
-			    "the move is on the server already: move it back "
-			    "from there");
+		    store_journal_foreach(ui->st, ui_find_move_cb, &fm) < 0)
+			continue;
+		if (fm.id == 0) {
+			/* Done on the server: move it back from there. */
+			if (ui_undo_moveback(ui, u) != 0)
+				ui_message(ui, 1,
+				    "cannot undo: the server did not say where "
+				    "the message went (no UIDPLUS)");
 			continue;
 		}
 		if (store_journal_remove(ui->st, fm.id) == 0 &&
@@ -239,7 +289,7 @@ ui_triage_undo(struct ui *ui)
 			    m.flags & ~STORE_FLAG_HIDDEN, m.keywords, 0);
 	}
 	ui->undoing = 0;
-	ui->nundo = 0;
+	ui_undo_clear(ui);
 	ui_index_reload(ui);
 	ui_message(ui, 0, "undone");
 }
@@ -372,7 +422,7 @@ ui_triage_key(struct ui *ui, enum keymap_action a)
 	}
 	if ((uid = ui_triage_uid(ui)) == 0)
 		return 1;
-	ui->nundo = 0;
+	ui_undo_clear(ui);
 	switch (a) {
 	case KEYMAP_MOVE:
 	case KEYMAP_COPY:

@@ -58,6 +58,7 @@ static void ui_live_state(int, const char *, void *);
 static void ui_live_notice(int, const char *, void *);
 static void ui_live_sent(void *);
 static void ui_live_counts(void *);
+static void ui_live_moved(int64_t, uint32_t, const char *, uint32_t, void *);
 static void ui_on_wait(evutil_socket_t, short, void *);
 static void ui_quit(struct ui *);
 static void ui_on_counts(evutil_socket_t, short, void *);
@@ -335,7 +336,7 @@ ui_open_folder(struct ui *ui, const char *name)
 	}
 	ui->want_folder = 1;
 	ui->ntags = 0; /* tags are of one folder's UIDs */
-	ui->nundo = 0;
+	ui_undo_clear(ui);
 	free(ui->folder);
 	ui->folder = xstrdup(rc == 0 ? f.name : name);
 	ui->folder_id = rc == 0 ? f.id : 0;
@@ -954,6 +955,16 @@ ui_live_sent(void *arg)
 }
 
 static void
+ui_live_moved(int64_t folder, uint32_t uid, const char *dest_raw,
+    uint32_t dest_uid, void *arg)
+{
+	struct ui *ui = arg;
+
+	if (folder == ui->folder_id)
+		ui_triage_moved(ui, uid, dest_raw, dest_uid);
+}
+
+static void
 ui_live_counts(void *arg)
 {
 	struct ui *ui = arg;
@@ -1065,6 +1076,7 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		lp.notice = ui_live_notice;
 		lp.sent = ui_live_sent;
 		lp.counts = ui_live_counts;
+		lp.moved = ui_live_moved;
 		lp.arg = &ui;
 		lp.poll_secs = a->poll_interval;
 		ui.live = live_new(ctx, a, ui.st, ui.password, &lp);
@@ -1107,6 +1119,7 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	free(ui.pager_error);
 	secret_free(ui.password);
 	free(ui.html_command);
+	ui_undo_clear(&ui);
 	free(ui.tags);
 	free(ui.prompt_folder);
 	free(ui.undo);

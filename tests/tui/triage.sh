@@ -107,6 +107,12 @@ if wait_until 2 screen_line_like '^!.*Subject number 3'; then
 	tap_ok "a flag set on another device shows within 2 s"
 else tap_fail "a flag set on another device shows within 2 s" \
     "$(tui_screen)"; fi
+dv_doveadm flags add -u demo 'work' mailbox INBOX uid 3
+if wait_until 2 screen_line_like '\[work\] Subject number 3'; then
+	tap_ok "a keyword set on another device shows within 2 s"
+else tap_fail "a keyword set on another device shows within 2 s" \
+    "$(tui_screen)"; fi
+dv_doveadm flags remove -u demo 'work' mailbox INBOX uid 3
 dv_doveadm flags add -u demo '\Seen' mailbox INBOX uid 4
 if wait_until 2 sh -c "! env -u TMUX tmux -S '$_tui_dir/sock' \
     capture-pane -p -t errand-test | grep -q '^N.*Subject number 4'"; then
@@ -362,6 +368,20 @@ else tap_fail "the refused move's message is back in the index" \
 tap_eq "the flag was sent once" \
     "$(grep -Ec "UID STORE $b1 .*\\+FLAGS.SILENT \\(\\\\\\\\Flagged\\)" \
     "$work/errand.log")" 1
+# U after a move that reached the server moves it back (COPYUID).
+pick 1
+tui_send s
+tui_send -l Later
+tui_send Enter
+if wait_until 5 test "$(folder_count Later)" = 2; then
+	tap_ok "a move is on the server"
+else tap_fail "a move is on the server" "$(tui_screen)"; fi
+tui_send U
+if wait_until 5 test "$(folder_count Later)" = 1 &&
+    wait_until 5 screen_line_like "Batch 1"; then
+	tap_ok "U moves it back from the server's folder"
+else tap_fail "U moves it back from the server's folder" "$(tui_screen)"; fi
+
 # A change waiting for a message another device expunges meanwhile is
 # dropped with a note, not sent.
 proxy_set down
