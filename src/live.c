@@ -22,6 +22,7 @@
 
 #define LIVE_RETRY_MIN 2
 #define LIVE_RETRY_MAX 60
+#define LIVE_OWN 256 /* messages whose own-STORE MODSEQ is remembered */
 
 /* One journal row being sent. */
 struct live_row {
@@ -53,6 +54,15 @@ struct live {
 	int64_t open_folder;
 	char *open_raw;
 	struct live_row row;
+	/* The MODSEQ our last STORE gave its message: a later row for the
+	 * same message was journaled before it, and must not take our own
+	 * change for another device's. */
+	struct {
+		int64_t folder;
+		uint32_t uid;
+		uint64_t modseq;
+	} own[LIVE_OWN];
+	size_t nown; /* entries used, the oldest replaced first */
 
 	struct event *ev_retry, *ev_poll, *ev_drain;
 	int retry_secs;
@@ -494,6 +504,7 @@ live_drain(struct live *l)
 {
 	struct store_msg m;
 	char uid[16];
+	size_t i;
 	int rc;
 
 	if (!l->up || l->busy || l->selecting)
@@ -554,6 +565,13 @@ live_drain(struct live *l)
 	l->busy = 1;
 	event_del(l->ev_poll);
 	if (strcmp(l->row.op, "flags") == 0) {
+		for (i = 0; i < LIVE_OWN && i < l->nown; i++) {
+			if (l->own[i].folder == l->row.folder &&
+			    l->own[i].uid == l->row.uid &&
+			    l->row.modseq < l->own[i].modseq &&
+			    m.modseq == l->own[i].modseq)
+				l->row.modseq = l->own[i].modseq;
+		}
 		snprintf(uid, sizeof uid, "%u", l->row.uid);
 		imap_store_flags(l->im, uid,
 		    l->row.sign == '+' ? IMAP_STORE_ADD : IMAP_STORE_REMOVE,
@@ -859,6 +877,12 @@ on_event(struct imap *im, const struct imap_event *ev, void *arg)
 		    store_msg_get(l->st, l->sel_folder, ev->msg->uid, &m) != 0)
 			break;
 		if (!ev->msg->has_flags) {
+			if (l->busy && ev->msg->uid == l->row.uid) {
+				i = l->nown++ % LIVE_OWN;
+				l->own[i].folder = l->sel_folder;
+				l->own[i].uid = ev->msg->uid;
+				l->own[i].modseq = ev->msg->modseq;
+			}
 			/* The MODSEQ our own STORE made (RFC 7162 3.1.3): keep
 			 * it, or our next UNCHANGEDSINCE would fail on it. */
 			if (ev->msg->modseq > m.modseq)

@@ -313,7 +313,7 @@ tui_wait_exit 5 >/dev/null
 # Several changes made offline (a flag, a delete, two moves), then the
 # server back: each reaches it once; a move the server refuses (its folder
 # was deleted meanwhile) comes back with the server's words.
-for n in 1 2 3; do
+for n in 1 2 3 4 5 6 7 8; do
 	printf 'From: B <b@example.org>\nSubject: Batch %s\n\nx\n' "$n" |
 	    dv_doveadm save -u demo -m INBOX
 done
@@ -323,7 +323,8 @@ batch_uid()
 	dv_doveadm search -u demo mailbox INBOX subject "Batch $1" |
 	    awk '{ print $2 }'
 }
-b1=$(batch_uid 1) b2=$(batch_uid 2)
+b1=$(batch_uid 1) b2=$(batch_uid 2) b4=$(batch_uid 4) b5=$(batch_uid 5)
+b6=$(batch_uid 6) b7=$(batch_uid 7) b8=$(batch_uid 8)
 run_ui
 check_screen "the batch is listed" "Batch 3" 15
 wait_until 10 idle_on
@@ -350,7 +351,19 @@ pick 1
 tui_send s
 tui_send -l Gone
 tui_send Enter
-check_screen "four changes pending" "4 pending"
+pick 4
+tui_send F
+pick 5
+tui_send F
+pick 6
+tui_send N
+pick 7
+tui_send N
+pick 8
+tui_send d
+pick 6
+tui_send F
+check_screen "ten changes pending" "10 pending"
 dv_doveadm mailbox delete -u demo Gone
 proxy_set up
 if wait_until 20 server_has "$b1" '\\Flagged' &&
@@ -359,6 +372,15 @@ if wait_until 20 server_has "$b1" '\\Flagged' &&
 	tap_ok "flag, delete and move made offline all reach the server"
 else tap_fail "flag, delete and move made offline all reach the server" \
     "$(tui_screen)"; fi
+if wait_until 5 server_has "$b4" '\\Flagged' &&
+    server_has "$b5" '\\Flagged' && server_has "$b6" '\\Seen' &&
+    server_has "$b6" '\\Flagged' && server_has "$b7" '\\Seen' &&
+    server_has "$b8" '\\Deleted'; then
+	tap_ok "and the six other changes, all ten in all"
+else tap_fail "and the six other changes, all ten in all" \
+    "$(tui_screen)"; fi
+tap_eq "every change was sent once" \
+    "$(grep -Ec '> [^ ]+ UID (STORE|MOVE) ' "$work/errand.log")" 10
 check_screen "the refused move is reported with the server's words" \
     "cannot move"
 if wait_until 5 screen_line_like "Batch 1"; then
