@@ -40,6 +40,9 @@ static int parse_key(
     struct parser *, struct account *, const char *, const char *);
 static int parse_seconds(struct parser *, const char *, const char *, int *);
 static int parse_imap_disable(struct parser *, const char *, unsigned int *);
+struct parse_name;
+static int parse_bits(struct parser *, const char *, const char *,
+    const struct parse_name *, size_t, const char *, unsigned int *);
 static int parse_pop3_keep(struct parser *, const char *, int *);
 static int parse_pop3_disable(struct parser *, const char *, unsigned int *);
 static int parse_fingerprint(struct parser *, const char *, char **);
@@ -109,18 +112,19 @@ parse_seconds(struct parser *p, const char *key, const char *value, int *out)
 	return 0;
 }
 
-/* "QRESYNC CONDSTORE" → bits; names separated by spaces or commas. */
+/* One name of a list key such as imap-disable, and its bits. */
+struct parse_name {
+	const char *name;
+	unsigned int bits;
+};
+
+/* "QRESYNC CONDSTORE" → bits: names from the table, separated by spaces
+ * or commas, any case; choices says which there are, for the error. */
 static int
-parse_imap_disable(struct parser *p, const char *value, unsigned int *out)
+parse_bits(struct parser *p, const char *key, const char *value,
+    const struct parse_name *names, size_t nnames, const char *choices,
+    unsigned int *out)
 {
-	static const struct {
-		const char *name;
-		unsigned int bits;
-	} names[] = {
-	    {"QRESYNC", CONFIG_IMAP_QRESYNC},
-	    {"CONDSTORE", CONFIG_IMAP_CONDSTORE | CONFIG_IMAP_QRESYNC},
-	    {"IDLE", CONFIG_IMAP_IDLE},
-	};
 	const char *s = value, *e;
 	size_t i, n;
 
@@ -134,21 +138,32 @@ parse_imap_disable(struct parser *p, const char *value, unsigned int *out)
 		     e++)
 			;
 		n = e - s;
-		for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		for (i = 0; i < nnames; i++) {
 			if (strlen(names[i].name) == n &&
 			    strncasecmp(names[i].name, s, n) == 0)
 				break;
 		}
-		if (i == sizeof names / sizeof names[0])
+		if (i == nnames)
 			return parse_fail(p,
-			    "imap-disable: unknown extension "
-			    "'%.*s' (use QRESYNC, CONDSTORE or "
-			    "IDLE)",
-			    (int)n, s);
+			    "%s: unknown extension '%.*s' (use %s)", key,
+			    (int)n, s, choices);
 		*out |= names[i].bits;
 		s = e;
 	}
 	return 0;
+}
+
+static int
+parse_imap_disable(struct parser *p, const char *value, unsigned int *out)
+{
+	static const struct parse_name names[] = {
+	    {"QRESYNC", CONFIG_IMAP_QRESYNC},
+	    {"CONDSTORE", CONFIG_IMAP_CONDSTORE | CONFIG_IMAP_QRESYNC},
+	    {"IDLE", CONFIG_IMAP_IDLE},
+	};
+
+	return parse_bits(p, "imap-disable", value, names,
+	    sizeof names / sizeof names[0], "QRESYNC, CONDSTORE or IDLE", out);
 }
 
 /* "always", "never" or a number of days. */
@@ -178,44 +193,17 @@ parse_pop3_keep(struct parser *p, const char *value, int *out)
 	return 0;
 }
 
-/* "UIDL PIPELINING" → bits; names separated by spaces or commas. */
+/* "UIDL PIPELINING" → bits. */
 static int
 parse_pop3_disable(struct parser *p, const char *value, unsigned int *out)
 {
-	static const struct {
-		const char *name;
-		unsigned int bits;
-	} names[] = {
+	static const struct parse_name names[] = {
 	    {"UIDL", CONFIG_POP3_UIDL},
 	    {"PIPELINING", CONFIG_POP3_PIPELINING},
 	};
-	const char *s = value, *e;
-	size_t i, n;
 
-	*out = 0;
-	while (*s != '\0') {
-		if (*s == ' ' || *s == '\t' || *s == ',') {
-			s++;
-			continue;
-		}
-		for (e = s; *e != '\0' && *e != ' ' && *e != '\t' && *e != ',';
-		     e++)
-			;
-		n = e - s;
-		for (i = 0; i < sizeof names / sizeof names[0]; i++) {
-			if (strlen(names[i].name) == n &&
-			    strncasecmp(names[i].name, s, n) == 0)
-				break;
-		}
-		if (i == sizeof names / sizeof names[0])
-			return parse_fail(p,
-			    "pop3-disable: unknown extension '%.*s' (use UIDL "
-			    "or PIPELINING)",
-			    (int)n, s);
-		*out |= names[i].bits;
-		s = e;
-	}
-	return 0;
+	return parse_bits(p, "pop3-disable", value, names,
+	    sizeof names / sizeof names[0], "UIDL or PIPELINING", out);
 }
 
 /* "sha256:AB:CD:..." or "sha256:abcd..." → "sha256:abcd..." */
