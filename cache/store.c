@@ -105,7 +105,8 @@ static const char *const store_sql[STMT__COUNT] = {
                      "?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     [STMT_MSG_FLAGS] = "UPDATE message SET flags = ?3, keywords = ?4, "
                        "modseq = CASE WHEN ?5 != 0 THEN ?5 ELSE modseq END "
-                       "WHERE folder = ?1 AND uid = ?2",
+                       "WHERE folder = ?1 AND uid = ?2 "
+                       "AND (?5 = 0 OR modseq <= ?5)",
     [STMT_MSG_DELETE_RANGE] =
         "DELETE FROM message WHERE folder = ?1 AND uid BETWEEN ?2 AND ?3",
     [STMT_MSG_DELETE_FOLDER] = "DELETE FROM message WHERE folder = ?1",

@@ -198,7 +198,10 @@ int store_folder_reset(struct store *, int64_t folder, uint32_t uidvalidity);
 int store_msg_put(struct store *, int64_t folder, const struct store_msg *m);
 
 /* Set the flags and keywords (NULL for none) of one message, and its modseq
- * when modseq is not 0. A UID that is not stored is not an error. */
+ * when modseq is not 0. A UID that is not stored is not an error. With a
+ * modseq, news older than what is stored is ignored: two connections may
+ * report one message's flags out of order, and MODSEQ says which is new
+ * (RFC 7162). modseq 0 (a local change) always applies. */
 int store_msg_set_flags(struct store *, int64_t folder, uint32_t uid,
     unsigned int flags, const char *keywords, uint64_t modseq);
 

@@ -587,6 +587,20 @@ START_TEST(test_store_messages)
 	ck_assert_uint_eq(m.flags, STORE_FLAG_ANSWERED);
 	ck_assert_str_eq(m.keywords, "");
 	ck_assert_uint_eq(m.modseq, 30);
+	/* News older than what is stored (another connection's, late) is
+	 * ignored; newer news applies. */
+	ck_assert_int_eq(
+	    store_msg_set_flags(s, id, 5, STORE_FLAG_FLAGGED, NULL, 29), 0);
+	ck_assert_int_eq(store_msg_get(s, id, 5, &m), 0);
+	ck_assert_uint_eq(m.flags, STORE_FLAG_ANSWERED);
+	ck_assert_uint_eq(m.modseq, 30);
+	ck_assert_int_eq(
+	    store_msg_set_flags(s, id, 5, STORE_FLAG_FLAGGED, NULL, 31), 0);
+	ck_assert_int_eq(store_msg_get(s, id, 5, &m), 0);
+	ck_assert_uint_eq(m.flags, STORE_FLAG_FLAGGED);
+	ck_assert_uint_eq(m.modseq, 31);
+	ck_assert_int_eq(
+	    store_msg_set_flags(s, id, 5, STORE_FLAG_ANSWERED, NULL, 0), 0);
 
 	/* Delete one, a list, a range; bodies go with them. */
 	for (uint32_t u = 1; u <= 20; u++) {
