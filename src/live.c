@@ -202,6 +202,12 @@ live_online(const struct live *l)
 	return l->up;
 }
 
+int
+live_in_flight(const struct live *l, int64_t id)
+{
+	return l->busy && l->row.id == id;
+}
+
 struct live_fop {
 	struct live *l;
 	live_folder_cb cb;

@@ -82,6 +82,9 @@ typedef void (*live_folder_cb)(const char *err, void *arg);
 int live_folder(struct live *, enum live_folder_op, const char *name,
     const char *to, live_folder_cb, void *);
 
+/* 1 while the journal row with this id is with the server. */
+int live_in_flight(const struct live *, int64_t id);
+
 /* 1 when connected and logged in. */
 int live_online(const struct live *);
 

@@ -275,6 +275,14 @@ ui_triage_undo(struct ui *ui)
 		if (sync_flush(ui->sync) != 0 ||
 		    store_journal_foreach(ui->st, ui_find_move_cb, &fm) < 0)
 			continue;
+		if (fm.id != 0 && ui->live != NULL &&
+		    live_in_flight(ui->live, fm.id)) {
+			ui_message(ui, 1,
+			    "the move is with the server right now: U again "
+			    "in a moment");
+			ui->undoing = 0;
+			return;
+		}
 		if (fm.id == 0) {
 			/* Done on the server: move it back from there. */
 			if (ui_undo_moveback(ui, u) != 0)

@@ -395,9 +395,14 @@ pick 1
 tui_send s
 tui_send -l Later
 tui_send Enter
-if wait_until 5 test "$(folder_count Later)" = 2; then
-	tap_ok "a move is on the server"
-else tap_fail "a move is on the server" "$(tui_screen)"; fi
+moves_done() # the tagged OKs of MOVE errand has read
+{
+	grep -Ec '< a[0-9]+ OK .*Move completed' "$work/errand.log"
+}
+if wait_until 5 test "$(folder_count Later)" = 2 &&
+    wait_until 5 test "$(moves_done)" -ge 2; then
+	tap_ok "a move is on the server, and errand knows"
+else tap_fail "a move is on the server, and errand knows" "$(tui_screen)"; fi
 tui_send U
 if wait_until 5 test "$(folder_count Later)" = 1 &&
     wait_until 5 screen_line_like "Batch 1"; then
