@@ -226,6 +226,8 @@ on_folder(struct imap *im, enum imap_err e, const char *msg, void *arg)
 		        ? msg
 		        : (imap_error(im) != NULL ? imap_error(im) : "failed"),
 		    op->arg);
+	/* The command ended IDLE: back to watching (and to NOTIFY news). */
+	live_kick(op->l);
 	free(op);
 }
 
@@ -328,7 +330,6 @@ static void
 live_lost(struct live *l, const char *why)
 {
 	struct timeval tv;
-	int was_up = l->up;
 
 	if (event_pending(l->ev_retry, EV_TIMEOUT, NULL))
 		return; /* already lost: the CLOSED event after a failure */
@@ -341,7 +342,9 @@ live_lost(struct live *l, const char *why)
 	tv.tv_sec = l->retry_secs;
 	tv.tv_usec = 0;
 	evtimer_add(l->ev_retry, &tv);
-	if (l->p.state != NULL && (was_up || l->retry_secs == LIVE_RETRY_MIN))
+	/* Every time: a sync that ended well meanwhile may have said
+	 * "online" while this session still cannot reach the server. */
+	if (l->p.state != NULL)
 		l->p.state(0, why, l->p.arg);
 }
 
