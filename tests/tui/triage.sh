@@ -424,6 +424,34 @@ if wait_until 5 sh -c "! env -u TMUX tmux -S '$_tui_dir/sock' \
     capture-pane -p -t errand-test | grep -q pending"; then
 	tap_ok "and nothing stays pending"
 else tap_fail "and nothing stays pending" "$(tui_screen)"; fi
+# Ten changes made offline, then SIGKILL, then the server back and errand
+# started again: each reaches the server once.
+proxy_set down
+check_screen "offline before the kill" "offline:" 15
+for n in 4 5 6 7 8; do
+	pick "$n"
+	tui_send F
+	tui_send N
+done
+check_screen "ten changes pending before the kill" "10 pending"
+pkill -KILL -f "errand -c $conf" || :
+tui_wait_exit 5 >/dev/null
+tui_stop
+proxy_set up
+run_ui
+if wait_until 20 server_lacks "$b4" '\\Flagged' &&
+    wait_until 5 server_has "$b4" '\\Seen' &&
+    server_lacks "$b5" '\\Flagged' && server_has "$b5" '\\Seen' &&
+    server_lacks "$b6" '\\Flagged' && server_lacks "$b6" '\\Seen' &&
+    server_has "$b7" '\\Flagged' && server_lacks "$b7" '\\Seen' &&
+    server_has "$b8" '\\Flagged' && server_has "$b8" '\\Seen'; then
+	tap_ok "ten changes made before SIGKILL all reach the server"
+else tap_fail "ten changes made before SIGKILL all reach the server" \
+    "$(tui_screen)"; fi
+wait_until 5 sh -c "! env -u TMUX tmux -S '$_tui_dir/sock' \
+    capture-pane -p -t errand-test | grep -q pending"
+tap_eq "each of them once" \
+    "$(grep -Ec '> [^ ]+ UID STORE ' "$work/errand.log")" 10
 tui_send q
 tap_eq "nothing pending: q quits at once" "$(tui_wait_exit 5)" 0
 tui_stop
