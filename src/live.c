@@ -1,9 +1,8 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * The live session: replays the journal one row at a time, oldest first
- * (UID STORE ... FLAGS.SILENT with UNCHANGEDSINCE under CONDSTORE, UID
- * EXPUNGE), removes a row on OK and rolls its change back on NO; then
- * IDLEs on the open folder (RFC 2177) or polls, applying FETCH FLAGS and
- * VANISHED to the cache. RFC 3501, RFC 7162, RFC 4315. */
+ * The live session: replays the journal oldest first (STORE with
+ * UNCHANGEDSINCE, MOVE/COPY, EXPUNGE; rolled back on NO), then IDLEs on the
+ * open folder, with NOTIFY for the others, applying what other devices
+ * change. RFC 3501, 2177, 4315, 5465, 6851, 7162. */
 
 #include <stdio.h>
 #include <stdlib.h>
