@@ -60,6 +60,9 @@ enum store_stmt {
 	STMT_POP3_REMOVE,
 	STMT_POP3_GET,
 	STMT_POP3_LIST,
+	STMT_MDFILE_LIST,
+	STMT_MDFILE_PUT,
+	STMT_MDFILE_DELETE,
 	STMT__COUNT
 };
 
@@ -139,6 +142,12 @@ static const char *const store_sql[STMT__COUNT] = {
     [STMT_POP3_GET] = "SELECT fetched_at FROM pop3_seen WHERE uidl = ?1",
     [STMT_POP3_LIST] = "SELECT uidl, fetched_at, maildir_name FROM pop3_seen "
                        "ORDER BY uidl",
+    [STMT_MDFILE_LIST] = "SELECT name, uid, mtime FROM maildir_file "
+                         "WHERE folder = ?1",
+    [STMT_MDFILE_PUT] = "INSERT OR REPLACE INTO maildir_file (folder, name, "
+                        "uid, mtime) VALUES (?1, ?2, ?3, ?4)",
+    [STMT_MDFILE_DELETE] = "DELETE FROM maildir_file WHERE folder = ?1 "
+                           "AND name = ?2",
 };
 
 /*
@@ -209,6 +218,15 @@ static const struct store_migration {
         " uidl TEXT PRIMARY KEY,"
         " fetched_at INTEGER NOT NULL,"
         " maildir_name TEXT) WITHOUT ROWID;",
+        store_migrate_none},
+    /* Local folders: each Maildir file as a message row, by its name. */
+    {2,
+        "CREATE TABLE maildir_file ("
+        " folder INTEGER NOT NULL,"
+        " name TEXT NOT NULL,"
+        " uid INTEGER NOT NULL,"
+        " mtime INTEGER NOT NULL,"
+        " PRIMARY KEY (folder, name)) WITHOUT ROWID;",
         store_migrate_none},
 };
 
@@ -1698,4 +1716,87 @@ store_pop3_seen_foreach(struct store *s, store_pop3_cb cb, void *arg)
 		return 0;
 fail:
 	return store_fail(s, "cannot read the POP3 messages fetched");
+}
+
+int
+store_mdfile_foreach(
+    struct store *s, int64_t folder, store_mdfile_cb cb, void *arg)
+{
+	sqlite3_stmt *st;
+	int rc, stop = 0;
+
+	if (s->busy)
+		fatalx("%s: called from a foreach callback", __func__);
+	if ((st = store_stmt(s, STMT_MDFILE_LIST)) == NULL)
+		goto fail;
+	rc = SQLITE_OK;
+	store_bind_int(st, 1, folder, &rc);
+	if (rc != SQLITE_OK) {
+		store_dberr(s, rc);
+		sqlite3_clear_bindings(st);
+		goto fail;
+	}
+	s->busy = 1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((stop = cb(store_col_text(st, 0),
+		         (uint32_t)sqlite3_column_int64(st, 1),
+		         sqlite3_column_int64(st, 2), arg)) != 0)
+			break;
+	}
+	s->busy = 0;
+	if (rc != SQLITE_DONE && stop == 0)
+		store_dberr(s, sqlite3_extended_errcode(s->db));
+	sqlite3_reset(st);
+	if (stop != 0)
+		return stop;
+	if (rc == SQLITE_DONE)
+		return 0;
+fail:
+	return store_fail(s, "cannot read the Maildir files of folder %lld",
+	    (long long)folder);
+}
+
+int
+store_mdfile_put(struct store *s, int64_t folder, const char *name,
+    uint32_t uid, int64_t mtime)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	if ((st = store_stmt(s, STMT_MDFILE_PUT)) == NULL)
+		goto fail;
+	store_bind_int(st, 1, folder, &rc);
+	store_bind_text(st, 2, name, &rc);
+	store_bind_int(st, 3, uid, &rc);
+	store_bind_int(st, 4, mtime, &rc);
+	if (rc != SQLITE_OK) {
+		store_dberr(s, rc);
+		sqlite3_clear_bindings(st);
+		goto fail;
+	}
+	if (store_step(s, st) == SQLITE_OK)
+		return 0;
+fail:
+	return store_fail(s, "cannot record Maildir file '%s'", name);
+}
+
+int
+store_mdfile_delete(struct store *s, int64_t folder, const char *name)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	if ((st = store_stmt(s, STMT_MDFILE_DELETE)) == NULL)
+		goto fail;
+	store_bind_int(st, 1, folder, &rc);
+	store_bind_text(st, 2, name, &rc);
+	if (rc != SQLITE_OK) {
+		store_dberr(s, rc);
+		sqlite3_clear_bindings(st);
+		goto fail;
+	}
+	if (store_step(s, st) == SQLITE_OK)
+		return 0;
+fail:
+	return store_fail(s, "cannot forget Maildir file '%s'", name);
 }

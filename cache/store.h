@@ -12,7 +12,7 @@
 struct store;
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* System flags kept as bits of store_msg.flags; other keywords go in the
  * space-separated store_msg.keywords. */
@@ -267,6 +267,23 @@ int store_journal_foreach(struct store *, store_journal_cb cb, void *arg);
 
 /* The number of pending changes in *n. */
 int store_journal_count(struct store *, int64_t *n);
+
+/* --- Maildir files (local folders) --------------------------------------- */
+
+/* A Maildir message's unique name (without ":2,FLAGS") as a message of a
+ * folder: the UID its row has, and the file's mtime when it was read. */
+typedef int (*store_mdfile_cb)(
+    const char *name, uint32_t uid, int64_t mtime, void *arg);
+
+/* Call cb for each file recorded for the folder; returns as foreach, and cb
+ * must not write to the store. */
+int store_mdfile_foreach(
+    struct store *, int64_t folder, store_mdfile_cb cb, void *arg);
+
+/* Record (or update) a file; forget one. */
+int store_mdfile_put(struct store *, int64_t folder, const char *name,
+    uint32_t uid, int64_t mtime);
+int store_mdfile_delete(struct store *, int64_t folder, const char *name);
 
 /* --- POP3 ----------------------------------------------------------------- */
 

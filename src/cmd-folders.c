@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "cmd.h"
+#include "url.h"
 #include "sync.h"
 #include "text.h"
 #include "xmalloc.h"
@@ -51,7 +52,12 @@ cmd_folders_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	a = o.a;
 	st = o.st;
 	offline = o.offline;
-	if (!offline) {
+	if (!url_is_imap(a->url.scheme)) {
+		if (cmd_local_refresh(ctx, a, st, offline) != 0) {
+			store_close(st);
+			return CMD_EXIT_FAIL;
+		}
+	} else if (!offline) {
 		memset(&sp, 0, sizeof sp);
 		sp.list_only = 1;
 		if (cmd_sync_or_offline(ctx, a, st, &sp) != 0) {

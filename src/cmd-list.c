@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "url.h"
 #include "model.h"
 #include "sync.h"
 #include "text.h"
@@ -89,7 +90,13 @@ cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (o.nargs == 1)
 		folder = o.args[0];
 
-	if (!offline) {
+	if (!url_is_imap(a->url.scheme)) {
+		/* POP3: the mail is home, in the Maildir. */
+		if (cmd_local_refresh(ctx, a, st, offline) != 0) {
+			store_close(st);
+			return CMD_EXIT_FAIL;
+		}
+	} else if (!offline) {
 		memset(&sp, 0, sizeof sp);
 		sp.folders = &folder;
 		sp.nfolders = 1;

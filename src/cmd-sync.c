@@ -126,6 +126,11 @@ cmd_sync_pop3(
 	pp.done = pop3_print;
 	pp.arg = &progress_shown;
 	r = pop3_fetch_run(ctx, a, st, &pp, &err);
+	/* The cache follows the Maildir, for list and the interface. */
+	if (r == POP3_FETCH_OK && cmd_local_refresh(ctx, a, st, 1) != 0) {
+		store_close(st);
+		return CMD_EXIT_FAIL;
+	}
 	store_close(st);
 	if (progress_shown)
 		fputc('\n', stderr);

@@ -12,6 +12,9 @@
 #include <event2/event.h>
 
 #include "cmd.h"
+#include "maildir-index.h"
+#include "maildir.h"
+#include "pop3-fetch.h"
 #include "secret.h"
 #include "sync.h"
 #include "url.h"
@@ -202,6 +205,52 @@ cmd_open_cache(struct cmd_ctx *ctx, const struct cmd_entry *ce, int argc,
 	if ((o->st = cmd_store_open(o->a)) == NULL)
 		return CMD_EXIT_FAIL;
 	return CMD_EXIT_OK;
+}
+
+int
+cmd_local_refresh(
+    struct cmd_ctx *ctx, const struct account *a, struct store *st, int offline)
+{
+	struct pop3_fetch_params pp;
+	struct maildir_index_stats stats;
+	struct maildir *md;
+	char *path, *err;
+	int rc;
+
+	if (!offline) {
+		memset(&pp, 0, sizeof pp);
+		switch (pop3_fetch_run(ctx, a, st, &pp, &err)) {
+		case POP3_FETCH_OK:
+			break;
+		case POP3_FETCH_OFFLINE:
+			cmd_error("offline: %s", err);
+			free(err);
+			break;
+		case POP3_FETCH_FAILED:
+			cmd_error("%s: %s", a->name, err);
+			free(err);
+			return -1;
+		}
+	}
+	if ((path = maildir_default_path(a->name)) == NULL) {
+		cmd_error("neither XDG_DATA_HOME nor HOME is set");
+		return -1;
+	}
+	md = maildir_open(path, &err);
+	free(path);
+	if (md == NULL) {
+		cmd_error("%s: %s", a->name, err);
+		free(err);
+		return -1;
+	}
+	rc = maildir_index(st, md, "INBOX", a->fallback_charset, &stats, &err);
+	maildir_close(md);
+	if (rc != 0) {
+		cmd_error("%s: %s", a->name, err);
+		free(err);
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -85,6 +85,13 @@ struct cmd_opts {
 int cmd_open_cache(struct cmd_ctx *, const struct cmd_entry *ce, int argc,
     char **argv, int maxargs, struct cmd_opts *);
 
+/* For a POP3 account: fetch new mail into the Maildir (unless offline;
+ * a server out of reach prints "offline: REASON" and goes on), then bring
+ * the cache's INBOX up to date with the Maildir. 0, or -1 after printing
+ * the error. */
+int cmd_local_refresh(
+    struct cmd_ctx *, const struct account *, struct store *, int offline);
+
 /* Print "errand: " and a formatted message on stderr. */
 void cmd_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 

@@ -386,7 +386,7 @@ START_TEST(test_store_reopen)
 
 	ck_assert_int_eq(
 	    sql_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	ck_assert_int_eq(STORE_SCHEMA_VERSION, 1);
+	ck_assert_int_eq(STORE_SCHEMA_VERSION, 2);
 
 	s = open_ok(db);
 	ck_assert_int_eq(store_recovered(s), 0);
@@ -410,6 +410,47 @@ START_TEST(test_store_reopen)
 }
 END_TEST
 
+/* A version 1 cache (before local folders) is migrated, its rows kept; the
+ * Maildir file table then records and forgets names. */
+static int
+mdfile_cb(const char *name, uint32_t uid, int64_t mtime, void *arg)
+{
+	int *n = arg;
+
+	ck_assert_str_eq(name, "1700000000.M1P2.host");
+	ck_assert_uint_eq(uid, 7);
+	ck_assert_int_eq(mtime, 1700000001);
+	(*n)++;
+	return 0;
+}
+
+START_TEST(test_store_migrate_v1)
+{
+	struct store *s;
+	struct store_msg m;
+	int64_t id;
+	int n = 0;
+
+	s = open_ok(db);
+	id = add_folder(s, "INBOX");
+	put(s, id, 42, 1000, STORE_FLAG_SEEN);
+	store_close(s);
+	sql_exec(db, "DROP TABLE maildir_file; PRAGMA user_version = 1");
+	s = open_ok(db);
+	ck_assert_int_eq(sql_int(db, "PRAGMA user_version"), 2);
+	ck_assert_int_eq(store_msg_get(s, id, 42, &m), 0);
+	ck_assert_int_eq(
+	    store_mdfile_put(s, id, "1700000000.M1P2.host", 7, 1700000001), 0);
+	ck_assert_int_eq(store_mdfile_foreach(s, id, mdfile_cb, &n), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(store_mdfile_delete(s, id, "1700000000.M1P2.host"), 0);
+	n = 0;
+	ck_assert_int_eq(store_mdfile_foreach(s, id, mdfile_cb, &n), 0);
+	ck_assert_int_eq(n, 0);
+	store_close(s);
+}
+END_TEST
+
 START_TEST(test_store_newer_schema)
 {
 	struct store *s;
@@ -421,7 +462,7 @@ START_TEST(test_store_newer_schema)
 	ck_assert_ptr_null(store_open(db, &err));
 	xasprintf(&want,
 	    "cannot open cache '%s': schema version 99 is newer than this "
-	    "errand's (1)",
+	    "errand's (2)",
 	    db);
 	ck_assert_str_eq(err, want);
 	free(want);
@@ -1112,6 +1153,7 @@ main(void)
 	tcase_add_test(tc, test_store_huge);
 	tcase_add_test(tc, test_store_reopen);
 	tcase_add_test(tc, test_store_newer_schema);
+	tcase_add_test(tc, test_store_migrate_v1);
 	tcase_add_test(tc, test_store_folders);
 	tcase_add_test(tc, test_store_messages);
 	tcase_add_test(tc, test_store_listing);

@@ -1,0 +1,250 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * Index a Maildir into the cache: the names recorded last time are loaded,
+ * the Maildir is listed once, new files have their header read and decoded
+ * (src/mime), known ones only have their flags compared, and rows of files
+ * that went are deleted; writes go in transactions of 1,000. maildir(5). */
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "maildir-index.h"
+#include "maildir.h"
+#include "mime.h"
+#include "xmalloc.h"
+#include "cache/store.h"
+
+#define MDX_CHUNK 1000        /* writes a transaction */
+#define MDX_HEADER_MAX 262144 /* header bytes read from a file */
+
+struct mdx_known {
+	char *name;
+	uint32_t uid;
+	int seen; /* still in the Maildir */
+};
+
+struct mdx_list {
+	struct mdx_known *k;
+	size_t n, cap;
+};
+
+static int mdx_collect(const char *, uint32_t, int64_t, void *);
+static int mdx_cmp(const void *, const void *);
+static unsigned int mdx_flags(const struct maildir_entry *);
+static int mdx_add(struct store *, struct maildir *, int64_t,
+    const struct maildir_entry *, uint32_t, const char *);
+
+static int
+mdx_collect(const char *name, uint32_t uid, int64_t mtime, void *arg)
+{
+	struct mdx_list *l = arg;
+
+	(void)mtime;
+	if (l->n == l->cap) {
+		l->cap = l->cap == 0 ? 256 : l->cap * 2;
+		l->k = xreallocarray(l->k, l->cap, sizeof *l->k);
+	}
+	l->k[l->n].name = xstrdup(name);
+	l->k[l->n].uid = uid;
+	l->k[l->n].seen = 0;
+	l->n++;
+	return 0;
+}
+
+static int
+mdx_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct mdx_known *)a)->name,
+	    ((const struct mdx_known *)b)->name);
+}
+
+/* The cache's flags for a file: its ":2," letters, unseen while in new/. */
+static unsigned int
+mdx_flags(const struct maildir_entry *e)
+{
+	unsigned int f = 0;
+	const char *p;
+
+	for (p = e->flags; *p != '\0'; p++) {
+		switch (*p) {
+		case 'S':
+			f |= STORE_FLAG_SEEN;
+			break;
+		case 'R':
+			f |= STORE_FLAG_ANSWERED;
+			break;
+		case 'F':
+			f |= STORE_FLAG_FLAGGED;
+			break;
+		case 'T':
+			f |= STORE_FLAG_DELETED;
+			break;
+		case 'D':
+			f |= STORE_FLAG_DRAFT;
+			break;
+		case 'P':
+			f |= STORE_FLAG_FORWARDED;
+			break;
+		default:
+			break;
+		}
+	}
+	return f;
+}
+
+/* Read the header of a new file and add its row as uid. */
+static int
+mdx_add(struct store *st, struct maildir *md, int64_t folder,
+    const struct maildir_entry *e, uint32_t uid, const char *charset)
+{
+	struct mime_headers *mh;
+	struct store_msg m;
+	struct stat sb;
+	char *path, *buf, *end;
+	ssize_t r;
+	size_t len = 0;
+	int fd, rc;
+
+	xasprintf(&path, "%s/%s", maildir_path(md), e->path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd == -1)
+		return 1; /* gone since the listing: the next run sees it */
+	if (fstat(fd, &sb) == -1) {
+		close(fd);
+		return 1;
+	}
+	buf = xmalloc(MDX_HEADER_MAX + 1);
+	while (len < MDX_HEADER_MAX &&
+	    (r = read(fd, buf + len, MDX_HEADER_MAX - len)) > 0) {
+		len += (size_t)r;
+		buf[len] = '\0';
+		if (strstr(buf, "\n\n") != NULL || strstr(buf, "\r\n\r\n"))
+			break;
+	}
+	close(fd);
+	buf[len] = '\0';
+	if ((end = strstr(buf, "\n\n")) != NULL)
+		len = (size_t)(end - buf) + 1;
+	mh = mime_headers_decode(buf, len, charset);
+	free(buf);
+	memset(&m, 0, sizeof m);
+	m.uid = uid;
+	m.flags = mdx_flags(e);
+	m.internaldate = (int64_t)sb.st_mtime;
+	m.size = (int64_t)sb.st_size;
+	m.date = mh->date;
+	m.from_name = mh->from_name;
+	m.from_addr = mh->from_addr;
+	m.to_addr = mh->to;
+	m.cc = mh->cc;
+	m.subject = mh->subject;
+	m.message_id = mh->message_id;
+	m.in_reply_to = mh->in_reply_to;
+	m.refs = mh->references;
+	m.has_attachment = mh->has_attachment;
+	rc = store_msg_put(st, folder, &m) != 0 ||
+	        store_mdfile_put(
+	            st, folder, e->name, uid, (int64_t)sb.st_mtime) != 0
+	    ? -1
+	    : 0;
+	mime_headers_free(mh);
+	return rc;
+}
+
+int
+maildir_index(struct store *st, struct maildir *md, const char *name,
+    const char *charset, struct maildir_index_stats *stats, char **err)
+{
+	struct store_folder f, nf;
+	struct store_msg m;
+	struct maildir_entry *list = NULL;
+	struct mdx_list known;
+	struct mdx_known key, *k;
+	size_t i, n = 0, writes = 0;
+	uint32_t max, total, unseen;
+	unsigned int flags;
+	int rc, ret = -1;
+
+	*err = NULL;
+	memset(stats, 0, sizeof *stats);
+	memset(&known, 0, sizeof known);
+	memset(&f, 0, sizeof f);
+	if ((rc = store_folder_get(st, name, &f)) == 1) {
+		memset(&nf, 0, sizeof nf);
+		nf.name = name;
+		nf.raw_name = maildir_path(md);
+		nf.subscribed = 1;
+		if (store_folder_upsert(st, &nf, NULL) != 0 ||
+		    store_folder_get(st, name, &f) != 0)
+			goto store_fail;
+	} else if (rc != 0)
+		goto store_fail;
+	if (store_mdfile_foreach(st, f.id, mdx_collect, &known) != 0 ||
+	    store_msg_uid_max(st, f.id, &max) != 0)
+		goto store_fail;
+	qsort(known.k, known.n, sizeof *known.k, mdx_cmp);
+	if (maildir_list(md, &list, &n) != 0) {
+		xasprintf(err, "%s", maildir_error(md));
+		goto out;
+	}
+	if (store_begin(st) != 0)
+		goto store_fail;
+	for (i = 0; i < n; i++) {
+		key.name = list[i].name;
+		k = bsearch(&key, known.k, known.n, sizeof *known.k, mdx_cmp);
+		if (k == NULL) {
+			if ((rc = mdx_add(
+			         st, md, f.id, &list[i], max + 1, charset)) < 0)
+				goto store_fail;
+			if (rc == 0) {
+				max++;
+				stats->added++;
+			}
+		} else {
+			k->seen = 1;
+			flags = mdx_flags(&list[i]);
+			if (store_msg_get(st, f.id, k->uid, &m) == 0 &&
+			    m.flags != flags) {
+				if (store_msg_set_flags(st, f.id, k->uid, flags,
+				        m.keywords, 0) != 0)
+					goto store_fail;
+				stats->changed++;
+			} else
+				continue;
+		}
+		if (++writes % MDX_CHUNK == 0 &&
+		    (store_commit(st) != 0 || store_begin(st) != 0))
+			goto store_fail;
+	}
+	for (i = 0; i < known.n; i++) {
+		if (known.k[i].seen)
+			continue;
+		if (store_msg_delete(st, f.id, known.k[i].uid) != 0 ||
+		    store_mdfile_delete(st, f.id, known.k[i].name) != 0)
+			goto store_fail;
+		stats->removed++;
+	}
+	if (store_msg_count(st, f.id, &total, &unseen) != 0 ||
+	    store_folder_set_status(st, f.id, total, unseen) != 0 ||
+	    store_commit(st) != 0)
+		goto store_fail;
+	ret = 0;
+	goto out;
+store_fail:
+	xasprintf(err, "%s", store_error(st));
+	if (store_in_transaction(st))
+		store_rollback(st);
+out:
+	store_folder_clear(&f);
+	maildir_list_free(list, n);
+	for (i = 0; i < known.n; i++)
+		free(known.k[i].name);
+	free(known.k);
+	return ret;
+}
