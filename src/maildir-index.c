@@ -188,7 +188,8 @@ maildir_index(struct store *st, struct maildir *md, const char *name,
 	if (store_mdfile_foreach(st, f.id, mdx_collect, &known) != 0 ||
 	    store_msg_uid_max(st, f.id, &max) != 0)
 		goto store_fail;
-	qsort(known.k, known.n, sizeof *known.k, mdx_cmp);
+	if (known.n > 0)
+		qsort(known.k, known.n, sizeof *known.k, mdx_cmp);
 	if (maildir_list(md, &list, &n) != 0) {
 		xasprintf(err, "%s", maildir_error(md));
 		goto out;
@@ -197,7 +198,9 @@ maildir_index(struct store *st, struct maildir *md, const char *name,
 		goto store_fail;
 	for (i = 0; i < n; i++) {
 		key.name = list[i].name;
-		k = bsearch(&key, known.k, known.n, sizeof *known.k, mdx_cmp);
+		k = known.n > 0
+		    ? bsearch(&key, known.k, known.n, sizeof *known.k, mdx_cmp)
+		    : NULL;
 		if (k == NULL) {
 			if ((rc = mdx_add(
 			         st, md, f.id, &list[i], max + 1, charset)) < 0)

@@ -215,13 +215,13 @@ if wait_until 3 sh -c "! env -u TMUX tmux -S '$_tui_dir/sock' \
     capture-pane -p -t errand-test | grep -q 'Arrived later'"; then
 	tap_ok "a moved message leaves the index"
 else tap_fail "a moved message leaves the index" "$(tui_screen)"; fi
-if wait_until 5 test "$(folder_count Archive)" = 1; then
+if wait_until 10 test "$(folder_count Archive)" = 1; then
 	tap_ok "the server has it in Archive"
 else tap_fail "the server has it in Archive" "$(folder_count Archive)"; fi
 tap_eq "and no longer in INBOX" "$(folder_count INBOX)" 3
 tui_send "*"
 tui_send A
-if wait_until 5 test "$(folder_count Archive)" = 2; then
+if wait_until 10 test "$(folder_count Archive)" = 2; then
 	tap_ok "A archives to the special-use Archive folder"
 else tap_fail "A archives to the special-use Archive folder" \
     "$(tui_screen)"; fi
@@ -229,7 +229,7 @@ tui_send =
 tui_send C
 tui_send -l Trash
 tui_send Enter
-if wait_until 5 test "$(folder_count Trash)" = 1; then
+if wait_until 10 test "$(folder_count Trash)" = 1; then
 	tap_ok "C copies to another folder"
 else tap_fail "C copies to another folder" "$(tui_screen)"; fi
 tap_eq "a copy stays in INBOX" "$(folder_count INBOX)" 2
