@@ -399,13 +399,13 @@ moves_done() # the tagged OKs of MOVE errand has read
 {
 	grep -Ec '< a[0-9]+ OK .*Move completed' "$work/errand.log"
 }
-if wait_until 5 test "$(folder_count Later)" = 2 &&
-    wait_until 5 test "$(moves_done)" -ge 2; then
+if wait_until 15 test "$(folder_count Later)" = 2 &&
+    wait_until 15 test "$(moves_done)" -ge 2; then
 	tap_ok "a move is on the server, and errand knows"
 else tap_fail "a move is on the server, and errand knows" "$(tui_screen)"; fi
 tui_send U
-if wait_until 5 test "$(folder_count Later)" = 1 &&
-    wait_until 5 screen_line_like "Batch 1"; then
+if wait_until 15 test "$(folder_count Later)" = 1 &&
+    wait_until 15 screen_line_like "Batch 1"; then
 	tap_ok "U moves it back from the server's folder"
 else tap_fail "U moves it back from the server's folder" "$(tui_screen)"; fi
 
