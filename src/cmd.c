@@ -20,6 +20,7 @@
 #include "url.h"
 #include "xmalloc.h"
 #include "net/conn.h"
+#include "net/imap.h"
 #include "ui/prompt.h"
 #include "cache/store.h"
 
@@ -166,6 +167,25 @@ cmd_store_open(const struct account *a)
 	if (store_notice(st) != NULL)
 		cmd_error("%s", store_notice(st));
 	return st;
+}
+
+void
+cmd_imap_params(struct cmd_ctx *ctx, const struct account *a,
+    const char *password, struct imap_params *ip)
+{
+	const char *user = a->url.user != NULL ? a->url.user : getenv("USER");
+
+	memset(ip, 0, sizeof *ip);
+	cmd_conn_params(ctx, a, &ip->conn);
+	ip->starttls = !url_is_implicit_tls(a->url.scheme);
+	ip->user = user != NULL ? user : "";
+	ip->password = password;
+	if (a->imap_disable & CONFIG_IMAP_QRESYNC)
+		ip->ignore_caps |= IMAP_CAP_QRESYNC;
+	if (a->imap_disable & CONFIG_IMAP_CONDSTORE)
+		ip->ignore_caps |= IMAP_CAP_CONDSTORE | IMAP_CAP_QRESYNC;
+	if (a->imap_disable & CONFIG_IMAP_IDLE)
+		ip->ignore_caps |= IMAP_CAP_IDLE;
 }
 
 int

@@ -15,6 +15,7 @@ struct plog;
 struct conn_params;
 struct store;
 struct sync_params;
+struct imap_params;
 
 #define CMD_EXIT_OK 0
 #define CMD_EXIT_FAIL 1  /* the command failed */
@@ -50,6 +51,12 @@ char *cmd_password(const struct account *);
 /* Fill the transport parameters of an account. */
 void cmd_conn_params(
     struct cmd_ctx *, const struct account *, struct conn_params *);
+
+/* Fill an IMAP session's parameters for the account: transport, STARTTLS
+ * when the URL is not imaps, user (else $USER), password (not copied: keep
+ * it until imap_new()), and the extensions imap-disable turns off. */
+void cmd_imap_params(struct cmd_ctx *, const struct account *,
+    const char *password, struct imap_params *);
 
 /* Make the event loop and resolver in ctx, once. */
 void cmd_loop(struct cmd_ctx *);

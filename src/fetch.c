@@ -99,14 +99,8 @@ static void
 fetch_connect(struct fetch *f)
 {
 	struct imap_params ip;
-	const char *user;
 
-	memset(&ip, 0, sizeof ip);
-	cmd_conn_params(f->ctx, f->a, &ip.conn);
-	ip.starttls = !url_is_implicit_tls(f->a->url.scheme);
-	user = f->a->url.user != NULL ? f->a->url.user : getenv("USER");
-	ip.user = user != NULL ? user : "";
-	ip.password = f->password;
+	cmd_imap_params(f->ctx, f->a, f->password, &ip);
 	f->im = imap_new(f->ctx->base, f->ctx->dns, &ip);
 	f->dead = 0;
 	free(f->selected);

@@ -300,20 +300,8 @@ static void
 live_connect(struct live *l)
 {
 	struct imap_params ip;
-	const char *user;
 
-	memset(&ip, 0, sizeof ip);
-	cmd_conn_params(l->ctx, l->a, &ip.conn);
-	ip.starttls = !url_is_implicit_tls(l->a->url.scheme);
-	user = l->a->url.user != NULL ? l->a->url.user : getenv("USER");
-	ip.user = user != NULL ? user : "";
-	ip.password = l->password;
-	if (l->a->imap_disable & CONFIG_IMAP_QRESYNC)
-		ip.ignore_caps |= IMAP_CAP_QRESYNC;
-	if (l->a->imap_disable & CONFIG_IMAP_CONDSTORE)
-		ip.ignore_caps |= IMAP_CAP_CONDSTORE | IMAP_CAP_QRESYNC;
-	if (l->a->imap_disable & CONFIG_IMAP_IDLE)
-		ip.ignore_caps |= IMAP_CAP_IDLE;
+	cmd_imap_params(l->ctx, l->a, l->password, &ip);
 	ip.event = on_event;
 	ip.event_arg = l;
 	l->im = imap_new(l->ctx->base, l->ctx->dns, &ip);

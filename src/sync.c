@@ -912,7 +912,6 @@ sync_start(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 {
 	struct imap_params ip;
 	struct sync *s;
-	const char *user;
 	size_t i;
 
 	s = xcalloc(1, sizeof *s);
@@ -932,18 +931,7 @@ sync_start(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 	s->result = SYNC_OK;
 	cmd_loop(ctx);
 	s->finish_ev = event_new(ctx->base, -1, 0, on_finish, s);
-	memset(&ip, 0, sizeof ip);
-	cmd_conn_params(ctx, a, &ip.conn);
-	ip.starttls = !url_is_implicit_tls(a->url.scheme);
-	user = a->url.user != NULL ? a->url.user : getenv("USER");
-	ip.user = user != NULL ? user : "";
-	ip.password = password;
-	if (a->imap_disable & CONFIG_IMAP_QRESYNC)
-		ip.ignore_caps |= IMAP_CAP_QRESYNC;
-	if (a->imap_disable & CONFIG_IMAP_CONDSTORE)
-		ip.ignore_caps |= IMAP_CAP_CONDSTORE | IMAP_CAP_QRESYNC;
-	if (a->imap_disable & CONFIG_IMAP_IDLE)
-		ip.ignore_caps |= IMAP_CAP_IDLE;
+	cmd_imap_params(ctx, a, password, &ip);
 	ip.event = on_event;
 	ip.event_arg = s;
 	s->imap = imap_new(ctx->base, ctx->dns, &ip);
