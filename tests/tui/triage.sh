@@ -143,6 +143,10 @@ if wait_until 3 server_gone 1; then
 else tap_fail "y expunges it on the server" "uid 1 still there"; fi
 
 # Offline: changes wait in the journal and go once the server is back.
+# (First the expunge's row must be done: the server may have acted on it
+# before errand read its OK.)
+wait_until 10 sh -c "! env -u TMUX tmux -S '$_tui_dir/sock' \
+    capture-pane -p -t errand-test | grep -q pending"
 proxy_set down
 check_screen "offline is shown" "offline:" 15
 tui_send =
