@@ -443,16 +443,21 @@ tui_wait_exit 5 >/dev/null
 tui_stop
 proxy_set up
 run_ui
-if wait_until 20 server_lacks "$b4" '\\Flagged' &&
-    wait_until 5 server_has "$b4" '\\Seen' &&
-    server_lacks "$b5" '\\Flagged' && server_has "$b5" '\\Seen' &&
-    server_lacks "$b6" '\\Flagged' && server_lacks "$b6" '\\Seen' &&
-    server_has "$b7" '\\Flagged' && server_lacks "$b7" '\\Seen' &&
-    server_has "$b8" '\\Flagged' && server_has "$b8" '\\Seen'; then
+# The replay runs in order, one change after the other: wait for the
+# whole end state, not for its first change.
+ten_on_server()
+{
+	server_lacks "$b4" '\\Flagged' && server_has "$b4" '\\Seen' &&
+	    server_lacks "$b5" '\\Flagged' && server_has "$b5" '\\Seen' &&
+	    server_lacks "$b6" '\\Flagged' && server_lacks "$b6" '\\Seen' &&
+	    server_has "$b7" '\\Flagged' && server_lacks "$b7" '\\Seen' &&
+	    server_has "$b8" '\\Flagged' && server_has "$b8" '\\Seen'
+}
+if wait_until 30 ten_on_server; then
 	tap_ok "ten changes made before SIGKILL all reach the server"
 else tap_fail "ten changes made before SIGKILL all reach the server" \
     "$(tui_screen)"; fi
-wait_until 5 sh -c "! env -u TMUX tmux -S '$_tui_dir/sock' \
+wait_until 15 sh -c "! env -u TMUX tmux -S '$_tui_dir/sock' \
     capture-pane -p -t errand-test | grep -q pending"
 tap_eq "each of them once" \
     "$(grep -Ec '> [^ ]+ UID STORE ' "$work/errand.log")" 10
