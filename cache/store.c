@@ -63,6 +63,8 @@ enum store_stmt {
 	STMT_MDFILE_LIST,
 	STMT_MDFILE_PUT,
 	STMT_MDFILE_DELETE,
+	STMT_MDFILE_NAME,
+	STMT_MDFILE_DELETE_FOLDER,
 	STMT__COUNT
 };
 
@@ -148,6 +150,10 @@ static const char *const store_sql[STMT__COUNT] = {
                         "uid, mtime) VALUES (?1, ?2, ?3, ?4)",
     [STMT_MDFILE_DELETE] = "DELETE FROM maildir_file WHERE folder = ?1 "
                            "AND name = ?2",
+    [STMT_MDFILE_NAME] = "SELECT name FROM maildir_file WHERE folder = ?1 "
+                         "AND uid = ?2",
+    [STMT_MDFILE_DELETE_FOLDER] = "DELETE FROM maildir_file "
+                                  "WHERE folder = ?1",
 };
 
 /*
@@ -227,6 +233,9 @@ static const struct store_migration {
         " uid INTEGER NOT NULL,"
         " mtime INTEGER NOT NULL,"
         " PRIMARY KEY (folder, name)) WITHOUT ROWID;",
+        store_migrate_none},
+    /* A local folder's flag change or move finds its file by UID. */
+    {3, "CREATE INDEX maildir_file_uid ON maildir_file (folder, uid);",
         store_migrate_none},
 };
 
@@ -983,7 +992,8 @@ store_folder_delete(struct store *s, const char *name)
 {
 	struct store_folder f;
 	enum store_stmt ids[] = {STMT_BODY_DELETE_FOLDER,
-	    STMT_MSG_DELETE_FOLDER, STMT_FOLDER_DELETE};
+	    STMT_MSG_DELETE_FOLDER, STMT_MDFILE_DELETE_FOLDER,
+	    STMT_FOLDER_DELETE};
 	sqlite3_stmt *st;
 	size_t i;
 	int rc, ok = 0;
@@ -1108,8 +1118,9 @@ fail:
 int
 store_folder_reset(struct store *s, int64_t folder, uint32_t uidvalidity)
 {
-	enum store_stmt ids[] = {
-	    STMT_BODY_DELETE_FOLDER, STMT_MSG_DELETE_FOLDER, STMT_FOLDER_RESET};
+	enum store_stmt ids[] = {STMT_BODY_DELETE_FOLDER,
+	    STMT_MSG_DELETE_FOLDER, STMT_MDFILE_DELETE_FOLDER,
+	    STMT_FOLDER_RESET};
 	sqlite3_stmt *st;
 	size_t i;
 	int rc, ok = 0;
@@ -1799,4 +1810,35 @@ store_mdfile_delete(struct store *s, int64_t folder, const char *name)
 		return 0;
 fail:
 	return store_fail(s, "cannot forget Maildir file '%s'", name);
+}
+
+int
+store_mdfile_name(struct store *s, int64_t folder, uint32_t uid, char **name)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	*name = NULL;
+	if ((st = store_stmt(s, STMT_MDFILE_NAME)) == NULL)
+		goto fail;
+	store_bind_int(st, 1, folder, &rc);
+	store_bind_int(st, 2, uid, &rc);
+	if (rc != SQLITE_OK) {
+		store_dberr(s, rc);
+		sqlite3_clear_bindings(st);
+		goto fail;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*name = store_col_strdup(st, 0);
+	else if (rc != SQLITE_DONE)
+		store_dberr(s, sqlite3_extended_errcode(s->db));
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return 1;
+fail:
+	return store_fail(
+	    s, "cannot find the Maildir file of message %u", (unsigned int)uid);
 }

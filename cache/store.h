@@ -12,7 +12,7 @@
 struct store;
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* System flags kept as bits of store_msg.flags; other keywords go in the
  * space-separated store_msg.keywords. */
@@ -47,7 +47,8 @@ struct store_folder {
 	int noselect;            /* 1 for \Noselect or \NonExistent */
 	uint32_t uidvalidity;    /* 0 until first selected */
 	uint32_t uidnext;        /* UIDNEXT at the last sync */
-	uint64_t highestmodseq;  /* HIGHESTMODSEQ at the last sync, 0 if none */
+	uint64_t highestmodseq;  /* HIGHESTMODSEQ at the last sync, 0 if none;
+	                          * a local folder: its directories' stamp */
 	uint32_t synced_uid_max; /* highest UID whose headers are all stored */
 	uint32_t total;  /* the server's message count (STATUS/SELECT) */
 	uint32_t unseen; /* the server's unseen count */
@@ -284,6 +285,11 @@ int store_mdfile_foreach(
 int store_mdfile_put(struct store *, int64_t folder, const char *name,
     uint32_t uid, int64_t mtime);
 int store_mdfile_delete(struct store *, int64_t folder, const char *name);
+
+/* The unique name of the file that is message uid of the folder, in *name
+ * (the caller's). 0, 1 when there is none (*name NULL), or -1. */
+int store_mdfile_name(
+    struct store *, int64_t folder, uint32_t uid, char **name);
 
 /* --- POP3 ----------------------------------------------------------------- */
 

@@ -12,7 +12,7 @@
 #include <event2/event.h>
 
 #include "cmd.h"
-#include "maildir-index.h"
+#include "local.h"
 #include "maildir.h"
 #include "pop3-fetch.h"
 #include "secret.h"
@@ -232,10 +232,8 @@ cmd_local_refresh(
     struct cmd_ctx *ctx, const struct account *a, struct store *st, int offline)
 {
 	struct pop3_fetch_params pp;
-	struct maildir_index_stats stats;
-	struct maildir *md;
+	struct local *l;
 	char *path, *err;
-	int rc;
 
 	if (!offline) {
 		memset(&pp, 0, sizeof pp);
@@ -256,20 +254,15 @@ cmd_local_refresh(
 		cmd_error("neither XDG_DATA_HOME nor HOME is set");
 		return -1;
 	}
-	md = maildir_open(path, &err);
+	l = local_open(st, path, a->fallback_charset, &err);
 	free(path);
-	if (md == NULL) {
+	if (l == NULL || local_refresh(l, 0, &err) != 0) {
 		cmd_error("%s: %s", a->name, err);
 		free(err);
+		local_close(l);
 		return -1;
 	}
-	rc = maildir_index(st, md, "INBOX", a->fallback_charset, &stats, &err);
-	maildir_close(md);
-	if (rc != 0) {
-		cmd_error("%s: %s", a->name, err);
-		free(err);
-		return -1;
-	}
+	local_close(l);
 	return 0;
 }
 

@@ -94,8 +94,8 @@ int cmd_open_cache(struct cmd_ctx *, const struct cmd_entry *ce, int argc,
 
 /* For a POP3 account: fetch new mail into the Maildir (unless offline;
  * a server out of reach prints "offline: REASON" and goes on), then bring
- * the cache's INBOX up to date with the Maildir. 0, or -1 after printing
- * the error. */
+ * the cache's local folders (src/local) up to date with the Maildir. 0, or
+ * -1 after printing the error. */
 int cmd_local_refresh(
     struct cmd_ctx *, const struct account *, struct store *, int offline);
 

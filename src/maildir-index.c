@@ -2,7 +2,8 @@
  * Index a Maildir into the cache: the names recorded last time are loaded,
  * the Maildir is listed once, new files have their header read and decoded
  * (src/mime), known ones only have their flags compared, and rows of files
- * that went are deleted; writes go in transactions of 1,000. maildir(5). */
+ * that went are deleted; writes go in transactions of 1,000. A Maildir
+ * whose stamp (maildir_stamp()) is the one recorded is skipped. */
 
 #include <sys/stat.h>
 
@@ -159,7 +160,8 @@ mdx_add(struct store *st, struct maildir *md, int64_t folder,
 
 int
 maildir_index(struct store *st, struct maildir *md, const char *name,
-    const char *charset, struct maildir_index_stats *stats, char **err)
+    const char *charset, int full, struct maildir_index_stats *stats,
+    char **err)
 {
 	struct store_folder f, nf;
 	struct store_msg m;
@@ -168,6 +170,7 @@ maildir_index(struct store *st, struct maildir *md, const char *name,
 	struct mdx_known key, *k;
 	size_t i, n = 0, writes = 0;
 	uint32_t max, total, unseen;
+	uint64_t stamp;
 	unsigned int flags;
 	int rc, ret = -1;
 
@@ -185,9 +188,19 @@ maildir_index(struct store *st, struct maildir *md, const char *name,
 			goto store_fail;
 	} else if (rc != 0)
 		goto store_fail;
+	/* Taken before the listing: a change made while it runs changes the
+	 * stamp again, so the next run looks. */
+	stamp = maildir_stamp(md);
+	if (!full && stamp != 0 && f.highestmodseq == stamp) {
+		ret = 0;
+		goto out;
+	}
 	if (store_mdfile_foreach(st, f.id, mdx_collect, &known) != 0 ||
 	    store_msg_uid_max(st, f.id, &max) != 0)
 		goto store_fail;
+	/* UIDs are not given twice, even after the highest went. */
+	if (f.uidnext > 0 && f.uidnext - 1 > max)
+		max = f.uidnext - 1;
 	if (known.n > 0)
 		qsort(known.k, known.n, sizeof *known.k, mdx_cmp);
 	if (maildir_list(md, &list, &n) != 0) {
@@ -235,6 +248,7 @@ maildir_index(struct store *st, struct maildir *md, const char *name,
 	}
 	if (store_msg_count(st, f.id, &total, &unseen) != 0 ||
 	    store_folder_set_status(st, f.id, total, unseen) != 0 ||
+	    store_folder_set_sync(st, f.id, 1, max + 1, stamp) != 0 ||
 	    store_commit(st) != 0)
 		goto store_fail;
 	ret = 0;

@@ -19,9 +19,11 @@ struct maildir_index_stats {
 
 /* Bring the cache's folder called name (made if missing, its raw name the
  * Maildir's path) up to date with the Maildir md. Raw 8-bit headers are
- * read in fallback_charset (NULL: windows-1252). 0, or -1 with *err set
- * (the caller frees it). */
+ * read in fallback_charset (NULL: windows-1252). Unless full is set, a
+ * Maildir whose new/ and cur/ did not change since the last run is not
+ * read at all. 0, or -1 with *err set (the caller frees it). */
 int maildir_index(struct store *, struct maildir *, const char *name,
-    const char *fallback_charset, struct maildir_index_stats *, char **err);
+    const char *fallback_charset, int full, struct maildir_index_stats *,
+    char **err);
 
 #endif

@@ -20,7 +20,9 @@
 #include "xmalloc.h"
 
 #define MAILDIR_BUF 65536 /* bytes held before a write() */
-#define MAILDIR_FLAGS "DFPRST"
+/* The flags errand knows, then the letters other tools use for keywords
+ * (Dovecot: a-z), all in ASCII order: kept when errand renames a file. */
+#define MAILDIR_FLAGS "DFPRSTabcdefghijklmnopqrstuvwxyz"
 
 struct maildir {
 	char *path;
@@ -51,6 +53,8 @@ static int maildir_scan(
     struct maildir *, const char *, struct maildir_entry **, size_t *);
 static int maildir_cmp_entry(const void *, const void *);
 static char *maildir_host(void);
+static uint64_t maildir_mix(uint64_t, const struct stat *);
+static int maildir_rel_ok(const char *);
 
 static void
 maildir_fail(struct maildir *md, const char *fmt, ...)
@@ -464,7 +468,8 @@ maildir_list_free(struct maildir_entry *list, size_t n)
 }
 
 int
-maildir_exists(struct maildir *md, const char *name)
+maildir_find(
+    struct maildir *md, const char *name, const char *hint, char **path)
 {
 	struct dirent *de;
 	struct stat sb;
@@ -473,13 +478,25 @@ maildir_exists(struct maildir *md, const char *name)
 	DIR *dp;
 	int found = 0;
 
+	*path = NULL;
 	if (*name == '\0' || *name == '.' || strchr(name, '/') != NULL)
 		return 0;
 	xasprintf(&p, "%s/new/%s", md->path, name);
 	found = stat(p, &sb) == 0;
 	free(p);
-	if (found)
+	if (found) {
+		xasprintf(path, "new/%s", name);
 		return 1;
+	}
+	if (hint != NULL && strchr(hint, '/') == NULL) {
+		xasprintf(&p, "%s/cur/%s:2,%s", md->path, name, hint);
+		found = stat(p, &sb) == 0;
+		free(p);
+		if (found) {
+			xasprintf(path, "cur/%s:2,%s", name, hint);
+			return 1;
+		}
+	}
 	xasprintf(&p, "%s/cur", md->path);
 	if ((dp = opendir(p)) == NULL) {
 		maildir_fail(md, "cannot read '%s': %s", p, strerror(errno));
@@ -490,10 +507,22 @@ maildir_exists(struct maildir *md, const char *name)
 		found = strncmp(de->d_name, name, len) == 0 &&
 		    (de->d_name[len] == '\0' ||
 		        strncmp(de->d_name + len, ":2,", 3) == 0);
+		if (found)
+			xasprintf(path, "cur/%s", de->d_name);
 	}
 	closedir(dp);
 	free(p);
 	return found;
+}
+
+int
+maildir_exists(struct maildir *md, const char *name)
+{
+	char *path;
+	int rc = maildir_find(md, name, NULL, &path);
+
+	free(path);
+	return rc;
 }
 
 int
@@ -578,5 +607,157 @@ maildir_clean_tmp(struct maildir *md, time_t age, size_t *removed)
 	}
 	closedir(dp);
 	free(dir);
+	return 0;
+}
+
+/* Mix one directory's identity and change time into h. */
+static uint64_t
+maildir_mix(uint64_t h, const struct stat *sb)
+{
+	const uint64_t v[] = {(uint64_t)sb->st_ino,
+	    (uint64_t)sb->st_mtim.tv_sec, (uint64_t)sb->st_mtim.tv_nsec,
+	    (uint64_t)sb->st_size};
+	size_t i;
+
+	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+		h ^= v[i];
+		h *= 0x100000001b3ULL; /* FNV-1a's prime, a word at a time */
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+uint64_t
+maildir_stamp(struct maildir *md)
+{
+	struct stat sb;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	char *p;
+	int ok;
+
+	xasprintf(&p, "%s/new", md->path);
+	ok = stat(p, &sb) == 0;
+	free(p);
+	if (!ok)
+		return 0;
+	h = maildir_mix(h, &sb);
+	xasprintf(&p, "%s/cur", md->path);
+	ok = stat(p, &sb) == 0;
+	free(p);
+	if (!ok)
+		return 0;
+	h = maildir_mix(h, &sb);
+	/* Positive in SQLite's signed integers, and never 0 ("none"). */
+	return (h & 0x7fffffffffffffffULL) | 1;
+}
+
+/* 1 when rel is a message path of a Maildir: new/NAME or cur/NAME. */
+static int
+maildir_rel_ok(const char *rel)
+{
+	return (strncmp(rel, "new/", 4) == 0 || strncmp(rel, "cur/", 4) == 0) &&
+	    rel[4] != '\0' && rel[4] != '.' && strchr(rel + 4, '/') == NULL;
+}
+
+int
+maildir_move(
+    struct maildir *from, const char *path, struct maildir *to, char **newpath)
+{
+	char *src, *dst, *dir;
+	int rc;
+
+	*newpath = NULL;
+	if (!maildir_rel_ok(path)) {
+		maildir_fail(from, "not a Maildir message: '%s'", path);
+		return -1;
+	}
+	xasprintf(&src, "%s/%s", from->path, path);
+	xasprintf(&dst, "%s/%s", to->path, path);
+	rc = rename(src, dst);
+	if (rc != 0)
+		maildir_fail(from, "cannot move '%s' to '%s': %s", src,
+		    to->path, strerror(errno));
+	free(src);
+	free(dst);
+	if (rc != 0)
+		return -1;
+	/* The new name first: a crash between the two leaves the message in
+	 * both directories' view at worst, never in neither. */
+	xasprintf(&dir, "%s/%.3s", to->path, path);
+	rc = maildir_fsync_dir(dir);
+	free(dir);
+	xasprintf(&dir, "%s/%.3s", from->path, path);
+	rc |= maildir_fsync_dir(dir);
+	free(dir);
+	*newpath = xstrdup(path);
+	if (rc != 0)
+		maildir_fail(
+		    from, "cannot sync '%s': %s", to->path, strerror(errno));
+	return 0;
+}
+
+int
+maildir_remove(struct maildir *md, const char *path)
+{
+	char *p;
+	int rc;
+
+	if (!maildir_rel_ok(path)) {
+		maildir_fail(md, "not a Maildir message: '%s'", path);
+		return -1;
+	}
+	xasprintf(&p, "%s/%s", md->path, path);
+	if ((rc = unlink(p)) != 0)
+		maildir_fail(md, "cannot remove '%s': %s", p, strerror(errno));
+	free(p);
+	return rc == 0 ? 0 : -1;
+}
+
+int
+maildir_read(
+    struct maildir *md, const char *path, size_t max, void **buf, size_t *len)
+{
+	struct stat sb;
+	char *p, *b = NULL;
+	size_t n = 0, want;
+	ssize_t r;
+	int fd;
+
+	*buf = NULL;
+	*len = 0;
+	if (!maildir_rel_ok(path)) {
+		maildir_fail(md, "not a Maildir message: '%s'", path);
+		return -1;
+	}
+	xasprintf(&p, "%s/%s", md->path, path);
+	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &sb) == -1) {
+		maildir_fail(md, "cannot read '%s': %s", p, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		free(p);
+		return -1;
+	}
+	want = sb.st_size > 0 && (uint64_t)sb.st_size < max ? (size_t)sb.st_size
+	                                                    : max;
+	b = xmalloc(want + 1);
+	while (n < want && (r = read(fd, b + n, want - n)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			maildir_fail(
+			    md, "cannot read '%s': %s", p, strerror(errno));
+			close(fd);
+			free(p);
+			free(b);
+			return -1;
+		}
+		n += (size_t)r;
+	}
+	close(fd);
+	free(p);
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
 	return 0;
 }

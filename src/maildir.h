@@ -7,6 +7,7 @@
 #define ERRAND_MAILDIR_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 struct maildir;
@@ -73,13 +74,42 @@ void maildir_list_free(struct maildir_entry *list, size_t n);
  * any flags), 0 when not, -1 when the Maildir cannot be read. */
 int maildir_exists(struct maildir *, const char *name);
 
+/* Find the message with the unique name: 1 with *path its relative path
+ * ("new/NAME" or "cur/NAME:2,FLAGS", the caller's), 0 when it is not there
+ * (*path NULL), -1 when the Maildir cannot be read. hint, when not NULL,
+ * is the flag letters it probably has, tried before reading cur/. */
+int maildir_find(
+    struct maildir *, const char *name, const char *hint, char **path);
+
 /* Set the flags of the message at path (relative, as maildir_list() gives)
- * to the letters in flags (any order; only D F P R S T; repeats ignored):
- * renamed to cur/NAME:2,FLAGS with the letters in ASCII order. On success
- * *newpath (when not NULL) is the new relative path, the caller's. 0, or
- * -1 for an unknown letter, a bad path or a failed rename. */
+ * to the letters in flags (any order; D F P R S T, and a-z for other
+ * tools' keywords; repeats ignored): renamed to cur/NAME:2,FLAGS with
+ * the letters in ASCII order. On success *newpath (when not NULL) is the
+ * new relative path, the caller's. 0, or -1 for an unknown letter, a bad
+ * path or a failed rename. */
 int maildir_set_flags(
     struct maildir *, const char *path, const char *flags, char **newpath);
+
+/* Move the message at path (relative) from one Maildir to the same place
+ * in another (on the same file system): renamed, both directories synced.
+ * *newpath is its relative path there, the caller's. 0 once moved (a
+ * failed sync then only leaves maildir_error() set), or -1. */
+int maildir_move(
+    struct maildir *from, const char *path, struct maildir *to, char **newpath);
+
+/* Remove the message at path (relative). 0 or -1. */
+int maildir_remove(struct maildir *, const char *path);
+
+/* Read at most max bytes of the message at path (relative) into *buf (the
+ * caller's, NUL-terminated) and *len. 0 or -1. */
+int maildir_read(
+    struct maildir *, const char *path, size_t max, void **buf, size_t *len);
+
+/* A stamp of new/ and cur/ (their inodes, sizes and change times): it
+ * differs as soon as a message arrives, goes or changes its flags, so an
+ * index can skip a Maildir whose stamp it has seen. 0 when they cannot be
+ * read. */
+uint64_t maildir_stamp(struct maildir *);
 
 /* Remove the files in tmp/ last changed more than age seconds ago (partial
  * deliveries of a run that died); *removed (when not NULL) counts them.

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "live.h"
+#include "local.h"
 #include "private.h"
 #include "text.h"
 #include "xmalloc.h"
@@ -38,9 +39,10 @@ ui_folders_done(const char *err, void *arg)
 	if (err != NULL)
 		ui_message(ui, 1, "%s", err);
 	else {
-		if (op->what == LIVE_DELETE)
+		/* Local folders: src/local has changed the cache already. */
+		if (ui->local == NULL && op->what == LIVE_DELETE)
 			store_folder_delete(ui->st, op->name);
-		else if (op->what == LIVE_RENAME)
+		else if (ui->local == NULL && op->what == LIVE_RENAME)
 			store_folder_rename(ui->st, op->name, op->to, NULL);
 		ui_message(ui, 0, "%s '%s'", verbs[op->what],
 		    op->what == LIVE_RENAME ? op->to : op->name);
@@ -64,6 +66,29 @@ ui_folders_op(
 	op->what = what;
 	op->name = xstrdup(name);
 	op->to = to != NULL ? xstrdup(to) : NULL;
+	if (ui->local != NULL) {
+		char *err = NULL;
+		int rc = 0;
+
+		switch (what) {
+		case LIVE_CREATE:
+			rc = local_create(ui->local, name, &err);
+			break;
+		case LIVE_RENAME:
+			rc = local_rename(ui->local, name, to, &err);
+			break;
+		case LIVE_DELETE:
+			rc = local_delete(ui->local, name, &err);
+			break;
+		default:
+			rc = -1;
+			err = xstrdup("local folders are always subscribed");
+			break;
+		}
+		ui_folders_done(rc == 0 ? NULL : err, op);
+		free(err);
+		return;
+	}
 	if (ui->live == NULL ||
 	    live_folder(ui->live, what, name, to, ui_folders_done, op) != 0) {
 		ui_message(ui, 1, "offline: folder changes need the server");
@@ -259,11 +284,10 @@ ui_folders_key(struct ui *ui, enum keymap_action a)
 			break;
 		free(ui->prompt_folder);
 		ui->prompt_folder = xstrdup(f->name);
-		ui_message(ui, 0,
-		    "delete '%s' and its %s message%s on the "
-		    "server? (y/n)",
+		ui_message(ui, 0, "delete '%s' and its %s message%s %s? (y/n)",
 		    f->name, ui_count(f->total, total, sizeof total),
-		    f->total == 1 ? "" : "s");
+		    f->total == 1 ? "" : "s",
+		    ui->local != NULL ? "from the Maildir" : "on the server");
 		ui->prompt = UI_PROMPT_DELETE;
 		break;
 	case KEYMAP_SUBSCRIBE:

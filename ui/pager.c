@@ -11,6 +11,7 @@
 #include "config.h"
 #include "cmd.h"
 #include "fetch.h"
+#include "local.h"
 #include "private.h"
 #include "render.h"
 #include "xmalloc.h"
@@ -33,7 +34,23 @@ ui_pager_render(struct ui *ui)
 
 	render_free(ui->doc);
 	ui->doc = NULL;
-	rc = store_body_get(ui->st, ui->folder_id, ui->puid, &raw, &len);
+	if (ui->local != NULL) {
+		char *err;
+
+		/* Local mail is its own copy: read from the Maildir. */
+		if (local_body(ui->local, ui->folder, ui->puid,
+		        ui->ctx->cf->body_max != 0 ? ui->ctx->cf->body_max
+		                                   : UI_BODY_MAX,
+		        &raw, &len, &err) != 0) {
+			ui->pstate = UI_PAGER_FAILED;
+			free(ui->pager_error);
+			ui->pager_error = err;
+			return;
+		}
+		rc = 0;
+	} else
+		rc =
+		    store_body_get(ui->st, ui->folder_id, ui->puid, &raw, &len);
 	if (rc < 0) {
 		ui->pstate = UI_PAGER_FAILED;
 		free(ui->pager_error);
@@ -88,8 +105,12 @@ ui_pager_open(struct ui *ui, uint32_t uid)
 	ui_show(ui, KEYMAP_PAGER);
 	/* Opening a message marks it read, on the server too. */
 	if (ui->model != NULL && (at = model_find_uid(ui->model, uid)) >= 0 &&
-	    !(model_msg(ui->model, (size_t)at)->flags & STORE_FLAG_SEEN))
+	    !(model_msg(ui->model, (size_t)at)->flags & STORE_FLAG_SEEN)) {
+		/* An action of its own: U then undoes this, not also the
+		 * one before it. */
+		ui_undo_clear(ui);
 		ui_triage_flag(ui, uid, 'S', 1);
+	}
 	if (ui->pstate != UI_PAGER_NOT_CACHED)
 		return;
 	if (ui->net == UI_NET_OFFLINE)

@@ -18,6 +18,9 @@ struct sync;
 struct fetch;
 struct render_doc;
 struct event;
+struct local;
+struct pop3_fetch;
+struct maildir;
 
 enum ui_net {
 	UI_NET_CONNECTING, /* first sync not answered yet */
@@ -89,13 +92,16 @@ struct ui {
 
 	/* The network. */
 	struct sync *sync;
-	int sync_list;         /* the running sync refreshes the folder list */
-	int want_folder;       /* the open folder needs a sync */
-	int want_list;         /* the folder list needs a refresh */
-	struct fetch *fetch;   /* body fetches, or NULL */
-	struct live *live;     /* triage replay and IDLE */
-	int quit_when_done;    /* quit once the journal is empty */
-	struct event *ev_wait; /* checks it */
+	int sync_list;       /* the running sync refreshes the folder list */
+	int want_folder;     /* the open folder needs a sync */
+	int want_list;       /* the folder list needs a refresh */
+	struct fetch *fetch; /* body fetches, or NULL */
+	struct live *live;   /* triage replay and IDLE */
+	struct local *local; /* a POP3 account's local folders, or NULL */
+	struct pop3_fetch *pop3; /* the POP3 fetch running, or NULL */
+	struct maildir *pop3_md; /* the Maildir it delivers into */
+	int quit_when_done;      /* quit once the journal is empty */
+	struct event *ev_wait;   /* checks it */
 	struct event *ev_counts; /* refreshes other folders' counts */
 	enum ui_net net;
 	char *net_reason; /* offline: why */
@@ -238,6 +244,16 @@ void ui_triage_undo(struct ui *);
 void ui_triage_expunge(struct ui *);
 /* Changes not yet on the server. */
 int64_t ui_triage_pending(struct ui *);
+
+/* --- local.c ------------------------------------------------------------ */
+
+/* For local folders, what ui_sync_start() does: index the open folder
+ * (want_folder), every folder and a POP3 fetch (want_list). */
+void ui_local_sync(struct ui *);
+/* Ctrl-G: stop the POP3 fetch; 1 when one was running. */
+int ui_local_cancel(struct ui *);
+/* Free the local folders and the fetch. */
+void ui_local_free(struct ui *);
 
 /* --- help.c -------------------------------------------------------------- */
 

@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "live.h"
+#include "local.h"
 #include "sync.h"
 #include "private.h"
 #include "xmalloc.h"
@@ -269,6 +270,22 @@ ui_triage_undo(struct ui *ui)
 			ui_triage_flag(ui, u->uid, u->letter, u->was_set);
 			continue;
 		}
+		if (ui->local != NULL) {
+			char *err;
+
+			/* Local: the file goes back at once. */
+			if (u->dest_raw != NULL &&
+			    local_move(ui->local, u->dest_raw, u->dest_uid,
+			        ui->folder, 0, NULL, &err) != 0) {
+				ui_message(ui, 1, "cannot undo: %s", err);
+				free(err);
+				ui->undoing = 0;
+				ui_undo_clear(ui);
+				ui_index_reload(ui);
+				return;
+			}
+			continue;
+		}
 		memset(&fm, 0, sizeof fm);
 		fm.folder = ui->folder_id;
 		fm.uid = u->uid;
@@ -343,6 +360,24 @@ ui_triage_flag(struct ui *ui, uint32_t uid, char letter, int set)
 		return 0;
 	}
 	ui_undo_note(ui, uid, letter, (m.flags & bit) != 0);
+	if (ui->local != NULL) {
+		char *err;
+
+		store_folder_clear(&f);
+		if (local_set_flags(ui->local, ui->folder, uid, flags, &err) !=
+		    0) {
+			ui_message(ui, 1, "%s", err);
+			free(err);
+			if (!ui->undoing && ui->nundo > 0)
+				ui->nundo--;
+			return -1;
+		}
+		if (ui->model != NULL &&
+		    (at = model_find_uid(ui->model, uid)) >= 0)
+			model_set_flags(ui->model, (size_t)at, flags);
+		ui_dirty(ui);
+		return 0;
+	}
 	arg = live_flags_arg(set ? '+' : '-', letter, m.modseq, f.raw_name);
 	store_folder_clear(&f);
 	/* The change and its journal row together, or neither; a running
@@ -498,6 +533,20 @@ ui_triage_expunge(struct ui *ui)
 	char *uids, *arg;
 	uint32_t n = ui_triage_deleted(ui, &uids);
 
+	if (n > 0 && ui->local != NULL) {
+		char *err;
+
+		free(uids);
+		if (local_expunge(ui->local, ui->folder, &n, &err) != 0) {
+			ui_message(ui, 1, "%s", err);
+			free(err);
+		} else
+			ui_message(ui, 0, "expunged %u message%s", n,
+			    n == 1 ? "" : "s");
+		ui_undo_clear(ui);
+		ui_index_reload(ui);
+		return;
+	}
 	if (n == 0 || store_folder_get(ui->st, ui->folder, &f) != 0) {
 		free(uids);
 		return;
@@ -549,6 +598,28 @@ ui_triage_move(struct ui *ui, uint32_t uid, const char *dest, int copy)
 		store_folder_clear(&f);
 		store_folder_clear(&d);
 		return -1;
+	}
+	if (ui->local != NULL) {
+		uint32_t duid;
+		char *err;
+
+		store_folder_clear(&f);
+		if (local_move(ui->local, ui->folder, uid, d.name, copy, &duid,
+		        &err) != 0) {
+			ui_message(ui, 1, "%s", err);
+			free(err);
+			store_folder_clear(&d);
+			return -1;
+		}
+		if (!copy) {
+			ui_undo_note(ui, uid, 'M', 0);
+			ui_triage_moved(ui, uid, d.name, duid);
+			ui_index_reload(ui);
+		}
+		ui_message(
+		    ui, 0, "%s to %s", copy ? "copied" : "moved", d.name);
+		store_folder_clear(&d);
+		return 0;
 	}
 	arg = live_move_arg(d.raw_name, f.raw_name);
 	store_folder_clear(&f);

@@ -23,12 +23,15 @@
 #include "config.h"
 #include "fetch.h"
 #include "live.h"
+#include "local.h"
+#include "maildir.h"
 #include "mailcap.h"
 #include "private.h"
 #include "render.h"
 #include "secret.h"
 #include "sync.h"
 #include "text.h"
+#include "url.h"
 #include "ui.h"
 #include "xmalloc.h"
 #include "cache/store.h"
@@ -62,6 +65,7 @@ static void ui_live_moved(int64_t, uint32_t, const char *, uint32_t, void *);
 static void ui_on_wait(evutil_socket_t, short, void *);
 static void ui_quit(struct ui *);
 static void ui_on_counts(evutil_socket_t, short, void *);
+static void ui_run_free(struct ui *);
 
 void
 ui_dirty(struct ui *ui)
@@ -155,6 +159,10 @@ ui_sync_start(struct ui *ui)
 	struct sync_params sp;
 	const char *folders[1];
 
+	if (ui->local != NULL) {
+		ui_local_sync(ui);
+		return;
+	}
 	if (ui->sync != NULL || (!ui->want_folder && !ui->want_list))
 		return;
 	event_del(ui->ev_retry);
@@ -289,6 +297,12 @@ ui_on_retry(evutil_socket_t fd, short what, void *arg)
 static void
 ui_cancel(struct ui *ui)
 {
+	if (ui->local != NULL) {
+		ui_message(ui, 0, "%s",
+		    ui_local_cancel(ui) ? "fetch stopped ($ to fetch again)"
+		                        : "nothing to cancel");
+		return;
+	}
 	if (ui->sync == NULL) {
 		ui_message(ui, 0, "nothing to cancel");
 		return;
@@ -718,15 +732,18 @@ ui_draw_status(struct ui *ui)
 	}
 	switch (ui->net) {
 	case UI_NET_CONNECTING:
-		snprintf(net, sizeof net, "connecting");
+		snprintf(net, sizeof net,
+		    ui->local != NULL ? "fetching" : "connecting");
 		break;
 	case UI_NET_SYNCING:
 		if (ui->prog_total > 0)
-			snprintf(net, sizeof net, "syncing %s/%s",
+			snprintf(net, sizeof net, "%s %s/%s",
+			    ui->local != NULL ? "fetching" : "syncing",
 			    ui_count(ui->prog_done, a, sizeof a),
 			    ui_count(ui->prog_total, b, sizeof b));
 		else
-			snprintf(net, sizeof net, "syncing");
+			snprintf(net, sizeof net, "%s",
+			    ui->local != NULL ? "fetching" : "syncing");
 		break;
 	case UI_NET_ONLINE:
 		snprintf(net, sizeof net, "online");
@@ -760,12 +777,16 @@ ui_draw_status(struct ui *ui)
 		if (np > 0)
 			snprintf(pend, sizeof pend, " -- %lld pending",
 			    (long long)np);
+		/* Local folders: the flags are the Maildir's, and the
+		 * network only brings mail home. */
 		xasprintf(&line,
-		    "-- %s: %s [%s msgs, %s unread] sort: %s%s%s%s -- %s",
+		    "-- %s: %s [%s msgs, %s unread] sort: %s%s%s%s -- %s%s%s",
 		    ui->a->name, ui->folder, ui_count(n, total, sizeof total),
 		    ui_count(nu, unread, sizeof unread),
 		    ui->reverse ? "reverse-" : "", sorts[ui->sort], pos, pend,
-		    net);
+		    ui->local != NULL ? "local flags" : "",
+		    ui->local != NULL && ui->net != UI_NET_ONLINE ? ", " : "",
+		    ui->local != NULL && ui->net == UI_NET_ONLINE ? "" : net);
 		ui_draw(ui->rows - 2, 0, (size_t)ui->cols, line, 1);
 		free(line);
 	}
@@ -982,6 +1003,38 @@ ui_live_notice(int error, const char *text, void *arg)
 
 /* --- run ----------------------------------------------------------------- */
 
+/* Free what ui_run() made. */
+static void
+ui_run_free(struct ui *ui)
+{
+	sync_free(ui->sync);
+	fetch_free(ui->fetch);
+	live_free(ui->live);
+	ui_local_free(ui);
+	event_free(ui->ev_wait);
+	event_free(ui->ev_counts);
+	ui_pager_close(ui);
+	ui_folders_free(ui);
+	event_free(ui->ev_stdin);
+	event_free(ui->ev_winch);
+	event_free(ui->ev_redraw);
+	event_free(ui->ev_retry);
+	model_free(ui->model);
+	free(ui->folder);
+	free(ui->msg);
+	free(ui->search);
+	free(ui->net_reason);
+	free(ui->pager_error);
+	secret_free(ui->password);
+	free(ui->html_command);
+	ui_undo_clear(ui);
+	free(ui->tags);
+	free(ui->prompt_folder);
+	free(ui->undo);
+	keymap_free(ui->km);
+	store_close(ui->st);
+}
+
 int
 ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 {
@@ -1028,6 +1081,25 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		ui.reverse = !cf->sort_reverse;
 		break;
 	}
+	if (!url_is_imap(a->url.scheme)) {
+		char *root = maildir_default_path(a->name), *err = NULL;
+
+		if (root == NULL)
+			err = xstrdup("neither XDG_DATA_HOME nor HOME is set");
+		else
+			ui.local =
+			    local_open(ui.st, root, a->fallback_charset, &err);
+		free(root);
+		if (ui.local == NULL) {
+			cmd_error("%s: %s", a->name, err);
+			free(err);
+			secret_free(ui.password);
+			free(ui.html_command);
+			keymap_free(ui.km);
+			store_close(ui.st);
+			return CMD_EXIT_FAIL;
+		}
+	}
 	cmd_loop(ctx);
 
 	setlocale(LC_ALL, "");
@@ -1037,6 +1109,8 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		cmd_error("cannot start the terminal interface (TERM=%s)",
 		    getenv("TERM") != NULL ? getenv("TERM") : "");
 		secret_free(ui.password);
+		free(ui.html_command);
+		local_close(ui.local);
 		keymap_free(ui.km);
 		store_close(ui.st);
 		return CMD_EXIT_FAIL;
@@ -1067,7 +1141,16 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	event_add(ui.ev_stdin, NULL);
 	event_add(ui.ev_winch, NULL);
 
-	{
+	if (ui.local != NULL) {
+		char *err;
+
+		/* Every folder from disk now: two stat()s each when nothing
+		 * changed since the last run. */
+		if (local_refresh(ui.local, 0, &err) != 0) {
+			ui_message(&ui, 1, "%s", err);
+			free(err);
+		}
+	} else {
 		struct live_params lp;
 
 		memset(&lp, 0, sizeof lp);
@@ -1100,31 +1183,7 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	endwin();
 	if (ui.net == UI_NET_ERROR && ui.net_reason != NULL)
 		last_error = xstrdup(ui.net_reason);
-	sync_free(ui.sync);
-	fetch_free(ui.fetch);
-	live_free(ui.live);
-	event_free(ui.ev_wait);
-	event_free(ui.ev_counts);
-	ui_pager_close(&ui);
-	ui_folders_free(&ui);
-	event_free(ui.ev_stdin);
-	event_free(ui.ev_winch);
-	event_free(ui.ev_redraw);
-	event_free(ui.ev_retry);
-	model_free(ui.model);
-	free(ui.folder);
-	free(ui.msg);
-	free(ui.search);
-	free(ui.net_reason);
-	free(ui.pager_error);
-	secret_free(ui.password);
-	free(ui.html_command);
-	ui_undo_clear(&ui);
-	free(ui.tags);
-	free(ui.prompt_folder);
-	free(ui.undo);
-	keymap_free(ui.km);
-	store_close(ui.st);
+	ui_run_free(&ui);
 	if (last_error != NULL) {
 		cmd_error("%s", last_error);
 		free(last_error);

@@ -335,11 +335,8 @@ START_TEST(test_maildir_list_flags)
 		const char *flags;
 		const char *want; /* the info after ":2," */
 	} cases[] = {
-	    {"", ""},
-	    {"S", "S"},
-	    {"SRF", "FRS"},
-	    {"TSRPFD", "DFPRST"},
-	    {"SS", "S"},
+	    {"", ""}, {"S", "S"}, {"SRF", "FRS"}, {"TSRPFD", "DFPRST"},
+	    {"SS", "S"}, {"aSb", "Sab"}, /* other tools' keywords stay */
 	};
 	struct maildir_entry *list;
 	struct maildir *md;
@@ -389,10 +386,19 @@ START_TEST(test_maildir_list_flags)
 	free(p);
 	ck_assert_int_eq(maildir_exists(md, ""), 0);
 	ck_assert_int_eq(maildir_exists(md, "../new"), 0);
+	/* maildir_find() gives the path, with a good hint or without. */
+	ck_assert_int_eq(maildir_find(md, name, "Sab", &p), 1);
+	ck_assert_str_eq(p, path);
+	free(p);
+	ck_assert_int_eq(maildir_find(md, name, "F", &p), 1);
+	ck_assert_str_eq(p, path);
+	free(p);
+	ck_assert_int_eq(maildir_find(md, "gone", NULL, &p), 0);
+	ck_assert_ptr_null(p);
 	/* Bad letters and bad paths change nothing. */
-	ck_assert_int_eq(maildir_set_flags(md, path, "Sx", &np), -1);
+	ck_assert_int_eq(maildir_set_flags(md, path, "S1", &np), -1);
 	ck_assert_ptr_null(np);
-	ck_assert_str_eq(maildir_error(md), "unknown Maildir flag 'x'");
+	ck_assert_str_eq(maildir_error(md), "unknown Maildir flag '1'");
 	ck_assert_int_eq(maildir_set_flags(md, "tmp/x", "S", NULL), -1);
 	ck_assert_int_eq(maildir_set_flags(md, "cur/../x", "S", NULL), -1);
 	ck_assert_int_eq(maildir_set_flags(md, "new/", "S", NULL), -1);

@@ -386,7 +386,7 @@ START_TEST(test_store_reopen)
 
 	ck_assert_int_eq(
 	    sql_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	ck_assert_int_eq(STORE_SCHEMA_VERSION, 2);
+	ck_assert_int_eq(STORE_SCHEMA_VERSION, 3);
 
 	s = open_ok(db);
 	ck_assert_int_eq(store_recovered(s), 0);
@@ -428,6 +428,7 @@ START_TEST(test_store_migrate_v1)
 {
 	struct store *s;
 	struct store_msg m;
+	char *name;
 	int64_t id;
 	int n = 0;
 
@@ -437,12 +438,17 @@ START_TEST(test_store_migrate_v1)
 	store_close(s);
 	sql_exec(db, "DROP TABLE maildir_file; PRAGMA user_version = 1");
 	s = open_ok(db);
-	ck_assert_int_eq(sql_int(db, "PRAGMA user_version"), 2);
+	ck_assert_int_eq(sql_int(db, "PRAGMA user_version"), 3);
 	ck_assert_int_eq(store_msg_get(s, id, 42, &m), 0);
 	ck_assert_int_eq(
 	    store_mdfile_put(s, id, "1700000000.M1P2.host", 7, 1700000001), 0);
 	ck_assert_int_eq(store_mdfile_foreach(s, id, mdfile_cb, &n), 0);
 	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(store_mdfile_name(s, id, 7, &name), 0);
+	ck_assert_str_eq(name, "1700000000.M1P2.host");
+	free(name);
+	ck_assert_int_eq(store_mdfile_name(s, id, 8, &name), 1);
+	ck_assert_ptr_null(name);
 	ck_assert_int_eq(store_mdfile_delete(s, id, "1700000000.M1P2.host"), 0);
 	n = 0;
 	ck_assert_int_eq(store_mdfile_foreach(s, id, mdfile_cb, &n), 0);
@@ -462,8 +468,8 @@ START_TEST(test_store_newer_schema)
 	ck_assert_ptr_null(store_open(db, &err));
 	xasprintf(&want,
 	    "cannot open cache '%s': schema version 99 is newer than this "
-	    "errand's (2)",
-	    db);
+	    "errand's (%d)",
+	    db, STORE_SCHEMA_VERSION);
 	ck_assert_str_eq(err, want);
 	free(want);
 	free(err);
