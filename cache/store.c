@@ -144,8 +144,10 @@ static const char *const store_sql[STMT__COUNT] = {
     [STMT_POP3_GET] = "SELECT fetched_at FROM pop3_seen WHERE uidl = ?1",
     [STMT_POP3_LIST] = "SELECT uidl, fetched_at, maildir_name FROM pop3_seen "
                        "ORDER BY uidl",
-    [STMT_MDFILE_LIST] = "SELECT name, uid, mtime FROM maildir_file "
-                         "WHERE folder = ?1",
+    [STMT_MDFILE_LIST] = "SELECT f.name, f.uid, f.mtime, m.flags "
+                         "FROM maildir_file f JOIN message m "
+                         "ON m.folder = f.folder AND m.uid = f.uid "
+                         "WHERE f.folder = ?1",
     [STMT_MDFILE_PUT] = "INSERT OR REPLACE INTO maildir_file (folder, name, "
                         "uid, mtime) VALUES (?1, ?2, ?3, ?4)",
     [STMT_MDFILE_DELETE] = "DELETE FROM maildir_file WHERE folder = ?1 "
@@ -1751,7 +1753,8 @@ store_mdfile_foreach(
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((stop = cb(store_col_text(st, 0),
 		         (uint32_t)sqlite3_column_int64(st, 1),
-		         sqlite3_column_int64(st, 2), arg)) != 0)
+		         sqlite3_column_int64(st, 2),
+		         (unsigned int)sqlite3_column_int64(st, 3), arg)) != 0)
 			break;
 	}
 	s->busy = 0;

@@ -272,12 +272,13 @@ int store_journal_count(struct store *, int64_t *n);
 /* --- Maildir files (local folders) --------------------------------------- */
 
 /* A Maildir message's unique name (without ":2,FLAGS") as a message of a
- * folder: the UID its row has, and the file's mtime when it was read. */
-typedef int (*store_mdfile_cb)(
-    const char *name, uint32_t uid, int64_t mtime, void *arg);
+ * folder: the UID its row has, the file's mtime when it was read, and the
+ * row's flags (STORE_FLAG_* bits). */
+typedef int (*store_mdfile_cb)(const char *name, uint32_t uid, int64_t mtime,
+    unsigned int flags, void *arg);
 
-/* Call cb for each file recorded for the folder; returns as foreach, and cb
- * must not write to the store. */
+/* Call cb for each file recorded for the folder that has its message row;
+ * returns as foreach, and cb must not write to the store. */
 int store_mdfile_foreach(
     struct store *, int64_t folder, store_mdfile_cb cb, void *arg);
 

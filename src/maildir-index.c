@@ -26,7 +26,8 @@
 struct mdx_known {
 	char *name;
 	uint32_t uid;
-	int seen; /* still in the Maildir */
+	unsigned int flags; /* the cache's */
+	int seen;           /* still in the Maildir */
 };
 
 struct mdx_list {
@@ -34,14 +35,15 @@ struct mdx_list {
 	size_t n, cap;
 };
 
-static int mdx_collect(const char *, uint32_t, int64_t, void *);
+static int mdx_collect(const char *, uint32_t, int64_t, unsigned int, void *);
 static int mdx_cmp(const void *, const void *);
 static unsigned int mdx_flags(const struct maildir_entry *);
 static int mdx_add(struct store *, struct maildir *, int64_t,
     const struct maildir_entry *, uint32_t, const char *);
 
 static int
-mdx_collect(const char *name, uint32_t uid, int64_t mtime, void *arg)
+mdx_collect(const char *name, uint32_t uid, int64_t mtime, unsigned int flags,
+    void *arg)
 {
 	struct mdx_list *l = arg;
 
@@ -52,6 +54,7 @@ mdx_collect(const char *name, uint32_t uid, int64_t mtime, void *arg)
 	}
 	l->k[l->n].name = xstrdup(name);
 	l->k[l->n].uid = uid;
+	l->k[l->n].flags = flags;
 	l->k[l->n].seen = 0;
 	l->n++;
 	return 0;
@@ -164,7 +167,6 @@ maildir_index(struct store *st, struct maildir *md, const char *name,
     char **err)
 {
 	struct store_folder f, nf;
-	struct store_msg m;
 	struct maildir_entry *list = NULL;
 	struct mdx_list known;
 	struct mdx_known key, *k;
@@ -225,14 +227,13 @@ maildir_index(struct store *st, struct maildir *md, const char *name,
 		} else {
 			k->seen = 1;
 			flags = mdx_flags(&list[i]);
-			if (store_msg_get(st, f.id, k->uid, &m) == 0 &&
-			    m.flags != flags) {
-				if (store_msg_set_flags(st, f.id, k->uid, flags,
-				        m.keywords, 0) != 0)
-					goto store_fail;
-				stats->changed++;
-			} else
+			if (k->flags == flags)
 				continue;
+			/* Local messages have no keywords beyond the flags. */
+			if (store_msg_set_flags(
+			        st, f.id, k->uid, flags, NULL, 0) != 0)
+				goto store_fail;
+			stats->changed++;
 		}
 		if (++writes % MDX_CHUNK == 0 &&
 		    (store_commit(st) != 0 || store_begin(st) != 0))

@@ -413,13 +413,15 @@ END_TEST
 /* A version 1 cache (before local folders) is migrated, its rows kept; the
  * Maildir file table then records and forgets names. */
 static int
-mdfile_cb(const char *name, uint32_t uid, int64_t mtime, void *arg)
+mdfile_cb(const char *name, uint32_t uid, int64_t mtime, unsigned int flags,
+    void *arg)
 {
 	int *n = arg;
 
 	ck_assert_str_eq(name, "1700000000.M1P2.host");
-	ck_assert_uint_eq(uid, 7);
+	ck_assert_uint_eq(uid, 42);
 	ck_assert_int_eq(mtime, 1700000001);
+	ck_assert_uint_eq(flags, STORE_FLAG_SEEN);
 	(*n)++;
 	return 0;
 }
@@ -441,10 +443,13 @@ START_TEST(test_store_migrate_v1)
 	ck_assert_int_eq(sql_int(db, "PRAGMA user_version"), 3);
 	ck_assert_int_eq(store_msg_get(s, id, 42, &m), 0);
 	ck_assert_int_eq(
-	    store_mdfile_put(s, id, "1700000000.M1P2.host", 7, 1700000001), 0);
+	    store_mdfile_put(s, id, "1700000000.M1P2.host", 42, 1700000001), 0);
+	/* A file whose message row is gone is not listed: indexed anew. */
+	ck_assert_int_eq(
+	    store_mdfile_put(s, id, "1700000000.M9P2.host", 7, 1700000001), 0);
 	ck_assert_int_eq(store_mdfile_foreach(s, id, mdfile_cb, &n), 0);
 	ck_assert_int_eq(n, 1);
-	ck_assert_int_eq(store_mdfile_name(s, id, 7, &name), 0);
+	ck_assert_int_eq(store_mdfile_name(s, id, 42, &name), 0);
 	ck_assert_str_eq(name, "1700000000.M1P2.host");
 	free(name);
 	ck_assert_int_eq(store_mdfile_name(s, id, 8, &name), 1);
