@@ -52,6 +52,21 @@ struct mime_span {
 	const char *end;
 };
 
+/* A Content-Type in its common shape (mime_ctype_fast()): spans of s. */
+struct mime_ctype {
+	const char *type; /* the media type, not NUL-terminated */
+	size_t tlen;
+	const char *sub; /* the subtype */
+	size_t slen;
+	const char *val; /* the wanted parameter's value, or NULL */
+	size_t vlen;
+};
+
+/* Whether the fast paths for Content-Type, msg-id lists and dates are
+ * tried before GMime (mime_set_fast()), and how often they answered. */
+static int mime_fast = 1;
+static unsigned long mime_fast_hits;
+
 /* GMime and iconv state, made once and kept for the next message. */
 static int mime_ready;
 static GMimeParserOptions *mime_options;
@@ -93,8 +108,46 @@ static char *mime_squeeze(const char *, const char *);
 static int mime_simple_from(const char *, struct mime_headers *);
 static int mime_mailbox(const char *, const char *, char **, char **);
 static char *mime_msgid(const char *);
+static int mime_special(int);
+static char *mime_references_fast(const char *, int);
 static char *mime_references(const char *, int);
+static int mime_ctype_fast(const char *, const char *, struct mime_ctype *);
 static int mime_attachment(const char *);
+static int mime_name3(const char *, const char *, int);
+static int mime_digits(const char **, int, int);
+static int mime_date_fast(const char *, time_t *);
+
+/* Whether c is one of <>()[]\":;, (RFC 5322 specials but @ and .): a
+ * switch, as strchr() on each byte of a header showed in profiles. */
+static int
+mime_special(int c)
+{
+	switch (c) {
+	case '<':
+	case '>':
+	case '(':
+	case ')':
+	case '[':
+	case ']':
+	case '\\':
+	case '"':
+	case ':':
+	case ';':
+	case ',':
+		return 1;
+	}
+	return 0;
+}
+
+unsigned long
+mime_set_fast(int on)
+{
+	unsigned long hits = mime_fast_hits;
+
+	mime_fast = on;
+	mime_fast_hits = 0;
+	return hits;
+}
 
 void
 mime_init(void)
@@ -352,11 +405,23 @@ static char *
 mime_charset_hint(const char *s)
 {
 	GMimeContentType *ct;
+	struct mime_ctype fast;
 	const char *cs;
 	char *hint = NULL;
 
 	if (s == NULL || strcasestr(s, "charset") == NULL)
 		return NULL;
+	if (mime_fast && mime_ctype_fast(s, "charset", &fast) == 0) {
+		mime_fast_hits++;
+		if (fast.val == NULL || fast.vlen >= 64)
+			return NULL;
+		hint = xstrndup(fast.val, fast.vlen);
+		if (mime_weak_hint(hint)) {
+			free(hint);
+			hint = NULL;
+		}
+		return hint;
+	}
 	if ((ct = g_mime_content_type_parse(mime_options, s)) == NULL)
 		return NULL;
 	cs = g_mime_content_type_get_parameter(ct, "charset");
@@ -836,7 +901,7 @@ mime_mailbox(const char *start, const char *end, char **name, char **addr)
 			return 0;
 	}
 	for (p = lt + 1; p < end - (end[-1] == '>'); p++) {
-		if (*p <= 0x20 || *p > 0x7e || strchr("<>()[]\\\":;,", *p))
+		if (*p <= 0x20 || *p > 0x7e || mime_special(*p))
 			return 0;
 	}
 	*addr = xstrndup(lt + 1, (size_t)(end - (end[-1] == '>') - lt - 1));
@@ -854,8 +919,7 @@ mime_mailbox(const char *start, const char *end, char **name, char **addr)
 		ne--;
 	}
 	for (p = ns; p < ne; p++) {
-		if ((unsigned char)*p < 0x20 ||
-		    strchr("<>()[]\\\":;,", *p) != NULL ||
+		if ((unsigned char)*p < 0x20 || mime_special(*p) ||
 		    (*p == '=' && p + 1 < ne && p[1] == '?' && *start == '"')) {
 			free(*addr);
 			*addr = NULL;
@@ -948,11 +1012,85 @@ mime_msgid(const char *s)
 {
 	char *d, *out;
 
+	/* <local@domain>, the first msg-id of a list (see below) */
+	if (mime_fast && (d = mime_references_fast(s, 1)) != NULL) {
+		if (*d != '\0') {
+			mime_fast_hits++;
+			out = text_clean_line(d);
+			free(d);
+			return out;
+		}
+		free(d);
+	}
 	if ((d = g_mime_utils_decode_message_id(s)) == NULL)
 		return xstrdup("");
 	out = text_clean_line(d);
 	g_free(d);
 	return out;
+}
+
+/* Whether c is white space inside an unfolded value. */
+#define MIME_WS(c) ((c) == ' ' || (c) == '\t')
+
+/* Whether c may be in an RFC 5322 atom: printable ASCII but specials. */
+#define MIME_ATEXT(c)                                                          \
+	((c) > 0x20 && (c) < 0x7f && !mime_special(c) && (c) != '@' &&         \
+	    (c) != '.')
+
+/* Whether c may be in an RFC 2045 token: printable ASCII but tspecials. */
+#define MIME_TOKEN(c)                                                          \
+	((c) > 0x20 && (c) < 0x7f && !mime_special(c) && (c) != '@' &&         \
+	    (c) != '/' && (c) != '?' && (c) != '=')
+
+/*
+ * The common shape of References and In-Reply-To without GMime: msg-ids
+ * <local@domain>, both sides dot-atoms, with white space between them and
+ * nothing else (no comments, quotes, domain literals, phrases or 8-bit
+ * bytes). The ids without brackets, space-separated (only the first one if
+ * first), as GMime gives them; NULL for any other shape. The caller's.
+ */
+static char *
+mime_references_fast(const char *s, int first)
+{
+	const char *p = s, *id, *at;
+	char *out, *o;
+
+	o = out = xmalloc(strlen(s) + 1);
+	for (;;) {
+		while (MIME_WS(*p))
+			p++;
+		if (*p == '\0')
+			break;
+		if (*p != '<')
+			goto slow;
+		id = ++p;
+		at = NULL;
+		for (; *p != '>'; p++) {
+			if (*p == '@') {
+				if (at != NULL || p == id || p[-1] == '.')
+					goto slow;
+				at = p;
+			} else if (*p == '.') {
+				if (p == id || p[-1] == '.' || p[-1] == '@')
+					goto slow;
+			} else if (!MIME_ATEXT(*p))
+				goto slow; /* the NUL of an unclosed id too */
+		}
+		if (at == NULL || p == at + 1 || p[-1] == '.')
+			goto slow;
+		if (o != out)
+			*o++ = ' ';
+		memcpy(o, id, (size_t)(p - id));
+		o += p - id;
+		p++;
+		if (first)
+			break;
+	}
+	*o = '\0';
+	return out;
+slow:
+	free(out);
+	return NULL;
 }
 
 /* The msg-ids in s, space-separated, or only the first one. */
@@ -965,6 +1103,12 @@ mime_references(const char *s, int first)
 	size_t size;
 	int i, n;
 
+	if (mime_fast && (out = mime_references_fast(s, first)) != NULL) {
+		mime_fast_hits++;
+		o = text_clean_line(out);
+		free(out);
+		return o;
+	}
 	if ((refs = g_mime_references_parse(mime_options, s)) == NULL)
 		return xstrdup("");
 	n = g_mime_references_length(refs);
@@ -988,11 +1132,81 @@ mime_references(const char *s, int first)
 	return o;
 }
 
+/*
+ * The common shape of a Content-Type without GMime: type/subtype, then
+ * "; name=value" parameters with white space around the ; and =, each value
+ * a token or a quoted string without backslashes; all printable ASCII, no
+ * comments, no RFC 2231 (name*=) or RFC 2047 (=?) in them, and the
+ * parameter want at most once. Sets ct's spans into s (ct->val NULL when
+ * there is no parameter want); -1 for any other shape: GMime's call.
+ */
+static int
+mime_ctype_fast(const char *s, const char *want, struct mime_ctype *ct)
+{
+	const char *p = s, *name, *v;
+	size_t wlen = strlen(want), nlen, vlen;
+
+	memset(ct, 0, sizeof *ct);
+	while (MIME_WS(*p))
+		p++;
+	for (ct->type = p; MIME_TOKEN(*p); p++)
+		;
+	if ((ct->tlen = (size_t)(p - ct->type)) == 0 || *p != '/')
+		return -1;
+	for (ct->sub = ++p; MIME_TOKEN(*p); p++)
+		;
+	if ((ct->slen = (size_t)(p - ct->sub)) == 0)
+		return -1;
+	for (;;) {
+		while (MIME_WS(*p))
+			p++;
+		if (*p == '\0')
+			return 0;
+		if (*p++ != ';')
+			return -1;
+		while (MIME_WS(*p))
+			p++;
+		if (*p == '\0')
+			return -1; /* a trailing ; is GMime's call */
+		for (name = p; MIME_TOKEN(*p) && *p != '*'; p++)
+			;
+		if ((nlen = (size_t)(p - name)) == 0)
+			return -1;
+		while (MIME_WS(*p))
+			p++;
+		if (*p++ != '=')
+			return -1;
+		while (MIME_WS(*p))
+			p++;
+		if (*p == '"') {
+			for (v = ++p; *p != '"'; p++) {
+				if (*p < 0x20 || *p > 0x7e || *p == '\\' ||
+				    (p[0] == '=' && p[1] == '?'))
+					return -1; /* the NUL of "... too */
+			}
+			vlen = (size_t)(p++ - v);
+		} else {
+			for (v = p; MIME_TOKEN(*p); p++)
+				;
+			vlen = (size_t)(p - v);
+		}
+		if (vlen == 0)
+			return -1;
+		if (nlen == wlen && strncasecmp(name, want, wlen) == 0) {
+			if (ct->val != NULL)
+				return -1;
+			ct->val = v;
+			ct->vlen = vlen;
+		}
+	}
+}
+
 /* Whether the Content-Type s hints at an attachment. */
 static int
 mime_attachment(const char *s)
 {
 	GMimeContentType *ct;
+	struct mime_ctype fast;
 	int yes;
 
 	/* The common cases without GMime (and its objects). */
@@ -1001,6 +1215,16 @@ mime_attachment(const char *s)
 		    strchr("; \t", s[15]) != NULL;
 	if (strncasecmp(s, "text/", 5) == 0 || strcasestr(s, "name") == NULL)
 		return 0;
+	if (mime_fast && mime_ctype_fast(s, "name", &fast) == 0) {
+		mime_fast_hits++;
+		if (fast.tlen == 9 &&
+		    strncasecmp(fast.type, "multipart", 9) == 0)
+			return fast.slen == 5 &&
+			    strncasecmp(fast.sub, "mixed", 5) == 0;
+		if (fast.tlen == 4 && strncasecmp(fast.type, "text", 4) == 0)
+			return 0;
+		return fast.val != NULL;
+	}
 	if ((ct = g_mime_content_type_parse(mime_options, s)) == NULL)
 		return 0;
 	if (g_mime_content_type_is_type(ct, "multipart", "mixed"))
@@ -1012,6 +1236,150 @@ mime_attachment(const char *s)
 		yes = g_mime_content_type_get_parameter(ct, "name") != NULL;
 	g_object_unref(ct);
 	return yes;
+}
+
+/* Which of the n three-letter names in names (case aside) p starts with,
+ * or -1. */
+static int
+mime_name3(const char *p, const char *names, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (g_ascii_strncasecmp(p, names + 3 * i, 3) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* The number of min to max digits at *p, which this moves past them; -1
+ * when there are fewer or more. */
+static int
+mime_digits(const char **p, int min, int max)
+{
+	const char *s = *p;
+	int v = 0, n = 0;
+
+	for (; n < max && s[n] >= '0' && s[n] <= '9'; n++)
+		v = v * 10 + (s[n] - '0');
+	if (n < min || (s[n] >= '0' && s[n] <= '9'))
+		return -1;
+	*p = s + n;
+	return v;
+}
+
+/*
+ * The common shape of a Date without GMime (and without mktime() or a time
+ * zone database): [Day, ]D Mon YYYY HH:MM[:SS] zone [(comment)], the zone
+ * +hhmm or -hhmm or one of RFC 5322's names. Sets *t as GMime would; -1 for
+ * anything else (two-digit years, years before 1970, seconds of 60, days
+ * the month does not have, odd zones): GMime's call.
+ */
+static int
+mime_date_fast(const char *s, time_t *t)
+{
+	static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+	static const char wdays[] = "sunmontuewedthufrisat";
+	static const unsigned char mdays[] = {
+	    31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	static const struct {
+		const char *name;
+		int minutes;
+	} zones[] = {{"UT", 0}, {"GMT", 0}, {"EST", -300}, {"EDT", -240},
+	    {"CST", -360}, {"CDT", -300}, {"MST", -420}, {"MDT", -360},
+	    {"PST", -480}, {"PDT", -420}};
+	const char *p = s, *q;
+	int day, mon, year, hh, mm, ss = 0, zone, i, utc = 0;
+	long long y, era, yoe, doy, doe;
+
+	while (MIME_WS(*p))
+		p++;
+	if (mime_name3(p, wdays, 7) >= 0 && p[3] == ',')
+		p += 4;
+	while (MIME_WS(*p))
+		p++;
+	if ((day = mime_digits(&p, 1, 2)) < 1 || !MIME_WS(*p))
+		return -1;
+	while (MIME_WS(*p))
+		p++;
+	if ((mon = mime_name3(p, months, 12) + 1) < 1 || !MIME_WS(p[3]))
+		return -1;
+	for (p += 3; MIME_WS(*p); p++)
+		;
+	if ((year = mime_digits(&p, 4, 4)) < 1970 || !MIME_WS(*p))
+		return -1;
+	while (MIME_WS(*p))
+		p++;
+	if ((hh = mime_digits(&p, 2, 2)) < 0 || *p++ != ':' ||
+	    (mm = mime_digits(&p, 2, 2)) < 0)
+		return -1;
+	if (*p == ':') {
+		p++;
+		if ((ss = mime_digits(&p, 2, 2)) < 0)
+			return -1;
+	}
+	if (hh > 23 || mm > 59 || ss > 59 || !MIME_WS(*p))
+		return -1;
+	while (MIME_WS(*p))
+		p++;
+	if (*p == '+' || *p == '-') {
+		q = p + 1;
+		if ((zone = mime_digits(&q, 4, 4)) < 0 || zone / 100 > 14 ||
+		    zone % 100 > 59)
+			return -1;
+		zone = (zone / 100 * 60 + zone % 100) * (*p == '-' ? -1 : 1);
+		p = q;
+	} else {
+		for (q = p; *q >= 'A' && *q <= 'Z'; q++)
+			;
+		if (q - p == 3 && strncmp(p, "UTC", 3) == 0) {
+			utc =
+			    1; /* not in GMime's table: a zone after it counts */
+			zone = 0;
+		} else {
+			for (i = 0; i < (int)(sizeof zones / sizeof zones[0]);
+			     i++) {
+				if (strlen(zones[i].name) == (size_t)(q - p) &&
+				    strncmp(
+				        p, zones[i].name, (size_t)(q - p)) == 0)
+					break;
+			}
+			if (i == (int)(sizeof zones / sizeof zones[0]))
+				return -1;
+			zone = zones[i].minutes;
+		}
+		p = q;
+	}
+	if (*p != '\0' && !MIME_WS(*p))
+		return -1;
+	while (MIME_WS(*p))
+		p++;
+	if (*p == '(') {
+		if (utc)
+			return -1;
+		for (p++; *p != ')'; p++) {
+			if (*p == '\0' || *p == '(' || *p == '\\')
+				return -1;
+		}
+		for (p++; MIME_WS(*p); p++)
+			;
+	}
+	if (*p != '\0' || day > mdays[mon - 1])
+		return -1;
+	if (mon == 2 && day == 29 &&
+	    (year % 4 != 0 || (year % 100 == 0 && year % 400 != 0)))
+		return -1;
+
+	/* Days from 1970-01-01 to the date (Howard Hinnant's
+	 * days_from_civil), in a year that starts on 1 March. */
+	y = year - (mon <= 2);
+	era = y / 400;
+	yoe = y - era * 400;
+	doy = (153 * (mon > 2 ? mon - 3 : mon + 9) + 2) / 5 + day - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	*t = (time_t)((era * 146097 + doe - 719468) * 86400 + hh * 3600 +
+	    mm * 60 + ss - zone * 60);
+	return 0;
 }
 
 struct mime_headers *
@@ -1065,7 +1433,10 @@ mime_headers_decode(const char *buf, size_t len, const char *fallback_charset)
 		h->to = mime_address_list(v[MIME_F_TO]);
 	if (v[MIME_F_CC] != NULL)
 		h->cc = mime_address_list(v[MIME_F_CC]);
-	if (v[MIME_F_DATE] != NULL &&
+	if (v[MIME_F_DATE] != NULL && mime_fast &&
+	    mime_date_fast(v[MIME_F_DATE], &h->date) == 0)
+		mime_fast_hits++;
+	else if (v[MIME_F_DATE] != NULL &&
 	    (dt = g_mime_utils_header_decode_date(v[MIME_F_DATE])) != NULL) {
 		h->date = (time_t)g_date_time_to_unix(dt);
 		g_date_time_unref(dt);

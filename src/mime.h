@@ -64,4 +64,12 @@ void mime_headers_free(struct mime_headers *h);
 char *mime_decode_words(
     const char *s, size_t len, const char *fallback_charset);
 
+/*
+ * For tests: on 0, Content-Type, References, In-Reply-To and Date go to
+ * GMime's parsers alone; on 1 (the default) their common shapes are read
+ * without it first. Returns how many values those fast paths have read since
+ * the last call, so a test can compare the two ways and see both taken.
+ */
+unsigned long mime_set_fast(int on);
+
 #endif

@@ -317,6 +317,320 @@ START_TEST(test_mime_charset_hint)
 }
 END_TEST
 
+/*
+ * Field values for the fast paths (Date, References, In-Reply-To and
+ * Content-Type read without GMime): each decoded both ways must give the
+ * same struct, and those marked fast must be read by the fast path.
+ */
+static const struct {
+	const char *field;
+	const char *in;
+	int fast;
+} fast[] = {
+    {"Date", "Mon, 01 Jan 2001 12:00:00 +0100", 1},
+    {"Date", "1 Jan 2001 12:00:00 +0100", 1},
+    {"Date", "Mon, 1 Jan 2001 12:00 +0100", 1},
+    {"Date", "mon, 1 jan 2001 12:00:00 -0000", 1},
+    {"Date", "Tue, 29 Feb 2000 23:59:59 -1200", 1},
+    {"Date", "Thu, 31 Dec 2099 00:00:00 +1400", 1},
+    {"Date", "Sat, 5 Oct 2024 10:11:12 +0545", 1},
+    {"Date", "Wed, 15 Jul 2015 04:05:06 -0330", 1},
+    {"Date", "Mon, 1 Jan 2001 12:00:00 +0100 (CET)", 1},
+    {"Date", "Mon, 1 Jan 2001 11:00:00 +0000 (UTC)", 1},
+    {"Date", "Mon,\t1  Jan\t 2001   12:00:00\t+0100  ", 1},
+    {"Date", "Mon,1 Jan 2001 12:00:00 +0100", 1},
+    {"Date", "Thu, 1 Jan 1970 00:00:00 +0000", 1},
+    {"Date", "Mon, 1 Mar 2100 01:02:03 +0000", 1},
+    {"Date", "Mon, 1 Jan 2001 11:00:00 UT", 1},
+    {"Date", "Mon, 1 Jan 2001 11:00:00 GMT", 1},
+    {"Date", "Mon, 1 Jan 2001 11:00:00 UTC", 1},
+    {"Date", "Mon, 1 Jan 2001 06:00:00 EST", 1},
+    {"Date", "Mon, 1 Jul 2001 06:00:00 EDT", 1},
+    {"Date", "Mon, 1 Jan 2001 06:00:00 CST", 1},
+    {"Date", "Mon, 1 Jul 2001 06:00:00 CDT", 1},
+    {"Date", "Mon, 1 Jan 2001 06:00:00 MST", 1},
+    {"Date", "Mon, 1 Jul 2001 06:00:00 MDT", 1},
+    {"Date", "Mon, 1 Jan 2001 06:00:00 PST", 1},
+    {"Date", "Mon, 1 Jul 2001 06:00:00 PDT (Pacific)", 1},
+    {"Date", "Mon, 1 Jan 2001 11:00:00 UTC (PST)", 0},
+    {"Date", "Mon, 1 Jan 01 11:00:00 GMT", 0},
+    {"Date", "Mon, 1 Jan 1969 11:00:00 GMT", 0},
+    {"Date", "Mon, 30 Feb 2001 11:00:00 GMT", 0},
+    {"Date", "Mon, 29 Feb 2001 11:00:00 GMT", 0},
+    {"Date", "Mon, 29 Feb 1900 11:00:00 GMT", 0},
+    {"Date", "Mon, 31 Apr 2001 11:00:00 GMT", 0},
+    {"Date", "Mon, 1 Jan 2001 11:00:60 GMT", 0},
+    {"Date", "Mon, 1 Jan 2001 24:00:00 GMT", 0},
+    {"Date", "Mon, 1 Jan 2001 11:00:00 +9999", 0},
+    {"Date", "Mon, 1 Jan 2001 11:00:00 +2400", 0},
+    {"Date", "Mon, 1 Jan 2001 11:00:00 +01", 0},
+    {"Date", "Mon, 1 Jan 2001 11:00:00 +01:00", 0},
+    {"Date", "Mon, 1 Jan 2001 11:00:00 gmt", 0},
+    {"Date", "Mon, 1 Jan 2001 11:00:00 Z", 0},
+    {"Date", "Mon, 1 Jan 2001 11:00:00 CET", 0},
+    {"Date", "Mon, 1 Jan 2001 11:00:00", 0},
+    {"Date", "Mon, 1 Jan 2001 1:00:00 +0100", 0},
+    {"Date", "Monday, 1 Jan 2001 11:00:00 +0100", 0},
+    {"Date", "Mon, 1 January 2001 11:00:00 +0100", 0},
+    {"Date", "Mon, 1-Jan-2001 11:00:00 +0100", 0},
+    {"Date", "2001-01-01T11:00:00Z", 0},
+    {"Date", "Mon Jan  1 11:00:00 2001", 0},
+    {"Date", "Mon, 1 Jan 2001 12:00:00 +0100 (CET", 0},
+    {"Date", "Mon, 1 Jan 2001 12:00:00 +0100 junk", 0},
+    {"Date", "Mon, 0 Jan 2001 12:00:00 +0100", 0},
+    {"Date", "Mon, 123 Jan 2001 12:00:00 +0100", 0},
+    {"Date", "Mon, 1 Jan 20011 12:00:00 +0100", 0},
+    {"Date", "Mon, 1 Jan 2001 12:00:00 +01000", 0},
+    {"Date", "Xyz, 1 Jan 2001 12:00:00 +0100", 0},
+    {"Date", "Mon, 1 Jan 2001 12:00:00.5 +0100", 0},
+    {"References", "<a@b>", 1},
+    {"References", "<a@b> <c.d@e.f>", 1},
+    {"References", "  <a@b>\t <c@d>  <e@f.g.h>  ", 1},
+    {"References", "<a@b><c@d>", 1},
+    {"References", "<1700000000.0123456789abcdef@mail.example.org>", 1},
+    {"References", "<a+b=c/d?e^f_g`h{i|j}k~l!#$%&'*@x-y.z>", 1},
+    {"References", "", 1},
+    {"References", "<a@b> (comment) <c@d>", 0},
+    {"References", "<a@b> junk <c@d>", 0},
+    {"References", "<\"quoted local\"@b>", 0},
+    {"References", "<a@[192.0.2.1]>", 0},
+    {"References", "<nodomain>", 0},
+    {"References", "<nodomain> <a@b>", 0},
+    {"References", "<a@b", 0},
+    {"References", "<a@b> <c@d", 0},
+    {"References", "<a@@b>", 0},
+    {"References", "<a@b@c>", 0},
+    {"References", "<@b>", 0},
+    {"References", "<a@>", 0},
+    {"References", "<.a@b>", 0},
+    {"References", "<a.@b>", 0},
+    {"References", "<a..b@c>", 0},
+    {"References", "<a@b.>", 0},
+    {"References", "<a@.b>", 0},
+    {"References", "<a@b..c>", 0},
+    {"References", "< a@b >", 0},
+    {"References", "<a@b>, <c@d>", 0},
+    {"References", "<caf\xc3\xa9@b>", 0},
+    {"References", "a@b", 0},
+    {"References", "<>", 0},
+    {"References", ">", 0},
+    {"Message-ID", "<a@b>", 1},
+    {"Message-ID", "<1700000000.0123456789abcdef@mail.example.org>", 1},
+    {"Message-ID", "<a@b> <c@d>", 1},
+    {"Message-ID", "<a@b> (comment)", 1},
+    {"Message-ID", "<a@b", 0},
+    {"Message-ID", "a@b", 0},
+    {"Message-ID", "<nodomain>", 0},
+    {"Message-ID", "<\"q\"@b>", 0},
+    {"Message-ID", "<a@[192.0.2.1]>", 0},
+    {"Message-ID", "(comment) <a@b>", 0},
+    {"Message-ID", "<a..b@c>", 0},
+    {"Message-ID", "<>", 0},
+    {"In-Reply-To", "<a@b>", 1},
+    {"In-Reply-To", "<a@b> <c@d>", 1},
+    {"In-Reply-To", "<a@b> (Jo's message of Mon, 1 Jan 2001)", 1},
+    {"In-Reply-To", "<a@b> \"junk", 1},
+    {"In-Reply-To", "Message from Jo <a@b>", 0},
+    {"In-Reply-To", "<a@b.", 0},
+    {"Content-Type", "application/pdf; name=\"a.pdf\"", 1},
+    {"Content-Type", "application/pdf; name=a.pdf", 1},
+    {"Content-Type", "APPLICATION/PDF;NAME=a.pdf", 1},
+    {"Content-Type", "application/pdf ; name = \"a b.pdf\" ; x=y", 1},
+    {"Content-Type", "application/pdf;\t name=\"a.pdf\";\t size=100", 1},
+    {"Content-Type", "application/octet-stream; filename=x; xname=y", 1},
+    {"Content-Type", "image/png; x-unix-mode=0644; name=\"p.png\"", 1},
+    /* these two the older prefix check reads, before the fast path */
+    {"Content-Type", "multipart/mixed; boundary=\"a\"; name=x", 0},
+    {"Content-Type", "Text/Plain; name=\"notes.txt\"", 0},
+    {"Content-Type", "application/pdf; name*=utf-8''%C3%A9.pdf", 0},
+    {"Content-Type", "application/pdf; name*0=\"a\"; name*1=\".pdf\"", 0},
+    {"Content-Type", "application/pdf; name=\"=?utf-8?q?a?=.pdf\"", 0},
+    {"Content-Type", "application/pdf; name=\"a\\\"b.pdf\"", 0},
+    {"Content-Type", "application/pdf; name=\"a.pdf", 0},
+    {"Content-Type", "application/pdf; name=\"\"", 0},
+    {"Content-Type", "application/pdf; name=", 0},
+    {"Content-Type", "application/pdf; name=a; name=b", 0},
+    {"Content-Type", "application/pdf (comment); name=a", 0},
+    {"Content-Type", "application/pdf; name=a (comment)", 0},
+    {"Content-Type", "application; name=a", 0},
+    {"Content-Type", "application/; name=a", 0},
+    {"Content-Type", "/pdf; name=a", 0},
+    {"Content-Type", "application / pdf; name=a", 0},
+    {"Content-Type", "application/pdf; name=a;", 0},
+    {"Content-Type", "application/pdf name=a", 0},
+    {"Content-Type", "application/pdf; name=a b", 0},
+    {"Content-Type", "application/pdf; name=caf\xc3\xa9", 0},
+    {"Content-Type", "application/pdf;; name=a", 0},
+    {"Content-Type", "application/pdf; =a; name=b", 0},
+};
+
+/* Subjects in raw 8-bit bytes, so that the Content-Type charset counts. */
+static const char *const fast_subjects[] = {
+    "\xc4\xe3\xba\xc3", "\x93q\x94", "\xe9t\xe9", "\x8e\x9a"};
+
+/* Content-Types for the charset hint (each with each subject above). */
+static const char *const fast_charsets[] = {
+    "text/plain; charset=gb2312",
+    "text/plain; charset=\"GB2312\"",
+    "text/plain;charset=koi8-r; format=flowed",
+    "text/plain; format=flowed; charset = shift_jis",
+    "text/plain; charset=iso-8859-1",
+    "text/plain; charset=utf-8",
+    "text/plain; charset=\"\"",
+    "text/plain; charset=no-such-charset",
+    "text/plain; charset=big5; charset=gb2312",
+    "text/plain; charset*=us-ascii'en'koi8-r",
+    "text/plain; charset=\"koi8-r\" (comment)",
+    "text/plain; charset=\"koi8-r",
+    "multipart/alternative; boundary=\"=_x\"; charset=koi8-r",
+    "text/plain; charset=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaa",
+};
+
+/* Whether a and b, decoded from the same block, are the same. */
+static int
+same_headers(const struct mime_headers *a, const struct mime_headers *b)
+{
+	return strcmp(a->subject, b->subject) == 0 &&
+	    strcmp(a->from_name, b->from_name) == 0 &&
+	    strcmp(a->from_addr, b->from_addr) == 0 &&
+	    strcmp(a->to, b->to) == 0 && strcmp(a->cc, b->cc) == 0 &&
+	    a->date == b->date && strcmp(a->message_id, b->message_id) == 0 &&
+	    strcmp(a->in_reply_to, b->in_reply_to) == 0 &&
+	    strcmp(a->references, b->references) == 0 &&
+	    a->has_attachment == b->has_attachment;
+}
+
+/* Decode block with and without the fast paths, fail on any difference,
+ * and give how many values the fast paths read. */
+static unsigned long
+check_both(const char *block)
+{
+	struct mime_headers *a, *b;
+	unsigned long hits;
+	int same;
+
+	(void)mime_set_fast(1);
+	a = mime_headers_decode(block, strlen(block), NULL);
+	hits = mime_set_fast(0);
+	b = mime_headers_decode(block, strlen(block), NULL);
+	(void)mime_set_fast(1);
+	same = same_headers(a, b);
+	ck_assert_msg(same,
+	    "fast and GMime differ for [%s]: date %lld/%lld refs [%s]/[%s] "
+	    "irt [%s]/[%s] att %d/%d subject [%s]/[%s]",
+	    block, (long long)a->date, (long long)b->date, a->references,
+	    b->references, a->in_reply_to, b->in_reply_to, a->has_attachment,
+	    b->has_attachment, a->subject, b->subject);
+	mime_headers_free(a);
+	mime_headers_free(b);
+	return hits;
+}
+
+START_TEST(test_mime_fast)
+{
+	char *block;
+	unsigned long hits;
+
+	xasprintf(&block, "%s: %s\n\n", fast[_i].field, fast[_i].in);
+	hits = check_both(block);
+	ck_assert_msg((hits > 0) == fast[_i].fast, "%s: fast path %s",
+	    fast[_i].in, hits > 0 ? "taken" : "not taken");
+	free(block);
+}
+END_TEST
+
+/* Each value above cut short, and with each of a few bytes put in at each
+ * place: whatever the fast paths take, GMime must read the same way. */
+START_TEST(test_mime_fast_mutants)
+{
+	static const char odd[] = " \t;:=\"()<>@.,\\/-+0Z\x80";
+	char *block, *v;
+	size_t len, i, j;
+
+	len = strlen(fast[_i].in);
+	v = xmalloc(len + 2);
+	for (i = 0; i <= len; i++) {
+		memcpy(v, fast[_i].in, i);
+		v[i] = '\0';
+		xasprintf(&block, "%s: %s\n\n", fast[_i].field, v);
+		(void)check_both(block);
+		free(block);
+		for (j = 0; j < sizeof odd - 1; j++) {
+			memcpy(v, fast[_i].in, len + 1);
+			v[i] = odd[j];
+			if (i == len)
+				v[i + 1] = '\0';
+			xasprintf(&block, "%s: %s\n\n", fast[_i].field, v);
+			(void)check_both(block);
+			free(block);
+			memmove(v + i + 1, fast[_i].in + i, len - i + 1);
+			memcpy(v, fast[_i].in, i);
+			v[i] = odd[j];
+			xasprintf(&block, "%s: %s\n\n", fast[_i].field, v);
+			(void)check_both(block);
+			free(block);
+		}
+	}
+	free(v);
+}
+END_TEST
+
+/* Every day from 1970 to 2110 at a few times and zones, both ways. */
+START_TEST(test_mime_fast_dates)
+{
+	static const char *const wdays[] = {
+	    "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May",
+	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	static const char *const zones[] = {"+0000", "-0000", "+0100", "-0800",
+	    "+0530", "-0930", "+1245", "+1400", "-1200", "EST", "PDT", "GMT",
+	    "UT", "UTC"};
+	static const int mdays[] = {
+	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	char *block;
+	int y, m, d, n, wday = 4, leap; /* 1 Jan 1970 was a Thursday */
+	unsigned long hits = 0, count = 0;
+
+	for (y = 1970; y <= 2110; y++) {
+		leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+		for (m = 0; m < 12; m++) {
+			n = mdays[m] + (m == 1 && leap);
+			for (d = 1; d <= n; d++, wday = (wday + 1) % 7) {
+				if ((d + m + y) % 7 != 0 && d != 1 && d != n)
+					continue;
+				xasprintf(&block,
+				    "Date: %s, %d %s %d %02d:%02d:%02d %s\n\n",
+				    wdays[wday], d, months[m], y,
+				    (d * 7 + m) % 24, (d * 13 + y) % 60,
+				    (d * 17 + m * 3) % 60,
+				    zones[(d + m + y) % 14]);
+				hits += check_both(block);
+				count++;
+				free(block);
+			}
+		}
+	}
+	ck_assert_uint_eq(hits, count);
+}
+END_TEST
+
+/* The charset hint: with raw bytes in a Subject, both ways pick the same
+ * charset from the Content-Type. */
+START_TEST(test_mime_fast_charset)
+{
+	char *block;
+	size_t i;
+
+	for (i = 0; i < sizeof fast_subjects / sizeof fast_subjects[0]; i++) {
+		xasprintf(&block, "Subject: %s\nContent-Type: %s\n\n",
+		    fast_subjects[i], fast_charsets[_i]);
+		(void)check_both(block);
+		free(block);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -340,6 +654,13 @@ main(void)
 	tcase_add_loop_test(
 	    tc, test_mime_attachment, 0, sizeof types / sizeof types[0]);
 	tcase_add_test(tc, test_mime_charset_hint);
+	tcase_add_loop_test(
+	    tc, test_mime_fast, 0, sizeof fast / sizeof fast[0]);
+	tcase_add_loop_test(
+	    tc, test_mime_fast_mutants, 0, sizeof fast / sizeof fast[0]);
+	tcase_add_test(tc, test_mime_fast_dates);
+	tcase_add_loop_test(tc, test_mime_fast_charset, 0,
+	    sizeof fast_charsets / sizeof fast_charsets[0]);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
