@@ -64,6 +64,8 @@ enum store_stmt {
 	STMT_MDFILE_PUT,
 	STMT_MDFILE_DELETE,
 	STMT_MDFILE_NAME,
+	STMT_MDFILE_LIST_NEW,
+	STMT_FOLDER_SET_MDSTAMP,
 	STMT_MDFILE_DELETE_FOLDER,
 	STMT__COUNT
 };
@@ -76,7 +78,8 @@ enum store_stmt {
 
 #define FOLDER_COLUMNS                                                         \
 	"id, name, raw_name, delim, special_use, subscribed, noselect, "       \
-	"uidvalidity, uidnext, highestmodseq, synced_uid_max, total, unseen"
+	"uidvalidity, uidnext, highestmodseq, synced_uid_max, total, unseen, " \
+	"md_stamp_cur, md_stamp_new"
 
 static const char *const store_sql[STMT__COUNT] = {
     [STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -99,12 +102,15 @@ static const char *const store_sql[STMT__COUNT] = {
                            "raw_name = coalesce(?3, raw_name) WHERE name = ?1",
     [STMT_FOLDER_SET_SYNC] = "UPDATE folder SET uidvalidity = ?2, "
                              "uidnext = ?3, highestmodseq = ?4 WHERE id = ?1",
+    [STMT_FOLDER_SET_MDSTAMP] = "UPDATE folder SET md_stamp_cur = ?2, "
+                                "md_stamp_new = ?3 WHERE id = ?1",
     [STMT_FOLDER_SET_SYNCED] =
         "UPDATE folder SET synced_uid_max = ?2 WHERE id = ?1",
     [STMT_FOLDER_SET_STATUS] =
         "UPDATE folder SET total = ?2, unseen = ?3 WHERE id = ?1",
     [STMT_FOLDER_RESET] = "UPDATE folder SET uidvalidity = ?2, uidnext = 0, "
-                          "highestmodseq = 0, synced_uid_max = 0 WHERE id = ?1",
+                          "highestmodseq = 0, synced_uid_max = 0, "
+                          "md_stamp_cur = 0, md_stamp_new = 0 WHERE id = ?1",
     [STMT_MSG_PUT] = "INSERT OR REPLACE INTO message (folder, " MSG_COLUMNS
                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
                      "?11, ?12, ?13, ?14, ?15, ?16, ?17)",
@@ -144,12 +150,16 @@ static const char *const store_sql[STMT__COUNT] = {
     [STMT_POP3_GET] = "SELECT fetched_at FROM pop3_seen WHERE uidl = ?1",
     [STMT_POP3_LIST] = "SELECT uidl, fetched_at, maildir_name FROM pop3_seen "
                        "ORDER BY uidl",
-    [STMT_MDFILE_LIST] = "SELECT f.name, f.uid, f.mtime, m.flags "
+    [STMT_MDFILE_LIST] = "SELECT f.name, f.uid, f.mtime, m.flags, f.in_new "
                          "FROM maildir_file f JOIN message m "
                          "ON m.folder = f.folder AND m.uid = f.uid "
                          "WHERE f.folder = ?1",
+    [STMT_MDFILE_LIST_NEW] = "SELECT f.name, f.uid, f.mtime, m.flags, f.in_new "
+                             "FROM maildir_file f JOIN message m "
+                             "ON m.folder = f.folder AND m.uid = f.uid "
+                             "WHERE f.folder = ?1 AND f.in_new = 1",
     [STMT_MDFILE_PUT] = "INSERT OR REPLACE INTO maildir_file (folder, name, "
-                        "uid, mtime) VALUES (?1, ?2, ?3, ?4)",
+                        "uid, mtime, in_new) VALUES (?1, ?2, ?3, ?4, ?5)",
     [STMT_MDFILE_DELETE] = "DELETE FROM maildir_file WHERE folder = ?1 "
                            "AND name = ?2",
     [STMT_MDFILE_NAME] = "SELECT name FROM maildir_file WHERE folder = ?1 "
@@ -238,6 +248,18 @@ static const struct store_migration {
         store_migrate_none},
     /* A local folder's flag change or move finds its file by UID. */
     {3, "CREATE INDEX maildir_file_uid ON maildir_file (folder, uid);",
+        store_migrate_none},
+    /* A delivery into new/ alone reads new/ alone (its files marked) when
+     * the stamps of the folder's new/ and cur/ say only new/ changed. */
+    {4,
+        "ALTER TABLE maildir_file ADD COLUMN"
+        " in_new INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE folder ADD COLUMN"
+        " md_stamp_cur INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE folder ADD COLUMN"
+        " md_stamp_new INTEGER NOT NULL DEFAULT 0;"
+        "CREATE INDEX maildir_file_new ON maildir_file (folder, uid)"
+        " WHERE in_new = 1;",
         store_migrate_none},
 };
 
@@ -459,6 +481,8 @@ store_row_folder(sqlite3_stmt *st, struct store_folder *f)
 	f->synced_uid_max = (uint32_t)sqlite3_column_int64(st, 10);
 	f->total = (uint32_t)sqlite3_column_int64(st, 11);
 	f->unseen = (uint32_t)sqlite3_column_int64(st, 12);
+	f->md_stamp_cur = (uint64_t)sqlite3_column_int64(st, 13);
+	f->md_stamp_new = (uint64_t)sqlite3_column_int64(st, 14);
 }
 
 /* Make the directories above path, each new one mode 0700. */
@@ -1732,15 +1756,16 @@ fail:
 }
 
 int
-store_mdfile_foreach(
-    struct store *s, int64_t folder, store_mdfile_cb cb, void *arg)
+store_mdfile_foreach(struct store *s, int64_t folder, int only_new,
+    store_mdfile_cb cb, void *arg)
 {
 	sqlite3_stmt *st;
 	int rc, stop = 0;
 
 	if (s->busy)
 		fatalx("%s: called from a foreach callback", __func__);
-	if ((st = store_stmt(s, STMT_MDFILE_LIST)) == NULL)
+	if ((st = store_stmt(s,
+	         only_new ? STMT_MDFILE_LIST_NEW : STMT_MDFILE_LIST)) == NULL)
 		goto fail;
 	rc = SQLITE_OK;
 	store_bind_int(st, 1, folder, &rc);
@@ -1754,7 +1779,8 @@ store_mdfile_foreach(
 		if ((stop = cb(store_col_text(st, 0),
 		         (uint32_t)sqlite3_column_int64(st, 1),
 		         sqlite3_column_int64(st, 2),
-		         (unsigned int)sqlite3_column_int64(st, 3), arg)) != 0)
+		         (unsigned int)sqlite3_column_int64(st, 3),
+		         sqlite3_column_int(st, 4), arg)) != 0)
 			break;
 	}
 	s->busy = 0;
@@ -1772,7 +1798,7 @@ fail:
 
 int
 store_mdfile_put(struct store *s, int64_t folder, const char *name,
-    uint32_t uid, int64_t mtime)
+    uint32_t uid, int64_t mtime, int in_new)
 {
 	sqlite3_stmt *st;
 	int rc = SQLITE_OK;
@@ -1783,6 +1809,7 @@ store_mdfile_put(struct store *s, int64_t folder, const char *name,
 	store_bind_text(st, 2, name, &rc);
 	store_bind_int(st, 3, uid, &rc);
 	store_bind_int(st, 4, mtime, &rc);
+	store_bind_int(st, 5, in_new != 0, &rc);
 	if (rc != SQLITE_OK) {
 		store_dberr(s, rc);
 		sqlite3_clear_bindings(st);
@@ -1844,4 +1871,23 @@ store_mdfile_name(struct store *s, int64_t folder, uint32_t uid, char **name)
 fail:
 	return store_fail(
 	    s, "cannot find the Maildir file of message %u", (unsigned int)uid);
+}
+
+int
+store_folder_set_mdstamp(
+    struct store *s, int64_t folder, uint64_t cur, uint64_t new_stamp)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	if ((st = store_stmt(s, STMT_FOLDER_SET_MDSTAMP)) == NULL)
+		goto fail;
+	store_bind_int(st, 1, folder, &rc);
+	store_bind_int(st, 2, (int64_t)cur, &rc);
+	store_bind_int(st, 3, (int64_t)new_stamp, &rc);
+	if (store_step(s, st) == SQLITE_OK)
+		return 0;
+fail:
+	return store_fail(s, "cannot save the Maildir stamps of folder %lld",
+	    (long long)folder);
 }

@@ -12,7 +12,7 @@
 struct store;
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* System flags kept as bits of store_msg.flags; other keywords go in the
  * space-separated store_msg.keywords. */
@@ -47,11 +47,13 @@ struct store_folder {
 	int noselect;            /* 1 for \Noselect or \NonExistent */
 	uint32_t uidvalidity;    /* 0 until first selected */
 	uint32_t uidnext;        /* UIDNEXT at the last sync */
-	uint64_t highestmodseq;  /* HIGHESTMODSEQ at the last sync, 0 if none;
-	                          * a local folder: its directories' stamp */
+	uint64_t highestmodseq;  /* HIGHESTMODSEQ at the last sync, 0 if none */
 	uint32_t synced_uid_max; /* highest UID whose headers are all stored */
 	uint32_t total;  /* the server's message count (STATUS/SELECT) */
 	uint32_t unseen; /* the server's unseen count */
+	/* A local folder: maildir_stamp() of cur/ and new/ when last indexed,
+	 * 0 when never. */
+	uint64_t md_stamp_cur, md_stamp_new;
 };
 
 /* One message's headers and flags. For store_msg_put() the strings are the
@@ -183,6 +185,10 @@ int store_folder_set_sync(struct store *, int64_t folder, uint32_t uidvalidity,
  * transaction that stored them. */
 int store_folder_set_synced(struct store *, int64_t folder, uint32_t uid);
 
+/* Record the stamps of a local folder's cur/ and new/ once indexed. */
+int store_folder_set_mdstamp(
+    struct store *, int64_t folder, uint64_t cur, uint64_t new_stamp);
+
 /* Record the server's total and unseen counts (STATUS or SELECT). */
 int store_folder_set_status(
     struct store *, int64_t folder, uint32_t total, uint32_t unseen);
@@ -272,19 +278,20 @@ int store_journal_count(struct store *, int64_t *n);
 /* --- Maildir files (local folders) --------------------------------------- */
 
 /* A Maildir message's unique name (without ":2,FLAGS") as a message of a
- * folder: the UID its row has, the file's mtime when it was read, and the
- * row's flags (STORE_FLAG_* bits). */
+ * folder: the UID its row has, the file's mtime when it was read, the
+ * row's flags (STORE_FLAG_* bits) and whether the file was in new/. */
 typedef int (*store_mdfile_cb)(const char *name, uint32_t uid, int64_t mtime,
-    unsigned int flags, void *arg);
+    unsigned int flags, int in_new, void *arg);
 
-/* Call cb for each file recorded for the folder that has its message row;
- * returns as foreach, and cb must not write to the store. */
-int store_mdfile_foreach(
-    struct store *, int64_t folder, store_mdfile_cb cb, void *arg);
+/* Call cb for each file recorded for the folder (only those in new/ when
+ * only_new is set) that has its message row; returns as foreach, and cb
+ * must not write to the store. */
+int store_mdfile_foreach(struct store *, int64_t folder, int only_new,
+    store_mdfile_cb cb, void *arg);
 
-/* Record (or update) a file; forget one. */
+/* Record (or update) a file, in new/ when in_new is set; forget one. */
 int store_mdfile_put(struct store *, int64_t folder, const char *name,
-    uint32_t uid, int64_t mtime);
+    uint32_t uid, int64_t mtime, int in_new);
 int store_mdfile_delete(struct store *, int64_t folder, const char *name);
 
 /* The unique name of the file that is message uid of the folder, in *name

@@ -56,8 +56,10 @@ static struct maildir *local_md(
 static void local_hint(unsigned int, char *);
 static void local_info(unsigned int, const char *, char *, size_t);
 static int local_counts(struct local *, int64_t);
+static int local_count_add(
+    struct local *, const struct store_folder *, int, int);
 static int local_restamp(struct local *, const struct store_folder *,
-    struct maildir *, uint64_t, uint32_t);
+    struct maildir *, const uint64_t *, uint32_t);
 static int local_upsert(struct local *, const char *, const char *);
 static int local_find(struct local *, struct maildir *,
     const struct store_folder *, uint32_t, char **, char **, char **);
@@ -256,17 +258,36 @@ local_counts(struct local *l, int64_t folder)
 	    : 0;
 }
 
-/* After a change of errand's own: when the folder's stamp was current
- * before it, record the new one, so the change costs no full index. */
+/* Move the folder's counts by what one change did, without a recount of
+ * every row (one is a scan of the whole folder). */
+static int
+local_count_add(
+    struct local *l, const struct store_folder *f, int dtotal, int dunseen)
+{
+	int64_t total = (int64_t)f->total + dtotal;
+	int64_t unseen = (int64_t)f->unseen + dunseen;
+
+	if (total < 0 || unseen < 0 || unseen > total)
+		return local_counts(l, f->id);
+	return store_folder_set_status(
+	    l->st, f->id, (uint32_t)total, (uint32_t)unseen);
+}
+
+/* After a change of errand's own: when the folder's stamps were current
+ * before it, record the new ones, so the change costs no index. */
 static int
 local_restamp(struct local *l, const struct store_folder *f, struct maildir *md,
-    uint64_t before, uint32_t uidnext)
+    const uint64_t *before, uint32_t uidnext)
 {
-	uint64_t stamp = f->highestmodseq;
+	uint64_t cur = f->md_stamp_cur, new_stamp = f->md_stamp_new;
 
-	if (before != 0 && before == f->highestmodseq)
-		stamp = maildir_stamp(md);
-	return store_folder_set_sync(l->st, f->id, 1, uidnext, stamp);
+	if (before[0] != 0 && before[0] == f->md_stamp_cur &&
+	    before[1] == f->md_stamp_new)
+		maildir_stamps(md, &cur, &new_stamp);
+	return store_folder_set_sync(l->st, f->id, 1, uidnext, 0) != 0 ||
+	        store_folder_set_mdstamp(l->st, f->id, cur, new_stamp) != 0
+	    ? -1
+	    : 0;
 }
 
 /* The file of message uid: its unique name and relative path in *name and
@@ -308,14 +329,14 @@ local_set_flags(struct local *l, const char *folder, uint32_t uid,
 	struct store_msg m;
 	struct maildir *md;
 	char *name, *path, info[64];
-	uint64_t before;
+	uint64_t before[2];
 	int ret = -1;
 
 	*err = NULL;
 	flags &= ~(unsigned int)STORE_FLAG_HIDDEN;
 	if ((md = local_md(l, folder, &f, err)) == NULL)
 		return -1;
-	before = maildir_stamp(md);
+	maildir_stamps(md, &before[0], &before[1]);
 	if (local_find(l, md, &f, uid, &name, &path, err) != 0)
 		goto out;
 	local_info(flags, path, info, sizeof info);
@@ -326,7 +347,10 @@ local_set_flags(struct local *l, const char *folder, uint32_t uid,
 	if (store_msg_get(l->st, f.id, uid, &m) != 0 ||
 	    store_begin(l->st) != 0 ||
 	    store_msg_set_flags(l->st, f.id, uid, flags, m.keywords, 0) != 0 ||
-	    local_counts(l, f.id) != 0 ||
+	    local_count_add(l, &f, 0,
+	        !((m.flags ^ flags) & STORE_FLAG_SEEN) ? 0
+	            : flags & STORE_FLAG_SEEN          ? -1
+	                                               : 1) != 0 ||
 	    local_restamp(l, &f, md, before, f.uidnext) != 0 ||
 	    store_commit(l->st) != 0) {
 		local_fail(err, "%s", store_error(l->st));
@@ -391,10 +415,10 @@ local_move(struct local *l, const char *folder, uint32_t uid, const char *dest,
 	struct maildir *md, *mdd;
 	struct stat sb;
 	char *name = NULL, *path = NULL, *dname = NULL, *dpath = NULL, *abs;
-	uint64_t before, dbefore;
+	uint64_t before[2], dbefore[2];
 	uint32_t max, nuid;
 	int64_t mtime = 0;
-	int ret = -1;
+	int ret = -1, unseen;
 
 	*err = NULL;
 	if ((md = local_md(l, folder, &f, err)) == NULL)
@@ -409,8 +433,8 @@ local_move(struct local *l, const char *folder, uint32_t uid, const char *dest,
 		    copy ? "copy" : "move", dest);
 		goto out;
 	}
-	before = maildir_stamp(md);
-	dbefore = maildir_stamp(mdd);
+	maildir_stamps(md, &before[0], &before[1]);
+	maildir_stamps(mdd, &dbefore[0], &dbefore[1]);
 	if (local_find(l, md, &f, uid, &name, &path, err) != 0)
 		goto out;
 	if (copy) {
@@ -437,14 +461,16 @@ local_move(struct local *l, const char *folder, uint32_t uid, const char *dest,
 		goto store_fail;
 	m.uid = nuid;
 	m.flags &= ~(unsigned int)STORE_FLAG_HIDDEN;
+	unseen = !(m.flags & STORE_FLAG_SEEN);
 	if (store_msg_put(l->st, d.id, &m) != 0 ||
-	    store_mdfile_put(l->st, d.id, dname, nuid, mtime) != 0 ||
+	    store_mdfile_put(l->st, d.id, dname, nuid, mtime,
+	        strncmp(dpath, "new/", 4) == 0) != 0 ||
 	    (!copy &&
 	        (store_msg_delete(l->st, f.id, uid) != 0 ||
 	            store_mdfile_delete(l->st, f.id, name) != 0 ||
-	            local_counts(l, f.id) != 0 ||
+	            local_count_add(l, &f, -1, -unseen) != 0 ||
 	            local_restamp(l, &f, md, before, f.uidnext) != 0)) ||
-	    local_counts(l, d.id) != 0 ||
+	    local_count_add(l, &d, 1, unseen) != 0 ||
 	    local_restamp(l, &d, mdd, dbefore, nuid + 1) != 0 ||
 	    store_commit(l->st) != 0)
 		goto store_fail;
@@ -493,7 +519,7 @@ local_expunge(struct local *l, const char *folder, uint32_t *n, char **err)
 	struct local_uids u;
 	struct maildir *md;
 	char *name, *path, *info;
-	uint64_t before;
+	uint64_t before[2];
 	size_t i;
 	uint32_t done = 0;
 	int ret = -1;
@@ -504,7 +530,7 @@ local_expunge(struct local *l, const char *folder, uint32_t *n, char **err)
 	memset(&u, 0, sizeof u);
 	if ((md = local_md(l, folder, &f, err)) == NULL)
 		return -1;
-	before = maildir_stamp(md);
+	maildir_stamps(md, &before[0], &before[1]);
 	if (store_msg_foreach(
 	        l->st, f.id, STORE_ORDER_UID, local_deleted_cb, &u) < 0) {
 		local_fail(err, "%s", store_error(l->st));

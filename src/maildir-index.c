@@ -3,7 +3,8 @@
  * the Maildir is listed once, new files have their header read and decoded
  * (src/mime), known ones only have their flags compared, and rows of files
  * that went are deleted; writes go in transactions of 1,000. A Maildir
- * whose stamp (maildir_stamp()) is the one recorded is skipped. */
+ * whose stamps (maildir_stamps()) are the ones recorded is skipped; one
+ * whose cur/ did not change has only new/ read. */
 
 #include <sys/stat.h>
 
@@ -26,7 +27,9 @@
 struct mdx_known {
 	char *name;
 	uint32_t uid;
+	int64_t mtime;
 	unsigned int flags; /* the cache's */
+	int in_new;         /* the cache has it in new/ */
 	int seen;           /* still in the Maildir */
 };
 
@@ -35,7 +38,8 @@ struct mdx_list {
 	size_t n, cap;
 };
 
-static int mdx_collect(const char *, uint32_t, int64_t, unsigned int, void *);
+static int mdx_collect(
+    const char *, uint32_t, int64_t, unsigned int, int, void *);
 static int mdx_cmp(const void *, const void *);
 static unsigned int mdx_flags(const struct maildir_entry *);
 static int mdx_add(struct store *, struct maildir *, int64_t,
@@ -43,11 +47,10 @@ static int mdx_add(struct store *, struct maildir *, int64_t,
 
 static int
 mdx_collect(const char *name, uint32_t uid, int64_t mtime, unsigned int flags,
-    void *arg)
+    int in_new, void *arg)
 {
 	struct mdx_list *l = arg;
 
-	(void)mtime;
 	if (l->n == l->cap) {
 		l->cap = l->cap == 0 ? 256 : l->cap * 2;
 		l->k = xreallocarray(l->k, l->cap, sizeof *l->k);
@@ -55,6 +58,8 @@ mdx_collect(const char *name, uint32_t uid, int64_t mtime, unsigned int flags,
 	l->k[l->n].name = xstrdup(name);
 	l->k[l->n].uid = uid;
 	l->k[l->n].flags = flags;
+	l->k[l->n].mtime = mtime;
+	l->k[l->n].in_new = in_new;
 	l->k[l->n].seen = 0;
 	l->n++;
 	return 0;
@@ -153,8 +158,8 @@ mdx_add(struct store *st, struct maildir *md, int64_t folder,
 	m.refs = mh->references;
 	m.has_attachment = mh->has_attachment;
 	rc = store_msg_put(st, folder, &m) != 0 ||
-	        store_mdfile_put(
-	            st, folder, e->name, uid, (int64_t)sb.st_mtime) != 0
+	        store_mdfile_put(st, folder, e->name, uid, (int64_t)sb.st_mtime,
+	            e->is_new) != 0
 	    ? -1
 	    : 0;
 	mime_headers_free(mh);
@@ -172,9 +177,10 @@ maildir_index(struct store *st, struct maildir *md, const char *name,
 	struct mdx_known key, *k;
 	size_t i, n = 0, writes = 0;
 	uint32_t max, total, unseen;
-	uint64_t stamp;
+	uint64_t cur, new_stamp;
+	int64_t dtotal = 0, dunseen = 0;
 	unsigned int flags;
-	int rc, ret = -1;
+	int rc, ret = -1, only_new;
 
 	*err = NULL;
 	memset(stats, 0, sizeof *stats);
@@ -190,14 +196,22 @@ maildir_index(struct store *st, struct maildir *md, const char *name,
 			goto store_fail;
 	} else if (rc != 0)
 		goto store_fail;
-	/* Taken before the listing: a change made while it runs changes the
+	/* Taken before the listing: a change made while it runs changes a
 	 * stamp again, so the next run looks. */
-	stamp = maildir_stamp(md);
-	if (!full && stamp != 0 && f.highestmodseq == stamp) {
+	if (maildir_stamps(md, &cur, &new_stamp) != 0) {
+		xasprintf(
+		    err, "cannot read the Maildir '%s'", maildir_path(md));
+		goto out;
+	}
+	if (!full && f.md_stamp_cur == cur && f.md_stamp_new == new_stamp) {
 		ret = 0;
 		goto out;
 	}
-	if (store_mdfile_foreach(st, f.id, mdx_collect, &known) != 0 ||
+	/* Only new/ changed (mail delivered, or taken away unread): nothing
+	 * entered or left cur/, so new/ and the files known there say it all. */
+	only_new = !full && f.md_stamp_cur == cur;
+	if (store_mdfile_foreach(st, f.id, only_new, mdx_collect, &known) !=
+	        0 ||
 	    store_msg_uid_max(st, f.id, &max) != 0)
 		goto store_fail;
 	/* UIDs are not given twice, even after the highest went. */
@@ -205,7 +219,8 @@ maildir_index(struct store *st, struct maildir *md, const char *name,
 		max = f.uidnext - 1;
 	if (known.n > 0)
 		qsort(known.k, known.n, sizeof *known.k, mdx_cmp);
-	if (maildir_list(md, &list, &n) != 0) {
+	if ((only_new ? maildir_list_new(md, &list, &n)
+	              : maildir_list(md, &list, &n)) != 0) {
 		xasprintf(err, "%s", maildir_error(md));
 		goto out;
 	}
@@ -223,17 +238,30 @@ maildir_index(struct store *st, struct maildir *md, const char *name,
 			if (rc == 0) {
 				max++;
 				stats->added++;
+				dtotal++;
+				if (!(mdx_flags(&list[i]) & STORE_FLAG_SEEN))
+					dunseen++;
 			}
 		} else {
 			k->seen = 1;
 			flags = mdx_flags(&list[i]);
-			if (k->flags == flags)
+			if (k->flags == flags && k->in_new == list[i].is_new)
 				continue;
-			/* Local messages have no keywords beyond the flags. */
-			if (store_msg_set_flags(
-			        st, f.id, k->uid, flags, NULL, 0) != 0)
+			/* Where it is decides what a new/-only run reads. */
+			if (k->in_new != list[i].is_new &&
+			    store_mdfile_put(st, f.id, k->name, k->uid,
+			        k->mtime, list[i].is_new) != 0)
 				goto store_fail;
-			stats->changed++;
+			/* Local messages have no keywords beyond the flags. */
+			if (k->flags != flags) {
+				if (store_msg_set_flags(
+				        st, f.id, k->uid, flags, NULL, 0) != 0)
+					goto store_fail;
+				stats->changed++;
+				if ((k->flags ^ flags) & STORE_FLAG_SEEN)
+					dunseen +=
+					    flags & STORE_FLAG_SEEN ? -1 : 1;
+			}
 		}
 		if (++writes % MDX_CHUNK == 0 &&
 		    (store_commit(st) != 0 || store_begin(st) != 0))
@@ -246,10 +274,21 @@ maildir_index(struct store *st, struct maildir *md, const char *name,
 		    store_mdfile_delete(st, f.id, known.k[i].name) != 0)
 			goto store_fail;
 		stats->removed++;
+		dtotal--;
+		if (!(known.k[i].flags & STORE_FLAG_SEEN))
+			dunseen--;
 	}
-	if (store_msg_count(st, f.id, &total, &unseen) != 0 ||
-	    store_folder_set_status(st, f.id, total, unseen) != 0 ||
-	    store_folder_set_sync(st, f.id, 1, max + 1, stamp) != 0 ||
+	/* A run over new/ alone keeps the counts by what it changed; a full
+	 * one counts again (counting 100,000 rows costs more than new/). */
+	if (only_new && (int64_t)f.total + dtotal >= 0 &&
+	    (int64_t)f.unseen + dunseen >= 0) {
+		total = (uint32_t)((int64_t)f.total + dtotal);
+		unseen = (uint32_t)((int64_t)f.unseen + dunseen);
+	} else if (store_msg_count(st, f.id, &total, &unseen) != 0)
+		goto store_fail;
+	if (store_folder_set_status(st, f.id, total, unseen) != 0 ||
+	    store_folder_set_sync(st, f.id, 1, max + 1, 0) != 0 ||
+	    store_folder_set_mdstamp(st, f.id, cur, new_stamp) != 0 ||
 	    store_commit(st) != 0)
 		goto store_fail;
 	ret = 0;

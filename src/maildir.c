@@ -53,7 +53,7 @@ static int maildir_scan(
     struct maildir *, const char *, struct maildir_entry **, size_t *);
 static int maildir_cmp_entry(const void *, const void *);
 static char *maildir_host(void);
-static uint64_t maildir_mix(uint64_t, const struct stat *);
+static uint64_t maildir_stamp_dir(const char *);
 static int maildir_rel_ok(const char *);
 
 static void
@@ -610,45 +610,55 @@ maildir_clean_tmp(struct maildir *md, time_t age, size_t *removed)
 	return 0;
 }
 
-/* Mix one directory's identity and change time into h. */
+/* A stamp of one directory: its identity, size and change time. */
 static uint64_t
-maildir_mix(uint64_t h, const struct stat *sb)
+maildir_stamp_dir(const char *path)
 {
-	const uint64_t v[] = {(uint64_t)sb->st_ino,
-	    (uint64_t)sb->st_mtim.tv_sec, (uint64_t)sb->st_mtim.tv_nsec,
-	    (uint64_t)sb->st_size};
+	struct stat sb;
+	uint64_t h = 0xcbf29ce484222325ULL, w[4];
 	size_t i;
 
-	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
-		h ^= v[i];
+	if (stat(path, &sb) != 0)
+		return 0;
+	w[0] = (uint64_t)sb.st_ino;
+	w[1] = (uint64_t)sb.st_mtim.tv_sec;
+	w[2] = (uint64_t)sb.st_mtim.tv_nsec;
+	w[3] = (uint64_t)sb.st_size;
+	for (i = 0; i < 4; i++) {
+		h ^= w[i];
 		h *= 0x100000001b3ULL; /* FNV-1a's prime, a word at a time */
 		h ^= h >> 29;
 	}
-	return h;
-}
-
-uint64_t
-maildir_stamp(struct maildir *md)
-{
-	struct stat sb;
-	uint64_t h = 0xcbf29ce484222325ULL;
-	char *p;
-	int ok;
-
-	xasprintf(&p, "%s/new", md->path);
-	ok = stat(p, &sb) == 0;
-	free(p);
-	if (!ok)
-		return 0;
-	h = maildir_mix(h, &sb);
-	xasprintf(&p, "%s/cur", md->path);
-	ok = stat(p, &sb) == 0;
-	free(p);
-	if (!ok)
-		return 0;
-	h = maildir_mix(h, &sb);
 	/* Positive in SQLite's signed integers, and never 0 ("none"). */
 	return (h & 0x7fffffffffffffffULL) | 1;
+}
+
+int
+maildir_stamps(struct maildir *md, uint64_t *cur, uint64_t *new_stamp)
+{
+	char *p;
+
+	xasprintf(&p, "%s/cur", md->path);
+	*cur = maildir_stamp_dir(p);
+	free(p);
+	xasprintf(&p, "%s/new", md->path);
+	*new_stamp = maildir_stamp_dir(p);
+	free(p);
+	return *cur != 0 && *new_stamp != 0 ? 0 : -1;
+}
+
+int
+maildir_list_new(struct maildir *md, struct maildir_entry **list, size_t *n)
+{
+	*list = NULL;
+	*n = 0;
+	if (maildir_scan(md, "new", list, n) != 0) {
+		maildir_list_free(*list, *n);
+		*list = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
 }
 
 /* 1 when rel is a message path of a Maildir: new/NAME or cur/NAME. */

@@ -105,11 +105,14 @@ int maildir_remove(struct maildir *, const char *path);
 int maildir_read(
     struct maildir *, const char *path, size_t max, void **buf, size_t *len);
 
-/* A stamp of new/ and cur/ (their inodes, sizes and change times): it
- * differs as soon as a message arrives, goes or changes its flags, so an
- * index can skip a Maildir whose stamp it has seen. 0 when they cannot be
- * read. */
-uint64_t maildir_stamp(struct maildir *);
+/* Stamps of cur/ and new/ (inode, size and change time): a directory's
+ * differs as soon as a file arrives in it, leaves it or is renamed in it,
+ * so an index can skip what it has seen. 0 and -1 when a directory cannot
+ * be read (its stamp then 0). */
+int maildir_stamps(struct maildir *, uint64_t *cur, uint64_t *new_stamp);
+
+/* Like maildir_list(), new/ alone. */
+int maildir_list_new(struct maildir *, struct maildir_entry **, size_t *);
 
 /* Remove the files in tmp/ last changed more than age seconds ago (partial
  * deliveries of a run that died); *removed (when not NULL) counts them.

@@ -46,6 +46,29 @@ out=$("$ERRAND" -c "$conf" folders --offline); rc=$?
 tap_eq "folders: exit 0" "$rc" 0
 tap_like "folders counts the Maildir" "$out" "^INBOX	4	3$"
 
+# Another program delivers into new/ only (cur/ unchanged: errand reads
+# new/ alone), then takes it away again unread.
+printf 'From: x@example.org\nSubject: Dropped in\n\nHi.\n' \
+    >"$md/tmp/1700000000.M1P1.other"
+mv "$md/tmp/1700000000.M1P1.other" "$md/new/1700000000.M1P1.other"
+out=$("$ERRAND" -c "$conf" list --offline)
+tap_like "a file delivered into new/ by another program lists" "$out" \
+    "	N	[^	]*	x@example.org	Dropped in$"
+out=$("$ERRAND" -c "$conf" folders --offline)
+tap_like "and counts, unread" "$out" "^INBOX	5	4$"
+rm "$md/new/1700000000.M1P1.other"
+out=$("$ERRAND" -c "$conf" list --offline)
+tap_eq "taken away from new/, it leaves the list" \
+    "$(printf '%s\n' "$out" | grep -c .)" 4
+out=$("$ERRAND" -c "$conf" folders --offline)
+tap_like "and the counts" "$out" "^INBOX	4	3$"
+# Read by another program: new/ to cur/ with S.
+third=$(ls "$md/new" | sort | head -n 1)
+mv "$md/new/$third" "$md/cur/$third:2,S"
+out=$("$ERRAND" -c "$conf" folders --offline)
+tap_like "a file moved from new/ to cur/ as read counts read" "$out" \
+    "^INBOX	4	2$"
+
 # The server out of reach: the Maildir still lists.
 errand_write_config "$work/off.conf" pop3s "pop3-keep = always"
 sed -i "s/:$POP3S_PORT/:1/" "$work/off.conf"

@@ -386,7 +386,7 @@ START_TEST(test_store_reopen)
 
 	ck_assert_int_eq(
 	    sql_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	ck_assert_int_eq(STORE_SCHEMA_VERSION, 3);
+	ck_assert_int_eq(STORE_SCHEMA_VERSION, 4);
 
 	s = open_ok(db);
 	ck_assert_int_eq(store_recovered(s), 0);
@@ -414,7 +414,7 @@ END_TEST
  * Maildir file table then records and forgets names. */
 static int
 mdfile_cb(const char *name, uint32_t uid, int64_t mtime, unsigned int flags,
-    void *arg)
+    int in_new, void *arg)
 {
 	int *n = arg;
 
@@ -422,6 +422,7 @@ mdfile_cb(const char *name, uint32_t uid, int64_t mtime, unsigned int flags,
 	ck_assert_uint_eq(uid, 42);
 	ck_assert_int_eq(mtime, 1700000001);
 	ck_assert_uint_eq(flags, STORE_FLAG_SEEN);
+	ck_assert_int_eq(in_new, 1);
 	(*n)++;
 	return 0;
 }
@@ -429,6 +430,7 @@ mdfile_cb(const char *name, uint32_t uid, int64_t mtime, unsigned int flags,
 START_TEST(test_store_migrate_v1)
 {
 	struct store *s;
+	struct store_folder f;
 	struct store_msg m;
 	char *name;
 	int64_t id;
@@ -438,17 +440,30 @@ START_TEST(test_store_migrate_v1)
 	id = add_folder(s, "INBOX");
 	put(s, id, 42, 1000, STORE_FLAG_SEEN);
 	store_close(s);
-	sql_exec(db, "DROP TABLE maildir_file; PRAGMA user_version = 1");
+	sql_exec(db,
+	    "DROP TABLE maildir_file; ALTER TABLE folder DROP md_stamp_cur; "
+	    "ALTER TABLE folder DROP md_stamp_new; PRAGMA user_version = 1");
 	s = open_ok(db);
-	ck_assert_int_eq(sql_int(db, "PRAGMA user_version"), 3);
+	ck_assert_int_eq(sql_int(db, "PRAGMA user_version"), 4);
 	ck_assert_int_eq(store_msg_get(s, id, 42, &m), 0);
 	ck_assert_int_eq(
-	    store_mdfile_put(s, id, "1700000000.M1P2.host", 42, 1700000001), 0);
+	    store_mdfile_put(s, id, "1700000000.M1P2.host", 42, 1700000001, 1),
+	    0);
 	/* A file whose message row is gone is not listed: indexed anew. */
 	ck_assert_int_eq(
-	    store_mdfile_put(s, id, "1700000000.M9P2.host", 7, 1700000001), 0);
-	ck_assert_int_eq(store_mdfile_foreach(s, id, mdfile_cb, &n), 0);
+	    store_mdfile_put(s, id, "1700000000.M9P2.host", 7, 1700000001, 0),
+	    0);
+	ck_assert_int_eq(store_mdfile_foreach(s, id, 0, mdfile_cb, &n), 0);
 	ck_assert_int_eq(n, 1);
+	n = 0;
+	ck_assert_int_eq(store_mdfile_foreach(s, id, 1, mdfile_cb, &n), 0);
+	ck_assert_int_eq(n, 1);
+	/* The stamps of a local folder's directories. */
+	ck_assert_int_eq(store_folder_set_mdstamp(s, id, 11, 12), 0);
+	ck_assert_int_eq(store_folder_get(s, "INBOX", &f), 0);
+	ck_assert_uint_eq(f.md_stamp_cur, 11);
+	ck_assert_uint_eq(f.md_stamp_new, 12);
+	store_folder_clear(&f);
 	ck_assert_int_eq(store_mdfile_name(s, id, 42, &name), 0);
 	ck_assert_str_eq(name, "1700000000.M1P2.host");
 	free(name);
@@ -456,7 +471,7 @@ START_TEST(test_store_migrate_v1)
 	ck_assert_ptr_null(name);
 	ck_assert_int_eq(store_mdfile_delete(s, id, "1700000000.M1P2.host"), 0);
 	n = 0;
-	ck_assert_int_eq(store_mdfile_foreach(s, id, mdfile_cb, &n), 0);
+	ck_assert_int_eq(store_mdfile_foreach(s, id, 0, mdfile_cb, &n), 0);
 	ck_assert_int_eq(n, 0);
 	store_close(s);
 }
