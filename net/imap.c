@@ -287,6 +287,7 @@ static void imap_enable(struct imap *);
 static void imap_ready(struct imap *);
 static void imap_caps_set(struct imap *, const struct imap_tok *);
 static char *imap_text(const char *);
+static char *imap_coded_text(const struct imap_resp *);
 static char *imap_display(struct imap *, const char *, size_t);
 static void imap_wipe(char *);
 static void imap_event_send(struct imap *, struct imap_event *);
@@ -1665,6 +1666,26 @@ imap_read(struct imap *im)
 				    used < IMAP_MAX_LOG - n ? used
 				                            : IMAP_MAX_LOG - n);
 		}
+		if (rc == -1 && im->state == IMAP_STATE_GREETING) {
+			/* Not IMAP at all: show what came, made harmless. */
+			const char *b = v.iov_base;
+			size_t k = 0;
+			char *said, *shown;
+
+			while (k < v.iov_len && k < 60 && b[k] != '\r' &&
+			    b[k] != '\n' && b[k] != '\0')
+				k++;
+			said = xstrndup(b, k);
+			shown = imap_text(said);
+
+			evbuffer_drain(in, used);
+			imap_failf(im, IMAP_ERR_PROTO,
+			    "%s is not an IMAP server: it said '%s'", im->host,
+			    shown);
+			free(said);
+			free(shown);
+			return;
+		}
 		evbuffer_drain(in, used);
 		if (rc == -1) {
 			imap_failf(im, IMAP_ERR_PROTO,
@@ -1995,8 +2016,10 @@ imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
 		break;
 	case IMAP_CMD_STARTTLS:
 		if (!ok) {
+			why = imap_coded_text(r);
 			imap_failf(im, IMAP_ERR_PROTO,
-			    "%s refused STARTTLS: %s", im->host, text);
+			    "%s refused STARTTLS: %s", im->host, why);
+			free(why);
 			break;
 		}
 		imap_set_state(im, IMAP_STATE_HANDSHAKE);
@@ -2004,8 +2027,10 @@ imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
 		break;
 	case IMAP_CMD_AUTH:
 		if (!ok) {
+			why = imap_coded_text(r);
 			imap_failf(im, IMAP_ERR_AUTH, "login refused by %s: %s",
-			    im->host, text);
+			    im->host, why);
+			free(why);
 			break;
 		}
 		im->logged_in = 1;
@@ -2723,13 +2748,42 @@ imap_text(const char *s)
 	out = xmalloc(n + 4);
 	for (i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
-		out[i] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+		uint32_t u;
+		int len;
+
+		/* Controls, and bytes that are not UTF-8 (a C1 control to
+		 * an 8-bit terminal), never reach the user's screen. */
+		if (ch >= 0x80 &&
+		    (len = imap_utf8_get(
+		         (const unsigned char *)s + i, n - i, &u)) > 0 &&
+		    u >= 0xa0) {
+			memcpy(out + i, s + i, (size_t)len);
+			i += (size_t)len - 1;
+			continue;
+		}
+		out[i] = (ch < 0x20 || ch >= 0x7f) ? '?' : (char)ch;
 	}
 	if (n < strlen(s)) {
 		memcpy(out + n, "...", 3);
 		n += 3;
 	}
 	out[n] = '\0';
+	return out;
+}
+
+/* A refusal as the user should read it: the response code too, as
+ * "[AUTHENTICATIONFAILED] Authentication failed." (RFC 5530). */
+static char *
+imap_coded_text(const struct imap_resp *r)
+{
+	char *raw, *out;
+
+	if (r->code_name == NULL || *r->code_name == '\0')
+		return imap_text(r->text);
+	xasprintf(&raw, "[%s%s%s] %s", r->code_name,
+	    *r->code_text != '\0' ? " " : "", r->code_text, r->text);
+	out = imap_text(raw);
+	free(raw);
 	return out;
 }
 

@@ -1,6 +1,6 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * errand check [ACCOUNT]: connect, verify TLS, log in and log out, and say
- * how it went. */
+ * errand check [ACCOUNT]: connect, verify TLS, log in and log out with the
+ * same IMAP or POP3 session the other commands use, and say how it went. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,16 +12,25 @@
 #include "secret.h"
 #include "url.h"
 #include "xmalloc.h"
-#include "net/greet.h"
+#include "net/imap.h"
+#include "net/pop3.h"
 
 struct check {
+	struct cmd_ctx *ctx;
 	const struct account *account;
+	struct imap *imap;
+	struct pop3 *pop3;
 	char *url;
+	char *tls; /* the TLS version, taken while connected */
 	int ok;
 };
 
 static int cmd_check_exec(struct cmd_ctx *, int, char **);
-static void check_done(struct greet *, const struct greet_result *, void *);
+static void check_end(struct check *, const char *);
+static void check_imap_in(struct imap *, enum imap_err, const char *, void *);
+static void check_imap_out(struct imap *, enum imap_err, const char *, void *);
+static void check_pop3_in(struct pop3 *, const struct pop3_result *, void *);
+static void check_pop3_out(struct pop3 *, const struct pop3_result *, void *);
 
 const struct cmd_entry cmd_check_entry = {
     "check",
@@ -30,27 +39,76 @@ const struct cmd_entry cmd_check_entry = {
     cmd_check_exec,
 };
 
+/* Say how it went (error NULL: it went well) and stop the loop. */
 static void
-check_done(struct greet *g, const struct greet_result *r, void *arg)
+check_end(struct check *c, const char *error)
 {
-	struct check *c = arg;
-
-	if (r->ok) {
+	if (error == NULL) {
 		printf("%s: ok (%s, %s, logged in)\n", c->account->name, c->url,
-		    r->tls_version != NULL ? r->tls_version : "no TLS");
+		    c->tls != NULL ? c->tls : "no TLS");
 		c->ok = 1;
 	} else
-		cmd_error("%s: %s", c->account->name, r->error);
-	greet_free(g);
+		cmd_error("%s: %s", c->account->name, error);
+	event_base_loopbreak(c->ctx->base);
+}
+
+static void
+check_imap_in(struct imap *im, enum imap_err err, const char *msg, void *arg)
+{
+	struct check *c = arg;
+	const char *v;
+
+	if (err != IMAP_ERR_NONE) {
+		check_end(c, msg);
+		return;
+	}
+	if ((v = imap_tls_version(im)) != NULL)
+		c->tls = xstrdup(v);
+	imap_logout(im, check_imap_out, c);
+}
+
+static void
+check_imap_out(struct imap *im, enum imap_err err, const char *msg, void *arg)
+{
+	(void)im;
+	/* Logged in is what was asked; a server that drops the line at
+	 * LOGOUT has still said yes. */
+	(void)err;
+	(void)msg;
+	check_end(arg, NULL);
+}
+
+static void
+check_pop3_in(struct pop3 *p, const struct pop3_result *r, void *arg)
+{
+	struct check *c = arg;
+	const char *v;
+
+	if (r->err != POP3_ERR_NONE) {
+		check_end(c, r->error);
+		return;
+	}
+	if ((v = pop3_tls_version(p)) != NULL)
+		c->tls = xstrdup(v);
+	pop3_quit(p, check_pop3_out, c);
+}
+
+static void
+check_pop3_out(struct pop3 *p, const struct pop3_result *r, void *arg)
+{
+	(void)p;
+	(void)r;
+	check_end(arg, NULL);
 }
 
 static int
 cmd_check_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	struct greet_params gp;
+	struct imap_params ip;
+	struct pop3_params pp;
 	struct check c;
 	const struct account *a;
-	char *password, *user;
+	char *password;
 
 	if (argc > 2) {
 		cmd_error("usage: errand check [ACCOUNT]");
@@ -62,20 +120,24 @@ cmd_check_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return CMD_EXIT_FAIL;
 	cmd_loop(ctx);
 
-	user = a->url.user != NULL ? a->url.user : getenv("USER");
-	memset(&gp, 0, sizeof gp);
-	cmd_conn_params(ctx, a, &gp.conn);
-	gp.proto = url_is_imap(a->url.scheme) ? GREET_IMAP : GREET_POP3;
-	gp.starttls = !url_is_implicit_tls(a->url.scheme);
-	gp.user = user != NULL ? user : "";
-	gp.password = password;
-
 	memset(&c, 0, sizeof c);
+	c.ctx = ctx;
 	c.account = a;
 	c.url = url_format(&a->url);
-	greet_start(ctx->base, ctx->dns, &gp, check_done, &c);
+	if (url_is_imap(a->url.scheme)) {
+		cmd_imap_params(ctx, a, password, &ip);
+		c.imap = imap_new(ctx->base, ctx->dns, &ip);
+		imap_connect(c.imap, check_imap_in, &c);
+	} else {
+		cmd_pop3_params(ctx, a, password, &pp);
+		c.pop3 = pop3_new(ctx->base, ctx->dns, &pp);
+		pop3_connect(c.pop3, check_pop3_in, &c);
+	}
+	secret_free(password); /* the sessions keep their copies */
 	event_base_dispatch(ctx->base);
-	secret_free(password);
+	imap_free(c.imap);
+	pop3_free(c.pop3);
 	free(c.url);
+	free(c.tls);
 	return c.ok ? CMD_EXIT_OK : CMD_EXIT_FAIL;
 }

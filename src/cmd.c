@@ -21,6 +21,7 @@
 #include "xmalloc.h"
 #include "net/conn.h"
 #include "net/imap.h"
+#include "net/pop3.h"
 #include "ui/prompt.h"
 #include "cache/store.h"
 
@@ -186,6 +187,23 @@ cmd_imap_params(struct cmd_ctx *ctx, const struct account *a,
 		ip->ignore_caps |= IMAP_CAP_CONDSTORE | IMAP_CAP_QRESYNC;
 	if (a->imap_disable & CONFIG_IMAP_IDLE)
 		ip->ignore_caps |= IMAP_CAP_IDLE;
+}
+
+void
+cmd_pop3_params(struct cmd_ctx *ctx, const struct account *a,
+    const char *password, struct pop3_params *pp)
+{
+	const char *user = a->url.user != NULL ? a->url.user : getenv("USER");
+
+	memset(pp, 0, sizeof *pp);
+	cmd_conn_params(ctx, a, &pp->conn);
+	pp->starttls = !url_is_implicit_tls(a->url.scheme);
+	pp->user = user != NULL ? user : "";
+	pp->password = password;
+	if (a->pop3_disable & CONFIG_POP3_UIDL)
+		pp->ignore_caps |= POP3_CAP_UIDL;
+	if (a->pop3_disable & CONFIG_POP3_PIPELINING)
+		pp->ignore_caps |= POP3_CAP_PIPELINING;
 }
 
 int

@@ -16,6 +16,7 @@ struct conn_params;
 struct store;
 struct sync_params;
 struct imap_params;
+struct pop3_params;
 
 #define CMD_EXIT_OK 0
 #define CMD_EXIT_FAIL 1  /* the command failed */
@@ -57,6 +58,11 @@ void cmd_conn_params(
  * it until imap_new()), and the extensions imap-disable turns off. */
 void cmd_imap_params(struct cmd_ctx *, const struct account *,
     const char *password, struct imap_params *);
+
+/* The same for a POP3 session: STLS when the URL is not pop3s, and the
+ * extensions pop3-disable turns off. */
+void cmd_pop3_params(struct cmd_ctx *, const struct account *,
+    const char *password, struct pop3_params *);
 
 /* Make the event loop and resolver in ctx, once. */
 void cmd_loop(struct cmd_ctx *);

@@ -747,7 +747,6 @@ pop3_fetch_start(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 {
 	struct pop3_params pp;
 	struct pop3_fetch *f;
-	const char *user;
 	size_t removed;
 
 	f = xcalloc(1, sizeof *f);
@@ -765,16 +764,7 @@ pop3_fetch_start(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 	/* What a run that died left in tmp/ a day and a half ago is not
 	 * going to be finished. */
 	maildir_clean_tmp(md, PF_TMP_AGE, &removed);
-	memset(&pp, 0, sizeof pp);
-	cmd_conn_params(ctx, a, &pp.conn);
-	pp.starttls = !url_is_implicit_tls(a->url.scheme);
-	user = a->url.user != NULL ? a->url.user : getenv("USER");
-	pp.user = user != NULL ? user : "";
-	pp.password = password;
-	if (a->pop3_disable & CONFIG_POP3_UIDL)
-		pp.ignore_caps |= POP3_CAP_UIDL;
-	if (a->pop3_disable & CONFIG_POP3_PIPELINING)
-		pp.ignore_caps |= POP3_CAP_PIPELINING;
+	cmd_pop3_params(ctx, a, password, &pp);
 	f->pop3 = pop3_new(ctx->base, ctx->dns, &pp);
 	f->state = PF_CONNECT;
 	pop3_connect(f->pop3, on_connect, f);

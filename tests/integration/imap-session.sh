@@ -127,6 +127,6 @@ printf 'wrong\n' >"$tmp/wrong.pw"
 out=$("$driver" -a "$DOVECOT_CA" -p "$tmp/wrong.pw" -t 10 -x o 127.0.0.1 \
     "$IMAPS_PORT" 2>&1)
 tap_like "wrong password: auth error" "$out" \
-    '^error connect auth: login refused by 127\.0\.0\.1: Authentication failed\.$'
+    '^error connect auth: login refused by 127\.0\.0\.1: \[AUTHENTICATIONFAILED\] Authentication failed\.$'
 
 tap_done
