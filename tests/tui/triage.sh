@@ -76,7 +76,7 @@ idle_on()
 
 run_ui
 check_screen "the index shows" "Subject number 5" 15
-wait_until 10 idle_on || tap_fail "errand idles" "no IDLE in the log"
+wait_until 20 idle_on || tap_fail "errand idles" "no IDLE in the log"
 
 # errand -> server.
 tui_send Enter
@@ -101,7 +101,7 @@ if wait_until 2 server_lacks 1 '\\Seen'; then
 else tap_fail "N marks it new again on the server" "still seen"; fi
 
 # server (the other device) -> errand, through IDLE.
-wait_until 10 idle_on
+wait_until 20 idle_on
 dv_doveadm flags add -u demo '\Flagged' mailbox INBOX uid 3
 if wait_until 2 screen_line_like '^!.*Subject number 3'; then
 	tap_ok "a flag set on another device shows within 2 s"
@@ -145,7 +145,7 @@ else tap_fail "y expunges it on the server" "uid 1 still there"; fi
 # Offline: changes wait in the journal and go once the server is back.
 # (First the expunge's row must be done: the server may have acted on it
 # before errand read its OK.)
-wait_until 10 sh -c "! env -u TMUX tmux -S '$_tui_dir/sock' \
+wait_until 20 sh -c "! env -u TMUX tmux -S '$_tui_dir/sock' \
     capture-pane -p -t errand-test | grep -q pending"
 proxy_set down
 check_screen "offline is shown" "offline:" 15
@@ -159,7 +159,7 @@ if wait_until 30 server_has 2 '\\Flagged'; then
 	tap_ok "offline changes reach the server when it is back"
 else tap_fail "offline changes reach the server when it is back" \
     "$(tui_screen)"; fi
-if wait_until 10 sh -c "! env -u TMUX tmux -S '$_tui_dir/sock' \
+if wait_until 20 sh -c "! env -u TMUX tmux -S '$_tui_dir/sock' \
     capture-pane -p -t errand-test | grep -q pending"; then
 	tap_ok "the pending count goes"
 else tap_fail "the pending count goes" "$(tui_screen)"; fi
@@ -206,7 +206,7 @@ folder_count()
 }
 run_ui
 check_screen "back in the index" "Arrived later" 15
-wait_until 10 idle_on
+wait_until 20 idle_on
 tui_send "*"
 tui_send s
 tui_send -l Arch
@@ -219,13 +219,13 @@ if wait_until 3 sh -c "! env -u TMUX tmux -S '$_tui_dir/sock' \
     capture-pane -p -t errand-test | grep -q 'Arrived later'"; then
 	tap_ok "a moved message leaves the index"
 else tap_fail "a moved message leaves the index" "$(tui_screen)"; fi
-if wait_until 10 test "$(folder_count Archive)" = 1; then
+if wait_until 20 test "$(folder_count Archive)" = 1; then
 	tap_ok "the server has it in Archive"
 else tap_fail "the server has it in Archive" "$(folder_count Archive)"; fi
 tap_eq "and no longer in INBOX" "$(folder_count INBOX)" 3
 tui_send "*"
 tui_send A
-if wait_until 10 test "$(folder_count Archive)" = 2; then
+if wait_until 20 test "$(folder_count Archive)" = 2; then
 	tap_ok "A archives to the special-use Archive folder"
 else tap_fail "A archives to the special-use Archive folder" \
     "$(tui_screen)"; fi
@@ -233,7 +233,7 @@ tui_send =
 tui_send C
 tui_send -l Trash
 tui_send Enter
-if wait_until 10 test "$(folder_count Trash)" = 1; then
+if wait_until 20 test "$(folder_count Trash)" = 1; then
 	tap_ok "C copies to another folder"
 else tap_fail "C copies to another folder" "$(tui_screen)"; fi
 tap_eq "a copy stays in INBOX" "$(folder_count INBOX)" 2
@@ -331,7 +331,7 @@ b1=$(batch_uid 1) b2=$(batch_uid 2) b4=$(batch_uid 4) b5=$(batch_uid 5)
 b6=$(batch_uid 6) b7=$(batch_uid 7) b8=$(batch_uid 8)
 run_ui
 check_screen "the batch is listed" "Batch 3" 15
-wait_until 10 idle_on
+wait_until 20 idle_on
 tui_send y
 check_screen "the new folders are known" "Later" 15
 tui_send q
@@ -474,7 +474,7 @@ tui_start 100 20 env XDG_CACHE_HOME="$work/cache" TERM=xterm-256color \
     -d "$work/poll.log"
 check_screen "polling: the index shows" "Subject number 3" 15
 # Polling has started (and the first sync is over) before the change.
-if wait_until 10 grep -q '> [^ ]* NOOP' "$work/poll.log"; then
+if wait_until 20 grep -q '> [^ ]* NOOP' "$work/poll.log"; then
 	tap_ok "polling: NOOP sent"
 else tap_fail "polling: NOOP sent" "no NOOP in the log"; fi
 dv_doveadm flags remove -u demo '\Flagged' mailbox INBOX uid 3
