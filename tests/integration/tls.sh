@@ -3,7 +3,8 @@
 # it verifies with ca-file, fails without it (naming OpenSSL's reason and
 # the fingerprint), fails for "localhost" (host name mismatch), and passes
 # without ca-file when pinned with tls-fingerprint. STARTTLS and STLS, a
-# wrong password, and a protocol log that never holds the password.
+# wrong password, and a protocol log that never holds the password. The
+# system's authorities are found in the hashed directory, else the bundle.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/dovecot.sh"
 
@@ -49,6 +50,26 @@ tap_like "imaps without ca-file: certificate verify failed" "$out" \
     '^errand: demo: certificate verify failed for 127\.0\.0\.1: .+ \(sha256 fingerprint ([0-9A-F]{2}:){31}[0-9A-F]{2}\)$'
 tap_file_unlike "imaps without ca-file: no LOGIN sent" "$tmp/noca.log" \
     '> a[0-9]+ LOGIN'
+
+# The system's authorities: errand reads the hashed directory first and
+# the bundle file only when the directory does not know the issuer. An
+# empty SSL_CERT_DIR with the test CA as SSL_CERT_FILE takes that second
+# path; the same with another CA's file fails as before.
+mkdir -p "$tmp/nocerts"
+out=$(SSL_CERT_DIR="$tmp/nocerts" SSL_CERT_FILE="$DOVECOT_CA" "$ERRAND" \
+    -c "$tmp/noca.conf" -d "$tmp/bundle.log" check 2>&1)
+rc=$?
+tap_eq "the CA only in SSL_CERT_FILE (the bundle): exit 0" "$rc" 0
+tap_file_like "the bundle was read only after the directory failed" \
+    "$tmp/bundle.log" "verified again with the bundled authorities: ok"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/other.key" \
+    -out "$tmp/other.pem" -days 2 -subj "/CN=other CA" >/dev/null 2>&1
+out=$(SSL_CERT_DIR="$tmp/nocerts" SSL_CERT_FILE="$tmp/other.pem" \
+    "$ERRAND" -c "$tmp/noca.conf" check 2>&1)
+rc=$?
+tap_eq "another CA in SSL_CERT_FILE: exit 1" "$rc" 1
+tap_like "another CA in SSL_CERT_FILE: certificate verify failed" "$out" \
+    'certificate verify failed for 127\.0\.0\.1'
 
 # The fingerprint it printed pins the certificate, without ca-file.
 fp=$(printf '%s\n' "$out" | sed -n 's/.*(sha256 fingerprint \([0-9A-F:]*\)).*/\1/p')
