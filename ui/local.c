@@ -16,9 +16,6 @@
 #include "private.h"
 #include "xmalloc.h"
 
-#define UI_RETRY_MIN 2  /* seconds before the first retry when offline */
-#define UI_RETRY_MAX 60 /* and the longest wait between two */
-
 static void ui_local_progress(const char *, uint32_t, uint32_t, void *);
 static void ui_local_notice(const char *, void *);
 static void ui_local_done(const struct pop3_fetch_stats *, void *);
@@ -128,7 +125,6 @@ static void
 ui_local_finished(enum pop3_fetch_result r, const char *err, void *arg)
 {
 	struct ui *ui = arg;
-	struct timeval tv;
 
 	free(ui->net_reason);
 	ui->net_reason = NULL;
@@ -140,14 +136,8 @@ ui_local_finished(enum pop3_fetch_result r, const char *err, void *arg)
 	case POP3_FETCH_OFFLINE:
 		ui->net = UI_NET_OFFLINE;
 		ui->net_reason = xstrdup(err);
-		ui->retry_secs = ui->retry_secs == 0
-		    ? UI_RETRY_MIN
-		    : (ui->retry_secs * 2 > UI_RETRY_MAX ? UI_RETRY_MAX
-		                                         : ui->retry_secs * 2);
-		tv.tv_sec = ui->retry_secs;
-		tv.tv_usec = 0;
 		ui->want_list = 1;
-		evtimer_add(ui->ev_retry, &tv);
+		ui_retry_later(ui);
 		break;
 	case POP3_FETCH_FAILED:
 		ui->net = UI_NET_ERROR;

@@ -152,6 +152,10 @@ void ui_message(struct ui *, int error, const char *, ...)
 /* Open a folder by display name: its cached index now, a sync behind. */
 void ui_open_folder(struct ui *, const char *name);
 
+/* Offline: try again later, 2 s after the first failure, doubling up to a
+ * minute. */
+void ui_retry_later(struct ui *);
+
 /* Start a sync of the open folder (and the folder list after it). */
 void ui_sync_start(struct ui *);
 

@@ -243,8 +243,6 @@ ui_sync_finished(enum sync_result r, const char *err, void *arg)
 {
 	struct ui *ui = arg;
 	int was_list = ui->sync_list;
-	struct timeval tv;
-
 	char *why = xstrdup(err); /* err belongs to the sync */
 
 	sync_free(ui->sync);
@@ -267,13 +265,7 @@ ui_sync_finished(enum sync_result r, const char *err, void *arg)
 	case SYNC_OFFLINE:
 		ui->net = UI_NET_OFFLINE;
 		ui->net_reason = xstrdup(err);
-		ui->retry_secs = ui->retry_secs == 0
-		    ? UI_RETRY_MIN
-		    : (ui->retry_secs * 2 > UI_RETRY_MAX ? UI_RETRY_MAX
-		                                         : ui->retry_secs * 2);
-		tv.tv_sec = ui->retry_secs;
-		tv.tv_usec = 0;
-		evtimer_add(ui->ev_retry, &tv);
+		ui_retry_later(ui);
 		break;
 	case SYNC_FAILED:
 		ui->net = UI_NET_ERROR;
@@ -283,6 +275,20 @@ ui_sync_finished(enum sync_result r, const char *err, void *arg)
 	}
 	free(why);
 	ui_dirty(ui);
+}
+
+void
+ui_retry_later(struct ui *ui)
+{
+	struct timeval tv;
+
+	ui->retry_secs = ui->retry_secs == 0
+	    ? UI_RETRY_MIN
+	    : (ui->retry_secs * 2 > UI_RETRY_MAX ? UI_RETRY_MAX
+	                                         : ui->retry_secs * 2);
+	tv.tv_sec = ui->retry_secs;
+	tv.tv_usec = 0;
+	evtimer_add(ui->ev_retry, &tv);
 }
 
 static void
