@@ -2,7 +2,8 @@
 # the real Dovecot behind a fault-injecting proxy, with doveadm as the
 # other device: errand's changes reach the server within 2 s, the other
 # device's reach errand's screen within 2 s (IDLE), changes made offline
-# and changes of a process killed with SIGKILL are replayed once.
+# and changes of a process killed with SIGKILL are replayed once; a change
+# made offline loses to a later one of the other device (MODSEQ).
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/dovecot.sh"
 . "$top_srcdir/tests/lib/tmux.sh"
@@ -461,6 +462,31 @@ wait_until 15 sh -c "! env -u TMUX tmux -S '$_tui_dir/sock' \
     capture-pane -p -t errand-test | grep -q pending"
 tap_eq "each of them once" \
     "$(grep -Ec '> [^ ]+ UID STORE ' "$work/errand.log")" 10
+# A change made offline loses to a later one from the other device: the
+# server refuses ours by MODSEQ (UNCHANGEDSINCE, [MODIFIED], RFC 7162) and
+# errand ends showing the server's flags, not its own.
+proxy_set down
+check_screen "offline for the conflict" "offline:" 15
+pick 5
+tui_send F
+check_screen "our flag on Batch 5 is pending" "1 pending"
+dv_doveadm flags remove -u demo '\Seen' mailbox INBOX uid "$b5"
+proxy_set up
+no_pending()
+{
+	! tui_screen | grep -q pending
+}
+if wait_until 20 no_pending &&
+    wait_until 20 screen_line_like '^N .*Batch 5 '; then
+	tap_ok "the later change wins: errand shows the server's flags"
+else tap_fail "the later change wins: errand shows the server's flags" \
+    "$(tui_screen)"; fi
+if server_lacks "$b5" '\\Flagged' && server_lacks "$b5" '\\Seen'; then
+	tap_ok "and the server keeps the other device's"
+else tap_fail "and the server keeps the other device's" \
+    "$(dv_doveadm fetch -u demo flags mailbox INBOX uid "$b5")"; fi
+tap_file_like "by MODSEQ: the server answered [MODIFIED]" "$work/errand.log" \
+    "< [^ ]+ OK \\[MODIFIED $b5\\]"
 tui_send q
 tap_eq "nothing pending: q quits at once" "$(tui_wait_exit 5)" 0
 tui_stop
