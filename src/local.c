@@ -60,7 +60,7 @@ static int local_count_add(
     struct local *, const struct store_folder *, int, int);
 static int local_restamp(struct local *, const struct store_folder *,
     struct maildir *, const uint64_t *, uint32_t);
-static int local_upsert(struct local *, const char *, const char *);
+static int local_upsert(struct local *, const char *, const char *, int);
 static int local_find(struct local *, struct maildir *,
     const struct store_folder *, uint32_t, char **, char **, char **);
 static int local_copy_file(struct maildir *, const char *, struct maildir *,
@@ -609,7 +609,7 @@ out:
 
 /* Insert or update the cache's row of a folder on disk at dir. */
 static int
-local_upsert(struct local *l, const char *name, const char *dir)
+local_upsert(struct local *l, const char *name, const char *dir, int noselect)
 {
 	struct store_folder f;
 
@@ -619,6 +619,7 @@ local_upsert(struct local *l, const char *name, const char *dir)
 	f.delim = ".";
 	f.special_use = strchr(name, '.') == NULL ? local_special(name) : NULL;
 	f.subscribed = 1;
+	f.noselect = noselect;
 	return store_folder_upsert(l->st, &f, NULL);
 }
 
@@ -648,8 +649,8 @@ local_refresh(struct local *l, int full, char **err)
 	struct dirent *de;
 	struct stat sb;
 	DIR *dp;
-	char **names = NULL, *name, *cur;
-	size_t i, j, n = 0, nl;
+	char **names = NULL, *name, *cur, *dot;
+	size_t i, j, n = 0, nl, nreal;
 	int ret = -1, keep;
 
 	*err = NULL;
@@ -674,16 +675,35 @@ local_refresh(struct local *l, int full, char **err)
 		names[n++] = name;
 	}
 	closedir(dp);
+	/* A level with no Maildir of its own above one that has (.A.B but
+	 * no .A) is listed as holding folders only, as IMAP servers do. */
+	nreal = n;
+	for (i = 1; i < nreal; i++) {
+		for (dot = strchr(names[i], '.'); dot != NULL;
+		     dot = strchr(dot + 1, '.')) {
+			name = xstrndup(names[i], (size_t)(dot - names[i]));
+			for (j = 0; j < n && strcmp(names[j], name) != 0; j++)
+				;
+			if (j < n) {
+				free(name);
+				continue;
+			}
+			names = xreallocarray(names, n + 1, sizeof *names);
+			names[n++] = name;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		char *dir = local_dir(l, names[i]);
 
-		if (dir == NULL || local_upsert(l, names[i], dir) != 0) {
+		if (dir == NULL ||
+		    local_upsert(l, names[i], dir, i >= nreal) != 0) {
 			free(dir);
 			local_fail(err, "%s", store_error(l->st));
 			goto out;
 		}
 		free(dir);
-		if (local_refresh_folder(l, names[i], full, NULL, err) != 0)
+		if (i < nreal &&
+		    local_refresh_folder(l, names[i], full, NULL, err) != 0)
 			goto out;
 	}
 	/* Folders another program deleted. */
@@ -736,7 +756,7 @@ local_create(struct local *l, const char *name, char **err)
 	if ((fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) != -1)
 		close(fd);
 	free(mark);
-	if (local_upsert(l, name, dir) != 0) {
+	if (local_upsert(l, name, dir, 0) != 0) {
 		free(dir);
 		return local_fail(err, "%s", store_error(l->st));
 	}
@@ -782,6 +802,9 @@ local_rename(struct local *l, const char *from, const char *to, char **err)
 	/* The folder, then the ones below it: Maildir++ keeps each level
 	 * in a directory of its own. */
 	for (i = 0; i < n && ret == 0; i++) {
+		/* A level without a Maildir: its folders below carry it. */
+		if (list[i].noselect)
+			continue;
 		if (strcmp(list[i].name, from) == 0)
 			nto = xstrdup(to);
 		else if (strncmp(list[i].name, from, len) == 0 &&

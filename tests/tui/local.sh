@@ -138,6 +138,15 @@ tui_send C
 tui_send -l "Projekte.Grüße"
 tui_send Enter
 check_screen "the folder is made" "created 'Projekte.Grüße'" 10
+if wait_until 10 screen_line_like '^Projekte *$' &&
+    screen_line_like '^  Grüße '; then
+	tap_ok "listed under a Projekte level that holds folders only"
+else tap_fail "listed under a Projekte level that holds folders only" \
+    "$(tui_screen)"; fi
+tui_send c
+tui_send -l Projekte
+tui_send Enter
+check_screen "that level cannot be opened" "'Projekte' holds folders, not messages" 10
 tap_eq "on disk as .Projekte.Gr&APwA3w-e, a Maildir++ folder" \
     "$(ls "$md/.Projekte.Gr&APwA3w-e" | tr '\n' ' ')" \
     "cur maildirfolder new tmp "
