@@ -33,19 +33,6 @@ struct local {
 	char *charset;
 };
 
-/* The flag letters of maildir(5) and the cache's bits. */
-static const struct {
-	char letter;
-	unsigned int bit;
-} local_letters[] = {
-    {'D', STORE_FLAG_DRAFT},
-    {'F', STORE_FLAG_FLAGGED},
-    {'P', STORE_FLAG_FORWARDED},
-    {'R', STORE_FLAG_ANSWERED},
-    {'S', STORE_FLAG_SEEN},
-    {'T', STORE_FLAG_DELETED},
-};
-
 static int local_fail(char **, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 static int local_name_ok(const char *, char **);
@@ -53,7 +40,6 @@ static char *local_dir(struct local *, const char *);
 static const char *local_special(const char *);
 static struct maildir *local_md(
     struct local *, const char *, struct store_folder *, char **);
-static void local_hint(unsigned int, char *);
 static void local_info(unsigned int, const char *, char *, size_t);
 static int local_counts(struct local *, int64_t);
 static int local_count_add(
@@ -62,7 +48,8 @@ static int local_restamp(struct local *, const struct store_folder *,
     struct maildir *, const uint64_t *, uint32_t);
 static int local_upsert(struct local *, const char *, const char *, int);
 static int local_find(struct local *, struct maildir *,
-    const struct store_folder *, uint32_t, char **, char **, char **);
+    const struct store_folder *, uint32_t, char **, char **, unsigned int *,
+    char **);
 static int local_copy_file(struct maildir *, const char *, struct maildir *,
     char **, char **, char **);
 static int local_deleted_cb(const struct store_msg *, void *);
@@ -215,19 +202,6 @@ local_md(struct local *l, const char *name, struct store_folder *f, char **err)
 	return md;
 }
 
-/* The letters the cache's flags give, for maildir_find(). */
-static void
-local_hint(unsigned int flags, char *out)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < sizeof local_letters / sizeof local_letters[0]; i++) {
-		if (flags & local_letters[i].bit)
-			out[n++] = local_letters[i].letter;
-	}
-	out[n] = '\0';
-}
-
 /* The letters for flags, keeping the other letters of the path's info. */
 static void
 local_info(unsigned int flags, const char *path, char *out, size_t size)
@@ -235,7 +209,7 @@ local_info(unsigned int flags, const char *path, char *out, size_t size)
 	const char *info = strstr(path, ":2,");
 	size_t n;
 
-	local_hint(flags, out);
+	maildir_index_letters(flags, out);
 	n = strlen(out);
 	if (info == NULL)
 		return;
@@ -291,10 +265,10 @@ local_restamp(struct local *l, const struct store_folder *f, struct maildir *md,
 }
 
 /* The file of message uid: its unique name and relative path in *name and
- * *path (the caller's), and the cache's row in *m. 0, or -1. */
+ * *path (the caller's), and its flags in the cache in *flags. 0, or -1. */
 static int
 local_find(struct local *l, struct maildir *md, const struct store_folder *f,
-    uint32_t uid, char **name, char **path, char **err)
+    uint32_t uid, char **name, char **path, unsigned int *flags, char **err)
 {
 	struct store_msg m;
 	char hint[8];
@@ -306,7 +280,8 @@ local_find(struct local *l, struct maildir *md, const struct store_folder *f,
 		return local_fail(err, "%s",
 		    rc == 1 ? "the message is no longer in the cache"
 		            : store_error(l->st));
-	local_hint(m.flags, hint);
+	*flags = m.flags;
+	maildir_index_letters(m.flags, hint);
 	if ((rc = maildir_find(md, *name, hint, path)) == 1)
 		return 0;
 	if (rc == 0)
@@ -326,10 +301,10 @@ local_set_flags(struct local *l, const char *folder, uint32_t uid,
     unsigned int flags, char **err)
 {
 	struct store_folder f;
-	struct store_msg m;
 	struct maildir *md;
 	char *name, *path, info[64];
 	uint64_t before[2];
+	unsigned int was;
 	int ret = -1;
 
 	*err = NULL;
@@ -337,20 +312,20 @@ local_set_flags(struct local *l, const char *folder, uint32_t uid,
 	if ((md = local_md(l, folder, &f, err)) == NULL)
 		return -1;
 	maildir_stamps(md, &before[0], &before[1]);
-	if (local_find(l, md, &f, uid, &name, &path, err) != 0)
+	if (local_find(l, md, &f, uid, &name, &path, &was, err) != 0)
 		goto out;
 	local_info(flags, path, info, sizeof info);
 	if (maildir_set_flags(md, path, info, NULL) != 0) {
 		local_fail(err, "%s", maildir_error(md));
 		goto out_name;
 	}
-	if (store_msg_get(l->st, f.id, uid, &m) != 0 ||
-	    store_begin(l->st) != 0 ||
-	    store_msg_set_flags(l->st, f.id, uid, flags, m.keywords, 0) != 0 ||
+	/* Local messages have no keywords beyond the flags. */
+	if (store_begin(l->st) != 0 ||
+	    store_msg_set_flags(l->st, f.id, uid, flags, NULL, 0) != 0 ||
 	    local_count_add(l, &f, 0,
-	        !((m.flags ^ flags) & STORE_FLAG_SEEN) ? 0
-	            : flags & STORE_FLAG_SEEN          ? -1
-	                                               : 1) != 0 ||
+	        !((was ^ flags) & STORE_FLAG_SEEN) ? 0
+	            : flags & STORE_FLAG_SEEN      ? -1
+	                                           : 1) != 0 ||
 	    local_restamp(l, &f, md, before, f.uidnext) != 0 ||
 	    store_commit(l->st) != 0) {
 		local_fail(err, "%s", store_error(l->st));
@@ -418,6 +393,7 @@ local_move(struct local *l, const char *folder, uint32_t uid, const char *dest,
 	uint64_t before[2], dbefore[2];
 	uint32_t max, nuid;
 	int64_t mtime = 0;
+	unsigned int was;
 	int ret = -1, unseen;
 
 	*err = NULL;
@@ -435,7 +411,7 @@ local_move(struct local *l, const char *folder, uint32_t uid, const char *dest,
 	}
 	maildir_stamps(md, &before[0], &before[1]);
 	maildir_stamps(mdd, &dbefore[0], &dbefore[1]);
-	if (local_find(l, md, &f, uid, &name, &path, err) != 0)
+	if (local_find(l, md, &f, uid, &name, &path, &was, err) != 0)
 		goto out;
 	if (copy) {
 		if (local_copy_file(md, path, mdd, &dname, &dpath, err) != 0)
@@ -522,6 +498,7 @@ local_expunge(struct local *l, const char *folder, uint32_t *n, char **err)
 	uint64_t before[2];
 	size_t i;
 	uint32_t done = 0;
+	unsigned int was;
 	int ret = -1;
 
 	*err = NULL;
@@ -539,7 +516,8 @@ local_expunge(struct local *l, const char *folder, uint32_t *n, char **err)
 	if (store_begin(l->st) != 0)
 		goto store_fail;
 	for (i = 0; i < u.n; i++) {
-		if (local_find(l, md, &f, u.v[i], &name, &path, err) != 0) {
+		if (local_find(l, md, &f, u.v[i], &name, &path, &was, err) !=
+		    0) {
 			free(*err);
 			*err = NULL;
 			continue; /* gone already: the next index drops it */
@@ -586,6 +564,7 @@ local_body(struct local *l, const char *folder, uint32_t uid, size_t max,
 	struct store_folder f;
 	struct maildir *md;
 	char *name, *path;
+	unsigned int was;
 	int ret = -1;
 
 	*err = NULL;
@@ -593,7 +572,7 @@ local_body(struct local *l, const char *folder, uint32_t uid, size_t max,
 	*len = 0;
 	if ((md = local_md(l, folder, &f, err)) == NULL)
 		return -1;
-	if (local_find(l, md, &f, uid, &name, &path, err) != 0)
+	if (local_find(l, md, &f, uid, &name, &path, &was, err) != 0)
 		goto out;
 	if (maildir_read(md, path, max, raw, len) != 0)
 		local_fail(err, "%s", maildir_error(md));

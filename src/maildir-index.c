@@ -41,7 +41,6 @@ struct mdx_list {
 static int mdx_collect(
     const char *, uint32_t, int64_t, unsigned int, int, void *);
 static int mdx_cmp(const void *, const void *);
-static unsigned int mdx_flags(const struct maildir_entry *);
 static int mdx_add(struct store *, struct maildir *, int64_t,
     const struct maildir_entry *, uint32_t, const char *);
 
@@ -72,38 +71,42 @@ mdx_cmp(const void *a, const void *b)
 	    ((const struct mdx_known *)b)->name);
 }
 
-/* The cache's flags for a file: its ":2," letters, unseen while in new/. */
-static unsigned int
-mdx_flags(const struct maildir_entry *e)
+/* The flag letters of maildir(5) and the cache's bits, in ASCII order. */
+static const struct {
+	char letter;
+	unsigned int bit;
+} mdx_letters[] = {
+    {'D', STORE_FLAG_DRAFT},
+    {'F', STORE_FLAG_FLAGGED},
+    {'P', STORE_FLAG_FORWARDED},
+    {'R', STORE_FLAG_ANSWERED},
+    {'S', STORE_FLAG_SEEN},
+    {'T', STORE_FLAG_DELETED},
+};
+
+unsigned int
+maildir_index_flags(const char *letters)
 {
 	unsigned int f = 0;
-	const char *p;
+	size_t i;
 
-	for (p = e->flags; *p != '\0'; p++) {
-		switch (*p) {
-		case 'S':
-			f |= STORE_FLAG_SEEN;
-			break;
-		case 'R':
-			f |= STORE_FLAG_ANSWERED;
-			break;
-		case 'F':
-			f |= STORE_FLAG_FLAGGED;
-			break;
-		case 'T':
-			f |= STORE_FLAG_DELETED;
-			break;
-		case 'D':
-			f |= STORE_FLAG_DRAFT;
-			break;
-		case 'P':
-			f |= STORE_FLAG_FORWARDED;
-			break;
-		default:
-			break;
-		}
+	for (i = 0; i < sizeof mdx_letters / sizeof mdx_letters[0]; i++) {
+		if (strchr(letters, mdx_letters[i].letter) != NULL)
+			f |= mdx_letters[i].bit;
 	}
 	return f;
+}
+
+void
+maildir_index_letters(unsigned int flags, char *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof mdx_letters / sizeof mdx_letters[0]; i++) {
+		if (flags & mdx_letters[i].bit)
+			out[n++] = mdx_letters[i].letter;
+	}
+	out[n] = '\0';
 }
 
 /* Read the header of a new file and add its row as uid. */
@@ -144,7 +147,7 @@ mdx_add(struct store *st, struct maildir *md, int64_t folder,
 	free(buf);
 	memset(&m, 0, sizeof m);
 	m.uid = uid;
-	m.flags = mdx_flags(e);
+	m.flags = maildir_index_flags(e->flags);
 	m.internaldate = (int64_t)sb.st_mtime;
 	m.size = (int64_t)sb.st_size;
 	m.date = mh->date;
@@ -239,12 +242,13 @@ maildir_index(struct store *st, struct maildir *md, const char *name,
 				max++;
 				stats->added++;
 				dtotal++;
-				if (!(mdx_flags(&list[i]) & STORE_FLAG_SEEN))
+				if (!(maildir_index_flags(list[i].flags) &
+				        STORE_FLAG_SEEN))
 					dunseen++;
 			}
 		} else {
 			k->seen = 1;
-			flags = mdx_flags(&list[i]);
+			flags = maildir_index_flags(list[i].flags);
 			if (k->flags == flags && k->in_new == list[i].is_new)
 				continue;
 			/* Where it is decides what a new/-only run reads. */

@@ -26,4 +26,10 @@ int maildir_index(struct store *, struct maildir *, const char *name,
     const char *fallback_charset, int full, struct maildir_index_stats *,
     char **err);
 
+/* The cache's flags (STORE_FLAG_*) of a file's ":2," letters, and back:
+ * the letters of flags into out (at least 7 bytes), in ASCII order. A
+ * file in new/ has no letters: unseen. */
+unsigned int maildir_index_flags(const char *letters);
+void maildir_index_letters(unsigned int flags, char *out);
+
 #endif
