@@ -46,7 +46,9 @@ ui_local_sync(struct ui *ui)
 {
 	char *err;
 
-	if (ui->want_folder) {
+	/* The open folder first: reloaded only when its files changed. The
+	 * refresh of every folder then finds it current. */
+	if (ui->want_folder || ui->want_list) {
 		ui->want_folder = 0;
 		ui_local_index(ui, ui->folder);
 	}
@@ -58,7 +60,6 @@ ui_local_sync(struct ui *ui)
 		free(err);
 	} else if (ui->folders != NULL)
 		ui_folders_load(ui);
-	ui_index_reload(ui);
 	ui_local_fetch(ui);
 	ui_dirty(ui);
 }
