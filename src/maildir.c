@@ -547,9 +547,7 @@ maildir_set_flags(
 			set[n++] = MAILDIR_FLAGS[i];
 	}
 	set[n] = '\0';
-	if ((strncmp(path, "new/", 4) != 0 && strncmp(path, "cur/", 4) != 0) ||
-	    path[4] == '\0' || path[4] == '.' ||
-	    strchr(path + 4, '/') != NULL) {
+	if (!maildir_rel_ok(path)) {
 		maildir_fail(md, "not a Maildir message: '%s'", path);
 		return -1;
 	}
