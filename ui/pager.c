@@ -75,6 +75,9 @@ ui_pager_fetched(enum fetch_result r, const char *err, void *arg)
 {
 	struct ui *ui = arg;
 
+	/* The pager went on to a message in the cache meanwhile. */
+	if (ui->pstate != UI_PAGER_LOADING)
+		return;
 	switch (r) {
 	case FETCH_OK:
 		ui_pager_render(ui);

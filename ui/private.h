@@ -221,8 +221,9 @@ void ui_folders_complete(struct ui *);
 /* Set (1), clear (0) or toggle (-1) a flag (S F D A) of a message: model,
  * cache and journal now, the server through the live session. */
 int ui_triage_flag(struct ui *, uint32_t uid, char letter, int set);
-/* A triage action on the current message; 0 when a is not one. */
-int ui_triage_key(struct ui *, enum keymap_action);
+/* A triage action on the current message, or on every tagged one when the
+ * key came right after ";" (tagged); 0 when a is not one. */
+int ui_triage_key(struct ui *, enum keymap_action, int tagged);
 /* The messages marked deleted in the open folder, and their UIDs as a set
  * in *uids (the caller frees it) when uids is not NULL. */
 uint32_t ui_triage_deleted(struct ui *, char **uids);

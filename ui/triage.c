@@ -415,7 +415,7 @@ ui_triage_uid(struct ui *ui)
 }
 
 int
-ui_triage_key(struct ui *ui, enum keymap_action a)
+ui_triage_key(struct ui *ui, enum keymap_action a, int tagged)
 {
 	uint32_t uid;
 	size_t n;
@@ -459,10 +459,8 @@ ui_triage_key(struct ui *ui, enum keymap_action a)
 	default:
 		return 0;
 	}
-	if (ui->tag_prefix) {
-		ui->tag_prefix = 0;
+	if (tagged)
 		return ui_triage_tagged(ui, a);
-	}
 	if ((uid = ui_triage_uid(ui)) == 0)
 		return 1;
 	ui_undo_clear(ui);

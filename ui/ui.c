@@ -563,12 +563,16 @@ ui_key(struct ui *ui, int key)
 	enum keymap_action a;
 	uint32_t n;
 	int64_t pending;
+	int tagged;
 
 	if (ui->prompt != UI_PROMPT_NONE) {
 		ui_prompt_key(ui, key);
 		return;
 	}
 	a = keymap_lookup(ui->km, ui->screen, key);
+	/* ";" is for the very next key only. */
+	tagged = ui->tag_prefix;
+	ui->tag_prefix = 0;
 	if (a != KEYMAP_NONE && ui->msg != NULL && !ui->msg_error) {
 		free(ui->msg);
 		ui->msg = NULL;
@@ -645,7 +649,7 @@ ui_key(struct ui *ui, int key)
 		break;
 	}
 	if ((ui->screen == KEYMAP_INDEX || ui->screen == KEYMAP_PAGER) &&
-	    ui_triage_key(ui, a))
+	    ui_triage_key(ui, a, tagged))
 		return;
 	if (ui->screen == KEYMAP_INDEX && a == KEYMAP_QUIT &&
 	    (pending = ui_triage_pending(ui)) > 0) {

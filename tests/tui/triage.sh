@@ -312,6 +312,23 @@ if wait_until 3 server_has 2 '\\Flagged' &&
     wait_until 3 server_has 3 '\\Flagged'; then
 	tap_ok "U undoes it on the server"
 else tap_fail "U undoes it on the server" "$(tui_screen)"; fi
+# ";" is for the very next key only: after "; j" a d is for one message.
+deleted_count()
+{
+	dv_doveadm search -u demo mailbox INBOX deleted 2>/dev/null | grep -c .
+}
+tui_send '\;'
+tui_send j
+tui_send d
+if wait_until 3 test "$(deleted_count)" -ge 1; then
+	tap_eq "; then a move, then d: one message deleted, not the tagged" \
+	    "$(deleted_count)" 1
+else tap_fail "; then a move, then d: one message deleted, not the tagged" \
+    "$(tui_screen)"; fi
+tui_send U
+if wait_until 3 test "$(deleted_count)" -eq 0; then
+	tap_ok "U takes that delete back"
+else tap_fail "U takes that delete back" "$(tui_screen)"; fi
 tui_send q
 tui_wait_exit 5 >/dev/null
 
