@@ -196,12 +196,6 @@ live_free(struct live *l)
 }
 
 int
-live_online(const struct live *l)
-{
-	return l->up;
-}
-
-int
 live_in_flight(const struct live *l, int64_t id)
 {
 	return l->busy && l->row.id == id;

@@ -85,9 +85,6 @@ int live_folder(struct live *, enum live_folder_op, const char *name,
 /* 1 while the journal row with this id is with the server. */
 int live_in_flight(const struct live *, int64_t id);
 
-/* 1 when connected and logged in. */
-int live_online(const struct live *);
-
 /* A journal row for a flag change: "+S" adds \Seen, "-F" removes
  * \Flagged (letters S, F, D, A for \Answered), with the cached modseq and
  * the folder's server name. The caller frees the result. */

@@ -44,6 +44,12 @@ ui_folders_done(const char *err, void *arg)
 			store_folder_delete(ui->st, op->name);
 		else if (ui->local == NULL && op->what == LIVE_RENAME)
 			store_folder_rename(ui->st, op->name, op->to, NULL);
+		/* The open folder goes by its new name from now on. */
+		if (op->what == LIVE_RENAME &&
+		    strcmp(op->name, ui->folder) == 0) {
+			free(ui->folder);
+			ui->folder = xstrdup(op->to);
+		}
 		ui_message(ui, 0, "%s '%s'", verbs[op->what],
 		    op->what == LIVE_RENAME ? op->to : op->name);
 		/* The server's names and attributes, as LIST says. */

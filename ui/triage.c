@@ -505,22 +505,28 @@ uint32_t
 ui_triage_deleted(struct ui *ui, char **uids)
 {
 	size_t i, n = ui->model != NULL ? model_count(ui->model) : 0;
+	size_t len = 0, cap = 0;
 	uint32_t count = 0;
-	char *s = NULL, *t;
+	char *s = NULL;
+	int w;
 
 	for (i = 0; i < n; i++) {
 		if (!(model_msg(ui->model, i)->flags & STORE_FLAG_DELETED))
 			continue;
-		xasprintf(&t, "%s%s%u", s != NULL ? s : "",
-		    s != NULL ? "," : "", model_msg(ui->model, i)->uid);
-		free(s);
-		s = t;
 		count++;
+		if (uids == NULL)
+			continue;
+		/* One growing buffer: "12,40,41" for any count. */
+		if (len + 12 > cap) {
+			cap = cap == 0 ? 256 : cap * 2;
+			s = xreallocarray(s, cap, 1);
+		}
+		w = snprintf(s + len, cap - len, "%s%u", len > 0 ? "," : "",
+		    model_msg(ui->model, i)->uid);
+		len += (size_t)w;
 	}
 	if (uids != NULL)
 		*uids = s;
-	else
-		free(s);
 	return count;
 }
 

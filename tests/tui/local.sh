@@ -197,14 +197,41 @@ tui_send -l Später
 tui_send Enter
 check_screen "the folder is renamed" "renamed 'Später'" 10
 tap_like "on disk as .Sp&AOQ-ter" "$(py_folders)" "Sp&AOQ-ter 1"
-tui_send "*" # INBOX, Projekte.Grüße, Später
+# Renaming the open folder: errand goes on with it under the new name.
+tui_send q
+tui_send c
+tui_send -l Später
+tui_send Enter
+check_screen "Später opens" "demo: Später [" 10
+tui_send y
+tui_send "*" # INBOX, Projekte, Projekte.Grüße, Später
+tui_send r
+tui_send -l Spät
+tui_send Enter
+check_screen "the open folder is renamed" "renamed 'Spät'" 10
+tui_send q
+check_screen "the status line follows the new name" "demo: Spät [" 10
+tui_send =
+tui_send F
+flagged_in_spaet()
+{
+	ls "$md/.Sp&AOQ-t/cur" 2>/dev/null | grep -q ':2,.*F'
+}
+if wait_until 10 flagged_in_spaet; then
+	tap_ok "triage works in the renamed open folder"
+else tap_fail "triage works in the renamed open folder" "$(tui_screen)"; fi
+tui_send c
+tui_send -l INBOX
+tui_send Enter
+tui_send y
+tui_send "*"
 tui_send d
 check_screen "delete asks, naming the count" \
-    "delete 'Später' and its 1 message from the Maildir" 10
+    "delete 'Spät' and its 1 message from the Maildir" 10
 tui_send y
-check_screen "the folder is deleted" "deleted 'Später'" 10
+check_screen "the folder is deleted" "deleted 'Spät'" 10
 tap_eq "its directory is gone" \
-    "$(ls -d "$md/.Sp&AOQ-ter" 2>/dev/null | grep -c .)" 0
+    "$(ls -d "$md/.Sp&AOQ-t" 2>/dev/null | grep -c .)" 0
 tui_send q
 tui_send q
 tap_eq "q quits" "$(tui_wait_exit 10)" 0
