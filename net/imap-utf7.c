@@ -12,6 +12,7 @@
 
 static int imap_utf7_b64(unsigned char);
 static size_t imap_utf8_put(char *, uint32_t);
+static int imap_utf8_get(const unsigned char *, size_t, uint32_t *);
 
 static const char imap_utf7_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
@@ -58,7 +59,8 @@ imap_utf8_put(char *out, uint32_t u)
 	return 4;
 }
 
-int
+/* Read one UTF-8 sequence: its length, or -1 if malformed. */
+static int
 imap_utf8_get(const unsigned char *s, size_t n, uint32_t *u)
 {
 	uint32_t min;

@@ -5,7 +5,6 @@
 #define ERRAND_NET_IMAP_UTF7_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 /* Decode a modified UTF-7 name of len bytes to UTF-8. Returns a string the
  * caller frees, or NULL when the input is not valid modified UTF-7 (bad
@@ -17,9 +16,5 @@ char *imap_utf7_decode(const char *, size_t);
  * caller frees, or NULL when the input is not valid UTF-8 (overlong forms,
  * surrogates, NUL, values past U+10FFFF). */
 char *imap_utf7_encode(const char *, size_t);
-
-/* Read one UTF-8 sequence of at most n bytes at s into *u: its length, or
- * -1 if malformed (overlong, surrogate, past U+10FFFF, cut short). */
-int imap_utf8_get(const unsigned char *s, size_t n, uint32_t *u);
 
 #endif

@@ -17,6 +17,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "text.h"
 #include "xmalloc.h"
 #include "conn.h"
 #include "imap-parse.h"
@@ -2735,40 +2736,11 @@ imap_display(struct imap *im, const char *raw, size_t len)
 	return s;
 }
 
-/* Server text made safe to quote: controls replaced, length capped. */
+/* Server text made safe to quote (text_clean), length capped. */
 static char *
 imap_text(const char *s)
 {
-	size_t i, n;
-	char *out;
-
-	n = strlen(s);
-	if (n > IMAP_MAX_TEXT)
-		n = IMAP_MAX_TEXT;
-	out = xmalloc(n + 4);
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		uint32_t u;
-		int len;
-
-		/* Controls, and bytes that are not UTF-8 (a C1 control to
-		 * an 8-bit terminal), never reach the user's screen. */
-		if (ch >= 0x80 &&
-		    (len = imap_utf8_get(
-		         (const unsigned char *)s + i, n - i, &u)) > 0 &&
-		    u >= 0xa0) {
-			memcpy(out + i, s + i, (size_t)len);
-			i += (size_t)len - 1;
-			continue;
-		}
-		out[i] = (ch < 0x20 || ch >= 0x7f) ? '?' : (char)ch;
-	}
-	if (n < strlen(s)) {
-		memcpy(out + n, "...", 3);
-		n += 3;
-	}
-	out[n] = '\0';
-	return out;
+	return text_clean_max(s, IMAP_MAX_TEXT);
 }
 
 /* A refusal as the user should read it: the response code too, as

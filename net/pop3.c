@@ -15,6 +15,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "text.h"
 #include "xmalloc.h"
 #include "conn.h"
 #include "plog.h"
@@ -1306,25 +1307,11 @@ pop3_reply_text(const struct pop3_event *ev)
 	return out;
 }
 
-/* Server text made safe to quote: controls replaced, length capped. */
+/* Server text made safe to quote (text_clean), length capped. */
 static char *
 pop3_text(const char *s)
 {
-	size_t i, n, len = strlen(s);
-	char *out;
-
-	n = len > POP3_MAX_TEXT ? POP3_MAX_TEXT : len;
-	out = xmalloc(n + 4);
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		out[i] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
-	}
-	if (n < len) {
-		memcpy(out + n, "...", 3);
-		n += 3;
-	}
-	out[n] = '\0';
-	return out;
+	return text_clean_max(s, POP3_MAX_TEXT);
 }
 
 /* RFC 4648 base64 of n bytes; the caller frees (and wipes) it. */

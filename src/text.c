@@ -4,6 +4,7 @@
  * invalid UTF-8 per RFC 3629), and display width through wcwidth(3). */
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
@@ -204,6 +205,20 @@ text_clean_line(const char *s)
 	if (s == NULL)
 		return xstrdup("");
 	return text_clean(s, strlen(s), 0);
+}
+
+char *
+text_clean_max(const char *s, size_t max)
+{
+	size_t len = s != NULL ? strlen(s) : 0;
+	char *cut, *out;
+
+	if (len <= max)
+		return text_clean_line(s);
+	cut = text_clean(s, max, 0);
+	xasprintf(&out, "%s...", cut);
+	free(cut);
+	return out;
 }
 
 int

@@ -38,6 +38,10 @@ char *text_clean(const char *s, size_t len, int flags);
  * caller's. */
 char *text_clean_line(const char *s);
 
+/* Like text_clean_line() on at most max bytes of s, with "..." after it
+ * when s was longer: a server's words in a message to the user. */
+char *text_clean_max(const char *s, size_t max);
+
 /* Whether len bytes of s are valid UTF-8 (no overlong forms, surrogates or
  * code points over U+10FFFF); NUL bytes count as valid. */
 int text_utf8_valid(const char *s, size_t len);

@@ -94,6 +94,27 @@ START_TEST(test_text_clean_null)
 }
 END_TEST
 
+/* A server's words: cleaned like any text (a C1 CSI goes too), cut. */
+START_TEST(test_text_clean_max)
+{
+	char *s = text_clean_max("NO \xc2\x9b"
+	                         "2J [AUTH] bad\x1b]0;x\x07!",
+	    64);
+
+	ck_assert_str_eq(s, "NO  [AUTH] bad!"); /* CSI 2 J went whole */
+	free(s);
+	s = text_clean_max("abcdef", 3);
+	ck_assert_str_eq(s, "abc...");
+	free(s);
+	s = text_clean_max("abc", 3);
+	ck_assert_str_eq(s, "abc");
+	free(s);
+	s = text_clean_max(NULL, 3);
+	ck_assert_str_eq(s, "");
+	free(s);
+}
+END_TEST
+
 START_TEST(test_text_clean_huge)
 {
 	size_t i, n = 1 << 20;
@@ -248,6 +269,7 @@ main(void)
 		return EXIT_SUCCESS;
 	}
 	tcase_add_test(tc, test_text_clean_null);
+	tcase_add_test(tc, test_text_clean_max);
 	tcase_add_test(tc, test_text_clean_huge);
 	tcase_add_loop_test(
 	    tc, test_text_clean_table, 0, sizeof clean / sizeof clean[0]);
