@@ -145,9 +145,11 @@ maildir_open(const char *path, char **err)
 	}
 	for (i = 0; i < 3; i++) {
 		xasprintf(&d, "%s/%s", path, sub[i]);
-		rc = maildir_mkdirs(d);
-		if (rc == 0 && (rc = stat(d, &sb)) == 0 &&
-		    !S_ISDIR(sb.st_mode)) {
+		/* Made only when missing: opening is on every local action. */
+		rc = stat(d, &sb);
+		if (rc != 0 && errno == ENOENT && (rc = maildir_mkdirs(d)) == 0)
+			rc = stat(d, &sb);
+		if (rc == 0 && !S_ISDIR(sb.st_mode)) {
 			errno = ENOTDIR;
 			rc = -1;
 		}
@@ -161,7 +163,6 @@ maildir_open(const char *path, char **err)
 	}
 	md = xcalloc(1, sizeof *md);
 	md->path = xstrdup(path);
-	md->host = maildir_host();
 	md->error = xstrdup("");
 	return md;
 }
@@ -197,6 +198,8 @@ maildir_deliver_begin(struct maildir *md, int crlf)
 	char *name, *tmp;
 	int fd, tries;
 
+	if (md->host == NULL) /* the first delivery: most opens make none */
+		md->host = maildir_host();
 	for (tries = 0; tries < 100; tries++) {
 		gettimeofday(&tv, NULL);
 		xasprintf(&name, "%lld.M%ldP%ldQ%lu.%s", (long long)tv.tv_sec,
@@ -746,8 +749,8 @@ maildir_read(
 		free(p);
 		return -1;
 	}
-	want = sb.st_size > 0 && (uint64_t)sb.st_size < max ? (size_t)sb.st_size
-	                                                    : max;
+	/* Maildir files do not change once delivered: their size is it. */
+	want = (uint64_t)sb.st_size < max ? (size_t)sb.st_size : max;
 	b = xmalloc(want + 1);
 	while (n < want && (r = read(fd, b + n, want - n)) != 0) {
 		if (r < 0) {
