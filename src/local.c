@@ -590,7 +590,8 @@ out:
 static int
 local_upsert(struct local *l, const char *name, const char *dir, int noselect)
 {
-	struct store_folder f;
+	struct store_folder f, old;
+	int same;
 
 	memset(&f, 0, sizeof f);
 	f.name = name;
@@ -599,6 +600,17 @@ local_upsert(struct local *l, const char *name, const char *dir, int noselect)
 	f.special_use = strchr(name, '.') == NULL ? local_special(name) : NULL;
 	f.subscribed = 1;
 	f.noselect = noselect;
+	/* Each refresh sees every folder: write only what changed. */
+	if (store_folder_get(l->st, name, &old) == 0) {
+		same = old.raw_name != NULL && strcmp(old.raw_name, dir) == 0 &&
+		    old.noselect == noselect && old.subscribed &&
+		    (old.special_use == NULL) == (f.special_use == NULL) &&
+		    (f.special_use == NULL ||
+		        strcmp(old.special_use, f.special_use) == 0);
+		store_folder_clear(&old);
+		if (same)
+			return 0;
+	}
 	return store_folder_upsert(l->st, &f, NULL);
 }
 
@@ -674,8 +686,14 @@ local_refresh(struct local *l, int full, char **err)
 	for (i = 0; i < n; i++) {
 		char *dir = local_dir(l, names[i]);
 
-		if (dir == NULL ||
-		    local_upsert(l, names[i], dir, i >= nreal) != 0) {
+		if (dir == NULL) {
+			local_fail(err,
+			    "folder '%s': not a name errand can "
+			    "write on disk",
+			    names[i]);
+			goto out;
+		}
+		if (local_upsert(l, names[i], dir, i >= nreal) != 0) {
 			free(dir);
 			local_fail(err, "%s", store_error(l->st));
 			goto out;
