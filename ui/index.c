@@ -132,12 +132,21 @@ ui_index_home(struct ui *ui)
 }
 
 void
+ui_index_reload_soon(struct ui *ui)
+{
+	ui->reload_wanted = 1;
+	ui_dirty(ui);
+}
+
+void
 ui_index_reload(struct ui *ui)
 {
 	struct model *m;
 	uint32_t uid = 0;
 	long at;
 	char *err;
+
+	ui->reload_wanted = 0;
 	int first = ui->model == NULL || model_count(ui->model) == 0;
 
 	if (ui->folder_id == 0)

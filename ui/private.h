@@ -73,6 +73,7 @@ struct ui {
 	int64_t folder_id; /* store row, 0 when not in the cache yet */
 	struct model *model;
 	size_t cur, top;
+	int reload_wanted; /* ui_index_reload_soon() was asked */
 	enum model_sort sort;
 	int reverse;
 
@@ -194,6 +195,8 @@ void ui_index_key(struct ui *, enum keymap_action);
 void ui_index_home(struct ui *);
 /* Reload the model from the cache keeping the cursor's message. */
 void ui_index_reload(struct ui *);
+/* The same before the next key or redraw, once however often asked. */
+void ui_index_reload_soon(struct ui *);
 /* Search the index for the last search string from the cursor. */
 void ui_index_search(struct ui *, int backward);
 

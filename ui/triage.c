@@ -618,7 +618,7 @@ ui_triage_move(struct ui *ui, uint32_t uid, const char *dest, int copy)
 		if (!copy) {
 			ui_undo_note(ui, uid, 'M', 0);
 			ui_triage_moved(ui, uid, d.name, duid);
-			ui_index_reload(ui);
+			ui_index_reload_soon(ui);
 		}
 		ui_message(
 		    ui, 0, "%s to %s", copy ? "copied" : "moved", d.name);
@@ -653,7 +653,7 @@ ui_triage_move(struct ui *ui, uint32_t uid, const char *dest, int copy)
 	ui_message(ui, 0, "%s to %s", copy ? "copied" : "moved", d.name);
 	store_folder_clear(&d);
 	if (!copy)
-		ui_index_reload(ui);
+		ui_index_reload_soon(ui);
 	if (ui->live != NULL)
 		live_kick(ui->live);
 	return 0;

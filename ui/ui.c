@@ -569,6 +569,8 @@ ui_key(struct ui *ui, int key)
 		ui_prompt_key(ui, key);
 		return;
 	}
+	if (ui->reload_wanted)
+		ui_index_reload(ui); /* a key acts on the index as it is */
 	a = keymap_lookup(ui->km, ui->screen, key);
 	/* ";" is for the very next key only. */
 	tagged = ui->tag_prefix;
@@ -883,6 +885,8 @@ ui_on_redraw(evutil_socket_t fd, short what, void *arg)
 		refresh();
 		return;
 	}
+	if (ui->reload_wanted)
+		ui_index_reload(ui);
 	switch (ui->screen) {
 	case KEYMAP_INDEX:
 		ui_index_draw(ui);
@@ -951,7 +955,9 @@ ui_live_changed(int need_sync, void *arg)
 {
 	struct ui *ui = arg;
 
-	ui_index_reload(ui);
+	/* One reload for a burst of changes (another device marking 1,000
+	 * messages read sends 1,000 FETCHes), before the next key or draw. */
+	ui_index_reload_soon(ui);
 	if (need_sync) {
 		ui->want_folder = 1;
 		ui_sync_start(ui);
