@@ -1037,3 +1037,11 @@ conn_names_add(char **out, size_t *len, int *count, const char *name, size_t n)
 	*len = (size_t)(p - *out);
 	(*count)++;
 }
+
+int
+conn_fail_is_offline(enum conn_fail f)
+{
+	return f == CONN_FAIL_RESOLVE || f == CONN_FAIL_CONNECT ||
+	    f == CONN_FAIL_TIMEOUT || f == CONN_FAIL_CLOSED ||
+	    f == CONN_FAIL_IO;
+}

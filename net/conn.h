@@ -30,6 +30,11 @@ enum conn_fail {
 	CONN_FAIL_PROTO,   /* the protocol layer gave up (conn_fail_set) */
 };
 
+/* 1 when a failure means the server is out of reach (lookup, connect,
+ * timeout, a cut connection) rather than wrong (TLS, protocol): then the
+ * cache answers and errand tries again later. */
+int conn_fail_is_offline(enum conn_fail);
+
 /* Filled in by the caller; copied by conn_new(). */
 struct conn_params {
 	const char *host;    /* name or address; also SNI and name checked */

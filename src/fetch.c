@@ -82,17 +82,11 @@ fetch_free(struct fetch *f)
 static enum fetch_result
 fetch_class(struct fetch *f, enum imap_err e)
 {
-	enum conn_fail cf;
-
 	/* An operation queued behind a failed connect ends CLOSED. */
 	if (e != IMAP_ERR_CONN && e != IMAP_ERR_CLOSED)
 		return FETCH_FAILED;
-	cf = imap_conn_fail(f->im);
-	return cf == CONN_FAIL_RESOLVE || cf == CONN_FAIL_CONNECT ||
-	        cf == CONN_FAIL_TIMEOUT || cf == CONN_FAIL_CLOSED ||
-	        cf == CONN_FAIL_IO
-	    ? FETCH_OFFLINE
-	    : FETCH_FAILED;
+	return conn_fail_is_offline(imap_conn_fail(f->im)) ? FETCH_OFFLINE
+	                                                   : FETCH_FAILED;
 }
 
 static void

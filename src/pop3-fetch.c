@@ -102,7 +102,6 @@ static void pf_fail(struct pop3_fetch *, enum pop3_fetch_result, const char *,
     ...) __attribute__((format(printf, 3, 4)));
 static void pf_error(struct pop3_fetch *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
-static int pf_is_offline(enum conn_fail);
 static void pf_session_fail(struct pop3_fetch *, const struct pop3_result *);
 static void pf_listed(struct pop3_fetch *);
 static void pf_fallback(struct pop3_fetch *);
@@ -162,14 +161,6 @@ pf_error(struct pop3_fetch *f, const char *fmt, ...)
 	}
 }
 
-static int
-pf_is_offline(enum conn_fail c)
-{
-	return c == CONN_FAIL_RESOLVE || c == CONN_FAIL_CONNECT ||
-	    c == CONN_FAIL_TIMEOUT || c == CONN_FAIL_CLOSED ||
-	    c == CONN_FAIL_IO;
-}
-
 /* The session is over or an operation failed for good. */
 static void
 pf_session_fail(struct pop3_fetch *f, const struct pop3_result *res)
@@ -177,7 +168,7 @@ pf_session_fail(struct pop3_fetch *f, const struct pop3_result *res)
 	const char *msg = res->error != NULL ? res->error : "failed";
 
 	if (res->err == POP3_ERR_CONN && f->state == PF_CONNECT &&
-	    pf_is_offline(pop3_conn_fail(f->pop3)))
+	    conn_fail_is_offline(pop3_conn_fail(f->pop3)))
 		pf_fail(f, POP3_FETCH_OFFLINE, "%s", msg);
 	else
 		pf_fail(f, POP3_FETCH_FAILED, "%s", msg);

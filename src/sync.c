@@ -93,7 +93,6 @@ static void sync_apply_vanished(struct sync *, const struct imap_uidset *);
 static void sync_apply_flags(
     struct sync *, uint32_t, unsigned int, const char *, uint64_t);
 static unsigned int sync_flags_from_imap(unsigned int);
-static int sync_is_offline(enum conn_fail);
 
 static void sync_delete_missing(
     struct sync *, const uint32_t *, size_t, uint32_t);
@@ -140,14 +139,6 @@ sync_fail(struct sync *s, enum sync_result r, const char *fmt, ...)
 
 /* Refused, unreachable, unknown host, timed out: read the cache instead.
  * A TLS or login failure is an error the user must see. */
-static int
-sync_is_offline(enum conn_fail f)
-{
-	return f == CONN_FAIL_RESOLVE || f == CONN_FAIL_CONNECT ||
-	    f == CONN_FAIL_TIMEOUT || f == CONN_FAIL_CLOSED ||
-	    f == CONN_FAIL_IO;
-}
-
 static unsigned int
 sync_flags_from_imap(unsigned int f)
 {
@@ -325,7 +316,7 @@ sync_imap_fail(struct sync *s, struct imap *im, enum imap_err e,
 		msg = imap_error(im) != NULL ? imap_error(im) : "failed";
 	/* Unreachable, or the connection dropped half-way: the cache is
 	 * consistent, so the caller may read it as offline. */
-	if (e == IMAP_ERR_CONN && sync_is_offline(imap_conn_fail(im)))
+	if (e == IMAP_ERR_CONN && conn_fail_is_offline(imap_conn_fail(im)))
 		sync_fail(s, SYNC_OFFLINE, "%s", msg);
 	else if (what != NULL)
 		sync_fail(s, SYNC_FAILED, "%s: %s", what, msg);
