@@ -14,6 +14,7 @@
 #include "config.h"
 #include "live.h"
 #include "secret.h"
+#include "sync.h"
 #include "url.h"
 #include "xmalloc.h"
 #include "cache/store.h"
@@ -72,7 +73,6 @@ static void live_lost(struct live *, const char *);
 static void live_drain(struct live *);
 static void live_watch(struct live *);
 static int live_first_row(const struct store_journal *, void *);
-static unsigned int live_flag_bit(char, int);
 static void live_row_clear(struct live_row *);
 static void live_rollback(struct store *, const struct live_row *);
 static void live_select(struct live *, int64_t, const char *);
@@ -140,8 +140,7 @@ live_flags_arg(char sign, char letter, uint64_t modseq, const char *raw)
 	return s;
 }
 
-/* The store flag (store 1) or IMAP flag (store 0) for a letter. */
-static unsigned int
+unsigned int
 live_flag_bit(char letter, int store)
 {
 	switch (letter) {
@@ -857,7 +856,7 @@ on_event(struct imap *im, const struct imap_event *ev, void *arg)
 {
 	struct live *l = arg;
 	struct store_msg m;
-	unsigned int f = 0;
+	unsigned int f;
 	size_t i;
 
 	(void)im;
@@ -881,17 +880,8 @@ on_event(struct imap *im, const struct imap_event *ev, void *arg)
 				    ev->msg->modseq);
 			break;
 		}
-		if (ev->msg->flags & IMAP_FLAG_SEEN)
-			f |= STORE_FLAG_SEEN;
-		if (ev->msg->flags & IMAP_FLAG_ANSWERED)
-			f |= STORE_FLAG_ANSWERED;
-		if (ev->msg->flags & IMAP_FLAG_FLAGGED)
-			f |= STORE_FLAG_FLAGGED;
-		if (ev->msg->flags & IMAP_FLAG_DELETED)
-			f |= STORE_FLAG_DELETED;
-		if (ev->msg->flags & IMAP_FLAG_DRAFT)
-			f |= STORE_FLAG_DRAFT;
-		f = live_pending_flags(l->st, l->sel_folder, ev->msg->uid, f);
+		f = live_pending_flags(l->st, l->sel_folder, ev->msg->uid,
+		    sync_flags_from_imap(ev->msg->flags));
 		if (f == m.flags && strcmp(m.keywords, ev->msg->keywords) == 0)
 			break;
 		store_msg_set_flags(l->st, l->sel_folder, ev->msg->uid, f,

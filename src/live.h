@@ -85,6 +85,10 @@ int live_folder(struct live *, enum live_folder_op, const char *name,
 /* 1 while the journal row with this id is with the server. */
 int live_in_flight(const struct live *, int64_t id);
 
+/* The cache's flag (store 1: STORE_FLAG_*) or the IMAP flag (store 0:
+ * IMAP_FLAG_*) of a journal letter: S, F, D, A for \\Answered; 0 else. */
+unsigned int live_flag_bit(char letter, int store);
+
 /* A journal row for a flag change: "+S" adds \Seen, "-F" removes
  * \Flagged (letters S, F, D, A for \Answered), with the cached modseq and
  * the folder's server name. The caller frees the result. */

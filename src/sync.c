@@ -92,7 +92,6 @@ static size_t sync_lower_bound(const uint32_t *, size_t, uint32_t);
 static void sync_apply_vanished(struct sync *, const struct imap_uidset *);
 static void sync_apply_flags(
     struct sync *, uint32_t, unsigned int, const char *, uint64_t);
-static unsigned int sync_flags_from_imap(unsigned int);
 
 static void sync_delete_missing(
     struct sync *, const uint32_t *, size_t, uint32_t);
@@ -139,7 +138,7 @@ sync_fail(struct sync *s, enum sync_result r, const char *fmt, ...)
 
 /* Refused, unreachable, unknown host, timed out: read the cache instead.
  * A TLS or login failure is an error the user must see. */
-static unsigned int
+unsigned int
 sync_flags_from_imap(unsigned int f)
 {
 	unsigned int out = 0;

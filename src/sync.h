@@ -73,4 +73,7 @@ void sync_free(struct sync *);
 enum sync_result sync_run(struct cmd_ctx *, const struct account *,
     struct store *, const struct sync_params *, char **err);
 
+/* The cache's flags (STORE_FLAG_*) for a message's IMAP_FLAG_* bits. */
+unsigned int sync_flags_from_imap(unsigned int);
+
 #endif

@@ -17,7 +17,6 @@
 #include "xmalloc.h"
 #include "cache/store.h"
 
-static unsigned int ui_triage_bit(char);
 static void ui_undo_note(struct ui *, uint32_t, char, int);
 static int ui_undo_moveback(struct ui *, const struct ui_undo *);
 
@@ -319,29 +318,12 @@ ui_triage_undo(struct ui *ui)
 	ui_message(ui, 0, "undone");
 }
 
-static unsigned int
-ui_triage_bit(char letter)
-{
-	switch (letter) {
-	case 'S':
-		return STORE_FLAG_SEEN;
-	case 'F':
-		return STORE_FLAG_FLAGGED;
-	case 'D':
-		return STORE_FLAG_DELETED;
-	case 'A':
-		return STORE_FLAG_ANSWERED;
-	default:
-		return 0;
-	}
-}
-
 int
 ui_triage_flag(struct ui *ui, uint32_t uid, char letter, int set)
 {
 	struct store_folder f;
 	struct store_msg m;
-	unsigned int bit = ui_triage_bit(letter), flags;
+	unsigned int bit = live_flag_bit(letter, 1), flags;
 	char *arg;
 	long at;
 
