@@ -175,7 +175,7 @@ tui_send =
 tui_send F
 check_screen "the action is pending" "1 pending"
 pkill -KILL -f "errand -c $conf" || :
-tui_wait_exit 5 >/dev/null
+tap_eq "errand died of SIGKILL" "$(tui_wait_exit 5)" "signal 9"
 tui_stop
 proxy_set up
 run_ui
@@ -205,6 +205,9 @@ folder_count()
 {
 	dv_doveadm search -u demo mailbox "$1" all 2>/dev/null | grep -c .
 }
+# count_is FOLDER N: a condition for wait_until, asked again each time
+# (a "$(...)" in wait_until's arguments would be counted only once).
+count_is() { test "$(folder_count "$1")" = "$2"; }
 run_ui
 check_screen "back in the index" "Arrived later" 15
 wait_until 20 idle_on
@@ -220,13 +223,13 @@ if wait_until 3 sh -c "! env -u TMUX tmux -S '$_tui_dir/sock' \
     capture-pane -p -t errand-test | grep -q 'Arrived later'"; then
 	tap_ok "a moved message leaves the index"
 else tap_fail "a moved message leaves the index" "$(tui_screen)"; fi
-if wait_until 20 test "$(folder_count Archive)" = 1; then
+if wait_until 20 count_is Archive 1; then
 	tap_ok "the server has it in Archive"
 else tap_fail "the server has it in Archive" "$(folder_count Archive)"; fi
 tap_eq "and no longer in INBOX" "$(folder_count INBOX)" 3
 tui_send "*"
 tui_send A
-if wait_until 20 test "$(folder_count Archive)" = 2; then
+if wait_until 20 count_is Archive 2; then
 	tap_ok "A archives to the special-use Archive folder"
 else tap_fail "A archives to the special-use Archive folder" \
     "$(tui_screen)"; fi
@@ -234,7 +237,7 @@ tui_send =
 tui_send C
 tui_send -l Trash
 tui_send Enter
-if wait_until 20 test "$(folder_count Trash)" = 1; then
+if wait_until 20 count_is Trash 1; then
 	tap_ok "C copies to another folder"
 else tap_fail "C copies to another folder" "$(tui_screen)"; fi
 tap_eq "a copy stays in INBOX" "$(folder_count INBOX)" 2
@@ -317,16 +320,18 @@ deleted_count()
 {
 	dv_doveadm search -u demo mailbox INBOX deleted 2>/dev/null | grep -c .
 }
+deleted_at_least() { test "$(deleted_count)" -ge "$1"; }
+test_deleted_none() { test "$(deleted_count)" -eq 0; }
 tui_send '\;'
 tui_send j
 tui_send d
-if wait_until 3 test "$(deleted_count)" -ge 1; then
+if wait_until 3 deleted_at_least 1; then
 	tap_eq "; then a move, then d: one message deleted, not the tagged" \
 	    "$(deleted_count)" 1
 else tap_fail "; then a move, then d: one message deleted, not the tagged" \
     "$(tui_screen)"; fi
 tui_send U
-if wait_until 3 test "$(deleted_count)" -eq 0; then
+if wait_until 3 test_deleted_none; then
 	tap_ok "U takes that delete back"
 else tap_fail "U takes that delete back" "$(tui_screen)"; fi
 tui_send q
@@ -390,7 +395,7 @@ dv_doveadm mailbox delete -u demo Gone
 proxy_set up
 if wait_until 20 server_has "$b1" '\\Flagged' &&
     wait_until 5 server_has "$b2" '\\Deleted' &&
-    wait_until 5 test "$(folder_count Later)" = 1; then
+    wait_until 5 count_is Later 1; then
 	tap_ok "flag, delete and move made offline all reach the server"
 else tap_fail "flag, delete and move made offline all reach the server" \
     "$(tui_screen)"; fi
@@ -421,12 +426,13 @@ moves_done() # the tagged OKs of MOVE errand has read
 {
 	grep -Ec '< a[0-9]+ OK .*Move completed' "$work/errand.log"
 }
-if wait_until 15 test "$(folder_count Later)" = 2 &&
-    wait_until 15 test "$(moves_done)" -ge 2; then
+moves_at_least() { test "$(moves_done)" -ge "$1"; }
+if wait_until 15 count_is Later 2 &&
+    wait_until 15 moves_at_least 2; then
 	tap_ok "a move is on the server, and errand knows"
 else tap_fail "a move is on the server, and errand knows" "$(tui_screen)"; fi
 tui_send U
-if wait_until 15 test "$(folder_count Later)" = 1 &&
+if wait_until 15 count_is Later 1 &&
     wait_until 15 screen_line_like "Batch 1"; then
 	tap_ok "U moves it back from the server's folder"
 else tap_fail "U moves it back from the server's folder" "$(tui_screen)"; fi
@@ -457,7 +463,8 @@ for n in 4 5 6 7 8; do
 done
 check_screen "ten changes pending before the kill" "10 pending"
 pkill -KILL -f "errand -c $conf" || :
-tui_wait_exit 5 >/dev/null
+tap_eq "errand died of SIGKILL, ten changes pending" "$(tui_wait_exit 5)" \
+    "signal 9"
 tui_stop
 proxy_set up
 run_ui
