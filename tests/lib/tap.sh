@@ -55,7 +55,10 @@ tap_file_like()
 }
 tap_file_unlike()
 {
-	if grep -Eq -- "$3" "$2" 2>/dev/null; then
+	# A file that is not there says nothing: that is not a pass.
+	if [ ! -f "$2" ]; then
+		tap_fail "$1" "no file $2"
+	elif grep -Eq -- "$3" "$2"; then
 		tap_fail "$1" "file $2 has: $(grep -E -- "$3" "$2" | head -n 3)"
 	else tap_ok "$1"; fi
 }
