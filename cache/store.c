@@ -54,6 +54,7 @@ enum store_stmt {
 	STMT_JOURNAL_ADD,
 	STMT_JOURNAL_REMOVE,
 	STMT_JOURNAL_LIST,
+	STMT_JOURNAL_LIST_MSG,
 	STMT_JOURNAL_COUNT,
 	STMT_POP3_ADD,
 	STMT_POP3_HAS,
@@ -140,6 +141,9 @@ static const char *const store_sql[STMT__COUNT] = {
     [STMT_JOURNAL_ADD] = "INSERT INTO journal (folder, uid, op, arg, created) "
                          "VALUES (?1, ?2, ?3, ?4, ?5)",
     [STMT_JOURNAL_REMOVE] = "DELETE FROM journal WHERE id = ?1",
+    [STMT_JOURNAL_LIST_MSG] = "SELECT id, folder, uid, op, arg, created "
+                              "FROM journal WHERE folder = ?1 AND uid = ?2 "
+                              "ORDER BY id",
     [STMT_JOURNAL_LIST] = "SELECT id, folder, uid, op, arg, created "
                           "FROM journal ORDER BY id",
     [STMT_JOURNAL_COUNT] = "SELECT count(*) FROM journal",
@@ -261,6 +265,10 @@ static const struct store_migration {
         "CREATE INDEX maildir_file_new ON maildir_file (folder, uid)"
         " WHERE in_new = 1;",
         store_migrate_none},
+    /* What is pending for one message, asked for each message a sync
+     * stores while changes wait: by index, not a scan of the journal. */
+    {5, "CREATE INDEX journal_msg ON journal (folder, uid);",
+        store_migrate_none},
 };
 
 struct store {
@@ -295,6 +303,8 @@ static int store_mkdirs(const char *, char **);
 static int store_create_file(const char *, char **);
 static int store_is_damage(int);
 static int store_setup(struct store *, char **, int *);
+static int store_journal_walk(struct store *, enum store_stmt, int64_t,
+    uint32_t, store_journal_cb, void *);
 static int store_migrate(struct store *, char **, int *);
 static int store_move_aside(struct store *, char **);
 static int64_t store_count_journal(const char *);
@@ -1583,14 +1593,40 @@ fail:
 int
 store_journal_foreach(struct store *s, store_journal_cb cb, void *arg)
 {
+	return store_journal_walk(s, STMT_JOURNAL_LIST, 0, 0, cb, arg);
+}
+
+int
+store_journal_foreach_msg(struct store *s, int64_t folder, uint32_t uid,
+    store_journal_cb cb, void *arg)
+{
+	return store_journal_walk(
+	    s, STMT_JOURNAL_LIST_MSG, folder, uid, cb, arg);
+}
+
+/* The rows of a journal statement, to cb; folder and uid are bound for
+ * STMT_JOURNAL_LIST_MSG. */
+static int
+store_journal_walk(struct store *s, enum store_stmt id, int64_t folder,
+    uint32_t uid, store_journal_cb cb, void *arg)
+{
 	sqlite3_stmt *st;
 	struct store_journal j;
-	int rc, stop = 0;
+	int rc = SQLITE_OK, stop = 0;
 
 	if (s->busy)
 		fatalx("%s: called from a foreach callback", __func__);
-	if ((st = store_stmt(s, STMT_JOURNAL_LIST)) == NULL)
+	if ((st = store_stmt(s, id)) == NULL)
 		goto fail;
+	if (id == STMT_JOURNAL_LIST_MSG) {
+		store_bind_int(st, 1, folder, &rc);
+		store_bind_int(st, 2, uid, &rc);
+		if (rc != SQLITE_OK) {
+			store_dberr(s, rc);
+			sqlite3_clear_bindings(st);
+			goto fail;
+		}
+	}
 	s->busy = 1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		j.id = sqlite3_column_int64(st, 0);

@@ -12,7 +12,7 @@
 struct store;
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* System flags kept as bits of store_msg.flags; other keywords go in the
  * space-separated store_msg.keywords. */
@@ -271,6 +271,10 @@ int store_journal_remove(struct store *, int64_t id);
 
 /* Call cb for each pending change, oldest first; returns as foreach. */
 int store_journal_foreach(struct store *, store_journal_cb cb, void *arg);
+
+/* The same for the changes of one message, oldest first. */
+int store_journal_foreach_msg(struct store *, int64_t folder, uint32_t uid,
+    store_journal_cb cb, void *arg);
 
 /* The number of pending changes in *n. */
 int store_journal_count(struct store *, int64_t *n);

@@ -704,8 +704,6 @@ live_collect(const struct store_journal *j, void *arg)
 }
 
 struct live_pending {
-	int64_t folder;
-	uint32_t uid;
 	unsigned int flags;
 };
 
@@ -716,8 +714,6 @@ live_pending_cb(const struct store_journal *j, void *arg)
 	struct live_row r;
 	unsigned int bit;
 
-	if (j->folder != p->folder || j->uid != p->uid)
-		return 0;
 	if (strcmp(j->op, "move") == 0) {
 		p->flags |= STORE_FLAG_HIDDEN;
 		return 0;
@@ -737,10 +733,9 @@ live_pending_flags(
 {
 	struct live_pending p;
 
-	p.folder = folder;
-	p.uid = uid;
 	p.flags = flags;
-	if (store_journal_foreach(st, live_pending_cb, &p) != 0)
+	if (store_journal_foreach_msg(st, folder, uid, live_pending_cb, &p) !=
+	    0)
 		return flags;
 	return p.flags;
 }

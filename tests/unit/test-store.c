@@ -386,7 +386,7 @@ START_TEST(test_store_reopen)
 
 	ck_assert_int_eq(
 	    sql_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	ck_assert_int_eq(STORE_SCHEMA_VERSION, 4);
+	ck_assert_int_eq(STORE_SCHEMA_VERSION, 5);
 
 	s = open_ok(db);
 	ck_assert_int_eq(store_recovered(s), 0);
@@ -442,9 +442,10 @@ START_TEST(test_store_migrate_v1)
 	store_close(s);
 	sql_exec(db,
 	    "DROP TABLE maildir_file; ALTER TABLE folder DROP md_stamp_cur; "
-	    "ALTER TABLE folder DROP md_stamp_new; PRAGMA user_version = 1");
+	    "ALTER TABLE folder DROP md_stamp_new; DROP INDEX journal_msg; "
+	    "PRAGMA user_version = 1");
 	s = open_ok(db);
-	ck_assert_int_eq(sql_int(db, "PRAGMA user_version"), 4);
+	ck_assert_int_eq(sql_int(db, "PRAGMA user_version"), 5);
 	ck_assert_int_eq(store_msg_get(s, id, 42, &m), 0);
 	ck_assert_int_eq(
 	    store_mdfile_put(s, id, "1700000000.M1P2.host", 42, 1700000001, 1),
@@ -894,6 +895,15 @@ START_TEST(test_store_journal_pop3)
 	ck_assert_int_gt(j2, j1);
 	ck_assert_int_eq(store_journal_foreach(s, journal_cb, &seen), 0);
 	ck_assert_int_eq(seen, 2);
+	/* One message's rows alone, by its folder and UID. */
+	seen = 0;
+	ck_assert_int_eq(
+	    store_journal_foreach_msg(s, id, 9, journal_cb, &seen), 0);
+	ck_assert_int_eq(seen, 1);
+	seen = 0;
+	ck_assert_int_eq(
+	    store_journal_foreach_msg(s, id + 1, 9, journal_cb, &seen), 0);
+	ck_assert_int_eq(seen, 0);
 	ck_assert_int_eq(store_journal_remove(s, j1), 0);
 	ck_assert_int_eq(store_journal_count(s, &n), 0);
 	ck_assert_int_eq(n, 1);
