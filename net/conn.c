@@ -751,8 +751,6 @@ conn_tls_check(struct conn *c)
 		fatalx("%s: X509_digest failed", __func__);
 	fp = conn_fingerprint_format(md, mdlen);
 	vr = SSL_get_verify_result(ssl);
-	if (conn_issuer_error(vr))
-		vr = conn_verify_full(c, ssl, cert);
 
 	pinned = 0;
 	if (c->fingerprint != NULL) {
@@ -766,6 +764,10 @@ conn_tls_check(struct conn *c)
 		pinned =
 		    mdlen == sizeof want && memcmp(md, want, sizeof want) == 0;
 	}
+	/* Not pinned, and the directory alone did not know the issuer: the
+	 * bundle file too (a pinned certificate needs neither). */
+	if (!pinned && conn_issuer_error(vr))
+		vr = conn_verify_full(c, ssl, cert);
 	if (pinned) {
 		plog_note(c->log, c->host,
 		    "certificate sha256 %s matches tls-fingerprint", fp);
