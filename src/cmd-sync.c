@@ -24,6 +24,7 @@ static int cmd_sync_pop3(
     struct cmd_ctx *, const struct account *, int, char **);
 static void pop3_print(const struct pop3_fetch_stats *, void *);
 static void pop3_notice(const char *, void *);
+static void progress_end(void *);
 
 const struct cmd_entry cmd_sync_entry = {
     "sync",
@@ -44,12 +45,22 @@ sync_progress(const char *folder, uint32_t done, uint32_t total, void *arg)
 	*(int *)arg = 1;
 }
 
+/* End the "\rINBOX: n/m" line, if there is one, before other output. */
+static void
+progress_end(void *arg)
+{
+	if (*(int *)arg) {
+		fputc('\n', stderr);
+		*(int *)arg = 0;
+	}
+}
+
 static void
 sync_alert(const char *text, void *arg)
 {
 	char *t;
 
-	(void)arg;
+	progress_end(arg);
 	t = text_clean_line(text);
 	cmd_error("server alert: %s", t);
 	free(t);
@@ -60,10 +71,7 @@ sync_print(const struct sync_folder_stats *s, void *arg)
 {
 	char *name;
 
-	if (*(int *)arg) {
-		fputc('\n', stderr);
-		*(int *)arg = 0;
-	}
+	progress_end(arg);
 	name = text_clean_line(s->name);
 	printf("%s: %u new, %u changed, %u vanished%s (%s)\n", name, s->added,
 	    s->changed, s->vanished, s->reset ? ", cache rebuilt" : "",
@@ -75,10 +83,7 @@ sync_print(const struct sync_folder_stats *s, void *arg)
 static void
 pop3_print(const struct pop3_fetch_stats *s, void *arg)
 {
-	if (*(int *)arg) {
-		fputc('\n', stderr);
-		*(int *)arg = 0;
-	}
+	progress_end(arg);
 	printf("%s: %u new, 0 changed, %u deleted on server (%s)\n", s->name,
 	    s->added, s->deleted, s->method);
 	fflush(stdout);
@@ -89,10 +94,7 @@ pop3_notice(const char *text, void *arg)
 {
 	char *t;
 
-	if (*(int *)arg) {
-		fputc('\n', stderr);
-		*(int *)arg = 0;
-	}
+	progress_end(arg);
 	t = text_clean_line(text);
 	cmd_error("%s", t);
 	free(t);
@@ -132,8 +134,7 @@ cmd_sync_pop3(
 		return CMD_EXIT_FAIL;
 	}
 	store_close(st);
-	if (progress_shown)
-		fputc('\n', stderr);
+	progress_end(&progress_shown);
 	if (r != POP3_FETCH_OK) {
 		cmd_error("%s: %s%s", a->name,
 		    r == POP3_FETCH_OFFLINE ? "offline: " : "", err);
@@ -171,6 +172,7 @@ cmd_sync_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	sp.arg = &progress_shown;
 	r = sync_run(ctx, a, st, &sp, &err);
 	store_close(st);
+	progress_end(&progress_shown);
 	if (r != SYNC_OK) {
 		cmd_error("%s: %s%s", a->name,
 		    r == SYNC_OFFLINE ? "offline: " : "", err);
