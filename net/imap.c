@@ -288,7 +288,6 @@ static void imap_enable(struct imap *);
 static void imap_ready(struct imap *);
 static void imap_caps_set(struct imap *, const struct imap_tok *);
 static char *imap_text(const char *);
-static char *imap_coded_text(const struct imap_resp *);
 static char *imap_display(struct imap *, const char *, size_t);
 static void imap_wipe(char *);
 static void imap_event_send(struct imap *, struct imap_event *);
@@ -2017,7 +2016,7 @@ imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
 		break;
 	case IMAP_CMD_STARTTLS:
 		if (!ok) {
-			why = imap_coded_text(r);
+			why = imap_why(r);
 			imap_failf(im, IMAP_ERR_PROTO,
 			    "%s refused STARTTLS: %s", im->host, why);
 			free(why);
@@ -2028,7 +2027,7 @@ imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
 		break;
 	case IMAP_CMD_AUTH:
 		if (!ok) {
-			why = imap_coded_text(r);
+			why = imap_why(r);
 			imap_failf(im, IMAP_ERR_AUTH, "login refused by %s: %s",
 			    im->host, why);
 			free(why);
@@ -2741,22 +2740,6 @@ static char *
 imap_text(const char *s)
 {
 	return text_clean_max(s, IMAP_MAX_TEXT);
-}
-
-/* A refusal as the user should read it: the response code too, as
- * "[AUTHENTICATIONFAILED] Authentication failed." (RFC 5530). */
-static char *
-imap_coded_text(const struct imap_resp *r)
-{
-	char *raw, *out;
-
-	if (r->code_name == NULL || *r->code_name == '\0')
-		return imap_text(r->text);
-	xasprintf(&raw, "[%s%s%s] %s", r->code_name,
-	    *r->code_text != '\0' ? " " : "", r->code_text, r->text);
-	out = imap_text(raw);
-	free(raw);
-	return out;
 }
 
 static void
