@@ -113,6 +113,20 @@ tui_screen()
 	tui_tmux capture-pane -p -t "$_tui_target"
 }
 
+# tui_shows REGEX, tui_lacks REGEX: the screen, captured (and not empty,
+# so a failed capture proves nothing), has a line matching the extended
+# regular expression, or has none. For wait_until.
+tui_shows()
+{
+	_tui_s=$(tui_screen 2>/dev/null) && [ -n "$_tui_s" ] &&
+	    printf '%s\n' "$_tui_s" | grep -Eq -- "$1"
+}
+tui_lacks()
+{
+	_tui_s=$(tui_screen 2>/dev/null) && [ -n "$_tui_s" ] &&
+	    ! printf '%s\n' "$_tui_s" | grep -Eq -- "$1"
+}
+
 _tui_has()
 {
 	tui_screen 2>/dev/null | grep -qF -- "$1"

@@ -109,15 +109,10 @@ tap_eq "q quits at once (nothing pending)" "$(tui_wait_exit 10)" 0
 tui_stop
 run_ui
 check_screen "after a restart the index shows" "Local number 5" 15
-screen_line_like()
-{
-	env -u TMUX tmux -S "$_tui_dir/sock" capture-pane -p -t errand-test |
-	    grep -Eq -- "$1"
-}
-if wait_until 10 screen_line_like '^ *!.*Local number 2' &&
-    screen_line_like '^ *D.*Local number 4' &&
-    screen_line_like '^ +[0-9A-Z].*Local number 3' &&
-    screen_line_like '^ *N.*Local number 1'; then
+if wait_until 10 tui_shows '^ *!.*Local number 2' &&
+    tui_shows '^ *D.*Local number 4' &&
+    tui_shows '^ +[0-9A-Z].*Local number 3' &&
+    tui_shows '^ *N.*Local number 1'; then
 	tap_ok "flags survive the restart (! D read N)"
 else tap_fail "flags survive the restart (! D read N)" "$(tui_screen)"; fi
 
@@ -127,7 +122,7 @@ mv "$f5" "$md/cur/$(basename "${f5%%:2,*}"):2,F"
 tui_send '$'
 check_screen "\$ first offers to expunge the deleted one" "expunge 1 deleted" 10
 tui_send n # no: only look again
-if wait_until 15 screen_line_like '^ *!.*Local number 5'; then
+if wait_until 15 tui_shows '^ *!.*Local number 5'; then
 	tap_ok "another tool's flag shows after \$"
 else tap_fail "another tool's flag shows after \$" "$(tui_screen)"; fi
 
@@ -138,8 +133,8 @@ tui_send C
 tui_send -l "Projekte.Grüße"
 tui_send Enter
 check_screen "the folder is made" "created 'Projekte.Grüße'" 10
-if wait_until 10 screen_line_like '^Projekte *$' &&
-    screen_line_like '^  Grüße '; then
+if wait_until 10 tui_shows '^Projekte *$' &&
+    tui_shows '^  Grüße '; then
 	tap_ok "listed under a Projekte level that holds folders only"
 else tap_fail "listed under a Projekte level that holds folders only" \
     "$(tui_screen)"; fi

@@ -131,8 +131,7 @@ check_screen "and back to INBOX" "demo: INBOX"
 # A message changed elsewhere shows after $ (sync now).
 dv_doveadm flags add -u demo '\Flagged' mailbox INBOX uid 2
 tui_send '$'
-if wait_until 10 sh -c "env -u TMUX tmux -S '$_tui_dir/sock' capture-pane \
-    -p -t errand-test | grep -q '^!.*Second read message'"; then
+if wait_until 10 tui_shows '^!.*Second read message'; then
 	tap_ok "a flag set by another client shows after a sync"
 else
 	tap_fail "a flag set by another client shows after a sync" \
