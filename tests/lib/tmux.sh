@@ -10,24 +10,13 @@
 #					its status ("signal N" above 128)
 #	tui_tmux ARGS...		any tmux command on the private server
 #	tui_stop			kill the server (also done at exit)
+#	tui_shows/tui_lacks REGEX	a screen line matches / none does
+#	check_screen NAME TEXT [SECONDS] a TAP test that TEXT shows
 #
 # The pane stays after CMD exits (remain-on-exit), so its last screen can be
 # read. The server has no user config (-f /dev/null) and no status line, so
 # the pane is exactly COLS x ROWS. On a timeout the screen is printed to
 # stderr as "# " lines and the function returns 1.
-
-if ! command -v wait_until >/dev/null 2>&1; then
-wait_until()
-{
-	_deadline=$(($(date +%s) + $1))
-	shift
-	while :; do
-		"$@" && return 0
-		[ "$(date +%s)" -ge "$_deadline" ] && return 1
-		sleep 0.05
-	done
-}
-fi
 
 # errand_at_exit CMD: eval CMD when this shell exits or gets SIGINT or
 # SIGTERM, last registered first. A subshell starts a list of its own, so
@@ -111,6 +100,14 @@ tui_send()
 tui_screen()
 {
 	tui_tmux capture-pane -p -t "$_tui_target"
+}
+
+# check_screen NAME TEXT [SECONDS]: a test that TEXT shows on the screen
+# within SECONDS (10).
+check_screen()
+{
+	if tui_wait_for "$2" "${3:-10}"; then tap_ok "$1"
+	else tap_fail "$1" "screen lacks '$2'"; fi
 }
 
 # tui_shows REGEX, tui_lacks REGEX: the screen, captured (and not empty,

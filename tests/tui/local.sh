@@ -34,12 +34,6 @@ run_ui()
 	    LC_ALL=C.UTF-8 "$ERRAND" -c "$conf" "$@"
 }
 
-check_screen()
-{
-	if tui_wait_for "$2" "${3:-10}"; then tap_ok "$1"
-	else tap_fail "$1" "screen lacks '$2'"; fi
-}
-
 pick()
 {
 	tui_send /

@@ -43,12 +43,6 @@ run_ui()
 	    "$ERRAND" -c "$conf" -d "$work/errand.log" "$@"
 }
 
-check_screen()
-{
-	if tui_wait_for "$2" "${3:-10}"; then tap_ok "$1"
-	else tap_fail "$1" "screen lacks '$2'"; fi
-}
-
 # server_has UID FLAG: the server's flags of INBOX message UID hold FLAG.
 server_has()
 {

@@ -58,13 +58,6 @@ run_ui()
 	    LC_ALL=C.UTF-8 "$ERRAND" -c "$conf" "$@"
 }
 
-check_screen()
-{
-	# check_screen NAME TEXT [SECONDS]: TEXT shows up on the screen.
-	if tui_wait_for "$2" "${3:-10}"; then tap_ok "$1"
-	else tap_fail "$1" "screen lacks '$2'"; fi
-}
-
 # --- first start: empty cache, the sync fills the index --------------------
 run_ui
 check_screen "a cold start shows the messages once synced" \
