@@ -23,6 +23,7 @@
 
 #define MDX_CHUNK 1000        /* writes a transaction */
 #define MDX_HEADER_MAX 262144 /* header bytes read from a file */
+#define MDX_READ 16384        /* bytes a read() */
 
 struct mdx_known {
 	char *name;
@@ -42,7 +43,7 @@ static int mdx_collect(
     const char *, uint32_t, int64_t, unsigned int, int, void *);
 static int mdx_cmp(const void *, const void *);
 static int mdx_add(struct store *, struct maildir *, int64_t,
-    const struct maildir_entry *, uint32_t, const char *);
+    const struct maildir_entry *, uint32_t, const char *, char *);
 
 static int
 mdx_collect(const char *name, uint32_t uid, int64_t mtime, unsigned int flags,
@@ -112,14 +113,14 @@ maildir_index_letters(unsigned int flags, char *out)
 /* Read the header of a new file and add its row as uid. */
 static int
 mdx_add(struct store *st, struct maildir *md, int64_t folder,
-    const struct maildir_entry *e, uint32_t uid, const char *charset)
+    const struct maildir_entry *e, uint32_t uid, const char *charset, char *buf)
 {
 	struct mime_headers *mh;
 	struct store_msg m;
 	struct stat sb;
-	char *path, *buf, *end;
+	char *path, *end;
 	ssize_t r;
-	size_t len = 0;
+	size_t len = 0, want;
 	int fd, rc;
 
 	xasprintf(&path, "%s/%s", maildir_path(md), e->path);
@@ -131,9 +132,12 @@ mdx_add(struct store *st, struct maildir *md, int64_t folder,
 		close(fd);
 		return 1;
 	}
-	buf = xmalloc(MDX_HEADER_MAX + 1);
+	/* The header is near the start: read a piece at a time until its
+	 * end, not the whole (perhaps large) message. */
 	while (len < MDX_HEADER_MAX &&
-	    (r = read(fd, buf + len, MDX_HEADER_MAX - len)) > 0) {
+	    (r = read(fd, buf + len,
+	         (want = MDX_HEADER_MAX - len) > MDX_READ ? MDX_READ : want)) >
+	        0) {
 		len += (size_t)r;
 		buf[len] = '\0';
 		if (strstr(buf, "\n\n") != NULL || strstr(buf, "\r\n\r\n"))
@@ -144,7 +148,6 @@ mdx_add(struct store *st, struct maildir *md, int64_t folder,
 	if ((end = strstr(buf, "\n\n")) != NULL)
 		len = (size_t)(end - buf) + 1;
 	mh = mime_headers_decode(buf, len, charset);
-	free(buf);
 	memset(&m, 0, sizeof m);
 	m.uid = uid;
 	m.flags = maildir_index_flags(e->flags);
@@ -178,6 +181,7 @@ maildir_index(struct store *st, struct maildir *md, const char *name,
 	struct maildir_entry *list = NULL;
 	struct mdx_list known;
 	struct mdx_known key, *k;
+	char *buf = NULL; /* one header buffer for every new file */
 	size_t i, n = 0, writes = 0;
 	uint32_t max, total, unseen;
 	uint64_t cur, new_stamp;
@@ -235,8 +239,10 @@ maildir_index(struct store *st, struct maildir *md, const char *name,
 		    ? bsearch(&key, known.k, known.n, sizeof *known.k, mdx_cmp)
 		    : NULL;
 		if (k == NULL) {
-			if ((rc = mdx_add(
-			         st, md, f.id, &list[i], max + 1, charset)) < 0)
+			if (buf == NULL)
+				buf = xmalloc(MDX_HEADER_MAX + 1);
+			if ((rc = mdx_add(st, md, f.id, &list[i], max + 1,
+			         charset, buf)) < 0)
 				goto store_fail;
 			if (rc == 0) {
 				max++;
@@ -302,6 +308,7 @@ store_fail:
 	if (store_in_transaction(st))
 		store_rollback(st);
 out:
+	free(buf);
 	store_folder_clear(&f);
 	maildir_list_free(list, n);
 	for (i = 0; i < known.n; i++)
