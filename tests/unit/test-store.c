@@ -1012,7 +1012,7 @@ END_TEST
 START_TEST(test_store_corrupt_journal)
 {
 	struct store *s;
-	char page[4096], *want;
+	char page[8192], *want;
 	int64_t id, root, size;
 	uint32_t u;
 	int fd;
