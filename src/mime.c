@@ -67,6 +67,17 @@ struct mime_ctype {
 static int mime_fast = 1;
 static unsigned long mime_fast_hits;
 
+/*
+ * Byte classes for the fast paths, a table filled by mime_init(): a lookup
+ * per byte, as the tests on each byte of a header showed in profiles.
+ */
+#define MIME_C_SPECIAL 1 /* <>()[]\":;, (RFC 5322 specials but @ and .) */
+#define MIME_C_ATEXT 2   /* in an RFC 5322 atom: printable ASCII, no specials */
+#define MIME_C_TOKEN 4   /* in an RFC 2045 token: printable, no tspecials */
+static unsigned char mime_class[256];
+#define MIME_IS(c, cls) ((mime_class[(unsigned char)(c)] & (cls)) != 0)
+#define mime_special(c) MIME_IS(c, MIME_C_SPECIAL)
+
 /* GMime and iconv state, made once and kept for the next message. */
 static int mime_ready;
 static GMimeParserOptions *mime_options;
@@ -101,6 +112,9 @@ static int mime_weak_hint(const char *);
 static char *mime_words(const char *);
 static void mime_first_mailbox(InternetAddressList *, struct mime_headers *);
 static void mime_null_sender(char *, struct mime_headers *);
+static InternetAddressList *mime_parse_addresses(const char *);
+static char *mime_append_mailbox(
+    char *, char *, size_t, const char *, const char *);
 static char *mime_address_list(const char *);
 static int mime_simple(const char *);
 static int mime_addr_spec(const char *);
@@ -108,7 +122,6 @@ static char *mime_squeeze(const char *, const char *);
 static int mime_simple_from(const char *, struct mime_headers *);
 static int mime_mailbox(const char *, const char *, char **, char **);
 static char *mime_msgid(const char *);
-static int mime_special(int);
 static char *mime_references_fast(const char *, int);
 static char *mime_references(const char *, int);
 static int mime_ctype_fast(const char *, const char *, struct mime_ctype *);
@@ -116,28 +129,6 @@ static int mime_attachment(const char *);
 static int mime_name3(const char *, const char *, int);
 static int mime_digits(const char **, int, int);
 static int mime_date_fast(const char *, time_t *);
-
-/* Whether c is one of <>()[]\":;, (RFC 5322 specials but @ and .): a
- * switch, as strchr() on each byte of a header showed in profiles. */
-static int
-mime_special(int c)
-{
-	switch (c) {
-	case '<':
-	case '>':
-	case '(':
-	case ')':
-	case '[':
-	case ']':
-	case '\\':
-	case '"':
-	case ':':
-	case ';':
-	case ',':
-		return 1;
-	}
-	return 0;
-}
 
 unsigned long
 mime_set_fast(int on)
@@ -152,8 +143,19 @@ mime_set_fast(int on)
 void
 mime_init(void)
 {
+	int c;
+
 	if (mime_ready)
 		return;
+	for (c = 0x21; c < 0x7f; c++) {
+		if (strchr("<>()[]\\\":;,", c) != NULL)
+			mime_class[c] = MIME_C_SPECIAL;
+		else if (c != '@' && c != '.')
+			mime_class[c] = MIME_C_ATEXT;
+		if (mime_class[c] != MIME_C_SPECIAL && c != '@' && c != '/' &&
+		    c != '?' && c != '=')
+			mime_class[c] |= MIME_C_TOKEN;
+	}
 	g_mime_init();
 	mime_ready = 1;
 }
@@ -723,7 +725,7 @@ slow:
 static char *
 mime_words(const char *s)
 {
-	char *d, *out;
+	char *d, *out, *q;
 
 	if (strstr(s, "=?") == NULL)
 		return text_clean_line(s);
@@ -733,7 +735,10 @@ mime_words(const char *s)
 		return out;
 	}
 	mime_pin_words(s);
-	if ((d = g_mime_utils_header_decode_text(mime_options, s)) == NULL)
+	q = mime_b_to_q(xstrdup(s));
+	d = g_mime_utils_header_decode_text(mime_options, q);
+	free(q);
+	if (d == NULL)
 		return text_clean_line(s);
 	out = text_clean_line(d);
 	g_free(d);
@@ -932,6 +937,47 @@ mime_mailbox(const char *start, const char *end, char **name, char **addr)
 	return 1;
 }
 
+/* GMime's parse of the address list s, its B words read as Q first. */
+static InternetAddressList *
+mime_parse_addresses(const char *s)
+{
+	InternetAddressList *list;
+	char *q = mime_b_to_q(xstrdup(s));
+
+	list = internet_address_list_parse(mime_options, q);
+	free(q);
+	return list;
+}
+
+/* Append ", " (unless o is out), then "name <addr>", or addr when name is
+ * "", at o in out of size bytes; the new end, NUL-terminated, or NULL when
+ * that would not fit. */
+static char *
+mime_append_mailbox(
+    char *out, char *o, size_t size, const char *name, const char *addr)
+{
+	size_t nlen = strlen(name), alen = strlen(addr);
+
+	if ((size_t)(o - out) + nlen + alen + 6 > size)
+		return NULL;
+	if (o != out) {
+		memcpy(o, ", ", 2);
+		o += 2;
+	}
+	if (nlen > 0) {
+		memcpy(o, name, nlen);
+		o += nlen;
+		memcpy(o, " <", 2);
+		o += 2;
+	}
+	memcpy(o, addr, alen);
+	o += alen;
+	if (nlen > 0)
+		*o++ = '>';
+	*o = '\0';
+	return o;
+}
+
 /* The address list s for reading: names decoded, no encoded words. */
 static char *
 mime_address_list(const char *s)
@@ -954,18 +1000,13 @@ mime_address_list(const char *s)
 				free(out);
 				goto fallback;
 			}
-			n = (size_t)(o - out);
-			n += (size_t)snprintf(o, size - n, "%s%s%s%s%s",
-			    o != out ? ", " : "", name,
-			    *name != '\0' ? " <" : "", addr,
-			    *name != '\0' ? ">" : "");
+			o = mime_append_mailbox(out, o, size, name, addr);
 			free(name);
 			free(addr);
-			if (n >= size) {
+			if (o == NULL) {
 				free(out);
 				goto fallback;
 			}
-			o = out + n;
 		}
 		*o = '\0';
 		return out;
@@ -997,7 +1038,7 @@ fallback:
 		return out;
 	}
 slow:
-	if ((list = internet_address_list_parse(mime_options, s)) == NULL)
+	if ((list = mime_parse_addresses(s)) == NULL)
 		return mime_words(s);
 	d = internet_address_list_to_string(list, NULL, FALSE);
 	g_object_unref(list);
@@ -1016,9 +1057,7 @@ mime_msgid(const char *s)
 	if (mime_fast && (d = mime_references_fast(s, 1)) != NULL) {
 		if (*d != '\0') {
 			mime_fast_hits++;
-			out = text_clean_line(d);
-			free(d);
-			return out;
+			return d; /* printable ASCII already */
 		}
 		free(d);
 	}
@@ -1032,22 +1071,16 @@ mime_msgid(const char *s)
 /* Whether c is white space inside an unfolded value. */
 #define MIME_WS(c) ((c) == ' ' || (c) == '\t')
 
-/* Whether c may be in an RFC 5322 atom: printable ASCII but specials. */
-#define MIME_ATEXT(c)                                                          \
-	((c) > 0x20 && (c) < 0x7f && !mime_special(c) && (c) != '@' &&         \
-	    (c) != '.')
-
-/* Whether c may be in an RFC 2045 token: printable ASCII but tspecials. */
-#define MIME_TOKEN(c)                                                          \
-	((c) > 0x20 && (c) < 0x7f && !mime_special(c) && (c) != '@' &&         \
-	    (c) != '/' && (c) != '?' && (c) != '=')
+#define MIME_ATEXT(c) MIME_IS(c, MIME_C_ATEXT)
+#define MIME_TOKEN(c) MIME_IS(c, MIME_C_TOKEN)
 
 /*
  * The common shape of References and In-Reply-To without GMime: msg-ids
  * <local@domain>, both sides dot-atoms, with white space between them and
  * nothing else (no comments, quotes, domain literals, phrases or 8-bit
  * bytes). The ids without brackets, space-separated (only the first one if
- * first), as GMime gives them; NULL for any other shape. The caller's.
+ * first), as GMime gives them; NULL for any other shape. The result, the
+ * caller's, is printable ASCII.
  */
 static char *
 mime_references_fast(const char *s, int first)
@@ -1105,9 +1138,7 @@ mime_references(const char *s, int first)
 
 	if (mime_fast && (out = mime_references_fast(s, first)) != NULL) {
 		mime_fast_hits++;
-		o = text_clean_line(out);
-		free(out);
-		return o;
+		return out; /* printable ASCII already */
 	}
 	if ((refs = g_mime_references_parse(mime_options, s)) == NULL)
 		return xstrdup("");
@@ -1243,10 +1274,13 @@ mime_attachment(const char *s)
 static int
 mime_name3(const char *p, const char *names, int n)
 {
+	const char *name;
 	int i;
 
 	for (i = 0; i < n; i++) {
-		if (g_ascii_strncasecmp(p, names + 3 * i, 3) == 0)
+		name = names + 3 * i; /* lower case */
+		if ((p[0] | 0x20) == name[0] && (p[1] | 0x20) == name[1] &&
+		    (p[2] | 0x20) == name[2])
 			return i;
 	}
 	return -1;
@@ -1401,15 +1435,13 @@ mime_headers_decode(const char *buf, size_t len, const char *fallback_charset)
 	for (i = 0; i < MIME_F_COUNT; i++)
 		v[i] = mime_unfold(span[i].start, span[i].end);
 	for (i = 0; i < MIME_F_COUNT; i++) {
-		if (v[i] == NULL)
+		if (v[i] == NULL || text_utf8_valid(v[i], strlen(v[i])))
 			continue;
-		if (!hinted && !text_utf8_valid(v[i], strlen(v[i]))) {
+		if (!hinted) {
 			hint = mime_charset_hint(v[MIME_F_CONTENT_TYPE]);
 			hinted = 1;
 		}
 		v[i] = mime_to_utf8(v[i], hint);
-		if (i <= MIME_F_CC)
-			v[i] = mime_b_to_q(v[i]);
 	}
 	free(hint);
 
@@ -1420,8 +1452,7 @@ mime_headers_decode(const char *buf, size_t len, const char *fallback_charset)
 	        !mime_mailbox(v[MIME_F_FROM],
 	            v[MIME_F_FROM] + strlen(v[MIME_F_FROM]), &h->from_name,
 	            &h->from_addr))) {
-		list =
-		    internet_address_list_parse(mime_options, v[MIME_F_FROM]);
+		list = mime_parse_addresses(v[MIME_F_FROM]);
 		if (list != NULL) {
 			mime_first_mailbox(list, h);
 			g_object_unref(list);
@@ -1496,7 +1527,7 @@ mime_decode_words(const char *s, size_t len, const char *fallback_charset)
 		return xstrdup("");
 	mime_init();
 	mime_set_charset(fallback_charset);
-	v = mime_b_to_q(mime_to_utf8(mime_unfold(s, s + len), NULL));
+	v = mime_to_utf8(mime_unfold(s, s + len), NULL);
 	out = mime_words(v);
 	free(v);
 	return out;

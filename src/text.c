@@ -225,10 +225,20 @@ int
 text_utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	uint64_t w;
 	uint32_t cp;
 	size_t i = 0, n;
 
 	while (i < len) {
+		/* ASCII eight bytes at a time: most text is mostly ASCII. */
+		while (len - i >= 8) {
+			memcpy(&w, p + i, 8);
+			if ((w & UINT64_C(0x8080808080808080)) != 0)
+				break;
+			i += 8;
+		}
+		if (i == len)
+			break;
 		if (p[i] < 0x80) {
 			i++;
 			continue;
