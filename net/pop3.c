@@ -98,8 +98,6 @@ struct pop3 {
 	char *stamp;     /* APOP timestamp */
 	int tls_done;    /* STLS finished */
 	char *auth_resp; /* AUTH PLAIN response held for the "+" */
-	char *error;
-	enum pop3_code error_code;
 	enum conn_fail conn_fail;
 	struct evbuffer *logbuf; /* start of a body, for the log */
 
@@ -211,7 +209,6 @@ pop3_destroy(struct pop3 *p)
 	free(p->user);
 	free(p->capstr);
 	free(p->stamp);
-	free(p->error);
 	free(p);
 }
 
@@ -324,18 +321,6 @@ const char *
 pop3_apop_timestamp(const struct pop3 *p)
 {
 	return p->stamp;
-}
-
-const char *
-pop3_error(const struct pop3 *p)
-{
-	return p->error;
-}
-
-enum pop3_code
-pop3_error_code(const struct pop3 *p)
-{
-	return p->error_code;
 }
 
 enum conn_fail
@@ -545,9 +530,6 @@ pop3_op_fail(struct pop3 *p, struct pop3_op *op, enum pop3_err err,
 	xvasprintf(&op->error, fmt, ap);
 	va_end(ap);
 	op->res.error = op->error;
-	free(p->error);
-	p->error = xstrdup(op->error);
-	p->error_code = code;
 	plog_note(p->log, p->host, "pop3: %s", op->error);
 }
 
@@ -641,10 +623,7 @@ pop3_vfail(struct pop3 *p, enum pop3_err err, enum pop3_code code,
 	if (p->state == POP3_STATE_CLOSED)
 		return;
 	xvasprintf(&msg, fmt, ap);
-	free(p->error);
-	p->error = msg;
-	p->error_code = code;
-	plog_note(p->log, p->host, "pop3: session failed: %s", p->error);
+	plog_note(p->log, p->host, "pop3: session failed: %s", msg);
 	pop3_set_state(p, POP3_STATE_CLOSED);
 	if (p->conn != NULL && conn_fail(p->conn) != CONN_FAIL_NONE)
 		p->conn_fail = conn_fail(p->conn);
@@ -662,6 +641,7 @@ pop3_vfail(struct pop3 *p, enum pop3_err err, enum pop3_code code,
 		pop3_op_finish(p, op);
 	}
 	p->busy--;
+	free(msg);
 }
 
 /* --- commands ----------------------------------------------------------- */

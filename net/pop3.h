@@ -162,14 +162,6 @@ const char *pop3_capa_string(const struct pop3 *);
  * or NULL; owned by the session. */
 const char *pop3_apop_timestamp(const struct pop3 *);
 
-/* The message of the last failure (an operation's or the session's), or
- * NULL; owned by the session, valid until the next failure. */
-const char *pop3_error(const struct pop3 *);
-
-/* The response code of the last failure; POP3_CODE_NONE when it was not
- * a -ERR or came without one. */
-enum pop3_code pop3_error_code(const struct pop3 *);
-
 /* The transport's failure class when the session ended with POP3_ERR_CONN. */
 enum conn_fail pop3_conn_fail(const struct pop3 *);
 
