@@ -1328,6 +1328,66 @@ imap_uidset_contains(const struct imap_uidset *set, uint32_t uid)
 	return 0;
 }
 
+/*
+ * One range of the uid set at *sp ("7", "3:9", "5:*"), moving *sp past it:
+ * v[0] and v[1] its ends, '*' read as star (0: not allowed), *starred set
+ * when one end was '*'. 0, or -1 when it is not a range of UIDs 1 and up.
+ */
+static int
+imap_uidset_range(const char **sp, uint32_t star, uint64_t v[2], int *starred)
+{
+	const char *s = *sp;
+	int k;
+
+	*starred = 0;
+	for (k = 0; k < 2; k++) {
+		if (*s == '*') {
+			v[k] = star;
+			*starred = 1;
+			s++;
+		} else {
+			if (*s < '0' || *s > '9')
+				return -1;
+			for (v[k] = 0; *s >= '0' && *s <= '9'; s++) {
+				v[k] = v[k] * 10 + (uint64_t)(*s - '0');
+				if (v[k] > UINT32_MAX)
+					return -1;
+			}
+		}
+		if (v[k] == 0)
+			return -1;
+		if (k == 0 && *s != ':') {
+			v[1] = v[0];
+			break;
+		}
+		if (k == 0)
+			s++;
+	}
+	*sp = s;
+	return 0;
+}
+
+int
+imap_uidset_valid(const char *s, uint64_t *count)
+{
+	uint64_t v[2], n = 0;
+	int starred;
+
+	for (;;) {
+		if (imap_uidset_range(&s, UINT32_MAX, v, &starred) != 0)
+			return 0;
+		n +=
+		    starred ? 1 : (v[0] < v[1] ? v[1] - v[0] : v[0] - v[1]) + 1;
+		if (*s == '\0')
+			break;
+		if (*s++ != ',')
+			return 0;
+	}
+	if (count != NULL)
+		*count = n;
+	return 1;
+}
+
 int
 imap_parse_uidset(struct imap_parser *p, const char *s, uint32_t star,
     struct imap_uidset *set)
@@ -1336,35 +1396,15 @@ imap_parse_uidset(struct imap_parser *p, const char *s, uint32_t star,
 	const char *q;
 	size_t n = 1, i = 0;
 	uint64_t v[2];
-	int k, sorted = 1;
+	int starred, sorted = 1;
 
 	memset(set, 0, sizeof *set);
 	for (q = s; *q != '\0'; q++)
 		n += *q == ',';
 	r = imap_alloc(p, n * sizeof *r);
 	for (;;) {
-		for (k = 0; k < 2; k++) {
-			if (*s == '*') {
-				v[k] = star;
-				s++;
-			} else {
-				if (*s < '0' || *s > '9')
-					goto bad;
-				for (v[k] = 0; *s >= '0' && *s <= '9'; s++) {
-					v[k] = v[k] * 10 + (uint64_t)(*s - '0');
-					if (v[k] > UINT32_MAX)
-						goto bad;
-				}
-			}
-			if (v[k] == 0)
-				goto bad;
-			if (k == 0 && *s != ':') {
-				v[1] = v[0];
-				break;
-			}
-			if (k == 0)
-				s++;
-		}
+		if (imap_uidset_range(&s, star, v, &starred) != 0)
+			goto bad;
 		r[i].lo = (uint32_t)(v[0] < v[1] ? v[0] : v[1]);
 		r[i].hi = (uint32_t)(v[0] < v[1] ? v[1] : v[0]);
 		if (i > 0 && r[i].lo <= r[i - 1].hi)

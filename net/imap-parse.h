@@ -288,6 +288,11 @@ int imap_parse_status(
 int imap_parse_uidset(
     struct imap_parser *, const char *, uint32_t star, struct imap_uidset *);
 
+/* Whether s is a uid set as imap_parse_uidset() reads one, '*' allowed
+ * (for sets errand sends); *count, when not NULL, the UIDs its ranges name,
+ * a range with '*' as one. */
+int imap_uidset_valid(const char *s, uint64_t *count);
+
 /* VANISHED: *earlier set for "(EARLIER)". */
 int imap_parse_vanished(struct imap_parser *, const struct imap_resp *,
     int *earlier, struct imap_uidset *);

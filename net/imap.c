@@ -305,8 +305,6 @@ static void imap_cmd_done(
 static struct imap_op *imap_op_alloc(enum imap_op_kind, void *);
 static int imap_need_selected(struct imap *, struct imap_op *, const char *);
 static void imap_literal_bound(struct imap *);
-static int imap_uidset_ok(const char *);
-static uint64_t imap_uidset_count(const char *);
 static int imap_keywords_ok(const char *);
 static void imap_flag_names(struct imap_str *, unsigned int, const char *);
 static char *imap_why(const struct imap_resp *);
@@ -524,12 +522,11 @@ imap_store_flags(struct imap *im, const char *uidset, int how,
 
 	op->store_cb = cb;
 	op->uidset = xstrdup(uidset != NULL ? uidset : "");
-	op->nset = imap_uidset_count(op->uidset);
 	op->how = how;
 	op->flags = flags & ~IMAP_FLAG_RECENT;
 	op->keywords = keywords != NULL ? xstrdup(keywords) : NULL;
 	op->unchangedsince = unchangedsince;
-	if (!imap_uidset_ok(op->uidset))
+	if (!imap_uidset_valid(op->uidset, &op->nset))
 		imap_op_fail(op, IMAP_ERR_NO,
 		    "cannot change flags: bad uid set '%s'", op->uidset);
 	else if (!imap_keywords_ok(op->keywords))
@@ -549,9 +546,8 @@ imap_copy_new(struct imap *im, const char *uidset, const char *raw, int move,
 	op->move = move;
 	op->copied.how = move ? IMAP_MOVE_MOVE : IMAP_MOVE_COPY;
 	op->uidset = xstrdup(uidset != NULL ? uidset : "");
-	op->nset = imap_uidset_count(op->uidset);
 	op->mailbox = xstrdup(raw != NULL ? raw : "");
-	if (!imap_uidset_ok(op->uidset))
+	if (!imap_uidset_valid(op->uidset, &op->nset))
 		imap_op_fail(op, IMAP_ERR_NO,
 		    "cannot %s messages: bad uid set '%s'",
 		    move ? "move" : "copy", op->uidset);
@@ -580,7 +576,7 @@ imap_expunge(struct imap *im, const char *uidset, imap_done_cb done, void *arg)
 	op->done = done;
 	if (uidset != NULL) {
 		op->uidset = xstrdup(uidset);
-		if (!imap_uidset_ok(op->uidset))
+		if (!imap_uidset_valid(op->uidset, NULL))
 			imap_op_fail(op, IMAP_ERR_NO,
 			    "cannot expunge: bad uid set '%s'", op->uidset);
 	}
@@ -2794,45 +2790,6 @@ imap_literal_bound(struct imap *im)
 	}
 	imap_parser_set_max_literal(
 	    im->parser, headers && !body ? im->max_header : im->max_literal);
-}
-
-/* 1 if s is a non-empty uid set of digits, ':', ',' and '*'. */
-static int
-imap_uidset_ok(const char *s)
-{
-	return *s != '\0' && strspn(s, "0123456789:,*") == strlen(s) &&
-	    *s != ',' && s[strlen(s) - 1] != ',' && strstr(s, ",,") == NULL;
-}
-
-/* UIDs in a uid set string, '*' counted as one; for messages only. */
-static uint64_t
-imap_uidset_count(const char *s)
-{
-	uint64_t n = 0, a, b;
-	char *end;
-
-	while (*s != '\0') {
-		if (*s == '*') {
-			a = 0;
-			end = (char *)s + 1;
-		} else
-			a = strtoull(s, &end, 10);
-		b = a;
-		if (*end == ':') {
-			s = end + 1;
-			if (*s == '*') {
-				b = a;
-				end = (char *)s + 1;
-			} else
-				b = strtoull(s, &end, 10);
-		}
-		n += (a > b ? a - b : b - a) + 1;
-		s = end;
-		if (*s != ',')
-			break;
-		s++;
-	}
-	return n;
 }
 
 /* 1 if every space-separated keyword is an atom (NULL and "" too). */

@@ -523,7 +523,34 @@ START_TEST(test_uidsets)
 		ck_assert_uint_eq(set.count, sets[_i].count);
 		ck_assert_uint_eq(set.n, sets[_i].n);
 	}
+	/* The check of sets errand sends agrees with the parser. */
+	ck_assert_int_eq(imap_uidset_valid(sets[_i].in, NULL), rc == 0);
 	imap_parser_free(p);
+}
+END_TEST
+
+/* Sets errand sends: '*' allowed, the count for "n messages" texts. */
+START_TEST(test_uidset_valid)
+{
+	static const char *const malformed[] = {"", ",", "1,", ",1", "1::3",
+	    ":3", "1:2:3", "1:*:3", "0:5", "*,", "1 2", "1,*a", "-1",
+	    "4294967296:1"};
+	uint64_t n = 0;
+	size_t i;
+
+	ck_assert_int_eq(imap_uidset_valid("1:3,7", &n), 1);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_int_eq(imap_uidset_valid("9:7", &n), 1);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(imap_uidset_valid("5:*", &n), 1);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(imap_uidset_valid("*", &n), 1);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(imap_uidset_valid("2,5:*,9", &n), 1);
+	ck_assert_uint_eq(n, 3);
+	for (i = 0; i < sizeof malformed / sizeof malformed[0]; i++)
+		ck_assert_msg(!imap_uidset_valid(malformed[i], &n),
+		    "'%s' accepted", malformed[i]);
 }
 END_TEST
 
@@ -657,6 +684,7 @@ main(void)
 	tcase_add_loop_test(tc, test_bad, 0, sizeof bad / sizeof bad[0]);
 	tcase_add_test(tc, test_limits);
 	tcase_add_loop_test(tc, test_dates, 0, sizeof dates / sizeof dates[0]);
+	tcase_add_test(tc, test_uidset_valid);
 	tcase_add_loop_test(tc, test_uidsets, 0, sizeof sets / sizeof sets[0]);
 	tcase_add_test(tc, test_special);
 	tcase_add_test(tc, test_uid_codes_edge);
