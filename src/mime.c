@@ -1519,6 +1519,21 @@ mime_headers_free(struct mime_headers *h)
 }
 
 char *
+mime_decode_addresses(const char *s, size_t len, const char *fallback_charset)
+{
+	char *v, *out;
+
+	if (s == NULL)
+		return xstrdup("");
+	mime_init();
+	mime_set_charset(fallback_charset);
+	v = mime_to_utf8(mime_unfold(s, s + len), NULL);
+	out = mime_address_list(v);
+	free(v);
+	return out;
+}
+
+char *
 mime_decode_words(const char *s, size_t len, const char *fallback_charset)
 {
 	char *v, *out;

@@ -65,6 +65,15 @@ char *mime_decode_words(
     const char *s, size_t len, const char *fallback_charset);
 
 /*
+ * Decode an address list field value (From, To, Cc, Reply-To...) of len
+ * bytes as mime_headers_decode() reads To: "Name <addr>, addr", names
+ * decoded. Terminal-safe UTF-8, the caller's; "" when s is NULL or holds no
+ * address.
+ */
+char *mime_decode_addresses(
+    const char *s, size_t len, const char *fallback_charset);
+
+/*
  * For tests: on 0, Content-Type, References, In-Reply-To and Date go to
  * GMime's parsers alone; on 1 (the default) their common shapes are read
  * without it first. Returns how many values those fast paths have read since

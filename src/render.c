@@ -1218,7 +1218,6 @@ render_headers(struct render_ctx *c, GMimeObject *obj)
 	const char *const *names = c->headers != NULL ? c->headers : fallback;
 	GMimeHeaderList *list = g_mime_object_get_header_list(obj);
 	GMimeHeader *hdr;
-	struct mime_headers *mh;
 	const char *raw;
 	char *block, *value, *line;
 	size_t i, j;
@@ -1234,14 +1233,12 @@ render_headers(struct render_ctx *c, GMimeObject *obj)
 		for (j = 0; j < sizeof addr / sizeof addr[0]; j++) {
 			if (g_ascii_strcasecmp(names[i], addr[j]) != 0)
 				continue;
-			/* mime.c reads an address list as To. */
-			xasprintf(&block, "To:%s\n", raw);
-			mh = mime_headers_decode(
-			    block, strlen(block), c->charset);
-			if (*mh->to != '\0')
-				value = xstrdup(mh->to);
-			mime_headers_free(mh);
-			free(block);
+			value =
+			    mime_decode_addresses(raw, strlen(raw), c->charset);
+			if (*value == '\0') { /* no address: show the text */
+				free(value);
+				value = NULL;
+			}
 			break;
 		}
 		if (value == NULL)

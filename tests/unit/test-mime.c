@@ -101,6 +101,37 @@ START_TEST(test_mime_fallback)
 }
 END_TEST
 
+/* Address list values as the pager shows them (mime_decode_addresses). */
+START_TEST(test_mime_addresses)
+{
+	static const struct {
+		const char *in;
+		const char *out;
+	} lists[] = {
+	    {"a@example.org,  b@example.org", "a@example.org, b@example.org"},
+	    {"=?utf-8?q?Zo=C3=AB?= <zoe@example.org>,\r\n\tBob <b@example.org>",
+	        "Zo\xc3\xab <zoe@example.org>, Bob <b@example.org>"},
+	    {"\"Doe, Jane\" <jane@example.org>",
+	        "\"Doe, Jane\" <jane@example.org>"},
+	    {"Ren\xe9 <rene@example.org>", "Ren\xc3\xa9 <rene@example.org>"},
+	    {"undisclosed-recipients:;", "undisclosed-recipients: ;"},
+	    {" \t ", ""},
+	};
+	char *s;
+	size_t i;
+
+	for (i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+		s = mime_decode_addresses(
+		    lists[i].in, strlen(lists[i].in), "windows-1252");
+		ck_assert_str_eq(s, lists[i].out);
+		free(s);
+	}
+	s = mime_decode_addresses(NULL, 5, NULL);
+	ck_assert_str_eq(s, "");
+	free(s);
+}
+END_TEST
+
 /* From values and the name and address made of them. */
 static const struct {
 	const char *in;
@@ -645,6 +676,7 @@ main(void)
 	tcase_add_loop_test(
 	    tc, test_mime_words, 0, sizeof words / sizeof words[0]);
 	tcase_add_test(tc, test_mime_fallback);
+	tcase_add_test(tc, test_mime_addresses);
 	tcase_add_loop_test(
 	    tc, test_mime_from, 0, sizeof froms / sizeof froms[0]);
 	tcase_add_loop_test(
