@@ -113,6 +113,8 @@ static char *mime_words(const char *);
 static void mime_first_mailbox(InternetAddressList *, struct mime_headers *);
 static void mime_null_sender(char *, struct mime_headers *);
 static InternetAddressList *mime_parse_addresses(const char *);
+static char *mime_decode_value(
+    const char *, size_t, const char *, char *(*)(const char *));
 static char *mime_append_mailbox(
     char *, char *, size_t, const char *, const char *);
 static char *mime_address_list(const char *);
@@ -1518,8 +1520,12 @@ mime_headers_free(struct mime_headers *h)
 	free(h);
 }
 
-char *
-mime_decode_addresses(const char *s, size_t len, const char *fallback_charset)
+/* Decode one field value of len bytes with decode (mime_words or
+ * mime_address_list), after unfolding it and making it UTF-8 as
+ * mime_headers_decode() does; "" for a NULL s. */
+static char *
+mime_decode_value(const char *s, size_t len, const char *fallback_charset,
+    char *(*decode)(const char *))
 {
 	char *v, *out;
 
@@ -1528,22 +1534,19 @@ mime_decode_addresses(const char *s, size_t len, const char *fallback_charset)
 	mime_init();
 	mime_set_charset(fallback_charset);
 	v = mime_to_utf8(mime_unfold(s, s + len), NULL);
-	out = mime_address_list(v);
+	out = decode(v);
 	free(v);
 	return out;
 }
 
 char *
+mime_decode_addresses(const char *s, size_t len, const char *fallback_charset)
+{
+	return mime_decode_value(s, len, fallback_charset, mime_address_list);
+}
+
+char *
 mime_decode_words(const char *s, size_t len, const char *fallback_charset)
 {
-	char *v, *out;
-
-	if (s == NULL)
-		return xstrdup("");
-	mime_init();
-	mime_set_charset(fallback_charset);
-	v = mime_to_utf8(mime_unfold(s, s + len), NULL);
-	out = mime_words(v);
-	free(v);
-	return out;
+	return mime_decode_value(s, len, fallback_charset, mime_words);
 }
