@@ -76,7 +76,6 @@ static unsigned long mime_fast_hits;
 #define MIME_C_TOKEN 4   /* in an RFC 2045 token: printable, no tspecials */
 static unsigned char mime_class[256];
 #define MIME_IS(c, cls) ((mime_class[(unsigned char)(c)] & (cls)) != 0)
-#define mime_special(c) MIME_IS(c, MIME_C_SPECIAL)
 
 /* GMime and iconv state, made once and kept for the next message. */
 static int mime_ready;
@@ -908,7 +907,7 @@ mime_mailbox(const char *start, const char *end, char **name, char **addr)
 			return 0;
 	}
 	for (p = lt + 1; p < end - (end[-1] == '>'); p++) {
-		if (*p <= 0x20 || *p > 0x7e || mime_special(*p))
+		if (*p <= 0x20 || *p > 0x7e || MIME_IS(*p, MIME_C_SPECIAL))
 			return 0;
 	}
 	*addr = xstrndup(lt + 1, (size_t)(end - (end[-1] == '>') - lt - 1));
@@ -926,7 +925,7 @@ mime_mailbox(const char *start, const char *end, char **name, char **addr)
 		ne--;
 	}
 	for (p = ns; p < ne; p++) {
-		if ((unsigned char)*p < 0x20 || mime_special(*p) ||
+		if ((unsigned char)*p < 0x20 || MIME_IS(*p, MIME_C_SPECIAL) ||
 		    (*p == '=' && p + 1 < ne && p[1] == '?' && *start == '"')) {
 			free(*addr);
 			*addr = NULL;
