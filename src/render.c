@@ -4,22 +4,13 @@
  * reflowed (RFC 3676 format=flowed) or made text from HTML, cleaned with
  * text_clean() and wrapped to a width; the other parts become a list. */
 
-#include <sys/types.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-
 #include <errno.h>
-#include <fcntl.h>
 #include <iconv.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <unistd.h>
 #include <wctype.h>
 
 #include <gmime/gmime.h>
@@ -50,9 +41,9 @@ struct render_doc {
 struct render_ctx {
 	struct render_doc *doc;
 	size_t width;
-	const char *charset;      /* the fallback */
-	const char *html_command; /* or NULL */
-	int html_timeout;         /* ms */
+	const char *charset; /* the fallback */
+	render_html_fn html; /* or NULL */
+	void *html_arg;
 	const char *const *headers;
 	size_t nparts; /* parts looked at */
 	int ntext;     /* text parts shown */
@@ -99,8 +90,6 @@ static char *render_to_utf8(
 static size_t render_utf8(uint32_t, char *);
 static char *render_part_bytes(GMimePart *, size_t *);
 static size_t render_part_size(GMimePart *);
-static char *render_html_command(
-    struct render_ctx *, const char *, size_t, size_t *);
 static char *render_html_text(const char *, size_t, size_t *);
 static void render_html_put(struct render_html *, const char *, size_t);
 static void render_html_chars(struct render_html *, const char *, size_t);
@@ -545,145 +534,6 @@ render_part_size(GMimePart *part)
 	n = GMIME_STREAM_NULL(null)->written;
 	g_object_unref(null);
 	return n;
-}
-
-/*
- * The output of the html command given len bytes of html on its stdin, or
- * NULL when it cannot run, fails, takes longer than the timeout or writes
- * more than RENDER_HTML_OUT_MAX bytes (it is then killed). The command is
- * the user's own, run by sh -c; the message is only its input. Its stdin
- * is a socket, so that a command that stops reading cannot raise SIGPIPE
- * here (send() takes MSG_NOSIGNAL). The result is the caller's.
- */
-static char *
-render_html_command(
-    struct render_ctx *c, const char *html, size_t len, size_t *outlen)
-{
-	struct render_buf b = {NULL, 0, 0};
-	struct pollfd pfd[2];
-	struct timespec now, start;
-	char chunk[8192];
-	size_t off = 0;
-	ssize_t n;
-	long left;
-	int sv[2], out[2], devnull, status, done = 0, ok = 0;
-	pid_t pid, r;
-
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
-		return NULL;
-	if (pipe(out) == -1) {
-		close(sv[0]);
-		close(sv[1]);
-		return NULL;
-	}
-	if ((pid = fork()) == -1) {
-		close(sv[0]);
-		close(sv[1]);
-		close(out[0]);
-		close(out[1]);
-		return NULL;
-	}
-	if (pid == 0) {
-		devnull = open("/dev/null", O_WRONLY);
-		if (dup2(sv[1], 0) == -1 || dup2(out[1], 1) == -1)
-			_exit(127);
-		if (devnull != -1)
-			dup2(devnull, 2);
-		close(sv[0]);
-		close(out[0]);
-		execl("/bin/sh", "sh", "-c", c->html_command, (char *)NULL);
-		_exit(127);
-	}
-	close(sv[1]);
-	close(out[1]);
-	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
-	fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
-	if (len == 0) {
-		close(sv[0]);
-		sv[0] = -1;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (!done) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = c->html_timeout -
-		    ((now.tv_sec - start.tv_sec) * 1000 +
-		        (now.tv_nsec - start.tv_nsec) / 1000000);
-		if (left <= 0)
-			break;
-		pfd[0].fd = out[0];
-		pfd[0].events = POLLIN;
-		pfd[1].fd = sv[0];
-		pfd[1].events = POLLOUT;
-		if (poll(pfd, sv[0] != -1 ? 2 : 1, (int)left) == -1) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (sv[0] != -1 &&
-		    (pfd[1].revents & (POLLOUT | POLLERR | POLLHUP)) != 0) {
-			n = send(sv[0], html + off, len - off,
-			    MSG_NOSIGNAL | MSG_DONTWAIT);
-			if (n > 0)
-				off += (size_t)n;
-			if ((n == -1 && errno != EAGAIN && errno != EINTR) ||
-			    off == len) {
-				close(sv[0]);
-				sv[0] = -1;
-			}
-		}
-		if ((pfd[0].revents & (POLLIN | POLLERR | POLLHUP)) != 0) {
-			n = read(out[0], chunk, sizeof chunk);
-			if (n == 0)
-				done = 1;
-			else if (n > 0) {
-				if (b.len + (size_t)n > RENDER_HTML_OUT_MAX)
-					break;
-				render_buf_add(&b, chunk, (size_t)n);
-			} else if (errno != EAGAIN && errno != EINTR)
-				break;
-		}
-	}
-	if (sv[0] != -1)
-		close(sv[0]);
-	close(out[0]);
-	if (!done)
-		kill(pid, SIGKILL);
-	else {
-		/* Output closed: give it the rest of the time to exit. */
-		for (;;) {
-			if ((r = waitpid(pid, &status, WNOHANG)) == pid) {
-				ok = WIFEXITED(status) &&
-				    WEXITSTATUS(status) == 0;
-				pid = -1;
-				break;
-			}
-			if (r == -1 && errno == ECHILD) {
-				/* Reaped by someone else's SIGCHLD handler:
-				 * its output is all there is to judge. */
-				ok = 1;
-				pid = -1;
-				break;
-			}
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if ((now.tv_sec - start.tv_sec) * 1000 +
-			        (now.tv_nsec - start.tv_nsec) / 1000000 >=
-			    c->html_timeout) {
-				kill(pid, SIGKILL);
-				break;
-			}
-			poll(NULL, 0, 5);
-		}
-	}
-	if (pid != -1) {
-		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-			;
-	}
-	if (!ok || b.len == 0) {
-		free(b.s);
-		return NULL;
-	}
-	*outlen = b.len;
-	return b.s;
 }
 
 /* Named character references the built-in converter knows. */
@@ -1367,8 +1217,8 @@ render_leaf(struct render_ctx *c, GMimePart *part)
 	utf8 = render_to_utf8(raw, len, cs, c->charset, &ulen);
 	free(raw);
 	if (is_html) {
-		if (c->html_command != NULL)
-			html = render_html_command(c, utf8, ulen, &hlen);
+		if (c->html != NULL)
+			html = c->html(c->html_arg, utf8, ulen, &hlen);
 		if (html != NULL) {
 			raw =
 			    render_to_utf8(html, hlen, NULL, c->charset, &hlen);
@@ -1493,15 +1343,13 @@ render_message(const char *raw, size_t len, const struct render_opts *opts)
 	c.doc = xcalloc(1, sizeof *c.doc);
 	c.width = RENDER_WIDTH;
 	c.charset = MIME_FALLBACK_CHARSET;
-	c.html_timeout = RENDER_HTML_TIMEOUT;
 	if (opts != NULL) {
 		if (opts->width != 0)
 			c.width = opts->width;
 		if (opts->charset != NULL)
 			c.charset = opts->charset;
-		if (opts->html_timeout > 0)
-			c.html_timeout = opts->html_timeout;
-		c.html_command = opts->html_command;
+		c.html = opts->html;
+		c.html_arg = opts->html_arg;
 		c.headers = opts->headers;
 	}
 	if (c.width < RENDER_WIDTH_MIN)

@@ -9,11 +9,15 @@
 #include <stddef.h>
 
 /* Bounds on the work one message may cause, whatever it holds. */
-#define RENDER_DEPTH_MAX 16           /* nested multiparts and messages */
-#define RENDER_PARTS_MAX 1000         /* MIME parts looked at */
-#define RENDER_LINES_MAX 500000       /* lines made; the rest is dropped */
-#define RENDER_HTML_OUT_MAX (8 << 20) /* bytes read from the command */
-#define RENDER_HTML_TIMEOUT 5000      /* ms the html command may take */
+#define RENDER_DEPTH_MAX 16     /* nested multiparts and messages */
+#define RENDER_PARTS_MAX 1000   /* MIME parts looked at */
+#define RENDER_LINES_MAX 500000 /* lines made; the rest is dropped */
+
+/* Text for an HTML part from the reader's viewer: html is the part as
+ * UTF-8; returns the viewer's text (malloc'd, its length in *outlen), or
+ * NULL for the built-in converter. */
+typedef char *(*render_html_fn)(
+    void *arg, const char *html, size_t len, size_t *outlen);
 
 /* What the caller asks for; fill it in (zero it first). */
 struct render_opts {
@@ -21,10 +25,8 @@ struct render_opts {
 	                            /* kept within 10..1000 */
 	const char *charset;        /* for unlabelled 8-bit text; NULL: */
 	                            /* windows-1252 */
-	const char *html_command;   /* sh command, HTML (as UTF-8) on */
-	                            /* stdin, text on stdout, or NULL */
-	                            /* for the built-in */
-	int html_timeout;           /* ms for it; 0 means RENDER_HTML_TIMEOUT */
+	render_html_fn html;        /* called for each HTML part shown, */
+	void *html_arg;             /* in order; NULL: the built-in */
 	const char *const *headers; /* header names to show, NULL-ended; */
 	                            /* NULL: From To Cc Date Subject */
 };
@@ -71,8 +73,8 @@ struct render_doc;
  * Render the len bytes of raw (a whole message, as BODY.PEEK[] gives it)
  * with opts (NULL: all defaults). Never fails: any bytes give a document,
  * the caller's, to free with render_free(). Widths come from wcwidth(3):
- * call setlocale(LC_CTYPE, ...) with a UTF-8 locale first. With an
- * html_command it forks and waits (at most html_timeout ms); not
+ * call setlocale(LC_CTYPE, ...) with a UTF-8 locale first. It runs no
+ * program itself (the reader's viewer comes in through opts->html); not
  * thread-safe (GMime and mime.c are not).
  */
 struct render_doc *render_message(

@@ -1,7 +1,9 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * The pager: the message rendered by src/render from the cached body, or
  * fetched (BODY.PEEK[], so opening does not mark it read) and cached first;
- * "not cached" when offline. Scrolling, search, next and previous message. */
+ * "not cached" when offline. HTML shows at once through the built-in
+ * converter and again when the mailcap's viewer, run on the loop, is done.
+ * Scrolling, search, next and previous message. */
 
 #include <curses.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include "config.h"
 #include "cmd.h"
 #include "fetch.h"
+#include "htmlcmd.h"
 #include "local.h"
 #include "private.h"
 #include "render.h"
@@ -19,7 +22,29 @@
 
 #define UI_BODY_MAX (25 * 1024 * 1024) /* default body-cache-max */
 
+/* The viewer's text for each HTML part of one message, in the order the
+ * renderer asks for them. */
+struct ui_html {
+	int64_t folder_id;
+	uint32_t uid;
+	struct ui_html_part {
+		char *in; /* the part as UTF-8, until converted */
+		size_t inlen;
+		char *out; /* the viewer's text; NULL: it failed */
+		size_t outlen;
+		int done;
+	} * part;
+	size_t n, asked;         /* parts known; asked for by this render */
+	size_t next;             /* the first part not done */
+	struct htmlcmd *running; /* converting part[next] */
+	int changed;             /* a part got text since the last render */
+};
+
 static void ui_pager_render(struct ui *);
+static char *ui_html_text(void *, const char *, size_t, size_t *);
+static void ui_html_run(struct ui *);
+static void ui_html_done(char *, size_t, void *);
+static void ui_html_free(struct ui_html *);
 static void ui_pager_fetched(enum fetch_result, const char *, void *);
 static int ui_pager_color(enum render_kind, int);
 
@@ -64,10 +89,121 @@ ui_pager_render(struct ui *ui)
 	memset(&ro, 0, sizeof ro);
 	ro.width = ui->cols > 1 ? (size_t)ui->cols - 1 : 1;
 	ro.charset = ui->a->fallback_charset;
-	ro.html_command = ui->html_command;
+	if (ui->html_command != NULL) {
+		if (ui->html != NULL &&
+		    (ui->html->uid != ui->puid ||
+		        ui->html->folder_id != ui->folder_id)) {
+			ui_html_free(ui->html);
+			ui->html = NULL;
+		}
+		if (ui->html == NULL) {
+			ui->html = xcalloc(1, sizeof *ui->html);
+			ui->html->uid = ui->puid;
+			ui->html->folder_id = ui->folder_id;
+		}
+		ui->html->asked = 0;
+		ui->html->changed = 0;
+		ro.html = ui_html_text;
+		ro.html_arg = ui->html;
+	}
 	ui->doc = render_message(raw, len, &ro);
 	free(raw);
 	ui->pstate = UI_PAGER_SHOWN;
+	ui_html_run(ui);
+}
+
+/* The renderer asks for HTML part h->asked: its text when the viewer has
+ * made it, else NULL (the built-in's text shows meanwhile) and the part is
+ * queued for the viewer. */
+static char *
+ui_html_text(void *arg, const char *html, size_t len, size_t *outlen)
+{
+	struct ui_html *h = arg;
+	struct ui_html_part *p;
+	size_t i = h->asked++;
+	char *out;
+
+	if (i == h->n) {
+		h->part = xreallocarray(h->part, h->n + 1, sizeof *h->part);
+		p = &h->part[h->n++];
+		memset(p, 0, sizeof *p);
+		p->in = xmalloc(len + 1);
+		memcpy(p->in, html, len);
+		p->inlen = len;
+	}
+	if (i >= h->n || !h->part[i].done || h->part[i].out == NULL)
+		return NULL;
+	p = &h->part[i];
+	out = xmalloc(p->outlen + 1);
+	memcpy(out, p->out, p->outlen + 1);
+	*outlen = p->outlen;
+	return out;
+}
+
+/* Start the viewer on the next part waiting for it, one at a time. */
+static void
+ui_html_run(struct ui *ui)
+{
+	struct ui_html *h = ui->html;
+	struct ui_html_part *p;
+
+	if (h == NULL || h->running != NULL)
+		return;
+	for (; h->next < h->n; h->next++) {
+		p = &h->part[h->next];
+		if (p->done)
+			continue;
+		h->running = htmlcmd_start(ui->ctx->base, ui->html_command,
+		    p->in, p->inlen, 0, ui_html_done, ui);
+		if (h->running != NULL)
+			return;
+		p->done = 1; /* cannot start it: the built-in's text stays */
+	}
+}
+
+/* The viewer is done with part h->next (out NULL: it failed). When no part
+ * is left, the message is rendered again if it is on the screen. */
+static void
+ui_html_done(char *out, size_t len, void *arg)
+{
+	struct ui *ui = arg;
+	struct ui_html *h = ui->html;
+	struct ui_html_part *p = &h->part[h->next];
+
+	h->running = NULL;
+	p->done = 1;
+	p->out = out;
+	p->outlen = len;
+	free(p->in);
+	p->in = NULL;
+	if (out != NULL)
+		h->changed = 1;
+	ui_html_run(ui);
+	if (h->running != NULL || !h->changed)
+		return;
+	if (ui->screen == KEYMAP_PAGER && ui->pstate == UI_PAGER_SHOWN &&
+	    ui->puid == h->uid && ui->folder_id == h->folder_id) {
+		ui_pager_render(ui);
+		if (ui->doc != NULL && ui->ptop >= render_nlines(ui->doc))
+			ui->ptop = 0;
+		ui_dirty(ui);
+	}
+}
+
+static void
+ui_html_free(struct ui_html *h)
+{
+	size_t i;
+
+	if (h == NULL)
+		return;
+	htmlcmd_cancel(h->running);
+	for (i = 0; i < h->n; i++) {
+		free(h->part[i].in);
+		free(h->part[i].out);
+	}
+	free(h->part);
+	free(h);
 }
 
 static void
@@ -134,6 +270,8 @@ ui_pager_close(struct ui *ui)
 {
 	render_free(ui->doc);
 	ui->doc = NULL;
+	ui_html_free(ui->html);
+	ui->html = NULL;
 }
 
 /* The colour pair of a line: quote levels alternate two colours. */

@@ -17,6 +17,7 @@ struct store_folder;
 struct sync;
 struct fetch;
 struct render_doc;
+struct ui_html;
 struct event;
 struct local;
 struct pop3_fetch;
@@ -87,6 +88,7 @@ struct ui {
 	char *pager_error;
 	uint32_t puid;
 	size_t ptop;
+	struct ui_html *html; /* the viewer's text for its HTML parts */
 
 	/* The help screen. */
 	size_t htop;
