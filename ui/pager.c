@@ -181,13 +181,23 @@ ui_html_done(char *out, size_t len, void *arg)
 	ui_html_run(ui);
 	if (h->running != NULL || !h->changed)
 		return;
-	if (ui->screen == KEYMAP_PAGER && ui->pstate == UI_PAGER_SHOWN &&
-	    ui->puid == h->uid && ui->folder_id == h->folder_id) {
-		ui_pager_render(ui);
-		if (ui->doc != NULL && ui->ptop >= render_nlines(ui->doc))
-			ui->ptop = 0;
-		ui_dirty(ui);
-	}
+	if (ui->screen == KEYMAP_PAGER && ui->puid == h->uid &&
+	    ui->folder_id == h->folder_id)
+		ui_pager_rerender(ui);
+}
+
+void
+ui_pager_rerender(struct ui *ui)
+{
+	size_t n;
+
+	if (ui->doc == NULL || ui->pstate != UI_PAGER_SHOWN)
+		return;
+	ui_pager_render(ui);
+	n = ui->doc != NULL ? render_nlines(ui->doc) : 0;
+	if (ui->ptop >= n)
+		ui->ptop = n > 0 ? n - 1 : 0;
+	ui_dirty(ui);
 }
 
 static void

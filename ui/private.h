@@ -209,6 +209,9 @@ void ui_pager_draw(struct ui *);
 void ui_pager_key(struct ui *, enum keymap_action);
 void ui_pager_search(struct ui *, int backward);
 void ui_pager_close(struct ui *);
+/* Render the message shown again (the width or the viewer's text changed),
+ * keeping the place as far as it still exists. */
+void ui_pager_rerender(struct ui *);
 
 /* --- folders.c ----------------------------------------------------------- */
 

@@ -707,12 +707,15 @@ static void
 ui_resize(struct ui *ui)
 {
 	struct winsize ws;
+	int cols = ui->cols;
 
 	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 &&
 	    ws.ws_col > 0 && (ws.ws_row != LINES || ws.ws_col != COLS))
 		resizeterm(ws.ws_row, ws.ws_col);
 	ui->rows = LINES;
 	ui->cols = COLS;
+	if (ui->cols != cols)
+		ui_pager_rerender(ui); /* wrapped for the new width */
 	clearok(curscr, TRUE);
 	ui_dirty(ui);
 }

@@ -3,7 +3,7 @@
 # once through the built-in converter, keys are answered while the viewer
 # runs, and its text replaces the built-in's when it is done. The viewer
 # here waits for a file the test creates, so "slow" is as long as the test
-# says, not a guess at timing.
+# says, not a guess at timing. A narrower terminal wraps the letter again.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/dovecot.sh"
 . "$top_srcdir/tests/lib/tmux.sh"
@@ -23,7 +23,7 @@ Message-ID: <h1@example.org>
 MIME-Version: 1.0
 Content-Type: text/html; charset=utf-8
 
-<html><body><p>Hello from the letter</p><ul><li>alpha</li></ul></body></html>
+<html><body><p>Hello from the letter, in a paragraph long enough to wrap ENDMARK</p><ul><li>alpha</li></ul></body></html>
 MSG
 dovecot_seed "$work/mail" || { echo "Bail out! seeding failed"; exit 1; }
 
@@ -74,5 +74,13 @@ check_screen "q goes back to the index" "An HTML letter" 10
 tui_send Enter
 check_screen "reopened, the viewer's text shows at once" \
     "VIEWER:Hello from the letter" 10
+
+# 100 columns hold the paragraph on one line; at 40 it is wrapped anew, so
+# its last word is not cut off at the edge.
+tap_like "at 100 columns the paragraph is one line" "$(tui_screen)" \
+    "VIEWER:Hello from the letter, .*ENDMARK"
+tui_tmux resize-window -t errand-test -x 40 -y 20 2>/dev/null ||
+    tui_tmux resize-pane -t errand-test -x 40 -y 20
+check_screen "a narrower terminal wraps the letter again" "ENDMARK" 10
 
 tap_done
