@@ -75,8 +75,8 @@ htmlcmd_start(struct event_base *base, const char *cmd, const char *in,
 			_exit(127);
 		if (devnull != -1)
 			dup2(devnull, 2);
-		close(sv[0]);
-		close(out[0]);
+		closefrom(3);             /* none of errand's files */
+		signal(SIGPIPE, SIG_DFL); /* errand ignores it */
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}

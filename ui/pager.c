@@ -23,10 +23,12 @@
 #define UI_BODY_MAX (25 * 1024 * 1024) /* default body-cache-max */
 
 /* The viewer's text for each HTML part of one message, in the order the
- * renderer asks for them. */
+ * renderer asks for them. The message is known by its bytes too, so a UID
+ * that names another message (a new UIDVALIDITY) never gets this text. */
 struct ui_html {
 	int64_t folder_id;
 	uint32_t uid;
+	uint64_t sum; /* ui_html_sum() of the message */
 	struct ui_html_part {
 		char *in; /* the part as UTF-8, until converted */
 		size_t inlen;
@@ -45,6 +47,7 @@ static char *ui_html_text(void *, const char *, size_t, size_t *);
 static void ui_html_run(struct ui *);
 static void ui_html_done(char *, size_t, void *);
 static void ui_html_free(struct ui_html *);
+static uint64_t ui_html_sum(const void *, size_t);
 static void ui_pager_fetched(enum fetch_result, const char *, void *);
 static int ui_pager_color(enum render_kind, int);
 
@@ -90,9 +93,12 @@ ui_pager_render(struct ui *ui)
 	ro.width = ui->cols > 1 ? (size_t)ui->cols - 1 : 1;
 	ro.charset = ui->a->fallback_charset;
 	if (ui->html_command != NULL) {
+		uint64_t sum = ui_html_sum(raw, len);
+
 		if (ui->html != NULL &&
 		    (ui->html->uid != ui->puid ||
-		        ui->html->folder_id != ui->folder_id)) {
+		        ui->html->folder_id != ui->folder_id ||
+		        ui->html->sum != sum)) {
 			ui_html_free(ui->html);
 			ui->html = NULL;
 		}
@@ -100,6 +106,7 @@ ui_pager_render(struct ui *ui)
 			ui->html = xcalloc(1, sizeof *ui->html);
 			ui->html->uid = ui->puid;
 			ui->html->folder_id = ui->folder_id;
+			ui->html->sum = sum;
 		}
 		ui->html->asked = 0;
 		ui->html->changed = 0;
@@ -162,7 +169,8 @@ ui_html_run(struct ui *ui)
 }
 
 /* The viewer is done with part h->next (out NULL: it failed). When no part
- * is left, the message is rendered again if it is on the screen. */
+ * is left, the message is rendered again if the pager still has it (also
+ * behind the help screen). */
 static void
 ui_html_done(char *out, size_t len, void *arg)
 {
@@ -181,23 +189,45 @@ ui_html_done(char *out, size_t len, void *arg)
 	ui_html_run(ui);
 	if (h->running != NULL || !h->changed)
 		return;
-	if (ui->screen == KEYMAP_PAGER && ui->puid == h->uid &&
-	    ui->folder_id == h->folder_id)
+	if (ui->puid == h->uid && ui->folder_id == h->folder_id)
 		ui_pager_rerender(ui);
 }
 
 void
 ui_pager_rerender(struct ui *ui)
 {
+	struct render_doc *old = ui->doc;
 	size_t n;
 
 	if (ui->doc == NULL || ui->pstate != UI_PAGER_SHOWN)
 		return;
+	ui->doc = NULL;
 	ui_pager_render(ui);
-	n = ui->doc != NULL ? render_nlines(ui->doc) : 0;
+	if (ui->pstate != UI_PAGER_SHOWN) {
+		/* Gone from the cache meanwhile: keep what is shown. */
+		render_free(ui->doc);
+		ui->doc = old;
+		ui->pstate = UI_PAGER_SHOWN;
+	} else
+		render_free(old);
+	n = render_nlines(ui->doc);
 	if (ui->ptop >= n)
 		ui->ptop = n > 0 ? n - 1 : 0;
 	ui_dirty(ui);
+}
+
+/* FNV-1a of the len bytes at p. */
+static uint64_t
+ui_html_sum(const void *p, size_t len)
+{
+	const unsigned char *s = p;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	while (len-- > 0) {
+		h ^= *s++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
 }
 
 static void

@@ -35,6 +35,52 @@ done(char *out, size_t len, void *arg)
 	event_base_loopbreak(g->base);
 }
 
+/* The pid written to path by a shell, waiting for it up to 10 s; 0 if none
+ * came. */
+static int
+read_pid(const char *path)
+{
+	time_t deadline = time(NULL) + 10;
+	FILE *f;
+	int pid = 0;
+
+	while (pid == 0 && time(NULL) < deadline) {
+		if ((f = fopen(path, "r")) != NULL) {
+			if (fscanf(f, "%d", &pid) != 1)
+				pid = 0;
+			fclose(f);
+		}
+		if (pid == 0)
+			usleep(20000);
+	}
+	return pid;
+}
+
+/* Whether process pid is gone (or a zombie for init to reap), waiting for
+ * that up to 10 s. */
+static int
+gone(int pid)
+{
+	time_t deadline = time(NULL) + 10;
+	char path[64], state = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	while (time(NULL) < deadline) {
+		if (kill(pid, 0) == -1 && errno == ESRCH)
+			return 1;
+		if ((f = fopen(path, "r")) != NULL) {
+			if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
+				state = 0;
+			fclose(f);
+			if (state == 'Z')
+				return 1;
+		}
+		usleep(20000);
+	}
+	return 0;
+}
+
 /* Run cmd on in and the loop until it reports (or 20 s pass). */
 static struct got
 run(const char *cmd, const char *in, int timeout_ms)
@@ -83,17 +129,36 @@ START_TEST(test_htmlcmd_failures)
 	ck_assert_ptr_null(g.out);
 	g = run("/nonexistent/viewer", "<p>x</p>", 0);
 	ck_assert_ptr_null(g.out);
-	/* Hangs (a pipeline, so its process group matters): given up at
-	 * the timeout. */
+	/* Writes without end: stopped at HTMLCMD_OUT_MAX, long before a
+	 * timeout of 20 s. */
 	start = time(NULL);
-	g = run("sleep 20 | cat", "<p>x</p>", 300);
+	g = run("yes", "<p>x</p>", 20000);
 	ck_assert_int_eq(g.called, 1);
 	ck_assert_ptr_null(g.out);
-	ck_assert_int_le(time(NULL) - start, 3);
-	/* Writes without end: stopped at HTMLCMD_OUT_MAX. */
-	g = run("yes", "<p>x</p>", 0);
+	ck_assert_int_le(time(NULL) - start, 10);
+}
+END_TEST
+
+START_TEST(test_htmlcmd_hang)
+{
+	char pidfile[] = "/tmp/errand-test-htmlcmd.XXXXXX", cmd[160];
+	struct got g;
+	time_t start;
+	int fd, pid;
+
+	/* Hangs, in a child of its own: given up at the timeout, and the
+	 * whole process group is killed, the child too. */
+	ck_assert_int_ne(fd = mkstemp(pidfile), -1);
+	close(fd);
+	snprintf(cmd, sizeof cmd, "sleep 30 & echo $! > %s; wait", pidfile);
+	start = time(NULL);
+	g = run(cmd, "<p>x</p>", 1000);
 	ck_assert_int_eq(g.called, 1);
 	ck_assert_ptr_null(g.out);
+	ck_assert_int_le(time(NULL) - start, 5);
+	ck_assert_int_gt(pid = read_pid(pidfile), 0);
+	ck_assert_msg(gone(pid), "the viewer's child %d still runs", pid);
+	unlink(pidfile);
 }
 END_TEST
 
@@ -101,11 +166,10 @@ START_TEST(test_htmlcmd_cancel)
 {
 	struct event_base *base = event_base_new();
 	struct got g = {0, NULL, 0, base};
-	struct timeval tick = {0, 200000};
+	struct timeval tick = {0, 100000};
 	struct htmlcmd *h;
 	char pidfile[] = "/tmp/errand-test-htmlcmd.XXXXXX", cmd[128];
-	FILE *f;
-	int fd, pid = 0;
+	int fd, pid;
 
 	ck_assert_int_ne(fd = mkstemp(pidfile), -1);
 	close(fd);
@@ -113,12 +177,10 @@ START_TEST(test_htmlcmd_cancel)
 	h = htmlcmd_start(base, cmd, "<p>x</p>", 8, 60000, done, &g);
 	ck_assert_ptr_nonnull(h);
 	/* The loop runs while the viewer does. */
+	ck_assert_int_gt(pid = read_pid(pidfile), 0);
 	event_base_loopexit(base, &tick);
 	event_base_dispatch(base);
 	ck_assert_int_eq(g.called, 0);
-	ck_assert_ptr_nonnull(f = fopen(pidfile, "r"));
-	ck_assert_int_eq(fscanf(f, "%d", &pid), 1);
-	fclose(f);
 	htmlcmd_cancel(h);
 	htmlcmd_cancel(NULL);
 	/* Killed and reaped, and no callback. */
@@ -142,6 +204,7 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_htmlcmd_output);
 	tcase_add_test(tc, test_htmlcmd_failures);
+	tcase_add_test(tc, test_htmlcmd_hang);
 	tcase_add_test(tc, test_htmlcmd_cancel);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
