@@ -24,7 +24,7 @@
 
 /* The viewer's text for each HTML part of one message, in the order the
  * renderer asks for them. The message is known by its bytes too, so a UID
- * that names another message (a new UIDVALIDITY) never gets this text. */
+ * that names another message (a new UIDVALIDITY) is never given it. */
 struct ui_html {
 	int64_t folder_id;
 	uint32_t uid;
