@@ -62,11 +62,19 @@ cmd_account(struct cmd_ctx *ctx, const char *name)
 	return a;
 }
 
+/* The account's user name: the URL's, else $USER, else "". */
+static const char *
+cmd_user(const struct account *a)
+{
+	const char *user = a->url.user != NULL ? a->url.user : getenv("USER");
+
+	return user != NULL ? user : "";
+}
+
 char *
 cmd_password(const struct account *a)
 {
 	char *pw, *prompt, *err;
-	const char *user;
 
 	if (a->password_command != NULL) {
 		if (secret_from_command(a->password_command, &pw, &err) != 0) {
@@ -76,9 +84,7 @@ cmd_password(const struct account *a)
 		}
 		return pw;
 	}
-	user = a->url.user != NULL ? a->url.user : getenv("USER");
-	xasprintf(&prompt, "Password for %s@%s: ", user != NULL ? user : "",
-	    a->url.host);
+	xasprintf(&prompt, "Password for %s@%s: ", cmd_user(a), a->url.host);
 	pw = prompt_password(prompt, &err);
 	free(prompt);
 	if (pw == NULL) {
@@ -174,12 +180,10 @@ void
 cmd_imap_params(struct cmd_ctx *ctx, const struct account *a,
     const char *password, struct imap_params *ip)
 {
-	const char *user = a->url.user != NULL ? a->url.user : getenv("USER");
-
 	memset(ip, 0, sizeof *ip);
 	cmd_conn_params(ctx, a, &ip->conn);
 	ip->starttls = !url_is_implicit_tls(a->url.scheme);
-	ip->user = user != NULL ? user : "";
+	ip->user = cmd_user(a);
 	ip->password = password;
 	if (a->imap_disable & CONFIG_IMAP_QRESYNC)
 		ip->ignore_caps |= IMAP_CAP_QRESYNC;
@@ -193,12 +197,10 @@ void
 cmd_pop3_params(struct cmd_ctx *ctx, const struct account *a,
     const char *password, struct pop3_params *pp)
 {
-	const char *user = a->url.user != NULL ? a->url.user : getenv("USER");
-
 	memset(pp, 0, sizeof *pp);
 	cmd_conn_params(ctx, a, &pp->conn);
 	pp->starttls = !url_is_implicit_tls(a->url.scheme);
-	pp->user = user != NULL ? user : "";
+	pp->user = cmd_user(a);
 	pp->password = password;
 	if (a->pop3_disable & CONFIG_POP3_UIDL)
 		pp->ignore_caps |= POP3_CAP_UIDL;
