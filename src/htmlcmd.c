@@ -94,7 +94,8 @@ htmlcmd_start(struct event_base *base, const char *cmd, const char *in,
 	h->out_fd = out[0];
 	h->len = len;
 	h->in = xmalloc(len + 1);
-	memcpy(h->in, in, len);
+	if (len > 0)
+		memcpy(h->in, in, len);
 	h->timeout_ms = timeout_ms > 0 ? timeout_ms : HTMLCMD_TIMEOUT;
 	h->cb = cb;
 	h->arg = arg;

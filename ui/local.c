@@ -87,9 +87,7 @@ ui_local_fetch(struct ui *ui)
 	pp.done = ui_local_done;
 	pp.finished = ui_local_finished;
 	pp.arg = ui;
-	ui->prog_done = ui->prog_total = 0;
-	if (ui->net != UI_NET_OFFLINE && ui->net != UI_NET_CONNECTING)
-		ui->net = UI_NET_SYNCING;
+	ui_sync_begins(ui);
 	ui->pop3 = pop3_fetch_start(
 	    ui->ctx, ui->a, ui->st, ui->pop3_md, ui->password, &pp);
 }

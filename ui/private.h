@@ -147,6 +147,9 @@ struct ui {
 
 /* Redraw at the end of this loop pass. */
 void ui_dirty(struct ui *);
+/* A sync (IMAP) or fetch (POP3) starts: no progress yet, and "syncing" on
+ * the status line unless it still says offline or connecting. */
+void ui_sync_begins(struct ui *);
 
 /* Show a message (printf-like) on the message line; error ones stand out. */
 void ui_message(struct ui *, int error, const char *, ...)

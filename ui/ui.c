@@ -68,6 +68,14 @@ static void ui_on_counts(evutil_socket_t, short, void *);
 static void ui_run_free(struct ui *);
 
 void
+ui_sync_begins(struct ui *ui)
+{
+	ui->prog_done = ui->prog_total = 0;
+	if (ui->net != UI_NET_OFFLINE && ui->net != UI_NET_CONNECTING)
+		ui->net = UI_NET_SYNCING;
+}
+
+void
 ui_dirty(struct ui *ui)
 {
 	event_active(ui->ev_redraw, 0, 0);
@@ -181,9 +189,7 @@ ui_sync_start(struct ui *ui)
 	sp.alert = ui_sync_alert;
 	sp.finished = ui_sync_finished;
 	sp.arg = ui;
-	ui->prog_done = ui->prog_total = 0;
-	if (ui->net != UI_NET_OFFLINE && ui->net != UI_NET_CONNECTING)
-		ui->net = UI_NET_SYNCING;
+	ui_sync_begins(ui);
 	ui->sync = sync_start(ui->ctx, ui->a, ui->st, ui->password, &sp);
 	ui_dirty(ui);
 }
