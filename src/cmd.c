@@ -77,7 +77,8 @@ cmd_password(const struct account *a)
 	char *pw, *prompt, *err;
 
 	if (a->password_command != NULL) {
-		if (secret_from_command(a->password_command, &pw, &err) != 0) {
+		if (secret_from_command(
+		        a->password_command, a->timeout, &pw, &err) != 0) {
 			cmd_error("%s: %s", a->name, err);
 			free(err);
 			return NULL;
