@@ -22,7 +22,8 @@ struct check {
 	struct pop3 *pop3;
 	char *url;
 	char *tls; /* the TLS version, taken while connected */
-	int ok;
+	int ok;    /* 1: logged in; -1: the deadline passed first */
+	int ended; /* check_end() ran */
 };
 
 static int cmd_check_exec(struct cmd_ctx *, int, char **);
@@ -49,6 +50,7 @@ check_end(struct check *c, const char *error)
 		c->ok = 1;
 	} else
 		cmd_error("%s: %s", c->account->name, error);
+	c->ended = 1;
 	event_base_loopbreak(c->ctx->base);
 }
 
@@ -119,6 +121,7 @@ cmd_check_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if ((password = cmd_password(a)) == NULL)
 		return CMD_EXIT_FAIL;
 	cmd_loop(ctx);
+	cmd_deadline(ctx, a);
 
 	memset(&c, 0, sizeof c);
 	c.ctx = ctx;
@@ -135,9 +138,16 @@ cmd_check_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	secret_free(password); /* the sessions keep their copies */
 	event_base_dispatch(ctx->base);
+	if (ctx->timed_out && !c.ok && !c.ended) {
+		cmd_error("%s: '%s' timed out after %d s", ctx->command,
+		    a->name, ctx->deadline_secs);
+		c.ok = -1;
+	}
 	imap_free(c.imap);
 	pop3_free(c.pop3);
 	free(c.url);
 	free(c.tls);
-	return c.ok ? CMD_EXIT_OK : CMD_EXIT_FAIL;
+	return c.ok == 1 ? CMD_EXIT_OK
+	    : c.ok == -1 ? CMD_EXIT_TIMEOUT
+	                 : CMD_EXIT_FAIL;
 }

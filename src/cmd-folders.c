@@ -55,14 +55,14 @@ cmd_folders_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (!url_is_imap(a->url.scheme)) {
 		if (cmd_local_refresh(ctx, a, st, offline) != 0) {
 			store_close(st);
-			return CMD_EXIT_FAIL;
+			return cmd_exit_failed(ctx);
 		}
 	} else if (!offline) {
 		memset(&sp, 0, sizeof sp);
 		sp.list_only = 1;
 		if (cmd_sync_or_offline(ctx, a, st, &sp) != 0) {
 			store_close(st);
-			return CMD_EXIT_FAIL;
+			return cmd_exit_failed(ctx);
 		}
 	}
 	if (store_folder_list(st, &list, &n) != 0) {

@@ -94,7 +94,7 @@ cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		/* POP3: the mail is home, in the Maildir. */
 		if (cmd_local_refresh(ctx, a, st, offline) != 0) {
 			store_close(st);
-			return CMD_EXIT_FAIL;
+			return cmd_exit_failed(ctx);
 		}
 	} else if (!offline) {
 		memset(&sp, 0, sizeof sp);
@@ -102,7 +102,7 @@ cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		sp.nfolders = 1;
 		if (cmd_sync_or_offline(ctx, a, st, &sp) != 0) {
 			store_close(st);
-			return CMD_EXIT_FAIL;
+			return cmd_exit_failed(ctx);
 		}
 	}
 

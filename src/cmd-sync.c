@@ -136,10 +136,13 @@ cmd_sync_pop3(
 	store_close(st);
 	progress_end(&progress_shown);
 	if (r != POP3_FETCH_OK) {
-		cmd_error("%s: %s%s", a->name,
-		    r == POP3_FETCH_OFFLINE ? "offline: " : "", err);
+		if (ctx->timed_out)
+			cmd_error_account(ctx, a, err);
+		else
+			cmd_error("%s: %s%s", a->name,
+			    r == POP3_FETCH_OFFLINE ? "offline: " : "", err);
 		free(err);
-		return CMD_EXIT_FAIL;
+		return cmd_exit_failed(ctx);
 	}
 	return CMD_EXIT_OK;
 }
@@ -174,10 +177,13 @@ cmd_sync_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	store_close(st);
 	progress_end(&progress_shown);
 	if (r != SYNC_OK) {
-		cmd_error("%s: %s%s", a->name,
-		    r == SYNC_OFFLINE ? "offline: " : "", err);
+		if (ctx->timed_out)
+			cmd_error_account(ctx, a, err);
+		else
+			cmd_error("%s: %s%s", a->name,
+			    r == SYNC_OFFLINE ? "offline: " : "", err);
 		free(err);
-		return CMD_EXIT_FAIL;
+		return cmd_exit_failed(ctx);
 	}
 	return CMD_EXIT_OK;
 }

@@ -128,9 +128,63 @@ cmd_loop(struct cmd_ctx *ctx)
 	    ctx->dns, DNS_OPTIONS_ALL, "/etc/resolv.conf");
 }
 
+/* The deadline passed: stop the loop; its runner looks at timed_out. */
+static void
+cmd_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct cmd_ctx *ctx = arg;
+
+	(void)fd;
+	(void)what;
+	ctx->timed_out = 1;
+	event_base_loopbreak(ctx->base);
+}
+
+void
+cmd_deadline(struct cmd_ctx *ctx, const struct account *a)
+{
+	struct timeval tv;
+	int secs;
+
+	if (ctx->deadline != NULL)
+		return;
+	secs = ctx->sync_timeout != 0 ? ctx->sync_timeout : a->sync_timeout;
+	if (secs == 0)
+		secs = CONFIG_SYNC_TIMEOUT;
+	if (secs == CONFIG_NO_TIMEOUT)
+		return;
+	cmd_loop(ctx);
+	ctx->deadline_secs = secs;
+	ctx->deadline = evtimer_new(ctx->base, cmd_on_deadline, ctx);
+	tv.tv_sec = secs;
+	tv.tv_usec = 0;
+	evtimer_add(ctx->deadline, &tv);
+}
+
+int
+cmd_exit_failed(const struct cmd_ctx *ctx)
+{
+	return ctx->timed_out ? CMD_EXIT_TIMEOUT : CMD_EXIT_FAIL;
+}
+
+void
+cmd_error_account(
+    const struct cmd_ctx *ctx, const struct account *a, const char *err)
+{
+	if (ctx->timed_out)
+		cmd_error("%s: '%s' %s",
+		    ctx->command != NULL ? ctx->command : "errand", a->name,
+		    err);
+	else
+		cmd_error("%s: %s", a->name, err);
+}
+
 void
 cmd_loop_free(struct cmd_ctx *ctx)
 {
+	if (ctx->deadline != NULL)
+		event_free(ctx->deadline);
+	ctx->deadline = NULL;
 	if (ctx->dns != NULL)
 		evdns_base_free(ctx->dns, 0);
 	if (ctx->base != NULL)
@@ -266,7 +320,7 @@ cmd_local_refresh(
 			free(err);
 			break;
 		case POP3_FETCH_FAILED:
-			cmd_error("%s: %s", a->name, err);
+			cmd_error_account(ctx, a, err);
 			free(err);
 			return -1;
 		}
@@ -303,7 +357,7 @@ cmd_sync_or_offline(struct cmd_ctx *ctx, const struct account *a,
 	case SYNC_FAILED:
 		break;
 	}
-	cmd_error("%s: %s", a->name, err);
+	cmd_error_account(ctx, a, err);
 	free(err);
 	return -1;
 }

@@ -19,8 +19,9 @@ struct imap_params;
 struct pop3_params;
 
 #define CMD_EXIT_OK 0
-#define CMD_EXIT_FAIL 1  /* the command failed */
-#define CMD_EXIT_USAGE 2 /* usage or configuration error */
+#define CMD_EXIT_FAIL 1      /* the command failed */
+#define CMD_EXIT_USAGE 2     /* usage or configuration error */
+#define CMD_EXIT_TIMEOUT 124 /* sync-timeout passed (as timeout(1) says) */
 
 /* What main() hands every command. */
 struct cmd_ctx {
@@ -29,6 +30,12 @@ struct cmd_ctx {
 	const char *account;     /* -a ACCOUNT, or NULL for the default */
 	struct event_base *base; /* the loop; made by cmd_loop() */
 	struct evdns_base *dns;  /* name lookup on the loop */
+	const char *command;     /* the command's name, for messages */
+	int sync_timeout;        /* --sync-timeout (CONFIG_NO_TIMEOUT:
+	                          * none), or 0: the account's */
+	struct event *deadline;  /* made by cmd_deadline() */
+	int deadline_secs;       /* what it was set to */
+	int timed_out;           /* it passed: the loop was stopped */
 };
 
 struct cmd_entry {
@@ -67,7 +74,22 @@ void cmd_pop3_params(struct cmd_ctx *, const struct account *,
 /* Make the event loop and resolver in ctx, once. */
 void cmd_loop(struct cmd_ctx *);
 
-/* Free what cmd_loop() made. */
+/* Start the command's overall deadline for the account, once: after
+ * --sync-timeout or the account's sync-timeout seconds, ctx->timed_out is
+ * set and the loop stopped. What runs the loop (sync_run(),
+ * pop3_fetch_run(), check) then stops, keeping what it has stored. */
+void cmd_deadline(struct cmd_ctx *, const struct account *);
+
+/* CMD_EXIT_TIMEOUT once the deadline has passed, else CMD_EXIT_FAIL. */
+int cmd_exit_failed(const struct cmd_ctx *);
+
+/* Print why a command that talked to the server failed: "COMMAND: 'ACCOUNT'
+ * timed out after 600 s; ..." when the deadline passed (err is the
+ * sync's "timed out after ..." then), else "ACCOUNT: ERR". */
+void cmd_error_account(
+    const struct cmd_ctx *, const struct account *, const char *err);
+
+/* Free what cmd_loop() and cmd_deadline() made. */
 void cmd_loop_free(struct cmd_ctx *);
 
 /* $XDG_CACHE_HOME/errand/ACCOUNT.db (else ~/.cache/errand/ACCOUNT.db);

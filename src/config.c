@@ -112,6 +112,25 @@ parse_seconds(struct parser *p, const char *key, const char *value, int *out)
 	return 0;
 }
 
+int
+config_parse_sync_timeout(const char *value, int *out)
+{
+	char *end;
+	long v;
+
+	if (strcasecmp(value, "none") == 0) {
+		*out = CONFIG_NO_TIMEOUT;
+		return 0;
+	}
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (!isdigit((unsigned char)*value) || *end != '\0' || errno != 0 ||
+	    v < 1 || v > CONFIG_SYNC_TIMEOUT_MAX)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
 /* One name of a list key such as imap-disable, and its bits. */
 struct parse_name {
 	const char *name;
@@ -293,6 +312,14 @@ parse_key(
 		return parse_seconds(p, key, value, &a->connect_timeout);
 	if (strcmp(key, "timeout") == 0)
 		return parse_seconds(p, key, value, &a->timeout);
+	if (strcmp(key, "sync-timeout") == 0) {
+		if (config_parse_sync_timeout(value, &a->sync_timeout) != 0)
+			return parse_fail(p,
+			    "sync-timeout: '%s' is not none or a number of "
+			    "seconds from 1 to %d",
+			    value, CONFIG_SYNC_TIMEOUT_MAX);
+		return 0;
+	}
 	if (strcmp(key, "poll-interval") == 0)
 		return parse_seconds(p, key, value, &a->poll_interval);
 	return parse_fail(p, "unknown key '%s'", key);

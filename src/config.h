@@ -22,6 +22,9 @@ struct account {
 	char *tls_fingerprint;     /* tls-fingerprint = "sha256:HEX", or NULL */
 	int connect_timeout;       /* connect-timeout = seconds; 0: default */
 	int timeout;               /* timeout = seconds; 0: default */
+	int sync_timeout;          /* sync-timeout = seconds for a whole
+	                            * headless command; 0: default,
+	                            * CONFIG_NO_TIMEOUT: none */
 	unsigned int imap_disable; /* imap-disable = CONFIG_IMAP_* bits */
 	int poll_interval;         /* poll-interval = seconds; 0: 60 */
 	char *fallback_charset;    /* fallback-charset = for raw 8-bit
@@ -30,6 +33,16 @@ struct account {
 	                            * _NEVER, or days (1 or more) */
 	unsigned int pop3_disable; /* pop3-disable = CONFIG_POP3_* bits */
 };
+
+/* sync-timeout: the default, the largest value, and "none". */
+#define CONFIG_SYNC_TIMEOUT 600
+#define CONFIG_SYNC_TIMEOUT_MAX 86400
+#define CONFIG_NO_TIMEOUT -1
+
+/* "none" (CONFIG_NO_TIMEOUT) or a number of seconds from 1 to
+ * CONFIG_SYNC_TIMEOUT_MAX, for sync-timeout and the --sync-timeout option.
+ * 0, or -1 if value is neither. */
+int config_parse_sync_timeout(const char *value, int *out);
 
 /* pop3-keep = always | never | DAYS: what stays on a POP3 server once it
  * is safe in the Maildir. */

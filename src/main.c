@@ -1,7 +1,8 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * The command line: global options, the configuration, and the dispatch
  * to a command from cmd_table. Exit status 0 on success, 1 when a command
- * fails, 2 for a usage or configuration error (nothing else has started). */
+ * fails, 2 for a usage or configuration error (nothing else has started),
+ * 124 when its sync-timeout passed. */
 
 #include <getopt.h>
 #include <signal.h>
@@ -26,8 +27,8 @@ usage(FILE *f)
 
 	fprintf(f,
 	    "usage: errand [-c FILE] [-d LOGFILE] [-a ACCOUNT] [-f FOLDER]\n"
-	    "       errand [-c FILE] [-d LOGFILE] [-a ACCOUNT] COMMAND "
-	    "[ARGS]\n"
+	    "       errand [-c FILE] [-d LOGFILE] [-a ACCOUNT] [-T SECONDS] "
+	    "COMMAND [ARGS]\n"
 	    "\n"
 	    "A terminal mail user agent for IMAP and POP3. Without a "
 	    "command,\nthe full-screen interface opens on the account's "
@@ -53,11 +54,17 @@ usage(FILE *f)
 	    "  -a, --account NAME  use this account (default: the "
 	    "first)\n"
 	    "  -f, --folder NAME   open this folder instead of INBOX\n"
+	    "  -T, --sync-timeout SECONDS\n"
+	    "                      give up a command that talks to the "
+	    "server after\n"
+	    "                      SECONDS (or none), keeping what it "
+	    "stored\n"
 	    "  -h, --help          show this help and exit\n"
 	    "  -V, --version       show the version and exit\n"
 	    "\n"
 	    "Exit status: 0 success, 1 a command failed, 2 usage or "
-	    "configuration error.\n"
+	    "configuration error,\n"
+	    "124 the command's sync-timeout passed.\n"
 	    "See errand(1) and errand.conf(5).\n");
 }
 
@@ -69,6 +76,7 @@ main(int argc, char **argv)
 	    {"debug", required_argument, NULL, 'd'},
 	    {"account", required_argument, NULL, 'a'},
 	    {"folder", required_argument, NULL, 'f'},
+	    {"sync-timeout", required_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -83,8 +91,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	memset(&ctx, 0, sizeof ctx);
 
-	while ((ch = getopt_long(argc, argv, "+a:c:d:f:hV", longopts, NULL)) !=
-	    -1) {
+	while ((ch = getopt_long(
+	            argc, argv, "+a:c:d:f:hT:V", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'a':
 			ctx.account = optarg;
@@ -97,6 +105,15 @@ main(int argc, char **argv)
 			break;
 		case 'f':
 			folder = optarg;
+			break;
+		case 'T':
+			if (config_parse_sync_timeout(
+			        optarg, &ctx.sync_timeout) != 0) {
+				cmd_error("--sync-timeout: '%s' is not none or "
+				          "a number of seconds from 1 to %d",
+				    optarg, CONFIG_SYNC_TIMEOUT_MAX);
+				return CMD_EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -162,6 +179,7 @@ main(int argc, char **argv)
 	} else {
 		/* Commands parse their own options from argv[0] on. */
 		optind = 0;
+		ctx.command = (*ce)->name;
 		rc = (*ce)->exec(&ctx, argc, argv);
 	}
 	cmd_loop_free(&ctx);

@@ -808,10 +808,24 @@ pop3_fetch_run(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 		return POP3_FETCH_FAILED;
 	}
 	p.finished = NULL;
+	cmd_deadline(ctx, a);
 	f = pop3_fetch_start(ctx, a, st, md, password, &p);
 	secret_free(password);
-	while (!f->over)
+	while (!f->over && !ctx->timed_out)
 		event_base_dispatch(ctx->base);
+	if (!f->over && f->state != PF_DONE) {
+		/* The command's deadline: what is in the Maildir and recorded
+		 * stays; without QUIT the server deletes nothing. */
+		xasprintf(err, "timed out after %d s; %u of %u messages stored",
+		    ctx->deadline_secs, f->stats.added,
+		    f->want > f->stats.added ? f->want : f->stats.added);
+		pop3_fetch_free(f);
+		maildir_close(md);
+		return POP3_FETCH_FAILED;
+	}
+	ctx->timed_out = 0; /* it ended as the deadline passed */
+	while (!f->over)
+		event_base_loop(ctx->base, EVLOOP_ONCE);
 	r = f->err != NULL ? f->result : POP3_FETCH_OK;
 	*err = f->err;
 	f->err = NULL;

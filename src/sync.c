@@ -116,6 +116,7 @@ static void on_header(struct imap *, const struct imap_msg *, void *);
 static void on_headers_done(struct imap *, enum imap_err, const char *, void *);
 static void on_logout(struct imap *, enum imap_err, const char *, void *);
 static void on_finish(evutil_socket_t, short, void *);
+static char *sync_timed_out(struct sync *);
 static void sync_imap_fail(
     struct sync *, struct imap *, enum imap_err, const char *, const char *);
 
@@ -970,6 +971,32 @@ sync_free(struct sync *s)
 	free(s);
 }
 
+/* The command's deadline passed (cmd_deadline()): commit what is stored,
+ * with its resume point, and say how far the folder under way got. */
+static char *
+sync_timed_out(struct sync *s)
+{
+	uint32_t total, unseen, want;
+	char *msg;
+
+	if (s->state != SYNC_HEADERS || s->cur >= s->ntargets) {
+		if (sync_flush(s) != 0)
+			return xstrdup(s->err);
+		xasprintf(&msg, "timed out after %d s", s->ctx->deadline_secs);
+		return msg;
+	}
+	if (sync_flush(s) != 0 ||
+	    store_msg_count(s->st, s->f.id, &total, &unseen) != 0)
+		return xstrdup(store_error(s->st));
+	/* What was stored before this run's headers, and what is new. */
+	want = s->exists - (total - s->stats.added);
+	if (total - s->stats.added > s->exists || want < s->stats.added)
+		want = s->stats.added;
+	xasprintf(&msg, "timed out after %d s; %u of %u headers stored in '%s'",
+	    s->ctx->deadline_secs, s->stats.added, want, s->stats.name);
+	return msg;
+}
+
 enum sync_result
 sync_run(struct cmd_ctx *ctx, const struct account *a, struct store *st,
     const struct sync_params *params, char **err)
@@ -985,10 +1012,20 @@ sync_run(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 		return SYNC_FAILED;
 	}
 	p.finished = NULL;
+	cmd_deadline(ctx, a);
 	s = sync_start(ctx, a, st, password, &p);
 	secret_free(password);
-	while (!s->over)
+	while (!s->over && !ctx->timed_out)
 		event_base_dispatch(ctx->base);
+	if (!s->over && s->state != SYNC_DONE) {
+		*err = sync_timed_out(s);
+		sync_free(s);
+		return SYNC_FAILED;
+	}
+	/* It ended as the deadline passed: the end is what counts. */
+	ctx->timed_out = 0;
+	while (!s->over)
+		event_base_loop(ctx->base, EVLOOP_ONCE);
 	r = s->err != NULL ? s->result : SYNC_OK;
 	*err = s->err;
 	s->err = NULL;

@@ -42,6 +42,7 @@ tap_eq "default config path is under HOME" "$out" \
 help=$("$ERRAND" --help)
 page=$(sed 's/\\-/-/g; s/\\f[BIRP]//g' "$top_srcdir/man/errand.1")
 for word in check sync folders list --config --debug --account --folder \
+    --sync-timeout 124 \
     --help --version; do
 	tap_like "errand.1 documents $word" "$page" "$word"
 done
