@@ -71,7 +71,7 @@ ui_local_fetch(struct ui *ui)
 	struct pop3_fetch_params pp;
 	char *err;
 
-	if (ui->pop3 != NULL)
+	if (ui->pop3 != NULL || !ui_password(ui))
 		return;
 	event_del(ui->ev_retry);
 	if (ui->pop3_md == NULL &&

@@ -296,6 +296,10 @@ ui_pager_open(struct ui *ui, uint32_t uid)
 		return; /* "not cached" until the server is back */
 	if (store_folder_get(ui->st, ui->folder, &f) != 0)
 		return;
+	if (ui->fetch == NULL && !ui_password(ui)) {
+		store_folder_clear(&f);
+		return; /* "not cached" until the password comes */
+	}
 	if (ui->fetch == NULL)
 		ui->fetch = fetch_new(ui->ctx, ui->a, ui->st, ui->password);
 	ui->pstate = UI_PAGER_LOADING;

@@ -22,6 +22,7 @@ struct event;
 struct local;
 struct pop3_fetch;
 struct maildir;
+struct secret_run;
 
 enum ui_net {
 	UI_NET_CONNECTING, /* first sync not answered yet */
@@ -44,6 +45,7 @@ enum ui_prompt {
 	UI_PROMPT_DELETE,      /* folder list "d": y or n */
 	UI_PROMPT_EXPUNGE,     /* "$" with deleted messages: y or n */
 	UI_PROMPT_QUIT,        /* "q" with changes pending: w, k or d */
+	UI_PROMPT_PASSWORD,    /* the account's password, not echoed */
 };
 
 enum ui_pager_state {
@@ -58,8 +60,9 @@ struct ui {
 	const struct account *a;
 	struct store *st;
 	struct keymap *km;
-	char *password;
-	char *html_command; /* the mailcap's text/html viewer, or NULL */
+	char *password;            /* NULL until the network needs it */
+	struct secret_run *pw_run; /* password-command running */
+	char *html_command;        /* the mailcap's text/html viewer, or NULL */
 
 	struct event *ev_stdin, *ev_winch, *ev_redraw, *ev_retry;
 	int rows, cols;
@@ -164,6 +167,12 @@ void ui_retry_later(struct ui *);
 
 /* Start a sync of the open folder (and the folder list after it). */
 void ui_sync_start(struct ui *);
+
+/* 1 when the account's password is at hand; else 0, after starting to get
+ * it (the password-command on the loop, or the prompt) unless that is
+ * under way: the index stays usable meanwhile, and the sync that was
+ * wanted starts when the password comes. */
+int ui_password(struct ui *);
 
 /* Switch screens. */
 void ui_show(struct ui *, enum keymap_screen);

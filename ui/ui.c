@@ -66,6 +66,10 @@ static void ui_on_wait(evutil_socket_t, short, void *);
 static void ui_quit(struct ui *);
 static void ui_on_counts(evutil_socket_t, short, void *);
 static void ui_run_free(struct ui *);
+static void ui_on_password(char *, const char *, void *);
+static void ui_password_got(struct ui *);
+static void ui_password_failed(struct ui *, const char *);
+static void ui_live_start(struct ui *);
 
 void
 ui_sync_begins(struct ui *ui)
@@ -189,6 +193,8 @@ ui_sync_start(struct ui *ui)
 	sp.alert = ui_sync_alert;
 	sp.finished = ui_sync_finished;
 	sp.arg = ui;
+	if (!ui_password(ui))
+		return;
 	ui_sync_begins(ui);
 	ui->sync = sync_start(ui->ctx, ui->a, ui->st, ui->password, &sp);
 	ui_dirty(ui);
@@ -333,6 +339,91 @@ ui_cancel(struct ui *ui)
 	ui_message(ui, 0, "sync cancelled ($ to sync again)");
 }
 
+/* --- password ------------------------------------------------------------ */
+
+int
+ui_password(struct ui *ui)
+{
+	if (ui->password != NULL)
+		return 1;
+	if (ui->pw_run != NULL || ui->prompt == UI_PROMPT_PASSWORD)
+		return 0;
+	if (ui->a->password_command != NULL) {
+		/* Its stderr is kept: the screen is curses'. */
+		ui->pw_run =
+		    secret_run_start(ui->ctx->base, ui->a->password_command,
+		        ui->a->timeout, 1, ui_on_password, ui);
+		return 0;
+	}
+	if (ui->prompt != UI_PROMPT_NONE) {
+		ui_retry_later(ui); /* ask once the open prompt is done */
+		return 0;
+	}
+	ui_prompt_start(ui, UI_PROMPT_PASSWORD);
+	return 0;
+}
+
+static void
+ui_on_password(char *password, const char *err, void *arg)
+{
+	struct ui *ui = arg;
+
+	ui->pw_run = NULL;
+	if (password == NULL) {
+		ui_password_failed(ui, err);
+		return;
+	}
+	ui->password = password;
+	ui_password_got(ui);
+}
+
+/* The network may start: the live session, and the sync still wanted. */
+static void
+ui_password_got(struct ui *ui)
+{
+	if (ui->local == NULL)
+		ui_live_start(ui);
+	ui->want_list = 1;
+	ui_sync_start(ui);
+	ui_dirty(ui);
+}
+
+static void
+ui_password_failed(struct ui *ui, const char *err)
+{
+	ui->net = UI_NET_ERROR;
+	free(ui->net_reason);
+	ui->net_reason = xstrdup(err);
+	ui_message(ui, 1, "%s: %s ($ to try again)", ui->a->name, err);
+}
+
+/* The IMAP session for triage replay and IDLE, on the open folder. */
+static void
+ui_live_start(struct ui *ui)
+{
+	struct live_params lp;
+	struct store_folder f;
+
+	if (ui->live != NULL)
+		return;
+	memset(&lp, 0, sizeof lp);
+	lp.changed = ui_live_changed;
+	lp.state = ui_live_state;
+	lp.notice = ui_live_notice;
+	lp.sent = ui_live_sent;
+	lp.counts = ui_live_counts;
+	lp.moved = ui_live_moved;
+	lp.arg = ui;
+	lp.poll_secs = ui->a->poll_interval;
+	ui->live = live_new(ui->ctx, ui->a, ui->st, ui->password, &lp);
+	if (ui->folder_id != 0 && ui->folder != NULL &&
+	    store_folder_get(ui->st, ui->folder, &f) == 0) {
+		if (f.raw_name != NULL)
+			live_open(ui->live, f.id, f.raw_name);
+		store_folder_clear(&f);
+	}
+}
+
 /* --- folders ------------------------------------------------------------- */
 
 void
@@ -397,6 +488,17 @@ ui_prompt_done(struct ui *ui)
 
 	ui->prompt = UI_PROMPT_NONE;
 	ui_dirty(ui);
+	if (p == UI_PROMPT_PASSWORD) {
+		if (ui->plen == 0)
+			ui_password_failed(ui, "no password given");
+		else {
+			ui->password = xstrdup(ui->pbuf);
+			ui_password_got(ui);
+		}
+		explicit_bzero(ui->pbuf, sizeof ui->pbuf);
+		ui->plen = 0;
+		return;
+	}
 	if (p == UI_PROMPT_FOLDER) {
 		if (ui->plen > 0)
 			ui_open_folder(ui, ui->pbuf);
@@ -489,6 +591,11 @@ ui_prompt_key(struct ui *ui, int key)
 	switch (key) {
 	case 0x07: /* C-g */
 	case 0x1b: /* Escape */
+		if (ui->prompt == UI_PROMPT_PASSWORD) {
+			explicit_bzero(ui->pbuf, sizeof ui->pbuf);
+			ui->plen = 0;
+			ui_password_failed(ui, "no password given");
+		}
 		ui->prompt = UI_PROMPT_NONE;
 		ui_dirty(ui);
 		return;
@@ -862,7 +969,16 @@ ui_draw_message(struct ui *ui)
 		default:
 			break;
 		}
-		xasprintf(&line, "%s%s", label, ui->pbuf);
+		if (ui->prompt == UI_PROMPT_PASSWORD) {
+			const char *user = ui->a->url.user;
+
+			if (user == NULL && (user = getenv("USER")) == NULL)
+				user = "";
+			/* Nothing typed is shown, not even its length. */
+			xasprintf(&line, "Password for %s@%s: ", user,
+			    ui->a->url.host);
+		} else
+			xasprintf(&line, "%s%s", label, ui->pbuf);
 		w = ui_draw(ui->rows - 1, 0, (size_t)ui->cols, line, 0);
 		free(line);
 		move(ui->rows - 1, (int)(w < (size_t)ui->cols ? w : w - 1));
@@ -1050,6 +1166,7 @@ ui_run_free(struct ui *ui)
 	free(ui->search);
 	free(ui->net_reason);
 	free(ui->pager_error);
+	secret_run_cancel(ui->pw_run);
 	secret_free(ui->password);
 	free(ui->html_command);
 	ui_undo_clear(ui);
@@ -1076,12 +1193,11 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	memset(&ui, 0, sizeof ui);
 	ui.ctx = ctx;
 	ui.a = a;
+	/* The cache first: the password is got when the network needs it
+	 * (ui_password()), so a slow password-command or a prompt never
+	 * keeps the cached mail from showing. */
 	if ((ui.st = cmd_store_open(a)) == NULL)
 		return CMD_EXIT_FAIL;
-	if ((ui.password = cmd_password(a)) == NULL) {
-		store_close(ui.st);
-		return CMD_EXIT_FAIL;
-	}
 	ui.km = keymap_new();
 	ui.html_command = mailcap_viewer("text/html");
 	for (i = 0; i < cf->nbindings; i++)
@@ -1175,19 +1291,6 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 			ui_message(&ui, 1, "%s", err);
 			free(err);
 		}
-	} else {
-		struct live_params lp;
-
-		memset(&lp, 0, sizeof lp);
-		lp.changed = ui_live_changed;
-		lp.state = ui_live_state;
-		lp.notice = ui_live_notice;
-		lp.sent = ui_live_sent;
-		lp.counts = ui_live_counts;
-		lp.moved = ui_live_moved;
-		lp.arg = &ui;
-		lp.poll_secs = a->poll_interval;
-		ui.live = live_new(ctx, a, ui.st, ui.password, &lp);
 	}
 	ui.ev_wait = evtimer_new(ctx->base, ui_on_wait, &ui);
 	{
