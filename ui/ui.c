@@ -315,6 +315,12 @@ ui_on_retry(evutil_socket_t fd, short what, void *arg)
 static void
 ui_cancel(struct ui *ui)
 {
+	if (ui->pw_run != NULL) {
+		secret_run_cancel(ui->pw_run);
+		ui->pw_run = NULL;
+		ui_password_failed(ui, "password-command stopped");
+		return;
+	}
 	if (ui->local != NULL) {
 		ui_message(ui, 0, "%s",
 		    ui_local_cancel(ui) ? "fetch stopped ($ to fetch again)"

@@ -51,6 +51,16 @@ tui_send q
 tap_eq "password-command hangs: q quits" "$(tui_wait_exit 10)" 0
 tui_stop
 
+# C-g stops a password-command that is taking its time.
+sed -i 's|^timeout = 4|timeout = 60|' "$work/hang.conf"
+run_ui "$work/hang.conf"
+check_screen "password-command hangs: the index again" "Cached subject 3" 3
+tui_send C-g
+check_screen "C-g stops the password-command" "password-command stopped" 5
+tui_send q
+tap_eq "after C-g: q quits" "$(tui_wait_exit 10)" 0
+tui_stop
+
 # No password-command: asked for on the bottom line, under the index.
 errand_write_config "$work/ask.conf" imaps
 sed -i '/^password-command/d' "$work/ask.conf"
