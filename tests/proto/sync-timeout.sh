@@ -104,6 +104,22 @@ tap_eq "--sync-timeout 0: a usage error" "$?" 2
 tap_like "--sync-timeout 0: named" "$out" \
     "--sync-timeout: '0' is not none or a number of seconds"
 
+# The key's values: none or 1 to 86400 seconds; anything else is named.
+for v in 0 86401 10m -5; do
+	printf '[account demo]\nsource = imaps://demo@127.0.0.1:1\nsync-timeout = %s\n' \
+	    "$v" >"$tmp/bad.conf"
+	out=$("$ERRAND" -c "$tmp/bad.conf" check demo 2>&1)
+	rc=$?
+	tap_eq "sync-timeout = $v: exit 2" "$rc" 2
+	tap_like "sync-timeout = $v: named" "$out" \
+	    "bad\\.conf:3: sync-timeout: '$v' is not none or a number of seconds from 1 to 86400\$"
+done
+printf '[account demo]\nsource = imaps://demo@127.0.0.1:1\nsync-timeout = none\npassword-command = echo pw\n' \
+    >"$tmp/none.conf"
+out=$("$ERRAND" -c "$tmp/none.conf" check demo 2>&1)
+tap_like "sync-timeout = none: accepted (the server is what fails)" "$out" \
+    'cannot connect to 127\.0\.0\.1 port 1'
+
 # POP3: the first message comes whole, the second a byte at a time. It
 # stays in the Maildir; nothing is deleted (no QUIT is sent).
 {
