@@ -20,6 +20,7 @@
 #include "mime.h"
 #include "secret.h"
 #include "sync.h"
+#include "text.h"
 #include "url.h"
 #include "xmalloc.h"
 #include "cache/store.h"
@@ -977,7 +978,7 @@ static char *
 sync_timed_out(struct sync *s)
 {
 	uint32_t total, unseen, want;
-	char *msg;
+	char *msg, *name;
 
 	if (s->state != SYNC_HEADERS || s->cur >= s->ntargets) {
 		if (sync_flush(s) != 0)
@@ -992,8 +993,10 @@ sync_timed_out(struct sync *s)
 	want = s->exists - (total - s->stats.added);
 	if (total - s->stats.added > s->exists || want < s->stats.added)
 		want = s->stats.added;
+	name = text_clean_line(s->stats.name);
 	xasprintf(&msg, "timed out after %d s; %u of %u headers stored in '%s'",
-	    s->ctx->deadline_secs, s->stats.added, want, s->stats.name);
+	    s->ctx->deadline_secs, s->stats.added, want, name);
+	free(name);
 	return msg;
 }
 
