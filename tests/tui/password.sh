@@ -32,33 +32,34 @@ run_ui()
 	    "$ERRAND" -c "$1"
 }
 
-# A password-command that hangs: the index is there at once.
-errand_write_config "$work/hang.conf" imaps "timeout = 4"
+# A password-command that hangs: the index is there at once, well before
+# its timeout, and C-g stops it.
+errand_write_config "$work/hang.conf" imaps "timeout = 30"
 sed -i 's|^password-command = .*|password-command = sleep 60|' \
     "$work/hang.conf"
 run_ui "$work/hang.conf"
 check_screen "password-command hangs: the cached index shows" \
-    "Cached subject 3" 3
+    "Cached subject 3" 10
 if tui_shows 'connecting'; then
 	tap_ok "password-command hangs: still connecting meanwhile"
 else
 	tap_fail "password-command hangs: still connecting meanwhile" \
 	    "$(tui_screen)"
 fi
-check_screen "password-command hangs: killed after timeout, named" \
-    "password-command 'sleep 60' did not print a password in 4 seconds" 10
-tui_send q
-tap_eq "password-command hangs: q quits" "$(tui_wait_exit 10)" 0
-tui_stop
-
-# C-g stops a password-command that is taking its time.
-sed -i 's|^timeout = 4|timeout = 60|' "$work/hang.conf"
-run_ui "$work/hang.conf"
-check_screen "password-command hangs: the index again" "Cached subject 3" 3
 tui_send C-g
 check_screen "C-g stops the password-command" "password-command stopped" 5
 tui_send q
 tap_eq "after C-g: q quits" "$(tui_wait_exit 10)" 0
+tui_stop
+
+# Left alone, it is killed when the account's timeout passes, and named.
+sed -i 's|^timeout = 30|timeout = 3|' "$work/hang.conf"
+run_ui "$work/hang.conf"
+check_screen "password-command hangs: the index again" "Cached subject 3" 10
+check_screen "password-command hangs: killed after timeout, named" \
+    "password-command 'sleep 60' did not print a password in 3 seconds" 15
+tui_send q
+tap_eq "password-command hangs: q quits" "$(tui_wait_exit 10)" 0
 tui_stop
 
 # No password-command: asked for on the bottom line, under the index.
@@ -66,7 +67,7 @@ errand_write_config "$work/ask.conf" imaps
 sed -i '/^password-command/d' "$work/ask.conf"
 run_ui "$work/ask.conf"
 check_screen "no password-command: asks on the bottom line" \
-    "Password for demo@127.0.0.1:" 5
+    "Password for demo@127.0.0.1:" 10
 if tui_shows 'Cached subject 3'; then
 	tap_ok "no password-command: the cached index shows while it asks"
 else
