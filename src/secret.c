@@ -2,7 +2,7 @@
  * password-command on the event loop: fork /bin/sh -c in a process group
  * of its own, read the first line of its stdout with a size cap, then reap
  * the command itself (never what it left in the background) and report
- * what went wrong by name; one timer kills the group when it takes too long. */
+ * what went wrong by name; one timer kills the group when it is too slow. */
 
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -77,9 +77,14 @@ secret_run_start(struct event_base *base, const char *cmd, int timeout,
 	r->arg = arg;
 	r->ev_timer = evtimer_new(base, secret_on_timer, r);
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
-	if (pipe2(out, O_CLOEXEC) == -1 ||
-	    (quiet && pipe2(err, O_CLOEXEC) == -1)) {
+	if (pipe2(out, O_CLOEXEC) == -1) {
 		xasprintf(&why, "password-command: pipe: %s", strerror(errno));
+		goto fail;
+	}
+	if (quiet && pipe2(err, O_CLOEXEC) == -1) {
+		xasprintf(&why, "password-command: pipe: %s", strerror(errno));
+		close(out[0]);
+		close(out[1]);
 		goto fail;
 	}
 	if ((pid = fork()) == -1) {
