@@ -82,6 +82,19 @@ tap_eq "what was stored stays: three messages in the cache" \
     "$(printf '%s\n' "$list" | grep -c 'stored message')" 3
 tap_like "what was stored stays: the third" "$list" 'stored message 3'
 
+# list syncs the folder first: the same deadline, named after list, and
+# the same status (with an empty cache of its own).
+_name=list
+scripted_serve list "$tmp/trickle.txt" || exit 1
+write_config list "sync-timeout = 2"
+out=$(XDG_CACHE_HOME=$tmp/cache-list "$ERRAND" -c "$tmp/list.conf" list INBOX \
+    2>&1)
+rc=$?
+scripted_done
+tap_eq "list, trickling server: exit 124" "$rc" 124
+tap_like "list, trickling server: says how far it got" "$out" \
+    "^errand: list: 'demo' timed out after 2 s; 3 of 5 headers stored in 'INBOX'\$"
+
 # --sync-timeout on the command line overrides the account's key, and
 # check stops the same way (the greeting itself trickles).
 trickle '* OK scripted IMAP ready' | sed '1i TLS' >"$tmp/greeting.txt"
