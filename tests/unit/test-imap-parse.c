@@ -605,6 +605,44 @@ START_TEST(test_uid_codes_edge)
 }
 END_TEST
 
+/* A literal over the keep bound is cut to it: the rest is read and
+ * dropped, the response goes on after it, and the cut is reported. */
+START_TEST(test_literal_keep)
+{
+	static const char in[] =
+	    "* 1 FETCH (UID 5 BODY[]<0> {10}\r\n0123456789 BODY[TEXT] {4}\r\n"
+	    "abcd FLAGS (\\Seen))\r\n"
+	    "* 2 FETCH (UID 6 BODY[] {12}\r\nabcdefghijkl)\r\n";
+	struct imap_parser *p = imap_parser_new(NULL);
+	const struct imap_resp *r;
+	struct imap_fetch f;
+	size_t first = strstr(in, "* 2") - in;
+
+	imap_parser_set_literal_keep(p, 4);
+	r = feed(p, in, first, _i);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(imap_parse_fetch(p, r, &f), 0);
+	ck_assert_uint_eq(f.uid, 5);
+	ck_assert_uint_eq(f.nbody, 2);
+	ck_assert_uint_eq(f.body[0].len, 4);
+	ck_assert_str_eq(f.body[0].data, "0123");
+	ck_assert_int_eq(f.body[0].cut, 1);
+	ck_assert_uint_eq(f.body[1].len, 4); /* exactly the bound: whole */
+	ck_assert_str_eq(f.body[1].data, "abcd");
+	ck_assert_int_eq(f.body[1].cut, 0);
+	ck_assert_uint_eq(f.flags, IMAP_FLAG_SEEN);
+	ck_assert_uint_eq(r->size, first);
+	/* Off again: the next literal is whole. */
+	imap_parser_set_literal_keep(p, 0);
+	r = feed(p, in + first, strlen(in) - first, _i);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(imap_parse_fetch(p, r, &f), 0);
+	ck_assert_uint_eq(f.body[0].len, 12);
+	ck_assert_int_eq(f.body[0].cut, 0);
+	imap_parser_free(p);
+}
+END_TEST
+
 /* Sets a server sends that name billions of UIDs stay a few ranges: none
  * is expanded, whatever its count (issue: "1:4000000000" took 16 GB). */
 static const struct {
@@ -746,6 +784,7 @@ main(void)
 	tcase_add_loop_test(tc, test_uidsets, 0, sizeof sets / sizeof sets[0]);
 	tcase_add_test(tc, test_special);
 	tcase_add_test(tc, test_uid_codes_edge);
+	tcase_add_loop_test(tc, test_literal_keep, 0, 2);
 	tcase_add_loop_test(
 	    tc, test_huge_sets, 0, sizeof huge / sizeof huge[0]);
 	tcase_add_loop_test(
