@@ -292,8 +292,9 @@ imap_line_done(struct imap_parser *p)
 		    p, "response line of more than %zu bytes", p->lim.max_line);
 		return -1;
 	}
-	line = p->buf + p->line_start;
-	if (memchr(line, '\0', linelen) != NULL) {
+	/* An empty first line has no buffer yet: no pointer into it. */
+	line = linelen > 0 ? p->buf + p->line_start : "";
+	if (linelen > 0 && memchr(line, '\0', linelen) != NULL) {
 		imap_failf(p, "NUL byte in a response line");
 		return -1;
 	}
@@ -429,6 +430,8 @@ imap_buf_append(struct imap_parser *p, const char *data, size_t n)
 {
 	size_t cap;
 
+	if (n == 0)
+		return 0; /* p->buf may still be NULL: no memcpy() */
 	if (p->len + n > p->lim.max_response + 2) {
 		imap_failf(
 		    p, "response of more than %zu bytes", p->lim.max_response);
