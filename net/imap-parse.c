@@ -31,9 +31,17 @@ struct imap_block {
 	/* data follows, aligned */
 };
 
+/* A literal cut to the keep bound: where its kept bytes start in buf and
+ * the size the server announced. */
+struct imap_cut {
+	size_t off;
+	uint64_t size;
+};
+
 struct imap_parser {
 	struct imap_parse_limits lim;
 	size_t max_literal; /* bound in force now */
+	size_t lit_keep;    /* literals over this are cut to it; 0: none */
 
 	/* The response being gathered: lines with LF for CRLF, each literal's
 	 * bytes after its line, then a NUL. */
@@ -41,6 +49,9 @@ struct imap_parser {
 	size_t len, cap;
 	size_t line_start; /* where the current line starts in buf */
 	size_t lit_left;   /* literal bytes still to come */
+	uint64_t lit_drop; /* then bytes of a cut literal to read and drop */
+	struct imap_cut *cuts; /* the literals cut in this response */
+	size_t ncuts, capcuts, nextcut;
 	int in_literal;
 	int no_literals; /* a status response or continuation */
 	size_t wire;     /* bytes taken from the wire for this response */
@@ -72,7 +83,8 @@ static int imap_buf_append(struct imap_parser *, const char *, size_t);
 static int imap_line_done(struct imap_parser *);
 static int imap_line_is_status(const char *, size_t);
 static int imap_literal_marker(
-    struct imap_parser *, const char *, size_t, int *, uint64_t *);
+    struct imap_parser *, const char *, size_t, int *, uint64_t *, size_t *);
+static void imap_literal_cut(struct imap_parser *, size_t, uint64_t *);
 static int imap_tokenise(struct imap_parser *);
 static int imap_eol(const struct imap_cur *);
 static void imap_skip_sp(struct imap_cur *);
@@ -150,6 +162,7 @@ imap_parser_free(struct imap_parser *p)
 		free(b);
 	}
 	free(p->buf);
+	free(p->cuts);
 	free(p->error);
 	free(p);
 }
@@ -158,6 +171,12 @@ void
 imap_parser_set_max_literal(struct imap_parser *p, size_t n)
 {
 	p->max_literal = n > 0 ? n : p->lim.max_literal;
+}
+
+void
+imap_parser_set_literal_keep(struct imap_parser *p, size_t n)
+{
+	p->lit_keep = n;
 }
 
 const char *
@@ -194,7 +213,17 @@ imap_parser_feed(struct imap_parser *p, const void *data, size_t n,
 			off += k;
 			p->wire += k;
 			p->lit_left -= k;
-			if (p->lit_left == 0) {
+			if (p->lit_left == 0 && p->lit_drop > 0) {
+				/* The rest of a cut literal is read, never
+				 * kept. */
+				k = (uint64_t)(n - off) < p->lit_drop
+				    ? n - off
+				    : (size_t)p->lit_drop;
+				off += k;
+				p->wire += k;
+				p->lit_drop -= k;
+			}
+			if (p->lit_left == 0 && p->lit_drop == 0) {
 				if (imap_buf_append(p, "", 1) != 0)
 					return -1;
 				p->in_literal = 0;
@@ -250,6 +279,7 @@ imap_line_done(struct imap_parser *p)
 	const char *line;
 	size_t linelen;
 	uint64_t size;
+	size_t digits;
 	int lit8;
 
 	linelen = p->len - p->line_start;
@@ -262,18 +292,22 @@ imap_line_done(struct imap_parser *p)
 		    p, "response line of more than %zu bytes", p->lim.max_line);
 		return -1;
 	}
-	line = p->buf + p->line_start;
-	if (memchr(line, '\0', linelen) != NULL) {
+	/* An empty first line has no buffer yet: no pointer into it. */
+	line = linelen > 0 ? p->buf + p->line_start : "";
+	if (linelen > 0 && memchr(line, '\0', linelen) != NULL) {
 		imap_failf(p, "NUL byte in a response line");
 		return -1;
 	}
 	if (p->line_start == 0)
 		p->no_literals = imap_line_is_status(line, linelen);
 	if (!p->no_literals) {
-		switch (imap_literal_marker(p, line, linelen, &lit8, &size)) {
+		switch (imap_literal_marker(
+		    p, line, linelen, &lit8, &size, &digits)) {
 		case -1:
 			return -1;
 		case 1:
+			if (p->lit_keep > 0 && size > p->lit_keep)
+				imap_literal_cut(p, digits, &size);
 			if (size > p->max_literal) {
 				imap_failf(p,
 				    "literal of %llu bytes exceeds the "
@@ -325,11 +359,11 @@ imap_line_is_status(const char *line, size_t len)
 	return 0;
 }
 
-/* Does the line end with {n}, {n+} or ~{n}? 1 with the size, 0 if not, -1
- * on a size that does not fit. */
+/* Does the line end with {n}, {n+} or ~{n}? 1 with the size and where its
+ * digits start in the line, 0 if not, -1 on a size that does not fit. */
 static int
 imap_literal_marker(struct imap_parser *p, const char *line, size_t len,
-    int *lit8, uint64_t *size)
+    int *lit8, uint64_t *size, size_t *at)
 {
 	size_t i, end, digits;
 	uint64_t v = 0;
@@ -351,10 +385,44 @@ imap_literal_marker(struct imap_parser *p, const char *line, size_t len,
 		    p, "literal size %.*s is too large", (int)digits, line + i);
 		return -1;
 	}
+	*at = i;
 	for (; i < end; i++)
 		v = v * 10 + (uint64_t)(line[i] - '0');
 	*size = v;
 	return 1;
+}
+
+/*
+ * Cut the literal announced at the end of the current line to the keep
+ * bound: its first lit_keep bytes are kept and the rest read and dropped,
+ * so a server that answers BODY[]<0.n> with the whole message costs n bytes
+ * of memory, not the message. The marker's digits (at in the line) are
+ * rewritten to the kept size, zero-padded, and the cut recorded for the
+ * token.
+ */
+static void
+imap_literal_cut(struct imap_parser *p, size_t at, uint64_t *size)
+{
+	char *d = p->buf + p->line_start + at;
+	uint64_t v = p->lit_keep;
+	size_t i = 0;
+
+	while (d[i] >= '0' && d[i] <= '9')
+		i++;
+	while (i > 0) {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	if (p->ncuts == p->capcuts) {
+		p->capcuts = p->capcuts > 0 ? p->capcuts * 2 : 4;
+		p->cuts = xreallocarray(p->cuts, p->capcuts, sizeof *p->cuts);
+	}
+	/* The kept bytes follow the line and its LF. */
+	p->cuts[p->ncuts].off = p->len + 1;
+	p->cuts[p->ncuts].size = *size;
+	p->ncuts++;
+	p->lit_drop = *size - p->lit_keep;
+	*size = p->lit_keep;
 }
 
 static int
@@ -362,6 +430,8 @@ imap_buf_append(struct imap_parser *p, const char *data, size_t n)
 {
 	size_t cap;
 
+	if (n == 0)
+		return 0; /* p->buf may still be NULL: no memcpy() */
 	if (p->len + n > p->lim.max_response + 2) {
 		imap_failf(
 		    p, "response of more than %zu bytes", p->lim.max_response);
@@ -402,6 +472,8 @@ imap_reset(struct imap_parser *p)
 		p->cap = 0;
 	}
 	p->len = p->line_start = p->lit_left = p->wire = 0;
+	p->lit_drop = 0;
+	p->ncuts = p->nextcut = 0;
 	p->in_literal = p->no_literals = p->returned = 0;
 	memset(&p->resp, 0, sizeof p->resp);
 }
@@ -786,6 +858,14 @@ imap_value(struct imap_cur *c, unsigned int depth)
 		t->type = IMAP_TOK_LITERAL;
 		t->s = c->s;
 		t->len = (size_t)size;
+		t->size = size;
+		/* Literals come in order: the next cut is this one or later. */
+		while (p->nextcut < p->ncuts &&
+		    p->cuts[p->nextcut].off < (size_t)(c->s - p->buf))
+			p->nextcut++;
+		if (p->nextcut < p->ncuts &&
+		    p->cuts[p->nextcut].off == (size_t)(c->s - p->buf))
+			t->size = p->cuts[p->nextcut].size;
 		c->s += size + 1; /* the bytes and their NUL */
 		return t;
 	default:
@@ -1084,6 +1164,8 @@ imap_parse_fetch(
 			if (v->type != IMAP_TOK_NIL) {
 				b->data = v->s;
 				b->len = v->len;
+				b->cut = v->type == IMAP_TOK_LITERAL &&
+				    v->size > v->len;
 			}
 		}
 		/* Anything else (X-GM-*, EMAILID, ...) is skipped. */

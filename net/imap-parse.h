@@ -43,6 +43,8 @@ struct imap_tok {
 	const char *s; /* bytes, NUL-terminated ("" for NIL and LIST) */
 	size_t len;    /* bytes in s, without the NUL */
 	int literal8;  /* LITERAL: sent as ~{n} */
+	uint64_t size; /* LITERAL: the size the server sent; more than len
+	                * when cut (imap_parser_set_literal_keep()) */
 	size_t n;      /* LIST: number of items */
 	const struct imap_tok *first; /* LIST: first item, or NULL */
 	const struct imap_tok *next;  /* next item of the same list, or NULL */
@@ -157,6 +159,11 @@ int imap_parser_feed(struct imap_parser *, const void *, size_t, size_t *used,
  * e.g. lower while fetching headers. */
 void imap_parser_set_max_literal(struct imap_parser *, size_t);
 
+/* Cut every literal over n bytes to its first n (the rest is read and
+ * dropped, never buffered) instead of failing; 0: no cut. For a partial
+ * fetch a server may answer with the whole message. */
+void imap_parser_set_literal_keep(struct imap_parser *, size_t n);
+
 /* The protocol error, e.g. "literal of 2147483648 bytes exceeds the
  * 67108864-byte limit", or NULL. Owned by the parser. */
 const char *imap_parser_error(const struct imap_parser *);
@@ -200,6 +207,7 @@ struct imap_fetch_body {
 	uint32_t origin;     /* <origin>, 0 if none */
 	const char *data;    /* the bytes (NUL-terminated), NULL for NIL */
 	size_t len;
+	int cut; /* the server sent more; only the first len bytes kept */
 };
 
 #define IMAP_FETCH_MAX_BODIES 4

@@ -147,6 +147,7 @@ struct imap_op {
 	size_t body_len;
 	uint64_t body_size;
 	int got_body;
+	int body_cut; /* the server sent more than max_bytes */
 	/* STORE, COPY, MOVE, EXPUNGE */
 	imap_store_cb store_cb;
 	imap_copy_cb copy_cb;
@@ -1190,7 +1191,7 @@ imap_op_finish(struct imap *im, struct imap_op *op)
 		body.data = op->body;
 		body.len = op->body_len;
 		body.size = op->body_size;
-		body.partial = body.size > body.len;
+		body.partial = body.size > body.len || op->body_cut;
 		op->body_cb(im, op->err, op->error,
 		    op->err == IMAP_ERR_NONE ? &body : NULL, op->arg);
 		break;
@@ -2772,12 +2773,15 @@ imap_need_selected(struct imap *im, struct imap_op *op, const char *what)
 }
 
 /* The literal bound: the header cap while only header fetches run, the
- * full one while a body is on its way. */
+ * full one while a body is on its way. While only partial body fetches
+ * run, a longer literal is cut to the largest part asked for, not
+ * buffered whole. */
 static void
 imap_literal_bound(struct imap *im)
 {
 	struct imap_op *op;
-	int headers = 0, body = 0;
+	int headers = 0, body = 0, whole = 0;
+	size_t keep = 0;
 
 	TAILQ_FOREACH(op, &im->ops, entry)
 	{
@@ -2785,11 +2789,20 @@ imap_literal_bound(struct imap *im)
 			continue;
 		if (op->kind == IMAP_OP_FETCH_HEADERS)
 			headers = 1;
-		else if (op->kind == IMAP_OP_FETCH_BODY)
+		else if (op->kind == IMAP_OP_FETCH_BODY) {
 			body = 1;
+			if (op->max_bytes == 0)
+				whole = 1;
+			else if (op->max_bytes > keep)
+				keep = op->max_bytes;
+		}
 	}
 	imap_parser_set_max_literal(
 	    im->parser, headers && !body ? im->max_header : im->max_literal);
+	/* Never below the header cap: a header fetch beside it is whole. */
+	if (keep > 0 && keep < im->max_header)
+		keep = im->max_header;
+	imap_parser_set_literal_keep(im->parser, body && !whole ? keep : 0);
 }
 
 /* 1 if every space-separated keyword is an atom (NULL and "" too). */
@@ -3067,6 +3080,12 @@ imap_body_resp(struct imap *im, const struct imap_fetch *f)
 			op->got_body = 1;
 			op->body_len =
 			    f->body[i].data != NULL ? f->body[i].len : 0;
+			op->body_cut = f->body[i].cut;
+			/* BODY[]<0.n> answered with more: keep n. */
+			if (op->max_bytes > 0 && op->body_len > op->max_bytes) {
+				op->body_len = op->max_bytes;
+				op->body_cut = 1;
+			}
 			op->body = xmalloc(op->body_len + 1);
 			if (op->body_len > 0)
 				memcpy(op->body, f->body[i].data, op->body_len);

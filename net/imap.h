@@ -276,8 +276,9 @@ typedef void (*imap_body_cb)(struct imap *, enum imap_err, const char *,
 
 /* Fetch the raw message with UID uid: UID FETCH uid (UID RFC822.SIZE
  * BODY.PEEK[]<0.max_bytes>) (max_bytes 0: the whole message, bounded by
- * the parser's literal limit). A message that is gone gives IMAP_ERR_NO
- * "message N no longer exists". Pipelined. */
+ * the parser's literal limit); a server that sends more is cut to max_bytes
+ * as it arrives, never buffered whole. A message that is gone gives
+ * IMAP_ERR_NO "message N no longer exists". Pipelined. */
 void imap_fetch_body(
     struct imap *, uint32_t uid, size_t max_bytes, imap_body_cb, void *);
 

@@ -21,6 +21,7 @@ struct fetch_req {
 	unsigned int gen; /* the request number: stale ones call nobody */
 	int64_t folder;
 	uint32_t uid;
+	size_t max; /* bytes to keep, 0: all */
 	fetch_cb cb;
 	void *arg;
 	struct fetch_req *next;
@@ -163,7 +164,9 @@ fetch_on_body(struct imap *im, enum imap_err e, const char *msg,
 		    msg != NULL ? msg : "cannot fetch the message");
 		return;
 	}
-	if (store_body_put(f->st, r->folder, r->uid, b->data, b->len) != 0) {
+	/* body-cache-max holds whatever the server sent. */
+	if (store_body_put(f->st, r->folder, r->uid, b->data,
+	        r->max > 0 && b->len > r->max ? r->max : b->len) != 0) {
 		fetch_finish(r, FETCH_FAILED, store_error(f->st));
 		return;
 	}
@@ -202,6 +205,7 @@ fetch_body(struct fetch *f, int64_t folder, const char *raw, uint32_t uid,
 	r->gen = ++f->gen;
 	r->folder = folder;
 	r->uid = uid;
+	r->max = max;
 	r->cb = cb;
 	r->arg = arg;
 	r->next = f->reqs;

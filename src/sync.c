@@ -96,6 +96,8 @@ static void sync_apply_flags(
 
 static void sync_delete_missing(
     struct sync *, const uint32_t *, size_t, uint32_t);
+static void sync_delete_absent(
+    struct sync *, const struct imap_uidset *, uint32_t);
 static int sync_cmp_u32(const void *, const void *);
 static int sync_wanted(struct sync *, const struct imap_folder *);
 static void sync_fetch_headers(struct sync *);
@@ -269,6 +271,36 @@ sync_delete_missing(
 	} else
 		s->stats.vanished += (uint32_t)ngone;
 	free(gone);
+	free(uids);
+}
+
+/*
+ * Delete the stored UIDs up to max that the set does not hold. The set's
+ * ranges are walked against the stored UIDs, never expanded: the server
+ * may say 1:4000000000 of a folder of four messages.
+ */
+static void
+sync_delete_absent(struct sync *s, const struct imap_uidset *set, uint32_t max)
+{
+	uint32_t *uids;
+	size_t i, n, ngone = 0, j = 0;
+
+	if (store_msg_uids(s->st, s->f.id, &uids, &n) != 0) {
+		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		return;
+	}
+	/* Both ascending: the UIDs that are gone move to the front. */
+	for (i = 0; i < n && uids[i] <= max; i++) {
+		while (j < set->n && set->r[j].hi < uids[i])
+			j++;
+		if (j == set->n || uids[i] < set->r[j].lo)
+			uids[ngone++] = uids[i];
+	}
+	if (ngone > 0 &&
+	    store_msg_delete_uids(s->st, s->f.id, uids, ngone) != 0) {
+		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+	} else
+		s->stats.vanished += (uint32_t)ngone;
 	free(uids);
 }
 
@@ -592,10 +624,14 @@ sync_fetch_headers(struct sync *s)
 		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
 		return;
 	}
-	from = s->f.synced_uid_max + 1;
+	/* UIDs end at 4294967295 (RFC 3501 2.3.1.1): once that one is
+	 * stored no later message can come, and + 1 would wrap to 0, a
+	 * fetch of everything. */
+	from = s->f.synced_uid_max < UINT32_MAX ? s->f.synced_uid_max + 1 : 0;
 	s->fetch_from = from;
 	s->state = SYNC_HEADERS;
-	if (s->exists == 0 || (s->uidnext != 0 && from >= s->uidnext)) {
+	if (from == 0 || s->exists == 0 ||
+	    (s->uidnext != 0 && from >= s->uidnext)) {
 		sync_finish_folder(s);
 		return;
 	}
@@ -716,8 +752,6 @@ on_search(struct imap *im, enum imap_err e, const char *msg,
     const struct imap_uidset *set, void *arg)
 {
 	struct sync *s = arg;
-	uint32_t *have = NULL, u;
-	size_t i, n = 0;
 
 	if (s->state == SYNC_DONE)
 		return;
@@ -725,25 +759,7 @@ on_search(struct imap *im, enum imap_err e, const char *msg,
 		sync_imap_fail(s, im, e, "cannot search", msg);
 		return;
 	}
-	/* Only the part up to what is stored matters. */
-	for (i = 0; i < set->n && set->r[i].lo <= s->f.synced_uid_max; i++)
-		n += (size_t)((set->r[i].hi < s->f.synced_uid_max
-		                      ? set->r[i].hi
-		                      : s->f.synced_uid_max) -
-		    set->r[i].lo + 1);
-	if (n > 0)
-		have = xreallocarray(NULL, n, sizeof *have);
-	n = 0;
-	for (i = 0; i < set->n && set->r[i].lo <= s->f.synced_uid_max; i++) {
-		for (u = set->r[i].lo;
-		     u <= set->r[i].hi && u <= s->f.synced_uid_max; u++) {
-			have[n++] = u;
-			if (u == UINT32_MAX)
-				break;
-		}
-	}
-	sync_delete_missing(s, have, n, s->f.synced_uid_max);
-	free(have);
+	sync_delete_absent(s, set, s->f.synced_uid_max);
 	sync_fetch_headers(s);
 }
 

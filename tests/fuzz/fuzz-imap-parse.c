@@ -2,7 +2,8 @@
  * libFuzzer target for the IMAP response parser and its interpreters: any
  * bytes, fed in chunks whose size the first byte picks, must give
  * responses or a protocol error, never a crash, a hang or a leak. Names
- * that come out are also run through the modified UTF-7 decoder. */
+ * that come out are also run through the modified UTF-7 decoder. A first
+ * byte of 0x80 or more also cuts literals over FUZZ_KEEP bytes. */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +13,8 @@
 #include "net/imap-parse.h"
 #include "net/imap-utf7.h"
 #include "xmalloc.h"
+
+#define FUZZ_KEEP 64
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -35,6 +38,8 @@ fuzz_interpret(struct imap_parser *p, const struct imap_resp *r)
 				if (f.body[i].data != NULL &&
 				    f.body[i].data[f.body[i].len] != '\0')
 					fatalx("literal not NUL-terminated");
+				if (f.body[i].cut && f.body[i].len != FUZZ_KEEP)
+					fatalx("literal cut to the wrong size");
 			}
 		}
 		break;
@@ -83,6 +88,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lim.max_depth = 16;
 	lim.max_items = 256;
 	p = imap_parser_new(&lim);
+	if (chunk >= 0x80)
+		imap_parser_set_literal_keep(p, FUZZ_KEEP);
 	for (off = 0; off < size;) {
 		n = size - off < chunk ? size - off : chunk;
 		rc = imap_parser_feed(p, data + off, n, &used, &r);

@@ -11,6 +11,8 @@
 # plays SCRIPT, one directive a line:
 #   S: text     send text and CRLF
 #   RAW: text   send text as is, with \r \n \\ and \xHH escapes, no CRLF
+#   REPEAT n text  send text (escaped as RAW) n times, no CRLF; the
+#               transcript shows "S: <text x n>"
 #   C: regex    read one line from the client; it must match (re.search)
 #   TLS         wrap the connection in TLS, server side (needs --cert/--key)
 #   SLEEP n     stall n seconds
@@ -137,6 +139,16 @@ def play(script, sess, tls_context):
                 raise ScriptError(
                     "line %d: client sent %r, want /%s/" % (lineno, line, pattern)
                 )
+        elif directive.startswith("REPEAT "):
+            _, count, text = directive.split(" ", 2)
+            data = unescape(text)
+            left = int(count)
+            while left > 0:
+                k = min(left, max(1, 65536 // max(1, len(data))))
+                sess.sock.settimeout(sess.remaining())
+                sess.sock.sendall(data * k)
+                left -= k
+            sess.note("S:", b"<%s x %d>" % (text.encode("utf-8"), int(count)))
         elif directive == "TLS":
             if tls_context is None:
                 raise ScriptError("line %d: TLS without --cert" % lineno)

@@ -605,6 +605,102 @@ START_TEST(test_uid_codes_edge)
 }
 END_TEST
 
+/* A literal over the keep bound is cut to it: the rest is read and
+ * dropped, the response goes on after it, and the cut is reported. */
+START_TEST(test_literal_keep)
+{
+	static const char in[] =
+	    "* 1 FETCH (UID 5 BODY[]<0> {10}\r\n0123456789 BODY[TEXT] {4}\r\n"
+	    "abcd FLAGS (\\Seen))\r\n"
+	    "* 2 FETCH (UID 6 BODY[] {12}\r\nabcdefghijkl)\r\n";
+	struct imap_parser *p = imap_parser_new(NULL);
+	const struct imap_resp *r;
+	struct imap_fetch f;
+	size_t first = strstr(in, "* 2") - in;
+
+	imap_parser_set_literal_keep(p, 4);
+	r = feed(p, in, first, _i);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(imap_parse_fetch(p, r, &f), 0);
+	ck_assert_uint_eq(f.uid, 5);
+	ck_assert_uint_eq(f.nbody, 2);
+	ck_assert_uint_eq(f.body[0].len, 4);
+	ck_assert_str_eq(f.body[0].data, "0123");
+	ck_assert_int_eq(f.body[0].cut, 1);
+	ck_assert_uint_eq(f.body[1].len, 4); /* exactly the bound: whole */
+	ck_assert_str_eq(f.body[1].data, "abcd");
+	ck_assert_int_eq(f.body[1].cut, 0);
+	ck_assert_uint_eq(f.flags, IMAP_FLAG_SEEN);
+	ck_assert_uint_eq(r->size, first);
+	/* Off again: the next literal is whole. */
+	imap_parser_set_literal_keep(p, 0);
+	r = feed(p, in + first, strlen(in) - first, _i);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(imap_parse_fetch(p, r, &f), 0);
+	ck_assert_uint_eq(f.body[0].len, 12);
+	ck_assert_int_eq(f.body[0].cut, 0);
+	imap_parser_free(p);
+}
+END_TEST
+
+/* Sets a server sends that name billions of UIDs stay a few ranges: none
+ * is expanded, whatever its count (issue: "1:4000000000" took 16 GB). */
+static const struct {
+	const char *in;
+	size_t n;        /* ranges */
+	uint64_t count;  /* UIDs */
+	uint32_t lo, hi; /* the last range */
+} huge[] = {
+    {"* ESEARCH (TAG \"a5\") UID ALL 1:4000000000\r\n", 1, 4000000000u, 1,
+        4000000000u},
+    {"* ESEARCH (TAG \"a5\") UID ALL 1:2,4:4294967295\r\n", 2, 4294967294u, 4,
+        4294967295u},
+    {"* ESEARCH (TAG \"a5\") UID ALL 4294967295:1\r\n", 1, 4294967295u, 1,
+        4294967295u},
+    {"* VANISHED (EARLIER) 1:4294967295\r\n", 1, 4294967295u, 1, 4294967295u},
+    {"* VANISHED 7,200000000:1\r\n", 1, 200000000u, 1, 200000000u},
+    {"* SEARCH 4294967295 1 2 3\r\n", 2, 4, 4294967295u, 4294967295u},
+    {"a1 OK [COPYUID 9 1:4000000000 1:4000000000] Done\r\n", 1, 4000000000u, 1,
+        4000000000u},
+    {"a1 OK [APPENDUID 9 2:4294967295] Done\r\n", 1, 4294967294u, 2,
+        4294967295u},
+    {"a1 NO [MODIFIED 1:4294967295] Done\r\n", 1, 4294967295u, 1, 4294967295u},
+};
+
+START_TEST(test_huge_sets)
+{
+	struct imap_parser *p;
+	const struct imap_resp *r;
+	struct imap_uidset set, dst;
+	uint32_t v;
+	int earlier, rc;
+
+	r = one(&p, huge[_i].in, 0);
+	ck_assert_ptr_nonnull(r);
+	if (r->data == IMAP_DATA_VANISHED)
+		rc = imap_parse_vanished(p, r, &earlier, &set);
+	else if (r->data == IMAP_DATA_SEARCH || r->data == IMAP_DATA_ESEARCH)
+		rc = imap_parse_search(p, r, &set);
+	else if (r->code == IMAP_CODE_COPYUID)
+		rc = imap_parse_copyuid(p, r, &v, &dst, &set);
+	else if (r->code == IMAP_CODE_APPENDUID)
+		rc = imap_parse_appenduid(p, r, &v, &set);
+	else
+		rc = imap_parse_modified(p, r, &set);
+	ck_assert_msg(rc == 0, "'%s': %s", huge[_i].in, imap_parser_error(p));
+	ck_assert_uint_eq(set.n, huge[_i].n);
+	ck_assert_uint_eq(set.count, huge[_i].count);
+	ck_assert_uint_eq(set.r[set.n - 1].lo, huge[_i].lo);
+	ck_assert_uint_eq(set.r[set.n - 1].hi, huge[_i].hi);
+	ck_assert_int_eq(imap_uidset_contains(&set, huge[_i].hi), 1);
+	ck_assert_int_eq(imap_uidset_contains(&set, huge[_i].lo), 1);
+	if (huge[_i].hi < UINT32_MAX)
+		ck_assert_int_eq(
+		    imap_uidset_contains(&set, huge[_i].hi + 1), 0);
+	imap_parser_free(p);
+}
+END_TEST
+
 static const struct {
 	const char *in;
 	int rc;         /* 0 or -1 */
@@ -688,6 +784,9 @@ main(void)
 	tcase_add_loop_test(tc, test_uidsets, 0, sizeof sets / sizeof sets[0]);
 	tcase_add_test(tc, test_special);
 	tcase_add_test(tc, test_uid_codes_edge);
+	tcase_add_loop_test(tc, test_literal_keep, 0, 2);
+	tcase_add_loop_test(
+	    tc, test_huge_sets, 0, sizeof huge / sizeof huge[0]);
 	tcase_add_loop_test(
 	    tc, test_uid_codes, 0, sizeof codes / sizeof codes[0]);
 	suite_add_tcase(s, tc);
