@@ -1,7 +1,8 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * Terminal-safe text: the one filter between message text and the screen
- * (ECMA-48 escape and control sequences, C0/C1 controls, bidi overrides,
- * invalid UTF-8 per RFC 3629), and display width through wcwidth(3). */
+ * (C0/C1 controls and so ECMA-48 escape sequences shown inert, bidi
+ * overrides, invalid UTF-8 per RFC 3629), and display width through
+ * wcwidth(3). */
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,12 +13,6 @@
 #include "xmalloc.h"
 
 static size_t text_decode(const unsigned char *, size_t, uint32_t *);
-static const unsigned char *text_skip_escape(
-    const unsigned char *, const unsigned char *);
-static const unsigned char *text_skip_csi(
-    const unsigned char *, const unsigned char *);
-static const unsigned char *text_skip_string(
-    const unsigned char *, const unsigned char *);
 static size_t text_char_width(const unsigned char *, size_t, size_t *);
 
 /* One UTF-8 character at p: its length, or 0 when it is not valid. */
@@ -60,72 +55,16 @@ text_decode(const unsigned char *p, size_t len, uint32_t *cp)
 	return n;
 }
 
-/* Past the escape sequence whose ESC is just before p. */
-static const unsigned char *
-text_skip_escape(const unsigned char *p, const unsigned char *end)
-{
-	if (p == end)
-		return p;
-	switch (*p) {
-	case '[': /* CSI */
-		return text_skip_csi(p + 1, end);
-	case ']': /* OSC: titles, OSC 52 clipboard, hyperlinks */
-	case 'P': /* DCS */
-	case 'X': /* SOS */
-	case '^': /* PM */
-	case '_': /* APC */
-		return text_skip_string(p + 1, end);
-	}
-	if (*p >= 0x20 && *p <= 0x2f) { /* nF: intermediates, then a final */
-		while (p < end && *p >= 0x20 && *p <= 0x2f)
-			p++;
-		if (p < end && *p >= 0x30 && *p <= 0x7e)
-			p++;
-		return p;
-	}
-	if (*p >= 0x30 && *p <= 0x7e) /* Fp, Fe, Fs: one character */
-		return p + 1;
-	return p; /* not a sequence: only the ESC goes */
-}
-
-/* Past the parameters, intermediates and final byte of a CSI sequence. */
-static const unsigned char *
-text_skip_csi(const unsigned char *p, const unsigned char *end)
-{
-	while (p < end && *p >= 0x30 && *p <= 0x3f)
-		p++;
-	while (p < end && *p >= 0x20 && *p <= 0x2f)
-		p++;
-	if (p < end && *p >= 0x40 && *p <= 0x7e)
-		p++;
-	return p;
-}
-
 /*
- * Past a control string (OSC, DCS, ...): up to and with BEL or ST (ESC \ or
- * U+009C), or up to another ESC, a newline or the end. A terminal would go
- * on past a newline; here the ESC is gone anyway, so stopping there only
- * keeps an unterminated string from hiding the rest of a body.
+ * A control shown inert, as mutt shows it: ESC as "^[", a C0 control or DEL
+ * in caret notation ("^G", "^?"), a C1 control as the 7-bit form of it, ESC
+ * and a letter ("^[[" for CSI). The text after it is ordinary text.
  */
-static const unsigned char *
-text_skip_string(const unsigned char *p, const unsigned char *end)
-{
-	while (p < end) {
-		if (*p == 0x07)
-			return p + 1;
-		if (*p == 0x1b) {
-			if (p + 1 < end && p[1] == '\\')
-				return p + 2;
-			return p;
-		}
-		if (*p == 0xc2 && p + 1 < end && p[1] == 0x9c)
-			return p + 2;
-		if (*p == '\n')
-			return p;
-		p++;
-	}
-	return p;
-}
+#define TEXT_CARET(o, c)                                                       \
+	do {                                                                   \
+		*(o)++ = '^';                                                  \
+		*(o)++ = (char)((c) ^ 0x40);                                   \
+	} while (0)
 
 char *
 text_clean(const char *s, size_t len, int flags)
@@ -155,19 +94,19 @@ text_clean(const char *s, size_t len, int flags)
 			*o++ = (char)*p++;
 			continue;
 		}
-		if (*p == 0x1b) {
-			p = text_skip_escape(p + 1, end);
-			continue;
-		}
 		if (*p < 0x80) {
 			if (*p == '\t')
 				*o++ = (flags & TEXT_KEEP_TAB) ? '\t' : ' ';
 			else if (*p == '\n')
 				*o++ = (flags & TEXT_KEEP_NEWLINE) ? '\n' : ' ';
-			else if (*p == '\r' && !(flags & TEXT_KEEP_NEWLINE) &&
-			    (p + 1 == end || p[1] != '\n'))
-				*o++ = ' ';
-			p++; /* other C0 controls and DEL go */
+			else if (*p == '\r') {
+				/* CRLF is a newline; a lone CR is removed */
+				if (!(flags & TEXT_KEEP_NEWLINE) &&
+				    (p + 1 == end || p[1] != '\n'))
+					*o++ = ' ';
+			} else
+				TEXT_CARET(o, *p);
+			p++;
 			continue;
 		}
 		if ((n = text_decode(p, (size_t)(end - p), &cp)) == 0) {
@@ -177,12 +116,9 @@ text_clean(const char *s, size_t len, int flags)
 			continue;
 		}
 		p += n;
-		if (cp < 0xa0) { /* C1 controls, as UTF-8 */
-			if (cp == 0x9b)
-				p = text_skip_csi(p, end);
-			else if (cp == 0x90 || cp == 0x98 || cp == 0x9d ||
-			    cp == 0x9e || cp == 0x9f)
-				p = text_skip_string(p, end);
+		if (cp < 0xa0) { /* C1 controls, as UTF-8: ESC Fe */
+			TEXT_CARET(o, 0x1b);
+			*o++ = (char)(cp - 0x40);
 			continue;
 		}
 		if ((cp >= 0x202a && cp <= 0x202e) ||
@@ -327,5 +263,54 @@ text_truncate(const char *s, size_t cols)
 	out = xmalloc(n + sizeof "\xe2\x80\xa6");
 	memcpy(out, s, n);
 	memcpy(out + n, "\xe2\x80\xa6", sizeof "\xe2\x80\xa6");
+	return out;
+}
+
+int
+text_utf8_likely(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+	size_t i = 0, n, good = 0, bad = 0;
+
+	while (i < len) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((n = text_decode(p + i, len - i, &cp)) == 0) {
+			bad++;
+			i++;
+			continue;
+		}
+		good++;
+		i += n;
+	}
+	return good > 0 && bad <= good;
+}
+
+char *
+text_utf8_repair(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *out, *o;
+	uint32_t cp;
+	size_t i = 0, n;
+
+	o = out = xreallocarray(NULL, len + 1, 3);
+	while (i < len) {
+		if (p[i] < 0x80)
+			n = 1;
+		else if ((n = text_decode(p + i, len - i, &cp)) == 0) {
+			memcpy(o, TEXT_REPLACEMENT, 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		memcpy(o, p + i, n);
+		o += n;
+		i += n;
+	}
+	*o = '\0';
 	return out;
 }

@@ -1,8 +1,9 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * Terminal-safe text. Every string that reaches the screen or stdout passes
- * text_clean(): it strips control characters, escape sequences (ECMA-48
- * CSI, OSC, DCS, ...) and bidi overrides, and repairs invalid UTF-8. Also
- * display width (wcwidth, UAX #11) and truncation to a number of columns. */
+ * text_clean(): it shows control characters inert in caret notation (so an
+ * escape sequence is shown as "^[[31m", never sent), removes bidi overrides
+ * and repairs invalid UTF-8. Also display width (wcwidth, UAX #11) and
+ * truncation to a number of columns. */
 #ifndef ERRAND_TEXT_H
 #define ERRAND_TEXT_H
 
@@ -18,19 +19,20 @@
 /*
  * Make len bytes of s terminal-safe UTF-8; the result is the caller's, free
  * it with free(); s may be NULL (the result is then ""). What is done:
- * - an escape sequence is removed whole: ESC with the CSI, OSC, DCS, SOS, PM
- *   or APC string it introduces (up to its final byte, or to BEL, ST, an
- *   ESC, a newline or the end), or the nF/Fp/Fe/Fs characters after it; the
- *   C1 forms (U+009B CSI, U+009D OSC, ...) likewise;
- * - every other C0 control, DEL and C1 control (U+0080-U+009F) is removed,
- *   except TAB and LF: each becomes a space unless its TEXT_KEEP_ flag is
+ * - every C0 control and DEL is shown inert in caret notation, as mutt and
+ *   less show it: ESC as "^[", BEL as "^G", NUL as "^@", DEL as "^?"; the
+ *   rest of an escape sequence is then plain text ("^[]0;title^G");
+ * - a C1 control (U+0080-U+009F) is shown as its 7-bit form, "^[" and a
+ *   character ("^[[" for U+009B CSI);
+ * - except TAB and LF: each becomes a space unless its TEXT_KEEP_ flag is
  *   given; CR is removed (CRLF and a lone CR are a space without
  *   TEXT_KEEP_NEWLINE); U+2028 and U+2029 are treated as LF;
  * - the bidi embedding, override and isolate controls (U+202A-U+202E,
  *   U+2066-U+2069) are removed, so that text cannot reorder what follows it;
  * - each invalid, overlong or surrogate UTF-8 sequence, and each code point
  *   over U+10FFFF, becomes U+FFFD (TEXT_REPLACEMENT).
- * Printable ASCII is copied as it is, so clean text is unchanged.
+ * Printable ASCII is copied as it is, so clean text is unchanged, and the
+ * result holds no byte below 0x20 but TAB and LF, no DEL and no C1.
  */
 char *text_clean(const char *s, size_t len, int flags);
 
@@ -45,6 +47,18 @@ char *text_clean_max(const char *s, size_t max);
 /* Whether len bytes of s are valid UTF-8 (no overlong forms, surrogates or
  * code points over U+10FFFF); NUL bytes count as valid. */
 int text_utf8_valid(const char *s, size_t len);
+
+/*
+ * Whether len bytes of s are UTF-8 with a few bad bytes rather than text in
+ * another charset: they hold at least one valid multi-byte sequence and no
+ * more invalid bytes than such sequences (a legacy 8-bit charset seldom
+ * makes even one valid sequence by chance, and then many invalid bytes).
+ */
+int text_utf8_likely(const char *s, size_t len);
+
+/* len bytes of s with each invalid UTF-8 byte made U+FFFD and nothing else
+ * changed (controls stay); the caller's, NUL-terminated. */
+char *text_utf8_repair(const char *s, size_t len);
 
 /*
  * The number of terminal columns the UTF-8 string s takes: wide (East Asian)

@@ -57,8 +57,8 @@ static const struct {
     {"=?utf-8?b?w6k=?=x =?utf-8?b?YQ==?=", "\xc3\xa9x a"},
     {"x=?utf-8?b?YQ==?= =?utf-8?b?YQ==?=", "xaa"},
     /* nothing for the terminal */
-    {"=?utf-8?q?x=1B]0;title=07y?=", "xy"},
-    {"=?utf-8?b?G1szMW1yZWQ=?=", "red"},
+    {"=?utf-8?q?x=1B]0;title=07y?=", "x^[]0;title^Gy"},
+    {"=?utf-8?b?G1szMW1yZWQ=?=", "^[[31mred"},
     {"tab\there", "tab here"},
 };
 
@@ -161,7 +161,7 @@ static const struct {
     {"Team: a@x.org, b@x.org;", "", "a@x.org"},
     {"undisclosed-recipients:;", "undisclosed-recipients:;", ""},
     {"MAILER DAEMON <>", "MAILER DAEMON", ""},
-    {"\"Evil\x1b]0;t\x07\" <e@x.org>", "Evil", "e@x.org"},
+    {"\"Evil\x1b]0;t\x07\" <e@x.org>", "Evil^[]0;t^G", "e@x.org"},
     {"", "", ""},
 };
 

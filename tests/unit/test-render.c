@@ -619,16 +619,21 @@ START_TEST(test_render_escapes)
 	                 "31mred\r\n"
 	                 "bidi\xe2\x80\xae"
 	                 "txet\xe2\x81\xa6!\r\n"
-	                 "nul\0byte\r\n"
-	                 "bell\x07 del\x7f\r\n",
+	                 "bell\x07 del\x7f\r\n"
+	                 "nul\0byte\r\n",
 	    80);
 	t = doc_text(doc);
-	ck_assert_msg(strstr(t, "Subject: ab\n") != NULL, "%s", t);
-	ck_assert_msg(doc_find(doc, "xy") != RENDER_NOT_FOUND, "%s", t);
-	ck_assert_msg(doc_find(doc, "clear") != RENDER_NOT_FOUND, "%s", t);
-	ck_assert_msg(doc_find(doc, "c1red") != RENDER_NOT_FOUND, "%s", t);
+	/* Shown inert, as mutt shows them: ESC is ^[, BEL ^G, C1 CSI ^[[. */
+	ck_assert_msg(
+	    strstr(t, "Subject: a^[]0;evil^Gb\n") != NULL, "%s", t);
+	ck_assert_msg(
+	    doc_find(doc, "x^[]0;title^Gy") != RENDER_NOT_FOUND, "%s", t);
+	ck_assert_msg(doc_find(doc, "^[[2Jclear") != RENDER_NOT_FOUND, "%s", t);
+	ck_assert_msg(doc_find(doc, "c1^[[31mred") != RENDER_NOT_FOUND, "%s", t);
 	ck_assert_msg(doc_find(doc, "bidi txet!") == RENDER_NOT_FOUND, "%s", t);
 	ck_assert_msg(doc_find(doc, "biditxet!") != RENDER_NOT_FOUND, "%s", t);
+	ck_assert_msg(
+	    doc_find(doc, "bell^G del^?") != RENDER_NOT_FOUND, "%s", t);
 	ck_assert_ptr_null(strchr(t, '\x1b'));
 	free(t);
 	render_free(doc);

@@ -23,40 +23,46 @@ static const struct {
     {"plain ASCII ~!@#$%^&*()", 0, 0, "plain ASCII ~!@#$%^&*()"},
     {"caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80", 0, 0,
         "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80"},
-    /* C0, DEL; tab and newline become spaces unless kept */
+    /* C0, DEL: shown inert in caret notation, as mutt shows them; tab
+     * and newline become spaces unless kept */
     {"a\x01"
      "b\x07"
      "c\x7f"
      "d",
-        0, 0, "abcd"},
+        0, 0, "a^Ab^Gc^?d"},
     {"a\tb", 0, 0, "a b"}, {"a\tb", 0, TEXT_KEEP_TAB, "a\tb"},
     {"a\nb\r\nc\rd", 0, 0, "a b c d"},
-    {"a\nb\r\nc\rd", 0, TEXT_KEEP_NEWLINE, "a\nb\ncd"}, {"a\0b", 3, 0, "ab"},
-    /* escape sequences: CSI, OSC (title, OSC 52 clipboard), DCS, others */
-    {"\x1b[31mred\x1b[0m", 0, 0, "red"}, {"\x1b[2J\x1b[1;1Hhome", 0, 0, "home"},
-    {"\x1b[?1049h", 0, 0, ""}, {"x\x1b]0;pwned\x07y", 0, 0, "xy"},
-    {"x\x1b]2;title\x1b\\y", 0, 0, "xy"},
-    {"x\x1b]52;c;cm0gLXJmIH4=\x07y", 0, 0, "xy"},
-    {"x\x1b]8;;http://evil/\x1b\\link\x1b]8;;\x1b\\y", 0, 0, "xlinky"},
-    {"x\x1bPq#0;2;0;0;0\x1b\\y", 0, 0, "xy"},
-    {"x\x1b]0;unterminated", 0, 0, "x"},
-    {"x\x1b]0;body\nnext", 0, TEXT_KEEP_NEWLINE, "x\nnext"},
-    {"x\x1b(By", 0, 0, "xy"},
+    {"a\nb\r\nc\rd", 0, TEXT_KEEP_NEWLINE, "a\nb\ncd"}, {"a\0b", 3, 0, "a^@b"},
+    {"page\fbreak\x1f", 0, 0, "page^Lbreak^_"},
+    /* escape sequences: the ESC shows as ^[ and the rest as text, so CSI,
+     * OSC (title, OSC 52 clipboard), DCS and the others do nothing */
+    {"\x1b[31mred\x1b[0m", 0, 0, "^[[31mred^[[0m"},
+    {"\x1b[2J\x1b[1;1Hhome", 0, 0, "^[[2J^[[1;1Hhome"},
+    {"\x1b[?1049h", 0, 0, "^[[?1049h"},
+    {"x\x1b]0;pwned\x07y", 0, 0, "x^[]0;pwned^Gy"},
+    {"x\x1b]2;title\x1b\\y", 0, 0, "x^[]2;title^[\\y"},
+    {"x\x1b]52;c;cm0gLXJmIH4=\x07y", 0, 0, "x^[]52;c;cm0gLXJmIH4=^Gy"},
+    {"x\x1b]8;;http://evil/\x1b\\link\x1b]8;;\x1b\\y", 0, 0,
+        "x^[]8;;http://evil/^[\\link^[]8;;^[\\y"},
+    {"x\x1bPq#0;2;0;0;0\x1b\\y", 0, 0, "x^[Pq#0;2;0;0;0^[\\y"},
+    {"x\x1b]0;unterminated", 0, 0, "x^[]0;unterminated"},
+    {"x\x1b]0;body\nnext", 0, TEXT_KEEP_NEWLINE, "x^[]0;body\nnext"},
+    {"x\x1b(By", 0, 0, "x^[(By"},
     {"x\x1b"
      "cy",
-        0, 0, "xy"},
-    {"x\x1b", 0, 0, "x"}, {"x\x1b\x1b[1my", 0, 0, "xy"},
-    /* C1 controls as UTF-8, and their sequences */
+        0, 0, "x^[cy"},
+    {"x\x1b", 0, 0, "x^["}, {"x\x1b\x1b[1my", 0, 0, "x^[^[[1my"},
+    /* C1 controls as UTF-8: ESC and their 7-bit letter */
     {"a\xc2\x85"
      "b\xc2\x9f"
      "c",
-        0, 0, "ab"},
+        0, 0, "a^[Eb^[_c"},
     {"x\xc2\x9b"
      "31my",
-        0, 0, "xy"},
+        0, 0, "x^[[31my"},
     {"x\xc2\x9d"
      "0;t\xc2\x9cy",
-        0, 0, "xy"},
+        0, 0, "x^[]0;t^[\\y"},
     /* bidi overrides and isolates go; marks stay */
     {"a\xe2\x80\xae"
      "b\xe2\x81\xa6"
@@ -101,7 +107,7 @@ START_TEST(test_text_clean_max)
 	                         "2J [AUTH] bad\x1b]0;x\x07!",
 	    64);
 
-	ck_assert_str_eq(s, "NO  [AUTH] bad!"); /* CSI 2 J went whole */
+	ck_assert_str_eq(s, "NO ^[[2J [AUTH] bad^[]0;x^G!"); /* all inert */
 	free(s);
 	s = text_clean_max("abcdef", 3);
 	ck_assert_str_eq(s, "abc...");
@@ -173,6 +179,30 @@ START_TEST(test_text_utf8_valid)
 	ck_assert(!text_utf8_valid("\xf0\x9f\x98", 3));
 	ck_assert(!text_utf8_valid("\xe9", 1));
 	ck_assert(!text_utf8_valid("\xc1\xbf", 2));
+}
+END_TEST
+
+/* UTF-8 with a bad byte is still UTF-8; a legacy charset is not. */
+START_TEST(test_text_utf8_likely)
+{
+	char *s;
+
+	/* Cyrillic "Иван" with one byte cut off the second letter */
+	ck_assert(text_utf8_likely("\xd0\x98\xd0\xb2\xd0\xb0\xd0", 7));
+	ck_assert(text_utf8_likely("caf\xc3\xa9", 5));
+	ck_assert(!text_utf8_likely("caf\xe9", 4));      /* Latin-1 */
+	ck_assert(!text_utf8_likely("\xf0\xd2\xc9", 3)); /* KOI8-R */
+	ck_assert(!text_utf8_likely("plain", 5));
+	ck_assert(!text_utf8_likely("", 0));
+	/* one accidental pair among Latin-1 letters does not make UTF-8 */
+	ck_assert(!text_utf8_likely("\xe9t\xe9 \xc3\xa9 \xe0", 9));
+
+	s = text_utf8_repair("\xd0\x98\xd0\xb2\xd0\xb0\xd0", 7);
+	ck_assert_str_eq(s, "\xd0\x98\xd0\xb2\xd0\xb0" FFFD);
+	free(s);
+	s = text_utf8_repair("a\x1b\xff" "b", 4);
+	ck_assert_str_eq(s, "a\x1b" FFFD "b"); /* controls are not its job */
+	free(s);
 }
 END_TEST
 
@@ -275,6 +305,7 @@ main(void)
 	    tc, test_text_clean_table, 0, sizeof clean / sizeof clean[0]);
 	tcase_add_test(tc, test_text_clean_all_bytes);
 	tcase_add_test(tc, test_text_utf8_valid);
+	tcase_add_test(tc, test_text_utf8_likely);
 	tcase_add_loop_test(
 	    tc, test_text_width, 0, sizeof widths / sizeof widths[0]);
 	tcase_add_test(tc, test_text_fit);
