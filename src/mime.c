@@ -96,7 +96,147 @@ static struct {
 } mime_iconv_cache[MIME_ICONV_MAX];
 static size_t mime_niconv;
 
+/*
+ * Charset labels seen in mail that iconv does not know, or that name a
+ * charset whose superset is what senders really write. From WHATWG's
+ * Encoding Standard label list (gb2312 is read as GBK, big5 as Big5-HKSCS,
+ * euc-kr as windows-949, shift_jis as windows-31j, iso-8859-1 and ascii as
+ * windows-1252, iso-8859-9 as windows-1254, tis-620 as windows-874), mutt's
+ * charset aliases, and the Windows font charset names some exporters write
+ * (GB2312_CHARSET, CHINESEBIG5_CHARSET). Labels are compared case aside,
+ * "" means "no charset said": the caller's fallback.
+ */
+static const struct {
+	const char *label;
+	const char *name;
+} mime_aliases[] = {
+    {"ansi_charset", "WINDOWS-1252"},
+    {"ansi_x3.4-1968", "WINDOWS-1252"},
+    {"arabic_charset", "WINDOWS-1256"},
+    {"ascii", "WINDOWS-1252"},
+    {"baltic_charset", "WINDOWS-1257"},
+    {"big5", "BIG5-HKSCS"},
+    {"big5-hkscs", "BIG5-HKSCS"},
+    {"chinese", "GB18030"},
+    {"chinesebig5", "BIG5-HKSCS"},
+    {"chinesebig5_charset", "BIG5-HKSCS"},
+    {"cn-big5", "BIG5-HKSCS"},
+    {"cp819", "WINDOWS-1252"},
+    {"cp936", "GB18030"},
+    {"csbig5", "BIG5-HKSCS"},
+    {"cseuckr", "CP949"},
+    {"cseucpkdfmtjapanese", "EUC-JP"},
+    {"csgb2312", "GB18030"},
+    {"csiso58gb231280", "GB18030"},
+    {"csiso88598i", "ISO-8859-8"},
+    {"csisolatin1", "WINDOWS-1252"},
+    {"csisolatin5", "WINDOWS-1254"},
+    {"csisolatin9", "ISO-8859-15"},
+    {"cskoi8r", "KOI8-R"},
+    {"csksc56011987", "CP949"},
+    {"csshiftjis", "CP932"},
+    {"default_charset", ""},
+    {"dos-874", "WINDOWS-874"},
+    {"easteurope_charset", "WINDOWS-1250"},
+    {"euc-cn", "GB18030"},
+    {"euc-kr", "CP949"},
+    {"gb2312", "GB18030"},
+    {"gb2312_charset", "GB18030"},
+    {"gb_2312", "GB18030"},
+    {"gb_2312-80", "GB18030"},
+    {"gbk", "GB18030"},
+    {"greek_charset", "WINDOWS-1253"},
+    {"hangeul_charset", "CP949"},
+    {"hangul_charset", "CP949"},
+    {"hebrew_charset", "WINDOWS-1255"},
+    {"ibm819", "WINDOWS-1252"},
+    {"iso-8859-1", "WINDOWS-1252"},
+    {"iso-8859-11", "WINDOWS-874"},
+    {"iso-8859-8-i", "ISO-8859-8"},
+    {"iso-8859-9", "WINDOWS-1254"},
+    {"iso-ir-100", "WINDOWS-1252"},
+    {"iso-ir-148", "WINDOWS-1254"},
+    {"iso-ir-149", "CP949"},
+    {"iso-ir-58", "GB18030"},
+    {"iso8859-1", "WINDOWS-1252"},
+    {"iso8859-9", "WINDOWS-1254"},
+    {"iso88591", "WINDOWS-1252"},
+    {"iso88599", "WINDOWS-1254"},
+    {"iso_8859-1", "WINDOWS-1252"},
+    {"iso_8859-1:1987", "WINDOWS-1252"},
+    {"iso_8859-9", "WINDOWS-1254"},
+    {"iso_8859_1", "WINDOWS-1252"},
+    {"johab_charset", "JOHAB"},
+    {"koi", "KOI8-R"},
+    {"koi8", "KOI8-R"},
+    {"koi8-ru", "KOI8-U"},
+    {"korean", "CP949"},
+    {"ks_c_5601", "CP949"},
+    {"ks_c_5601-1987", "CP949"},
+    {"ks_c_5601-1989", "CP949"},
+    {"ksc5601", "CP949"},
+    {"ksc_5601", "CP949"},
+    {"l1", "WINDOWS-1252"},
+    {"l5", "WINDOWS-1254"},
+    {"l9", "ISO-8859-15"},
+    {"latin1", "WINDOWS-1252"},
+    {"latin5", "WINDOWS-1254"},
+    {"latin9", "ISO-8859-15"},
+    {"logical", "ISO-8859-8"},
+    {"mac", "MACINTOSH"},
+    {"mac_charset", "MACINTOSH"},
+    {"macintosh", "MACINTOSH"},
+    {"ms932", "CP932"},
+    {"ms936", "GB18030"},
+    {"ms949", "CP949"},
+    {"ms_kanji", "CP932"},
+    {"russian_charset", "WINDOWS-1251"},
+    {"shift-jis", "CP932"},
+    {"shift_jis", "CP932"},
+    {"shiftjis_charset", "CP932"},
+    {"sjis", "CP932"},
+    {"thai_charset", "WINDOWS-874"},
+    {"tis-620", "WINDOWS-874"},
+    {"turkish_charset", "WINDOWS-1254"},
+    {"unicode-1-1-utf-8", "UTF-8"},
+    {"unicode11utf8", "UTF-8"},
+    {"unicode20utf8", "UTF-8"},
+    {"unknown", ""},
+    {"unknown-8bit", ""},
+    {"us-ascii", "WINDOWS-1252"},
+    {"utf8", "UTF-8"},
+    {"utf_8", "UTF-8"},
+    {"vietnamese_charset", "WINDOWS-1258"},
+    {"visual", "ISO-8859-8"},
+    {"windows-31j", "CP932"},
+    {"windows-936", "GB18030"},
+    {"windows-949", "CP949"},
+    {"x-cp1250", "WINDOWS-1250"},
+    {"x-cp1251", "WINDOWS-1251"},
+    {"x-cp1252", "WINDOWS-1252"},
+    {"x-euc-cn", "GB18030"},
+    {"x-euc-jp", "EUC-JP"},
+    {"x-euc-kr", "CP949"},
+    {"x-gbk", "GB18030"},
+    {"x-iso-8859-1", "WINDOWS-1252"},
+    {"x-ks_c_5601", "CP949"},
+    {"x-mac-ce", "MAC-CENTRALEUROPE"},
+    {"x-mac-cyrillic", "MAC-CYRILLIC"},
+    {"x-mac-roman", "MACINTOSH"},
+    {"x-mac-ukrainian", "MAC-UK"},
+    {"x-ms949", "CP949"},
+    {"x-sjis", "CP932"},
+    {"x-unicode20utf8", "UTF-8"},
+    {"x-unknown", ""},
+    {"x-user-defined", ""},
+    {"x-windows-949", "CP949"},
+    {"x-x-big5", "BIG5-HKSCS"},
+};
+
 static void mime_set_charset(const char *);
+static char *mime_quote_raw_words(char *);
+static const char *mime_charset_or(const char *, char *);
+static int mime_utf8_instead(const char *, const unsigned char *, size_t);
 static void mime_split(const char *, size_t, struct mime_span *);
 static char *mime_unfold(const char *, const char *);
 static char *mime_to_utf8(char *, const char *);
@@ -113,7 +253,7 @@ static void mime_first_mailbox(InternetAddressList *, struct mime_headers *);
 static void mime_null_sender(char *, struct mime_headers *);
 static InternetAddressList *mime_parse_addresses(const char *);
 static char *mime_decode_value(
-    const char *, size_t, const char *, char *(*)(const char *));
+    const char *, size_t, const char *, const char *, char *(*)(const char *));
 static char *mime_append_mailbox(
     char *, char *, size_t, const char *, const char *);
 static char *mime_address_list(const char *);
@@ -184,11 +324,152 @@ mime_shutdown(void)
 	mime_ready = 0;
 }
 
+const char *
+mime_charset_name(const char *label, char *buf, size_t size)
+{
+	const char *p, *end;
+	size_t i, n;
+
+	if (size == 0)
+		fatalx("%s: no room", __func__);
+	buf[0] = '\0';
+	if (label == NULL)
+		return buf;
+	for (p = label; *p == ' ' || *p == '\t' || *p == '"' || *p == '\''; p++)
+		;
+	for (end = p + strlen(p); end > p &&
+	     (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '"' ||
+	         end[-1] == '\'');
+	     end--)
+		;
+	if ((n = (size_t)(end - p)) >= size || n >= MIME_CHARSET_MAX)
+		return buf;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	for (i = 0; i < sizeof mime_aliases / sizeof mime_aliases[0]; i++) {
+		if (strcasecmp(buf, mime_aliases[i].label) == 0) {
+			if (strlen(mime_aliases[i].name) >= size)
+				fatalx("%s: no room", __func__);
+			memcpy(buf, mime_aliases[i].name,
+			    strlen(mime_aliases[i].name) + 1);
+			break;
+		}
+	}
+	return buf;
+}
+
+/* The name iconv knows for label cs, in name (MIME_CHARSET_MAX bytes), or
+ * NULL when the label says nothing (x-unknown) or is too long. */
+static const char *
+mime_charset_or(const char *cs, char *name)
+{
+	mime_charset_name(cs, name, MIME_CHARSET_MAX);
+	return name[0] != '\0' ? name : NULL;
+}
+
+/*
+ * Whether n bytes b, said to be in charset cs, are better read as UTF-8:
+ * they hold 8-bit bytes and are valid UTF-8 as a whole, which text in a
+ * legacy 8-bit or multibyte charset almost never is (UTF-8 text labelled
+ * GB2312 even converts without an error, as nonsense). Never for the
+ * UTF-16 and UTF-32 families, whose bytes are not text of their own.
+ */
+static int
+mime_utf8_instead(const char *cs, const unsigned char *b, size_t n)
+{
+	size_t i;
+
+	if (strncasecmp(cs, "utf-16", 6) == 0 ||
+	    strncasecmp(cs, "utf-32", 6) == 0 ||
+	    strncasecmp(cs, "ucs-", 4) == 0 ||
+	    strncasecmp(cs, "utf16", 5) == 0 ||
+	    strncasecmp(cs, "utf32", 5) == 0 ||
+	    strncasecmp(cs, "ucs2", 4) == 0 ||
+	    strncasecmp(cs, "ucs4", 4) == 0 ||
+	    strncasecmp(cs, "unicode", 7) == 0)
+		return 0;
+	for (i = 0; i < n && b[i] < 0x80; i++)
+		;
+	return i < n && text_utf8_valid((const char *)b, n);
+}
+
+int
+mime_prefer_utf8(const char *charset, const char *s, size_t len)
+{
+	return charset != NULL &&
+	    mime_utf8_instead(charset, (const unsigned char *)s, len);
+}
+
+/*
+ * s (which this takes) with the raw 8-bit bytes inside each Q encoded word
+ * written as =XX, so that they are decoded once, in the word's charset, and
+ * not first read as the header's raw bytes (a sender that put "=?iso-8859-1?
+ * Q?Fr<F6>sche?=" meant the byte F6 in ISO-8859-1).
+ */
+static char *
+mime_quote_raw_words(char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p, *t, *te;
+	char *out, *o;
+	int raw = 0;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p >= 0x80)
+			break;
+	}
+	if (*p == '\0' || strstr(s, "=?") == NULL)
+		return s;
+	o = out = xreallocarray(NULL, strlen(s) + 1, 3);
+	for (p = (const unsigned char *)s; *p != '\0';) {
+		if (p[0] != '=' || p[1] != '?') {
+			*o++ = (char)*p++;
+			continue;
+		}
+		/* =?charset?Q?text?= with no white space or ? in text */
+		t = p + 2 + strcspn((const char *)p + 2, "? \t");
+		if (t == p + 2 || t[0] != '?' || (t[1] != 'q' && t[1] != 'Q') ||
+		    t[2] != '?') {
+			*o++ = (char)*p++;
+			continue;
+		}
+		t += 3;
+		te = t + strcspn((const char *)t, "? \t");
+		if (te[0] != '?' || te[1] != '=') {
+			*o++ = (char)*p++;
+			continue;
+		}
+		memcpy(o, p, (size_t)(t - p));
+		o += t - p;
+		for (; t < te; t++) {
+			if (*t < 0x80) {
+				*o++ = (char)*t;
+				continue;
+			}
+			*o++ = '=';
+			*o++ = hex[*t >> 4];
+			*o++ = hex[*t & 0xf];
+			raw = 1;
+		}
+		memcpy(o, "?=", 2);
+		o += 2;
+		p = te + 2;
+	}
+	*o = '\0';
+	if (!raw) {
+		free(out);
+		return s;
+	}
+	free(s);
+	return out;
+}
+
 /* Make the parser options and the converter for fallback charset cs. */
 static void
 mime_set_charset(const char *cs)
 {
 	const char *fallbacks[3] = {"UTF-8", NULL, NULL};
+	char name[MIME_CHARSET_MAX];
 
 	if (cs == NULL)
 		cs = MIME_FALLBACK_CHARSET;
@@ -198,7 +479,8 @@ mime_set_charset(const char *cs)
 	mime_charset = xstrdup(cs);
 	if (mime_cd != (iconv_t)-1)
 		iconv_close(mime_cd);
-	mime_cd = iconv_open("UTF-8", cs);
+	mime_cd = mime_charset_or(cs, name) != NULL ? iconv_open("UTF-8", name)
+	                                            : (iconv_t)-1;
 
 	/* GMime falls back to these for encoded words in unknown charsets. */
 	if (mime_options != NULL)
@@ -298,6 +580,12 @@ mime_to_utf8(char *s, const char *hint)
 		;
 	if (*p == '\0' || text_utf8_valid((const char *)p, strlen((char *)p)))
 		return s;
+	/* UTF-8 with a bad byte: only that byte is lost, not the rest. */
+	if (text_utf8_likely((const char *)p, strlen((char *)p))) {
+		out = text_utf8_repair(s, strlen(s));
+		free(s);
+		return out;
+	}
 	if (hint == NULL ||
 	    (out = mime_convert_hint(s, strlen(s), hint)) == NULL)
 		out = mime_convert(s, strlen(s));
@@ -332,6 +620,7 @@ mime_convert_hint(const char *s, size_t len, const char *cs)
 static iconv_t
 mime_iconv(const char *cs)
 {
+	char name[MIME_CHARSET_MAX];
 	iconv_t cd;
 	size_t i;
 
@@ -350,7 +639,8 @@ mime_iconv(const char *cs)
 		if (mime_iconv_cache[mime_niconv].cd != (iconv_t)-1)
 			iconv_close(mime_iconv_cache[mime_niconv].cd);
 	}
-	cd = iconv_open("UTF-8", cs);
+	cd = mime_charset_or(cs, name) != NULL ? iconv_open("UTF-8", name)
+	                                       : (iconv_t)-1;
 	mime_iconv_cache[mime_niconv].charset = xstrdup(cs);
 	mime_iconv_cache[mime_niconv].cd = cd;
 	mime_niconv++;
@@ -594,7 +884,8 @@ mime_flush_word(const char *cs, const unsigned char *b, size_t n, char **o)
 
 	if (n == 0)
 		return 0;
-	if (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "US-ASCII") == 0) {
+	if (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "US-ASCII") == 0 ||
+	    mime_utf8_instead(cs, b, n)) {
 		if (!text_utf8_valid(in, n) || memchr(in, '\0', n) != NULL)
 			return -1;
 		memcpy(*o, in, n);
@@ -1436,7 +1727,10 @@ mime_headers_decode(const char *buf, size_t len, const char *fallback_charset)
 	for (i = 0; i < MIME_F_COUNT; i++)
 		v[i] = mime_unfold(span[i].start, span[i].end);
 	for (i = 0; i < MIME_F_COUNT; i++) {
-		if (v[i] == NULL || text_utf8_valid(v[i], strlen(v[i])))
+		if (v[i] == NULL)
+			continue;
+		v[i] = mime_quote_raw_words(v[i]);
+		if (text_utf8_valid(v[i], strlen(v[i])))
 			continue;
 		if (!hinted) {
 			hint = mime_charset_hint(v[MIME_F_CONTENT_TYPE]);
@@ -1521,31 +1815,65 @@ mime_headers_free(struct mime_headers *h)
 
 /* Decode one field value of len bytes with decode (mime_words or
  * mime_address_list), after unfolding it and making it UTF-8 as
- * mime_headers_decode() does; "" for a NULL s. */
+ * mime_headers_decode() does, with the charset hint of the Content-Type
+ * value ct (NULL: none); "" for a NULL s. */
 static char *
 mime_decode_value(const char *s, size_t len, const char *fallback_charset,
-    char *(*decode)(const char *))
+    const char *ct, char *(*decode)(const char *))
 {
-	char *v, *out;
+	char *v, *out, *hint = NULL, *uct;
 
 	if (s == NULL)
 		return xstrdup("");
 	mime_init();
 	mime_set_charset(fallback_charset);
-	v = mime_to_utf8(mime_unfold(s, s + len), NULL);
+	v = mime_quote_raw_words(mime_unfold(s, s + len));
+	if (ct != NULL && !text_utf8_valid(v, strlen(v))) {
+		uct = mime_unfold(ct, ct + strlen(ct));
+		hint = mime_charset_hint(uct);
+		free(uct);
+	}
+	v = mime_to_utf8(v, hint);
+	free(hint);
 	out = decode(v);
 	free(v);
 	return out;
 }
 
 char *
+mime_decode_field(const char *name, const char *value, size_t len,
+    const char *content_type, const char *fallback_charset)
+{
+	static const char *addr[] = {"from", "to", "cc", "bcc", "reply-to",
+	    "sender", "resent-from", "resent-to", "resent-cc", "resent-bcc",
+	    "resent-sender", "mail-followup-to", "mail-reply-to",
+	    "return-receipt-to", "disposition-notification-to"};
+	char *out;
+	size_t i;
+
+	for (i = 0; name != NULL && i < sizeof addr / sizeof addr[0]; i++) {
+		if (strcasecmp(name, addr[i]) != 0)
+			continue;
+		out = mime_decode_value(value, len, fallback_charset,
+		    content_type, mime_address_list);
+		if (*out != '\0')
+			return out;
+		free(out); /* no address: show the text */
+		break;
+	}
+	return mime_decode_value(
+	    value, len, fallback_charset, content_type, mime_words);
+}
+
+char *
 mime_decode_addresses(const char *s, size_t len, const char *fallback_charset)
 {
-	return mime_decode_value(s, len, fallback_charset, mime_address_list);
+	return mime_decode_value(
+	    s, len, fallback_charset, NULL, mime_address_list);
 }
 
 char *
 mime_decode_words(const char *s, size_t len, const char *fallback_charset)
 {
-	return mime_decode_value(s, len, fallback_charset, mime_words);
+	return mime_decode_value(s, len, fallback_charset, NULL, mime_words);
 }

@@ -12,6 +12,9 @@
 /* The longest field value decoded; the rest of a longer one is dropped. */
 #define MIME_FIELD_MAX 65536
 
+/* The longest charset label looked at; a longer one is unknown. */
+#define MIME_CHARSET_MAX 64
+
 /* The charset raw 8-bit header bytes are read in when they are not UTF-8. */
 #define MIME_FALLBACK_CHARSET "windows-1252"
 
@@ -72,6 +75,41 @@ char *mime_decode_words(
  */
 char *mime_decode_addresses(
     const char *s, size_t len, const char *fallback_charset);
+
+/*
+ * Decode the value of field name (len bytes, as in the message) for showing
+ * it, exactly as mime_headers_decode() decodes the fields it keeps, so the
+ * pager and the index agree: an address field (From, To, Cc, Reply-To,
+ * Sender, Resent-*, ...) as mime_decode_addresses() reads it when it holds
+ * an address, any other as mime_decode_words() does. Raw 8-bit bytes that
+ * are not UTF-8 are read in the charset of content_type (the raw value of
+ * the same header's Content-Type, NULL when there is none) when they
+ * convert in it, else in fallback_charset. Terminal-safe UTF-8, the
+ * caller's; "" when value is NULL.
+ */
+char *mime_decode_field(const char *name, const char *value, size_t len,
+    const char *content_type, const char *fallback_charset);
+
+/*
+ * The name iconv knows for a charset label from mail, written into buf of
+ * size bytes (at least MIME_CHARSET_MAX) and returned: labels iconv does not
+ * know and labels that stand for a superset (WHATWG's Encoding Standard:
+ * gb2312 is GBK, iso-8859-1 is windows-1252, ks_c_5601-1987 is windows-949;
+ * CHINESEBIG5, GB2312_CHARSET and the like) go through an alias table,
+ * white space and quotes around the label are dropped, any other label is
+ * given as it is. "" when label is NULL, too long, or says nothing
+ * (x-unknown, unknown-8bit): the caller's fallback then applies.
+ */
+const char *mime_charset_name(const char *label, char *buf, size_t size);
+
+/*
+ * Whether len bytes of s, labelled charset, are better read as UTF-8: they
+ * hold 8-bit bytes and are valid UTF-8 as a whole, which text in any legacy
+ * charset almost never is (UTF-8 labelled GB2312 even converts cleanly, as
+ * nonsense). Never for the UTF-16 and UTF-32 families; 0 for a NULL
+ * charset.
+ */
+int mime_prefer_utf8(const char *charset, const char *s, size_t len);
 
 /*
  * For tests: on 0, Content-Type, References, In-Reply-To and Date go to

@@ -423,44 +423,40 @@ render_utf8(uint32_t cp, char *out)
 
 /*
  * len bytes of s in charset cs (NULL when the part names none) as UTF-8,
- * NUL-terminated, its length in *outlen; the caller's. Unlabelled or ASCII
- * text that is not UTF-8, and an unknown charset, are read in fallback;
- * ISO-8859-1 as windows-1252 (WHATWG). A byte that does not convert is
- * U+FFFD. Declared UTF-8 is left for text_clean() to repair.
+ * NUL-terminated, its length in *outlen; the caller's. Labels go through
+ * mime_charset_name()'s aliases (ISO-8859-1 is windows-1252, GB2312 is GBK,
+ * as WHATWG reads them). Unlabelled or ASCII text that is not UTF-8, and an
+ * unknown charset, are read in fallback. Text that is valid UTF-8 with 8-bit
+ * bytes is taken as UTF-8 whatever its label says (mime_prefer_utf8()). A
+ * byte that does not convert is U+FFFD. Declared UTF-8 is left for
+ * text_clean() to repair.
  */
 static char *
 render_to_utf8(const char *s, size_t len, const char *cs, const char *fallback,
     size_t *outlen)
 {
 	struct render_buf b = {NULL, 0, 0};
-	char *in = (char *)s, *o, chunk[4096];
+	char *in = (char *)s, *o, chunk[4096], name[MIME_CHARSET_MAX];
+	char fname[MIME_CHARSET_MAX];
 	size_t inleft = len, outleft, i;
 	iconv_t cd = (iconv_t)-1;
 
 	if (cs != NULL &&
-	    (strcasecmp(cs, "utf-8") == 0 || strcasecmp(cs, "utf8") == 0)) {
+	    (strcasecmp(cs, "us-ascii") == 0 || strcasecmp(cs, "ascii") == 0))
+		cs = NULL; /* 8-bit bytes in it are the sender's own charset */
+	mime_charset_name(cs, name, sizeof name);
+	if (strcasecmp(name, "UTF-8") == 0 ||
+	    (*name == '\0' && text_utf8_valid(s, len)) ||
+	    (*name != '\0' && mime_prefer_utf8(name, s, len))) {
 		render_buf_add(&b, s, len);
 		*outlen = len;
 		return b.s;
 	}
-	if (cs == NULL || *cs == '\0' || strcasecmp(cs, "us-ascii") == 0 ||
-	    strcasecmp(cs, "ascii") == 0 ||
-	    strcasecmp(cs, "unknown-8bit") == 0 ||
-	    strcasecmp(cs, "x-unknown") == 0) {
-		if (text_utf8_valid(s, len)) {
-			render_buf_add(&b, s, len);
-			*outlen = len;
-			return b.s;
-		}
-		cs = fallback;
-	}
-	if (strcasecmp(cs, "iso-8859-1") == 0 ||
-	    strcasecmp(cs, "latin1") == 0 || strcasecmp(cs, "iso_8859-1") == 0)
-		cs = "windows-1252";
-	if (strlen(cs) < 64)
-		cd = g_mime_iconv_open("UTF-8", cs);
-	if (cd == (iconv_t)-1)
-		cd = g_mime_iconv_open("UTF-8", fallback);
+	mime_charset_name(fallback, fname, sizeof fname);
+	if (*name != '\0')
+		cd = g_mime_iconv_open("UTF-8", name);
+	if (cd == (iconv_t)-1 && *fname != '\0')
+		cd = g_mime_iconv_open("UTF-8", fname);
 	render_buf_add(&b, "", 0);
 	if (cd == (iconv_t)-1) {
 		/* Not even the fallback: ISO-8859-1, which always works. */
@@ -1063,15 +1059,24 @@ render_headers(struct render_ctx *c, GMimeObject *obj)
 {
 	static const char *const fallback[] = {
 	    "From", "To", "Cc", "Date", "Subject", NULL};
-	static const char *addr[] = {"from", "to", "cc", "bcc", "reply-to",
-	    "sender", "resent-from", "resent-to", "resent-cc"};
 	const char *const *names = c->headers != NULL ? c->headers : fallback;
 	GMimeHeaderList *list = g_mime_object_get_header_list(obj);
+	GMimeHeaderList *ctlist = list;
+	GMimeObject *body;
 	GMimeHeader *hdr;
-	const char *raw;
+	const char *raw, *ct = NULL;
 	char *block, *value, *line;
-	size_t i, j;
+	size_t i;
 
+	/* The same decoder as the index's, with the same charset hint: the
+	 * Content-Type, which GMime keeps on the message's body part. */
+	if (GMIME_IS_MESSAGE(obj) &&
+	    (body = g_mime_message_get_mime_part(GMIME_MESSAGE(obj))) != NULL)
+		ctlist = g_mime_object_get_header_list(body);
+	if (ctlist != NULL &&
+	    (hdr = g_mime_header_list_get_header(ctlist, "Content-Type")) !=
+	        NULL)
+		ct = g_mime_header_get_raw_value(hdr);
 	for (i = 0; names[i] != NULL && !c->full; i++) {
 		if (list == NULL || strlen(names[i]) > 64 ||
 		    (hdr = g_mime_header_list_get_header(list, names[i])) ==
@@ -1079,20 +1084,8 @@ render_headers(struct render_ctx *c, GMimeObject *obj)
 			continue;
 		if ((raw = g_mime_header_get_raw_value(hdr)) == NULL)
 			raw = "";
-		value = NULL;
-		for (j = 0; j < sizeof addr / sizeof addr[0]; j++) {
-			if (g_ascii_strcasecmp(names[i], addr[j]) != 0)
-				continue;
-			value =
-			    mime_decode_addresses(raw, strlen(raw), c->charset);
-			if (*value == '\0') { /* no address: show the text */
-				free(value);
-				value = NULL;
-			}
-			break;
-		}
-		if (value == NULL)
-			value = mime_decode_words(raw, strlen(raw), c->charset);
+		value = mime_decode_field(
+		    names[i], raw, strlen(raw), ct, c->charset);
 		block = text_clean_line(names[i]);
 		xasprintf(&line, "%s: %s", block, value);
 		render_wrap(c, line, strlen(line), RENDER_HEADER, 0, "", "    ",
@@ -1335,6 +1328,7 @@ render_message(const char *raw, size_t len, const struct render_opts *opts)
 	GMimeStream *stream;
 	GMimeParser *parser;
 	GMimeMessage *msg;
+	const char *eol;
 	char *utf8, *text;
 	size_t ulen;
 
@@ -1359,6 +1353,18 @@ render_message(const char *raw, size_t len, const struct render_opts *opts)
 	if (raw == NULL)
 		len = 0;
 
+	/*
+	 * Lines before the first field that start with white space (some
+	 * exporters write a line of spaces first) continue no field: drop
+	 * them, as Python's email, mutt and mime_headers_decode() do, or GMime
+	 * takes the message for one without headers.
+	 */
+	while (len > 0 && (*raw == ' ' || *raw == '\t')) {
+		if ((eol = memchr(raw, '\n', len)) == NULL)
+			eol = raw + len - 1;
+		len -= (size_t)(eol + 1 - raw);
+		raw = eol + 1;
+	}
 	stream = len > 0 ? g_mime_stream_mem_new_with_buffer(raw, len)
 	                 : g_mime_stream_mem_new();
 	parser = g_mime_parser_new_with_stream(stream);

@@ -624,12 +624,12 @@ START_TEST(test_render_escapes)
 	    80);
 	t = doc_text(doc);
 	/* Shown inert, as mutt shows them: ESC is ^[, BEL ^G, C1 CSI ^[[. */
-	ck_assert_msg(
-	    strstr(t, "Subject: a^[]0;evil^Gb\n") != NULL, "%s", t);
+	ck_assert_msg(strstr(t, "Subject: a^[]0;evil^Gb\n") != NULL, "%s", t);
 	ck_assert_msg(
 	    doc_find(doc, "x^[]0;title^Gy") != RENDER_NOT_FOUND, "%s", t);
 	ck_assert_msg(doc_find(doc, "^[[2Jclear") != RENDER_NOT_FOUND, "%s", t);
-	ck_assert_msg(doc_find(doc, "c1^[[31mred") != RENDER_NOT_FOUND, "%s", t);
+	ck_assert_msg(
+	    doc_find(doc, "c1^[[31mred") != RENDER_NOT_FOUND, "%s", t);
 	ck_assert_msg(doc_find(doc, "bidi txet!") == RENDER_NOT_FOUND, "%s", t);
 	ck_assert_msg(doc_find(doc, "biditxet!") != RENDER_NOT_FOUND, "%s", t);
 	ck_assert_msg(

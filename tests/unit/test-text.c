@@ -200,7 +200,9 @@ START_TEST(test_text_utf8_likely)
 	s = text_utf8_repair("\xd0\x98\xd0\xb2\xd0\xb0\xd0", 7);
 	ck_assert_str_eq(s, "\xd0\x98\xd0\xb2\xd0\xb0" FFFD);
 	free(s);
-	s = text_utf8_repair("a\x1b\xff" "b", 4);
+	s = text_utf8_repair("a\x1b\xff"
+	                     "b",
+	    4);
 	ck_assert_str_eq(s, "a\x1b" FFFD "b"); /* controls are not its job */
 	free(s);
 }
