@@ -62,6 +62,144 @@ static const struct {
     {"tab\there", "tab here"},
 };
 
+/*
+ * Issue 12's classes, each with an example made for it. Raw 8-bit bytes
+ * inside an encoded word are decoded once, in the word's charset; a UTF-8
+ * header with one bad byte keeps the rest; charset labels iconv does not
+ * know go through the alias table; valid UTF-8 under another label is
+ * UTF-8.
+ */
+static const struct {
+	const char *why;
+	const char *block;
+	const char *subject;
+	const char *from_name;
+	const char *to;
+} classes[] = {
+    {"raw Latin-1 byte in a Q word (item 2)",
+        "From: =?iso-8859-1?Q?J\xf6rg?= <j@x.org>\r\n"
+        "To: =?iso-8859-1?Q?Fr\xf6sche?= <f@x.org>\r\n"
+        "Subject: =?iso-8859-1?Q?Fr\xf6sche?= und =?iso-8859-1?Q?K=F6nig?=\r\n",
+        "Fr\xc3\xb6sche und K\xc3\xb6nig", "J\xc3\xb6rg",
+        "Fr\xc3\xb6sche <f@x.org>"},
+    {"raw UTF-8 bytes in a Latin-1 Q word (items 2, 5)",
+        "Subject: =?iso-8859-1?Q?Fr\xc3\xb6sche?=\r\n", "Fr\xc3\xb6sche", "",
+        ""},
+    {"raw byte in a word beside raw text in the hint's charset (item 2)",
+        "Subject: \xfe\xfd =?iso-8859-9?Q?\xfe?=\r\n"
+        "Content-Type: text/plain; charset=iso-8859-9\r\n",
+        "\xc5\x9f\xc4\xb1 \xc5\x9f", "", ""},
+    {"Cyrillic UTF-8 From with one byte cut (item 4)",
+        "From: \xd0\x98\xd0\xb2\xd0\xb0\xd0 \xd0\x9f\xd0\xb5\xd1\x82\xd1\x80 "
+        "<ivan@x.org>\r\n"
+        "Subject: \xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 \xff!\r\n",
+        "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 " TEXT_REPLACEMENT
+        "!",
+        "\xd0\x98\xd0\xb2\xd0\xb0" TEXT_REPLACEMENT
+        " \xd0\x9f\xd0\xb5\xd1\x82\xd1\x80",
+        ""},
+    {"Latin-1 is still Latin-1, not UTF-8 with bad bytes (item 4)",
+        "Subject: \xe9t\xe9 \xe0 la plage\r\n",
+        "\xc3\xa9t\xc3\xa9 \xc3\xa0 la plage", "", ""},
+    {"CHINESEBIG5 word (item 5)", "Subject: =?CHINESEBIG5?Q?=A4=A4=A4=E5?=\r\n",
+        "\xe4\xb8\xad\xe6\x96\x87", "", ""},
+    {"GB2312_CHARSET word (item 5)",
+        "Subject: =?GB2312_CHARSET?B?1tDOxA==?=\r\n",
+        "\xe4\xb8\xad\xe6\x96\x87", "", ""},
+    {"ks_c_5601-1987 name (item 5)",
+        "From: =?ks_c_5601-1987?B?x9GxuQ==?= <k@x.org>\r\n", "",
+        "\xed\x95\x9c\xea\xb5\xad", ""},
+    {"UTF-8 in a word labelled GB2312 (item 5)",
+        "Subject: =?gb2312?Q?=E4=B8=AD=E6=96=87?=\r\n",
+        "\xe4\xb8\xad\xe6\x96\x87", "", ""},
+    {"raw GB2312 subject, charset label from the body (item 5)",
+        "Subject: \xd6\xd0\xce\xc4\r\n"
+        "Content-Type: text/plain; charset=\"GB2312_CHARSET\"\r\n",
+        "\xe4\xb8\xad\xe6\x96\x87", "", ""},
+};
+
+START_TEST(test_mime_classes)
+{
+	struct mime_headers *h;
+	char *block;
+
+	xasprintf(&block, "%s\r\n", classes[_i].block);
+	h = mime_headers_decode(block, strlen(block), NULL);
+	ck_assert_msg(strcmp(h->subject, classes[_i].subject) == 0,
+	    "%s: subject '%s'", classes[_i].why, h->subject);
+	ck_assert_msg(strcmp(h->from_name, classes[_i].from_name) == 0,
+	    "%s: from '%s'", classes[_i].why, h->from_name);
+	ck_assert_msg(strcmp(h->to, classes[_i].to) == 0, "%s: to '%s'",
+	    classes[_i].why, h->to);
+	mime_headers_free(h);
+	free(block);
+}
+END_TEST
+
+/* mime_decode_field(), the pager's way, gives what the index keeps. */
+START_TEST(test_mime_field_same)
+{
+	static const char ct[] = " text/plain; charset=euc-kr";
+	static const char subj[] = " \xc7\xd1\xb1\xb9\xbe\xee";
+	static const char from[] = " \xb1\xe8\xc3\xb6\xbc\xf6 <kim@x.kr>";
+	struct mime_headers *h;
+	char *block, *s;
+
+	xasprintf(&block, "Subject:%s\r\nFrom:%s\r\nContent-Type:%s\r\n\r\n",
+	    subj, from, ct);
+	h = mime_headers_decode(block, strlen(block), NULL);
+	ck_assert_str_eq(h->subject, "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4");
+	s = mime_decode_field("Subject", subj, strlen(subj), ct, NULL);
+	ck_assert_str_eq(s, h->subject);
+	free(s);
+	s = mime_decode_field("FROM", from, strlen(from), ct, NULL);
+	ck_assert_str_eq(s, "\xea\xb9\x80\xec\xb2\xa0\xec\x88\x98 <kim@x.kr>");
+	free(s);
+	s = mime_decode_field("X-Any", NULL, 3, NULL, NULL);
+	ck_assert_str_eq(s, "");
+	free(s);
+	mime_headers_free(h);
+	free(block);
+}
+END_TEST
+
+/* The alias table: labels from the wild, as iconv knows them. */
+START_TEST(test_mime_charset_name)
+{
+	static const struct {
+		const char *label;
+		const char *name;
+	} names[] = {
+	    {"CHINESEBIG5", "BIG5-HKSCS"},
+	    {"GB2312_CHARSET", "GB18030"},
+	    {" \"gb2312\" ", "GB18030"},
+	    {"ks_c_5601-1987", "CP949"},
+	    {"x-sjis", "CP932"},
+	    {"ISO-8859-1", "WINDOWS-1252"},
+	    {"x-unknown", ""},
+	    {"unknown-8bit", ""},
+	    {"koi8-r", "koi8-r"},
+	    {"", ""},
+	};
+	char buf[MIME_CHARSET_MAX], big[200];
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		ck_assert_str_eq(
+		    mime_charset_name(names[i].label, buf, sizeof buf),
+		    names[i].name);
+	ck_assert_str_eq(mime_charset_name(NULL, buf, sizeof buf), "");
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	ck_assert_str_eq(mime_charset_name(big, buf, sizeof buf), "");
+	ck_assert(mime_prefer_utf8("gb2312", "\xe4\xb8\xad", 3));
+	ck_assert(!mime_prefer_utf8("gb2312", "\xd6\xd0", 2));
+	ck_assert(!mime_prefer_utf8("gb2312", "abc", 3));
+	ck_assert(!mime_prefer_utf8("utf-16le", "\xc3\xa9", 2));
+	ck_assert(!mime_prefer_utf8(NULL, "\xc3\xa9", 2));
+}
+END_TEST
+
 START_TEST(test_mime_words_edge)
 {
 	char *s, *big;
@@ -676,6 +814,10 @@ main(void)
 
 	mime_init();
 	tcase_add_test(tc, test_mime_words_edge);
+	tcase_add_loop_test(tc, test_mime_classes, 0,
+	    (int)(sizeof classes / sizeof classes[0]));
+	tcase_add_test(tc, test_mime_field_same);
+	tcase_add_test(tc, test_mime_charset_name);
 	tcase_add_test(tc, test_mime_edge);
 	tcase_add_loop_test(
 	    tc, test_mime_words, 0, sizeof words / sizeof words[0]);

@@ -17,6 +17,8 @@
 #include "text.h"
 #include "xmalloc.h"
 
+#define FFFD TEXT_REPLACEMENT
+
 static char *corpus_dir;
 
 static const char *check_doc(const struct render_doc *, size_t);
@@ -520,6 +522,17 @@ static const struct {
     {"us-ascii", "caf\xe9", "caf\xc3\xa9"}, /* 8-bit in ASCII: fallback */
     {"utf-8", "caf\xe9", "caf" TEXT_REPLACEMENT},
     {"utf-8", "ok \xc3\xa9", "ok \xc3\xa9"},
+    /* issue 12, item 5: labels from the wild, and labels that lie */
+    {"CHINESEBIG5", "\xa4\xa4\xa4\xe5", "\xe4\xb8\xad\xe6\x96\x87"},
+    {"GB2312_CHARSET", "\xd6\xd0\xce\xc4", "\xe4\xb8\xad\xe6\x96\x87"},
+    {"ks_c_5601-1987", "\xc7\xd1\xb1\xb9", "\xed\x95\x9c\xea\xb5\xad"},
+    {"x-sjis", "\x83\x65\x83\x58\x83\x67",
+        "\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88"},
+    {"gb2312", "\xe4\xb8\xad\xe6\x96\x87 UTF-8",
+        "\xe4\xb8\xad\xe6\x96\x87 UTF-8"}, /* converts, as nonsense */
+    {"iso-8859-1", "na\xc3\xafve", "na\xc3\xafve"},
+    {"koi8-r", "\xd0\x9f\xd1\x80\xd0\xb8", "\xd0\x9f\xd1\x80\xd0\xb8"},
+    {"x-unknown", "caf\xc3\xa9", "caf\xc3\xa9"},
 };
 
 START_TEST(test_render_charset)
@@ -554,6 +567,112 @@ START_TEST(test_render_fallback_charset)
 	o.charset = "no-such-charset";
 	doc = render_message(m, strlen(m), &o);
 	ck_assert_ptr_null(check_doc(doc, 80));
+	render_free(doc);
+}
+END_TEST
+
+/*
+ * Issue 12, items 1-3: a line of spaces before the headers; raw 8-bit bytes
+ * inside encoded words; the pager's headers are the index's (the same
+ * mime.c path, the same charset hint).
+ */
+START_TEST(test_render_decoding_classes)
+{
+	static const char *raw[] = {
+	    "Subject: =?iso-8859-1?Q?Fr\xf6sche?= und "
+	    "=?iso-8859-1?Q?K=F6nig?=\r\n"
+	    "From: =?iso-8859-1?Q?J\xf6rg?= <j@x.org>\r\n"
+	    "To: =?iso-8859-1?Q?Fr\xf6sche?= <f@x.org>\r\n",
+	    "Subject: \xc7\xd1\xb1\xb9\xbe\xee \xc1\xa6\xb8\xf1\r\n"
+	    "From: \xb1\xe8\xc3\xb6\xbc\xf6 <kim@x.kr>\r\n"
+	    "Content-Type: text/plain; charset=euc-kr\r\n",
+	    "Subject: \xc7ok g\xfczel \xfe\xfd\r\n"
+	    "From: \xd0\x98\xd0\xb2\xd0\xb0\xd0 \xd0\x9f\xd0\xb5\xd1\x82 "
+	    "<i@x.ru>\r\n"
+	    "Content-Type: text/plain; charset=iso-8859-9\r\n",
+	    "Subject: \xd6\xd0\xce\xc4\r\n"
+	    "Content-Type: text/plain; charset=GB2312_CHARSET\r\n",
+	};
+	struct render_doc *doc;
+	struct mime_headers *h;
+	char *m, *want, *t;
+	size_t i;
+
+	/* Item 1: a line of white space first is not the end of the header. */
+	doc = render_str(" \t \r\n"
+	                 "From: Ann <ann@x.org>\r\n"
+	                 "Subject: spaced\r\n"
+	                 "MIME-Version: 1.0\r\n"
+	                 "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	                 "--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+	                 "--b\r\nContent-Type: application/pdf; name=a.pdf\r\n"
+	                 "Content-Transfer-Encoding: base64\r\n\r\nAAAA\r\n"
+	                 "--b--\r\n",
+	    80);
+	t = doc_text(doc);
+	ck_assert_msg(
+	    doc_find(doc, "Subject: spaced") != RENDER_NOT_FOUND, "%s", t);
+	ck_assert_msg(strstr(t, "--b") == NULL, "%s", t);
+	ck_assert_msg(strstr(t, "MIME-Version") == NULL, "%s", t);
+	ck_assert_uint_ne(doc_find(doc, "hello"), RENDER_NOT_FOUND);
+	ck_assert_uint_eq(render_nattachments(doc), 1);
+	ck_assert_str_eq(render_attachment(doc, 0)->filename, "a.pdf");
+	free(t);
+	render_free(doc);
+
+	/* Items 2-4: the pager's Subject and To lines are the index's. */
+	for (i = 0; i < sizeof raw / sizeof raw[0]; i++) {
+		xasprintf(&m, "%s\r\nbody\r\n", raw[i]);
+		h = mime_headers_decode(m, strlen(m), NULL);
+		doc = render_str(m, 200);
+		t = doc_text(doc);
+		xasprintf(&want, "Subject: %s", h->subject);
+		ck_assert_msg(doc_find(doc, want) != RENDER_NOT_FOUND,
+		    "%zu: index '%s', pager:\n%s", i, h->subject, t);
+		ck_assert_msg(strstr(t, "\xc3\x83") == NULL, "%zu: %s", i, t);
+		free(want);
+		if (*h->to != '\0') {
+			xasprintf(&want, "To: %s", h->to);
+			ck_assert_msg(doc_find(doc, want) != RENDER_NOT_FOUND,
+			    "%zu: %s", i, t);
+			free(want);
+		}
+		if (*h->from_name != '\0') {
+			xasprintf(
+			    &want, "From: %s <%s>", h->from_name, h->from_addr);
+			ck_assert_msg(doc_find(doc, want) != RENDER_NOT_FOUND,
+			    "%zu: %s", i, t);
+			free(want);
+		}
+		free(t);
+		render_free(doc);
+		mime_headers_free(h);
+		free(m);
+	}
+
+	/* And what they are. */
+	doc = render_str(raw[0], 80);
+	ck_assert_uint_ne(
+	    doc_find(doc, "Subject: Fr\xc3\xb6sche und K\xc3\xb6nig"),
+	    RENDER_NOT_FOUND);
+	ck_assert_uint_ne(
+	    doc_find(doc, "To: Fr\xc3\xb6sche <f@x.org>"), RENDER_NOT_FOUND);
+	render_free(doc);
+	doc = render_str(raw[1], 80);
+	ck_assert_uint_ne(doc_find(doc,
+	                      "Subject: \xed\x95\x9c\xea\xb5\xad\xec\x96\xb4 "
+	                      "\xec\xa0\x9c\xeb\xaa\xa9"),
+	    RENDER_NOT_FOUND);
+	render_free(doc);
+	doc = render_str(raw[2], 80);
+	ck_assert_uint_ne(doc_find(doc,
+	                      "Subject: \xc3\x87ok g\xc3\xbczel "
+	                      "\xc5\x9f\xc4\xb1"),
+	    RENDER_NOT_FOUND);
+	ck_assert_uint_ne(doc_find(doc,
+	                      "From: \xd0\x98\xd0\xb2\xd0\xb0" FFFD
+	                      " \xd0\x9f\xd0\xb5\xd1\x82 <i@x.ru>"),
+	    RENDER_NOT_FOUND);
 	render_free(doc);
 }
 END_TEST
@@ -957,6 +1076,7 @@ main(void)
 	tcase_add_loop_test(
 	    tc, test_render_charset, 0, sizeof charsets / sizeof charsets[0]);
 	tcase_add_test(tc, test_render_fallback_charset);
+	tcase_add_test(tc, test_render_decoding_classes);
 	tcase_add_test(tc, test_render_wrap_cjk);
 	tcase_add_test(tc, test_render_escapes);
 	tcase_add_test(tc, test_render_attachments);
