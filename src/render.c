@@ -45,10 +45,14 @@ struct render_ctx {
 	render_html_fn html; /* or NULL */
 	void *html_arg;
 	const char *const *headers;
-	size_t nparts; /* parts looked at */
-	int ntext;     /* text parts shown */
-	int full;      /* RENDER_LINES_MAX reached */
-	int cut;       /* a bound was hit and said so */
+	size_t nparts;                  /* parts looked at */
+	int ntext;                      /* text parts shown */
+	int full;                       /* RENDER_LINES_MAX reached */
+	int cut;                        /* a bound was hit and said so */
+	const unsigned char *attr;      /* render_wrap(): the RENDER_ATTR_ of */
+	                                /* each byte of s, or NULL for none */
+	const unsigned char *line_attr; /* render_add(): the same for its */
+	                                /* line, or NULL */
 };
 
 /* A growing string, always NUL-terminated once anything is added. */
@@ -71,6 +75,17 @@ struct render_html {
 	int cell;     /* cells seen in this row */
 	char *href;   /* the open <a>'s target */
 	size_t link;  /* where its text starts in out */
+};
+
+/* The text/enriched converter's state (RFC 1896). */
+struct render_enriched {
+	struct render_buf out;       /* the text, LF between lines */
+	struct render_buf attr;      /* the RENDER_ATTR_ of each byte of out */
+	int bold, italic, underline; /* open <bold>, ... (nesting counts) */
+	int nofill;                  /* inside <nofill>: LF is a line break */
+	int param;                   /* inside <param>: text is dropped */
+	int excerpt;                 /* <excerpt> depth: quoted */
+	int bol;                     /* out is at the start of a line */
 };
 
 static void render_buf_add(struct render_buf *, const char *, size_t);
@@ -100,6 +115,9 @@ static char *render_html_attr(const char *, const char *, const char *);
 static const char *render_html_entity(
     const char *, const char *, char *, size_t *);
 static char *render_html_decode(const char *, size_t);
+static void render_enriched(struct render_ctx *, const char *);
+static void render_enriched_put(struct render_enriched *, const char *, size_t);
+static void render_enriched_tag(struct render_enriched *, const char *, size_t);
 static void render_headers(struct render_ctx *, GMimeObject *);
 static void render_object(struct render_ctx *, GMimeObject *, int);
 static void render_leaf(struct render_ctx *, GMimePart *);
@@ -130,7 +148,9 @@ render_add(struct render_ctx *c, const char *s, size_t len,
 {
 	struct render_doc *d = c->doc;
 	struct render_line *l;
+	unsigned char *attr;
 	char *text;
+	size_t i;
 
 	if (c->full)
 		return;
@@ -150,6 +170,16 @@ render_add(struct render_ctx *c, const char *s, size_t len,
 	l = &d->lines[d->nlines++];
 	l->text = text;
 	l->len = len;
+	l->attr = NULL;
+	if (c->line_attr != NULL && !c->full) {
+		for (i = 0; i < len && c->line_attr[i] == 0; i++)
+			;
+		if (i < len) {
+			attr = xmalloc(len + 1);
+			memcpy(attr, c->line_attr, len);
+			l->attr = attr;
+		}
+	}
 	l->width = text_width(text);
 	l->kind = kind;
 	l->level = level;
@@ -181,7 +211,8 @@ static void
 render_wrap(struct render_ctx *c, char *s, size_t len, enum render_kind kind,
     int level, const char *prefix, const char *cont, size_t name_len)
 {
-	struct render_buf line = {NULL, 0, 0};
+	struct render_buf line = {NULL, 0, 0}, lattr = {NULL, 0, 0};
+	const unsigned char *attr = c->attr;
 	char *p = s, *end = s + len, *wend, save;
 	const char *pre = prefix;
 	size_t avail, n, b, w, lead;
@@ -223,14 +254,25 @@ render_wrap(struct render_ctx *c, char *s, size_t len, enum render_kind kind,
 		render_buf_add(&line, p, n);
 		while (line.len > 0 && line.s[line.len - 1] == ' ')
 			line.len--;
+		if (attr != NULL) {
+			lattr.len = 0;
+			render_buf_add(&lattr, "", 0);
+			memset(lattr.s, 0, lattr.size);
+			for (b = 0; b < strlen(pre); b++)
+				render_buf_add(&lattr, "", 1);
+			render_buf_add(&lattr, (const char *)attr + (p - s), n);
+			c->line_attr = (const unsigned char *)lattr.s;
+		}
 		render_add(c, line.s, line.len, kind, level,
 		    pre == prefix ? name_len : 0);
+		c->line_attr = NULL;
 		p += n;
 		while (p < end && *p == ' ')
 			p++;
 		pre = cont;
 	} while (p < end && !c->full);
 	free(line.s);
+	free(lattr.s);
 }
 
 /* s with each tab made spaces to the next multiple of eight columns
@@ -393,6 +435,155 @@ render_text(struct render_ctx *c, char *text, int flowed, int delsp)
 	if (open)
 		render_flush_para(c, &para, plevel, sig);
 	free(para.s);
+}
+
+/* Add n bytes of text s to e->out with the attributes open, starting each
+ * line inside <excerpt> with its '>' marks. */
+static void
+render_enriched_put(struct render_enriched *e, const char *s, size_t n)
+{
+	unsigned char a = 0;
+	size_t i;
+	int q;
+
+	if (e->param > 0)
+		return;
+	if (e->bold > 0)
+		a |= RENDER_ATTR_BOLD;
+	if (e->italic > 0)
+		a |= RENDER_ATTR_ITALIC;
+	if (e->underline > 0)
+		a |= RENDER_ATTR_UNDERLINE;
+	for (i = 0; i < n; i++) {
+		if (e->bol && s[i] != '\n' && e->excerpt > 0) {
+			for (q = 0; q < e->excerpt && q < RENDER_QUOTE_MAX;
+			     q++) {
+				render_buf_add(&e->out, ">", 1);
+				render_buf_add(&e->attr, "", 1);
+			}
+			render_buf_add(&e->out, " ", 1);
+			render_buf_add(&e->attr, "", 1);
+		}
+		render_buf_add(&e->out, s + i, 1);
+		render_buf_add(&e->attr, (const char *)&a, 1);
+		e->bol = s[i] == '\n';
+	}
+}
+
+/* Act on the formatting command name (n bytes, '/' first to close it). */
+static void
+render_enriched_tag(struct render_enriched *e, const char *name, size_t n)
+{
+	int close = n > 0 && name[0] == '/', d;
+	int *count = NULL;
+
+	if (close) {
+		name++;
+		n--;
+	}
+	d = close ? -1 : 1;
+	if (n == 4 && g_ascii_strncasecmp(name, "bold", 4) == 0)
+		count = &e->bold;
+	else if (n == 6 && g_ascii_strncasecmp(name, "italic", 6) == 0)
+		count = &e->italic;
+	else if (n == 9 && g_ascii_strncasecmp(name, "underline", 9) == 0)
+		count = &e->underline;
+	else if (n == 5 && g_ascii_strncasecmp(name, "param", 5) == 0)
+		count = &e->param;
+	else if (n == 6 && g_ascii_strncasecmp(name, "nofill", 6) == 0)
+		count = &e->nofill;
+	else if (n == 7 && g_ascii_strncasecmp(name, "excerpt", 7) == 0) {
+		/* A quote is a paragraph of its own. */
+		if (!e->bol && e->param == 0)
+			render_enriched_put(e, "\n", 1);
+		count = &e->excerpt;
+	}
+	/* The others (fixed, center, flushleft, color, fontfamily, indent,
+	 * smaller, bigger, lang, unknown ones) have no look here. */
+	if (count != NULL && (d > 0 || *count > 0) && *count < 1000)
+		*count += d;
+}
+
+/*
+ * Add text/enriched text (RFC 1896; clean UTF-8, LF kept) as lines: "<<" is
+ * '<', the formatting commands go and bold, italic and underline become
+ * attributes of the characters, <param> text is dropped, a single newline
+ * is a space and n > 1 newlines are n - 1 line breaks (each a line break
+ * inside <nofill>), <excerpt> is quoted.
+ */
+static void
+render_enriched(struct render_ctx *c, const char *text)
+{
+	struct render_enriched e;
+	const char *p = text, *q;
+	char prefix[RENDER_QUOTE_MAX + 2], *line, *eol;
+	size_t n, skip, len, at;
+	int level;
+
+	memset(&e, 0, sizeof e);
+	e.bol = 1;
+	render_buf_add(&e.out, "", 0);
+	render_buf_add(&e.attr, "", 0);
+	while (*p != '\0') {
+		if (*p == '<' && p[1] == '<') {
+			render_enriched_put(&e, "<", 1);
+			p += 2;
+		} else if (*p == '<') {
+			/* A command: up to 60 characters of name. */
+			for (q = p + 1; *q != '\0' && *q != '>' && q - p <= 62;
+			     q++)
+				;
+			if (*q != '>') {
+				render_enriched_put(&e, p, 1);
+				p++;
+				continue;
+			}
+			render_enriched_tag(&e, p + 1, (size_t)(q - p - 1));
+			p = q + 1;
+		} else if (*p == '\n') {
+			for (n = 0; p[n] == '\n'; n++)
+				;
+			p += n;
+			if (e.nofill > 0) {
+				while (n-- > 0)
+					render_enriched_put(&e, "\n", 1);
+			} else if (n == 1) {
+				if (!e.bol) /* no space to start a line */
+					render_enriched_put(&e, " ", 1);
+			} else {
+				while (--n > 0)
+					render_enriched_put(&e, "\n", 1);
+			}
+		} else {
+			n = strcspn(p, "<\n");
+			render_enriched_put(&e, p, n);
+			p += n;
+		}
+	}
+
+	/* The lines, without the trailing blank ones, each wrapped with its
+	 * attributes. */
+	len = e.out.len;
+	while (len > 0 && (e.out.s[len - 1] == '\n' || e.out.s[len - 1] == ' '))
+		len--;
+	e.out.s[len] = '\0';
+	for (at = 0; at < len && !c->full; at = (size_t)(eol - e.out.s) + 1) {
+		line = e.out.s + at;
+		if ((eol = strchr(line, '\n')) == NULL)
+			eol = e.out.s + len;
+		*eol = '\0';
+		level = render_quote_level(line, &skip);
+		render_quote_prefix(prefix, sizeof prefix, level, c->width);
+		c->attr = (const unsigned char *)e.attr.s + at;
+		render_wrap(c, line, (size_t)(eol - line),
+		    level > 0 ? RENDER_QUOTE : RENDER_BODY, level, "", prefix,
+		    0);
+		c->attr = NULL;
+		if (eol == e.out.s + len)
+			break;
+	}
+	free(e.out.s);
+	free(e.attr.s);
 }
 
 /* Code point cp as UTF-8 in out (room for 4); its length. */
@@ -1223,6 +1414,14 @@ render_leaf(struct render_ctx *c, GMimePart *part)
 		utf8 = html;
 		ulen = hlen;
 	}
+	if (strcmp(type, "text/enriched") == 0) {
+		text = text_clean(utf8, ulen, TEXT_KEEP_NEWLINE);
+		free(utf8);
+		render_enriched(c, text);
+		free(text);
+		g_free(type);
+		return;
+	}
 	text = text_clean(utf8, ulen, TEXT_KEEP_NEWLINE | TEXT_KEEP_TAB);
 	free(utf8);
 	fmt = g_mime_object_get_content_type_parameter(obj, "format");
@@ -1398,8 +1597,10 @@ render_free(struct render_doc *doc)
 
 	if (doc == NULL)
 		return;
-	for (i = 0; i < doc->nlines; i++)
+	for (i = 0; i < doc->nlines; i++) {
 		free((char *)doc->lines[i].text);
+		free((unsigned char *)doc->lines[i].attr);
+	}
 	for (i = 0; i < doc->natt; i++) {
 		free((char *)doc->att[i].type);
 		free((char *)doc->att[i].filename);

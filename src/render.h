@@ -1,8 +1,9 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * One message as the pager shows it, without curses: headers, the readable
  * body (RFC 5322, RFC 2045-2049 MIME, RFC 2046 alternatives, RFC 3676
- * format=flowed, RFC 2231 file names, HTML made text), wrapped to a width,
- * every line terminal-safe UTF-8, and the list of attachments. */
+ * format=flowed, RFC 1896 text/enriched, RFC 2231 file names, HTML made
+ * text), wrapped to a width, every line terminal-safe UTF-8, and the list
+ * of attachments (uuencoded ones in text too). */
 #ifndef ERRAND_RENDER_H
 #define ERRAND_RENDER_H
 
@@ -41,15 +42,24 @@ enum render_kind {
 	RENDER_SEPARATOR   /* "[-- ... --]": a part or message begins */
 };
 
+/* Attributes of a character of a line (text/enriched's <bold>, <italic>,
+ * <underline>), for the pager to draw as the terminal's attributes. */
+#define RENDER_ATTR_BOLD 0x1
+#define RENDER_ATTR_ITALIC 0x2
+#define RENDER_ATTR_UNDERLINE 0x4
+
 /* One screen line. */
 struct render_line {
-	const char *text;      /* UTF-8, terminal-safe, no newline */
-	size_t len;            /* bytes of text */
-	size_t width;          /* columns text takes, at most the width */
-	enum render_kind kind; /* what it is */
-	int level;             /* quote depth for RENDER_QUOTE, else 0 */
-	size_t name_len;       /* RENDER_HEADER: bytes of "Name:", 0 on */
-	                       /* a wrapped continuation line */
+	const char *text;          /* UTF-8, terminal-safe, no newline */
+	size_t len;                /* bytes of text */
+	size_t width;              /* columns text takes, at most the width */
+	enum render_kind kind;     /* what it is */
+	int level;                 /* quote depth for RENDER_QUOTE, else 0 */
+	size_t name_len;           /* RENDER_HEADER: bytes of "Name:", 0 on */
+	                           /* a wrapped continuation line */
+	const unsigned char *attr; /* NULL when the line is plain; else */
+	                           /* len bytes, the RENDER_ATTR_ flags */
+	                           /* of each byte of text */
 };
 
 /* One part that is not shown inline. */

@@ -50,6 +50,7 @@ static void ui_html_free(struct ui_html *);
 static uint64_t ui_html_sum(const void *, size_t);
 static void ui_pager_fetched(enum fetch_result, const char *, void *);
 static int ui_pager_color(enum render_kind, int);
+static void ui_pager_runs(int, size_t, const struct render_line *, int);
 
 /* Render the cached body of ui->puid, if there is one. 1 when shown. */
 static void
@@ -339,6 +340,39 @@ ui_pager_color(enum render_kind kind, int quote)
 	}
 }
 
+/* Draw line l on row y in runs of the same attributes (text/enriched's
+ * bold, italic, underline) as the terminal's attributes. */
+static void
+ui_pager_runs(int y, size_t cols, const struct render_line *l, int pair)
+{
+	size_t i = 0, j, x = 0;
+	attr_t a;
+	char *run;
+
+	while (i < l->len && x < cols) {
+		for (j = i; j < l->len && l->attr[j] == l->attr[i]; j++)
+			;
+		a = COLOR_PAIR(pair);
+		if (l->attr[i] & RENDER_ATTR_BOLD)
+			a |= A_BOLD;
+		if (l->attr[i] & RENDER_ATTR_UNDERLINE)
+			a |= A_UNDERLINE;
+#ifdef A_ITALIC
+		if (l->attr[i] & RENDER_ATTR_ITALIC)
+			a |= A_ITALIC;
+#else
+		if (l->attr[i] & RENDER_ATTR_ITALIC)
+			a |= A_UNDERLINE;
+#endif
+		run = xstrndup(l->text + i, j - i);
+		attron(a);
+		x += ui_draw(y, (int)x, cols - x, run, 0);
+		attroff(a);
+		free(run);
+		i = j;
+	}
+}
+
 void
 ui_pager_draw(struct ui *ui)
 {
@@ -385,6 +419,10 @@ ui_pager_draw(struct ui *ui)
 			ui_draw((int)i, (int)x,
 			    (size_t)ui->cols > x ? (size_t)ui->cols - x : 0,
 			    l->text + l->name_len, 0);
+			continue;
+		}
+		if (l->attr != NULL) {
+			ui_pager_runs((int)i, (size_t)ui->cols, l, pair);
 			continue;
 		}
 		if (pair != 0)

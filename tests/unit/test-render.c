@@ -677,6 +677,92 @@ START_TEST(test_render_decoding_classes)
 }
 END_TEST
 
+/* The attributes of the first line of doc that is exactly text, as a
+ * string of digits (one a byte), "-" for a plain line, NULL when none. */
+static char *
+doc_attr(const struct render_doc *doc, const char *text)
+{
+	const struct render_line *l;
+	size_t at = doc_find(doc, text), i;
+	char *out;
+
+	if (at == RENDER_NOT_FOUND)
+		return NULL;
+	l = render_line(doc, at);
+	if (l->attr == NULL)
+		return xstrdup("-");
+	out = xmalloc(l->len + 1);
+	for (i = 0; i < l->len; i++)
+		out[i] = (char)('0' + l->attr[i]);
+	out[l->len] = '\0';
+	return out;
+}
+
+/* Issue 12, item 6: text/enriched (RFC 1896) is text, not markup. */
+START_TEST(test_render_enriched)
+{
+	struct render_doc *doc;
+	char *t, *a;
+
+	doc = render_str("Subject: rich\r\n"
+	                 "Content-Type: text/enriched; charset=us-ascii\r\n\r\n"
+	                 "<bold>Bold</bold> and <italic>slanted</italic>\r\n"
+	                 "words, <underline>one line</underline>.\r\n"
+	                 "\r\n"
+	                 "<<not a tag> <x-unknown>kept</x-unknown> "
+	                 "<color><param>red</param>plain</color>\r\n"
+	                 "\r\n\r\n"
+	                 "<BOLD><Italic>both</Italic></BOLD>\r\n"
+	                 "<excerpt>a quote\r\nsame line</excerpt>\r\n"
+	                 "<nofill>one\r\ntwo</nofill>\r\n",
+	    80);
+	t = doc_text(doc);
+	ck_assert_msg(strchr(t, '<') == strstr(t, "<not a tag>"), "%s", t);
+	ck_assert_msg(strstr(t, "red") == NULL, "%s", t);
+	/* one newline is a space, two a line break, three two */
+	ck_assert_msg(strstr(t,
+	                  "\nBold and slanted words, one line.\n"
+	                  "<not a tag> kept plain\n\nboth\n") != NULL,
+	    "%s", t);
+	ck_assert_msg(strstr(t, "\n> a quote same line\n") != NULL, "%s", t);
+	ck_assert_msg(strstr(t, "\none\ntwo\n") != NULL, "%s", t);
+	ck_assert_int_eq(
+	    render_line(doc, doc_find(doc, "> a quote same line"))->kind,
+	    RENDER_QUOTE);
+	a = doc_attr(doc, "Bold and slanted words, one line.");
+	ck_assert_str_eq(a,
+	    "111100000"
+	    "2222222"
+	    "00000000"
+	    "44444444"
+	    "0");
+	free(a);
+	a = doc_attr(doc, "both");
+	ck_assert_str_eq(a, "3333");
+	free(a);
+	a = doc_attr(doc, "<not a tag> kept plain");
+	ck_assert_str_eq(a, "-");
+	free(a);
+	free(t);
+	render_free(doc);
+
+	/* Attributes follow a wrapped line; a tag cut short is text. */
+	doc = render_str("Content-Type: text/enriched\r\n\r\n"
+	                 "<bold>aaaa bbbb cccc</bold> dddd <bold",
+	    12);
+	a = doc_attr(doc, "aaaa bbbb");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_str_eq(a, "111111111");
+	free(a);
+	a = doc_attr(doc, "cccc dddd");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_str_eq(a, "111100000");
+	free(a);
+	ck_assert_uint_ne(doc_find(doc, "<bold"), RENDER_NOT_FOUND);
+	render_free(doc);
+}
+END_TEST
+
 START_TEST(test_render_wrap_cjk)
 {
 	struct render_doc *doc;
@@ -1077,6 +1163,7 @@ main(void)
 	    tc, test_render_charset, 0, sizeof charsets / sizeof charsets[0]);
 	tcase_add_test(tc, test_render_fallback_charset);
 	tcase_add_test(tc, test_render_decoding_classes);
+	tcase_add_test(tc, test_render_enriched);
 	tcase_add_test(tc, test_render_wrap_cjk);
 	tcase_add_test(tc, test_render_escapes);
 	tcase_add_test(tc, test_render_attachments);
