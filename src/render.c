@@ -53,6 +53,9 @@ struct render_ctx {
 	                                /* each byte of s, or NULL for none */
 	const unsigned char *line_attr; /* render_add(): the same for its */
 	                                /* line, or NULL */
+	size_t want;     /* render_attachment_content(): the attachment */
+	char *want_data; /* wanted, SIZE_MAX for none; its content */
+	size_t want_len;
 };
 
 /* A growing string, always NUL-terminated once anything is added. */
@@ -124,6 +127,12 @@ static void render_leaf(struct render_ctx *, GMimePart *);
 static int render_has_plain(GMimeObject *, int);
 static GMimeObject *render_pick(GMimeMultipart *);
 static void render_attach(struct render_ctx *, GMimePart *, const char *);
+static struct render_attachment *render_att_new(
+    struct render_ctx *, const char *, const char *);
+static size_t render_uu_line(const char *, size_t, char *);
+static const char *render_uu_block(
+    struct render_ctx *, const char *, const char *, const char *);
+static void render_uu(struct render_ctx *, char *, size_t *);
 static void render_attachments(struct render_ctx *);
 static char *render_fold(const char *);
 
@@ -1339,13 +1348,12 @@ render_pick(GMimeMultipart *mp)
 	return plain != NULL ? plain : html != NULL ? html : other;
 }
 
-/* Note part as an attachment of type type. */
-static void
-render_attach(struct render_ctx *c, GMimePart *part, const char *type)
+/* A new entry at the end of the attachment list, type and name cleaned. */
+static struct render_attachment *
+render_att_new(struct render_ctx *c, const char *type, const char *name)
 {
 	struct render_doc *d = c->doc;
 	struct render_attachment *a;
-	const char *name = g_mime_part_get_filename(part);
 
 	if (d->natt == d->aatt) {
 		d->aatt = d->aatt == 0 ? 8 : d->aatt * 2;
@@ -1354,7 +1362,154 @@ render_attach(struct render_ctx *c, GMimePart *part, const char *type)
 	a = &d->att[d->natt++];
 	a->type = text_clean_line(type);
 	a->filename = text_clean_line(name);
-	a->size = render_part_size(part);
+	a->size = 0;
+	return a;
+}
+
+/* Note part as an attachment of type type. */
+static void
+render_attach(struct render_ctx *c, GMimePart *part, const char *type)
+{
+	struct render_attachment *a;
+
+	a = render_att_new(c, type, g_mime_part_get_filename(part));
+	if (c->doc->natt - 1 == c->want && c->want_data == NULL) {
+		c->want_data = render_part_bytes(part, &c->want_len);
+		a->size = c->want_len;
+	} else
+		a->size = render_part_size(part);
+}
+
+/*
+ * Decode the uuencoded line s of n bytes (no newline) into out (room for
+ * 64 bytes); its length, or (size_t)-1 when s is not such a line: a length
+ * character, then characters from ' ' to '`' for that many bytes (trailing
+ * spaces a mail system cut are taken as there, a checksum character is
+ * allowed).
+ */
+static size_t
+render_uu_line(const char *s, size_t n, char *out)
+{
+	size_t len, need, i, o = 0;
+	unsigned char v[4];
+	int k;
+
+	if (n == 0 || s[0] < ' ' || s[0] > '`')
+		return (size_t)-1;
+	len = (size_t)((s[0] - ' ') & 0x3f);
+	need = (len + 2) / 3 * 4;
+	if (n - 1 > need + 2)
+		return (size_t)-1;
+	for (i = 1; i < n; i++) {
+		if (s[i] < ' ' || s[i] > '`')
+			return (size_t)-1;
+	}
+	for (i = 1; o < len; i += 4) {
+		for (k = 0; k < 4; k++)
+			v[k] = i + (size_t)k < n
+			    ? (unsigned char)((s[i + k] - ' ') & 0x3f)
+			    : 0;
+		out[o++] = (char)(v[0] << 2 | v[1] >> 4);
+		if (o < len)
+			out[o++] = (char)(v[1] << 4 | v[2] >> 2);
+		if (o < len)
+			out[o++] = (char)(v[2] << 6 | v[3]);
+	}
+	return len;
+}
+
+/*
+ * The uuencoded file whose lines start at p (after its "begin" line) in
+ * text ending at end: when every line up to an "end" line decodes, it is
+ * listed as an attachment called name and this returns where the text
+ * goes on after it; NULL when it is not one.
+ */
+static const char *
+render_uu_block(
+    struct render_ctx *c, const char *p, const char *end, const char *name)
+{
+	struct render_attachment *a;
+	struct render_buf data = {NULL, 0, 0};
+	const char *eol, *next;
+	char out[64];
+	size_t n, got;
+	int want = c->doc->natt == c->want && c->want_data == NULL;
+
+	for (; p < end; p = next) {
+		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			eol = end;
+		next = eol < end ? eol + 1 : end;
+		for (n = (size_t)(eol - p);
+		     n > 0 && (p[n - 1] == '\r' || (n > 1 && p[n - 1] == ' '));
+		     n--)
+			;
+		if (n == 3 && memcmp(p, "end", 3) == 0) {
+			a = render_att_new(c, "application/octet-stream", name);
+			a->size = data.len;
+			if (want) {
+				render_buf_add(&data, "", 0);
+				c->want_data = data.s;
+				c->want_len = data.len;
+			} else
+				free(data.s);
+			return next;
+		}
+		if ((got = render_uu_line(p, n, out)) == (size_t)-1)
+			break;
+		if (want)
+			render_buf_add(&data, out, got);
+		else
+			data.len += got;
+	}
+	free(data.s);
+	return NULL;
+}
+
+/*
+ * Take the uuencoded files out of text (*len bytes, NUL-terminated; this
+ * rewrites it and sets *len): each "begin mode name" line, the lines of the
+ * file and its "end" line go from the text and the file is listed as an
+ * attachment, when all of its lines decode. Anything else stays text.
+ */
+static void
+render_uu(struct render_ctx *c, char *text, size_t *len)
+{
+	char *p, *o = text, *end = text + *len, *eol, *next, *name;
+	const char *after, *m, *nm;
+	size_t n;
+
+	if (strstr(text, "begin ") == NULL)
+		return;
+	for (p = text; p < end; p = next) {
+		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			eol = end;
+		next = eol < end ? eol + 1 : end;
+		after = NULL;
+		if ((size_t)(eol - p) > 6 && memcmp(p, "begin ", 6) == 0 &&
+		    c->doc->natt < RENDER_PARTS_MAX) {
+			for (m = p + 6; m < eol && *m >= '0' && *m <= '7'; m++)
+				;
+			for (nm = m; nm < eol && *nm == ' '; nm++)
+				;
+			for (n = (size_t)(eol - nm);
+			     n > 0 && (nm[n - 1] == '\r' || nm[n - 1] == ' ');
+			     n--)
+				;
+			if (m - p >= 9 && m - p <= 10 && nm > m && n > 0) {
+				name = xstrndup(nm, n);
+				after = render_uu_block(c, next, end, name);
+				free(name);
+			}
+		}
+		if (after != NULL) {
+			next = text + (after - text);
+			continue;
+		}
+		memmove(o, p, (size_t)(next - p));
+		o += next - p;
+	}
+	*o = '\0';
+	*len = (size_t)(o - text);
 }
 
 /* Show leaf part inline when it is text, or list it. */
@@ -1414,6 +1569,8 @@ render_leaf(struct render_ctx *c, GMimePart *part)
 		utf8 = html;
 		ulen = hlen;
 	}
+	if (!is_html)
+		render_uu(c, utf8, &ulen);
 	if (strcmp(type, "text/enriched") == 0) {
 		text = text_clean(utf8, ulen, TEXT_KEEP_NEWLINE);
 		free(utf8);
@@ -1520,10 +1677,12 @@ render_attachments(struct render_ctx *c)
 	}
 }
 
-struct render_doc *
-render_message(const char *raw, size_t len, const struct render_opts *opts)
+/* Render as render_message() does into c (zeroed by the caller, want
+ * set). */
+static void
+render_run(struct render_ctx *c, const char *raw, size_t len,
+    const struct render_opts *opts)
 {
-	struct render_ctx c;
 	GMimeStream *stream;
 	GMimeParser *parser;
 	GMimeMessage *msg;
@@ -1532,23 +1691,22 @@ render_message(const char *raw, size_t len, const struct render_opts *opts)
 	size_t ulen;
 
 	mime_init();
-	memset(&c, 0, sizeof c);
-	c.doc = xcalloc(1, sizeof *c.doc);
-	c.width = RENDER_WIDTH;
-	c.charset = MIME_FALLBACK_CHARSET;
+	c->doc = xcalloc(1, sizeof *c->doc);
+	c->width = RENDER_WIDTH;
+	c->charset = MIME_FALLBACK_CHARSET;
 	if (opts != NULL) {
 		if (opts->width != 0)
-			c.width = opts->width;
+			c->width = opts->width;
 		if (opts->charset != NULL)
-			c.charset = opts->charset;
-		c.html = opts->html;
-		c.html_arg = opts->html_arg;
-		c.headers = opts->headers;
+			c->charset = opts->charset;
+		c->html = opts->html;
+		c->html_arg = opts->html_arg;
+		c->headers = opts->headers;
 	}
-	if (c.width < RENDER_WIDTH_MIN)
-		c.width = RENDER_WIDTH_MIN;
-	if (c.width > RENDER_WIDTH_MAX)
-		c.width = RENDER_WIDTH_MAX;
+	if (c->width < RENDER_WIDTH_MIN)
+		c->width = RENDER_WIDTH_MIN;
+	if (c->width > RENDER_WIDTH_MAX)
+		c->width = RENDER_WIDTH_MAX;
 	if (raw == NULL)
 		len = 0;
 
@@ -1572,22 +1730,46 @@ render_message(const char *raw, size_t len, const struct render_opts *opts)
 	g_object_unref(parser);
 	g_object_unref(stream);
 	if (msg != NULL) {
-		render_headers(&c, GMIME_OBJECT(msg));
-		if (c.doc->nlines > 0)
-			render_add(&c, "", 0, RENDER_BODY, 0, 0);
-		render_object(&c, g_mime_message_get_mime_part(msg), 0);
+		render_headers(c, GMIME_OBJECT(msg));
+		if (c->doc->nlines > 0)
+			render_add(c, "", 0, RENDER_BODY, 0, 0);
+		render_object(c, g_mime_message_get_mime_part(msg), 0);
 		g_object_unref(msg);
 	} else if (len > 0) {
 		/* Not a message GMime can read: show the bytes as text. */
-		utf8 = render_to_utf8(raw, len, NULL, c.charset, &ulen);
+		utf8 = render_to_utf8(raw, len, NULL, c->charset, &ulen);
 		text =
 		    text_clean(utf8, ulen, TEXT_KEEP_NEWLINE | TEXT_KEEP_TAB);
 		free(utf8);
-		render_text(&c, text, 0, 0);
+		render_text(c, text, 0, 0);
 		free(text);
 	}
-	render_attachments(&c);
+	render_attachments(c);
+}
+
+struct render_doc *
+render_message(const char *raw, size_t len, const struct render_opts *opts)
+{
+	struct render_ctx c;
+
+	memset(&c, 0, sizeof c);
+	c.want = SIZE_MAX;
+	render_run(&c, raw, len, opts);
 	return c.doc;
+}
+
+char *
+render_attachment_content(const char *raw, size_t len,
+    const struct render_opts *opts, size_t i, size_t *outlen)
+{
+	struct render_ctx c;
+
+	memset(&c, 0, sizeof c);
+	c.want = i;
+	render_run(&c, raw, len, opts);
+	render_free(c.doc);
+	*outlen = c.want_len;
+	return c.want_data;
 }
 
 void

@@ -66,7 +66,8 @@ struct render_line {
 struct render_attachment {
 	const char *type;     /* "type/subtype", lower case */
 	const char *filename; /* RFC 2231 / 2047 decoded, terminal-safe, */
-	                      /* "" when it has none; never use as a path */
+	                      /* "" when it has none; never use as a path; */
+	                      /* a uuencoded file's name from its "begin" */
 	size_t size;          /* decoded size in bytes */
 };
 
@@ -105,6 +106,16 @@ size_t render_nattachments(const struct render_doc *doc);
 /* Attachment i of doc (#i+1 on screen), owned by doc; NULL past the end. */
 const struct render_attachment *render_attachment(
     const struct render_doc *doc, size_t i);
+
+/*
+ * The content of attachment i (#i+1 on screen, as render_message() lists
+ * it with the same opts) of the message raw, its transfer encoding or
+ * uuencoding undone, for saving; its length in *outlen. NULL when there is
+ * no such attachment. The result is the caller's, NUL-terminated after
+ * *outlen bytes.
+ */
+char *render_attachment_content(const char *raw, size_t len,
+    const struct render_opts *opts, size_t i, size_t *outlen);
 
 /*
  * The first line at or after from (direction RENDER_FORWARD) or at or

@@ -763,6 +763,84 @@ START_TEST(test_render_enriched)
 }
 END_TEST
 
+/* Issue 12, item 8: uuencoded files in text are attachments. */
+START_TEST(test_render_uuencode)
+{
+	/* "hello uu\n" and the bytes 00 ff 80, encoded by hand (and checked
+	 * against Python's binascii.b2a_uu) */
+	static const char m[] =
+	    "Subject: uu\r\n"
+	    "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	    "--b\r\nContent-Type: text/plain\r\n\r\n"
+	    "Two files:\r\n"
+	    "begin 644 greeting.txt\r\n"
+	    "):&5L;&\\@=74*\r\n"
+	    "`\r\n"
+	    "end\r\n"
+	    "and\r\n"
+	    "begin 600 bytes.bin\r\n"
+	    "#`/^`\r\n"
+	    "`\r\n"
+	    "end\r\n"
+	    "Bye.\r\n"
+	    "--b\r\nContent-Type: application/pdf; name=doc.pdf\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\nJVBERg==\r\n"
+	    "--b--\r\n";
+	struct render_doc *doc;
+	char *t, *data;
+	size_t len;
+
+	doc = render_str(m, 80);
+	t = doc_text(doc);
+	ck_assert_msg(strstr(t, "Two files:\nand\nBye.\n") != NULL, "%s", t);
+	ck_assert_msg(strstr(t, "begin") == NULL, "%s", t);
+	ck_assert_uint_eq(render_nattachments(doc), 3);
+	ck_assert_str_eq(render_attachment(doc, 0)->filename, "greeting.txt");
+	ck_assert_uint_eq(render_attachment(doc, 0)->size, 9);
+	ck_assert_str_eq(render_attachment(doc, 1)->filename, "bytes.bin");
+	ck_assert_str_eq(
+	    render_attachment(doc, 1)->type, "application/octet-stream");
+	ck_assert_uint_eq(render_attachment(doc, 1)->size, 3);
+	ck_assert_str_eq(render_attachment(doc, 2)->filename, "doc.pdf");
+	ck_assert_msg(
+	    doc_find(doc,
+	        "[-- Attachment #1: greeting.txt, "
+	        "application/octet-stream, 9 bytes --]") != RENDER_NOT_FOUND,
+	    "%s", t);
+	free(t);
+	render_free(doc);
+
+	/* What is saved is the file. */
+	data = render_attachment_content(m, strlen(m), NULL, 0, &len);
+	ck_assert_ptr_nonnull(data);
+	ck_assert_uint_eq(len, 9);
+	ck_assert_mem_eq(data, "hello uu\n", 9);
+	free(data);
+	data = render_attachment_content(m, strlen(m), NULL, 1, &len);
+	ck_assert_uint_eq(len, 3);
+	ck_assert_mem_eq(data, "\x00\xff\x80", 3);
+	free(data);
+	data = render_attachment_content(m, strlen(m), NULL, 2, &len);
+	ck_assert_uint_eq(len, 4);
+	ck_assert_mem_eq(data, "%PDF", 4);
+	free(data);
+	ck_assert_ptr_null(
+	    render_attachment_content(m, strlen(m), NULL, 3, &len));
+
+	/* Not uuencode: a line that does not decode, no "end", no mode. */
+	doc = render_str("Content-Type: text/plain\r\n\r\n"
+	                 "begin 644 a.txt\r\nnot uuencode at all\r\nend\r\n"
+	                 "begin 644 b.txt\r\n#`/^`\r\n"
+	                 "begin the beguine\r\n",
+	    80);
+	ck_assert_uint_eq(render_nattachments(doc), 0);
+	ck_assert_uint_ne(doc_find(doc, "begin 644 a.txt"), RENDER_NOT_FOUND);
+	ck_assert_uint_ne(doc_find(doc, "#`/^`"), RENDER_NOT_FOUND);
+	ck_assert_uint_ne(doc_find(doc, "begin the beguine"), RENDER_NOT_FOUND);
+	render_free(doc);
+}
+END_TEST
+
 START_TEST(test_render_wrap_cjk)
 {
 	struct render_doc *doc;
@@ -1164,6 +1242,7 @@ main(void)
 	tcase_add_test(tc, test_render_fallback_charset);
 	tcase_add_test(tc, test_render_decoding_classes);
 	tcase_add_test(tc, test_render_enriched);
+	tcase_add_test(tc, test_render_uuencode);
 	tcase_add_test(tc, test_render_wrap_cjk);
 	tcase_add_test(tc, test_render_escapes);
 	tcase_add_test(tc, test_render_attachments);
