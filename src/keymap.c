@@ -72,6 +72,8 @@ static const struct {
         "delete the folder on the server"},
     [KEYMAP_SUBSCRIBE] = {"subscribe", "subscribe to the folder"},
     [KEYMAP_UNSUBSCRIBE] = {"unsubscribe", "unsubscribe from the folder"},
+    [KEYMAP_SAVE_ATTACH] = {"save-attachments",
+        "save the message's attachments in the download folder"},
 };
 
 static const struct {
@@ -156,6 +158,7 @@ static const struct keymap_default keymap_pager[] = {
     {"C", KEYMAP_COPY},
     {"A", KEYMAP_ARCHIVE},
     {"U", KEYMAP_UNDO},
+    {"S", KEYMAP_SAVE_ATTACH},
 };
 
 static const struct keymap_default keymap_folders[] = {

@@ -56,6 +56,7 @@ enum keymap_action {
 	KEYMAP_FOLDER_DELETE, /* folder list: delete the folder */
 	KEYMAP_SUBSCRIBE,     /* folder list: subscribe */
 	KEYMAP_UNSUBSCRIBE,   /* folder list: unsubscribe */
+	KEYMAP_SAVE_ATTACH,   /* pager: save the attachments */
 	KEYMAP_NACTIONS,
 };
 

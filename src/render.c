@@ -5,12 +5,14 @@
  * text_clean() and wrapped to a width; the other parts become a list. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <iconv.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <wctype.h>
 
 #include <gmime/gmime.h>
@@ -1859,6 +1861,127 @@ render_fold(const char *s)
 	}
 	*o = '\0';
 	return out;
+}
+
+char *
+render_safe_filename(const char *name, size_t n)
+{
+	const char *p, *base = name != NULL ? name : "";
+	char *clean, *out, *o;
+	size_t len;
+
+	for (p = base; *p != '\0'; p++) {
+		if (*p == '/' || *p == '\\')
+			base = p + 1;
+	}
+	clean = text_clean_line(base);
+	o = out = xmalloc(strlen(clean) + 1);
+	for (p = clean; *p != '\0'; p++) {
+		/* text_clean() showed controls as ^X: those go too */
+		if (p[0] == '^' && p[1] != '\0' &&
+		    ((unsigned char)p[1] >= 0x3f &&
+		        (unsigned char)p[1] <= 0x5f)) {
+			p++;
+			continue;
+		}
+		if (o == out && (*p == '.' || *p == ' ' || *p == '-'))
+			continue;
+		*o++ = *p;
+	}
+	*o = '\0';
+	free(clean);
+	/* At most 200 bytes, not inside a character. */
+	if ((len = strlen(out)) > 200) {
+		len = 200;
+		while (len > 0 && ((unsigned char)out[len] & 0xc0) == 0x80)
+			len--;
+		out[len] = '\0';
+	}
+	o = out + strlen(out);
+	while (o > out && o[-1] == ' ')
+		*--o = '\0';
+	if (*out == '\0') {
+		free(out);
+		xasprintf(&out, "attachment-%zu", n);
+	}
+	return out;
+}
+
+int
+render_attachment_save(const char *raw, size_t len,
+    const struct render_opts *opts, size_t i, const char *dir, char **path,
+    char **err)
+{
+	struct render_doc *doc;
+	const struct render_attachment *a;
+	char *data, *name, *ext, *try = NULL;
+	size_t dlen, off;
+	ssize_t w;
+	int fd = -1, k;
+
+	*path = NULL;
+	*err = NULL;
+	doc = render_message(raw, len, opts);
+	if ((a = render_attachment(doc, i)) == NULL) {
+		xasprintf(err, "no attachment #%zu", i + 1);
+		render_free(doc);
+		return -1;
+	}
+	name = render_safe_filename(a->filename, i + 1);
+	render_free(doc);
+	if ((data = render_attachment_content(raw, len, opts, i, &dlen)) ==
+	    NULL) {
+		xasprintf(err, "cannot read attachment #%zu", i + 1);
+		free(name);
+		return -1;
+	}
+	ext = strrchr(name, '.');
+	if (ext == name)
+		ext = NULL;
+	for (k = 0; k < 1000 && fd < 0; k++) {
+		free(try);
+		if (k == 0)
+			xasprintf(&try, "%s/%s", dir, name);
+		else
+			xasprintf(&try, "%s/%.*s-%d%s", dir,
+			    (int)(ext != NULL ? (size_t)(ext - name)
+			                      : strlen(name)),
+			    name, k, ext != NULL ? ext : "");
+		fd = open(try, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		xasprintf(err, "cannot save '%s' in '%s': %s", name, dir,
+		    errno == EEXIST ? "too many files of that name"
+		                    : strerror(errno));
+		goto fail;
+	}
+	for (off = 0; off < dlen; off += (size_t)w) {
+		if ((w = write(fd, data + off, dlen - off)) < 0) {
+			if (errno == EINTR) {
+				w = 0;
+				continue;
+			}
+			break;
+		}
+	}
+	if (off < dlen || close(fd) != 0) {
+		xasprintf(err, "cannot write '%s': %s", try, strerror(errno));
+		if (off < dlen)
+			close(fd);
+		unlink(try);
+		goto fail;
+	}
+	free(data);
+	free(name);
+	*path = try;
+	return 0;
+fail:
+	free(data);
+	free(name);
+	free(try);
+	return -1;
 }
 
 size_t

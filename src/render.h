@@ -118,6 +118,26 @@ char *render_attachment_content(const char *raw, size_t len,
     const struct render_opts *opts, size_t i, size_t *outlen);
 
 /*
+ * Attachment name as a file name of its own (no directory part), for
+ * saving attachment #n: the part after its last '/' or '\\', with
+ * controls, leading dots and spaces dropped and cut to 200 bytes;
+ * "attachment-n" when nothing is left. The result is the caller's.
+ */
+char *render_safe_filename(const char *name, size_t n);
+
+/*
+ * Save attachment i of the message raw (the content
+ * render_attachment_content() gives) in directory dir under
+ * render_safe_filename(), never over an existing file: "name-1.ext",
+ * "name-2.ext" and so on instead. The file is mode 0600. 0 with the path
+ * written in *path, or -1 with *err saying what failed; either string is
+ * the caller's.
+ */
+int render_attachment_save(const char *raw, size_t len,
+    const struct render_opts *opts, size_t i, const char *dir, char **path,
+    char **err);
+
+/*
  * The first line at or after from (direction RENDER_FORWARD) or at or
  * before it (RENDER_BACKWARD) whose text holds needle, ignoring case (simple
  * one-to-one folding of UTF-8); RENDER_NOT_FOUND when none does, or needle

@@ -5,6 +5,8 @@
  * converter and again when the mailcap's viewer, run on the loop, is done.
  * Scrolling, search, next and previous message. */
 
+#include <sys/stat.h>
+
 #include <curses.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +44,9 @@ struct ui_html {
 	int changed;             /* a part got text since the last render */
 };
 
+static int ui_pager_raw(struct ui *, void **, size_t *, char **);
+static char *ui_save_dir(void);
+static void ui_pager_save(struct ui *);
 static void ui_pager_render(struct ui *);
 static char *ui_html_text(void *, const char *, size_t, size_t *);
 static void ui_html_run(struct ui *);
@@ -52,6 +57,100 @@ static void ui_pager_fetched(enum fetch_result, const char *, void *);
 static int ui_pager_color(enum render_kind, int);
 static void ui_pager_runs(int, size_t, const struct render_line *, int);
 
+/* The raw message ui->puid from the Maildir (local mail is its own copy)
+ * or the cache: 0 with it in *raw (the caller's), 1 when it is not cached,
+ * -1 with *err set (the caller's). */
+static int
+ui_pager_raw(struct ui *ui, void **raw, size_t *len, char **err)
+{
+	int rc;
+
+	*raw = NULL;
+	*len = 0;
+	if (ui->local != NULL)
+		return local_body(ui->local, ui->folder, ui->puid,
+		           ui->ctx->cf->body_max != 0 ? ui->ctx->cf->body_max
+		                                      : UI_BODY_MAX,
+		           raw, len, err) != 0
+		    ? -1
+		    : 0;
+	rc = store_body_get(ui->st, ui->folder_id, ui->puid, raw, len);
+	if (rc < 0)
+		*err = xstrdup(store_error(ui->st));
+	return rc;
+}
+
+/* The folder attachments are saved in: $XDG_DOWNLOAD_DIR, ~/Downloads when
+ * there is one, else the home directory. The caller's. */
+static char *
+ui_save_dir(void)
+{
+	const char *home = getenv("HOME"), *dl = getenv("XDG_DOWNLOAD_DIR");
+	struct stat sb;
+	char *dir;
+
+	if (dl != NULL && dl[0] == '/')
+		return xstrdup(dl);
+	if (home == NULL || home[0] != '/')
+		return xstrdup(".");
+	xasprintf(&dir, "%s/Downloads", home);
+	if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+		return dir;
+	free(dir);
+	return xstrdup(home);
+}
+
+/* Save each attachment of the message shown (render_attachment_save())
+ * and say where they went, or what failed. */
+static void
+ui_pager_save(struct ui *ui)
+{
+	struct render_opts ro;
+	size_t i, n = render_nattachments(ui->doc), len, saved = 0;
+	char *dir, *path, *err = NULL, *first = NULL;
+	void *raw;
+	int rc;
+
+	if (ui->doc == NULL || ui->pstate != UI_PAGER_SHOWN) {
+		ui_message(ui, 1, "no message shown");
+		return;
+	}
+	if (n == 0) {
+		ui_message(ui, 0, "no attachments");
+		return;
+	}
+	if ((rc = ui_pager_raw(ui, &raw, &len, &err)) != 0) {
+		ui_message(ui, 1, "cannot save: %s",
+		    rc > 0 ? "the message is not cached any more" : err);
+		free(err);
+		return;
+	}
+	memset(&ro, 0, sizeof ro);
+	ro.width = ui->cols > 1 ? (size_t)ui->cols - 1 : 1;
+	ro.charset = ui->a->fallback_charset;
+	dir = ui_save_dir();
+	for (i = 0; i < n; i++) {
+		if (render_attachment_save(
+		        raw, len, &ro, i, dir, &path, &err) != 0) {
+			ui_message(ui, 1, "%s", err);
+			free(err);
+			break;
+		}
+		if (first == NULL)
+			first = path;
+		else
+			free(path);
+		saved++;
+	}
+	if (i == n && saved == 1)
+		ui_message(ui, 0, "saved %s", first);
+	else if (i == n)
+		ui_message(ui, 0, "saved %zu attachments in %s", saved, dir);
+	free(first);
+	free(dir);
+	free(raw);
+}
+
 /* Render the cached body of ui->puid, if there is one. 1 when shown. */
 static void
 ui_pager_render(struct ui *ui)
@@ -59,31 +158,15 @@ ui_pager_render(struct ui *ui)
 	struct render_opts ro;
 	void *raw = NULL;
 	size_t len = 0;
+	char *err;
 	int rc;
 
 	render_free(ui->doc);
 	ui->doc = NULL;
-	if (ui->local != NULL) {
-		char *err;
-
-		/* Local mail is its own copy: read from the Maildir. */
-		if (local_body(ui->local, ui->folder, ui->puid,
-		        ui->ctx->cf->body_max != 0 ? ui->ctx->cf->body_max
-		                                   : UI_BODY_MAX,
-		        &raw, &len, &err) != 0) {
-			ui->pstate = UI_PAGER_FAILED;
-			free(ui->pager_error);
-			ui->pager_error = err;
-			return;
-		}
-		rc = 0;
-	} else
-		rc =
-		    store_body_get(ui->st, ui->folder_id, ui->puid, &raw, &len);
-	if (rc < 0) {
+	if ((rc = ui_pager_raw(ui, &raw, &len, &err)) < 0) {
 		ui->pstate = UI_PAGER_FAILED;
 		free(ui->pager_error);
-		ui->pager_error = xstrdup(store_error(ui->st));
+		ui->pager_error = err;
 		return;
 	}
 	if (rc == 1) {
@@ -497,6 +580,9 @@ ui_pager_key(struct ui *ui, enum keymap_action a)
 		free(ui->msg);
 		ui->msg = NULL;
 		ui_show(ui, ui->pager_from);
+		return;
+	case KEYMAP_SAVE_ATTACH:
+		ui_pager_save(ui);
 		return;
 	case KEYMAP_NEXT_MESSAGE:
 	next:

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mime.h"
 #include "render.h"
@@ -841,6 +842,78 @@ START_TEST(test_render_uuencode)
 }
 END_TEST
 
+/* Saving: a name is never a path, an existing file is never replaced. */
+START_TEST(test_render_save)
+{
+	static const struct {
+		const char *in;
+		const char *out;
+	} names[] = {
+	    {"report.pdf", "report.pdf"},
+	    {"../../etc/passwd", "passwd"},
+	    {"C:\\Users\\x\\evil.exe", "evil.exe"},
+	    {".bashrc", "bashrc"},
+	    {"a\x1b[31mb.txt", "a[31mb.txt"},
+	    {"", "attachment-3"},
+	    {"/", "attachment-3"},
+	    {"..", "attachment-3"},
+	    {"caf\xc3\xa9 menu.txt", "caf\xc3\xa9 menu.txt"},
+	};
+	static const char m[] = "Content-Type: text/plain\r\n\r\n"
+	                        "begin 644 ../up/greeting.txt\r\n"
+	                        "):&5L;&\\@=74*\r\n`\r\nend\r\n";
+	char dir[] = "/tmp/errand-test-save.XXXXXX", *s, *path, *err, *want;
+	char buf[32];
+	FILE *f;
+	size_t i, n;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		s = render_safe_filename(names[i].in, 3);
+		ck_assert_str_eq(s, names[i].out);
+		free(s);
+	}
+	s = render_safe_filename(NULL, 1);
+	ck_assert_str_eq(s, "attachment-1");
+	free(s);
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(render_attachment_save(
+		                     m, strlen(m), NULL, 0, dir, &path, &err),
+		    0);
+		if (i == 0)
+			xasprintf(&want, "%s/greeting.txt", dir);
+		else
+			xasprintf(&want, "%s/greeting-%zu.txt", dir, i);
+		ck_assert_str_eq(path, want);
+		ck_assert_ptr_nonnull(f = fopen(path, "rb"));
+		n = fread(buf, 1, sizeof buf, f);
+		fclose(f);
+		ck_assert_uint_eq(n, 9);
+		ck_assert_mem_eq(buf, "hello uu\n", 9);
+		/* it stays: the next one may not replace it */
+		free(want);
+		free(path);
+	}
+	ck_assert_int_eq(
+	    render_attachment_save(m, strlen(m), NULL, 1, dir, &path, &err),
+	    -1);
+	ck_assert_str_eq(err, "no attachment #2");
+	free(err);
+	ck_assert_int_eq(render_attachment_save(m, strlen(m), NULL, 0,
+	                     "/nonexistent/dir", &path, &err),
+	    -1);
+	ck_assert_msg(strstr(err,
+	                  "cannot save 'greeting.txt' in "
+	                  "'/nonexistent/dir'") == err,
+	    "%s", err);
+	free(err);
+	xasprintf(&s, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(s), 0);
+	free(s);
+}
+END_TEST
+
 START_TEST(test_render_wrap_cjk)
 {
 	struct render_doc *doc;
@@ -1243,6 +1316,7 @@ main(void)
 	tcase_add_test(tc, test_render_decoding_classes);
 	tcase_add_test(tc, test_render_enriched);
 	tcase_add_test(tc, test_render_uuencode);
+	tcase_add_test(tc, test_render_save);
 	tcase_add_test(tc, test_render_wrap_cjk);
 	tcase_add_test(tc, test_render_escapes);
 	tcase_add_test(tc, test_render_attachments);
