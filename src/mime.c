@@ -257,6 +257,7 @@ static char *mime_decode_value(
 static char *mime_append_mailbox(
     char *, char *, size_t, const char *, const char *);
 static char *mime_address_list(const char *);
+static void mime_list_text(InternetAddressList *, GString *, int);
 static int mime_simple(const char *);
 static int mime_addr_spec(const char *);
 static char *mime_squeeze(const char *, const char *);
@@ -1276,7 +1277,8 @@ mime_address_list(const char *s)
 {
 	InternetAddressList *list;
 	const char *p, *comma;
-	char *d, *out, *o, *item, *name, *addr;
+	char *out, *o, *item, *name, *addr;
+	GString *str;
 	size_t n, size;
 
 	if (strchr(s, '"') == NULL) {
@@ -1332,11 +1334,63 @@ fallback:
 slow:
 	if ((list = mime_parse_addresses(s)) == NULL)
 		return mime_words(s);
-	d = internet_address_list_to_string(list, NULL, FALSE);
+	str = g_string_new(NULL);
+	mime_list_text(list, str, 0);
 	g_object_unref(list);
-	out = text_clean_line(d);
-	g_free(d);
+	out = text_clean_line(str->str);
+	g_string_free(str, TRUE);
 	return out;
+}
+
+/*
+ * Append list to str as a reader reads it: "Name <addr>" or "addr", a name
+ * quoted when it holds specials, a group as "Name: members;". Not GMime's
+ * internet_address_list_to_string(), which writes an international domain
+ * in punycode (xn--...) even when not encoding.
+ */
+static void
+mime_list_text(InternetAddressList *list, GString *str, int depth)
+{
+	InternetAddress *ia;
+	const char *name, *p;
+	int i, n = internet_address_list_length(list);
+
+	for (i = 0; i < n; i++) {
+		ia = internet_address_list_get_address(list, i);
+		if (i > 0)
+			g_string_append(str, ", ");
+		name = internet_address_get_name(ia);
+		if (name != NULL && *name != '\0') {
+			if (strpbrk(name, "()<>[]:;@\\,.\"") == NULL)
+				g_string_append(str, name);
+			else {
+				g_string_append_c(str, '"');
+				for (p = name; *p != '\0'; p++) {
+					if (*p == '"' || *p == '\\')
+						g_string_append_c(str, '\\');
+					g_string_append_c(str, *p);
+				}
+				g_string_append_c(str, '"');
+			}
+		}
+		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			g_string_append(str, ": ");
+			if (depth < 4)
+				mime_list_text(
+				    internet_address_group_get_members(
+				        INTERNET_ADDRESS_GROUP(ia)),
+				    str, depth + 1);
+			g_string_append_c(str, ';');
+		} else if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+			if (name != NULL && *name != '\0')
+				g_string_append(str, " <");
+			g_string_append(str,
+			    internet_address_mailbox_get_addr(
+			        INTERNET_ADDRESS_MAILBOX(ia)));
+			if (name != NULL && *name != '\0')
+				g_string_append_c(str, '>');
+		}
+	}
 }
 
 /* The msg-id in s without its brackets, terminal-safe; "" when none. */

@@ -1497,7 +1497,7 @@ render_uu(struct render_ctx *c, char *text, size_t *len)
 			     n > 0 && (nm[n - 1] == '\r' || nm[n - 1] == ' ');
 			     n--)
 				;
-			if (m - p >= 9 && m - p <= 10 && nm > m && n > 0) {
+			if (m - p >= 9 && m - p <= 10 && nm > m) {
 				name = xstrndup(nm, n);
 				after = render_uu_block(c, next, end, name);
 				free(name);

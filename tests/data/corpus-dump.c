@@ -1,0 +1,134 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * For tests/data/corpus-python.sh: what errand shows of each message named
+ * on the command line (relative to the first argument, the messages
+ * directory), one JSON object a line: the index's Subject, From and To
+ * (src/mime.c) and the pager's body text and attachment names
+ * (src/render.c), for corpus-python.py to hold against Python's email. */
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mime.h"
+#include "render.h"
+#include "xmalloc.h"
+
+static char *dump_read(const char *, size_t *);
+static void dump_str(const char *, const char *);
+static void dump_message(const char *, const char *);
+
+/* The whole file at path, NUL-terminated, or NULL. */
+static char *
+dump_read(const char *path, size_t *len)
+{
+	FILE *f;
+	char *buf;
+	long size;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) != 0) {
+		fclose(f);
+		return NULL;
+	}
+	buf = xmalloc((size_t)size + 1);
+	if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	buf[size] = '\0';
+	*len = (size_t)size;
+	return buf;
+}
+
+/* "name": s as a JSON string (s is UTF-8), after a comma unless first. */
+static void
+dump_str(const char *name, const char *s)
+{
+	const unsigned char *p;
+
+	printf("%s\"%s\": \"", strcmp(name, "path") == 0 ? "" : ", ", name);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+/* One message, as a JSON line. */
+static void
+dump_message(const char *dir, const char *name)
+{
+	const struct render_line *l;
+	struct mime_headers *h;
+	struct render_opts o;
+	struct render_doc *doc;
+	char *path, *buf, *body, *t;
+	size_t len, i;
+
+	xasprintf(&path, "%s/%s", dir, name);
+	if ((buf = dump_read(path, &len)) == NULL)
+		fatalx("cannot read '%s'", path);
+	h = mime_headers_decode(buf, len, NULL);
+	memset(&o, 0, sizeof o);
+	o.width = 1000;
+	doc = render_message(buf, len, &o);
+	body = xstrdup("");
+	for (i = 0; i < render_nlines(doc); i++) {
+		l = render_line(doc, i);
+		if (l->kind != RENDER_BODY && l->kind != RENDER_QUOTE &&
+		    l->kind != RENDER_SIGNATURE)
+			continue;
+		xasprintf(&t, "%s%s\n", body, l->text);
+		free(body);
+		body = t;
+	}
+	putchar('{');
+	dump_str("path", name);
+	dump_str("subject", h->subject);
+	dump_str("from_name", h->from_name);
+	dump_str("from_addr", h->from_addr);
+	dump_str("to", h->to);
+	dump_str("body", body);
+	printf(", \"attachments\": [");
+	for (i = 0; i < render_nattachments(doc); i++) {
+		printf(i > 0 ? ", \"" : "\"");
+		for (t = (char *)render_attachment(doc, i)->filename;
+		     *t != '\0'; t++) {
+			if (*t == '"' || *t == '\\')
+				putchar('\\');
+			putchar(*t);
+		}
+		putchar('"');
+	}
+	printf("]}\n");
+	free(body);
+	render_free(doc);
+	mime_headers_free(h);
+	free(buf);
+	free(path);
+}
+
+int
+main(int argc, char **argv)
+{
+	int i;
+
+	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL &&
+	    setlocale(LC_CTYPE, "en_US.UTF-8") == NULL)
+		fatalx("no UTF-8 locale");
+	if (argc < 2)
+		fatalx("usage: corpus-dump messages-dir [message...]");
+	for (i = 2; i < argc; i++)
+		dump_message(argv[1], argv[i]);
+	mime_shutdown();
+	return EXIT_SUCCESS;
+}
