@@ -257,6 +257,11 @@ START_TEST(test_mime_addresses)
 	        "\"Doe, Jane\" <jane@example.org>"},
 	    {"Ren\xe9 <rene@example.org>", "Ren\xc3\xa9 <rene@example.org>"},
 	    {"undisclosed-recipients:;", "undisclosed-recipients: ;"},
+	    /* an international domain as it was written, not punycode */
+	    {"\"M\xc3\xa4ry, S.\" <m@ex\xc3\xa4mple.net>, b@x.org",
+	        "\"M\xc3\xa4ry, S.\" <m@ex\xc3\xa4mple.net>, b@x.org"},
+	    {"Team: \"A, B\" <a@x.org>, c@x.org;",
+	        "Team: \"A, B\" <a@x.org>, c@x.org;"},
 	    {" \t ", ""},
 	};
 	char *s;
