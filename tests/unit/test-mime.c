@@ -82,6 +82,12 @@ static const struct {
         "Subject: =?iso-8859-1?Q?Fr\xf6sche?= und =?iso-8859-1?Q?K=F6nig?=\r\n",
         "Fr\xc3\xb6sche und K\xc3\xb6nig", "J\xc3\xb6rg",
         "Fr\xc3\xb6sche <f@x.org>"},
+    {"raw KOI8-R bytes in a KOI8-R Q word (item 2)",
+        "Subject: =?koi8-r?Q?\xf0\xd2\xc9\xd7\xc5\xd4?= "
+        "=?koi8-r?Q?_=F7=C1=CE?=\r\n",
+        "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 "
+        "\xd0\x92\xd0\xb0\xd0\xbd",
+        "", ""},
     {"raw UTF-8 bytes in a Latin-1 Q word (items 2, 5)",
         "Subject: =?iso-8859-1?Q?Fr\xc3\xb6sche?=\r\n", "Fr\xc3\xb6sche", "",
         ""},
