@@ -109,6 +109,7 @@ static char *render_to_utf8(
     const char *, size_t, const char *, const char *, size_t *);
 static size_t render_utf8(uint32_t, char *);
 static char *render_part_bytes(GMimePart *, size_t *);
+static char *render_not_base64(GMimePart *, size_t *);
 static size_t render_part_size(GMimePart *);
 static char *render_html_text(const char *, size_t, size_t *);
 static void render_html_put(struct render_html *, const char *, size_t);
@@ -713,6 +714,67 @@ render_part_bytes(GMimePart *part, size_t *len)
 		memcpy(out, ba->data, ba->len);
 	out[ba->len] = '\0';
 	*len = ba->len;
+	g_object_unref(mem);
+	return out;
+}
+
+/*
+ * The bytes of text part as they are when it says base64 but is not: most of
+ * its lines hold white space inside or characters base64 does not have
+ * (plain text mislabelled; decoding it makes nonsense, Python's email shows
+ * it as it is too). NULL when it is base64, or says another encoding. The
+ * result is the caller's, its length in *len.
+ */
+static char *
+render_not_base64(GMimePart *part, size_t *len)
+{
+	GMimeDataWrapper *w;
+	GMimeStream *src, *mem;
+	GByteArray *ba;
+	const unsigned char *p, *end, *eol, *q;
+	size_t lines = 0, bad = 0, n;
+	char *out;
+
+	if (g_mime_part_get_content_encoding(part) !=
+	        GMIME_CONTENT_ENCODING_BASE64 ||
+	    (w = g_mime_part_get_content(part)) == NULL ||
+	    (src = g_mime_data_wrapper_get_stream(w)) == NULL)
+		return NULL;
+	mem = g_mime_stream_mem_new();
+	g_mime_stream_reset(src);
+	g_mime_stream_write_to_stream(src, mem);
+	g_mime_stream_reset(src);
+	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	p = ba->data;
+	end = p + ba->len;
+	for (; p < end; p = eol + 1) {
+		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			eol = end;
+		for (n = (size_t)(eol - p); n > 0 &&
+		     (p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t');
+		     n--)
+			;
+		if (n == 0)
+			continue;
+		lines++;
+		for (q = p; q < p + n; q++) {
+			if (!g_ascii_isalnum(*q) && *q != '+' && *q != '/' &&
+			    *q != '=')
+				break;
+		}
+		if (q < p + n)
+			bad++;
+		if (eol == end)
+			break;
+	}
+	out = NULL;
+	if (lines > 0 && bad * 2 > lines) {
+		out = xmalloc(ba->len + 1);
+		if (ba->len > 0)
+			memcpy(out, ba->data, ba->len);
+		out[ba->len] = '\0';
+		*len = ba->len;
+	}
 	g_object_unref(mem);
 	return out;
 }
@@ -1553,7 +1615,8 @@ render_leaf(struct render_ctx *c, GMimePart *part)
 		    c, sep, strlen(sep), RENDER_SEPARATOR, 0, "", "", 0);
 		free(sep);
 	}
-	raw = render_part_bytes(part, &len);
+	if ((raw = render_not_base64(part, &len)) == NULL)
+		raw = render_part_bytes(part, &len);
 	cs = g_mime_object_get_content_type_parameter(obj, "charset");
 	utf8 = render_to_utf8(raw, len, cs, c->charset, &ulen);
 	free(raw);

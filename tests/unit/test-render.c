@@ -764,6 +764,29 @@ START_TEST(test_render_enriched)
 }
 END_TEST
 
+/* Text labelled base64 that is not: shown as it is, not as nonsense. */
+START_TEST(test_render_not_base64)
+{
+	struct render_doc *doc;
+
+	doc = render_str("Content-Type: text/plain; charset=utf-8\r\n"
+	                 "Content-Transfer-Encoding: base64\r\n\r\n"
+	                 "Plain words  that were never encoded\r\n"
+	                 "and a second line of them\r\n",
+	    80);
+	ck_assert_uint_ne(doc_find(doc, "Plain words  that were never encoded"),
+	    RENDER_NOT_FOUND);
+	render_free(doc);
+	/* real base64, with a stray character, is still decoded */
+	doc = render_str("Content-Type: text/plain\r\n"
+	                 "Content-Transfer-Encoding: base64\r\n\r\n"
+	                 "SGVsbG8gV29y\r\nbGQh\r\n",
+	    80);
+	ck_assert_uint_ne(doc_find(doc, "Hello World!"), RENDER_NOT_FOUND);
+	render_free(doc);
+}
+END_TEST
+
 /* Issue 12, item 8: uuencoded files in text are attachments. */
 START_TEST(test_render_uuencode)
 {
@@ -1315,6 +1338,7 @@ main(void)
 	tcase_add_test(tc, test_render_fallback_charset);
 	tcase_add_test(tc, test_render_decoding_classes);
 	tcase_add_test(tc, test_render_enriched);
+	tcase_add_test(tc, test_render_not_base64);
 	tcase_add_test(tc, test_render_uuencode);
 	tcase_add_test(tc, test_render_save);
 	tcase_add_test(tc, test_render_wrap_cjk);
