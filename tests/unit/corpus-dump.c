@@ -1,6 +1,6 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * For tests/data/corpus-python.sh: what errand shows of each message named
- * on the command line (relative to the first argument, the messages
+ * For tests/integration/corpus-python.sh: what errand shows of each message
+ * named on the command line (relative to the first argument, the messages
  * directory), one JSON object a line: the index's Subject, From and To
  * (src/mime.c) and the pager's body text and attachment names
  * (src/render.c), for corpus-python.py to hold against Python's email. */

@@ -1,14 +1,15 @@
 # errand tests: every message of the real-world corpus (tests/data/corpus)
 # as errand shows it (Subject, From, To in the index; the body text and the
-# attachment names in the pager: corpus-dump) held against Python's email
-# package (policy.default) run now, by corpus-python.py. A difference must
-# be listed with its reason in corpus-known.tsv; one that is not fails, and
-# so does a listed one that has gone.
+# attachment names in the pager: tests/unit/corpus-dump) held against
+# Python's email package (policy.default) run now, by
+# tests/data/corpus-python.py. A difference must be listed with its reason
+# in tests/data/corpus-known.tsv; one that is not fails, and so does a
+# listed one that has gone. No server: it reads the files.
 . "$top_srcdir/tests/lib/tap.sh"
 
 command -v python3 >/dev/null 2>&1 || tap_skip_all "no python3"
 data=$top_srcdir/tests/data
-dump=$top_builddir/tests/data/corpus-dump
+dump=$top_builddir/tests/unit/corpus-dump
 [ -x "$dump" ] || { echo "Bail out! no $dump"; exit 1; }
 out=$(mktemp "${TMPDIR:-/tmp}/errand-corpus.XXXXXX") ||
     { echo "Bail out! mktemp failed"; exit 1; }
