@@ -302,10 +302,12 @@ local_set_flags(struct local *l, const char *folder, uint32_t uid,
 {
 	struct store_folder f;
 	struct maildir *md;
-	char *name, *path, info[64];
+	struct stat sb;
+	char *name, *path, *newpath = NULL, *abs, info[64];
 	uint64_t before[2];
+	int64_t mtime = 0;
 	unsigned int was;
-	int ret = -1;
+	int ret = -1, left_new;
 
 	*err = NULL;
 	flags &= ~(unsigned int)STORE_FLAG_HIDDEN;
@@ -315,13 +317,23 @@ local_set_flags(struct local *l, const char *folder, uint32_t uid,
 	if (local_find(l, md, &f, uid, &name, &path, &was, err) != 0)
 		goto out;
 	local_info(flags, path, info, sizeof info);
-	if (maildir_set_flags(md, path, info, NULL) != 0) {
+	if (maildir_set_flags(md, path, info, &newpath) != 0) {
 		local_fail(err, "%s", maildir_error(md));
 		goto out_name;
+	}
+	/* A file that left new/ is recorded in cur/: a later index that
+	 * reads new/ alone must not take it for gone. */
+	if ((left_new = strncmp(path, "new/", 4) == 0)) {
+		xasprintf(&abs, "%s/%s", maildir_path(md), newpath);
+		if (stat(abs, &sb) == 0)
+			mtime = (int64_t)sb.st_mtime;
+		free(abs);
 	}
 	/* Local messages have no keywords beyond the flags. */
 	if (store_begin(l->st) != 0 ||
 	    store_msg_set_flags(l->st, f.id, uid, flags, NULL, 0) != 0 ||
+	    (left_new &&
+	        store_mdfile_put(l->st, f.id, name, uid, mtime, 0) != 0) ||
 	    local_count_add(l, &f, 0,
 	        !((was ^ flags) & STORE_FLAG_SEEN) ? 0
 	            : flags & STORE_FLAG_SEEN      ? -1
@@ -337,6 +349,7 @@ local_set_flags(struct local *l, const char *folder, uint32_t uid,
 out_name:
 	free(name);
 	free(path);
+	free(newpath);
 out:
 	maildir_close(md);
 	store_folder_clear(&f);

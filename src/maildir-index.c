@@ -4,7 +4,8 @@
  * (src/mime), known ones only have their flags compared, and rows of files
  * that went are deleted; writes go in transactions of 1,000. A Maildir
  * whose stamps (maildir_stamps()) are the ones recorded is skipped; one
- * whose cur/ did not change has only new/ read. */
+ * whose cur/ did not change has only new/ read, unless a file it knew
+ * there left it. */
 
 #include <sys/stat.h>
 
@@ -42,6 +43,8 @@ struct mdx_list {
 static int mdx_collect(
     const char *, uint32_t, int64_t, unsigned int, int, void *);
 static int mdx_cmp(const void *, const void *);
+static int mdx_missing(struct mdx_list *, const struct maildir_entry *, size_t);
+static void mdx_known_free(struct mdx_list *);
 static int mdx_add(struct store *, struct maildir *, int64_t,
     const struct maildir_entry *, uint32_t, const char *, char *);
 
@@ -70,6 +73,38 @@ mdx_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct mdx_known *)a)->name,
 	    ((const struct mdx_known *)b)->name);
+}
+
+/* Whether a file of known (sorted by name) is not in list; marks those
+ * that are as seen. */
+static int
+mdx_missing(struct mdx_list *known, const struct maildir_entry *list, size_t n)
+{
+	struct mdx_known key, *k;
+	size_t i;
+
+	for (i = 0; i < n && known->n > 0; i++) {
+		key.name = list[i].name;
+		if ((k = bsearch(&key, known->k, known->n, sizeof *known->k,
+		         mdx_cmp)) != NULL)
+			k->seen = 1;
+	}
+	for (i = 0; i < known->n; i++) {
+		if (!known->k[i].seen)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+mdx_known_free(struct mdx_list *known)
+{
+	size_t i;
+
+	for (i = 0; i < known->n; i++)
+		free(known->k[i].name);
+	free(known->k);
+	memset(known, 0, sizeof *known);
 }
 
 /* The flag letters of maildir(5) and the cache's bits, in ASCII order. */
@@ -214,9 +249,10 @@ maildir_index(struct store *st, struct maildir *md, const char *name,
 		ret = 0;
 		goto out;
 	}
-	/* Only new/ changed (mail delivered, or taken away unread): nothing
-	 * entered or left cur/, so new/ and the files known there say it all. */
+	/* Only new/ changed (mail delivered): nothing entered or left cur/,
+	 * so new/ and the files known there say it all. */
 	only_new = !full && f.md_stamp_cur == cur;
+again:
 	if (store_mdfile_foreach(st, f.id, only_new, mdx_collect, &known) !=
 	        0 ||
 	    store_msg_uid_max(st, f.id, &max) != 0)
@@ -230,6 +266,17 @@ maildir_index(struct store *st, struct maildir *md, const char *name,
 	              : maildir_list(md, &list, &n)) != 0) {
 		xasprintf(err, "%s", maildir_error(md));
 		goto out;
+	}
+	/* A file known in new/ that left it went to cur/ or away: only a
+	 * listing of cur/ tells which (cur/ changed in the same clock tick
+	 * as the stamp, or a cache that missed a rename), so read it all. */
+	if (only_new && mdx_missing(&known, list, n)) {
+		mdx_known_free(&known);
+		maildir_list_free(list, n);
+		list = NULL;
+		n = 0;
+		only_new = 0;
+		goto again;
 	}
 	if (store_begin(st) != 0)
 		goto store_fail;
@@ -311,8 +358,6 @@ out:
 	free(buf);
 	store_folder_clear(&f);
 	maildir_list_free(list, n);
-	for (i = 0; i < known.n; i++)
-		free(known.k[i].name);
-	free(known.k);
+	mdx_known_free(&known);
 	return ret;
 }
