@@ -19,7 +19,10 @@
 
 #include "config.h"
 #include "keymap.h"
+#include "text.h"
 #include "xmalloc.h"
+
+#define CONFIG_NAME_MAX 100 /* bytes of an account name */
 
 struct parser {
 	const char *path; /* for messages */
@@ -49,17 +52,21 @@ static int parse_fingerprint(struct parser *, const char *, char **);
 static char *resolve_path(const char *, const char *);
 static char *trim(char *);
 static void account_clear(struct account *);
+static int parse_account_name(struct parser *, const char *);
 
 static int
 parse_fail(struct parser *p, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg;
+	char *msg, *line;
 
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
-	xasprintf(p->err, "%s:%zu: %s", p->path, p->line, msg);
+	/* It quotes what the file says: terminal-safe, like all text. */
+	xasprintf(&line, "%s:%zu: %s", p->path, p->line, msg);
+	*p->err = text_clean_line(line);
+	free(line);
 	free(msg);
 	return -1;
 }
@@ -325,6 +332,43 @@ parse_key(
 	return parse_fail(p, "unknown key '%s'", key);
 }
 
+/* An account's name is a directory's under $XDG_DATA_HOME/errand and a
+ * file's under $XDG_CACHE_HOME/errand, so one plain path component: ASCII
+ * letters, digits and - _ . @ only (no '/', control or other bytes a shell
+ * or terminal treats specially), not "." or ".." nor hidden, not taken for
+ * an option, and short. 0, or -1 with the reason. */
+static int
+parse_account_name(struct parser *p, const char *name)
+{
+	size_t i;
+
+	if (*name == '\0')
+		return parse_fail(p, "[account] needs a name");
+	for (i = 0; name[i] != '\0'; i++) {
+		if (!(name[i] >= 'a' && name[i] <= 'z') &&
+		    !(name[i] >= 'A' && name[i] <= 'Z') &&
+		    !(name[i] >= '0' && name[i] <= '9') && name[i] != '-' &&
+		    name[i] != '_' && name[i] != '.' && name[i] != '@')
+			return parse_fail(p,
+			    "account name '%s': use letters, digits and "
+			    "- _ . @",
+			    name);
+	}
+	if (i > CONFIG_NAME_MAX)
+		return parse_fail(p,
+		    "account name '%.20s...': longer than %d bytes", name,
+		    CONFIG_NAME_MAX);
+	if (name[0] == '.')
+		return parse_fail(p,
+		    "account name '%s': cannot start with '.' (it names "
+		    "a directory)",
+		    name);
+	if (name[0] == '-')
+		return parse_fail(
+		    p, "account name '%s': cannot start with '-'", name);
+	return 0;
+}
+
 static int
 parse_section(struct parser *p, char *s)
 {
@@ -361,16 +405,8 @@ parse_section(struct parser *p, char *s)
 		    "[account NAME], [bindings SCREEN] or [ui])",
 		    s);
 	name = trim(s + 7);
-	if (*name == '\0')
-		return parse_fail(p, "[account] needs a name");
-	for (i = 0; name[i] != '\0'; i++) {
-		if (!isalnum((unsigned char)name[i]) && name[i] != '-' &&
-		    name[i] != '_' && name[i] != '.' && name[i] != '@')
-			return parse_fail(p,
-			    "account name '%s': use letters, "
-			    "digits and - _ . @",
-			    name);
-	}
+	if (parse_account_name(p, name) != 0)
+		return -1;
 	for (i = 0; i < cf->naccounts; i++) {
 		if (strcmp(cf->accounts[i].name, name) == 0)
 			return parse_fail(p,
@@ -592,12 +628,29 @@ config_load(const char *path, struct config **out, char **err)
 	int fd, rc;
 
 	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	/* Not blocking: a FIFO (or a tty, a device) opens at once and is
+	 * refused below, instead of waiting in open() for a writer. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
+	    -1) {
 		xasprintf(err, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		xasprintf(err, "%s: not a regular file", path);
+	if (fstat(fd, &sb) == -1) {
+		xasprintf(err, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		xasprintf(err, "%s: not a regular file%s", path,
+		    S_ISFIFO(sb.st_mode)      ? " (a FIFO)"
+		        : S_ISDIR(sb.st_mode) ? " (a directory)"
+		                              : "");
+		close(fd);
+		return -1;
+	}
+	/* A regular file: read it the ordinary way. */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1) {
+		xasprintf(err, "%s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
