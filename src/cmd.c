@@ -17,6 +17,7 @@
 #include "pop3-fetch.h"
 #include "secret.h"
 #include "sync.h"
+#include "text.h"
 #include "url.h"
 #include "xmalloc.h"
 #include "net/conn.h"
@@ -42,12 +43,30 @@ void
 cmd_error(const char *fmt, ...)
 {
 	va_list ap;
+	char *msg, *clean;
 
-	fputs("errand: ", stderr);
+	/* Messages quote arguments, file names and servers' words: each
+	 * passes the one terminal-safe filter, as on the screen. */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	clean = text_clean_line(msg);
+	fprintf(stderr, "errand: %s\n", clean);
+	free(clean);
+	free(msg);
+}
+
+void
+cmd_option_error(int ch, char *const *argv)
+{
+	if (ch == ':')
+		cmd_error("option '%s' needs a value", argv[optind - 1]);
+	else if (optopt > ' ' && optopt < 0x7f)
+		cmd_error("unknown option '-%c'", optopt);
+	else if (optopt != 0)
+		cmd_error("unknown option '-' with byte 0x%02x", optopt & 0xff);
+	else
+		cmd_error("unknown option '%s'", argv[optind - 1]);
 }
 
 const struct account *
@@ -276,7 +295,8 @@ cmd_open_cache(struct cmd_ctx *ctx, const struct cmd_entry *ce, int argc,
 	int ch;
 
 	memset(o, 0, sizeof *o);
-	while ((ch = getopt_long(argc, argv, "+a:", longopts, NULL)) != -1) {
+	opterr = 0; /* getopt would echo a bad option raw */
+	while ((ch = getopt_long(argc, argv, "+:a:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'a':
 			aname = optarg;
@@ -285,6 +305,7 @@ cmd_open_cache(struct cmd_ctx *ctx, const struct cmd_entry *ce, int argc,
 			o->offline = 1;
 			break;
 		default:
+			cmd_option_error(ch, argv);
 			cmd_error("usage: errand %s %s", ce->name, ce->args);
 			return CMD_EXIT_USAGE;
 		}

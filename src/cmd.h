@@ -127,7 +127,13 @@ int cmd_open_cache(struct cmd_ctx *, const struct cmd_entry *ce, int argc,
 int cmd_local_refresh(
     struct cmd_ctx *, const struct account *, struct store *, int offline);
 
-/* Print "errand: " and a formatted message on stderr. */
+/* Print "errand: " and a formatted message on stderr, made terminal-safe
+ * (text_clean_line()): what it quotes may come from anyone. */
 void cmd_error(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/* Say what was wrong with an option, after getopt_long() (called with
+ * opterr 0 and a ':' in front of its option string) returned ch ('?' or
+ * ':') for argv. */
+void cmd_option_error(int ch, char *const *argv);
 
 #endif

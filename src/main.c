@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "config.h"
+#include "text.h"
 #include "xmalloc.h"
 #include "net/plog.h"
 #include "ui/ui.h"
@@ -83,7 +84,7 @@ main(int argc, char **argv)
 	};
 	const struct cmd_entry **ce;
 	struct cmd_ctx ctx;
-	char *path = NULL, *logpath = NULL, *err, *folder = NULL;
+	char *path = NULL, *logpath = NULL, *err, *clean, *folder = NULL;
 	const struct account *a;
 	int ch, rc;
 
@@ -91,8 +92,9 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	memset(&ctx, 0, sizeof ctx);
 
+	opterr = 0; /* getopt would echo a bad option raw */
 	while ((ch = getopt_long(
-	            argc, argv, "+a:c:d:f:hT:V", longopts, NULL)) != -1) {
+	            argc, argv, "+:a:c:d:f:hT:V", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'a':
 			ctx.account = optarg;
@@ -122,6 +124,7 @@ main(int argc, char **argv)
 			printf("errand %s\n", PACKAGE_VERSION);
 			return CMD_EXIT_OK;
 		default:
+			cmd_option_error(ch, argv);
 			usage(stderr);
 			return CMD_EXIT_USAGE;
 		}
@@ -159,7 +162,10 @@ main(int argc, char **argv)
 		return CMD_EXIT_USAGE;
 	}
 	if (config_load(path, &ctx.cf, &err) != 0) {
-		fprintf(stderr, "%s\n", err);
+		/* It names the file, which may be any bytes given to -c. */
+		clean = text_clean_line(err);
+		fprintf(stderr, "%s\n", clean);
+		free(clean);
 		free(err);
 		free(path);
 		return CMD_EXIT_USAGE;
