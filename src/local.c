@@ -40,6 +40,7 @@ static char *local_dir(struct local *, const char *);
 static const char *local_special(const char *);
 static struct maildir *local_md(
     struct local *, const char *, struct store_folder *, char **);
+static char *local_letters(const char *);
 static void local_info(unsigned int, const char *, char *, size_t);
 static int local_counts(struct local *, int64_t);
 static int local_count_add(
@@ -202,22 +203,36 @@ local_md(struct local *l, const char *name, struct store_folder *f, char **err)
 	return md;
 }
 
+/* The flag letters of the file at path (relative), read the way the
+ * index reads them; the caller's, "" when none. */
+static char *
+local_letters(const char *path)
+{
+	char *name, *letters;
+
+	if (maildir_name_parse(
+	        path + 4, strncmp(path, "new/", 4) == 0, &name, &letters) != 0)
+		return xstrdup("");
+	free(name);
+	return letters;
+}
+
 /* The letters for flags, keeping the other letters of the path's info. */
 static void
 local_info(unsigned int flags, const char *path, char *out, size_t size)
 {
-	const char *info = strstr(path, ":2,");
+	char *letters = local_letters(path);
+	const char *info;
 	size_t n;
 
 	maildir_index_letters(flags, out);
 	n = strlen(out);
-	if (info == NULL)
-		return;
-	for (info += 3; *info != '\0' && n + 1 < size; info++) {
-		if (*info >= 'a' && *info <= 'z')
+	for (info = letters; *info != '\0' && n + 1 < size; info++) {
+		if (*info >= 'a' && *info <= 'z' && strchr(out, *info) == NULL)
 			out[n++] = *info;
+		out[n] = '\0';
 	}
-	out[n] = '\0';
+	free(letters);
 }
 
 /* Recount a folder for the folder list. */
@@ -363,10 +378,9 @@ local_copy_file(struct maildir *md, const char *path, struct maildir *to,
     char **newname, char **newpath, char **err)
 {
 	struct maildir_delivery *d;
-	const char *info = strstr(path, ":2,");
 	void *raw;
 	size_t len;
-	char *name, *np;
+	char *name, *np, *letters, info[64];
 
 	*newname = *newpath = NULL;
 	if (maildir_read(md, path, LOCAL_BODY_MAX, &raw, &len) != 0)
@@ -381,10 +395,15 @@ local_copy_file(struct maildir *md, const char *path, struct maildir *to,
 	if (maildir_deliver_commit(d, &name) != 0)
 		return local_fail(err, "%s", maildir_error(to));
 	xasprintf(&np, "new/%s", name);
-	if (info != NULL && info[3] != '\0') {
+	/* The copy's flags are the original's: the letters errand knows
+	 * and other tools' keywords, not whatever else the name holds. */
+	letters = local_letters(path);
+	local_info(maildir_index_flags(letters), path, info, sizeof info);
+	free(letters);
+	if (*info != '\0') {
 		char *moved;
 
-		if (maildir_set_flags(to, np, info + 3, &moved) == 0) {
+		if (maildir_set_flags(to, np, info, &moved) == 0) {
 			free(np);
 			np = moved;
 		}
@@ -507,12 +526,12 @@ local_expunge(struct local *l, const char *folder, uint32_t *n, char **err)
 	struct store_folder f;
 	struct local_uids u;
 	struct maildir *md;
-	char *name, *path, *info;
+	char *name, *path, *letters;
 	uint64_t before[2];
 	size_t i;
 	uint32_t done = 0;
 	unsigned int was;
-	int ret = -1;
+	int ret = -1, marked;
 
 	*err = NULL;
 	if (n != NULL)
@@ -537,9 +556,10 @@ local_expunge(struct local *l, const char *folder, uint32_t *n, char **err)
 		}
 		/* Only what is marked on disk too: another program may have
 		 * taken the mark off meanwhile. */
-		info = strstr(path, ":2,");
-		if (info != NULL && strchr(info + 3, 'T') != NULL &&
-		    maildir_remove(md, path) == 0) {
+		letters = local_letters(path);
+		marked = strchr(letters, 'T') != NULL;
+		free(letters);
+		if (marked && maildir_remove(md, path) == 0) {
 			if (store_msg_delete(l->st, f.id, u.v[i]) != 0 ||
 			    store_mdfile_delete(l->st, f.id, name) != 0) {
 				free(name);

@@ -404,7 +404,6 @@ maildir_scan(
 {
 	struct maildir_entry *e;
 	struct dirent *de;
-	const char *info;
 	char *dir;
 	size_t first = *n;
 	DIR *dp;
@@ -422,15 +421,9 @@ maildir_scan(
 		e = &(*list)[(*n)++];
 		xasprintf(&e->path, "%s/%s", sub, de->d_name);
 		e->is_new = strcmp(sub, "new") == 0;
-		info = e->is_new ? NULL : strstr(de->d_name, ":2,");
-		if (info != NULL) {
-			e->name =
-			    xstrndup(de->d_name, (size_t)(info - de->d_name));
-			e->flags = xstrdup(info + 3);
-		} else {
-			e->name = xstrdup(de->d_name);
-			e->flags = xstrdup("");
-		}
+		/* A directory entry holds no '/' and this one no leading
+		 * '.': it parses. */
+		maildir_name_parse(de->d_name, e->is_new, &e->name, &e->flags);
 	}
 	closedir(dp);
 	free(dir);
@@ -474,9 +467,10 @@ int
 maildir_find(
     struct maildir *md, const char *name, const char *hint, char **path)
 {
+	static const char *const subs[] = {"cur", "new"};
 	struct dirent *de;
 	struct stat sb;
-	size_t len = strlen(name);
+	size_t i, len = strlen(name);
 	char *p;
 	DIR *dp;
 	int found = 0;
@@ -500,21 +494,26 @@ maildir_find(
 			return 1;
 		}
 	}
-	xasprintf(&p, "%s/cur", md->path);
-	if ((dp = opendir(p)) == NULL) {
-		maildir_fail(md, "cannot read '%s': %s", p, strerror(errno));
+	/* Any flags in cur/; and new/ may hold a name with an info part
+	 * (another tool moved it back), which is not its unique name. */
+	for (i = 0; i < 2 && !found; i++) {
+		xasprintf(&p, "%s/%s", md->path, subs[i]);
+		if ((dp = opendir(p)) == NULL) {
+			maildir_fail(
+			    md, "cannot read '%s': %s", p, strerror(errno));
+			free(p);
+			return -1;
+		}
+		while (!found && (de = readdir(dp)) != NULL) {
+			found = strncmp(de->d_name, name, len) == 0 &&
+			    (de->d_name[len] == '\0' ||
+			        strncmp(de->d_name + len, ":2,", 3) == 0);
+			if (found)
+				xasprintf(path, "%s/%s", subs[i], de->d_name);
+		}
+		closedir(dp);
 		free(p);
-		return -1;
 	}
-	while (!found && (de = readdir(dp)) != NULL) {
-		found = strncmp(de->d_name, name, len) == 0 &&
-		    (de->d_name[len] == '\0' ||
-		        strncmp(de->d_name + len, ":2,", 3) == 0);
-		if (found)
-			xasprintf(path, "cur/%s", de->d_name);
-	}
-	closedir(dp);
-	free(p);
 	return found;
 }
 
@@ -529,36 +528,69 @@ maildir_exists(struct maildir *md, const char *name)
 }
 
 int
-maildir_set_flags(
-    struct maildir *md, const char *path, const char *flags, char **newpath)
+maildir_name_parse(const char *file, int in_new, char **name, char **flags)
 {
-	char set[sizeof MAILDIR_FLAGS], *base, *src, *dst, *rel;
-	const char *s, *info;
+	const char *info;
+
+	*name = *flags = NULL;
+	if (*file == '\0' || *file == '.' || strchr(file, '/') != NULL)
+		return -1;
+	/* The info starts at the first ":2," that has a unique part before
+	 * it, in new/ as in cur/, so that a name keeps its unique part
+	 * wherever another tool moves it. */
+	if ((info = strstr(file + 1, ":2,")) == NULL) {
+		*name = xstrdup(file);
+		*flags = xstrdup("");
+	} else {
+		*name = xstrndup(file, (size_t)(info - file));
+		*flags = xstrdup(in_new ? "" : info + 3);
+	}
+	return 0;
+}
+
+char *
+maildir_flags_path(const char *path, const char *flags)
+{
+	char set[sizeof MAILDIR_FLAGS], *name, *old, *rel;
+	const char *s;
 	size_t i, n = 0;
 
-	if (newpath != NULL)
-		*newpath = NULL;
 	for (s = flags; *s != '\0'; s++) {
-		if (strchr(MAILDIR_FLAGS, *s) == NULL) {
-			maildir_fail(md, "unknown Maildir flag '%c'", *s);
-			return -1;
-		}
+		if (strchr(MAILDIR_FLAGS, *s) == NULL)
+			return NULL;
 	}
+	if (!maildir_rel_ok(path) ||
+	    maildir_name_parse(path + 4, path[0] == 'n', &name, &old) != 0)
+		return NULL;
 	/* MAILDIR_FLAGS is in ASCII order: walk it for the sorted set. */
 	for (i = 0; MAILDIR_FLAGS[i] != '\0'; i++) {
 		if (strchr(flags, MAILDIR_FLAGS[i]) != NULL)
 			set[n++] = MAILDIR_FLAGS[i];
 	}
 	set[n] = '\0';
-	if (!maildir_rel_ok(path)) {
-		maildir_fail(md, "not a Maildir message: '%s'", path);
+	xasprintf(&rel, "cur/%s:2,%s", name, set);
+	free(name);
+	free(old);
+	return rel;
+}
+
+int
+maildir_set_flags(
+    struct maildir *md, const char *path, const char *flags, char **newpath)
+{
+	char *src, *dst, *rel;
+	size_t bad;
+
+	if (newpath != NULL)
+		*newpath = NULL;
+	if ((rel = maildir_flags_path(path, flags)) == NULL) {
+		if ((bad = strspn(flags, MAILDIR_FLAGS)) != strlen(flags))
+			maildir_fail(
+			    md, "unknown Maildir flag '%c'", flags[bad]);
+		else
+			maildir_fail(md, "not a Maildir message: '%s'", path);
 		return -1;
 	}
-	info = strstr(path + 4, ":2,");
-	base = info != NULL ? xstrndup(path + 4, (size_t)(info - (path + 4)))
-	                    : xstrdup(path + 4);
-	xasprintf(&rel, "cur/%s:2,%s", base, set);
-	free(base);
 	xasprintf(&src, "%s/%s", md->path, path);
 	xasprintf(&dst, "%s/%s", md->path, rel);
 	if (strcmp(src, dst) != 0 && rename(src, dst) != 0) {

@@ -90,6 +90,19 @@ int maildir_find(
 int maildir_set_flags(
     struct maildir *, const char *path, const char *flags, char **newpath);
 
+/* Split the file name of a message found in new/ (in_new 1) or cur/ into
+ * its unique part (*name) and flag letters (*flags; "" in new/): the info
+ * begins at the first ":2," after the first byte. Both are the caller's.
+ * 0, or -1 (*name and *flags NULL) for "", a dot file or a name with '/'.
+ * Touches no file. */
+int maildir_name_parse(const char *file, int in_new, char **name, char **flags);
+
+/* The relative path "cur/NAME:2,FLAGS" maildir_set_flags() gives the
+ * message at path (relative) for the letters flags, sorted; the caller's.
+ * NULL for a path that is not a message's or an unknown letter. Touches
+ * no file. */
+char *maildir_flags_path(const char *path, const char *flags);
+
 /* Move the message at path (relative) from one Maildir to the same place
  * in another (on the same file system): renamed, both directories synced.
  * *newpath is its relative path there, the caller's. 0 once moved (a
