@@ -20,6 +20,7 @@
 #include "xmalloc.h"
 
 #define MAILDIR_BUF 65536 /* bytes held before a write() */
+#define MAILDIR_SETTLE 2  /* seconds a directory's change time may lag */
 /* The flags errand knows, then the letters other tools use for keywords
  * (Dovecot: a-z), all in ASCII order: kept when errand renames a file. */
 #define MAILDIR_FLAGS "DFPRSTabcdefghijklmnopqrstuvwxyz"
@@ -647,6 +648,8 @@ maildir_clean_tmp(struct maildir *md, time_t age, size_t *removed)
 static uint64_t
 maildir_stamp_dir(const char *path)
 {
+	static uint64_t unsettled;
+	struct timespec now;
 	struct stat sb;
 	uint64_t h = 0xcbf29ce484222325ULL, w[4];
 	size_t i;
@@ -657,6 +660,16 @@ maildir_stamp_dir(const char *path)
 	w[1] = (uint64_t)sb.st_mtim.tv_sec;
 	w[2] = (uint64_t)sb.st_mtim.tv_nsec;
 	w[3] = (uint64_t)sb.st_size;
+	/* File systems keep change times in ticks (jiffies, or seconds):
+	 * a directory changed in the last seconds can change again in the
+	 * same tick and keep its time. Its stamp is then one that matches
+	 * nothing, so whoever recorded it looks again next time. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (sb.st_mtim.tv_sec >= now.tv_sec - MAILDIR_SETTLE) {
+		w[1] ^= (uint64_t)now.tv_nsec << 20 ^ (uint64_t)getpid();
+		w[2] ^= ++unsettled;
+		w[3] ^= (uint64_t)now.tv_sec;
+	}
 	for (i = 0; i < 4; i++) {
 		h ^= w[i];
 		h *= 0x100000001b3ULL; /* FNV-1a's prime, a word at a time */

@@ -120,8 +120,10 @@ int maildir_read(
 
 /* Stamps of cur/ and new/ (inode, size and change time): a directory's
  * differs as soon as a file arrives in it, leaves it or is renamed in it,
- * so an index can skip what it has seen. 0 and -1 when a directory cannot
- * be read (its stamp then 0). */
+ * so an index can skip what it has seen. A directory changed in the last
+ * two seconds (a change in the same clock tick would keep its time) has
+ * a stamp that equals no other, so it is read again. 0 and -1 when a
+ * directory cannot be read (its stamp then 0). */
 int maildir_stamps(struct maildir *, uint64_t *cur, uint64_t *new_stamp);
 
 /* Like maildir_list(), new/ alone. */

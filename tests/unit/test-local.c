@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <check.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -30,6 +31,8 @@ static char *root;      /* tmp/md: INBOX's Maildir */
 static char *db;        /* tmp/cache.db */
 static uint64_t seed;   /* of the property test, printed at the start */
 static uint64_t rstate; /* xorshift64 state */
+static time_t vclock;   /* age_dirs()' clock, far in the past */
+static time_t aged[2];  /* the times it gave cur/ and new/ */
 
 /* A file the cache records: from store_mdfile_foreach(). */
 struct row {
@@ -67,6 +70,8 @@ static char *ident_of(const char *);
 static void check_index(
     struct store *, struct maildir *, struct uidmap *, const char *);
 static void random_letters(char *, size_t);
+static void set_mtime(const char *, time_t);
+static void age_dirs(void);
 
 static int
 rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
@@ -87,6 +92,7 @@ setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(tmp));
 	xasprintf(&root, "%s/md", tmp);
 	xasprintf(&db, "%s/cache.db", tmp);
+	vclock = aged[0] = aged[1] = 0;
 }
 
 static void
@@ -368,11 +374,14 @@ START_TEST(test_local_stale_place)
 	ck_assert_msg(
 	    local_set_flags(l, "INBOX", 1, STORE_FLAG_SEEN, &err) == 0, "%s",
 	    err);
+	age_dirs();
+	refresh(l); /* the stamps of both, trusted */
 	/* As the older errand left it: still "in new/". */
 	ck_assert_int_eq(store_folder_get(st, "INBOX", &f), 0);
 	ck_assert_int_eq(store_mdfile_put(st, f.id, a, 1, 0, 1), 0);
 	store_folder_clear(&f);
 	b = deliver(md, 2);
+	age_dirs(); /* only new/ changed */
 	ck_assert_msg(
 	    local_refresh_folder(l, "INBOX", 0, &stats, &err) == 0, "%s", err);
 	ck_assert_uint_eq(stats.removed, 0);
@@ -384,6 +393,92 @@ START_TEST(test_local_stale_place)
 	maildir_close(md);
 	free(a);
 	free(b);
+}
+END_TEST
+
+/* Set the change time of the Maildir's sub ("cur" or "new") to when. */
+static void
+set_mtime(const char *sub, time_t when)
+{
+	struct timespec ts[2];
+	char *dir;
+
+	ts[0].tv_sec = ts[1].tv_sec = when;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	xasprintf(&dir, "%s/%s", root, sub);
+	ck_assert_int_eq(utimensat(AT_FDCWD, dir, ts, 0), 0);
+	free(dir);
+}
+
+/* Give cur/ and new/, where changed since the last call, a time from a
+ * clock far in the past, one tick on for each: a directory's stamp is
+ * only trusted some seconds after its last change (maildir_stamps()), and
+ * this lets every run of the test see the paths an index takes then. */
+static void
+age_dirs(void)
+{
+	static const char *const subs[] = {"cur", "new"};
+	struct stat sb;
+	char *dir;
+	size_t i;
+
+	if (vclock == 0)
+		vclock = time(NULL) - 1000000;
+	for (i = 0; i < 2; i++) {
+		xasprintf(&dir, "%s/%s", root, subs[i]);
+		ck_assert_int_eq(stat(dir, &sb), 0);
+		free(dir);
+		if (sb.st_mtim.tv_sec == aged[i] && sb.st_mtim.tv_nsec == 0)
+			continue;
+		vclock += 10;
+		set_mtime(subs[i], vclock);
+		aged[i] = vclock;
+	}
+}
+
+/* A file system that keeps change times in coarse ticks (jiffies; whole
+ * seconds on some) leaves a directory's time as it was when a second
+ * change falls in the tick of the first: an index that stamped the
+ * directory in that tick must not take the second change for none.
+ * Simulated by giving both directories a time in the current tick (the
+ * future, as a clock ahead on NFS would) and putting it back after
+ * another tool's rename. */
+START_TEST(test_local_same_tick)
+{
+	struct store *st;
+	struct maildir *md;
+	struct local *l;
+	struct uidmap um = {0};
+	char *err, *a, *src, *dst;
+	time_t tick = time(NULL) + 30;
+
+	st = open_store();
+	ck_assert_ptr_nonnull(l = local_open(st, root, NULL, &err));
+	ck_assert_ptr_nonnull(md = maildir_open(root, &err));
+	a = deliver(md, 1);
+	set_mtime("cur", tick);
+	set_mtime("new", tick);
+	ck_assert_msg(local_refresh(l, 0, &err) == 0, "%s", err);
+	check_index(st, md, &um, "a delivery");
+	xasprintf(&src, "%s/new/%s", root, a);
+	xasprintf(&dst, "%s/cur/%s:2,S", root, a);
+	ck_assert_int_eq(rename(src, dst), 0);
+	set_mtime("cur", tick);
+	set_mtime("new", tick);
+	refresh(l);
+	check_index(st, md, &um, "another tool's rename in the same tick");
+	/* Long after: the stamps are trusted again, and still right. */
+	set_mtime("cur", tick - 3600);
+	set_mtime("new", tick - 3600);
+	refresh(l);
+	refresh(l);
+	check_index(st, md, &um, "settled directories");
+	free(src);
+	free(dst);
+	local_close(l);
+	store_close(st);
+	maildir_close(md);
+	free(a);
 }
 END_TEST
 
@@ -406,6 +501,7 @@ START_TEST(test_local_property)
 	st = open_store();
 	ck_assert_ptr_nonnull(l = local_open(st, root, NULL, &err));
 	ck_assert_ptr_nonnull(md = maildir_open(root, &err));
+	age_dirs();
 	ck_assert_msg(local_refresh(l, 0, &err) == 0, "%s", err);
 	for (step = 0; step < STEPS; step++) {
 		op = (int)rnd_below(100);
@@ -482,6 +578,7 @@ START_TEST(test_local_property)
 			snprintf(what, sizeof what, "step %zu: restart", step);
 		}
 		maildir_list_free(list, n);
+		age_dirs();
 		refresh(l);
 		check_index(st, md, &um, what);
 	}
@@ -521,6 +618,7 @@ main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_local_read_then_deliver);
 	tcase_add_test(tc, test_local_stale_place);
+	tcase_add_test(tc, test_local_same_tick);
 	tcase_add_test(tc, test_local_property);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
