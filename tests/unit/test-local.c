@@ -67,6 +67,7 @@ static void rows_free(struct rows *);
 static const struct row *rows_find(const struct rows *, const char *);
 static void refresh(struct local *);
 static char *ident_of(const char *);
+static void uidmap_free(struct uidmap *);
 static void check_index(
     struct store *, struct maildir *, struct uidmap *, const char *);
 static void random_letters(char *, size_t);
@@ -220,6 +221,17 @@ ident_of(const char *path)
 	return xstrndup(path + 4, strcspn(path + 4, ":"));
 }
 
+static void
+uidmap_free(struct uidmap *um)
+{
+	size_t i;
+
+	for (i = 0; i < um->n; i++)
+		free(um->names[i]);
+	free(um->names);
+	free(um->uids);
+}
+
 /* The property: the cache's files are the Maildir's, with their flags and
  * place; each message row has its file; the counts are the rows'; a name
  * keeps the UID it was first given. what names the last step. */
@@ -344,6 +356,7 @@ START_TEST(test_local_read_then_deliver)
 	ck_assert_int_eq(store_msg_get(st, f.id, 1, &m), 0);
 	ck_assert_uint_eq(m.flags & STORE_FLAG_SEEN, STORE_FLAG_SEEN);
 	store_folder_clear(&f);
+	uidmap_free(&um);
 	local_close(l);
 	store_close(st);
 	maildir_close(md);
@@ -388,6 +401,7 @@ START_TEST(test_local_stale_place)
 	check_index(st, md, &um, "a delivery over a stale place");
 	ck_assert_int_eq(maildir_find(md, a, "S", &path), 1);
 	free(path);
+	uidmap_free(&um);
 	local_close(l);
 	store_close(st);
 	maildir_close(md);
@@ -475,6 +489,7 @@ START_TEST(test_local_same_tick)
 	check_index(st, md, &um, "settled directories");
 	free(src);
 	free(dst);
+	uidmap_free(&um);
 	local_close(l);
 	store_close(st);
 	maildir_close(md);
@@ -585,10 +600,7 @@ START_TEST(test_local_property)
 	/* A full index finds nothing the quick ones missed. */
 	ck_assert_msg(local_refresh(l, 1, &err) == 0, "%s", err);
 	check_index(st, md, &um, "the full index at the end");
-	for (i = 0; i < um.n; i++)
-		free(um.names[i]);
-	free(um.names);
-	free(um.uids);
+	uidmap_free(&um);
 	local_close(l);
 	store_close(st);
 	maildir_close(md);
