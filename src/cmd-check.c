@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "secret.h"
+#include "text.h"
 #include "url.h"
 #include "xmalloc.h"
 #include "net/imap.h"
@@ -44,9 +45,16 @@ const struct cmd_entry cmd_check_entry = {
 static void
 check_end(struct check *c, const char *error)
 {
+	char *url, *tls;
+
 	if (error == NULL) {
-		printf("%s: ok (%s, %s, logged in)\n", c->account->name, c->url,
-		    c->tls != NULL ? c->tls : "no TLS");
+		/* The URL is the config file's words: terminal-safe. */
+		url = text_clean_line(c->url);
+		tls = text_clean_line(c->tls != NULL ? c->tls : "no TLS");
+		printf(
+		    "%s: ok (%s, %s, logged in)\n", c->account->name, url, tls);
+		free(url);
+		free(tls);
 		c->ok = 1;
 	} else
 		cmd_error("%s: %s", c->account->name, error);

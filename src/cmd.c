@@ -93,7 +93,7 @@ cmd_user(const struct account *a)
 char *
 cmd_password(const struct account *a)
 {
-	char *pw, *prompt, *err;
+	char *pw, *prompt, *line, *err;
 
 	if (a->password_command != NULL) {
 		if (secret_from_command(
@@ -104,7 +104,9 @@ cmd_password(const struct account *a)
 		}
 		return pw;
 	}
-	xasprintf(&prompt, "Password for %s@%s: ", cmd_user(a), a->url.host);
+	xasprintf(&line, "Password for %s@%s: ", cmd_user(a), a->url.host);
+	prompt = text_clean_line(line); /* the config's words, on the tty */
+	free(line);
 	pw = prompt_password(prompt, &err);
 	free(prompt);
 	if (pw == NULL) {

@@ -71,4 +71,24 @@ clean "a key in the config file" "bad.conf:3: unknown key 'col\\^\\?our\\^\\[\\[
 clean "a C1 control in a folder name" "no folder 'IN\\^\\[\\[2JBOX'" \
     "$ERRAND" -c "$dir/pop.conf" list --offline "$(printf 'IN\302\2332JBOX')"
 
+# The password prompt names user@host from the config file, on the tty
+# (script(1) gives errand one and records what it writes there).
+if command -v script >/dev/null 2>&1; then
+	printf '[account demo]\nsource = pop3s://u\302\2332Jx@127.0.0.1:1\n' \
+	    >"$dir/user.conf"
+	printf 'pw\n' | timeout 20 script -q -e -c \
+	    "'$ERRAND' -c '$dir/user.conf' check" "$dir/tty" >/dev/null 2>&1
+	if LC_ALL=C grep -q "$C1" "$dir/tty"; then
+		tap_fail "the password prompt: no control bytes echoed" \
+		    "$(od -c "$dir/tty" | head -n 12)"
+	else
+		tap_ok "the password prompt: no control bytes echoed"
+	fi
+	tap_file_like "the password prompt: still asks" "$dir/tty" \
+	    "Password for u\\^\\[\\[2Jx@127\.0\.0\.1: "
+else
+	tap_ok "# SKIP script(1) not installed"
+	tap_ok "# SKIP script(1) not installed"
+fi
+
 tap_done
