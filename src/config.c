@@ -413,6 +413,13 @@ parse_section(struct parser *p, char *s)
 			    "account '%s' already defined at "
 			    "line %d",
 			    name, cf->accounts[i].line);
+		/* On a file system that ignores case they would share one
+		 * Maildir and one cache. */
+		if (strcasecmp(cf->accounts[i].name, name) == 0)
+			return parse_fail(p,
+			    "account '%s': only the case differs from '%s' "
+			    "at line %d",
+			    name, cf->accounts[i].name, cf->accounts[i].line);
 	}
 	if (cf->naccounts == CONFIG_MAX_ACCOUNTS)
 		return parse_fail(

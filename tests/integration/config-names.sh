@@ -40,6 +40,15 @@ tap_unlike "a C1 control in a name is not echoed" "$out" \
     "$(printf '\302\233')"
 tap_like "the error is still given" "$out" "c.conf:1: account name 'a"
 
+# Two names that differ only in case would share a directory where case
+# is ignored (macOS, a casefolded ext4 directory).
+printf '[account Work]\nsource = pop3s://u@127.0.0.1:1\n[account work]\nsource = pop3s://v@127.0.0.1:1\n' \
+    >"$dir/c.conf"
+out=$("$ERRAND" -c "$dir/c.conf" list --offline 2>&1); rc=$?
+tap_eq "names differing in case: exit status 2" "$rc" 2
+tap_eq "names differing in case: says so" "$out" \
+    "$dir/c.conf:3: account 'work': only the case differs from 'Work' at line 1"
+
 # Names that were always fine still are: a dotted address, 100 bytes.
 for good in me@example.org work.mail a_b-c "$(printf '%0100d' 0)"; do
 	printf '[account %s]\nsource = pop3s://u@127.0.0.1:1\n' "$good" \
