@@ -36,10 +36,19 @@ plog_open(const char *path, char **err)
 	struct stat st;
 	int fd;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	/* Not blocking: a FIFO nobody reads is refused at once, instead of
+	 * waiting in open() for a reader; the writes then block as usual. */
+	fd = open(
+	    path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0600);
 	if (fd == -1) {
+		xasprintf(err, "cannot open log '%s': %s", path,
+		    errno == ENXIO ? "a FIFO with no reader" : strerror(errno));
+		return NULL;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1) {
 		xasprintf(
 		    err, "cannot open log '%s': %s", path, strerror(errno));
+		close(fd);
 		return NULL;
 	}
 	/* A log left with a wider mode by someone else is narrowed. */

@@ -2,7 +2,8 @@
 # $XDG_DATA_HOME/errand and a file under $XDG_CACHE_HOME/errand, so only a
 # single plain path component is accepted ("." and ".." once put a Maildir
 # straight in $XDG_DATA_HOME or above the other accounts); and -c FILE that
-# is not a regular file (a FIFO hung in open()) is refused at once.
+# is not a regular file (a FIFO hung in open()) is refused at once, as
+# is -d LOGFILE naming a FIFO that nobody reads.
 . "$top_srcdir/tests/lib/tap.sh"
 
 dir=$(mktemp -d)
@@ -58,6 +59,8 @@ for good in me@example.org work.mail a_b-c "$(printf '%0100d' 0)"; do
 	rm -rf "$dir/data" "$dir/cache"
 done
 
+printf '[account ok]\nsource = pop3s://u@127.0.0.1:1\n' >"$dir/ok.conf"
+
 # -c FILE: a FIFO is refused at once (it hung in open() waiting for a
 # writer), and so is a directory.
 mkfifo "$dir/fifo"
@@ -71,6 +74,20 @@ tap_eq "-c DIRECTORY: says so" "$out" \
 out=$(timeout 10 "$ERRAND" -c /dev/null list --offline 2>&1); rc=$?
 tap_eq "-c /dev/null: exit status 2" "$rc" 2
 tap_eq "-c /dev/null: says so" "$out" "/dev/null: not a regular file"
+# -d LOGFILE: a FIFO nobody reads is refused at once (it hung in open()
+# waiting for a reader); one that is read gets the log.
+out=$(timeout 10 "$ERRAND" -c "$dir/ok.conf" -d "$dir/fifo" list --offline \
+    2>&1); rc=$?
+tap_eq "-d FIFO without a reader: exit status 2, not a hang" "$rc" 2
+tap_eq "-d FIFO without a reader: says so" "$out" \
+    "errand: cannot open log '$dir/fifo': a FIFO with no reader"
+# This shell holds the FIFO open for reading (read-write: no wait).
+exec 3<>"$dir/fifo"
+timeout 10 "$ERRAND" -c "$dir/ok.conf" -d "$dir/fifo" list --offline \
+    >/dev/null 2>&1
+tap_eq "-d FIFO with a reader: no hang, exit status 0" "$?" 0
+exec 3<&-
+
 # The default path is read the same way.
 mkdir -p "$dir/xdg/errand"
 mkfifo "$dir/xdg/errand/config"
