@@ -265,6 +265,7 @@ static int
 parse_key(
     struct parser *p, struct account *a, const char *key, const char *value)
 {
+	struct stat sb;
 	char *err;
 	iconv_t cd;
 
@@ -291,6 +292,10 @@ parse_key(
 		if (access(a->ca_file, R_OK) != 0)
 			return parse_fail(
 			    p, "ca-file '%s': %s", a->ca_file, strerror(errno));
+		/* Read by OpenSSL at connect time: a FIFO would hang it. */
+		if (stat(a->ca_file, &sb) != 0 || !S_ISREG(sb.st_mode))
+			return parse_fail(
+			    p, "ca-file '%s': not a regular file", a->ca_file);
 		return 0;
 	}
 	if (strcmp(key, "tls-fingerprint") == 0) {

@@ -88,6 +88,14 @@ timeout 10 "$ERRAND" -c "$dir/ok.conf" -d "$dir/fifo" list --offline \
 tap_eq "-d FIFO with a reader: no hang, exit status 0" "$?" 0
 exec 3<&-
 
+# ca-file is read by OpenSSL when errand connects: a FIFO would hang it.
+printf '[account ok]\nsource = pop3s://u@127.0.0.1:1\nca-file = %s\n' \
+    "$dir/fifo" >"$dir/ca.conf"
+out=$(timeout 10 "$ERRAND" -c "$dir/ca.conf" check 2>&1); rc=$?
+tap_eq "ca-file FIFO: exit status 2" "$rc" 2
+tap_eq "ca-file FIFO: FILE:LINE says so" "$out" \
+    "$dir/ca.conf:3: ca-file '$dir/fifo': not a regular file"
+
 # The default path is read the same way.
 mkdir -p "$dir/xdg/errand"
 mkfifo "$dir/xdg/errand/config"
