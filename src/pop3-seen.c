@@ -154,7 +154,7 @@ pop3_seen_open(const char *path, int *created, char **note, char **err)
 	static const char *side[] = {"", "-wal", "-shm"};
 	struct pop3_seen *s;
 	struct stat sb;
-	char *why, *from, *to;
+	char *why, *from, *to, *aside;
 	size_t i;
 	int rc;
 
@@ -175,17 +175,17 @@ pop3_seen_open(const char *path, int *created, char **note, char **err)
 		goto fail;
 	}
 	/* Damaged: aside, and a new one (rebuilt from the Maildir). */
+	xasprintf(&aside, "%s.damaged-%lld", s->path, (long long)time(NULL));
 	for (i = 0; i < sizeof side / sizeof side[0]; i++) {
 		xasprintf(&from, "%s%s", s->path, side[i]);
-		xasprintf(&to, "%s.damaged-%lld%s", s->path,
-		    (long long)time(NULL), side[i]);
+		xasprintf(&to, "%s%s", aside, side[i]);
 		if (rename(from, to) != 0 && errno != ENOENT && i == 0) {
 			xasprintf(err,
-			    "cannot open '%s': %s; cannot move it "
-			    "aside: %s",
+			    "cannot open '%s': %s; cannot move it aside: %s",
 			    s->path, why, strerror(errno));
 			free(from);
 			free(to);
+			free(aside);
 			goto fail;
 		}
 		free(from);
@@ -193,9 +193,10 @@ pop3_seen_open(const char *path, int *created, char **note, char **err)
 	}
 	if (note != NULL)
 		xasprintf(note,
-		    "'%s' was damaged (%s) and was moved aside; the POP3 "
+		    "'%s' was damaged (%s) and was moved to '%s'; the POP3 "
 		    "state is rebuilt from the Maildir",
-		    s->path, why);
+		    s->path, why, aside);
+	free(aside);
 	free(why);
 	if (created != NULL)
 		*created = 1;

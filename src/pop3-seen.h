@@ -22,7 +22,7 @@ struct pop3_seen;
  * when missing: *created (when not NULL) is then 1. A file that is not a
  * database or fails its check is moved aside as
  * errand-pop3.db.damaged-TIME and a new one made; *note (when not NULL)
- * then says so (the caller frees it). NULL with *err set (the caller's)
+ * then says so and where (the caller frees it). NULL with *err set (the caller's)
  * when it cannot be opened or made. Close with pop3_seen_close(). */
 struct pop3_seen *pop3_seen_open(
     const char *path, int *created, char **note, char **err);

@@ -96,7 +96,7 @@ run "$work/always.conf"
 tap_eq "damaged state: nothing fetched again" "$rc $(retrs) $(files)" \
     "0 0 $n"
 tap_like "damaged state: said, with where it went" "$err" \
-    "^errand: '$db' was damaged \\(.*\\) and was moved aside; the POP3 state is rebuilt from the Maildir\$"
+    "^errand: '$db' was damaged \\(.*\\) and was moved to '$db\\.damaged-[0-9]+'; the POP3 state is rebuilt from the Maildir\$"
 tap_eq "damaged state: kept aside" \
     "$(ls "$md" | grep -c '^errand-pop3\.db\.damaged-[0-9]*$')" 1
 rm -f "$md"/errand-pop3.db.damaged-*
