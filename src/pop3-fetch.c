@@ -383,8 +383,9 @@ pf_seen_prefix(struct pop3_fetch *f, const char *prefix)
 
 /* Both listings are in: give each message its id. A UIDL listed twice is
  * no identity (positions change when another client deletes): those
- * messages, and those once recorded so, are known by "UIDL#" and a digest
- * of their header and size, and are never deleted while it is not unique. */
+ * messages, and those once recorded so, are known by "UIDL sha256:DIGEST-
+ * SIZE" (a UIDL has no space), a digest of their header and size, and are
+ * never deleted while the UIDL is not unique. */
 static void
 pf_identify(struct pop3_fetch *f)
 {
@@ -439,7 +440,7 @@ pf_identify(struct pop3_fetch *f)
 			}
 			continue;
 		}
-		xasprintf(&prefix, "%s#", v[i]->uidl);
+		xasprintf(&prefix, "%s ", v[i]->uidl);
 		if (pf_seen_prefix(f, prefix))
 			v[i]->digest = 1;
 		else
@@ -504,7 +505,7 @@ on_top_done(struct pop3 *p, const struct pop3_result *res, void *arg)
 		snprintf(hex + 2 * i, 3, "%02x", dg[i]);
 	hex[2 * i] = '\0';
 	if (m->uidl != NULL)
-		xasprintf(&m->id, "%s#%s-%llu", m->uidl, hex,
+		xasprintf(&m->id, "%s sha256:%s-%llu", m->uidl, hex,
 		    (unsigned long long)m->size);
 	else
 		xasprintf(
@@ -612,17 +613,17 @@ pf_cmp_tag(const void *a, const void *b)
  * files and their commit, or a state lost. Each file errand fetched has
  * the tag of its id in its name; those found are recorded (inside the
  * caller's transaction) once new/ and cur/ are synced. The number found,
- * or -1 (maildir_error() or the state's error set). */
+ * or -1 (after pf_error() for the Maildir; the state's error is set). */
 static int
 pf_scan(struct pop3_fetch *f)
 {
 	struct maildir_entry *list;
 	struct pf_tag *tags, key, *hit;
 	struct pf_msg *m;
-	size_t n, i, ntags = 0;
-	int found = 0;
+	size_t n, i, ntags = 0, *found, nfound = 0;
 	char *end;
 	long long at;
+	int rc = 0;
 
 	tags = xreallocarray(NULL, f->want, sizeof *tags);
 	for (i = 0; i < f->nmsgs && ntags < f->want; i++) {
@@ -633,9 +634,11 @@ pf_scan(struct pop3_fetch *f)
 	}
 	qsort(tags, ntags, sizeof *tags, pf_cmp_tag);
 	if (maildir_list(f->md, &list, &n) != 0) {
+		pf_error(f, "%s", maildir_error(f->md));
 		free(tags);
 		return -1;
 	}
+	found = xreallocarray(NULL, ntags, sizeof *found);
 	for (i = 0; i < n; i++) {
 		if (!pop3_seen_name_tag(list[i].name, key.tag))
 			continue;
@@ -649,24 +652,26 @@ pf_scan(struct pop3_fetch *f)
 		    ? (int64_t)at
 		    : (int64_t)time(NULL);
 		m->seen = 1;
-		found++;
+		found[nfound++] = hit->idx;
 	}
 	maildir_list_free(list, n);
 	free(tags);
-	if (found == 0)
-		return 0;
 	/* A file renamed before a crash may not be in its directory for
 	 * good yet: make sure before it counts as home. */
-	if (maildir_sync(f->md) != 0)
-		return -1;
-	for (i = 0; i < f->nmsgs; i++) {
-		m = &f->msgs[i];
-		if (m->seen && m->fetched_at != 0 &&
-		    pop3_seen_add(f->ps, m->id, m->fetched_at) != 0)
-			return -1;
+	if (nfound > 0 && maildir_sync(f->md) != 0) {
+		pf_error(f, "%s", maildir_error(f->md));
+		rc = -1;
 	}
-	f->want -= (uint32_t)found;
-	return found;
+	for (i = 0; rc == 0 && i < nfound; i++) {
+		m = &f->msgs[found[i]];
+		if (pop3_seen_add(f->ps, m->id, m->fetched_at) != 0)
+			rc = -1;
+	}
+	free(found);
+	if (rc != 0)
+		return -1;
+	f->want -= (uint32_t)nfound;
+	return (int)nfound;
 }
 
 /* The ids are known: match them with the records (and the Maildir),
@@ -678,7 +683,7 @@ pf_listed(struct pop3_fetch *f)
 	struct pf_seen *seen = f->seen.v, key, *hit;
 	size_t nseen = f->seen.n, i;
 	int64_t cutoff = 0;
-	int rc = 0, found = 0;
+	int rc = 0;
 
 	pf_unique_ids(f);
 	for (i = 0; i < f->nmsgs; i++) {
@@ -695,11 +700,8 @@ pf_listed(struct pop3_fetch *f)
 	}
 	if (pop3_seen_begin(f->ps) != 0)
 		rc = -1;
-	if (rc == 0 && f->want > 0 && (found = pf_scan(f)) < 0) {
-		if (*maildir_error(f->md) != '\0')
-			pf_error(f, "%s", maildir_error(f->md));
+	if (rc == 0 && f->want > 0 && pf_scan(f) < 0)
 		rc = -1;
-	}
 	for (i = 0; rc == 0 && i < nseen; i++) {
 		if (seen[i].listed)
 			continue;
