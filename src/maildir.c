@@ -823,6 +823,37 @@ maildir_move(
 }
 
 int
+maildir_add_suffix(
+    struct maildir *md, const char *path, const char *suffix, char **newpath)
+{
+	const char *info;
+	char *rel, *src, *dst;
+	int rc;
+
+	*newpath = NULL;
+	if (!maildir_rel_ok(path) || strchr(suffix, '/') != NULL ||
+	    strchr(suffix, ':') != NULL) {
+		maildir_fail(md, "not a Maildir message: '%s'", path);
+		return -1;
+	}
+	info = strchr(path + 4, ':');
+	if (info == NULL)
+		info = path + strlen(path);
+	xasprintf(&rel, "%.*s%s%s", (int)(info - path), path, suffix, info);
+	xasprintf(&src, "%s/%s", md->path, path);
+	xasprintf(&dst, "%s/%s", md->path, rel);
+	if ((rc = rename(src, dst)) != 0) {
+		maildir_fail(
+		    md, "cannot rename '%s': %s", src, strerror(errno));
+		free(rel);
+	} else
+		*newpath = rel;
+	free(src);
+	free(dst);
+	return rc == 0 ? 0 : -1;
+}
+
+int
 maildir_remove(struct maildir *md, const char *path)
 {
 	char *p;

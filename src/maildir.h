@@ -112,6 +112,13 @@ int maildir_set_flags(
 int maildir_move(
     struct maildir *from, const char *path, struct maildir *to, char **newpath);
 
+/* Rename the message at path (relative) in its directory with suffix
+ * appended to its unique name (before any ":2,FLAGS"); not synced (see
+ * maildir_sync()). *newpath is its new relative path, the caller's. 0 or
+ * -1. */
+int maildir_add_suffix(
+    struct maildir *, const char *path, const char *suffix, char **newpath);
+
 /* Remove the message at path (relative). 0 or -1. */
 int maildir_remove(struct maildir *, const char *path);
 

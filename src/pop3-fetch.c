@@ -144,6 +144,7 @@ static int pf_cmp_info(const void *, const void *);
 static int pf_seen_prefix(struct pop3_fetch *, const char *);
 static int pf_migrate(struct pop3_fetch *);
 static int pf_migrate_cb(const char *, int64_t, const char *, void *);
+static int pf_cmp_entry_name(const void *, const void *);
 static int pf_scan(struct pop3_fetch *);
 static void pf_unique_ids(struct pop3_fetch *);
 
@@ -558,42 +559,120 @@ pf_unique_ids(struct pop3_fetch *f)
 	free(v);
 }
 
+/* A row of the state an older errand kept in the cache. */
+struct pf_old {
+	char *id;
+	int64_t at;
+	char *name;    /* its unique name in the Maildir, or NULL */
+	int under_way; /* "tmp/NAME": safe only if it reached new/ */
+};
+
+struct pf_old_list {
+	struct pf_old *v;
+	size_t n;
+};
+
 static int
 pf_migrate_cb(const char *id, int64_t at, const char *name, void *arg)
 {
-	struct pop3_fetch *f = arg;
-	int there = 1;
+	struct pf_old_list *l = arg;
+	struct pf_old *o;
 
-	/* "tmp/NAME": a delivery that was under way, safe if it got home. */
-	if (strncmp(name, "tmp/", 4) == 0 &&
-	    (there = maildir_exists(f->md, name + 4)) < 0)
-		return -2;
-	if (there && pop3_seen_add(f->ps, id, at) != 0)
-		return -3;
+	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
+	o = &l->v[l->n++];
+	o->id = xstrdup(id);
+	o->at = at;
+	o->under_way = strncmp(name, "tmp/", 4) == 0;
+	o->name = *name != '\0' ? xstrdup(name + (o->under_way ? 4 : 0)) : NULL;
 	return 0;
 }
 
-/* A new state: bring over what an earlier errand recorded in the cache.
- * 0, or -1 after pf_fail(). */
+static int
+pf_cmp_entry_name(const void *a, const void *b)
+{
+	return strcmp((*(struct maildir_entry *const *)a)->name,
+	    (*(struct maildir_entry *const *)b)->name);
+}
+
+/* A new state: bring over what an older errand recorded in the cache, and
+ * put the tag of its id in the name of each of its files, so that the
+ * Maildir alone can tell them from then on. 0, or -1 after pf_fail(). */
 static int
 pf_migrate(struct pop3_fetch *f)
 {
+	struct pf_old_list l = {NULL, 0};
+	struct maildir_entry *list = NULL, **byname = NULL, key, *kp, **hit;
+	char suffix[POP3_SEEN_TAG_LEN + 4], tag[POP3_SEEN_TAG_LEN + 1];
+	char *path;
+	size_t n = 0, i, renamed = 0;
 	int rc;
 
-	if (pop3_seen_begin(f->ps) != 0) {
-		pf_fail(f, POP3_FETCH_FAILED, "%s", pop3_seen_error(f->ps));
-		return -1;
-	}
-	rc = store_pop3_seen_foreach(f->st, pf_migrate_cb, f);
-	if (rc == 0 && pop3_seen_commit(f->ps) == 0)
-		return 0;
-	if (rc == -2)
-		pf_fail(f, POP3_FETCH_FAILED, "%s", maildir_error(f->md));
-	else if (rc == -1)
+	if (store_pop3_seen_foreach(f->st, pf_migrate_cb, &l) != 0) {
 		pf_fail(f, POP3_FETCH_FAILED, "%s", store_error(f->st));
-	else
+		rc = -1;
+		goto out;
+	}
+	if (l.n == 0)
+		return 0;
+	if (maildir_list(f->md, &list, &n) != 0) {
+		pf_fail(f, POP3_FETCH_FAILED, "%s", maildir_error(f->md));
+		rc = -1;
+		goto out;
+	}
+	if (n > 0) {
+		byname = xreallocarray(NULL, n, sizeof *byname);
+		for (i = 0; i < n; i++)
+			byname[i] = &list[i];
+		qsort(byname, n, sizeof *byname, pf_cmp_entry_name);
+	}
+	rc = pop3_seen_begin(f->ps);
+	for (i = 0; rc == 0 && i < l.n; i++) {
+		hit = NULL;
+		if (l.v[i].name != NULL && n > 0) {
+			key.name = l.v[i].name;
+			kp = &key;
+			hit = bsearch(
+			    &kp, byname, n, sizeof *byname, pf_cmp_entry_name);
+		}
+		if (hit == NULL && l.v[i].under_way)
+			continue; /* never got home: to be fetched again */
+		rc = pop3_seen_add(f->ps, l.v[i].id, l.v[i].at);
+		/* Tagged below; the entry stands for this id now. */
+		if (rc == 0 && hit != NULL &&
+		    !pop3_seen_name_tag((*hit)->name, tag)) {
+			free(l.v[i].name);
+			l.v[i].name = xstrdup((*hit)->path);
+		} else {
+			free(l.v[i].name);
+			l.v[i].name = NULL;
+		}
+	}
+	if (rc == 0)
+		rc = pop3_seen_commit(f->ps);
+	if (rc != 0) {
 		pf_fail(f, POP3_FETCH_FAILED, "%s", pop3_seen_error(f->ps));
-	return -1;
+		goto out;
+	}
+	/* Best effort: a file not tagged is still recorded. */
+	for (i = 0; i < l.n; i++) {
+		if (l.v[i].name == NULL)
+			continue;
+		pop3_seen_suffix(l.v[i].id, suffix);
+		if (maildir_add_suffix(f->md, l.v[i].name, suffix, &path) == 0)
+			renamed++;
+		free(path);
+	}
+	if (renamed > 0)
+		(void)maildir_sync(f->md);
+out:
+	for (i = 0; i < l.n; i++) {
+		free(l.v[i].id);
+		free(l.v[i].name);
+	}
+	free(l.v);
+	free(byname);
+	maildir_list_free(list, n);
+	return rc == 0 ? 0 : -1;
 }
 
 /* A message to fetch: its tag, to look for in the Maildir's names. */

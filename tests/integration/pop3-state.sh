@@ -3,8 +3,9 @@
 # whole cache is removed, when the state file (errand-pop3.db in the
 # Maildir) is removed or damaged, and when both are; the state an earlier
 # errand kept in the cache is brought over once (deliveries it left under
-# way settled by the Maildir); and pop3-keep = never then deletes each
-# message once it is recorded.
+# way settled by the Maildir) and its files tagged; and pop3-keep = never
+# then deletes each message once it is recorded, those whose record a crash
+# lost included.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/dovecot.sh"
 
@@ -142,11 +143,23 @@ tap_eq "state brought over from the cache: only the delivery that never got home
     "$rc $(retrs) $(files) $(records)" "0 1 $n $n"
 tap_eq "state brought over: once" "$out" \
     "INBOX: 1 new, 0 changed, 0 deleted on server (pop3)"
+tap_eq "state brought over: the older files now carry their tags too" \
+    "$(ls "$md/new" "$md/cur" | grep -Ec ',P=[0-9a-f]{32}(:2,.*)?$')" "$n"
 rm -rf "$work/cache"
 run "$work/always.conf"
 tap_eq "and the cache can go after that" "$rc $(retrs) $(files)" "0 0 $n"
 
-# keep = never: every message deleted once, all still home.
+# A run killed after a batch reached new/ and before its commit: five
+# files home but not recorded. keep = never: every message deleted once
+# (those five once recognised and recorded), none fetched, all still home.
+python3 - "$db" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("DELETE FROM fetched WHERE id IN "
+           "(SELECT id FROM fetched ORDER BY id LIMIT 5)")
+db.commit()
+EOF
+tap_eq "five records lost" "$(records)" $((n - 5))
 run "$work/never.conf"
 tap_eq "keep = never: all deleted, none fetched" "$rc $(retrs) $out" \
     "0 0 INBOX: 0 new, 0 changed, $n deleted on server (pop3)"
