@@ -225,6 +225,17 @@ START_TEST(test_pop3_seen_batch)
 		free(p);
 		free(names[i]);
 	}
+
+	/* A suffix added to a file in cur/ goes before its flags. */
+	ck_assert_int_eq(maildir_set_flags(md, list[0].path, "S", &p), 0);
+	ck_assert_int_eq(maildir_add_suffix(md, p, ",P=x", &err), 0);
+	ck_assert_ptr_nonnull(strstr(err, ",P=x:2,S"));
+	ck_assert_int_eq(strncmp(err, "cur/", 4), 0);
+	free(p);
+	free(err);
+	ck_assert_int_eq(maildir_add_suffix(md, "cur/nosuch", ",P=y", &p), -1);
+	ck_assert_ptr_null(p);
+	ck_assert_int_eq(maildir_add_suffix(md, "../x", ",P=y", &p), -1);
 	maildir_list_free(list, n);
 
 	/* new/ is not a directory: nothing is renamed, nothing is safe, and
