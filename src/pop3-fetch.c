@@ -1188,8 +1188,10 @@ pop3_fetch_run(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 	while (!f->over && !ctx->timed_out)
 		event_base_dispatch(ctx->base);
 	if (!f->over && f->state != PF_DONE) {
-		/* The command's deadline: what is in the Maildir and recorded
-		 * stays; without QUIT the server deletes nothing. */
+		/* The command's deadline: whole messages are committed, what
+		 * is in the Maildir and recorded stays; without QUIT the
+		 * server deletes nothing. */
+		pf_commit(f, 0);
 		xasprintf(err, "timed out after %d s; %u of %u messages stored",
 		    ctx->deadline_secs, f->stats.added,
 		    f->want > f->stats.added ? f->want : f->stats.added);
