@@ -1,7 +1,8 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * The on-disk cache: one SQLite 3 database per account holding folders,
  * message headers and flags, raw bodies, the journal of changes not yet on
- * the server, and the POP3 UIDLs already brought home. Every call is
+ * the server, and (read only to bring it over into the Maildir's own state,
+ * src/pop3-seen.c) the POP3 UIDLs an older errand recorded. Every call is
  * synchronous; errors return -1 and leave a message on the store. */
 #ifndef ERRAND_STORE_H
 #define ERRAND_STORE_H
@@ -304,6 +305,9 @@ int store_mdfile_name(
     struct store *, int64_t folder, uint32_t uid, char **name);
 
 /* --- POP3 ----------------------------------------------------------------- */
+
+/* The fetch state now lives in the Maildir (src/pop3-seen.c); errand reads
+ * this table once, with store_pop3_seen_foreach(), to bring it over. */
 
 /* Record that the message with this UIDL is safe in the Maildir under
  * maildir_name (may be NULL). Replaces an earlier record. */

@@ -1005,8 +1005,17 @@ pop3_op_reply(struct pop3 *p, const struct pop3_event *ev)
 			}
 			break;
 		}
-		if (ev->more)
+		if (ev->more) {
+			/* RETR: "+OK 120 octets" (RFC 1939 7 suggests it). */
+			s = ev->text;
+			if (op->kind == POP3_OP_RETR &&
+			    (pop3_number(&s, &v) != 0 ||
+			        strncasecmp(s, " octets", 7) != 0))
+				v = 0;
+			if (op->kind == POP3_OP_RETR)
+				op->res.size = v;
 			return; /* the listing or body follows */
+		}
 		s = ev->text;
 		if (op->kind == POP3_OP_STAT) {
 			if (pop3_number(&s, &v) == 0 && v <= UINT32_MAX)

@@ -76,7 +76,8 @@ struct pop3_result {
 	                        * "cannot retrieve message 3: -ERR [SYS/TEMP]
 	                        * disk full"; NULL on success */
 	uint32_t count;      /* STAT: messages */
-	uint64_t size;       /* STAT: octets in all */
+	uint64_t size;       /* STAT: octets in all; RETR: the octets its
+	                      * "+OK n octets" announced, 0 when it did not */
 	const struct pop3_msginfo *msgs; /* LIST, UIDL: in server order */
 	size_t nmsgs;                    /* LIST, UIDL: entries in msgs */
 };

@@ -194,6 +194,12 @@ maildir_error(const struct maildir *md)
 struct maildir_delivery *
 maildir_deliver_begin(struct maildir *md, int crlf)
 {
+	return maildir_deliver_begin_suffix(md, crlf, NULL);
+}
+
+struct maildir_delivery *
+maildir_deliver_begin_suffix(struct maildir *md, int crlf, const char *suffix)
+{
 	struct maildir_delivery *d;
 	struct timeval tv;
 	char *name, *tmp;
@@ -201,10 +207,15 @@ maildir_deliver_begin(struct maildir *md, int crlf)
 
 	if (md->host == NULL) /* the first delivery: most opens make none */
 		md->host = maildir_host();
+	if (suffix == NULL)
+		suffix = "";
+	if (strchr(suffix, '/') != NULL || strchr(suffix, ':') != NULL)
+		fatalx("%s: bad suffix '%s'", __func__, suffix);
 	for (tries = 0; tries < 100; tries++) {
 		gettimeofday(&tv, NULL);
-		xasprintf(&name, "%lld.M%ldP%ldQ%lu.%s", (long long)tv.tv_sec,
-		    (long)tv.tv_usec, (long)getpid(), ++md->counter, md->host);
+		xasprintf(&name, "%lld.M%ldP%ldQ%lu.%s%s", (long long)tv.tv_sec,
+		    (long)tv.tv_usec, (long)getpid(), ++md->counter, md->host,
+		    suffix);
 		xasprintf(&tmp, "%s/tmp/%s", md->path, name);
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd != -1) {
@@ -373,6 +384,90 @@ maildir_deliver_commit(struct maildir_delivery *d, char **name)
 out:
 	maildir_deliver_abort(d);
 	return rc;
+}
+
+/* Write out what is held and start the file's writeback, so that the
+ * fsyncs of a batch share the file system's commits. */
+static int
+maildir_deliver_flush(struct maildir_delivery *d)
+{
+	if (d->held_cr && maildir_put(d, "\r", 1) != 0)
+		return -1;
+	d->held_cr = 0;
+	if (d->failed || maildir_flush(d) != 0)
+		return -1;
+#ifdef SYNC_FILE_RANGE_WRITE
+	(void)sync_file_range(d->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+	return 0;
+}
+
+int
+maildir_deliver_commit_many(
+    struct maildir_delivery **v, size_t n, char **names, size_t *ok)
+{
+	struct maildir *md;
+	char *dst, *dir;
+	size_t i, k;
+	int rc = 0;
+
+	*ok = 0;
+	if (n == 0)
+		return 0;
+	md = v[0]->md;
+	for (i = 0; i < n; i++)
+		names[i] = NULL;
+	/* Written out, then synced one by one: each file is on disk before
+	 * its name is in new/. The first failure ends the batch there. */
+	for (k = 0; k < n && maildir_deliver_flush(v[k]) == 0; k++)
+		;
+	for (i = 0; i < k; i++) {
+		if (fsync(v[i]->fd) != 0) {
+			maildir_fail(md, "cannot sync '%s': %s", v[i]->tmp,
+			    strerror(errno));
+			break;
+		}
+		if (close(v[i]->fd) != 0) {
+			v[i]->fd = -1;
+			maildir_fail(md, "cannot close '%s': %s", v[i]->tmp,
+			    strerror(errno));
+			break;
+		}
+		v[i]->fd = -1;
+	}
+	for (k = i, i = 0; i < k; i++) {
+		xasprintf(&dst, "%s/new/%s", md->path, v[i]->name);
+		if (rename(v[i]->tmp, dst) != 0) {
+			maildir_fail(md, "cannot move '%s' to '%s': %s",
+			    v[i]->tmp, dst, strerror(errno));
+			free(dst);
+			break;
+		}
+		free(dst);
+		free(v[i]->tmp);
+		v[i]->tmp = NULL; /* renamed: not to be removed */
+	}
+	k = i;
+	if (k > 0) {
+		xasprintf(&dir, "%s/new", md->path);
+		if (maildir_fsync_dir(dir) != 0) {
+			maildir_fail(
+			    md, "cannot sync '%s': %s", dir, strerror(errno));
+			rc = -1;
+		}
+		free(dir);
+	}
+	for (i = 0; i < n; i++) {
+		if (i < k && rc == 0) {
+			names[i] = v[i]->name;
+			v[i]->name = NULL;
+		}
+		maildir_deliver_abort(v[i]);
+		v[i] = NULL;
+	}
+	if (rc == 0)
+		*ok = k;
+	return rc == 0 && k == n ? 0 : -1;
 }
 
 void
@@ -680,6 +775,26 @@ maildir_stamp_dir(const char *path)
 }
 
 int
+maildir_sync(struct maildir *md)
+{
+	static const char *sub[] = {"new", "cur"};
+	char *p;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		xasprintf(&p, "%s/%s", md->path, sub[i]);
+		if (maildir_fsync_dir(p) != 0) {
+			maildir_fail(
+			    md, "cannot sync '%s': %s", p, strerror(errno));
+			free(p);
+			return -1;
+		}
+		free(p);
+	}
+	return 0;
+}
+
+int
 maildir_stamps(struct maildir *md, uint64_t *cur, uint64_t *new_stamp)
 {
 	char *p;
@@ -750,6 +865,37 @@ maildir_move(
 		maildir_fail(
 		    from, "cannot sync '%s': %s", to->path, strerror(errno));
 	return 0;
+}
+
+int
+maildir_add_suffix(
+    struct maildir *md, const char *path, const char *suffix, char **newpath)
+{
+	const char *info;
+	char *rel, *src, *dst;
+	int rc;
+
+	*newpath = NULL;
+	if (!maildir_rel_ok(path) || strchr(suffix, '/') != NULL ||
+	    strchr(suffix, ':') != NULL) {
+		maildir_fail(md, "not a Maildir message: '%s'", path);
+		return -1;
+	}
+	info = strchr(path + 4, ':');
+	if (info == NULL)
+		info = path + strlen(path);
+	xasprintf(&rel, "%.*s%s%s", (int)(info - path), path, suffix, info);
+	xasprintf(&src, "%s/%s", md->path, path);
+	xasprintf(&dst, "%s/%s", md->path, rel);
+	if ((rc = rename(src, dst)) != 0) {
+		maildir_fail(
+		    md, "cannot rename '%s': %s", src, strerror(errno));
+		free(rel);
+	} else
+		*newpath = rel;
+	free(src);
+	free(dst);
+	return rc == 0 ? 0 : -1;
 }
 
 int

@@ -48,6 +48,11 @@ const char *maildir_error(const struct maildir *);
  * maildir_deliver_abort(). */
 struct maildir_delivery *maildir_deliver_begin(struct maildir *, int crlf);
 
+/* Like maildir_deliver_begin(), with suffix (say ",P=TAG"; no '/' or ':')
+ * appended to the unique name, where other Maildir tools keep it. */
+struct maildir_delivery *maildir_deliver_begin_suffix(
+    struct maildir *, int crlf, const char *suffix);
+
 /* Append len bytes; 0, or -1 (the delivery is then only good to abort). */
 int maildir_deliver_write(struct maildir_delivery *, const void *, size_t);
 
@@ -59,6 +64,16 @@ const char *maildir_deliver_name(const struct maildir_delivery *);
  * -1 after removing the file, unless it was already renamed (only the sync
  * of new/ failed). The delivery is freed either way. */
 int maildir_deliver_commit(struct maildir_delivery *, char **name);
+
+/* Commit a batch of n deliveries into new/ at once: every file flushed and
+ * fsynced, then renamed, then one fsync of new/. *ok is the number of
+ * leading deliveries now safe, each with its name in names[i] (the
+ * caller's to free; the others NULL). Returns 0 when all n are, -1 when
+ * not (maildir_error() says why): those after the first failure are
+ * removed from tmp/, and when only the sync of new/ failed *ok is 0 though
+ * the files are in new/. Every delivery is freed and v[i] set to NULL. */
+int maildir_deliver_commit_many(
+    struct maildir_delivery **v, size_t n, char **names, size_t *ok);
 
 /* Drop the delivery and its file in tmp/; NULL is a no-op. */
 void maildir_deliver_abort(struct maildir_delivery *);
@@ -110,6 +125,13 @@ char *maildir_flags_path(const char *path, const char *flags);
 int maildir_move(
     struct maildir *from, const char *path, struct maildir *to, char **newpath);
 
+/* Rename the message at path (relative) in its directory with suffix
+ * appended to its unique name (before any ":2,FLAGS"); not synced (see
+ * maildir_sync()). *newpath is its new relative path, the caller's. 0 or
+ * -1. */
+int maildir_add_suffix(
+    struct maildir *, const char *path, const char *suffix, char **newpath);
+
 /* Remove the message at path (relative). 0 or -1. */
 int maildir_remove(struct maildir *, const char *path);
 
@@ -117,6 +139,9 @@ int maildir_remove(struct maildir *, const char *path);
  * caller's, NUL-terminated) and *len. 0 or -1. */
 int maildir_read(
     struct maildir *, const char *path, size_t max, void **buf, size_t *len);
+
+/* fsync new/ and cur/: what was renamed into them stays. 0 or -1. */
+int maildir_sync(struct maildir *);
 
 /* Stamps of cur/ and new/ (inode, size and change time): a directory's
  * differs as soon as a file arrives in it, leaves it or is renamed in it,

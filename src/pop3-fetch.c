@@ -1,10 +1,10 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * The POP3 fetch driver on the event loop: connect, list the unique ids
- * (UIDL, or without it a digest of each header from TOP n 0 and the size),
- * RETR what the cache has not recorded, several in flight with PIPELINING,
- * each streamed into the Maildir and recorded only once it is safe there
- * (a row "under way" bridges the rename, so a kill never doubles one);
- * DELE only recorded messages (pop3-keep); QUIT. RFC 1939, RFC 2449. */
+ * and sizes (UIDL and LIST; a digest of the header from TOP n 0 where there
+ * is no UIDL or it is not unique), RETR what the state (pop3-seen.c) has
+ * not recorded, several in flight with PIPELINING, each streamed into tmp/
+ * and committed in batches (files synced, new/ synced, one commit); DELE
+ * only what is committed (pop3-keep); QUIT. RFC 1939, RFC 2449. */
 
 #include <sys/queue.h>
 
@@ -21,6 +21,7 @@
 #include "config.h"
 #include "maildir.h"
 #include "pop3-fetch.h"
+#include "pop3-seen.h"
 #include "secret.h"
 #include "url.h"
 #include "xmalloc.h"
@@ -30,10 +31,13 @@
 
 #define PF_WINDOW 16      /* RETR in flight with PIPELINING */
 #define PF_TMP_AGE 129600 /* seconds (36 h) before tmp/ files are stale */
+#define PF_BATCH 64       /* messages committed together at most */
+#define PF_BATCH_AGE 1    /* seconds a whole message may wait for it */
+#define PF_SHORT_SLACK 64 /* octets a RETR may fall short beyond a line's */
 
 enum pf_state {
 	PF_CONNECT,
-	PF_LIST, /* UIDL, or LIST and TOP n 0 */
+	PF_LIST, /* UIDL and LIST, then TOP n 0 where a digest is needed */
 	PF_FETCH,
 	PF_QUIT,
 	PF_DONE,
@@ -42,9 +46,12 @@ enum pf_state {
 /* One message the server lists. */
 struct pf_msg {
 	uint32_t n;         /* message number in this session */
-	uint64_t size;      /* LIST: octets (fallback only) */
-	char *id;           /* UIDL, or the digest id */
-	int seen;           /* recorded in pop3_seen */
+	uint64_t size;      /* LIST: octets */
+	char *uidl;         /* UIDL, NULL without */
+	char *id;           /* the UIDL, or a digest id */
+	int digest;         /* known by a digest of its header (TOP n 0) */
+	int dup;            /* its UIDL or id is not unique: never deleted */
+	int seen;           /* recorded in the state */
 	int64_t fetched_at; /* when recorded */
 };
 
@@ -54,15 +61,15 @@ struct pf_op {
 	struct pop3_fetch *f;
 	size_t idx;
 	struct maildir_delivery *d; /* RETR: the file being written */
+	uint64_t bytes, lines;      /* RETR: what arrived */
 	EVP_MD_CTX *md;             /* TOP: the digest of the header */
 };
 
-/* A record of pop3_seen, for the lookups after the listing. */
+/* A record of the state, for the lookups after the listing. */
 struct pf_seen {
 	char *id;
 	int64_t fetched_at;
 	int listed;
-	char *name; /* pf_recover(): the Maildir name under way */
 };
 
 struct pf_seen_list {
@@ -70,11 +77,18 @@ struct pf_seen_list {
 	size_t n;
 };
 
+/* A whole message waiting in tmp/ for the batch's commit. */
+struct pf_ready {
+	struct maildir_delivery *d;
+	size_t idx;
+};
+
 struct pop3_fetch {
 	struct cmd_ctx *ctx;
 	const struct account *account;
 	struct store *st;
 	struct maildir *md;
+	struct pop3_seen *ps;
 	struct pop3_fetch_params params;
 	struct pop3 *pop3;
 	struct event *finish_ev;
@@ -84,14 +98,23 @@ struct pop3_fetch {
 
 	struct pf_msg *msgs;
 	size_t nmsgs;
+	struct pop3_msginfo *uidls; /* UIDL's answer until LIST's came */
+	size_t nuidls;
+	int listing; /* UIDL and LIST not answered */
+	struct pf_seen_list seen;
 	size_t next;     /* the next message to consider for RETR */
 	size_t inflight; /* RETR sent, not answered */
-	size_t tops;     /* TOP not answered (fallback) */
+	size_t tops;     /* TOP not answered */
 	size_t window;
 	uint32_t want; /* messages to fetch */
 	uint32_t dele_sent, dele_ok;
-	int stopping; /* a local error: no new RETR, then QUIT */
-	int fallback; /* ids from TOP digests */
+	uint32_t shorts; /* messages that arrived short */
+	int stopping;    /* a local error: no new RETR, then QUIT */
+	int fallback;    /* no UIDL: every id from a TOP digest */
+
+	struct pf_ready batch[PF_BATCH];
+	size_t nbatch;
+	time_t batch_t0; /* when the first of the batch was whole */
 
 	struct pop3_fetch_stats stats;
 	enum pop3_fetch_result result;
@@ -102,19 +125,27 @@ static void pf_fail(struct pop3_fetch *, enum pop3_fetch_result, const char *,
     ...) __attribute__((format(printf, 3, 4)));
 static void pf_error(struct pop3_fetch *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
+static void pf_notice(struct pop3_fetch *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
 static void pf_session_fail(struct pop3_fetch *, const struct pop3_result *);
+static void pf_identify(struct pop3_fetch *);
 static void pf_listed(struct pop3_fetch *);
-static void pf_fallback(struct pop3_fetch *);
 static void pf_pump(struct pop3_fetch *);
+static void pf_commit(struct pop3_fetch *, int);
 static void pf_dele(struct pop3_fetch *, size_t);
 static void pf_quit(struct pop3_fetch *);
 static struct pf_op *pf_op_new(struct pop3_fetch *, size_t);
 static void pf_op_free(struct pf_op *);
-static int pf_seen_cb(const char *, int64_t, const char *, void *);
+static int pf_seen_cb(const char *, int64_t, void *);
 static int pf_cmp_seen(const void *, const void *);
 static int pf_cmp_msg(const void *, const void *);
-static int pf_pending_cb(const char *, int64_t, const char *, void *);
-static int pf_recover(struct pop3_fetch *);
+static int pf_cmp_uidl(const void *, const void *);
+static int pf_cmp_info(const void *, const void *);
+static int pf_seen_prefix(struct pop3_fetch *, const char *);
+static int pf_migrate(struct pop3_fetch *);
+static int pf_migrate_cb(const char *, int64_t, const char *, void *);
+static int pf_cmp_entry_name(const void *, const void *);
+static int pf_scan(struct pop3_fetch *);
 static void pf_unique_ids(struct pop3_fetch *);
 
 static void on_connect(struct pop3 *, const struct pop3_result *, void *);
@@ -128,7 +159,8 @@ static void on_dele(struct pop3 *, const struct pop3_result *, void *);
 static void on_quit(struct pop3 *, const struct pop3_result *, void *);
 static void on_finish(evutil_socket_t, short, void *);
 
-/* The end: record the first error and finish from the loop. */
+/* The end: record the first error and finish from the loop. Whole
+ * messages waiting for their commit are committed (nothing deleted). */
 static void
 pf_fail(struct pop3_fetch *f, enum pop3_fetch_result r, const char *fmt, ...)
 {
@@ -140,8 +172,10 @@ pf_fail(struct pop3_fetch *f, enum pop3_fetch_result r, const char *fmt, ...)
 		va_end(ap);
 		f->result = r;
 	}
-	if (store_in_transaction(f->st))
-		store_rollback(f->st);
+	if (f->state != PF_DONE)
+		pf_commit(f, 0);
+	if (f->ps != NULL)
+		pop3_seen_rollback(f->ps);
 	f->state = PF_DONE;
 	event_active(f->finish_ev, 0, 0);
 }
@@ -159,6 +193,22 @@ pf_error(struct pop3_fetch *f, const char *fmt, ...)
 		va_end(ap);
 		f->result = POP3_FETCH_FAILED;
 	}
+}
+
+/* Something the user should know, through params.notice. */
+static void
+pf_notice(struct pop3_fetch *f, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	if (f->params.notice == NULL)
+		return;
+	va_start(ap, fmt);
+	xvasprintf(&text, fmt, ap);
+	va_end(ap);
+	f->params.notice(text, f->params.arg);
+	free(text);
 }
 
 /* The session is over or an operation failed for good. */
@@ -195,6 +245,8 @@ pf_op_free(struct pf_op *op)
 	free(op);
 }
 
+/* Logged in: UIDL (unless the server has none) and LIST, back to back
+ * with PIPELINING; LIST's sizes check every RETR. */
 static void
 on_connect(struct pop3 *p, const struct pop3_result *res, void *arg)
 {
@@ -209,11 +261,14 @@ on_connect(struct pop3 *p, const struct pop3_result *res, void *arg)
 	f->window = (pop3_caps(p) & POP3_CAP_PIPELINING) ? PF_WINDOW : 1;
 	f->state = PF_LIST;
 	if ((f->account->pop3_disable & CONFIG_POP3_UIDL) ||
-	    (pop3_caps_known(p) && !(pop3_caps(p) & POP3_CAP_UIDL))) {
-		pf_fallback(f);
-		return;
+	    (pop3_caps_known(p) && !(pop3_caps(p) & POP3_CAP_UIDL)))
+		f->fallback = 1;
+	else {
+		f->listing++;
+		pop3_uidl(p, 0, on_uidl, f);
 	}
-	pop3_uidl(p, 0, on_uidl, f);
+	f->listing++;
+	pop3_list(p, 0, on_list, f);
 }
 
 static void
@@ -225,54 +280,38 @@ on_uidl(struct pop3 *p, const struct pop3_result *res, void *arg)
 	(void)p;
 	if (f->state == PF_DONE)
 		return;
+	f->listing--;
 	if (res->err == POP3_ERR_ERR) {
 		/* No CAPA, and UIDL refused: identify by the headers. */
-		pf_fallback(f);
-		return;
-	}
-	if (res->err != POP3_ERR_NONE) {
+		f->fallback = 1;
+	} else if (res->err != POP3_ERR_NONE) {
 		pf_session_fail(f, res);
 		return;
+	} else {
+		f->uidls = res->nmsgs > 0
+		    ? xreallocarray(NULL, res->nmsgs, sizeof *f->uidls)
+		    : NULL;
+		for (i = 0; i < res->nmsgs; i++) {
+			f->uidls[i].n = res->msgs[i].n;
+			f->uidls[i].size = 0;
+			f->uidls[i].uidl = xstrdup(res->msgs[i].uidl);
+		}
+		f->nuidls = res->nmsgs;
 	}
-	f->msgs = res->nmsgs > 0
-	    ? xreallocarray(NULL, res->nmsgs, sizeof *f->msgs)
-	    : NULL;
-	for (i = 0; i < res->nmsgs; i++) {
-		memset(&f->msgs[i], 0, sizeof f->msgs[i]);
-		f->msgs[i].n = res->msgs[i].n;
-		f->msgs[i].id = xstrdup(res->msgs[i].uidl);
-	}
-	f->nmsgs = res->nmsgs;
-	pf_listed(f);
-}
-
-/* No UIDL: LIST for the numbers and sizes, then TOP n 0 of each. */
-static void
-pf_fallback(struct pop3_fetch *f)
-{
-	char *text;
-
-	f->fallback = 1;
-	if (f->params.notice != NULL) {
-		xasprintf(&text,
-		    "%s does not support UIDL; messages are known by a digest "
-		    "of their header and size",
-		    f->account->url.host);
-		f->params.notice(text, f->params.arg);
-		free(text);
-	}
-	pop3_list(f->pop3, 0, on_list, f);
+	if (f->listing == 0)
+		pf_identify(f);
 }
 
 static void
 on_list(struct pop3 *p, const struct pop3_result *res, void *arg)
 {
 	struct pop3_fetch *f = arg;
-	struct pf_op *op;
 	size_t i;
 
+	(void)p;
 	if (f->state == PF_DONE)
 		return;
+	f->listing--;
 	if (res->err != POP3_ERR_NONE) {
 		pf_session_fail(f, res);
 		return;
@@ -286,18 +325,149 @@ on_list(struct pop3 *p, const struct pop3_result *res, void *arg)
 		f->msgs[i].size = res->msgs[i].size;
 	}
 	f->nmsgs = res->nmsgs;
-	if (f->nmsgs == 0) {
-		pf_listed(f);
+	if (f->listing == 0)
+		pf_identify(f);
+}
+
+static int
+pf_cmp_info(const void *a, const void *b)
+{
+	const struct pop3_msginfo *x = a, *y = b;
+
+	return (x->n > y->n) - (x->n < y->n);
+}
+
+static int
+pf_cmp_uidl(const void *a, const void *b)
+{
+	const struct pf_msg *x = *(struct pf_msg *const *)a;
+	const struct pf_msg *y = *(struct pf_msg *const *)b;
+
+	return strcmp(x->uidl, y->uidl);
+}
+
+static int
+pf_seen_cb(const char *id, int64_t at, void *arg)
+{
+	struct pf_seen_list *l = arg;
+
+	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
+	l->v[l->n].id = xstrdup(id);
+	l->v[l->n].fetched_at = at;
+	l->v[l->n].listed = 0;
+	l->n++;
+	return 0;
+}
+
+static int
+pf_cmp_seen(const void *a, const void *b)
+{
+	return strcmp(
+	    ((const struct pf_seen *)a)->id, ((const struct pf_seen *)b)->id);
+}
+
+/* 1 when a record's id begins with prefix. */
+static int
+pf_seen_prefix(struct pop3_fetch *f, const char *prefix)
+{
+	size_t lo = 0, hi = f->seen.n, mid, len = strlen(prefix);
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(f->seen.v[mid].id, prefix) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < f->seen.n && strncmp(f->seen.v[lo].id, prefix, len) == 0;
+}
+
+/* Both listings are in: give each message its id. A UIDL listed twice is
+ * no identity (positions change when another client deletes): those
+ * messages, and those once recorded so, are known by "UIDL sha256:DIGEST-
+ * SIZE" (a UIDL has no space), a digest of their header and size, and are
+ * never deleted while the UIDL is not unique. */
+static void
+pf_identify(struct pop3_fetch *f)
+{
+	struct pop3_msginfo key, *u;
+	struct pf_msg **v = NULL, *m;
+	struct pf_op *op;
+	size_t i, j, nv = 0, ndup = 0;
+	char *prefix;
+	int rc;
+
+	rc = pop3_seen_foreach(f->ps, pf_seen_cb, &f->seen);
+	if (rc != 0) {
+		pf_fail(f, POP3_FETCH_FAILED, "%s", pop3_seen_error(f->ps));
 		return;
 	}
+	/* The state's order is SQLite's BINARY, the same as strcmp(). */
+	if (f->seen.n > 0)
+		qsort(f->seen.v, f->seen.n, sizeof *f->seen.v, pf_cmp_seen);
+	if (f->fallback)
+		pf_notice(f,
+		    "%s does not support UIDL; messages are known by a digest "
+		    "of their header and size",
+		    f->account->url.host);
+	if (f->nuidls > 0)
+		qsort(f->uidls, f->nuidls, sizeof *f->uidls, pf_cmp_info);
+	if (f->nmsgs > 0)
+		v = xreallocarray(NULL, f->nmsgs, sizeof *v);
 	for (i = 0; i < f->nmsgs; i++) {
+		m = &f->msgs[i];
+		key.n = m->n;
+		u = f->fallback || f->nuidls == 0
+		    ? NULL
+		    : bsearch(&key, f->uidls, f->nuidls, sizeof *f->uidls,
+		          pf_cmp_info);
+		if (u == NULL) {
+			m->digest = 1;
+			continue;
+		}
+		m->uidl = xstrdup(u->uidl);
+		v[nv++] = m;
+	}
+	if (nv > 1)
+		qsort(v, nv, sizeof *v, pf_cmp_uidl);
+	for (i = 0; i < nv; i = j) {
+		for (j = i + 1; j < nv && strcmp(v[j]->uidl, v[i]->uidl) == 0;
+		     j++)
+			;
+		if (j - i > 1) {
+			for (; i < j; i++) {
+				v[i]->digest = v[i]->dup = 1;
+				ndup++;
+			}
+			continue;
+		}
+		xasprintf(&prefix, "%s ", v[i]->uidl);
+		if (pf_seen_prefix(f, prefix))
+			v[i]->digest = 1;
+		else
+			v[i]->id = xstrdup(v[i]->uidl);
+		free(prefix);
+	}
+	free(v);
+	if (ndup > 0)
+		pf_notice(f,
+		    "%zu messages on %s share their UIDL with another; they "
+		    "are known by a digest of their header and size, and are "
+		    "not deleted from the server",
+		    ndup, f->account->url.host);
+	for (i = 0; i < f->nmsgs; i++) {
+		if (!f->msgs[i].digest)
+			continue;
 		op = pf_op_new(f, i);
 		if ((op->md = EVP_MD_CTX_new()) == NULL ||
 		    EVP_DigestInit_ex(op->md, EVP_sha256(), NULL) != 1)
 			fatalx("%s: cannot make a SHA-256 context", __func__);
 		f->tops++;
-		pop3_top(p, f->msgs[i].n, 0, on_top_data, on_top_done, op);
+		pop3_top(
+		    f->pop3, f->msgs[i].n, 0, on_top_data, on_top_done, op);
 	}
+	if (f->tops == 0)
+		pf_listed(f);
 }
 
 static void
@@ -335,75 +505,15 @@ on_top_done(struct pop3 *p, const struct pop3_result *res, void *arg)
 	for (i = 0; i < 16 && i < dlen; i++)
 		snprintf(hex + 2 * i, 3, "%02x", dg[i]);
 	hex[2 * i] = '\0';
-	xasprintf(&m->id, "sha256:%s-%llu", hex, (unsigned long long)m->size);
+	if (m->uidl != NULL)
+		xasprintf(&m->id, "%s sha256:%s-%llu", m->uidl, hex,
+		    (unsigned long long)m->size);
+	else
+		xasprintf(
+		    &m->id, "sha256:%s-%llu", hex, (unsigned long long)m->size);
 	pf_op_free(op);
 	if (f->tops == 0)
 		pf_listed(f);
-}
-
-static int
-pf_seen_cb(const char *id, int64_t at, const char *name, void *arg)
-{
-	struct pf_seen_list *l = arg;
-
-	(void)name;
-	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
-	l->v[l->n].id = xstrdup(id);
-	l->v[l->n].fetched_at = at;
-	l->v[l->n].listed = 0;
-	l->v[l->n].name = NULL;
-	l->n++;
-	return 0;
-}
-
-static int
-pf_pending_cb(const char *id, int64_t at, const char *name, void *arg)
-{
-	struct pf_seen_list *l = arg;
-
-	(void)at;
-	if (strncmp(name, "tmp/", 4) != 0)
-		return 0;
-	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
-	l->v[l->n].id = xstrdup(id);
-	l->v[l->n].name = xstrdup(name + 4);
-	l->n++;
-	return 0;
-}
-
-/* Settle the deliveries a run that died left under way: recorded when the
- * message reached new/ or cur/, forgotten (to be fetched again) when not.
- * 0, or -1 after pf_fail(). */
-static int
-pf_recover(struct pop3_fetch *f)
-{
-	struct pf_seen_list l = {NULL, 0};
-	size_t i;
-	int rc, there;
-
-	rc = store_pop3_seen_foreach(f->st, pf_pending_cb, &l);
-	if (rc == 0 && l.n > 0)
-		rc = store_begin(f->st);
-	for (i = 0; rc == 0 && i < l.n; i++) {
-		if ((there = maildir_exists(f->md, l.v[i].name)) < 0) {
-			pf_fail(
-			    f, POP3_FETCH_FAILED, "%s", maildir_error(f->md));
-			rc = -2;
-		} else if (there)
-			rc = store_pop3_seen_add(f->st, l.v[i].id, l.v[i].name);
-		else
-			rc = store_pop3_seen_remove(f->st, l.v[i].id);
-	}
-	if (rc == 0 && l.n > 0)
-		rc = store_commit(f->st);
-	if (rc == -1)
-		pf_fail(f, POP3_FETCH_FAILED, "%s", store_error(f->st));
-	for (i = 0; i < l.n; i++) {
-		free(l.v[i].id);
-		free(l.v[i].name);
-	}
-	free(l.v);
-	return rc == 0 ? 0 : -1;
 }
 
 static int
@@ -416,15 +526,14 @@ pf_cmp_msg(const void *a, const void *b)
 	return c != 0 ? c : (x->n > y->n) - (x->n < y->n);
 }
 
-/* An id listed twice (two copies of one message without UIDL, or a broken
- * server) becomes "ID+2", "ID+3" in message order, so each is fetched once
- * and the names hold from run to run. */
+/* An id listed twice (two copies of one message) becomes "ID+2", "ID+3" in
+ * message order, so each is fetched once; such a suffix names a position,
+ * not a message, so none of them is ever deleted. */
 static void
 pf_unique_ids(struct pop3_fetch *f)
 {
 	struct pf_msg **v;
-	const char *base;
-	size_t i, k = 1;
+	size_t i, j, k;
 	char *id;
 
 	if (f->nmsgs < 2)
@@ -433,51 +542,229 @@ pf_unique_ids(struct pop3_fetch *f)
 	for (i = 0; i < f->nmsgs; i++)
 		v[i] = &f->msgs[i];
 	qsort(v, f->nmsgs, sizeof *v, pf_cmp_msg);
-	base = v[0]->id; /* the first of a run keeps its id */
-	for (i = 1; i < f->nmsgs; i++) {
-		if (strcmp(v[i]->id, base) != 0) {
-			base = v[i]->id;
-			k = 1;
+	for (i = 0; i < f->nmsgs; i = j) {
+		for (j = i + 1; j < f->nmsgs && strcmp(v[j]->id, v[i]->id) == 0;
+		     j++)
+			;
+		if (j - i == 1)
 			continue;
+		v[i]->dup = 1; /* the first of a run keeps its id */
+		for (k = i + 1; k < j; k++) {
+			xasprintf(&id, "%s+%zu", v[i]->id, k - i + 1);
+			free(v[k]->id);
+			v[k]->id = id;
+			v[k]->dup = 1;
 		}
-		xasprintf(&id, "%s+%zu", base, ++k);
-		free(v[i]->id);
-		v[i]->id = id;
 	}
 	free(v);
 }
 
+/* A row of the state an older errand kept in the cache. */
+struct pf_old {
+	char *id;
+	int64_t at;
+	char *name;    /* its unique name in the Maildir, or NULL */
+	int under_way; /* "tmp/NAME": safe only if it reached new/ */
+};
+
+struct pf_old_list {
+	struct pf_old *v;
+	size_t n;
+};
+
 static int
-pf_cmp_seen(const void *a, const void *b)
+pf_migrate_cb(const char *id, int64_t at, const char *name, void *arg)
 {
-	return strcmp(
-	    ((const struct pf_seen *)a)->id, ((const struct pf_seen *)b)->id);
+	struct pf_old_list *l = arg;
+	struct pf_old *o;
+
+	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
+	o = &l->v[l->n++];
+	o->id = xstrdup(id);
+	o->at = at;
+	o->under_way = strncmp(name, "tmp/", 4) == 0;
+	o->name = *name != '\0' ? xstrdup(name + (o->under_way ? 4 : 0)) : NULL;
+	return 0;
 }
 
-/* The listing is complete: match it with the records, forget what the
- * server no longer has, delete what pop3-keep says, then fetch. */
+static int
+pf_cmp_entry_name(const void *a, const void *b)
+{
+	return strcmp((*(struct maildir_entry *const *)a)->name,
+	    (*(struct maildir_entry *const *)b)->name);
+}
+
+/* A new state: bring over what an older errand recorded in the cache, and
+ * put the tag of its id in the name of each of its files, so that the
+ * Maildir alone can tell them from then on. 0, or -1 after pf_fail(). */
+static int
+pf_migrate(struct pop3_fetch *f)
+{
+	struct pf_old_list l = {NULL, 0};
+	struct maildir_entry *list = NULL, **byname = NULL, key, *kp, **hit;
+	char suffix[POP3_SEEN_TAG_LEN + 4], tag[POP3_SEEN_TAG_LEN + 1];
+	char *path;
+	size_t n = 0, i, renamed = 0;
+	int rc;
+
+	if (store_pop3_seen_foreach(f->st, pf_migrate_cb, &l) != 0) {
+		pf_fail(f, POP3_FETCH_FAILED, "%s", store_error(f->st));
+		rc = -1;
+		goto out;
+	}
+	if (l.n == 0)
+		return 0;
+	if (maildir_list(f->md, &list, &n) != 0) {
+		pf_fail(f, POP3_FETCH_FAILED, "%s", maildir_error(f->md));
+		rc = -1;
+		goto out;
+	}
+	if (n > 0) {
+		byname = xreallocarray(NULL, n, sizeof *byname);
+		for (i = 0; i < n; i++)
+			byname[i] = &list[i];
+		qsort(byname, n, sizeof *byname, pf_cmp_entry_name);
+	}
+	rc = pop3_seen_begin(f->ps);
+	for (i = 0; rc == 0 && i < l.n; i++) {
+		hit = NULL;
+		if (l.v[i].name != NULL && n > 0) {
+			key.name = l.v[i].name;
+			kp = &key;
+			hit = bsearch(
+			    &kp, byname, n, sizeof *byname, pf_cmp_entry_name);
+		}
+		if (hit == NULL && l.v[i].under_way)
+			continue; /* never got home: to be fetched again */
+		rc = pop3_seen_add(f->ps, l.v[i].id, l.v[i].at);
+		/* Tagged below; the entry stands for this id now. */
+		if (rc == 0 && hit != NULL &&
+		    !pop3_seen_name_tag((*hit)->name, tag)) {
+			free(l.v[i].name);
+			l.v[i].name = xstrdup((*hit)->path);
+		} else {
+			free(l.v[i].name);
+			l.v[i].name = NULL;
+		}
+	}
+	if (rc == 0)
+		rc = pop3_seen_commit(f->ps);
+	if (rc != 0) {
+		pf_fail(f, POP3_FETCH_FAILED, "%s", pop3_seen_error(f->ps));
+		goto out;
+	}
+	/* Best effort: a file not tagged is still recorded. */
+	for (i = 0; i < l.n; i++) {
+		if (l.v[i].name == NULL)
+			continue;
+		pop3_seen_suffix(l.v[i].id, suffix);
+		if (maildir_add_suffix(f->md, l.v[i].name, suffix, &path) == 0)
+			renamed++;
+		free(path);
+	}
+	if (renamed > 0)
+		(void)maildir_sync(f->md);
+out:
+	for (i = 0; i < l.n; i++) {
+		free(l.v[i].id);
+		free(l.v[i].name);
+	}
+	free(l.v);
+	free(byname);
+	maildir_list_free(list, n);
+	return rc == 0 ? 0 : -1;
+}
+
+/* A message to fetch: its tag, to look for in the Maildir's names. */
+struct pf_tag {
+	char tag[POP3_SEEN_TAG_LEN + 1];
+	size_t idx;
+};
+
+static int
+pf_cmp_tag(const void *a, const void *b)
+{
+	return strcmp(
+	    ((const struct pf_tag *)a)->tag, ((const struct pf_tag *)b)->tag);
+}
+
+/* Messages not recorded may still be home: a run that died between its
+ * files and their commit, or a state lost. Each file errand fetched has
+ * the tag of its id in its name; those found are recorded (inside the
+ * caller's transaction) once new/ and cur/ are synced. The number found,
+ * or -1 (after pf_error() for the Maildir; the state's error is set). */
+static int
+pf_scan(struct pop3_fetch *f)
+{
+	struct maildir_entry *list;
+	struct pf_tag *tags, key, *hit;
+	struct pf_msg *m;
+	size_t n, i, ntags = 0, *found, nfound = 0;
+	char *end;
+	long long at;
+	int rc = 0;
+
+	tags = xreallocarray(NULL, f->want, sizeof *tags);
+	for (i = 0; i < f->nmsgs && ntags < f->want; i++) {
+		if (f->msgs[i].seen)
+			continue;
+		pop3_seen_tag(f->msgs[i].id, tags[ntags].tag);
+		tags[ntags++].idx = i;
+	}
+	qsort(tags, ntags, sizeof *tags, pf_cmp_tag);
+	if (maildir_list(f->md, &list, &n) != 0) {
+		pf_error(f, "%s", maildir_error(f->md));
+		free(tags);
+		return -1;
+	}
+	found = xreallocarray(NULL, ntags, sizeof *found);
+	for (i = 0; i < n; i++) {
+		if (!pop3_seen_name_tag(list[i].name, key.tag))
+			continue;
+		hit = bsearch(&key, tags, ntags, sizeof *tags, pf_cmp_tag);
+		if (hit == NULL || f->msgs[hit->idx].seen)
+			continue;
+		m = &f->msgs[hit->idx];
+		/* The name begins with the time of the delivery. */
+		at = strtoll(list[i].name, &end, 10);
+		m->fetched_at = end != list[i].name && *end == '.' && at > 0
+		    ? (int64_t)at
+		    : (int64_t)time(NULL);
+		m->seen = 1;
+		found[nfound++] = hit->idx;
+	}
+	maildir_list_free(list, n);
+	free(tags);
+	/* A file renamed before a crash may not be in its directory for
+	 * good yet: make sure before it counts as home. */
+	if (nfound > 0 && maildir_sync(f->md) != 0) {
+		pf_error(f, "%s", maildir_error(f->md));
+		rc = -1;
+	}
+	for (i = 0; rc == 0 && i < nfound; i++) {
+		m = &f->msgs[found[i]];
+		if (pop3_seen_add(f->ps, m->id, m->fetched_at) != 0)
+			rc = -1;
+	}
+	free(found);
+	if (rc != 0)
+		return -1;
+	f->want -= (uint32_t)nfound;
+	return (int)nfound;
+}
+
+/* The ids are known: match them with the records (and the Maildir),
+ * forget what the server no longer has, delete what pop3-keep says, then
+ * fetch. */
 static void
 pf_listed(struct pop3_fetch *f)
 {
-	struct pf_seen_list l = {NULL, 0};
-	struct pf_seen *seen, key, *hit;
-	size_t nseen, i;
+	struct pf_seen *seen = f->seen.v, key, *hit;
+	size_t nseen = f->seen.n, i;
 	int64_t cutoff = 0;
-	int rc;
+	int rc = 0;
 
-	if (pf_recover(f) != 0)
-		return;
 	pf_unique_ids(f);
-	rc = store_pop3_seen_foreach(f->st, pf_seen_cb, &l);
-	seen = l.v;
-	nseen = l.n;
-	if (rc != 0) {
-		pf_fail(f, POP3_FETCH_FAILED, "%s", store_error(f->st));
-		goto out;
-	}
-	/* The store's order is SQLite's BINARY, the same as strcmp(). */
-	if (nseen > 0)
-		qsort(seen, nseen, sizeof *seen, pf_cmp_seen);
 	for (i = 0; i < f->nmsgs; i++) {
 		key.id = f->msgs[i].id;
 		hit = nseen > 0
@@ -490,27 +777,29 @@ pf_listed(struct pop3_fetch *f)
 		} else
 			f->want++;
 	}
-	if (store_begin(f->st) != 0)
+	if (pop3_seen_begin(f->ps) != 0)
+		rc = -1;
+	if (rc == 0 && f->want > 0 && pf_scan(f) < 0)
 		rc = -1;
 	for (i = 0; rc == 0 && i < nseen; i++) {
 		if (seen[i].listed)
 			continue;
-		if (store_pop3_seen_remove(f->st, seen[i].id) != 0)
+		if (pop3_seen_remove(f->ps, seen[i].id) != 0)
 			rc = -1;
 		else
 			f->stats.forgotten++;
 	}
-	if (rc != 0 || store_commit(f->st) != 0) {
+	if (rc != 0 || pop3_seen_commit(f->ps) != 0) {
 		f->stats.forgotten = 0;
-		pf_fail(f, POP3_FETCH_FAILED, "%s", store_error(f->st));
-		goto out;
+		pf_fail(f, POP3_FETCH_FAILED, "%s", pop3_seen_error(f->ps));
+		return;
 	}
 	/* Messages recorded before are safe at home. */
 	if (f->account->pop3_keep > 0)
 		cutoff = (int64_t)time(NULL) -
 		    (int64_t)f->account->pop3_keep * 86400;
 	for (i = 0; i < f->nmsgs; i++) {
-		if (!f->msgs[i].seen)
+		if (!f->msgs[i].seen || f->msgs[i].dup)
 			continue;
 		if (f->account->pop3_keep == CONFIG_POP3_KEEP_NEVER ||
 		    (f->account->pop3_keep > 0 &&
@@ -519,13 +808,10 @@ pf_listed(struct pop3_fetch *f)
 	}
 	f->state = PF_FETCH;
 	pf_pump(f);
-out:
-	for (i = 0; i < nseen; i++)
-		free(seen[i].id);
-	free(seen);
 }
 
-/* Keep up to the window of RETR in flight; QUIT when all are answered. */
+/* Keep up to the window of RETR in flight; when all are answered, commit
+ * what is whole and QUIT. */
 static void
 pf_pump(struct pop3_fetch *f)
 {
@@ -543,8 +829,63 @@ pf_pump(struct pop3_fetch *f)
 		pop3_retr(f->pop3, f->msgs[op->idx].n, on_retr_data,
 		    on_retr_done, op);
 	}
-	if (f->inflight == 0 && (f->stopping || f->next == f->nmsgs))
+	if (f->inflight == 0 && (f->stopping || f->next == f->nmsgs)) {
+		pf_commit(f, 1);
 		pf_quit(f);
+	}
+}
+
+/* Make the batch safe: the files synced and in new/, new/ synced once,
+ * one commit of the state; then, and only then, DELE them (when dele and
+ * pop3-keep say so). A failure stops the fetch; files already in new/ are
+ * found by their tag next time. */
+static void
+pf_commit(struct pop3_fetch *f, int dele)
+{
+	struct maildir_delivery *v[PF_BATCH];
+	char *names[PF_BATCH];
+	struct pf_msg *m;
+	size_t i, ok, n = f->nbatch;
+	int64_t now = (int64_t)time(NULL);
+	int rc;
+
+	if (n == 0)
+		return;
+	f->nbatch = 0;
+	for (i = 0; i < n; i++)
+		v[i] = f->batch[i].d;
+	if (maildir_deliver_commit_many(v, n, names, &ok) != 0) {
+		pf_error(f, "%s", maildir_error(f->md));
+		f->stopping = 1;
+	}
+	if (ok == 0)
+		goto out;
+	rc = pop3_seen_begin(f->ps);
+	for (i = 0; rc == 0 && i < ok; i++)
+		rc = pop3_seen_add(f->ps, f->msgs[f->batch[i].idx].id, now);
+	if (rc == 0)
+		rc = pop3_seen_commit(f->ps);
+	if (rc != 0) {
+		pop3_seen_rollback(f->ps);
+		pf_error(f, "%s", pop3_seen_error(f->ps));
+		f->stopping = 1;
+		goto out;
+	}
+	for (i = 0; i < ok; i++) {
+		m = &f->msgs[f->batch[i].idx];
+		m->seen = 1;
+		m->fetched_at = now;
+		f->stats.added++;
+		if (dele && !m->dup &&
+		    f->account->pop3_keep == CONFIG_POP3_KEEP_NEVER)
+			pf_dele(f, f->batch[i].idx);
+	}
+	if (f->params.progress != NULL)
+		f->params.progress(
+		    f->stats.name, f->stats.added, f->want, f->params.arg);
+out:
+	for (i = 0; i < n; i++)
+		free(names[i]);
 }
 
 static void
@@ -552,20 +893,41 @@ on_retr_data(struct pop3 *p, const char *data, size_t len, void *arg)
 {
 	struct pf_op *op = arg;
 	struct pop3_fetch *f = op->f;
+	char suffix[POP3_SEEN_TAG_LEN + 4];
+	const char *s = data, *e = data + len;
 
 	(void)p;
 	if (f->state != PF_FETCH || f->stopping)
 		return;
-	if (op->d == NULL &&
-	    (op->d = maildir_deliver_begin(f->md, 1)) == NULL) {
-		pf_error(f, "%s", maildir_error(f->md));
-		f->stopping = 1;
-		return;
+	op->bytes += len;
+	while ((s = memchr(s, '\n', (size_t)(e - s))) != NULL) {
+		op->lines++;
+		s++;
+	}
+	if (op->d == NULL) {
+		pop3_seen_suffix(f->msgs[op->idx].id, suffix);
+		if ((op->d = maildir_deliver_begin_suffix(f->md, 1, suffix)) ==
+		    NULL) {
+			pf_error(f, "%s", maildir_error(f->md));
+			f->stopping = 1;
+			return;
+		}
 	}
 	if (maildir_deliver_write(op->d, data, len) != 0) {
 		pf_error(f, "%s", maildir_error(f->md));
 		f->stopping = 1;
 	}
+}
+
+/* 1 when far fewer octets arrived than LIST (or RETR's "+OK n octets")
+ * announced: a message cut short by the server is not a message to keep
+ * in place of the original. Servers count line ends (CRLF or LF) and
+ * stuffed dots differently, so a line's worth each is allowed. */
+static int
+pf_short(const struct pf_op *op, uint64_t announced)
+{
+	return announced > op->bytes &&
+	    announced - op->bytes > op->lines + PF_SHORT_SLACK;
 }
 
 static void
@@ -574,9 +936,8 @@ on_retr_done(struct pop3 *p, const struct pop3_result *res, void *arg)
 	struct pf_op *op = arg;
 	struct pop3_fetch *f = op->f;
 	struct pf_msg *m = &f->msgs[op->idx];
-	struct maildir_delivery *d;
-	char *name;
-	int rc;
+	char suffix[POP3_SEEN_TAG_LEN + 4];
+	uint64_t announced;
 
 	(void)p;
 	f->inflight--;
@@ -601,72 +962,56 @@ on_retr_done(struct pop3 *p, const struct pop3_result *res, void *arg)
 		pf_pump(f);
 		return;
 	}
-	if (op->d == NULL &&
-	    (op->d = maildir_deliver_begin(f->md, 1)) == NULL) {
-		pf_error(f, "%s", maildir_error(f->md));
-		f->stopping = 1;
+	announced = res->size > m->size ? res->size : m->size;
+	if (pf_short(op, announced)) {
+		f->shorts++;
+		if (m->uidl != NULL)
+			pf_notice(f,
+			    "message %u (UIDL '%s') arrived short: %llu of "
+			    "%llu "
+			    "octets; it is kept on the server and not stored",
+			    m->n, m->uidl, (unsigned long long)op->bytes,
+			    (unsigned long long)announced);
+		else
+			pf_notice(f,
+			    "message %u arrived short: %llu of %llu octets; it "
+			    "is kept on the server and not stored",
+			    m->n, (unsigned long long)op->bytes,
+			    (unsigned long long)announced);
 		pf_op_free(op);
 		pf_pump(f);
 		return;
 	}
-	d = op->d;
+	if (op->d == NULL) {
+		pop3_seen_suffix(m->id, suffix);
+		if ((op->d = maildir_deliver_begin_suffix(f->md, 1, suffix)) ==
+		    NULL) {
+			pf_error(f, "%s", maildir_error(f->md));
+			f->stopping = 1;
+			pf_op_free(op);
+			pf_pump(f);
+			return;
+		}
+	}
+	if (f->nbatch == 0)
+		f->batch_t0 = time(NULL);
+	f->batch[f->nbatch].d = op->d;
+	f->batch[f->nbatch].idx = op->idx;
+	f->nbatch++;
 	op->d = NULL;
-	/* Killed between the rename and the record, the next run would fetch
-	 * the message again: the row says "tmp/NAME" (under way, not safe)
-	 * until the file is in new/, and pf_recover() settles such rows. */
-	xasprintf(&name, "tmp/%s", maildir_deliver_name(d));
-	rc = store_pop3_seen_add(f->st, m->id, name);
-	free(name);
-	if (rc != 0) {
-		maildir_deliver_abort(d);
-		pf_error(f, "%s", store_error(f->st));
-		f->stopping = 1;
-		pf_op_free(op);
-		pf_pump(f);
-		return;
-	}
-	if (maildir_deliver_commit(d, &name) != 0) {
-		/* The row stays under way: pf_recover() looks next time. */
-		pf_error(f, "%s", maildir_error(f->md));
-		f->stopping = 1;
-		pf_op_free(op);
-		pf_pump(f);
-		return;
-	}
-	/* Safe on disk: now, and only now, recorded. */
-	rc = store_begin(f->st);
-	if (rc == 0)
-		rc = store_pop3_seen_add(f->st, m->id, name);
-	if (rc == 0)
-		rc = store_commit(f->st);
-	free(name);
-	if (rc != 0) {
-		if (store_in_transaction(f->st))
-			store_rollback(f->st);
-		pf_error(f, "%s", store_error(f->st));
-		f->stopping = 1;
-		pf_op_free(op);
-		pf_pump(f);
-		return;
-	}
-	m->seen = 1;
-	f->stats.added++;
-	if (f->params.progress != NULL)
-		f->params.progress(
-		    f->stats.name, f->stats.added, f->want, f->params.arg);
-	if (f->account->pop3_keep == CONFIG_POP3_KEEP_NEVER)
-		pf_dele(f, op->idx);
 	pf_op_free(op);
+	if (f->nbatch == PF_BATCH || time(NULL) - f->batch_t0 >= PF_BATCH_AGE)
+		pf_commit(f, 1);
 	pf_pump(f);
 }
 
-/* DELE a message that is recorded; QUIT makes it real. */
+/* DELE a message that is recorded and unique; QUIT makes it real. */
 static void
 pf_dele(struct pop3_fetch *f, size_t idx)
 {
-	if (!f->msgs[idx].seen)
-		fatalx(
-		    "%s: message %u is not recorded", __func__, f->msgs[idx].n);
+	if (!f->msgs[idx].seen || f->msgs[idx].dup)
+		fatalx("%s: message %u is not recorded or not unique", __func__,
+		    f->msgs[idx].n);
 	f->dele_sent++;
 	pop3_dele(f->pop3, f->msgs[idx].n, on_dele, f);
 }
@@ -712,6 +1057,11 @@ on_quit(struct pop3 *p, const struct pop3_result *res, void *arg)
 	f->stats.deleted = f->dele_ok;
 	if (f->err == NULL && f->params.done != NULL)
 		f->params.done(&f->stats, f->params.arg);
+	if (f->shorts > 0)
+		pf_error(f,
+		    "%u message%s arrived short and %s kept on the server",
+		    f->shorts, f->shorts == 1 ? "" : "s",
+		    f->shorts == 1 ? "was" : "were");
 	f->state = PF_DONE;
 	event_active(f->finish_ev, 0, 0);
 }
@@ -739,6 +1089,8 @@ pop3_fetch_start(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 	struct pop3_params pp;
 	struct pop3_fetch *f;
 	size_t removed;
+	char *note, *err;
+	int created;
 
 	f = xcalloc(1, sizeof *f);
 	f->ctx = ctx;
@@ -755,6 +1107,19 @@ pop3_fetch_start(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 	/* What a run that died left in tmp/ a day and a half ago is not
 	 * going to be finished. */
 	maildir_clean_tmp(md, PF_TMP_AGE, &removed);
+	f->ps = pop3_seen_open(maildir_path(md), &created, &note, &err);
+	if (note != NULL) {
+		pf_notice(f, "%s", note);
+		free(note);
+	}
+	if (f->ps == NULL) {
+		pf_fail(f, POP3_FETCH_FAILED, "%s", err);
+		free(err);
+		return f;
+	}
+	/* The state used to live in the cache: brought over once. */
+	if (created && pf_migrate(f) != 0)
+		return f;
 	cmd_pop3_params(ctx, a, password, &pp);
 	f->pop3 = pop3_new(ctx->base, ctx->dns, &pp);
 	f->state = PF_CONNECT;
@@ -770,15 +1135,24 @@ pop3_fetch_free(struct pop3_fetch *f)
 
 	if (f == NULL)
 		return;
-	if (store_in_transaction(f->st))
-		store_rollback(f->st);
 	pop3_free(f->pop3); /* no QUIT: nothing is deleted */
 	while ((op = TAILQ_FIRST(&f->ops)) != NULL)
 		pf_op_free(op);
+	for (i = 0; i < f->nbatch; i++)
+		maildir_deliver_abort(f->batch[i].d);
 	event_free(f->finish_ev);
-	for (i = 0; i < f->nmsgs; i++)
+	pop3_seen_close(f->ps);
+	for (i = 0; i < f->nmsgs; i++) {
 		free(f->msgs[i].id);
+		free(f->msgs[i].uidl);
+	}
 	free(f->msgs);
+	for (i = 0; i < f->nuidls; i++)
+		free((char *)f->uidls[i].uidl);
+	free(f->uidls);
+	for (i = 0; i < f->seen.n; i++)
+		free(f->seen.v[i].id);
+	free(f->seen.v);
 	free(f->err);
 	free(f);
 }
@@ -814,8 +1188,10 @@ pop3_fetch_run(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 	while (!f->over && !ctx->timed_out)
 		event_base_dispatch(ctx->base);
 	if (!f->over && f->state != PF_DONE) {
-		/* The command's deadline: what is in the Maildir and recorded
-		 * stays; without QUIT the server deletes nothing. */
+		/* The command's deadline: whole messages are committed, what
+		 * is in the Maildir and recorded stays; without QUIT the
+		 * server deletes nothing. */
+		pf_commit(f, 0);
 		xasprintf(err, "timed out after %d s; %u of %u messages stored",
 		    ctx->deadline_secs, f->stats.added,
 		    f->want > f->stats.added ? f->want : f->stats.added);

@@ -1,9 +1,10 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * The POP3 fetch: bring the mail of a pop3:// or pop3s:// account home into
- * its Maildir. Each message not fetched before is streamed into tmp/,
- * fsynced and renamed into new/, and only then recorded in the cache; only
- * recorded messages are ever deleted on the server (pop3-keep), and only
- * QUIT makes that real. RFC 1939, RFC 2449. */
+ * its Maildir. Each message not fetched before is streamed into tmp/; a
+ * batch is fsynced and renamed into new/, and only then recorded in the
+ * account's POP3 state (data, beside the Maildir: see pop3-seen.h); only
+ * recorded messages with a unique id are ever deleted on the server
+ * (pop3-keep), and only QUIT makes that real. RFC 1939, RFC 2449. */
 #ifndef ERRAND_POP3_FETCH_H
 #define ERRAND_POP3_FETCH_H
 
@@ -34,7 +35,7 @@ struct pop3_fetch_stats {
 struct pop3_fetch_params {
 	/* After QUIT was answered, when everything went well. */
 	void (*done)(const struct pop3_fetch_stats *, void *);
-	/* After each message delivered: done of total to fetch. */
+	/* After each batch delivered: done of total to fetch. */
 	void (*progress)(const char *, uint32_t, uint32_t, void *);
 	/* Something the user should know once, e.g. that the server has no
 	 * UIDL; the text is valid during the call. */
@@ -47,7 +48,8 @@ struct pop3_fetch_params {
 };
 
 /* Start fetching on ctx's loop into md with the account's password (copied)
- * and return at once; params is copied. st and md stay the caller's and
+ * and return at once; params is copied. st (read once, to bring over the
+ * state an earlier errand kept in the cache) and md stay the caller's and
  * must outlive the fetch. Free with pop3_fetch_free(). */
 struct pop3_fetch *pop3_fetch_start(struct cmd_ctx *, const struct account *,
     struct store *, struct maildir *, const char *password,

@@ -153,6 +153,12 @@ S: 1 u1
 S: 2 u2
 S: 3 u3
 S: .
+C: ^LIST$
+S: +OK
+S: 1 33
+S: 2 40
+S: 3 40
+S: .
 C: ^RETR 1$
 S: +OK
 S: Subject: first of three
