@@ -493,6 +493,19 @@ parse_ui(struct parser *p, const char *key, const char *value)
 		    "may start with reverse-)",
 		    value);
 	}
+	if (strcmp(key, "delete") == 0) {
+		static const char *const quads[] = {
+		    "ask-yes", "ask-no", "yes", "no"};
+
+		for (i = 0; i < sizeof quads / sizeof *quads; i++) {
+			if (strcmp(v, quads[i]) == 0) {
+				cf->delete_quad = (enum config_quad)i;
+				return 0;
+			}
+		}
+		return parse_fail(
+		    p, "delete: '%s' is not yes, no, ask-yes or ask-no", value);
+	}
 	if (strcmp(key, "body-cache-max") == 0) {
 		errno = 0;
 		n = strtoull(value, &end, 10);

@@ -75,6 +75,15 @@ enum config_sort {
 	CONFIG_SORT_SIZE,    /* smallest first */
 };
 
+/* A question with a default answer, as mutt's quad-options: ask and take
+ * the default on Enter, or do not ask. */
+enum config_quad {
+	CONFIG_QUAD_ASK_YES, /* ask, Enter says yes (the default) */
+	CONFIG_QUAD_ASK_NO,  /* ask, Enter says no */
+	CONFIG_QUAD_YES,     /* do it without asking */
+	CONFIG_QUAD_NO,      /* never do it */
+};
+
 struct config {
 	char *path;               /* the file read, for messages */
 	struct account *accounts; /* in file order; the first is default */
@@ -84,6 +93,7 @@ struct config {
 	enum config_sort sort; /* [ui] sort = */
 	int sort_reverse;      /* sort = reverse-KEY */
 	size_t body_max;       /* [ui] body-cache-max = bytes; 0: default */
+	enum config_quad delete_quad; /* [ui] delete =: purge on quit */
 };
 
 /* Parse len bytes of buf, read from the file named path (for messages and

@@ -81,6 +81,7 @@ model_load_cb(const struct store_msg *sm, void *arg)
 	                                  : mm->from_addr;
 	mm->subject = model_add_str(m, sm->subject);
 	mm->to = model_add_str(m, sm->to_addr);
+	mm->cc = model_add_str(m, sm->cc);
 	mm->keywords = model_add_str(m, sm->keywords);
 	mm->has_attachment = sm->has_attachment != 0;
 	return 0;
@@ -169,8 +170,8 @@ model_cmp_date(const void *a, const void *b, void *arg)
 
 	(void)arg;
 	if (x->date != y->date)
-		return x->date > y->date ? -1 : 1;
-	return x->uid > y->uid ? -1 : x->uid < y->uid;
+		return x->date < y->date ? -1 : 1;
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
 }
 
 static int
@@ -183,13 +184,49 @@ model_cmp_from(const void *a, const void *b, void *arg)
 	return c != 0 ? c : model_cmp_date(a, b, arg);
 }
 
+const char *
+model_subject_base(const char *s)
+{
+	static const char *const pre[] = {
+	    "re", "fwd", "fw", "aw", "sv", "wg", "vs", "antw"};
+	const char *p;
+	size_t i, n;
+
+	for (;;) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		for (i = 0; i < sizeof pre / sizeof *pre; i++) {
+			n = strlen(pre[i]);
+			if (strncasecmp(s, pre[i], n) == 0)
+				break;
+		}
+		if (i == sizeof pre / sizeof *pre)
+			return s;
+		p = s + n;
+		if (*p == '[' || *p == '(') {
+			/* A count: "Re[2]:", "AW(3):". */
+			char close = *p == '[' ? ']' : ')';
+
+			for (p++; *p >= '0' && *p <= '9'; p++)
+				;
+			if (*p != close)
+				return s;
+			p++;
+		}
+		if (*p != ':')
+			return s;
+		s = p + 1;
+	}
+}
+
 static int
 model_cmp_subject(const void *a, const void *b, void *arg)
 {
 	const struct model_msg *x = a, *y = b;
 	int c;
 
-	c = strcasecmp(model_str(arg, x->subject), model_str(arg, y->subject));
+	c = strcasecmp(model_subject_base(model_str(arg, x->subject)),
+	    model_subject_base(model_str(arg, y->subject)));
 	return c != 0 ? c : model_cmp_date(a, b, arg);
 }
 
@@ -199,7 +236,7 @@ model_cmp_size(const void *a, const void *b, void *arg)
 	const struct model_msg *x = a, *y = b;
 
 	if (x->size != y->size)
-		return x->size > y->size ? -1 : 1;
+		return x->size < y->size ? -1 : 1;
 	return model_cmp_date(a, b, arg);
 }
 
@@ -209,7 +246,7 @@ model_cmp_uid(const void *a, const void *b, void *arg)
 	const struct model_msg *x = a, *y = b;
 
 	(void)arg;
-	return x->uid > y->uid ? -1 : x->uid < y->uid;
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
 }
 
 void

@@ -22,16 +22,19 @@ struct model_msg {
 	uint32_t from_addr;      /* address */
 	uint32_t subject;        /* decoded subject */
 	uint32_t to;             /* To: as the cache has it */
+	uint32_t cc;             /* Cc: as the cache has it */
 	uint32_t keywords;       /* IMAP keywords, space-separated */
 	uint32_t has_attachment; /* 1 when the cache's hint says so */
 };
 
+/* Each key sorts ascending, as mutt's sort = KEY does; reverse-KEY is the
+ * same order turned round. */
 enum model_sort {
-	MODEL_SORT_DATE,    /* newest first (the cache's order) */
+	MODEL_SORT_DATE,    /* oldest first, newest at the bottom */
 	MODEL_SORT_FROM,    /* sender, A first */
-	MODEL_SORT_SUBJECT, /* subject, A first */
-	MODEL_SORT_SIZE,    /* largest first */
-	MODEL_SORT_UID,     /* highest UID first */
+	MODEL_SORT_SUBJECT, /* subject without Re:/Fwd:/AW:/SV:, A first */
+	MODEL_SORT_SIZE,    /* smallest first */
+	MODEL_SORT_UID,     /* lowest UID first */
 };
 
 /* Load the messages of a folder (its row id in the store) newest first.
@@ -51,8 +54,14 @@ const struct model_msg *model_msg(const struct model *, size_t i);
 /* The string at an arena offset from a struct model_msg; never NULL. */
 const char *model_str(const struct model *, uint32_t off);
 
-/* Sort the messages by key, ties by date then UID; reverse flips it. */
+/* Sort the messages by key, ties oldest first then by UID; reverse turns
+ * the whole order round. */
 void model_sort(struct model *, enum model_sort key, int reverse);
+
+/* The subject without the reply and forward prefixes mutt strips for
+ * sorting ("Re:", "Re[2]:", "Fwd:", "Fw:", "AW:", "SV:", "WG:", "VS:",
+ * "Antw:", any case, repeated); a pointer into s. */
+const char *model_subject_base(const char *s);
 
 /* Set the flags of message i (a triage action, before the cache is read
  * again). */

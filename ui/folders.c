@@ -17,8 +17,9 @@
 #include "cache/store.h"
 
 static int ui_folders_rank(const struct store_folder *);
+static void ui_folders_parents(struct ui *);
 static void ui_folders_op(
-    struct ui *, enum live_folder_op, const char *, const char *);
+    struct ui *, enum live_folder_op, const char *, const char *, int);
 static void ui_folders_done(const char *, void *);
 
 /* What a folder operation is for, to say so and follow it in the cache. */
@@ -26,7 +27,12 @@ struct ui_fop {
 	struct ui *ui;
 	enum live_folder_op what;
 	char *name, *to;
+	int created; /* a subscribe that follows a create (IMAP) */
+	int move;    /* then the prompt's move goes there (ui->move_to) */
 };
+
+#define UI_FOP_MOVE 0x1    /* ui_fop.move */
+#define UI_FOP_CREATED 0x2 /* ui_fop.created */
 
 static void
 ui_folders_done(const char *err, void *arg)
@@ -36,9 +42,23 @@ ui_folders_done(const char *err, void *arg)
 	static const char *const verbs[] = {"created", "deleted", "renamed",
 	    "subscribed to", "unsubscribed from"};
 
-	if (err != NULL)
+	if (err == NULL && op->what == LIVE_CREATE && ui->local == NULL) {
+		/* As other clients do: a folder made here is subscribed, so
+		 * that errand sync (subscribed folders) brings it too. */
+		ui_folders_op(ui, LIVE_SUBSCRIBE, op->name, NULL,
+		    UI_FOP_CREATED | (op->move ? UI_FOP_MOVE : 0));
+		free(op->name);
+		free(op->to);
+		free(op);
+		return;
+	}
+	if (err != NULL) {
 		ui_message(ui, 1, "%s", err);
-	else {
+		if (op->move) {
+			free(ui->move_to);
+			ui->move_to = NULL;
+		}
+	} else {
 		/* Local folders: src/local has changed the cache already. */
 		if (ui->local == NULL && op->what == LIVE_DELETE)
 			store_folder_delete(ui->st, op->name);
@@ -50,21 +70,26 @@ ui_folders_done(const char *err, void *arg)
 			free(ui->folder);
 			ui->folder = xstrdup(op->to);
 		}
-		ui_message(ui, 0, "%s '%s'", verbs[op->what],
+		ui_message(ui, 0, "%s '%s'",
+		    op->created ? "created" : verbs[op->what],
 		    op->what == LIVE_RENAME ? op->to : op->name);
 		/* The server's names and attributes, as LIST says. */
 		ui->want_list = 1;
 		ui_sync_start(ui);
 		ui_folders_load(ui);
+		/* Local folders are in the cache already: move now. */
+		if (op->move && ui->local != NULL)
+			ui_folders_listed(ui);
 	}
 	free(op->name);
 	free(op->to);
 	free(op);
 }
 
+/* Start a folder operation; flags are UI_FOP_* bits. */
 static void
-ui_folders_op(
-    struct ui *ui, enum live_folder_op what, const char *name, const char *to)
+ui_folders_op(struct ui *ui, enum live_folder_op what, const char *name,
+    const char *to, int flags)
 {
 	struct ui_fop *op = xcalloc(1, sizeof *op);
 
@@ -72,6 +97,8 @@ ui_folders_op(
 	op->what = what;
 	op->name = xstrdup(name);
 	op->to = to != NULL ? xstrdup(to) : NULL;
+	op->move = (flags & UI_FOP_MOVE) != 0;
+	op->created = (flags & UI_FOP_CREATED) != 0;
 	if (ui->local != NULL) {
 		char *err = NULL;
 		int rc = 0;
@@ -98,10 +125,59 @@ ui_folders_op(
 	if (ui->live == NULL ||
 	    live_folder(ui->live, what, name, to, ui_folders_done, op) != 0) {
 		ui_message(ui, 1, "offline: folder changes need the server");
+		if (op->move) {
+			free(ui->move_to);
+			ui->move_to = NULL;
+		}
 		free(op->name);
 		free(op->to);
 		free(op);
 	}
+}
+
+int
+ui_folders_ask_create(struct ui *ui, const char *dest, int copy)
+{
+	struct store_folder f;
+
+	if (store_folder_get(ui->st, dest, &f) != 1) {
+		store_folder_clear(&f);
+		return 0; /* there, or an error the move will say */
+	}
+	free(ui->prompt_folder);
+	ui->prompt_folder = xstrdup(dest);
+	ui->move_copy = copy;
+	ui_message(ui, 0, "create '%s'? ([yes]/no)", dest);
+	ui->prompt = UI_PROMPT_MOVE_CREATE;
+	return 1;
+}
+
+void
+ui_folders_create_answer(struct ui *ui, int key)
+{
+	if (ui->prompt_folder == NULL)
+		return;
+	if (key != 'y' && key != 'Y' && key != '\r' && key != '\n') {
+		ui_message(ui, 0, "not %s", ui->move_copy ? "copied" : "moved");
+		return;
+	}
+	free(ui->move_to);
+	ui->move_to = xstrdup(ui->prompt_folder);
+	ui_folders_op(ui, LIVE_CREATE, ui->prompt_folder, NULL, UI_FOP_MOVE);
+}
+
+void
+ui_folders_listed(struct ui *ui)
+{
+	struct store_folder f;
+	char *dest = ui->move_to;
+
+	if (dest == NULL || store_folder_get(ui->st, dest, &f) != 0)
+		return; /* not listed yet: the next list */
+	store_folder_clear(&f);
+	ui->move_to = NULL;
+	ui_triage_move_prompted(ui, dest, ui->move_copy);
+	free(dest);
 }
 
 void
@@ -112,11 +188,11 @@ ui_folders_prompted(struct ui *ui, enum ui_prompt p, const char *text)
 
 	switch (p) {
 	case UI_PROMPT_CREATE:
-		ui_folders_op(ui, LIVE_CREATE, text, NULL);
+		ui_folders_op(ui, LIVE_CREATE, text, NULL, 0);
 		break;
 	case UI_PROMPT_RENAME:
 		if (name != NULL)
-			ui_folders_op(ui, LIVE_RENAME, name, text);
+			ui_folders_op(ui, LIVE_RENAME, name, text, 0);
 		break;
 	case UI_PROMPT_DELETE:
 		if (name == NULL)
@@ -126,7 +202,7 @@ ui_folders_prompted(struct ui *ui, enum ui_prompt p, const char *text)
 			    "'%s' is open: open another folder first", name);
 			break;
 		}
-		ui_folders_op(ui, LIVE_DELETE, name, NULL);
+		ui_folders_op(ui, LIVE_DELETE, name, NULL, 0);
 		break;
 	default:
 		break;
@@ -164,6 +240,44 @@ ui_folders_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* Every level above a folder is listed, as a container when the server
+ * did not list it (\NonExistent, or left out) or cannot select it
+ * (\Noselect): "Projects" above "Projects/Café 2026", as the local
+ * folders of a POP3 account are. */
+static void
+ui_folders_parents(struct ui *ui)
+{
+	struct store_folder *f;
+	const char *p;
+	char *parent;
+	size_t i, k;
+
+	for (i = 0; i < ui->nfolders; i++) {
+		f = &ui->folders[i];
+		if (f->delim == NULL || *f->delim == '\0' ||
+		    (p = strrchr(f->name, *f->delim)) == NULL || p == f->name)
+			continue;
+		parent = xstrndup(f->name, (size_t)(p - f->name));
+		for (k = 0; k < ui->nfolders; k++) {
+			if (strcmp(ui->folders[k].name, parent) == 0)
+				break;
+		}
+		if (k < ui->nfolders) {
+			free(parent);
+			continue;
+		}
+		/* Added at the end: its own parent is looked for in turn. */
+		ui->folders = xreallocarray(
+		    ui->folders, ui->nfolders + 1, sizeof *ui->folders);
+		f = &ui->folders[i];
+		memset(&ui->folders[ui->nfolders], 0, sizeof *ui->folders);
+		ui->folders[ui->nfolders].name = parent;
+		ui->folders[ui->nfolders].delim = xstrdup(f->delim);
+		ui->folders[ui->nfolders].noselect = 1;
+		ui->nfolders++;
+	}
+}
+
 void
 ui_folders_load(struct ui *ui)
 {
@@ -180,6 +294,7 @@ ui_folders_load(struct ui *ui)
 		free(cur);
 		return;
 	}
+	ui_folders_parents(ui);
 	qsort(ui->folders, ui->nfolders, sizeof *ui->folders, ui_folders_cmp);
 	ui->fcur = 0;
 	for (i = 0; i < ui->nfolders; i++) {
@@ -270,7 +385,10 @@ ui_folders_key(struct ui *ui, enum keymap_action a)
 
 	switch (a) {
 	case KEYMAP_OPEN:
-		if (f != NULL)
+		if (f != NULL && f->noselect)
+			ui_message(
+			    ui, 0, "'%s' holds folders, not messages", f->name);
+		else if (f != NULL)
 			ui_open_folder(ui, f->name);
 		break;
 	case KEYMAP_FOLDER_CREATE:
@@ -281,8 +399,13 @@ ui_folders_key(struct ui *ui, enum keymap_action a)
 		ui->prompt_folder = f != NULL ? xstrdup(f->name) : NULL;
 		ui->prompt = a == KEYMAP_FOLDER_CREATE ? UI_PROMPT_CREATE
 		                                       : UI_PROMPT_RENAME;
+		/* Rename starts from the current name, to edit. */
 		ui->plen = 0;
-		ui->pbuf[0] = '\0';
+		if (a == KEYMAP_FOLDER_RENAME &&
+		    strlen(f->name) < sizeof ui->pbuf)
+			ui->plen = strlen(f->name);
+		memcpy(ui->pbuf, f != NULL ? f->name : "", ui->plen);
+		ui->pbuf[ui->plen] = '\0';
 		ui_dirty(ui);
 		break;
 	case KEYMAP_FOLDER_DELETE:
@@ -302,7 +425,7 @@ ui_folders_key(struct ui *ui, enum keymap_action a)
 			break;
 		ui_folders_op(ui,
 		    a == KEYMAP_SUBSCRIBE ? LIVE_SUBSCRIBE : LIVE_UNSUBSCRIBE,
-		    f->name, NULL);
+		    f->name, NULL, 0);
 		break;
 	case KEYMAP_QUIT:
 		ui_show(ui, KEYMAP_INDEX);

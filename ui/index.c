@@ -21,6 +21,8 @@
 #define UI_FROM_COLS 20 /* sender column */
 
 static int ui_index_is_mine(const struct ui *, const struct model_msg *);
+static int ui_index_names_user(const struct ui *, const char *);
+static char ui_index_to_char(const struct ui *, const struct model_msg *);
 static int ui_index_match(
     const struct ui *, const struct model_msg *, const char *);
 
@@ -39,12 +41,54 @@ ui_index_is_mine(const struct ui *ui, const struct model_msg *m)
 	    addr[strlen(user)] == '@';
 }
 
+/* Whether an address list (To: or Cc: as the cache has it) holds the
+ * account's user. */
+static int
+ui_index_names_user(const struct ui *ui, const char *list)
+{
+	const char *user = ui->a->url.user, *p;
+	size_t len;
+	int bare;
+
+	if (user == NULL || *user == '\0')
+		return 0;
+	/* A user name without a domain is the local part of an address. */
+	bare = strchr(user, '@') == NULL;
+	len = strlen(user);
+	for (p = list; (p = strcasestr(p, user)) != NULL; p++) {
+		if (p != list && strchr(" <,\t\"", p[-1]) == NULL)
+			continue;
+		if (bare ? p[len] == '@'
+		         : strchr(">, \t\"", p[len]) != NULL || p[len] == '\0')
+			return 1;
+	}
+	return 0;
+}
+
+/* mutt's $to_chars for the third flag column: F from the user, + to the
+ * user alone, T to the user among others, C a copy to the user, else a
+ * space. */
+static char
+ui_index_to_char(const struct ui *ui, const struct model_msg *m)
+{
+	const char *to = model_str(ui->model, m->to);
+	const char *cc = model_str(ui->model, m->cc);
+
+	if (ui_index_is_mine(ui, m))
+		return 'F';
+	if (ui_index_names_user(ui, to))
+		return strchr(to, ',') == NULL && *cc == '\0' ? '+' : 'T';
+	if (ui_index_names_user(ui, cc))
+		return 'C';
+	return ' ';
+}
+
 void
 ui_index_draw(struct ui *ui)
 {
 	const struct model_msg *m;
 	size_t rows = ui_list_rows(ui), i, n, x, w, subj_cols;
-	char flags[4], date[32], size[16], *who, *subj;
+	char flags[6], date[32], size[16], *who, *subj;
 	const char *from, *kw;
 
 	n = ui->model != NULL ? model_count(ui->model) : 0;
@@ -64,15 +108,18 @@ ui_index_draw(struct ui *ui)
 		ui->top = ui->cur - rows + 1;
 	for (i = 0; i < rows && ui->top + i < n; i++) {
 		m = model_msg(ui->model, ui->top + i);
+		/* mutt's %Z: deleted, new or replied; tagged or flagged;
+		 * to whom. Then the attachment hint. */
 		flags[0] = m->flags & STORE_FLAG_DELETED ? 'D'
-		    : m->flags & STORE_FLAG_FLAGGED      ? '!'
 		    : !(m->flags & STORE_FLAG_SEEN)      ? 'N'
 		    : m->flags & STORE_FLAG_ANSWERED     ? 'r'
 		                                         : ' ';
-		flags[1] = ui_tagged(ui, m->uid) ? '*'
-		    : m->has_attachment          ? '+'
-		                                 : ' ';
-		flags[2] = '\0';
+		flags[1] = ui_tagged(ui, m->uid)    ? '*'
+		    : m->flags & STORE_FLAG_FLAGGED ? '!'
+		                                    : ' ';
+		flags[2] = ui_index_to_char(ui, m);
+		flags[3] = m->has_attachment ? '@' : ' ';
+		flags[4] = '\0';
 		if (ui_index_is_mine(ui, m) && *model_str(ui->model, m->to))
 			xasprintf(&who, "To: %s", model_str(ui->model, m->to));
 		else {
@@ -84,7 +131,7 @@ ui_index_draw(struct ui *ui)
 		else if (!(m->flags & STORE_FLAG_SEEN))
 			attron(A_BOLD);
 		move((int)i, 0);
-		x = ui_draw((int)i, 0, 3, flags, 1);
+		x = ui_draw((int)i, 0, 5, flags, 1);
 		x += ui_draw(
 		    (int)i, (int)x, 11, ui_date(m->date, date, sizeof date), 1);
 		x += ui_draw((int)i, (int)x, UI_FROM_COLS, who, 1);
@@ -118,17 +165,25 @@ void
 ui_index_home(struct ui *ui)
 {
 	size_t i, n = ui->model != NULL ? model_count(ui->model) : 0;
+	size_t rows = ui_list_rows(ui), above;
 
 	if (n == 0)
 		return;
+	/* mutt: the first unread message in the order shown, else the
+	 * newest, at the bottom unless the order is reversed. */
+	ui->cur = ui->reverse ? 0 : n - 1;
 	for (i = 0; i < n; i++) {
 		if (!(model_msg(ui->model, i)->flags & STORE_FLAG_SEEN)) {
 			ui->cur = i;
-			return;
+			break;
 		}
 	}
-	/* All read: the newest, wherever the sort puts it. */
-	ui->cur = ui->sort == MODEL_SORT_DATE && ui->reverse ? n - 1 : 0;
+	/* A few messages above for context, and as many of the ones after
+	 * it (more unread) as fit below; no empty rows at the end. */
+	above = rows / 4;
+	ui->top = ui->cur > above ? ui->cur - above : 0;
+	if (ui->top + rows > n)
+		ui->top = n > rows ? n - rows : 0;
 }
 
 void
@@ -198,7 +253,7 @@ ui_index_search(struct ui *ui, int backward)
 			return;
 		}
 	}
-	ui_message(ui, 1, "not found: %s", ui->search);
+	ui_message(ui, 0, "not found: %s", ui->search);
 }
 
 void
@@ -226,8 +281,7 @@ ui_index_key(struct ui *ui, enum keymap_action a)
 		ui->sort = ui->sort == MODEL_SORT_SIZE
 		    ? MODEL_SORT_DATE
 		    : (enum model_sort)(ui->sort + 1);
-		ui->reverse =
-		    ui->sort == MODEL_SORT_DATE || ui->sort == MODEL_SORT_SIZE;
+		ui->reverse = 0;
 		ui_index_reload(ui);
 		ui_message(ui, 0, "sorted by %s", names[ui->sort]);
 		break;

@@ -8,9 +8,11 @@
 #include <sys/stat.h>
 
 #include <curses.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wctype.h>
 
 #include "config.h"
 #include "cmd.h"
@@ -19,6 +21,7 @@
 #include "local.h"
 #include "private.h"
 #include "render.h"
+#include "text.h"
 #include "xmalloc.h"
 #include "cache/store.h"
 
@@ -56,6 +59,10 @@ static uint64_t ui_html_sum(const void *, size_t);
 static void ui_pager_fetched(enum fetch_result, const char *, void *);
 static int ui_pager_color(enum render_kind, int);
 static void ui_pager_runs(int, size_t, const struct render_line *, int);
+static void ui_pager_mark_read(struct ui *);
+static size_t ui_pager_char(const char *, uint32_t *);
+static const char *ui_pager_find(const char *, const char *, size_t *);
+static void ui_pager_highlight(struct ui *, int, const char *);
 
 /* The raw message ui->puid from the Maildir (local mail is its own copy)
  * or the cache: 0 with it in *raw (the caller's), 1 when it is not cached,
@@ -341,6 +348,7 @@ ui_pager_fetched(enum fetch_result r, const char *err, void *arg)
 	switch (r) {
 	case FETCH_OK:
 		ui_pager_render(ui);
+		ui_pager_mark_read(ui);
 		break;
 	case FETCH_OFFLINE:
 		ui->pstate = UI_PAGER_NOT_CACHED;
@@ -354,26 +362,36 @@ ui_pager_fetched(enum fetch_result r, const char *err, void *arg)
 	ui_dirty(ui);
 }
 
+/* Showing a message marks it read, on the server too; one that is not
+ * shown (not cached offline, still loading, failed) stays unread. */
+static void
+ui_pager_mark_read(struct ui *ui)
+{
+	long at;
+
+	if (ui->pstate != UI_PAGER_SHOWN || ui->screen != KEYMAP_PAGER ||
+	    ui->model == NULL ||
+	    (at = model_find_uid(ui->model, ui->puid)) < 0 ||
+	    model_msg(ui->model, (size_t)at)->flags & STORE_FLAG_SEEN)
+		return;
+	/* An action of its own: U then undoes this, not also the one
+	 * before it. */
+	ui_undo_clear(ui);
+	ui_triage_flag(ui, ui->puid, 'S', 1);
+}
+
 void
 ui_pager_open(struct ui *ui, uint32_t uid)
 {
 	struct store_folder f;
 	const struct config *cf = ui->ctx->cf;
 
-	long at;
-
 	ui->puid = uid;
 	ui->ptop = 0;
+	ui->phighlight = 0;
 	ui_pager_render(ui);
 	ui_show(ui, KEYMAP_PAGER);
-	/* Opening a message marks it read, on the server too. */
-	if (ui->model != NULL && (at = model_find_uid(ui->model, uid)) >= 0 &&
-	    !(model_msg(ui->model, (size_t)at)->flags & STORE_FLAG_SEEN)) {
-		/* An action of its own: U then undoes this, not also the
-		 * one before it. */
-		ui_undo_clear(ui);
-		ui_triage_flag(ui, uid, 'S', 1);
-	}
+	ui_pager_mark_read(ui);
 	if (ui->pstate != UI_PAGER_NOT_CACHED)
 		return;
 	if (ui->net == UI_NET_OFFLINE)
@@ -502,10 +520,12 @@ ui_pager_draw(struct ui *ui)
 			ui_draw((int)i, (int)x,
 			    (size_t)ui->cols > x ? (size_t)ui->cols - x : 0,
 			    l->text + l->name_len, 0);
+			ui_pager_highlight(ui, (int)i, l->text);
 			continue;
 		}
 		if (l->attr != NULL) {
 			ui_pager_runs((int)i, (size_t)ui->cols, l, pair);
+			ui_pager_highlight(ui, (int)i, l->text);
 			continue;
 		}
 		if (pair != 0)
@@ -513,27 +533,114 @@ ui_pager_draw(struct ui *ui)
 		ui_draw((int)i, 0, (size_t)ui->cols, l->text, 0);
 		if (pair != 0)
 			attroff(COLOR_PAIR(pair));
+		ui_pager_highlight(ui, (int)i, l->text);
+	}
+}
+
+/* The code point of the UTF-8 character at s into *cp; returns its bytes.
+ * A byte that starts no valid character is one character of its own. */
+static size_t
+ui_pager_char(const char *s, uint32_t *cp)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n, i;
+
+	if (*p < 0xc2 || *p > 0xf4) {
+		*cp = *p;
+		return 1;
+	}
+	n = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
+	*cp = *p & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80) {
+			*cp = *p;
+			return 1;
+		}
+		*cp = *cp << 6 | (p[i] & 0x3f);
+	}
+	return n;
+}
+
+/* The first place in text where needle is, ignoring case as the search
+ * does (render_search()), and the bytes it takes there in *len; NULL when
+ * it is not there. */
+static const char *
+ui_pager_find(const char *text, const char *needle, size_t *len)
+{
+	const char *p, *t, *n;
+	uint32_t a, b;
+	size_t step;
+
+	if (*needle == '\0')
+		return NULL;
+	for (p = text; *p != '\0'; p += ui_pager_char(p, &a)) {
+		for (t = p, n = needle; *n != '\0' && *t != '\0';) {
+			step = ui_pager_char(t, &a);
+			n += ui_pager_char(n, &b);
+			if (towlower((wint_t)a) != towlower((wint_t)b))
+				break;
+			t += step;
+			if (*n == '\0') {
+				*len = (size_t)(t - p);
+				return p;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Draw every match of the search on row y of the pager in reverse video,
+ * over the line text as drawn from column 0. */
+static void
+ui_pager_highlight(struct ui *ui, int y, const char *text)
+{
+	const char *at, *from = text;
+	char *s;
+	size_t len, col;
+
+	if (!ui->phighlight || ui->search == NULL)
+		return;
+	while ((at = ui_pager_find(from, ui->search, &len)) != NULL) {
+		s = xstrndup(text, (size_t)(at - text));
+		col = text_width(s);
+		free(s);
+		if (col >= (size_t)ui->cols)
+			break;
+		s = xstrndup(at, len);
+		attron(A_REVERSE);
+		ui_draw(y, (int)col, (size_t)ui->cols - col, s, 0);
+		attroff(A_REVERSE);
+		free(s);
+		from = at + len;
 	}
 }
 
 void
 ui_pager_search(struct ui *ui, int backward)
 {
-	size_t at;
+	size_t at = RENDER_NOT_FOUND, n;
 
 	if (ui->doc == NULL || ui->search == NULL)
 		return;
-	if (backward && ui->ptop == 0)
-		at = RENDER_NOT_FOUND;
-	else
+	n = render_nlines(ui->doc);
+	if (backward ? ui->ptop > 0 : ui->ptop + 1 < n)
 		at = render_search(ui->doc,
 		    backward ? ui->ptop - 1 : ui->ptop + 1, ui->search,
 		    backward ? RENDER_BACKWARD : RENDER_FORWARD);
+	if (at == RENDER_NOT_FOUND && n > 0) {
+		/* Round the end to the other end, as mutt does. */
+		at = render_search(ui->doc, backward ? n - 1 : 0, ui->search,
+		    backward ? RENDER_BACKWARD : RENDER_FORWARD);
+		if (at != RENDER_NOT_FOUND)
+			ui_message(ui, 0, "search wrapped");
+	}
 	if (at == RENDER_NOT_FOUND) {
-		ui_message(ui, 1, "not found: %s", ui->search);
+		/* Said, not an error: it goes with the next key. */
+		ui_message(ui, 0, "not found: %s", ui->search);
 		return;
 	}
 	ui->ptop = at;
+	ui->phighlight = 1;
 	ui_dirty(ui);
 }
 

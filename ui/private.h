@@ -46,6 +46,8 @@ enum ui_prompt {
 	UI_PROMPT_EXPUNGE,     /* "$" with deleted messages: y or n */
 	UI_PROMPT_QUIT,        /* "q" with changes pending: w, k or d */
 	UI_PROMPT_PASSWORD,    /* the account's password, not echoed */
+	UI_PROMPT_PURGE,       /* "q" with deleted messages: y, n or Enter */
+	UI_PROMPT_MOVE_CREATE, /* "s" or "C" to a new folder: y, n or Enter */
 };
 
 enum ui_pager_state {
@@ -92,6 +94,7 @@ struct ui {
 	uint32_t puid;
 	size_t ptop;
 	struct ui_html *html; /* the viewer's text for its HTML parts */
+	int phighlight;       /* a search found this message: mark matches */
 
 	/* The help screen. */
 	size_t htop;
@@ -126,6 +129,8 @@ struct ui {
 	uint32_t prompt_uid; /* the message a move or copy prompt is for */
 	int prompt_tagged;   /* the prompt is for every tagged message */
 	char *prompt_folder; /* the folder a rename or delete prompt is for */
+	char *move_to;       /* a folder being made for the prompt's move */
+	int move_copy;       /* and it is a copy */
 
 	/* Tags: UIDs of the open folder, in the order tagged. */
 	uint32_t *tags;
@@ -235,6 +240,13 @@ void ui_folders_free(struct ui *);
 void ui_folders_prompted(struct ui *, enum ui_prompt, const char *);
 /* Complete the prompt buffer to a folder name (Tab). */
 void ui_folders_complete(struct ui *);
+/* A move or copy to dest that does not exist: ask to create it (1), or
+ * 0 when it exists. */
+int ui_folders_ask_create(struct ui *, const char *dest, int copy);
+/* The answer (a key) to that question: create, then move. */
+void ui_folders_create_answer(struct ui *, int key);
+/* The folder list was synced: a move waiting for its folder goes on. */
+void ui_folders_listed(struct ui *);
 
 /* --- triage.c ------------------------------------------------------------ */
 

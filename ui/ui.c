@@ -64,6 +64,8 @@ static void ui_live_counts(void *);
 static void ui_live_moved(int64_t, uint32_t, const char *, uint32_t, void *);
 static void ui_on_wait(evutil_socket_t, short, void *);
 static void ui_quit(struct ui *);
+static int ui_quit_purge(struct ui *, int *);
+static void ui_quit_index(struct ui *, int);
 static void ui_on_counts(evutil_socket_t, short, void *);
 static void ui_run_free(struct ui *);
 static void ui_on_password(char *, const char *, void *);
@@ -270,6 +272,7 @@ ui_sync_finished(enum sync_result r, const char *err, void *arg)
 			ui->want_list = 0;
 			if (ui->screen == KEYMAP_FOLDERS || ui->folders != NULL)
 				ui_folders_load(ui);
+			ui_folders_listed(ui);
 		} else
 			ui->want_folder = 0;
 		ui_sync_start(ui); /* what is still wanted */
@@ -512,6 +515,9 @@ ui_prompt_done(struct ui *ui)
 	}
 	if (p == UI_PROMPT_MOVE || p == UI_PROMPT_COPY) {
 		if (ui->plen > 0 &&
+		    ui_folders_ask_create(ui, ui->pbuf, p == UI_PROMPT_COPY))
+			return;
+		if (ui->plen > 0 &&
 		    ui_triage_move_prompted(
 		        ui, ui->pbuf, p == UI_PROMPT_COPY) == 0 &&
 		    p == UI_PROMPT_MOVE && ui->screen == KEYMAP_PAGER)
@@ -565,6 +571,29 @@ ui_prompt_key(struct ui *ui, int key)
 		ui->want_folder = ui->want_list = 1;
 		ui_sync_start(ui);
 		ui_dirty(ui);
+		return;
+	}
+	if (ui->prompt == UI_PROMPT_MOVE_CREATE) {
+		ui->prompt = UI_PROMPT_NONE;
+		ui_folders_create_answer(ui, key);
+		ui_dirty(ui);
+		return;
+	}
+	if (ui->prompt == UI_PROMPT_PURGE) {
+		int purge;
+
+		ui->prompt = UI_PROMPT_NONE;
+		ui_dirty(ui);
+		if (key == 0x07 || key == 0x1b) {
+			ui_message(ui, 0, "not quitting");
+			return;
+		}
+		purge = key == 'y' || key == 'Y' ||
+		    ((key == '\r' || key == '\n') &&
+		        ui->ctx->cf->delete_quad == CONFIG_QUAD_ASK_YES);
+		if (purge)
+			ui_triage_expunge(ui);
+		ui_quit_index(ui, purge);
 		return;
 	}
 	if (ui->prompt == UI_PROMPT_QUIT) {
@@ -681,7 +710,6 @@ ui_key(struct ui *ui, int key)
 {
 	enum keymap_action a;
 	uint32_t n;
-	int64_t pending;
 	int tagged;
 
 	if (ui->prompt != UI_PROMPT_NONE) {
@@ -772,13 +800,11 @@ ui_key(struct ui *ui, int key)
 	if ((ui->screen == KEYMAP_INDEX || ui->screen == KEYMAP_PAGER) &&
 	    ui_triage_key(ui, a, tagged))
 		return;
-	if (ui->screen == KEYMAP_INDEX && a == KEYMAP_QUIT &&
-	    (pending = ui_triage_pending(ui)) > 0) {
-		ui_message(ui, 0,
-		    "%lld change%s not on the server yet: (w)ait, (k)eep for "
-		    "next time, (d)iscard?",
-		    (long long)pending, pending == 1 ? "" : "s");
-		ui->prompt = UI_PROMPT_QUIT;
+	if (ui->screen == KEYMAP_INDEX && a == KEYMAP_QUIT) {
+		int purged;
+
+		if (!ui_quit_purge(ui, &purged))
+			ui_quit_index(ui, purged);
 		return;
 	}
 	switch (ui->screen) {
@@ -937,7 +963,8 @@ ui_draw_message(struct ui *ui)
 	move(ui->rows - 1, 0);
 	clrtoeol();
 	if (ui->prompt == UI_PROMPT_EXPUNGE || ui->prompt == UI_PROMPT_QUIT ||
-	    ui->prompt == UI_PROMPT_DELETE) {
+	    ui->prompt == UI_PROMPT_DELETE || ui->prompt == UI_PROMPT_PURGE ||
+	    ui->prompt == UI_PROMPT_MOVE_CREATE) {
 		curs_set(0);
 		attron(A_BOLD);
 		ui_draw(ui->rows - 1, 0, (size_t)ui->cols,
@@ -1046,6 +1073,57 @@ ui_quit(struct ui *ui)
 {
 	ui->quit = 1;
 	event_base_loopbreak(ui->ctx->base);
+}
+
+/* q on the index with messages marked deleted: purge them as the delete
+ * option says (mutt's quad-option); 1 when it asks first, else *purged
+ * says whether it purged. */
+static int
+ui_quit_purge(struct ui *ui, int *purged)
+{
+	enum config_quad q = ui->ctx->cf->delete_quad;
+	uint32_t n;
+
+	*purged = 0;
+	if (q == CONFIG_QUAD_NO || (n = ui_triage_deleted(ui, NULL)) == 0)
+		return 0;
+	if (q == CONFIG_QUAD_YES) {
+		ui_triage_expunge(ui);
+		*purged = 1;
+		return 0;
+	}
+	ui_message(ui, 0, "purge %u deleted message%s? (%s)", n,
+	    n == 1 ? "" : "s",
+	    q == CONFIG_QUAD_ASK_YES ? "[yes]/no" : "yes/[no]");
+	ui->prompt = UI_PROMPT_PURGE;
+	return 1;
+}
+
+/* q on the index once the deleted messages are seen to: quit, asking
+ * first when changes are not on the server yet; after a purge (purged)
+ * online, wait for the server as mutt does. */
+static void
+ui_quit_index(struct ui *ui, int purged)
+{
+	int64_t pending;
+
+	if ((pending = ui_triage_pending(ui)) > 0 && purged &&
+	    ui->net == UI_NET_ONLINE) {
+		ui->quit_when_done = 1;
+		ui_message(
+		    ui, 0, "purging: waiting for the server (C-g: stop)");
+		ui_on_wait(-1, 0, ui);
+		return;
+	}
+	if (pending > 0) {
+		ui_message(ui, 0,
+		    "%lld change%s not on the server yet: (w)ait, (k)eep for "
+		    "next time, (d)iscard?",
+		    (long long)pending, pending == 1 ? "" : "s");
+		ui->prompt = UI_PROMPT_QUIT;
+		return;
+	}
+	ui_index_key(ui, KEYMAP_QUIT);
 }
 
 /* Every poll-interval: the other folders' unread and total counts (LIST
@@ -1178,6 +1256,7 @@ ui_run_free(struct ui *ui)
 	ui_undo_clear(ui);
 	free(ui->tags);
 	free(ui->prompt_folder);
+	free(ui->move_to);
 	free(ui->undo);
 	keymap_free(ui->km);
 	store_close(ui->st);
@@ -1213,7 +1292,7 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	switch (cf->sort) {
 	case CONFIG_SORT_DATE:
 		ui.sort = MODEL_SORT_DATE;
-		ui.reverse = !cf->sort_reverse;
+		ui.reverse = cf->sort_reverse;
 		break;
 	case CONFIG_SORT_FROM:
 		ui.sort = MODEL_SORT_FROM;
@@ -1225,7 +1304,7 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		break;
 	case CONFIG_SORT_SIZE:
 		ui.sort = MODEL_SORT_SIZE;
-		ui.reverse = !cf->sort_reverse;
+		ui.reverse = cf->sort_reverse;
 		break;
 	}
 	if (!url_is_imap(a->url.scheme)) {

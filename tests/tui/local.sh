@@ -99,16 +99,18 @@ else tap_fail "U takes the read mark back off the file" "$(file_flags 1)"; fi
 
 # Quit and start again: the flags are the files'.
 tui_send q
-tap_eq "q quits at once (nothing pending)" "$(tui_wait_exit 10)" 0
+check_screen "q asks to purge the deleted one" "purge 1 deleted message?"
+tui_send n
+tap_eq "n quits at once (nothing pending)" "$(tui_wait_exit 10)" 0
 tui_stop
 run_ui
 check_screen "after a restart the index shows" "Local number 5" 15
-if wait_until 10 tui_shows '^ *!.*Local number 2' &&
-    tui_shows '^ *D.*Local number 4' &&
-    tui_shows '^ +[0-9A-Z].*Local number 3' &&
-    tui_shows '^ *N.*Local number 1'; then
-	tap_ok "flags survive the restart (! D read N)"
-else tap_fail "flags survive the restart (! D read N)" "$(tui_screen)"; fi
+if wait_until 10 tui_shows '^N!.  .*Local number 2' &&
+    tui_shows '^D.*Local number 4' &&
+    tui_shows '^  .  [0-9A-Z].*Local number 3' &&
+    tui_shows '^N.*Local number 1'; then
+	tap_ok "flags survive the restart (N! D read N)"
+else tap_fail "flags survive the restart (N! D read N)" "$(tui_screen)"; fi
 
 # Another tool flags a file: errand shows it on $.
 f5=$(grep -l "^Subject: Local number 5\$" "$md"/new/* "$md"/cur/* | head -n 1)
@@ -116,7 +118,7 @@ mv "$f5" "$md/cur/$(basename "${f5%%:2,*}"):2,F"
 tui_send '$'
 check_screen "\$ first offers to expunge the deleted one" "expunge 1 deleted" 10
 tui_send n # no: only look again
-if wait_until 15 tui_shows '^ *!.*Local number 5'; then
+if wait_until 15 tui_shows '^.!.*Local number 5'; then
 	tap_ok "another tool's flag shows after \$"
 else tap_fail "another tool's flag shows after \$" "$(tui_screen)"; fi
 
@@ -182,6 +184,7 @@ check_screen "the folder list shows Later" "Later" 10
 tui_send =
 tui_send j # INBOX, then Later, then Projekte.Grüße
 tui_send r
+tui_send C-u
 tui_send -l Später
 tui_send Enter
 check_screen "the folder is renamed" "renamed 'Später'" 10
@@ -195,6 +198,7 @@ check_screen "Später opens" "demo: Später [" 10
 tui_send y
 tui_send "*" # INBOX, Projekte, Projekte.Grüße, Später
 tui_send r
+tui_send C-u
 tui_send -l Spät
 tui_send Enter
 check_screen "the open folder is renamed" "renamed 'Spät'" 10

@@ -67,7 +67,7 @@ screen=$(tui_screen)
 tap_like "the status line names account and folder" "$screen" \
     "demo: INBOX \[4 msgs, 2 unread\]"
 tap_like "decoded sender and subject" "$screen" "Jürgen +Grüße aus Berlin"
-tap_like "unread messages are marked N" "$screen" "^N +Nov 05"
+tap_like "unread messages are marked N" "$screen" "^N +\+ +Nov 05"
 tap_like "the evil subject is shown inert" "$screen" \
     'Evil \^\[\]0;pwned\^Gtitle \^\[\[2Jclear'
 tap_unlike "the pane title was not changed" \
@@ -125,7 +125,7 @@ check_screen "and back to INBOX" "demo: INBOX"
 # A message changed elsewhere shows after $ (sync now).
 dv_doveadm flags add -u demo '\Flagged' mailbox INBOX uid 2
 tui_send '$'
-if wait_until 10 tui_shows '^!.*Second read message'; then
+if wait_until 10 tui_shows '^.!.*Second read message'; then
 	tap_ok "a flag set by another client shows after a sync"
 else
 	tap_fail "a flag set by another client shows after a sync" \
