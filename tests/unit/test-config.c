@@ -48,6 +48,8 @@ static const struct {
         "t.conf:2: sort: 'bydate' is not date, from, subject or size (each "
         "may start with reverse-)"},
     {"[ui]\ncolour = yes\n", "t.conf:2: unknown key 'colour' in [ui]"},
+    {"[ui]\ndelete = maybe\n",
+        "t.conf:2: delete: 'maybe' is not yes, no, ask-yes or ask-no"},
     {"[ui]\nbody-cache-max = 2G\n",
         "t.conf:2: body-cache-max: '2G' is not a size such as 25M, 512K or "
         "1000000"},
@@ -171,6 +173,42 @@ START_TEST(test_config_good)
 }
 END_TEST
 
+START_TEST(test_config_delete)
+{
+	static const struct {
+		const char *text;
+		enum config_quad want;
+	} t[] = {
+	    {"[account a]\nsource = imaps://h\n"
+	     "[ui]\n",
+	        CONFIG_QUAD_ASK_YES},
+	    {"[account a]\nsource = imaps://h\n"
+	     "[ui]\ndelete = ask-yes\n",
+	        CONFIG_QUAD_ASK_YES},
+	    {"[account a]\nsource = imaps://h\n"
+	     "[ui]\ndelete = ask-no\n",
+	        CONFIG_QUAD_ASK_NO},
+	    {"[account a]\nsource = imaps://h\n"
+	     "[ui]\ndelete = yes\n",
+	        CONFIG_QUAD_YES},
+	    {"[account a]\nsource = imaps://h\n"
+	     "[ui]\ndelete = no\n",
+	        CONFIG_QUAD_NO},
+	};
+	struct config *cf;
+	char *err;
+	size_t i;
+
+	for (i = 0; i < sizeof t / sizeof *t; i++) {
+		ck_assert_msg(config_parse(t[i].text, strlen(t[i].text),
+		                  "t.conf", &cf, &err) == 0,
+		    "%s", err);
+		ck_assert_int_eq(cf->delete_quad, t[i].want);
+		config_free(cf);
+	}
+}
+END_TEST
+
 START_TEST(test_config_relative_ca)
 {
 	static const char text[] = "[account a]\nsource = imaps://h\n"
@@ -238,6 +276,7 @@ main(void)
 	tcase_add_test(tc, test_config_nul);
 	tcase_add_test(tc, test_config_long_line);
 	tcase_add_test(tc, test_config_good);
+	tcase_add_test(tc, test_config_delete);
 	tcase_add_test(tc, test_config_relative_ca);
 	tcase_add_test(tc, test_config_load_missing);
 	tcase_add_test(tc, test_config_default_path);
