@@ -36,7 +36,7 @@ static void check_pop3_out(struct pop3 *, const struct pop3_result *, void *);
 
 const struct cmd_entry cmd_check_entry = {
     "check",
-    "[ACCOUNT]",
+    "[-a ACCOUNT | ACCOUNT]",
     "connect to the account, verify TLS, log in and report",
     cmd_check_exec,
 };
@@ -119,13 +119,15 @@ cmd_check_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct check c;
 	const struct account *a;
 	char *password;
+	int first;
 
-	if (argc > 2) {
-		cmd_error("usage: errand check [ACCOUNT]");
+	if ((a = cmd_account_arg(ctx, &cmd_check_entry, argc, argv, &first)) ==
+	    NULL)
+		return CMD_EXIT_USAGE;
+	if (first < argc) {
+		cmd_error("usage: errand check %s", cmd_check_entry.args);
 		return CMD_EXIT_USAGE;
 	}
-	if ((a = cmd_account(ctx, argc > 1 ? argv[1] : NULL)) == NULL)
-		return CMD_EXIT_USAGE;
 	if ((password = cmd_password(a)) == NULL)
 		return CMD_EXIT_FAIL;
 	cmd_loop(ctx);

@@ -1,5 +1,5 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * errand folders [-a ACCOUNT] [--offline]: refresh the folder list and its
+ * errand folders [-a ACCOUNT | ACCOUNT] [--offline]: refresh the folder list and its
  * counts (unless --offline) and print one line a folder: the decoded name,
  * the total and the unseen count, tab-separated, INBOX first. */
 
@@ -20,7 +20,7 @@ static void folders_print(const struct store_folder *);
 
 const struct cmd_entry cmd_folders_entry = {
     "folders",
-    "[-a ACCOUNT] [--offline]",
+    "[-a ACCOUNT | ACCOUNT] [--offline]",
     "list the folders with total and unseen counts",
     cmd_folders_exec,
 };
@@ -46,9 +46,22 @@ cmd_folders_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	size_t i, n;
 	int rc, offline;
 
-	if ((rc = cmd_open_cache(ctx, &cmd_folders_entry, argc, argv, 0, &o)) !=
+	if ((rc = cmd_open_cache(ctx, &cmd_folders_entry, argc, argv, 1, &o)) !=
 	    CMD_EXIT_OK)
 		return rc;
+	if (o.nargs == 1) {
+		/* The positional form: folders ACCOUNT. */
+		store_close(o.st);
+		if (o.named) {
+			cmd_error(
+			    "usage: errand folders %s", cmd_folders_entry.args);
+			return CMD_EXIT_USAGE;
+		}
+		if ((o.a = cmd_account(ctx, o.args[0])) == NULL)
+			return CMD_EXIT_USAGE;
+		if ((o.st = cmd_store_open(o.a)) == NULL)
+			return CMD_EXIT_FAIL;
+	}
 	a = o.a;
 	st = o.st;
 	offline = o.offline;

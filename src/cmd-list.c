@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "config.h"
 #include "url.h"
 #include "model.h"
 #include "sync.h"
@@ -69,7 +70,7 @@ list_date(int64_t t, char *buf, size_t size)
 static int
 cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	const struct account *a;
+	const struct account *a, *other;
 	struct sync_params sp;
 	struct store_folder f;
 	const struct model_msg *mm;
@@ -89,6 +90,10 @@ cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	offline = o.offline;
 	if (o.nargs == 1)
 		folder = o.args[0];
+	/* A name that is also another account's: say which is meant. */
+	other = config_account(ctx->cf, folder);
+	if (other == a)
+		other = NULL;
 
 	if (!url_is_imap(a->url.scheme)) {
 		/* POP3: the mail is home, in the Maildir. */
@@ -101,13 +106,21 @@ cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		sp.folders = &folder;
 		sp.nfolders = 1;
 		if (cmd_sync_or_offline(ctx, a, st, &sp) != 0) {
+			if (other != NULL)
+				cmd_error("for the account '%s': errand list "
+				          "-a %s",
+				    folder, folder);
 			store_close(st);
 			return cmd_exit_failed(ctx);
 		}
 	}
 
 	if ((rc = store_folder_get(st, folder, &f)) != 0) {
-		if (rc == 1)
+		if (rc == 1 && other != NULL)
+			cmd_error("%s: no folder '%s' (for the account '%s': "
+			          "errand list -a %s)",
+			    a->name, folder, folder, folder);
+		else if (rc == 1)
 			cmd_error("%s: no folder '%s' in the cache%s", a->name,
 			    folder, offline ? " (sync it first)" : "");
 		else
@@ -115,6 +128,11 @@ cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		store_close(st);
 		return CMD_EXIT_FAIL;
 	}
+	if (other != NULL && !o.named)
+		fprintf(stderr,
+		    "errand: '%s' is a folder of %s and an account: listing "
+		    "the folder (for the account: errand list -a %s)\n",
+		    folder, a->name, folder);
 	m = model_load(st, f.id, &err);
 	store_folder_clear(&f);
 	if (m == NULL) {

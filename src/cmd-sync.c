@@ -21,14 +21,14 @@ static void sync_print(const struct sync_folder_stats *, void *);
 static void sync_progress(const char *, uint32_t, uint32_t, void *);
 static void sync_alert(const char *, void *);
 static int cmd_sync_pop3(
-    struct cmd_ctx *, const struct account *, int, char **);
+    struct cmd_ctx *, const struct account *, int, char **, int);
 static void pop3_print(const struct pop3_fetch_stats *, void *);
 static void pop3_notice(const char *, void *);
 static void progress_end(void *);
 
 const struct cmd_entry cmd_sync_entry = {
     "sync",
-    "[ACCOUNT [FOLDER...]]",
+    "[-a ACCOUNT | ACCOUNT] [FOLDER...]",
     "bring the cache up to date (default: subscribed folders)",
     cmd_sync_exec,
 };
@@ -102,8 +102,8 @@ pop3_notice(const char *text, void *arg)
 
 /* A POP3 account has one folder, INBOX, brought home into the Maildir. */
 static int
-cmd_sync_pop3(
-    struct cmd_ctx *ctx, const struct account *a, int argc, char **argv)
+cmd_sync_pop3(struct cmd_ctx *ctx, const struct account *a, int argc,
+    char **argv, int first)
 {
 	struct pop3_fetch_params pp;
 	enum pop3_fetch_result r;
@@ -111,7 +111,7 @@ cmd_sync_pop3(
 	char *err;
 	int i, progress_shown = 0;
 
-	for (i = 2; i < argc; i++) {
+	for (i = first; i < argc; i++) {
 		if (strcasecmp(argv[i], "INBOX") != 0) {
 			cmd_error("%s: no folder '%s': a POP3 account has only "
 			          "INBOX",
@@ -155,18 +155,19 @@ cmd_sync_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct store *st;
 	char *err;
 	enum sync_result r;
-	int progress_shown = 0;
+	int progress_shown = 0, first;
 
-	if ((a = cmd_account(ctx, argc > 1 ? argv[1] : NULL)) == NULL)
+	if ((a = cmd_account_arg(ctx, &cmd_sync_entry, argc, argv, &first)) ==
+	    NULL)
 		return CMD_EXIT_USAGE;
 	if (!url_is_imap(a->url.scheme))
-		return cmd_sync_pop3(ctx, a, argc, argv);
+		return cmd_sync_pop3(ctx, a, argc, argv, first);
 	if ((st = cmd_store_open(a)) == NULL)
 		return CMD_EXIT_FAIL;
 	memset(&sp, 0, sizeof sp);
-	if (argc > 2) {
-		sp.folders = (const char *const *)argv + 2;
-		sp.nfolders = argc - 2;
+	if (argc > first) {
+		sp.folders = (const char *const *)argv + first;
+		sp.nfolders = argc - first;
 	}
 	if (isatty(STDERR_FILENO))
 		sp.progress = sync_progress;

@@ -318,11 +318,53 @@ cmd_open_cache(struct cmd_ctx *ctx, const struct cmd_entry *ce, int argc,
 	}
 	o->nargs = argc - optind;
 	o->args = argv + optind;
+	o->named = aname != NULL || ctx->account != NULL;
 	if ((o->a = cmd_account(ctx, aname)) == NULL)
 		return CMD_EXIT_USAGE;
 	if ((o->st = cmd_store_open(o->a)) == NULL)
 		return CMD_EXIT_FAIL;
 	return CMD_EXIT_OK;
+}
+
+const struct account *
+cmd_account_arg(struct cmd_ctx *ctx, const struct cmd_entry *ce, int argc,
+    char **argv, int *first)
+{
+	static const struct option longopts[] = {
+	    {"account", required_argument, NULL, 'a'},
+	    {NULL, 0, NULL, 0},
+	};
+	const struct account *def;
+	const char *aname = NULL;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "+a:", longopts, NULL)) != -1) {
+		if (ch != 'a') {
+			cmd_error("usage: errand %s %s", ce->name, ce->args);
+			return NULL;
+		}
+		aname = optarg;
+	}
+	*first = optind;
+	if (aname == NULL)
+		aname = ctx->account;
+	if (aname != NULL)
+		return cmd_account(ctx, aname);
+	def = config_account(ctx->cf, NULL);
+	if (optind >= argc || def == NULL)
+		return def; /* the config has one at least */
+	/* The positional form: the first argument is the account. */
+	if (config_account(ctx->cf, argv[optind]) == NULL &&
+	    strcmp(ce->name, "sync") == 0) {
+		/* Maybe a folder was meant: say how to name one. */
+		cmd_error("no account '%s' in %s (for the folder of %s: "
+		          "errand sync -a %s %s)",
+		    argv[optind], ctx->cf->path, def->name, def->name,
+		    argv[optind]);
+		return NULL;
+	}
+	*first = optind + 1;
+	return cmd_account(ctx, argv[optind]);
 }
 
 int

@@ -111,6 +111,7 @@ struct cmd_opts {
 	const struct account *a; /* the account */
 	struct store *st;        /* its cache, open: store_close() it */
 	int offline;             /* --offline */
+	int named;               /* -a ACCOUNT, here or before the command */
 	int nargs;               /* arguments after the options */
 	char **args;
 };
@@ -119,6 +120,14 @@ struct cmd_opts {
  * open its cache. CMD_EXIT_OK, or the exit status after printing why. */
 int cmd_open_cache(struct cmd_ctx *, const struct cmd_entry *ce, int argc,
     char **argv, int maxargs, struct cmd_opts *);
+
+/* The account of check and sync: -a ACCOUNT (after the command or before
+ * it), else the first argument when it names one (the positional form),
+ * else the default. *first is set to the index in argv of the first
+ * argument after the options and the account. NULL after printing why (a
+ * usage error). */
+const struct account *cmd_account_arg(struct cmd_ctx *,
+    const struct cmd_entry *ce, int argc, char **argv, int *first);
 
 /* For a POP3 account: fetch new mail into the Maildir (unless offline;
  * a server out of reach prints "offline: REASON" and goes on), then bring

@@ -4,7 +4,8 @@
 
 out=$("$ERRAND" --help 2>&1); rc=$?
 tap_eq "--help exits 0" "$rc" 0
-tap_like "--help names the check command" "$out" '^  check \[ACCOUNT\]'
+tap_like "--help names the check command" "$out" \
+    '^  check \[-a ACCOUNT \| ACCOUNT\]'
 tap_like "--help names -c" "$out" '-c, --config FILE'
 tap_like "--help names -d" "$out" '-d, --debug FILE'
 
