@@ -52,7 +52,7 @@ ui_folders_done(const char *err, void *arg)
 		free(op);
 		return;
 	}
-	if (err != NULL) {
+	if (err != NULL && !op->created) {
 		ui_message(ui, 1, "%s", err);
 		if (op->move) {
 			free(ui->move_to);
@@ -70,9 +70,13 @@ ui_folders_done(const char *err, void *arg)
 			free(ui->folder);
 			ui->folder = xstrdup(op->to);
 		}
-		ui_message(ui, 0, "%s '%s'",
-		    op->created ? "created" : verbs[op->what],
-		    op->what == LIVE_RENAME ? op->to : op->name);
+		if (err != NULL) /* made, but the subscribe failed */
+			ui_message(ui, 1, "created '%s', not subscribed: %s",
+			    op->name, err);
+		else
+			ui_message(ui, 0, "%s '%s'",
+			    op->created ? "created" : verbs[op->what],
+			    op->what == LIVE_RENAME ? op->to : op->name);
 		/* The server's names and attributes, as LIST says. */
 		ui->want_list = 1;
 		ui_sync_start(ui);

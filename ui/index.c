@@ -59,7 +59,7 @@ ui_index_names_user(const struct ui *ui, const char *list)
 		if (p != list && strchr(" <,\t\"", p[-1]) == NULL)
 			continue;
 		if (bare ? p[len] == '@'
-		         : strchr(">, \t\"", p[len]) != NULL || p[len] == '\0')
+		         : p[len] == '\0' || strchr(">, \t\"", p[len]) != NULL)
 			return 1;
 	}
 	return 0;
