@@ -169,11 +169,13 @@ ui_index_home(struct ui *ui)
 
 	if (n == 0)
 		return;
-	/* mutt: the first unread message in the order shown, else the
-	 * newest, at the bottom unless the order is reversed. */
+	/* mutt: the first unread message in the order shown that is not
+	 * marked deleted, else the newest, at the bottom unless the order
+	 * is reversed. */
 	ui->cur = ui->reverse ? 0 : n - 1;
 	for (i = 0; i < n; i++) {
-		if (!(model_msg(ui->model, i)->flags & STORE_FLAG_SEEN)) {
+		if (!(model_msg(ui->model, i)->flags &
+		        (STORE_FLAG_SEEN | STORE_FLAG_DELETED))) {
 			ui->cur = i;
 			break;
 		}
