@@ -139,6 +139,8 @@ cmd_loop(struct cmd_ctx *ctx)
 		return;
 	if ((ctx->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
+	if (event_base_priority_init(ctx->base, CMD_PRIORITIES) != 0)
+		fatalx("event_base_priority_init failed");
 	/* Name servers are read after the base is made: with
 	 * EVDNS_BASE_INITIALIZE_NAMESERVERS, libevent 2.1 keeps the loop
 	 * alive after the last lookup. This also reads /etc/hosts. */

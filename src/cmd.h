@@ -71,6 +71,13 @@ void cmd_imap_params(struct cmd_ctx *, const struct account *,
 void cmd_pop3_params(struct cmd_ctx *, const struct account *,
     const char *password, struct pop3_params *);
 
+/* The loop's priorities: every event has CMD_PRIORITY_DEFAULT unless set;
+ * one with CMD_PRIORITY_IDLE runs only in a pass where nothing else was
+ * ready, as the loop is about to wait. */
+#define CMD_PRIORITIES 3
+#define CMD_PRIORITY_DEFAULT 1
+#define CMD_PRIORITY_IDLE 2
+
 /* Make the event loop and resolver in ctx, once. */
 void cmd_loop(struct cmd_ctx *);
 

@@ -304,8 +304,10 @@ tap_file_unlike "plain-flags: killed before it finished" "$klog" \
 out=$(XDG_CACHE_HOME=$work/c-plain "$ERRAND" -c "$work/plain.conf" sync demo \
     Big 2>&1)
 tap_eq "plain-flags: rerun exits 0" "$?" 0
-tap_like "plain-flags: rerun applies every change" "$out" \
-    "^Big: 0 new, 2000 changed, 0 vanished \((plain|full)\)"
+# What was stored before the kill stays (a write transaction lasts only
+# while errand handles what has arrived): the rerun applies the rest.
+tap_like "plain-flags: rerun applies the changes not yet stored" "$out" \
+    "^Big: 0 new, [0-9]+ changed, 0 vanished \((plain|full)\)"
 tap_eq "plain-flags: list --offline is the clean sync's" \
     "$(XDG_CACHE_HOME=$work/c-plain "$ERRAND" -c "$conf" list --offline Big)" \
     "$ref_list"
