@@ -2,6 +2,9 @@
  * What the headless commands share: finding the account, its password,
  * transport parameters, the event loop and where its cache lives. */
 
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -254,6 +257,31 @@ cmd_store_open(const struct account *a)
 	return st;
 }
 
+struct store *
+cmd_store_open_readonly(const struct account *a)
+{
+	struct stat sb;
+	struct store *st;
+	char *path, *err;
+
+	if ((path = cmd_cache_path(a)) == NULL) {
+		cmd_error("neither XDG_CACHE_HOME nor HOME is set");
+		return NULL;
+	}
+	/* No cache yet: an empty one says "sync it first" as before. */
+	if (stat(path, &sb) == -1 && errno == ENOENT) {
+		free(path);
+		return cmd_store_open(a);
+	}
+	st = store_open_readonly(path, &err);
+	free(path);
+	if (st == NULL) {
+		cmd_error("%s", err);
+		free(err);
+	}
+	return st;
+}
+
 void
 cmd_imap_params(struct cmd_ctx *ctx, const struct account *a,
     const char *password, struct imap_params *ip)
@@ -322,7 +350,14 @@ cmd_open_cache(struct cmd_ctx *ctx, const struct cmd_entry *ce, int argc,
 	o->args = argv + optind;
 	if ((o->a = cmd_account(ctx, aname)) == NULL)
 		return CMD_EXIT_USAGE;
-	if ((o->st = cmd_store_open(o->a)) == NULL)
+	/* --offline only reads an IMAP account's cache: a read-only file or
+	 * directory or a full disk must not stop it. (A POP3 account's
+	 * local folders are indexed into the cache first.) */
+	if (o->offline && url_is_imap(o->a->url.scheme))
+		o->st = cmd_store_open_readonly(o->a);
+	else
+		o->st = cmd_store_open(o->a);
+	if (o->st == NULL)
 		return CMD_EXIT_FAIL;
 	return CMD_EXIT_OK;
 }

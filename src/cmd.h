@@ -107,6 +107,10 @@ char *cmd_cache_path(const struct account *);
  * damaged cache moved aside. Close with store_close(). */
 struct store *cmd_store_open(const struct account *);
 
+/* The same for reading only (store_open_readonly()); a cache that does not
+ * exist yet is made as by cmd_store_open(). */
+struct store *cmd_store_open_readonly(const struct account *);
+
 /* Sync for folders and list: 0 when synced or offline (then "offline:
  * REASON" is printed and the cache answers), -1 after printing the error. */
 int cmd_sync_or_offline(struct cmd_ctx *, const struct account *,
@@ -123,7 +127,8 @@ struct cmd_opts {
 };
 
 /* Parse the options of a cache command (usage from ce), find the account and
- * open its cache. CMD_EXIT_OK, or the exit status after printing why. */
+ * open its cache, read-only for an IMAP account with --offline.
+ * CMD_EXIT_OK, or the exit status after printing why. */
 int cmd_open_cache(struct cmd_ctx *, const struct cmd_entry *ce, int argc,
     char **argv, int maxargs, struct cmd_opts *);
 
