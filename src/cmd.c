@@ -282,6 +282,37 @@ cmd_store_open_readonly(const struct account *a)
 	return st;
 }
 
+/* A POP3 account's cache for --offline: opened for writing when it can be
+ * (the Maildir's changes are indexed into it first), else read as it is. */
+static struct store *
+cmd_store_open_local(const struct account *a)
+{
+	struct store *st;
+	char *path, *err, *err2;
+
+	if ((path = cmd_cache_path(a)) == NULL) {
+		cmd_error("neither XDG_CACHE_HOME nor HOME is set");
+		return NULL;
+	}
+	if ((st = store_open(path, &err)) != NULL) {
+		free(path);
+		if (store_notice(st) != NULL)
+			cmd_error("%s", store_notice(st));
+		return st;
+	}
+	st = store_open_readonly(path, &err2);
+	free(path);
+	if (st == NULL)
+		cmd_error("%s", err);
+	else
+		cmd_error("%s: listing what it holds, without the Maildir's "
+		          "latest changes",
+		    err);
+	free(err);
+	free(err2);
+	return st;
+}
+
 void
 cmd_imap_params(struct cmd_ctx *ctx, const struct account *a,
     const char *password, struct imap_params *ip)
@@ -351,10 +382,12 @@ cmd_open_cache(struct cmd_ctx *ctx, const struct cmd_entry *ce, int argc,
 	if ((o->a = cmd_account(ctx, aname)) == NULL)
 		return CMD_EXIT_USAGE;
 	/* --offline only reads an IMAP account's cache: a read-only file or
-	 * directory or a full disk must not stop it. (A POP3 account's
-	 * local folders are indexed into the cache first.) */
+	 * directory or a full disk must not stop it. A POP3 account's local
+	 * folders are indexed into the cache first, where it can be. */
 	if (o->offline && url_is_imap(o->a->url.scheme))
 		o->st = cmd_store_open_readonly(o->a);
+	else if (o->offline)
+		o->st = cmd_store_open_local(o->a);
 	else
 		o->st = cmd_store_open(o->a);
 	if (o->st == NULL)
@@ -370,6 +403,8 @@ cmd_local_refresh(
 	struct local *l;
 	char *path, *err;
 
+	if (store_readonly(st))
+		return 0; /* the cache answers as it is */
 	if (!offline) {
 		memset(&pp, 0, sizeof pp);
 		switch (pop3_fetch_run(ctx, a, st, &pp, &err)) {

@@ -127,15 +127,16 @@ struct cmd_opts {
 };
 
 /* Parse the options of a cache command (usage from ce), find the account and
- * open its cache, read-only for an IMAP account with --offline.
- * CMD_EXIT_OK, or the exit status after printing why. */
+ * open its cache: with --offline read-only for an IMAP account, and for a
+ * POP3 account read-only when it cannot be written. CMD_EXIT_OK, or the
+ * exit status after printing why. */
 int cmd_open_cache(struct cmd_ctx *, const struct cmd_entry *ce, int argc,
     char **argv, int maxargs, struct cmd_opts *);
 
 /* For a POP3 account: fetch new mail into the Maildir (unless offline;
  * a server out of reach prints "offline: REASON" and goes on), then bring
- * the cache's local folders (src/local) up to date with the Maildir. 0, or
- * -1 after printing the error. */
+ * the cache's local folders (src/local) up to date with the Maildir; with
+ * a read-only cache, nothing. 0, or -1 after printing the error. */
 int cmd_local_refresh(
     struct cmd_ctx *, const struct account *, struct store *, int offline);
 

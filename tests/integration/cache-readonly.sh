@@ -141,6 +141,31 @@ tap_eq "full disk: it lists every folder" "$(cat "$work/full.folders")" \
     "$ref_folders"
 tap_eq "full disk: no error" "$(cat "$work/full.err")" ""
 
+# A POP3 account indexes its Maildir into the cache first; a cache it
+# cannot write answers as it is, saying so.
+pconf=$work/pop3.conf
+errand_write_config "$pconf" pop3s "pop3-keep = always"
+pcache=$work/pcache
+out=$(XDG_CACHE_HOME=$pcache XDG_DATA_HOME=$work/data "$ERRAND" -c "$pconf" \
+    list 2>/dev/null)
+tap_eq "pop3: the fetch lists every message" \
+    "$(printf '%s\n' "$out" | grep -c .)" 30
+pref=$(XDG_CACHE_HOME=$pcache XDG_DATA_HOME=$work/data "$ERRAND" \
+    -c "$pconf" list --offline 2>/dev/null)
+chmod 0400 "$pcache/errand/demo.db"
+if immutable "$pcache/errand/demo.db"; then
+	out=$(XDG_CACHE_HOME=$pcache XDG_DATA_HOME=$work/data "$ERRAND" \
+	    -c "$pconf" list --offline 2>"$work/err")
+	tap_eq "pop3, 0400: list --offline exits 0" "$?" 0
+	tap_eq "pop3, 0400: it lists what the cache holds" "$out" "$pref"
+	tap_like "pop3, 0400: and says the cache cannot be written" \
+	    "$(cat "$work/err")" "cannot open cache .*: listing what it holds"
+	mutable "$pcache/errand/demo.db"
+else
+	skip_cases "pop3, 0400: chattr +i does not work here" 3
+fi
+chmod 0600 "$pcache/errand/demo.db"
+
 # What errand sync still needs: a writable cache, and it says so.
 chmod 0400 "$db"
 if immutable "$db"; then
