@@ -4,13 +4,16 @@
  * when offered), apply VANISHED and changed flags, else CONDSTORE
  * CHANGEDSINCE plus UID SEARCH, else all flags; then fetch the headers of
  * new mail from the last stored UID, committing every SYNC_CHUNK messages
- * with the resume point in the same transaction. RFC 7162, RFC 3501. */
+ * with the resume point in the same transaction. A transaction never waits
+ * for the server and lasts at most SYNC_TXN_MS: another errand on the same
+ * cache is never kept out for long. RFC 7162, RFC 3501. */
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -28,6 +31,7 @@
 #include "net/imap.h"
 
 #define SYNC_CHUNK 1000 /* messages a transaction */
+#define SYNC_TXN_MS 25  /* and the longest one, in ms of work */
 
 enum sync_state {
 	SYNC_CONNECT,
@@ -74,6 +78,7 @@ struct sync {
 	uint32_t last_uid;   /* highest UID stored in this chunk run */
 	int monotonic;       /* UIDs came in ascending order */
 	size_t in_chunk;     /* messages in the open transaction */
+	int64_t txn_start;   /* when it began, ms (CLOCK_MONOTONIC) */
 	int started_empty;   /* no rows before: counts come from the fetch */
 	int pending;         /* the journal holds changes not yet sent */
 	uint32_t new_unseen; /* fetched messages without \Seen */
@@ -92,6 +97,8 @@ static void sync_finish_folder(struct sync *);
 static int sync_chunk_commit(struct sync *);
 static void sync_store_fail(struct sync *);
 static int sync_write(struct sync *);
+static int64_t sync_now_ms(void);
+static int sync_txn_due(struct sync *);
 static void on_commit(evutil_socket_t, short, void *);
 
 static size_t sync_lower_bound(const uint32_t *, size_t, uint32_t);
@@ -167,8 +174,28 @@ sync_write(struct sync *s)
 		sync_store_fail(s);
 		return -1;
 	}
+	s->txn_start = sync_now_ms();
 	event_active(s->commit_ev, 0, 0);
 	return 0;
+}
+
+static int64_t
+sync_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 1 when the open transaction has been held for SYNC_TXN_MS: a fast
+ * server's steady stream leaves no idle pass to commit in, and another
+ * process (the interface waits 50 ms) must not wait for a whole chunk. */
+static int
+sync_txn_due(struct sync *s)
+{
+	return store_in_transaction(s->st) &&
+	    sync_now_ms() - s->txn_start >= SYNC_TXN_MS;
 }
 
 /* At the lowest priority: runs in a loop pass where no connection had
@@ -294,6 +321,8 @@ sync_apply_flags(struct sync *s, uint32_t uid, unsigned int flags,
 		return;
 	}
 	s->stats.changed++;
+	if (sync_txn_due(s) && sync_chunk_commit(s) != 0)
+		sync_store_fail(s);
 }
 
 /* Delete the stored UIDs up to max that are not in the sorted array have. */
@@ -861,12 +890,14 @@ on_header(struct imap *im, const struct imap_msg *h, void *arg)
 	s->stats.added++;
 	if (!(m.flags & STORE_FLAG_SEEN))
 		s->new_unseen++;
-	if (++s->in_chunk >= SYNC_CHUNK) {
+	if (++s->in_chunk >= SYNC_CHUNK || s->stats.added % SYNC_CHUNK == 0 ||
+	    sync_txn_due(s)) {
 		if (sync_chunk_commit(s) != 0) {
 			sync_store_fail(s);
 			return;
 		}
-		if (s->params->progress != NULL)
+		if (s->stats.added % SYNC_CHUNK == 0 &&
+		    s->params->progress != NULL)
 			s->params->progress(s->stats.name, s->stats.added,
 			    s->exists, s->params->arg);
 	}
