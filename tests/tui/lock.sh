@@ -2,11 +2,13 @@
 # cache's write lock (a second errand syncing): keys are answered, a d
 # shows at once and is kept until the cache takes it, then reaches the
 # server; a sync that meets the lock is tried again and completes; no
-# "database is locked" error. The lock is held by tests/lib/cachelock.py
-# for longer than the old 2 s busy timeout.
+# "database is locked" error; a change the server has done while the cache
+# is locked is not sent again; quitting writes what waits. The lock is held
+# by tests/lib/cachelock.py for longer than the old 2 s busy timeout.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/dovecot.sh"
 . "$top_srcdir/tests/lib/tmux.sh"
+. "$top_srcdir/tests/lib/proxy.sh"
 
 command -v tmux >/dev/null 2>&1 || tap_skip_all "tmux not found"
 command -v python3 >/dev/null 2>&1 || tap_skip_all "python3 not found"
@@ -23,8 +25,15 @@ for i in 1 2 3 4 5; do
 	    "$i" "$i" >>"$work/mail/$i"
 done
 dovecot_seed "$work/mail" || { echo "Bail out! seeding failed"; exit 1; }
+proxy_start "$IMAPS_PORT" "$work" ||
+    { echo "Bail out! the proxy did not start"; exit 1; }
 conf=$work/errand.conf
-errand_write_config "$conf" imaps
+cat >"$conf" <<CONF
+[account demo]
+source = imaps://demo@127.0.0.1:$pport
+password-command = cat $DOVECOT_PASSWORD_FILE
+ca-file = $DOVECOT_CA
+CONF
 db=$work/cache/errand/demo.db
 lock=$top_srcdir/tests/lib/cachelock.py
 
@@ -100,6 +109,45 @@ tap_like "the d is in the cache" \
 if tui_lacks 'database is locked|error'; then
 	tap_ok "no error shown"
 else tap_fail "no error shown" "$(tui_screen)"; fi
+
+# The server answers a change while the cache is locked: the change is
+# done and must not be sent again (a COPY would copy twice). The proxy
+# holds the session's bytes while F is journaled and the lock is taken.
+stores()
+{
+	grep -Ec '< [^ *]+ OK Store completed' "$work/errand.log"
+}
+stored_more() { [ "$(stores)" -gt "$1" ]; }
+wait_until 20 idle_on
+proxy_set stall
+before=$(stores)
+tui_send =
+tui_send j
+tui_send j
+tui_send F
+check_screen "F on message 3 shows at once" "!  Nov 03" 2
+: >"$work/holding"
+rm -f "$work/held"
+python3 "$lock" hold "$db" "$work/held" "$work/holding" &
+hpid=$!
+wait_until 10 test -e "$work/held" ||
+    tap_fail "the other process takes the write lock again"
+proxy_set up
+if wait_until 10 server_has 3 '\\Flagged'; then
+	tap_ok "the server flags message 3 while the cache is locked"
+else tap_fail "the server flags message 3 while the cache is locked" \
+    "$(dv_doveadm fetch -u demo flags mailbox INBOX uid 3)"; fi
+wait_until 10 stored_more "$before" ||
+    tap_fail "the server answers the STORE" "$(tail -n 3 "$work/errand.log")"
+sleep 3
+rm -f "$work/holding"
+wait "$hpid"
+if wait_until 10 tui_lacks pending; then
+	tap_ok "the done change leaves the journal once the lock goes"
+else tap_fail "the done change leaves the journal once the lock goes" \
+    "$(tui_screen)"; fi
+tap_eq "it is sent once" \
+    "$(grep -Ec '> [^ ]* UID STORE 3 ' "$work/errand.log")" 1
 
 # Quitting while a change waits for the cache: k keeps it, and errand
 # writes it before it exits, once the lock goes.
