@@ -1119,6 +1119,11 @@ sync_run(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 	}
 	p.finished = NULL;
 	cmd_deadline(ctx, a);
+	/* Waiting for another errand's write lock blocks the loop: no longer
+	 * than the deadline. */
+	if (ctx->deadline_secs > 0 &&
+	    ctx->deadline_secs < STORE_BUSY_WAIT_MS / 1000)
+		store_set_busy_wait(st, ctx->deadline_secs * 1000);
 	s = sync_start(ctx, a, st, password, &p);
 	secret_free(password);
 	while (!s->over && !ctx->timed_out)

@@ -129,4 +129,28 @@ tap_eq "locked: list --offline has every message" \
     "$("$ERRAND" -c "$conf" list --offline INBOX | wc -l | tr -d ' ')" \
     "$((n + 3))"
 
+# 4. The lock is not let go: errand sync stops waiting at its deadline.
+printf 'From: Later <later@example.org>\r\nSubject: Later\r\n\r\nhi\r\n' |
+    dv_doveadm save -u demo -m INBOX
+: >"$work/holding"
+rm -f "$work/held"
+python3 "$lock" hold "$db" "$work/held" "$work/holding" &
+hpid=$!
+wait_until 10 test -e "$work/held" ||
+    tap_fail "the other process takes the write lock again"
+t0=$(now_ms)
+"$ERRAND" -c "$conf" --sync-timeout 3 sync demo INBOX >"$work/dl.out" \
+    2>"$work/dl.err"
+rc=$?
+took=$(($(now_ms) - t0))
+rm -f "$work/holding"
+wait "$hpid"
+if [ "$rc" != 0 ] && [ "$took" -lt 10000 ]; then
+	tap_ok "a lock kept past --sync-timeout 3: errand sync gives up ($took ms)"
+else
+	tap_fail "a lock kept past --sync-timeout 3: errand sync gives up" \
+	    "status $rc after $took ms: $(cat "$work/dl.err")"
+fi
+tap_like "and says why" "$(cat "$work/dl.err")" "locked|timed out"
+
 tap_done
