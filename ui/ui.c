@@ -1335,7 +1335,7 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		event_base_dispatch(ctx->base);
 
 	endwin();
-	if (ui.nqueue > 0) {
+	if (ui_triage_queue_write(&ui, UI_BUSY_WAIT_MS) != 0) {
 		/* Kept for next time: written once the other errand lets
 		 * go, however long that takes. */
 		cmd_error("waiting for the cache to write %zu change%s",
