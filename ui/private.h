@@ -114,6 +114,7 @@ struct ui {
 	uint32_t prog_done, prog_total;
 	int64_t reload_ms; /* when the index was last reloaded for progress */
 	int retry_secs;
+	int locked_secs; /* the last wait after a sync met another's lock */
 
 	/* The message line. */
 	char *msg;

@@ -38,7 +38,8 @@
 
 #define UI_RETRY_MIN 2    /* seconds before the first retry when offline */
 #define UI_RETRY_MAX 60   /* and the longest wait between two */
-#define UI_LOCKED_RETRY 1 /* seconds: a sync that met another's lock */
+#define UI_LOCKED_RETRY 1 /* seconds: a sync that met another's lock, */
+#define UI_LOCKED_MAX 8   /* doubling up to this */
 
 static void ui_on_stdin(evutil_socket_t, short, void *);
 static void ui_on_winch(evutil_socket_t, short, void *);
@@ -255,7 +256,7 @@ static void
 ui_sync_finished(enum sync_result r, const char *err, void *arg)
 {
 	struct ui *ui = arg;
-	struct timeval tv = {UI_LOCKED_RETRY, 0};
+	struct timeval tv = {0, 0};
 	int was_list = ui->sync_list;
 	int locked = r == SYNC_FAILED && sync_locked(ui->sync);
 	char *why = xstrdup(err); /* err belongs to the sync */
@@ -269,6 +270,7 @@ ui_sync_finished(enum sync_result r, const char *err, void *arg)
 	case SYNC_OK:
 		ui->net = UI_NET_ONLINE;
 		ui->retry_secs = 0;
+		ui->locked_secs = 0;
 		if (was_list) {
 			ui->want_list = 0;
 			if (ui->screen == KEYMAP_FOLDERS || ui->folders != NULL)
@@ -288,6 +290,12 @@ ui_sync_finished(enum sync_result r, const char *err, void *arg)
 			 * from cron): not an error; what is wanted stays
 			 * wanted, and the next try goes on from what was
 			 * stored. */
+			ui->locked_secs = ui->locked_secs == 0
+			    ? UI_LOCKED_RETRY
+			    : (ui->locked_secs * 2 > UI_LOCKED_MAX
+			              ? UI_LOCKED_MAX
+			              : ui->locked_secs * 2);
+			tv.tv_sec = ui->locked_secs;
 			ui_message(ui, 0,
 			    "another errand is writing to the cache: syncing "
 			    "again in a moment");
