@@ -289,6 +289,9 @@ struct store {
 	char *moved;   /* where the damaged file went */
 	int64_t moved_pending; /* its journal rows, -1 when unknown */
 	char *getbuf;          /* strings of the last store_msg_get() */
+	int dbcode;            /* SQLite's code behind dberr */
+	int locked;            /* the last failure was another's write lock */
+	int readonly;          /* opened by store_open_readonly() */
 	sqlite3_stmt *stmt[STMT__COUNT];
 };
 
@@ -317,6 +320,8 @@ static int store_move_aside(struct store *, char **);
 static int64_t store_count_journal(const char *);
 static void store_close_db(struct store *, int);
 static int store_delete_range(struct store *, int64_t, uint32_t, uint32_t);
+static void store_uri_path(char **, const char *);
+static int store_setup_readonly(struct store *, int, char **);
 
 /* Keep a message made from fmt and the last SQLite error; returns -1. */
 static int
@@ -336,6 +341,9 @@ store_fail(struct store *s, const char *fmt, ...)
 	free(what);
 	free(s->dberr);
 	s->dberr = NULL;
+	s->locked = (s->dbcode & 0xff) == SQLITE_BUSY ||
+	    (s->dbcode & 0xff) == SQLITE_LOCKED;
+	s->dbcode = SQLITE_OK;
 	return -1;
 }
 
@@ -344,6 +352,7 @@ static void
 store_dberr(struct store *s, int rc)
 {
 	free(s->dberr);
+	s->dbcode = rc;
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		s->dberr = xstrdup("no such folder");
 	else if (s->db != NULL && sqlite3_extended_errcode(s->db) == rc)
@@ -407,15 +416,18 @@ static int
 store_atomic_end(struct store *s, int ok)
 {
 	char *keep;
+	int code;
 
 	if (ok == 0)
 		return store_exec(s, STMT_RELEASE);
 	keep = s->dberr; /* rolling back must not replace the reason */
+	code = s->dbcode;
 	s->dberr = NULL;
 	store_exec(s, STMT_ROLLBACK_TO);
 	store_exec(s, STMT_RELEASE);
 	free(s->dberr);
 	s->dberr = keep;
+	s->dbcode = code;
 	return ok;
 }
 
@@ -585,7 +597,7 @@ store_setup(struct store *s, char **why, int *damaged)
 	if (rc != SQLITE_OK)
 		goto fail;
 	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, 2000);
+	sqlite3_busy_timeout(s->db, STORE_BUSY_WAIT_MS);
 	for (i = 0; i < sizeof pragmas / sizeof pragmas[0]; i++) {
 		rc = sqlite3_exec(s->db, pragmas[i], NULL, NULL, NULL);
 		if (rc != SQLITE_OK)
@@ -828,6 +840,138 @@ fail:
 	return NULL;
 }
 
+/* Append path to *uri with the characters a URI file name may not hold
+ * as they are written as %XX (SQLite's URI file names, RFC 3986). */
+static void
+store_uri_path(char **uri, const char *path)
+{
+	const unsigned char *p;
+	size_t len, cap;
+	char *u;
+
+	len = strlen(*uri);
+	cap = len + 3 * strlen(path) + 1;
+	u = xreallocarray(*uri, cap, 1);
+	for (p = (const unsigned char *)path; *p != '\0'; p++) {
+		if (*p == '%' || *p == '?' || *p == '#' || *p <= ' ' ||
+		    *p >= 0x7f) {
+			snprintf(u + len, cap - len, "%%%02X", *p);
+			len += 3;
+		} else
+			u[len++] = (char)*p;
+	}
+	u[len] = '\0';
+	*uri = u;
+}
+
+/* Open s->path for reading only, as an immutable file when immutable is
+ * set; check its schema. On failure *why says why. */
+static int
+store_setup_readonly(struct store *s, int immutable, char **why)
+{
+	sqlite3_stmt *st = NULL;
+	char *uri, *path;
+	int rc, version = -1;
+
+	path = xstrdup("");
+	store_uri_path(&path, s->path);
+	xasprintf(&uri, "file:%s%s", path, immutable ? "?immutable=1" : "");
+	free(path);
+	rc = sqlite3_open_v2(uri, &s->db,
+	    SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+	free(uri);
+	if (rc != SQLITE_OK)
+		goto fail;
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, STORE_BUSY_WAIT_MS);
+	/* The first read opens the -wal and -shm: where they cannot be
+	 * made, this is what fails. */
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		version = sqlite3_column_int(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK)
+		goto fail;
+	if (version != STORE_SCHEMA_VERSION) {
+		xasprintf(why,
+		    "schema version %d, not this errand's (%d): run errand "
+		    "once without --offline",
+		    version, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	return 0;
+
+fail:
+	if (s->db != NULL && sqlite3_extended_errcode(s->db) != SQLITE_OK)
+		*why = xstrdup(sqlite3_errmsg(s->db));
+	else
+		*why = xstrdup(sqlite3_errstr(rc));
+	return -1;
+}
+
+struct store *
+store_open_readonly(const char *path, char **err)
+{
+	struct stat sb;
+	struct store *s;
+	char *why = NULL;
+
+	*err = NULL;
+	if (path == NULL || *path == '\0') {
+		*err = xstrdup("cannot open cache: no path");
+		return NULL;
+	}
+	/* Nothing is made: a missing cache is an error here. */
+	if (stat(path, &sb) == -1) {
+		xasprintf(
+		    err, "cannot open cache '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		xasprintf(
+		    err, "cannot open cache '%s': not a regular file", path);
+		return NULL;
+	}
+	s = xcalloc(1, sizeof *s);
+	s->path = xstrdup(path);
+	s->readonly = 1;
+	if (store_setup_readonly(s, 0, &why) == 0)
+		return s;
+	store_close_db(s, 0);
+	/* A read-only directory, a full disk: no -shm can be made. An
+	 * immutable open reads the file alone; changes still in another
+	 * process's -wal are not seen. */
+	free(why);
+	why = NULL;
+	if (store_setup_readonly(s, 1, &why) == 0)
+		return s;
+	store_close_db(s, 0);
+	xasprintf(err, "cannot open cache '%s' read-only: %s", path, why);
+	free(why);
+	store_close(s);
+	return NULL;
+}
+
+int
+store_readonly(const struct store *s)
+{
+	return s->readonly;
+}
+
+void
+store_set_busy_wait(struct store *s, int ms)
+{
+	sqlite3_busy_timeout(s->db, ms);
+}
+
+int
+store_locked(const struct store *s)
+{
+	return s->locked;
+}
+
 void
 store_close(struct store *s)
 {
@@ -836,10 +980,13 @@ store_close(struct store *s)
 	/* SQLite's advice before closing, the limit included: without it the
 	 * ANALYZE that follows a cold sync of 100,000 messages reads every row
 	 * (20 ms of the sync's end); sampled stats serve these queries. */
-	if (s->db != NULL && sqlite3_get_autocommit(s->db))
+	if (s->db != NULL && !s->readonly && sqlite3_get_autocommit(s->db)) {
+		/* Best effort: not worth waiting for another's write. */
+		sqlite3_busy_timeout(s->db, 100);
 		sqlite3_exec(s->db,
 		    "PRAGMA analysis_limit = 400; PRAGMA optimize", NULL, NULL,
 		    NULL);
+	}
 	store_close_db(s, 0);
 	free(s->path);
 	free(s->error);

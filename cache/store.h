@@ -105,6 +105,29 @@ typedef int (*store_journal_cb)(const struct store_journal *, void *);
  * message the caller frees, such as "cannot open cache '/p': ...". */
 struct store *store_open(const char *path, char **err);
 
+/* Open the cache at path for reading only: nothing is made, migrated or
+ * moved aside, so a read-only file or directory or a full disk do not stop
+ * it. Where the -wal and -shm files cannot be made (a read-only directory,
+ * a full disk) it opens the file as immutable, which does not see changes
+ * still in another process's -wal. Every write fails. Returns the store
+ * (free it with store_close()), or NULL with *err set as store_open(). */
+struct store *store_open_readonly(const char *path, char **err);
+
+/* 1 when opened by store_open_readonly(). */
+int store_readonly(const struct store *);
+
+/* How long a call waits for another process that holds the cache's write
+ * lock (another errand syncing) before it fails with store_locked() set.
+ * store_open() waits up to STORE_BUSY_WAIT_MS, for commands without a
+ * screen; the interface, which must answer keys, waits briefly and tries
+ * again from its event loop. */
+#define STORE_BUSY_WAIT_MS (5 * 60 * 1000)
+void store_set_busy_wait(struct store *, int ms);
+
+/* 1 when the last call that failed did because another process held the
+ * write lock ("database is locked"): trying again later may work. */
+int store_locked(const struct store *);
+
 /* Close the store, rolling back an open transaction; NULL is a no-op. */
 void store_close(struct store *);
 
@@ -135,9 +158,11 @@ int64_t store_moved_pending(const struct store *);
 /* --- transactions --------------------------------------------------------- */
 
 /* Begin a write transaction (BEGIN IMMEDIATE); they do not nest. Write a
- * chunk of 500-1000 messages in one, with store_folder_set_synced() for the
- * same chunk, so a crash keeps either all of it or none. Calls made outside
- * a transaction are each atomic on their own. */
+ * chunk of up to 1000 messages in one, with store_folder_set_synced() for
+ * the same chunk, so a crash keeps either all of it or none. A transaction
+ * holds the write lock of every process on the cache: never keep one open
+ * while waiting for the network. Calls made outside a transaction are each
+ * atomic on their own. */
 int store_begin(struct store *);
 int store_commit(struct store *);
 int store_rollback(struct store *);

@@ -2,6 +2,9 @@
  * What the headless commands share: finding the account, its password,
  * transport parameters, the event loop and where its cache lives. */
 
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -139,6 +142,8 @@ cmd_loop(struct cmd_ctx *ctx)
 		return;
 	if ((ctx->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
+	if (event_base_priority_init(ctx->base, CMD_PRIORITIES) != 0)
+		fatalx("event_base_priority_init failed");
 	/* Name servers are read after the base is made: with
 	 * EVDNS_BASE_INITIALIZE_NAMESERVERS, libevent 2.1 keeps the loop
 	 * alive after the last lookup. This also reads /etc/hosts. */
@@ -252,6 +257,62 @@ cmd_store_open(const struct account *a)
 	return st;
 }
 
+struct store *
+cmd_store_open_readonly(const struct account *a)
+{
+	struct stat sb;
+	struct store *st;
+	char *path, *err;
+
+	if ((path = cmd_cache_path(a)) == NULL) {
+		cmd_error("neither XDG_CACHE_HOME nor HOME is set");
+		return NULL;
+	}
+	/* No cache yet: an empty one says "sync it first" as before. */
+	if (stat(path, &sb) == -1 && errno == ENOENT) {
+		free(path);
+		return cmd_store_open(a);
+	}
+	st = store_open_readonly(path, &err);
+	free(path);
+	if (st == NULL) {
+		cmd_error("%s", err);
+		free(err);
+	}
+	return st;
+}
+
+/* A POP3 account's cache for --offline: opened for writing when it can be
+ * (the Maildir's changes are indexed into it first), else read as it is. */
+static struct store *
+cmd_store_open_local(const struct account *a)
+{
+	struct store *st;
+	char *path, *err, *err2;
+
+	if ((path = cmd_cache_path(a)) == NULL) {
+		cmd_error("neither XDG_CACHE_HOME nor HOME is set");
+		return NULL;
+	}
+	if ((st = store_open(path, &err)) != NULL) {
+		free(path);
+		if (store_notice(st) != NULL)
+			cmd_error("%s", store_notice(st));
+		return st;
+	}
+	st = store_open_readonly(path, &err2);
+	free(path);
+	if (st == NULL)
+		cmd_error("%s", err);
+	else
+		cmd_error("%s: listing what it holds, without the Maildir's "
+		          "latest changes",
+		    err);
+	free(err);
+	free(err2);
+	return st;
+}
+
 void
 cmd_imap_params(struct cmd_ctx *ctx, const struct account *a,
     const char *password, struct imap_params *ip)
@@ -321,7 +382,16 @@ cmd_open_cache(struct cmd_ctx *ctx, const struct cmd_entry *ce, int argc,
 	o->named = aname != NULL || ctx->account != NULL;
 	if ((o->a = cmd_account(ctx, aname)) == NULL)
 		return CMD_EXIT_USAGE;
-	if ((o->st = cmd_store_open(o->a)) == NULL)
+	/* --offline only reads an IMAP account's cache: a read-only file or
+	 * directory or a full disk must not stop it. A POP3 account's local
+	 * folders are indexed into the cache first, where it can be. */
+	if (o->offline && url_is_imap(o->a->url.scheme))
+		o->st = cmd_store_open_readonly(o->a);
+	else if (o->offline)
+		o->st = cmd_store_open_local(o->a);
+	else
+		o->st = cmd_store_open(o->a);
+	if (o->st == NULL)
 		return CMD_EXIT_FAIL;
 	return CMD_EXIT_OK;
 }
@@ -375,6 +445,8 @@ cmd_local_refresh(
 	struct local *l;
 	char *path, *err;
 
+	if (store_readonly(st))
+		return 0; /* the cache answers as it is */
 	if (!offline) {
 		memset(&pp, 0, sizeof pp);
 		switch (pop3_fetch_run(ctx, a, st, &pp, &err)) {

@@ -71,6 +71,13 @@ void cmd_imap_params(struct cmd_ctx *, const struct account *,
 void cmd_pop3_params(struct cmd_ctx *, const struct account *,
     const char *password, struct pop3_params *);
 
+/* The loop's priorities: every event has CMD_PRIORITY_DEFAULT unless set;
+ * one with CMD_PRIORITY_IDLE runs only in a pass where nothing else was
+ * ready, as the loop is about to wait. */
+#define CMD_PRIORITIES 3
+#define CMD_PRIORITY_DEFAULT 1
+#define CMD_PRIORITY_IDLE 2
+
 /* Make the event loop and resolver in ctx, once. */
 void cmd_loop(struct cmd_ctx *);
 
@@ -100,6 +107,10 @@ char *cmd_cache_path(const struct account *);
  * damaged cache moved aside. Close with store_close(). */
 struct store *cmd_store_open(const struct account *);
 
+/* The same for reading only (store_open_readonly()); a cache that does not
+ * exist yet is made as by cmd_store_open(). */
+struct store *cmd_store_open_readonly(const struct account *);
+
 /* Sync for folders and list: 0 when synced or offline (then "offline:
  * REASON" is printed and the cache answers), -1 after printing the error. */
 int cmd_sync_or_offline(struct cmd_ctx *, const struct account *,
@@ -117,7 +128,9 @@ struct cmd_opts {
 };
 
 /* Parse the options of a cache command (usage from ce), find the account and
- * open its cache. CMD_EXIT_OK, or the exit status after printing why. */
+ * open its cache: with --offline read-only for an IMAP account, and for a
+ * POP3 account read-only when it cannot be written. CMD_EXIT_OK, or the
+ * exit status after printing why. */
 int cmd_open_cache(struct cmd_ctx *, const struct cmd_entry *ce, int argc,
     char **argv, int maxargs, struct cmd_opts *);
 
@@ -131,8 +144,8 @@ const struct account *cmd_account_arg(struct cmd_ctx *,
 
 /* For a POP3 account: fetch new mail into the Maildir (unless offline;
  * a server out of reach prints "offline: REASON" and goes on), then bring
- * the cache's local folders (src/local) up to date with the Maildir. 0, or
- * -1 after printing the error. */
+ * the cache's local folders (src/local) up to date with the Maildir; with
+ * a read-only cache, nothing. 0, or -1 after printing the error. */
 int cmd_local_refresh(
     struct cmd_ctx *, const struct account *, struct store *, int offline);
 

@@ -66,11 +66,13 @@ struct live {
 
 	struct event *ev_retry, *ev_poll, *ev_drain;
 	int retry_secs;
+	int64_t done_id; /* done on the server, still in the journal */
 };
 
 static void live_connect(struct live *);
 static void live_lost(struct live *, const char *);
 static void live_drain(struct live *);
+static void live_forget(struct live *, int64_t);
 static void live_watch(struct live *);
 static int live_first_row(const struct store_journal *, void *);
 static void live_row_clear(struct live_row *);
@@ -486,6 +488,16 @@ live_select(struct live *l, int64_t folder, const char *raw)
 	imap_select(l->im, &sp, on_select, l);
 }
 
+/* Row id is done (or cannot be): out of the journal. While another errand
+ * holds the cache it is kept as done, and live_drain() sends nothing
+ * until it is out (a COPY sent twice copies twice). */
+static void
+live_forget(struct live *l, int64_t id)
+{
+	if (store_journal_remove(l->st, id) != 0 && store_locked(l->st))
+		l->done_id = id;
+}
+
 /* Send the oldest journal row, or watch the open folder when none is
  * left. */
 static void
@@ -498,6 +510,19 @@ live_drain(struct live *l)
 
 	if (!l->up || l->busy || l->selecting)
 		return;
+	if (l->done_id != 0) {
+		struct timeval tv = {0, 200000};
+
+		/* Never send it again: wait until the cache takes it out. */
+		if (store_journal_remove(l->st, l->done_id) != 0 &&
+		    store_locked(l->st)) {
+			event_add(l->ev_drain, &tv);
+			return;
+		}
+		l->done_id = 0;
+		if (l->p.sent != NULL)
+			l->p.sent(l->p.arg); /* one fewer pending */
+	}
 	live_row_clear(&l->row);
 	rc = store_journal_foreach(l->st, live_first_row, &l->row);
 	if (rc < 0) {
@@ -516,7 +541,7 @@ live_drain(struct live *l)
 	        strcmp(l->row.op, "moveback") != 0 &&
 	        strcmp(l->row.op, "copy") != 0)) {
 		/* A row this version cannot send: keep nothing stuck. */
-		store_journal_remove(l->st, l->row.id);
+		live_forget(l, l->row.id);
 		live_kick(l);
 		return;
 	}
@@ -535,7 +560,7 @@ live_drain(struct live *l)
 	/* Its message was expunged elsewhere while the change waited. */
 	if (l->row.uid != 0 &&
 	    store_msg_get(l->st, l->row.folder, l->row.uid, &m) == 1) {
-		store_journal_remove(l->st, l->row.id);
+		live_forget(l, l->row.id);
 		if (l->p.notice != NULL) {
 			char *t;
 
@@ -605,7 +630,7 @@ on_copy(struct imap *im, enum imap_err e, const char *msg,
 			    c != NULL && c->dst.n > 0 ? c->dst.r[0].lo : 0,
 			    l->p.arg);
 	}
-	store_journal_remove(l->st, l->row.id);
+	live_forget(l, l->row.id);
 	if (back && e == IMAP_ERR_NONE && l->p.changed != NULL)
 		l->p.changed(1, l->p.arg); /* it comes back with a new UID */
 	if (l->p.sent != NULL)
@@ -649,7 +674,7 @@ on_select(struct imap *im, enum imap_err e, const char *msg,
 	if (e == IMAP_ERR_NO) {
 		/* The folder is gone: its rows cannot be sent. */
 		if (l->row.id != 0 && l->row.folder == l->sel_folder) {
-			store_journal_remove(l->st, l->row.id);
+			live_forget(l, l->row.id);
 			if (l->p.notice != NULL)
 				l->p.notice(1, msg, l->p.arg);
 		}
@@ -775,13 +800,13 @@ on_store(struct imap *im, enum imap_err e, const char *msg,
 	}
 	if (e != IMAP_ERR_NONE) {
 		live_rollback(l->st, &l->row);
-		store_journal_remove(l->st, l->row.id);
+		live_forget(l, l->row.id);
 		if (l->p.notice != NULL)
 			l->p.notice(1, msg, l->p.arg);
 		if (l->p.changed != NULL)
 			l->p.changed(0, l->p.arg);
 	} else {
-		store_journal_remove(l->st, l->row.id);
+		live_forget(l, l->row.id);
 		if (l->p.sent != NULL)
 			l->p.sent(l->p.arg);
 		/* Changed elsewhere since we looked: the server's flags win,
@@ -804,7 +829,7 @@ on_expunge(struct imap *im, enum imap_err e, const char *msg, void *arg)
 		live_lost(l, msg != NULL ? msg : imap_error(im));
 		return;
 	}
-	store_journal_remove(l->st, l->row.id);
+	live_forget(l, l->row.id);
 	if (l->p.sent != NULL)
 		l->p.sent(l->p.arg);
 	if (e != IMAP_ERR_NONE && l->p.notice != NULL)

@@ -4,13 +4,16 @@
  * when offered), apply VANISHED and changed flags, else CONDSTORE
  * CHANGEDSINCE plus UID SEARCH, else all flags; then fetch the headers of
  * new mail from the last stored UID, committing every SYNC_CHUNK messages
- * with the resume point in the same transaction. RFC 7162, RFC 3501. */
+ * with the resume point in the same transaction. A transaction never waits
+ * for the server and lasts at most SYNC_TXN_MS: another errand on the same
+ * cache is never kept out for long. RFC 7162, RFC 3501. */
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -28,6 +31,7 @@
 #include "net/imap.h"
 
 #define SYNC_CHUNK 1000 /* messages a transaction */
+#define SYNC_TXN_MS 25  /* and the longest one, in ms of work */
 
 enum sync_state {
 	SYNC_CONNECT,
@@ -55,6 +59,7 @@ struct sync {
 	const struct sync_params *params;
 	struct imap *imap;
 	struct event *finish_ev; /* runs finished from the loop's top */
+	struct event *commit_ev; /* commits once nothing more has arrived */
 	int over;                /* on_finish ran */
 	enum sync_state state;
 
@@ -73,6 +78,7 @@ struct sync {
 	uint32_t last_uid;   /* highest UID stored in this chunk run */
 	int monotonic;       /* UIDs came in ascending order */
 	size_t in_chunk;     /* messages in the open transaction */
+	int64_t txn_start;   /* when it began, ms (CLOCK_MONOTONIC) */
 	int started_empty;   /* no rows before: counts come from the fetch */
 	int pending;         /* the journal holds changes not yet sent */
 	uint32_t new_unseen; /* fetched messages without \Seen */
@@ -81,6 +87,7 @@ struct sync {
 
 	enum sync_result result;
 	char *err;
+	int locked; /* failed on another process's write lock */
 };
 
 static void sync_fail(struct sync *, enum sync_result, const char *, ...)
@@ -88,6 +95,11 @@ static void sync_fail(struct sync *, enum sync_result, const char *, ...)
 static void sync_next_folder(struct sync *);
 static void sync_finish_folder(struct sync *);
 static int sync_chunk_commit(struct sync *);
+static void sync_store_fail(struct sync *);
+static int sync_write(struct sync *);
+static int64_t sync_now_ms(void);
+static int sync_txn_due(struct sync *);
+static void on_commit(evutil_socket_t, short, void *);
 
 static size_t sync_lower_bound(const uint32_t *, size_t, uint32_t);
 static void sync_apply_vanished(struct sync *, const struct imap_uidset *);
@@ -138,6 +150,65 @@ sync_fail(struct sync *s, enum sync_result r, const char *fmt, ...)
 		store_rollback(s->st);
 	s->state = SYNC_DONE;
 	event_active(s->finish_ev, 0, 0);
+}
+
+/* A store call failed: its error ends the sync. */
+static void
+sync_store_fail(struct sync *s)
+{
+	if (s->err == NULL)
+		s->locked = store_locked(s->st);
+	sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+}
+
+/* Open a write transaction for what has arrived, unless one is open, and
+ * have on_commit() end it once nothing more is there to read. Another
+ * process on the cache (a second errand) cannot write while one is open,
+ * so none stays open while the server is being waited for. */
+static int
+sync_write(struct sync *s)
+{
+	if (store_in_transaction(s->st))
+		return 0;
+	if (store_begin(s->st) != 0) {
+		sync_store_fail(s);
+		return -1;
+	}
+	s->txn_start = sync_now_ms();
+	event_active(s->commit_ev, 0, 0);
+	return 0;
+}
+
+static int64_t
+sync_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 1 when the open transaction has been held for SYNC_TXN_MS: a fast
+ * server's steady stream leaves no idle pass to commit in, and another
+ * process (the interface waits 50 ms) must not wait for a whole chunk. */
+static int
+sync_txn_due(struct sync *s)
+{
+	return store_in_transaction(s->st) &&
+	    sync_now_ms() - s->txn_start >= SYNC_TXN_MS;
+}
+
+/* At the lowest priority: runs in a loop pass where no connection had
+ * anything to read, i.e. when errand is about to wait for the server. */
+static void
+on_commit(evutil_socket_t fd, short what, void *arg)
+{
+	struct sync *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->state != SYNC_DONE && sync_chunk_commit(s) != 0)
+		sync_store_fail(s);
 }
 
 /* Refused, unreachable, unknown host, timed out: read the cache instead.
@@ -198,7 +269,7 @@ sync_apply_vanished(struct sync *s, const struct imap_uidset *set)
 	size_t i, n, a, b;
 
 	if (store_msg_uids(s->st, s->f.id, &uids, &n) != 0) {
-		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		sync_store_fail(s);
 		return;
 	}
 	for (i = 0; i < set->n && n > 0; i++) {
@@ -208,10 +279,14 @@ sync_apply_vanished(struct sync *s, const struct imap_uidset *set)
 		    : sync_lower_bound(uids, n, set->r[i].hi + 1);
 		if (a == b)
 			continue;
+		if (sync_write(s) != 0) {
+			free(uids);
+			return;
+		}
 		if (store_msg_delete_range(
 		        s->st, s->f.id, set->r[i].lo, set->r[i].hi) != 0) {
 			free(uids);
-			sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+			sync_store_fail(s);
 			return;
 		}
 		s->stats.vanished += (uint32_t)(b - a);
@@ -233,17 +308,21 @@ sync_apply_flags(struct sync *s, uint32_t uid, unsigned int flags,
 		f = live_pending_flags(s->st, s->f.id, uid, f);
 	if (m.flags == f &&
 	    strcmp(m.keywords, keywords != NULL ? keywords : "") == 0) {
-		if (modseq != 0 && modseq != m.modseq)
+		if (modseq != 0 && modseq != m.modseq && sync_write(s) == 0)
 			store_msg_set_flags(
 			    s->st, s->f.id, uid, f, keywords, modseq);
 		return;
 	}
+	if (sync_write(s) != 0)
+		return;
 	if (store_msg_set_flags(s->st, s->f.id, uid, f, keywords, modseq) !=
 	    0) {
-		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		sync_store_fail(s);
 		return;
 	}
 	s->stats.changed++;
+	if (sync_txn_due(s) && sync_chunk_commit(s) != 0)
+		sync_store_fail(s);
 }
 
 /* Delete the stored UIDs up to max that are not in the sorted array have. */
@@ -255,7 +334,7 @@ sync_delete_missing(
 	size_t i, n, ngone = 0, j = 0;
 
 	if (store_msg_uids(s->st, s->f.id, &uids, &n) != 0) {
-		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		sync_store_fail(s);
 		return;
 	}
 	gone = n > 0 ? xreallocarray(NULL, n, sizeof *gone) : NULL;
@@ -267,7 +346,7 @@ sync_delete_missing(
 	}
 	if (ngone > 0 &&
 	    store_msg_delete_uids(s->st, s->f.id, gone, ngone) != 0) {
-		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		sync_store_fail(s);
 	} else
 		s->stats.vanished += (uint32_t)ngone;
 	free(gone);
@@ -478,12 +557,12 @@ on_list_item(struct imap *im, const struct imap_folder *fo, void *arg)
 	sf.noselect = fo->noselect;
 	if (store_folder_upsert(s->st, &sf, &id) != 0) {
 		free(raw);
-		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		sync_store_fail(s);
 		return;
 	}
 	if (fo->has_counts &&
 	    store_folder_set_status(s->st, id, fo->total, fo->unseen) != 0) {
-		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		sync_store_fail(s);
 		return;
 	}
 	s->listed = xreallocarray(s->listed, s->nlisted + 1, sizeof *s->listed);
@@ -543,7 +622,7 @@ sync_forget_folders(struct sync *s)
 	size_t i, j, n;
 
 	if (store_folder_list(s->st, &list, &n) != 0) {
-		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		sync_store_fail(s);
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -553,7 +632,7 @@ sync_forget_folders(struct sync *s)
 		}
 		if (j == s->nlisted &&
 		    store_folder_delete(s->st, list[i].name) != 0) {
-			sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+			sync_store_fail(s);
 			break;
 		}
 	}
@@ -579,11 +658,11 @@ sync_next_folder(struct sync *s)
 	}
 	t = &s->targets[s->cur];
 	if (store_folder_get(s->st, t->name, &s->f) != 0) {
-		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		sync_store_fail(s);
 		return;
 	}
 	if (store_msg_uid_max(s->st, s->f.id, &max) != 0) {
-		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		sync_store_fail(s);
 		return;
 	}
 	s->started_empty = max == 0;
@@ -604,12 +683,9 @@ sync_next_folder(struct sync *s)
 		sp.known_uids = known;
 	}
 	s->state = SYNC_SELECT;
-	/* Flag changes and VANISHED that come with the SELECT go in one
-	 * transaction. */
-	if (store_begin(s->st) != 0) {
-		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
-		return;
-	}
+	/* Flag changes and VANISHED that come with the SELECT are written
+	 * as they arrive (sync_write()), not in one transaction across the
+	 * wait for its answer. */
 	imap_select(s->imap, &sp, on_select, s);
 }
 
@@ -621,7 +697,7 @@ sync_fetch_headers(struct sync *s)
 	if (s->state == SYNC_DONE)
 		return;
 	if (store_in_transaction(s->st) && store_commit(s->st) != 0) {
-		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		sync_store_fail(s);
 		return;
 	}
 	/* UIDs end at 4294967295 (RFC 3501 2.3.1.1): once that one is
@@ -660,10 +736,12 @@ on_select(struct imap *im, enum imap_err e, const char *msg,
 	s->exists = sel->exists;
 	s->highestmodseq = sel->nomodseq ? 0 : sel->highestmodseq;
 	s->qresync = sel->qresync;
+	if (sync_write(s) != 0)
+		return;
 	if (s->f.uidvalidity != 0 && s->f.uidvalidity != sel->uidvalidity) {
 		/* A new mailbox under the old name: nothing cached holds. */
 		if (store_folder_reset(s->st, s->f.id, sel->uidvalidity) != 0) {
-			sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+			sync_store_fail(s);
 			return;
 		}
 		memset(&s->stats, 0, sizeof s->stats);
@@ -678,7 +756,7 @@ on_select(struct imap *im, enum imap_err e, const char *msg,
 	/* Keep the UIDVALIDITY before any row it covers is written. */
 	if (store_folder_set_sync(s->st, s->f.id, sel->uidvalidity,
 	        s->f.uidnext, s->f.highestmodseq) != 0) {
-		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		sync_store_fail(s);
 		return;
 	}
 	if ((on & IMAP_CAP_QRESYNC) && !sel->nomodseq)
@@ -776,10 +854,8 @@ on_header(struct imap *im, const struct imap_msg *h, void *arg)
 	if (s->state != SYNC_HEADERS || h->uid < s->fetch_from ||
 	    h->header == NULL)
 		return;
-	if (!store_in_transaction(s->st) && store_begin(s->st) != 0) {
-		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+	if (sync_write(s) != 0)
 		return;
-	}
 	mh = mime_headers_decode(
 	    h->header, h->header_len, s->account->fallback_charset);
 	memset(&m, 0, sizeof m);
@@ -803,7 +879,7 @@ on_header(struct imap *im, const struct imap_msg *h, void *arg)
 	m.has_attachment = mh->has_attachment;
 	if (store_msg_put(s->st, s->f.id, &m) != 0) {
 		mime_headers_free(mh);
-		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		sync_store_fail(s);
 		return;
 	}
 	mime_headers_free(mh);
@@ -814,12 +890,14 @@ on_header(struct imap *im, const struct imap_msg *h, void *arg)
 	s->stats.added++;
 	if (!(m.flags & STORE_FLAG_SEEN))
 		s->new_unseen++;
-	if (++s->in_chunk >= SYNC_CHUNK) {
+	if (++s->in_chunk >= SYNC_CHUNK || s->stats.added % SYNC_CHUNK == 0 ||
+	    sync_txn_due(s)) {
 		if (sync_chunk_commit(s) != 0) {
-			sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+			sync_store_fail(s);
 			return;
 		}
-		if (s->params->progress != NULL)
+		if (s->stats.added % SYNC_CHUNK == 0 &&
+		    s->params->progress != NULL)
 			s->params->progress(s->stats.name, s->stats.added,
 			    s->exists, s->params->arg);
 	}
@@ -837,7 +915,7 @@ on_headers_done(struct imap *im, enum imap_err e, const char *msg, void *arg)
 		return;
 	}
 	if (sync_chunk_commit(s) != 0) {
-		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		sync_store_fail(s);
 		return;
 	}
 	sync_finish_folder(s);
@@ -850,7 +928,7 @@ sync_finish_folder(struct sync *s)
 	uint32_t total, unseen, max;
 
 	if (store_in_transaction(s->st) && store_commit(s->st) != 0) {
-		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		sync_store_fail(s);
 		return;
 	}
 	if (store_msg_uid_max(s->st, s->f.id, &max) != 0 ||
@@ -858,7 +936,7 @@ sync_finish_folder(struct sync *s)
 	        store_folder_set_synced(s->st, s->f.id, max) != 0) ||
 	    store_folder_set_sync(s->st, s->f.id, s->uidvalidity, s->uidnext,
 	        s->highestmodseq) != 0) {
-		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		sync_store_fail(s);
 		return;
 	}
 	/* Counting 100,000 rows is most of a warm sync: only when needed. */
@@ -870,7 +948,7 @@ sync_finish_folder(struct sync *s)
 	    s->stats.vanished != 0 || s->stats.reset ||
 	    s->f.total != s->exists) {
 		if (store_msg_count(s->st, s->f.id, &total, &unseen) != 0) {
-			sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+			sync_store_fail(s);
 			return;
 		}
 	} else {
@@ -878,7 +956,7 @@ sync_finish_folder(struct sync *s)
 		unseen = s->f.unseen;
 	}
 	if (store_folder_set_status(s->st, s->f.id, total, unseen) != 0) {
-		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		sync_store_fail(s);
 		return;
 	}
 	if (s->params->done != NULL)
@@ -939,6 +1017,8 @@ sync_start(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 	s->result = SYNC_OK;
 	cmd_loop(ctx);
 	s->finish_ev = event_new(ctx->base, -1, 0, on_finish, s);
+	s->commit_ev = event_new(ctx->base, -1, 0, on_commit, s);
+	event_priority_set(s->commit_ev, CMD_PRIORITY_IDLE);
 	cmd_imap_params(ctx, a, password, &ip);
 	ip.event = on_event;
 	ip.event_arg = s;
@@ -949,12 +1029,18 @@ sync_start(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 }
 
 int
+sync_locked(const struct sync *s)
+{
+	return s->locked;
+}
+
+int
 sync_flush(struct sync *s)
 {
 	if (s == NULL || !store_in_transaction(s->st))
 		return 0;
 	if (sync_chunk_commit(s) != 0) {
-		sync_fail(s, SYNC_FAILED, "%s", store_error(s->st));
+		sync_store_fail(s);
 		return -1;
 	}
 	return 0;
@@ -971,6 +1057,7 @@ sync_free(struct sync *s)
 		store_rollback(s->st);
 	imap_free(s->imap);
 	event_free(s->finish_ev);
+	event_free(s->commit_ev);
 	store_folder_clear(&s->f);
 	for (i = 0; i < s->ntargets; i++) {
 		free(s->targets[i].name);
@@ -1032,6 +1119,11 @@ sync_run(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 	}
 	p.finished = NULL;
 	cmd_deadline(ctx, a);
+	/* Waiting for another errand's write lock blocks the loop: no longer
+	 * than the deadline. */
+	if (ctx->deadline_secs > 0 &&
+	    ctx->deadline_secs < STORE_BUSY_WAIT_MS / 1000)
+		store_set_busy_wait(st, ctx->deadline_secs * 1000);
 	s = sync_start(ctx, a, st, password, &p);
 	secret_free(password);
 	while (!s->over && !ctx->timed_out)

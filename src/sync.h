@@ -64,6 +64,11 @@ struct sync *sync_start(struct cmd_ctx *, const struct account *,
  * while it waits for the server. 0, or -1 (the sync then fails). */
 int sync_flush(struct sync *);
 
+/* 1 when the sync failed because another process (a second errand) held
+ * the cache's write lock for longer than the store waits: start it again
+ * later. */
+int sync_locked(const struct sync *);
+
 /* Cancel if running, and free; sync_free(NULL) is a no-op. */
 void sync_free(struct sync *);
 

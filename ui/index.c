@@ -218,6 +218,7 @@ ui_index_reload(struct ui *ui)
 	model_sort(m, ui->sort, ui->reverse);
 	model_free(ui->model);
 	ui->model = m;
+	ui_triage_queue_show(ui); /* changes waiting for the cache */
 	if (first)
 		ui_index_home(ui);
 	else if ((at = model_find_uid(m, uid)) >= 0)

@@ -117,6 +117,7 @@ struct ui {
 	uint32_t prog_done, prog_total;
 	int64_t reload_ms; /* when the index was last reloaded for progress */
 	int retry_secs;
+	int locked_secs; /* the last wait after a sync met another's lock */
 
 	/* The message line. */
 	char *msg;
@@ -149,9 +150,28 @@ struct ui {
 	size_t nundo;
 	char *search;    /* the last search */
 	int search_back; /* it went backward */
+
+	/* Triage changes not yet written: another process (a second errand)
+	 * held the cache's write lock. Written in order by ev_queue; shown
+	 * as done meanwhile. */
+	struct ui_queued {
+		int64_t folder;       /* folder row */
+		uint32_t uid;         /* 0 when not about one message */
+		int set_flags;        /* also set the message row's flags */
+		unsigned int flags;   /* to these */
+		const char *keywords; /* and keywords, NULL for none */
+		const char *op;       /* the journal row: its op */
+		const char *arg;      /* and argument */
+	} * queue;
+	size_t nqueue;
+	struct event *ev_queue;
 };
 
 /* --- ui.c ---------------------------------------------------------------- */
+
+/* How long a write to the cache waits for another process's lock before
+ * it is tried again from the loop: keys wait no longer than this. */
+#define UI_BUSY_WAIT_MS 50
 
 /* Redraw at the end of this loop pass. */
 void ui_dirty(struct ui *);
@@ -279,8 +299,16 @@ void ui_triage_moved(
 void ui_triage_undo(struct ui *);
 /* Journal an expunge of the deleted messages. */
 void ui_triage_expunge(struct ui *);
-/* Changes not yet on the server. */
+/* Changes not yet on the server (queued ones included). */
 int64_t ui_triage_pending(struct ui *);
+/* Write the queued changes that the cache takes now; the rest wait for
+ * ev_queue. wait_ms is how long to wait for another's lock. 0 when none
+ * is left. */
+int ui_triage_queue_write(struct ui *, int wait_ms);
+/* After the model is loaded: show the queued changes of the open folder. */
+void ui_triage_queue_show(struct ui *);
+/* Forget the queued changes and free ev_queue. */
+void ui_triage_queue_free(struct ui *);
 
 /* --- local.c ------------------------------------------------------------ */
 

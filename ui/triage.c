@@ -2,7 +2,9 @@
  * Triage from the index and the pager: a flag change goes into the model,
  * the cache and the journal in one transaction, then the live session
  * sends it; expunge after a confirmation; quitting with changes pending
- * asks whether to wait, keep them for next time or discard them. */
+ * asks whether to wait, keep them for next time or discard them. While
+ * another errand holds the cache's write lock, changes wait in memory,
+ * shown as done, and are written in order as soon as it lets go. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 
 #include <event2/event.h>
 
+#include "cmd.h"
 #include "live.h"
 #include "local.h"
 #include "sync.h"
@@ -17,8 +20,167 @@
 #include "xmalloc.h"
 #include "cache/store.h"
 
+#define UI_QUEUE_RETRY_MS 200 /* between two tries to write the queue */
+
 static void ui_undo_note(struct ui *, uint32_t, char, int);
 static int ui_undo_moveback(struct ui *, const struct ui_undo *);
+static int ui_triage_write(struct ui *, const struct ui_queued *);
+static int ui_triage_commit(struct ui *, const struct ui_queued *);
+static void ui_triage_queue_arm(struct ui *);
+static void ui_triage_on_queue(evutil_socket_t, short, void *);
+static unsigned int ui_triage_queued_flags(struct ui *, uint32_t, unsigned int);
+
+/* Write one change: the message row's flags (when set_flags) and its
+ * journal row together, or neither; a running sync's open chunk is
+ * committed first. 0, or -1 with the store's error. */
+static int
+ui_triage_write(struct ui *ui, const struct ui_queued *q)
+{
+	if (sync_flush(ui->sync) != 0 || store_begin(ui->st) != 0 ||
+	    (q->set_flags &&
+	        store_msg_set_flags(ui->st, q->folder, q->uid, q->flags,
+	            q->keywords, 0) != 0) ||
+	    store_journal_add(ui->st, q->folder, q->uid, q->op, q->arg, NULL) !=
+	        0 ||
+	    store_commit(ui->st) != 0) {
+		if (store_in_transaction(ui->st))
+			store_rollback(ui->st);
+		return -1;
+	}
+	return 0;
+}
+
+/* Write a change now, or queue it (a copy) behind those waiting when
+ * another process holds the cache: 0 either way, the change is made.
+ * -1 with the error shown when the cache refused it otherwise. */
+static int
+ui_triage_commit(struct ui *ui, const struct ui_queued *q)
+{
+	struct ui_queued *c;
+
+	if (ui->nqueue == 0 && ui_triage_write(ui, q) == 0)
+		return 0;
+	if (ui->nqueue == 0 && !store_locked(ui->st)) {
+		ui_message(ui, 1, "%s", store_error(ui->st));
+		return -1;
+	}
+	ui->queue = xreallocarray(ui->queue, ui->nqueue + 1, sizeof *ui->queue);
+	c = &ui->queue[ui->nqueue++];
+	*c = *q;
+	c->keywords = q->keywords != NULL ? xstrdup(q->keywords) : NULL;
+	c->op = xstrdup(q->op);
+	c->arg = xstrdup(q->arg);
+	ui_triage_queue_arm(ui);
+	return 0;
+}
+
+/* Try the queue again in a moment. */
+static void
+ui_triage_queue_arm(struct ui *ui)
+{
+	struct timeval tv = {0, UI_QUEUE_RETRY_MS * 1000};
+
+	if (ui->ev_queue == NULL)
+		ui->ev_queue =
+		    evtimer_new(ui->ctx->base, ui_triage_on_queue, ui);
+	if (!evtimer_pending(ui->ev_queue, NULL))
+		evtimer_add(ui->ev_queue, &tv);
+}
+
+static void
+ui_triage_on_queue(evutil_socket_t fd, short what, void *arg)
+{
+	struct ui *ui = arg;
+
+	(void)fd;
+	(void)what;
+	ui_triage_queue_write(ui, UI_BUSY_WAIT_MS);
+}
+
+int
+ui_triage_queue_write(struct ui *ui, int wait_ms)
+{
+	size_t i, done = 0;
+
+	if (ui->nqueue == 0)
+		return 0;
+	if (wait_ms != UI_BUSY_WAIT_MS)
+		store_set_busy_wait(ui->st, wait_ms);
+	while (done < ui->nqueue && ui_triage_write(ui, &ui->queue[done]) == 0)
+		done++;
+	if (wait_ms != UI_BUSY_WAIT_MS)
+		store_set_busy_wait(ui->st, UI_BUSY_WAIT_MS);
+	for (i = 0; i < done; i++) {
+		free((void *)ui->queue[i].keywords);
+		free((void *)ui->queue[i].op);
+		free((void *)ui->queue[i].arg);
+	}
+	ui->nqueue -= done;
+	memmove(ui->queue, ui->queue + done, ui->nqueue * sizeof *ui->queue);
+	if (done > 0) {
+		if (ui->live != NULL)
+			live_kick(ui->live);
+		ui_dirty(ui);
+	}
+	if (ui->nqueue == 0)
+		return 0;
+	/* A lock goes away by itself; another failure (a full disk) is
+	 * shown, and the changes are kept all the same. */
+	if (!store_locked(ui->st))
+		ui_message(ui, 1, "%s (%zu change%s kept in memory)",
+		    store_error(ui->st), ui->nqueue,
+		    ui->nqueue == 1 ? "" : "s");
+	ui_triage_queue_arm(ui);
+	return -1;
+}
+
+void
+ui_triage_queue_show(struct ui *ui)
+{
+	size_t i;
+	long at;
+
+	for (i = 0; ui->model != NULL && i < ui->nqueue; i++) {
+		if (ui->queue[i].folder != ui->folder_id ||
+		    !ui->queue[i].set_flags ||
+		    (at = model_find_uid(ui->model, ui->queue[i].uid)) < 0)
+			continue;
+		model_set_flags(ui->model, (size_t)at, ui->queue[i].flags);
+	}
+}
+
+void
+ui_triage_queue_free(struct ui *ui)
+{
+	size_t i;
+
+	for (i = 0; i < ui->nqueue; i++) {
+		free((void *)ui->queue[i].keywords);
+		free((void *)ui->queue[i].op);
+		free((void *)ui->queue[i].arg);
+	}
+	free(ui->queue);
+	ui->queue = NULL;
+	ui->nqueue = 0;
+	if (ui->ev_queue != NULL)
+		event_free(ui->ev_queue);
+	ui->ev_queue = NULL;
+}
+
+/* A message's flags as the queue will leave them (the cache's are stale
+ * while changes to it wait). */
+static unsigned int
+ui_triage_queued_flags(struct ui *ui, uint32_t uid, unsigned int flags)
+{
+	size_t i;
+
+	for (i = 0; i < ui->nqueue; i++) {
+		if (ui->queue[i].folder == ui->folder_id &&
+		    ui->queue[i].uid == uid && ui->queue[i].set_flags)
+			flags = ui->queue[i].flags;
+	}
+	return flags;
+}
 
 /* Journal a move back of a message moved away and sent. */
 static int
@@ -261,6 +423,11 @@ ui_triage_undo(struct ui *ui)
 		ui_message(ui, 0, "nothing to undo");
 		return;
 	}
+	if (ui_triage_queue_write(ui, UI_BUSY_WAIT_MS) != 0) {
+		ui_message(ui, 1,
+		    "cannot undo yet: another errand is writing to the cache");
+		return;
+	}
 	ui->undoing = 1;
 	for (i = n; i > 0; i--) {
 		struct ui_undo *u = &ui->undo[i - 1];
@@ -323,6 +490,7 @@ ui_triage_flag(struct ui *ui, uint32_t uid, char letter, int set)
 {
 	struct store_folder f;
 	struct store_msg m;
+	struct ui_queued q;
 	unsigned int bit = live_flag_bit(letter, 1), flags;
 	char *arg;
 	long at;
@@ -334,6 +502,7 @@ ui_triage_flag(struct ui *ui, uint32_t uid, char letter, int set)
 		ui_message(ui, 1, "message %u is no longer in the cache", uid);
 		return -1;
 	}
+	m.flags = ui_triage_queued_flags(ui, uid, m.flags);
 	if (set < 0)
 		set = !(m.flags & bit);
 	flags = set ? m.flags | bit : m.flags & ~bit;
@@ -362,17 +531,16 @@ ui_triage_flag(struct ui *ui, uint32_t uid, char letter, int set)
 	}
 	arg = live_flags_arg(set ? '+' : '-', letter, m.modseq, f.raw_name);
 	store_folder_clear(&f);
-	/* The change and its journal row together, or neither; a running
-	 * sync's open chunk is committed first. */
-	if (sync_flush(ui->sync) != 0 || store_begin(ui->st) != 0 ||
-	    store_msg_set_flags(
-	        ui->st, ui->folder_id, uid, flags, m.keywords, 0) != 0 ||
-	    store_journal_add(ui->st, ui->folder_id, uid, "flags", arg, NULL) !=
-	        0 ||
-	    store_commit(ui->st) != 0) {
-		ui_message(ui, 1, "%s", store_error(ui->st));
-		if (store_in_transaction(ui->st))
-			store_rollback(ui->st);
+	/* The change and its journal row together, or neither. */
+	memset(&q, 0, sizeof q);
+	q.folder = ui->folder_id;
+	q.uid = uid;
+	q.set_flags = 1;
+	q.flags = flags;
+	q.keywords = m.keywords;
+	q.op = "flags";
+	q.arg = arg;
+	if (ui_triage_commit(ui, &q) != 0) {
 		free(arg);
 		return -1;
 	}
@@ -515,6 +683,7 @@ ui_triage_deleted(struct ui *ui, char **uids)
 void
 ui_triage_expunge(struct ui *ui)
 {
+	struct ui_queued q;
 	struct store_folder f;
 	char *uids, *arg;
 	uint32_t n = ui_triage_deleted(ui, &uids);
@@ -540,11 +709,11 @@ ui_triage_expunge(struct ui *ui)
 	xasprintf(&arg, "%s\t%s", uids, f.raw_name);
 	store_folder_clear(&f);
 	free(uids);
-	if (sync_flush(ui->sync) != 0 ||
-	    store_journal_add(ui->st, ui->folder_id, 0, "expunge", arg, NULL) !=
-	        0)
-		ui_message(ui, 1, "%s", store_error(ui->st));
-	else
+	memset(&q, 0, sizeof q);
+	q.folder = ui->folder_id;
+	q.op = "expunge";
+	q.arg = arg;
+	if (ui_triage_commit(ui, &q) == 0)
 		ui_message(
 		    ui, 0, "expunging %u message%s", n, n == 1 ? "" : "s");
 	free(arg);
@@ -558,8 +727,8 @@ ui_triage_pending(struct ui *ui)
 	int64_t n = 0;
 
 	if (store_journal_count(ui->st, &n) != 0)
-		return 0;
-	return n;
+		n = 0;
+	return n + (int64_t)ui->nqueue;
 }
 
 int
@@ -568,6 +737,7 @@ ui_triage_move(struct ui *ui, uint32_t uid, const char *dest, int copy)
 	struct store_folder f, d;
 	char *arg;
 	struct store_msg m;
+	struct ui_queued q;
 	int rc;
 
 	if (ui->folder_id == 0 || store_folder_get(ui->st, ui->folder, &f) != 0)
@@ -615,16 +785,15 @@ ui_triage_move(struct ui *ui, uint32_t uid, const char *dest, int copy)
 		return -1;
 	}
 	/* A move leaves the index at once; the journal row makes it real. */
-	if (sync_flush(ui->sync) != 0 || store_begin(ui->st) != 0 ||
-	    (!copy &&
-	        store_msg_set_flags(ui->st, ui->folder_id, uid,
-	            m.flags | STORE_FLAG_HIDDEN, m.keywords, 0) != 0) ||
-	    store_journal_add(ui->st, ui->folder_id, uid,
-	        copy ? "copy" : "move", arg, NULL) != 0 ||
-	    store_commit(ui->st) != 0) {
-		ui_message(ui, 1, "%s", store_error(ui->st));
-		if (store_in_transaction(ui->st))
-			store_rollback(ui->st);
+	memset(&q, 0, sizeof q);
+	q.folder = ui->folder_id;
+	q.uid = uid;
+	q.set_flags = !copy;
+	q.flags = ui_triage_queued_flags(ui, uid, m.flags) | STORE_FLAG_HIDDEN;
+	q.keywords = m.keywords;
+	q.op = copy ? "copy" : "move";
+	q.arg = arg;
+	if (ui_triage_commit(ui, &q) != 0) {
 		free(arg);
 		store_folder_clear(&d);
 		return -1;

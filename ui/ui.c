@@ -36,8 +36,10 @@
 #include "xmalloc.h"
 #include "cache/store.h"
 
-#define UI_RETRY_MIN 2  /* seconds before the first retry when offline */
-#define UI_RETRY_MAX 60 /* and the longest wait between two */
+#define UI_RETRY_MIN 2    /* seconds before the first retry when offline */
+#define UI_RETRY_MAX 60   /* and the longest wait between two */
+#define UI_LOCKED_RETRY 1 /* seconds: a sync that met another's lock, */
+#define UI_LOCKED_MAX 8   /* doubling up to this */
 
 static void ui_on_stdin(evutil_socket_t, short, void *);
 static void ui_on_winch(evutil_socket_t, short, void *);
@@ -256,7 +258,9 @@ static void
 ui_sync_finished(enum sync_result r, const char *err, void *arg)
 {
 	struct ui *ui = arg;
+	struct timeval tv = {0, 0};
 	int was_list = ui->sync_list;
+	int locked = r == SYNC_FAILED && sync_locked(ui->sync);
 	char *why = xstrdup(err); /* err belongs to the sync */
 
 	sync_free(ui->sync);
@@ -268,6 +272,7 @@ ui_sync_finished(enum sync_result r, const char *err, void *arg)
 	case SYNC_OK:
 		ui->net = UI_NET_ONLINE;
 		ui->retry_secs = 0;
+		ui->locked_secs = 0;
 		if (was_list) {
 			ui->want_list = 0;
 			if (ui->screen == KEYMAP_FOLDERS || ui->folders != NULL)
@@ -283,6 +288,23 @@ ui_sync_finished(enum sync_result r, const char *err, void *arg)
 		ui_retry_later(ui);
 		break;
 	case SYNC_FAILED:
+		if (locked) {
+			/* Another errand is writing to the cache (a sync
+			 * from cron): not an error; what is wanted stays
+			 * wanted, and the next try goes on from what was
+			 * stored. */
+			ui->locked_secs = ui->locked_secs == 0
+			    ? UI_LOCKED_RETRY
+			    : (ui->locked_secs * 2 > UI_LOCKED_MAX
+			              ? UI_LOCKED_MAX
+			              : ui->locked_secs * 2);
+			tv.tv_sec = ui->locked_secs;
+			ui_message(ui, 0,
+			    "another errand is writing to the cache: syncing "
+			    "again in a moment");
+			evtimer_add(ui->ev_retry, &tv);
+			break;
+		}
 		ui->net = UI_NET_ERROR;
 		ui->net_reason = xstrdup(err);
 		ui_message(ui, 1, "%s", err);
@@ -615,8 +637,10 @@ ui_prompt_key(struct ui *ui, int key)
 			if (sync_flush(ui->sync) != 0 ||
 			    live_discard(ui->st) < 0)
 				ui_message(ui, 1, "%s", store_error(ui->st));
-			else
+			else {
+				ui_triage_queue_free(ui); /* never written */
 				ui_quit(ui);
+			}
 			break;
 		default:
 			break;
@@ -1235,6 +1259,7 @@ ui_run_free(struct ui *ui)
 	sync_free(ui->sync);
 	fetch_free(ui->fetch);
 	live_free(ui->live);
+	ui_triage_queue_free(ui);
 	ui_local_free(ui);
 	event_free(ui->ev_wait);
 	event_free(ui->ev_counts);
@@ -1283,6 +1308,9 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	 * keeps the cached mail from showing. */
 	if ((ui.st = cmd_store_open(a)) == NULL)
 		return CMD_EXIT_FAIL;
+	/* Keys must not wait on another errand's write: a write that meets
+	 * one is tried again from the loop. */
+	store_set_busy_wait(ui.st, UI_BUSY_WAIT_MS);
 	ui.km = keymap_new();
 	ui.html_command = mailcap_viewer("text/html");
 	for (i = 0; i < cf->nbindings; i++)
@@ -1394,6 +1422,15 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		event_base_dispatch(ctx->base);
 
 	endwin();
+	if (ui_triage_queue_write(&ui, UI_BUSY_WAIT_MS) != 0) {
+		/* Kept for next time: written once the other errand lets
+		 * go, however long that takes. */
+		cmd_error("waiting for the cache to write %zu change%s",
+		    ui.nqueue, ui.nqueue == 1 ? "" : "s");
+		if (ui_triage_queue_write(&ui, STORE_BUSY_WAIT_MS) != 0)
+			cmd_error("%zu change%s lost: %s", ui.nqueue,
+			    ui.nqueue == 1 ? "" : "s", store_error(ui.st));
+	}
 	if (ui.net == UI_NET_ERROR && ui.net_reason != NULL)
 		last_error = xstrdup(ui.net_reason);
 	ui_run_free(&ui);

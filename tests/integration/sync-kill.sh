@@ -157,7 +157,9 @@ header_from()
 # kill_run NAME CACHE COMMITTED CONDITION...: start a sync through the
 # slow relay (config $kconf, else $slow) into CACHE, wait for CONDITION,
 # SIGKILL it, check the database it left: sound, and with the resume point
-# (synced_uid_max) and the rows stored both at COMMITTED.
+# (synced_uid_max) at the rows stored, at least COMMITTED (a chunk of 1,000
+# is always committed; a transaction also ends whenever errand has nothing
+# more to read or has held it for 25 ms, so more may be).
 kill_run()
 {
 	kname=$1 kcache=$2 kwant=$3
@@ -178,8 +180,12 @@ kill_run()
 	set -- $(db_state "$kcache")
 	tap_eq "$kname: integrity_check of the killed database" "$1" ok
 	committed=$2 stored=$3
-	tap_eq "$kname: messages committed when killed" \
-	    "$committed $stored" "$kwant $kwant"
+	if [ "$committed" = "$stored" ] && [ "$committed" -ge "$kwant" ]; then
+		tap_ok "$kname: messages committed when killed ($committed)"
+	else
+		tap_fail "$kname: messages committed when killed" \
+		    "resume point $committed, rows $stored, want >= $kwant"
+	fi
 }
 
 # rerun NAME CACHE: sync CACHE again straight to the server; the result
@@ -271,8 +277,9 @@ tap_file_unlike "warm-flags: killed before the SELECT finished" "$klog" \
 out=$(XDG_CACHE_HOME=$work/c-warm "$ERRAND" -c "$conf" -d \
     "$work/warm-flags.rerun.log" sync demo Big 2>&1)
 tap_eq "warm-flags: rerun exits 0" "$?" 0
-tap_eq "warm-flags: rerun applies what the clean sync applied" "$out" \
-    "$ref_out"
+# What was stored before the kill stays: the rerun applies the rest.
+tap_like "warm-flags: rerun applies the changes not yet stored" "$out" \
+    "^Big: 0 new, [0-9]+ changed, 0 vanished \(qresync\)"
 tap_eq "warm-flags: list --offline is the clean sync's" \
     "$(XDG_CACHE_HOME=$work/c-warm "$ERRAND" -c "$conf" list --offline Big)" \
     "$ref_list"
@@ -304,8 +311,10 @@ tap_file_unlike "plain-flags: killed before it finished" "$klog" \
 out=$(XDG_CACHE_HOME=$work/c-plain "$ERRAND" -c "$work/plain.conf" sync demo \
     Big 2>&1)
 tap_eq "plain-flags: rerun exits 0" "$?" 0
-tap_like "plain-flags: rerun applies every change" "$out" \
-    "^Big: 0 new, 2000 changed, 0 vanished \((plain|full)\)"
+# What was stored before the kill stays (a write transaction lasts only
+# while errand handles what has arrived): the rerun applies the rest.
+tap_like "plain-flags: rerun applies the changes not yet stored" "$out" \
+    "^Big: 0 new, [0-9]+ changed, 0 vanished \((plain|full)\)"
 tap_eq "plain-flags: list --offline is the clean sync's" \
     "$(XDG_CACHE_HOME=$work/c-plain "$ERRAND" -c "$conf" list --offline Big)" \
     "$ref_list"

@@ -14,6 +14,8 @@
 #   down    close the listening socket (connections are refused) and cut
 #           every open connection
 #   stall   accept and hold connections, forwarding nothing either way
+#   slow    forward, but the server's bytes 512 at a time, 20 ms apart
+#   crawl   the same, 64 bytes at a time
 # It runs until killed.
 
 import os
@@ -64,6 +66,13 @@ def main():
                     data = x.recv(65536)
                     if not data:
                         return
+                    m = mode(control)
+                    if x is s and m in ("slow", "crawl"):
+                        step = 512 if m == "slow" else 64
+                        for i in range(0, len(data), step):
+                            c.sendall(data[i:i + step])
+                            time.sleep(0.02)
+                        continue
                     (s if x is c else c).sendall(data)
         except OSError:
             pass

@@ -4,7 +4,8 @@
 #
 #	proxy_start TARGET_PORT DIR	start it; sets pport (its port) and
 #					proxy_control; stopped at exit
-#	proxy_set up|down|stall		change what it does
+#	proxy_set up|down|stall|slow|crawl
+#				change what it does
 #	proxy_refuses			true once its port refuses connections
 
 proxy_start()

@@ -865,6 +865,96 @@ START_TEST(test_store_transactions)
 }
 END_TEST
 
+/* Another process holds the write lock: a call that meets it fails at
+ * once with store_locked() set, and works once the lock goes. */
+START_TEST(test_store_locked)
+{
+	struct store_folder f = {.name = "Other"};
+	struct store *s;
+	sqlite3 *h;
+	int64_t id;
+
+	s = open_ok(db);
+	id = add_folder(s, "INBOX");
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	ck_assert_int_eq(
+	    sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	store_set_busy_wait(s, 0);
+	ck_assert_int_eq(store_begin(s), -1);
+	ck_assert_int_eq(store_locked(s), 1);
+	ck_assert_msg(strstr(store_error(s), "database is locked") != NULL,
+	    "%s", store_error(s));
+	ck_assert_int_eq(store_in_transaction(s), 0);
+	ck_assert_int_eq(store_folder_upsert(s, &f, NULL), -1);
+	ck_assert_int_eq(store_locked(s), 1);
+	/* Reading is not stopped. */
+	ck_assert_int_eq(store_folder_get(s, "INBOX", &f), 0);
+	ck_assert_int_eq(f.id, id);
+	store_folder_clear(&f);
+	f.name = "Other";
+
+	ck_assert_int_eq(
+	    sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(store_begin(s), 0);
+	ck_assert_int_eq(store_folder_upsert(s, &f, NULL), 0);
+	ck_assert_int_eq(store_commit(s), 0);
+	/* Another failure is not a lock. */
+	ck_assert_int_eq(store_commit(s), -1);
+	ck_assert_int_eq(store_locked(s), 0);
+	sqlite3_close(h);
+	store_close(s);
+}
+END_TEST
+
+/* Read-only: what is there reads, nothing writes, nothing is made. */
+START_TEST(test_store_readonly)
+{
+	struct store_folder f = {.name = "New"};
+	struct store *s;
+	struct stat sb;
+	uint32_t total, unseen;
+	char *odd, *err;
+	int64_t id;
+
+	s = store_open_readonly(db, &err);
+	ck_assert_ptr_null(s);
+	ck_assert_msg(strstr(err, "No such file") != NULL, "%s", err);
+	free(err);
+	ck_assert_int_eq(stat(db, &sb), -1);
+
+	/* A name that needs escaping in a URI. */
+	xasprintf(&odd, "%s/a b%%3F#?.db", tmp);
+	s = open_ok(odd);
+	id = add_folder(s, "INBOX");
+	put(s, id, 1, 0, 0);
+	put(s, id, 2, 0, STORE_FLAG_SEEN);
+	store_close(s);
+
+	s = store_open_readonly(odd, &err);
+	ck_assert_msg(s != NULL, "%s", err);
+	ck_assert_int_eq(store_readonly(s), 1);
+	ck_assert_int_eq(store_msg_count(s, id, &total, &unseen), 0);
+	ck_assert_uint_eq(total, 2);
+	ck_assert_uint_eq(unseen, 1);
+	ck_assert_int_eq(store_folder_upsert(s, &f, NULL), -1);
+	ck_assert_msg(
+	    strstr(store_error(s), "readonly") != NULL, "%s", store_error(s));
+	store_close(s);
+	s = open_ok(odd);
+	ck_assert_int_eq(store_readonly(s), 0);
+	ck_assert_int_eq(store_folder_get(s, "New", &f), 1);
+	store_close(s);
+
+	/* Another schema: not read. */
+	sql_exec(odd, "PRAGMA user_version = 4");
+	s = store_open_readonly(odd, &err);
+	ck_assert_ptr_null(s);
+	ck_assert_msg(strstr(err, "schema version 4") != NULL, "%s", err);
+	free(err);
+	free(odd);
+}
+END_TEST
+
 /* A journal callback counting entries and checking the first. */
 static int
 journal_cb(const struct store_journal *j, void *arg)
@@ -1196,6 +1286,8 @@ main(void)
 	tcase_add_test(tc, test_store_counts);
 	tcase_add_test(tc, test_store_uidvalidity_reset);
 	tcase_add_test(tc, test_store_transactions);
+	tcase_add_test(tc, test_store_locked);
+	tcase_add_test(tc, test_store_readonly);
 	tcase_add_test(tc, test_store_journal_pop3);
 	tcase_add_test(tc, test_store_pop3_get_foreach);
 	tcase_add_test(tc, test_store_corrupt_garbage);
