@@ -56,6 +56,10 @@ enum store_stmt {
 	STMT_JOURNAL_LIST,
 	STMT_JOURNAL_LIST_MSG,
 	STMT_JOURNAL_COUNT,
+	STMT_JOURNAL_PUT,
+	STMT_JOURNAL_SET_STATE,
+	STMT_JOURNAL_RETARGET,
+	STMT_JOURNAL_HELD,
 	STMT_POP3_ADD,
 	STMT_POP3_HAS,
 	STMT_POP3_REMOVE,
@@ -76,6 +80,11 @@ enum store_stmt {
 	"uid, modseq, flags, keywords, internaldate, size, date, from_name, "  \
 	"from_addr, to_addr, cc, subject, message_id, in_reply_to, refs, "     \
 	"has_attachment"
+
+/* The columns of journal in the order every SELECT of a row gives them. */
+#define JOURNAL_COLUMNS                                                        \
+	"id, folder, uid, op, arg, created, uidvalidity, message_id, state, "  \
+	"mark"
 
 #define FOLDER_COLUMNS                                                         \
 	"id, name, raw_name, delim, special_use, subscribed, noselect, "       \
@@ -145,15 +154,32 @@ static const char *const store_sql[STMT__COUNT] = {
     [STMT_BODY_DELETE_RANGE] =
         "DELETE FROM body WHERE folder = ?1 AND uid BETWEEN ?2 AND ?3",
     [STMT_BODY_DELETE_FOLDER] = "DELETE FROM body WHERE folder = ?1",
-    [STMT_JOURNAL_ADD] = "INSERT INTO journal (folder, uid, op, arg, created) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5)",
+    /* The UIDVALIDITY and Message-ID the change was made under, from the
+     * cache, so that it is never sent into a different mailbox. */
+    [STMT_JOURNAL_ADD] =
+        "INSERT INTO journal (folder, uid, op, arg, created, uidvalidity, "
+        "message_id) VALUES (?1, ?2, ?3, ?4, ?5, coalesce((SELECT "
+        "uidvalidity FROM folder WHERE id = ?1), 0), CASE WHEN ?2 != 0 THEN "
+        "(SELECT message_id FROM message WHERE folder = ?1 AND uid = ?2) "
+        "END)",
+    [STMT_JOURNAL_PUT] =
+        "INSERT INTO journal (folder, uid, op, arg, created, uidvalidity, "
+        "message_id, state, mark) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+        "?9)",
+    [STMT_JOURNAL_SET_STATE] =
+        "UPDATE journal SET state = ?2, mark = ?3 WHERE id = ?1",
+    [STMT_JOURNAL_RETARGET] =
+        "UPDATE journal SET uid = ?2, uidvalidity = ?3, "
+        "arg = coalesce(?4, arg), state = 0, mark = 0 WHERE id = ?1",
     [STMT_JOURNAL_REMOVE] = "DELETE FROM journal WHERE id = ?1",
-    [STMT_JOURNAL_LIST_MSG] = "SELECT id, folder, uid, op, arg, created "
-                              "FROM journal WHERE folder = ?1 AND uid = ?2 "
-                              "ORDER BY id",
-    [STMT_JOURNAL_LIST] = "SELECT id, folder, uid, op, arg, created "
-                          "FROM journal ORDER BY id",
-    [STMT_JOURNAL_COUNT] = "SELECT count(*) FROM journal",
+    [STMT_JOURNAL_LIST_MSG] =
+        "SELECT " JOURNAL_COLUMNS " FROM journal WHERE folder = ?1 "
+        "AND uid = ?2 AND state != 2 AND uidvalidity = coalesce((SELECT "
+        "uidvalidity FROM folder WHERE id = ?1), 0) ORDER BY id",
+    [STMT_JOURNAL_LIST] = "SELECT " JOURNAL_COLUMNS " FROM journal "
+                          "ORDER BY id",
+    [STMT_JOURNAL_COUNT] = "SELECT count(*) FROM journal WHERE state != 2",
+    [STMT_JOURNAL_HELD] = "SELECT count(*) FROM journal WHERE state = 2",
     [STMT_POP3_ADD] = "INSERT OR REPLACE INTO pop3_seen "
                       "(uidl, fetched_at, maildir_name) VALUES (?1, ?2, ?3)",
     [STMT_POP3_HAS] = "SELECT 1 FROM pop3_seen WHERE uidl = ?1",
@@ -276,6 +302,30 @@ static const struct store_migration {
      * stores while changes wait: by index, not a scan of the journal. */
     {5, "CREATE INDEX journal_msg ON journal (folder, uid);",
         store_migrate_none},
+    /* Each row carries the UIDVALIDITY it was made under and its
+     * message's Message-ID: a row whose folder was recreated on the server
+     * is held, never sent, and can be re-targeted. Rows made before take
+     * the folder's stored UIDVALIDITY (a move back: its source's). A copy
+     * or move sent without an answer is marked, with the destination's
+     * UIDNEXT, so that it is checked before it goes again. */
+    {6,
+        "ALTER TABLE journal ADD COLUMN"
+        " uidvalidity INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE journal ADD COLUMN message_id TEXT;"
+        "ALTER TABLE journal ADD COLUMN state INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE journal ADD COLUMN mark INTEGER NOT NULL DEFAULT 0;"
+        "UPDATE journal SET uidvalidity = coalesce((SELECT f.uidvalidity"
+        " FROM folder f WHERE f.id = journal.folder), 0),"
+        " message_id = (SELECT m.message_id FROM message m"
+        " WHERE m.folder = journal.folder AND m.uid = journal.uid"
+        " AND journal.uid != 0);"
+        /* "UID\tFROM\tTO": the UID is FROM's. */
+        "UPDATE journal SET uidvalidity = coalesce((SELECT f.uidvalidity"
+        " FROM folder f WHERE f.raw_name = substr(journal.arg,"
+        " instr(journal.arg, char(9)) + 1, instr(substr(journal.arg,"
+        " instr(journal.arg, char(9)) + 1), char(9)) - 1)), 0)"
+        " WHERE op = 'moveback';",
+        store_migrate_none},
 };
 
 struct store {
@@ -287,11 +337,12 @@ struct store {
 	int recovered; /* a damaged file was moved aside */
 	char *notice;  /* what to tell the user about it */
 	char *moved;   /* where the damaged file went */
-	int64_t moved_pending; /* its journal rows, -1 when unknown */
-	char *getbuf;          /* strings of the last store_msg_get() */
-	int dbcode;            /* SQLite's code behind dberr */
-	int locked;            /* the last failure was another's write lock */
-	int readonly;          /* opened by store_open_readonly() */
+	int64_t moved_pending;  /* its journal rows, -1 when unknown */
+	int64_t moved_imported; /* of them, brought into the new cache */
+	char *getbuf;           /* strings of the last store_msg_get() */
+	int dbcode;             /* SQLite's code behind dberr */
+	int locked;             /* the last failure was another's write lock */
+	int readonly;           /* opened by store_open_readonly() */
 	sqlite3_stmt *stmt[STMT__COUNT];
 };
 
@@ -318,6 +369,14 @@ static int store_journal_walk(struct store *, enum store_stmt, int64_t,
 static int store_migrate(struct store *, char **, int *);
 static int store_move_aside(struct store *, char **);
 static int64_t store_count_journal(const char *);
+static int64_t store_import_journal(struct store *);
+struct store_import;
+static void store_import_read(const char *, struct store_import **, size_t *);
+static int store_copy_truncated(const char *, const char *);
+static void store_recovery_notice(struct store *);
+static void store_row_journal(sqlite3_stmt *, struct store_journal *);
+static int store_journal_count_where(
+    struct store *, enum store_stmt, int64_t *);
 static void store_close_db(struct store *, int);
 static int store_delete_range(struct store *, int64_t, uint32_t, uint32_t);
 static void store_uri_path(char **, const char *);
@@ -709,7 +768,7 @@ store_move_aside(struct store *s, char **why)
 	struct stat sb;
 	struct tm tm;
 	time_t now;
-	char stamp[32], *to, *from_x, *to_x, *pending;
+	char stamp[32], *to, *from_x, *to_x;
 	int n;
 
 	now = time(NULL);
@@ -745,18 +804,244 @@ store_move_aside(struct store *s, char **why)
 	s->recovered = 1;
 	s->moved = to;
 	s->moved_pending = store_count_journal(to);
-	if (s->moved_pending > 0)
-		xasprintf(&pending, "; %lld pending change%s kept in '%s'",
-		    (long long)s->moved_pending,
-		    s->moved_pending == 1 ? "" : "s", to);
+	store_recovery_notice(s);
+	return 0;
+}
+
+/* What to tell the user after a recovery: where the file went and what
+ * became of the changes it held. */
+static void
+store_recovery_notice(struct store *s)
+{
+	char *pending, *rest = NULL;
+	int64_t n = s->moved_imported, left;
+
+	left = s->moved_pending - n;
+	if (s->moved_pending < 0 && n == 0)
+		xasprintf(&rest,
+		    "; its pending changes could not be read (any there "
+		    "stay in '%s')",
+		    s->moved);
+	else if (left > 0 && n == 0)
+		xasprintf(&rest, "; %lld pending change%s kept in '%s'",
+		    (long long)left, left == 1 ? "" : "s", s->moved);
+	else if (left > 0)
+		xasprintf(&rest, "; others could not be read and stay in '%s'",
+		    s->moved);
+	else if (s->moved_pending < 0)
+		xasprintf(&rest,
+		    "; any others could not be read and stay in "
+		    "'%s'",
+		    s->moved);
+	if (n > 0)
+		xasprintf(&pending,
+		    "; %lld pending change%s carried over, to be checked "
+		    "against the server before sending (errand push)%s",
+		    (long long)n, n == 1 ? "" : "s", rest != NULL ? rest : "");
 	else
-		pending = xstrdup("");
+		pending = xstrdup(rest != NULL ? rest : "");
+	free(rest);
 	free(s->notice);
 	xasprintf(&s->notice,
 	    "cache '%s' was damaged and moved to '%s'; a new one was made%s",
-	    s->path, to, pending);
+	    s->path, s->moved, pending);
 	free(pending);
-	return 0;
+}
+
+/* One damaged-file journal row, read before anything is written. */
+struct store_import {
+	struct store_journal j; /* strings below, folder the old id */
+	char *op, *arg, *message_id, *name, *raw;
+};
+
+/*
+ * Bring the journal rows that can still be read from the damaged file into
+ * the new cache, each with its own UIDVALIDITY (the new cache knows none
+ * yet: the server's SELECT decides whether it goes or is held). Their
+ * folders are found again by name, else by the server name in the row.
+ * Rows past the first damaged page are lost; the count says how many came.
+ */
+static int64_t
+store_import_journal(struct store *s)
+{
+	struct store_import *rows = NULL, *r;
+	struct store_folder f;
+	const char *tab;
+	char *copy;
+	size_t i, n = 0;
+	int64_t done = 0, id;
+
+	if (s->moved == NULL)
+		return 0;
+	store_import_read(s->moved, &rows, &n);
+	if (n == 0) {
+		/* Cut short: its header counts pages the file no longer has,
+		 * and SQLite reads none. A copy that counts what is there
+		 * gives the rows on the pages that are left. */
+		xasprintf(&copy, "%s.reading", s->moved);
+		if (store_copy_truncated(s->moved, copy) == 0)
+			store_import_read(copy, &rows, &n);
+		unlink(copy);
+		free(copy);
+	}
+	if (n == 0)
+		return 0;
+
+	if (store_begin(s) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		r = &rows[i];
+		/* Every row's argument ends with the folder's server name. */
+		if (r->raw == NULL && r->arg != NULL &&
+		    (tab = strrchr(r->arg, '\t')) != NULL && tab[1] != '\0')
+			r->raw = xstrdup(tab + 1);
+		if (r->name == NULL && r->raw != NULL)
+			r->name = xstrdup(r->raw);
+		if (r->name == NULL)
+			continue;
+		memset(&f, 0, sizeof f);
+		if (store_folder_get(s, r->name, &f) == 0)
+			id = f.id;
+		else {
+			f.name = r->name;
+			f.raw_name = r->raw;
+			if (store_folder_upsert(s, &f, &id) != 0) {
+				memset(&f, 0, sizeof f);
+				continue;
+			}
+			memset(&f, 0, sizeof f);
+		}
+		store_folder_clear(&f);
+		r->j.folder = id;
+		r->j.op = r->op;
+		r->j.arg = r->arg;
+		r->j.message_id = r->message_id;
+		if (r->j.state != STORE_JOURNAL_SENT &&
+		    r->j.state != STORE_JOURNAL_HELD)
+			r->j.state = STORE_JOURNAL_PENDING;
+		if (store_journal_put(s, &r->j, NULL) == 0)
+			done++;
+	}
+	if (store_commit(s) != 0) {
+		store_rollback(s);
+		done = 0;
+	}
+out:
+	for (i = 0; i < n; i++) {
+		free(rows[i].op);
+		free(rows[i].arg);
+		free(rows[i].message_id);
+		free(rows[i].name);
+		free(rows[i].raw);
+	}
+	free(rows);
+	return done;
+}
+
+/* Copy the database at from to a new file to (mode 0600), with the page
+ * count of its header set to the pages the file holds. 0 or -1. */
+static int
+store_copy_truncated(const char *from, const char *to)
+{
+	unsigned char buf[65536];
+	uint32_t pagesize, pages;
+	off_t size = 0;
+	ssize_t got;
+	int in, out, rc = -1, first = 1;
+
+	if ((in = open(from, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	out = open(
+	    to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (out == -1) {
+		close(in);
+		return -1;
+	}
+	while ((got = read(in, buf, sizeof buf)) > 0) {
+		if (first && got < 100)
+			goto done;
+		first = 0;
+		if (write(out, buf, (size_t)got) != got)
+			goto done;
+		size += got;
+	}
+	if (got < 0 || first)
+		goto done;
+	if (lseek(in, 16, SEEK_SET) != 16 || read(in, buf, 2) != 2)
+		goto done;
+	pagesize = (uint32_t)buf[0] << 8 | buf[1];
+	if (pagesize == 1)
+		pagesize = 65536;
+	if (pagesize < 512 || (pagesize & (pagesize - 1)) != 0)
+		goto done;
+	pages = (uint32_t)(size / pagesize);
+	buf[0] = (unsigned char)(pages >> 24);
+	buf[1] = (unsigned char)(pages >> 16);
+	buf[2] = (unsigned char)(pages >> 8);
+	buf[3] = (unsigned char)pages;
+	if (pwrite(out, buf, 4, 28) == 4)
+		rc = 0;
+done:
+	close(in);
+	close(out);
+	return rc;
+}
+
+/* The journal rows that can be read from the database at path, added to
+ * *rows (*n of them); the rows past the first damaged page are lost. */
+static void
+store_import_read(const char *path, struct store_import **rows, size_t *n)
+{
+	static const char *const sql[] = {
+	    "SELECT j.folder, j.uid, j.op, j.arg, j.created, j.uidvalidity, "
+	    "j.message_id, j.state, j.mark, f.name, f.raw_name FROM journal j "
+	    "LEFT JOIN folder f ON f.id = j.folder ORDER BY j.id",
+	    /* before schema 6 */
+	    "SELECT j.folder, j.uid, j.op, j.arg, j.created, "
+	    "coalesce(f.uidvalidity, 0), NULL, 0, 0, f.name, f.raw_name "
+	    "FROM journal j LEFT JOIN folder f ON f.id = j.folder "
+	    "ORDER BY j.id",
+	    /* the folder table unreadable */
+	    "SELECT folder, uid, op, arg, created, uidvalidity, message_id, "
+	    "state, mark, NULL, NULL FROM journal ORDER BY id",
+	    "SELECT folder, uid, op, arg, created, 0, NULL, 0, 0, NULL, NULL "
+	    "FROM journal ORDER BY id",
+	};
+	struct store_import *r;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st;
+	size_t k;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_close(db);
+		return;
+	}
+	for (k = 0; k < sizeof sql / sizeof sql[0] && *n == 0; k++) {
+		if (sqlite3_prepare_v2(db, sql[k], -1, &st, NULL) != SQLITE_OK)
+			continue;
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			if (sqlite3_column_text(st, 2) == NULL)
+				continue;
+			*rows = xreallocarray(*rows, *n + 1, sizeof **rows);
+			r = &(*rows)[(*n)++];
+			memset(r, 0, sizeof *r);
+			r->j.folder = sqlite3_column_int64(st, 0);
+			r->j.uid = (uint32_t)sqlite3_column_int64(st, 1);
+			r->op = store_col_strdup(st, 2);
+			r->arg = store_col_strdup(st, 3);
+			r->j.created = sqlite3_column_int64(st, 4);
+			r->j.uidvalidity =
+			    (uint32_t)sqlite3_column_int64(st, 5);
+			r->message_id = store_col_strdup(st, 6);
+			r->j.state = sqlite3_column_int(st, 7);
+			r->j.mark = (uint32_t)sqlite3_column_int64(st, 8);
+			r->name = store_col_strdup(st, 9);
+			r->raw = store_col_strdup(st, 10);
+		}
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
 }
 
 /* The rows of the journal in the database at path, -1 if unreadable. */
@@ -829,8 +1114,11 @@ store_open(const char *path, char **err)
 	}
 	free(why);
 	why = NULL;
-	if (store_setup(s, &why, &damaged) == 0)
+	if (store_setup(s, &why, &damaged) == 0) {
+		s->moved_imported = store_import_journal(s);
+		store_recovery_notice(s);
 		return s;
+	}
 	store_close_db(s, damaged);
 
 fail:
@@ -1031,6 +1319,12 @@ int64_t
 store_moved_pending(const struct store *s)
 {
 	return s->recovered ? s->moved_pending : 0;
+}
+
+int64_t
+store_moved_imported(const struct store *s)
+{
+	return s->recovered ? s->moved_imported : 0;
 }
 
 int
@@ -1741,6 +2035,88 @@ fail:
 }
 
 int
+store_journal_put(struct store *s, const struct store_journal *j, int64_t *id)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	if (j->op == NULL || *j->op == '\0')
+		return store_fail(s, "cannot add to the journal: no operation");
+	if ((st = store_stmt(s, STMT_JOURNAL_PUT)) == NULL)
+		goto fail;
+	store_bind_int(st, 1, j->folder, &rc);
+	store_bind_int(st, 2, j->uid, &rc);
+	store_bind_text(st, 3, j->op, &rc);
+	store_bind_text(st, 4, j->arg, &rc);
+	store_bind_int(
+	    st, 5, j->created != 0 ? j->created : (int64_t)time(NULL), &rc);
+	store_bind_int(st, 6, j->uidvalidity, &rc);
+	store_bind_text(st, 7,
+	    j->message_id != NULL && *j->message_id != '\0' ? j->message_id
+	                                                    : NULL,
+	    &rc);
+	store_bind_int(st, 8, j->state, &rc);
+	store_bind_int(st, 9, j->mark, &rc);
+	if (rc != SQLITE_OK) {
+		store_dberr(s, rc);
+		sqlite3_clear_bindings(st);
+		goto fail;
+	}
+	if (store_step(s, st) == SQLITE_OK) {
+		if (id != NULL)
+			*id = sqlite3_last_insert_rowid(s->db);
+		return 0;
+	}
+fail:
+	return store_fail(s, "cannot add '%s' to the journal", j->op);
+}
+
+int
+store_journal_set_state(struct store *s, int64_t id, int state, uint32_t mark)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	if ((st = store_stmt(s, STMT_JOURNAL_SET_STATE)) == NULL)
+		goto fail;
+	store_bind_int(st, 1, id, &rc);
+	store_bind_int(st, 2, state, &rc);
+	store_bind_int(st, 3, mark, &rc);
+	if (rc == SQLITE_OK && store_step(s, st) == SQLITE_OK)
+		return 0;
+	if (rc != SQLITE_OK) {
+		store_dberr(s, rc);
+		sqlite3_clear_bindings(st);
+	}
+fail:
+	return store_fail(s, "cannot update journal entry %lld", (long long)id);
+}
+
+int
+store_journal_retarget(struct store *s, int64_t id, uint32_t uid,
+    uint32_t uidvalidity, const char *arg)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	if ((st = store_stmt(s, STMT_JOURNAL_RETARGET)) == NULL)
+		goto fail;
+	store_bind_int(st, 1, id, &rc);
+	store_bind_int(st, 2, uid, &rc);
+	store_bind_int(st, 3, uidvalidity, &rc);
+	store_bind_text(st, 4, arg, &rc);
+	if (rc == SQLITE_OK && store_step(s, st) == SQLITE_OK)
+		return 0;
+	if (rc != SQLITE_OK) {
+		store_dberr(s, rc);
+		sqlite3_clear_bindings(st);
+	}
+fail:
+	return store_fail(
+	    s, "cannot re-target journal entry %lld", (long long)id);
+}
+
+int
 store_journal_remove(struct store *s, int64_t id)
 {
 	sqlite3_stmt *st;
@@ -1794,12 +2170,7 @@ store_journal_walk(struct store *s, enum store_stmt id, int64_t folder,
 	}
 	s->busy = 1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		j.id = sqlite3_column_int64(st, 0);
-		j.folder = sqlite3_column_int64(st, 1);
-		j.uid = (uint32_t)sqlite3_column_int64(st, 2);
-		j.op = store_col_text(st, 3);
-		j.arg = store_col_text(st, 4);
-		j.created = sqlite3_column_int64(st, 5);
+		store_row_journal(st, &j);
 		if ((stop = cb(&j, arg)) != 0)
 			break;
 	}
@@ -1815,14 +2186,43 @@ fail:
 	return store_fail(s, "cannot read the journal");
 }
 
+/* Fill j from a row of JOURNAL_COLUMNS; the strings are the statement's. */
+static void
+store_row_journal(sqlite3_stmt *st, struct store_journal *j)
+{
+	j->id = sqlite3_column_int64(st, 0);
+	j->folder = sqlite3_column_int64(st, 1);
+	j->uid = (uint32_t)sqlite3_column_int64(st, 2);
+	j->op = store_col_text(st, 3);
+	j->arg = store_col_text(st, 4);
+	j->created = sqlite3_column_int64(st, 5);
+	j->uidvalidity = (uint32_t)sqlite3_column_int64(st, 6);
+	j->message_id = store_col_text(st, 7);
+	j->state = sqlite3_column_int(st, 8);
+	j->mark = (uint32_t)sqlite3_column_int64(st, 9);
+}
+
 int
 store_journal_count(struct store *s, int64_t *n)
+{
+	return store_journal_count_where(s, STMT_JOURNAL_COUNT, n);
+}
+
+int
+store_journal_held(struct store *s, int64_t *n)
+{
+	return store_journal_count_where(s, STMT_JOURNAL_HELD, n);
+}
+
+/* The single count a journal statement gives, in *n. */
+static int
+store_journal_count_where(struct store *s, enum store_stmt id, int64_t *n)
 {
 	sqlite3_stmt *st;
 	int rc;
 
 	*n = 0;
-	if ((st = store_stmt(s, STMT_JOURNAL_COUNT)) == NULL)
+	if ((st = store_stmt(s, id)) == NULL)
 		goto fail;
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		*n = sqlite3_column_int64(st, 0);

@@ -13,7 +13,7 @@
 struct store;
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* System flags kept as bits of store_msg.flags; other keywords go in the
  * space-separated store_msg.keywords. */
@@ -80,6 +80,16 @@ struct store_msg {
 	int has_attachment;      /* 1 when BODYSTRUCTURE shows an attachment */
 };
 
+/* Where a journal row stands. */
+enum store_journal_state {
+	STORE_JOURNAL_PENDING = 0, /* waiting to be sent */
+	STORE_JOURNAL_SENT = 1,    /* sent without an answer yet: after a crash
+	                         * or a lost reply, check before resending */
+	STORE_JOURNAL_HELD = 2,    /* its folder's UIDVALIDITY changed: never
+	                         * sent as it is (errand push --retarget or
+	                         * --discard) */
+};
+
 /* One pending change from the journal; strings as in store_msg callbacks. */
 struct store_journal {
 	int64_t id;      /* row id, for store_journal_remove() */
@@ -88,6 +98,13 @@ struct store_journal {
 	const char *op;  /* what to do, e.g. "flags", "move", "expunge" */
 	const char *arg; /* its argument, "" when none */
 	int64_t created; /* seconds since the epoch */
+	uint32_t uidvalidity;   /* the UIDVALIDITY its UIDs belong to, 0 if
+	                         * unknown (then never sent as it is) */
+	const char *message_id; /* the message's Message-ID when queued
+	                         * (without <>), "" when none */
+	int state;              /* enum store_journal_state */
+	uint32_t mark;          /* SENT copy or move: the destination's
+	                         * UIDNEXT before it went, 0 if unknown */
 };
 
 /* Called once a row; return 0 to go on, anything else to stop (the foreach
@@ -154,6 +171,10 @@ const char *store_moved_path(const struct store *);
 /* The damaged file's journal rows after a recovery: the count, 0 when none,
  * -1 when they could not be counted. */
 int64_t store_moved_pending(const struct store *);
+
+/* How many of them were read and brought into the new cache (they keep
+ * their UIDVALIDITY and are checked against the server's before going). */
+int64_t store_moved_imported(const struct store *);
 
 /* --- transactions --------------------------------------------------------- */
 
@@ -288,22 +309,43 @@ int store_body_get(
 /* --- journal of changes not yet on the server ----------------------------- */
 
 /* Add a pending change; write it in the same transaction as the change
- * to the cache. *id, when not NULL, is set to its row id. arg may be NULL. */
+ * to the cache. *id, when not NULL, is set to its row id. arg may be NULL.
+ * The row takes the folder's stored UIDVALIDITY and, with a uid, the cached
+ * message's Message-ID, so that it can be checked and re-targeted later. */
 int store_journal_add(struct store *, int64_t folder, uint32_t uid,
     const char *op, const char *arg, int64_t *id);
+
+/* Add a row as j says (its id is ignored; created 0 means now): for rows
+ * whose UIDVALIDITY is not the folder's, and rows brought over from a
+ * damaged cache. */
+int store_journal_put(
+    struct store *, const struct store_journal *j, int64_t *id);
 
 /* Remove a change once the server has said OK. */
 int store_journal_remove(struct store *, int64_t id);
 
-/* Call cb for each pending change, oldest first; returns as foreach. */
+/* Set the state of a row and its mark (see struct store_journal). */
+int store_journal_set_state(
+    struct store *, int64_t id, int state, uint32_t mark);
+
+/* Point a row at message uid under uidvalidity, with a new argument
+ * (NULL keeps it), and make it pending again. */
+int store_journal_retarget(struct store *, int64_t id, uint32_t uid,
+    uint32_t uidvalidity, const char *arg);
+
+/* Call cb for each row, held ones too, oldest first; returns as foreach. */
 int store_journal_foreach(struct store *, store_journal_cb cb, void *arg);
 
-/* The same for the changes of one message, oldest first. */
+/* The rows of one message that apply to the folder as cached now (not
+ * held, same UIDVALIDITY), oldest first. */
 int store_journal_foreach_msg(struct store *, int64_t folder, uint32_t uid,
     store_journal_cb cb, void *arg);
 
-/* The number of pending changes in *n. */
+/* The number of changes waiting to be sent (held rows not counted). */
 int store_journal_count(struct store *, int64_t *n);
+
+/* The number of held rows. */
+int store_journal_held(struct store *, int64_t *n);
 
 /* --- Maildir files (local folders) --------------------------------------- */
 

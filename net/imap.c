@@ -154,7 +154,7 @@ struct imap_op {
 	char *uidset;
 	int how;
 	unsigned int flags;
-	char *keywords;
+	char *keywords; /* SEARCH: the criteria, NULL for ALL */
 	uint64_t unchangedsince;
 	int move;      /* imap_move() */
 	int phase;     /* COPY: 0 copy/move sent, 1 STORE, 2 EXPUNGE */
@@ -497,6 +497,33 @@ imap_search_all(struct imap *im, imap_uids_cb cb, void *arg)
 	op->kind = IMAP_OP_SEARCH;
 	op->uids_cb = cb;
 	op->arg = arg;
+	imap_op_new(im, op);
+}
+
+void
+imap_search_msgid(struct imap *im, uint32_t from, const char *msgid,
+    imap_uids_cb cb, void *arg)
+{
+	struct imap_op *op = xcalloc(1, sizeof *op);
+	const char *p;
+
+	op->kind = IMAP_OP_SEARCH;
+	op->uids_cb = cb;
+	op->arg = arg;
+	/* A quoted string: printable ASCII without " and \ (RFC 5322 allows
+	 * neither in a msg-id without quoting, and none is sent as a
+	 * literal). */
+	for (p = msgid; *p != '\0'; p++) {
+		if (*p < 0x21 || *p > 0x7e || *p == '"' || *p == '\\')
+			break;
+	}
+	if (*msgid == '\0' || *p != '\0' || strlen(msgid) > 998)
+		imap_op_fail(op, IMAP_ERR_NO,
+		    "cannot search for a Message-ID with spaces, quotes or "
+		    "other than ASCII");
+	else
+		xasprintf(&op->keywords, "UID %u:* HEADER Message-ID \"<%s>\"",
+		    from > 0 ? from : 1, msgid);
 	imap_op_new(im, op);
 }
 
@@ -970,9 +997,11 @@ imap_op_start(struct imap *im, struct imap_op *op)
 		}
 		if (im->caps & IMAP_CAP_ESEARCH)
 			imap_simple(im, IMAP_CMD_SEARCH, op,
-			    "UID SEARCH RETURN (ALL) ALL");
+			    "UID SEARCH RETURN (ALL) %s",
+			    op->keywords != NULL ? op->keywords : "ALL");
 		else
-			imap_simple(im, IMAP_CMD_SEARCH, op, "UID SEARCH ALL");
+			imap_simple(im, IMAP_CMD_SEARCH, op, "UID SEARCH %s",
+			    op->keywords != NULL ? op->keywords : "ALL");
 		break;
 	case IMAP_OP_LOGOUT:
 		imap_set_state(im, IMAP_STATE_LOGOUT);

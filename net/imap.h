@@ -258,6 +258,12 @@ typedef void (*imap_uids_cb)(struct imap *, enum imap_err, const char *,
  * ESEARCH, else UID SEARCH ALL. For expunge detection without QRESYNC. */
 void imap_search_all(struct imap *, imap_uids_cb, void *);
 
+/* The UIDs from from on (UID from:*, which also names the highest UID:
+ * check the set against from) of the messages whose Message-ID header
+ * holds <msgid> (given without <>), in the selected folder. */
+void imap_search_msgid(
+    struct imap *, uint32_t from, const char *msgid, imap_uids_cb, void *);
+
 /* --- message bodies ----------------------------------------------------- */
 
 /* A message as fetched by imap_fetch_body(); valid only during the

@@ -33,12 +33,14 @@ extern const struct cmd_entry cmd_check_entry;
 extern const struct cmd_entry cmd_sync_entry;
 extern const struct cmd_entry cmd_folders_entry;
 extern const struct cmd_entry cmd_list_entry;
+extern const struct cmd_entry cmd_push_entry;
 
 const struct cmd_entry *cmd_table[] = {
     &cmd_check_entry,
     &cmd_sync_entry,
     &cmd_folders_entry,
     &cmd_list_entry,
+    &cmd_push_entry,
     NULL,
 };
 

@@ -2,7 +2,10 @@
  * The live session: replays the journal oldest first (STORE with
  * UNCHANGEDSINCE, MOVE/COPY, EXPUNGE; rolled back on NO), then IDLEs on the
  * open folder, with NOTIFY for the others, applying what other devices
- * change. RFC 3501, 2177, 4315, 5465, 6851, 7162. */
+ * change. A row is never sent into a folder whose UIDVALIDITY is not the
+ * one it was made under (it is held), and a copy or move sent without an
+ * answer is looked for in its destination before it goes again.
+ * RFC 3501, 2177, 4315, 5465, 6851, 7162. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,9 +36,13 @@ struct live_row {
 	char sign;   /* flags: '+' or '-' */
 	char letter; /* flags: S F D A */
 	uint64_t modseq;
-	char *raw;  /* the folder's server name */
-	char *uids; /* expunge: the UID set */
-	char *dest; /* move, copy: the destination's server name */
+	char *raw;            /* the folder's server name */
+	char *uids;           /* expunge: the UID set */
+	char *dest;           /* move, copy: the destination's server name */
+	uint32_t uidvalidity; /* the UIDVALIDITY its UIDs belong to */
+	char *message_id;     /* "" when none */
+	int state;            /* STORE_JOURNAL_* */
+	uint32_t mark;        /* SENT: the destination's UIDNEXT before */
 };
 
 struct live {
@@ -49,8 +56,10 @@ struct live {
 	int up;        /* logged in */
 	int selecting; /* a SELECT is in flight */
 	int busy;      /* a journal row is in flight */
+	int checking;  /* selecting a destination to look for a copy */
 	int64_t sel_folder;
 	char *sel_raw;
+	uint32_t sel_uidvalidity; /* what the SELECT of sel_raw said */
 	int64_t open_folder;
 	char *open_raw;
 	struct live_row row;
@@ -75,6 +84,17 @@ static void live_drain(struct live *);
 static void live_forget(struct live *, int64_t);
 static void live_watch(struct live *);
 static int live_first_row(const struct store_journal *, void *);
+static void live_row_decode(const struct store_journal *, struct live_row *);
+static int live_row_copies(const struct live_row *);
+static void live_hold(struct live *, const char *);
+static int live_folder_knows(struct store *, int64_t, uint32_t, uint32_t);
+static void live_check(struct live *);
+static void on_check(struct imap *, enum imap_err, const char *,
+    const struct imap_uidset *, void *);
+static void on_check_status(struct imap *, enum imap_err, const char *,
+    const struct imap_status *, void *);
+static void on_mark(struct imap *, enum imap_err, const char *,
+    const struct imap_status *, void *);
 static void live_row_clear(struct live_row *);
 static void live_rollback(struct store *, const struct live_row *);
 static void live_select(struct live *, int64_t, const char *);
@@ -300,7 +320,7 @@ live_connect(struct live *l)
 	ip.event = on_event;
 	ip.event_arg = l;
 	l->im = imap_new(l->ctx->base, l->ctx->dns, &ip);
-	l->up = l->busy = l->selecting = 0;
+	l->up = l->busy = l->selecting = l->checking = 0;
 	l->sel_folder = 0;
 	free(l->sel_raw);
 	l->sel_raw = NULL;
@@ -315,7 +335,7 @@ live_lost(struct live *l, const char *why)
 
 	if (event_pending(l->ev_retry, EV_TIMEOUT, NULL))
 		return; /* already lost: the CLOSED event after a failure */
-	l->up = l->busy = l->selecting = 0;
+	l->up = l->busy = l->selecting = l->checking = 0;
 	live_row_clear(&l->row);
 	event_del(l->ev_poll);
 	l->retry_secs = l->retry_secs == 0       ? LIVE_RETRY_MIN
@@ -364,16 +384,30 @@ on_connect(struct imap *im, enum imap_err e, const char *msg, void *arg)
 	live_drain(l);
 }
 
+/* The oldest row that may go (held rows wait for errand push). */
 static int
 live_first_row(const struct store_journal *j, void *arg)
 {
-	struct live_row *r = arg;
+	if (j->state == STORE_JOURNAL_HELD)
+		return 0;
+	live_row_decode(j, arg);
+	return 1;
+}
+
+/* Split a journal row's argument into r; free with live_row_clear(). */
+static void
+live_row_decode(const struct store_journal *j, struct live_row *r)
+{
 	const char *p, *q;
 
 	memset(r, 0, sizeof *r);
 	r->id = j->id;
 	r->folder = j->folder;
 	r->uid = j->uid;
+	r->uidvalidity = j->uidvalidity;
+	r->message_id = xstrdup(j->message_id != NULL ? j->message_id : "");
+	r->state = j->state;
+	r->mark = j->mark;
 	snprintf(r->op, sizeof r->op, "%s", j->op);
 	if (strcmp(j->op, "flags") == 0 && strlen(j->arg) >= 2) {
 		r->sign = j->arg[0];
@@ -406,7 +440,71 @@ live_first_row(const struct store_journal *j, void *arg)
 		r->raw = xstrdup(p != NULL ? p + 1 : "");
 	} else
 		r->raw = xstrdup("");
-	return 1;
+}
+
+/* 1 for a row that adds a message to another folder: sent twice, it
+ * leaves two. */
+static int
+live_row_copies(const struct live_row *r)
+{
+	return strcmp(r->op, "copy") == 0 || strcmp(r->op, "move") == 0 ||
+	    strcmp(r->op, "moveback") == 0;
+}
+
+char *
+live_journal_describe(const struct store_journal *j)
+{
+	struct live_row r;
+	char *s;
+
+	live_row_decode(j, &r);
+	if (strcmp(r.op, "flags") == 0)
+		xasprintf(&s, "flags %c%c of UID %u in '%s'",
+		    r.sign != '\0' ? r.sign : '?',
+		    r.letter != '\0' ? r.letter : '?', r.uid, r.raw);
+	else if (strcmp(r.op, "expunge") == 0)
+		xasprintf(&s, "expunge of UIDs %s in '%s'",
+		    r.uids != NULL ? r.uids : "", r.raw);
+	else if (strcmp(r.op, "moveback") == 0)
+		xasprintf(&s, "move back of UID %s from '%s' to '%s'",
+		    r.uids != NULL ? r.uids : "", r.raw,
+		    r.dest != NULL ? r.dest : "");
+	else if (strcmp(r.op, "move") == 0 || strcmp(r.op, "copy") == 0)
+		xasprintf(&s, "%s of UID %u from '%s' to '%s'", r.op, r.uid,
+		    r.raw, r.dest != NULL ? r.dest : "");
+	else
+		xasprintf(&s, "%s (unknown to this errand)", r.op);
+	live_row_clear(&r);
+	return s;
+}
+
+char *
+live_journal_folder(const struct store_journal *j)
+{
+	struct live_row r;
+	char *s;
+
+	live_row_decode(j, &r);
+	s = *r.raw != '\0' ? xstrdup(r.raw) : NULL;
+	live_row_clear(&r);
+	return s;
+}
+
+char *
+live_journal_retarget_arg(const struct store_journal *j, uint32_t uid)
+{
+	struct live_row r;
+	char *s;
+
+	live_row_decode(j, &r);
+	if (strcmp(r.op, "flags") == 0)
+		s = live_flags_arg(r.sign, r.letter, 0, r.raw);
+	else if (strcmp(r.op, "moveback") == 0)
+		s = live_moveback_arg(uid, r.raw, r.dest != NULL ? r.dest : "");
+	else
+		s = xstrdup(j->arg);
+	live_row_clear(&r);
+	return s;
 }
 
 char *
@@ -449,6 +547,7 @@ live_move_arg(const char *dest, const char *raw)
 static void
 live_row_clear(struct live_row *r)
 {
+	free(r->message_id);
 	free(r->raw);
 	free(r->uids);
 	free(r->dest);
@@ -498,6 +597,194 @@ live_forget(struct live *l, int64_t id)
 		l->done_id = id;
 }
 
+/* 1 when the cache holds the folder's messages up to uid under
+ * uidvalidity: a UID it lacks there was expunged. A folder not yet synced
+ * (after a damaged cache, say) knows nothing. */
+static int
+live_folder_knows(
+    struct store *st, int64_t folder, uint32_t uidvalidity, uint32_t uid)
+{
+	struct store_folder *list;
+	size_t i, n;
+	int knows = 0;
+
+	if (store_folder_list(st, &list, &n) != 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (list[i].id == folder &&
+		    list[i].uidvalidity == uidvalidity &&
+		    list[i].synced_uid_max >= uid)
+			knows = 1;
+	}
+	store_folder_list_free(list, n);
+	return knows;
+}
+
+/* Hold the current row: never sent as it is; errand push lists it. */
+static void
+live_hold(struct live *l, const char *why)
+{
+	char *t;
+
+	if (store_journal_set_state(l->st, l->row.id, STORE_JOURNAL_HELD, 0) !=
+	    0) {
+		if (l->p.notice != NULL)
+			l->p.notice(1, store_error(l->st), l->p.arg);
+		return; /* not sent either */
+	}
+	if (l->p.notice != NULL) {
+		if (why == l->row.raw)
+			xasprintf(&t,
+			    "change %lld (%s) held: '%s' is not the mailbox it "
+			    "was made in (UIDVALIDITY %u, now %u); see errand "
+			    "push",
+			    (long long)l->row.id, l->row.op, l->row.raw,
+			    l->row.uidvalidity, l->sel_uidvalidity);
+		else
+			xasprintf(&t,
+			    "change %lld (%s) held: %s; see errand push",
+			    (long long)l->row.id, l->row.op, why);
+		l->p.notice(1, t, l->p.arg);
+		free(t);
+	}
+	if (l->p.sent != NULL)
+		l->p.sent(l->p.arg);
+	live_kick(l);
+}
+
+/* A copy or move whose answer was lost: select its destination and look
+ * there for the message before sending it again. */
+static void
+live_check(struct live *l)
+{
+	if (l->sel_raw == NULL || strcmp(l->sel_raw, l->row.dest) != 0) {
+		l->checking = 1;
+		live_select(
+		    l, live_folder_by_raw(l->st, l->row.dest), l->row.dest);
+		return;
+	}
+	l->checking = 0;
+	l->busy = 1;
+	event_del(l->ev_poll);
+	if (*l->row.message_id == '\0') {
+		/* Nothing to look for: only a UIDNEXT that did not move says
+		 * that nothing arrived. */
+		imap_status(l->im, l->row.dest, on_check_status, l);
+		return;
+	}
+	imap_search_msgid(l->im, l->row.mark, l->row.message_id, on_check, l);
+}
+
+static void
+on_check_status(struct imap *im, enum imap_err e, const char *msg,
+    const struct imap_status *st, void *arg)
+{
+	struct live *l = arg;
+
+	l->busy = 0;
+	if (e == IMAP_ERR_CONN || e == IMAP_ERR_PROTO || e == IMAP_ERR_CLOSED) {
+		live_lost(l, msg != NULL ? msg : imap_error(im));
+		return;
+	}
+	if (st == NULL || l->row.mark == 0 || st->uidnext != l->row.mark) {
+		live_hold(l,
+		    "it went without an answer and the message has no "
+		    "Message-ID to look for");
+		return;
+	}
+	if (store_journal_set_state(
+	        l->st, l->row.id, STORE_JOURNAL_PENDING, 0) != 0 &&
+	    l->p.notice != NULL) {
+		l->p.notice(1, store_error(l->st), l->p.arg);
+		return;
+	}
+	live_drain(l);
+}
+
+/* The answer to the search of a destination for a message whose copy or
+ * move went without an answer: there, the row is done; not there, it
+ * goes again. */
+static void
+on_check(struct imap *im, enum imap_err e, const char *msg,
+    const struct imap_uidset *found, void *arg)
+{
+	struct live *l = arg;
+	uint32_t dest_uid = 0;
+	size_t i;
+
+	l->busy = 0;
+	if (e == IMAP_ERR_CONN || e == IMAP_ERR_PROTO || e == IMAP_ERR_CLOSED) {
+		live_lost(l, msg != NULL ? msg : imap_error(im));
+		return;
+	}
+	if (e != IMAP_ERR_NONE) {
+		live_hold(
+		    l, msg != NULL ? msg : "cannot search its destination");
+		return;
+	}
+	/* UID n:* names the highest UID even below n. */
+	for (i = 0; i < found->n && dest_uid == 0; i++) {
+		if (found->r[i].hi >= l->row.mark)
+			dest_uid = found->r[i].lo >= l->row.mark
+			    ? found->r[i].lo
+			    : l->row.mark;
+	}
+	if (dest_uid == 0) {
+		if (store_journal_set_state(
+		        l->st, l->row.id, STORE_JOURNAL_PENDING, 0) != 0) {
+			if (l->p.notice != NULL)
+				l->p.notice(1, store_error(l->st), l->p.arg);
+			return;
+		}
+		live_drain(l);
+		return;
+	}
+	/* Done before the answer was lost. */
+	if (strcmp(l->row.op, "move") == 0) {
+		store_msg_delete(l->st, l->row.folder, l->row.uid);
+		if (l->p.moved != NULL)
+			l->p.moved(l->row.folder, l->row.uid, l->row.dest,
+			    l->sel_uidvalidity, dest_uid, l->p.arg);
+	}
+	live_forget(l, l->row.id);
+	if (l->p.sent != NULL)
+		l->p.sent(l->p.arg);
+	if (l->p.changed != NULL)
+		l->p.changed(strcmp(l->row.op, "moveback") == 0, l->p.arg);
+	live_drain(l);
+}
+
+/* The destination's UIDNEXT is known: mark the row as sent, then send. */
+static void
+on_mark(struct imap *im, enum imap_err e, const char *msg,
+    const struct imap_status *st, void *arg)
+{
+	struct live *l = arg;
+	char uid[16];
+
+	if (e == IMAP_ERR_CONN || e == IMAP_ERR_PROTO || e == IMAP_ERR_CLOSED) {
+		l->busy = 0;
+		live_lost(l, msg != NULL ? msg : imap_error(im));
+		return;
+	}
+	if (store_journal_set_state(l->st, l->row.id, STORE_JOURNAL_SENT,
+	        st != NULL ? st->uidnext : 0) != 0) {
+		l->busy = 0;
+		if (l->p.notice != NULL)
+			l->p.notice(1, store_error(l->st), l->p.arg);
+		return;
+	}
+	if (strcmp(l->row.op, "moveback") == 0) {
+		imap_move(l->im, l->row.uids, l->row.dest, on_copy, l);
+		return;
+	}
+	snprintf(uid, sizeof uid, "%u", l->row.uid);
+	if (strcmp(l->row.op, "move") == 0)
+		imap_move(l->im, uid, l->row.dest, on_copy, l);
+	else
+		imap_copy(l->im, uid, l->row.dest, on_copy, l);
+}
+
 /* Send the oldest journal row, or watch the open folder when none is
  * left. */
 static void
@@ -531,6 +818,8 @@ live_drain(struct live *l)
 		return;
 	}
 	if (rc == 0) {
+		if (l->p.drained != NULL)
+			l->p.drained(l->p.arg);
 		live_watch(l);
 		return;
 	}
@@ -545,6 +834,12 @@ live_drain(struct live *l)
 		live_kick(l);
 		return;
 	}
+	/* Sent once without an answer: it may be done already. */
+	if (l->row.state == STORE_JOURNAL_SENT && live_row_copies(&l->row) &&
+	    l->row.dest != NULL) {
+		live_check(l);
+		return;
+	}
 	if (l->sel_raw == NULL || strcmp(l->sel_raw, l->row.raw) != 0 ||
 	    (strcmp(l->row.op, "moveback") != 0 &&
 	        l->sel_folder != l->row.folder)) {
@@ -557,9 +852,21 @@ live_drain(struct live *l)
 		    l->row.raw);
 		return;
 	}
-	/* Its message was expunged elsewhere while the change waited. */
-	if (l->row.uid != 0 &&
-	    store_msg_get(l->st, l->row.folder, l->row.uid, &m) == 1) {
+	/* Made under another UIDVALIDITY: its UIDs are other messages now
+	 * (the folder was deleted and made again), or unknown. */
+	if (l->row.uidvalidity == 0 ||
+	    l->row.uidvalidity != l->sel_uidvalidity) {
+		live_hold(l, l->row.raw);
+		return;
+	}
+	/* Its message was expunged elsewhere while the change waited: the
+	 * cache knows that UID under this UIDVALIDITY and has no row. */
+	if (l->row.uid == 0 ||
+	    (rc = store_msg_get(l->st, l->row.folder, l->row.uid, &m)) != 0)
+		memset(&m, 0, sizeof m);
+	if (l->row.uid != 0 && rc == 1 &&
+	    live_folder_knows(
+	        l->st, l->row.folder, l->row.uidvalidity, l->row.uid)) {
 		live_forget(l, l->row.id);
 		if (l->p.notice != NULL) {
 			char *t;
@@ -593,15 +900,11 @@ live_drain(struct live *l)
 		    (imap_enabled(l->im) & IMAP_CAP_CONDSTORE) ? l->row.modseq
 		                                               : 0,
 		    on_store, l);
-	} else if (strcmp(l->row.op, "moveback") == 0) {
-		imap_move(l->im, l->row.uids, l->row.dest, on_copy, l);
-	} else if (strcmp(l->row.op, "move") == 0 ||
-	    strcmp(l->row.op, "copy") == 0) {
-		snprintf(uid, sizeof uid, "%u", l->row.uid);
-		if (strcmp(l->row.op, "move") == 0)
-			imap_move(l->im, uid, l->row.dest, on_copy, l);
-		else
-			imap_copy(l->im, uid, l->row.dest, on_copy, l);
+	} else if (live_row_copies(&l->row)) {
+		/* The destination's UIDNEXT first, then the row marked as
+		 * sent, then the command: after a lost answer the message is
+		 * looked for from that UID on. */
+		imap_status(l->im, l->row.dest, on_mark, l);
 	} else
 		imap_expunge(l->im, l->row.uids, on_expunge, l);
 }
@@ -627,6 +930,7 @@ on_copy(struct imap *im, enum imap_err e, const char *msg,
 		store_msg_delete(l->st, l->row.folder, l->row.uid);
 		if (l->p.moved != NULL)
 			l->p.moved(l->row.folder, l->row.uid, l->row.dest,
+			    c != NULL && c->dst.n > 0 ? c->uidvalidity : 0,
 			    c != NULL && c->dst.n > 0 ? c->dst.r[0].lo : 0,
 			    l->p.arg);
 	}
@@ -669,8 +973,19 @@ on_select(struct imap *im, enum imap_err e, const char *msg,
 {
 	struct live *l = arg;
 
-	(void)sel;
 	l->selecting = 0;
+	l->sel_uidvalidity = sel != NULL ? sel->uidvalidity : 0;
+	if (e == IMAP_ERR_NO && l->checking) {
+		/* No destination: nothing was copied there. */
+		l->checking = 0;
+		l->sel_folder = 0;
+		free(l->sel_raw);
+		l->sel_raw = NULL;
+		if (store_journal_set_state(
+		        l->st, l->row.id, STORE_JOURNAL_PENDING, 0) == 0)
+			live_kick(l);
+		return;
+	}
 	if (e == IMAP_ERR_NO) {
 		/* The folder is gone: its rows cannot be sent. */
 		if (l->row.id != 0 && l->row.folder == l->sel_folder) {
@@ -723,8 +1038,11 @@ live_collect(const struct store_journal *j, void *arg)
 {
 	struct live_rows *rows = arg;
 
+	/* A held row's UID names another message now: leave it alone. */
+	if (j->state == STORE_JOURNAL_HELD)
+		return 0;
 	rows->r = xreallocarray(rows->r, rows->n + 1, sizeof *rows->r);
-	live_first_row(j, &rows->r[rows->n++]);
+	live_row_decode(j, &rows->r[rows->n++]);
 	return 0;
 }
 
@@ -745,7 +1063,7 @@ live_pending_cb(const struct store_journal *j, void *arg)
 	}
 	if (strcmp(j->op, "flags") != 0)
 		return 0;
-	live_first_row(j, &r);
+	live_row_decode(j, &r);
 	bit = live_flag_bit(r.letter, 1);
 	p->flags = r.sign == '+' ? p->flags | bit : p->flags & ~bit;
 	live_row_clear(&r);

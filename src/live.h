@@ -12,6 +12,7 @@ struct cmd_ctx;
 struct account;
 struct store;
 struct live;
+struct store_journal;
 
 /* Filled in by the caller; copied by live_new(). */
 struct live_params {
@@ -25,11 +26,15 @@ struct live_params {
 	/* Another folder's counts changed (NOTIFY); the cache has them. */
 	void (*counts)(void *arg);
 	/* A move is done: the message uid of folder is now dest_uid in the
-	 * folder dest_raw (0 when the server did not say, no UIDPLUS). */
+	 * folder dest_raw, whose UIDVALIDITY is dest_uidvalidity (both 0 when
+	 * the server did not say, no UIDPLUS). */
 	void (*moved)(int64_t folder, uint32_t uid, const char *dest_raw,
-	    uint32_t dest_uid, void *arg);
-	/* A change the server refused (rolled back) or a server alert. */
+	    uint32_t dest_uidvalidity, uint32_t dest_uid, void *arg);
+	/* A change the server refused (rolled back), a row held because its
+	 * folder's UIDVALIDITY changed, or a server alert. */
 	void (*notice)(int error, const char *text, void *arg);
+	/* Every row that may go went (held ones stay): may be NULL. */
+	void (*drained)(void *arg);
 	void *arg;
 	int poll_secs; /* NOOP interval without IDLE; 0: 60 */
 };
@@ -81,6 +86,19 @@ typedef void (*live_folder_cb)(const char *err, void *arg);
  * (and no callback) when offline. */
 int live_folder(struct live *, enum live_folder_op, const char *name,
     const char *to, live_folder_cb, void *);
+
+/* What a journal row does, in words for errand push: "flags +D of UID 5
+ * in 'INBOX'", "move of UID 5 from 'INBOX' to 'Archive'"... Server names
+ * are as stored (clean them before printing). The caller frees it. */
+char *live_journal_describe(const struct store_journal *);
+
+/* The argument of a row re-targeted to message uid: a flag change forgets
+ * its modseq, a move back names the new UID. The caller frees it. */
+char *live_journal_retarget_arg(const struct store_journal *, uint32_t uid);
+
+/* The server name of the folder whose UIDs a row names (a move back's
+ * source); NULL when the row has none. The caller frees it. */
+char *live_journal_folder(const struct store_journal *);
 
 /* 1 while the journal row with this id is with the server. */
 int live_in_flight(const struct live *, int64_t id);

@@ -146,6 +146,7 @@ struct ui {
 		int was_set;       /* the flag before */
 		char *dest_raw;    /* a move: where it went, once sent */
 		uint32_t dest_uid; /* and its UID there (COPYUID) */
+		uint32_t dest_uidvalidity; /* under this UIDVALIDITY */
 	} * undo;
 	size_t nundo;
 	char *search;    /* the last search */
@@ -293,8 +294,8 @@ size_t ui_tag_pattern(struct ui *, const char *pattern);
 /* Forget the last action's undo data. */
 void ui_undo_clear(struct ui *);
 /* A move was done on the server: where the message went, for undo. */
-void ui_triage_moved(
-    struct ui *, uint32_t uid, const char *dest_raw, uint32_t dest_uid);
+void ui_triage_moved(struct ui *, uint32_t uid, const char *dest_raw,
+    uint32_t dest_uidvalidity, uint32_t dest_uid);
 /* Undo the last triage action. */
 void ui_triage_undo(struct ui *);
 /* Journal an expunge of the deleted messages. */

@@ -187,6 +187,7 @@ static int
 ui_undo_moveback(struct ui *ui, const struct ui_undo *u)
 {
 	struct store_folder f;
+	struct store_journal j;
 	char *arg;
 	int rc;
 
@@ -195,7 +196,13 @@ ui_undo_moveback(struct ui *ui, const struct ui_undo *u)
 		return -1;
 	arg = live_moveback_arg(u->dest_uid, u->dest_raw, f.raw_name);
 	store_folder_clear(&f);
-	rc = store_journal_add(ui->st, ui->folder_id, 0, "moveback", arg, NULL);
+	/* The UID is the destination's, under its UIDVALIDITY (COPYUID). */
+	memset(&j, 0, sizeof j);
+	j.folder = ui->folder_id;
+	j.op = "moveback";
+	j.arg = arg;
+	j.uidvalidity = u->dest_uidvalidity;
+	rc = store_journal_put(ui->st, &j, NULL);
 	free(arg);
 	if (rc == 0 && ui->live != NULL)
 		live_kick(ui->live);
@@ -213,8 +220,8 @@ ui_undo_clear(struct ui *ui)
 }
 
 void
-ui_triage_moved(
-    struct ui *ui, uint32_t uid, const char *dest_raw, uint32_t dest_uid)
+ui_triage_moved(struct ui *ui, uint32_t uid, const char *dest_raw,
+    uint32_t dest_uidvalidity, uint32_t dest_uid)
 {
 	size_t i;
 
@@ -223,6 +230,7 @@ ui_triage_moved(
 			free(ui->undo[i].dest_raw);
 			ui->undo[i].dest_raw = xstrdup(dest_raw);
 			ui->undo[i].dest_uid = dest_uid;
+			ui->undo[i].dest_uidvalidity = dest_uidvalidity;
 		}
 	}
 }
@@ -769,7 +777,7 @@ ui_triage_move(struct ui *ui, uint32_t uid, const char *dest, int copy)
 		}
 		if (!copy) {
 			ui_undo_note(ui, uid, 'M', 0);
-			ui_triage_moved(ui, uid, d.name, duid);
+			ui_triage_moved(ui, uid, d.name, 0, duid);
 			ui_index_reload_soon(ui);
 		}
 		ui_message(

@@ -63,7 +63,8 @@ static void ui_live_state(int, const char *, void *);
 static void ui_live_notice(int, const char *, void *);
 static void ui_live_sent(void *);
 static void ui_live_counts(void *);
-static void ui_live_moved(int64_t, uint32_t, const char *, uint32_t, void *);
+static void ui_live_moved(
+    int64_t, uint32_t, const char *, uint32_t, uint32_t, void *);
 static void ui_on_wait(evutil_socket_t, short, void *);
 static void ui_quit(struct ui *);
 static int ui_quit_purge(struct ui *, int *);
@@ -955,10 +956,17 @@ ui_draw_status(struct ui *ui)
 			    ui->ptop + ui_list_rows(ui) >= nl
 			        ? (size_t)100
 			        : (ui->ptop + ui_list_rows(ui)) * 100 / nl);
-		char pend[48] = "";
-		int64_t np = ui_triage_pending(ui);
+		char pend[96] = "";
+		int64_t np = ui_triage_pending(ui), nh = 0;
 
-		if (np > 0)
+		/* Held: made in a mailbox since recreated (errand push). */
+		if (store_journal_held(ui->st, &nh) != 0)
+			nh = 0;
+		if (nh > 0)
+			snprintf(pend, sizeof pend,
+			    " -- %lld pending, %lld held (errand push)",
+			    (long long)np, (long long)nh);
+		else if (np > 0)
 			snprintf(pend, sizeof pend, " -- %lld pending",
 			    (long long)np);
 		/* Local folders: the flags are the Maildir's, and the
@@ -1226,12 +1234,12 @@ ui_live_sent(void *arg)
 
 static void
 ui_live_moved(int64_t folder, uint32_t uid, const char *dest_raw,
-    uint32_t dest_uid, void *arg)
+    uint32_t dest_uidvalidity, uint32_t dest_uid, void *arg)
 {
 	struct ui *ui = arg;
 
 	if (folder == ui->folder_id)
-		ui_triage_moved(ui, uid, dest_raw, dest_uid);
+		ui_triage_moved(ui, uid, dest_raw, dest_uidvalidity, dest_uid);
 }
 
 static void
@@ -1417,6 +1425,9 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	ui.net = UI_NET_CONNECTING;
 	ui.want_list = 1;
 	ui_open_folder(&ui, folder != NULL ? folder : "INBOX");
+	/* Said on stderr before curses too, where nobody sees it. */
+	if (store_notice(ui.st) != NULL)
+		ui_message(&ui, 1, "%s", store_notice(ui.st));
 	ui_on_redraw(-1, 0, &ui);
 	while (!ui.quit)
 		event_base_dispatch(ctx->base);

@@ -36,6 +36,7 @@ static char *sql_text(const char *, const char *);
 static void sql_exec(const char *, const char *);
 static void write_file(const char *, const char *, size_t);
 static int journal_cb(const struct store_journal *, void *);
+static int count_cb(const struct store_journal *, void *);
 static void kill_child(int, int64_t) __attribute__((noreturn));
 static int pop3_cb(const char *, int64_t, const char *, void *);
 
@@ -386,7 +387,7 @@ START_TEST(test_store_reopen)
 
 	ck_assert_int_eq(
 	    sql_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
-	ck_assert_int_eq(STORE_SCHEMA_VERSION, 5);
+	ck_assert_int_eq(STORE_SCHEMA_VERSION, 6);
 
 	s = open_ok(db);
 	ck_assert_int_eq(store_recovered(s), 0);
@@ -443,9 +444,13 @@ START_TEST(test_store_migrate_v1)
 	sql_exec(db,
 	    "DROP TABLE maildir_file; ALTER TABLE folder DROP md_stamp_cur; "
 	    "ALTER TABLE folder DROP md_stamp_new; DROP INDEX journal_msg; "
+	    "ALTER TABLE journal DROP uidvalidity; "
+	    "ALTER TABLE journal DROP message_id; "
+	    "ALTER TABLE journal DROP state; ALTER TABLE journal DROP mark; "
 	    "PRAGMA user_version = 1");
 	s = open_ok(db);
-	ck_assert_int_eq(sql_int(db, "PRAGMA user_version"), 5);
+	ck_assert_int_eq(
+	    sql_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(store_msg_get(s, id, 42, &m), 0);
 	ck_assert_int_eq(
 	    store_mdfile_put(s, id, "1700000000.M1P2.host", 42, 1700000001, 1),
@@ -955,6 +960,15 @@ START_TEST(test_store_readonly)
 }
 END_TEST
 
+/* A journal callback counting entries. */
+static int
+count_cb(const struct store_journal *j, void *arg)
+{
+	(void)j;
+	(*(int *)arg)++;
+	return 0;
+}
+
 /* A journal callback counting entries and checking the first. */
 static int
 journal_cb(const struct store_journal *j, void *arg)
@@ -1082,8 +1096,9 @@ START_TEST(test_store_corrupt_garbage)
 	ck_assert_int_eq(access(store_moved_path(s), F_OK), 0);
 	ck_assert_int_eq(store_moved_pending(s), -1);
 	xasprintf(&want,
-	    "cache '%s' was damaged and moved to '%s'; a new one was made", db,
-	    store_moved_path(s));
+	    "cache '%s' was damaged and moved to '%s'; a new one was made; "
+	    "its pending changes could not be read (any there stay in '%s')",
+	    db, store_moved_path(s), store_moved_path(s));
 	ck_assert_str_eq(store_notice(s), want);
 	free(want);
 
@@ -1102,16 +1117,20 @@ END_TEST
 START_TEST(test_store_corrupt_journal)
 {
 	struct store *s;
+	struct store_msg m = {
+	    .uid = 2, .subject = "x", .message_id = "m2@example.org"};
 	char page[8192], *want;
-	int64_t id, root, size;
+	int64_t id, root, size, n;
 	uint32_t u;
 	int fd;
 
 	s = open_ok(db);
 	id = add_folder(s, "INBOX");
+	ck_assert_int_eq(store_folder_set_sync(s, id, 31, 0, 0), 0);
 	ck_assert_int_eq(store_begin(s), 0);
 	for (u = 1; u <= 3000; u++)
 		put(s, id, u, u, 0);
+	ck_assert_int_eq(store_msg_put(s, id, &m), 0);
 	ck_assert_int_eq(store_journal_add(s, id, 1, "flags", "+S", NULL), 0);
 	ck_assert_int_eq(store_journal_add(s, id, 2, "flags", "+S", NULL), 0);
 	ck_assert_int_eq(store_journal_add(s, id, 3, "delete", NULL, NULL), 0);
@@ -1133,15 +1152,178 @@ START_TEST(test_store_corrupt_journal)
 	s = open_ok(db);
 	ck_assert_int_eq(store_recovered(s), 1);
 	ck_assert_int_eq(store_moved_pending(s), 3);
+	ck_assert_int_eq(store_moved_imported(s), 3);
 	xasprintf(&want,
 	    "cache '%s' was damaged and moved to '%s'; a new one was made; 3 "
-	    "pending changes kept in '%s'",
-	    db, store_moved_path(s), store_moved_path(s));
+	    "pending changes carried over, to be checked against the server "
+	    "before sending (errand push)",
+	    db, store_moved_path(s));
 	ck_assert_str_eq(store_notice(s), want);
 	free(want);
 	ck_assert_int_eq(
 	    sql_int(store_moved_path(s), "SELECT count(*) FROM journal"), 3);
+	/* In the new cache, with their folder and UIDVALIDITY. */
+	ck_assert_int_eq(store_journal_count(s, &n), 0);
+	ck_assert_int_eq(n, 3);
 	store_close(s);
+	ck_assert_int_eq(sql_int(db,
+	                     "SELECT count(*) FROM journal j JOIN folder f "
+	                     "ON f.id = j.folder WHERE f.name = 'INBOX' "
+	                     "AND j.uidvalidity = 31 AND j.state = 0"),
+	    3);
+	ck_assert_int_eq(sql_int(db,
+	                     "SELECT count(*) FROM journal WHERE "
+	                     "message_id = 'm2@example.org' AND uid = 2"),
+	    1);
+	/* The new cache knows nothing of the folder's sync yet. */
+	ck_assert_int_eq(
+	    sql_int(db, "SELECT uidvalidity FROM folder WHERE name = 'INBOX'"),
+	    0);
+}
+END_TEST
+
+/* A cache file cut short (a full disk, a copy stopped half way): the rows
+ * that can still be read come over, and the notice says so. */
+START_TEST(test_store_truncated_journal)
+{
+	struct store *s;
+	struct store_msg m = {0};
+	char mid[32];
+	int64_t id, n, size;
+	uint32_t u;
+
+	s = open_ok(db);
+	id = add_folder(s, "INBOX");
+	ck_assert_int_eq(store_folder_set_sync(s, id, 31, 0, 0), 0);
+	m.subject = "x";
+	ck_assert_int_eq(store_begin(s), 0);
+	for (u = 1; u <= 2000; u++) {
+		m.uid = u;
+		snprintf(mid, sizeof mid, "m%u@example.org", u);
+		m.message_id = mid;
+		ck_assert_int_eq(store_msg_put(s, id, &m), 0);
+		if (u <= 2)
+			ck_assert_int_eq(store_journal_add(s, id, u, "flags",
+			                     "+S\t0\tINBOX", NULL),
+			    0);
+	}
+	ck_assert_int_eq(store_commit(s), 0);
+	store_close(s);
+	size =
+	    sql_int(db, "PRAGMA page_count") * sql_int(db, "PRAGMA page_size");
+	ck_assert_int_eq(truncate(db, size / 2), 0);
+
+	s = open_ok(db);
+	ck_assert_int_eq(store_recovered(s), 1);
+	ck_assert_int_eq(store_moved_imported(s), 2);
+	ck_assert_ptr_nonnull(strstr(store_notice(s),
+	    "2 pending changes "
+	    "carried over"));
+	ck_assert_int_eq(store_journal_count(s, &n), 0);
+	ck_assert_int_eq(n, 2);
+	store_close(s);
+}
+END_TEST
+
+/* Every row carries the UIDVALIDITY and Message-ID it was made under; a
+ * row of a folder since reset no longer applies to the cached messages,
+ * a held row is not counted as pending, and a re-target revives it. */
+START_TEST(test_store_journal_uidvalidity)
+{
+	struct store *s;
+	struct store_msg m = {
+	    .uid = 3, .subject = "x", .message_id = "three@example.org"};
+	struct store_journal j = {0};
+	int64_t id, r1, r2, n;
+	int seen = 0;
+
+	s = open_ok(db);
+	id = add_folder(s, "INBOX");
+	ck_assert_int_eq(store_folder_set_sync(s, id, 100, 4, 0), 0);
+	ck_assert_int_eq(store_msg_put(s, id, &m), 0);
+	ck_assert_int_eq(
+	    store_journal_add(s, id, 3, "flags", "+D\t0\tINBOX", &r1), 0);
+	ck_assert_int_eq(
+	    sql_int(db, "SELECT uidvalidity FROM journal WHERE uid = 3"), 100);
+	ck_assert_int_eq(sql_int(db,
+	                     "SELECT count(*) FROM journal WHERE message_id = "
+	                     "'three@example.org'"),
+	    1);
+	ck_assert_int_eq(
+	    store_journal_foreach_msg(s, id, 3, count_cb, &seen), 0);
+	ck_assert_int_eq(seen, 1);
+
+	/* The mailbox was made again: the row stays, but names no cached
+	 * message. */
+	ck_assert_int_eq(store_folder_reset(s, id, 200), 0);
+	seen = 0;
+	ck_assert_int_eq(
+	    store_journal_foreach_msg(s, id, 3, count_cb, &seen), 0);
+	ck_assert_int_eq(seen, 0);
+	ck_assert_int_eq(store_journal_count(s, &n), 0);
+	ck_assert_int_eq(n, 1);
+
+	ck_assert_int_eq(
+	    store_journal_set_state(s, r1, STORE_JOURNAL_HELD, 0), 0);
+	ck_assert_int_eq(store_journal_count(s, &n), 0);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(store_journal_held(s, &n), 0);
+	ck_assert_int_eq(n, 1);
+
+	ck_assert_int_eq(
+	    store_journal_retarget(s, r1, 9, 200, "+D\t0\tINBOX"), 0);
+	ck_assert_int_eq(store_journal_held(s, &n), 0);
+	ck_assert_int_eq(n, 0);
+	seen = 0;
+	ck_assert_int_eq(
+	    store_journal_foreach_msg(s, id, 9, count_cb, &seen), 0);
+	ck_assert_int_eq(seen, 1);
+
+	/* Explicit rows: another UIDVALIDITY, a mark. */
+	j.folder = id;
+	j.op = "copy";
+	j.arg = "Archive\tINBOX";
+	j.uid = 9;
+	j.uidvalidity = 200;
+	j.message_id = "nine@example.org";
+	j.state = STORE_JOURNAL_SENT;
+	j.mark = 77;
+	ck_assert_int_eq(store_journal_put(s, &j, &r2), 0);
+	ck_assert_int_gt(r2, r1);
+	ck_assert_int_eq(
+	    sql_int(db, "SELECT mark FROM journal WHERE state = 1"), 77);
+	store_close(s);
+}
+END_TEST
+
+/* A cache of schema 5 with rows waiting: they take the folder's stored
+ * UIDVALIDITY and their message's Message-ID. */
+START_TEST(test_store_migrate_v5_journal)
+{
+	struct store *s;
+	struct store_msg m = {
+	    .uid = 4, .subject = "x", .message_id = "four@example.org"};
+	int64_t id;
+
+	s = open_ok(db);
+	id = add_folder(s, "INBOX");
+	ck_assert_int_eq(store_folder_set_sync(s, id, 55, 5, 0), 0);
+	ck_assert_int_eq(store_msg_put(s, id, &m), 0);
+	store_close(s);
+	sql_exec(db,
+	    "ALTER TABLE journal DROP uidvalidity; "
+	    "ALTER TABLE journal DROP message_id; "
+	    "ALTER TABLE journal DROP state; ALTER TABLE journal DROP mark; "
+	    "INSERT INTO journal (folder, uid, op, arg, created) VALUES "
+	    "(1, 4, 'flags', '+S\t0\tINBOX', 1); "
+	    "PRAGMA user_version = 5");
+	s = open_ok(db);
+	store_close(s);
+	ck_assert_int_eq(sql_int(db,
+	                     "SELECT count(*) FROM journal WHERE uidvalidity "
+	                     "= 55 AND message_id = 'four@example.org' "
+	                     "AND state = 0"),
+	    1);
 }
 END_TEST
 
@@ -1292,6 +1474,9 @@ main(void)
 	tcase_add_test(tc, test_store_pop3_get_foreach);
 	tcase_add_test(tc, test_store_corrupt_garbage);
 	tcase_add_test(tc, test_store_corrupt_journal);
+	tcase_add_test(tc, test_store_truncated_journal);
+	tcase_add_test(tc, test_store_journal_uidvalidity);
+	tcase_add_test(tc, test_store_migrate_v5_journal);
 	tcase_add_test(tc, test_store_modes);
 	tcase_add_test(tc, test_store_kill_mid_transaction);
 	suite_add_tcase(s, tc);
