@@ -373,6 +373,7 @@ static int64_t store_import_journal(struct store *);
 struct store_import;
 static void store_import_read(const char *, struct store_import **, size_t *);
 static int store_copy_truncated(const char *, const char *);
+static void store_unlink_db(const char *);
 static void store_recovery_notice(struct store *);
 static void store_row_journal(sqlite3_stmt *, struct store_journal *);
 static int store_journal_count_where(
@@ -876,12 +877,12 @@ store_import_journal(struct store *s)
 	store_import_read(s->moved, &rows, &n);
 	if (n == 0) {
 		/* Cut short: its header counts pages the file no longer has,
-		 * and SQLite reads none. A copy that counts what is there
+		 * and SQLite reads none. A copy of the length the header says
 		 * gives the rows on the pages that are left. */
 		xasprintf(&copy, "%s.reading", s->moved);
 		if (store_copy_truncated(s->moved, copy) == 0)
 			store_import_read(copy, &rows, &n);
-		unlink(copy);
+		store_unlink_db(copy);
 		free(copy);
 	}
 	if (n == 0)
@@ -938,8 +939,10 @@ out:
 	return done;
 }
 
-/* Copy the database at from to a new file to (mode 0600), with the page
- * count of its header set to the pages the file holds. 0 or -1. */
+/* Copy the database at from to a new file to (mode 0600), as long as its
+ * header says it is: SQLite refuses a schema whose tables start past the
+ * end of the file, but reads the pages that are left once the missing ones
+ * are there (as zeros, a sparse hole). 0 or -1. */
 static int
 store_copy_truncated(const char *from, const char *to)
 {
@@ -947,44 +950,53 @@ store_copy_truncated(const char *from, const char *to)
 	uint32_t pagesize, pages;
 	off_t size = 0;
 	ssize_t got;
-	int in, out, rc = -1, first = 1;
+	int in, out, rc = -1;
 
 	if ((in = open(from, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
-	out = open(
-	    to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
 	if (out == -1) {
 		close(in);
 		return -1;
 	}
 	while ((got = read(in, buf, sizeof buf)) > 0) {
-		if (first && got < 100)
-			goto done;
-		first = 0;
 		if (write(out, buf, (size_t)got) != got)
 			goto done;
 		size += got;
 	}
-	if (got < 0 || first)
+	if (got < 0 || size < 100 || pread(in, buf, 32, 0) != 32)
 		goto done;
-	if (lseek(in, 16, SEEK_SET) != 16 || read(in, buf, 2) != 2)
-		goto done;
-	pagesize = (uint32_t)buf[0] << 8 | buf[1];
+	pagesize = (uint32_t)buf[16] << 8 | buf[17];
 	if (pagesize == 1)
 		pagesize = 65536;
-	if (pagesize < 512 || (pagesize & (pagesize - 1)) != 0)
+	pages = (uint32_t)buf[28] << 24 | (uint32_t)buf[29] << 16 |
+	    (uint32_t)buf[30] << 8 | buf[31];
+	if (pagesize < 512 || (pagesize & (pagesize - 1)) != 0 ||
+	    (off_t)pages * pagesize <= size ||
+	    (off_t)pages * pagesize > ((off_t)1 << 40))
 		goto done;
-	pages = (uint32_t)(size / pagesize);
-	buf[0] = (unsigned char)(pages >> 24);
-	buf[1] = (unsigned char)(pages >> 16);
-	buf[2] = (unsigned char)(pages >> 8);
-	buf[3] = (unsigned char)pages;
-	if (pwrite(out, buf, 4, 28) == 4)
+	if (ftruncate(out, (off_t)pages * pagesize) == 0)
 		rc = 0;
 done:
 	close(in);
 	close(out);
 	return rc;
+}
+
+/* Remove a database file with its -wal and -shm. */
+static void
+store_unlink_db(const char *path)
+{
+	char *x;
+
+	unlink(path);
+	xasprintf(&x, "%s-wal", path);
+	unlink(x);
+	free(x);
+	xasprintf(&x, "%s-shm", path);
+	unlink(x);
+	free(x);
 }
 
 /* The journal rows that can be read from the database at path, added to

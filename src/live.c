@@ -647,8 +647,6 @@ live_hold(struct live *l, const char *why)
 		l->p.notice(1, t, l->p.arg);
 		free(t);
 	}
-	if (l->p.sent != NULL)
-		l->p.sent(l->p.arg);
 	live_kick(l);
 }
 

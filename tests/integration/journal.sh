@@ -1,0 +1,396 @@
+# errand tests: the journal of offline changes against a real Dovecot, in
+# the style of sync-kill.sh: changes queued in a mailbox that another
+# device deletes and makes again (new UIDVALIDITY) are held, never sent,
+# then re-targeted by Message-ID or discarded (errand push); a cache cut
+# short or damaged keeps its changes in the new cache, checked the same
+# way; a COPY or MOVE whose answer is lost (the connection cut right after
+# it reached the server, or errand killed) is not done twice.
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/dovecot.sh"
+
+command -v python3 >/dev/null 2>&1 || tap_skip_all "no python3"
+dovecot_start || { echo "Bail out! dovecot did not start"; exit 1; }
+work=$DOVECOT_DIR/work
+mkdir -p "$work"
+U=$DOVECOT_USER
+conf=$work/direct.conf
+errand_write_config "$conf" imaps
+
+# seed MAILBOX NAME...: deliver one message per NAME, Message-ID
+# <NAME@journal.test>, in that order (UIDs in that order).
+seed()
+{
+	_box=$1
+	shift
+	rm -rf "$work/seed"
+	mkdir -p "$work/seed"
+	_i=0
+	for _n in "$@"; do
+		_i=$((_i + 1))
+		printf 'Date: Tue, 01 Jan 2019 10:00:0%d +0000\r\nFrom: a@example.org\r\nTo: demo@example.org\r\nSubject: %s\r\nMessage-ID: <%s@journal.test>\r\n\r\nbody of %s\r\n' \
+		    "$_i" "$_n" "$_n" "$_n" >"$work/seed/$(printf %03d "$_i")"
+	done
+	dovecot_seed "$work/seed" "$_box"
+}
+# remake MAILBOX NAME...: another device deletes MAILBOX and makes it again
+# (a new UIDVALIDITY) with these messages.
+remake()
+{
+	_box=$1
+	shift
+	dv_doveadm mailbox delete -u "$U" "$_box"
+	dv_doveadm mailbox create -u "$U" "$_box"
+	seed "$_box" "$@"
+}
+uidvalidity_of()
+{
+	dv_doveadm -f flow mailbox status -u "$U" uidvalidity "$1" |
+	    sed 's/.*uidvalidity=//'
+}
+count_of()
+{
+	dv_doveadm -f flow mailbox status -u "$U" messages "$1" |
+	    sed 's/.*messages=//'
+}
+# flags_by MAILBOX NAME: the flags of the message NAME, by Message-ID.
+flags_by()
+{
+	dv_doveadm -f flow fetch -u "$U" flags mailbox "$1" \
+	    header message-id "<$2@journal.test>" | sed 's/^flags=//'
+}
+# subject_uids MAILBOX: "UID SUBJECT" lines of the mailbox.
+subject_uids()
+{
+	dv_doveadm -f flow fetch -u "$U" "uid hdr.subject" mailbox "$1" all |
+	    sed 's/^uid=\([0-9]*\) hdr.subject=\(.*\)/\1 \2/'
+}
+# sql CACHE SQL: run SQL on the cache of CACHE (python's sqlite3).
+sql()
+{
+	python3 - "$1/errand/demo.db" "$2" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+for row in db.execute(sys.argv[2]):
+    print("|".join("" if v is None else str(v) for v in row))
+db.commit()
+EOF
+}
+# queue CACHE FOLDER UID OP ARG: a change queued offline, as the interface
+# writes it: the row, with the folder's UIDVALIDITY and the message's
+# Message-ID as the cache holds them.
+queue()
+{
+	python3 - "$1/errand/demo.db" "$2" "$3" "$4" "$5" <<'EOF'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+f = db.execute("SELECT id FROM folder WHERE name = ?",
+               (sys.argv[2],)).fetchone()[0]
+uid = int(sys.argv[3])
+db.execute("INSERT INTO journal (folder, uid, op, arg, created, uidvalidity,"
+           " message_id) VALUES (?, ?, ?, ?, ?, (SELECT uidvalidity FROM"
+           " folder WHERE id = ?), (SELECT message_id FROM message WHERE"
+           " folder = ? AND uid = ?))",
+           (f, uid, sys.argv[4], sys.argv[5].replace("\\t", "\t"),
+            int(time.time()), f, f, uid))
+db.commit()
+EOF
+}
+# push CACHE [ARGS...]: errand push; sets out (stdout and stderr) and rc.
+push()
+{
+	_c=$1
+	shift
+	out=$(XDG_CACHE_HOME=$_c "$ERRAND" -c "$conf" push "$@" 2>&1)
+	rc=$?
+}
+
+# --- 1. a mailbox deleted and made again while changes wait ----------------
+seed Work w1 w2 w3
+c1=$work/c1
+out=$(XDG_CACHE_HOME=$c1 "$ERRAND" -c "$conf" sync demo Work 2>&1)
+tap_like "uidvalidity: the cache holds Work" "$out" "^Work: 3 new, "
+old_uv=$(uidvalidity_of Work)
+# Offline: w1 deleted and expunged, w2 flagged.
+queue "$c1" Work 1 flags '+D\t0\tWork'
+queue "$c1" Work 0 expunge '1\tWork'
+queue "$c1" Work 2 flags '+F\t0\tWork'
+tap_eq "uidvalidity: rows made under UIDVALIDITY $old_uv, with Message-IDs" \
+    "$(sql "$c1" "SELECT uid, uidvalidity, message_id FROM journal ORDER BY id")" \
+    "1|$old_uv|w1@journal.test
+0|$old_uv|
+2|$old_uv|w2@journal.test"
+# Another device: Work deleted and made again; its UID 1 is now x1, which
+# errand has never shown, and w1 is back as UID 2.
+remake Work x1 w1
+new_uv=$(uidvalidity_of Work)
+tap_unlike "uidvalidity: Work has a new UIDVALIDITY" "$new_uv" "^$old_uv\$"
+
+push "$c1"
+tap_eq "uidvalidity: push exits 1 while changes are held" "$rc" 1
+tap_like "uidvalidity: push says 0 sent, 3 held" "$out" \
+    "^0 sent, 0 pending, 3 held\$"
+tap_like "uidvalidity: push lists the held delete with its Message-ID" "$out" \
+    "^1	held	flags \+D of UID 1 in 'Work'	<w1@journal.test>	UIDVALIDITY $old_uv\$"
+tap_like "uidvalidity: and says how to re-target or discard" "$out" \
+    "3 changes held: .*--retarget ID.*--discard ID"
+tap_eq "uidvalidity: x1 (the new UID 1) is not deleted" "$(flags_by Work x1)" ""
+tap_eq "uidvalidity: Work still has both messages" "$(count_of Work)" 2
+tap_eq "uidvalidity: w1 is not flagged either" "$(flags_by Work w1)" ""
+
+push "$c1" --list
+tap_eq "uidvalidity: push --list shows every row" "$out" \
+    "1	held	flags +D of UID 1 in 'Work'	<w1@journal.test>	UIDVALIDITY $old_uv
+2	held	expunge of UIDs 1 in 'Work'	-	UIDVALIDITY $old_uv
+3	held	flags +F of UID 2 in 'Work'	<w2@journal.test>	UIDVALIDITY $old_uv"
+
+push "$c1" --retarget 1
+tap_eq "uidvalidity: --retarget finds w1 at its new UID" "$rc:$out" \
+    "0:change 1 now names UID 2 in 'Work' (UIDVALIDITY $new_uv); errand push sends it"
+push "$c1" --retarget 3
+tap_eq "uidvalidity: --retarget of a message no longer there fails" "$rc" 1
+tap_like "uidvalidity: naming its Message-ID" "$out" \
+    "cannot re-target change 3: no message with Message-ID <w2@journal.test> in 'Work'"
+push "$c1" --retarget 2
+tap_like "uidvalidity: an expunge cannot be re-targeted" "$rc:$out" \
+    "^1:errand: push: cannot re-target change 2: an expunge names no one"
+push "$c1" --discard 2
+tap_eq "uidvalidity: --discard drops a held row" "$rc:$out" \
+    "0:change 2 discarded"
+push "$c1" --discard 1
+tap_like "uidvalidity: --discard of a row not held fails" "$rc:$out" \
+    "^1:errand: push: change 1 is not held"
+push "$c1" --discard 99
+tap_like "uidvalidity: --discard of no such row fails" "$rc:$out" \
+    "^1:errand: push: no change 99 in the journal"
+push "$c1" --discard 3
+push "$c1"
+tap_eq "uidvalidity: push sends the re-targeted row and exits 0" "$rc:$out" \
+    "0:1 sent, 0 pending, 0 held"
+tap_like "uidvalidity: w1, at its new UID, is deleted" "$(flags_by Work w1)" \
+    '\\Deleted'
+tap_eq "uidvalidity: x1 is untouched" "$(flags_by Work x1)" ""
+
+# --- 4. a cache cut short, and a damaged one -------------------------------
+# Enough messages that the file has pages to lose past the journal's.
+i=0
+names=
+while [ $i -lt 300 ]; do
+	i=$((i + 1))
+	names="$names t$i"
+done
+seed Keep $names
+seed Gone g1 g2
+c4=$work/c4
+out=$(XDG_CACHE_HOME=$c4 "$ERRAND" -c "$conf" sync demo Keep Gone 2>&1)
+tap_like "damaged: the cache holds Keep" "$out" "^Keep: 300 new, "
+queue "$c4" Keep 1 flags '+F\t0\tKeep'
+queue "$c4" Gone 1 flags '+D\t0\tGone'
+remake Gone y1 g1
+python3 - "$c4/errand/demo.db" <<'EOF'
+import os, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+db.close()
+os.truncate(sys.argv[1], os.path.getsize(sys.argv[1]) // 2)
+EOF
+push "$c4"
+tap_like "truncated: the notice says the changes came over" "$out" \
+    "cache '.*demo.db' was damaged and moved to '.*demo.db.corrupt-[0-9]+'; a new one was made; 2 pending changes carried over"
+tap_eq "truncated: push exits 1 (one held)" "$rc" 1
+tap_like "truncated: one sent, one held" "$out" "^1 sent, 0 pending, 1 held\$"
+tap_like "truncated: the Keep change went" "$(flags_by Keep t1)" '\\Flagged'
+tap_eq "truncated: y1 in the remade Gone is not deleted" \
+    "$(flags_by Gone y1)" ""
+tap_like "truncated: the Gone change is held with its Message-ID" "$out" \
+    "held	flags \+D of UID 1 in 'Gone'	<g1@journal.test>"
+
+# The same cache wrecked in the middle (the message table's root page).
+c5=$work/c5
+out=$(XDG_CACHE_HOME=$c5 "$ERRAND" -c "$conf" sync demo Keep 2>&1)
+queue "$c5" Keep 2 flags '+F\t0\tKeep'
+python3 - "$c5/errand/demo.db" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+root = db.execute("SELECT rootpage FROM sqlite_schema WHERE name = "
+                  "'message'").fetchone()[0]
+size = db.execute("PRAGMA page_size").fetchone()[0]
+db.close()
+with open(sys.argv[1], "r+b") as f:
+    f.seek((root - 1) * size)
+    f.write(b"\xff" * size)
+EOF
+push "$c5"
+tap_like "damaged: the change came over and went" "$rc:$out" \
+    "^0:.*1 pending change carried over.*
+1 sent, 0 pending, 0 held\$"
+tap_like "damaged: t2 is flagged" "$(flags_by Keep t2)" '\\Flagged'
+
+# --- 7. a COPY or MOVE whose answer is lost --------------------------------
+# A relay that passes bytes both ways, the server's a little late after
+# each turn of the client (so the test can arm it in time); once the
+# control file says "hold", the client's next bytes go through and nothing
+# of the server's comes back; "cut" then closes both sides.
+cat >"$work/relay.py" <<'EOF'
+import os, socket, sys, threading, time
+target, portfile, control = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+
+
+def word():
+    try:
+        with open(control) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def pump(src, dst, st, up):
+    try:
+        while True:
+            src.settimeout(0.05)
+            try:
+                data = src.recv(4096)
+            except socket.timeout:
+                if word() == "cut":
+                    break
+                continue
+            if not data:
+                break
+            if up:
+                if word() == "hold":
+                    st["held"] = True
+                st["turn"] = time.monotonic() + 0.3
+                dst.sendall(data)
+                continue
+            while st["held"] or time.monotonic() < st["turn"]:
+                if word() == "cut":
+                    raise OSError("cut")
+                time.sleep(0.01)
+            dst.sendall(data)
+    except OSError:
+        pass
+    for s in (src, dst):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def serve(c):
+    s = socket.create_connection(("127.0.0.1", target))
+    st = {"held": False, "turn": 0}
+    for a, b, up in ((c, s, True), (s, c, False)):
+        threading.Thread(target=pump, args=(a, b, st, up),
+                         daemon=True).start()
+
+
+ls = socket.socket()
+ls.bind(("127.0.0.1", 0))
+ls.listen(16)
+with open(portfile + ".tmp", "w") as f:
+    f.write("%d\n" % ls.getsockname()[1])
+os.rename(portfile + ".tmp", portfile)
+while True:
+    c, _ = ls.accept()
+    serve(c)
+EOF
+control=$work/relay.control
+: >"$control"
+python3 "$work/relay.py" "$IMAPS_PORT" "$work/relay.port" "$control" \
+    </dev/null >"$work/relay.out" 2>&1 &
+relay_pid=$!
+errand_at_exit "kill $relay_pid 2>/dev/null; wait $relay_pid 2>/dev/null"
+wait_until 10 test -s "$work/relay.port" ||
+    { echo "Bail out! the relay did not start"; exit 1; }
+relayed=$work/relay.conf
+errand_write_config "$relayed" imaps
+sed -i "s/:$IMAPS_PORT\$/:$(cat "$work/relay.port")/" "$relayed"
+
+log_has() { grep -Eq -- "$1" "$klog"; }
+# lose_answer NAME CACHE OP-RE DEST WANT: push CACHE through the relay,
+# hold the server's answers from the command after the STATUS that marks
+# the row (the OP-RE command), wait until DEST holds WANT messages (the
+# server did it), then cut or kill (KILL=1) errand.
+lose_answer()
+{
+	klog=$work/$1.log
+	: >"$klog"
+	: >"$control"
+	XDG_CACHE_HOME=$2 "$ERRAND" -c "$relayed" -d "$klog" push \
+	    >"$work/$1.out" 2>&1 &
+	kpid=$!
+	if wait_until 30 log_has '> [^ ]+ STATUS '; then
+		echo hold >"$control"
+		if wait_until 30 log_has "> [^ ]+ $3 " &&
+		    wait_until 30 test "$(count_of "$4")" = "$5"; then
+			reached=yes
+		else
+			reached=no
+		fi
+	else
+		reached=no
+	fi
+	if [ "${KILL:-0}" = 1 ]; then
+		kill -9 "$kpid" 2>/dev/null
+	else
+		echo cut >"$control"
+	fi
+	{ wait "$kpid"; } 2>/dev/null
+	kst=$?
+	: >"$control"
+	if [ "${KILL:-0}" = 1 ]; then _want=137; else _want=1; fi
+	tap_eq "$1: the server did it and the answer never came" \
+	    "$reached $kst" "yes $_want"
+}
+
+seed Src c1 c2
+dv_doveadm mailbox create -u "$U" Dst
+c7=$work/c7
+out=$(XDG_CACHE_HOME=$c7 "$ERRAND" -c "$conf" sync demo Src Dst 2>&1)
+tap_like "lost answer: the cache holds Src" "$out" "^Src: 2 new, "
+queue "$c7" Src 1 copy 'Dst\tSrc'
+lose_answer copy-cut "$c7" 'UID COPY' Dst 1
+tap_eq "copy-cut: the row is marked as sent, with Dst's UIDNEXT" \
+    "$(sql "$c7" "SELECT op, state, mark, message_id FROM journal")" \
+    "copy|1|1|c1@journal.test"
+klog=$work/copy-cut.rerun.log
+out=$(XDG_CACHE_HOME=$c7 "$ERRAND" -c "$conf" -d "$klog" push 2>&1)
+tap_eq "copy-cut: the rerun exits 0, the row done" "$?:$out" \
+    "0:1 sent, 0 pending, 0 held"
+tap_file_like "copy-cut: it looked in Dst by Message-ID" "$klog" \
+    '> [^ ]+ UID SEARCH .*HEADER Message-ID "<c1@journal.test>"'
+tap_file_unlike "copy-cut: and sent no second COPY" "$klog" 'UID COPY'
+tap_eq "copy-cut: Dst holds one copy" "$(count_of Dst)" 1
+
+# A MOVE, errand killed while the answer is held.
+queue "$c7" Src 2 move 'Dst\tSrc'
+KILL=1 lose_answer move-kill "$c7" 'UID MOVE' Dst 2
+tap_eq "move-kill: the row is marked as sent" \
+    "$(sql "$c7" "SELECT op, state, mark FROM journal")" "move|1|2"
+klog=$work/move-kill.rerun.log
+out=$(XDG_CACHE_HOME=$c7 "$ERRAND" -c "$conf" -d "$klog" push 2>&1)
+tap_eq "move-kill: the rerun exits 0, the row done" "$?:$out" \
+    "0:1 sent, 0 pending, 0 held"
+tap_file_unlike "move-kill: no second MOVE" "$klog" 'UID (MOVE|COPY)'
+tap_eq "move-kill: Dst holds c1 and c2 once each" \
+    "$(subject_uids Dst | cut -d' ' -f2 | sort | tr '\n' ' ')" "c1 c2 "
+tap_eq "move-kill: Src holds c1 alone (c2 moved)" \
+    "$(subject_uids Src | cut -d' ' -f2)" "c1"
+
+# Marked as sent, but it never reached the server (killed between the
+# mark and the command): the rerun finds nothing and sends it.
+seed Src c3
+out=$(XDG_CACHE_HOME=$c7 "$ERRAND" -c "$conf" sync demo Src Dst 2>&1)
+queue "$c7" Src 3 copy 'Dst\tSrc'
+sql "$c7" "UPDATE journal SET state = 1, mark = 3" >/dev/null
+klog=$work/copy-unsent.log
+out=$(XDG_CACHE_HOME=$c7 "$ERRAND" -c "$conf" -d "$klog" push 2>&1)
+tap_eq "copy-unsent: the rerun exits 0" "$?:$out" \
+    "0:1 sent, 0 pending, 0 held"
+tap_file_like "copy-unsent: it looked first" "$klog" \
+    'UID SEARCH .*HEADER Message-ID "<c3@journal.test>"'
+tap_file_like "copy-unsent: then copied" "$klog" '> [^ ]+ UID COPY 3 '
+tap_eq "copy-unsent: Dst holds c3 once" \
+    "$(subject_uids Dst | grep -c ' c3$')" 1
+
+tap_done
