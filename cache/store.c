@@ -954,8 +954,8 @@ store_copy_truncated(const char *from, const char *to)
 
 	if ((in = open(from, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
-	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
+	out = open(
+	    to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (out == -1) {
 		close(in);
 		return -1;

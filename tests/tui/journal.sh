@@ -1,0 +1,118 @@
+# errand tests: what the interface says about the journal, against the real
+# Dovecot behind the fault proxy: a delete made offline is queued with its
+# folder's UIDVALIDITY and its message's Message-ID; after another device
+# deleted and made the folder again, the delete is held (not sent) and the
+# status line says so; a damaged cache's notice shows on the screen, not
+# only on standard error before curses starts.
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/dovecot.sh"
+. "$top_srcdir/tests/lib/tmux.sh"
+. "$top_srcdir/tests/lib/proxy.sh"
+
+command -v tmux >/dev/null 2>&1 || tap_skip_all "tmux not found"
+command -v python3 >/dev/null 2>&1 || tap_skip_all "python3 not found"
+
+dovecot_start || { echo "Bail out! dovecot did not start"; exit 1; }
+work=$DOVECOT_DIR/journal
+mkdir -p "$work/mail" "$work/cache"
+U=$DOVECOT_USER
+
+# seed MAILBOX NAME...: one message per NAME, Message-ID <NAME@tui.test>.
+seed()
+{
+	_box=$1
+	shift
+	rm -rf "$work/mail"
+	mkdir -p "$work/mail"
+	_i=0
+	for _n in "$@"; do
+		_i=$((_i + 1))
+		printf 'From: a@example.org\nSubject: Subject %s\nMessage-ID: <%s@tui.test>\nDate: Mon, 0%d Nov 2026 09:00:00 +0000\n\nBody.\n' \
+		    "$_n" "$_n" "$_i" >"$work/mail/$_i"
+	done
+	dovecot_seed "$work/mail" "$_box"
+}
+seed Work w1
+
+proxy_start "$IMAPS_PORT" "$work" ||
+    { echo "Bail out! the proxy did not start"; exit 1; }
+conf=$work/errand.conf
+cat >"$conf" <<CONF
+[account demo]
+source = imaps://demo@127.0.0.1:$pport
+password-command = cat $DOVECOT_PASSWORD_FILE
+ca-file = $DOVECOT_CA
+CONF
+db=$work/cache/errand/demo.db
+
+run_ui()
+{
+	tui_start 320 12 env XDG_CACHE_HOME="$work/cache" \
+	    TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 \
+	    "$ERRAND" -c "$conf" -d "$work/errand.log" "$@"
+}
+sql()
+{
+	python3 -c 'import sqlite3, sys
+for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]):
+    print("|".join("" if v is None else str(v) for v in r))' "$db" "$1"
+}
+
+out=$(XDG_CACHE_HOME=$work/cache "$ERRAND" -c "$conf" sync demo Work 2>&1)
+tap_like "the cache holds Work" "$out" "^Work: 1 new, "
+old_uv=$(dv_doveadm -f flow mailbox status -u "$U" uidvalidity Work |
+    sed 's/.*uidvalidity=//')
+
+# Offline: d on w1, then keep the change for next time.
+proxy_set down
+run_ui -f Work
+check_screen "the index shows w1 from the cache" "Subject w1" 15
+tui_send d
+check_screen "the delete waits" "1 pending" 5
+tui_send q
+check_screen "quitting asks about the pending change" "(k)eep"
+tui_send k
+tap_eq "the interface exits 0" "$(tui_wait_exit 10)" 0
+tap_eq "the row has the folder's UIDVALIDITY and the Message-ID" \
+    "$(sql "SELECT op, uid, uidvalidity, message_id, state FROM journal")" \
+    "flags|1|$old_uv|w1@tui.test|0"
+
+# Another device deletes Work and makes it again: UID 1 is x1 now.
+dv_doveadm mailbox delete -u "$U" Work
+dv_doveadm mailbox create -u "$U" Work
+seed Work x1 w1
+proxy_set up
+run_ui -f Work
+check_screen "the status line says the change is held" \
+    "0 pending, 1 held (errand push)" 20
+check_screen "and the message line why" \
+    "change 1 (flags) held: 'Work' is not the mailbox it was made in" 5
+x1=$(dv_doveadm -f flow fetch -u "$U" flags mailbox Work \
+    header message-id '<x1@tui.test>')
+tap_eq "x1 on the server is not deleted" "$x1" "flags="
+tui_send q
+tap_eq "quitting does not wait for a held change" "$(tui_wait_exit 10)" 0
+
+# A damaged cache: the notice is on the screen.
+python3 - "$db" <<'EOF'
+import os, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+root = db.execute("SELECT rootpage FROM sqlite_schema WHERE name = "
+                  "'message'").fetchone()[0]
+size = db.execute("PRAGMA page_size").fetchone()[0]
+db.close()
+with open(sys.argv[1], "r+b") as f:
+    f.seek((root - 1) * size)
+    f.write(b"\xff" * size)
+EOF
+run_ui -f Work
+check_screen "the interface says the cache was damaged" \
+    "was damaged and moved to" 15
+check_screen "and that the held change came over" \
+    "1 pending change carried over" 5
+check_screen "the change is still held" "0 pending, 1 held (errand push)" 20
+tui_send q
+tap_eq "the interface exits 0" "$(tui_wait_exit 10)" 0
+
+tap_done
