@@ -106,11 +106,26 @@ with open(sys.argv[1], "r+b") as f:
     f.seek((root - 1) * size)
     f.write(b"\xff" * size)
 EOF
+# message_line_has TEXT: the interface's last line holds TEXT (what was on
+# standard error before curses started is elsewhere, or gone).
+message_line_has()
+{
+	tui_screen 2>/dev/null | tail -n 1 | grep -qF -- "$1"
+}
 run_ui -f Work
-check_screen "the interface says the cache was damaged" \
-    "was damaged and moved to" 15
-check_screen "and that the held change came over" \
-    "1 pending change carried over" 5
+check_screen "the interface is up" "0 pending, 1 held" 20
+if wait_until 5 message_line_has "was damaged and moved to"; then
+	tap_ok "the message line says the cache was damaged"
+else
+	tap_fail "the message line says the cache was damaged" \
+	    "$(tui_screen | tail -n 3)"
+fi
+if wait_until 5 message_line_has "1 pending change carried over"; then
+	tap_ok "and that the held change came over"
+else
+	tap_fail "and that the held change came over" \
+	    "$(tui_screen | tail -n 3)"
+fi
 check_screen "the change is still held" "0 pending, 1 held (errand push)" 20
 tui_send q
 tap_eq "the interface exits 0" "$(tui_wait_exit 10)" 0
