@@ -620,7 +620,8 @@ live_folder_knows(
 	return knows;
 }
 
-/* Hold the current row: never sent as it is; errand push lists it. */
+/* Hold the current row: never sent as it is; errand push lists it. why
+ * NULL: its folder's UIDVALIDITY is not the one it was made under. */
 static void
 live_hold(struct live *l, const char *why)
 {
@@ -633,7 +634,7 @@ live_hold(struct live *l, const char *why)
 		return; /* not sent either */
 	}
 	if (l->p.notice != NULL) {
-		if (why == l->row.raw)
+		if (why == NULL)
 			xasprintf(&t,
 			    "change %lld (%s) held: '%s' is not the mailbox it "
 			    "was made in (UIDVALIDITY %u, now %u); see errand "
@@ -691,9 +692,9 @@ on_check_status(struct imap *im, enum imap_err e, const char *msg,
 		return;
 	}
 	if (store_journal_set_state(
-	        l->st, l->row.id, STORE_JOURNAL_PENDING, 0) != 0 &&
-	    l->p.notice != NULL) {
-		l->p.notice(1, store_error(l->st), l->p.arg);
+	        l->st, l->row.id, STORE_JOURNAL_PENDING, 0) != 0) {
+		if (l->p.notice != NULL)
+			l->p.notice(1, store_error(l->st), l->p.arg);
 		return;
 	}
 	live_drain(l);
@@ -854,7 +855,7 @@ live_drain(struct live *l)
 	 * (the folder was deleted and made again), or unknown. */
 	if (l->row.uidvalidity == 0 ||
 	    l->row.uidvalidity != l->sel_uidvalidity) {
-		live_hold(l, l->row.raw);
+		live_hold(l, NULL);
 		return;
 	}
 	/* Its message was expunged elsewhere while the change waited: the
