@@ -476,7 +476,7 @@ cmd_push_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	int64_t id = 0;
 	int ch, what = 0, rc;
 
-	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'l':
 		case 'D':

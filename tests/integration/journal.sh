@@ -154,16 +154,21 @@ tap_like "uidvalidity: naming its Message-ID" "$out" \
 push "$c1" --retarget 2
 tap_like "uidvalidity: an expunge cannot be re-targeted" "$rc:$out" \
     "^1:errand: push: cannot re-target change 2: an expunge names no one"
-push "$c1" --discard 2
-tap_eq "uidvalidity: --discard drops a held row" "$rc:$out" \
-    "0:change 2 discarded"
+push "$c1" demo --discard 2
+tap_eq "uidvalidity: --discard drops a held row (account first)" \
+    "$rc:$out" "0:change 2 discarded"
 push "$c1" --discard 1
 tap_like "uidvalidity: --discard of a row not held fails" "$rc:$out" \
     "^1:errand: push: change 1 is not held"
 push "$c1" --discard 99
 tap_like "uidvalidity: --discard of no such row fails" "$rc:$out" \
     "^1:errand: push: no change 99 in the journal"
-push "$c1" --discard 3
+push "$c1" --discard 3 demo
+tap_eq "uidvalidity: --discard with the account after it" "$rc:$out" \
+    "0:change 3 discarded"
+push "$c1" --list --discard 1
+tap_like "uidvalidity: one action at a time" "$rc:$out" \
+    "^2:errand: usage: errand push "
 push "$c1"
 tap_eq "uidvalidity: push sends the re-targeted row and exits 0" "$rc:$out" \
     "0:1 sent, 0 pending, 0 held"
