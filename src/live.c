@@ -89,6 +89,7 @@ static int live_row_copies(const struct live_row *);
 static void live_hold(struct live *, const char *);
 static int live_folder_knows(struct store *, int64_t, uint32_t, uint32_t);
 static void live_check(struct live *);
+static int live_finish_move(struct live *);
 static void on_check(struct imap *, enum imap_err, const char *,
     const struct imap_uidset *, void *);
 static void on_check_status(struct imap *, enum imap_err, const char *,
@@ -738,19 +739,63 @@ on_check(struct imap *im, enum imap_err e, const char *msg,
 		live_drain(l);
 		return;
 	}
-	/* Done before the answer was lost. */
-	if (strcmp(l->row.op, "move") == 0) {
-		store_msg_delete(l->st, l->row.folder, l->row.uid);
-		if (l->p.moved != NULL)
-			l->p.moved(l->row.folder, l->row.uid, l->row.dest,
-			    l->sel_uidvalidity, dest_uid, l->p.arg);
+	/* Done before the answer was lost; a move may have stopped after
+	 * its copy (COPY, STORE, EXPUNGE without MOVE), so its source goes
+	 * too, by UID, under its own UIDVALIDITY. */
+	if (strcmp(l->row.op, "copy") != 0 && live_finish_move(l) != 0) {
+		if (l->p.notice != NULL)
+			l->p.notice(1, store_error(l->st), l->p.arg);
+		return;
 	}
+	if (strcmp(l->row.op, "move") == 0 && l->p.moved != NULL)
+		l->p.moved(l->row.folder, l->row.uid, l->row.dest,
+		    l->sel_uidvalidity, dest_uid, l->p.arg);
 	live_forget(l, l->row.id);
 	if (l->p.sent != NULL)
 		l->p.sent(l->p.arg);
 	if (l->p.changed != NULL)
 		l->p.changed(strcmp(l->row.op, "moveback") == 0, l->p.arg);
 	live_drain(l);
+}
+
+/* Queue what makes sure the source of the current move (or move back)
+ * is gone: \Deleted on its UID, then UID EXPUNGE of that UID alone; both
+ * do nothing when it is gone already, and are held like any row when the
+ * source was made again. */
+static int
+live_finish_move(struct live *l)
+{
+	struct store_journal j;
+	char *arg;
+	uint32_t uid = l->row.uid;
+	int64_t folder = l->row.folder;
+	int rc;
+
+	if (strcmp(l->row.op, "moveback") == 0) {
+		uid = (uint32_t)strtoul(
+		    l->row.uids != NULL ? l->row.uids : "0", NULL, 10);
+		folder = live_folder_by_raw(l->st, l->row.raw);
+	}
+	if (uid == 0)
+		return 0;
+	memset(&j, 0, sizeof j);
+	j.folder = folder;
+	j.uid = uid;
+	j.uidvalidity = l->row.uidvalidity;
+	j.message_id = l->row.message_id;
+	j.op = "flags";
+	j.arg = arg = live_flags_arg('+', 'D', 0, l->row.raw);
+	rc = store_journal_put(l->st, &j, NULL);
+	free(arg);
+	if (rc != 0)
+		return -1;
+	j.uid = 0;
+	j.op = "expunge";
+	xasprintf(&arg, "%u\t%s", uid, l->row.raw);
+	j.arg = arg;
+	rc = store_journal_put(l->st, &j, NULL);
+	free(arg);
+	return rc;
 }
 
 /* The destination's UIDNEXT is known: mark the row as sent, then send. */
@@ -867,7 +912,10 @@ live_drain(struct live *l)
 	    live_folder_knows(
 	        l->st, l->row.folder, l->row.uidvalidity, l->row.uid)) {
 		live_forget(l, l->row.id);
-		if (l->p.notice != NULL) {
+		/* Deleting what is gone loses nothing: no news. */
+		if (l->p.notice != NULL &&
+		    !(strcmp(l->row.op, "flags") == 0 && l->row.sign == '+' &&
+		        l->row.letter == 'D')) {
 			char *t;
 
 			xasprintf(&t,

@@ -376,26 +376,47 @@ tap_eq "move-kill: the row is marked as sent" \
 klog=$work/move-kill.rerun.log
 out=$(XDG_CACHE_HOME=$c7 "$ERRAND" -c "$conf" -d "$klog" push 2>&1)
 tap_eq "move-kill: the rerun exits 0, the row done" "$?:$out" \
-    "0:1 sent, 0 pending, 0 held"
+    "0:3 sent, 0 pending, 0 held"
 tap_file_unlike "move-kill: no second MOVE" "$klog" 'UID (MOVE|COPY)'
+tap_file_like "move-kill: the source UID expunged by UID, in case" "$klog" \
+    '> [^ ]+ UID EXPUNGE 2$'
 tap_eq "move-kill: Dst holds c1 and c2 once each" \
     "$(subject_uids Dst | cut -d' ' -f2 | sort | tr '\n' ' ')" "c1 c2 "
 tap_eq "move-kill: Src holds c1 alone (c2 moved)" \
     "$(subject_uids Src | cut -d' ' -f2)" "c1"
 
+# A move that stopped after its copy (COPY, STORE, EXPUNGE without MOVE,
+# the connection lost after the COPY): the destination has it, the source
+# too; the rerun removes the source's and copies nothing.
+seed Src c4
+out=$(XDG_CACHE_HOME=$c7 "$ERRAND" -c "$conf" sync demo Src Dst 2>&1)
+c4uid=$(subject_uids Src | sed -n 's/ c4$//p')
+dv_doveadm copy -u "$U" Dst mailbox Src uid "$c4uid"
+queue "$c7" Src "$c4uid" move 'Dst\tSrc'
+sql "$c7" "UPDATE journal SET state = 1, mark = 3" >/dev/null
+klog=$work/move-half.log
+out=$(XDG_CACHE_HOME=$c7 "$ERRAND" -c "$conf" -d "$klog" push 2>&1)
+tap_eq "move-half: the rerun exits 0" "$?:$out" "0:3 sent, 0 pending, 0 held"
+tap_file_unlike "move-half: no second MOVE or COPY" "$klog" 'UID (MOVE|COPY)'
+tap_eq "move-half: c4 is in Dst once" \
+    "$(subject_uids Dst | grep -c ' c4$')" 1
+tap_eq "move-half: and no longer in Src" \
+    "$(subject_uids Src | grep -c ' c4$')" 0
+
 # Marked as sent, but it never reached the server (killed between the
 # mark and the command): the rerun finds nothing and sends it.
 seed Src c3
 out=$(XDG_CACHE_HOME=$c7 "$ERRAND" -c "$conf" sync demo Src Dst 2>&1)
-queue "$c7" Src 3 copy 'Dst\tSrc'
-sql "$c7" "UPDATE journal SET state = 1, mark = 3" >/dev/null
+c3uid=$(subject_uids Src | sed -n 's/ c3$//p')
+queue "$c7" Src "$c3uid" copy 'Dst\tSrc'
+sql "$c7" "UPDATE journal SET state = 1, mark = 4" >/dev/null
 klog=$work/copy-unsent.log
 out=$(XDG_CACHE_HOME=$c7 "$ERRAND" -c "$conf" -d "$klog" push 2>&1)
 tap_eq "copy-unsent: the rerun exits 0" "$?:$out" \
     "0:1 sent, 0 pending, 0 held"
 tap_file_like "copy-unsent: it looked first" "$klog" \
     'UID SEARCH .*HEADER Message-ID "<c3@journal.test>"'
-tap_file_like "copy-unsent: then copied" "$klog" '> [^ ]+ UID COPY 3 '
+tap_file_like "copy-unsent: then copied" "$klog" "> [^ ]+ UID COPY $c3uid "
 tap_eq "copy-unsent: Dst holds c3 once" \
     "$(subject_uids Dst | grep -c ' c3$')" 1
 
