@@ -117,7 +117,8 @@ typedef int (*store_journal_cb)(const struct store_journal *, void *);
 /* Open or create the cache at path, making missing directories (0700) and
  * the file (0600), migrating its schema and running PRAGMA quick_check. A
  * file that is damaged or not a database is moved aside to
- * path.corrupt-YYYYmmddHHMMSS and a new one made: see store_recovered().
+ * path.corrupt-YYYYmmddHHMMSS and a new one made, with the journal rows
+ * that can still be read from the old one: see store_recovered().
  * Returns the store (free it with store_close()), or NULL with *err set to a
  * message the caller frees, such as "cannot open cache '/p': ...". */
 struct store *store_open(const char *path, char **err);
@@ -159,9 +160,10 @@ const char *store_path(const struct store *);
 int store_recovered(const struct store *);
 
 /* For the UI after a recovery, e.g. "cache '/p' was damaged and moved to
- * '/p.corrupt-20250101120000'; a new one was made; 3 pending changes kept
- * in '/p.corrupt-20250101120000'"; NULL when nothing happened. Owned by the
- * store. */
+ * '/p.corrupt-20250101120000'; a new one was made; 3 pending changes
+ * carried over, to be checked against the server before sending (errand
+ * push)", or what could not be read; NULL when nothing happened. Owned by
+ * the store. */
 const char *store_notice(const struct store *);
 
 /* Where the damaged file went after a recovery, NULL otherwise; owned by the
