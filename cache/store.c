@@ -880,6 +880,7 @@ store_import_journal(struct store *s)
 		 * and SQLite reads none. A copy of the length the header says
 		 * gives the rows on the pages that are left. */
 		xasprintf(&copy, "%s.reading", s->moved);
+		store_unlink_db(copy); /* left by a run that died here */
 		if (store_copy_truncated(s->moved, copy) == 0)
 			store_import_read(copy, &rows, &n);
 		store_unlink_db(copy);
