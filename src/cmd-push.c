@@ -47,6 +47,9 @@ struct push_retarget {
 	int64_t id;
 	char *raw;        /* the folder the message is in */
 	char *message_id; /* what to look for */
+	char **ids;       /* an expunge: each of its Message-IDs */
+	size_t nids, at;  /* how many, and the one looked for now */
+	char *set;        /* an expunge: the UIDs found so far */
 	char *newarg;     /* the row's argument for the new UID */
 	struct store_journal j;
 	uint32_t uidvalidity; /* the SELECT's */
@@ -67,6 +70,7 @@ static int push_find(struct store *, int64_t, struct push_find *);
 static void push_find_free(struct push_find *);
 static int push_list(struct store *, int held_only);
 static int push_print_cb(const struct store_journal *, void *);
+static char *push_bracket_ids(const char *);
 static int push_replay(
     struct cmd_ctx *, const struct account *, struct store *);
 static int push_discard(struct store *, int64_t);
@@ -84,6 +88,7 @@ static void rt_found(struct imap *, enum imap_err, const char *,
 static void rt_fail(struct push_retarget *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 static const char *push_state_name(int);
+static void push_split_ids(struct push_retarget *);
 static int push_parse_id(const char *, int64_t *);
 
 static const char *
@@ -164,6 +169,34 @@ push_find_free(struct push_find *f)
 	free(f->message_id);
 }
 
+/* "<a@x> <b@y>" from "a@x b@y", cleaned for the terminal; "-" for none.
+ * The caller frees it. */
+static char *
+push_bracket_ids(const char *ids)
+{
+	char *clean, *out, *p;
+	size_t i, n = 3;
+
+	if (*ids == '\0')
+		return xstrdup("-");
+	clean = text_clean_line(ids);
+	for (i = 0; clean[i] != '\0'; i++)
+		n += clean[i] == ' ' ? 3 : 1;
+	out = p = xmalloc(n);
+	*p++ = '<';
+	for (i = 0; clean[i] != '\0'; i++) {
+		if (clean[i] == ' ') {
+			memcpy(p, "> <", 3);
+			p += 3;
+		} else
+			*p++ = clean[i];
+	}
+	*p++ = '>';
+	*p = '\0';
+	free(clean);
+	return out;
+}
+
 static int
 push_print_cb(const struct store_journal *j, void *arg)
 {
@@ -174,10 +207,9 @@ push_print_cb(const struct store_journal *j, void *arg)
 		return 0;
 	what = live_journal_describe(j);
 	t = text_clean_line(what);
-	mid = text_clean_line(j->message_id);
-	printf("%lld\t%s\t%s\t%s%s%s\tUIDVALIDITY %u\n", (long long)j->id,
-	    push_state_name(j->state), t, *mid != '\0' ? "<" : "",
-	    *mid != '\0' ? mid : "-", *mid != '\0' ? ">" : "", j->uidvalidity);
+	mid = push_bracket_ids(j->message_id);
+	printf("%lld\t%s\t%s\t%s\tUIDVALIDITY %u\n", (long long)j->id,
+	    push_state_name(j->state), t, mid, j->uidvalidity);
 	free(what);
 	free(t);
 	free(mid);
@@ -358,7 +390,8 @@ rt_selected(struct imap *im, enum imap_err e, const char *msg,
 		return;
 	}
 	rt->uidvalidity = sel->uidvalidity;
-	imap_search_msgid(im, 1, rt->message_id, rt_found, rt);
+	imap_search_msgid(
+	    im, 1, rt->nids > 0 ? rt->ids[0] : rt->message_id, rt_found, rt);
 }
 
 static void
@@ -368,6 +401,7 @@ rt_found(struct imap *im, enum imap_err e, const char *msg,
 	struct push_retarget *rt = arg;
 	uint64_t n = 0;
 	size_t i;
+	char *t;
 
 	if (e != IMAP_ERR_NONE) {
 		rt_fail(rt, "%s", msg != NULL ? msg : imap_error(im));
@@ -380,7 +414,31 @@ rt_found(struct imap *im, enum imap_err e, const char *msg,
 		    "cannot re-target change %lld: %s message%s with "
 		    "Message-ID <%s> in '%s'",
 		    (long long)rt->id, n == 0 ? "no" : "more than one",
-		    n == 0 ? "" : "s", rt->message_id, rt->raw);
+		    n == 0 ? "" : "s",
+		    rt->nids > 0 ? rt->ids[rt->at] : rt->message_id, rt->raw);
+		return;
+	}
+	if (rt->nids > 0) {
+		/* An expunge: every message found, then one new UID set. */
+		t = rt->set;
+		xasprintf(&rt->set, "%s%s%u", t != NULL ? t : "",
+		    t != NULL ? "," : "", found->r[0].lo);
+		free(t);
+		if (++rt->at < rt->nids) {
+			imap_search_msgid(im, 1, rt->ids[rt->at], rt_found, rt);
+			return;
+		}
+		xasprintf(&rt->newarg, "%s\t%s", rt->set, rt->raw);
+		if (store_journal_retarget(
+		        rt->st, rt->id, 0, rt->uidvalidity, rt->newarg) != 0) {
+			rt_fail(rt, "%s", store_error(rt->st));
+			return;
+		}
+		printf("change %lld now names UIDs %s in '%s' (UIDVALIDITY "
+		       "%u); errand push sends it\n",
+		    (long long)rt->id, rt->set, rt->raw, rt->uidvalidity);
+		rt->rc = CMD_EXIT_OK;
+		event_base_loopbreak(rt->ctx->base);
 		return;
 	}
 	rt->newarg = live_journal_retarget_arg(&rt->j, found->r[0].lo);
@@ -396,8 +454,27 @@ rt_found(struct imap *im, enum imap_err e, const char *msg,
 	event_base_loopbreak(rt->ctx->base);
 }
 
+/* An expunge's Message-IDs, space separated, into rt->ids. */
+static void
+push_split_ids(struct push_retarget *rt)
+{
+	const char *p = rt->message_id, *q;
+
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		if ((q = strchr(p, ' ')) == NULL)
+			q = p + strlen(p);
+		rt->ids = xreallocarray(rt->ids, rt->nids + 1, sizeof *rt->ids);
+		rt->ids[rt->nids++] = xstrndup(p, (size_t)(q - p));
+		p = q;
+	}
+}
+
 /* Look the held row's message up by Message-ID in its folder as it is
- * now, and point the row at it. */
+ * now, and point the row at it (an expunge: each of its messages). */
 static int
 push_retarget(
     struct cmd_ctx *ctx, const struct account *a, struct store *st, int64_t id)
@@ -407,6 +484,7 @@ push_retarget(
 	struct push_find f;
 	struct imap *im;
 	char *pw, *t;
+	size_t i;
 
 	if (push_find(st, id, &f) != 0)
 		return CMD_EXIT_FAIL;
@@ -416,11 +494,10 @@ push_retarget(
 		xasprintf(&rt.err,
 		    "change %lld is not held (errand push sends it)",
 		    (long long)id);
-	else if (strcmp(f.j.op, "expunge") == 0)
+	else if (*f.j.message_id == '\0' && strcmp(f.j.op, "expunge") == 0)
 		xasprintf(&rt.err,
-		    "cannot re-target change %lld: an expunge names no one "
-		    "message (--discard it, re-target the \\Deleted changes "
-		    "and expunge again)",
+		    "cannot re-target change %lld: it expunges a message "
+		    "without a Message-ID (--discard it and expunge again)",
 		    (long long)id);
 	else if (*f.j.message_id == '\0')
 		xasprintf(&rt.err,
@@ -441,6 +518,8 @@ push_retarget(
 	rt.id = id;
 	rt.j = f.j;
 	rt.message_id = f.message_id;
+	if (strcmp(f.j.op, "expunge") == 0)
+		push_split_ids(&rt);
 	cmd_loop(ctx);
 	cmd_imap_params(ctx, a, pw, &ip);
 	im = imap_new(ctx->base, ctx->dns, &ip);
@@ -457,6 +536,10 @@ out:
 	free(rt.err);
 	free(rt.raw);
 	free(rt.newarg);
+	free(rt.set);
+	for (i = 0; i < rt.nids; i++)
+		free(rt.ids[i]);
+	free(rt.ids);
 	push_find_free(&f);
 	return rt.rc;
 }

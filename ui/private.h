@@ -163,6 +163,12 @@ struct ui {
 		const char *keywords; /* and keywords, NULL for none */
 		const char *op;       /* the journal row: its op */
 		const char *arg;      /* and argument */
+		/* What the journal row carries, taken when the change is
+		 * made (a queued one is written later, maybe after another
+		 * errand has found the folder made again): */
+		uint32_t uidvalidity;    /* the folder's UIDVALIDITY */
+		const char *message_ids; /* the message's Message-ID (an
+		                          * expunge: its messages'), or NULL */
 	} * queue;
 	size_t nqueue;
 	struct event *ev_queue;

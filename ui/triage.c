@@ -32,16 +32,25 @@ static unsigned int ui_triage_queued_flags(struct ui *, uint32_t, unsigned int);
 
 /* Write one change: the message row's flags (when set_flags) and its
  * journal row together, or neither; a running sync's open chunk is
- * committed first. 0, or -1 with the store's error. */
+ * committed first. The row carries the UIDVALIDITY and Message-ID of when
+ * the change was made. 0, or -1 with the store's error. */
 static int
 ui_triage_write(struct ui *ui, const struct ui_queued *q)
 {
+	struct store_journal j;
+
+	memset(&j, 0, sizeof j);
+	j.folder = q->folder;
+	j.uid = q->uid;
+	j.op = q->op;
+	j.arg = q->arg;
+	j.uidvalidity = q->uidvalidity;
+	j.message_id = q->message_ids;
 	if (sync_flush(ui->sync) != 0 || store_begin(ui->st) != 0 ||
 	    (q->set_flags &&
 	        store_msg_set_flags(ui->st, q->folder, q->uid, q->flags,
 	            q->keywords, 0) != 0) ||
-	    store_journal_add(ui->st, q->folder, q->uid, q->op, q->arg, NULL) !=
-	        0 ||
+	    store_journal_put(ui->st, &j, NULL) != 0 ||
 	    store_commit(ui->st) != 0) {
 		if (store_in_transaction(ui->st))
 			store_rollback(ui->st);
@@ -70,6 +79,8 @@ ui_triage_commit(struct ui *ui, const struct ui_queued *q)
 	c->keywords = q->keywords != NULL ? xstrdup(q->keywords) : NULL;
 	c->op = xstrdup(q->op);
 	c->arg = xstrdup(q->arg);
+	c->message_ids =
+	    q->message_ids != NULL ? xstrdup(q->message_ids) : NULL;
 	ui_triage_queue_arm(ui);
 	return 0;
 }
@@ -114,6 +125,7 @@ ui_triage_queue_write(struct ui *ui, int wait_ms)
 		free((void *)ui->queue[i].keywords);
 		free((void *)ui->queue[i].op);
 		free((void *)ui->queue[i].arg);
+		free((void *)ui->queue[i].message_ids);
 	}
 	ui->nqueue -= done;
 	memmove(ui->queue, ui->queue + done, ui->nqueue * sizeof *ui->queue);
@@ -158,6 +170,7 @@ ui_triage_queue_free(struct ui *ui)
 		free((void *)ui->queue[i].keywords);
 		free((void *)ui->queue[i].op);
 		free((void *)ui->queue[i].arg);
+		free((void *)ui->queue[i].message_ids);
 	}
 	free(ui->queue);
 	ui->queue = NULL;
@@ -181,6 +194,7 @@ ui_triage_queued_flags(struct ui *ui, uint32_t uid, unsigned int flags)
 	}
 	return flags;
 }
+static char *ui_triage_deleted_ids(struct ui *);
 
 /* Journal a move back of a message moved away and sent. */
 static int
@@ -538,9 +552,11 @@ ui_triage_flag(struct ui *ui, uint32_t uid, char letter, int set)
 		return 0;
 	}
 	arg = live_flags_arg(set ? '+' : '-', letter, m.modseq, f.raw_name);
-	store_folder_clear(&f);
 	/* The change and its journal row together, or neither. */
 	memset(&q, 0, sizeof q);
+	q.uidvalidity = f.uidvalidity;
+	q.message_ids = m.message_id;
+	store_folder_clear(&f);
 	q.folder = ui->folder_id;
 	q.uid = uid;
 	q.set_flags = 1;
@@ -688,12 +704,48 @@ ui_triage_deleted(struct ui *ui, char **uids)
 	return count;
 }
 
+/* The Message-IDs of the messages marked deleted, space separated in the
+ * order of ui_triage_deleted(); NULL when one has none (or one a search
+ * could not name). The caller frees it. */
+static char *
+ui_triage_deleted_ids(struct ui *ui)
+{
+	size_t i, n = ui->model != NULL ? model_count(ui->model) : 0;
+	size_t len = 0, cap = 0, need;
+	struct store_msg m;
+	char *s = NULL;
+	uint32_t uid;
+
+	for (i = 0; i < n; i++) {
+		if (!(model_msg(ui->model, i)->flags & STORE_FLAG_DELETED))
+			continue;
+		uid = model_msg(ui->model, i)->uid;
+		if (store_msg_get(ui->st, ui->folder_id, uid, &m) != 0 ||
+		    *m.message_id == '\0' ||
+		    strpbrk(m.message_id, " \t") != NULL) {
+			free(s);
+			return NULL;
+		}
+		/* One growing buffer, as for the UIDs. */
+		need = len + strlen(m.message_id) + 2;
+		if (need > cap) {
+			cap = need > cap * 2 ? need : cap * 2;
+			s = xreallocarray(s, cap, 1);
+		}
+		if (len > 0)
+			s[len++] = ' ';
+		memcpy(s + len, m.message_id, strlen(m.message_id) + 1);
+		len += strlen(m.message_id);
+	}
+	return s;
+}
+
 void
 ui_triage_expunge(struct ui *ui)
 {
 	struct ui_queued q;
 	struct store_folder f;
-	char *uids, *arg;
+	char *uids, *arg, *ids;
 	uint32_t n = ui_triage_deleted(ui, &uids);
 
 	if (n > 0 && ui->local != NULL) {
@@ -715,15 +767,19 @@ ui_triage_expunge(struct ui *ui)
 		return;
 	}
 	xasprintf(&arg, "%s\t%s", uids, f.raw_name);
-	store_folder_clear(&f);
 	free(uids);
+	/* With the messages' Message-IDs, for errand push --retarget. */
 	memset(&q, 0, sizeof q);
 	q.folder = ui->folder_id;
 	q.op = "expunge";
 	q.arg = arg;
+	q.message_ids = ids = ui_triage_deleted_ids(ui);
+	q.uidvalidity = f.uidvalidity;
+	store_folder_clear(&f);
 	if (ui_triage_commit(ui, &q) == 0)
 		ui_message(
 		    ui, 0, "expunging %u message%s", n, n == 1 ? "" : "s");
+	free(ids);
 	free(arg);
 	if (ui->live != NULL)
 		live_kick(ui->live);
@@ -786,6 +842,8 @@ ui_triage_move(struct ui *ui, uint32_t uid, const char *dest, int copy)
 		return 0;
 	}
 	arg = live_move_arg(d.raw_name, f.raw_name);
+	memset(&q, 0, sizeof q);
+	q.uidvalidity = f.uidvalidity;
 	store_folder_clear(&f);
 	if (store_msg_get(ui->st, ui->folder_id, uid, &m) != 0) {
 		free(arg);
@@ -793,7 +851,7 @@ ui_triage_move(struct ui *ui, uint32_t uid, const char *dest, int copy)
 		return -1;
 	}
 	/* A move leaves the index at once; the journal row makes it real. */
-	memset(&q, 0, sizeof q);
+	q.message_ids = m.message_id;
 	q.folder = ui->folder_id;
 	q.uid = uid;
 	q.set_flags = !copy;

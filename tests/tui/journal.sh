@@ -69,13 +69,18 @@ run_ui -f Work
 check_screen "the index shows w1 from the cache" "Subject w1" 15
 tui_send d
 check_screen "the delete waits" "1 pending" 5
+tui_send '$'
+check_screen "expunge asks first" "expunge 1 deleted message? (y/n)" 5
+tui_send y
+check_screen "the expunge waits too" "2 pending" 5
 tui_send q
-check_screen "quitting asks about the pending change" "(k)eep"
+check_screen "quitting asks about the pending changes" "(k)eep"
 tui_send k
 tap_eq "the interface exits 0" "$(tui_wait_exit 10)" 0
-tap_eq "the row has the folder's UIDVALIDITY and the Message-ID" \
+tap_eq "the rows have the folder's UIDVALIDITY and the Message-ID" \
     "$(sql "SELECT op, uid, uidvalidity, message_id, state FROM journal")" \
-    "flags|1|$old_uv|w1@tui.test|0"
+    "flags|1|$old_uv|w1@tui.test|0
+expunge|0|$old_uv|w1@tui.test|0"
 
 # Another device deletes Work and makes it again: UID 1 is x1 now.
 dv_doveadm mailbox delete -u "$U" Work
@@ -83,13 +88,15 @@ dv_doveadm mailbox create -u "$U" Work
 seed Work x1 w1
 proxy_set up
 run_ui -f Work
-check_screen "the status line says the change is held" \
-    "0 pending, 1 held (errand push)" 20
+check_screen "the status line says the changes are held" \
+    "0 pending, 2 held (errand push)" 20
 check_screen "and the message line why" \
-    "change 1 (flags) held: 'Work' is not the mailbox it was made in" 5
+    "change 2 (expunge) held: 'Work' is not the mailbox it was made in" 5
 x1=$(dv_doveadm -f flow fetch -u "$U" flags mailbox Work \
     header message-id '<x1@tui.test>')
 tap_eq "x1 on the server is not deleted" "$x1" "flags="
+tap_eq "Work still holds both" "$(dv_doveadm -f flow mailbox status -u "$U" \
+    messages Work | sed 's/.*messages=//')" 2
 tui_send q
 tap_eq "quitting does not wait for a held change" "$(tui_wait_exit 10)" 0
 
@@ -113,20 +120,20 @@ message_line_has()
 	tui_screen 2>/dev/null | tail -n 1 | grep -qF -- "$1"
 }
 run_ui -f Work
-check_screen "the interface is up" "0 pending, 1 held" 20
+check_screen "the interface is up" "0 pending, 2 held" 20
 if wait_until 5 message_line_has "was damaged and moved to"; then
 	tap_ok "the message line says the cache was damaged"
 else
 	tap_fail "the message line says the cache was damaged" \
 	    "$(tui_screen | tail -n 3)"
 fi
-if wait_until 5 message_line_has "1 pending change carried over"; then
-	tap_ok "and that the held change came over"
+if wait_until 5 message_line_has "2 pending changes carried over"; then
+	tap_ok "and that the held changes came over"
 else
-	tap_fail "and that the held change came over" \
+	tap_fail "and that the held changes came over" \
 	    "$(tui_screen | tail -n 3)"
 fi
-check_screen "the change is still held" "0 pending, 1 held (errand push)" 20
+check_screen "the changes are still held" "0 pending, 2 held (errand push)" 20
 tui_send q
 tap_eq "the interface exits 0" "$(tui_wait_exit 10)" 0
 
