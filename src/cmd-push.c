@@ -297,7 +297,10 @@ push_replay(struct cmd_ctx *ctx, const struct account *a, struct store *st)
 		lp.arg = &r;
 		l = live_new(ctx, a, st, pw, &lp);
 		secret_free(pw);
-		while (!r.done && !r.offline)
+		/* A row is removed when the server says OK: what is not done
+		 * at the deadline stays for the next push. */
+		cmd_deadline(ctx, a);
+		while (!r.done && !r.offline && !ctx->timed_out)
 			event_base_dispatch(ctx->base);
 		live_free(l);
 	}
@@ -307,7 +310,15 @@ push_replay(struct cmd_ctx *ctx, const struct account *a, struct store *st)
 		free(r.why);
 		return CMD_EXIT_FAIL;
 	}
-	if (r.offline) {
+	if (ctx->timed_out) {
+		char *t;
+
+		xasprintf(&t, "timed out after %d s; %lld change%s not sent",
+		    ctx->deadline_secs, (long long)pending,
+		    pending == 1 ? "" : "s");
+		cmd_error_account(ctx, a, t);
+		free(t);
+	} else if (r.offline) {
 		char *t = text_clean_line(r.why);
 
 		cmd_error("%s: offline: %s", a->name, t);
@@ -323,7 +334,9 @@ push_replay(struct cmd_ctx *ctx, const struct account *a, struct store *st)
 		    (long long)held, held == 1 ? "" : "s");
 	}
 	free(r.why);
-	return pending == 0 && held == 0 ? CMD_EXIT_OK : CMD_EXIT_FAIL;
+	if (pending == 0 && held == 0)
+		return CMD_EXIT_OK;
+	return pending > 0 ? cmd_exit_failed(ctx) : CMD_EXIT_FAIL;
 }
 
 static int
@@ -525,7 +538,15 @@ push_retarget(
 	im = imap_new(ctx->base, ctx->dns, &ip);
 	secret_free(pw);
 	imap_connect(im, rt_connected, &rt);
+	cmd_deadline(ctx, a);
 	event_base_dispatch(ctx->base);
+	if (ctx->timed_out && rt.rc != CMD_EXIT_OK && rt.err == NULL) {
+		xasprintf(&rt.err,
+		    "cannot re-target change %lld: timed out "
+		    "after %d s",
+		    (long long)id, ctx->deadline_secs);
+		rt.rc = CMD_EXIT_TIMEOUT;
+	}
 	imap_free(im);
 out:
 	if (rt.err != NULL) {

@@ -420,4 +420,16 @@ tap_file_like "copy-unsent: then copied" "$klog" "> [^ ]+ UID COPY $c3uid "
 tap_eq "copy-unsent: Dst holds c3 once" \
     "$(subject_uids Dst | grep -c ' c3$')" 1
 
+# A server that never answers: push stops at its deadline (-T), exit 124,
+# and the change stays for the next push.
+queue "$c7" Src 1 flags '+F\t0\tSrc'
+echo hold >"$control"
+out=$(XDG_CACHE_HOME=$c7 "$ERRAND" -c "$relayed" -T 2 push 2>&1)
+tap_eq "deadline: push exits 124" "$?" 124
+tap_like "deadline: and says so" "$out" \
+    "^errand: push: 'demo' timed out after 2 s; 1 change not sent\$"
+: >"$control"
+tap_eq "deadline: the change stays" \
+    "$(sql "$c7" "SELECT op, state FROM journal")" "flags|0"
+
 tap_done
