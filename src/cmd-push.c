@@ -26,7 +26,7 @@ static int cmd_push_exec(struct cmd_ctx *, int, char **);
 
 const struct cmd_entry cmd_push_entry = {
     "push",
-    "[ACCOUNT] [--list | --discard ID | --retarget ID]",
+    "[-a ACCOUNT | ACCOUNT] [--list | --discard ID | --retarget ID]",
     "send changes made offline; list, drop or re-target held ones",
     cmd_push_exec,
 };
@@ -569,6 +569,7 @@ static int
 cmd_push_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
+	    {"account", required_argument, NULL, 'a'},
 	    {"list", no_argument, NULL, 'l'},
 	    {"discard", required_argument, NULL, 'D'},
 	    {"retarget", required_argument, NULL, 'R'},
@@ -576,12 +577,15 @@ cmd_push_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	};
 	const struct account *a;
 	struct store *st;
-	const char *idarg = NULL;
+	const char *idarg = NULL, *aname = NULL;
 	int64_t id = 0;
 	int ch, what = 0, rc;
 
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "a:", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'a':
+			aname = optarg;
+			break;
 		case 'l':
 		case 'D':
 		case 'R':
@@ -594,11 +598,13 @@ cmd_push_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (argc - optind > 1)
+	if (argc - optind > (aname != NULL ? 0 : 1))
 		goto usage;
 	if (idarg != NULL && push_parse_id(idarg, &id) != 0)
 		return CMD_EXIT_USAGE;
-	if ((a = cmd_account(ctx, optind < argc ? argv[optind] : NULL)) == NULL)
+	if (aname == NULL && optind < argc)
+		aname = argv[optind];
+	if ((a = cmd_account(ctx, aname)) == NULL)
 		return CMD_EXIT_USAGE;
 	if (!url_is_imap(a->url.scheme)) {
 		/* Local flags change the Maildir at once: no journal. */

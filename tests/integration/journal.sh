@@ -161,7 +161,7 @@ tap_eq "uidvalidity: --retarget of an expunge finds each of its messages" \
 push "$c1" demo --discard 3
 tap_eq "uidvalidity: --discard drops a held row (account first)" \
     "$rc:$out" "0:change 3 discarded"
-push "$c1" --discard 1
+push "$c1" --discard 1 -a demo
 tap_like "uidvalidity: --discard of a row not held fails" "$rc:$out" \
     "^1:errand: push: change 1 is not held"
 push "$c1" --discard 99 demo
