@@ -74,7 +74,9 @@ check_screen "expunge asks first" "expunge 1 deleted message? (y/n)" 5
 tui_send y
 check_screen "the expunge waits too" "2 pending" 5
 tui_send q
-check_screen "quitting asks about the pending changes" "(k)eep"
+check_screen "quitting offers to purge the deleted message" "purge 1 deleted"
+tui_send n
+check_screen "then asks about the pending changes" "(k)eep"
 tui_send k
 tap_eq "the interface exits 0" "$(tui_wait_exit 10)" 0
 tap_eq "the rows have the folder's UIDVALIDITY and the Message-ID" \
