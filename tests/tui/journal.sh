@@ -142,4 +142,43 @@ check_screen "the changes are still held" "0 pending, 2 held (errand push)" 20
 tui_send q
 tap_eq "the interface exits 0" "$(tui_wait_exit 10)" 0
 
+# A change made while another errand holds the cache is written later:
+# it keeps the UIDVALIDITY of when it was made, even when that errand has
+# meanwhile stored another one for the folder (a remade mailbox).
+seed Lock l1
+out=$(XDG_CACHE_HOME=$work/cache "$ERRAND" -c "$conf" sync demo Lock 2>&1)
+lock_uv=$(sql "SELECT uidvalidity FROM folder WHERE name = 'Lock'")
+proxy_set down # so that the row stays in the journal to be read
+run_ui -f Lock
+check_screen "the index shows l1" "Subject l1" 15
+: >"$work/holding"
+rm -f "$work/held"
+python3 - "$db" "$work/held" "$work/holding" <<'EOF2' &
+import os, sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+while os.path.exists(sys.argv[3]):
+    time.sleep(0.02)
+c.execute("UPDATE folder SET uidvalidity = 999 WHERE name = 'Lock'")
+c.execute("COMMIT")
+EOF2
+hpid=$!
+wait_until 10 test -e "$work/held" ||
+    tap_fail "another process takes the write lock"
+tui_send d
+check_screen "d is queued while the cache is locked" "1 pending" 5
+rm -f "$work/holding"
+wait "$hpid"
+queued_row()
+{
+	[ -n "$(sql "SELECT j.id FROM journal j JOIN folder f ON f.id = j.folder
+	    WHERE f.name = 'Lock'")" ]
+}
+wait_until 10 queued_row || tap_fail "the queued change is written"
+tap_eq "the queued change keeps the UIDVALIDITY it was made under" \
+    "$(sql "SELECT j.uidvalidity, j.message_id FROM journal j JOIN folder f
+        ON f.id = j.folder WHERE f.name = 'Lock'")" "$lock_uv|l1@tui.test"
+tui_stop
+
 tap_done
