@@ -28,8 +28,8 @@ enum ps_stmt {
 };
 
 static const char *ps_sql[PS__COUNT] = {
-    [PS_ADD] = "INSERT OR REPLACE INTO fetched (id, fetched_at) "
-               "VALUES (?1, ?2)",
+    [PS_ADD] = ("INSERT OR REPLACE INTO fetched (id, fetched_at) "
+                "VALUES (?1, ?2)"),
     [PS_REMOVE] = "DELETE FROM fetched WHERE id = ?1",
     [PS_LIST] = "SELECT id, fetched_at FROM fetched ORDER BY id",
 };

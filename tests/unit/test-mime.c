@@ -667,8 +667,9 @@ static const char *const fast_charsets[] = {
     "text/plain; charset=\"koi8-r\" (comment)",
     "text/plain; charset=\"koi8-r",
     "multipart/alternative; boundary=\"=_x\"; charset=koi8-r",
-    "text/plain; charset=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-    "aaaaaaaaaaaaaaaaaaaaaa",
+    ("text/plain; "
+     "charset=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaa"),
 };
 
 /* Whether a and b, decoded from the same block, are the same. */

@@ -591,8 +591,8 @@ START_TEST(test_render_decoding_classes)
 	    "From: \xd0\x98\xd0\xb2\xd0\xb0\xd0 \xd0\x9f\xd0\xb5\xd1\x82 "
 	    "<i@x.ru>\r\n"
 	    "Content-Type: text/plain; charset=iso-8859-9\r\n",
-	    "Subject: \xd6\xd0\xce\xc4\r\n"
-	    "Content-Type: text/plain; charset=GB2312_CHARSET\r\n",
+	    ("Subject: \xd6\xd0\xce\xc4\r\n"
+	     "Content-Type: text/plain; charset=GB2312_CHARSET\r\n"),
 	};
 	struct render_doc *doc;
 	struct mime_headers *h;
