@@ -148,6 +148,10 @@ struct imap_op {
 	uint64_t body_size;
 	int got_body;
 	int body_cut; /* the server sent more than max_bytes */
+	char *section;        /* imap_fetch_part(): the part, else NULL */
+	int binary;           /* BINARY.PEEK asked for */
+	int no_binary;        /* NO [UNKNOWN-CTE]: BODY.PEEK from now */
+	imap_part_cb part_cb; /* imap_fetch_part() */
 	/* STORE, COPY, MOVE, EXPUNGE */
 	imap_store_cb store_cb;
 	imap_copy_cb copy_cb;
@@ -322,7 +326,9 @@ static void imap_set_ranges(
 static void imap_idle_send(struct imap *, struct imap_op *);
 static void imap_idle_done(struct imap *);
 static void imap_idle_timer_cb(evutil_socket_t, short, void *);
-static void imap_body_resp(struct imap *, const struct imap_fetch *);
+static int imap_body_resp(struct imap *, const struct imap_fetch *);
+static void imap_part_send(struct imap *, struct imap_op *);
+static int imap_section_ok(const char *);
 static void imap_merge(struct imap_op *, struct imap_uidset *);
 static void imap_status_take(struct imap_op *, const struct imap_status_item *);
 static void imap_copy_new(
@@ -538,6 +544,23 @@ imap_fetch_body(
 	op->max_bytes = max_bytes;
 	if (uid == 0)
 		imap_op_fail(op, IMAP_ERR_NO, "cannot fetch message 0");
+	imap_op_new(im, op);
+}
+
+void
+imap_fetch_part(struct imap *im, uint32_t uid, const char *section,
+    imap_part_cb cb, void *arg)
+{
+	struct imap_op *op = imap_op_alloc(IMAP_OP_FETCH_BODY, arg);
+
+	op->part_cb = cb;
+	op->uid = uid;
+	op->section = xstrdup(section != NULL ? section : "");
+	if (uid == 0)
+		imap_op_fail(op, IMAP_ERR_NO, "cannot fetch message 0");
+	else if (!imap_section_ok(op->section))
+		imap_op_fail(op, IMAP_ERR_NO, "cannot fetch part '%s'",
+		    op->section);
 	imap_op_new(im, op);
 }
 
@@ -1010,6 +1033,10 @@ imap_op_start(struct imap *im, struct imap_op *op)
 	case IMAP_OP_FETCH_BODY:
 		if (imap_need_selected(im, op, "fetch a message") != 0)
 			return;
+		if (op->section != NULL) {
+			imap_part_send(im, op);
+			break;
+		}
 		cmd = imap_cmd_new(im, IMAP_CMD_BODY, op);
 		imap_literal_bound(im);
 		if (op->max_bytes > 0)
@@ -1159,6 +1186,7 @@ imap_op_finish(struct imap *im, struct imap_op *op)
 	static const struct imap_uidset empty;
 	struct imap_uidset set;
 	struct imap_body body;
+	struct imap_part part;
 	size_t i;
 
 	TAILQ_REMOVE(&im->ops, op, entry);
@@ -1213,6 +1241,17 @@ imap_op_finish(struct imap *im, struct imap_op *op)
 		op->uids_cb(im, IMAP_ERR_NONE, NULL, &set, op->arg);
 		break;
 	case IMAP_OP_FETCH_BODY:
+		if (op->part_cb != NULL) {
+			memset(&part, 0, sizeof part);
+			part.uid = op->uid;
+			part.section = op->section;
+			part.data = op->body != NULL ? op->body : "";
+			part.len = op->body_len;
+			part.decoded = op->binary;
+			op->part_cb(im, op->err, op->error,
+			    op->err == IMAP_ERR_NONE ? &part : NULL, op->arg);
+			break;
+		}
 		if (op->body_cb == NULL)
 			break;
 		memset(&body, 0, sizeof body);
@@ -1280,6 +1319,7 @@ imap_op_free(struct imap_op *op)
 	size_t i;
 
 	free(op->body);
+	free(op->section);
 	free(op->uidset);
 	free(op->keywords);
 	free(op->src);
@@ -2134,6 +2174,14 @@ imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
 		break;
 	case IMAP_CMD_BODY:
 		op->pending--;
+		if (!ok && op->binary && !op->got_body &&
+		    strcasecmp(r->code_name, "UNKNOWN-CTE") == 0) {
+			/* RFC 3516: the server cannot decode this part's
+			 * encoding; the caller decodes it from BODY. */
+			op->no_binary = 1;
+			imap_part_send(im, op);
+			break;
+		}
 		if (!ok)
 			imap_op_fail(op, IMAP_ERR_NO,
 			    "cannot fetch message %u in '%s': %s", op->uid,
@@ -2438,6 +2486,7 @@ imap_caps_set(struct imap *im, const struct imap_tok *t)
 	    {"UIDPLUS", IMAP_CAP_UIDPLUS},
 	    {"MOVE", IMAP_CAP_MOVE},
 	    {"NOTIFY", IMAP_CAP_NOTIFY},
+	    {"BINARY", IMAP_CAP_BINARY},
 	};
 	struct imap_str s = {0};
 	size_t i;
@@ -2520,14 +2569,9 @@ imap_fetch_resp(struct imap *im, const struct imap_resp *r)
 		return;
 	}
 	imap_msg_from(&m, &f);
-	if (f.uid != 0 && imap_oldest(im, IMAP_OP_FETCH_BODY) != NULL) {
-		for (size_t i = 0; i < f.nbody; i++) {
-			if (f.body[i].section[0] == '\0') {
-				imap_body_resp(im, &f);
-				return;
-			}
-		}
-	}
+	if (f.uid != 0 && imap_oldest(im, IMAP_OP_FETCH_BODY) != NULL &&
+	    imap_body_resp(im, &f))
+		return;
 	if ((cmd = imap_oldest(im, IMAP_OP_FETCH_HEADERS)) != NULL &&
 	    m.header != NULL && m.uid != 0)
 		op = cmd->op;
@@ -3089,22 +3133,30 @@ imap_idle_timer_cb(evutil_socket_t fd, short events, void *arg)
 	imap_idle_done(im);
 }
 
-/* BODY[] of a message a body fetch asked for. */
-static void
+/* BODY[] of a message, or BINARY[n] or BODY[n] of a part, that a body
+ * fetch asked for: 1 when the response was one (taken or not), 0 when it
+ * holds no such item. */
+static int
 imap_body_resp(struct imap *im, const struct imap_fetch *f)
 {
 	struct imap_cmd *cmd;
 	struct imap_op *op;
+	const char *want;
 	size_t i;
+	int any = 0;
 
+	for (i = 0; i < f->nbody; i++)
+		if (f->body[i].section[0] == '\0')
+			any = 1;
 	TAILQ_FOREACH(cmd, &im->inflight, entry)
 	{
 		op = cmd->op;
 		if (cmd->kind != IMAP_CMD_BODY || op->uid != f->uid ||
 		    op->got_body)
 			continue;
+		want = op->section != NULL ? op->section : "";
 		for (i = 0; i < f->nbody; i++) {
-			if (f->body[i].section[0] != '\0')
+			if (strcasecmp(f->body[i].section, want) != 0)
 				continue;
 			op->got_body = 1;
 			op->body_len =
@@ -3120,7 +3172,42 @@ imap_body_resp(struct imap *im, const struct imap_fetch *f)
 				memcpy(op->body, f->body[i].data, op->body_len);
 			op->body[op->body_len] = '\0';
 			op->body_size = f->has_size ? f->size : 0;
-			return;
+			return 1;
 		}
+	}
+	return any;
+}
+
+/* UID FETCH of op's part: BINARY.PEEK when the server offers it and has
+ * not refused this part's encoding, else BODY.PEEK. */
+static void
+imap_part_send(struct imap *im, struct imap_op *op)
+{
+	struct imap_cmd *cmd = imap_cmd_new(im, IMAP_CMD_BODY, op);
+	struct imap_str w = {0}, l = {0};
+
+	op->binary = (im->caps & IMAP_CAP_BINARY) && !op->no_binary;
+	imap_literal_bound(im);
+	imap_str_printf(&w, "a%u UID FETCH %u (UID %s.PEEK[%s])", cmd->tag,
+	    op->uid, op->binary ? "BINARY" : "BODY", op->section);
+	imap_cmd_end(cmd, &w, &l, 0);
+	imap_cmd_queue(im, cmd);
+}
+
+/* 1 if s is an RFC 3501 section-part: numbers, not 0, with dots between. */
+static int
+imap_section_ok(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (;;) {
+		if (*s < '1' || *s > '9')
+			return 0;
+		while (*s >= '0' && *s <= '9')
+			s++;
+		if (*s == '\0')
+			return 1;
+		if (*s++ != '.')
+			return 0;
 	}
 }

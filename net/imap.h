@@ -46,6 +46,7 @@ struct imap;
 #define IMAP_CAP_UIDPLUS 0x20000
 #define IMAP_CAP_MOVE 0x40000
 #define IMAP_CAP_NOTIFY 0x80000 /* RFC 5465 */
+#define IMAP_CAP_BINARY 0x40000000 /* RFC 3516 */
 
 /* The session's state; imap_set_state() logs every change to the plog. */
 enum imap_state {
@@ -287,6 +288,29 @@ typedef void (*imap_body_cb)(struct imap *, enum imap_err, const char *,
  * IMAP_ERR_NO "message N no longer exists". Pipelined. */
 void imap_fetch_body(
     struct imap *, uint32_t uid, size_t max_bytes, imap_body_cb, void *);
+
+/* One MIME part as fetched by imap_fetch_part(); valid only during the
+ * callback. */
+struct imap_part {
+	uint32_t uid;        /* the UID asked for */
+	const char *section; /* the part asked for, "2" or "1.3" */
+	const char *data;    /* its bytes, NUL-terminated (may hold NULs) */
+	size_t len;          /* bytes in data, without the NUL */
+	int decoded;         /* 1: BINARY, the transfer encoding undone by */
+	                     /* the server; 0: BODY, as the message has it */
+};
+
+/* The end of a part fetch: part is NULL on an error. */
+typedef void (*imap_part_cb)(struct imap *, enum imap_err, const char *,
+    const struct imap_part *, void *);
+
+/* Fetch part section (an RFC 3501 section-part: digits and dots) of message
+ * uid: UID FETCH uid (UID BINARY.PEEK[section]) when the server offers
+ * BINARY (RFC 3516), else, or when it answers NO [UNKNOWN-CTE], BODY.PEEK
+ * [section]; part->decoded says which. Bounded by the parser's literal
+ * limit. A message that is gone gives IMAP_ERR_NO. Pipelined. */
+void imap_fetch_part(struct imap *, uint32_t uid, const char *section,
+    imap_part_cb, void *);
 
 /* --- changes to messages ------------------------------------------------ */
 

@@ -1,20 +1,44 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * Message bodies for the pager: a second IMAP session beside the sync,
  * opened on the first request, that EXAMINEs the folder (read-only: no
- * flag changes) and fetches BODY.PEEK[] into the cache. Requests queue on
- * the session in order; only the latest one's callback runs. */
+ * flag changes) and fetches BODY.PEEK[] into the cache, with the parts
+ * that BODY[] cannot carry whole fetched again as BINARY (RFC 3516).
+ * Requests queue on the session in order; only the latest one's callback
+ * runs. */
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <gmime/gmime.h>
 
 #include "cmd.h"
 #include "config.h"
 #include "fetch.h"
+#include "mime.h"
+#include "render.h"
 #include "secret.h"
 #include "url.h"
 #include "xmalloc.h"
 #include "cache/store.h"
 #include "net/imap.h"
+
+/* A part of a fetched message to take from BINARY[section] instead. */
+struct fetch_part {
+	char section[64]; /* "2", "1.3" */
+	size_t start, end; /* its content in the raw message */
+	char *data;        /* what BINARY (or BODY) gave, or NULL */
+	size_t len;
+	int done;
+};
+
+/* The message BODY[] gave, waiting for its parts. */
+struct fetch_splice {
+	char *raw;
+	size_t len;
+	struct fetch_part *part;
+	size_t n, waiting;
+};
 
 struct fetch_req {
 	struct fetch *f;
@@ -24,6 +48,7 @@ struct fetch_req {
 	size_t max; /* bytes to keep, 0: all */
 	fetch_cb cb;
 	void *arg;
+	struct fetch_splice *splice; /* parts on their way, or NULL */
 	struct fetch_req *next;
 };
 
@@ -48,6 +73,16 @@ static void fetch_on_select(struct imap *, enum imap_err, const char *,
 static void fetch_on_body(struct imap *, enum imap_err, const char *,
     const struct imap_body *, void *);
 static enum fetch_result fetch_class(struct fetch *, enum imap_err);
+static void fetch_req_free(struct fetch_req *);
+static int fetch_wide_charset(const char *);
+static void fetch_walk(struct fetch_splice *, GMimeObject *, const char *,
+    int, const char *);
+static void fetch_leaf(struct fetch_splice *, GMimePart *, const char *,
+    const char *);
+static size_t fetch_find_parts(struct fetch_splice *);
+static void fetch_on_part(struct imap *, enum imap_err, const char *,
+    const struct imap_part *, void *);
+static void fetch_store(struct fetch_req *, const char *, size_t);
 
 struct fetch *
 fetch_new(struct cmd_ctx *ctx, const struct account *a, struct store *st,
@@ -72,7 +107,7 @@ fetch_free(struct fetch *f)
 	imap_free(f->im);
 	while ((r = f->reqs) != NULL) {
 		f->reqs = r->next;
-		free(r);
+		fetch_req_free(r);
 	}
 	free(f->selected);
 	secret_free(f->password);
@@ -129,6 +164,22 @@ fetch_finish(struct fetch_req *r, enum fetch_result res, const char *err)
 	}
 	if (r->gen == f->gen && r->cb != NULL)
 		r->cb(res, err != NULL ? err : "", r->arg);
+	fetch_req_free(r);
+}
+
+static void
+fetch_req_free(struct fetch_req *r)
+{
+	struct fetch_splice *sp = r->splice;
+	size_t i;
+
+	if (sp != NULL) {
+		for (i = 0; i < sp->n; i++)
+			free(sp->part[i].data);
+		free(sp->part);
+		free(sp->raw);
+		free(sp);
+	}
 	free(r);
 }
 
@@ -164,13 +215,249 @@ fetch_on_body(struct imap *im, enum imap_err e, const char *msg,
 		    msg != NULL ? msg : "cannot fetch the message");
 		return;
 	}
+	/*
+	 * BODY[] is a string of lines: a server replaces a NUL with another
+	 * byte and puts CR before a bare LF, which spoils a part that is not
+	 * in a transfer encoding (a UTF-16 text, a binary file). Take such
+	 * parts from BINARY[n], which is the part as it is, when the server
+	 * has it and the whole message came; the rest as BODY[] gave it.
+	 * Parts in base64 or quoted-printable come whole in BODY[] already.
+	 */
+	if (!b->partial && (imap_caps(im) & IMAP_CAP_BINARY)) {
+		struct fetch_splice *sp = xcalloc(1, sizeof *sp);
+		size_t i;
+
+		sp->raw = xmalloc(b->len + 1);
+		memcpy(sp->raw, b->data, b->len);
+		sp->raw[b->len] = '\0';
+		sp->len = b->len;
+		if (fetch_find_parts(sp) > 0) {
+			r->splice = sp;
+			sp->waiting = sp->n;
+			for (i = 0; i < sp->n; i++)
+				imap_fetch_part(im, r->uid, sp->part[i].section,
+				    fetch_on_part, r);
+			return;
+		}
+		free(sp->part);
+		free(sp->raw);
+		free(sp);
+	}
 	/* body-cache-max holds whatever the server sent. */
-	if (store_body_put(f->st, r->folder, r->uid, b->data,
-	        r->max > 0 && b->len > r->max ? r->max : b->len) != 0) {
+	fetch_store(r, b->data,
+	    r->max > 0 && b->len > r->max ? r->max : b->len);
+}
+
+/* Store the message and say so. */
+static void
+fetch_store(struct fetch_req *r, const char *data, size_t len)
+{
+	struct fetch *f = r->f;
+
+	if (store_body_put(f->st, r->folder, r->uid, data, len) != 0) {
 		fetch_finish(r, FETCH_FAILED, store_error(f->st));
 		return;
 	}
 	fetch_finish(r, FETCH_OK, "");
+}
+
+/* A part of r->splice came (or failed: BODY[]'s bytes stay). Once all
+ * have, the message is stored with them in place of BODY[]'s. */
+static void
+fetch_on_part(struct imap *im, enum imap_err e, const char *msg,
+    const struct imap_part *p, void *arg)
+{
+	struct fetch_req *r = arg;
+	struct fetch_splice *sp = r->splice;
+	struct fetch_part *fp = NULL;
+	char *out;
+	size_t i, at, n;
+
+	(void)im;
+	(void)msg;
+	if (e != IMAP_ERR_NONE && e != IMAP_ERR_NO)
+		r->f->dead = 1;
+	for (i = 0; i < sp->n && p != NULL; i++) {
+		if (!sp->part[i].done &&
+		    strcmp(sp->part[i].section, p->section) == 0) {
+			fp = &sp->part[i];
+			break;
+		}
+	}
+	if (fp != NULL) {
+		fp->data = xmalloc(p->len + 1);
+		memcpy(fp->data, p->data, p->len);
+		fp->len = p->len;
+		fp->done = 1;
+	}
+	if (--sp->waiting > 0)
+		return;
+	/* The parts are in order and do not overlap. */
+	n = sp->len;
+	for (i = 0; i < sp->n; i++)
+		if (sp->part[i].data != NULL)
+			n = n - (sp->part[i].end - sp->part[i].start) +
+			    sp->part[i].len;
+	out = xmalloc(n + 1);
+	at = 0;
+	n = 0;
+	for (i = 0; i < sp->n; i++) {
+		fp = &sp->part[i];
+		if (fp->data == NULL)
+			continue;
+		memcpy(out + n, sp->raw + at, fp->start - at);
+		n += fp->start - at;
+		memcpy(out + n, fp->data, fp->len);
+		n += fp->len;
+		at = fp->end;
+	}
+	memcpy(out + n, sp->raw + at, sp->len - at);
+	n += sp->len - at;
+	out[n] = '\0';
+	fetch_store(r, out, n);
+	free(out);
+}
+
+/* 1 for a charset whose text is not ASCII bytes with more on top: a
+ * server's line ending or NUL changes break it. */
+static int
+fetch_wide_charset(const char *cs)
+{
+	if (cs == NULL)
+		return 0;
+	return strncasecmp(cs, "utf-16", 6) == 0 ||
+	    strncasecmp(cs, "utf-32", 6) == 0 ||
+	    strncasecmp(cs, "ucs-2", 5) == 0 ||
+	    strncasecmp(cs, "ucs-4", 5) == 0 ||
+	    strncasecmp(cs, "ucs2", 4) == 0 ||
+	    strncasecmp(cs, "ucs4", 4) == 0 ||
+	    strcasecmp(cs, "unicode") == 0;
+}
+
+/* A leaf part at section: wanted when its content is not in a transfer
+ * encoding (7bit, 8bit, binary or none) and is binary or wide text. */
+static void
+fetch_leaf(struct fetch_splice *sp, GMimePart *part, const char *section,
+    const char *type)
+{
+	GMimeContentEncoding enc = g_mime_part_get_content_encoding(part);
+	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	GMimeContentType *ct;
+	GMimeStream *st;
+	struct fetch_part *fp;
+
+	if (enc != GMIME_CONTENT_ENCODING_DEFAULT &&
+	    enc != GMIME_CONTENT_ENCODING_7BIT &&
+	    enc != GMIME_CONTENT_ENCODING_8BIT &&
+	    enc != GMIME_CONTENT_ENCODING_BINARY)
+		return;
+	ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	if (enc != GMIME_CONTENT_ENCODING_BINARY &&
+	    strncmp(type, "text/", 5) == 0 &&
+	    !fetch_wide_charset(
+	        ct != NULL ? g_mime_content_type_get_parameter(ct, "charset")
+	                   : NULL))
+		return;
+	if (w == NULL || (st = g_mime_data_wrapper_get_stream(w)) == NULL)
+		return;
+	/* The content as a piece of the message parsed (never copied: the
+	 * parser keeps its stream), else nothing to put it back in. */
+	if (st->bound_start < 0 || st->bound_end < st->bound_start ||
+	    (size_t)st->bound_end > sp->len ||
+	    strlen(section) >= sizeof fp->section ||
+	    (sp->n > 0 && (size_t)st->bound_start < sp->part[sp->n - 1].end))
+		return;
+	sp->part = xreallocarray(sp->part, sp->n + 1, sizeof *sp->part);
+	fp = &sp->part[sp->n++];
+	memset(fp, 0, sizeof *fp);
+	memcpy(fp->section, section, strlen(section) + 1);
+	fp->start = (size_t)st->bound_start;
+	fp->end = (size_t)st->bound_end;
+}
+
+/* Walk obj, RFC 3501 part section, for the parts BINARY should give. A
+ * message's part is "section.1" or its parts "section.N" (the top's are
+ * "1" and "N"). */
+static void
+fetch_walk(struct fetch_splice *sp, GMimeObject *obj, const char *section,
+    int depth, const char *prefix)
+{
+	GMimeObject *sub;
+	char *type, *child;
+	int i, n;
+
+	if (obj == NULL || depth > RENDER_DEPTH_MAX ||
+	    sp->n >= RENDER_PARTS_MAX)
+		return;
+	if (GMIME_IS_MULTIPART(obj)) {
+		n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
+		for (i = 0; i < n && i < RENDER_PARTS_MAX; i++) {
+			xasprintf(&child, "%s%d", prefix, i + 1);
+			fetch_walk(sp,
+			    g_mime_multipart_get_part(GMIME_MULTIPART(obj), i),
+			    child, depth + 1, "");
+			free(child);
+		}
+		return;
+	}
+	if (prefix[0] == '\0' && section[0] == '\0')
+		return;
+	if (GMIME_IS_MESSAGE_PART(obj)) {
+		GMimeMessage *m =
+		    g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+
+		if (m == NULL)
+			return;
+		sub = g_mime_message_get_mime_part(m);
+		xasprintf(&child, "%s.", section);
+		if (sub != NULL && GMIME_IS_MULTIPART(sub))
+			fetch_walk(sp, sub, "", depth + 1, child);
+		else {
+			free(child);
+			xasprintf(&child, "%s.1", section);
+			fetch_walk(sp, sub, child, depth + 1, "");
+		}
+		free(child);
+		return;
+	}
+	if (!GMIME_IS_PART(obj))
+		return;
+	type = g_mime_content_type_get_mime_type(
+	    g_mime_object_get_content_type(obj));
+	for (char *t = type; *t != '\0'; t++)
+		if (*t >= 'A' && *t <= 'Z')
+			*t += 'a' - 'A';
+	fetch_leaf(sp, GMIME_PART(obj), section, type);
+	g_free(type);
+}
+
+/* Fill sp->part with the parts of sp->raw to take from BINARY, in order;
+ * their number. */
+static size_t
+fetch_find_parts(struct fetch_splice *sp)
+{
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeMessage *msg;
+	GMimeObject *top;
+
+	mime_init();
+	stream = g_mime_stream_mem_new_with_buffer(sp->raw, sp->len);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	g_mime_parser_set_persist_stream(parser, TRUE);
+	msg = g_mime_parser_construct_message(parser, NULL);
+	if (msg != NULL) {
+		top = g_mime_message_get_mime_part(msg);
+		if (top != NULL && GMIME_IS_MULTIPART(top))
+			fetch_walk(sp, top, "", 0, "");
+		else
+			fetch_walk(sp, top, "1", 0, "");
+		g_object_unref(msg);
+	}
+	g_object_unref(parser);
+	g_object_unref(stream);
+	return sp->n;
 }
 
 void
@@ -187,7 +474,7 @@ fetch_body(struct fetch *f, int64_t folder, const char *raw, uint32_t uid,
 		f->im = NULL;
 		while ((r = f->reqs) != NULL) {
 			f->reqs = r->next;
-			free(r);
+			fetch_req_free(r);
 		}
 	}
 	if (f->im == NULL)
