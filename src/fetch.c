@@ -27,6 +27,8 @@
 struct fetch_part {
 	char section[64]; /* "2", "1.3" */
 	size_t start, end; /* its content in the raw message */
+	int unit;          /* wide text: 2 (UTF-16) or 4 (UTF-32), else 0 */
+	int be;            /* wide text labelled big-endian (or no order) */
 	char *data;        /* what BINARY (or BODY) gave, or NULL */
 	size_t len;
 	int done;
@@ -74,7 +76,8 @@ static void fetch_on_body(struct imap *, enum imap_err, const char *,
     const struct imap_body *, void *);
 static enum fetch_result fetch_class(struct fetch *, enum imap_err);
 static void fetch_req_free(struct fetch_req *);
-static int fetch_wide_charset(const char *);
+static int fetch_wide_charset(const char *, int *);
+static size_t fetch_unfold_cr(char *, size_t, int, int);
 static void fetch_walk(struct fetch_splice *, GMimeObject *, const char *,
     int, const char *);
 static void fetch_leaf(struct fetch_splice *, GMimePart *, const char *,
@@ -289,6 +292,9 @@ fetch_on_part(struct imap *im, enum imap_err e, const char *msg,
 		memcpy(fp->data, p->data, p->len);
 		fp->len = p->len;
 		fp->done = 1;
+		if (fp->unit > 0)
+			fp->len = fetch_unfold_cr(
+			    fp->data, fp->len, fp->unit, fp->be);
 	}
 	if (--sp->waiting > 0)
 		return;
@@ -318,20 +324,74 @@ fetch_on_part(struct imap *im, enum imap_err e, const char *msg,
 	free(out);
 }
 
-/* 1 for a charset whose text is not ASCII bytes with more on top: a
- * server's line ending or NUL changes break it. */
+/* A charset whose text is not ASCII bytes with more on top, so that a
+ * server's line ending or NUL changes break it: its code unit, 2 or 4, and
+ * in *be whether it is big-endian when no BOM says (RFC 2781); else 0. */
 static int
-fetch_wide_charset(const char *cs)
+fetch_wide_charset(const char *cs, int *be)
 {
+	size_t n;
+
 	if (cs == NULL)
 		return 0;
-	return strncasecmp(cs, "utf-16", 6) == 0 ||
-	    strncasecmp(cs, "utf-32", 6) == 0 ||
+	n = strlen(cs);
+	*be = !(n > 2 && strcasecmp(cs + n - 2, "le") == 0);
+	if (strncasecmp(cs, "utf-16", 6) == 0 ||
 	    strncasecmp(cs, "ucs-2", 5) == 0 ||
-	    strncasecmp(cs, "ucs-4", 5) == 0 ||
-	    strncasecmp(cs, "ucs2", 4) == 0 ||
-	    strncasecmp(cs, "ucs4", 4) == 0 ||
-	    strcasecmp(cs, "unicode") == 0;
+	    strncasecmp(cs, "ucs2", 4) == 0 || strcasecmp(cs, "unicode") == 0)
+		return 2;
+	if (strncasecmp(cs, "utf-32", 6) == 0 ||
+	    strncasecmp(cs, "ucs-4", 5) == 0 || strncasecmp(cs, "ucs4", 4) == 0)
+		return 4;
+	return 0;
+}
+
+/*
+ * Undo a server's CR before each bare LF byte in wide text (Dovecot keeps
+ * line ends CRLF in BINARY too): in code units of unit bytes, a line feed
+ * unit with a 0x0D byte just before its 0x0A byte loses that byte. The
+ * pattern is a unit no text holds (U+0A0D, or a CR unit followed by one
+ * that starts with 0x0A). A BOM sets the byte order. The new length.
+ */
+static size_t
+fetch_unfold_cr(char *d, size_t len, int unit, int be)
+{
+	unsigned char *b = (unsigned char *)d;
+	size_t i = 0, o = 0, u = (size_t)unit, k, lf;
+	int zero;
+
+	if (len >= u && b[0] == 0xff && b[1] == 0xfe)
+		be = 0;
+	else if (len >= u && ((u == 2 && b[0] == 0xfe && b[1] == 0xff) ||
+	                         (u == 4 && b[0] == 0 && b[1] == 0 &&
+	                             b[2] == 0xfe && b[3] == 0xff)))
+		be = 1;
+	lf = be ? u - 1 : 0; /* where the 0x0A byte of a LF unit is */
+	while (i + u <= len) {
+		/* Is there a LF unit at i + 1 with 0x0D at i + lf? */
+		if (i + u + 1 <= len && b[i + lf] == 0x0d &&
+		    b[i + lf + 1] == 0x0a) {
+			zero = 1;
+			for (k = 0; k < u; k++)
+				if (k != lf && b[i + (k < lf ? k : k + 1)] != 0)
+					zero = 0;
+			if (zero) {
+				for (k = 0; k < u; k++)
+					b[o + k] = k == lf ? 0x0a
+					                   : 0;
+				o += u;
+				i += u + 1;
+				continue;
+			}
+		}
+		memmove(b + o, b + i, u);
+		o += u;
+		i += u;
+	}
+	memmove(b + o, b + i, len - i);
+	o += len - i;
+	d[o] = '\0';
+	return o;
 }
 
 /* A leaf part at section: wanted when its content is not in a transfer
@@ -345,6 +405,7 @@ fetch_leaf(struct fetch_splice *sp, GMimePart *part, const char *section,
 	GMimeContentType *ct;
 	GMimeStream *st;
 	struct fetch_part *fp;
+	int unit = 0, be = 1;
 
 	if (enc != GMIME_CONTENT_ENCODING_DEFAULT &&
 	    enc != GMIME_CONTENT_ENCODING_7BIT &&
@@ -352,11 +413,13 @@ fetch_leaf(struct fetch_splice *sp, GMimePart *part, const char *section,
 	    enc != GMIME_CONTENT_ENCODING_BINARY)
 		return;
 	ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	if (strncmp(type, "text/", 5) == 0)
+		unit = fetch_wide_charset(ct != NULL
+		        ? g_mime_content_type_get_parameter(ct, "charset")
+		        : NULL,
+		    &be);
 	if (enc != GMIME_CONTENT_ENCODING_BINARY &&
-	    strncmp(type, "text/", 5) == 0 &&
-	    !fetch_wide_charset(
-	        ct != NULL ? g_mime_content_type_get_parameter(ct, "charset")
-	                   : NULL))
+	    strncmp(type, "text/", 5) == 0 && unit == 0)
 		return;
 	if (w == NULL || (st = g_mime_data_wrapper_get_stream(w)) == NULL)
 		return;
@@ -373,6 +436,8 @@ fetch_leaf(struct fetch_splice *sp, GMimePart *part, const char *section,
 	memcpy(fp->section, section, strlen(section) + 1);
 	fp->start = (size_t)st->bound_start;
 	fp->end = (size_t)st->bound_end;
+	fp->unit = unit;
+	fp->be = be;
 }
 
 /* Walk obj, RFC 3501 part section, for the parts BINARY should give. A

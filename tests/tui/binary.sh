@@ -1,0 +1,97 @@
+# errand tests: parts that BODY[] cannot carry (RFC 3516 BINARY), in the
+# real interface against the real Dovecot. A UTF-16 text and a file sent
+# with Content-Transfer-Encoding: binary hold NULs and bare LFs, which
+# Dovecot's BODY[] changes; errand takes them from BINARY.PEEK[n], so the
+# pager shows the text, S saves the file's bytes and the cache holds the
+# message as it was.
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/dovecot.sh"
+. "$top_srcdir/tests/lib/tmux.sh"
+
+command -v tmux >/dev/null 2>&1 || tap_skip_all "tmux not found"
+
+dovecot_start || { echo "Bail out! dovecot did not start"; exit 1; }
+work=$DOVECOT_DIR/binary
+mkdir -p "$work/mail" "$work/cache" "$work/dl"
+
+# The message, CRLF throughout but inside the binary parts. blob.bin is
+# every byte value four times (NULs, CRs) but LF: Dovecot puts CR before
+# a bare LF in BINARY[n] too, which no client can undo in a file (errand
+# does in UTF-16 and UTF-32 text, where the pattern is never a character).
+python3 - "$work" <<'PY'
+import base64, sys
+work = sys.argv[1]
+wide = "Zweite Zeile: Grüße, Привет, 日本語.\nDritte Zeile.\n"
+blob = bytes(b for b in range(256) if b != 10) * 4
+open(work + "/blob.bin", "wb").write(blob)
+def part(head, body):
+    return b"--b\r\n" + head + b"\r\n\r\n" + body + b"\r\n"
+msg = (b"From: Wide <wide@example.org>\r\nTo: demo@example.org\r\n"
+    b"Subject: Wide and binary\r\nDate: Mon, 02 Nov 2026 09:00:00 +0000\r\n"
+    b"Message-ID: <bin1@example.org>\r\nMIME-Version: 1.0\r\n"
+    b"Content-Type: multipart/mixed; boundary=b\r\n\r\n" +
+    part(b"Content-Type: text/plain; charset=utf-8", b"Erste Zeile.") +
+    part(b"Content-Type: text/plain; charset=utf-16\r\n"
+        b"Content-Transfer-Encoding: binary", wide.encode("utf-16")) +
+    part(b"Content-Type: text/plain; charset=utf-16le\r\n"
+        b"Content-Transfer-Encoding: base64",
+        base64.encodebytes("Base64 Zeile: Köln.\n".encode("utf-16-le"))
+        .replace(b"\n", b"\r\n").rstrip()) +
+    part(b"Content-Type: application/octet-stream; name=blob.bin\r\n"
+        b"Content-Transfer-Encoding: binary", blob) +
+    b"--b--\r\n")
+open(work + "/mail/1", "wb").write(msg)
+PY
+dovecot_seed "$work/mail" || { echo "Bail out! seeding failed"; exit 1; }
+
+conf=$work/errand.conf
+errand_write_config "$conf" imaps
+
+tui_start 100 24 env XDG_CACHE_HOME="$work/cache" TERM=xterm-256color \
+    LANG=C.UTF-8 LC_ALL=C.UTF-8 XDG_DOWNLOAD_DIR="$work/dl" \
+    "$ERRAND" -c "$conf" -d "$work/errand.log"
+check_screen "the index shows the message" "Wide and binary" 15
+tui_send Enter
+check_screen "the UTF-16 part sent as binary shows as text" \
+    "Zweite Zeile: Grüße, Привет, 日本語." 10
+screen=$(tui_screen)
+tap_like "all of it" "$screen" "^Dritte Zeile\.$"
+tap_like "the UTF-16 part in base64 too" "$screen" "^Base64 Zeile: Köln\.$"
+tap_like "the file is an attachment" "$screen" \
+    "Attachment #1: blob.bin, application/octet-stream, 1020 bytes"
+
+log=$(cat "$work/errand.log")
+tap_like "the binary parts came from BINARY.PEEK" "$log" \
+    "UID FETCH 1 \(UID BINARY\.PEEK\[2\]\)"
+tap_like "the file's too" "$log" "UID FETCH 1 \(UID BINARY\.PEEK\[4\]\)"
+tap_unlike "not the parts in base64 or UTF-8" "$log" \
+    "BINARY\.PEEK\[[13]\]"
+
+tui_send S
+if wait_until 10 test -s "$work/dl/blob.bin"; then
+	tap_ok "S saves the file"
+else
+	tap_fail "S saves the file" "$(ls -la "$work/dl")"
+fi
+if cmp "$work/blob.bin" "$work/dl/blob.bin" >/dev/null 2>&1; then
+	tap_ok "byte for byte"
+else
+	tap_fail "byte for byte" "$(cmp "$work/blob.bin" "$work/dl/blob.bin")"
+fi
+
+# The cache holds the message as it was sent, for reading offline.
+cached=$(python3 - "$work/cache/errand/demo.db" "$work/mail/1" <<'PY'
+import sqlite3, sys
+raw = sqlite3.connect(sys.argv[1]).execute(
+    "SELECT raw FROM body").fetchone()[0]
+print("same" if raw == open(sys.argv[2], "rb").read() else
+    "differs: %d bytes, not %d" % (len(raw),
+    len(open(sys.argv[2], "rb").read())))
+PY
+)
+tap_eq "the cache holds the message as it was" "$cached" same
+
+tui_send q
+tui_send q
+tap_eq "errand exits" "$(tui_wait_exit 10)" 0
+tap_done
