@@ -148,10 +148,12 @@ struct imap_op {
 	uint64_t body_size;
 	int got_body;
 	int body_cut; /* the server sent more than max_bytes */
-	char *section;        /* imap_fetch_part(): the part, else NULL */
-	int binary;           /* BINARY.PEEK asked for */
-	int no_binary;        /* NO [UNKNOWN-CTE]: BODY.PEEK from now */
-	imap_part_cb part_cb; /* imap_fetch_part() */
+
+	/* FETCH BINARY / BODY of a part: imap_fetch_part() */
+	char *section; /* the part, else NULL */
+	int binary;    /* BINARY.PEEK asked for */
+	int no_binary; /* NO [UNKNOWN-CTE]: BODY.PEEK from now */
+	imap_part_cb part_cb;
 	/* STORE, COPY, MOVE, EXPUNGE */
 	imap_store_cb store_cb;
 	imap_copy_cb copy_cb;
@@ -559,8 +561,8 @@ imap_fetch_part(struct imap *im, uint32_t uid, const char *section,
 	if (uid == 0)
 		imap_op_fail(op, IMAP_ERR_NO, "cannot fetch message 0");
 	else if (!imap_section_ok(op->section))
-		imap_op_fail(op, IMAP_ERR_NO, "cannot fetch part '%s'",
-		    op->section);
+		imap_op_fail(
+		    op, IMAP_ERR_NO, "cannot fetch part '%s'", op->section);
 	imap_op_new(im, op);
 }
 

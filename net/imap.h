@@ -46,7 +46,8 @@ struct imap;
 #define IMAP_CAP_UIDPLUS 0x20000
 #define IMAP_CAP_MOVE 0x40000
 #define IMAP_CAP_NOTIFY 0x80000 /* RFC 5465 */
-#define IMAP_CAP_BINARY 0x40000000 /* RFC 3516 */
+/* RFC 3516 */
+#define IMAP_CAP_BINARY 0x40000000
 
 /* The session's state; imap_set_state() logs every change to the plog. */
 enum imap_state {
@@ -309,8 +310,8 @@ typedef void (*imap_part_cb)(struct imap *, enum imap_err, const char *,
  * BINARY (RFC 3516), else, or when it answers NO [UNKNOWN-CTE], BODY.PEEK
  * [section]; part->decoded says which. Bounded by the parser's literal
  * limit. A message that is gone gives IMAP_ERR_NO. Pipelined. */
-void imap_fetch_part(struct imap *, uint32_t uid, const char *section,
-    imap_part_cb, void *);
+void imap_fetch_part(
+    struct imap *, uint32_t uid, const char *section, imap_part_cb, void *);
 
 /* --- changes to messages ------------------------------------------------ */
 

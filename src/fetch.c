@@ -25,7 +25,7 @@
 
 /* A part of a fetched message to take from BINARY[section] instead. */
 struct fetch_part {
-	char section[64]; /* "2", "1.3" */
+	char section[64];  /* "2", "1.3" */
 	size_t start, end; /* its content in the raw message */
 	int unit;          /* wide text: 2 (UTF-16) or 4 (UTF-32), else 0 */
 	int be;            /* wide text labelled big-endian (or no order) */
@@ -78,10 +78,10 @@ static enum fetch_result fetch_class(struct fetch *, enum imap_err);
 static void fetch_req_free(struct fetch_req *);
 static int fetch_wide_charset(const char *, int *);
 static size_t fetch_unfold_cr(char *, size_t, int, int);
-static void fetch_walk(struct fetch_splice *, GMimeObject *, const char *,
-    int, const char *);
-static void fetch_leaf(struct fetch_splice *, GMimePart *, const char *,
-    const char *);
+static void fetch_walk(
+    struct fetch_splice *, GMimeObject *, const char *, int, const char *);
+static void fetch_leaf(
+    struct fetch_splice *, GMimePart *, const char *, const char *);
 static size_t fetch_find_parts(struct fetch_splice *);
 static void fetch_on_part(struct imap *, enum imap_err, const char *,
     const struct imap_part *, void *);
@@ -247,8 +247,8 @@ fetch_on_body(struct imap *im, enum imap_err e, const char *msg,
 		free(sp);
 	}
 	/* body-cache-max holds whatever the server sent. */
-	fetch_store(r, b->data,
-	    r->max > 0 && b->len > r->max ? r->max : b->len);
+	fetch_store(
+	    r, b->data, r->max > 0 && b->len > r->max ? r->max : b->len);
 }
 
 /* Store the message and say so. */
@@ -362,9 +362,10 @@ fetch_unfold_cr(char *d, size_t len, int unit, int be)
 
 	if (len >= u && b[0] == 0xff && b[1] == 0xfe)
 		be = 0;
-	else if (len >= u && ((u == 2 && b[0] == 0xfe && b[1] == 0xff) ||
-	                         (u == 4 && b[0] == 0 && b[1] == 0 &&
-	                             b[2] == 0xfe && b[3] == 0xff)))
+	else if (len >= u &&
+	    ((u == 2 && b[0] == 0xfe && b[1] == 0xff) ||
+	        (u == 4 && b[0] == 0 && b[1] == 0 && b[2] == 0xfe &&
+	            b[3] == 0xff)))
 		be = 1;
 	lf = be ? u - 1 : 0; /* where the 0x0A byte of a LF unit is */
 	while (i + u <= len) {
@@ -377,8 +378,7 @@ fetch_unfold_cr(char *d, size_t len, int unit, int be)
 					zero = 0;
 			if (zero) {
 				for (k = 0; k < u; k++)
-					b[o + k] = k == lf ? 0x0a
-					                   : 0;
+					b[o + k] = k == lf ? 0x0a : 0;
 				o += u;
 				i += u + 1;
 				continue;
