@@ -42,6 +42,8 @@ static char *subject_of(const char *, size_t);
 static void next_cmd(void);
 static char *mailbox_arg(const char *);
 static unsigned int flag_arg(const char *);
+static void part_cb(struct imap *, enum imap_err, const char *,
+    const struct imap_part *, void *);
 static void body_cb(struct imap *, enum imap_err, const char *,
     const struct imap_body *, void *);
 static void store_cb(struct imap *, enum imap_err, const char *,
@@ -89,7 +91,8 @@ usage(void)
 	    "  -R  seconds before IDLE is renewed\n"
 	    "commands, run after the steps (NAME: a UTF-8 folder name;\n"
 	    "FLAGS: letters S A F D T, or -; MODE: + - =):\n"
-	    "  body UID MAX FILE | store SET MODE FLAGS KEYWORDS|- MODSEQ\n"
+	    "  body UID MAX FILE | part UID SECTION FILE\n"
+	    "  store SET MODE FLAGS KEYWORDS|- MODSEQ\n"
 	    "  copy SET NAME | move SET NAME | expunge SET|- | noop\n"
 	    "  idle | idle-stop | waitfor exists|gone|fetch COUNT SECONDS\n"
 	    "  pause SECONDS | create NAME | delete NAME | rename OLD NEW\n"
@@ -537,6 +540,11 @@ next_cmd(void)
 		body_path = c[3];
 		imap_fetch_body(im, (uint32_t)strtoul(c[1], NULL, 10),
 		    strtoul(c[2], NULL, 10), body_cb, NULL);
+	} else if (strcmp(c[0], "part") == 0) {
+		NEED(3);
+		body_path = c[3];
+		imap_fetch_part(im, (uint32_t)strtoul(c[1], NULL, 10), c[2],
+		    part_cb, NULL);
 	} else if (strcmp(c[0], "store") == 0) {
 		NEED(5);
 		how = c[2][0] == '+' ? IMAP_STORE_ADD
@@ -713,6 +721,28 @@ body_cb(struct imap *i, enum imap_err e, const char *msg,
 	}
 	printf("body uid=%u len=%zu size=%llu partial=%d\n", b->uid, b->len,
 	    (unsigned long long)b->size, b->partial);
+	next_cmd();
+}
+
+static void
+part_cb(struct imap *i, enum imap_err e, const char *msg,
+    const struct imap_part *p, void *arg)
+{
+	FILE *f;
+
+	if (e != IMAP_ERR_NONE) {
+		fail("part", e, msg);
+		if (e == IMAP_ERR_NO)
+			next_cmd();
+		return;
+	}
+	if ((f = fopen(body_path, "wb")) == NULL ||
+	    fwrite(p->data, 1, p->len, f) != p->len || fclose(f) != 0) {
+		fprintf(stderr, "imap-driver: cannot write %s\n", body_path);
+		exit(2);
+	}
+	printf("part uid=%u section=%s len=%zu decoded=%d\n", p->uid,
+	    p->section, p->len, p->decoded);
 	next_cmd();
 }
 
