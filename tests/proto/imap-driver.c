@@ -543,8 +543,8 @@ next_cmd(void)
 	} else if (strcmp(c[0], "part") == 0) {
 		NEED(3);
 		body_path = c[3];
-		imap_fetch_part(im, (uint32_t)strtoul(c[1], NULL, 10), c[2],
-		    part_cb, NULL);
+		imap_fetch_part(
+		    im, (uint32_t)strtoul(c[1], NULL, 10), c[2], part_cb, NULL);
 	} else if (strcmp(c[0], "store") == 0) {
 		NEED(5);
 		how = c[2][0] == '+' ? IMAP_STORE_ADD
