@@ -655,6 +655,16 @@ render_to_utf8(const char *s, size_t len, const char *cs, const char *fallback,
 		*outlen = len;
 		return b.s;
 	}
+	/* RFC 2781 4.3: UTF-16 (and UTF-32) without a byte order mark is
+	 * big-endian, not the machine's order iconv would take. */
+	if (strcasecmp(name, "UTF-16") == 0 && len >= 2 &&
+	    !((unsigned char)s[0] == 0xfe && (unsigned char)s[1] == 0xff) &&
+	    !((unsigned char)s[0] == 0xff && (unsigned char)s[1] == 0xfe))
+		memcpy(name, "UTF-16BE", sizeof "UTF-16BE");
+	else if (strcasecmp(name, "UTF-32") == 0 && len >= 4 &&
+	    memcmp(s, "\0\0\xfe\xff", 4) != 0 &&
+	    memcmp(s, "\xff\xfe\0\0", 4) != 0)
+		memcpy(name, "UTF-32BE", sizeof "UTF-32BE");
 	mime_charset_name(fallback, fname, sizeof fname);
 	if (*name != '\0')
 		cd = g_mime_iconv_open("UTF-8", name);

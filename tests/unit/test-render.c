@@ -765,6 +765,101 @@ START_TEST(test_render_enriched)
 END_TEST
 
 /* Text labelled base64 that is not: shown as it is, not as nonsense. */
+/*
+ * Issue 12, item 7: text in charsets that are not ASCII-compatible (UTF-16
+ * with a BOM in base64, big-endian UTF-16 without one sent as binary, NULs
+ * and all, UTF-32 in base64) shows as its lines; a binary file's bytes are
+ * saved as they are. (The parts come whole from BINARY[n]: src/fetch.c.)
+ */
+START_TEST(test_render_wide)
+{
+	static const char head[] = "MIME-Version: 1.0\r\n"
+	                           "Content-Type: multipart/mixed; boundary=b"
+	                           "\r\n\r\n--b\r\n";
+	static const char parts[] =
+	    "Content-Type: text/plain; charset=utf-16\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n"
+	    "//5HAHIA/"
+	    "ADfAGUAIABhAHUAcwAgAEsA9gBsAG4ALgANAAoAWgB3AGUAaQB0AGUAIABa"
+	    "AGUAaQBsAGUAIADlZSxnLgANAAoA\r\n"
+	    "--b\r\n"
+	    "Content-Type: text/plain; charset=utf-32le\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n"
+	    "RwAAAHIAAAD8AAAA3wAAAGUAAAAgAAAAYQAAAHUAAABzAAAAIAAAAEsAAAD2AAAAbA"
+	    "AA"
+	    "AG4AAAAuAAAADQAAAAoAAABaAAAAdwAAAGUAAABpAAAAdAAAAGUAAAAgAAAAWgAAAG"
+	    "UA"
+	    "AABpAAAAbAAAAGUAAAAgAAAA5WUAACxnAAAuAAAADQAAAAoAAAA=\r\n"
+	    "--b\r\n"
+	    "Content-Type: text/plain; charset=UTF-16\r\n"
+	    "Content-Transfer-Encoding: binary\r\n\r\n";
+	/* "Grüße aus Köln.\r\nZweite Zeile 日本.\r\n", UTF-16BE, no BOM */
+	static const char be[] =
+	    "\x00\x47\x00\x72\x00\xfc\x00\xdf\x00\x65\x00\x20\x00\x61\x00\x75"
+	    "\x00\x73\x00\x20\x00\x4b\x00\xf6\x00\x6c\x00\x6e\x00\x2e\x00\x0d"
+	    "\x00\x0a\x00\x5a\x00\x77\x00\x65\x00\x69\x00\x74\x00\x65\x00\x20"
+	    "\x00\x5a\x00\x65\x00\x69\x00\x6c\x00\x65\x00\x20\x65\xe5\x67\x2c"
+	    "\x00\x2e\x00\x0d\x00\x0a";
+	static const char file[] = "\x00\x01\r\x00\n\xff\x00";
+	static const char att[] =
+	    "\r\n--b\r\n"
+	    "Content-Type: application/octet-stream; name=x.bin\r\n"
+	    "Content-Transfer-Encoding: binary\r\n\r\n";
+	static const char tail[] = "\r\n--b--\r\n";
+	struct render_doc *doc;
+	char *m, *text, *data;
+	size_t len = 0, n, i, first, second;
+
+	m = xmalloc(sizeof head + sizeof parts + sizeof be + sizeof file +
+	    sizeof att + sizeof tail);
+#define PUT(a, k)                                                              \
+	do {                                                                   \
+		memcpy(m + len, (a), (k));                                     \
+		len += (k);                                                    \
+	} while (0)
+	PUT(head, sizeof head - 1);
+	PUT(parts, sizeof parts - 1);
+	PUT(be, sizeof be - 1);
+	PUT(att, sizeof att - 1);
+	PUT(file, sizeof file - 1);
+	PUT(tail, sizeof tail - 1);
+#undef PUT
+	doc = render_message(m, len, NULL);
+	ck_assert_ptr_null(check_doc(doc, 80));
+	text = doc_text(doc);
+	/* Three parts, each two lines, the second right after the first. */
+	for (n = 0, i = 0; i < render_nlines(doc); i = first + 1) {
+		first = RENDER_NOT_FOUND;
+		for (; i < render_nlines(doc); i++)
+			if (strcmp(render_line(doc, i)->text,
+			        "Gr\xc3\xbc\xc3\x9f"
+			        "e aus K\xc3\xb6ln.") == 0) {
+				first = i;
+				break;
+			}
+		if (first == RENDER_NOT_FOUND)
+			break;
+		second = first + 1;
+		ck_assert_msg(second < render_nlines(doc) &&
+		        strcmp(render_line(doc, second)->text,
+		            "Zweite Zeile \xe6\x97\xa5\xe6\x9c\xac.") == 0,
+		    "part %zu, line 2 wrong in:\n%s", n + 1, text);
+		n++;
+	}
+	ck_assert_msg(n == 3, "%zu of 3 wide parts right in:\n%s", n, text);
+	ck_assert_uint_eq(render_nattachments(doc), 1);
+	ck_assert_uint_eq(render_attachment(doc, 0)->size, sizeof file - 1);
+	data = render_attachment_content(m, len, NULL, 0, &n);
+	ck_assert_ptr_nonnull(data);
+	ck_assert_uint_eq(n, sizeof file - 1);
+	ck_assert_mem_eq(data, file, n);
+	free(data);
+	free(text);
+	render_free(doc);
+	free(m);
+}
+END_TEST
+
 START_TEST(test_render_not_base64)
 {
 	struct render_doc *doc;
@@ -1338,6 +1433,7 @@ main(void)
 	tcase_add_test(tc, test_render_fallback_charset);
 	tcase_add_test(tc, test_render_decoding_classes);
 	tcase_add_test(tc, test_render_enriched);
+	tcase_add_test(tc, test_render_wide);
 	tcase_add_test(tc, test_render_not_base64);
 	tcase_add_test(tc, test_render_uuencode);
 	tcase_add_test(tc, test_render_save);
