@@ -78,8 +78,7 @@ static enum fetch_result fetch_class(struct fetch *, enum imap_err);
 static void fetch_req_free(struct fetch_req *);
 static int fetch_wide_charset(const char *, int *);
 static size_t fetch_unfold_cr(char *, size_t, int, int);
-static void fetch_walk(
-    struct fetch_splice *, GMimeObject *, const char *, int, const char *);
+static void fetch_walk(struct fetch_splice *, GMimeObject *, const char *, int);
 static void fetch_leaf(
     struct fetch_splice *, GMimePart *, const char *, const char *);
 static size_t fetch_find_parts(struct fetch_splice *);
@@ -440,15 +439,17 @@ fetch_leaf(struct fetch_splice *sp, GMimePart *part, const char *section,
 	fp->be = be;
 }
 
-/* Walk obj, RFC 3501 part section, for the parts BINARY should give. A
- * message's part is "section.1" or its parts "section.N" (the top's are
- * "1" and "N"). */
+/* Walk obj, RFC 3501 part section ("" for the top multipart), for the
+ * parts BINARY should give: a multipart's parts are "section.N" ("N" at
+ * the top), a message's body is "section.1", or its parts "section.N" if
+ * it is a multipart. */
 static void
-fetch_walk(struct fetch_splice *sp, GMimeObject *obj, const char *section,
-    int depth, const char *prefix)
+fetch_walk(
+    struct fetch_splice *sp, GMimeObject *obj, const char *section, int depth)
 {
+	GMimeMessage *m;
 	GMimeObject *sub;
-	char *type, *child;
+	char *type, *child, *t;
 	int i, n;
 
 	if (obj == NULL || depth > RENDER_DEPTH_MAX ||
@@ -457,39 +458,36 @@ fetch_walk(struct fetch_splice *sp, GMimeObject *obj, const char *section,
 	if (GMIME_IS_MULTIPART(obj)) {
 		n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
 		for (i = 0; i < n && i < RENDER_PARTS_MAX; i++) {
-			xasprintf(&child, "%s%d", prefix, i + 1);
+			xasprintf(&child, "%s%s%d", section,
+			    section[0] != '\0' ? "." : "", i + 1);
 			fetch_walk(sp,
 			    g_mime_multipart_get_part(GMIME_MULTIPART(obj), i),
-			    child, depth + 1, "");
+			    child, depth + 1);
 			free(child);
 		}
 		return;
 	}
-	if (prefix[0] == '\0' && section[0] == '\0')
+	if (section[0] == '\0')
 		return;
 	if (GMIME_IS_MESSAGE_PART(obj)) {
-		GMimeMessage *m =
-		    g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
-
-		if (m == NULL)
+		m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+		if (m == NULL ||
+		    (sub = g_mime_message_get_mime_part(m)) == NULL)
 			return;
-		sub = g_mime_message_get_mime_part(m);
-		xasprintf(&child, "%s.", section);
-		if (sub != NULL && GMIME_IS_MULTIPART(sub))
-			fetch_walk(sp, sub, "", depth + 1, child);
+		if (GMIME_IS_MULTIPART(sub))
+			fetch_walk(sp, sub, section, depth + 1);
 		else {
-			free(child);
 			xasprintf(&child, "%s.1", section);
-			fetch_walk(sp, sub, child, depth + 1, "");
+			fetch_walk(sp, sub, child, depth + 1);
+			free(child);
 		}
-		free(child);
 		return;
 	}
 	if (!GMIME_IS_PART(obj))
 		return;
 	type = g_mime_content_type_get_mime_type(
 	    g_mime_object_get_content_type(obj));
-	for (char *t = type; *t != '\0'; t++)
+	for (t = type; *t != '\0'; t++)
 		if (*t >= 'A' && *t <= 'Z')
 			*t += 'a' - 'A';
 	fetch_leaf(sp, GMIME_PART(obj), section, type);
@@ -514,10 +512,8 @@ fetch_find_parts(struct fetch_splice *sp)
 	msg = g_mime_parser_construct_message(parser, NULL);
 	if (msg != NULL) {
 		top = g_mime_message_get_mime_part(msg);
-		if (top != NULL && GMIME_IS_MULTIPART(top))
-			fetch_walk(sp, top, "", 0, "");
-		else
-			fetch_walk(sp, top, "1", 0, "");
+		fetch_walk(sp, top,
+		    top != NULL && GMIME_IS_MULTIPART(top) ? "" : "1", 0);
 		g_object_unref(msg);
 	}
 	g_object_unref(parser);

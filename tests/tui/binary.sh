@@ -22,23 +22,37 @@ python3 - "$work" <<'PY'
 import base64, sys
 work = sys.argv[1]
 wide = "Zweite Zeile: Grüße, Привет, 日本語.\nDritte Zeile.\n"
-blob = bytes(b for b in range(256) if b != 10) * 4
-open(work + "/blob.bin", "wb").write(blob)
-def part(head, body):
-    return b"--b\r\n" + head + b"\r\n\r\n" + body + b"\r\n"
+files = {"blob.bin": bytes(b for b in range(256) if b != 10) * 4,
+    "inner.bin": b"\x00inner\x00\r\x00" * 3,
+    "fwd.bin": b"\x00\xff fwd \x00" * 5}
+for name, data in files.items():
+    open(work + "/" + name, "wb").write(data)
+def part(b, head, body):
+    return b"--" + b + b"\r\n" + head + b"\r\n\r\n" + body + b"\r\n"
+def att(name):
+    return (b"Content-Type: application/octet-stream; name=" +
+        name.encode() + b"\r\nContent-Transfer-Encoding: binary", files[name])
+# 5 is a multipart of its own (5.1, 5.2); 6 a forwarded message (6.1, 6.2).
+inner = (part(b"c", b"Content-Type: text/plain", b"Innen.") +
+    part(b"c", *att("inner.bin")) + b"--c--")
+fwd = (b"From: Fwd <fwd@example.org>\r\nSubject: inside\r\n"
+    b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=d"
+    b"\r\n\r\n" + part(b"d", b"Content-Type: text/plain", b"Weiter.") +
+    part(b"d", *att("fwd.bin")) + b"--d--")
 msg = (b"From: Wide <wide@example.org>\r\nTo: demo@example.org\r\n"
     b"Subject: Wide and binary\r\nDate: Mon, 02 Nov 2026 09:00:00 +0000\r\n"
     b"Message-ID: <bin1@example.org>\r\nMIME-Version: 1.0\r\n"
     b"Content-Type: multipart/mixed; boundary=b\r\n\r\n" +
-    part(b"Content-Type: text/plain; charset=utf-8", b"Erste Zeile.") +
-    part(b"Content-Type: text/plain; charset=utf-16\r\n"
+    part(b"b", b"Content-Type: text/plain; charset=utf-8", b"Erste Zeile.") +
+    part(b"b", b"Content-Type: text/plain; charset=utf-16\r\n"
         b"Content-Transfer-Encoding: binary", wide.encode("utf-16")) +
-    part(b"Content-Type: text/plain; charset=utf-16le\r\n"
+    part(b"b", b"Content-Type: text/plain; charset=utf-16le\r\n"
         b"Content-Transfer-Encoding: base64",
         base64.encodebytes("Base64 Zeile: Köln.\n".encode("utf-16-le"))
         .replace(b"\n", b"\r\n").rstrip()) +
-    part(b"Content-Type: application/octet-stream; name=blob.bin\r\n"
-        b"Content-Transfer-Encoding: binary", blob) +
+    part(b"b", *att("blob.bin")) +
+    part(b"b", b"Content-Type: multipart/mixed; boundary=c", inner) +
+    part(b"b", b"Content-Type: message/rfc822", fwd) +
     b"--b--\r\n")
 open(work + "/mail/1", "wb").write(msg)
 PY
@@ -47,7 +61,7 @@ dovecot_seed "$work/mail" || { echo "Bail out! seeding failed"; exit 1; }
 conf=$work/errand.conf
 errand_write_config "$conf" imaps
 
-tui_start 100 24 env XDG_CACHE_HOME="$work/cache" TERM=xterm-256color \
+tui_start 100 50 env XDG_CACHE_HOME="$work/cache" TERM=xterm-256color \
     LANG=C.UTF-8 LC_ALL=C.UTF-8 XDG_DOWNLOAD_DIR="$work/dl" \
     "$ERRAND" -c "$conf" -d "$work/errand.log"
 check_screen "the index shows the message" "Wide and binary" 15
@@ -64,20 +78,26 @@ log=$(cat "$work/errand.log")
 tap_like "the binary parts came from BINARY.PEEK" "$log" \
     "UID FETCH 1 \(UID BINARY\.PEEK\[2\]\)"
 tap_like "the file's too" "$log" "UID FETCH 1 \(UID BINARY\.PEEK\[4\]\)"
+tap_like "the one in a multipart inside" "$log" \
+    "UID FETCH 1 \(UID BINARY\.PEEK\[5\.2\]\)"
+tap_like "the one in a forwarded message" "$log" \
+    "UID FETCH 1 \(UID BINARY\.PEEK\[6\.2\]\)"
 tap_unlike "not the parts in base64 or UTF-8" "$log" \
-    "BINARY\.PEEK\[[13]\]"
+    "BINARY\.PEEK\[([13]|5\.1|6|6\.1)\]"
 
 tui_send S
-if wait_until 10 test -s "$work/dl/blob.bin"; then
-	tap_ok "S saves the file"
+if wait_until 10 test -s "$work/dl/fwd.bin"; then
+	tap_ok "S saves the files"
 else
-	tap_fail "S saves the file" "$(ls -la "$work/dl")"
+	tap_fail "S saves the files" "$(ls -la "$work/dl")"
 fi
-if cmp "$work/blob.bin" "$work/dl/blob.bin" >/dev/null 2>&1; then
-	tap_ok "byte for byte"
-else
-	tap_fail "byte for byte" "$(cmp "$work/blob.bin" "$work/dl/blob.bin")"
-fi
+for f in blob.bin inner.bin fwd.bin; do
+	if cmp "$work/$f" "$work/dl/$f" >/dev/null 2>&1; then
+		tap_ok "$f byte for byte"
+	else
+		tap_fail "$f byte for byte" "$(cmp "$work/$f" "$work/dl/$f" 2>&1)"
+	fi
+done
 
 # The cache holds the message as it was sent, for reading offline.
 cached=$(python3 - "$work/cache/errand/demo.db" "$work/mail/1" <<'PY'
