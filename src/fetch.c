@@ -78,6 +78,7 @@ static enum fetch_result fetch_class(struct fetch *, enum imap_err);
 static void fetch_req_free(struct fetch_req *);
 static int fetch_wide_charset(const char *, int *);
 static size_t fetch_unfold_cr(char *, size_t, int, int);
+static int fetch_same_part(const char *, size_t, const char *, size_t);
 static void fetch_walk(struct fetch_splice *, GMimeObject *, const char *, int);
 static void fetch_leaf(
     struct fetch_splice *, GMimePart *, const char *, const char *);
@@ -286,6 +287,12 @@ fetch_on_part(struct imap *im, enum imap_err e, const char *msg,
 			break;
 		}
 	}
+	/* Parsed otherwise by the server, it gave another part: keep
+	 * BODY[]'s bytes. */
+	if (fp != NULL &&
+	    !fetch_same_part(
+	        sp->raw + fp->start, fp->end - fp->start, p->data, p->len))
+		fp = NULL;
 	if (fp != NULL) {
 		fp->data = xmalloc(p->len + 1);
 		memcpy(fp->data, p->data, p->len);
@@ -321,6 +328,28 @@ fetch_on_part(struct imap *im, enum imap_err e, const char *msg,
 	out[n] = '\0';
 	fetch_store(r, out, n);
 	free(out);
+}
+
+/* 1 if b (a part from BINARY) is what a (the same part in BODY[]) was
+ * before the server made it text: equal but for CRs, and where b has a
+ * NUL, which BODY[] cannot carry. */
+static int
+fetch_same_part(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t i = 0, j = 0;
+
+	for (;;) {
+		while (i < alen && a[i] == '\r')
+			i++;
+		while (j < blen && b[j] == '\r')
+			j++;
+		if (i == alen || j == blen)
+			return i == alen && j == blen;
+		if (b[j] != '\0' && a[i] != b[j])
+			return 0;
+		i++;
+		j++;
+	}
 }
 
 /* A charset whose text is not ASCII bytes with more on top, so that a
