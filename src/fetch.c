@@ -23,6 +23,10 @@
 #include "cache/store.h"
 #include "net/imap.h"
 
+/* Parts of one message fetched again with BINARY, at most; the others
+ * keep what BODY[] gave. */
+#define FETCH_PARTS_MAX 100
+
 /* A part of a fetched message to take from BINARY[section] instead. */
 struct fetch_part {
 	char section[64];  /* "2", "1.3" */
@@ -82,7 +86,7 @@ static int fetch_same_part(const char *, size_t, const char *, size_t);
 static void fetch_walk(struct fetch_splice *, GMimeObject *, const char *, int);
 static void fetch_leaf(
     struct fetch_splice *, GMimePart *, const char *, const char *);
-static size_t fetch_find_parts(struct fetch_splice *);
+static size_t fetch_find_parts(struct fetch_splice *, const char *);
 static void fetch_on_part(struct imap *, enum imap_err, const char *,
     const struct imap_part *, void *);
 static void fetch_store(struct fetch_req *, const char *, size_t);
@@ -230,11 +234,11 @@ fetch_on_body(struct imap *im, enum imap_err e, const char *msg,
 		struct fetch_splice *sp = xcalloc(1, sizeof *sp);
 		size_t i;
 
-		sp->raw = xmalloc(b->len + 1);
-		memcpy(sp->raw, b->data, b->len);
-		sp->raw[b->len] = '\0';
 		sp->len = b->len;
-		if (fetch_find_parts(sp) > 0) {
+		if (fetch_find_parts(sp, b->data) > 0) {
+			sp->raw = xmalloc(b->len + 1);
+			memcpy(sp->raw, b->data, b->len);
+			sp->raw[b->len] = '\0';
 			r->splice = sp;
 			sp->waiting = sp->n;
 			for (i = 0; i < sp->n; i++)
@@ -243,7 +247,6 @@ fetch_on_body(struct imap *im, enum imap_err e, const char *msg,
 			return;
 		}
 		free(sp->part);
-		free(sp->raw);
 		free(sp);
 	}
 	/* body-cache-max holds whatever the server sent. */
@@ -481,8 +484,7 @@ fetch_walk(
 	char *type, *child, *t;
 	int i, n;
 
-	if (obj == NULL || depth > RENDER_DEPTH_MAX ||
-	    sp->n >= RENDER_PARTS_MAX)
+	if (obj == NULL || depth > RENDER_DEPTH_MAX || sp->n >= FETCH_PARTS_MAX)
 		return;
 	if (GMIME_IS_MULTIPART(obj)) {
 		n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
@@ -523,10 +525,10 @@ fetch_walk(
 	g_free(type);
 }
 
-/* Fill sp->part with the parts of sp->raw to take from BINARY, in order;
- * their number. */
+/* Fill sp->part with the parts of the message raw (sp->len bytes) to take
+ * from BINARY, in order, at most FETCH_PARTS_MAX; their number. */
 static size_t
-fetch_find_parts(struct fetch_splice *sp)
+fetch_find_parts(struct fetch_splice *sp, const char *raw)
 {
 	GMimeStream *stream;
 	GMimeParser *parser;
@@ -534,7 +536,7 @@ fetch_find_parts(struct fetch_splice *sp)
 	GMimeObject *top;
 
 	mime_init();
-	stream = g_mime_stream_mem_new_with_buffer(sp->raw, sp->len);
+	stream = g_mime_stream_mem_new_with_buffer(raw, sp->len);
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	g_mime_parser_set_persist_stream(parser, TRUE);
