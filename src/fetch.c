@@ -42,6 +42,7 @@ struct fetch_part {
 struct fetch_splice {
 	char *raw;
 	size_t len;
+	int partial; /* the message is cut at body-cache-max */
 	struct fetch_part *part;
 	size_t n, waiting;
 };
@@ -83,9 +84,11 @@ static void fetch_req_free(struct fetch_req *);
 static int fetch_wide_charset(const char *, int *);
 static size_t fetch_unfold_cr(char *, size_t, int, int);
 static int fetch_same_part(const char *, size_t, const char *, size_t);
-static void fetch_walk(struct fetch_splice *, GMimeObject *, const char *, int);
-static void fetch_leaf(
-    struct fetch_splice *, GMimePart *, const char *, const char *);
+static void fetch_walk(
+    struct fetch_splice *, const char *, GMimeObject *, const char *, int);
+static void fetch_leaf(struct fetch_splice *, const char *, GMimePart *,
+    const char *, const char *);
+static int fetch_boundary_at(const char *, size_t);
 static size_t fetch_find_parts(struct fetch_splice *, const char *);
 static void fetch_on_part(struct imap *, enum imap_err, const char *,
     const struct imap_part *, void *);
@@ -227,18 +230,20 @@ fetch_on_body(struct imap *im, enum imap_err e, const char *msg,
 	 * byte and puts CR before a bare LF, which spoils a part that is not
 	 * in a transfer encoding (a UTF-16 text, a binary file). Take such
 	 * parts from BINARY[n], which is the part as it is, when the server
-	 * has it and the whole message came; the rest as BODY[] gave it.
-	 * Parts in base64 or quoted-printable come whole in BODY[] already.
+	 * has it; the rest as BODY[] gave it. Of a message cut at
+	 * body-cache-max, only the parts before the cut. Parts in base64 or
+	 * quoted-printable come whole in BODY[] already.
 	 */
-	if (!b->partial && (imap_caps(im) & IMAP_CAP_BINARY)) {
+	if (imap_caps(im) & IMAP_CAP_BINARY) {
 		struct fetch_splice *sp = xcalloc(1, sizeof *sp);
 		size_t i;
 
-		sp->len = b->len;
+		sp->len = r->max > 0 && b->len > r->max ? r->max : b->len;
+		sp->partial = b->partial || sp->len < b->len;
 		if (fetch_find_parts(sp, b->data) > 0) {
-			sp->raw = xmalloc(b->len + 1);
-			memcpy(sp->raw, b->data, b->len);
-			sp->raw[b->len] = '\0';
+			sp->raw = xmalloc(sp->len + 1);
+			memcpy(sp->raw, b->data, sp->len);
+			sp->raw[sp->len] = '\0';
 			r->splice = sp;
 			sp->waiting = sp->n;
 			for (i = 0; i < sp->n; i++)
@@ -425,11 +430,21 @@ fetch_unfold_cr(char *d, size_t len, int unit, int be)
 	return o;
 }
 
+/* 1 if the n bytes at p start with the line break and "--" that open a
+ * boundary line. */
+static int
+fetch_boundary_at(const char *p, size_t n)
+{
+	if (n >= 4 && memcmp(p, "\r\n--", 4) == 0)
+		return 1;
+	return n >= 3 && memcmp(p, "\n--", 3) == 0;
+}
+
 /* A leaf part at section: wanted when its content is not in a transfer
  * encoding (7bit, 8bit, binary or none) and is binary or wide text. */
 static void
-fetch_leaf(struct fetch_splice *sp, GMimePart *part, const char *section,
-    const char *type)
+fetch_leaf(struct fetch_splice *sp, const char *raw, GMimePart *part,
+    const char *section, const char *type)
 {
 	GMimeContentEncoding enc = g_mime_part_get_content_encoding(part);
 	GMimeDataWrapper *w = g_mime_part_get_content(part);
@@ -461,6 +476,11 @@ fetch_leaf(struct fetch_splice *sp, GMimePart *part, const char *section,
 	    strlen(section) >= sizeof fp->section ||
 	    (sp->n > 0 && (size_t)st->bound_start < sp->part[sp->n - 1].end))
 		return;
+	/* In a message cut short, a part is whole if a boundary follows. */
+	if (sp->partial &&
+	    !fetch_boundary_at(
+	        raw + st->bound_end, sp->len - (size_t)st->bound_end))
+		return;
 	sp->part = xreallocarray(sp->part, sp->n + 1, sizeof *sp->part);
 	fp = &sp->part[sp->n++];
 	memset(fp, 0, sizeof *fp);
@@ -476,8 +496,8 @@ fetch_leaf(struct fetch_splice *sp, GMimePart *part, const char *section,
  * the top), a message's body is "section.1", or its parts "section.N" if
  * it is a multipart. */
 static void
-fetch_walk(
-    struct fetch_splice *sp, GMimeObject *obj, const char *section, int depth)
+fetch_walk(struct fetch_splice *sp, const char *raw, GMimeObject *obj,
+    const char *section, int depth)
 {
 	GMimeMessage *m;
 	GMimeObject *sub;
@@ -491,7 +511,7 @@ fetch_walk(
 		for (i = 0; i < n && i < RENDER_PARTS_MAX; i++) {
 			xasprintf(&child, "%s%s%d", section,
 			    section[0] != '\0' ? "." : "", i + 1);
-			fetch_walk(sp,
+			fetch_walk(sp, raw,
 			    g_mime_multipart_get_part(GMIME_MULTIPART(obj), i),
 			    child, depth + 1);
 			free(child);
@@ -506,10 +526,10 @@ fetch_walk(
 		    (sub = g_mime_message_get_mime_part(m)) == NULL)
 			return;
 		if (GMIME_IS_MULTIPART(sub))
-			fetch_walk(sp, sub, section, depth + 1);
+			fetch_walk(sp, raw, sub, section, depth + 1);
 		else {
 			xasprintf(&child, "%s.1", section);
-			fetch_walk(sp, sub, child, depth + 1);
+			fetch_walk(sp, raw, sub, child, depth + 1);
 			free(child);
 		}
 		return;
@@ -521,7 +541,7 @@ fetch_walk(
 	for (t = type; *t != '\0'; t++)
 		if (*t >= 'A' && *t <= 'Z')
 			*t += 'a' - 'A';
-	fetch_leaf(sp, GMIME_PART(obj), section, type);
+	fetch_leaf(sp, raw, GMIME_PART(obj), section, type);
 	g_free(type);
 }
 
@@ -543,7 +563,7 @@ fetch_find_parts(struct fetch_splice *sp, const char *raw)
 	msg = g_mime_parser_construct_message(parser, NULL);
 	if (msg != NULL) {
 		top = g_mime_message_get_mime_part(msg);
-		fetch_walk(sp, top,
+		fetch_walk(sp, raw, top,
 		    top != NULL && GMIME_IS_MULTIPART(top) ? "" : "1", 0);
 		g_object_unref(msg);
 	}

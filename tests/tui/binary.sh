@@ -3,7 +3,8 @@
 # with Content-Transfer-Encoding: binary hold NULs and bare LFs, which
 # Dovecot's BODY[] changes; errand takes them from BINARY.PEEK[n], so the
 # pager shows the text, S saves the file's bytes and the cache holds the
-# message as it was.
+# message as it was. Of a message cut at body-cache-max, the parts before
+# the cut.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/dovecot.sh"
 . "$top_srcdir/tests/lib/tmux.sh"
@@ -55,17 +56,43 @@ msg = (b"From: Wide <wide@example.org>\r\nTo: demo@example.org\r\n"
     part(b"b", b"Content-Type: message/rfc822", fwd) +
     b"--b--\r\n")
 open(work + "/mail/1", "wb").write(msg)
+# Cut at body-cache-max (8K): a file before the cut, a long text after.
+early = b"\x00early\x00\r\x00" * 4
+open(work + "/early.bin", "wb").write(early)
+big = base64.encodebytes(b"x" * 30000).replace(b"\n", b"\r\n").rstrip()
+msg = (b"From: Cut <cut@example.org>\r\nTo: demo@example.org\r\n"
+    b"Subject: Cut short\r\nDate: Tue, 03 Nov 2026 09:00:00 +0000\r\n"
+    b"Message-ID: <bin2@example.org>\r\nMIME-Version: 1.0\r\n"
+    b"Content-Type: multipart/mixed; boundary=b\r\n\r\n" +
+    part(b"b", b"Content-Type: text/plain", b"Vorne.") +
+    part(b"b", b"Content-Type: application/octet-stream; name=early.bin"
+        b"\r\nContent-Transfer-Encoding: binary", early) +
+    part(b"b", b"Content-Type: application/octet-stream; name=late.bin"
+        b"\r\nContent-Transfer-Encoding: binary", b"\x00late" * 4000) +
+    part(b"b", b"Content-Type: text/plain\r\n"
+        b"Content-Transfer-Encoding: base64", big) + b"--b--\r\n")
+open(work + "/mail/2", "wb").write(msg)
 PY
 dovecot_seed "$work/mail" || { echo "Bail out! seeding failed"; exit 1; }
 
 conf=$work/errand.conf
 errand_write_config "$conf" imaps
+printf '[ui]\nbody-cache-max = 8K\n' >>"$conf"
 
 tui_start 100 50 env XDG_CACHE_HOME="$work/cache" TERM=xterm-256color \
     LANG=C.UTF-8 LC_ALL=C.UTF-8 XDG_DOWNLOAD_DIR="$work/dl" \
     "$ERRAND" -c "$conf" -d "$work/errand.log"
 check_screen "the index shows the message" "Wide and binary" 15
-tui_send Enter
+# open SUBJECT: find the message and open it.
+open()
+{
+	tui_send /
+	tui_send -l "$1"
+	tui_send Enter
+	tui_send Enter
+}
+
+open "Wide and binary"
 check_screen "the UTF-16 part sent as binary shows as text" \
     "Zweite Zeile: Grüße, Привет, 日本語." 10
 screen=$(tui_screen)
@@ -103,14 +130,35 @@ done
 cached=$(python3 - "$work/cache/errand/demo.db" "$work/mail/1" <<'PY'
 import sqlite3, sys
 raw = sqlite3.connect(sys.argv[1]).execute(
-    "SELECT raw FROM body").fetchone()[0]
+    "SELECT raw FROM body WHERE uid = 1").fetchone()[0]
 print("same" if raw == open(sys.argv[2], "rb").read() else
     "differs: %d bytes, not %d" % (len(raw),
     len(open(sys.argv[2], "rb").read())))
 PY
 )
 tap_eq "the cache holds the message as it was" "$cached" same
+tui_send q
 
+open "Cut short"
+check_screen "a message cut at body-cache-max shows" "Vorne." 10
+cut=$(grep -a 'UID FETCH 2 ' "$work/errand.log")
+tap_like "its file before the cut came from BINARY.PEEK" "$cut" \
+    "UID FETCH 2 \(UID BINARY\.PEEK\[2\]\)"
+tap_unlike "not the one the cut runs through, nor after" "$cut" \
+    "BINARY\.PEEK\[[34]\]"
+rm -f "$work/dl/early.bin"
+tui_send S
+if wait_until 10 test -s "$work/dl/early.bin"; then
+	tap_ok "S saves the file before the cut"
+else
+	tap_fail "S saves the file before the cut" "$(ls -la "$work/dl")"
+fi
+if cmp "$work/early.bin" "$work/dl/early.bin" >/dev/null 2>&1; then
+	tap_ok "early.bin byte for byte"
+else
+	tap_fail "early.bin byte for byte" \
+	    "$(cmp "$work/early.bin" "$work/dl/early.bin" 2>&1)"
+fi
 tui_send q
 tui_send q
 tap_eq "errand exits" "$(tui_wait_exit 10)" 0
