@@ -756,7 +756,7 @@ render_not_base64(GMimePart *part, size_t *len)
 	g_mime_stream_reset(src);
 	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
 	p = ba->data;
-	end = p + ba->len;
+	end = p != NULL ? p + ba->len : p; /* an empty part has no buffer */
 	for (; p < end; p = eol + 1) {
 		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			eol = end;
