@@ -2,7 +2,9 @@
  * Transport: looks the host up with evdns, tries each address in turn with a
  * non-blocking connect, and runs TLS (OpenSSL 3) over a bufferevent filter,
  * from the first byte or after STARTTLS. Certificates are checked after the
- * handshake so a failure can name its reason and the leaf's fingerprint. */
+ * handshake so a failure can name its reason and the leaf's fingerprint.
+ * RFC 4978 DEFLATE (zlib) sits between the bufferevent and the protocol
+ * once the protocol layer turns it on. */
 
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -10,6 +12,8 @@
 #include <arpa/inet.h>
 
 #include <ctype.h>
+#include <stdint.h>
+#include <time.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,6 +34,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <zlib.h>
+
 #include "xmalloc.h"
 #include "conn.h"
 #include "plog.h"
@@ -38,6 +44,8 @@
 #define CONN_IDLE_TIMEOUT 60
 #define CONN_MAX_LINE (64 * 1024)
 #define CONN_MAX_NAMES 8 /* names listed in a host name mismatch */
+#define CONN_ZBUF_MAX (256 * 1024) /* inflated bytes held ahead */
+#define CONN_ZCHUNK 16384
 
 enum conn_state {
 	CONN_STATE_NEW,
@@ -86,6 +94,17 @@ struct conn {
 	char *error;
 	char *last_error; /* last address's connect error */
 
+	struct timespec t_connect; /* connect() called */
+	long rtt_usec;             /* TCP connect time, -1 unknown */
+	int loopback;              /* connected to a loopback address */
+	struct evutil_addrinfo *ai_cur; /* address being tried */
+
+	z_stream *zin, *zout;  /* RFC 4978 DEFLATE, NULL when off */
+	struct evbuffer *zbuf; /* inflated input the protocol reads */
+	int zbroken;           /* failed on a corrupt compressed stream */
+	int zended;            /* the server ended its stream */
+	uint64_t zraw_in, zwire_in, zraw_out, zwire_out;
+
 	int in_cb; /* inside the user callback */
 	int dead;  /* conn_free() called there */
 };
@@ -118,6 +137,10 @@ static int conn_fingerprint_parse(const char *, unsigned char *);
 static char *conn_fingerprint_format(const unsigned char *, unsigned int);
 static char *conn_cert_names(X509 *);
 static void conn_names_add(char **, size_t *, int *, const char *, size_t);
+static struct evbuffer *conn_inbuf(struct conn *);
+static int conn_inflate(struct conn *);
+static void conn_deflate(struct conn *, const char *, size_t);
+static int conn_addr_loopback(const struct sockaddr *);
 
 static const char *conn_state_names[] = {
     "new",
@@ -158,6 +181,7 @@ conn_new(struct event_base *base, struct evdns_base *dns,
 	c->cb = cb;
 	c->arg = arg;
 	c->fd = -1;
+	c->rtt_usec = -1;
 	c->state = CONN_STATE_NEW;
 
 	c->timer = evtimer_new(base, conn_timer_cb, c);
@@ -221,7 +245,10 @@ conn_write(struct conn *c, const char *data, size_t len)
 	if (c->bev == NULL || c->state == CONN_STATE_FAILED)
 		return;
 	plog_write(c->log, c->host, '>', data, len);
-	bufferevent_write(c->bev, data, len);
+	if (c->zout != NULL)
+		conn_deflate(c, data, len);
+	else
+		bufferevent_write(c->bev, data, len);
 }
 
 void
@@ -231,7 +258,10 @@ conn_write_secret(
 	if (c->bev == NULL || c->state == CONN_STATE_FAILED)
 		return;
 	plog_write(c->log, c->host, '>', logtext, strlen(logtext));
-	bufferevent_write(c->bev, data, len);
+	if (c->zout != NULL)
+		conn_deflate(c, data, len);
+	else
+		bufferevent_write(c->bev, data, len);
 }
 
 int
@@ -246,7 +276,8 @@ conn_read_line(struct conn *c, char **line, size_t *len)
 	*len = 0;
 	if (c->state != CONN_STATE_UP)
 		return c->state == CONN_STATE_FAILED ? -1 : 0;
-	in = bufferevent_get_input(c->bev);
+	if ((in = conn_inbuf(c)) == NULL)
+		return -1;
 	eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
 	if (eol.pos == -1) {
 		if (evbuffer_get_length(in) <= c->max_line)
@@ -279,7 +310,144 @@ conn_input(struct conn *c)
 {
 	if (c->bev == NULL)
 		return NULL;
-	return bufferevent_get_input(c->bev);
+	return conn_inbuf(c);
+}
+
+void
+conn_compress(struct conn *c)
+{
+	if (c->state != CONN_STATE_UP || c->zin != NULL)
+		fatalx(
+		    "%s: bad state %s", __func__, conn_state_names[c->state]);
+	c->zin = xcalloc(1, sizeof *c->zin);
+	c->zout = xcalloc(1, sizeof *c->zout);
+	if (inflateInit2(c->zin, -15) != Z_OK ||
+	    deflateInit2(c->zout, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8,
+	        Z_DEFAULT_STRATEGY) != Z_OK)
+		fatalx("%s: zlib init failed", __func__);
+	if ((c->zbuf = evbuffer_new()) == NULL)
+		fatalx("%s: evbuffer_new failed", __func__);
+	plog_note(c->log, c->host, "DEFLATE compression on");
+	/* What came after the agreement is compressed already. */
+	(void)conn_inbuf(c);
+}
+
+int
+conn_compressed(const struct conn *c)
+{
+	return c->zin != NULL;
+}
+
+int
+conn_compress_broken(const struct conn *c)
+{
+	return c->zbroken;
+}
+
+void
+conn_compress_stats(const struct conn *c, uint64_t *raw_in,
+    uint64_t *wire_in, uint64_t *raw_out, uint64_t *wire_out)
+{
+	*raw_in = c->zraw_in;
+	*wire_in = c->zwire_in;
+	*raw_out = c->zraw_out;
+	*wire_out = c->zwire_out;
+}
+
+int
+conn_is_loopback(const struct conn *c)
+{
+	return c->loopback;
+}
+
+long
+conn_rtt_usec(const struct conn *c)
+{
+	return c->rtt_usec;
+}
+
+/* The buffer the protocol reads: the socket's, or the inflated one topped
+ * up from it. NULL when the compressed stream broke (the conn failed). */
+static struct evbuffer *
+conn_inbuf(struct conn *c)
+{
+	if (c->zin == NULL)
+		return bufferevent_get_input(c->bev);
+	if (conn_inflate(c) != 0)
+		return NULL;
+	return c->zbuf;
+}
+
+/* Inflate what the socket has into zbuf, up to CONN_ZBUF_MAX held: a
+ * small stream that inflates to a huge one is read as the protocol
+ * consumes it. 0, or -1 after failing the conn. */
+static int
+conn_inflate(struct conn *c)
+{
+	struct evbuffer *in;
+	struct evbuffer_iovec v;
+	unsigned char out[CONN_ZCHUNK];
+	size_t used, made;
+	int rc;
+
+	if (c->bev == NULL)
+		return -1;
+	in = bufferevent_get_input(c->bev);
+	while (evbuffer_get_length(in) > 0 &&
+	    evbuffer_get_length(c->zbuf) < CONN_ZBUF_MAX) {
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			break;
+		c->zin->next_in = v.iov_base;
+		c->zin->avail_in = (uInt)v.iov_len;
+		c->zin->next_out = out;
+		c->zin->avail_out = sizeof out;
+		rc = inflate(c->zin, Z_SYNC_FLUSH);
+		used = v.iov_len - c->zin->avail_in;
+		made = sizeof out - c->zin->avail_out;
+		if (c->zended || rc == Z_NEED_DICT || rc == Z_DATA_ERROR ||
+		    rc == Z_MEM_ERROR) {
+			c->zbroken = 1;
+			conn_failf(c, CONN_FAIL_PROTO,
+			    "corrupt compressed data from %s: %s", c->host,
+			    c->zended               ? "data after the end"
+			    : c->zin->msg != NULL ? c->zin->msg
+			                          : "inflate failed");
+			return -1;
+		}
+		/* A server ends the stream as it closes (after LOGOUT). */
+		if (rc == Z_STREAM_END)
+			c->zended = 1;
+		evbuffer_drain(in, used);
+		c->zwire_in += used;
+		c->zraw_in += made;
+		if (made > 0)
+			evbuffer_add(c->zbuf, out, made);
+		if ((used == 0 && made == 0) ||
+		    (c->zended && evbuffer_get_length(in) == 0))
+			break;
+	}
+	return 0;
+}
+
+/* Compress bytes to send, flushed so the server can act on them now. */
+static void
+conn_deflate(struct conn *c, const char *data, size_t len)
+{
+	unsigned char out[CONN_ZCHUNK];
+	size_t made;
+
+	c->zout->next_in = (unsigned char *)(uintptr_t)data;
+	c->zout->avail_in = (uInt)len;
+	c->zraw_out += len;
+	do {
+		c->zout->next_out = out;
+		c->zout->avail_out = sizeof out;
+		if (deflate(c->zout, Z_SYNC_FLUSH) == Z_STREAM_ERROR)
+			fatalx("%s: deflate failed", __func__);
+		made = sizeof out - c->zout->avail_out;
+		c->zwire_out += made;
+		bufferevent_write(c->bev, out, made);
+	} while (c->zout->avail_out == 0);
 }
 
 void
@@ -373,7 +541,7 @@ conn_teardown(struct conn *c)
 	}
 	if (c->ai != NULL) {
 		evutil_freeaddrinfo(c->ai);
-		c->ai = c->ai_next = NULL;
+		c->ai = c->ai_next = c->ai_cur = NULL;
 	}
 	if (c->connev != NULL) {
 		event_free(c->connev);
@@ -382,6 +550,21 @@ conn_teardown(struct conn *c)
 	if (c->fd != -1) {
 		close(c->fd);
 		c->fd = -1;
+	}
+	if (c->zin != NULL) {
+		plog_note(c->log, c->host,
+		    "DEFLATE: received %llu bytes as %llu, sent %llu as %llu",
+		    (unsigned long long)c->zraw_in,
+		    (unsigned long long)c->zwire_in,
+		    (unsigned long long)c->zraw_out,
+		    (unsigned long long)c->zwire_out);
+		inflateEnd(c->zin);
+		deflateEnd(c->zout);
+		free(c->zin);
+		free(c->zout);
+		c->zin = c->zout = NULL;
+		evbuffer_free(c->zbuf);
+		c->zbuf = NULL;
 	}
 	if (c->bev != NULL) {
 		bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
@@ -543,9 +726,11 @@ conn_try_next(struct conn *c)
 			xasprintf(&c->last_error, "%s", strerror(errno));
 			continue;
 		}
+		clock_gettime(CLOCK_MONOTONIC, &c->t_connect);
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
 		    errno == EINPROGRESS) {
 			c->fd = fd;
+			c->ai_cur = ai;
 			c->connev = event_new(
 			    c->base, fd, EV_WRITE, conn_connect_cb, c);
 			if (c->connev == NULL)
@@ -566,9 +751,11 @@ static void
 conn_connect_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct conn *c = arg;
+	struct timespec now;
 	socklen_t len;
 	int error;
 
+	clock_gettime(CLOCK_MONOTONIC, &now);
 	len = sizeof error;
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
 		error = errno;
@@ -583,7 +770,34 @@ conn_connect_cb(evutil_socket_t fd, short events, void *arg)
 		conn_try_next(c);
 		return;
 	}
+	c->rtt_usec = (long)(now.tv_sec - c->t_connect.tv_sec) * 1000000 +
+	    (now.tv_nsec - c->t_connect.tv_nsec) / 1000;
+	c->loopback =
+	    c->ai_cur != NULL && conn_addr_loopback(c->ai_cur->ai_addr);
+	plog_note(c->log, c->host, "TCP connect took %ld.%03ld ms%s",
+	    c->rtt_usec / 1000, c->rtt_usec % 1000,
+	    c->loopback ? " (loopback)" : "");
 	conn_tcp_up(c);
+}
+
+/* 127.0.0.0/8, ::1 or ::ffff:127.x.y.z. */
+static int
+conn_addr_loopback(const struct sockaddr *sa)
+{
+	const struct sockaddr_in *s4;
+	const struct sockaddr_in6 *s6;
+
+	if (sa->sa_family == AF_INET) {
+		s4 = (const struct sockaddr_in *)(const void *)sa;
+		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		s6 = (const struct sockaddr_in6 *)(const void *)sa;
+		return IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
+		    (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) &&
+		        s6->sin6_addr.s6_addr[12] == 127);
+	}
+	return 0;
 }
 
 /* TCP is connected: make the bufferevent, start TLS or report it up. */
@@ -593,7 +807,7 @@ conn_tcp_up(struct conn *c)
 	struct bufferevent *bev;
 
 	evutil_freeaddrinfo(c->ai);
-	c->ai = c->ai_next = NULL;
+	c->ai = c->ai_next = c->ai_cur = NULL;
 	bev = bufferevent_socket_new(c->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL)
 		fatalx("%s: bufferevent_socket_new failed", __func__);
@@ -833,6 +1047,9 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		return;
 	if (c->expect)
 		conn_arm_timer(c, c->idle_timeout); /* it is talking */
+	if (c->zin != NULL &&
+	    (conn_inflate(c) != 0 || evbuffer_get_length(c->zbuf) == 0))
+		return; /* failed, or not a whole deflate block yet */
 	conn_deliver(c, CONN_EV_READ);
 }
 
@@ -869,8 +1086,11 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (c->state != CONN_STATE_UP)
 		return;
 	/* Let the protocol layer read what came before the end (a BYE). */
+	if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) != 0 && c->zin != NULL &&
+	    conn_inflate(c) != 0)
+		return; /* failed on the compressed stream */
 	if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) != 0 &&
-	    evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
+	    evbuffer_get_length(conn_inbuf(c)) > 0) {
 		if (conn_deliver(c, CONN_EV_READ) || c->state != CONN_STATE_UP)
 			return;
 	}

@@ -6,6 +6,7 @@
 #define ERRAND_NET_CONN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct event_base;
 struct evdns_base;
@@ -103,6 +104,26 @@ void conn_fail_set(struct conn *, enum conn_fail, const char *, ...)
  * 127.0.0.1: self-signed certificate", or NULL. Owned by the conn. */
 const char *conn_error(const struct conn *);
 enum conn_fail conn_fail(const struct conn *);
+
+/* Turn RFC 4978 DEFLATE on both ways, once the server has agreed (IMAP
+ * "OK" to COMPRESS DEFLATE): what is written from now on is compressed,
+ * what arrives (the bytes after the agreement too) is inflated before
+ * conn_read_line() and conn_input() see it. A corrupt stream fails the
+ * connection with CONN_FAIL_PROTO and conn_compress_broken() 1. */
+void conn_compress(struct conn *);
+int conn_compressed(const struct conn *);
+int conn_compress_broken(const struct conn *);
+
+/* Bytes through DEFLATE so far: inflated and on the wire, each way. */
+void conn_compress_stats(const struct conn *, uint64_t *raw_in,
+    uint64_t *wire_in, uint64_t *raw_out, uint64_t *wire_out);
+
+/* 1 when the address connected to is a loopback one (127/8, ::1). */
+int conn_is_loopback(const struct conn *);
+
+/* The TCP connect's duration in microseconds (one round trip), -1 before
+ * it is known. */
+long conn_rtt_usec(const struct conn *);
 
 /* "TLSv1.3" once TLS is up, else NULL. */
 const char *conn_tls_version(const struct conn *);

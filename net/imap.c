@@ -44,6 +44,7 @@ static const char *imap_state_names[] = {
     "starttls",
     "handshake",
     "authenticate",
+    "compress",
     "enable",
     "ready",
     "selecting",
@@ -93,6 +94,7 @@ enum imap_cmd_kind {
 	IMAP_CMD_MAILBOX,
 	IMAP_CMD_STATUS1,
 	IMAP_CMD_APPEND,
+	IMAP_CMD_COMPRESS,
 };
 
 /* A folder gathered by a LIST operation. */
@@ -207,6 +209,8 @@ struct imap_str {
 
 struct imap {
 	struct event_base *base;
+	struct evdns_base *dns;
+	struct conn_params cp; /* to connect again (strings owned) */
 	struct conn *conn;
 	struct plog *log;
 	struct imap_parser *parser;
@@ -219,8 +223,15 @@ struct imap {
 	int no_auth_plain;
 	size_t max_header;
 	size_t max_literal;
+	struct imap_parse_limits limits;
 	imap_event_cb event;
 	void *event_arg;
+	enum imap_compress compress;
+	int zon;       /* DEFLATE on */
+	int zfailed;   /* DEFLATE broke once: not asked for again */
+	int zread;     /* responses read since DEFLATE went on */
+	char *zwhy;    /* imap_compress_why() */
+	unsigned int enabling; /* ENABLE sent, its reply not read yet */
 	int idle_renew;        /* seconds */
 	struct event *idle_ev; /* renews IDLE */
 	struct imap_op *idle;  /* the IDLE in force ("+" seen, no DONE) */
@@ -292,6 +303,9 @@ static void imap_simple(struct imap *, enum imap_cmd_kind, struct imap_op *,
 static void imap_after_caps(struct imap *);
 static void imap_authenticate(struct imap *);
 static void imap_enable(struct imap *);
+static void imap_logged_in(struct imap *);
+static int imap_compress_wanted(struct imap *);
+static int imap_restart(struct imap *);
 static void imap_ready(struct imap *);
 static void imap_caps_set(struct imap *, const struct imap_tok *);
 static char *imap_text(const char *);
@@ -346,6 +360,14 @@ imap_new(struct event_base *base, struct evdns_base *dns,
 
 	im = xcalloc(1, sizeof *im);
 	im->base = base;
+	im->dns = dns;
+	im->cp = p->conn;
+	im->cp.host = xstrdup(p->conn.host);
+	im->cp.ca_file = p->conn.ca_file != NULL ? xstrdup(p->conn.ca_file)
+	                                         : NULL;
+	im->cp.fingerprint =
+	    p->conn.fingerprint != NULL ? xstrdup(p->conn.fingerprint) : NULL;
+	im->compress = p->compress;
 	im->log = p->conn.log;
 	im->host = xstrdup(p->conn.host);
 	im->user = xstrdup(p->user != NULL ? p->user : "");
@@ -358,6 +380,7 @@ imap_new(struct event_base *base, struct evdns_base *dns,
 	im->event_arg = p->event_arg;
 	im->idle_renew = p->idle_renew > 0 ? p->idle_renew : IMAP_IDLE_RENEW;
 	im->parser = imap_parser_new(&p->limits);
+	im->limits = p->limits;
 	im->max_literal = p->limits.max_literal;
 	im->capstr = xstrdup("");
 	im->logbuf = evbuffer_new();
@@ -417,6 +440,10 @@ imap_destroy(struct imap *im)
 	free(im->selected);
 	free(im->bye);
 	free(im->error);
+	free(im->zwhy);
+	free((char *)im->cp.host);
+	free((char *)im->cp.ca_file);
+	free((char *)im->cp.fingerprint);
 	free(im);
 }
 
@@ -814,6 +841,18 @@ enum conn_fail
 imap_conn_fail(const struct imap *im)
 {
 	return im->conn_fail;
+}
+
+int
+imap_compressed(const struct imap *im)
+{
+	return im->zon;
+}
+
+const char *
+imap_compress_why(const struct imap *im)
+{
+	return im->zwhy;
 }
 
 const char *
@@ -1686,6 +1725,8 @@ imap_conn_cb(struct conn *c, enum conn_event ev, void *arg)
 			}
 			break;
 		}
+		if (conn_compress_broken(c) && imap_restart(im) == 0)
+			break;
 		im->conn_fail = conn_fail(c);
 		msg = conn_error(c);
 		if (conn_fail(c) == CONN_FAIL_CLOSED && im->bye != NULL)
@@ -1778,6 +1819,8 @@ imap_read(struct imap *im)
 			evbuffer_drain(
 			    im->logbuf, evbuffer_get_length(im->logbuf));
 		}
+		if (im->zon)
+			im->zread++;
 		imap_handle(im, resp);
 	}
 }
@@ -2078,7 +2121,7 @@ imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
 			imap_failf(im, IMAP_ERR_PROTO,
 			    "CAPABILITY failed at %s: %s", im->host, text);
 		else if (im->logged_in)
-			imap_enable(im);
+			imap_logged_in(im);
 		else
 			imap_after_caps(im);
 		break;
@@ -2103,7 +2146,7 @@ imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
 		}
 		im->logged_in = 1;
 		if (r->code == IMAP_CODE_CAPABILITY)
-			imap_enable(im);
+			imap_logged_in(im);
 		else {
 			im->caps_known = 0;
 			imap_set_state(im, IMAP_STATE_CAPABILITY);
@@ -2112,7 +2155,31 @@ imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
 		}
 		break;
 	case IMAP_CMD_ENABLE:
-		imap_ready(im); /* a refused ENABLE only means less to use */
+		/* A refused ENABLE only means less to use. */
+		if (!ok)
+			im->enabled &= ~im->enabling;
+		im->enabling = 0;
+		if (im->state == IMAP_STATE_ENABLE)
+			imap_ready(im);
+		break;
+	case IMAP_CMD_COMPRESS:
+		free(im->zwhy);
+		if (ok) {
+			conn_compress(im->conn);
+			im->zon = 1;
+			im->zread = 0;
+			im->zwhy = xstrdup("on");
+		} else {
+			why = imap_why(r);
+			plog_note(im->log, im->host,
+			    "imap: %s refused COMPRESS DEFLATE (%s); going on "
+			    "without compression",
+			    im->host, why);
+			xasprintf(&im->zwhy, "off: the server refused it: %s",
+			    why);
+			free(why);
+		}
+		imap_enable(im);
 		break;
 	case IMAP_CMD_LIST:
 	case IMAP_CMD_LSUB:
@@ -2349,7 +2416,7 @@ imap_after_caps(struct imap *im)
 		return;
 	}
 	if (im->logged_in) {
-		imap_enable(im);
+		imap_logged_in(im);
 		return;
 	}
 	if (conn_tls_version(im->conn) == NULL) {
@@ -2425,6 +2492,122 @@ imap_authenticate(struct imap *im)
 	imap_cmd_queue(im, cmd);
 }
 
+/* Logged in, with the capabilities that hold now: COMPRESS first (no
+ * command may follow it before its reply), then ENABLE. */
+static void
+imap_logged_in(struct imap *im)
+{
+	if (imap_compress_wanted(im)) {
+		imap_set_state(im, IMAP_STATE_COMPRESS);
+		imap_simple(im, IMAP_CMD_COMPRESS, NULL, "COMPRESS DEFLATE");
+		return;
+	}
+	imap_enable(im);
+}
+
+/* Whether to ask for DEFLATE; says why in zwhy. */
+static int
+imap_compress_wanted(struct imap *im)
+{
+	long rtt;
+
+	if (im->zwhy != NULL && im->zfailed)
+		return 0; /* it broke on this session once */
+	free(im->zwhy);
+	im->zwhy = NULL;
+	rtt = conn_rtt_usec(im->conn);
+	if (im->compress == IMAP_COMPRESS_NO)
+		im->zwhy = xstrdup("off: compress = no");
+	else if (!(im->caps & IMAP_CAP_COMPRESS))
+		im->zwhy = xstrdup("off: not offered by the server");
+	else if (im->compress == IMAP_COMPRESS_AUTO &&
+	    conn_is_loopback(im->conn))
+		im->zwhy = xstrdup("off: the server is on a loopback address");
+	else if (im->compress == IMAP_COMPRESS_AUTO && rtt >= 0 &&
+	    rtt < IMAP_COMPRESS_MIN_RTT)
+		xasprintf(&im->zwhy, "off: round trip %ld.%03ld ms", rtt / 1000,
+		    rtt % 1000);
+	else
+		return 1;
+	plog_note(im->log, im->host, "imap: compression %s", im->zwhy);
+	return 0;
+}
+
+/* DEFLATE broke before anything came through it: connect again without
+ * it, and send what was in flight again. 0, or -1 when too late (a
+ * response was already taken, or an operation that changes things was
+ * sent). */
+static int
+imap_restart(struct imap *im)
+{
+	struct imap_op *op;
+	struct imap_cmd *cmd;
+
+	if (im->zfailed || im->zread > 0)
+		return -1;
+	TAILQ_FOREACH(op, &im->ops, entry)
+	{
+		if (!op->started)
+			continue;
+		switch (op->kind) {
+		case IMAP_OP_CONNECT:
+		case IMAP_OP_LIST:
+		case IMAP_OP_SELECT:
+		case IMAP_OP_FETCH_HEADERS:
+		case IMAP_OP_FETCH_FLAGS:
+		case IMAP_OP_SEARCH:
+		case IMAP_OP_FETCH_BODY:
+		case IMAP_OP_NOOP:
+		case IMAP_OP_STATUS:
+			break;
+		default:
+			return -1;
+		}
+	}
+	plog_note(im->log, im->host,
+	    "imap: %s; connecting again without compression",
+	    conn_error(im->conn));
+	free(im->zwhy);
+	xasprintf(&im->zwhy, "off: %s", conn_error(im->conn));
+	im->zfailed = 1;
+	im->zon = 0;
+	conn_free(im->conn);
+	im->conn = NULL;
+	while ((cmd = TAILQ_FIRST(&im->inflight)) != NULL) {
+		TAILQ_REMOVE(&im->inflight, cmd, entry);
+		imap_cmd_free(cmd);
+	}
+	while ((cmd = TAILQ_FIRST(&im->outq)) != NULL) {
+		TAILQ_REMOVE(&im->outq, cmd, entry);
+		imap_cmd_free(cmd);
+	}
+	im->blocked = NULL;
+	TAILQ_FOREACH(op, &im->ops, entry)
+	{
+		if (op->kind == IMAP_OP_CONNECT || !op->started)
+			continue;
+		op->started = 0;
+		op->pending = 0;
+		op->qresync_sent = 0;
+		op->list_phase = 0;
+		memset(&op->sel, 0, sizeof op->sel);
+	}
+	im->caps = im->enabled = im->enabling = 0;
+	im->caps_known = im->tls_done = im->logged_in = im->condstore = 0;
+	free(im->selected);
+	im->selected = NULL;
+	imap_parser_free(im->parser);
+	im->parser = imap_parser_new(&im->limits);
+	evbuffer_drain(im->logbuf, evbuffer_get_length(im->logbuf));
+	im->conn = conn_new(im->base, im->dns, &im->cp, imap_conn_cb, im);
+	imap_set_state(im, IMAP_STATE_CONNECTING);
+	conn_expect_reply(im->conn, 1);
+	conn_connect(im->conn);
+	return 0;
+}
+
+/* ENABLE what is offered, and go on at once: what follows (SELECT with
+ * QRESYNC) is pipelined behind it, as if it were granted. */
 static void
 imap_enable(struct imap *im)
 {
@@ -2444,6 +2627,15 @@ imap_enable(struct imap *im)
 	imap_set_state(im, IMAP_STATE_ENABLE);
 	imap_simple(im, IMAP_CMD_ENABLE, NULL, "ENABLE%s", s.s);
 	free(s.s);
+	im->enabling = 0;
+	if (im->caps & IMAP_CAP_CONDSTORE)
+		im->enabling |= IMAP_CAP_CONDSTORE;
+	if (im->caps & IMAP_CAP_QRESYNC)
+		im->enabling |= IMAP_CAP_QRESYNC | IMAP_CAP_CONDSTORE;
+	if (im->caps & IMAP_CAP_UTF8_ACCEPT)
+		im->enabling |= IMAP_CAP_UTF8_ACCEPT;
+	im->enabled |= im->enabling;
+	imap_ready(im);
 }
 
 static void
@@ -2489,6 +2681,7 @@ imap_caps_set(struct imap *im, const struct imap_tok *t)
 	    {"MOVE", IMAP_CAP_MOVE},
 	    {"NOTIFY", IMAP_CAP_NOTIFY},
 	    {"BINARY", IMAP_CAP_BINARY},
+	    {"COMPRESS=DEFLATE", IMAP_CAP_COMPRESS},
 	};
 	struct imap_str s = {0};
 	size_t i;

@@ -48,6 +48,7 @@ struct imap;
 #define IMAP_CAP_NOTIFY 0x80000 /* RFC 5465 */
 /* RFC 3516 */
 #define IMAP_CAP_BINARY 0x40000000
+#define IMAP_CAP_COMPRESS 0x100000 /* COMPRESS=DEFLATE, RFC 4978 */
 
 /* The session's state; imap_set_state() logs every change to the plog. */
 enum imap_state {
@@ -58,6 +59,7 @@ enum imap_state {
 	IMAP_STATE_STARTTLS,     /* STARTTLS sent */
 	IMAP_STATE_HANDSHAKE,    /* TLS handshake after STARTTLS */
 	IMAP_STATE_AUTHENTICATE, /* AUTHENTICATE PLAIN or LOGIN sent */
+	IMAP_STATE_COMPRESS,     /* COMPRESS DEFLATE sent */
 	IMAP_STATE_ENABLE,       /* ENABLE sent */
 	IMAP_STATE_READY,        /* authenticated, no mailbox selected */
 	IMAP_STATE_SELECTING,    /* SELECT/EXAMINE in flight */
@@ -128,6 +130,17 @@ struct imap_event {
 
 typedef void (*imap_event_cb)(struct imap *, const struct imap_event *, void *);
 
+/* Whether to ask for COMPRESS=DEFLATE (RFC 4978) after logging in. */
+enum imap_compress {
+	IMAP_COMPRESS_AUTO, /* when offered, unless the server is on a
+	                     * loopback address or the TCP connect took
+	                     * under IMAP_COMPRESS_MIN_RTT: there it only
+	                     * costs CPU */
+	IMAP_COMPRESS_YES,  /* whenever offered */
+	IMAP_COMPRESS_NO,   /* never */
+};
+#define IMAP_COMPRESS_MIN_RTT 2000 /* microseconds */
+
 /* Filled in by the caller; copied by imap_new(). */
 struct imap_params {
 	struct conn_params conn;  /* where and how; conn.tls IMPLICIT: imaps */
@@ -141,6 +154,7 @@ struct imap_params {
 	struct imap_parse_limits limits; /* parser bounds; zeros: defaults */
 	int idle_renew;      /* seconds before IDLE is renewed (DONE, IDLE);
 	                      * 0: 1500 (RFC 2177 asks for under 29 min) */
+	enum imap_compress compress; /* COMPRESS DEFLATE; 0 is AUTO */
 	imap_event_cb event; /* unsolicited events, or NULL */
 	void *event_arg;     /* passed to event */
 };
@@ -470,5 +484,11 @@ enum conn_fail imap_conn_fail(const struct imap *);
 
 /* "TLSv1.3", or NULL before TLS. */
 const char *imap_tls_version(const struct imap *);
+
+/* Whether DEFLATE is on, and why or why not: "on", "off: the server is on
+ * a loopback address", "off: not offered by the server", ...; owned by
+ * the session, NULL before it was decided. */
+int imap_compressed(const struct imap *);
+const char *imap_compress_why(const struct imap *);
 
 #endif

@@ -23,6 +23,7 @@ struct check {
 	struct pop3 *pop3;
 	char *url;
 	char *tls; /* the TLS version, taken while connected */
+	char *zip; /* IMAP: "compression on", or off and why */
 	int ok;    /* 1: logged in; -1: the deadline passed first */
 	int ended; /* check_end() ran */
 };
@@ -53,6 +54,8 @@ check_end(struct check *c, const char *error)
 		tls = text_clean_line(c->tls != NULL ? c->tls : "no TLS");
 		printf(
 		    "%s: ok (%s, %s, logged in)\n", c->account->name, url, tls);
+		if (c->zip != NULL)
+			printf("%s: %s\n", c->account->name, c->zip);
 		free(url);
 		free(tls);
 		c->ok = 1;
@@ -67,6 +70,7 @@ check_imap_in(struct imap *im, enum imap_err err, const char *msg, void *arg)
 {
 	struct check *c = arg;
 	const char *v;
+	char *z;
 
 	if (err != IMAP_ERR_NONE) {
 		check_end(c, msg);
@@ -74,6 +78,11 @@ check_imap_in(struct imap *im, enum imap_err err, const char *msg, void *arg)
 	}
 	if ((v = imap_tls_version(im)) != NULL)
 		c->tls = xstrdup(v);
+	if ((v = imap_compress_why(im)) != NULL) {
+		z = text_clean_line(v); /* it may quote the server */
+		xasprintf(&c->zip, "compression %s", z);
+		free(z);
+	}
 	imap_logout(im, check_imap_out, c);
 }
 
@@ -157,6 +166,7 @@ cmd_check_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	pop3_free(c.pop3);
 	free(c.url);
 	free(c.tls);
+	free(c.zip);
 	return c.ok == 1 ? CMD_EXIT_OK
 	    : c.ok == -1 ? CMD_EXIT_TIMEOUT
 	                 : CMD_EXIT_FAIL;

@@ -330,6 +330,9 @@ cmd_imap_params(struct cmd_ctx *ctx, const struct account *a,
 		ip->ignore_caps |= IMAP_CAP_CONDSTORE | IMAP_CAP_QRESYNC;
 	if (a->imap_disable & CONFIG_IMAP_IDLE)
 		ip->ignore_caps |= IMAP_CAP_IDLE;
+	ip->compress = a->compress == CONFIG_COMPRESS_YES ? IMAP_COMPRESS_YES
+	    : a->compress == CONFIG_COMPRESS_NO           ? IMAP_COMPRESS_NO
+	                                                  : IMAP_COMPRESS_AUTO;
 }
 
 void

@@ -305,6 +305,18 @@ parse_key(
 	}
 	if (strcmp(key, "imap-disable") == 0)
 		return parse_imap_disable(p, value, &a->imap_disable);
+	if (strcmp(key, "compress") == 0) {
+		if (strcmp(value, "auto") == 0)
+			a->compress = CONFIG_COMPRESS_AUTO;
+		else if (strcmp(value, "yes") == 0)
+			a->compress = CONFIG_COMPRESS_YES;
+		else if (strcmp(value, "no") == 0)
+			a->compress = CONFIG_COMPRESS_NO;
+		else
+			return parse_fail(p,
+			    "compress: '%s' is not auto, yes or no", value);
+		return 0;
+	}
 	if (strcmp(key, "fallback-charset") == 0) {
 		if (a->fallback_charset != NULL)
 			return parse_fail(p, "fallback-charset given twice");

@@ -32,7 +32,13 @@ struct account {
 	int pop3_keep;             /* pop3-keep = CONFIG_POP3_KEEP_ALWAYS,
 	                            * _NEVER, or days (1 or more) */
 	unsigned int pop3_disable; /* pop3-disable = CONFIG_POP3_* bits */
+	int compress;              /* compress = CONFIG_COMPRESS_* */
 };
+
+/* compress = auto | yes | no: IMAP COMPRESS=DEFLATE. */
+#define CONFIG_COMPRESS_AUTO 0 /* off loopback and links under 2 ms */
+#define CONFIG_COMPRESS_YES 1
+#define CONFIG_COMPRESS_NO 2
 
 /* sync-timeout: the default, the largest value, and "none". */
 #define CONFIG_SYNC_TIMEOUT 600

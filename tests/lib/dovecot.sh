@@ -232,8 +232,12 @@ namespace inbox {
   }
 }
 
+# COMPRESS=DEFLATE (RFC 4978) for the tests that ask for it; errand's
+# default (compress = auto) leaves it off on loopback.
+mail_plugins = \$mail_plugins zlib
 protocol imap {
   mail_max_userip_connections = 100
+  mail_plugins = \$mail_plugins imap_zlib
 }
 protocol pop3 {
   mail_max_userip_connections = 100
