@@ -17,6 +17,12 @@
 #   TLS         wrap the connection in TLS, server side (needs --cert/--key)
 #   SLEEP n     stall n seconds
 #   CLOSE       close the connection now
+#   DEFLATE     RFC 4978: from here on what is sent is compressed and what
+#               is read inflated (after "S: tag OK" to COMPRESS)
+#   WIRE: text  send text (escaped as RAW) on the wire as is, compressed
+#               or not: a corrupt deflate stream
+#   ACCEPT      close this connection and play the rest of the script on
+#               the next one (a client that connects again)
 # Blank lines and lines starting with '#' are skipped. Every line received
 # is written to TRANSCRIPT as "C: line", every line sent as "S: line". It
 # exits when the script ends or the client closes, and after 20 seconds in
@@ -30,6 +36,7 @@ import socket
 import ssl
 import sys
 import time
+import zlib
 
 DEADLINE = 20.0
 
@@ -44,6 +51,8 @@ class Session:
         self.buf = b""
         self.transcript = transcript
         self.deadline = deadline
+        self.zc = None
+        self.zd = None
 
     def note(self, prefix, data):
         text = data.decode("utf-8", "backslashreplace")
@@ -58,6 +67,8 @@ class Session:
 
     def send(self, data, shown):
         self.sock.settimeout(self.remaining())
+        if self.zc is not None:
+            data = self.zc.compress(data) + self.zc.flush(zlib.Z_SYNC_FLUSH)
         self.sock.sendall(data)
         for line in shown.split(b"\n"):
             if line.endswith(b"\r"):
@@ -74,6 +85,11 @@ class Session:
                     self.note("C:", self.buf)
                     self.buf = b""
                 raise ScriptError("client closed the connection")
+            if self.zd is not None:
+                try:
+                    chunk = self.zd.decompress(chunk)
+                except zlib.error as e:
+                    raise ScriptError("client sent a bad deflate stream: %s" % e)
             self.buf += chunk
         line, self.buf = self.buf.split(b"\n", 1)
         if line.endswith(b"\r"):
@@ -115,7 +131,7 @@ def unescape(text):
     return bytes(out)
 
 
-def play(script, sess, tls_context):
+def play(script, sess, tls_context, listener):
     for lineno, directive in enumerate(script, 1):
         directive = directive.rstrip("\r\n")
         if not directive.strip() or directive.startswith("#"):
@@ -161,6 +177,27 @@ def play(script, sess, tls_context):
             time.sleep(min(float(directive.split()[1]), sess.remaining()))
         elif directive == "CLOSE":
             return
+        elif directive == "DEFLATE":
+            if sess.buf:
+                raise ScriptError("client sent bytes before compression began")
+            sess.zc = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+            sess.zd = zlib.decompressobj(-15)
+            sess.note("*", b"DEFLATE on")
+        elif directive.startswith("WIRE:"):
+            data = unescape(directive[5:].lstrip(" "))
+            sess.sock.settimeout(sess.remaining())
+            sess.sock.sendall(data)
+            sess.note("S:", b"<wire> " + data)
+        elif directive == "ACCEPT":
+            try:
+                sess.sock.close()
+            except OSError:
+                pass
+            listener.settimeout(sess.remaining())
+            sess.sock, _ = listener.accept()
+            sess.buf = b""
+            sess.zc = sess.zd = None
+            sess.note("*", b"new connection")
         else:
             raise ScriptError("line %d: bad directive %r" % (lineno, directive))
     sess.drain()
@@ -200,10 +237,9 @@ def main():
         except OSError as e:
             transcript.write("* no connection: %s\n" % e)
             return 1
-        listener.close()
         sess = Session(conn, transcript, deadline)
         try:
-            play(script, sess, tls_context)
+            play(script, sess, tls_context, listener)
         except (ScriptError, OSError, ssl.SSLError) as e:
             transcript.write("* %s\n" % e)
             status = 1
@@ -212,6 +248,7 @@ def main():
                 sess.sock.close()
             except OSError:
                 pass
+            listener.close()
     return status
 
 
