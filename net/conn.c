@@ -43,7 +43,7 @@
 #define CONN_CONNECT_TIMEOUT 30
 #define CONN_IDLE_TIMEOUT 60
 #define CONN_MAX_LINE (64 * 1024)
-#define CONN_MAX_NAMES 8 /* names listed in a host name mismatch */
+#define CONN_MAX_NAMES 8           /* names listed in a host name mismatch */
 #define CONN_ZBUF_MAX (256 * 1024) /* inflated bytes held ahead */
 #define CONN_ZCHUNK 16384
 
@@ -94,9 +94,9 @@ struct conn {
 	char *error;
 	char *last_error; /* last address's connect error */
 
-	struct timespec t_connect; /* connect() called */
-	long rtt_usec;             /* TCP connect time, -1 unknown */
-	int loopback;              /* connected to a loopback address */
+	struct timespec t_connect;      /* connect() called */
+	long rtt_usec;                  /* TCP connect time, -1 unknown */
+	int loopback;                   /* connected to a loopback address */
 	struct evutil_addrinfo *ai_cur; /* address being tried */
 
 	z_stream *zin, *zout;  /* RFC 4978 DEFLATE, NULL when off */
@@ -345,8 +345,8 @@ conn_compress_broken(const struct conn *c)
 }
 
 void
-conn_compress_stats(const struct conn *c, uint64_t *raw_in,
-    uint64_t *wire_in, uint64_t *raw_out, uint64_t *wire_out)
+conn_compress_stats(const struct conn *c, uint64_t *raw_in, uint64_t *wire_in,
+    uint64_t *raw_out, uint64_t *wire_out)
 {
 	*raw_in = c->zraw_in;
 	*wire_in = c->zwire_in;
@@ -409,9 +409,9 @@ conn_inflate(struct conn *c)
 			c->zbroken = 1;
 			conn_failf(c, CONN_FAIL_PROTO,
 			    "corrupt compressed data from %s: %s", c->host,
-			    c->zended               ? "data after the end"
-			    : c->zin->msg != NULL ? c->zin->msg
-			                          : "inflate failed");
+			    c->zended                 ? "data after the end"
+			        : c->zin->msg != NULL ? c->zin->msg
+			                              : "inflate failed");
 			return -1;
 		}
 		/* A server ends the stream as it closes (after LOGOUT). */

@@ -227,10 +227,10 @@ struct imap {
 	imap_event_cb event;
 	void *event_arg;
 	enum imap_compress compress;
-	int zon;       /* DEFLATE on */
-	int zfailed;   /* DEFLATE broke once: not asked for again */
-	int zread;     /* responses read since DEFLATE went on */
-	char *zwhy;    /* imap_compress_why() */
+	int zon;               /* DEFLATE on */
+	int zfailed;           /* DEFLATE broke once: not asked for again */
+	int zread;             /* responses read since DEFLATE went on */
+	char *zwhy;            /* imap_compress_why() */
 	unsigned int enabling; /* ENABLE sent, its reply not read yet */
 	int idle_renew;        /* seconds */
 	struct event *idle_ev; /* renews IDLE */
@@ -363,8 +363,8 @@ imap_new(struct event_base *base, struct evdns_base *dns,
 	im->dns = dns;
 	im->cp = p->conn;
 	im->cp.host = xstrdup(p->conn.host);
-	im->cp.ca_file = p->conn.ca_file != NULL ? xstrdup(p->conn.ca_file)
-	                                         : NULL;
+	im->cp.ca_file =
+	    p->conn.ca_file != NULL ? xstrdup(p->conn.ca_file) : NULL;
 	im->cp.fingerprint =
 	    p->conn.fingerprint != NULL ? xstrdup(p->conn.fingerprint) : NULL;
 	im->compress = p->compress;
@@ -2175,8 +2175,8 @@ imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
 			    "imap: %s refused COMPRESS DEFLATE (%s); going on "
 			    "without compression",
 			    im->host, why);
-			xasprintf(&im->zwhy, "off: the server refused it: %s",
-			    why);
+			xasprintf(
+			    &im->zwhy, "off: the server refused it: %s", why);
 			free(why);
 		}
 		imap_enable(im);

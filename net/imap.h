@@ -48,7 +48,8 @@ struct imap;
 #define IMAP_CAP_NOTIFY 0x80000 /* RFC 5465 */
 /* RFC 3516 */
 #define IMAP_CAP_BINARY 0x40000000
-#define IMAP_CAP_COMPRESS 0x100000 /* COMPRESS=DEFLATE, RFC 4978 */
+/* COMPRESS=DEFLATE, RFC 4978 */
+#define IMAP_CAP_COMPRESS 0x100000
 
 /* The session's state; imap_set_state() logs every change to the plog. */
 enum imap_state {
@@ -152,11 +153,11 @@ struct imap_params {
 	size_t max_header; /* largest header literal taken by
 	                       * imap_fetch_headers(); 0: 1 MiB */
 	struct imap_parse_limits limits; /* parser bounds; zeros: defaults */
-	int idle_renew;      /* seconds before IDLE is renewed (DONE, IDLE);
+	int idle_renew; /* seconds before IDLE is renewed (DONE, IDLE);
 	                      * 0: 1500 (RFC 2177 asks for under 29 min) */
 	enum imap_compress compress; /* COMPRESS DEFLATE; 0 is AUTO */
-	imap_event_cb event; /* unsolicited events, or NULL */
-	void *event_arg;     /* passed to event */
+	imap_event_cb event;         /* unsolicited events, or NULL */
+	void *event_arg;             /* passed to event */
 };
 
 /* The end of an operation: err IMAP_ERR_NONE, or the class and a message

@@ -313,8 +313,8 @@ parse_key(
 		else if (strcmp(value, "no") == 0)
 			a->compress = CONFIG_COMPRESS_NO;
 		else
-			return parse_fail(p,
-			    "compress: '%s' is not auto, yes or no", value);
+			return parse_fail(
+			    p, "compress: '%s' is not auto, yes or no", value);
 		return 0;
 	}
 	if (strcmp(key, "fallback-charset") == 0) {
