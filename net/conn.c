@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -15,6 +16,7 @@
 #include <stdint.h>
 #include <time.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -46,6 +49,8 @@
 #define CONN_MAX_NAMES 8           /* names listed in a host name mismatch */
 #define CONN_ZBUF_MAX (256 * 1024) /* inflated bytes held ahead */
 #define CONN_ZCHUNK 16384
+#define CONN_SESSION_MAX (64 * 1024) /* a kept TLS session file */
+#define CONN_HINT_MAX 1024
 
 enum conn_state {
 	CONN_STATE_NEW,
@@ -99,6 +104,14 @@ struct conn {
 	int loopback;                   /* connected to a loopback address */
 	struct evutil_addrinfo *ai_cur; /* address being tried */
 
+	char *session_path; /* kept TLS session, or NULL */
+	char *saved_leaf;   /* its certificate's fingerprint */
+	char *hint;         /* conn_session_hint() */
+	SSL_SESSION *sess;  /* the newest session, to keep */
+	char *leaf;         /* this handshake's certificate fingerprint */
+	int tls_ok;         /* the certificate was accepted */
+	int resumed;        /* the handshake resumed a kept session */
+
 	z_stream *zin, *zout;  /* RFC 4978 DEFLATE, NULL when off */
 	struct evbuffer *zbuf; /* inflated input the protocol reads */
 	int zbroken;           /* failed on a corrupt compressed stream */
@@ -138,9 +151,15 @@ static char *conn_fingerprint_format(const unsigned char *, unsigned int);
 static char *conn_cert_names(X509 *);
 static void conn_names_add(char **, size_t *, int *, const char *, size_t);
 static struct evbuffer *conn_inbuf(struct conn *);
+static void conn_push(struct conn *);
 static int conn_inflate(struct conn *);
 static void conn_deflate(struct conn *, const char *, size_t);
 static int conn_addr_loopback(const struct sockaddr *);
+static char *conn_session_path(const char *);
+static void conn_session_load(struct conn *, SSL *);
+static int conn_session_new_cb(SSL *, SSL_SESSION *);
+static void conn_session_save(struct conn *);
+static char *conn_trust(const struct conn *);
 
 static const char *conn_state_names[] = {
     "new",
@@ -183,6 +202,8 @@ conn_new(struct event_base *base, struct evdns_base *dns,
 	c->fd = -1;
 	c->rtt_usec = -1;
 	c->state = CONN_STATE_NEW;
+	if (p->session_name != NULL)
+		c->session_path = conn_session_path(p->session_name);
 
 	c->timer = evtimer_new(base, conn_timer_cb, c);
 	c->deferred = event_new(base, -1, 0, conn_deferred_cb, c);
@@ -197,6 +218,7 @@ conn_free(struct conn *c)
 	if (c == NULL)
 		return;
 	c->cb = NULL;
+	conn_push(c);
 	conn_teardown(c);
 	if (c->in_cb) {
 		c->dead = 1; /* freed when the callback returns */
@@ -355,6 +377,229 @@ conn_compress_stats(const struct conn *c, uint64_t *raw_in, uint64_t *wire_in,
 }
 
 int
+conn_tls_resumed(const struct conn *c)
+{
+	return c->resumed;
+}
+
+const char *
+conn_session_hint(const struct conn *c)
+{
+	return c->hint;
+}
+
+void
+conn_session_set_hint(struct conn *c, const char *hint)
+{
+	if (c->hint != NULL && strcmp(c->hint, hint) == 0)
+		return;
+	free(c->hint);
+	c->hint = xstrndup(hint, CONN_HINT_MAX);
+	c->hint[strcspn(c->hint, "\r\n")] = '\0';
+	if (c->sess != NULL && c->tls_ok)
+		conn_session_save(c);
+}
+
+/* $XDG_CACHE_HOME/errand/NAME.tls, else ~/.cache/errand/NAME.tls; NULL
+ * without either. The caller frees it. */
+static char *
+conn_session_path(const char *name)
+{
+	const char *xdg, *home;
+	char *s;
+
+	if ((xdg = getenv("XDG_CACHE_HOME")) != NULL && *xdg == '/') {
+		xasprintf(&s, "%s/errand/%s.tls", xdg, name);
+		return s;
+	}
+	if ((home = getenv("HOME")) == NULL || *home == '\0')
+		return NULL;
+	xasprintf(&s, "%s/.cache/errand/%s.tls", home, name);
+	return s;
+}
+
+/* Offer the kept session, if it was made for this host, port and these
+ * certificate settings. The file: "key value" lines, then the PEM. */
+static void
+conn_session_load(struct conn *c, SSL *ssl)
+{
+	char buf[CONN_SESSION_MAX + 1], *line, *next, *val, *pem = NULL;
+	const char *host = NULL, *pin = NULL, *ca = NULL, *leaf = NULL;
+	const char *hint = NULL;
+	char *trust;
+	SSL_SESSION *sess;
+	ssize_t n;
+	BIO *bio;
+	int fd, port = 0;
+
+	if ((fd = open(c->session_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) ==
+	    -1)
+		return;
+	n = read(fd, buf, sizeof buf);
+	close(fd);
+	if (n <= 0 || n > CONN_SESSION_MAX)
+		return;
+	buf[n] = '\0';
+	if (strncmp(buf, "errand-tls-session 1\n", 21) != 0)
+		return;
+	for (line = buf + 21; *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) == NULL)
+			return;
+		*next++ = '\0';
+		if (strncmp(line, "-----BEGIN", 10) == 0) {
+			next[-1] = '\n';
+			pem = line;
+			break;
+		}
+		if ((val = strchr(line, ' ')) == NULL)
+			continue;
+		*val++ = '\0';
+		if (strcmp(line, "host") == 0)
+			host = val;
+		else if (strcmp(line, "port") == 0)
+			port = (int)strtol(val, NULL, 10);
+		else if (strcmp(line, "pin") == 0)
+			pin = val;
+		else if (strcmp(line, "ca") == 0)
+			ca = val;
+		else if (strcmp(line, "leaf") == 0)
+			leaf = val;
+		else if (strcmp(line, "hint") == 0)
+			hint = val;
+	}
+	if (pem == NULL || host == NULL || pin == NULL || ca == NULL ||
+	    leaf == NULL)
+		return;
+	if (strcmp(host, c->host) != 0 || port != c->port) {
+		plog_note(c->log, c->host,
+		    "not resuming the TLS session kept for %s port %d", host,
+		    port);
+		return;
+	}
+	trust = conn_trust(c);
+	if (strcmp(pin, c->fingerprint != NULL ? c->fingerprint : "-") != 0 ||
+	    strcmp(ca, trust) != 0) {
+		plog_note(c->log, c->host,
+		    "not resuming the TLS session: the certificate settings "
+		    "changed");
+		free(trust);
+		return;
+	}
+	free(trust);
+	free(c->hint);
+	c->hint = hint != NULL ? xstrdup(hint) : NULL;
+	if ((bio = BIO_new_mem_buf(pem, -1)) == NULL)
+		return;
+	sess = PEM_read_bio_SSL_SESSION(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	ERR_clear_error();
+	if (sess == NULL)
+		return;
+	if (SSL_SESSION_is_resumable(sess) && SSL_set_session(ssl, sess) == 1) {
+		free(c->saved_leaf);
+		c->saved_leaf = xstrdup(leaf);
+		plog_note(c->log, c->host, "offering the kept TLS session");
+	}
+	SSL_SESSION_free(sess);
+}
+
+/* OpenSSL made a session (TLS 1.2: at the handshake; 1.3: a ticket after
+ * it): keep the newest, written once the certificate is accepted. */
+static int
+conn_session_new_cb(SSL *ssl, SSL_SESSION *sess)
+{
+	struct conn *c = SSL_get_app_data(ssl);
+
+	if (c == NULL || c->session_path == NULL ||
+	    !SSL_SESSION_is_resumable(sess))
+		return 0;
+	SSL_SESSION_free(c->sess);
+	c->sess = sess; /* the reference is ours */
+	if (c->tls_ok)
+		conn_session_save(c);
+	return 1;
+}
+
+/* What the certificate was checked against: ca-file and the system's
+ * authorities as the environment names them. The caller frees it. */
+static char *
+conn_trust(const struct conn *c)
+{
+	const char *file = getenv(X509_get_default_cert_file_env());
+	const char *dir = getenv(X509_get_default_cert_dir_env());
+	char *s;
+
+	xasprintf(&s, "%s|%s|%s", c->ca_file != NULL ? c->ca_file : "-",
+	    file != NULL ? file : "-", dir != NULL ? dir : "-");
+	s[strcspn(s, "\r\n")] = '\0';
+	return s;
+}
+
+/* Write the session file, 0600, through a temporary file and rename. */
+static void
+conn_session_save(struct conn *c)
+{
+	char *tmp, *dir, *slash, *data, *pem, *trust;
+	size_t len;
+	long pemlen;
+	BIO *bio;
+	int fd, ok;
+
+	if (c->session_path == NULL || c->sess == NULL || c->leaf == NULL)
+		return;
+	if ((bio = BIO_new(BIO_s_mem())) == NULL)
+		return;
+	if (PEM_write_bio_SSL_SESSION(bio, c->sess) != 1 ||
+	    (pemlen = BIO_get_mem_data(bio, &pem)) <= 0) {
+		BIO_free(bio);
+		ERR_clear_error();
+		return;
+	}
+	trust = conn_trust(c);
+	len = (size_t)xasprintf(&data,
+	    "errand-tls-session 1\nhost %s\nport %d\npin %s\nca %s\n"
+	    "leaf %s\nhint %s\n%.*s",
+	    c->host, c->port, c->fingerprint != NULL ? c->fingerprint : "-",
+	    trust, c->leaf, c->hint != NULL ? c->hint : "", (int)pemlen, pem);
+	BIO_free(bio);
+	free(trust);
+	xasprintf(&tmp, "%s.%ld.tmp", c->session_path, (long)getpid());
+	fd = open(
+	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1 && errno == ENOENT) {
+		dir = xstrdup(c->session_path);
+		if ((slash = strrchr(dir, '/')) != NULL) {
+			*slash = '\0';
+			if ((slash = strrchr(dir, '/')) != NULL) {
+				*slash = '\0';
+				(void)mkdir(dir, 0700); /* ~/.cache */
+				*slash = '/';
+			}
+			(void)mkdir(dir, 0700);
+		}
+		free(dir);
+		fd = open(tmp,
+		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		    0600);
+	}
+	ok = fd != -1 && fchmod(fd, 0600) == 0 &&
+	    write(fd, data, len) == (ssize_t)len;
+	if (fd != -1 && close(fd) != 0)
+		ok = 0;
+	if (ok && rename(tmp, c->session_path) == 0)
+		plog_note(c->log, c->host, "TLS session kept for next time");
+	else {
+		plog_note(c->log, c->host, "cannot keep the TLS session: %s",
+		    strerror(errno));
+		if (fd != -1)
+			unlink(tmp);
+	}
+	explicit_bzero(data, len);
+	free(data);
+	free(tmp);
+}
+
+int
 conn_is_loopback(const struct conn *c)
 {
 	return c->loopback;
@@ -364,6 +609,30 @@ long
 conn_rtt_usec(const struct conn *c)
 {
 	return c->rtt_usec;
+}
+
+/* Closing: one non-blocking try to send what is still queued (a LOGOUT
+ * whose reply nobody waits for), through TLS to the socket. */
+static void
+conn_push(struct conn *c)
+{
+	struct bufferevent *under;
+	struct evbuffer *out;
+	evutil_socket_t fd;
+
+	if (c->state != CONN_STATE_UP || c->bev == NULL)
+		return;
+	if ((under = bufferevent_get_underlying(c->bev)) == NULL)
+		under = c->bev;
+	else
+		bufferevent_flush(c->bev, EV_WRITE, BEV_FLUSH);
+	if ((fd = bufferevent_getfd(under)) == -1)
+		return;
+	/* The bufferevent holds its output's start; it is closing. */
+	out = bufferevent_get_output(under);
+	evbuffer_unfreeze(out, 1);
+	while (evbuffer_get_length(out) > 0 && evbuffer_write(out, fd) > 0)
+		continue;
 }
 
 /* The buffer the protocol reads: the socket's, or the inflated one topped
@@ -521,6 +790,11 @@ conn_destroy(struct conn *c)
 	if (c->own_dns)
 		evdns_base_free(c->dns, 0);
 	SSL_CTX_free(c->ctx);
+	SSL_SESSION_free(c->sess);
+	free(c->session_path);
+	free(c->saved_leaf);
+	free(c->hint);
+	free(c->leaf);
 	free(c->host);
 	free(c->ca_file);
 	free(c->fingerprint);
@@ -848,6 +1122,10 @@ conn_tls_start(struct conn *c, struct bufferevent *under)
 		SSL_CTX_set_options(c->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 		/* Verified after the handshake, by conn_tls_check(). */
 		SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
+		/* Sessions go to the file, not OpenSSL's cache. */
+		SSL_CTX_set_session_cache_mode(c->ctx,
+		    SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+		SSL_CTX_sess_set_new_cb(c->ctx, conn_session_new_cb);
 		/* The system's authorities from the hashed directory, read
 		 * one when a chain needs it: the bundle file parsed up front
 		 * is ~17 ms of every connection. conn_tls_check() tries the
@@ -865,6 +1143,9 @@ conn_tls_start(struct conn *c, struct bufferevent *under)
 	}
 	if ((ssl = SSL_new(c->ctx)) == NULL)
 		fatalx("%s: SSL_new failed", __func__);
+	SSL_set_app_data(ssl, c);
+	if (c->session_path != NULL)
+		conn_session_load(c, ssl);
 	param = SSL_get0_param(ssl);
 	X509_VERIFY_PARAM_set_hostflags(
 	    param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
@@ -966,6 +1247,22 @@ conn_tls_check(struct conn *c)
 	fp = conn_fingerprint_format(md, mdlen);
 	vr = SSL_get_verify_result(ssl);
 
+	/* A resumed session was verified when it was made, for this host,
+	 * port and these certificate settings (conn_session_load()). */
+	if (SSL_session_reused(ssl)) {
+		if (c->saved_leaf == NULL || strcmp(fp, c->saved_leaf) != 0) {
+			conn_failf(c, CONN_FAIL_TLS,
+			    "resumed TLS session with %s is not for the "
+			    "certificate kept with it",
+			    c->host);
+			goto fail;
+		}
+		c->resumed = 1;
+		plog_note(c->log, c->host,
+		    "TLS session resumed (certificate sha256 %s)", fp);
+		goto ok;
+	}
+
 	pinned = 0;
 	if (c->fingerprint != NULL) {
 		if (conn_fingerprint_parse(c->fingerprint, want) != 0) {
@@ -1001,7 +1298,12 @@ conn_tls_check(struct conn *c)
 		    c->host, X509_verify_cert_error_string(vr), fp);
 		goto fail;
 	}
-	free(fp);
+ok:
+	free(c->leaf);
+	c->leaf = fp;
+	c->tls_ok = 1;
+	if (c->sess != NULL)
+		conn_session_save(c);
 	X509_free(cert);
 	return 0;
 

@@ -46,8 +46,13 @@ struct conn_params {
 	    *fingerprint; /* "sha256:HEX" trusted whatever the chain, or NULL */
 	int connect_timeout; /* seconds for lookup+connect+TLS; 0: 30 */
 	int idle_timeout; /* seconds of silence while a reply is awaited; 0: 60 */
-	size_t max_line;  /* longest line conn_read_line() accepts; 0: 64 KiB */
-	struct plog *log; /* protocol log, or NULL */
+	size_t max_line; /* longest line conn_read_line() accepts; 0: 64 KiB */
+	const char *session_name; /* keep the TLS session (1.3 ticket, 1.2
+	                           * id) in $XDG_CACHE_HOME/errand/NAME.tls
+	                           * (0600) and resume it next time, for the
+	                           * same host, port and certificate settings
+	                           * only; NULL: never */
+	struct plog *log;         /* protocol log, or NULL */
 };
 
 enum conn_event {
@@ -124,6 +129,15 @@ int conn_is_loopback(const struct conn *);
 /* The TCP connect's duration in microseconds (one round trip), -1 before
  * it is known. */
 long conn_rtt_usec(const struct conn *);
+
+/* 1 when the TLS handshake resumed a kept session. */
+int conn_tls_resumed(const struct conn *);
+
+/* A short note kept with the TLS session for the protocol layer (IMAP:
+ * the capabilities after login), as loaded for this host, or NULL; and
+ * set for the next connection. */
+const char *conn_session_hint(const struct conn *);
+void conn_session_set_hint(struct conn *, const char *);
 
 /* "TLSv1.3" once TLS is up, else NULL. */
 const char *conn_tls_version(const struct conn *);

@@ -227,10 +227,12 @@ struct imap {
 	imap_event_cb event;
 	void *event_arg;
 	enum imap_compress compress;
-	int zon;               /* DEFLATE on */
-	int zfailed;           /* DEFLATE broke once: not asked for again */
-	int zread;             /* responses read since DEFLATE went on */
-	char *zwhy;            /* imap_compress_why() */
+	int zon;       /* DEFLATE on */
+	int zfailed;   /* DEFLATE broke once: not asked for again */
+	int zread;     /* responses read since DEFLATE went on */
+	int zasked;    /* COMPRESS sent on this connection */
+	int need_caps; /* logged in, capabilities to ask after COMPRESS */
+	char *zwhy;    /* imap_compress_why() */
 	unsigned int enabling; /* ENABLE sent, its reply not read yet */
 	int idle_renew;        /* seconds */
 	struct event *idle_ev; /* renews IDLE */
@@ -304,7 +306,8 @@ static void imap_after_caps(struct imap *);
 static void imap_authenticate(struct imap *);
 static void imap_enable(struct imap *);
 static void imap_logged_in(struct imap *);
-static int imap_compress_wanted(struct imap *);
+static void imap_compress_early(struct imap *);
+static int imap_compress_wanted(struct imap *, unsigned int);
 static int imap_restart(struct imap *);
 static void imap_ready(struct imap *);
 static void imap_caps_set(struct imap *, const struct imap_tok *);
@@ -1068,8 +1071,10 @@ imap_op_start(struct imap *im, struct imap_op *op)
 			    op->keywords != NULL ? op->keywords : "ALL");
 		break;
 	case IMAP_OP_LOGOUT:
+		/* Its reply is not waited for: done runs from the loop. */
 		imap_set_state(im, IMAP_STATE_LOGOUT);
-		imap_simple(im, IMAP_CMD_LOGOUT, op, "LOGOUT");
+		imap_simple(im, IMAP_CMD_LOGOUT, NULL, "LOGOUT");
+		event_active(im->deferred, 0, 0);
 		break;
 	case IMAP_OP_FETCH_BODY:
 		if (imap_need_selected(im, op, "fetch a message") != 0)
@@ -1389,7 +1394,8 @@ imap_deferred_cb(evutil_socket_t fd, short events, void *arg)
 	im->busy++;
 	for (op = TAILQ_FIRST(&im->ops); op != NULL && !im->dead; op = next) {
 		next = TAILQ_NEXT(op, entry);
-		if (!op->started && op->err != IMAP_ERR_NONE)
+		if ((!op->started && op->err != IMAP_ERR_NONE) ||
+		    (op->started && op->kind == IMAP_OP_LOGOUT))
 			imap_op_finish(im, op);
 	}
 	if (!im->dead && im->state != IMAP_STATE_CLOSED)
@@ -2145,7 +2151,12 @@ imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
 			break;
 		}
 		im->logged_in = 1;
-		if (r->code == IMAP_CODE_CAPABILITY)
+		if (im->zasked) {
+			/* COMPRESS went behind it: nothing more until its
+			 * answer. */
+			im->need_caps = r->code != IMAP_CODE_CAPABILITY;
+			imap_set_state(im, IMAP_STATE_COMPRESS);
+		} else if (r->code == IMAP_CODE_CAPABILITY)
 			imap_logged_in(im);
 		else {
 			im->caps_known = 0;
@@ -2179,7 +2190,14 @@ imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
 			    &im->zwhy, "off: the server refused it: %s", why);
 			free(why);
 		}
-		imap_enable(im);
+		if (im->need_caps) {
+			im->need_caps = 0;
+			im->caps_known = 0;
+			imap_set_state(im, IMAP_STATE_CAPABILITY);
+			imap_simple(
+			    im, IMAP_CMD_CAPABILITY, NULL, "CAPABILITY");
+		} else
+			imap_enable(im);
 		break;
 	case IMAP_CMD_LIST:
 	case IMAP_CMD_LSUB:
@@ -2382,11 +2400,9 @@ imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
 		imap_op_finish(im, op);
 		break;
 	case IMAP_CMD_LOGOUT:
-		op->pending--;
 		conn_free(im->conn);
 		im->conn = NULL;
 		imap_set_state(im, IMAP_STATE_CLOSED);
-		imap_op_finish(im, op);
 		/* Anything queued behind LOGOUT is over. */
 		while (!im->dead && (op = TAILQ_FIRST(&im->ops)) != NULL) {
 			imap_op_fail(op, IMAP_ERR_CLOSED,
@@ -2464,6 +2480,10 @@ imap_authenticate(struct imap *im)
 			imap_str_printf(
 			    &l, "a%u AUTHENTICATE PLAIN <secret>", cmd->tag);
 			imap_cmd_end(cmd, &w, &l, 0);
+			imap_wipe(b64);
+			imap_cmd_queue(im, cmd);
+			imap_compress_early(im);
+			return;
 		} else {
 			imap_str_printf(&w, "a%u AUTHENTICATE PLAIN", cmd->tag);
 			imap_str_printf(&l, "a%u AUTHENTICATE PLAIN", cmd->tag);
@@ -2497,7 +2517,8 @@ imap_authenticate(struct imap *im)
 static void
 imap_logged_in(struct imap *im)
 {
-	if (imap_compress_wanted(im)) {
+	if (!im->zasked && imap_compress_wanted(im, im->caps)) {
+		im->zasked = 1;
 		imap_set_state(im, IMAP_STATE_COMPRESS);
 		imap_simple(im, IMAP_CMD_COMPRESS, NULL, "COMPRESS DEFLATE");
 		return;
@@ -2505,9 +2526,9 @@ imap_logged_in(struct imap *im)
 	imap_enable(im);
 }
 
-/* Whether to ask for DEFLATE; says why in zwhy. */
+/* Whether to ask for DEFLATE with these capabilities; says why in zwhy. */
 static int
-imap_compress_wanted(struct imap *im)
+imap_compress_wanted(struct imap *im, unsigned int caps)
 {
 	long rtt;
 
@@ -2518,7 +2539,7 @@ imap_compress_wanted(struct imap *im)
 	rtt = conn_rtt_usec(im->conn);
 	if (im->compress == IMAP_COMPRESS_NO)
 		im->zwhy = xstrdup("off: compress = no");
-	else if (!(im->caps & IMAP_CAP_COMPRESS))
+	else if (!(caps & IMAP_CAP_COMPRESS))
 		im->zwhy = xstrdup("off: not offered by the server");
 	else if (im->compress == IMAP_COMPRESS_AUTO &&
 	    conn_is_loopback(im->conn))
@@ -2531,6 +2552,25 @@ imap_compress_wanted(struct imap *im)
 		return 1;
 	plog_note(im->log, im->host, "imap: compression %s", im->zwhy);
 	return 0;
+}
+
+/* The server offered COMPRESS=DEFLATE after login last time (the hint kept
+ * with the TLS session): send COMPRESS right behind a one-line
+ * AUTHENTICATE, as nothing may follow it before its answer anyway. A
+ * server that turns it down now answers NO or BAD, and the session goes
+ * on uncompressed. */
+static void
+imap_compress_early(struct imap *im)
+{
+	const char *hint = conn_session_hint(im->conn);
+
+	if (hint == NULL || strcmp(hint, "COMPRESS=DEFLATE") != 0 ||
+	    !imap_compress_wanted(im, IMAP_CAP_COMPRESS))
+		return;
+	plog_note(im->log, im->host,
+	    "imap: COMPRESS pipelined (offered after login last time)");
+	im->zasked = 1;
+	imap_simple(im, IMAP_CMD_COMPRESS, NULL, "COMPRESS DEFLATE");
 }
 
 /* DEFLATE broke before anything came through it: connect again without
@@ -2570,7 +2610,7 @@ imap_restart(struct imap *im)
 	free(im->zwhy);
 	xasprintf(&im->zwhy, "off: %s", conn_error(im->conn));
 	im->zfailed = 1;
-	im->zon = 0;
+	im->zon = im->zasked = im->need_caps = 0;
 	conn_free(im->conn);
 	im->conn = NULL;
 	while ((cmd = TAILQ_FIRST(&im->inflight)) != NULL) {
@@ -2612,6 +2652,12 @@ static void
 imap_enable(struct imap *im)
 {
 	struct imap_str s = {0};
+
+	/* Kept with the TLS session: the next login may send COMPRESS
+	 * right behind AUTHENTICATE, a round trip less. */
+	if (im->conn != NULL)
+		conn_session_set_hint(im->conn,
+		    (im->caps & IMAP_CAP_COMPRESS) ? "COMPRESS=DEFLATE" : "-");
 
 	if (im->caps & IMAP_CAP_CONDSTORE)
 		imap_str_add(&s, " CONDSTORE", 10);

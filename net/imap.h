@@ -460,7 +460,9 @@ void imap_append(struct imap *, const char *raw, unsigned int flags,
 
 /* --- logout ------------------------------------------------------------- */
 
-/* LOGOUT; done runs when the server answered or closed. Operations queued
+/* LOGOUT, once what is queued before it is done; done runs once it is
+ * sent, without waiting for the reply (imap_free() pushes it out): a
+ * headless command has committed its work by then. Operations queued
  * behind it fail with IMAP_ERR_CLOSED. */
 void imap_logout(struct imap *, imap_done_cb, void *);
 

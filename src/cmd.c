@@ -135,6 +135,7 @@ cmd_conn_params(
 	cp->connect_timeout = a->connect_timeout;
 	cp->idle_timeout = a->timeout;
 	cp->log = ctx->log;
+	cp->session_name = a->name;
 }
 
 void

@@ -18,7 +18,9 @@
 # Sets and exports DOVECOT_DIR, DOVECOT_CONF, IMAP_PORT (STARTTLS),
 # IMAPS_PORT, POP3_PORT (STLS), POP3S_PORT, DOVECOT_CA, DOVECOT_USER,
 # DOVECOT_PASSWORD_FILE. dovecot_start stops the server when the shell
-# exits, is interrupted or terminated, unless DOVECOT_NO_TRAP=1.
+# exits, is interrupted or terminated, unless DOVECOT_NO_TRAP=1. With
+# DOVECOT_LOGIN_REUSE=1 one imap-login process serves every client (TLS
+# sessions resume).
 #
 # As root the mail belongs to the "dovecot" user (Dovecot will not keep
 # mail as uid 0) and logins run as "dovenull"; as any other user everything
@@ -252,7 +254,7 @@ service imap-login {
     port = $IMAPS_PORT
     ssl = yes
   }
-$_dv_chroot}
+$_dv_chroot$_dv_login_reuse}
 service pop3-login {
   inet_listener pop3 {
     port = $POP3_PORT
@@ -350,6 +352,12 @@ dovecot_start()
 "
 	fi
 
+	# DOVECOT_LOGIN_REUSE=1: one imap-login process serves every client,
+	# so TLS sessions it hands out can be resumed (Dovecot's default, a
+	# process per connection, never resumes one).
+	_dv_login_reuse=
+	[ "${DOVECOT_LOGIN_REUSE:-0}" = 1 ] && _dv_login_reuse="  service_count = 0
+"
 	_dv_make_tls "$DOVECOT_DIR" || return 1
 	if [ ! -s "$DOVECOT_PASSWORD_FILE" ]; then
 		(umask 077 && od -An -N15 -tx1 /dev/urandom | tr -d ' \n' &&

@@ -53,6 +53,10 @@ class Session:
         self.deadline = deadline
         self.zc = None
         self.zd = None
+        # A client need not wait for the answer to LOGOUT: once it was
+        # sent, a closed connection ends the script as if it had run.
+        self.logout_seen = False
+        self.gone = False
 
     def note(self, prefix, data):
         text = data.decode("utf-8", "backslashreplace")
@@ -66,10 +70,19 @@ class Session:
         return left
 
     def send(self, data, shown):
+        if self.gone:
+            return
         self.sock.settimeout(self.remaining())
         if self.zc is not None:
             data = self.zc.compress(data) + self.zc.flush(zlib.Z_SYNC_FLUSH)
-        self.sock.sendall(data)
+        try:
+            self.sock.sendall(data)
+        except OSError:
+            if not self.logout_seen:
+                raise
+            self.gone = True
+            self.note("*", b"client gone after LOGOUT")
+            return
         for line in shown.split(b"\n"):
             if line.endswith(b"\r"):
                 line = line[:-1]
@@ -95,6 +108,8 @@ class Session:
         if line.endswith(b"\r"):
             line = line[:-1]
         self.note("C:", line)
+        if re.match(rb"^\S+ LOGOUT$", line):
+            self.logout_seen = True
         return line
 
     def drain(self):
