@@ -1251,6 +1251,10 @@ conn_tls_check(struct conn *c)
 	 * port and these certificate settings (conn_session_load()). */
 	if (SSL_session_reused(ssl)) {
 		if (c->saved_leaf == NULL || strcmp(fp, c->saved_leaf) != 0) {
+			/* Not trusted again: the next connection starts
+			 * afresh. */
+			if (c->session_path != NULL)
+				unlink(c->session_path);
 			conn_failf(c, CONN_FAIL_TLS,
 			    "resumed TLS session with %s is not for the "
 			    "certificate kept with it",

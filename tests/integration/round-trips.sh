@@ -1,0 +1,143 @@
+# errand tests: the round trips of a warm open, and TLS session resumption,
+# against the harness's Dovecot (one imap-login process, so its TLS
+# sessions resume; imap_zlib for COMPRESS). A warm sync of a folder with
+# nothing changed takes at most four round trips after the TCP connect on
+# TLS 1.3, counted in the protocol log: the handshake, the greeting,
+# AUTHENTICATE with COMPRESS behind it, ENABLE with SELECT (QRESYNC)
+# behind it; LOGOUT is sent and not waited for. The second connection
+# resumes the TLS session kept in $XDG_CACHE_HOME (0600); another host
+# name, a changed pin or a session file whose certificate was swapped
+# never resumes.
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/dovecot.sh"
+
+command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] ||
+	tap_skip_all "dovecot not installed"
+command -v openssl >/dev/null 2>&1 || tap_skip_all "openssl not found"
+DOVECOT_LOGIN_REUSE=1 dovecot_start ||
+	tap_skip_all "cannot start a private dovecot"
+[ -e /usr/lib/dovecot/modules/lib30_imap_zlib_plugin.so ] ||
+	tap_skip_all "Dovecot's imap_zlib plugin is not installed"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/errand-rt.XXXXXX") || exit 1
+errand_at_exit 'rm -rf "$tmp"'
+mkdir -p "$tmp/seed"
+for i in 1 2 3 4 5; do
+	printf 'From: a@example.org\nSubject: rt %d\nMessage-ID: <rt%d@x>\n\nbody %d\n' \
+	    $i $i $i >"$tmp/seed/m$i"
+done
+dovecot_seed "$tmp/seed" || tap_skip_all "cannot seed the mailbox"
+
+conf=$tmp/errand.conf
+errand_write_config "$conf" imaps "compress = yes"
+session=$tmp/cache/errand/$DOVECOT_USER.tls
+
+# sync NAME [CONF]: errand sync of INBOX with the protocol log
+# $tmp/NAME.log; sets out and rc.
+sync_one()
+{
+	out=$(XDG_CACHE_HOME=$tmp/cache "$ERRAND" -c "${2:-$conf}" \
+	    -d "$tmp/$1.log" sync "$DOVECOT_USER" INBOX 2>&1)
+	rc=$?
+}
+
+# turns LOG: the round trips of LOG after the TCP connect, up to LOGOUT:
+# one for the TLS handshake, one for the greeting, and one for each batch
+# of commands sent that waited for a reply. The commands of each batch,
+# "|" between batches, go to LOG.batches.
+turns()
+{
+	awk '
+	/ \* connected$/ { up = 1; next }
+	!up { next }
+	/ \* TLS established/ { n++; next }
+	/ < / { if (!greeted) { greeted = 1; n++ } wait = 0; next }
+	/ > [^ ]+ LOGOUT$/ { exit }
+	/ > / {
+		if (!wait) { n++; wait = 1; b = b "|" }
+		sub(/.* > [^ ]+ /, ""); sub(/ .*/, ""); b = b " " $0
+	}
+	END { print n; print b > "/dev/stderr" }' "$1" 2>"$1.batches"
+}
+
+sync_one cold
+tap_eq "cold sync exit 0 ($out)" "$rc" 0
+tap_file_like "cold: TLS 1.3" "$tmp/cold.log" 'TLS established: TLSv1\.3$'
+tap_file_like "cold: the TLS session kept" "$tmp/cold.log" \
+    'TLS session kept for next time'
+tap_eq "the session file is mode 0600" "$(stat -c %a "$session")" 600
+
+sync_one warm
+tap_like "warm sync exit 0, nothing changed ($out)" "$rc $out" \
+    '^0 INBOX: 0 new, 0 changed, 0 vanished \(qresync\)$'
+tap_file_like "warm: the TLS session resumed" "$tmp/warm.log" \
+    'TLS session resumed'
+n=$(turns "$tmp/warm.log")
+batches=$(cat "$tmp/warm.log.batches")
+if [ "$n" -le 4 ]; then
+	tap_ok "warm open in $n round trips after connect (<= 4):$batches"
+else
+	tap_fail "warm open in at most 4 round trips" "got $n:$batches"
+fi
+tap_like "AUTHENTICATE and COMPRESS in one batch" "$batches" \
+    '(^|\|) AUTHENTICATE COMPRESS(\||$)'
+tap_like "ENABLE and SELECT in one batch" "$batches" \
+    '(^|\|) ENABLE SELECT(\||$)'
+tap_file_like "SELECT with QRESYNC" "$tmp/warm.log" \
+    '> a[0-9]+ SELECT "INBOX" \(QRESYNC \('
+tap_file_like "LOGOUT sent" "$tmp/warm.log" '> a[0-9]+ LOGOUT$'
+tap_file_like "the server saw the LOGOUT" "$DOVECOT_DIR/dovecot.log" \
+    'Logged out'
+
+# Another name for the same server: the pin lets the certificate (for IP
+# 127.0.0.1) pass; the session kept for 127.0.0.1 is not offered.
+fp=$(openssl x509 -in "$DOVECOT_DIR/server.pem" -noout -fingerprint \
+    -sha256 | sed 's/.*=//')
+{
+	echo "[account $DOVECOT_USER]"
+	echo "source = imaps://$DOVECOT_USER@localhost:$IMAPS_PORT"
+	echo "password-command = cat $DOVECOT_PASSWORD_FILE"
+	echo "ca-file = $DOVECOT_CA"
+	echo "compress = yes"
+	echo "tls-fingerprint = sha256:$fp"
+} >"$tmp/host.conf"
+cp "$session" "$tmp/kept.tls"
+sync_one host "$tmp/host.conf"
+tap_eq "another host name: sync exit 0 ($out)" "$rc" 0
+tap_file_like "another host name: the session not offered" "$tmp/host.log" \
+    'not resuming the TLS session kept for 127\.0\.0\.1 port'
+tap_file_unlike "another host name: not resumed" "$tmp/host.log" \
+    'TLS session resumed'
+
+# The same host with a pin added: the certificate settings changed.
+cp "$tmp/kept.tls" "$session"
+errand_write_config "$tmp/pin.conf" imaps "compress = yes" \
+    "tls-fingerprint = sha256:$fp"
+sync_one pin "$tmp/pin.conf"
+tap_eq "pin added: sync exit 0 ($out)" "$rc" 0
+tap_file_like "pin added: the session not offered" "$tmp/pin.log" \
+    'not resuming the TLS session: the certificate settings changed'
+tap_file_unlike "pin added: not resumed" "$tmp/pin.log" 'TLS session resumed'
+
+# A session file whose certificate was swapped: the server resumes, errand
+# refuses, names it and forgets the session; the next run starts afresh.
+sed 's/^leaf .*/leaf 00:11:22/' "$tmp/kept.tls" >"$session"
+sync_one swapped
+tap_eq "swapped certificate: sync exit 1" "$rc" 1
+tap_like "swapped certificate: named" "$out" \
+    'resumed TLS session with 127\.0\.0\.1 is not for the certificate kept with it'
+tap_eq "swapped certificate: the session file removed" \
+    "$(test -e "$session" && echo kept || echo removed)" removed
+sync_one after
+tap_eq "after: sync exit 0 ($out)" "$rc" 0
+tap_file_unlike "after: a full handshake" "$tmp/after.log" \
+    'TLS session resumed'
+
+# compress = auto on loopback: the pipelined COMPRESS is not sent.
+errand_write_config "$tmp/auto.conf" imaps
+sync_one auto "$tmp/auto.conf"
+tap_eq "auto: sync exit 0 ($out)" "$rc" 0
+tap_file_unlike "auto: no COMPRESS on loopback" "$tmp/auto.log" \
+    '> a[0-9]+ COMPRESS'
+
+tap_done
