@@ -234,7 +234,9 @@ struct imap {
 	int need_caps; /* logged in, capabilities to ask after COMPRESS */
 	char *zwhy;    /* imap_compress_why() */
 	unsigned int enabling; /* ENABLE sent, its reply not read yet */
-	int idle_renew;        /* seconds */
+	int early_ok;   /* implicit TLS, and AUTHENTICATE PLAIN with SASL-IR
+	               * was offered before login */
+	int idle_renew; /* seconds */
 	struct event *idle_ev; /* renews IDLE */
 	struct imap_op *idle;  /* the IDLE in force ("+" seen, no DONE) */
 
@@ -307,6 +309,8 @@ static void imap_authenticate(struct imap *);
 static void imap_enable(struct imap *);
 static void imap_logged_in(struct imap *);
 static void imap_compress_early(struct imap *);
+static int imap_hint_has(const char *, const char *);
+static void imap_early_auth(struct imap *);
 static int imap_compress_wanted(struct imap *, unsigned int);
 static int imap_restart(struct imap *);
 static void imap_ready(struct imap *);
@@ -1700,6 +1704,7 @@ imap_conn_cb(struct conn *c, enum conn_event ev, void *arg)
 	switch (ev) {
 	case CONN_EV_CONNECTED:
 		imap_set_state(im, IMAP_STATE_GREETING);
+		imap_early_auth(im);
 		break;
 	case CONN_EV_TLS:
 		im->tls_done = 1;
@@ -2475,6 +2480,7 @@ imap_authenticate(struct imap *im)
 		explicit_bzero(raw, rawlen);
 		free(raw);
 		if (im->caps & IMAP_CAP_SASL_IR) {
+			im->early_ok = !im->starttls;
 			imap_str_printf(
 			    &w, "a%u AUTHENTICATE PLAIN %s", cmd->tag, b64);
 			imap_str_printf(
@@ -2554,6 +2560,42 @@ imap_compress_wanted(struct imap *im, unsigned int caps)
 	return 0;
 }
 
+/* Whether a kept hint holds the word. */
+static int
+imap_hint_has(const char *hint, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p;
+
+	for (p = hint; p != NULL && (p = strstr(p, word)) != NULL; p += n) {
+		if ((p == hint || p[-1] == ' ') &&
+		    (p[n] == '\0' || p[n] == ' '))
+			return 1;
+	}
+	return 0;
+}
+
+/* On implicit TLS to a server that took AUTHENTICATE PLAIN with SASL-IR
+ * last time (the hint kept with the TLS session), log in at once instead
+ * of waiting a round trip for the greeting, which then arrives as one
+ * more untagged response. */
+static void
+imap_early_auth(struct imap *im)
+{
+	unsigned int need = IMAP_CAP_SASL_IR | IMAP_CAP_AUTH_PLAIN;
+
+	if (im->starttls || im->no_auth_plain || im->password == NULL ||
+	    conn_tls_version(im->conn) == NULL ||
+	    (need & ~im->ignore_caps) != need ||
+	    !imap_hint_has(conn_session_hint(im->conn), "early-auth"))
+		return;
+	plog_note(im->log, im->host,
+	    "imap: logging in before the greeting (AUTHENTICATE PLAIN with "
+	    "SASL-IR offered last time)");
+	im->caps = need;
+	imap_authenticate(im);
+}
+
 /* The server offered COMPRESS=DEFLATE after login last time (the hint kept
  * with the TLS session): send COMPRESS right behind a one-line
  * AUTHENTICATE, as nothing may follow it before its answer anyway. A
@@ -2564,7 +2606,7 @@ imap_compress_early(struct imap *im)
 {
 	const char *hint = conn_session_hint(im->conn);
 
-	if (hint == NULL || strcmp(hint, "COMPRESS=DEFLATE") != 0 ||
+	if (!imap_hint_has(hint, "COMPRESS=DEFLATE") ||
 	    !imap_compress_wanted(im, IMAP_CAP_COMPRESS))
 		return;
 	plog_note(im->log, im->host,
@@ -2657,7 +2699,11 @@ imap_enable(struct imap *im)
 	 * right behind AUTHENTICATE, a round trip less. */
 	if (im->conn != NULL)
 		conn_session_set_hint(im->conn,
-		    (im->caps & IMAP_CAP_COMPRESS) ? "COMPRESS=DEFLATE" : "-");
+		    im->early_ok ? ((im->caps & IMAP_CAP_COMPRESS)
+		                           ? "early-auth COMPRESS=DEFLATE"
+		                           : "early-auth")
+		        : (im->caps & IMAP_CAP_COMPRESS) ? "COMPRESS=DEFLATE"
+		                                         : "-");
 
 	if (im->caps & IMAP_CAP_CONDSTORE)
 		imap_str_add(&s, " CONDSTORE", 10);

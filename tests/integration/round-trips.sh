@@ -2,9 +2,10 @@
 # against the harness's Dovecot (one imap-login process, so its TLS
 # sessions resume; imap_zlib for COMPRESS). A warm sync of a folder with
 # nothing changed takes at most four round trips after the TCP connect on
-# TLS 1.3, counted in the protocol log: the handshake, the greeting,
-# AUTHENTICATE with COMPRESS behind it, ENABLE with SELECT (QRESYNC)
-# behind it; LOGOUT is sent and not waited for. The second connection
+# TLS 1.3, counted in the protocol log: the handshake, AUTHENTICATE with
+# COMPRESS behind it (sent before the greeting, as the server took
+# SASL-IR last time), ENABLE with SELECT (QRESYNC) behind it; LOGOUT is
+# sent and not waited for. The second connection
 # resumes the TLS session kept in $XDG_CACHE_HOME (0600); another host
 # name, a changed pin or a session file whose certificate was swapped
 # never resumes.
@@ -42,8 +43,9 @@ sync_one()
 }
 
 # turns LOG: the round trips of LOG after the TCP connect, up to LOGOUT:
-# one for the TLS handshake, one for the greeting, and one for each batch
-# of commands sent that waited for a reply. The commands of each batch,
+# one for the TLS handshake, one for the greeting if it was waited for
+# before sending, and one for each batch of commands sent that waited for
+# a reply. The commands of each batch,
 # "|" between batches, go to LOG.batches.
 turns()
 {
@@ -51,9 +53,10 @@ turns()
 	/ \* connected$/ { up = 1; next }
 	!up { next }
 	/ \* TLS established/ { n++; next }
-	/ < / { if (!greeted) { greeted = 1; n++ } wait = 0; next }
+	/ < / { if (!greeted) { greeted = 1; if (!sent) n++ } wait = 0; next }
 	/ > [^ ]+ LOGOUT$/ { exit }
 	/ > / {
+		sent = 1
 		if (!wait) { n++; wait = 1; b = b "|" }
 		sub(/.* > [^ ]+ /, ""); sub(/ .*/, ""); b = b " " $0
 	}
@@ -83,6 +86,8 @@ tap_like "AUTHENTICATE and COMPRESS in one batch" "$batches" \
     '(^|\|) AUTHENTICATE COMPRESS(\||$)'
 tap_like "ENABLE and SELECT in one batch" "$batches" \
     '(^|\|) ENABLE SELECT(\||$)'
+tap_file_like "warm: logged in before the greeting" "$tmp/warm.log" \
+    'logging in before the greeting'
 tap_file_like "SELECT with QRESYNC" "$tmp/warm.log" \
     '> a[0-9]+ SELECT "INBOX" \(QRESYNC \('
 tap_file_like "LOGOUT sent" "$tmp/warm.log" '> a[0-9]+ LOGOUT$'

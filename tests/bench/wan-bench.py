@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+# errand: a terminal mail user agent. See LICENSE.
+# The WAN benchmark's measuring half, run by tests/bench/wan-run once the
+# forwarder is up: in each of K runs, one after the other (so that all see
+# the same load), the raw fetch floor, errand's first and warm open with
+# compress = yes and no, and mutt's with imap_deflate=yes when mutt is
+# installed; then the medians, as seconds, ratios and round trips of wall
+# time. Whole processes, wall clock. Exits 0 when it measured.
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+
+def die(msg):
+    sys.stderr.write("wan-bench: %s\n" % msg)
+    sys.exit(1)
+
+
+def timed(cmd, env=None, log=None):
+    t = time.monotonic()
+    p = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=600)
+    wall = time.monotonic() - t
+    if p.returncode != 0:
+        die("%s exited %d:\n%s" % (" ".join(cmd), p.returncode,
+                                  p.stdout.decode("utf-8", "replace")))
+    return wall, p.stdout.decode("utf-8", "replace")
+
+
+def floor():
+    wall, out = timed([A.floor, "-p", A.port, "-u", A.user, "-w", A.passfile,
+                       "-C", A.ca])
+    f = dict(zip(*[iter(out.split())] * 2))
+    if int(f["messages"]) != A.messages:
+        die("the floor fetched %s messages, not %d" % (f["messages"],
+                                                      A.messages))
+    return wall
+
+
+def errand(z, cold, log):
+    xdg = os.path.join(A.work, "xdg-" + z)
+    if cold:
+        shutil.rmtree(xdg, ignore_errors=True)
+        os.makedirs(xdg)
+    env = dict(os.environ, XDG_CACHE_HOME=xdg,
+               XDG_DATA_HOME=os.path.join(A.work, "data-" + z))
+    wall, out = timed([A.errand, "-c",
+                       os.path.join(A.work, "errand-%s.conf" % z), "-d", log,
+                       "sync", A.user, "INBOX"], env=env)
+    want = "%d new" % A.messages if cold else "0 new, 0 changed"
+    if want not in out:
+        die("errand sync said '%s', want '%s'" % (out.strip(), want))
+    return wall
+
+
+def mutt_rc():
+    with open(A.passfile) as f:
+        pw = f.readline().strip()
+    rc = os.path.join(A.work, "muttrc")
+    with open(rc, "w") as f:
+        f.write("""set imap_user = %s
+set imap_pass = "%s"
+set ssl_ca_certificates_file = %s
+set certificate_file = %s/mutt-certs
+set header_cache = %s/mutt-hcache
+set imap_deflate = yes
+set imap_qresync = yes
+set imap_condstore = yes
+set imap_check_subscribed = no
+set mail_check = 3600
+set sleep_time = 0
+set quit = yes
+set folder = imaps://127.0.0.1:%s/
+set spoolfile = +INBOX
+""" % (A.user, pw, A.ca, A.work, A.work, A.port))
+    return rc
+
+
+def mutt(rc, cold):
+    hc = os.path.join(A.work, "mutt-hcache")
+    if cold:
+        shutil.rmtree(hc, ignore_errors=True)
+        if os.path.exists(hc):
+            os.unlink(hc)
+    # mutt draws on a terminal: script(1) gives it one; "q" is read once
+    # the folder is open. Read-only (EXAMINE), so that it changes no flag
+    # that errand's next warm sync would have to fetch.
+    cmd = "mutt -n -R -F %s -e 'push q'" % rc
+    wall, _ = timed(["timeout", "300", "script", "-q", "-e", "-c", cmd,
+                     "/dev/null"], env=dict(os.environ, TERM="xterm"))
+    return wall
+
+
+def turns(log):
+    """Round trips after the TCP connect up to LOGOUT, from the log."""
+    n = greeted = wait = up = sent = 0
+    with open(log, errors="replace") as f:
+        for line in f:
+            if line.rstrip().endswith(" * connected"):
+                up = 1
+            elif not up:
+                continue
+            elif " * TLS established" in line:
+                n += 1
+            elif " < " in line:
+                if not greeted:
+                    greeted = 1
+                    n += 0 if sent else 1
+                wait = 0
+            elif " > " in line:
+                if line.rstrip().endswith(" LOGOUT"):
+                    break
+                sent = 1
+                if not wait:
+                    n += 1
+                    wait = 1
+    return n
+
+
+def main():
+    global A
+    ap = argparse.ArgumentParser()
+    for o in ("errand", "work", "floor", "port", "user", "passfile", "ca"):
+        ap.add_argument("--" + o, required=True)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--messages", type=int, required=True)
+    ap.add_argument("--rtt", type=float, default=80)
+    A = ap.parse_args()
+    have_mutt = shutil.which("mutt") is not None and \
+        shutil.which("script") is not None
+    rc = mutt_rc() if have_mutt else None
+
+    figs = {}
+
+    def add(name, wall):
+        figs.setdefault(name, []).append(wall)
+
+    logs = {z: os.path.join(A.work, "warm-%s.log" % z) for z in ("yes", "no")}
+    for r in range(A.runs):
+        add("floor", floor())
+        for z in ("yes", "no"):
+            add("first-" + z, errand(z, True,
+                                     os.path.join(A.work, "cold-%s.log" % z)))
+        if have_mutt:
+            add("mutt-first", mutt(rc, True))
+        for z in ("yes", "no"):
+            if os.path.exists(logs[z]):
+                os.unlink(logs[z])
+            add("warm-" + z, errand(z, False, logs[z]))
+        if have_mutt:
+            add("mutt-warm", mutt(rc, False))
+        print("  run %d: %s" % (r + 1, ", ".join(
+            "%s %.3f" % (k, v[-1]) for k, v in figs.items())), flush=True)
+
+    med = {k: statistics.median(v) for k, v in figs.items()}
+    rtt = A.rtt / 1000.0
+    print()
+    print("%d messages, %g ms round trip; median of %d alternating runs, "
+          "whole processes" % (A.messages, A.rtt, A.runs))
+    if not have_mutt:
+        print("mutt: not installed, skipped")
+    print()
+    print("%-44s %9s %9s %9s" % ("figure", "seconds", "/ floor",
+                                 "RTTs"))
+    rows = [("raw fetch floor (UID FETCH of the fields)", "floor"),
+            ("errand first open, compress = yes", "first-yes"),
+            ("errand first open, compress = no", "first-no"),
+            ("mutt first open, imap_deflate=yes", "mutt-first"),
+            ("errand warm open, compress = yes", "warm-yes"),
+            ("errand warm open, compress = no", "warm-no"),
+            ("mutt warm open, imap_deflate=yes", "mutt-warm")]
+    for label, k in rows:
+        if k in med:
+            print("%-44s %9.3f %8.2fx %9.1f" % (label, med[k],
+                                                med[k] / med["floor"],
+                                                med[k] / rtt))
+    print()
+    for z in ("yes", "no"):
+        print("errand warm open, compress = %s: %d round trips after the "
+              "TCP connect in the protocol log" % (z, turns(logs[z])))
+    if have_mutt:
+        print("errand first open (compress = yes) / mutt with deflate: "
+              "%.2f (target <= 0.8)" % (med["first-yes"] / med["mutt-first"]))
+        print("errand warm open (compress = yes) / mutt with deflate: %.2f"
+              % (med["warm-yes"] / med["mutt-warm"]))
+    print("errand warm open (compress = yes): %.1f round trips of wall time "
+          "(target <= 4.5)" % (med["warm-yes"] / rtt))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
