@@ -2673,6 +2673,8 @@ imap_restart(struct imap *im)
 		op->qresync_sent = 0;
 		op->list_phase = 0;
 		memset(&op->sel, 0, sizeof op->sel);
+		free(op->display); /* made again when it starts */
+		op->display = NULL;
 	}
 	im->caps = im->enabled = im->enabling = 0;
 	im->caps_known = im->tls_done = im->logged_in = im->condstore = 0;
