@@ -17,6 +17,8 @@ struct store;
 struct sync_params;
 struct imap_params;
 struct pop3_params;
+struct model;
+struct model_msg;
 
 #define CMD_EXIT_OK 0
 #define CMD_EXIT_FAIL 1      /* the command failed */
@@ -148,6 +150,10 @@ const struct account *cmd_account_arg(struct cmd_ctx *,
  * a read-only cache, nothing. 0, or -1 after printing the error. */
 int cmd_local_refresh(
     struct cmd_ctx *, const struct account *, struct store *, int offline);
+
+/* Print one message as errand list does: UID, flag letters, date, sender
+ * and subject, tab-separated, on stdout. */
+void cmd_list_print(const struct model *, const struct model_msg *);
 
 /* Print "errand: " and a formatted message on stderr, made terminal-safe
  * (text_clean_line()): what it quotes may come from anyone. */

@@ -1266,6 +1266,7 @@ struct pat_scan {
 	int64_t folder;
 	const struct pattern *pat;
 	pattern_tagged_fn tagged;
+	pattern_body_fn body;
 	pattern_scan_cb cb;
 	void *arg;
 };
@@ -1302,7 +1303,8 @@ pat_scan_row(const struct store_msg *m, void *arg)
 
 int
 pattern_scan(struct store *st, int64_t folder, const struct pattern *pat,
-    pattern_tagged_fn tagged, pattern_scan_cb cb, void *arg)
+    pattern_tagged_fn tagged, pattern_body_fn body, pattern_scan_cb cb,
+    void *arg)
 {
 	struct pat_scan sc;
 
@@ -1310,6 +1312,7 @@ pattern_scan(struct store *st, int64_t folder, const struct pattern *pat,
 	sc.folder = folder;
 	sc.pat = pat;
 	sc.tagged = tagged;
+	sc.body = body;
 	sc.cb = cb;
 	sc.arg = arg;
 	return store_msg_foreach(

@@ -70,10 +70,18 @@ typedef int (*pattern_scan_cb)(uint32_t uid, enum pattern_result, void *arg);
 /* Whether the message uid is tagged, for ~T; NULL: none is. */
 typedef int (*pattern_tagged_fn)(uint32_t uid, void *arg);
 
+/* The text of message uid where it is at hand, in *raw (the caller frees)
+ * and *len: 0, 1 when it is not, -1 to stop the scan. NULL: the cache's
+ * (store_body_get()); a local folder's Maildir gives its own. */
+typedef int (*pattern_body_fn)(
+    uint32_t uid, void **raw, size_t *len, void *arg);
+
 /* Match every message of a folder (newest first; rows hidden by a pending
- * move left out), reading a cached body only where the headers cannot
- * decide. Returns 0, -1 (store_error() says why), or what cb stopped with. */
+ * move left out), reading a body only where the headers cannot decide.
+ * Returns 0, -1 (store_error() says why, unless body failed), or what cb
+ * stopped with. tagged and body may be NULL; each gets arg. */
 int pattern_scan(struct store *, int64_t folder, const struct pattern *,
-    pattern_tagged_fn tagged, pattern_scan_cb cb, void *arg);
+    pattern_tagged_fn tagged, pattern_body_fn body, pattern_scan_cb cb,
+    void *arg);
 
 #endif

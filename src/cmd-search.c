@@ -1,0 +1,335 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * errand search [-a ACCOUNT] [-f FOLDER] [--offline] PATTERN: sync the
+ * folder as list does, then print the messages matching a mutt pattern
+ * (src/pattern.h) in list's lines. Header terms run on the cache, body
+ * terms on cached bodies; online, the bodies not cached are fetched. */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "fetch.h"
+#include "local.h"
+#include "maildir.h"
+#include "model.h"
+#include "pattern.h"
+#include "secret.h"
+#include "sync.h"
+#include "url.h"
+#include "xmalloc.h"
+#include "cache/store.h"
+
+#define SEARCH_BODY_MAX (25 * 1024 * 1024) /* default body-cache-max */
+
+/* What a search found: the UIDs that match and those whose body is not at
+ * hand. */
+struct search {
+	uint32_t *yes, *body;
+	size_t nyes, nbody, capyes, capbody;
+	struct local *local; /* a POP3 account's Maildir, for bodies */
+	const char *folder;
+	size_t max;
+	/* the running fetch */
+	struct cmd_ctx *ctx;
+	int done;
+	enum fetch_result fr;
+	char *ferr;
+};
+
+static int cmd_search_exec(struct cmd_ctx *, int, char **);
+static int search_found(uint32_t, enum pattern_result, void *);
+static int search_local_body(uint32_t, void **, size_t *, void *);
+static int search_uid_cmp(const void *, const void *);
+static void search_fetched(enum fetch_result, const char *, void *);
+static size_t search_fetch(struct cmd_ctx *, const struct account *,
+    struct store *, const struct store_folder *, const struct pattern *,
+    struct search *);
+
+const struct cmd_entry cmd_search_entry = {
+    "search",
+    "[-a ACCOUNT] [-f FOLDER] [--offline] PATTERN",
+    "list the messages of a folder matching a mutt pattern",
+    cmd_search_exec,
+};
+
+static int
+search_found(uint32_t uid, enum pattern_result r, void *arg)
+{
+	struct search *s = arg;
+
+	if (r == PATTERN_YES) {
+		if (s->nyes == s->capyes) {
+			s->capyes = s->capyes == 0 ? 256 : s->capyes * 2;
+			s->yes =
+			    xreallocarray(s->yes, s->capyes, sizeof *s->yes);
+		}
+		s->yes[s->nyes++] = uid;
+	} else {
+		if (s->nbody == s->capbody) {
+			s->capbody = s->capbody == 0 ? 64 : s->capbody * 2;
+			s->body =
+			    xreallocarray(s->body, s->capbody, sizeof *s->body);
+		}
+		s->body[s->nbody++] = uid;
+	}
+	return 0;
+}
+
+/* A POP3 account's bodies are its Maildir's files. */
+static int
+search_local_body(uint32_t uid, void **raw, size_t *len, void *arg)
+{
+	struct search *s = arg;
+	char *err;
+
+	if (local_body(s->local, s->folder, uid, s->max, raw, len, &err) != 0) {
+		free(err); /* its file is gone: it cannot match a body term */
+		return 1;
+	}
+	return 0;
+}
+
+static int
+search_uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+search_fetched(enum fetch_result r, const char *err, void *arg)
+{
+	struct search *s = arg;
+
+	s->done = 1;
+	s->fr = r;
+	free(s->ferr);
+	s->ferr = xstrdup(err);
+	event_base_loopbreak(s->ctx->base);
+}
+
+/* Fetch the bodies the cache lacks, one at a time, into the cache, and
+ * match them; returns how many are left unsearched. */
+static size_t
+search_fetch(struct cmd_ctx *ctx, const struct account *a, struct store *st,
+    const struct store_folder *f, const struct pattern *pat, struct search *s)
+{
+	struct pattern_row row;
+	struct store_msg m;
+	struct fetch *fe;
+	char *password;
+	void *raw;
+	size_t i, len;
+
+	if ((password = cmd_password(a)) == NULL)
+		return s->nbody;
+	cmd_loop(ctx);
+	cmd_deadline(ctx, a);
+	fe = fetch_new(ctx, a, st, password);
+	secret_free(password);
+	s->ctx = ctx;
+	for (i = 0; i < s->nbody; i++) {
+		s->done = 0;
+		fetch_body(fe, f->id, f->raw_name, s->body[i], s->max,
+		    search_fetched, s);
+		while (!s->done && !ctx->timed_out)
+			event_base_dispatch(ctx->base);
+		if (!s->done || s->fr == FETCH_OFFLINE) {
+			cmd_error("%s: cannot fetch the bodies to search: %s",
+			    a->name, s->done ? s->ferr : "timed out");
+			break;
+		}
+		if (s->fr != FETCH_OK) /* gone from the server, say */
+			continue;
+		if (store_msg_get(st, f->id, s->body[i], &m) != 0 ||
+		    store_body_get(st, f->id, s->body[i], &raw, &len) != 0)
+			continue;
+		memset(&row, 0, sizeof row);
+		row.raw = raw != NULL ? raw : "";
+		row.rawlen = len;
+		if (pattern_match(pat, &m, &row) == PATTERN_YES)
+			search_found(s->body[i], PATTERN_YES, s);
+		free(raw);
+	}
+	fetch_free(fe);
+	return s->nbody - i;
+}
+
+static int
+cmd_search_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"account", required_argument, NULL, 'a'},
+	    {"folder", required_argument, NULL, 'f'},
+	    {"offline", no_argument, NULL, 'o'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct pattern_opts po;
+	struct sync_params sp;
+	struct store_folder f;
+	struct search s;
+	struct pattern *pat;
+	struct cmd_opts o;
+	struct model *m;
+	const struct model_msg *mm;
+	const char *folder = "INBOX", *aname = NULL;
+	char *text = NULL, *err, *root, *oargv[5];
+	size_t i, n, left = 0;
+	int ch, offline = 0, oargc = 0, rc;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:a:f:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			aname = optarg;
+			break;
+		case 'f':
+			folder = optarg;
+			break;
+		case 'o':
+			offline = 1;
+			break;
+		default:
+			cmd_option_error(ch, argv);
+			cmd_error(
+			    "usage: errand search %s", cmd_search_entry.args);
+			return CMD_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		cmd_error("usage: errand search %s", cmd_search_entry.args);
+		return CMD_EXIT_USAGE;
+	}
+	/* The words of the pattern, as one: errand search ~f alice. */
+	for (i = (size_t)optind; i < (size_t)argc; i++) {
+		if (text == NULL)
+			text = xstrdup(argv[i]);
+		else {
+			xasprintf(&err, "%s %s", text, argv[i]);
+			free(text);
+			text = err;
+		}
+	}
+	/* The account and the cache as list opens them. */
+	oargv[oargc++] = argv[0];
+	if (aname != NULL) {
+		oargv[oargc++] = (char *)"-a";
+		oargv[oargc++] = (char *)aname;
+	}
+	if (offline)
+		oargv[oargc++] = (char *)"--offline";
+	oargv[oargc] = NULL;
+	optind = 0;
+	if ((rc = cmd_open_cache(
+	         ctx, &cmd_search_entry, oargc, oargv, 0, &o)) != CMD_EXIT_OK) {
+		free(text);
+		return rc;
+	}
+	memset(&po, 0, sizeof po);
+	po.user = o.a->url.user;
+	if ((pat = pattern_compile(text, &po, &err)) == NULL) {
+		cmd_error("%s", err);
+		free(err);
+		free(text);
+		store_close(o.st);
+		return CMD_EXIT_USAGE;
+	}
+	free(text);
+
+	memset(&s, 0, sizeof s);
+	s.folder = folder;
+	s.max = ctx->cf->body_max != 0 ? ctx->cf->body_max : SEARCH_BODY_MAX;
+	rc = 0;
+	if (!url_is_imap(o.a->url.scheme)) {
+		if (cmd_local_refresh(ctx, o.a, o.st, offline) != 0)
+			rc = cmd_exit_failed(ctx);
+	} else if (!offline) {
+		memset(&sp, 0, sizeof sp);
+		sp.folders = &folder;
+		sp.nfolders = 1;
+		if (cmd_sync_or_offline(ctx, o.a, o.st, &sp) != 0)
+			rc = cmd_exit_failed(ctx);
+	}
+	if (rc != 0) {
+		pattern_free(pat);
+		store_close(o.st);
+		return rc;
+	}
+	if ((rc = store_folder_get(o.st, folder, &f)) != 0) {
+		if (rc == 1)
+			cmd_error("%s: no folder '%s' in the cache%s",
+			    o.a->name, folder,
+			    offline ? " (sync it first)" : "");
+		else
+			cmd_error("%s", store_error(o.st));
+		pattern_free(pat);
+		store_close(o.st);
+		return CMD_EXIT_FAIL;
+	}
+	if (!url_is_imap(o.a->url.scheme) && pattern_needs_body(pat) &&
+	    (root = maildir_default_path(o.a->name)) != NULL) {
+		s.local = local_open(o.st, root, o.a->fallback_charset, &err);
+		if (s.local == NULL)
+			free(err);
+		free(root);
+	}
+	if ((m = model_load(o.st, f.id, &err)) == NULL ||
+	    pattern_scan(o.st, f.id, pat, NULL,
+	        s.local != NULL ? search_local_body : NULL, search_found,
+	        &s) != 0) {
+		if (m == NULL) {
+			cmd_error("%s", err);
+			free(err);
+		} else
+			cmd_error("%s", store_error(o.st));
+		model_free(m);
+		local_close(s.local);
+		store_folder_clear(&f);
+		pattern_free(pat);
+		store_close(o.st);
+		free(s.yes);
+		free(s.body);
+		return CMD_EXIT_FAIL;
+	}
+	if (s.nbody > 0 && url_is_imap(o.a->url.scheme) && !offline &&
+	    !store_readonly(o.st))
+		left = search_fetch(ctx, o.a, o.st, &f, pat, &s);
+	else
+		left = s.nbody;
+	if (left > 0)
+		fprintf(stderr,
+		    "errand: %zu message%s not searched: %s not in the "
+		    "cache%s\n",
+		    left, left == 1 ? "" : "s",
+		    left == 1 ? "its body is" : "their bodies are",
+		    offline ? " (without --offline they are fetched)" : "");
+	if (s.nyes > 1)
+		qsort(s.yes, s.nyes, sizeof *s.yes, search_uid_cmp);
+	n = model_count(m);
+	for (i = 0; i < n; i++) {
+		mm = model_msg(m, i);
+		if (s.nyes > 0 &&
+		    bsearch(&mm->uid, s.yes, s.nyes, sizeof *s.yes,
+		        search_uid_cmp) != NULL)
+			cmd_list_print(m, mm);
+	}
+	model_free(m);
+	local_close(s.local);
+	store_folder_clear(&f);
+	pattern_free(pat);
+	store_close(o.st);
+	free(s.yes);
+	free(s.body);
+	free(s.ferr);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cmd_error("writing the list: %s", "output error");
+		return CMD_EXIT_FAIL;
+	}
+	return CMD_EXIT_OK;
+}
