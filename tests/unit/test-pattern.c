@@ -194,7 +194,8 @@ run(const char *s)
 		return got;
 	}
 	memset(seen, 0, sizeof seen);
-	ck_assert_int_eq(pattern_scan(st, folder, p, tagged, collect, seen), 0);
+	ck_assert_int_eq(
+	    pattern_scan(st, folder, p, tagged, NULL, collect, seen), 0);
 	pattern_free(p);
 	buf[0] = '\0';
 	for (i = 1; i <= 5; i++) {
