@@ -1316,5 +1316,5 @@ pattern_scan(struct store *st, int64_t folder, const struct pattern *pat,
 	sc.cb = cb;
 	sc.arg = arg;
 	return store_msg_foreach(
-	    st, folder, STORE_ORDER_DATE, pat_scan_row, &sc);
+	    st, folder, STORE_ORDER_UID, pat_scan_row, &sc);
 }

@@ -76,10 +76,11 @@ typedef int (*pattern_tagged_fn)(uint32_t uid, void *arg);
 typedef int (*pattern_body_fn)(
     uint32_t uid, void **raw, size_t *len, void *arg);
 
-/* Match every message of a folder (newest first; rows hidden by a pending
- * move left out), reading a body only where the headers cannot decide.
- * Returns 0, -1 (store_error() says why, unless body failed), or what cb
- * stopped with. tagged and body may be NULL; each gets arg. */
+/* Match every message of a folder (highest UID first, the table's order,
+ * which costs no sort; rows hidden by a pending move left out), reading a
+ * body only where the headers cannot decide. Returns 0, -1 (store_error()
+ * says why, unless body failed), or what cb stopped with. tagged and body
+ * may be NULL; each gets arg. */
 int pattern_scan(struct store *, int64_t folder, const struct pattern *,
     pattern_tagged_fn tagged, pattern_body_fn body, pattern_scan_cb cb,
     void *arg);

@@ -194,7 +194,7 @@ def main():
     cold = Figure("cold sync (cache written)", "1.3x")
     warm = Figure("warm sync, nothing changed", 0.15)
     listf = Figure("list --offline", 0.4)
-    searchf = Figure("search --offline '%s'" % PATTERN)
+    searchf = Figure("search --offline PATTERN")
     changed = Figure("warm sync, 1%% flags + %d new" % A.new)
     if A.messages != TARGET_MESSAGES:
         for f in (warm, listf):
