@@ -522,6 +522,51 @@ START_TEST(test_pattern_imap)
 }
 END_TEST
 
+/* Random strings of the language's characters: each compiles or fails with
+ * a message naming a column, and what compiles matches and translates
+ * without a fault (ASan runs this too). */
+START_TEST(test_pattern_garbage)
+{
+	static const char alpha[] = "~=!|()'\"\\ -<>/0123456789dKMfsbBhTAzr"
+	                            "x.*[]^$a\xc3\xa9";
+	struct pattern_opts o = {.user = USER, .now = now};
+	struct store_msg m;
+	struct pattern_row row;
+	struct pattern *p;
+	char s[24], *err, *q;
+	unsigned int seed = 4711;
+	size_t i, j, len;
+
+	memset(&m, 0, sizeof m);
+	m.from_name = m.from_addr = m.to_addr = m.cc = m.subject = "a";
+	m.message_id = m.in_reply_to = m.refs = m.keywords = "";
+	memset(&row, 0, sizeof row);
+	row.raw = "Sender: x\n\nbody";
+	row.rawlen = strlen(row.raw);
+	for (i = 0; i < 20000; i++) {
+		len = (size_t)(rand_r(&seed) % (sizeof s - 1));
+		for (j = 0; j < len; j++)
+			s[j] = alpha[rand_r(&seed) % (sizeof alpha - 1)];
+		s[len] = '\0';
+		if ((p = pattern_compile(s, &o, &err)) == NULL) {
+			ck_assert_msg(strncmp(err, "pattern: ", 9) == 0 &&
+			        (strstr(err, " at column ") != NULL ||
+			            strcmp(err, "pattern: empty pattern") == 0),
+			    "\"%s\": %s", s, err);
+			free(err);
+			continue;
+		}
+		(void)pattern_match(p, &m, &row);
+		(void)pattern_match(p, &m, NULL);
+		if ((q = pattern_imap(p, &err)) != NULL)
+			free(q);
+		else
+			free(err);
+		pattern_free(p);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -535,6 +580,7 @@ main(void)
 	tcase_add_test(tc, test_pattern_match_table);
 	tcase_add_test(tc, test_pattern_errors);
 	tcase_add_test(tc, test_pattern_imap);
+	tcase_add_test(tc, test_pattern_garbage);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
