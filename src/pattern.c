@@ -37,7 +37,8 @@ struct pat_node {
 	int eq;                 /* written =x */
 	size_t col;             /* 1-based column of the term */
 	enum pat_how how;
-	char *needle; /* the argument (lower-cased when icase) */
+	char *needle;             /* the argument (lower-cased when icase) */
+	unsigned char shift[256]; /* icase: Horspool's skip by the last byte */
 	size_t nlen;
 	int icase;  /* no upper-case letter: ignore case */
 	int has_re; /* re is compiled */
@@ -50,7 +51,8 @@ struct pattern {
 	struct pat_node *root;
 	const char *user; /* copy, or NULL */
 	char *user_copy;
-	int body, tags; /* some term needs them */
+	int body, tags;    /* some term needs them */
+	unsigned int cols; /* the STORE_COL_* the terms read */
 };
 
 /* The parser's state. */
@@ -144,6 +146,7 @@ static void pat_cat(char **, size_t *, size_t *, const char *, ...)
 static int pat_imap_string(
     const struct pat_node *, char **, size_t *, size_t *, int *);
 static void pat_imap_date(char **, size_t *, size_t *, const char *, int64_t);
+static unsigned int pat_cols(const struct pat_node *);
 
 static const unsigned char pat_lower[256] = {
 #define L(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c))
@@ -504,8 +507,9 @@ pat_arg(struct pat_parse *ps, char **arg, size_t *len)
 static int
 pat_string(struct pat_parse *ps, struct pat_node *n, char *arg, size_t len)
 {
-	size_t i;
+	size_t i, skip;
 	int rc, flags = REG_EXTENDED | REG_NOSUB;
+	unsigned char c;
 	char buf[256];
 
 	n->needle = arg;
@@ -520,6 +524,17 @@ pat_string(struct pat_parse *ps, struct pat_node *n, char *arg, size_t len)
 		if (n->icase) {
 			for (i = 0; i < len; i++)
 				arg[i] = (char)pat_lower[(unsigned char)arg[i]];
+			/* Horspool: how far a window may move by its last
+			 * byte, either case of it (at most 255: safe). */
+			memset(n->shift, len < 255 ? (int)len : 255,
+			    sizeof n->shift);
+			for (i = 0; i + 1 < len; i++) {
+				c = (unsigned char)arg[i];
+				skip = len - 1 - i < 255 ? len - 1 - i : 255;
+				n->shift[c] = (unsigned char)skip;
+				if (c >= 'a' && c <= 'z')
+					n->shift[c - 32] = (unsigned char)skip;
+			}
 		}
 		return 0;
 	}
@@ -777,7 +792,37 @@ pattern_compile(const char *s, const struct pattern_opts *opts, char **err)
 	}
 	if (opts != NULL && opts->user != NULL && *opts->user != '\0')
 		pat->user = pat->user_copy = xstrdup(opts->user);
+	pat->cols = pat_cols(pat->root);
 	return pat;
+}
+
+/* The cache's strings the terms under n read. */
+static unsigned int
+pat_cols(const struct pat_node *n)
+{
+	if (n->op != PAT_TERM)
+		return pat_cols(n->a) | (n->b != NULL ? pat_cols(n->b) : 0);
+	switch (n->term) {
+	case 'f':
+	case 'P':
+		return STORE_COL_FROM;
+	case 't':
+		return STORE_COL_TO;
+	case 'c':
+		return STORE_COL_CC;
+	case 'C':
+	case 'p':
+		return STORE_COL_TO | STORE_COL_CC;
+	case 's':
+		return STORE_COL_SUBJECT;
+	case 'i':
+	case 'x':
+		return STORE_COL_IDS;
+	case 'y':
+		return STORE_COL_KEYWORDS;
+	default:
+		return 0;
+	}
 }
 
 void
@@ -808,7 +853,7 @@ pat_find(const struct pat_node *n, const char *hay, size_t len)
 {
 	const unsigned char *h = (const unsigned char *)hay, *end;
 	const unsigned char *nd = (const unsigned char *)n->needle;
-	unsigned char c0, c1;
+	unsigned char c0, c1, last;
 	size_t i;
 	regmatch_t rm;
 
@@ -825,6 +870,21 @@ pat_find(const struct pat_node *n, const char *hay, size_t len)
 	if (!n->icase) {
 		for (; (h = memchr(h, nd[0], (size_t)(end - h))) != NULL; h++) {
 			if (memcmp(h, nd, n->nlen) == 0)
+				return 1;
+		}
+		return 0;
+	}
+	if (n->nlen >= 3) {
+		/* Horspool over the lower-cased needle */
+		last = nd[n->nlen - 1];
+		for (; h < end; h += n->shift[h[n->nlen - 1]]) {
+			if (pat_lower[h[n->nlen - 1]] != last)
+				continue;
+			for (i = 0; i + 1 < n->nlen; i++) {
+				if (pat_lower[h[i]] != nd[i])
+					break;
+			}
+			if (i + 1 == n->nlen)
 				return 1;
 		}
 		return 0;
@@ -1315,6 +1375,5 @@ pattern_scan(struct store *st, int64_t folder, const struct pattern *pat,
 	sc.body = body;
 	sc.cb = cb;
 	sc.arg = arg;
-	return store_msg_foreach(
-	    st, folder, STORE_ORDER_UID, pat_scan_row, &sc);
+	return store_msg_foreach_cols(st, folder, pat->cols, pat_scan_row, &sc);
 }
