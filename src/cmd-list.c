@@ -68,15 +68,16 @@ list_date(int64_t t, char *buf, size_t size)
 }
 
 void
-cmd_list_print(const struct model *m, const struct model_msg *mm)
+cmd_list_line(uint32_t uid, unsigned int mflags, int64_t mdate,
+    const char *mfrom, const char *msubject)
 {
 	char *from, *subject, flags[8], date[40];
 
-	list_flags(mm->flags, flags);
-	list_date(mm->date, date, sizeof date);
-	from = text_clean_line(model_str(m, mm->from));
-	subject = text_clean_line(model_str(m, mm->subject));
-	printf("%u\t%s\t%s\t%s\t%s\n", mm->uid, flags, date, from, subject);
+	list_flags(mflags, flags);
+	list_date(mdate, date, sizeof date);
+	from = text_clean_line(mfrom);
+	subject = text_clean_line(msubject);
+	printf("%u\t%s\t%s\t%s\t%s\n", uid, flags, date, from, subject);
 	free(from);
 	free(subject);
 }
@@ -87,6 +88,7 @@ cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	const struct account *a, *other;
 	struct sync_params sp;
 	struct store_folder f;
+	const struct model_msg *mm;
 	struct store *st;
 	struct model *m;
 	struct cmd_opts o;
@@ -155,8 +157,11 @@ cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return CMD_EXIT_FAIL;
 	}
 	n = model_count(m);
-	for (i = 0; i < n; i++)
-		cmd_list_print(m, model_msg(m, i));
+	for (i = 0; i < n; i++) {
+		mm = model_msg(m, i);
+		cmd_list_line(mm->uid, mm->flags, mm->date,
+		    model_str(m, mm->from), model_str(m, mm->subject));
+	}
 	model_free(m);
 	store_close(st);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

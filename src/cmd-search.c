@@ -16,7 +16,6 @@
 #include "fetch.h"
 #include "local.h"
 #include "maildir.h"
-#include "model.h"
 #include "pattern.h"
 #include "secret.h"
 #include "sync.h"
@@ -41,10 +40,20 @@ struct search {
 	char *ferr;
 };
 
+/* A match to print, in list's order: Date: newest first, then UID. */
+struct search_hit {
+	uint32_t uid;
+	unsigned int flags;
+	int64_t date;  /* Date:, for the order (0 last, as list) */
+	int64_t shown; /* Date:, else INTERNALDATE, as list shows */
+	char *from, *subject;
+};
+
 static int cmd_search_exec(struct cmd_ctx *, int, char **);
+static int search_hit_cmp(const void *, const void *);
+static int search_print(struct store *, int64_t, const struct search *);
 static int search_found(uint32_t, enum pattern_result, void *);
 static int search_local_body(uint32_t, void **, size_t *, void *);
-static int search_uid_cmp(const void *, const void *);
 static void search_fetched(enum fetch_result, const char *, void *);
 static size_t search_fetch(struct cmd_ctx *, const struct account *,
     struct store *, const struct store_folder *, const struct pattern *,
@@ -95,11 +104,52 @@ search_local_body(uint32_t uid, void **raw, size_t *len, void *arg)
 }
 
 static int
-search_uid_cmp(const void *a, const void *b)
+search_hit_cmp(const void *a, const void *b)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	const struct search_hit *x = a, *y = b;
 
-	return x < y ? -1 : x > y;
+	if (x->date != y->date)
+		return x->date > y->date ? -1 : 1;
+	return x->uid > y->uid ? -1 : x->uid < y->uid;
+}
+
+/* Print the matches as list does (only they are read: a search over a
+ * big folder need not load all of it). */
+static int
+search_print(struct store *st, int64_t folder, const struct search *s)
+{
+	struct search_hit *h;
+	struct store_msg m;
+	size_t i, n = 0;
+	int rc = 0;
+
+	h = xreallocarray(NULL, s->nyes > 0 ? s->nyes : 1, sizeof *h);
+	for (i = 0; i < s->nyes; i++) {
+		if ((rc = store_msg_get(st, folder, s->yes[i], &m)) == -1)
+			break;
+		if (rc == 1)
+			continue; /* gone since */
+		h[n].uid = m.uid;
+		h[n].flags = m.flags;
+		h[n].date = m.date;
+		h[n].shown = m.date != 0 ? m.date : m.internaldate;
+		h[n].from =
+		    xstrdup(*m.from_name != '\0' ? m.from_name : m.from_addr);
+		h[n].subject = xstrdup(m.subject);
+		n++;
+	}
+	if (rc != -1) {
+		qsort(h, n, sizeof *h, search_hit_cmp);
+		for (i = 0; i < n; i++)
+			cmd_list_line(h[i].uid, h[i].flags, h[i].shown,
+			    h[i].from, h[i].subject);
+	}
+	for (i = 0; i < n; i++) {
+		free(h[i].from);
+		free(h[i].subject);
+	}
+	free(h);
+	return rc == -1 ? -1 : 0;
 }
 
 static void
@@ -176,11 +226,9 @@ cmd_search_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct search s;
 	struct pattern *pat;
 	struct cmd_opts o;
-	struct model *m;
-	const struct model_msg *mm;
 	const char *folder = "INBOX", *aname = NULL;
 	char *text = NULL, *err, *root, *oargv[5];
-	size_t i, n, left = 0;
+	size_t i, left = 0;
 	int ch, offline = 0, oargc = 0, rc;
 
 	opterr = 0;
@@ -279,16 +327,10 @@ cmd_search_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			free(err);
 		free(root);
 	}
-	if ((m = model_load(o.st, f.id, &err)) == NULL ||
-	    pattern_scan(o.st, f.id, pat, NULL,
+	if (pattern_scan(o.st, f.id, pat, NULL,
 	        s.local != NULL ? search_local_body : NULL, search_found,
 	        &s) != 0) {
-		if (m == NULL) {
-			cmd_error("%s", err);
-			free(err);
-		} else
-			cmd_error("%s", store_error(o.st));
-		model_free(m);
+		cmd_error("%s", store_error(o.st));
 		local_close(s.local);
 		store_folder_clear(&f);
 		pattern_free(pat);
@@ -309,17 +351,10 @@ cmd_search_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		    left, left == 1 ? "" : "s",
 		    left == 1 ? "its body is" : "their bodies are",
 		    offline ? " (without --offline they are fetched)" : "");
-	if (s.nyes > 1)
-		qsort(s.yes, s.nyes, sizeof *s.yes, search_uid_cmp);
-	n = model_count(m);
-	for (i = 0; i < n; i++) {
-		mm = model_msg(m, i);
-		if (s.nyes > 0 &&
-		    bsearch(&mm->uid, s.yes, s.nyes, sizeof *s.yes,
-		        search_uid_cmp) != NULL)
-			cmd_list_print(m, mm);
+	if (search_print(o.st, f.id, &s) != 0) {
+		cmd_error("%s", store_error(o.st));
+		rc = CMD_EXIT_FAIL;
 	}
-	model_free(m);
 	local_close(s.local);
 	store_folder_clear(&f);
 	pattern_free(pat);
@@ -331,5 +366,5 @@ cmd_search_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_error("writing the list: %s", "output error");
 		return CMD_EXIT_FAIL;
 	}
-	return CMD_EXIT_OK;
+	return rc;
 }
