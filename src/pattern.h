@@ -80,7 +80,7 @@ typedef int (*pattern_body_fn)(
  * which costs no sort; rows hidden by a pending move left out), reading a
  * body only where the headers cannot decide. Returns 0, -1 (store_error()
  * says why, unless body failed), or what cb stopped with. tagged and body
- * may be NULL; each gets arg. */
+ * may be NULL; arg is passed to each. */
 int pattern_scan(struct store *, int64_t folder, const struct pattern *,
     pattern_tagged_fn tagged, pattern_body_fn body, pattern_scan_cb cb,
     void *arg);
