@@ -2,7 +2,9 @@
  * errand search [-a ACCOUNT] [-f FOLDER] [--offline] PATTERN: sync the
  * folder as list does, then print the messages matching a mutt pattern
  * (src/pattern.h) in list's lines. Header terms run on the cache, body
- * terms on cached bodies; online, the bodies not cached are fetched. */
+ * terms on cached bodies; online, the server searches the bodies not
+ * cached (UID SEARCH), or where the pattern has no IMAP form they are
+ * fetched into the cache. */
 
 #include <getopt.h>
 #include <stdio.h>
@@ -14,6 +16,8 @@
 #include "cmd.h"
 #include "config.h"
 #include "fetch.h"
+#include "net/imap.h"
+#include "net/imap-parse.h"
 #include "local.h"
 #include "maildir.h"
 #include "pattern.h"
@@ -38,6 +42,7 @@ struct search {
 	int done;
 	enum fetch_result fr;
 	char *ferr;
+	uint32_t uidvalidity; /* the cache's, for the server's search */
 };
 
 /* A match to print, in list's order: Date: newest first, then UID. */
@@ -58,6 +63,14 @@ static void search_fetched(enum fetch_result, const char *, void *);
 static size_t search_fetch(struct cmd_ctx *, const struct account *,
     struct store *, const struct store_folder *, const struct pattern *,
     struct search *);
+static void search_on_connect(
+    struct imap *, enum imap_err, const char *, void *);
+static void search_on_select(struct imap *, enum imap_err, const char *,
+    const struct imap_selected *, void *);
+static void search_on_uids(struct imap *, enum imap_err, const char *,
+    const struct imap_uidset *, void *);
+static size_t search_server(struct cmd_ctx *, const struct account *,
+    const struct store_folder *, const char *, struct search *);
 
 const struct cmd_entry cmd_search_entry = {
     "search",
@@ -164,6 +177,91 @@ search_fetched(enum fetch_result r, const char *err, void *arg)
 	event_base_loopbreak(s->ctx->base);
 }
 
+static void
+search_on_connect(struct imap *im, enum imap_err e, const char *msg, void *arg)
+{
+	(void)im;
+	(void)e;
+	(void)msg;
+	(void)arg; /* the search queued behind fails on its own */
+}
+
+static void
+search_on_select(struct imap *im, enum imap_err e, const char *msg,
+    const struct imap_selected *sel, void *arg)
+{
+	struct search *s = arg;
+
+	(void)im;
+	(void)msg;
+	/* Other UIDs than the cache's: the answer would name other mail. */
+	if (e == IMAP_ERR_NONE && sel->uidvalidity != s->uidvalidity) {
+		free(s->ferr);
+		xasprintf(&s->ferr, "'%s' changed on the server (UIDVALIDITY)",
+		    s->folder);
+	}
+}
+
+static void
+search_on_uids(struct imap *im, enum imap_err e, const char *msg,
+    const struct imap_uidset *set, void *arg)
+{
+	struct search *s = arg;
+	size_t i;
+
+	(void)im;
+	s->done = 1;
+	s->fr = FETCH_FAILED;
+	if (e != IMAP_ERR_NONE && s->ferr == NULL)
+		s->ferr = xstrdup(msg != NULL ? msg : "the search failed");
+	if (e == IMAP_ERR_NONE && s->ferr == NULL) {
+		s->fr = FETCH_OK;
+		for (i = 0; i < s->nbody; i++) {
+			if (imap_uidset_contains(set, s->body[i]))
+				search_found(s->body[i], PATTERN_YES, s);
+		}
+	}
+	event_base_loopbreak(s->ctx->base);
+}
+
+/* Let the server search the bodies the cache lacks with keys, from
+ * pattern_imap(); returns how many are left unsearched (all of them when
+ * the search failed, after saying why). */
+static size_t
+search_server(struct cmd_ctx *ctx, const struct account *a,
+    const struct store_folder *f, const char *keys, struct search *s)
+{
+	struct imap_select_params sp;
+	struct imap_params ip;
+	struct imap *im;
+	char *password;
+
+	if ((password = cmd_password(a)) == NULL)
+		return s->nbody;
+	cmd_loop(ctx);
+	cmd_deadline(ctx, a);
+	cmd_imap_params(ctx, a, password, &ip);
+	im = imap_new(ctx->base, ctx->dns, &ip);
+	secret_free(password);
+	s->ctx = ctx;
+	s->done = 0;
+	s->uidvalidity = f->uidvalidity;
+	imap_connect(im, search_on_connect, s);
+	memset(&sp, 0, sizeof sp);
+	sp.mailbox = f->raw_name != NULL ? f->raw_name : f->name;
+	sp.readonly = 1;
+	imap_select(im, &sp, search_on_select, s);
+	imap_search_keys(im, keys, search_on_uids, s);
+	while (!s->done && !ctx->timed_out)
+		event_base_dispatch(ctx->base);
+	imap_free(im);
+	if (s->done && s->fr == FETCH_OK)
+		return 0;
+	cmd_error("%s: cannot search the bodies on the server: %s", a->name,
+	    s->done ? s->ferr : "timed out");
+	return s->nbody;
+}
+
 /* Fetch the bodies the cache lacks, one at a time, into the cache, and
  * match them; returns how many are left unsearched. */
 static size_t
@@ -227,7 +325,7 @@ cmd_search_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct pattern *pat;
 	struct cmd_opts o;
 	const char *folder = "INBOX", *aname = NULL;
-	char *text = NULL, *err, *root, *oargv[5];
+	char *text = NULL, *err, *root, *keys, *oargv[5];
 	size_t i, left = 0;
 	int ch, offline = 0, oargc = 0, rc;
 
@@ -339,18 +437,27 @@ cmd_search_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		free(s.body);
 		return CMD_EXIT_FAIL;
 	}
-	if (s.nbody > 0 && url_is_imap(o.a->url.scheme) && !offline &&
-	    !store_readonly(o.st))
-		left = search_fetch(ctx, o.a, o.st, &f, pat, &s);
-	else
-		left = s.nbody;
+	left = s.nbody;
+	if (s.nbody > 0 && url_is_imap(o.a->url.scheme) && !offline) {
+		/* The server searches what it can say; the rest is fetched. */
+		if ((keys = pattern_imap(pat, &err)) != NULL) {
+			left = search_server(ctx, o.a, &f, keys, &s);
+			free(keys);
+		} else {
+			free(err);
+			if (!store_readonly(o.st))
+				left =
+				    search_fetch(ctx, o.a, o.st, &f, pat, &s);
+		}
+	}
 	if (left > 0)
 		fprintf(stderr,
 		    "errand: %zu message%s not searched: %s not in the "
 		    "cache%s\n",
 		    left, left == 1 ? "" : "s",
 		    left == 1 ? "its body is" : "their bodies are",
-		    offline ? " (without --offline they are fetched)" : "");
+		    offline ? " (without --offline the server searches them)"
+		            : "");
 	if (search_print(o.st, f.id, &s) != 0) {
 		cmd_error("%s", store_error(o.st));
 		rc = CMD_EXIT_FAIL;

@@ -1,7 +1,8 @@
 # errand tests: errand search against a real Dovecot: header terms on the
 # cache after a sync, the same lines as list, body terms on cached bodies
-# offline and fetched online, -f FOLDER, ~P from the account's user, and a
-# bad pattern's error with its column.
+# offline, online by the server's UID SEARCH (or fetched when the pattern
+# has no IMAP form), -f FOLDER, ~P from the account's user, and a bad
+# pattern's error with its column.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/dovecot.sh"
 
@@ -66,12 +67,29 @@ tap_eq "offline body search, nothing cached: exit 0" "$rc" 0
 tap_eq "offline body search, nothing cached: no match" "$out" ""
 tap_eq "it says what it could not search" "$(cat "$work/err")" \
     "errand: 5 messages not searched: their bodies are not in the cache\
- (without --offline they are fetched)"
-out=$("$ERRAND" -c "$conf" search '~b pineapple' 2>"$work/err"); rc=$?
+ (without --offline the server searches them)"
+rm -f "$work/log"
+out=$("$ERRAND" -c "$conf" -d "$work/log" search '~b pineapple | ~s nothing' \
+    2>"$work/err"); rc=$?
 tap_eq "online body search: exit 0" "$rc" 0
-tap_eq "online body search: fetched and found" \
+tap_eq "online body search: the server found it" \
     "$(printf '%s\n' "$out" | cut -f1)" 4
 tap_eq "online body search: nothing left unsearched" "$(cat "$work/err")" ""
+tap_like "online body search: one UID SEARCH of the pattern" \
+    "$(grep -c 'UID SEARCH RETURN (ALL) OR BODY "pineapple" SUBJECT "nothing"' \
+    "$work/log")" '^1$'
+tap_eq "online body search: no body fetched" \
+    "$(grep -c 'BODY.PEEK' "$work/log")" 0
+out=$("$ERRAND" -c "$conf" search --offline '~b pineapple' 2>"$work/err")
+tap_eq "the server's answer is not a cached body" "$(cat "$work/err")" \
+    "errand: 5 messages not searched: their bodies are not in the cache\
+ (without --offline the server searches them)"
+# A regular expression has no IMAP form: the bodies are fetched.
+out=$("$ERRAND" -c "$conf" search '~b "pine.*le"' 2>"$work/err"); rc=$?
+tap_eq "online regex body search: exit 0" "$rc" 0
+tap_eq "online regex body search: fetched and found" \
+    "$(printf '%s\n' "$out" | cut -f1)" 4
+tap_eq "online regex body search: nothing left" "$(cat "$work/err")" ""
 out=$("$ERRAND" -c "$conf" search --offline '~b report | ~b PINEAPPLE' \
     2>"$work/err")
 tap_eq "offline again: the fetched bodies are searched" \
