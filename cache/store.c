@@ -1952,6 +1952,96 @@ fail:
 }
 
 int
+store_msg_foreach_cols(struct store *s, int64_t folder, unsigned int cols,
+    store_msg_cb cb, void *arg)
+{
+	static const struct {
+		unsigned int col;
+		const char *name;
+	} names[] = {
+	    {STORE_COL_KEYWORDS, "keywords"},
+	    {STORE_COL_FROM, "from_name"},
+	    {STORE_COL_FROM, "from_addr"},
+	    {STORE_COL_TO, "to_addr"},
+	    {STORE_COL_CC, "cc"},
+	    {STORE_COL_SUBJECT, "subject"},
+	    {STORE_COL_IDS, "message_id"},
+	    {STORE_COL_IDS, "in_reply_to"},
+	    {STORE_COL_IDS, "refs"},
+	};
+	const char **fields[9];
+	sqlite3_stmt *st = NULL;
+	struct store_msg m;
+	char *sql, *cat;
+	size_t i, n = 0;
+	int rc = SQLITE_OK, stop = 0;
+
+	if (s->busy)
+		fatalx("%s: called from a foreach callback", __func__);
+	memset(&m, 0, sizeof m);
+	fields[0] = &m.keywords;
+	fields[1] = &m.from_name;
+	fields[2] = &m.from_addr;
+	fields[3] = &m.to_addr;
+	fields[4] = &m.cc;
+	fields[5] = &m.subject;
+	fields[6] = &m.message_id;
+	fields[7] = &m.in_reply_to;
+	fields[8] = &m.refs;
+	/* Only the strings asked for: the others cost a row's worth of
+	 * reading for nothing. */
+	sql = xstrdup("SELECT uid, modseq, flags, internaldate, size, date, "
+	              "has_attachment");
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		*fields[i] = "";
+		if (!(cols & names[i].col))
+			continue;
+		xasprintf(&cat, "%s, %s", sql, names[i].name);
+		free(sql);
+		sql = cat;
+	}
+	xasprintf(
+	    &cat, "%s FROM message WHERE folder = ?1 ORDER BY uid DESC", sql);
+	free(sql);
+	sql = cat;
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	free(sql);
+	if (rc != SQLITE_OK) {
+		store_dberr(s, rc);
+		goto fail;
+	}
+	rc = sqlite3_bind_int64(st, 1, folder);
+	s->busy = 1;
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		m.uid = (uint32_t)sqlite3_column_int64(st, 0);
+		m.modseq = (uint64_t)sqlite3_column_int64(st, 1);
+		m.flags = (unsigned int)sqlite3_column_int64(st, 2);
+		m.internaldate = sqlite3_column_int64(st, 3);
+		m.size = sqlite3_column_int64(st, 4);
+		m.date = sqlite3_column_int64(st, 5);
+		m.has_attachment = sqlite3_column_int(st, 6);
+		for (i = 0, n = 7; i < sizeof names / sizeof names[0]; i++) {
+			if (cols & names[i].col)
+				*fields[i] = store_col_text(st, (int)n++);
+		}
+		if ((stop = cb(&m, arg)) != 0)
+			break;
+		rc = SQLITE_OK;
+	}
+	s->busy = 0;
+	if (rc != SQLITE_DONE && stop == 0)
+		store_dberr(s, sqlite3_extended_errcode(s->db));
+	sqlite3_finalize(st);
+	if (stop != 0)
+		return stop;
+	if (rc == SQLITE_DONE)
+		return 0;
+fail:
+	return store_fail(
+	    s, "cannot list the messages of folder %lld", (long long)folder);
+}
+
+int
 store_body_put(
     struct store *s, int64_t folder, uint32_t uid, const void *raw, size_t len)
 {

@@ -297,6 +297,23 @@ int store_msg_count(
 /* The highest stored UID of the folder in *uid, 0 when it has none. */
 int store_msg_uid_max(struct store *, int64_t folder, uint32_t *uid);
 
+/* The strings store_msg_foreach_cols() reads; the others are "". */
+enum store_col {
+	STORE_COL_KEYWORDS = 0x01, /* keywords */
+	STORE_COL_FROM = 0x02,     /* from_name, from_addr */
+	STORE_COL_TO = 0x04,       /* to_addr */
+	STORE_COL_CC = 0x08,       /* cc */
+	STORE_COL_SUBJECT = 0x10,  /* subject */
+	STORE_COL_IDS = 0x20,      /* message_id, in_reply_to, refs */
+	STORE_COL_ALL = 0x3f,
+};
+
+/* store_msg_foreach() in STORE_ORDER_UID reading only the strings in cols
+ * (STORE_COL_* bits; numbers and flags always): for a pattern over a big
+ * folder, which needs a few. */
+int store_msg_foreach_cols(struct store *, int64_t folder, unsigned int cols,
+    store_msg_cb cb, void *arg);
+
 /* --- bodies --------------------------------------------------------------- */
 
 /* Store the raw RFC 5322 text of a message already put. */

@@ -543,6 +543,22 @@ imap_search_all(struct imap *im, imap_uids_cb cb, void *arg)
 }
 
 void
+imap_search_keys(struct imap *im, const char *keys, imap_uids_cb cb, void *arg)
+{
+	struct imap_op *op = xcalloc(1, sizeof *op);
+
+	op->kind = IMAP_OP_SEARCH;
+	op->uids_cb = cb;
+	op->arg = arg;
+	if (*keys == '\0' || strpbrk(keys, "\r\n") != NULL ||
+	    strlen(keys) > 8000)
+		imap_op_fail(op, IMAP_ERR_NO, "cannot search: bad search keys");
+	else
+		op->keywords = xstrdup(keys);
+	imap_op_new(im, op);
+}
+
+void
 imap_search_msgid(struct imap *im, uint32_t from, const char *msgid,
     imap_uids_cb cb, void *arg)
 {

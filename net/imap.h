@@ -281,6 +281,12 @@ void imap_search_all(struct imap *, imap_uids_cb, void *);
 void imap_search_msgid(
     struct imap *, uint32_t from, const char *msgid, imap_uids_cb, void *);
 
+/* The UIDs of the messages in the selected folder that keys (RFC 3501
+ * search keys, e.g. from pattern_imap(), copied) select: UID SEARCH
+ * RETURN (ALL) keys with ESEARCH, else UID SEARCH keys. Keys with a CR or
+ * LF, or over 8000 bytes, fail. */
+void imap_search_keys(struct imap *, const char *keys, imap_uids_cb, void *);
+
 /* --- message bodies ----------------------------------------------------- */
 
 /* A message as fetched by imap_fetch_body(); valid only during the

@@ -67,6 +67,21 @@ list_date(int64_t t, char *buf, size_t size)
 	}
 }
 
+void
+cmd_list_line(uint32_t uid, unsigned int mflags, int64_t mdate,
+    const char *mfrom, const char *msubject)
+{
+	char *from, *subject, flags[8], date[40];
+
+	list_flags(mflags, flags);
+	list_date(mdate, date, sizeof date);
+	from = text_clean_line(mfrom);
+	subject = text_clean_line(msubject);
+	printf("%u\t%s\t%s\t%s\t%s\n", uid, flags, date, from, subject);
+	free(from);
+	free(subject);
+}
+
 static int
 cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -78,7 +93,7 @@ cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct model *m;
 	struct cmd_opts o;
 	const char *folder = "INBOX";
-	char *err, *from, *subject, flags[8], date[40];
+	char *err;
 	size_t i, n;
 	int offline, rc;
 
@@ -144,14 +159,8 @@ cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	n = model_count(m);
 	for (i = 0; i < n; i++) {
 		mm = model_msg(m, i);
-		list_flags(mm->flags, flags);
-		list_date(mm->date, date, sizeof date);
-		from = text_clean_line(model_str(m, mm->from));
-		subject = text_clean_line(model_str(m, mm->subject));
-		printf("%u\t%s\t%s\t%s\t%s\n", mm->uid, flags, date, from,
-		    subject);
-		free(from);
-		free(subject);
+		cmd_list_line(mm->uid, mm->flags, mm->date,
+		    model_str(m, mm->from), model_str(m, mm->subject));
 	}
 	model_free(m);
 	store_close(st);

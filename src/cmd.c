@@ -34,6 +34,7 @@ extern const struct cmd_entry cmd_sync_entry;
 extern const struct cmd_entry cmd_folders_entry;
 extern const struct cmd_entry cmd_list_entry;
 extern const struct cmd_entry cmd_push_entry;
+extern const struct cmd_entry cmd_search_entry;
 
 const struct cmd_entry *cmd_table[] = {
     &cmd_check_entry,
@@ -41,6 +42,7 @@ const struct cmd_entry *cmd_table[] = {
     &cmd_folders_entry,
     &cmd_list_entry,
     &cmd_push_entry,
+    &cmd_search_entry,
     NULL,
 };
 

@@ -5,6 +5,7 @@
 #ifndef ERRAND_CMD_H
 #define ERRAND_CMD_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -148,6 +149,12 @@ const struct account *cmd_account_arg(struct cmd_ctx *,
  * a read-only cache, nothing. 0, or -1 after printing the error. */
 int cmd_local_refresh(
     struct cmd_ctx *, const struct account *, struct store *, int offline);
+
+/* Print one message as errand list does: UID, flag letters (from
+ * STORE_FLAG_* bits), the date (seconds since the epoch, 0: none), sender
+ * and subject made terminal-safe, tab-separated, on stdout. */
+void cmd_list_line(uint32_t uid, unsigned int flags, int64_t date,
+    const char *from, const char *subject);
 
 /* Print "errand: " and a formatted message on stderr, made terminal-safe
  * (text_clean_line()): what it quotes may come from anyone. */

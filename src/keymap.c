@@ -62,6 +62,8 @@ static const struct {
     [KEYMAP_TAG] = {"tag", "tag or untag the message"},
     [KEYMAP_TAG_PATTERN] = {"tag-pattern",
         "tag the messages matching a pattern"},
+    [KEYMAP_LIMIT] = {"limit",
+        "show only the messages matching a pattern (all: every one)"},
     [KEYMAP_TAG_PREFIX] = {"tag-prefix",
         "apply the next action to the tagged messages"},
     [KEYMAP_UNDO] = {"undo", "undo the last triage action, on the server too"},
@@ -140,6 +142,7 @@ static const struct keymap_default keymap_index[] = {
     {"t", KEYMAP_TAG},
     {"T", KEYMAP_TAG_PATTERN},
     {";", KEYMAP_TAG_PREFIX},
+    {"l", KEYMAP_LIMIT},
     {"U", KEYMAP_UNDO},
 };
 

@@ -50,6 +50,7 @@ enum keymap_action {
 	KEYMAP_TAG,           /* tag or untag the message */
 	KEYMAP_TAG_PATTERN,   /* tag the messages matching a pattern */
 	KEYMAP_TAG_PREFIX,    /* apply the next action to the tagged ones */
+	KEYMAP_LIMIT,         /* show only the messages matching a pattern */
 	KEYMAP_UNDO,          /* undo the last triage action */
 	KEYMAP_FOLDER_CREATE, /* folder list: create a folder */
 	KEYMAP_FOLDER_RENAME, /* folder list: rename the folder */

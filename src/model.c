@@ -120,6 +120,19 @@ model_set_flags(struct model *m, size_t i, uint32_t flags)
 		m->msgs[i].flags = flags;
 }
 
+void
+model_keep(
+    struct model *m, int (*keep)(const struct model_msg *, void *), void *arg)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < m->n; i++) {
+		if (keep(&m->msgs[i], arg))
+			m->msgs[n++] = m->msgs[i];
+	}
+	m->n = n;
+}
+
 long
 model_find_uid(const struct model *m, uint32_t uid)
 {

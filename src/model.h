@@ -70,6 +70,11 @@ void model_set_flags(struct model *, size_t i, uint32_t flags);
 /* The index of the message with this UID, or -1. */
 long model_find_uid(const struct model *, uint32_t uid);
 
+/* Keep only the messages for which keep() returns non-zero, in their
+ * order (the index's limit). */
+void model_keep(
+    struct model *, int (*keep)(const struct model_msg *, void *), void *arg);
+
 /* The bytes the model holds (records and arena), for the benchmark. */
 size_t model_memory(const struct model *);
 

@@ -1,7 +1,8 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * The index: one line a message (flags, date, sender or "To: recipient",
  * subject, size) from the folder's model, a cursor that stays on its
- * message when the sync reloads the model, sort and search. */
+ * message when the sync reloads the model, sort, and the pattern keys:
+ * search (/), tag (T) and limit (l), through src/pattern.h. */
 
 #include <curses.h>
 #include <stdio.h>
@@ -13,18 +14,33 @@
 
 #include "cmd.h"
 #include "config.h"
+#include "local.h"
+#include "pattern.h"
 #include "private.h"
 #include "text.h"
 #include "xmalloc.h"
 #include "cache/store.h"
 
-#define UI_FROM_COLS 20 /* sender column */
+#define UI_FROM_COLS 20                        /* sender column */
+#define UI_PATTERN_BODY_MAX (25 * 1024 * 1024) /* a local body searched */
+
+/* The UIDs of the open folder a pattern selects, sorted. */
+struct ui_select {
+	struct ui *ui;
+	uint32_t *uids;
+	size_t n, cap;
+	size_t nbody; /* not searched: the body is not cached */
+};
 
 static int ui_index_is_mine(const struct ui *, const struct model_msg *);
 static int ui_index_names_user(const struct ui *, const char *);
 static char ui_index_to_char(const struct ui *, const struct model_msg *);
-static int ui_index_match(
-    const struct ui *, const struct model_msg *, const char *);
+static int ui_select_found(uint32_t, enum pattern_result, void *);
+static int ui_select_tagged(uint32_t, void *);
+static int ui_select_body(uint32_t, void **, size_t *, void *);
+static int ui_select_cmp(const void *, const void *);
+static int ui_select(struct ui *, const char *, struct ui_select *);
+static int ui_selected(const struct model_msg *, void *);
 
 /* Whether the message was sent by the account's user (From is theirs). */
 static int
@@ -216,6 +232,14 @@ ui_index_reload(struct ui *ui)
 		return;
 	}
 	model_sort(m, ui->sort, ui->reverse);
+	if (ui->limit != NULL) {
+		struct ui_select sel;
+
+		if (ui_select(ui, ui->limit, &sel) == 0) {
+			model_keep(m, ui_selected, &sel);
+			free(sel.uids);
+		}
+	}
 	model_free(ui->model);
 	ui->model = m;
 	ui_triage_queue_show(ui); /* changes waiting for the cache */
@@ -228,35 +252,184 @@ ui_index_reload(struct ui *ui)
 	ui_dirty(ui);
 }
 
-/* Whether needle is in the message's subject or sender, ignoring ASCII
- * case. */
 static int
-ui_index_match(
-    const struct ui *ui, const struct model_msg *m, const char *needle)
+ui_select_found(uint32_t uid, enum pattern_result r, void *arg)
 {
-	return strcasestr(model_str(ui->model, m->subject), needle) != NULL ||
-	    strcasestr(model_str(ui->model, m->from), needle) != NULL ||
-	    strcasestr(model_str(ui->model, m->from_addr), needle) != NULL;
+	struct ui_select *sel = arg;
+
+	if (r != PATTERN_YES) {
+		sel->nbody++;
+		return 0;
+	}
+	if (sel->n == sel->cap) {
+		sel->cap = sel->cap == 0 ? 256 : sel->cap * 2;
+		sel->uids =
+		    xreallocarray(sel->uids, sel->cap, sizeof *sel->uids);
+	}
+	sel->uids[sel->n++] = uid;
+	return 0;
+}
+
+static int
+ui_select_tagged(uint32_t uid, void *arg)
+{
+	struct ui_select *sel = arg;
+
+	return ui_tagged(sel->ui, uid);
+}
+
+/* A body from the cache, or a local folder's from its Maildir file. */
+static int
+ui_select_body(uint32_t uid, void **raw, size_t *len, void *arg)
+{
+	struct ui *ui = ((struct ui_select *)arg)->ui;
+	char *err;
+
+	if (ui->local == NULL)
+		return store_body_get(ui->st, ui->folder_id, uid, raw, len);
+	if (local_body(ui->local, ui->folder, uid, UI_PATTERN_BODY_MAX, raw,
+	        len, &err) != 0) {
+		free(err); /* its file is gone: no body to match */
+		return 1;
+	}
+	return 0;
+}
+
+static int
+ui_select_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* What the pattern text selects in the open folder's cache; -1 after
+ * showing what is wrong with it. Free sel->uids. */
+static int
+ui_select(struct ui *ui, const char *text, struct ui_select *sel)
+{
+	struct pattern_opts po;
+	struct pattern *pat;
+	char *err;
+	int rc;
+
+	memset(sel, 0, sizeof *sel);
+	sel->ui = ui;
+	memset(&po, 0, sizeof po);
+	po.user = ui->a->url.user;
+	if ((pat = pattern_compile(text, &po, &err)) == NULL) {
+		ui_message(ui, 1, "%s", err);
+		free(err);
+		return -1;
+	}
+	rc = ui->folder_id == 0
+	    ? 0
+	    : pattern_scan(ui->st, ui->folder_id, pat, ui_select_tagged,
+	          ui_select_body, ui_select_found, sel);
+	pattern_free(pat);
+	if (rc != 0) {
+		ui_message(ui, 1, "%s", store_error(ui->st));
+		free(sel->uids);
+		sel->uids = NULL;
+		return -1;
+	}
+	if (sel->n > 1)
+		qsort(sel->uids, sel->n, sizeof *sel->uids, ui_select_cmp);
+	return 0;
+}
+
+/* Whether the message is in a selection (model_keep()'s test). */
+static int
+ui_selected(const struct model_msg *m, void *arg)
+{
+	const struct ui_select *sel = arg;
+
+	return sel->n > 0 &&
+	    bsearch(&m->uid, sel->uids, sel->n, sizeof *sel->uids,
+	        ui_select_cmp) != NULL;
 }
 
 void
 ui_index_search(struct ui *ui, int backward)
 {
 	size_t n = ui->model != NULL ? model_count(ui->model) : 0, i, at;
+	struct ui_select sel;
 
 	if (n == 0 || ui->search == NULL)
 		return;
+	if (ui_select(ui, ui->search, &sel) == -1)
+		return;
 	for (i = 1; i <= n; i++) {
 		at = backward ? (ui->cur + n - i) % n : (ui->cur + i) % n;
-		if (ui_index_match(ui, model_msg(ui->model, at), ui->search)) {
+		if (ui_selected(model_msg(ui->model, at), &sel)) {
 			if (backward ? at > ui->cur : at < ui->cur)
 				ui_message(ui, 0, "search wrapped");
 			ui->cur = at;
 			ui_dirty(ui);
+			free(sel.uids);
 			return;
 		}
 	}
+	free(sel.uids);
 	ui_message(ui, 0, "not found: %s", ui->search);
+}
+
+void
+ui_tag_pattern(struct ui *ui, const char *text)
+{
+	size_t i, n = 0, count = ui->model != NULL ? model_count(ui->model) : 0;
+	const struct model_msg *m;
+	struct ui_select sel;
+
+	if (ui_select(ui, text, &sel) == -1)
+		return;
+	for (i = 0; i < count; i++) {
+		m = model_msg(ui->model, i);
+		if (ui_selected(m, &sel)) {
+			ui_tag(ui, m->uid, 1);
+			n++;
+		}
+	}
+	free(sel.uids);
+	ui_dirty(ui);
+	if (sel.nbody > 0)
+		ui_message(ui, n == 0,
+		    "%zu message%s tagged; %zu not searched: not cached", n,
+		    n == 1 ? "" : "s", sel.nbody);
+	else
+		ui_message(
+		    ui, n == 0, "%zu message%s tagged", n, n == 1 ? "" : "s");
+}
+
+void
+ui_index_limit(struct ui *ui, const char *text)
+{
+	struct ui_select sel;
+	size_t n;
+
+	text += strspn(text, " \t");
+	if (*text == '\0' || strcmp(text, "all") == 0 ||
+	    strcmp(text, "~A") == 0) {
+		free(ui->limit);
+		ui->limit = NULL;
+		ui_index_reload(ui);
+		ui_message(ui, 0, "showing all messages");
+		return;
+	}
+	if (ui_select(ui, text, &sel) == -1)
+		return;
+	n = sel.n;
+	free(sel.uids);
+	if (n == 0) {
+		ui_message(ui, 1, "no message matches '%s'%s", text,
+		    sel.nbody > 0 ? " (some bodies not cached)" : "");
+		return;
+	}
+	free(ui->limit);
+	ui->limit = xstrdup(text);
+	ui_index_reload(ui);
+	ui_message(ui, 0, "limited to %zu message%s matching '%s'", n,
+	    n == 1 ? "" : "s", text);
 }
 
 void
@@ -292,6 +465,12 @@ ui_index_key(struct ui *ui, enum keymap_action a)
 		ui->reverse = !ui->reverse;
 		ui_index_reload(ui);
 		ui_message(ui, 0, "order reversed");
+		break;
+	case KEYMAP_LIMIT:
+		ui->prompt = UI_PROMPT_LIMIT;
+		ui->plen = 0;
+		ui->pbuf[0] = '\0';
+		ui_dirty(ui);
 		break;
 	default:
 		break;

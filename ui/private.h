@@ -40,6 +40,7 @@ enum ui_prompt {
 	UI_PROMPT_MOVE,        /* "s" */
 	UI_PROMPT_COPY,        /* "C" */
 	UI_PROMPT_TAG,         /* "T" */
+	UI_PROMPT_LIMIT,       /* "l" */
 	UI_PROMPT_CREATE,      /* folder list "C" */
 	UI_PROMPT_RENAME,      /* folder list "r" */
 	UI_PROMPT_DELETE,      /* folder list "d": y or n */
@@ -151,6 +152,7 @@ struct ui {
 	size_t nundo;
 	char *search;    /* the last search */
 	int search_back; /* it went backward */
+	char *limit;     /* the index shows what this pattern matches (l) */
 
 	/* Triage changes not yet written: another process (a second errand)
 	 * held the cache's write lock. Written in order by ev_queue; shown
@@ -295,8 +297,12 @@ int ui_triage_move_prompted(struct ui *, const char *dest, int copy);
 /* Whether a message is tagged; tag or untag one. */
 int ui_tagged(const struct ui *, uint32_t uid);
 void ui_tag(struct ui *, uint32_t uid, int on);
-/* Tag the messages matching a T pattern; returns how many matched. */
-size_t ui_tag_pattern(struct ui *, const char *pattern);
+/* Tag the messages matching a T pattern (src/pattern.h), saying how many
+ * or what is wrong with it. */
+void ui_tag_pattern(struct ui *, const char *pattern);
+/* Limit the index to the messages matching a pattern; "", "all" or "~A"
+ * shows all again. */
+void ui_index_limit(struct ui *, const char *pattern);
 /* Forget the last action's undo data. */
 void ui_undo_clear(struct ui *);
 /* A move was done on the server: where the message went, for undo. */

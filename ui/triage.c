@@ -249,7 +249,6 @@ ui_triage_moved(struct ui *ui, uint32_t uid, const char *dest_raw,
 	}
 }
 static int ui_triage_tagged(struct ui *, enum keymap_action);
-static int ui_tag_match(struct ui *, const struct model_msg *, const char *);
 
 /* Remember a change for U (not while undoing). */
 static void
@@ -293,46 +292,6 @@ ui_tag(struct ui *ui, uint32_t uid, int on)
 		return;
 	ui->tags = xreallocarray(ui->tags, ui->ntags + 1, sizeof *ui->tags);
 	ui->tags[ui->ntags++] = uid;
-}
-
-/* Whether a message matches a T pattern (see errand.conf(5), tag-pattern). */
-static int
-ui_tag_match(struct ui *ui, const struct model_msg *m, const char *pat)
-{
-	const char *from = model_str(ui->model, m->from);
-	const char *addr = model_str(ui->model, m->from_addr);
-	const char *subj = model_str(ui->model, m->subject);
-
-	if (strcmp(pat, "~U") == 0)
-		return !(m->flags & STORE_FLAG_SEEN);
-	if (strcmp(pat, "~F") == 0)
-		return (m->flags & STORE_FLAG_FLAGGED) != 0;
-	if (strcmp(pat, "~D") == 0)
-		return (m->flags & STORE_FLAG_DELETED) != 0;
-	if (strncmp(pat, "~f ", 3) == 0)
-		return strcasestr(from, pat + 3) != NULL ||
-		    strcasestr(addr, pat + 3) != NULL;
-	if (strncmp(pat, "~s ", 3) == 0)
-		return strcasestr(subj, pat + 3) != NULL;
-	return strcasestr(from, pat) != NULL || strcasestr(addr, pat) != NULL ||
-	    strcasestr(subj, pat) != NULL;
-}
-
-size_t
-ui_tag_pattern(struct ui *ui, const char *pat)
-{
-	size_t i, n = 0, count = ui->model != NULL ? model_count(ui->model) : 0;
-	const struct model_msg *m;
-
-	for (i = 0; i < count; i++) {
-		m = model_msg(ui->model, i);
-		if (ui_tag_match(ui, m, pat)) {
-			ui_tag(ui, m->uid, 1);
-			n++;
-		}
-	}
-	ui_dirty(ui);
-	return n;
 }
 
 /* ";" then an action: the action for each tagged message. */

@@ -485,6 +485,8 @@ ui_open_folder(struct ui *ui, const char *name)
 	}
 	ui->want_folder = 1;
 	ui->ntags = 0; /* tags are of one folder's UIDs */
+	free(ui->limit);
+	ui->limit = NULL;
 	ui_undo_clear(ui);
 	free(ui->folder);
 	ui->folder = xstrdup(rc == 0 ? f.name : name);
@@ -553,13 +555,12 @@ ui_prompt_done(struct ui *ui)
 		return;
 	}
 	if (p == UI_PROMPT_TAG) {
-		size_t n;
-
-		if (ui->plen == 0)
-			return;
-		n = ui_tag_pattern(ui, ui->pbuf);
-		ui_message(
-		    ui, n == 0, "%zu message%s tagged", n, n == 1 ? "" : "s");
+		if (ui->plen > 0)
+			ui_tag_pattern(ui, ui->pbuf);
+		return;
+	}
+	if (p == UI_PROMPT_LIMIT) {
+		ui_index_limit(ui, ui->pbuf);
 		return;
 	}
 	if (ui->plen > 0) {
@@ -972,10 +973,13 @@ ui_draw_status(struct ui *ui)
 		/* Local folders: the flags are the Maildir's, and the
 		 * network only brings mail home. */
 		xasprintf(&line,
-		    "-- %s: %s [%s msgs, %s unread] sort: %s%s%s%s -- %s%s%s",
+		    "-- %s: %s [%s msgs, %s unread] sort: %s%s%s%s%s%s -- "
+		    "%s%s%s",
 		    ui->a->name, ui->folder, ui_count(n, total, sizeof total),
 		    ui_count(nu, unread, sizeof unread),
-		    ui->reverse ? "reverse-" : "", sorts[ui->sort], pos, pend,
+		    ui->reverse ? "reverse-" : "", sorts[ui->sort],
+		    ui->limit != NULL ? " limit: " : "",
+		    ui->limit != NULL ? ui->limit : "", pos, pend,
 		    ui->local != NULL ? "local flags" : "",
 		    ui->local != NULL && ui->net != UI_NET_ONLINE ? ", " : "",
 		    ui->local != NULL && ui->net == UI_NET_ONLINE ? "" : net);
@@ -1024,6 +1028,9 @@ ui_draw_message(struct ui *ui)
 			break;
 		case UI_PROMPT_TAG:
 			label = "Tag messages matching: ";
+			break;
+		case UI_PROMPT_LIMIT:
+			label = "Limit to messages matching: ";
 			break;
 		case UI_PROMPT_CREATE:
 			label = "Create folder: ";
@@ -1281,6 +1288,7 @@ ui_run_free(struct ui *ui)
 	free(ui->folder);
 	free(ui->msg);
 	free(ui->search);
+	free(ui->limit);
 	free(ui->net_reason);
 	free(ui->pager_error);
 	secret_run_cancel(ui->pw_run);

@@ -20,6 +20,8 @@ import time
 
 TARGET_MESSAGES = 100000
 RSS_LIMIT_MB = 64
+PATTERN = "~f alice ~s report !~F"
+PATTERN_TARGET_MS = 50      # in the process, CPU, for 100,000 headers
 
 
 def die(msg):
@@ -176,6 +178,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--messages", type=int, required=True)
     ap.add_argument("--new", type=int, default=100)
+    ap.add_argument("--pattern-time")
     A = ap.parse_args()
     ENV = dict(os.environ, XDG_CACHE_HOME=A.xdg)
     sys.dont_write_bytecode = True      # no __pycache__ in the source tree
@@ -191,6 +194,7 @@ def main():
     cold = Figure("cold sync (cache written)", "1.3x")
     warm = Figure("warm sync, nothing changed", 0.15)
     listf = Figure("list --offline", 0.4)
+    searchf = Figure("search --offline PATTERN")
     changed = Figure("warm sync, 1%% flags + %d new" % A.new)
     if A.messages != TARGET_MESSAGES:
         for f in (warm, listf):
@@ -227,6 +231,28 @@ def main():
     for r in range(K):
         listf.add(*errand("list", "--offline", "INBOX"))
     print("  list --offline: %s" % " ".join("%.3f" % w for w in listf.walls))
+    for r in range(K):
+        searchf.add(*errand("search", "--offline", PATTERN))
+    print("  search --offline: %s" % " ".join("%.3f" % w
+                                              for w in searchf.walls))
+    pline = None
+    if A.pattern_time:
+        out = os.path.join(A.work, "pattern.out")
+        run([A.pattern_time, "-r", str(K), "-c",
+             os.path.join(A.xdg, "errand", "demo.db"), PATTERN], out=out)
+        with open(out) as f:
+            p = dict(zip(*[iter(f.read().split())] * 2))
+        ms = float(p["scan_cpu_ms"])
+        verdict = "-"
+        if A.messages == TARGET_MESSAGES:
+            verdict = "ok" if ms <= PATTERN_TARGET_MS else "MISS"
+        pline = ("pattern '%s' in the process over %s cached headers "
+                 "(%s match): %.1f ms CPU reading and matching (target "
+                 "%d ms: %s), %.1f ms matching alone, %.1f ms wall" % (
+                     PATTERN, p["rows"], p["matches"], ms,
+                     PATTERN_TARGET_MS, verdict, float(p["match_ms"]),
+                     float(p["scan_ms"])))
+        print("  " + pline)
 
     nchanged = 0
     for r in range(K):
@@ -252,10 +278,13 @@ def main():
     print("%-34s %8s %8s %8s   %-24s %s" % ("figure", "median s", "ratio",
                                              "RSS MB", "target", "result"))
     misses = 0
-    for f in (ffull, fflags, cold, warm, changed, listf):
+    for f in (ffull, fflags, cold, warm, changed, listf, searchf):
         line, verdict = cell(f, floor_s)
         misses += verdict == "MISS"
         print(line)
+    if pline is not None:
+        print(pline)
+        misses += ": MISS)" in pline
     print()
     print("targets: %s" % ("all met" if misses == 0
                            else "%d missed" % misses))
