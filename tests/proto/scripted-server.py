@@ -56,6 +56,10 @@ class Session:
         # A client need not wait for the answer to LOGOUT: once it was
         # sent, a closed connection ends the script as if it had run.
         self.logout_seen = False
+        # The script's next client line is its LOGOUT: a client that does
+        # not wait may have sent it and gone while we still answer the
+        # commands it pipelined before it.
+        self.logout_next = False
         self.gone = False
 
     def note(self, prefix, data):
@@ -78,7 +82,7 @@ class Session:
         try:
             self.sock.sendall(data)
         except OSError:
-            if not self.logout_seen:
+            if not (self.logout_seen or self.logout_next):
                 raise
             self.gone = True
             self.note("*", b"client gone after LOGOUT")
@@ -147,10 +151,18 @@ def unescape(text):
 
 
 def play(script, sess, tls_context, listener):
+    # For each line, whether the next C: line after it expects a LOGOUT.
+    logout_next = [False] * len(script)
+    upcoming = False
+    for i in range(len(script) - 1, -1, -1):
+        logout_next[i] = upcoming
+        if script[i].startswith("C:"):
+            upcoming = "LOGOUT" in script[i]
     for lineno, directive in enumerate(script, 1):
         directive = directive.rstrip("\r\n")
         if not directive.strip() or directive.startswith("#"):
             continue
+        sess.logout_next = logout_next[lineno - 1]
         if directive.startswith("S:"):
             text = directive[2:]
             if text.startswith(" "):
@@ -164,6 +176,8 @@ def play(script, sess, tls_context, listener):
             data = unescape(text)
             sess.send(data, data)
         elif directive.startswith("C:"):
+            if sess.gone:
+                continue
             pattern = directive[2:].strip()
             line = sess.readline().decode("utf-8", "backslashreplace")
             if not re.search(pattern, line):
