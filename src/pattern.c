@@ -149,7 +149,7 @@ static void pat_imap_date(char **, size_t *, size_t *, const char *, int64_t);
 static unsigned int pat_cols(const struct pat_node *);
 
 static const unsigned char pat_lower[256] = {
-#define L(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c))
+#define L(c) ((unsigned char)((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c)))
 #define L4(c) L(c), L(c + 1), L(c + 2), L(c + 3)
 #define L16(c) L4(c), L4(c + 4), L4(c + 8), L4(c + 12)
 #define L64(c) L16(c), L16(c + 16), L16(c + 32), L16(c + 48)
