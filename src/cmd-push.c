@@ -15,7 +15,7 @@
 
 #include "cmd.h"
 #include "live.h"
-#include "secret.h"
+#include "session.h"
 #include "text.h"
 #include "url.h"
 #include "xmalloc.h"
@@ -275,8 +275,8 @@ push_replay(struct cmd_ctx *ctx, const struct account *a, struct store *st)
 {
 	struct live_params lp;
 	struct push_run r;
+	struct session *s;
 	struct live *l;
-	char *pw;
 	int64_t pending = 0, held = 0;
 
 	if (store_journal_count(st, &pending) != 0 ||
@@ -287,22 +287,25 @@ push_replay(struct cmd_ctx *ctx, const struct account *a, struct store *st)
 	memset(&r, 0, sizeof r);
 	r.ctx = ctx;
 	if (pending > 0) {
-		if ((pw = cmd_password(a)) == NULL)
+		s = cmd_session(ctx, a, st);
+		if (session_creds(s) != 1) {
+			session_free(s);
 			return CMD_EXIT_FAIL;
+		}
 		memset(&lp, 0, sizeof lp);
 		lp.state = run_state;
 		lp.notice = run_notice;
 		lp.sent = run_sent;
 		lp.drained = run_drained;
 		lp.arg = &r;
-		l = live_new(ctx, a, st, pw, &lp);
-		secret_free(pw);
+		l = live_new(s, &lp);
 		/* A row is removed when the server says OK: what is not done
 		 * at the deadline stays for the next push. */
 		cmd_deadline(ctx, a);
 		while (!r.done && !r.offline && !ctx->timed_out)
 			event_base_dispatch(ctx->base);
 		live_free(l);
+		session_free(s);
 	}
 	if (store_journal_count(st, &pending) != 0 ||
 	    store_journal_held(st, &held) != 0) {
@@ -496,7 +499,8 @@ push_retarget(
 	struct imap_params ip;
 	struct push_find f;
 	struct imap *im;
-	char *pw, *t;
+	struct session *s = NULL;
+	char *t;
 	size_t i;
 
 	if (push_find(st, id, &f) != 0)
@@ -524,7 +528,8 @@ push_retarget(
 		    (long long)id);
 	if (rt.err != NULL)
 		goto out;
-	if ((pw = cmd_password(a)) == NULL)
+	s = cmd_session(ctx, a, st);
+	if (session_creds(s) != 1)
 		goto out;
 	rt.ctx = ctx;
 	rt.st = st;
@@ -534,9 +539,8 @@ push_retarget(
 	if (strcmp(f.j.op, "expunge") == 0)
 		push_split_ids(&rt);
 	cmd_loop(ctx);
-	cmd_imap_params(ctx, a, pw, &ip);
+	session_imap_params(s, &ip);
 	im = imap_new(ctx->base, ctx->dns, &ip);
-	secret_free(pw);
 	imap_connect(im, rt_connected, &rt);
 	cmd_deadline(ctx, a);
 	event_base_dispatch(ctx->base);
@@ -562,6 +566,7 @@ out:
 		free(rt.ids[i]);
 	free(rt.ids);
 	push_find_free(&f);
+	session_free(s);
 	return rt.rc;
 }
 

@@ -1,7 +1,7 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * The headless commands (check, sync, folders, list), one file each as
  * cmd-NAME.c, behind one table, with what they share: the account, its
- * password, connection parameters, the event loop and the cache path. */
+ * session, the event loop and the cache path. */
 #ifndef ERRAND_CMD_H
 #define ERRAND_CMD_H
 
@@ -13,11 +13,9 @@
 struct event_base;
 struct evdns_base;
 struct plog;
-struct conn_params;
 struct store;
 struct sync_params;
-struct imap_params;
-struct pop3_params;
+struct session;
 
 #define CMD_EXIT_OK 0
 #define CMD_EXIT_FAIL 1      /* the command failed */
@@ -53,24 +51,12 @@ extern const struct cmd_entry *cmd_table[];
  * "errand: no account 'x' in FILE" and returns NULL when there is none. */
 const struct account *cmd_account(struct cmd_ctx *, const char *name);
 
-/* The account's password from its password-command or the terminal; NULL
- * after printing why. Free with secret_free(). */
-char *cmd_password(const struct account *);
-
-/* Fill the transport parameters of an account. */
-void cmd_conn_params(
-    struct cmd_ctx *, const struct account *, struct conn_params *);
-
-/* Fill an IMAP session's parameters for the account: transport, STARTTLS
- * when the URL is not imaps, user (else $USER), password (not copied: keep
- * it until imap_new()), and the extensions imap-disable turns off. */
-void cmd_imap_params(struct cmd_ctx *, const struct account *,
-    const char *password, struct imap_params *);
-
-/* The same for a POP3 session: STLS when the URL is not pop3s, and the
- * extensions pop3-disable turns off. */
-void cmd_pop3_params(struct cmd_ctx *, const struct account *,
-    const char *password, struct pop3_params *);
+/* A session for the account over st (the caller's, not closed by it),
+ * as a headless command takes its credentials: the password-command waited
+ * for, else a prompt on the terminal; why they did not come is printed.
+ * Free with session_free(). */
+struct session *cmd_session(
+    struct cmd_ctx *, const struct account *, struct store *);
 
 /* The loop's priorities: every event has CMD_PRIORITY_DEFAULT unless set;
  * one with CMD_PRIORITY_IDLE runs only in a pass where nothing else was

@@ -22,7 +22,7 @@
 #include "maildir.h"
 #include "pop3-fetch.h"
 #include "pop3-seen.h"
-#include "secret.h"
+#include "session.h"
 #include "url.h"
 #include "xmalloc.h"
 #include "cache/store.h"
@@ -1082,10 +1082,10 @@ on_finish(evutil_socket_t fd, short what, void *arg)
 }
 
 struct pop3_fetch *
-pop3_fetch_start(struct cmd_ctx *ctx, const struct account *a, struct store *st,
-    struct maildir *md, const char *password,
+pop3_fetch_start(struct session *s, struct maildir *md,
     const struct pop3_fetch_params *params)
 {
+	struct cmd_ctx *ctx = session_ctx(s);
 	struct pop3_params pp;
 	struct pop3_fetch *f;
 	size_t removed;
@@ -1094,8 +1094,8 @@ pop3_fetch_start(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 
 	f = xcalloc(1, sizeof *f);
 	f->ctx = ctx;
-	f->account = a;
-	f->st = st;
+	f->account = session_account(s);
+	f->st = session_store(s);
 	f->md = md;
 	f->params = *params;
 	f->stats.name = "INBOX";
@@ -1120,7 +1120,7 @@ pop3_fetch_start(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 	/* The state used to live in the cache: brought over once. */
 	if (created && pf_migrate(f) != 0)
 		return f;
-	cmd_pop3_params(ctx, a, password, &pp);
+	session_pop3_params(s, &pp);
 	f->pop3 = pop3_new(ctx->base, ctx->dns, &pp);
 	f->state = PF_CONNECT;
 	pop3_connect(f->pop3, on_connect, f);
@@ -1158,14 +1158,16 @@ pop3_fetch_free(struct pop3_fetch *f)
 }
 
 enum pop3_fetch_result
-pop3_fetch_run(struct cmd_ctx *ctx, const struct account *a, struct store *st,
-    const struct pop3_fetch_params *params, char **err)
+pop3_fetch_run(
+    struct session *s, const struct pop3_fetch_params *params, char **err)
 {
+	struct cmd_ctx *ctx = session_ctx(s);
+	const struct account *a = session_account(s);
 	struct pop3_fetch_params p = *params;
 	enum pop3_fetch_result r;
 	struct pop3_fetch *f;
 	struct maildir *md;
-	char *path, *password;
+	char *path;
 
 	*err = NULL;
 	if ((path = maildir_default_path(a->name)) == NULL) {
@@ -1176,15 +1178,14 @@ pop3_fetch_run(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 	free(path);
 	if (md == NULL)
 		return POP3_FETCH_FAILED;
-	if ((password = cmd_password(a)) == NULL) {
+	if (session_creds(s) != 1) {
 		maildir_close(md);
 		*err = xstrdup("no password");
 		return POP3_FETCH_FAILED;
 	}
 	p.finished = NULL;
 	cmd_deadline(ctx, a);
-	f = pop3_fetch_start(ctx, a, st, md, password, &p);
-	secret_free(password);
+	f = pop3_fetch_start(s, md, &p);
 	while (!f->over && !ctx->timed_out)
 		event_base_dispatch(ctx->base);
 	if (!f->over && f->state != PF_DONE) {

@@ -21,7 +21,7 @@
 #include "config.h"
 #include "live.h"
 #include "mime.h"
-#include "secret.h"
+#include "session.h"
 #include "sync.h"
 #include "text.h"
 #include "url.h"
@@ -428,7 +428,7 @@ sync_imap_fail(struct sync *s, struct imap *im, enum imap_err e,
 		msg = imap_error(im) != NULL ? imap_error(im) : "failed";
 	/* Unreachable, or the connection dropped half-way: the cache is
 	 * consistent, so the caller may read it as offline. */
-	if (e == IMAP_ERR_CONN && conn_fail_is_offline(imap_conn_fail(im)))
+	if (session_imap_err(im, e) == SESSION_ERR_OFFLINE)
 		sync_fail(s, SYNC_OFFLINE, "%s", msg);
 	else if (what != NULL)
 		sync_fail(s, SYNC_FAILED, "%s: %s", what, msg);
@@ -993,17 +993,17 @@ on_finish(evutil_socket_t fd, short what, void *arg)
 }
 
 struct sync *
-sync_start(struct cmd_ctx *ctx, const struct account *a, struct store *st,
-    const char *password, const struct sync_params *params)
+sync_start(struct session *ss, const struct sync_params *params)
 {
+	struct cmd_ctx *ctx = session_ctx(ss);
 	struct imap_params ip;
 	struct sync *s;
 	size_t i;
 
 	s = xcalloc(1, sizeof *s);
 	s->ctx = ctx;
-	s->account = a;
-	s->st = st;
+	s->account = session_account(ss);
+	s->st = session_store(ss);
 	s->params_copy = *params;
 	s->params = &s->params_copy;
 	if (params->folders != NULL) {
@@ -1019,7 +1019,7 @@ sync_start(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 	s->finish_ev = event_new(ctx->base, -1, 0, on_finish, s);
 	s->commit_ev = event_new(ctx->base, -1, 0, on_commit, s);
 	event_priority_set(s->commit_ev, CMD_PRIORITY_IDLE);
-	cmd_imap_params(ctx, a, password, &ip);
+	session_imap_params(ss, &ip);
 	ip.event = on_event;
 	ip.event_arg = s;
 	s->imap = imap_new(ctx->base, ctx->dns, &ip);
@@ -1104,16 +1104,17 @@ sync_timed_out(struct sync *s)
 }
 
 enum sync_result
-sync_run(struct cmd_ctx *ctx, const struct account *a, struct store *st,
-    const struct sync_params *params, char **err)
+sync_run(struct session *ss, const struct sync_params *params, char **err)
 {
+	struct cmd_ctx *ctx = session_ctx(ss);
+	const struct account *a = session_account(ss);
+	struct store *st = session_store(ss);
 	struct sync_params p = *params;
 	enum sync_result r;
 	struct sync *s;
-	char *password;
 
 	*err = NULL;
-	if ((password = cmd_password(a)) == NULL) {
+	if (session_creds(ss) != 1) {
 		*err = xstrdup("no password");
 		return SYNC_FAILED;
 	}
@@ -1124,8 +1125,7 @@ sync_run(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 	if (ctx->deadline_secs > 0 &&
 	    ctx->deadline_secs < STORE_BUSY_WAIT_MS / 1000)
 		store_set_busy_wait(st, ctx->deadline_secs * 1000);
-	s = sync_start(ctx, a, st, password, &p);
-	secret_free(password);
+	s = sync_start(ss, &p);
 	while (!s->over && !ctx->timed_out)
 		event_base_dispatch(ctx->base);
 	if (!s->over && s->state != SYNC_DONE) {

@@ -88,8 +88,7 @@ ui_local_fetch(struct ui *ui)
 	pp.finished = ui_local_finished;
 	pp.arg = ui;
 	ui_sync_begins(ui);
-	ui->pop3 = pop3_fetch_start(
-	    ui->ctx, ui->a, ui->st, ui->pop3_md, ui->password, &pp);
+	ui->pop3 = pop3_fetch_start(ui->s, ui->pop3_md, &pp);
 }
 
 static void

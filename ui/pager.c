@@ -403,7 +403,7 @@ ui_pager_open(struct ui *ui, uint32_t uid)
 		return; /* "not cached" until the password comes */
 	}
 	if (ui->fetch == NULL)
-		ui->fetch = fetch_new(ui->ctx, ui->a, ui->st, ui->password);
+		ui->fetch = fetch_new(ui->s);
 	ui->pstate = UI_PAGER_LOADING;
 	fetch_body(ui->fetch, f.id, f.raw_name, uid,
 	    cf->body_max != 0 ? cf->body_max : UI_BODY_MAX, ui_pager_fetched,

@@ -22,7 +22,7 @@ struct event;
 struct local;
 struct pop3_fetch;
 struct maildir;
-struct secret_run;
+struct session;
 
 enum ui_net {
 	UI_NET_CONNECTING, /* first sync not answered yet */
@@ -61,11 +61,10 @@ enum ui_pager_state {
 struct ui {
 	struct cmd_ctx *ctx;
 	const struct account *a;
-	struct store *st;
+	struct store *st;  /* the session's cache */
+	struct session *s; /* the account's session: credentials */
 	struct keymap *km;
-	char *password;            /* NULL until the network needs it */
-	struct secret_run *pw_run; /* password-command running */
-	char *html_command;        /* the mailcap's text/html viewer, or NULL */
+	char *html_command; /* the mailcap's text/html viewer, or NULL */
 
 	struct event *ev_stdin, *ev_winch, *ev_redraw, *ev_retry;
 	int rows, cols;

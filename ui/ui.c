@@ -28,7 +28,7 @@
 #include "mailcap.h"
 #include "private.h"
 #include "render.h"
-#include "secret.h"
+#include "session.h"
 #include "sync.h"
 #include "text.h"
 #include "url.h"
@@ -71,7 +71,9 @@ static int ui_quit_purge(struct ui *, int *);
 static void ui_quit_index(struct ui *, int);
 static void ui_on_counts(evutil_socket_t, short, void *);
 static void ui_run_free(struct ui *);
-static void ui_on_password(char *, const char *, void *);
+static void ui_on_ask(
+    struct session *, enum session_cred, const char *, void *);
+static void ui_on_creds(struct session *, const char *, void *);
 static void ui_password_got(struct ui *);
 static void ui_password_failed(struct ui *, const char *);
 static void ui_live_start(struct ui *);
@@ -201,7 +203,7 @@ ui_sync_start(struct ui *ui)
 	if (!ui_password(ui))
 		return;
 	ui_sync_begins(ui);
-	ui->sync = sync_start(ui->ctx, ui->a, ui->st, ui->password, &sp);
+	ui->sync = sync_start(ui->s, &sp);
 	ui_dirty(ui);
 }
 
@@ -341,12 +343,8 @@ ui_on_retry(evutil_socket_t fd, short what, void *arg)
 static void
 ui_cancel(struct ui *ui)
 {
-	if (ui->pw_run != NULL) {
-		secret_run_cancel(ui->pw_run);
-		ui->pw_run = NULL;
-		ui_password_failed(ui, "password-command stopped");
-		return;
-	}
+	if (session_creds_cancel(ui->s))
+		return; /* ui_on_creds() says so */
 	if (ui->local != NULL) {
 		ui_message(ui, 0, "%s",
 		    ui_local_cancel(ui) ? "fetch stopped ($ to fetch again)"
@@ -376,37 +374,36 @@ ui_cancel(struct ui *ui)
 int
 ui_password(struct ui *ui)
 {
-	if (ui->password != NULL)
-		return 1;
-	if (ui->pw_run != NULL || ui->prompt == UI_PROMPT_PASSWORD)
-		return 0;
-	if (ui->a->password_command != NULL) {
-		/* Its stderr is kept: the screen is curses'. */
-		ui->pw_run =
-		    secret_run_start(ui->ctx->base, ui->a->password_command,
-		        ui->a->timeout, 1, ui_on_password, ui);
-		return 0;
-	}
-	if (ui->prompt != UI_PROMPT_NONE) {
-		ui_retry_later(ui); /* ask once the open prompt is done */
-		return 0;
-	}
-	ui_prompt_start(ui, UI_PROMPT_PASSWORD);
-	return 0;
+	return session_creds(ui->s) == 1;
 }
 
+/* The session asks for the password (no password-command): on the bottom
+ * line, once no other prompt is open. */
 static void
-ui_on_password(char *password, const char *err, void *arg)
+ui_on_ask(
+    struct session *s, enum session_cred kind, const char *prompt, void *arg)
 {
 	struct ui *ui = arg;
 
-	ui->pw_run = NULL;
-	if (password == NULL) {
-		ui_password_failed(ui, err);
+	(void)kind;
+	(void)prompt; /* the prompt line says "Password for ..." itself */
+	if (ui->prompt != UI_PROMPT_NONE) {
+		session_creds_later(s);
+		ui_retry_later(ui); /* ask once the open prompt is done */
 		return;
 	}
-	ui->password = password;
-	ui_password_got(ui);
+	ui_prompt_start(ui, UI_PROMPT_PASSWORD);
+}
+
+/* The end of getting the password, by command or prompt. */
+static void
+ui_on_creds(struct session *s, const char *err, void *arg)
+{
+	(void)s;
+	if (err != NULL)
+		ui_password_failed(arg, err);
+	else
+		ui_password_got(arg);
 }
 
 /* The network may start: the live session, and the sync still wanted. */
@@ -447,7 +444,7 @@ ui_live_start(struct ui *ui)
 	lp.moved = ui_live_moved;
 	lp.arg = ui;
 	lp.poll_secs = ui->a->poll_interval;
-	ui->live = live_new(ui->ctx, ui->a, ui->st, ui->password, &lp);
+	ui->live = live_new(ui->s, &lp);
 	if (ui->folder_id != 0 && ui->folder != NULL &&
 	    store_folder_get(ui->st, ui->folder, &f) == 0) {
 		if (f.raw_name != NULL)
@@ -524,11 +521,9 @@ ui_prompt_done(struct ui *ui)
 	ui_dirty(ui);
 	if (p == UI_PROMPT_PASSWORD) {
 		if (ui->plen == 0)
-			ui_password_failed(ui, "no password given");
-		else {
-			ui->password = xstrdup(ui->pbuf);
-			ui_password_got(ui);
-		}
+			session_creds_fail(ui->s, "no password given");
+		else
+			session_creds_set(ui->s, xstrdup(ui->pbuf));
 		explicit_bzero(ui->pbuf, sizeof ui->pbuf);
 		ui->plen = 0;
 		return;
@@ -655,7 +650,8 @@ ui_prompt_key(struct ui *ui, int key)
 		if (ui->prompt == UI_PROMPT_PASSWORD) {
 			explicit_bzero(ui->pbuf, sizeof ui->pbuf);
 			ui->plen = 0;
-			ui_password_failed(ui, "no password given");
+			ui->prompt = UI_PROMPT_NONE;
+			session_creds_fail(ui->s, "no password given");
 		}
 		ui->prompt = UI_PROMPT_NONE;
 		ui_dirty(ui);
@@ -1291,8 +1287,6 @@ ui_run_free(struct ui *ui)
 	free(ui->limit);
 	free(ui->net_reason);
 	free(ui->pager_error);
-	secret_run_cancel(ui->pw_run);
-	secret_free(ui->password);
 	free(ui->html_command);
 	ui_undo_clear(ui);
 	free(ui->tags);
@@ -1300,12 +1294,13 @@ ui_run_free(struct ui *ui)
 	free(ui->move_to);
 	free(ui->undo);
 	keymap_free(ui->km);
-	store_close(ui->st);
+	session_free(ui->s); /* wipes the password, closes the cache */
 }
 
 int
 ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 {
+	struct session_params sp;
 	struct ui ui;
 	size_t i;
 	const struct config *cf = ctx->cf;
@@ -1327,6 +1322,15 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	/* Keys must not wait on another errand's write: a write that meets
 	 * one is tried again from the loop. */
 	store_set_busy_wait(ui.st, UI_BUSY_WAIT_MS);
+	memset(&sp, 0, sizeof sp);
+	sp.ctx = ctx;
+	sp.a = a;
+	sp.st = ui.st;
+	sp.own_store = 1;
+	sp.ask = ui_on_ask;
+	sp.ready = ui_on_creds;
+	sp.arg = &ui;
+	ui.s = session_new(&sp);
 	ui.km = keymap_new();
 	ui.html_command = mailcap_viewer("text/html");
 	for (i = 0; i < cf->nbindings; i++)
@@ -1363,10 +1367,9 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		if (ui.local == NULL) {
 			cmd_error("%s: %s", a->name, err);
 			free(err);
-			secret_free(ui.password);
 			free(ui.html_command);
 			keymap_free(ui.km);
-			store_close(ui.st);
+			session_free(ui.s);
 			return CMD_EXIT_FAIL;
 		}
 	}
@@ -1378,11 +1381,10 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	if (initscr() == NULL) {
 		cmd_error("cannot start the terminal interface (TERM=%s)",
 		    getenv("TERM") != NULL ? getenv("TERM") : "");
-		secret_free(ui.password);
 		free(ui.html_command);
 		local_close(ui.local);
 		keymap_free(ui.km);
-		store_close(ui.st);
+		session_free(ui.s);
 		return CMD_EXIT_FAIL;
 	}
 	raw();
