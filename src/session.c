@@ -318,9 +318,11 @@ session_imap_err(const struct imap *im, int e)
 void
 session_set_net(struct session *s, enum session_net net, const char *reason)
 {
+	char *r = reason != NULL ? xstrdup(reason) : NULL;
+
 	s->net = net;
-	free(s->net_reason);
-	s->net_reason = reason != NULL ? xstrdup(reason) : NULL;
+	free(s->net_reason); /* after the copy: reason may be it */
+	s->net_reason = r;
 }
 
 enum session_net

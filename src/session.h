@@ -123,7 +123,8 @@ void session_pop3_params(const struct session *, struct pop3_params *);
 /* The class of an IMAP operation's end e on the connection im. */
 enum session_err session_imap_err(const struct imap *, int e);
 
-/* Set the network state, with why (copied; NULL for none). */
+/* Set the network state, with why (copied; NULL for none; may be
+ * session_net_reason() itself, to keep it). */
 void session_set_net(struct session *, enum session_net, const char *reason);
 enum session_net session_net(const struct session *);
 /* Why offline or in error, or NULL. */

@@ -394,7 +394,7 @@ ui_pager_open(struct ui *ui, uint32_t uid)
 	ui_pager_mark_read(ui);
 	if (ui->pstate != UI_PAGER_NOT_CACHED)
 		return;
-	if (ui->net == UI_NET_OFFLINE)
+	if (session_net(ui->s) == SESSION_NET_OFFLINE)
 		return; /* "not cached" until the server is back */
 	if (store_folder_get(ui->st, ui->folder, &f) != 0)
 		return;

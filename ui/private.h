@@ -9,6 +9,7 @@
 
 #include "keymap.h"
 #include "model.h"
+#include "session.h"
 
 struct cmd_ctx;
 struct account;
@@ -23,14 +24,6 @@ struct local;
 struct pop3_fetch;
 struct maildir;
 struct session;
-
-enum ui_net {
-	UI_NET_CONNECTING, /* first sync not answered yet */
-	UI_NET_SYNCING,    /* a sync is running */
-	UI_NET_ONLINE,     /* the last sync succeeded */
-	UI_NET_OFFLINE,    /* the server could not be reached: retrying */
-	UI_NET_ERROR,      /* the last sync failed otherwise (TLS, login) */
-};
 
 enum ui_prompt {
 	UI_PROMPT_NONE,
@@ -62,11 +55,12 @@ struct ui {
 	struct cmd_ctx *ctx;
 	const struct account *a;
 	struct store *st;  /* the session's cache */
-	struct session *s; /* the account's session: credentials */
+	struct session *s; /* the account's session: credentials, network
+	                    * state and retry */
 	struct keymap *km;
 	char *html_command; /* the mailcap's text/html viewer, or NULL */
 
-	struct event *ev_stdin, *ev_winch, *ev_redraw, *ev_retry;
+	struct event *ev_stdin, *ev_winch, *ev_redraw;
 	int rows, cols;
 	int quit;
 
@@ -112,12 +106,9 @@ struct ui {
 	int quit_when_done;      /* quit once the journal is empty */
 	struct event *ev_wait;   /* checks it */
 	struct event *ev_counts; /* refreshes other folders' counts */
-	enum ui_net net;
-	char *net_reason; /* offline: why */
 	uint32_t prog_done, prog_total;
 	int64_t reload_ms; /* when the index was last reloaded for progress */
-	int retry_secs;
-	int locked_secs; /* the last wait after a sync met another's lock */
+	struct backoff locked; /* the wait after a sync met another's lock */
 
 	/* The message line. */
 	char *msg;
@@ -193,10 +184,6 @@ void ui_message(struct ui *, int error, const char *, ...)
 
 /* Open a folder by display name: its cached index now, a sync behind. */
 void ui_open_folder(struct ui *, const char *name);
-
-/* Offline: try again later, 2 s after the first failure, doubling up to a
- * minute. */
-void ui_retry_later(struct ui *);
 
 /* Start a sync of the open folder (and the folder list after it). */
 void ui_sync_start(struct ui *);

@@ -36,15 +36,13 @@
 #include "xmalloc.h"
 #include "cache/store.h"
 
-#define UI_RETRY_MIN 2    /* seconds before the first retry when offline */
-#define UI_RETRY_MAX 60   /* and the longest wait between two */
 #define UI_LOCKED_RETRY 1 /* seconds: a sync that met another's lock, */
 #define UI_LOCKED_MAX 8   /* doubling up to this */
 
 static void ui_on_stdin(evutil_socket_t, short, void *);
 static void ui_on_winch(evutil_socket_t, short, void *);
 static void ui_on_redraw(evutil_socket_t, short, void *);
-static void ui_on_retry(evutil_socket_t, short, void *);
+static void ui_on_retry(struct session *, void *);
 static void ui_key(struct ui *, int);
 static void ui_prompt_key(struct ui *, int);
 static void ui_prompt_start(struct ui *, enum ui_prompt);
@@ -82,8 +80,11 @@ void
 ui_sync_begins(struct ui *ui)
 {
 	ui->prog_done = ui->prog_total = 0;
-	if (ui->net != UI_NET_OFFLINE && ui->net != UI_NET_CONNECTING)
-		ui->net = UI_NET_SYNCING;
+	enum session_net net = session_net(ui->s);
+
+	if (net != SESSION_NET_OFFLINE && net != SESSION_NET_CONNECTING)
+		session_set_net(
+		    ui->s, SESSION_NET_SYNCING, session_net_reason(ui->s));
 }
 
 void
@@ -184,7 +185,7 @@ ui_sync_start(struct ui *ui)
 	}
 	if (ui->sync != NULL || (!ui->want_folder && !ui->want_list))
 		return;
-	event_del(ui->ev_retry);
+	session_retry_cancel(ui->s);
 	memset(&sp, 0, sizeof sp);
 	if (!ui->want_folder) {
 		sp.list_only = 1;
@@ -223,7 +224,7 @@ ui_sync_folder_done(const struct sync_folder_stats *st, void *arg)
 	if (st->added != 0 || st->changed != 0 || st->vanished != 0 ||
 	    st->reset || ui->model == NULL || model_count(ui->model) == 0)
 		ui_index_reload(ui);
-	ui->net = UI_NET_SYNCING;
+	session_set_net(ui->s, SESSION_NET_SYNCING, session_net_reason(ui->s));
 	ui_dirty(ui);
 }
 
@@ -238,7 +239,7 @@ ui_sync_progress(const char *folder, uint32_t done, uint32_t total, void *arg)
 
 	ui->prog_done = done;
 	ui->prog_total = total;
-	ui->net = UI_NET_SYNCING;
+	session_set_net(ui->s, SESSION_NET_SYNCING, session_net_reason(ui->s));
 	/* Show what is stored so far, once a second: a reload of 100,000
 	 * messages every 1,000 would cost more than the sync. */
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -261,21 +262,18 @@ static void
 ui_sync_finished(enum sync_result r, const char *err, void *arg)
 {
 	struct ui *ui = arg;
-	struct timeval tv = {0, 0};
 	int was_list = ui->sync_list;
 	int locked = r == SYNC_FAILED && sync_locked(ui->sync);
 	char *why = xstrdup(err); /* err belongs to the sync */
 
 	sync_free(ui->sync);
 	ui->sync = NULL;
-	free(ui->net_reason);
-	ui->net_reason = NULL;
 	err = why;
 	switch (r) {
 	case SYNC_OK:
-		ui->net = UI_NET_ONLINE;
-		ui->retry_secs = 0;
-		ui->locked_secs = 0;
+		session_set_net(ui->s, SESSION_NET_ONLINE, NULL);
+		session_retry_reset(ui->s);
+		backoff_reset(&ui->locked);
 		if (was_list) {
 			ui->want_list = 0;
 			if (ui->screen == KEYMAP_FOLDERS || ui->folders != NULL)
@@ -286,9 +284,8 @@ ui_sync_finished(enum sync_result r, const char *err, void *arg)
 		ui_sync_start(ui); /* what is still wanted */
 		break;
 	case SYNC_OFFLINE:
-		ui->net = UI_NET_OFFLINE;
-		ui->net_reason = xstrdup(err);
-		ui_retry_later(ui);
+		session_set_net(ui->s, SESSION_NET_OFFLINE, err);
+		session_retry_later(ui->s);
 		break;
 	case SYNC_FAILED:
 		if (locked) {
@@ -296,20 +293,14 @@ ui_sync_finished(enum sync_result r, const char *err, void *arg)
 			 * from cron): not an error; what is wanted stays
 			 * wanted, and the next try goes on from what was
 			 * stored. */
-			ui->locked_secs = ui->locked_secs == 0
-			    ? UI_LOCKED_RETRY
-			    : (ui->locked_secs * 2 > UI_LOCKED_MAX
-			              ? UI_LOCKED_MAX
-			              : ui->locked_secs * 2);
-			tv.tv_sec = ui->locked_secs;
+			session_set_net(ui->s, session_net(ui->s), NULL);
 			ui_message(ui, 0,
 			    "another errand is writing to the cache: syncing "
 			    "again in a moment");
-			evtimer_add(ui->ev_retry, &tv);
+			session_retry_after(ui->s, backoff_next(&ui->locked));
 			break;
 		}
-		ui->net = UI_NET_ERROR;
-		ui->net_reason = xstrdup(err);
+		session_set_net(ui->s, SESSION_NET_ERROR, err);
 		ui_message(ui, 1, "%s", err);
 		break;
 	}
@@ -317,25 +308,11 @@ ui_sync_finished(enum sync_result r, const char *err, void *arg)
 	ui_dirty(ui);
 }
 
-void
-ui_retry_later(struct ui *ui)
-{
-	struct timeval tv;
-
-	ui->retry_secs = ui->retry_secs == 0
-	    ? UI_RETRY_MIN
-	    : (ui->retry_secs * 2 > UI_RETRY_MAX ? UI_RETRY_MAX
-	                                         : ui->retry_secs * 2);
-	tv.tv_sec = ui->retry_secs;
-	tv.tv_usec = 0;
-	evtimer_add(ui->ev_retry, &tv);
-}
-
+/* The session's backoff ran out: try the network again. */
 static void
-ui_on_retry(evutil_socket_t fd, short what, void *arg)
+ui_on_retry(struct session *s, void *arg)
 {
-	(void)fd;
-	(void)what;
+	(void)s;
 	ui_sync_start(arg);
 }
 
@@ -358,13 +335,11 @@ ui_cancel(struct ui *ui)
 	sync_free(ui->sync);
 	ui->sync = NULL;
 	ui->want_folder = ui->want_list = 0;
-	if (ui->net == UI_NET_SYNCING)
-		ui->net = UI_NET_ONLINE;
-	else if (ui->net == UI_NET_CONNECTING) {
-		ui->net = UI_NET_OFFLINE;
-		free(ui->net_reason);
-		ui->net_reason = xstrdup("sync cancelled");
-	}
+	if (session_net(ui->s) == SESSION_NET_SYNCING)
+		session_set_net(
+		    ui->s, SESSION_NET_ONLINE, session_net_reason(ui->s));
+	else if (session_net(ui->s) == SESSION_NET_CONNECTING)
+		session_set_net(ui->s, SESSION_NET_OFFLINE, "sync cancelled");
 	ui_index_reload(ui);
 	ui_message(ui, 0, "sync cancelled ($ to sync again)");
 }
@@ -389,7 +364,7 @@ ui_on_ask(
 	(void)prompt; /* the prompt line says "Password for ..." itself */
 	if (ui->prompt != UI_PROMPT_NONE) {
 		session_creds_later(s);
-		ui_retry_later(ui); /* ask once the open prompt is done */
+		session_retry_later(s); /* ask once the open prompt is done */
 		return;
 	}
 	ui_prompt_start(ui, UI_PROMPT_PASSWORD);
@@ -420,9 +395,7 @@ ui_password_got(struct ui *ui)
 static void
 ui_password_failed(struct ui *ui, const char *err)
 {
-	ui->net = UI_NET_ERROR;
-	free(ui->net_reason);
-	ui->net_reason = xstrdup(err);
+	session_set_net(ui->s, SESSION_NET_ERROR, err);
 	ui_message(ui, 1, "%s: %s ($ to try again)", ui->a->name, err);
 }
 
@@ -497,7 +470,7 @@ ui_open_folder(struct ui *ui, const char *name)
 	ui_index_reload(ui);
 	ui_index_home(ui);
 	ui_show(ui, KEYMAP_INDEX);
-	if (ui->net != UI_NET_OFFLINE)
+	if (session_net(ui->s) != SESSION_NET_OFFLINE)
 		ui_sync_start(ui);
 }
 
@@ -787,7 +760,7 @@ ui_key(struct ui *ui, int key)
 			ui_message(ui, 0, "a sync is running");
 			return;
 		}
-		ui->retry_secs = 0;
+		session_retry_reset(ui->s);
 		ui->want_folder = ui->want_list = 1;
 		ui_sync_start(ui);
 		return;
@@ -912,12 +885,12 @@ ui_draw_status(struct ui *ui)
 				nu++;
 		}
 	}
-	switch (ui->net) {
-	case UI_NET_CONNECTING:
+	switch (session_net(ui->s)) {
+	case SESSION_NET_CONNECTING:
 		snprintf(net, sizeof net,
 		    ui->local != NULL ? "fetching" : "connecting");
 		break;
-	case UI_NET_SYNCING:
+	case SESSION_NET_SYNCING:
 		if (ui->prog_total > 0)
 			snprintf(net, sizeof net, "%s %s/%s",
 			    ui->local != NULL ? "fetching" : "syncing",
@@ -927,16 +900,20 @@ ui_draw_status(struct ui *ui)
 			snprintf(net, sizeof net, "%s",
 			    ui->local != NULL ? "fetching" : "syncing");
 		break;
-	case UI_NET_ONLINE:
+	case SESSION_NET_ONLINE:
 		snprintf(net, sizeof net, "online");
 		break;
-	case UI_NET_OFFLINE:
+	case SESSION_NET_OFFLINE:
 		snprintf(net, sizeof net, "offline: %s",
-		    ui->net_reason != NULL ? ui->net_reason : "");
+		    session_net_reason(ui->s) != NULL
+		        ? session_net_reason(ui->s)
+		        : "");
 		break;
-	case UI_NET_ERROR:
+	case SESSION_NET_ERROR:
 		snprintf(net, sizeof net, "error: %s",
-		    ui->net_reason != NULL ? ui->net_reason : "");
+		    session_net_reason(ui->s) != NULL
+		        ? session_net_reason(ui->s)
+		        : "");
 		break;
 	}
 	attron(A_REVERSE);
@@ -977,8 +954,14 @@ ui_draw_status(struct ui *ui)
 		    ui->limit != NULL ? " limit: " : "",
 		    ui->limit != NULL ? ui->limit : "", pos, pend,
 		    ui->local != NULL ? "local flags" : "",
-		    ui->local != NULL && ui->net != UI_NET_ONLINE ? ", " : "",
-		    ui->local != NULL && ui->net == UI_NET_ONLINE ? "" : net);
+		    ui->local != NULL &&
+		            session_net(ui->s) != SESSION_NET_ONLINE
+		        ? ", "
+		        : "",
+		    ui->local != NULL &&
+		            session_net(ui->s) == SESSION_NET_ONLINE
+		        ? ""
+		        : net);
 		ui_draw(ui->rows - 2, 0, (size_t)ui->cols, line, 1);
 		free(line);
 	}
@@ -1143,7 +1126,7 @@ ui_quit_index(struct ui *ui, int purged)
 	int64_t pending;
 
 	if ((pending = ui_triage_pending(ui)) > 0 && purged &&
-	    ui->net == UI_NET_ONLINE) {
+	    session_net(ui->s) == SESSION_NET_ONLINE) {
 		ui->quit_when_done = 1;
 		ui_message(
 		    ui, 0, "purging: waiting for the server (C-g: stop)");
@@ -1170,7 +1153,8 @@ ui_on_counts(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (ui->net == UI_NET_OFFLINE || ui->net == UI_NET_ERROR)
+	if (session_net(ui->s) == SESSION_NET_OFFLINE ||
+	    session_net(ui->s) == SESSION_NET_ERROR)
 		return;
 	ui->want_list = 1;
 	ui_sync_start(ui);
@@ -1216,15 +1200,15 @@ ui_live_state(int online, const char *reason, void *arg)
 
 	if (online) {
 		/* Back: catch up with what changed meanwhile. */
-		if (ui->net == UI_NET_OFFLINE || ui->net == UI_NET_ERROR) {
-			ui->retry_secs = 0;
+		if (session_net(ui->s) == SESSION_NET_OFFLINE ||
+		    session_net(ui->s) == SESSION_NET_ERROR) {
+			session_retry_reset(ui->s);
 			ui->want_folder = 1;
 			ui_sync_start(ui);
 		}
-	} else if (ui->sync == NULL && ui->net != UI_NET_ERROR) {
-		ui->net = UI_NET_OFFLINE;
-		free(ui->net_reason);
-		ui->net_reason = xstrdup(reason);
+	} else if (ui->sync == NULL &&
+	    session_net(ui->s) != SESSION_NET_ERROR) {
+		session_set_net(ui->s, SESSION_NET_OFFLINE, reason);
 	}
 	ui_dirty(ui);
 }
@@ -1279,13 +1263,11 @@ ui_run_free(struct ui *ui)
 	event_free(ui->ev_stdin);
 	event_free(ui->ev_winch);
 	event_free(ui->ev_redraw);
-	event_free(ui->ev_retry);
 	model_free(ui->model);
 	free(ui->folder);
 	free(ui->msg);
 	free(ui->search);
 	free(ui->limit);
-	free(ui->net_reason);
 	free(ui->pager_error);
 	free(ui->html_command);
 	ui_undo_clear(ui);
@@ -1329,8 +1311,11 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	sp.own_store = 1;
 	sp.ask = ui_on_ask;
 	sp.ready = ui_on_creds;
+	sp.retry = ui_on_retry;
 	sp.arg = &ui;
 	ui.s = session_new(&sp);
+	ui.locked.min = UI_LOCKED_RETRY;
+	ui.locked.max = UI_LOCKED_MAX;
 	ui.km = keymap_new();
 	ui.html_command = mailcap_viewer("text/html");
 	for (i = 0; i < cf->nbindings; i++)
@@ -1409,7 +1394,6 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	    ctx->base, STDIN_FILENO, EV_READ | EV_PERSIST, ui_on_stdin, &ui);
 	ui.ev_winch = evsignal_new(ctx->base, SIGWINCH, ui_on_winch, &ui);
 	ui.ev_redraw = event_new(ctx->base, -1, 0, ui_on_redraw, &ui);
-	ui.ev_retry = evtimer_new(ctx->base, ui_on_retry, &ui);
 	event_add(ui.ev_stdin, NULL);
 	event_add(ui.ev_winch, NULL);
 
@@ -1432,7 +1416,6 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		    event_new(ctx->base, -1, EV_PERSIST, ui_on_counts, &ui);
 		event_add(ui.ev_counts, &tv);
 	}
-	ui.net = UI_NET_CONNECTING;
 	ui.want_list = 1;
 	ui_open_folder(&ui, folder != NULL ? folder : "INBOX");
 	/* Said on stderr before curses too, where nobody sees it. */
@@ -1452,8 +1435,9 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 			cmd_error("%zu change%s lost: %s", ui.nqueue,
 			    ui.nqueue == 1 ? "" : "s", store_error(ui.st));
 	}
-	if (ui.net == UI_NET_ERROR && ui.net_reason != NULL)
-		last_error = xstrdup(ui.net_reason);
+	if (session_net(ui.s) == SESSION_NET_ERROR &&
+	    session_net_reason(ui.s) != NULL)
+		last_error = xstrdup(session_net_reason(ui.s));
 	ui_run_free(&ui);
 	if (last_error != NULL) {
 		cmd_error("%s", last_error);

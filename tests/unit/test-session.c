@@ -146,6 +146,10 @@ START_TEST(test_session_edges)
 	session_set_net(s, SESSION_NET_OFFLINE, "connection refused");
 	ck_assert_int_eq(session_net(s), SESSION_NET_OFFLINE);
 	ck_assert_str_eq(session_net_reason(s), "connection refused");
+	/* Its own reason kept across a change of state. */
+	session_set_net(s, SESSION_NET_SYNCING, session_net_reason(s));
+	ck_assert_int_eq(session_net(s), SESSION_NET_SYNCING);
+	ck_assert_str_eq(session_net_reason(s), "connection refused");
 	session_set_net(s, SESSION_NET_ONLINE, NULL);
 	ck_assert_ptr_null(session_net_reason(s));
 	session_free(s);
