@@ -159,9 +159,9 @@ cmd_check_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		pop3_connect(c.pop3, check_pop3_in, &c);
 	}
 	event_base_dispatch(ctx->base);
-	if (ctx->timed_out && !c.ok && !c.ended) {
+	if (ctx->dl.passed && !c.ok && !c.ended) {
 		cmd_error("%s: '%s' timed out after %d s", ctx->command,
-		    a->name, ctx->deadline_secs);
+		    a->name, ctx->dl.secs);
 		c.ok = -1;
 	}
 	imap_free(c.imap);

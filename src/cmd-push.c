@@ -302,7 +302,7 @@ push_replay(struct cmd_ctx *ctx, const struct account *a, struct store *st)
 		/* A row is removed when the server says OK: what is not done
 		 * at the deadline stays for the next push. */
 		cmd_deadline(ctx, a);
-		while (!r.done && !r.offline && !ctx->timed_out)
+		while (!r.done && !r.offline && !ctx->dl.passed)
 			event_base_dispatch(ctx->base);
 		live_free(l);
 		session_free(s);
@@ -313,12 +313,11 @@ push_replay(struct cmd_ctx *ctx, const struct account *a, struct store *st)
 		free(r.why);
 		return CMD_EXIT_FAIL;
 	}
-	if (ctx->timed_out) {
+	if (ctx->dl.passed) {
 		char *t;
 
 		xasprintf(&t, "timed out after %d s; %lld change%s not sent",
-		    ctx->deadline_secs, (long long)pending,
-		    pending == 1 ? "" : "s");
+		    ctx->dl.secs, (long long)pending, pending == 1 ? "" : "s");
 		cmd_error_account(ctx, a, t);
 		free(t);
 	} else if (r.offline) {
@@ -544,11 +543,11 @@ push_retarget(
 	imap_connect(im, rt_connected, &rt);
 	cmd_deadline(ctx, a);
 	event_base_dispatch(ctx->base);
-	if (ctx->timed_out && rt.rc != CMD_EXIT_OK && rt.err == NULL) {
+	if (ctx->dl.passed && rt.rc != CMD_EXIT_OK && rt.err == NULL) {
 		xasprintf(&rt.err,
 		    "cannot re-target change %lld: timed out "
 		    "after %d s",
-		    (long long)id, ctx->deadline_secs);
+		    (long long)id, ctx->dl.secs);
 		rt.rc = CMD_EXIT_TIMEOUT;
 	}
 	imap_free(im);

@@ -255,7 +255,7 @@ search_server(struct cmd_ctx *ctx, const struct account *a,
 	sp.readonly = 1;
 	imap_select(im, &sp, search_on_select, s);
 	imap_search_keys(im, keys, search_on_uids, s);
-	while (!s->done && !ctx->timed_out)
+	while (!s->done && !ctx->dl.passed)
 		event_base_dispatch(ctx->base);
 	imap_free(im);
 	if (s->done && s->fr == FETCH_OK)
@@ -291,7 +291,7 @@ search_fetch(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 		s->done = 0;
 		fetch_body(fe, f->id, f->raw_name, s->body[i], s->max,
 		    search_fetched, s);
-		while (!s->done && !ctx->timed_out)
+		while (!s->done && !ctx->dl.passed)
 			event_base_dispatch(ctx->base);
 		if (!s->done || s->fr == FETCH_OFFLINE) {
 			cmd_error("%s: cannot fetch the bodies to search: %s",

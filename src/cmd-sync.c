@@ -140,7 +140,7 @@ cmd_sync_pop3(struct cmd_ctx *ctx, const struct account *a, int argc,
 	store_close(st);
 	progress_end(&progress_shown);
 	if (r != POP3_FETCH_OK) {
-		if (ctx->timed_out)
+		if (ctx->dl.passed)
 			cmd_error_account(ctx, a, err);
 		else
 			cmd_error("%s: %s%s", a->name,
@@ -185,7 +185,7 @@ cmd_sync_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	store_close(st);
 	progress_end(&progress_shown);
 	if (r != SYNC_OK) {
-		if (ctx->timed_out)
+		if (ctx->dl.passed)
 			cmd_error_account(ctx, a, err);
 		else
 			cmd_error("%s: %s%s", a->name,

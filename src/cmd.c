@@ -25,10 +25,9 @@
 #include "text.h"
 #include "url.h"
 #include "xmalloc.h"
-#include "net/conn.h"
-#include "net/imap.h"
-#include "net/pop3.h"
 #include "cache/store.h"
+
+static int cmd_deadline_secs(struct cmd_ctx *, const struct account *);
 
 extern const struct cmd_entry cmd_check_entry;
 extern const struct cmd_entry cmd_sync_entry;
@@ -120,8 +119,14 @@ cmd_session(struct cmd_ctx *ctx, const struct account *a, struct store *st)
 {
 	struct session_params sp;
 
+	cmd_loop(ctx);
+	if (ctx->dl.ev == NULL)
+		ctx->dl.secs = cmd_deadline_secs(ctx, a);
 	memset(&sp, 0, sizeof sp);
-	sp.ctx = ctx;
+	sp.base = ctx->base;
+	sp.dns = ctx->dns;
+	sp.log = ctx->log;
+	sp.deadline = &ctx->dl;
 	sp.a = a;
 	sp.st = st;
 	sp.wait = 1;
@@ -149,50 +154,40 @@ cmd_loop(struct cmd_ctx *ctx)
 	    ctx->dns, DNS_OPTIONS_ALL, "/etc/resolv.conf");
 }
 
-/* The deadline passed: stop the loop; its runner looks at timed_out. */
-static void
-cmd_on_deadline(evutil_socket_t fd, short what, void *arg)
+/* The account's deadline in seconds: --sync-timeout, else its
+ * sync-timeout, else the default; 0 for none. */
+static int
+cmd_deadline_secs(struct cmd_ctx *ctx, const struct account *a)
 {
-	struct cmd_ctx *ctx = arg;
+	int secs;
 
-	(void)fd;
-	(void)what;
-	ctx->timed_out = 1;
-	event_base_loopbreak(ctx->base);
+	secs = ctx->sync_timeout != 0 ? ctx->sync_timeout : a->sync_timeout;
+	if (secs == 0)
+		secs = CONFIG_SYNC_TIMEOUT;
+	return secs == CONFIG_NO_TIMEOUT ? 0 : secs;
 }
 
 void
 cmd_deadline(struct cmd_ctx *ctx, const struct account *a)
 {
-	struct timeval tv;
-	int secs;
-
-	if (ctx->deadline != NULL)
-		return;
-	secs = ctx->sync_timeout != 0 ? ctx->sync_timeout : a->sync_timeout;
-	if (secs == 0)
-		secs = CONFIG_SYNC_TIMEOUT;
-	if (secs == CONFIG_NO_TIMEOUT)
+	if (ctx->dl.ev != NULL)
 		return;
 	cmd_loop(ctx);
-	ctx->deadline_secs = secs;
-	ctx->deadline = evtimer_new(ctx->base, cmd_on_deadline, ctx);
-	tv.tv_sec = secs;
-	tv.tv_usec = 0;
-	evtimer_add(ctx->deadline, &tv);
+	ctx->dl.secs = cmd_deadline_secs(ctx, a);
+	session_deadline_arm(&ctx->dl, ctx->base);
 }
 
 int
 cmd_exit_failed(const struct cmd_ctx *ctx)
 {
-	return ctx->timed_out ? CMD_EXIT_TIMEOUT : CMD_EXIT_FAIL;
+	return ctx->dl.passed ? CMD_EXIT_TIMEOUT : CMD_EXIT_FAIL;
 }
 
 void
 cmd_error_account(
     const struct cmd_ctx *ctx, const struct account *a, const char *err)
 {
-	if (ctx->timed_out)
+	if (ctx->dl.passed)
 		cmd_error("%s: '%s' %s",
 		    ctx->command != NULL ? ctx->command : "errand", a->name,
 		    err);
@@ -203,9 +198,7 @@ cmd_error_account(
 void
 cmd_loop_free(struct cmd_ctx *ctx)
 {
-	if (ctx->deadline != NULL)
-		event_free(ctx->deadline);
-	ctx->deadline = NULL;
+	session_deadline_clear(&ctx->dl);
 	if (ctx->dns != NULL)
 		evdns_base_free(ctx->dns, 0);
 	if (ctx->base != NULL)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "session.h"
 
 struct event_base;
 struct evdns_base;
@@ -32,9 +33,9 @@ struct cmd_ctx {
 	const char *command;     /* the command's name, for messages */
 	int sync_timeout;        /* --sync-timeout (CONFIG_NO_TIMEOUT:
 	                          * none), or 0: the account's */
-	struct event *deadline;  /* made by cmd_deadline() */
-	int deadline_secs;       /* what it was set to */
-	int timed_out;           /* it passed: the loop was stopped */
+	/* The deadline: its secs set by cmd_session() or cmd_deadline(),
+	 * armed once by the first run; passed: the loop was stopped. */
+	struct session_deadline dl;
 };
 
 struct cmd_entry {
@@ -61,15 +62,15 @@ struct session *cmd_session(
 /* The loop's priorities: every event has CMD_PRIORITY_DEFAULT unless set;
  * one with CMD_PRIORITY_IDLE runs only in a pass where nothing else was
  * ready, as the loop is about to wait. */
-#define CMD_PRIORITIES 3
-#define CMD_PRIORITY_DEFAULT 1
-#define CMD_PRIORITY_IDLE 2
+#define CMD_PRIORITIES SESSION_PRIORITIES
+#define CMD_PRIORITY_DEFAULT SESSION_PRIORITY_DEFAULT
+#define CMD_PRIORITY_IDLE SESSION_PRIORITY_IDLE
 
 /* Make the event loop and resolver in ctx, once. */
 void cmd_loop(struct cmd_ctx *);
 
 /* Start the command's overall deadline for the account, once: after
- * --sync-timeout or the account's sync-timeout seconds, ctx->timed_out is
+ * --sync-timeout or the account's sync-timeout seconds, ctx->dl.passed is
  * set and the loop stopped. What runs the loop (sync_run(),
  * pop3_fetch_run(), check) then stops, keeping what it has stored. */
 void cmd_deadline(struct cmd_ctx *, const struct account *);

@@ -12,7 +12,6 @@
 
 #include <gmime/gmime.h>
 
-#include "cmd.h"
 #include "config.h"
 #include "fetch.h"
 #include "mime.h"
@@ -60,7 +59,6 @@ struct fetch_req {
 };
 
 struct fetch {
-	struct cmd_ctx *ctx;
 	const struct account *a;
 	struct store *st;
 	struct session *s; /* the account's: credentials */
@@ -99,7 +97,6 @@ fetch_new(struct session *s)
 {
 	struct fetch *f = xcalloc(1, sizeof *f);
 
-	f->ctx = session_ctx(s);
 	f->a = session_account(s);
 	f->st = session_store(s);
 	f->s = s;
@@ -136,7 +133,7 @@ fetch_connect(struct fetch *f)
 	struct imap_params ip;
 
 	session_imap_params(f->s, &ip);
-	f->im = imap_new(f->ctx->base, f->ctx->dns, &ip);
+	f->im = imap_new(session_base(f->s), session_dns(f->s), &ip);
 	f->dead = 0;
 	free(f->selected);
 	f->selected = NULL;

@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct cmd_ctx;
 struct account;
 struct store;
 struct fetch;

@@ -13,7 +13,6 @@
 
 #include <event2/event.h>
 
-#include "cmd.h"
 #include "config.h"
 #include "live.h"
 #include "session.h"
@@ -44,7 +43,7 @@ struct live_row {
 };
 
 struct live {
-	struct cmd_ctx *ctx;
+	struct event_base *base;
 	const struct account *a;
 	struct store *st;
 	struct session *s; /* the account's: credentials */
@@ -181,10 +180,10 @@ live_flag_bit(char letter, int store)
 struct live *
 live_new(struct session *s, const struct live_params *p)
 {
-	struct cmd_ctx *ctx = session_ctx(s);
+	struct event_base *base = session_base(s);
 	struct live *l = xcalloc(1, sizeof *l);
 
-	l->ctx = ctx;
+	l->base = base;
 	l->a = session_account(s);
 	l->st = session_store(s);
 	l->s = s;
@@ -193,10 +192,9 @@ live_new(struct session *s, const struct live_params *p)
 	l->p = *p;
 	if (l->p.poll_secs <= 0)
 		l->p.poll_secs = 60;
-	cmd_loop(ctx);
-	l->ev_retry = evtimer_new(ctx->base, on_retry, l);
-	l->ev_poll = evtimer_new(ctx->base, on_poll, l);
-	l->ev_drain = event_new(ctx->base, -1, 0, on_drain, l);
+	l->ev_retry = evtimer_new(base, on_retry, l);
+	l->ev_poll = evtimer_new(base, on_poll, l);
+	l->ev_drain = event_new(base, -1, 0, on_drain, l);
 	live_connect(l);
 	return l;
 }
@@ -319,7 +317,7 @@ live_connect(struct live *l)
 	session_imap_params(l->s, &ip);
 	ip.event = on_event;
 	ip.event_arg = l;
-	l->im = imap_new(l->ctx->base, l->ctx->dns, &ip);
+	l->im = imap_new(l->base, session_dns(l->s), &ip);
 	l->up = l->busy = l->selecting = l->checking = 0;
 	l->sel_folder = 0;
 	free(l->sel_raw);

@@ -8,7 +8,6 @@
 
 #include <stdint.h>
 
-struct cmd_ctx;
 struct account;
 struct store;
 struct live;

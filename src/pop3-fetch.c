@@ -17,7 +17,6 @@
 #include <event2/event.h>
 #include <openssl/evp.h>
 
-#include "cmd.h"
 #include "config.h"
 #include "maildir.h"
 #include "pop3-fetch.h"
@@ -84,7 +83,8 @@ struct pf_ready {
 };
 
 struct pop3_fetch {
-	struct cmd_ctx *ctx;
+	struct session *s;       /* the account's session */
+	struct event_base *base; /* its loop */
 	const struct account *account;
 	struct store *st;
 	struct maildir *md;
@@ -1078,14 +1078,13 @@ on_finish(evutil_socket_t fd, short what, void *arg)
 		f->params.finished(f->err != NULL ? f->result : POP3_FETCH_OK,
 		    f->err != NULL ? f->err : "", f->params.arg);
 	else
-		event_base_loopbreak(f->ctx->base);
+		event_base_loopbreak(f->base);
 }
 
 struct pop3_fetch *
 pop3_fetch_start(struct session *s, struct maildir *md,
     const struct pop3_fetch_params *params)
 {
-	struct cmd_ctx *ctx = session_ctx(s);
 	struct pop3_params pp;
 	struct pop3_fetch *f;
 	size_t removed;
@@ -1093,7 +1092,8 @@ pop3_fetch_start(struct session *s, struct maildir *md,
 	int created;
 
 	f = xcalloc(1, sizeof *f);
-	f->ctx = ctx;
+	f->s = s;
+	f->base = session_base(s);
 	f->account = session_account(s);
 	f->st = session_store(s);
 	f->md = md;
@@ -1102,8 +1102,7 @@ pop3_fetch_start(struct session *s, struct maildir *md,
 	f->stats.method = "pop3";
 	f->result = POP3_FETCH_OK;
 	TAILQ_INIT(&f->ops);
-	cmd_loop(ctx);
-	f->finish_ev = event_new(ctx->base, -1, 0, on_finish, f);
+	f->finish_ev = event_new(f->base, -1, 0, on_finish, f);
 	/* What a run that died left in tmp/ a day and a half ago is not
 	 * going to be finished. */
 	maildir_clean_tmp(md, PF_TMP_AGE, &removed);
@@ -1121,7 +1120,7 @@ pop3_fetch_start(struct session *s, struct maildir *md,
 	if (created && pf_migrate(f) != 0)
 		return f;
 	session_pop3_params(s, &pp);
-	f->pop3 = pop3_new(ctx->base, ctx->dns, &pp);
+	f->pop3 = pop3_new(f->base, session_dns(s), &pp);
 	f->state = PF_CONNECT;
 	pop3_connect(f->pop3, on_connect, f);
 	return f;
@@ -1161,7 +1160,7 @@ enum pop3_fetch_result
 pop3_fetch_run(
     struct session *s, const struct pop3_fetch_params *params, char **err)
 {
-	struct cmd_ctx *ctx = session_ctx(s);
+	struct event_base *base = session_base(s);
 	const struct account *a = session_account(s);
 	struct pop3_fetch_params p = *params;
 	enum pop3_fetch_result r;
@@ -1184,25 +1183,25 @@ pop3_fetch_run(
 		return POP3_FETCH_FAILED;
 	}
 	p.finished = NULL;
-	cmd_deadline(ctx, a);
+	session_deadline_start(s);
 	f = pop3_fetch_start(s, md, &p);
-	while (!f->over && !ctx->timed_out)
-		event_base_dispatch(ctx->base);
+	while (!f->over && !session_timed_out(s))
+		event_base_dispatch(base);
 	if (!f->over && f->state != PF_DONE) {
 		/* The command's deadline: whole messages are committed, what
 		 * is in the Maildir and recorded stays; without QUIT the
 		 * server deletes nothing. */
 		pf_commit(f, 0);
 		xasprintf(err, "timed out after %d s; %u of %u messages stored",
-		    ctx->deadline_secs, f->stats.added,
+		    session_deadline_secs(s), f->stats.added,
 		    f->want > f->stats.added ? f->want : f->stats.added);
 		pop3_fetch_free(f);
 		maildir_close(md);
 		return POP3_FETCH_FAILED;
 	}
-	ctx->timed_out = 0; /* it ended as the deadline passed */
+	session_deadline_forgive(s); /* it ended as the deadline passed */
 	while (!f->over)
-		event_base_loop(ctx->base, EVLOOP_ONCE);
+		event_base_loop(base, EVLOOP_ONCE);
 	r = f->err != NULL ? f->result : POP3_FETCH_OK;
 	*err = f->err;
 	f->err = NULL;

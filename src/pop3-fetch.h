@@ -10,7 +10,6 @@
 
 #include <stdint.h>
 
-struct cmd_ctx;
 struct account;
 struct store;
 struct maildir;

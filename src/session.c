@@ -8,7 +8,6 @@
 
 #include <event2/event.h>
 
-#include "cmd.h"
 #include "config.h"
 #include "secret.h"
 #include "session.h"
@@ -46,6 +45,7 @@ static const char *session_user(const struct session *);
 static void session_creds_end(struct session *, char *, const char *);
 static void session_on_password(char *, const char *, void *);
 static void session_on_retry(evutil_socket_t, short, void *);
+static void session_on_deadline(evutil_socket_t, short, void *);
 
 struct session *
 session_new(const struct session_params *p)
@@ -76,10 +76,16 @@ session_free(struct session *s)
 	free(s);
 }
 
-struct cmd_ctx *
-session_ctx(const struct session *s)
+struct event_base *
+session_base(const struct session *s)
 {
-	return s->p.ctx;
+	return s->p.base;
+}
+
+struct evdns_base *
+session_dns(const struct session *s)
+{
+	return s->p.dns;
 }
 
 const struct account *
@@ -137,10 +143,9 @@ session_creds(struct session *s)
 	if (a->password_command != NULL) {
 		/* Its stderr is kept for the message: the caller may own the
 		 * screen. */
-		cmd_loop(s->p.ctx);
 		s->cstate = SESSION_CREDS_RUNNING;
-		s->pw_run = secret_run_start(s->p.ctx->base,
-		    a->password_command, a->timeout, 1, session_on_password, s);
+		s->pw_run = secret_run_start(s->p.base, a->password_command,
+		    a->timeout, 1, session_on_password, s);
 		return 0;
 	}
 	if (s->p.ask == NULL) {
@@ -249,7 +254,7 @@ session_conn_params(const struct session *s, struct conn_params *cp)
 	cp->fingerprint = a->tls_fingerprint;
 	cp->connect_timeout = a->connect_timeout;
 	cp->idle_timeout = a->timeout;
-	cp->log = s->p.ctx->log;
+	cp->log = s->p.log;
 	cp->session_name = a->name;
 }
 
@@ -337,6 +342,67 @@ session_net_reason(const struct session *s)
 	return s->net_reason;
 }
 
+/* --- the deadline ------------------------------------------------------- */
+
+static void
+session_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct session_deadline *dl = arg;
+
+	(void)fd;
+	(void)what;
+	dl->passed = 1;
+	event_base_loopbreak(dl->base);
+}
+
+void
+session_deadline_arm(struct session_deadline *dl, struct event_base *base)
+{
+	struct timeval tv;
+
+	if (dl->ev != NULL || dl->secs <= 0)
+		return;
+	dl->base = base;
+	dl->ev = evtimer_new(base, session_on_deadline, dl);
+	tv.tv_sec = dl->secs;
+	tv.tv_usec = 0;
+	evtimer_add(dl->ev, &tv);
+}
+
+void
+session_deadline_clear(struct session_deadline *dl)
+{
+	if (dl->ev != NULL)
+		event_free(dl->ev);
+	dl->ev = NULL;
+}
+
+void
+session_deadline_start(struct session *s)
+{
+	if (s->p.deadline != NULL)
+		session_deadline_arm(s->p.deadline, s->p.base);
+}
+
+int
+session_timed_out(const struct session *s)
+{
+	return s->p.deadline != NULL && s->p.deadline->passed;
+}
+
+int
+session_deadline_secs(const struct session *s)
+{
+	return s->p.deadline != NULL ? s->p.deadline->secs : 0;
+}
+
+void
+session_deadline_forgive(struct session *s)
+{
+	if (s->p.deadline != NULL)
+		s->p.deadline->passed = 0;
+}
+
 /* --- retry --------------------------------------------------------------- */
 
 int
@@ -371,10 +437,8 @@ session_retry_after(struct session *s, int secs)
 {
 	struct timeval tv = {secs, 0};
 
-	if (s->ev_retry == NULL) {
-		cmd_loop(s->p.ctx);
-		s->ev_retry = evtimer_new(s->p.ctx->base, session_on_retry, s);
-	}
+	if (s->ev_retry == NULL)
+		s->ev_retry = evtimer_new(s->p.base, session_on_retry, s);
 	evtimer_add(s->ev_retry, &tv);
 }
 

@@ -7,7 +7,10 @@
 #ifndef ERRAND_SESSION_H
 #define ERRAND_SESSION_H
 
-struct cmd_ctx;
+struct event;
+struct event_base;
+struct evdns_base;
+struct plog;
 struct account;
 struct store;
 struct session;
@@ -41,9 +44,36 @@ enum session_err {
 	                      * protocol error, closed under the operation) */
 };
 
+/* The loop's priorities: every event has SESSION_PRIORITY_DEFAULT unless
+ * set; one with SESSION_PRIORITY_IDLE runs only in a pass where nothing
+ * else was ready, as the loop is about to wait. */
+#define SESSION_PRIORITIES 3
+#define SESSION_PRIORITY_DEFAULT 1
+#define SESSION_PRIORITY_IDLE 2
+
+/* A headless command's overall deadline, shared by what it runs: when it
+ * passes the loop is stopped, and what runs the loop (sync_run(),
+ * pop3_fetch_run()) stops, keeping what it has stored. */
+struct session_deadline {
+	int secs;                /* seconds from when it is armed; 0: none */
+	int passed;              /* it passed: the loop was stopped */
+	struct event *ev;        /* armed by session_deadline_arm() */
+	struct event_base *base; /* and the loop it stops */
+};
+
+/* Arm the deadline on base, once; nothing when secs is 0. */
+void session_deadline_arm(struct session_deadline *, struct event_base *);
+/* Free its timer (it may be armed again). */
+void session_deadline_clear(struct session_deadline *);
+
 /* Filled in by the caller; copied by session_new(). */
 struct session_params {
-	struct cmd_ctx *ctx;     /* the loop, log and configuration */
+	struct event_base *base; /* the loop (with SESSION_PRIORITIES) */
+	struct evdns_base *dns;  /* name lookup on it */
+	struct plog *log;        /* protocol log, or NULL */
+	/* A headless command's deadline (armed by the runs when they start),
+	 * or NULL: none. The caller's; it must outlive the session. */
+	struct session_deadline *deadline;
 	const struct account *a; /* the account */
 	struct store *st;        /* its cache, open */
 	int own_store;           /* session_free() closes st */
@@ -76,7 +106,8 @@ struct session *session_new(const struct session_params *);
  * is owned, and free. NULL is a no-op. */
 void session_free(struct session *);
 
-struct cmd_ctx *session_ctx(const struct session *);
+struct event_base *session_base(const struct session *);
+struct evdns_base *session_dns(const struct session *);
 const struct account *session_account(const struct session *);
 struct store *session_store(const struct session *);
 
@@ -129,6 +160,17 @@ void session_set_net(struct session *, enum session_net, const char *reason);
 enum session_net session_net(const struct session *);
 /* Why offline or in error, or NULL. */
 const char *session_net_reason(const struct session *);
+
+/* --- the deadline ------------------------------------------------------- */
+
+/* Arm the headless deadline, if any, once. */
+void session_deadline_start(struct session *);
+/* 1 when it has passed. */
+int session_timed_out(const struct session *);
+/* Its seconds, or 0. */
+int session_deadline_secs(const struct session *);
+/* The work ended as it passed: the end is what counts. */
+void session_deadline_forgive(struct session *);
 
 /* --- retry --------------------------------------------------------------- */
 

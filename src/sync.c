@@ -17,7 +17,6 @@
 
 #include <event2/event.h>
 
-#include "cmd.h"
 #include "config.h"
 #include "live.h"
 #include "mime.h"
@@ -51,7 +50,8 @@ struct sync_target {
 };
 
 struct sync {
-	struct cmd_ctx *ctx;
+	struct session *ss;      /* the account's session */
+	struct event_base *base; /* its loop */
 	const struct account *account;
 	struct store *st;
 	struct sync_params params_copy;
@@ -989,19 +989,19 @@ on_finish(evutil_socket_t fd, short what, void *arg)
 		s->params->finished(s->err != NULL ? s->result : SYNC_OK,
 		    s->err != NULL ? s->err : "", s->params->arg);
 	else
-		event_base_loopbreak(s->ctx->base);
+		event_base_loopbreak(s->base);
 }
 
 struct sync *
 sync_start(struct session *ss, const struct sync_params *params)
 {
-	struct cmd_ctx *ctx = session_ctx(ss);
 	struct imap_params ip;
 	struct sync *s;
 	size_t i;
 
 	s = xcalloc(1, sizeof *s);
-	s->ctx = ctx;
+	s->ss = ss;
+	s->base = session_base(ss);
 	s->account = session_account(ss);
 	s->st = session_store(ss);
 	s->params_copy = *params;
@@ -1015,14 +1015,13 @@ sync_start(struct session *ss, const struct sync_params *params)
 		s->params_copy.folders = (const char *const *)s->folders_copy;
 	}
 	s->result = SYNC_OK;
-	cmd_loop(ctx);
-	s->finish_ev = event_new(ctx->base, -1, 0, on_finish, s);
-	s->commit_ev = event_new(ctx->base, -1, 0, on_commit, s);
-	event_priority_set(s->commit_ev, CMD_PRIORITY_IDLE);
+	s->finish_ev = event_new(s->base, -1, 0, on_finish, s);
+	s->commit_ev = event_new(s->base, -1, 0, on_commit, s);
+	event_priority_set(s->commit_ev, SESSION_PRIORITY_IDLE);
 	session_imap_params(ss, &ip);
 	ip.event = on_event;
 	ip.event_arg = s;
-	s->imap = imap_new(ctx->base, ctx->dns, &ip);
+	s->imap = imap_new(s->base, session_dns(ss), &ip);
 	s->state = SYNC_CONNECT;
 	imap_connect(s->imap, on_connect, s);
 	return s;
@@ -1086,7 +1085,8 @@ sync_timed_out(struct sync *s)
 	if (s->state != SYNC_HEADERS || s->cur >= s->ntargets) {
 		if (sync_flush(s) != 0)
 			return xstrdup(s->err);
-		xasprintf(&msg, "timed out after %d s", s->ctx->deadline_secs);
+		xasprintf(
+		    &msg, "timed out after %d s", session_deadline_secs(s->ss));
 		return msg;
 	}
 	if (sync_flush(s) != 0 ||
@@ -1098,7 +1098,7 @@ sync_timed_out(struct sync *s)
 		want = s->stats.added;
 	name = text_clean_line(s->stats.name);
 	xasprintf(&msg, "timed out after %d s; %u of %u headers stored in '%s'",
-	    s->ctx->deadline_secs, s->stats.added, want, name);
+	    session_deadline_secs(s->ss), s->stats.added, want, name);
 	free(name);
 	return msg;
 }
@@ -1106,9 +1106,9 @@ sync_timed_out(struct sync *s)
 enum sync_result
 sync_run(struct session *ss, const struct sync_params *params, char **err)
 {
-	struct cmd_ctx *ctx = session_ctx(ss);
-	const struct account *a = session_account(ss);
+	struct event_base *base = session_base(ss);
 	struct store *st = session_store(ss);
+	int secs;
 	struct sync_params p = *params;
 	enum sync_result r;
 	struct sync *s;
@@ -1119,24 +1119,24 @@ sync_run(struct session *ss, const struct sync_params *params, char **err)
 		return SYNC_FAILED;
 	}
 	p.finished = NULL;
-	cmd_deadline(ctx, a);
+	session_deadline_start(ss);
 	/* Waiting for another errand's write lock blocks the loop: no longer
 	 * than the deadline. */
-	if (ctx->deadline_secs > 0 &&
-	    ctx->deadline_secs < STORE_BUSY_WAIT_MS / 1000)
-		store_set_busy_wait(st, ctx->deadline_secs * 1000);
+	secs = session_deadline_secs(ss);
+	if (secs > 0 && secs < STORE_BUSY_WAIT_MS / 1000)
+		store_set_busy_wait(st, secs * 1000);
 	s = sync_start(ss, &p);
-	while (!s->over && !ctx->timed_out)
-		event_base_dispatch(ctx->base);
+	while (!s->over && !session_timed_out(ss))
+		event_base_dispatch(base);
 	if (!s->over && s->state != SYNC_DONE) {
 		*err = sync_timed_out(s);
 		sync_free(s);
 		return SYNC_FAILED;
 	}
 	/* It ended as the deadline passed: the end is what counts. */
-	ctx->timed_out = 0;
+	session_deadline_forgive(ss);
 	while (!s->over)
-		event_base_loop(ctx->base, EVLOOP_ONCE);
+		event_base_loop(base, EVLOOP_ONCE);
 	r = s->err != NULL ? s->result : SYNC_OK;
 	*err = s->err;
 	s->err = NULL;

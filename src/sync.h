@@ -9,7 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct cmd_ctx;
 struct account;
 struct store;
 struct session;

@@ -1304,8 +1304,11 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	/* Keys must not wait on another errand's write: a write that meets
 	 * one is tried again from the loop. */
 	store_set_busy_wait(ui.st, UI_BUSY_WAIT_MS);
+	cmd_loop(ctx);
 	memset(&sp, 0, sizeof sp);
-	sp.ctx = ctx;
+	sp.base = ctx->base;
+	sp.dns = ctx->dns;
+	sp.log = ctx->log;
 	sp.a = a;
 	sp.st = ui.st;
 	sp.own_store = 1;

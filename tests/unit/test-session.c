@@ -39,6 +39,7 @@ static void on_ask(struct session *, enum session_cred, const char *, void *);
 static void on_ready(struct session *, const char *, void *);
 static void on_retry(struct session *, void *);
 static struct session *make(int wait, const char *command);
+static struct session_deadline *deadline; /* make() passes it */
 static void setup(void);
 static void teardown(void);
 
@@ -90,7 +91,9 @@ make(int wait, const char *command)
 	free(acct.password_command);
 	acct.password_command = command != NULL ? xstrdup(command) : NULL;
 	memset(&p, 0, sizeof p);
-	p.ctx = &ctx;
+	p.base = ctx.base;
+	p.dns = ctx.dns;
+	p.deadline = deadline;
 	p.a = &acct;
 	p.wait = wait;
 	p.ask = on_ask;
@@ -109,6 +112,7 @@ setup(void)
 	memset(&ctx, 0, sizeof ctx);
 	memset(&acct, 0, sizeof acct);
 	memset(&seen, 0, sizeof seen);
+	deadline = NULL;
 	ctx.cf = &cf;
 	acct.name = xstrdup("demo");
 	acct.timeout = 5;
@@ -135,13 +139,18 @@ START_TEST(test_session_edges)
 
 	session_free(NULL);
 	s = make(1, NULL);
-	ck_assert_ptr_eq(session_ctx(s), &ctx);
+	ck_assert_ptr_eq(session_base(s), ctx.base);
+	ck_assert_ptr_eq(session_dns(s), ctx.dns);
 	ck_assert_ptr_eq(session_account(s), &acct);
 	ck_assert_ptr_null(session_store(s));
 	ck_assert_ptr_null(session_creds_error(s));
 	ck_assert_int_eq(session_creds_cancel(s), 0); /* nothing runs */
 	session_creds_forget(s);                      /* nothing held */
 	ck_assert_int_eq(session_net(s), SESSION_NET_CONNECTING);
+	/* No deadline: never timed out. */
+	session_deadline_start(s);
+	ck_assert_int_eq(session_timed_out(s), 0);
+	ck_assert_int_eq(session_deadline_secs(s), 0);
 	ck_assert_ptr_null(session_net_reason(s));
 	session_set_net(s, SESSION_NET_OFFLINE, "connection refused");
 	ck_assert_int_eq(session_net(s), SESSION_NET_OFFLINE);
@@ -189,6 +198,33 @@ START_TEST(test_session_retry)
 	ck_assert_int_eq(event_base_loop(ctx.base, EVLOOP_NONBLOCK), 1);
 	ck_assert_int_eq(seen.retries, 1);
 	session_free(s);
+}
+END_TEST
+
+START_TEST(test_session_deadline)
+{
+	struct session_deadline dl = {1, 0, NULL, NULL};
+	struct session *s;
+
+	deadline = &dl;
+	s = make(1, NULL);
+	ck_assert_int_eq(session_deadline_secs(s), 1);
+	session_deadline_start(s);
+	session_deadline_start(s); /* once */
+	ck_assert_ptr_nonnull(dl.ev);
+	ck_assert_int_eq(session_timed_out(s), 0);
+	event_base_dispatch(ctx.base); /* stopped when it passes */
+	ck_assert_int_eq(dl.passed, 1);
+	ck_assert_int_eq(session_timed_out(s), 1);
+	session_deadline_forgive(s);
+	ck_assert_int_eq(session_timed_out(s), 0);
+	session_free(s);
+	session_deadline_clear(&dl);
+	ck_assert_ptr_null(dl.ev);
+	/* secs 0: none armed. */
+	dl.secs = 0;
+	session_deadline_arm(&dl, ctx.base);
+	ck_assert_ptr_null(dl.ev);
 }
 END_TEST
 
@@ -377,6 +413,7 @@ main(void)
 	tcase_add_test(tc, test_session_edges);
 	tcase_add_test(tc, test_session_backoff);
 	tcase_add_test(tc, test_session_retry);
+	tcase_add_test(tc, test_session_deadline);
 	tcase_add_test(tc, test_session_ask_now);
 	tcase_add_test(tc, test_session_ask_refused);
 	tcase_add_test(tc, test_session_ask_later);
