@@ -168,6 +168,4 @@ ui_local_free(struct ui *ui)
 	ui->pop3 = NULL;
 	maildir_close(ui->pop3_md);
 	ui->pop3_md = NULL;
-	local_close(ui->local);
-	ui->local = NULL;
 }

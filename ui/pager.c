@@ -18,7 +18,7 @@
 #include "cmd.h"
 #include "fetch.h"
 #include "htmlcmd.h"
-#include "local.h"
+#include "backend.h"
 #include "private.h"
 #include "render.h"
 #include "text.h"
@@ -70,21 +70,11 @@ static void ui_pager_highlight(struct ui *, int, const char *);
 static int
 ui_pager_raw(struct ui *ui, void **raw, size_t *len, char **err)
 {
-	int rc;
-
 	*raw = NULL;
 	*len = 0;
-	if (ui->local != NULL)
-		return local_body(ui->local, ui->folder, ui->puid,
-		           ui->ctx->cf->body_max != 0 ? ui->ctx->cf->body_max
-		                                      : UI_BODY_MAX,
-		           raw, len, err) != 0
-		    ? -1
-		    : 0;
-	rc = store_body_get(ui->st, ui->folder_id, ui->puid, raw, len);
-	if (rc < 0)
-		*err = xstrdup(store_error(ui->st));
-	return rc;
+	return ui->be->ops->body(ui->be, ui->folder, ui->folder_id, ui->puid,
+	    ui->ctx->cf->body_max != 0 ? ui->ctx->cf->body_max : UI_BODY_MAX,
+	    raw, len, err);
 }
 
 /* The folder attachments are saved in: $XDG_DOWNLOAD_DIR, ~/Downloads when

@@ -24,6 +24,7 @@ struct local;
 struct pop3_fetch;
 struct maildir;
 struct session;
+struct backend;
 
 enum ui_prompt {
 	UI_PROMPT_NONE,
@@ -100,7 +101,9 @@ struct ui {
 	int want_list;       /* the folder list needs a refresh */
 	struct fetch *fetch; /* body fetches, or NULL */
 	struct live *live;   /* triage replay and IDLE */
-	struct local *local; /* a POP3 account's local folders, or NULL */
+	struct backend *be;  /* the account's: IMAP or local folders */
+	struct local *local; /* the local backend's folders, or NULL: for
+	                      * what still reaches past the backend */
 	struct pop3_fetch *pop3; /* the POP3 fetch running, or NULL */
 	struct maildir *pop3_md; /* the Maildir it delivers into */
 	int quit_when_done;      /* quit once the journal is empty */

@@ -28,6 +28,7 @@
 #include "mailcap.h"
 #include "private.h"
 #include "render.h"
+#include "backend.h"
 #include "session.h"
 #include "sync.h"
 #include "text.h"
@@ -385,8 +386,7 @@ ui_on_creds(struct session *s, const char *err, void *arg)
 static void
 ui_password_got(struct ui *ui)
 {
-	if (ui->local == NULL)
-		ui_live_start(ui);
+	ui_live_start(ui);
 	ui->want_list = 1;
 	ui_sync_start(ui);
 	ui_dirty(ui);
@@ -399,7 +399,8 @@ ui_password_failed(struct ui *ui, const char *err)
 	ui_message(ui, 1, "%s: %s ($ to try again)", ui->a->name, err);
 }
 
-/* The IMAP session for triage replay and IDLE, on the open folder. */
+/* The backend's connection: for IMAP the live session (triage replay and
+ * IDLE) on the open folder. */
 static void
 ui_live_start(struct ui *ui)
 {
@@ -417,7 +418,9 @@ ui_live_start(struct ui *ui)
 	lp.moved = ui_live_moved;
 	lp.arg = ui;
 	lp.poll_secs = ui->a->poll_interval;
-	ui->live = live_new(ui->s, &lp);
+	ui->be->ops->connect(ui->be, &lp);
+	if ((ui->live = backend_live(ui->be)) == NULL)
+		return; /* local folders: nothing to watch */
 	if (ui->folder_id != 0 && ui->folder != NULL &&
 	    store_folder_get(ui->st, ui->folder, &f) == 0) {
 		if (f.raw_name != NULL)
@@ -887,18 +890,17 @@ ui_draw_status(struct ui *ui)
 	}
 	switch (session_net(ui->s)) {
 	case SESSION_NET_CONNECTING:
-		snprintf(net, sizeof net,
-		    ui->local != NULL ? "fetching" : "connecting");
+		snprintf(net, sizeof net, "%s", ui->be->ops->connect_verb);
 		break;
 	case SESSION_NET_SYNCING:
 		if (ui->prog_total > 0)
 			snprintf(net, sizeof net, "%s %s/%s",
-			    ui->local != NULL ? "fetching" : "syncing",
+			    ui->be->ops->refresh_verb,
 			    ui_count(ui->prog_done, a, sizeof a),
 			    ui_count(ui->prog_total, b, sizeof b));
 		else
-			snprintf(net, sizeof net, "%s",
-			    ui->local != NULL ? "fetching" : "syncing");
+			snprintf(
+			    net, sizeof net, "%s", ui->be->ops->refresh_verb);
 		break;
 	case SESSION_NET_ONLINE:
 		snprintf(net, sizeof net, "online");
@@ -953,12 +955,12 @@ ui_draw_status(struct ui *ui)
 		    ui->reverse ? "reverse-" : "", sorts[ui->sort],
 		    ui->limit != NULL ? " limit: " : "",
 		    ui->limit != NULL ? ui->limit : "", pos, pend,
-		    ui->local != NULL ? "local flags" : "",
-		    ui->local != NULL &&
+		    ui->be->ops->local_flags ? "local flags" : "",
+		    ui->be->ops->local_flags &&
 		            session_net(ui->s) != SESSION_NET_ONLINE
 		        ? ", "
 		        : "",
-		    ui->local != NULL &&
+		    ui->be->ops->local_flags &&
 		            session_net(ui->s) == SESSION_NET_ONLINE
 		        ? ""
 		        : net);
@@ -1253,7 +1255,9 @@ ui_run_free(struct ui *ui)
 {
 	sync_free(ui->sync);
 	fetch_free(ui->fetch);
-	live_free(ui->live);
+	backend_free(ui->be); /* the live session, the local folders */
+	ui->live = NULL;
+	ui->local = NULL;
 	ui_triage_queue_free(ui);
 	ui_local_free(ui);
 	event_free(ui->ev_wait);
@@ -1343,16 +1347,10 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		ui.reverse = cf->sort_reverse;
 		break;
 	}
-	if (!url_is_imap(a->url.scheme)) {
-		char *root = maildir_default_path(a->name), *err = NULL;
+	{
+		char *err;
 
-		if (root == NULL)
-			err = xstrdup("neither XDG_DATA_HOME nor HOME is set");
-		else
-			ui.local =
-			    local_open(ui.st, root, a->fallback_charset, &err);
-		free(root);
-		if (ui.local == NULL) {
+		if ((ui.be = backend_open(ui.s, &err)) == NULL) {
 			cmd_error("%s: %s", a->name, err);
 			free(err);
 			free(ui.html_command);
@@ -1361,7 +1359,9 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 			return CMD_EXIT_FAIL;
 		}
 	}
-	cmd_loop(ctx);
+	/* What still reaches past the backend: ui/local.c's POP3 fetch and
+	 * ui/triage.c. */
+	ui.local = backend_local(ui.be);
 
 	setlocale(LC_ALL, "");
 	if (getenv("ESCDELAY") == NULL)
@@ -1370,7 +1370,7 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		cmd_error("cannot start the terminal interface (TERM=%s)",
 		    getenv("TERM") != NULL ? getenv("TERM") : "");
 		free(ui.html_command);
-		local_close(ui.local);
+		backend_free(ui.be);
 		keymap_free(ui.km);
 		session_free(ui.s);
 		return CMD_EXIT_FAIL;
@@ -1400,12 +1400,12 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	event_add(ui.ev_stdin, NULL);
 	event_add(ui.ev_winch, NULL);
 
-	if (ui.local != NULL) {
+	{
 		char *err;
 
-		/* Every folder from disk now: two stat()s each when nothing
-		 * changed since the last run. */
-		if (local_refresh(ui.local, 0, &err) != 0) {
+		/* Local folders: every one from disk now, two stat()s each
+		 * when nothing changed since the last run. */
+		if (ui.be->ops->refresh_all(ui.be, &err) != 0) {
 			ui_message(&ui, 1, "%s", err);
 			free(err);
 		}
