@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "backend.h"
+#include "fetch.h"
 #include "live.h"
 #include "session.h"
 #include "xmalloc.h"
@@ -26,6 +27,8 @@ static int bi_open(
 static int bi_refresh(struct backend *, char **);
 static int bi_body(struct backend *, const char *, int64_t, uint32_t, size_t,
     void **, size_t *, char **);
+static void bi_fetch(struct backend *, int64_t, const char *, uint32_t, size_t,
+    fetch_cb, void *);
 static int bi_set_flags(
     struct backend *, const char *, uint32_t, unsigned int, char **);
 static int bi_move(struct backend *, const char *, uint32_t, const char *, int,
@@ -48,6 +51,7 @@ static const struct backend_ops backend_imap_ops = {
     .open = bi_open,
     .refresh_all = bi_refresh,
     .body = bi_body,
+    .fetch = bi_fetch,
     .set_flags = bi_set_flags,
     .move = bi_move,
     .expunge = bi_expunge,
@@ -108,6 +112,15 @@ bi_body(struct backend *b, const char *folder, int64_t id, uint32_t uid,
 	if (rc < 0)
 		*err = xstrdup(store_error(st));
 	return rc;
+}
+
+static void
+bi_fetch(struct backend *b, int64_t id, const char *raw, uint32_t uid,
+    size_t max, fetch_cb cb, void *arg)
+{
+	if (b->fetch == NULL)
+		b->fetch = fetch_new(b->s);
+	fetch_body(b->fetch, id, raw, uid, max, cb, arg);
 }
 
 static int
@@ -194,6 +207,7 @@ bi_cancel(struct backend *b)
 static void
 bi_free(struct backend *b)
 {
+	fetch_free(b->fetch);
 	live_free(b->live);
 	free(b);
 }

@@ -18,6 +18,8 @@ static int bl_open(
 static int bl_refresh(struct backend *, char **);
 static int bl_body(struct backend *, const char *, int64_t, uint32_t, size_t,
     void **, size_t *, char **);
+static void bl_fetch(struct backend *, int64_t, const char *, uint32_t, size_t,
+    fetch_cb, void *);
 static int bl_set_flags(
     struct backend *, const char *, uint32_t, unsigned int, char **);
 static int bl_move(struct backend *, const char *, uint32_t, const char *, int,
@@ -40,6 +42,7 @@ static const struct backend_ops backend_local_ops = {
     .open = bl_open,
     .refresh_all = bl_refresh,
     .body = bl_body,
+    .fetch = bl_fetch,
     .set_flags = bl_set_flags,
     .move = bl_move,
     .expunge = bl_expunge,
@@ -104,6 +107,18 @@ bl_body(struct backend *b, const char *folder, int64_t id, uint32_t uid,
 	/* Local mail is its own copy: never "not cached". */
 	return local_body(b->local, folder, uid, max, raw, len, err) != 0 ? -1
 	                                                                  : 0;
+}
+
+static void
+bl_fetch(struct backend *b, int64_t id, const char *raw, uint32_t uid,
+    size_t max, fetch_cb cb, void *arg)
+{
+	(void)b;
+	(void)id;
+	(void)raw;
+	(void)uid;
+	(void)max;
+	cb(FETCH_FAILED, "local mail has no server to fetch from", arg);
 }
 
 static int

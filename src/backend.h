@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fetch.h"
+
 struct session;
 struct live;
 struct live_params;
@@ -50,9 +52,15 @@ struct backend_ops {
 	int (*refresh_all)(struct backend *, char **err);
 	/* The raw message uid of the folder (display name; id: its row), at
 	 * most max bytes, in *raw (the caller's): 0; 1 when it must come from
-	 * the server (fetch_body()); -1 with *err set (the caller's). */
+	 * the server (fetch()); -1 with *err set (the caller's). */
 	int (*body)(struct backend *, const char *folder, int64_t id,
 	    uint32_t uid, size_t max, void **raw, size_t *len, char **err);
+	/* Bring message uid of the folder (row id, server name raw) into
+	 * the cache, at most max bytes; cb once, from the loop. A new call
+	 * replaces a running one (only its cb runs). The credentials must be
+	 * at hand (session_creds()). */
+	void (*fetch)(struct backend *, int64_t id, const char *raw,
+	    uint32_t uid, size_t max, fetch_cb cb, void *arg);
 	/* Set a message's flags (STORE_FLAG_* bits), move or copy it to dest
 	 * (*dest_uid its UID there when known), expunge the deleted messages
 	 * of a folder (*n counts them): 0 when done at home; 1 when the
@@ -86,6 +94,7 @@ struct backend {
 	const struct backend_ops *ops;
 	struct session *s;   /* the account's session: store, credentials */
 	struct live *live;   /* IMAP: the live session, once connected */
+	struct fetch *fetch; /* IMAP: the body fetch, once asked */
 	struct local *local; /* local: the Maildir folders */
 };
 

@@ -388,14 +388,12 @@ ui_pager_open(struct ui *ui, uint32_t uid)
 		return; /* "not cached" until the server is back */
 	if (store_folder_get(ui->st, ui->folder, &f) != 0)
 		return;
-	if (ui->fetch == NULL && !ui_password(ui)) {
+	if (!ui_password(ui)) {
 		store_folder_clear(&f);
 		return; /* "not cached" until the password comes */
 	}
-	if (ui->fetch == NULL)
-		ui->fetch = fetch_new(ui->s);
 	ui->pstate = UI_PAGER_LOADING;
-	fetch_body(ui->fetch, f.id, f.raw_name, uid,
+	ui->be->ops->fetch(ui->be, f.id, f.raw_name, uid,
 	    cf->body_max != 0 ? cf->body_max : UI_BODY_MAX, ui_pager_fetched,
 	    ui);
 	store_folder_clear(&f);

@@ -16,7 +16,6 @@ struct account;
 struct store;
 struct store_folder;
 struct sync;
-struct fetch;
 struct render_doc;
 struct ui_html;
 struct event;
@@ -99,7 +98,6 @@ struct ui {
 	int sync_list;       /* the running sync refreshes the folder list */
 	int want_folder;     /* the open folder needs a sync */
 	int want_list;       /* the folder list needs a refresh */
-	struct fetch *fetch; /* body fetches, or NULL */
 	struct live *live;   /* triage replay and IDLE */
 	struct backend *be;  /* the account's: IMAP or local folders */
 	struct local *local; /* the local backend's folders, or NULL: for

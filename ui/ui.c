@@ -21,7 +21,6 @@
 
 #include "cmd.h"
 #include "config.h"
-#include "fetch.h"
 #include "live.h"
 #include "local.h"
 #include "maildir.h"
@@ -1254,7 +1253,6 @@ static void
 ui_run_free(struct ui *ui)
 {
 	sync_free(ui->sync);
-	fetch_free(ui->fetch);
 	backend_free(ui->be); /* the live session, the local folders */
 	ui->live = NULL;
 	ui->local = NULL;

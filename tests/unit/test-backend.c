@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "backend.h"
 #include "cmd.h"
 #include "config.h"
@@ -31,6 +33,13 @@ static struct account account;
 static struct store *st;
 static struct session *s;
 
+/* What a body fetch's callback saw. */
+struct fetched {
+	int calls;
+	enum fetch_result r;
+	char *err;
+};
+
 /* What a folder operation's callback saw. */
 struct done {
 	int calls;
@@ -42,6 +51,7 @@ static void setup_account(const char *url);
 static void setup(void);
 static void teardown(void);
 static void on_done(const char *, void *);
+static void on_fetched(enum fetch_result, const char *, void *);
 static void deliver(const char *folder_dir, const char *text);
 
 static int
@@ -61,6 +71,18 @@ on_done(const char *err, void *arg)
 	d->calls++;
 	free(d->err);
 	d->err = err != NULL ? xstrdup(err) : NULL;
+}
+
+static void
+on_fetched(enum fetch_result r, const char *err, void *arg)
+{
+	struct fetched *f = arg;
+
+	f->calls++;
+	f->r = r;
+	free(f->err);
+	f->err = xstrdup(err);
+	event_base_loopbreak(ctx.base);
 }
 
 static void
@@ -211,6 +233,16 @@ START_TEST(test_backend_local)
 	    0);
 	ck_assert_ptr_nonnull(d.err);
 
+	/* Nothing to fetch from. */
+	{
+		struct fetched fe = {0, FETCH_OK, NULL};
+
+		b->ops->fetch(b, f.id, "INBOX", 1, 100, on_fetched, &fe);
+		ck_assert_int_eq(fe.calls, 1);
+		ck_assert_int_eq(fe.r, FETCH_FAILED);
+		free(fe.err);
+	}
+
 	/* Not yet: said through the callback. */
 	ck_assert_int_eq(b->ops->append(b, "INBOX", "x", 1, 0, on_done, &d), 0);
 	ck_assert_str_eq(d.err, "append is not supported yet");
@@ -230,7 +262,7 @@ START_TEST(test_backend_imap)
 	size_t len;
 	uint32_t n, duid = 7;
 
-	setup_account("imaps://alice@127.0.0.1");
+	setup_account("imap://alice@127.0.0.1:1");
 	ck_assert_ptr_nonnull(b = backend_open(s, &err));
 	ck_assert_str_eq(b->ops->name, "imap");
 	ck_assert_int_eq(b->ops->local_flags, 0);
@@ -257,6 +289,18 @@ START_TEST(test_backend_imap)
 	    -1);
 	ck_assert_int_eq(d.calls, 0);
 	ck_assert_int_eq(b->ops->cancel(b), 0);
+	/* A body from a server out of reach (port 1 refuses): offline, once,
+	 * from the loop. */
+	{
+		struct fetched fe = {0, FETCH_OK, NULL};
+
+		b->ops->fetch(b, 1, "INBOX", 1, 100, on_fetched, &fe);
+		ck_assert_int_eq(fe.calls, 0);
+		event_base_dispatch(ctx.base);
+		ck_assert_int_eq(fe.calls, 1);
+		ck_assert_int_eq(fe.r, FETCH_OFFLINE);
+		free(fe.err);
+	}
 	backend_free(b);
 }
 END_TEST
