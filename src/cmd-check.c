@@ -9,7 +9,7 @@
 #include <event2/event.h>
 
 #include "cmd.h"
-#include "secret.h"
+#include "session.h"
 #include "text.h"
 #include "url.h"
 #include "xmalloc.h"
@@ -127,7 +127,7 @@ cmd_check_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct pop3_params pp;
 	struct check c;
 	const struct account *a;
-	char *password;
+	struct session *s;
 	int first;
 
 	if ((a = cmd_account_arg(ctx, &cmd_check_entry, argc, argv, &first)) ==
@@ -137,8 +137,11 @@ cmd_check_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_error("usage: errand check %s", cmd_check_entry.args);
 		return CMD_EXIT_USAGE;
 	}
-	if ((password = cmd_password(a)) == NULL)
+	s = cmd_session(ctx, a, NULL);
+	if (session_creds(s) != 1) {
+		session_free(s);
 		return CMD_EXIT_FAIL;
+	}
 	cmd_loop(ctx);
 	cmd_deadline(ctx, a);
 
@@ -147,23 +150,23 @@ cmd_check_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	c.account = a;
 	c.url = url_format(&a->url);
 	if (url_is_imap(a->url.scheme)) {
-		cmd_imap_params(ctx, a, password, &ip);
+		session_imap_params(s, &ip);
 		c.imap = imap_new(ctx->base, ctx->dns, &ip);
 		imap_connect(c.imap, check_imap_in, &c);
 	} else {
-		cmd_pop3_params(ctx, a, password, &pp);
+		session_pop3_params(s, &pp);
 		c.pop3 = pop3_new(ctx->base, ctx->dns, &pp);
 		pop3_connect(c.pop3, check_pop3_in, &c);
 	}
-	secret_free(password); /* the sessions keep their copies */
 	event_base_dispatch(ctx->base);
-	if (ctx->timed_out && !c.ok && !c.ended) {
+	if (ctx->dl.passed && !c.ok && !c.ended) {
 		cmd_error("%s: '%s' timed out after %d s", ctx->command,
-		    a->name, ctx->deadline_secs);
+		    a->name, ctx->dl.secs);
 		c.ok = -1;
 	}
 	imap_free(c.imap);
 	pop3_free(c.pop3);
+	session_free(s);
 	free(c.url);
 	free(c.tls);
 	free(c.zip);

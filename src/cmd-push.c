@@ -15,7 +15,7 @@
 
 #include "cmd.h"
 #include "live.h"
-#include "secret.h"
+#include "session.h"
 #include "text.h"
 #include "url.h"
 #include "xmalloc.h"
@@ -275,8 +275,8 @@ push_replay(struct cmd_ctx *ctx, const struct account *a, struct store *st)
 {
 	struct live_params lp;
 	struct push_run r;
+	struct session *s;
 	struct live *l;
-	char *pw;
 	int64_t pending = 0, held = 0;
 
 	if (store_journal_count(st, &pending) != 0 ||
@@ -287,22 +287,25 @@ push_replay(struct cmd_ctx *ctx, const struct account *a, struct store *st)
 	memset(&r, 0, sizeof r);
 	r.ctx = ctx;
 	if (pending > 0) {
-		if ((pw = cmd_password(a)) == NULL)
+		s = cmd_session(ctx, a, st);
+		if (session_creds(s) != 1) {
+			session_free(s);
 			return CMD_EXIT_FAIL;
+		}
 		memset(&lp, 0, sizeof lp);
 		lp.state = run_state;
 		lp.notice = run_notice;
 		lp.sent = run_sent;
 		lp.drained = run_drained;
 		lp.arg = &r;
-		l = live_new(ctx, a, st, pw, &lp);
-		secret_free(pw);
+		l = live_new(s, &lp);
 		/* A row is removed when the server says OK: what is not done
 		 * at the deadline stays for the next push. */
 		cmd_deadline(ctx, a);
-		while (!r.done && !r.offline && !ctx->timed_out)
+		while (!r.done && !r.offline && !ctx->dl.passed)
 			event_base_dispatch(ctx->base);
 		live_free(l);
+		session_free(s);
 	}
 	if (store_journal_count(st, &pending) != 0 ||
 	    store_journal_held(st, &held) != 0) {
@@ -310,12 +313,11 @@ push_replay(struct cmd_ctx *ctx, const struct account *a, struct store *st)
 		free(r.why);
 		return CMD_EXIT_FAIL;
 	}
-	if (ctx->timed_out) {
+	if (ctx->dl.passed) {
 		char *t;
 
 		xasprintf(&t, "timed out after %d s; %lld change%s not sent",
-		    ctx->deadline_secs, (long long)pending,
-		    pending == 1 ? "" : "s");
+		    ctx->dl.secs, (long long)pending, pending == 1 ? "" : "s");
 		cmd_error_account(ctx, a, t);
 		free(t);
 	} else if (r.offline) {
@@ -496,7 +498,8 @@ push_retarget(
 	struct imap_params ip;
 	struct push_find f;
 	struct imap *im;
-	char *pw, *t;
+	struct session *s = NULL;
+	char *t;
 	size_t i;
 
 	if (push_find(st, id, &f) != 0)
@@ -524,7 +527,8 @@ push_retarget(
 		    (long long)id);
 	if (rt.err != NULL)
 		goto out;
-	if ((pw = cmd_password(a)) == NULL)
+	s = cmd_session(ctx, a, st);
+	if (session_creds(s) != 1)
 		goto out;
 	rt.ctx = ctx;
 	rt.st = st;
@@ -534,17 +538,16 @@ push_retarget(
 	if (strcmp(f.j.op, "expunge") == 0)
 		push_split_ids(&rt);
 	cmd_loop(ctx);
-	cmd_imap_params(ctx, a, pw, &ip);
+	session_imap_params(s, &ip);
 	im = imap_new(ctx->base, ctx->dns, &ip);
-	secret_free(pw);
 	imap_connect(im, rt_connected, &rt);
 	cmd_deadline(ctx, a);
 	event_base_dispatch(ctx->base);
-	if (ctx->timed_out && rt.rc != CMD_EXIT_OK && rt.err == NULL) {
+	if (ctx->dl.passed && rt.rc != CMD_EXIT_OK && rt.err == NULL) {
 		xasprintf(&rt.err,
 		    "cannot re-target change %lld: timed out "
 		    "after %d s",
-		    (long long)id, ctx->deadline_secs);
+		    (long long)id, ctx->dl.secs);
 		rt.rc = CMD_EXIT_TIMEOUT;
 	}
 	imap_free(im);
@@ -562,6 +565,7 @@ out:
 		free(rt.ids[i]);
 	free(rt.ids);
 	push_find_free(&f);
+	session_free(s);
 	return rt.rc;
 }
 

@@ -21,7 +21,7 @@
 #include "local.h"
 #include "maildir.h"
 #include "pattern.h"
-#include "secret.h"
+#include "session.h"
 #include "sync.h"
 #include "url.h"
 #include "xmalloc.h"
@@ -233,16 +233,19 @@ search_server(struct cmd_ctx *ctx, const struct account *a,
 {
 	struct imap_select_params sp;
 	struct imap_params ip;
+	struct session *ss;
 	struct imap *im;
-	char *password;
 
-	if ((password = cmd_password(a)) == NULL)
+	ss = cmd_session(ctx, a, NULL);
+	if (session_creds(ss) != 1) {
+		session_free(ss);
 		return s->nbody;
+	}
 	cmd_loop(ctx);
 	cmd_deadline(ctx, a);
-	cmd_imap_params(ctx, a, password, &ip);
+	session_imap_params(ss, &ip);
 	im = imap_new(ctx->base, ctx->dns, &ip);
-	secret_free(password);
+	session_free(ss); /* the session has its copy */
 	s->ctx = ctx;
 	s->done = 0;
 	s->uidvalidity = f->uidvalidity;
@@ -252,7 +255,7 @@ search_server(struct cmd_ctx *ctx, const struct account *a,
 	sp.readonly = 1;
 	imap_select(im, &sp, search_on_select, s);
 	imap_search_keys(im, keys, search_on_uids, s);
-	while (!s->done && !ctx->timed_out)
+	while (!s->done && !ctx->dl.passed)
 		event_base_dispatch(ctx->base);
 	imap_free(im);
 	if (s->done && s->fr == FETCH_OK)
@@ -270,23 +273,25 @@ search_fetch(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 {
 	struct pattern_row row;
 	struct store_msg m;
+	struct session *ss;
 	struct fetch *fe;
-	char *password;
 	void *raw;
 	size_t i, len;
 
-	if ((password = cmd_password(a)) == NULL)
+	ss = cmd_session(ctx, a, st);
+	if (session_creds(ss) != 1) {
+		session_free(ss);
 		return s->nbody;
+	}
 	cmd_loop(ctx);
 	cmd_deadline(ctx, a);
-	fe = fetch_new(ctx, a, st, password);
-	secret_free(password);
+	fe = fetch_new(ss);
 	s->ctx = ctx;
 	for (i = 0; i < s->nbody; i++) {
 		s->done = 0;
 		fetch_body(fe, f->id, f->raw_name, s->body[i], s->max,
 		    search_fetched, s);
-		while (!s->done && !ctx->timed_out)
+		while (!s->done && !ctx->dl.passed)
 			event_base_dispatch(ctx->base);
 		if (!s->done || s->fr == FETCH_OFFLINE) {
 			cmd_error("%s: cannot fetch the bodies to search: %s",
@@ -306,6 +311,7 @@ search_fetch(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 		free(raw);
 	}
 	fetch_free(fe);
+	session_free(ss);
 	return s->nbody - i;
 }
 

@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "pop3-fetch.h"
+#include "session.h"
 #include "sync.h"
 #include "text.h"
 #include "xmalloc.h"
@@ -107,6 +108,7 @@ cmd_sync_pop3(struct cmd_ctx *ctx, const struct account *a, int argc,
 {
 	struct pop3_fetch_params pp;
 	enum pop3_fetch_result r;
+	struct session *s;
 	struct store *st;
 	char *err;
 	int i, progress_shown = 0;
@@ -127,7 +129,9 @@ cmd_sync_pop3(struct cmd_ctx *ctx, const struct account *a, int argc,
 	pp.notice = pop3_notice;
 	pp.done = pop3_print;
 	pp.arg = &progress_shown;
-	r = pop3_fetch_run(ctx, a, st, &pp, &err);
+	s = cmd_session(ctx, a, st);
+	r = pop3_fetch_run(s, &pp, &err);
+	session_free(s);
 	/* The cache follows the Maildir, for list and the interface. */
 	if (r == POP3_FETCH_OK && cmd_local_refresh(ctx, a, st, 1) != 0) {
 		store_close(st);
@@ -136,7 +140,7 @@ cmd_sync_pop3(struct cmd_ctx *ctx, const struct account *a, int argc,
 	store_close(st);
 	progress_end(&progress_shown);
 	if (r != POP3_FETCH_OK) {
-		if (ctx->timed_out)
+		if (ctx->dl.passed)
 			cmd_error_account(ctx, a, err);
 		else
 			cmd_error("%s: %s%s", a->name,
@@ -152,6 +156,7 @@ cmd_sync_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	const struct account *a;
 	struct sync_params sp;
+	struct session *s;
 	struct store *st;
 	char *err;
 	enum sync_result r;
@@ -174,11 +179,13 @@ cmd_sync_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	sp.alert = sync_alert;
 	sp.done = sync_print;
 	sp.arg = &progress_shown;
-	r = sync_run(ctx, a, st, &sp, &err);
+	s = cmd_session(ctx, a, st);
+	r = sync_run(s, &sp, &err);
+	session_free(s);
 	store_close(st);
 	progress_end(&progress_shown);
 	if (r != SYNC_OK) {
-		if (ctx->timed_out)
+		if (ctx->dl.passed)
 			cmd_error_account(ctx, a, err);
 		else
 			cmd_error("%s: %s%s", a->name,

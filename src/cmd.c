@@ -1,6 +1,7 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * What the headless commands share: finding the account, its password,
- * transport parameters, the event loop and where its cache lives. */
+ * What the headless commands share: finding the account, its session
+ * (credentials from password-command or the terminal), the event loop and
+ * where its cache lives. */
 
 #include <sys/stat.h>
 
@@ -19,15 +20,14 @@
 #include "maildir.h"
 #include "pop3-fetch.h"
 #include "secret.h"
+#include "session.h"
 #include "sync.h"
 #include "text.h"
 #include "url.h"
 #include "xmalloc.h"
-#include "net/conn.h"
-#include "net/imap.h"
-#include "net/pop3.h"
-#include "ui/prompt.h"
 #include "cache/store.h"
+
+static int cmd_deadline_secs(struct cmd_ctx *, const struct account *);
 
 extern const struct cmd_entry cmd_check_entry;
 extern const struct cmd_entry cmd_sync_entry;
@@ -88,56 +88,51 @@ cmd_account(struct cmd_ctx *ctx, const char *name)
 	return a;
 }
 
-/* The account's user name: the URL's, else $USER, else "". */
-static const char *
-cmd_user(const struct account *a)
+/* The headless answer to the session's ask(): on the terminal. */
+static void
+cmd_ask_tty(
+    struct session *s, enum session_cred kind, const char *prompt, void *arg)
 {
-	const char *user = a->url.user != NULL ? a->url.user : getenv("USER");
+	char *pw, *err;
 
-	return user != NULL ? user : "";
-}
-
-char *
-cmd_password(const struct account *a)
-{
-	char *pw, *prompt, *line, *err;
-
-	if (a->password_command != NULL) {
-		if (secret_from_command(
-		        a->password_command, a->timeout, &pw, &err) != 0) {
-			cmd_error("%s: %s", a->name, err);
-			free(err);
-			return NULL;
-		}
-		return pw;
-	}
-	xasprintf(&line, "Password for %s@%s: ", cmd_user(a), a->url.host);
-	prompt = text_clean_line(line); /* the config's words, on the tty */
-	free(line);
-	pw = prompt_password(prompt, &err);
-	free(prompt);
-	if (pw == NULL) {
-		cmd_error("%s: %s", a->name, err);
+	(void)kind;
+	(void)arg;
+	if ((pw = secret_from_tty(prompt, &err)) == NULL) {
+		session_creds_fail(s, err);
 		free(err);
+		return;
 	}
-	return pw;
+	session_creds_set(s, pw);
 }
 
-void
-cmd_conn_params(
-    struct cmd_ctx *ctx, const struct account *a, struct conn_params *cp)
+/* The end of getting the credentials: say why they did not come. */
+static void
+cmd_creds_ready(struct session *s, const char *err, void *arg)
 {
-	memset(cp, 0, sizeof *cp);
-	cp->host = a->url.host;
-	cp->port = a->url.port;
-	cp->tls = url_is_implicit_tls(a->url.scheme) ? CONN_TLS_IMPLICIT
-	                                             : CONN_TLS_NONE;
-	cp->ca_file = a->ca_file;
-	cp->fingerprint = a->tls_fingerprint;
-	cp->connect_timeout = a->connect_timeout;
-	cp->idle_timeout = a->timeout;
-	cp->log = ctx->log;
-	cp->session_name = a->name;
+	(void)arg;
+	if (err != NULL)
+		cmd_error("%s: %s", session_account(s)->name, err);
+}
+
+struct session *
+cmd_session(struct cmd_ctx *ctx, const struct account *a, struct store *st)
+{
+	struct session_params sp;
+
+	cmd_loop(ctx);
+	if (ctx->dl.ev == NULL)
+		ctx->dl.secs = cmd_deadline_secs(ctx, a);
+	memset(&sp, 0, sizeof sp);
+	sp.base = ctx->base;
+	sp.dns = ctx->dns;
+	sp.log = ctx->log;
+	sp.deadline = &ctx->dl;
+	sp.a = a;
+	sp.st = st;
+	sp.wait = 1;
+	sp.ask = cmd_ask_tty;
+	sp.ready = cmd_creds_ready;
+	return session_new(&sp);
 }
 
 void
@@ -159,50 +154,40 @@ cmd_loop(struct cmd_ctx *ctx)
 	    ctx->dns, DNS_OPTIONS_ALL, "/etc/resolv.conf");
 }
 
-/* The deadline passed: stop the loop; its runner looks at timed_out. */
-static void
-cmd_on_deadline(evutil_socket_t fd, short what, void *arg)
+/* The account's deadline in seconds: --sync-timeout, else its
+ * sync-timeout, else the default; 0 for none. */
+static int
+cmd_deadline_secs(struct cmd_ctx *ctx, const struct account *a)
 {
-	struct cmd_ctx *ctx = arg;
+	int secs;
 
-	(void)fd;
-	(void)what;
-	ctx->timed_out = 1;
-	event_base_loopbreak(ctx->base);
+	secs = ctx->sync_timeout != 0 ? ctx->sync_timeout : a->sync_timeout;
+	if (secs == 0)
+		secs = CONFIG_SYNC_TIMEOUT;
+	return secs == CONFIG_NO_TIMEOUT ? 0 : secs;
 }
 
 void
 cmd_deadline(struct cmd_ctx *ctx, const struct account *a)
 {
-	struct timeval tv;
-	int secs;
-
-	if (ctx->deadline != NULL)
-		return;
-	secs = ctx->sync_timeout != 0 ? ctx->sync_timeout : a->sync_timeout;
-	if (secs == 0)
-		secs = CONFIG_SYNC_TIMEOUT;
-	if (secs == CONFIG_NO_TIMEOUT)
+	if (ctx->dl.ev != NULL)
 		return;
 	cmd_loop(ctx);
-	ctx->deadline_secs = secs;
-	ctx->deadline = evtimer_new(ctx->base, cmd_on_deadline, ctx);
-	tv.tv_sec = secs;
-	tv.tv_usec = 0;
-	evtimer_add(ctx->deadline, &tv);
+	ctx->dl.secs = cmd_deadline_secs(ctx, a);
+	session_deadline_arm(&ctx->dl, ctx->base);
 }
 
 int
 cmd_exit_failed(const struct cmd_ctx *ctx)
 {
-	return ctx->timed_out ? CMD_EXIT_TIMEOUT : CMD_EXIT_FAIL;
+	return ctx->dl.passed ? CMD_EXIT_TIMEOUT : CMD_EXIT_FAIL;
 }
 
 void
 cmd_error_account(
     const struct cmd_ctx *ctx, const struct account *a, const char *err)
 {
-	if (ctx->timed_out)
+	if (ctx->dl.passed)
 		cmd_error("%s: '%s' %s",
 		    ctx->command != NULL ? ctx->command : "errand", a->name,
 		    err);
@@ -213,9 +198,7 @@ cmd_error_account(
 void
 cmd_loop_free(struct cmd_ctx *ctx)
 {
-	if (ctx->deadline != NULL)
-		event_free(ctx->deadline);
-	ctx->deadline = NULL;
+	session_deadline_clear(&ctx->dl);
 	if (ctx->dns != NULL)
 		evdns_base_free(ctx->dns, 0);
 	if (ctx->base != NULL)
@@ -318,41 +301,6 @@ cmd_store_open_local(const struct account *a)
 	return st;
 }
 
-void
-cmd_imap_params(struct cmd_ctx *ctx, const struct account *a,
-    const char *password, struct imap_params *ip)
-{
-	memset(ip, 0, sizeof *ip);
-	cmd_conn_params(ctx, a, &ip->conn);
-	ip->starttls = !url_is_implicit_tls(a->url.scheme);
-	ip->user = cmd_user(a);
-	ip->password = password;
-	if (a->imap_disable & CONFIG_IMAP_QRESYNC)
-		ip->ignore_caps |= IMAP_CAP_QRESYNC;
-	if (a->imap_disable & CONFIG_IMAP_CONDSTORE)
-		ip->ignore_caps |= IMAP_CAP_CONDSTORE | IMAP_CAP_QRESYNC;
-	if (a->imap_disable & CONFIG_IMAP_IDLE)
-		ip->ignore_caps |= IMAP_CAP_IDLE;
-	ip->compress = a->compress == CONFIG_COMPRESS_YES ? IMAP_COMPRESS_YES
-	    : a->compress == CONFIG_COMPRESS_NO           ? IMAP_COMPRESS_NO
-	                                                  : IMAP_COMPRESS_AUTO;
-}
-
-void
-cmd_pop3_params(struct cmd_ctx *ctx, const struct account *a,
-    const char *password, struct pop3_params *pp)
-{
-	memset(pp, 0, sizeof *pp);
-	cmd_conn_params(ctx, a, &pp->conn);
-	pp->starttls = !url_is_implicit_tls(a->url.scheme);
-	pp->user = cmd_user(a);
-	pp->password = password;
-	if (a->pop3_disable & CONFIG_POP3_UIDL)
-		pp->ignore_caps |= POP3_CAP_UIDL;
-	if (a->pop3_disable & CONFIG_POP3_PIPELINING)
-		pp->ignore_caps |= POP3_CAP_PIPELINING;
-}
-
 int
 cmd_open_cache(struct cmd_ctx *ctx, const struct cmd_entry *ce, int argc,
     char **argv, int maxargs, struct cmd_opts *o)
@@ -450,6 +398,8 @@ cmd_local_refresh(
     struct cmd_ctx *ctx, const struct account *a, struct store *st, int offline)
 {
 	struct pop3_fetch_params pp;
+	enum pop3_fetch_result r;
+	struct session *s;
 	struct local *l;
 	char *path, *err;
 
@@ -457,7 +407,10 @@ cmd_local_refresh(
 		return 0; /* the cache answers as it is */
 	if (!offline) {
 		memset(&pp, 0, sizeof pp);
-		switch (pop3_fetch_run(ctx, a, st, &pp, &err)) {
+		s = cmd_session(ctx, a, st);
+		r = pop3_fetch_run(s, &pp, &err);
+		session_free(s);
+		switch (r) {
 		case POP3_FETCH_OK:
 			break;
 		case POP3_FETCH_OFFLINE:
@@ -490,9 +443,13 @@ int
 cmd_sync_or_offline(struct cmd_ctx *ctx, const struct account *a,
     struct store *st, const struct sync_params *sp)
 {
+	struct session *s = cmd_session(ctx, a, st);
+	enum sync_result r;
 	char *err;
 
-	switch (sync_run(ctx, a, st, sp, &err)) {
+	r = sync_run(s, sp, &err);
+	session_free(s);
+	switch (r) {
 	case SYNC_OK:
 		return 0;
 	case SYNC_OFFLINE:

@@ -1,7 +1,7 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * The headless commands (check, sync, folders, list), one file each as
  * cmd-NAME.c, behind one table, with what they share: the account, its
- * password, connection parameters, the event loop and the cache path. */
+ * session, the event loop and the cache path. */
 #ifndef ERRAND_CMD_H
 #define ERRAND_CMD_H
 
@@ -9,15 +9,14 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "session.h"
 
 struct event_base;
 struct evdns_base;
 struct plog;
-struct conn_params;
 struct store;
 struct sync_params;
-struct imap_params;
-struct pop3_params;
+struct session;
 
 #define CMD_EXIT_OK 0
 #define CMD_EXIT_FAIL 1      /* the command failed */
@@ -34,9 +33,9 @@ struct cmd_ctx {
 	const char *command;     /* the command's name, for messages */
 	int sync_timeout;        /* --sync-timeout (CONFIG_NO_TIMEOUT:
 	                          * none), or 0: the account's */
-	struct event *deadline;  /* made by cmd_deadline() */
-	int deadline_secs;       /* what it was set to */
-	int timed_out;           /* it passed: the loop was stopped */
+	/* The deadline: its secs set by cmd_session() or cmd_deadline(),
+	 * armed once by the first run; passed: the loop was stopped. */
+	struct session_deadline dl;
 };
 
 struct cmd_entry {
@@ -53,37 +52,25 @@ extern const struct cmd_entry *cmd_table[];
  * "errand: no account 'x' in FILE" and returns NULL when there is none. */
 const struct account *cmd_account(struct cmd_ctx *, const char *name);
 
-/* The account's password from its password-command or the terminal; NULL
- * after printing why. Free with secret_free(). */
-char *cmd_password(const struct account *);
-
-/* Fill the transport parameters of an account. */
-void cmd_conn_params(
-    struct cmd_ctx *, const struct account *, struct conn_params *);
-
-/* Fill an IMAP session's parameters for the account: transport, STARTTLS
- * when the URL is not imaps, user (else $USER), password (not copied: keep
- * it until imap_new()), and the extensions imap-disable turns off. */
-void cmd_imap_params(struct cmd_ctx *, const struct account *,
-    const char *password, struct imap_params *);
-
-/* The same for a POP3 session: STLS when the URL is not pop3s, and the
- * extensions pop3-disable turns off. */
-void cmd_pop3_params(struct cmd_ctx *, const struct account *,
-    const char *password, struct pop3_params *);
+/* A session for the account over st (the caller's, not closed by it),
+ * as a headless command takes its credentials: the password-command waited
+ * for, else a prompt on the terminal; why they did not come is printed.
+ * Free with session_free(). */
+struct session *cmd_session(
+    struct cmd_ctx *, const struct account *, struct store *);
 
 /* The loop's priorities: every event has CMD_PRIORITY_DEFAULT unless set;
  * one with CMD_PRIORITY_IDLE runs only in a pass where nothing else was
  * ready, as the loop is about to wait. */
-#define CMD_PRIORITIES 3
-#define CMD_PRIORITY_DEFAULT 1
-#define CMD_PRIORITY_IDLE 2
+#define CMD_PRIORITIES SESSION_PRIORITIES
+#define CMD_PRIORITY_DEFAULT SESSION_PRIORITY_DEFAULT
+#define CMD_PRIORITY_IDLE SESSION_PRIORITY_IDLE
 
 /* Make the event loop and resolver in ctx, once. */
 void cmd_loop(struct cmd_ctx *);
 
 /* Start the command's overall deadline for the account, once: after
- * --sync-timeout or the account's sync-timeout seconds, ctx->timed_out is
+ * --sync-timeout or the account's sync-timeout seconds, ctx->dl.passed is
  * set and the loop stopped. What runs the loop (sync_run(),
  * pop3_fetch_run(), check) then stops, keeping what it has stored. */
 void cmd_deadline(struct cmd_ctx *, const struct account *);

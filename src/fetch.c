@@ -12,12 +12,11 @@
 
 #include <gmime/gmime.h>
 
-#include "cmd.h"
 #include "config.h"
 #include "fetch.h"
 #include "mime.h"
 #include "render.h"
-#include "secret.h"
+#include "session.h"
 #include "url.h"
 #include "xmalloc.h"
 #include "cache/store.h"
@@ -60,10 +59,9 @@ struct fetch_req {
 };
 
 struct fetch {
-	struct cmd_ctx *ctx;
 	const struct account *a;
 	struct store *st;
-	char *password;
+	struct session *s; /* the account's: credentials */
 	struct imap *im;
 	int dead;       /* the session failed: a new one on the next request */
 	char *selected; /* the folder examined (raw name), or NULL */
@@ -95,15 +93,13 @@ static void fetch_on_part(struct imap *, enum imap_err, const char *,
 static void fetch_store(struct fetch_req *, const char *, size_t);
 
 struct fetch *
-fetch_new(struct cmd_ctx *ctx, const struct account *a, struct store *st,
-    const char *password)
+fetch_new(struct session *s)
 {
 	struct fetch *f = xcalloc(1, sizeof *f);
 
-	f->ctx = ctx;
-	f->a = a;
-	f->st = st;
-	f->password = xstrdup(password != NULL ? password : "");
+	f->a = session_account(s);
+	f->st = session_store(s);
+	f->s = s;
 	return f;
 }
 
@@ -120,7 +116,6 @@ fetch_free(struct fetch *f)
 		fetch_req_free(r);
 	}
 	free(f->selected);
-	secret_free(f->password);
 	free(f);
 }
 
@@ -128,11 +123,8 @@ fetch_free(struct fetch *f)
 static enum fetch_result
 fetch_class(struct fetch *f, enum imap_err e)
 {
-	/* An operation queued behind a failed connect ends CLOSED. */
-	if (e != IMAP_ERR_CONN && e != IMAP_ERR_CLOSED)
-		return FETCH_FAILED;
-	return conn_fail_is_offline(imap_conn_fail(f->im)) ? FETCH_OFFLINE
-	                                                   : FETCH_FAILED;
+	return session_imap_err(f->im, e) == SESSION_ERR_OFFLINE ? FETCH_OFFLINE
+	                                                         : FETCH_FAILED;
 }
 
 static void
@@ -140,8 +132,8 @@ fetch_connect(struct fetch *f)
 {
 	struct imap_params ip;
 
-	cmd_imap_params(f->ctx, f->a, f->password, &ip);
-	f->im = imap_new(f->ctx->base, f->ctx->dns, &ip);
+	session_imap_params(f->s, &ip);
+	f->im = imap_new(session_base(f->s), session_dns(f->s), &ip);
 	f->dead = 0;
 	free(f->selected);
 	f->selected = NULL;

@@ -8,10 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct cmd_ctx;
 struct account;
 struct store;
 struct fetch;
+struct session;
 
 enum fetch_result {
 	FETCH_OK,      /* the body is in the cache: store_body_get() it */
@@ -23,10 +23,10 @@ enum fetch_result {
  * the call. */
 typedef void (*fetch_cb)(enum fetch_result, const char *err, void *arg);
 
-/* A fetcher for the account (the password is copied). Nothing connects
- * until the first fetch_body(). Free with fetch_free(). */
-struct fetch *fetch_new(struct cmd_ctx *, const struct account *,
-    struct store *, const char *password);
+/* A fetcher for the session's account, with its credentials (at hand:
+ * session_creds()); the session must outlive it. Nothing connects until
+ * the first fetch_body(). Free with fetch_free(). */
+struct fetch *fetch_new(struct session *);
 
 /* Close the session and free; no callback runs afterwards. NULL is a
  * no-op. */

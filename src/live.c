@@ -13,18 +13,15 @@
 
 #include <event2/event.h>
 
-#include "cmd.h"
 #include "config.h"
 #include "live.h"
-#include "secret.h"
+#include "session.h"
 #include "sync.h"
 #include "url.h"
 #include "xmalloc.h"
 #include "cache/store.h"
 #include "net/imap.h"
 
-#define LIVE_RETRY_MIN 2
-#define LIVE_RETRY_MAX 60
 #define LIVE_OWN 256 /* messages whose own-STORE MODSEQ is remembered */
 
 /* One journal row being sent. */
@@ -46,10 +43,10 @@ struct live_row {
 };
 
 struct live {
-	struct cmd_ctx *ctx;
+	struct event_base *base;
 	const struct account *a;
 	struct store *st;
-	char *password;
+	struct session *s; /* the account's: credentials */
 	struct live_params p;
 
 	struct imap *im;
@@ -74,7 +71,7 @@ struct live {
 	size_t nown; /* entries used, the oldest replaced first */
 
 	struct event *ev_retry, *ev_poll, *ev_drain;
-	int retry_secs;
+	struct backoff retry;
 	int64_t done_id; /* done on the server, still in the journal */
 };
 
@@ -181,22 +178,23 @@ live_flag_bit(char letter, int store)
 }
 
 struct live *
-live_new(struct cmd_ctx *ctx, const struct account *a, struct store *st,
-    const char *password, const struct live_params *p)
+live_new(struct session *s, const struct live_params *p)
 {
+	struct event_base *base = session_base(s);
 	struct live *l = xcalloc(1, sizeof *l);
 
-	l->ctx = ctx;
-	l->a = a;
-	l->st = st;
-	l->password = xstrdup(password != NULL ? password : "");
+	l->base = base;
+	l->a = session_account(s);
+	l->st = session_store(s);
+	l->s = s;
+	l->retry.min = SESSION_RETRY_MIN;
+	l->retry.max = SESSION_RETRY_MAX;
 	l->p = *p;
 	if (l->p.poll_secs <= 0)
 		l->p.poll_secs = 60;
-	cmd_loop(ctx);
-	l->ev_retry = evtimer_new(ctx->base, on_retry, l);
-	l->ev_poll = evtimer_new(ctx->base, on_poll, l);
-	l->ev_drain = event_new(ctx->base, -1, 0, on_drain, l);
+	l->ev_retry = evtimer_new(base, on_retry, l);
+	l->ev_poll = evtimer_new(base, on_poll, l);
+	l->ev_drain = event_new(base, -1, 0, on_drain, l);
 	live_connect(l);
 	return l;
 }
@@ -213,7 +211,6 @@ live_free(struct live *l)
 	live_row_clear(&l->row);
 	free(l->sel_raw);
 	free(l->open_raw);
-	secret_free(l->password);
 	free(l);
 }
 
@@ -317,10 +314,10 @@ live_connect(struct live *l)
 {
 	struct imap_params ip;
 
-	cmd_imap_params(l->ctx, l->a, l->password, &ip);
+	session_imap_params(l->s, &ip);
 	ip.event = on_event;
 	ip.event_arg = l;
-	l->im = imap_new(l->ctx->base, l->ctx->dns, &ip);
+	l->im = imap_new(l->base, session_dns(l->s), &ip);
 	l->up = l->busy = l->selecting = l->checking = 0;
 	l->sel_folder = 0;
 	free(l->sel_raw);
@@ -339,10 +336,7 @@ live_lost(struct live *l, const char *why)
 	l->up = l->busy = l->selecting = l->checking = 0;
 	live_row_clear(&l->row);
 	event_del(l->ev_poll);
-	l->retry_secs = l->retry_secs == 0       ? LIVE_RETRY_MIN
-	    : l->retry_secs * 2 > LIVE_RETRY_MAX ? LIVE_RETRY_MAX
-	                                         : l->retry_secs * 2;
-	tv.tv_sec = l->retry_secs;
+	tv.tv_sec = backoff_next(&l->retry);
 	tv.tv_usec = 0;
 	evtimer_add(l->ev_retry, &tv);
 	/* Every time: a sync that ended well meanwhile may have said
@@ -373,7 +367,7 @@ on_connect(struct imap *im, enum imap_err e, const char *msg, void *arg)
 		return;
 	}
 	l->up = 1;
-	l->retry_secs = 0;
+	backoff_reset(&l->retry);
 	/* Other folders' news while idle (RFC 5465), when offered. */
 	if (imap_caps(im) & IMAP_CAP_NOTIFY)
 		imap_notify(im,

@@ -8,10 +8,10 @@
 
 #include <stdint.h>
 
-struct cmd_ctx;
 struct account;
 struct store;
 struct live;
+struct session;
 struct store_journal;
 
 /* Filled in by the caller; copied by live_new(). */
@@ -39,9 +39,9 @@ struct live_params {
 	int poll_secs; /* NOOP interval without IDLE; 0: 60 */
 };
 
-/* A live session for the account (password copied); connects at once. */
-struct live *live_new(struct cmd_ctx *, const struct account *, struct store *,
-    const char *password, const struct live_params *);
+/* A live session for the session's account, with its credentials (at
+ * hand: session_creds()); the session must outlive it. Connects at once. */
+struct live *live_new(struct session *, const struct live_params *);
 
 /* Close and free; NULL is a no-op. Pending journal rows stay for later. */
 void live_free(struct live *);

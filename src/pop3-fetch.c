@@ -17,12 +17,11 @@
 #include <event2/event.h>
 #include <openssl/evp.h>
 
-#include "cmd.h"
 #include "config.h"
 #include "maildir.h"
 #include "pop3-fetch.h"
 #include "pop3-seen.h"
-#include "secret.h"
+#include "session.h"
 #include "url.h"
 #include "xmalloc.h"
 #include "cache/store.h"
@@ -84,7 +83,8 @@ struct pf_ready {
 };
 
 struct pop3_fetch {
-	struct cmd_ctx *ctx;
+	struct session *s;       /* the account's session */
+	struct event_base *base; /* its loop */
 	const struct account *account;
 	struct store *st;
 	struct maildir *md;
@@ -1078,12 +1078,11 @@ on_finish(evutil_socket_t fd, short what, void *arg)
 		f->params.finished(f->err != NULL ? f->result : POP3_FETCH_OK,
 		    f->err != NULL ? f->err : "", f->params.arg);
 	else
-		event_base_loopbreak(f->ctx->base);
+		event_base_loopbreak(f->base);
 }
 
 struct pop3_fetch *
-pop3_fetch_start(struct cmd_ctx *ctx, const struct account *a, struct store *st,
-    struct maildir *md, const char *password,
+pop3_fetch_start(struct session *s, struct maildir *md,
     const struct pop3_fetch_params *params)
 {
 	struct pop3_params pp;
@@ -1093,17 +1092,17 @@ pop3_fetch_start(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 	int created;
 
 	f = xcalloc(1, sizeof *f);
-	f->ctx = ctx;
-	f->account = a;
-	f->st = st;
+	f->s = s;
+	f->base = session_base(s);
+	f->account = session_account(s);
+	f->st = session_store(s);
 	f->md = md;
 	f->params = *params;
 	f->stats.name = "INBOX";
 	f->stats.method = "pop3";
 	f->result = POP3_FETCH_OK;
 	TAILQ_INIT(&f->ops);
-	cmd_loop(ctx);
-	f->finish_ev = event_new(ctx->base, -1, 0, on_finish, f);
+	f->finish_ev = event_new(f->base, -1, 0, on_finish, f);
 	/* What a run that died left in tmp/ a day and a half ago is not
 	 * going to be finished. */
 	maildir_clean_tmp(md, PF_TMP_AGE, &removed);
@@ -1120,8 +1119,8 @@ pop3_fetch_start(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 	/* The state used to live in the cache: brought over once. */
 	if (created && pf_migrate(f) != 0)
 		return f;
-	cmd_pop3_params(ctx, a, password, &pp);
-	f->pop3 = pop3_new(ctx->base, ctx->dns, &pp);
+	session_pop3_params(s, &pp);
+	f->pop3 = pop3_new(f->base, session_dns(s), &pp);
 	f->state = PF_CONNECT;
 	pop3_connect(f->pop3, on_connect, f);
 	return f;
@@ -1158,14 +1157,16 @@ pop3_fetch_free(struct pop3_fetch *f)
 }
 
 enum pop3_fetch_result
-pop3_fetch_run(struct cmd_ctx *ctx, const struct account *a, struct store *st,
-    const struct pop3_fetch_params *params, char **err)
+pop3_fetch_run(
+    struct session *s, const struct pop3_fetch_params *params, char **err)
 {
+	struct event_base *base = session_base(s);
+	const struct account *a = session_account(s);
 	struct pop3_fetch_params p = *params;
 	enum pop3_fetch_result r;
 	struct pop3_fetch *f;
 	struct maildir *md;
-	char *path, *password;
+	char *path;
 
 	*err = NULL;
 	if ((path = maildir_default_path(a->name)) == NULL) {
@@ -1176,32 +1177,31 @@ pop3_fetch_run(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 	free(path);
 	if (md == NULL)
 		return POP3_FETCH_FAILED;
-	if ((password = cmd_password(a)) == NULL) {
+	if (session_creds(s) != 1) {
 		maildir_close(md);
 		*err = xstrdup("no password");
 		return POP3_FETCH_FAILED;
 	}
 	p.finished = NULL;
-	cmd_deadline(ctx, a);
-	f = pop3_fetch_start(ctx, a, st, md, password, &p);
-	secret_free(password);
-	while (!f->over && !ctx->timed_out)
-		event_base_dispatch(ctx->base);
+	session_deadline_start(s);
+	f = pop3_fetch_start(s, md, &p);
+	while (!f->over && !session_timed_out(s))
+		event_base_dispatch(base);
 	if (!f->over && f->state != PF_DONE) {
 		/* The command's deadline: whole messages are committed, what
 		 * is in the Maildir and recorded stays; without QUIT the
 		 * server deletes nothing. */
 		pf_commit(f, 0);
 		xasprintf(err, "timed out after %d s; %u of %u messages stored",
-		    ctx->deadline_secs, f->stats.added,
+		    session_deadline_secs(s), f->stats.added,
 		    f->want > f->stats.added ? f->want : f->stats.added);
 		pop3_fetch_free(f);
 		maildir_close(md);
 		return POP3_FETCH_FAILED;
 	}
-	ctx->timed_out = 0; /* it ended as the deadline passed */
+	session_deadline_forgive(s); /* it ended as the deadline passed */
 	while (!f->over)
-		event_base_loop(ctx->base, EVLOOP_ONCE);
+		event_base_loop(base, EVLOOP_ONCE);
 	r = f->err != NULL ? f->result : POP3_FETCH_OK;
 	*err = f->err;
 	f->err = NULL;

@@ -10,11 +10,11 @@
 
 #include <stdint.h>
 
-struct cmd_ctx;
 struct account;
 struct store;
 struct maildir;
 struct pop3_fetch;
+struct session;
 
 enum pop3_fetch_result {
 	POP3_FETCH_OK,
@@ -47,24 +47,25 @@ struct pop3_fetch_params {
 	void *arg;
 };
 
-/* Start fetching on ctx's loop into md with the account's password (copied)
- * and return at once; params is copied. st (read once, to bring over the
- * state an earlier errand kept in the cache) and md stay the caller's and
- * must outlive the fetch. Free with pop3_fetch_free(). */
-struct pop3_fetch *pop3_fetch_start(struct cmd_ctx *, const struct account *,
-    struct store *, struct maildir *, const char *password,
-    const struct pop3_fetch_params *);
+/* Start fetching the session's account on its loop into md with its
+ * credentials (at hand: session_creds()) and return at once; params is
+ * copied. The session's store (read once, to bring over the state an
+ * earlier errand kept in the cache) and md stay the caller's and must
+ * outlive the fetch. Free with pop3_fetch_free(). */
+struct pop3_fetch *pop3_fetch_start(
+    struct session *, struct maildir *, const struct pop3_fetch_params *);
 
 /* Stop if running and free: the connection is dropped without QUIT, so
  * nothing is deleted on the server; deliveries under way are removed from
  * tmp/. NULL is a no-op. */
 void pop3_fetch_free(struct pop3_fetch *);
 
-/* Open the account's Maildir (maildir_default_path()), ask for the password,
- * and fetch on ctx's loop until the end. On failure *err is set (the caller
+/* Open the account's Maildir (maildir_default_path()), get the credentials
+ * (session_creds(); "no password" when they fail), and fetch on the
+ * session's loop until the end. On failure *err is set (the caller
  * frees it), e.g. "login refused by 127.0.0.1: -ERR [IN-USE] Mailbox is
  * locked". params->finished is not used. */
-enum pop3_fetch_result pop3_fetch_run(struct cmd_ctx *, const struct account *,
-    struct store *, const struct pop3_fetch_params *, char **err);
+enum pop3_fetch_result pop3_fetch_run(
+    struct session *, const struct pop3_fetch_params *, char **err);
 
 #endif

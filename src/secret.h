@@ -1,7 +1,7 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * Passwords: run the account's password-command on the event loop and take
- * the first line of its output. A password is wiped from memory when freed
- * and never logged. */
+ * the first line of its output, or ask on the terminal. A password is
+ * wiped from memory when freed and never logged. */
 #ifndef ERRAND_SECRET_H
 #define ERRAND_SECRET_H
 
@@ -39,6 +39,12 @@ void secret_run_cancel(struct secret_run *);
  * (the caller frees): "password-command exited with status 1". */
 int secret_from_command(
     const char *cmd, int timeout, char **password, char **err);
+
+/* Print prompt on /dev/tty and read a line with echo off; the terminal
+ * mode is restored whatever happens and the typed text wiped from the
+ * stack. Returns the line (free with secret_free()), or NULL with *err set
+ * (the caller frees) when there is no terminal or input ended. */
+char *secret_from_tty(const char *prompt, char **err);
 
 /* Wipe and free; secret_free(NULL) is a no-op. */
 void secret_free(char *);

@@ -17,11 +17,10 @@
 
 #include <event2/event.h>
 
-#include "cmd.h"
 #include "config.h"
 #include "live.h"
 #include "mime.h"
-#include "secret.h"
+#include "session.h"
 #include "sync.h"
 #include "text.h"
 #include "url.h"
@@ -51,7 +50,8 @@ struct sync_target {
 };
 
 struct sync {
-	struct cmd_ctx *ctx;
+	struct session *ss;      /* the account's session */
+	struct event_base *base; /* its loop */
 	const struct account *account;
 	struct store *st;
 	struct sync_params params_copy;
@@ -428,7 +428,7 @@ sync_imap_fail(struct sync *s, struct imap *im, enum imap_err e,
 		msg = imap_error(im) != NULL ? imap_error(im) : "failed";
 	/* Unreachable, or the connection dropped half-way: the cache is
 	 * consistent, so the caller may read it as offline. */
-	if (e == IMAP_ERR_CONN && conn_fail_is_offline(imap_conn_fail(im)))
+	if (session_imap_err(im, e) == SESSION_ERR_OFFLINE)
 		sync_fail(s, SYNC_OFFLINE, "%s", msg);
 	else if (what != NULL)
 		sync_fail(s, SYNC_FAILED, "%s: %s", what, msg);
@@ -989,21 +989,21 @@ on_finish(evutil_socket_t fd, short what, void *arg)
 		s->params->finished(s->err != NULL ? s->result : SYNC_OK,
 		    s->err != NULL ? s->err : "", s->params->arg);
 	else
-		event_base_loopbreak(s->ctx->base);
+		event_base_loopbreak(s->base);
 }
 
 struct sync *
-sync_start(struct cmd_ctx *ctx, const struct account *a, struct store *st,
-    const char *password, const struct sync_params *params)
+sync_start(struct session *ss, const struct sync_params *params)
 {
 	struct imap_params ip;
 	struct sync *s;
 	size_t i;
 
 	s = xcalloc(1, sizeof *s);
-	s->ctx = ctx;
-	s->account = a;
-	s->st = st;
+	s->ss = ss;
+	s->base = session_base(ss);
+	s->account = session_account(ss);
+	s->st = session_store(ss);
 	s->params_copy = *params;
 	s->params = &s->params_copy;
 	if (params->folders != NULL) {
@@ -1015,14 +1015,13 @@ sync_start(struct cmd_ctx *ctx, const struct account *a, struct store *st,
 		s->params_copy.folders = (const char *const *)s->folders_copy;
 	}
 	s->result = SYNC_OK;
-	cmd_loop(ctx);
-	s->finish_ev = event_new(ctx->base, -1, 0, on_finish, s);
-	s->commit_ev = event_new(ctx->base, -1, 0, on_commit, s);
-	event_priority_set(s->commit_ev, CMD_PRIORITY_IDLE);
-	cmd_imap_params(ctx, a, password, &ip);
+	s->finish_ev = event_new(s->base, -1, 0, on_finish, s);
+	s->commit_ev = event_new(s->base, -1, 0, on_commit, s);
+	event_priority_set(s->commit_ev, SESSION_PRIORITY_IDLE);
+	session_imap_params(ss, &ip);
 	ip.event = on_event;
 	ip.event_arg = s;
-	s->imap = imap_new(ctx->base, ctx->dns, &ip);
+	s->imap = imap_new(s->base, session_dns(ss), &ip);
 	s->state = SYNC_CONNECT;
 	imap_connect(s->imap, on_connect, s);
 	return s;
@@ -1086,7 +1085,8 @@ sync_timed_out(struct sync *s)
 	if (s->state != SYNC_HEADERS || s->cur >= s->ntargets) {
 		if (sync_flush(s) != 0)
 			return xstrdup(s->err);
-		xasprintf(&msg, "timed out after %d s", s->ctx->deadline_secs);
+		xasprintf(
+		    &msg, "timed out after %d s", session_deadline_secs(s->ss));
 		return msg;
 	}
 	if (sync_flush(s) != 0 ||
@@ -1098,45 +1098,45 @@ sync_timed_out(struct sync *s)
 		want = s->stats.added;
 	name = text_clean_line(s->stats.name);
 	xasprintf(&msg, "timed out after %d s; %u of %u headers stored in '%s'",
-	    s->ctx->deadline_secs, s->stats.added, want, name);
+	    session_deadline_secs(s->ss), s->stats.added, want, name);
 	free(name);
 	return msg;
 }
 
 enum sync_result
-sync_run(struct cmd_ctx *ctx, const struct account *a, struct store *st,
-    const struct sync_params *params, char **err)
+sync_run(struct session *ss, const struct sync_params *params, char **err)
 {
+	struct event_base *base = session_base(ss);
+	struct store *st = session_store(ss);
+	int secs;
 	struct sync_params p = *params;
 	enum sync_result r;
 	struct sync *s;
-	char *password;
 
 	*err = NULL;
-	if ((password = cmd_password(a)) == NULL) {
+	if (session_creds(ss) != 1) {
 		*err = xstrdup("no password");
 		return SYNC_FAILED;
 	}
 	p.finished = NULL;
-	cmd_deadline(ctx, a);
+	session_deadline_start(ss);
 	/* Waiting for another errand's write lock blocks the loop: no longer
 	 * than the deadline. */
-	if (ctx->deadline_secs > 0 &&
-	    ctx->deadline_secs < STORE_BUSY_WAIT_MS / 1000)
-		store_set_busy_wait(st, ctx->deadline_secs * 1000);
-	s = sync_start(ctx, a, st, password, &p);
-	secret_free(password);
-	while (!s->over && !ctx->timed_out)
-		event_base_dispatch(ctx->base);
+	secs = session_deadline_secs(ss);
+	if (secs > 0 && secs < STORE_BUSY_WAIT_MS / 1000)
+		store_set_busy_wait(st, secs * 1000);
+	s = sync_start(ss, &p);
+	while (!s->over && !session_timed_out(ss))
+		event_base_dispatch(base);
 	if (!s->over && s->state != SYNC_DONE) {
 		*err = sync_timed_out(s);
 		sync_free(s);
 		return SYNC_FAILED;
 	}
 	/* It ended as the deadline passed: the end is what counts. */
-	ctx->timed_out = 0;
+	session_deadline_forgive(ss);
 	while (!s->over)
-		event_base_loop(ctx->base, EVLOOP_ONCE);
+		event_base_loop(base, EVLOOP_ONCE);
 	r = s->err != NULL ? s->result : SYNC_OK;
 	*err = s->err;
 	s->err = NULL;

@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct cmd_ctx;
 struct account;
 struct store;
+struct session;
 
 enum sync_result {
 	SYNC_OK,
@@ -52,12 +52,12 @@ struct sync_params {
 
 struct sync;
 
-/* Start syncing on ctx's loop with the account's password (copied) and
- * return at once; params (copied, with the folder names) says what and whom to tell. Free with
+/* Start syncing the session's account on its loop with its credentials
+ * (which must be at hand: session_creds()) and return at once; params
+ * (copied, with the folder names) says what and whom to tell. Free with
  * sync_free(), which also cancels a running sync (the cache stays
  * consistent: the open chunk is rolled back). */
-struct sync *sync_start(struct cmd_ctx *, const struct account *,
-    struct store *, const char *password, const struct sync_params *);
+struct sync *sync_start(struct session *, const struct sync_params *);
 
 /* Commit what the sync has written so far (with its resume point), so the
  * caller may write to the store: a running sync keeps a transaction open
@@ -72,11 +72,12 @@ int sync_locked(const struct sync *);
 /* Cancel if running, and free; sync_free(NULL) is a no-op. */
 void sync_free(struct sync *);
 
-/* Run the sync on ctx's loop until it ends, asking for the password first.
+/* Run the sync on the session's loop until it ends, getting the
+ * credentials first (session_creds(); "no password" when they fail).
  * On failure *err is set (the caller frees it): "cannot select 'Archive':
  * Mailbox doesn't exist". params->finished is not used. */
-enum sync_result sync_run(struct cmd_ctx *, const struct account *,
-    struct store *, const struct sync_params *, char **err);
+enum sync_result sync_run(
+    struct session *, const struct sync_params *, char **err);
 
 /* The cache's flags (STORE_FLAG_*) for a message's IMAP_FLAG_* bits. */
 unsigned int sync_flags_from_imap(unsigned int);

@@ -1,10 +1,51 @@
-# errand tests: the tree is clean against .clang-format, and no banned
-# string function (STYLE.md) is used outside tests/.
+# errand tests: the tree is clean against .clang-format, no banned string
+# function (STYLE.md) is used outside tests/, and the layers include only
+# what DESIGN.md lets them (ui/ no net/ or cache/, src/ no ui/).
 . "$top_srcdir/tests/lib/tap.sh"
 
 cd "$top_srcdir" || exit 1
+
+# --- layering: plain greps, with or without clang-format ------------------
+
+# Files that still reach past the layers; each names what it breaks. The list
+# only shrinks: a file not on it that breaks a rule fails the build.
+ui_cache_known="ui/folders.c ui/index.c ui/pager.c ui/triage.c ui/ui.c"
+
+got=$(grep -l '^#include "\(src/\)\?ui/\|^#include "ui\.h"\|^#include "private\.h"' \
+    src/*.[ch] 2>/dev/null | grep -v '^src/main\.c$')
+tap_eq "layering: src/ includes no ui/ header (but main.c)" "$got" ""
+got=$(grep -l '^#include "net/' ui/*.[ch] 2>/dev/null)
+tap_eq "layering: ui/ includes no net/ header" "$got" ""
+got=$(grep -l '^#include "cache/' ui/*.[ch] 2>/dev/null)
+new=""
+for f in $got; do
+	case " $ui_cache_known " in
+	*" $f "*) ;;
+	*) new="$new $f" ;;
+	esac
+done
+tap_eq "layering: ui/ includes no cache/ header (but the known ones)" \
+    "$new" ""
+# The engine (sessions, backends, sync, live, fetch) takes its loop from the
+# session: only the commands and the interface include cmd.h.
+got=$(grep -l '^#include "cmd\.h"' src/*.[ch] 2>/dev/null |
+    grep -v '^src/cmd[-.]\|^src/main\.c$')
+tap_eq "layering: the engine includes no cmd.h" "$got" ""
+for f in $ui_cache_known; do
+	if grep -q '^#include "cache/' "$f" 2>/dev/null; then
+		echo "# still to do: $f includes a cache/ header"
+	fi
+done
+
+# --- formatting and banned functions ---------------------------------------
+
+banned=$(grep -nwE 'strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|strtok' \
+    src/*.[ch] ui/*.[ch] net/*.[ch] 2>/dev/null)
+tap_eq "no banned string functions" "$banned" ""
 if ! command -v clang-format >/dev/null 2>&1; then
-	tap_skip_all "clang-format is not installed"
+	echo "# clang-format is not installed: formatting not checked"
+	tap_done
+	exit $?
 fi
 for f in src/*.[ch] ui/*.[ch] net/*.[ch] cache/*.[ch] tests/unit/*.c \
     tests/fuzz/*.c; do
@@ -15,7 +56,4 @@ for f in src/*.[ch] ui/*.[ch] net/*.[ch] cache/*.[ch] tests/unit/*.c \
 		tap_fail "clang-format: $f" "$(printf '%s\n' "$out" | head -n 12)"
 	fi
 done
-banned=$(grep -nwE 'strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|strtok' \
-    src/*.[ch] ui/*.[ch] net/*.[ch] 2>/dev/null)
-tap_eq "no banned string functions" "$banned" ""
 tap_done

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "backend.h"
 #include "live.h"
-#include "local.h"
 #include "private.h"
 #include "text.h"
 #include "xmalloc.h"
@@ -103,31 +103,10 @@ ui_folders_op(struct ui *ui, enum live_folder_op what, const char *name,
 	op->to = to != NULL ? xstrdup(to) : NULL;
 	op->move = (flags & UI_FOP_MOVE) != 0;
 	op->created = (flags & UI_FOP_CREATED) != 0;
-	if (ui->local != NULL) {
-		char *err = NULL;
-		int rc = 0;
-
-		switch (what) {
-		case LIVE_CREATE:
-			rc = local_create(ui->local, name, &err);
-			break;
-		case LIVE_RENAME:
-			rc = local_rename(ui->local, name, to, &err);
-			break;
-		case LIVE_DELETE:
-			rc = local_delete(ui->local, name, &err);
-			break;
-		default:
-			rc = -1;
-			err = xstrdup("local folders are always subscribed");
-			break;
-		}
-		ui_folders_done(rc == 0 ? NULL : err, op);
-		free(err);
-		return;
-	}
-	if (ui->live == NULL ||
-	    live_folder(ui->live, what, name, to, ui_folders_done, op) != 0) {
+	/* enum live_folder_op and enum backend_folder_op agree (asserted in
+	 * src/backend-imap.c). */
+	if (ui->be->ops->folder_op(ui->be, (enum backend_folder_op)what, name,
+	        to, ui_folders_done, op) != 0) {
 		ui_message(ui, 1, "offline: folder changes need the server");
 		if (op->move) {
 			free(ui->move_to);

@@ -110,7 +110,8 @@ ui_index_draw(struct ui *ui)
 	n = ui->model != NULL ? model_count(ui->model) : 0;
 	if (n == 0) {
 		ui_draw(0, 0, (size_t)ui->cols,
-		    ui->net == UI_NET_CONNECTING || ui->net == UI_NET_SYNCING
+		    session_net(ui->s) == SESSION_NET_CONNECTING ||
+		            session_net(ui->s) == SESSION_NET_SYNCING
 		        ? "(no messages in the cache yet: syncing)"
 		        : "(no messages)",
 		    0);

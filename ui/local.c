@@ -73,12 +73,11 @@ ui_local_fetch(struct ui *ui)
 
 	if (ui->pop3 != NULL || !ui_password(ui))
 		return;
-	event_del(ui->ev_retry);
+	session_retry_cancel(ui->s);
 	if (ui->pop3_md == NULL &&
 	    (ui->pop3_md = maildir_open(local_root(ui->local), &err)) == NULL) {
-		ui->net = UI_NET_ERROR;
-		free(ui->net_reason);
-		ui->net_reason = err;
+		session_set_net(ui->s, SESSION_NET_ERROR, err);
+		free(err);
 		return;
 	}
 	memset(&pp, 0, sizeof pp);
@@ -88,8 +87,7 @@ ui_local_fetch(struct ui *ui)
 	pp.finished = ui_local_finished;
 	pp.arg = ui;
 	ui_sync_begins(ui);
-	ui->pop3 = pop3_fetch_start(
-	    ui->ctx, ui->a, ui->st, ui->pop3_md, ui->password, &pp);
+	ui->pop3 = pop3_fetch_start(ui->s, ui->pop3_md, &pp);
 }
 
 static void
@@ -100,7 +98,7 @@ ui_local_progress(const char *folder, uint32_t done, uint32_t total, void *arg)
 	(void)folder;
 	ui->prog_done = done;
 	ui->prog_total = total;
-	ui->net = UI_NET_SYNCING;
+	session_set_net(ui->s, SESSION_NET_SYNCING, session_net_reason(ui->s));
 	ui_dirty(ui);
 }
 
@@ -125,22 +123,18 @@ ui_local_finished(enum pop3_fetch_result r, const char *err, void *arg)
 {
 	struct ui *ui = arg;
 
-	free(ui->net_reason);
-	ui->net_reason = NULL;
 	switch (r) {
 	case POP3_FETCH_OK:
-		ui->net = UI_NET_ONLINE;
-		ui->retry_secs = 0;
+		session_set_net(ui->s, SESSION_NET_ONLINE, NULL);
+		session_retry_reset(ui->s);
 		break;
 	case POP3_FETCH_OFFLINE:
-		ui->net = UI_NET_OFFLINE;
-		ui->net_reason = xstrdup(err);
+		session_set_net(ui->s, SESSION_NET_OFFLINE, err);
 		ui->want_list = 1;
-		ui_retry_later(ui);
+		session_retry_later(ui->s);
 		break;
 	case POP3_FETCH_FAILED:
-		ui->net = UI_NET_ERROR;
-		ui->net_reason = xstrdup(err);
+		session_set_net(ui->s, SESSION_NET_ERROR, err);
 		ui_message(ui, 1, "%s", err);
 		break;
 	}
@@ -162,7 +156,7 @@ ui_local_cancel(struct ui *ui)
 	/* Dropped without QUIT: nothing is deleted on the server. */
 	pop3_fetch_free(ui->pop3);
 	ui->pop3 = NULL;
-	ui->net = UI_NET_ONLINE;
+	session_set_net(ui->s, SESSION_NET_ONLINE, session_net_reason(ui->s));
 	ui_local_index(ui, "INBOX");
 	return 1;
 }
@@ -174,6 +168,4 @@ ui_local_free(struct ui *ui)
 	ui->pop3 = NULL;
 	maildir_close(ui->pop3_md);
 	ui->pop3_md = NULL;
-	local_close(ui->local);
-	ui->local = NULL;
 }

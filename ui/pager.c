@@ -18,7 +18,7 @@
 #include "cmd.h"
 #include "fetch.h"
 #include "htmlcmd.h"
-#include "local.h"
+#include "backend.h"
 #include "private.h"
 #include "render.h"
 #include "text.h"
@@ -70,21 +70,11 @@ static void ui_pager_highlight(struct ui *, int, const char *);
 static int
 ui_pager_raw(struct ui *ui, void **raw, size_t *len, char **err)
 {
-	int rc;
-
 	*raw = NULL;
 	*len = 0;
-	if (ui->local != NULL)
-		return local_body(ui->local, ui->folder, ui->puid,
-		           ui->ctx->cf->body_max != 0 ? ui->ctx->cf->body_max
-		                                      : UI_BODY_MAX,
-		           raw, len, err) != 0
-		    ? -1
-		    : 0;
-	rc = store_body_get(ui->st, ui->folder_id, ui->puid, raw, len);
-	if (rc < 0)
-		*err = xstrdup(store_error(ui->st));
-	return rc;
+	return ui->be->ops->body(ui->be, ui->folder, ui->folder_id, ui->puid,
+	    ui->ctx->cf->body_max != 0 ? ui->ctx->cf->body_max : UI_BODY_MAX,
+	    raw, len, err);
 }
 
 /* The folder attachments are saved in: $XDG_DOWNLOAD_DIR, ~/Downloads when
@@ -394,18 +384,16 @@ ui_pager_open(struct ui *ui, uint32_t uid)
 	ui_pager_mark_read(ui);
 	if (ui->pstate != UI_PAGER_NOT_CACHED)
 		return;
-	if (ui->net == UI_NET_OFFLINE)
+	if (session_net(ui->s) == SESSION_NET_OFFLINE)
 		return; /* "not cached" until the server is back */
 	if (store_folder_get(ui->st, ui->folder, &f) != 0)
 		return;
-	if (ui->fetch == NULL && !ui_password(ui)) {
+	if (!ui_password(ui)) {
 		store_folder_clear(&f);
 		return; /* "not cached" until the password comes */
 	}
-	if (ui->fetch == NULL)
-		ui->fetch = fetch_new(ui->ctx, ui->a, ui->st, ui->password);
 	ui->pstate = UI_PAGER_LOADING;
-	fetch_body(ui->fetch, f.id, f.raw_name, uid,
+	ui->be->ops->fetch(ui->be, f.id, f.raw_name, uid,
 	    cf->body_max != 0 ? cf->body_max : UI_BODY_MAX, ui_pager_fetched,
 	    ui);
 	store_folder_clear(&f);

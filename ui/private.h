@@ -9,28 +9,21 @@
 
 #include "keymap.h"
 #include "model.h"
+#include "session.h"
 
 struct cmd_ctx;
 struct account;
 struct store;
 struct store_folder;
 struct sync;
-struct fetch;
 struct render_doc;
 struct ui_html;
 struct event;
 struct local;
 struct pop3_fetch;
 struct maildir;
-struct secret_run;
-
-enum ui_net {
-	UI_NET_CONNECTING, /* first sync not answered yet */
-	UI_NET_SYNCING,    /* a sync is running */
-	UI_NET_ONLINE,     /* the last sync succeeded */
-	UI_NET_OFFLINE,    /* the server could not be reached: retrying */
-	UI_NET_ERROR,      /* the last sync failed otherwise (TLS, login) */
-};
+struct session;
+struct backend;
 
 enum ui_prompt {
 	UI_PROMPT_NONE,
@@ -61,13 +54,13 @@ enum ui_pager_state {
 struct ui {
 	struct cmd_ctx *ctx;
 	const struct account *a;
-	struct store *st;
+	struct store *st;  /* the session's cache */
+	struct session *s; /* the account's session: credentials, network
+	                    * state and retry */
 	struct keymap *km;
-	char *password;            /* NULL until the network needs it */
-	struct secret_run *pw_run; /* password-command running */
-	char *html_command;        /* the mailcap's text/html viewer, or NULL */
+	char *html_command; /* the mailcap's text/html viewer, or NULL */
 
-	struct event *ev_stdin, *ev_winch, *ev_redraw, *ev_retry;
+	struct event *ev_stdin, *ev_winch, *ev_redraw;
 	int rows, cols;
 	int quit;
 
@@ -105,20 +98,18 @@ struct ui {
 	int sync_list;       /* the running sync refreshes the folder list */
 	int want_folder;     /* the open folder needs a sync */
 	int want_list;       /* the folder list needs a refresh */
-	struct fetch *fetch; /* body fetches, or NULL */
 	struct live *live;   /* triage replay and IDLE */
-	struct local *local; /* a POP3 account's local folders, or NULL */
+	struct backend *be;  /* the account's: IMAP or local folders */
+	struct local *local; /* the local backend's folders, or NULL: for
+	                      * what still reaches past the backend */
 	struct pop3_fetch *pop3; /* the POP3 fetch running, or NULL */
 	struct maildir *pop3_md; /* the Maildir it delivers into */
 	int quit_when_done;      /* quit once the journal is empty */
 	struct event *ev_wait;   /* checks it */
 	struct event *ev_counts; /* refreshes other folders' counts */
-	enum ui_net net;
-	char *net_reason; /* offline: why */
 	uint32_t prog_done, prog_total;
 	int64_t reload_ms; /* when the index was last reloaded for progress */
-	int retry_secs;
-	int locked_secs; /* the last wait after a sync met another's lock */
+	struct backoff locked; /* the wait after a sync met another's lock */
 
 	/* The message line. */
 	char *msg;
@@ -194,10 +185,6 @@ void ui_message(struct ui *, int error, const char *, ...)
 
 /* Open a folder by display name: its cached index now, a sync behind. */
 void ui_open_folder(struct ui *, const char *name);
-
-/* Offline: try again later, 2 s after the first failure, doubling up to a
- * minute. */
-void ui_retry_later(struct ui *);
 
 /* Start a sync of the open folder (and the folder list after it). */
 void ui_sync_start(struct ui *);

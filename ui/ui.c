@@ -21,14 +21,14 @@
 
 #include "cmd.h"
 #include "config.h"
-#include "fetch.h"
 #include "live.h"
 #include "local.h"
 #include "maildir.h"
 #include "mailcap.h"
 #include "private.h"
 #include "render.h"
-#include "secret.h"
+#include "backend.h"
+#include "session.h"
 #include "sync.h"
 #include "text.h"
 #include "url.h"
@@ -36,15 +36,13 @@
 #include "xmalloc.h"
 #include "cache/store.h"
 
-#define UI_RETRY_MIN 2    /* seconds before the first retry when offline */
-#define UI_RETRY_MAX 60   /* and the longest wait between two */
 #define UI_LOCKED_RETRY 1 /* seconds: a sync that met another's lock, */
 #define UI_LOCKED_MAX 8   /* doubling up to this */
 
 static void ui_on_stdin(evutil_socket_t, short, void *);
 static void ui_on_winch(evutil_socket_t, short, void *);
 static void ui_on_redraw(evutil_socket_t, short, void *);
-static void ui_on_retry(evutil_socket_t, short, void *);
+static void ui_on_retry(struct session *, void *);
 static void ui_key(struct ui *, int);
 static void ui_prompt_key(struct ui *, int);
 static void ui_prompt_start(struct ui *, enum ui_prompt);
@@ -71,7 +69,9 @@ static int ui_quit_purge(struct ui *, int *);
 static void ui_quit_index(struct ui *, int);
 static void ui_on_counts(evutil_socket_t, short, void *);
 static void ui_run_free(struct ui *);
-static void ui_on_password(char *, const char *, void *);
+static void ui_on_ask(
+    struct session *, enum session_cred, const char *, void *);
+static void ui_on_creds(struct session *, const char *, void *);
 static void ui_password_got(struct ui *);
 static void ui_password_failed(struct ui *, const char *);
 static void ui_live_start(struct ui *);
@@ -80,8 +80,11 @@ void
 ui_sync_begins(struct ui *ui)
 {
 	ui->prog_done = ui->prog_total = 0;
-	if (ui->net != UI_NET_OFFLINE && ui->net != UI_NET_CONNECTING)
-		ui->net = UI_NET_SYNCING;
+	enum session_net net = session_net(ui->s);
+
+	if (net != SESSION_NET_OFFLINE && net != SESSION_NET_CONNECTING)
+		session_set_net(
+		    ui->s, SESSION_NET_SYNCING, session_net_reason(ui->s));
 }
 
 void
@@ -182,7 +185,7 @@ ui_sync_start(struct ui *ui)
 	}
 	if (ui->sync != NULL || (!ui->want_folder && !ui->want_list))
 		return;
-	event_del(ui->ev_retry);
+	session_retry_cancel(ui->s);
 	memset(&sp, 0, sizeof sp);
 	if (!ui->want_folder) {
 		sp.list_only = 1;
@@ -201,7 +204,7 @@ ui_sync_start(struct ui *ui)
 	if (!ui_password(ui))
 		return;
 	ui_sync_begins(ui);
-	ui->sync = sync_start(ui->ctx, ui->a, ui->st, ui->password, &sp);
+	ui->sync = sync_start(ui->s, &sp);
 	ui_dirty(ui);
 }
 
@@ -221,7 +224,7 @@ ui_sync_folder_done(const struct sync_folder_stats *st, void *arg)
 	if (st->added != 0 || st->changed != 0 || st->vanished != 0 ||
 	    st->reset || ui->model == NULL || model_count(ui->model) == 0)
 		ui_index_reload(ui);
-	ui->net = UI_NET_SYNCING;
+	session_set_net(ui->s, SESSION_NET_SYNCING, session_net_reason(ui->s));
 	ui_dirty(ui);
 }
 
@@ -236,7 +239,7 @@ ui_sync_progress(const char *folder, uint32_t done, uint32_t total, void *arg)
 
 	ui->prog_done = done;
 	ui->prog_total = total;
-	ui->net = UI_NET_SYNCING;
+	session_set_net(ui->s, SESSION_NET_SYNCING, session_net_reason(ui->s));
 	/* Show what is stored so far, once a second: a reload of 100,000
 	 * messages every 1,000 would cost more than the sync. */
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -259,21 +262,18 @@ static void
 ui_sync_finished(enum sync_result r, const char *err, void *arg)
 {
 	struct ui *ui = arg;
-	struct timeval tv = {0, 0};
 	int was_list = ui->sync_list;
 	int locked = r == SYNC_FAILED && sync_locked(ui->sync);
 	char *why = xstrdup(err); /* err belongs to the sync */
 
 	sync_free(ui->sync);
 	ui->sync = NULL;
-	free(ui->net_reason);
-	ui->net_reason = NULL;
 	err = why;
 	switch (r) {
 	case SYNC_OK:
-		ui->net = UI_NET_ONLINE;
-		ui->retry_secs = 0;
-		ui->locked_secs = 0;
+		session_set_net(ui->s, SESSION_NET_ONLINE, NULL);
+		session_retry_reset(ui->s);
+		backoff_reset(&ui->locked);
 		if (was_list) {
 			ui->want_list = 0;
 			if (ui->screen == KEYMAP_FOLDERS || ui->folders != NULL)
@@ -284,9 +284,8 @@ ui_sync_finished(enum sync_result r, const char *err, void *arg)
 		ui_sync_start(ui); /* what is still wanted */
 		break;
 	case SYNC_OFFLINE:
-		ui->net = UI_NET_OFFLINE;
-		ui->net_reason = xstrdup(err);
-		ui_retry_later(ui);
+		session_set_net(ui->s, SESSION_NET_OFFLINE, err);
+		session_retry_later(ui->s);
 		break;
 	case SYNC_FAILED:
 		if (locked) {
@@ -294,20 +293,14 @@ ui_sync_finished(enum sync_result r, const char *err, void *arg)
 			 * from cron): not an error; what is wanted stays
 			 * wanted, and the next try goes on from what was
 			 * stored. */
-			ui->locked_secs = ui->locked_secs == 0
-			    ? UI_LOCKED_RETRY
-			    : (ui->locked_secs * 2 > UI_LOCKED_MAX
-			              ? UI_LOCKED_MAX
-			              : ui->locked_secs * 2);
-			tv.tv_sec = ui->locked_secs;
+			session_set_net(ui->s, session_net(ui->s), NULL);
 			ui_message(ui, 0,
 			    "another errand is writing to the cache: syncing "
 			    "again in a moment");
-			evtimer_add(ui->ev_retry, &tv);
+			session_retry_after(ui->s, backoff_next(&ui->locked));
 			break;
 		}
-		ui->net = UI_NET_ERROR;
-		ui->net_reason = xstrdup(err);
+		session_set_net(ui->s, SESSION_NET_ERROR, err);
 		ui_message(ui, 1, "%s", err);
 		break;
 	}
@@ -315,25 +308,11 @@ ui_sync_finished(enum sync_result r, const char *err, void *arg)
 	ui_dirty(ui);
 }
 
-void
-ui_retry_later(struct ui *ui)
-{
-	struct timeval tv;
-
-	ui->retry_secs = ui->retry_secs == 0
-	    ? UI_RETRY_MIN
-	    : (ui->retry_secs * 2 > UI_RETRY_MAX ? UI_RETRY_MAX
-	                                         : ui->retry_secs * 2);
-	tv.tv_sec = ui->retry_secs;
-	tv.tv_usec = 0;
-	evtimer_add(ui->ev_retry, &tv);
-}
-
+/* The session's backoff ran out: try the network again. */
 static void
-ui_on_retry(evutil_socket_t fd, short what, void *arg)
+ui_on_retry(struct session *s, void *arg)
 {
-	(void)fd;
-	(void)what;
+	(void)s;
 	ui_sync_start(arg);
 }
 
@@ -341,12 +320,8 @@ ui_on_retry(evutil_socket_t fd, short what, void *arg)
 static void
 ui_cancel(struct ui *ui)
 {
-	if (ui->pw_run != NULL) {
-		secret_run_cancel(ui->pw_run);
-		ui->pw_run = NULL;
-		ui_password_failed(ui, "password-command stopped");
-		return;
-	}
+	if (session_creds_cancel(ui->s))
+		return; /* ui_on_creds() says so */
 	if (ui->local != NULL) {
 		ui_message(ui, 0, "%s",
 		    ui_local_cancel(ui) ? "fetch stopped ($ to fetch again)"
@@ -360,13 +335,11 @@ ui_cancel(struct ui *ui)
 	sync_free(ui->sync);
 	ui->sync = NULL;
 	ui->want_folder = ui->want_list = 0;
-	if (ui->net == UI_NET_SYNCING)
-		ui->net = UI_NET_ONLINE;
-	else if (ui->net == UI_NET_CONNECTING) {
-		ui->net = UI_NET_OFFLINE;
-		free(ui->net_reason);
-		ui->net_reason = xstrdup("sync cancelled");
-	}
+	if (session_net(ui->s) == SESSION_NET_SYNCING)
+		session_set_net(
+		    ui->s, SESSION_NET_ONLINE, session_net_reason(ui->s));
+	else if (session_net(ui->s) == SESSION_NET_CONNECTING)
+		session_set_net(ui->s, SESSION_NET_OFFLINE, "sync cancelled");
 	ui_index_reload(ui);
 	ui_message(ui, 0, "sync cancelled ($ to sync again)");
 }
@@ -376,45 +349,43 @@ ui_cancel(struct ui *ui)
 int
 ui_password(struct ui *ui)
 {
-	if (ui->password != NULL)
-		return 1;
-	if (ui->pw_run != NULL || ui->prompt == UI_PROMPT_PASSWORD)
-		return 0;
-	if (ui->a->password_command != NULL) {
-		/* Its stderr is kept: the screen is curses'. */
-		ui->pw_run =
-		    secret_run_start(ui->ctx->base, ui->a->password_command,
-		        ui->a->timeout, 1, ui_on_password, ui);
-		return 0;
-	}
-	if (ui->prompt != UI_PROMPT_NONE) {
-		ui_retry_later(ui); /* ask once the open prompt is done */
-		return 0;
-	}
-	ui_prompt_start(ui, UI_PROMPT_PASSWORD);
-	return 0;
+	return session_creds(ui->s) == 1;
 }
 
+/* The session asks for the password (no password-command): on the bottom
+ * line, once no other prompt is open. */
 static void
-ui_on_password(char *password, const char *err, void *arg)
+ui_on_ask(
+    struct session *s, enum session_cred kind, const char *prompt, void *arg)
 {
 	struct ui *ui = arg;
 
-	ui->pw_run = NULL;
-	if (password == NULL) {
-		ui_password_failed(ui, err);
+	(void)kind;
+	(void)prompt; /* the prompt line says "Password for ..." itself */
+	if (ui->prompt != UI_PROMPT_NONE) {
+		session_creds_later(s);
+		session_retry_later(s); /* ask once the open prompt is done */
 		return;
 	}
-	ui->password = password;
-	ui_password_got(ui);
+	ui_prompt_start(ui, UI_PROMPT_PASSWORD);
+}
+
+/* The end of getting the password, by command or prompt. */
+static void
+ui_on_creds(struct session *s, const char *err, void *arg)
+{
+	(void)s;
+	if (err != NULL)
+		ui_password_failed(arg, err);
+	else
+		ui_password_got(arg);
 }
 
 /* The network may start: the live session, and the sync still wanted. */
 static void
 ui_password_got(struct ui *ui)
 {
-	if (ui->local == NULL)
-		ui_live_start(ui);
+	ui_live_start(ui);
 	ui->want_list = 1;
 	ui_sync_start(ui);
 	ui_dirty(ui);
@@ -423,13 +394,12 @@ ui_password_got(struct ui *ui)
 static void
 ui_password_failed(struct ui *ui, const char *err)
 {
-	ui->net = UI_NET_ERROR;
-	free(ui->net_reason);
-	ui->net_reason = xstrdup(err);
+	session_set_net(ui->s, SESSION_NET_ERROR, err);
 	ui_message(ui, 1, "%s: %s ($ to try again)", ui->a->name, err);
 }
 
-/* The IMAP session for triage replay and IDLE, on the open folder. */
+/* The backend's connection: for IMAP the live session (triage replay and
+ * IDLE) on the open folder. */
 static void
 ui_live_start(struct ui *ui)
 {
@@ -447,7 +417,9 @@ ui_live_start(struct ui *ui)
 	lp.moved = ui_live_moved;
 	lp.arg = ui;
 	lp.poll_secs = ui->a->poll_interval;
-	ui->live = live_new(ui->ctx, ui->a, ui->st, ui->password, &lp);
+	ui->be->ops->connect(ui->be, &lp);
+	if ((ui->live = backend_live(ui->be)) == NULL)
+		return; /* local folders: nothing to watch */
 	if (ui->folder_id != 0 && ui->folder != NULL &&
 	    store_folder_get(ui->st, ui->folder, &f) == 0) {
 		if (f.raw_name != NULL)
@@ -500,7 +472,7 @@ ui_open_folder(struct ui *ui, const char *name)
 	ui_index_reload(ui);
 	ui_index_home(ui);
 	ui_show(ui, KEYMAP_INDEX);
-	if (ui->net != UI_NET_OFFLINE)
+	if (session_net(ui->s) != SESSION_NET_OFFLINE)
 		ui_sync_start(ui);
 }
 
@@ -524,11 +496,9 @@ ui_prompt_done(struct ui *ui)
 	ui_dirty(ui);
 	if (p == UI_PROMPT_PASSWORD) {
 		if (ui->plen == 0)
-			ui_password_failed(ui, "no password given");
-		else {
-			ui->password = xstrdup(ui->pbuf);
-			ui_password_got(ui);
-		}
+			session_creds_fail(ui->s, "no password given");
+		else
+			session_creds_set(ui->s, xstrdup(ui->pbuf));
 		explicit_bzero(ui->pbuf, sizeof ui->pbuf);
 		ui->plen = 0;
 		return;
@@ -655,7 +625,8 @@ ui_prompt_key(struct ui *ui, int key)
 		if (ui->prompt == UI_PROMPT_PASSWORD) {
 			explicit_bzero(ui->pbuf, sizeof ui->pbuf);
 			ui->plen = 0;
-			ui_password_failed(ui, "no password given");
+			ui->prompt = UI_PROMPT_NONE;
+			session_creds_fail(ui->s, "no password given");
 		}
 		ui->prompt = UI_PROMPT_NONE;
 		ui_dirty(ui);
@@ -791,7 +762,7 @@ ui_key(struct ui *ui, int key)
 			ui_message(ui, 0, "a sync is running");
 			return;
 		}
-		ui->retry_secs = 0;
+		session_retry_reset(ui->s);
 		ui->want_folder = ui->want_list = 1;
 		ui_sync_start(ui);
 		return;
@@ -916,31 +887,34 @@ ui_draw_status(struct ui *ui)
 				nu++;
 		}
 	}
-	switch (ui->net) {
-	case UI_NET_CONNECTING:
-		snprintf(net, sizeof net,
-		    ui->local != NULL ? "fetching" : "connecting");
+	switch (session_net(ui->s)) {
+	case SESSION_NET_CONNECTING:
+		snprintf(net, sizeof net, "%s", ui->be->ops->connect_verb);
 		break;
-	case UI_NET_SYNCING:
+	case SESSION_NET_SYNCING:
 		if (ui->prog_total > 0)
 			snprintf(net, sizeof net, "%s %s/%s",
-			    ui->local != NULL ? "fetching" : "syncing",
+			    ui->be->ops->refresh_verb,
 			    ui_count(ui->prog_done, a, sizeof a),
 			    ui_count(ui->prog_total, b, sizeof b));
 		else
-			snprintf(net, sizeof net, "%s",
-			    ui->local != NULL ? "fetching" : "syncing");
+			snprintf(
+			    net, sizeof net, "%s", ui->be->ops->refresh_verb);
 		break;
-	case UI_NET_ONLINE:
+	case SESSION_NET_ONLINE:
 		snprintf(net, sizeof net, "online");
 		break;
-	case UI_NET_OFFLINE:
+	case SESSION_NET_OFFLINE:
 		snprintf(net, sizeof net, "offline: %s",
-		    ui->net_reason != NULL ? ui->net_reason : "");
+		    session_net_reason(ui->s) != NULL
+		        ? session_net_reason(ui->s)
+		        : "");
 		break;
-	case UI_NET_ERROR:
+	case SESSION_NET_ERROR:
 		snprintf(net, sizeof net, "error: %s",
-		    ui->net_reason != NULL ? ui->net_reason : "");
+		    session_net_reason(ui->s) != NULL
+		        ? session_net_reason(ui->s)
+		        : "");
 		break;
 	}
 	attron(A_REVERSE);
@@ -980,9 +954,15 @@ ui_draw_status(struct ui *ui)
 		    ui->reverse ? "reverse-" : "", sorts[ui->sort],
 		    ui->limit != NULL ? " limit: " : "",
 		    ui->limit != NULL ? ui->limit : "", pos, pend,
-		    ui->local != NULL ? "local flags" : "",
-		    ui->local != NULL && ui->net != UI_NET_ONLINE ? ", " : "",
-		    ui->local != NULL && ui->net == UI_NET_ONLINE ? "" : net);
+		    ui->be->ops->local_flags ? "local flags" : "",
+		    ui->be->ops->local_flags &&
+		            session_net(ui->s) != SESSION_NET_ONLINE
+		        ? ", "
+		        : "",
+		    ui->be->ops->local_flags &&
+		            session_net(ui->s) == SESSION_NET_ONLINE
+		        ? ""
+		        : net);
 		ui_draw(ui->rows - 2, 0, (size_t)ui->cols, line, 1);
 		free(line);
 	}
@@ -1147,7 +1127,7 @@ ui_quit_index(struct ui *ui, int purged)
 	int64_t pending;
 
 	if ((pending = ui_triage_pending(ui)) > 0 && purged &&
-	    ui->net == UI_NET_ONLINE) {
+	    session_net(ui->s) == SESSION_NET_ONLINE) {
 		ui->quit_when_done = 1;
 		ui_message(
 		    ui, 0, "purging: waiting for the server (C-g: stop)");
@@ -1174,7 +1154,8 @@ ui_on_counts(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (ui->net == UI_NET_OFFLINE || ui->net == UI_NET_ERROR)
+	if (session_net(ui->s) == SESSION_NET_OFFLINE ||
+	    session_net(ui->s) == SESSION_NET_ERROR)
 		return;
 	ui->want_list = 1;
 	ui_sync_start(ui);
@@ -1220,15 +1201,15 @@ ui_live_state(int online, const char *reason, void *arg)
 
 	if (online) {
 		/* Back: catch up with what changed meanwhile. */
-		if (ui->net == UI_NET_OFFLINE || ui->net == UI_NET_ERROR) {
-			ui->retry_secs = 0;
+		if (session_net(ui->s) == SESSION_NET_OFFLINE ||
+		    session_net(ui->s) == SESSION_NET_ERROR) {
+			session_retry_reset(ui->s);
 			ui->want_folder = 1;
 			ui_sync_start(ui);
 		}
-	} else if (ui->sync == NULL && ui->net != UI_NET_ERROR) {
-		ui->net = UI_NET_OFFLINE;
-		free(ui->net_reason);
-		ui->net_reason = xstrdup(reason);
+	} else if (ui->sync == NULL &&
+	    session_net(ui->s) != SESSION_NET_ERROR) {
+		session_set_net(ui->s, SESSION_NET_OFFLINE, reason);
 	}
 	ui_dirty(ui);
 }
@@ -1272,8 +1253,9 @@ static void
 ui_run_free(struct ui *ui)
 {
 	sync_free(ui->sync);
-	fetch_free(ui->fetch);
-	live_free(ui->live);
+	backend_free(ui->be); /* the live session, the local folders */
+	ui->live = NULL;
+	ui->local = NULL;
 	ui_triage_queue_free(ui);
 	ui_local_free(ui);
 	event_free(ui->ev_wait);
@@ -1283,16 +1265,12 @@ ui_run_free(struct ui *ui)
 	event_free(ui->ev_stdin);
 	event_free(ui->ev_winch);
 	event_free(ui->ev_redraw);
-	event_free(ui->ev_retry);
 	model_free(ui->model);
 	free(ui->folder);
 	free(ui->msg);
 	free(ui->search);
 	free(ui->limit);
-	free(ui->net_reason);
 	free(ui->pager_error);
-	secret_run_cancel(ui->pw_run);
-	secret_free(ui->password);
 	free(ui->html_command);
 	ui_undo_clear(ui);
 	free(ui->tags);
@@ -1300,12 +1278,13 @@ ui_run_free(struct ui *ui)
 	free(ui->move_to);
 	free(ui->undo);
 	keymap_free(ui->km);
-	store_close(ui->st);
+	session_free(ui->s); /* wipes the password, closes the cache */
 }
 
 int
 ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 {
+	struct session_params sp;
 	struct ui ui;
 	size_t i;
 	const struct config *cf = ctx->cf;
@@ -1327,6 +1306,21 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	/* Keys must not wait on another errand's write: a write that meets
 	 * one is tried again from the loop. */
 	store_set_busy_wait(ui.st, UI_BUSY_WAIT_MS);
+	cmd_loop(ctx);
+	memset(&sp, 0, sizeof sp);
+	sp.base = ctx->base;
+	sp.dns = ctx->dns;
+	sp.log = ctx->log;
+	sp.a = a;
+	sp.st = ui.st;
+	sp.own_store = 1;
+	sp.ask = ui_on_ask;
+	sp.ready = ui_on_creds;
+	sp.retry = ui_on_retry;
+	sp.arg = &ui;
+	ui.s = session_new(&sp);
+	ui.locked.min = UI_LOCKED_RETRY;
+	ui.locked.max = UI_LOCKED_MAX;
 	ui.km = keymap_new();
 	ui.html_command = mailcap_viewer("text/html");
 	for (i = 0; i < cf->nbindings; i++)
@@ -1351,26 +1345,21 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		ui.reverse = cf->sort_reverse;
 		break;
 	}
-	if (!url_is_imap(a->url.scheme)) {
-		char *root = maildir_default_path(a->name), *err = NULL;
+	{
+		char *err;
 
-		if (root == NULL)
-			err = xstrdup("neither XDG_DATA_HOME nor HOME is set");
-		else
-			ui.local =
-			    local_open(ui.st, root, a->fallback_charset, &err);
-		free(root);
-		if (ui.local == NULL) {
+		if ((ui.be = backend_open(ui.s, &err)) == NULL) {
 			cmd_error("%s: %s", a->name, err);
 			free(err);
-			secret_free(ui.password);
 			free(ui.html_command);
 			keymap_free(ui.km);
-			store_close(ui.st);
+			session_free(ui.s);
 			return CMD_EXIT_FAIL;
 		}
 	}
-	cmd_loop(ctx);
+	/* What still reaches past the backend: ui/local.c's POP3 fetch and
+	 * ui/triage.c. */
+	ui.local = backend_local(ui.be);
 
 	setlocale(LC_ALL, "");
 	if (getenv("ESCDELAY") == NULL)
@@ -1378,11 +1367,10 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	if (initscr() == NULL) {
 		cmd_error("cannot start the terminal interface (TERM=%s)",
 		    getenv("TERM") != NULL ? getenv("TERM") : "");
-		secret_free(ui.password);
 		free(ui.html_command);
-		local_close(ui.local);
+		backend_free(ui.be);
 		keymap_free(ui.km);
-		store_close(ui.st);
+		session_free(ui.s);
 		return CMD_EXIT_FAIL;
 	}
 	raw();
@@ -1407,16 +1395,15 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	    ctx->base, STDIN_FILENO, EV_READ | EV_PERSIST, ui_on_stdin, &ui);
 	ui.ev_winch = evsignal_new(ctx->base, SIGWINCH, ui_on_winch, &ui);
 	ui.ev_redraw = event_new(ctx->base, -1, 0, ui_on_redraw, &ui);
-	ui.ev_retry = evtimer_new(ctx->base, ui_on_retry, &ui);
 	event_add(ui.ev_stdin, NULL);
 	event_add(ui.ev_winch, NULL);
 
-	if (ui.local != NULL) {
+	{
 		char *err;
 
-		/* Every folder from disk now: two stat()s each when nothing
-		 * changed since the last run. */
-		if (local_refresh(ui.local, 0, &err) != 0) {
+		/* Local folders: every one from disk now, two stat()s each
+		 * when nothing changed since the last run. */
+		if (ui.be->ops->refresh_all(ui.be, &err) != 0) {
 			ui_message(&ui, 1, "%s", err);
 			free(err);
 		}
@@ -1430,7 +1417,6 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		    event_new(ctx->base, -1, EV_PERSIST, ui_on_counts, &ui);
 		event_add(ui.ev_counts, &tv);
 	}
-	ui.net = UI_NET_CONNECTING;
 	ui.want_list = 1;
 	ui_open_folder(&ui, folder != NULL ? folder : "INBOX");
 	/* Said on stderr before curses too, where nobody sees it. */
@@ -1450,8 +1436,9 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 			cmd_error("%zu change%s lost: %s", ui.nqueue,
 			    ui.nqueue == 1 ? "" : "s", store_error(ui.st));
 	}
-	if (ui.net == UI_NET_ERROR && ui.net_reason != NULL)
-		last_error = xstrdup(ui.net_reason);
+	if (session_net(ui.s) == SESSION_NET_ERROR &&
+	    session_net_reason(ui.s) != NULL)
+		last_error = xstrdup(session_net_reason(ui.s));
 	ui_run_free(&ui);
 	if (last_error != NULL) {
 		cmd_error("%s", last_error);

@@ -1,0 +1,326 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * Unit tests for src/backend*.c: the choice by URL, then each backend
+ * through the vtable alone on a real cache (and for local folders a real
+ * Maildir) in a temporary directory: folder operations, bodies, flags,
+ * moves and expunge, and what goes through the journal instead. */
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <check.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "backend.h"
+#include "cmd.h"
+#include "config.h"
+#include "local.h"
+#include "maildir.h"
+#include "session.h"
+#include "url.h"
+#include "xmalloc.h"
+#include "cache/store.h"
+
+static char *tmp; /* this test's directory, also $XDG_DATA_HOME */
+static struct config cf;
+static struct cmd_ctx ctx;
+static struct account account;
+static struct store *st;
+static struct session *s;
+
+/* What a body fetch's callback saw. */
+struct fetched {
+	int calls;
+	enum fetch_result r;
+	char *err;
+};
+
+/* What a folder operation's callback saw. */
+struct done {
+	int calls;
+	char *err;
+};
+
+static int rm_entry(const char *, const struct stat *, int, struct FTW *);
+static void setup_account(const char *url);
+static void setup(void);
+static void teardown(void);
+static void on_done(const char *, void *);
+static void on_fetched(enum fetch_result, const char *, void *);
+static void deliver(const char *folder_dir, const char *text);
+
+static int
+rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+on_done(const char *err, void *arg)
+{
+	struct done *d = arg;
+
+	d->calls++;
+	free(d->err);
+	d->err = err != NULL ? xstrdup(err) : NULL;
+}
+
+static void
+on_fetched(enum fetch_result r, const char *err, void *arg)
+{
+	struct fetched *f = arg;
+
+	f->calls++;
+	f->r = r;
+	free(f->err);
+	f->err = xstrdup(err);
+	event_base_loopbreak(ctx.base);
+}
+
+static void
+setup_account(const char *url)
+{
+	struct session_params p;
+	char *err, *db;
+
+	ck_assert_int_eq(url_parse(url, &account.url, &err), 0);
+	xasprintf(&db, "%s/cache.db", tmp);
+	st = store_open(db, &err);
+	free(db);
+	ck_assert_ptr_nonnull(st);
+	memset(&p, 0, sizeof p);
+	p.base = ctx.base;
+	p.dns = ctx.dns;
+	p.a = &account;
+	p.st = st;
+	p.own_store = 1;
+	s = session_new(&p);
+}
+
+static void
+setup(void)
+{
+	const char *t;
+
+	t = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
+	xasprintf(&tmp, "%s/errand-test-backend-XXXXXX", t);
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	setenv("XDG_DATA_HOME", tmp, 1);
+	memset(&cf, 0, sizeof cf);
+	memset(&ctx, 0, sizeof ctx);
+	memset(&account, 0, sizeof account);
+	ctx.cf = &cf;
+	account.name = xstrdup("demo");
+	cmd_loop(&ctx);
+	s = NULL;
+}
+
+static void
+teardown(void)
+{
+	session_free(s);
+	free(account.name);
+	url_clear(&account.url);
+	cmd_loop_free(&ctx);
+	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(tmp);
+}
+
+/* A message into a Maildir's new/ (dir: the Maildir). */
+static void
+deliver(const char *dir, const char *text)
+{
+	static int n;
+	char *path;
+	FILE *f;
+
+	xasprintf(&path, "%s/new/%d.M1P1.test", dir, ++n);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+	free(path);
+}
+
+START_TEST(test_backend_edges)
+{
+	backend_free(NULL);
+}
+END_TEST
+
+START_TEST(test_backend_local)
+{
+	struct store_folder f;
+	struct backend *b;
+	struct done d = {0, NULL};
+	char *err, *inbox;
+	void *raw;
+	size_t len;
+	uint32_t n, duid;
+
+	setup_account("pop3://alice@127.0.0.1");
+	ck_assert_ptr_nonnull(b = backend_open(s, &err));
+	ck_assert_str_eq(b->ops->name, "maildir");
+	ck_assert_int_eq(b->ops->local_flags, 1);
+	ck_assert_str_eq(b->ops->refresh_verb, "fetching");
+	ck_assert_ptr_nonnull(backend_local(b));
+	ck_assert_ptr_null(backend_live(b));
+	b->ops->connect(b, NULL); /* nothing to watch */
+	ck_assert_ptr_null(backend_live(b));
+
+	/* INBOX's Maildir under $XDG_DATA_HOME/errand/ACCOUNT. */
+	xasprintf(&inbox, "%s/errand/demo", tmp);
+	deliver(inbox, "From: a@example.org\nSubject: one\n\nbody one\n");
+	ck_assert_int_eq(b->ops->refresh_all(b, &err), 0);
+	ck_assert_int_eq(b->ops->open(b, "INBOX", 0, NULL, &err), 0);
+	ck_assert_int_eq(store_folder_get(st, "INBOX", &f), 0);
+
+	/* A body: the Maildir's own copy, never "not cached". */
+	ck_assert_int_eq(
+	    b->ops->body(b, "INBOX", f.id, 1, 65536, &raw, &len, &err), 0);
+	ck_assert_ptr_nonnull(memmem(raw, len, "body one", 8));
+	free(raw);
+	ck_assert_int_eq(
+	    b->ops->body(b, "INBOX", f.id, 99, 65536, &raw, &len, &err), -1);
+	ck_assert_ptr_nonnull(err);
+	free(err);
+
+	/* Flags, at home at once. */
+	ck_assert_int_eq(b->ops->set_flags(b, "INBOX", 1,
+	                     STORE_FLAG_SEEN | STORE_FLAG_DELETED, &err),
+	    0);
+
+	/* Folders: the callback runs before folder_op returns. */
+	ck_assert_int_eq(b->ops->folder_op(b, BACKEND_FOLDER_CREATE, "Work",
+	                     NULL, on_done, &d),
+	    0);
+	ck_assert_int_eq(d.calls, 1);
+	ck_assert_ptr_null(d.err);
+	ck_assert_int_eq(b->ops->folder_op(b, BACKEND_FOLDER_SUBSCRIBE, "Work",
+	                     NULL, on_done, &d),
+	    0);
+	ck_assert_int_eq(d.calls, 2);
+	ck_assert_str_eq(d.err, "local folders are always subscribed");
+
+	/* A copy to Work, then the deleted original expunged. */
+	ck_assert_int_eq(
+	    b->ops->move(b, "INBOX", 1, "Work", 1, &duid, &err), 0);
+	ck_assert_uint_eq(duid, 1);
+	ck_assert_int_eq(b->ops->expunge(b, "INBOX", &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	b->ops->wake(b); /* nothing journaled: nothing to do */
+	ck_assert_int_eq(b->ops->cancel(b), 0);
+
+	ck_assert_int_eq(b->ops->folder_op(b, BACKEND_FOLDER_RENAME, "Work",
+	                     "Old", on_done, &d),
+	    0);
+	ck_assert_ptr_null(d.err);
+	ck_assert_int_eq(b->ops->folder_op(b, BACKEND_FOLDER_DELETE, "Old",
+	                     NULL, on_done, &d),
+	    0);
+	ck_assert_ptr_null(d.err);
+	ck_assert_int_eq(d.calls, 4);
+	/* Deleting what is not there says so. */
+	ck_assert_int_eq(b->ops->folder_op(b, BACKEND_FOLDER_DELETE, "Old",
+	                     NULL, on_done, &d),
+	    0);
+	ck_assert_ptr_nonnull(d.err);
+
+	/* Nothing to fetch from. */
+	{
+		struct fetched fe = {0, FETCH_OK, NULL};
+
+		b->ops->fetch(b, f.id, "INBOX", 1, 100, on_fetched, &fe);
+		ck_assert_int_eq(fe.calls, 1);
+		ck_assert_int_eq(fe.r, FETCH_FAILED);
+		free(fe.err);
+	}
+
+	/* Not yet: said through the callback. */
+	ck_assert_int_eq(b->ops->append(b, "INBOX", "x", 1, 0, on_done, &d), 0);
+	ck_assert_str_eq(d.err, "append is not supported yet");
+	store_folder_clear(&f);
+	free(d.err);
+	free(inbox);
+	backend_free(b);
+}
+END_TEST
+
+START_TEST(test_backend_imap)
+{
+	struct backend *b;
+	struct done d = {0, NULL};
+	char *err;
+	void *raw;
+	size_t len;
+	uint32_t n, duid = 7;
+
+	setup_account("imap://alice@127.0.0.1:1");
+	ck_assert_ptr_nonnull(b = backend_open(s, &err));
+	ck_assert_str_eq(b->ops->name, "imap");
+	ck_assert_int_eq(b->ops->local_flags, 0);
+	ck_assert_str_eq(b->ops->refresh_verb, "syncing");
+	ck_assert_str_eq(b->ops->connect_verb, "connecting");
+	ck_assert_ptr_null(backend_local(b));
+	ck_assert_ptr_null(backend_live(b)); /* not connected yet */
+	ck_assert_int_eq(b->ops->refresh_all(b, &err), 0);
+	ck_assert_int_eq(b->ops->open(b, "INBOX", 1, "INBOX", &err), 0);
+	/* Not in the cache: from the server. */
+	ck_assert_int_eq(
+	    b->ops->body(b, "INBOX", 1, 1, 0, &raw, &len, &err), 1);
+	/* Changes go through the journal. */
+	ck_assert_int_eq(
+	    b->ops->set_flags(b, "INBOX", 1, STORE_FLAG_SEEN, &err), 1);
+	ck_assert_int_eq(
+	    b->ops->move(b, "INBOX", 1, "Work", 0, &duid, &err), 1);
+	ck_assert_uint_eq(duid, 0);
+	ck_assert_int_eq(b->ops->expunge(b, "INBOX", &n, &err), 1);
+	b->ops->wake(b); /* no live session yet: nothing */
+	/* Folder operations need the server. */
+	ck_assert_int_eq(b->ops->folder_op(b, BACKEND_FOLDER_CREATE, "Work",
+	                     NULL, on_done, &d),
+	    -1);
+	ck_assert_int_eq(d.calls, 0);
+	ck_assert_int_eq(b->ops->cancel(b), 0);
+	/* A body from a server out of reach (port 1 refuses): offline, once,
+	 * from the loop. */
+	{
+		struct fetched fe = {0, FETCH_OK, NULL};
+
+		b->ops->fetch(b, 1, "INBOX", 1, 100, on_fetched, &fe);
+		ck_assert_int_eq(fe.calls, 0);
+		event_base_dispatch(ctx.base);
+		ck_assert_int_eq(fe.calls, 1);
+		ck_assert_int_eq(fe.r, FETCH_OFFLINE);
+		free(fe.err);
+	}
+	backend_free(b);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *su = suite_create("backend");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_backend_edges);
+	tcase_add_test(tc, test_backend_local);
+	tcase_add_test(tc, test_backend_imap);
+	suite_add_tcase(su, tc);
+	sr = srunner_create(su);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
