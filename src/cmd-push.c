@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "cmd.h"
+#include "journal.h"
 #include "live.h"
 #include "session.h"
 #include "text.h"
@@ -205,7 +206,7 @@ push_print_cb(const struct store_journal *j, void *arg)
 
 	if (*held_only && j->state != STORE_JOURNAL_HELD)
 		return 0;
-	what = live_journal_describe(j);
+	what = journal_describe(j);
 	t = text_clean_line(what);
 	mid = push_bracket_ids(j->message_id);
 	printf("%lld\t%s\t%s\t%s\tUIDVALIDITY %u\n", (long long)j->id,
@@ -456,7 +457,7 @@ rt_found(struct imap *im, enum imap_err e, const char *msg,
 		event_base_loopbreak(rt->ctx->base);
 		return;
 	}
-	rt->newarg = live_journal_retarget_arg(&rt->j, found->r[0].lo);
+	rt->newarg = journal_retarget_arg(&rt->j, found->r[0].lo);
 	if (store_journal_retarget(rt->st, rt->id, found->r[0].lo,
 	        rt->uidvalidity, rt->newarg) != 0) {
 		rt_fail(rt, "%s", store_error(rt->st));
@@ -510,7 +511,8 @@ push_retarget(
 		xasprintf(&rt.err,
 		    "change %lld is not held (errand push sends it)",
 		    (long long)id);
-	else if (*f.j.message_id == '\0' && strcmp(f.j.op, "expunge") == 0)
+	else if (*f.j.message_id == '\0' &&
+	    strcmp(f.j.op, journal_op_name(JOURNAL_EXPUNGE)) == 0)
 		xasprintf(&rt.err,
 		    "cannot re-target change %lld: it expunges a message "
 		    "without a Message-ID (--discard it and expunge again)",
@@ -520,7 +522,7 @@ push_retarget(
 		    "cannot re-target change %lld: its message had no "
 		    "Message-ID",
 		    (long long)id);
-	else if ((rt.raw = live_journal_folder(&f.j)) == NULL)
+	else if ((rt.raw = journal_folder(&f.j)) == NULL)
 		xasprintf(&rt.err,
 		    "cannot re-target change %lld: it names no "
 		    "folder",
@@ -535,7 +537,7 @@ push_retarget(
 	rt.id = id;
 	rt.j = f.j;
 	rt.message_id = f.message_id;
-	if (strcmp(f.j.op, "expunge") == 0)
+	if (strcmp(f.j.op, journal_op_name(JOURNAL_EXPUNGE)) == 0)
 		push_split_ids(&rt);
 	cmd_loop(ctx);
 	session_imap_params(s, &ip);

@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "journal.h"
 #include "live.h"
 #include "session.h"
 #include "sync.h"
@@ -29,12 +30,14 @@ struct live_row {
 	int64_t id;
 	int64_t folder;
 	uint32_t uid;
-	char op[16];
-	char sign;   /* flags: '+' or '-' */
-	char letter; /* flags: S F D A */
+	enum journal_op op;
+	char opname[16]; /* as stored, for the protocol log */
+	char sign;       /* flags: '+' or '-' */
+	char letter;     /* flags: S F D A */
 	uint64_t modseq;
 	char *raw;            /* the folder's server name */
-	char *uids;           /* expunge: the UID set */
+	char *uids;           /* expunge: the UID set; move back: its UID */
+	uint32_t back_uid;    /* move back: the UID in raw */
 	char *dest;           /* move, copy: the destination's server name */
 	uint32_t uidvalidity; /* the UIDVALIDITY its UIDs belong to */
 	char *message_id;     /* "" when none */
@@ -149,16 +152,6 @@ live_status(struct live *l, const struct imap_status_item *st)
 static void on_retry(evutil_socket_t, short, void *);
 static void on_poll(evutil_socket_t, short, void *);
 static void on_drain(evutil_socket_t, short, void *);
-
-char *
-live_flags_arg(char sign, char letter, uint64_t modseq, const char *raw)
-{
-	char *s;
-
-	xasprintf(&s, "%c%c\t%llu\t%s", sign, letter,
-	    (unsigned long long)modseq, raw);
-	return s;
-}
 
 unsigned int
 live_flag_bit(char letter, int store)
@@ -389,11 +382,12 @@ live_first_row(const struct store_journal *j, void *arg)
 	return 1;
 }
 
-/* Split a journal row's argument into r; free with live_row_clear(). */
+/* Decode a journal row into r; free with live_row_clear(). A row that
+ * does not decode has op JOURNAL_UNKNOWN and an empty raw. */
 static void
 live_row_decode(const struct store_journal *j, struct live_row *r)
 {
-	const char *p, *q;
+	struct journal_args a;
 
 	memset(r, 0, sizeof *r);
 	r->id = j->id;
@@ -403,38 +397,39 @@ live_row_decode(const struct store_journal *j, struct live_row *r)
 	r->message_id = xstrdup(j->message_id != NULL ? j->message_id : "");
 	r->state = j->state;
 	r->mark = j->mark;
-	snprintf(r->op, sizeof r->op, "%s", j->op);
-	if (strcmp(j->op, "flags") == 0 && strlen(j->arg) >= 2) {
-		r->sign = j->arg[0];
-		r->letter = j->arg[1];
-		p = strchr(j->arg, '\t');
-		r->modseq = p != NULL ? strtoull(p + 1, NULL, 10) : 0;
-		q = p != NULL ? strchr(p + 1, '\t') : NULL;
-		r->raw = xstrdup(q != NULL ? q + 1 : "");
-	} else if (strcmp(j->op, "expunge") == 0) {
-		/* "UIDSET\tRAW" */
-		p = strchr(j->arg, '\t');
-		r->uids = p != NULL ? xstrndup(j->arg, (size_t)(p - j->arg))
-		                    : xstrdup(j->arg);
-		r->raw = xstrdup(p != NULL ? p + 1 : "");
-	} else if (strcmp(j->op, "moveback") == 0) {
-		/* "UID\tFROM\tTO" */
-		p = strchr(j->arg, '\t');
-		q = p != NULL ? strchr(p + 1, '\t') : NULL;
-		if (p != NULL && q != NULL) {
-			r->uids = xstrndup(j->arg, (size_t)(p - j->arg));
-			r->raw = xstrndup(p + 1, (size_t)(q - p - 1));
-			r->dest = xstrdup(q + 1);
-		} else
-			r->raw = xstrdup("");
-	} else if (strcmp(j->op, "move") == 0 || strcmp(j->op, "copy") == 0) {
-		/* "DEST\tRAW" */
-		p = strchr(j->arg, '\t');
-		r->dest = p != NULL ? xstrndup(j->arg, (size_t)(p - j->arg))
-		                    : xstrdup(j->arg);
-		r->raw = xstrdup(p != NULL ? p + 1 : "");
-	} else
+	snprintf(r->opname, sizeof r->opname, "%s", j->op);
+	if (journal_decode(j->op, j->arg, &a, NULL) != 0) {
 		r->raw = xstrdup("");
+		return;
+	}
+	r->op = a.op;
+	r->raw = a.folder;
+	a.folder = NULL;
+	switch (a.op) {
+	case JOURNAL_FLAGS:
+		r->sign = a.u.flags.sign;
+		r->letter = a.u.flags.letter;
+		r->modseq = a.u.flags.modseq;
+		break;
+	case JOURNAL_EXPUNGE:
+		r->uids = a.u.expunge.uids;
+		a.u.expunge.uids = NULL;
+		break;
+	case JOURNAL_MOVEBACK:
+		r->back_uid = a.u.moveback.uid;
+		xasprintf(&r->uids, "%u", a.u.moveback.uid);
+		r->dest = a.u.moveback.to;
+		a.u.moveback.to = NULL;
+		break;
+	case JOURNAL_MOVE:
+	case JOURNAL_COPY:
+		r->dest = a.u.move.dest;
+		a.u.move.dest = NULL;
+		break;
+	default:
+		break;
+	}
+	journal_args_clear(&a);
 }
 
 /* 1 for a row that adds a message to another folder: sent twice, it
@@ -442,73 +437,8 @@ live_row_decode(const struct store_journal *j, struct live_row *r)
 static int
 live_row_copies(const struct live_row *r)
 {
-	return strcmp(r->op, "copy") == 0 || strcmp(r->op, "move") == 0 ||
-	    strcmp(r->op, "moveback") == 0;
-}
-
-char *
-live_journal_describe(const struct store_journal *j)
-{
-	struct live_row r;
-	char *s;
-
-	live_row_decode(j, &r);
-	if (strcmp(r.op, "flags") == 0)
-		xasprintf(&s, "flags %c%c of UID %u in '%s'",
-		    r.sign != '\0' ? r.sign : '?',
-		    r.letter != '\0' ? r.letter : '?', r.uid, r.raw);
-	else if (strcmp(r.op, "expunge") == 0)
-		xasprintf(&s, "expunge of UIDs %s in '%s'",
-		    r.uids != NULL ? r.uids : "", r.raw);
-	else if (strcmp(r.op, "moveback") == 0)
-		xasprintf(&s, "move back of UID %s from '%s' to '%s'",
-		    r.uids != NULL ? r.uids : "", r.raw,
-		    r.dest != NULL ? r.dest : "");
-	else if (strcmp(r.op, "move") == 0 || strcmp(r.op, "copy") == 0)
-		xasprintf(&s, "%s of UID %u from '%s' to '%s'", r.op, r.uid,
-		    r.raw, r.dest != NULL ? r.dest : "");
-	else
-		xasprintf(&s, "%s (unknown to this errand)", r.op);
-	live_row_clear(&r);
-	return s;
-}
-
-char *
-live_journal_folder(const struct store_journal *j)
-{
-	struct live_row r;
-	char *s;
-
-	live_row_decode(j, &r);
-	s = *r.raw != '\0' ? xstrdup(r.raw) : NULL;
-	live_row_clear(&r);
-	return s;
-}
-
-char *
-live_journal_retarget_arg(const struct store_journal *j, uint32_t uid)
-{
-	struct live_row r;
-	char *s;
-
-	live_row_decode(j, &r);
-	if (strcmp(r.op, "flags") == 0)
-		s = live_flags_arg(r.sign, r.letter, 0, r.raw);
-	else if (strcmp(r.op, "moveback") == 0)
-		s = live_moveback_arg(uid, r.raw, r.dest != NULL ? r.dest : "");
-	else
-		s = xstrdup(j->arg);
-	live_row_clear(&r);
-	return s;
-}
-
-char *
-live_moveback_arg(uint32_t uid, const char *from, const char *to)
-{
-	char *s;
-
-	xasprintf(&s, "%u\t%s\t%s", uid, from, to);
-	return s;
+	return r->op == JOURNAL_COPY || r->op == JOURNAL_MOVE ||
+	    r->op == JOURNAL_MOVEBACK;
 }
 
 /* The store row of the folder with this server name, or 0. */
@@ -528,15 +458,6 @@ live_folder_by_raw(struct store *st, const char *raw)
 	}
 	store_folder_list_free(list, n);
 	return id;
-}
-
-char *
-live_move_arg(const char *dest, const char *raw)
-{
-	char *s;
-
-	xasprintf(&s, "%s\t%s", dest, raw);
-	return s;
 }
 
 static void
@@ -634,12 +555,12 @@ live_hold(struct live *l, const char *why)
 			    "change %lld (%s) held: '%s' is not the mailbox it "
 			    "was made in (UIDVALIDITY %u, now %u); see errand "
 			    "push",
-			    (long long)l->row.id, l->row.op, l->row.raw,
+			    (long long)l->row.id, l->row.opname, l->row.raw,
 			    l->row.uidvalidity, l->sel_uidvalidity);
 		else
 			xasprintf(&t,
 			    "change %lld (%s) held: %s; see errand push",
-			    (long long)l->row.id, l->row.op, why);
+			    (long long)l->row.id, l->row.opname, why);
 		l->p.notice(1, t, l->p.arg);
 		free(t);
 	}
@@ -736,19 +657,19 @@ on_check(struct imap *im, enum imap_err e, const char *msg,
 	/* Done before the answer was lost; a move may have stopped after
 	 * its copy (COPY, STORE, EXPUNGE without MOVE), so its source goes
 	 * too, by UID, under its own UIDVALIDITY. */
-	if (strcmp(l->row.op, "copy") != 0 && live_finish_move(l) != 0) {
+	if (l->row.op != JOURNAL_COPY && live_finish_move(l) != 0) {
 		if (l->p.notice != NULL)
 			l->p.notice(1, store_error(l->st), l->p.arg);
 		return;
 	}
-	if (strcmp(l->row.op, "move") == 0 && l->p.moved != NULL)
+	if (l->row.op == JOURNAL_MOVE && l->p.moved != NULL)
 		l->p.moved(l->row.folder, l->row.uid, l->row.dest,
 		    l->sel_uidvalidity, dest_uid, l->p.arg);
 	live_forget(l, l->row.id);
 	if (l->p.sent != NULL)
 		l->p.sent(l->p.arg);
 	if (l->p.changed != NULL)
-		l->p.changed(strcmp(l->row.op, "moveback") == 0, l->p.arg);
+		l->p.changed(l->row.op == JOURNAL_MOVEBACK, l->p.arg);
 	live_drain(l);
 }
 
@@ -760,14 +681,13 @@ static int
 live_finish_move(struct live *l)
 {
 	struct store_journal j;
-	char *arg;
+	char *arg, uids[16];
 	uint32_t uid = l->row.uid;
 	int64_t folder = l->row.folder;
 	int rc;
 
-	if (strcmp(l->row.op, "moveback") == 0) {
-		uid = (uint32_t)strtoul(
-		    l->row.uids != NULL ? l->row.uids : "0", NULL, 10);
+	if (l->row.op == JOURNAL_MOVEBACK) {
+		uid = l->row.back_uid;
 		folder = live_folder_by_raw(l->st, l->row.raw);
 	}
 	if (uid == 0)
@@ -777,16 +697,18 @@ live_finish_move(struct live *l)
 	j.uid = uid;
 	j.uidvalidity = l->row.uidvalidity;
 	j.message_id = l->row.message_id;
-	j.op = "flags";
-	j.arg = arg = live_flags_arg('+', 'D', 0, l->row.raw);
+	j.op = journal_op_name(JOURNAL_FLAGS);
+	if ((j.arg = arg = journal_flags_arg('+', 'D', 0, l->row.raw)) == NULL)
+		return 0;
 	rc = store_journal_put(l->st, &j, NULL);
 	free(arg);
 	if (rc != 0)
 		return -1;
 	j.uid = 0;
-	j.op = "expunge";
-	xasprintf(&arg, "%u\t%s", uid, l->row.raw);
-	j.arg = arg;
+	j.op = journal_op_name(JOURNAL_EXPUNGE);
+	snprintf(uids, sizeof uids, "%u", uid);
+	if ((j.arg = arg = journal_expunge_arg(uids, l->row.raw)) == NULL)
+		return 0;
 	rc = store_journal_put(l->st, &j, NULL);
 	free(arg);
 	return rc;
@@ -812,12 +734,12 @@ on_mark(struct imap *im, enum imap_err e, const char *msg,
 			l->p.notice(1, store_error(l->st), l->p.arg);
 		return;
 	}
-	if (strcmp(l->row.op, "moveback") == 0) {
+	if (l->row.op == JOURNAL_MOVEBACK) {
 		imap_move(l->im, l->row.uids, l->row.dest, on_copy, l);
 		return;
 	}
 	snprintf(uid, sizeof uid, "%u", l->row.uid);
-	if (strcmp(l->row.op, "move") == 0)
+	if (l->row.op == JOURNAL_MOVE)
 		imap_move(l->im, uid, l->row.dest, on_copy, l);
 	else
 		imap_copy(l->im, uid, l->row.dest, on_copy, l);
@@ -862,11 +784,9 @@ live_drain(struct live *l)
 		return;
 	}
 	if (*l->row.raw == '\0' ||
-	    (strcmp(l->row.op, "flags") != 0 &&
-	        strcmp(l->row.op, "expunge") != 0 &&
-	        strcmp(l->row.op, "move") != 0 &&
-	        strcmp(l->row.op, "moveback") != 0 &&
-	        strcmp(l->row.op, "copy") != 0)) {
+	    (l->row.op != JOURNAL_FLAGS && l->row.op != JOURNAL_EXPUNGE &&
+	        l->row.op != JOURNAL_MOVE && l->row.op != JOURNAL_MOVEBACK &&
+	        l->row.op != JOURNAL_COPY)) {
 		/* A row this version cannot send: keep nothing stuck. */
 		live_forget(l, l->row.id);
 		live_kick(l);
@@ -879,12 +799,11 @@ live_drain(struct live *l)
 		return;
 	}
 	if (l->sel_raw == NULL || strcmp(l->sel_raw, l->row.raw) != 0 ||
-	    (strcmp(l->row.op, "moveback") != 0 &&
-	        l->sel_folder != l->row.folder)) {
+	    (l->row.op != JOURNAL_MOVEBACK && l->sel_folder != l->row.folder)) {
 		/* A move back starts in the other folder: its own row id,
 		 * so that its events touch its own cache rows. */
 		live_select(l,
-		    strcmp(l->row.op, "moveback") == 0
+		    l->row.op == JOURNAL_MOVEBACK
 		        ? live_folder_by_raw(l->st, l->row.raw)
 		        : l->row.folder,
 		    l->row.raw);
@@ -908,7 +827,7 @@ live_drain(struct live *l)
 		live_forget(l, l->row.id);
 		/* Deleting what is gone loses nothing: no news. */
 		if (l->p.notice != NULL &&
-		    !(strcmp(l->row.op, "flags") == 0 && l->row.sign == '+' &&
+		    !(l->row.op == JOURNAL_FLAGS && l->row.sign == '+' &&
 		        l->row.letter == 'D')) {
 			char *t;
 
@@ -926,7 +845,7 @@ live_drain(struct live *l)
 	}
 	l->busy = 1;
 	event_del(l->ev_poll);
-	if (strcmp(l->row.op, "flags") == 0) {
+	if (l->row.op == JOURNAL_FLAGS) {
 		for (i = 0; i < LIVE_OWN && i < l->nown; i++) {
 			if (l->own[i].folder == l->row.folder &&
 			    l->own[i].uid == l->row.uid &&
@@ -955,8 +874,8 @@ on_copy(struct imap *im, enum imap_err e, const char *msg,
     const struct imap_copied *c, void *arg)
 {
 	struct live *l = arg;
-	int move = strcmp(l->row.op, "move") == 0;
-	int back = strcmp(l->row.op, "moveback") == 0;
+	int move = l->row.op == JOURNAL_MOVE;
+	int back = l->row.op == JOURNAL_MOVEBACK;
 
 	l->busy = 0;
 	if (e == IMAP_ERR_CONN || e == IMAP_ERR_PROTO || e == IMAP_ERR_CLOSED) {
@@ -1056,13 +975,13 @@ live_rollback(struct store *st, const struct live_row *r)
 	struct store_msg m;
 	unsigned int bit = live_flag_bit(r->letter, 1), flags;
 
-	if (strcmp(r->op, "move") == 0)
+	if (r->op == JOURNAL_MOVE)
 		bit = STORE_FLAG_HIDDEN;
-	else if (strcmp(r->op, "flags") != 0)
+	else if (r->op != JOURNAL_FLAGS)
 		return;
 	if (store_msg_get(st, r->folder, r->uid, &m) != 0)
 		return;
-	if (strcmp(r->op, "move") == 0)
+	if (r->op == JOURNAL_MOVE)
 		flags = m.flags & ~bit;
 	else
 		flags = r->sign == '+' ? m.flags & ~bit : m.flags | bit;
@@ -1098,13 +1017,16 @@ live_pending_cb(const struct store_journal *j, void *arg)
 	struct live_row r;
 	unsigned int bit;
 
-	if (strcmp(j->op, "move") == 0) {
+	live_row_decode(j, &r);
+	if (r.op == JOURNAL_MOVE) {
 		p->flags |= STORE_FLAG_HIDDEN;
+		live_row_clear(&r);
 		return 0;
 	}
-	if (strcmp(j->op, "flags") != 0)
+	if (r.op != JOURNAL_FLAGS) {
+		live_row_clear(&r);
 		return 0;
-	live_row_decode(j, &r);
+	}
 	bit = live_flag_bit(r.letter, 1);
 	p->flags = r.sign == '+' ? p->flags | bit : p->flags & ~bit;
 	live_row_clear(&r);

@@ -62,14 +62,6 @@ int live_discard(struct store *);
 unsigned int live_pending_flags(
     struct store *, int64_t folder, uint32_t uid, unsigned int flags);
 
-/* A journal row for a move or copy to the folder dest (server name) from
- * the folder raw. The caller frees the result. */
-char *live_move_arg(const char *dest, const char *raw);
-
-/* A journal row (op "moveback", uid 0) that moves message uid of the
- * folder from (server name) back to the folder to: undoing a move. */
-char *live_moveback_arg(uint32_t uid, const char *from, const char *to);
-
 enum live_folder_op {
 	LIVE_CREATE,      /* name */
 	LIVE_DELETE,      /* name */
@@ -87,29 +79,11 @@ typedef void (*live_folder_cb)(const char *err, void *arg);
 int live_folder(struct live *, enum live_folder_op, const char *name,
     const char *to, live_folder_cb, void *);
 
-/* What a journal row does, in words for errand push: "flags +D of UID 5
- * in 'INBOX'", "move of UID 5 from 'INBOX' to 'Archive'"... Server names
- * are as stored (clean them before printing). The caller frees it. */
-char *live_journal_describe(const struct store_journal *);
-
-/* The argument of a row re-targeted to message uid: a flag change forgets
- * its modseq, a move back names the new UID. The caller frees it. */
-char *live_journal_retarget_arg(const struct store_journal *, uint32_t uid);
-
-/* The server name of the folder whose UIDs a row names (a move back's
- * source); NULL when the row has none. The caller frees it. */
-char *live_journal_folder(const struct store_journal *);
-
 /* 1 while the journal row with this id is with the server. */
 int live_in_flight(const struct live *, int64_t id);
 
 /* The cache's flag (store 1: STORE_FLAG_*) or the IMAP flag (store 0:
  * IMAP_FLAG_*) of a journal letter: S, F, D, A for \\Answered; 0 else. */
 unsigned int live_flag_bit(char letter, int store);
-
-/* A journal row for a flag change: "+S" adds \Seen, "-F" removes
- * \Flagged (letters S, F, D, A for \Answered), with the cached modseq and
- * the folder's server name. The caller frees the result. */
-char *live_flags_arg(char sign, char letter, uint64_t modseq, const char *raw);
 
 #endif

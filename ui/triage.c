@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "cmd.h"
+#include "journal.h"
 #include "live.h"
 #include "local.h"
 #include "sync.h"
@@ -208,12 +209,14 @@ ui_undo_moveback(struct ui *ui, const struct ui_undo *u)
 	if (u->dest_raw == NULL || u->dest_uid == 0 ||
 	    store_folder_get(ui->st, ui->folder, &f) != 0)
 		return -1;
-	arg = live_moveback_arg(u->dest_uid, u->dest_raw, f.raw_name);
+	arg = journal_moveback_arg(u->dest_uid, u->dest_raw, f.raw_name);
 	store_folder_clear(&f);
+	if (arg == NULL)
+		return -1;
 	/* The UID is the destination's, under its UIDVALIDITY (COPYUID). */
 	memset(&j, 0, sizeof j);
 	j.folder = ui->folder_id;
-	j.op = "moveback";
+	j.op = journal_op_name(JOURNAL_MOVEBACK);
 	j.arg = arg;
 	j.uidvalidity = u->dest_uidvalidity;
 	rc = store_journal_put(ui->st, &j, NULL);
@@ -388,7 +391,7 @@ ui_find_move_cb(const struct store_journal *j, void *arg)
 	struct ui_find_move *f = arg;
 
 	if (j->folder == f->folder && j->uid == f->uid &&
-	    strcmp(j->op, "move") == 0)
+	    strcmp(j->op, journal_op_name(JOURNAL_MOVE)) == 0)
 		f->id = j->id;
 	return 0;
 }
@@ -510,7 +513,13 @@ ui_triage_flag(struct ui *ui, uint32_t uid, char letter, int set)
 		ui_dirty(ui);
 		return 0;
 	}
-	arg = live_flags_arg(set ? '+' : '-', letter, m.modseq, f.raw_name);
+	arg = journal_flags_arg(set ? '+' : '-', letter, m.modseq, f.raw_name);
+	if (arg == NULL) {
+		ui_message(
+		    ui, 1, "cannot journal a flag change in '%s'", ui->folder);
+		store_folder_clear(&f);
+		return -1;
+	}
 	/* The change and its journal row together, or neither. */
 	memset(&q, 0, sizeof q);
 	q.uidvalidity = f.uidvalidity;
@@ -521,7 +530,7 @@ ui_triage_flag(struct ui *ui, uint32_t uid, char letter, int set)
 	q.set_flags = 1;
 	q.flags = flags;
 	q.keywords = m.keywords;
-	q.op = "flags";
+	q.op = journal_op_name(JOURNAL_FLAGS);
 	q.arg = arg;
 	if (ui_triage_commit(ui, &q) != 0) {
 		free(arg);
@@ -725,12 +734,18 @@ ui_triage_expunge(struct ui *ui)
 		free(uids);
 		return;
 	}
-	xasprintf(&arg, "%s\t%s", uids, f.raw_name);
+	arg = journal_expunge_arg(uids, f.raw_name);
 	free(uids);
+	if (arg == NULL) {
+		ui_message(
+		    ui, 1, "cannot journal an expunge in '%s'", ui->folder);
+		store_folder_clear(&f);
+		return;
+	}
 	/* With the messages' Message-IDs, for errand push --retarget. */
 	memset(&q, 0, sizeof q);
 	q.folder = ui->folder_id;
-	q.op = "expunge";
+	q.op = journal_op_name(JOURNAL_EXPUNGE);
 	q.arg = arg;
 	q.message_ids = ids = ui_triage_deleted_ids(ui);
 	q.uidvalidity = f.uidvalidity;
@@ -800,7 +815,13 @@ ui_triage_move(struct ui *ui, uint32_t uid, const char *dest, int copy)
 		store_folder_clear(&d);
 		return 0;
 	}
-	arg = live_move_arg(d.raw_name, f.raw_name);
+	if ((arg = journal_move_arg(d.raw_name, f.raw_name)) == NULL) {
+		ui_message(ui, 1, "cannot %s to '%s': cannot journal it",
+		    copy ? "copy" : "move", d.name);
+		store_folder_clear(&f);
+		store_folder_clear(&d);
+		return -1;
+	}
 	memset(&q, 0, sizeof q);
 	q.uidvalidity = f.uidvalidity;
 	store_folder_clear(&f);
@@ -816,7 +837,7 @@ ui_triage_move(struct ui *ui, uint32_t uid, const char *dest, int copy)
 	q.set_flags = !copy;
 	q.flags = ui_triage_queued_flags(ui, uid, m.flags) | STORE_FLAG_HIDDEN;
 	q.keywords = m.keywords;
-	q.op = copy ? "copy" : "move";
+	q.op = journal_op_name(copy ? JOURNAL_COPY : JOURNAL_MOVE);
 	q.arg = arg;
 	if (ui_triage_commit(ui, &q) != 0) {
 		free(arg);
