@@ -57,6 +57,8 @@ enum store_stmt {
 	STMT_JOURNAL_LIST_MSG,
 	STMT_JOURNAL_COUNT,
 	STMT_JOURNAL_PUT,
+	STMT_JOURNAL_ADD_DATA,
+	STMT_JOURNAL_PUT_DATA,
 	STMT_JOURNAL_SET_STATE,
 	STMT_JOURNAL_RETARGET,
 	STMT_JOURNAL_HELD,
@@ -166,6 +168,22 @@ static const char *const store_sql[STMT__COUNT] = {
         "INSERT INTO journal (folder, uid, op, arg, created, uidvalidity, "
         "message_id, state, mark) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
         "?9)",
+    /* The same into the account's data journal, with the folder's names:
+     * its row id is the cache's, and a cache made again has other ids. */
+    [STMT_JOURNAL_ADD_DATA] =
+        "INSERT INTO data.journal (folder, uid, op, arg, created, "
+        "uidvalidity, message_id, folder_name, folder_raw) VALUES (?1, ?2, "
+        "?3, ?4, ?5, coalesce((SELECT uidvalidity FROM main.folder WHERE id "
+        "= ?1), 0), CASE WHEN ?2 != 0 THEN (SELECT message_id FROM "
+        "main.message WHERE folder = ?1 AND uid = ?2) END, (SELECT name "
+        "FROM main.folder WHERE id = ?1), (SELECT raw_name FROM main.folder "
+        "WHERE id = ?1))",
+    [STMT_JOURNAL_PUT_DATA] =
+        "INSERT INTO data.journal (folder, uid, op, arg, created, "
+        "uidvalidity, message_id, state, mark, folder_name, folder_raw) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, (SELECT name FROM "
+        "main.folder WHERE id = ?1), (SELECT raw_name FROM main.folder "
+        "WHERE id = ?1))",
     [STMT_JOURNAL_SET_STATE] =
         "UPDATE journal SET state = ?2, mark = ?3 WHERE id = ?1",
     [STMT_JOURNAL_RETARGET] =
@@ -343,6 +361,7 @@ struct store {
 	int dbcode;             /* SQLite's code behind dberr */
 	int locked;             /* the last failure was another's write lock */
 	int readonly;           /* opened by store_open_readonly() */
+	int jattached;          /* the journal is the data one (ATTACH) */
 	sqlite3_stmt *stmt[STMT__COUNT];
 };
 
@@ -1067,6 +1086,19 @@ store_count_journal(const char *path)
 
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
 		goto out;
+	/* A cache whose journal moved to the account's data has none. */
+	if (sqlite3_prepare_v2(db,
+	        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
+	        "name = 'journal'",
+	        -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		goto out;
+	if (sqlite3_column_int64(st, 0) == 0) {
+		n = 0;
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
 	if (sqlite3_prepare_v2(
 	        db, "SELECT count(*) FROM journal", -1, &st, NULL) != SQLITE_OK)
 		goto out;
@@ -2116,7 +2148,9 @@ store_journal_add(struct store *s, int64_t folder, uint32_t uid, const char *op,
 
 	if (op == NULL || *op == '\0')
 		return store_fail(s, "cannot add to the journal: no operation");
-	if ((st = store_stmt(s, STMT_JOURNAL_ADD)) == NULL)
+	if ((st = store_stmt(
+	         s, s->jattached ? STMT_JOURNAL_ADD_DATA : STMT_JOURNAL_ADD)) ==
+	    NULL)
 		goto fail;
 	store_bind_int(st, 1, folder, &rc);
 	store_bind_int(st, 2, uid, &rc);
@@ -2145,7 +2179,9 @@ store_journal_put(struct store *s, const struct store_journal *j, int64_t *id)
 
 	if (j->op == NULL || *j->op == '\0')
 		return store_fail(s, "cannot add to the journal: no operation");
-	if ((st = store_stmt(s, STMT_JOURNAL_PUT)) == NULL)
+	if ((st = store_stmt(
+	         s, s->jattached ? STMT_JOURNAL_PUT_DATA : STMT_JOURNAL_PUT)) ==
+	    NULL)
 		goto fail;
 	store_bind_int(st, 1, j->folder, &rc);
 	store_bind_int(st, 2, j->uid, &rc);
@@ -2594,4 +2630,182 @@ store_folder_set_mdstamp(
 fail:
 	return store_fail(s, "cannot save the Maildir stamps of folder %lld",
 	    (long long)folder);
+}
+
+/* A statement of the attach, on failure "WHAT in 'PATH': SQLITE". */
+static int
+store_jexec(struct store *s, const char *sql, const char *path, char **err)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	xasprintf(err, "cannot open the journal '%s': %s", path,
+	    sqlite3_errmsg(s->db));
+	return -1;
+}
+
+/* 1 when the cache file still has its own journal table. */
+static int
+store_main_journal(struct store *s)
+{
+	sqlite3_stmt *st;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(s->db,
+	        "SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND "
+	        "name = 'journal'",
+	        -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* Point each data row at its folder's row in this cache by server name,
+ * making the folder's row when the cache has none (a cache made again). */
+static int
+store_journal_refolder(struct store *s)
+{
+	sqlite3_stmt *st;
+	struct store_folder f, g;
+	char **names = NULL, **raws = NULL;
+	size_t i, n = 0;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(s->db,
+	        "SELECT DISTINCT coalesce(folder_name, folder_raw), folder_raw "
+	        "FROM data.journal j WHERE folder_raw IS NOT NULL AND NOT "
+	        "EXISTS (SELECT 1 FROM main.folder f WHERE f.raw_name = "
+	        "j.folder_raw)",
+	        -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		names = xreallocarray(names, n + 1, sizeof *names);
+		raws = xreallocarray(raws, n + 1, sizeof *raws);
+		names[n] = store_col_strdup(st, 0);
+		raws[n++] = store_col_strdup(st, 1);
+	}
+	sqlite3_finalize(st);
+	for (i = 0; i < n; i++) {
+		memset(&f, 0, sizeof f);
+		f.name = names[i];
+		f.raw_name = raws[i];
+		/* A name taken by another folder: the server's name. */
+		if (store_folder_get(s, names[i], &g) == 0) {
+			store_folder_clear(&g);
+			f.name = raws[i];
+		}
+		if (store_folder_upsert(s, &f, NULL) != 0)
+			rc = -1;
+		free(names[i]);
+		free(raws[i]);
+	}
+	free(names);
+	free(raws);
+	if (rc == 0 &&
+	    sqlite3_exec(s->db,
+	        "UPDATE data.journal SET folder = (SELECT f.id FROM "
+	        "main.folder f WHERE f.raw_name = journal.folder_raw) WHERE "
+	        "folder_raw IS NOT NULL AND folder IS NOT (SELECT f.id FROM "
+	        "main.folder f WHERE f.raw_name = journal.folder_raw)",
+	        NULL, NULL, NULL) != SQLITE_OK)
+		rc = -1;
+	return rc;
+}
+
+int
+store_journal_attach(struct store *s, const char *path, char **err)
+{
+	static const char *const setup[] = {
+	    "PRAGMA data.journal_mode = WAL",
+	    /* A change is safe once its row is: every commit on disk. */
+	    "PRAGMA data.synchronous = FULL",
+	    "CREATE TABLE IF NOT EXISTS data.journal ("
+	    " id INTEGER PRIMARY KEY,"
+	    " folder INTEGER,"
+	    " uid INTEGER NOT NULL DEFAULT 0,"
+	    " op TEXT NOT NULL,"
+	    " arg TEXT,"
+	    " created INTEGER NOT NULL,"
+	    " uidvalidity INTEGER NOT NULL DEFAULT 0,"
+	    " message_id TEXT,"
+	    " state INTEGER NOT NULL DEFAULT 0,"
+	    " mark INTEGER NOT NULL DEFAULT 0,"
+	    " folder_name TEXT,"
+	    " folder_raw TEXT)",
+	    "CREATE INDEX IF NOT EXISTS data.journal_msg ON journal "
+	    "(folder, uid)",
+	};
+	sqlite3_stmt *st;
+	const char *ok;
+	char *why = NULL;
+	size_t i;
+	int rc;
+
+	*err = NULL;
+	if (s->jattached)
+		return 0;
+	if (store_mkdirs(path, &why) != 0 ||
+	    store_create_file(path, &why) != 0) {
+		xasprintf(err, "cannot open the journal '%s': %s", path, why);
+		free(why);
+		return -1;
+	}
+	if (sqlite3_prepare_v2(s->db, "ATTACH DATABASE ?1 AS data", -1, &st,
+	        NULL) != SQLITE_OK)
+		return store_jexec(s, "SELECT no_such_thing", path, err);
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		xasprintf(err, "cannot open the journal '%s': %s", path,
+		    sqlite3_errmsg(s->db));
+		return -1;
+	}
+	rc =
+	    sqlite3_prepare_v2(s->db, "PRAGMA data.quick_check", -1, &st, NULL);
+	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+	    ((ok = (const char *)sqlite3_column_text(st, 0)) == NULL ||
+	        strcmp(ok, "ok") != 0)) {
+		xasprintf(err, "cannot open the journal '%s': %s", path,
+		    ok != NULL ? ok : "damaged");
+		sqlite3_finalize(st);
+		goto detach;
+	}
+	sqlite3_finalize(st);
+	for (i = 0; i < sizeof setup / sizeof setup[0]; i++)
+		if (store_jexec(s, setup[i], path, err) != 0)
+			goto detach;
+	/* The cache's own rows (schema 6, those brought over from a damaged
+	 * cache too) move to the data journal: written there durably first,
+	 * then gone from the cache. A run that dies between the two finds
+	 * them there already and does not copy them twice. */
+	if (store_main_journal(s)) {
+		if (store_jexec(s,
+		        "INSERT INTO data.journal (folder, uid, op, arg, "
+		        "created, uidvalidity, message_id, state, mark, "
+		        "folder_name, folder_raw) SELECT j.folder, j.uid, "
+		        "j.op, "
+		        "j.arg, j.created, j.uidvalidity, j.message_id, "
+		        "j.state, j.mark, f.name, f.raw_name FROM main.journal "
+		        "j LEFT JOIN main.folder f ON f.id = j.folder WHERE "
+		        "NOT "
+		        "EXISTS (SELECT 1 FROM data.journal d WHERE d.op = "
+		        "j.op "
+		        "AND d.arg IS j.arg AND d.uid = j.uid AND d.created = "
+		        "j.created AND d.uidvalidity = j.uidvalidity) ORDER BY "
+		        "j.id",
+		        path, err) != 0 ||
+		    store_jexec(s, "DROP TABLE main.journal", path, err) != 0)
+			goto detach;
+	}
+	if (store_journal_refolder(s) != 0) {
+		xasprintf(err, "cannot open the journal '%s': %s", path,
+		    s->error != NULL ? s->error : sqlite3_errmsg(s->db));
+		goto detach;
+	}
+	s->jattached = 1;
+	return 0;
+detach:
+	sqlite3_exec(s->db, "DETACH DATABASE data", NULL, NULL, NULL);
+	return -1;
 }

@@ -366,6 +366,14 @@ int store_journal_count(struct store *, int64_t *n);
 /* The number of held rows. */
 int store_journal_held(struct store *, int64_t *n);
 
+/* Keep the journal in the database at path (the account's data, made 0600
+ * with its directories: WAL, every commit synced) instead of the cache, so
+ * that deleting the cache loses no change. The cache's own rows move there
+ * first; each row is pointed at its folder's row in this cache by server
+ * name (made when missing). From then on a journal row is on disk before
+ * the cache change made after it. 0, or -1 with *err (the caller's). */
+int store_journal_attach(struct store *, const char *path, char **err);
+
 /* --- Maildir files (local folders) --------------------------------------- */
 
 /* A Maildir message's unique name (without ":2,FLAGS") as a message of a

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "cmd.h"
+#include "journal.h"
 #include "local.h"
 #include "maildir.h"
 #include "pop3-fetch.h"
@@ -242,6 +243,13 @@ cmd_store_open(const struct account *a)
 	}
 	if (store_notice(st) != NULL)
 		cmd_error("%s", store_notice(st));
+	/* Pending changes live in the account's data, not the cache. */
+	if (journal_open(st, a->name, &err) != 0) {
+		cmd_error("%s", err);
+		free(err);
+		store_close(st);
+		return NULL;
+	}
 	return st;
 }
 

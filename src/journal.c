@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "journal.h"
+#include "live.h"
+#include "maildir.h"
 #include "xmalloc.h"
 #include "cache/store.h"
 
@@ -372,4 +374,86 @@ journal_retarget_arg(const struct store_journal *j, uint32_t uid)
 		journal_args_clear(&a);
 	}
 	return s != NULL ? s : xstrdup(j->arg != NULL ? j->arg : "");
+}
+
+char *
+journal_path(const char *account)
+{
+	char *dir, *s;
+
+	if ((dir = maildir_default_path(account)) == NULL)
+		return NULL;
+	xasprintf(&s, "%s/errand-journal.db", dir);
+	free(dir);
+	return s;
+}
+
+struct journal_msgs {
+	struct {
+		int64_t folder;
+		uint32_t uid;
+	} * m;
+	size_t n;
+};
+
+/* The messages whose cached flags pending rows change. */
+static int
+journal_collect(const struct store_journal *j, void *arg)
+{
+	struct journal_msgs *ms = arg;
+	const char *op = j->op != NULL ? j->op : "";
+
+	if (j->state == STORE_JOURNAL_HELD || j->uid == 0 ||
+	    (strcmp(op, journal_names[JOURNAL_FLAGS]) != 0 &&
+	        strcmp(op, journal_names[JOURNAL_MOVE]) != 0))
+		return 0;
+	if (ms->n > 0 && ms->m[ms->n - 1].folder == j->folder &&
+	    ms->m[ms->n - 1].uid == j->uid)
+		return 0;
+	ms->m = xreallocarray(ms->m, ms->n + 1, sizeof *ms->m);
+	ms->m[ms->n].folder = j->folder;
+	ms->m[ms->n++].uid = j->uid;
+	return 0;
+}
+
+int
+journal_open(struct store *st, const char *account, char **err)
+{
+	struct journal_msgs ms;
+	struct store_msg m;
+	unsigned int flags;
+	char *path;
+	size_t i;
+	int rc = 0;
+
+	*err = NULL;
+	if ((path = journal_path(account)) == NULL) {
+		*err = xstrdup("neither XDG_DATA_HOME nor HOME is set");
+		return -1;
+	}
+	rc = store_journal_attach(st, path, err);
+	free(path);
+	if (rc != 0)
+		return -1;
+	/* A change whose row was written but not its cache change (a crash
+	 * between the two, a cache made again) shows again. */
+	memset(&ms, 0, sizeof ms);
+	if (store_journal_foreach(st, journal_collect, &ms) < 0) {
+		*err = xstrdup(store_error(st));
+		return -1;
+	}
+	for (i = 0; i < ms.n && rc == 0; i++) {
+		if (store_msg_get(st, ms.m[i].folder, ms.m[i].uid, &m) != 0)
+			continue;
+		flags = live_pending_flags(
+		    st, ms.m[i].folder, ms.m[i].uid, m.flags);
+		if (flags != m.flags &&
+		    store_msg_set_flags(st, ms.m[i].folder, ms.m[i].uid, flags,
+		        m.keywords, 0) != 0) {
+			*err = xstrdup(store_error(st));
+			rc = -1;
+		}
+	}
+	free(ms.m);
+	return rc;
 }

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+struct store;
 struct store_journal;
 
 enum journal_op {
@@ -84,5 +85,16 @@ char *journal_retarget_arg(const struct store_journal *, uint32_t uid);
 /* The server name of the folder whose UIDs a row names (a move back's
  * source); NULL when the row has none. The caller frees it. */
 char *journal_folder(const struct store_journal *);
+
+/* Where the account's journal lives: errand-journal.db in
+ * $XDG_DATA_HOME/errand/ACCOUNT (~/.local/share without it); NULL when
+ * neither is set. The caller frees it. */
+char *journal_path(const char *account);
+
+/* Keep the account's journal in its data, not in the cache st (moving the
+ * cache's rows there), then bring the cache in line with what the journal
+ * still holds: pending flag changes shown, pending moves hidden. 0, or -1
+ * with *err (the caller's). */
+int journal_open(struct store *st, const char *account, char **err);
 
 #endif

@@ -162,6 +162,7 @@ struct ui {
 		uint32_t uidvalidity;    /* the folder's UIDVALIDITY */
 		const char *message_ids; /* the message's Message-ID (an
 		                          * expunge: its messages'), or NULL */
+		int journaled; /* its row is written: only the cache waits */
 	} * queue;
 	size_t nqueue;
 	struct event *ev_queue;

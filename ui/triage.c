@@ -25,18 +25,20 @@
 
 static void ui_undo_note(struct ui *, uint32_t, char, int);
 static int ui_undo_moveback(struct ui *, const struct ui_undo *);
-static int ui_triage_write(struct ui *, const struct ui_queued *);
-static int ui_triage_commit(struct ui *, const struct ui_queued *);
+static int ui_triage_write(struct ui *, struct ui_queued *);
+static int ui_triage_commit(struct ui *, struct ui_queued *);
 static void ui_triage_queue_arm(struct ui *);
 static void ui_triage_on_queue(evutil_socket_t, short, void *);
 static unsigned int ui_triage_queued_flags(struct ui *, uint32_t, unsigned int);
 
-/* Write one change: the message row's flags (when set_flags) and its
- * journal row together, or neither; a running sync's open chunk is
- * committed first. The row carries the UIDVALIDITY and Message-ID of when
- * the change was made. 0, or -1 with the store's error. */
+/* Write one change: its journal row first, on disk by itself (the row
+ * carries the UIDVALIDITY and Message-ID of when the change was made),
+ * then the message row's flags (when set_flags); a running sync's open
+ * chunk is committed before either. A crash between the two loses
+ * nothing: the next start shows the row's change again. 0, or -1 with the
+ * store's error (q->journaled says whether the row is written). */
 static int
-ui_triage_write(struct ui *ui, const struct ui_queued *q)
+ui_triage_write(struct ui *ui, struct ui_queued *q)
 {
 	struct store_journal j;
 
@@ -47,11 +49,18 @@ ui_triage_write(struct ui *ui, const struct ui_queued *q)
 	j.arg = q->arg;
 	j.uidvalidity = q->uidvalidity;
 	j.message_id = q->message_ids;
-	if (sync_flush(ui->sync) != 0 || store_begin(ui->st) != 0 ||
-	    (q->set_flags &&
-	        store_msg_set_flags(ui->st, q->folder, q->uid, q->flags,
-	            q->keywords, 0) != 0) ||
-	    store_journal_put(ui->st, &j, NULL) != 0 ||
+	if (sync_flush(ui->sync) != 0)
+		return -1;
+	if (!q->journaled) {
+		if (store_journal_put(ui->st, &j, NULL) != 0)
+			return -1;
+		q->journaled = 1;
+	}
+	if (!q->set_flags)
+		return 0;
+	if (store_begin(ui->st) != 0 ||
+	    store_msg_set_flags(
+	        ui->st, q->folder, q->uid, q->flags, q->keywords, 0) != 0 ||
 	    store_commit(ui->st) != 0) {
 		if (store_in_transaction(ui->st))
 			store_rollback(ui->st);
@@ -64,13 +73,13 @@ ui_triage_write(struct ui *ui, const struct ui_queued *q)
  * another process holds the cache: 0 either way, the change is made.
  * -1 with the error shown when the cache refused it otherwise. */
 static int
-ui_triage_commit(struct ui *ui, const struct ui_queued *q)
+ui_triage_commit(struct ui *ui, struct ui_queued *q)
 {
 	struct ui_queued *c;
 
 	if (ui->nqueue == 0 && ui_triage_write(ui, q) == 0)
 		return 0;
-	if (ui->nqueue == 0 && !store_locked(ui->st)) {
+	if (ui->nqueue == 0 && !store_locked(ui->st) && !q->journaled) {
 		ui_message(ui, 1, "%s", store_error(ui->st));
 		return -1;
 	}
@@ -763,10 +772,15 @@ int64_t
 ui_triage_pending(struct ui *ui)
 {
 	int64_t n = 0;
+	size_t i;
 
 	if (store_journal_count(ui->st, &n) != 0)
 		n = 0;
-	return n + (int64_t)ui->nqueue;
+	/* A queued change whose row is written is counted there. */
+	for (i = 0; i < ui->nqueue; i++)
+		if (!ui->queue[i].journaled)
+			n++;
+	return n;
 }
 
 int

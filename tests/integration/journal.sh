@@ -64,25 +64,37 @@ subject_uids()
 	dv_doveadm -f flow fetch -u "$U" "uid hdr.subject" mailbox "$1" all |
 	    sed 's/^uid=\([0-9]*\) hdr.subject=\(.*\)/\1 \2/'
 }
-# sql CACHE SQL: run SQL on the cache of CACHE (python's sqlite3).
+# The account's journal (errand keeps it in its data, not the cache).
+jdb=$XDG_DATA_HOME/errand/demo/errand-journal.db
+# sql CACHE SQL: run SQL on the cache of CACHE with the journal attached
+# (python's sqlite3); "journal" is the cache's own while it has one.
 sql()
 {
-	python3 - "$1/errand/demo.db" "$2" <<'EOF'
-import sqlite3, sys
+	python3 - "$1/errand/demo.db" "$2" "$jdb" <<'EOF'
+import os, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
+if os.path.exists(sys.argv[3]):
+    db.execute("ATTACH ? AS data", (sys.argv[3],))
 for row in db.execute(sys.argv[2]):
     print("|".join("" if v is None else str(v) for v in row))
 db.commit()
 EOF
 }
-# queue CACHE FOLDER UID OP ARG: a change queued offline, as the interface
-# writes it: the row, with the folder's UIDVALIDITY and the message's
-# Message-ID as the cache holds them.
+# queue CACHE FOLDER UID OP ARG: a change queued offline as an errand that
+# kept its journal in the cache (schema 6) wrote it: the row, with the
+# folder's UIDVALIDITY and the message's Message-ID as the cache holds
+# them. The next errand moves it to the account's data.
 queue()
 {
 	python3 - "$1/errand/demo.db" "$2" "$3" "$4" "$5" <<'EOF'
 import sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1])
+db.execute("CREATE TABLE IF NOT EXISTS main.journal (id INTEGER PRIMARY KEY,"
+           " folder INTEGER, uid INTEGER NOT NULL DEFAULT 0,"
+           " op TEXT NOT NULL, arg TEXT, created INTEGER NOT NULL,"
+           " uidvalidity INTEGER NOT NULL DEFAULT 0, message_id TEXT,"
+           " state INTEGER NOT NULL DEFAULT 0,"
+           " mark INTEGER NOT NULL DEFAULT 0)")
 f = db.execute("SELECT id FROM folder WHERE name = ?",
                (sys.argv[2],)).fetchone()[0]
 uid = int(sys.argv[3])
@@ -92,6 +104,28 @@ db.execute("INSERT INTO journal (folder, uid, op, arg, created, uidvalidity,"
            " folder = ? AND uid = ?))",
            (f, uid, sys.argv[4], sys.argv[5].replace("\\t", "\t"),
             int(time.time()), f, f, uid))
+db.commit()
+EOF
+}
+# queue_data CACHE FOLDER UID OP ARG: the same change as errand writes it
+# now, into the journal in the account's data, with the folder's names.
+queue_data()
+{
+	python3 - "$1/errand/demo.db" "$2" "$3" "$4" "$5" "$jdb" <<'EOF'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+db.execute("ATTACH ? AS data", (sys.argv[6],))
+f = db.execute("SELECT id FROM folder WHERE name = ?",
+               (sys.argv[2],)).fetchone()[0]
+uid = int(sys.argv[3])
+db.execute("INSERT INTO data.journal (folder, uid, op, arg, created,"
+           " uidvalidity, message_id, folder_name, folder_raw) VALUES"
+           " (?, ?, ?, ?, ?, (SELECT uidvalidity FROM folder WHERE id = ?),"
+           " (SELECT message_id FROM message WHERE folder = ? AND uid = ?),"
+           " (SELECT name FROM folder WHERE id = ?),"
+           " (SELECT raw_name FROM folder WHERE id = ?))",
+           (f, uid, sys.argv[4], sys.argv[5].replace("\\t", "\t"),
+            int(time.time()), f, f, uid, f, f))
 db.commit()
 EOF
 }
@@ -176,6 +210,43 @@ tap_eq "uidvalidity: push sends the re-targeted rows and exits 0" "$rc:$out" \
 tap_eq "uidvalidity: w1, at its new UID, is expunged; x1 untouched" \
     "$(subject_uids Work):$(flags_by Work x1)" "1 x1:"
 
+# --- 2. the whole cache deleted while changes wait -------------------------
+# The journal is the account's data: changes made offline survive rm -rf
+# of the cache directory, and push sends them from a cache made anew.
+seed Lost l1 l2 l3
+dv_doveadm mailbox create -u "$U" Kept
+c2=$work/c2
+out=$(XDG_CACHE_HOME=$c2 "$ERRAND" -c "$conf" sync demo Lost Kept 2>&1)
+tap_like "cache gone: the cache holds Lost" "$out" "^Lost: 3 new, "
+queue_data "$c2" Lost 1 flags '+F\t0\tLost'
+queue_data "$c2" Lost 2 move 'Kept\tLost'
+queue_data "$c2" Lost 3 flags '+S\t0\tLost'
+tap_eq "cache gone: three rows in the data journal, none in the cache" \
+    "$(sql "$c2" "SELECT count(*) FROM data.journal"):$(sql "$c2" \
+        "SELECT count(*) FROM main.sqlite_schema WHERE name = 'journal'")" \
+    "3:0"
+rm -rf "$c2"
+push "$c2"
+tap_eq "cache gone: push sends all three from a new cache" "$rc:$out" \
+    "0:3 sent, 0 pending, 0 held"
+tap_like "cache gone: l1 is flagged" "$(flags_by Lost l1)" '\\Flagged'
+tap_like "cache gone: l3 is read" "$(flags_by Lost l3)" '\\Seen'
+tap_eq "cache gone: l2 moved to Kept" \
+    "$(subject_uids Lost | sed 's/^[0-9]* //' | tr '\n' ' ')|$(subject_uids Kept | sed 's/^[0-9]* //')" \
+    "l1 l3 |l2"
+# Offline again, the cache gone again before errand starts: the list shows
+# the pending flag once the folder is synced anew.
+out=$(XDG_CACHE_HOME=$c2 "$ERRAND" -c "$conf" sync demo Lost 2>&1)
+queue_data "$c2" Lost 1 flags '-F\t0\tLost'
+rm -rf "$c2"
+out=$(XDG_CACHE_HOME=$c2 "$ERRAND" -c "$conf" sync demo Lost 2>&1)
+tap_eq "cache gone: the new cache shows the pending change" \
+    "$(XDG_CACHE_HOME=$c2 "$ERRAND" -c "$conf" list --offline demo Lost |
+        grep -c 'F')" 0
+push "$c2"
+tap_eq "cache gone: and push sends it" "$rc:$out:$(flags_by Lost l1)" \
+    "0:1 sent, 0 pending, 0 held:"
+
 # --- 4. a cache cut short, and a damaged one -------------------------------
 # Enough messages that the file has pages to lose past the journal's.
 i=0
@@ -189,8 +260,8 @@ seed Gone g1 g2
 c4=$work/c4
 out=$(XDG_CACHE_HOME=$c4 "$ERRAND" -c "$conf" sync demo Keep Gone 2>&1)
 tap_like "damaged: the cache holds Keep" "$out" "^Keep: 300 new, "
-queue "$c4" Keep 1 flags '+F\t0\tKeep'
-queue "$c4" Gone 1 flags '+D\t0\tGone'
+queue_data "$c4" Keep 1 flags '+F\t0\tKeep'
+queue_data "$c4" Gone 1 flags '+D\t0\tGone'
 remake Gone y1 g1
 python3 - "$c4/errand/demo.db" <<'EOF'
 import os, sqlite3, sys
@@ -200,8 +271,11 @@ db.close()
 os.truncate(sys.argv[1], os.path.getsize(sys.argv[1]) // 2)
 EOF
 push "$c4"
-tap_like "truncated: the notice says the changes came over" "$out" \
-    "cache '.*demo.db' was damaged and moved to '.*demo.db.corrupt-[0-9]+'; a new one was made; 2 pending changes carried over"
+# The changes were never in the cache: nothing to carry over, none lost.
+tap_like "truncated: the notice says the cache was remade, nothing lost" \
+    "$out" \
+    "cache '.*demo.db' was damaged and moved to '.*demo.db.corrupt-[0-9]+'; a new one was made"
+tap_unlike "truncated: and carries over nothing from it" "$out" "carried over"
 tap_eq "truncated: push exits 1 (one held)" "$rc" 1
 tap_like "truncated: one sent, one held" "$out" "^1 sent, 0 pending, 1 held\$"
 tap_like "truncated: the Keep change went" "$(flags_by Keep t1)" '\\Flagged'
@@ -209,11 +283,17 @@ tap_eq "truncated: y1 in the remade Gone is not deleted" \
     "$(subject_uids Gone | grep -c ' y1$'):$(flags_by Gone y1)" "1:"
 tap_like "truncated: the Gone change is held with its Message-ID" "$out" \
     "held	flags \+D of UID 1 in 'Gone'	<g1@journal.test>"
+# The journal is the account's, whatever the cache: the held change would
+# still be there for the next case. Drop it.
+held=$(printf '%s\n' "$out" | sed -n 's/^\([0-9][0-9]*\)	held	.*/\1/p')
+push "$c4" --discard "$held"
+tap_eq "truncated: the held change is discarded" "$rc:$out" \
+    "0:change $held discarded"
 
 # The same cache wrecked in the middle (the message table's root page).
 c5=$work/c5
 out=$(XDG_CACHE_HOME=$c5 "$ERRAND" -c "$conf" sync demo Keep 2>&1)
-queue "$c5" Keep 2 flags '+F\t0\tKeep'
+queue_data "$c5" Keep 2 flags '+F\t0\tKeep'
 python3 - "$c5/errand/demo.db" <<'EOF'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
@@ -227,8 +307,8 @@ with open(sys.argv[1], "r+b") as f:
     f.write(b"\xff" * size)
 EOF
 push "$c5"
-tap_like "damaged: the change came over and went" "$rc:$out" \
-    "^0:.*1 pending change carried over.*
+tap_like "damaged: the change, kept in the data, went" "$rc:$out" \
+    "^0:.*a new one was made
 1 sent, 0 pending, 0 held\$"
 tap_like "damaged: t2 is flagged" "$(flags_by Keep t2)" '\\Flagged'
 

@@ -314,6 +314,11 @@ dovecot_start()
 		: >"$DOVECOT_DIR/remove-on-stop"
 	fi
 	chmod 0711 "$DOVECOT_DIR"
+	# errand's journal is data: this server's own, unless the test chose.
+	if [ "${XDG_DATA_HOME:-}" = "${ERRAND_TEST_DATA_HOME:-}" ]; then
+		XDG_DATA_HOME=$DOVECOT_DIR/data
+		export XDG_DATA_HOME
+	fi
 	DOVECOT_CONF=$DOVECOT_DIR/dovecot.conf
 	DOVECOT_CA=$DOVECOT_DIR/ca.pem
 	DOVECOT_PASSWORD_FILE=$DOVECOT_DIR/password
