@@ -1,12 +1,20 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * Unit tests for src/journal.c: every operation encodes and decodes back
  * to the same arguments and text, rows written by earlier versions still
- * read, and each kind of bad row is refused with a reason. */
+ * read, and each kind of bad row is refused with a reason; then the journal
+ * in the account's data against a real store in a temporary directory:
+ * the cache's rows moved there, and a cache deleted and made again. */
+
+#include <sys/stat.h>
 
 #include <check.h>
+#include <ftw.h>
+#include <sqlite3.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "journal.h"
 #include "xmalloc.h"
@@ -245,6 +253,215 @@ START_TEST(test_journal_rows)
 }
 END_TEST
 
+static char *tmp; /* this test's directory */
+
+static int
+rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+setup(void)
+{
+	const char *t;
+	char *data;
+
+	t = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
+	xasprintf(&tmp, "%s/errand-test-journal-XXXXXX", t);
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	xasprintf(&data, "%s/data", tmp);
+	setenv("XDG_DATA_HOME", data, 1);
+	free(data);
+}
+
+static void
+teardown(void)
+{
+	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(tmp);
+}
+
+/* One number from SQL on the file at path. */
+static int64_t
+sql_int(const char *path, const char *q)
+{
+	sqlite3 *d;
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	ck_assert_int_eq(sqlite3_open(path, &d), SQLITE_OK);
+	ck_assert_msg(sqlite3_prepare_v2(d, q, -1, &st, NULL) == SQLITE_OK,
+	    "%s: %s", q, sqlite3_errmsg(d));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(d);
+	return n;
+}
+
+/* The cache at tmp/acct.db with its journal in the data; fails the test
+ * when either cannot open. */
+static struct store *
+open_both(void)
+{
+	struct store *st;
+	char *path, *err;
+
+	xasprintf(&path, "%s/cache/acct.db", tmp);
+	st = store_open(path, &err);
+	free(path);
+	ck_assert_msg(st != NULL, "%s", err);
+	ck_assert_msg(journal_open(st, "acct", &err) == 0, "%s", err);
+	return st;
+}
+
+struct rows {
+	int64_t folder[8];
+	char op[8][16];
+	size_t n;
+};
+
+static int
+rows_cb(const struct store_journal *j, void *arg)
+{
+	struct rows *r = arg;
+
+	if (r->n < 8) {
+		r->folder[r->n] = j->folder;
+		snprintf(r->op[r->n], sizeof r->op[0], "%s", j->op);
+		r->n++;
+	}
+	return 0;
+}
+
+/* A cache of the schema that kept the journal: its rows move to the data,
+ * the cache shows them, and deleting the cache loses none. */
+START_TEST(test_journal_data)
+{
+	struct store_folder f = {.name = "Ärger", .raw_name = "&AMQ-rger"};
+	struct store_msg m = {.uid = 1, .subject = "a", .message_id = "a@x"};
+	struct store *st;
+	struct rows r;
+	struct stat sb;
+	char *cache, *data, *arg;
+	int64_t id, id2, n;
+
+	xasprintf(&cache, "%s/cache/acct.db", tmp);
+	xasprintf(&data, "%s/data/errand/acct/errand-journal.db", tmp);
+	st = store_open(cache, &arg);
+	ck_assert_msg(st != NULL, "%s", arg);
+	ck_assert_int_eq(store_folder_upsert(st, &f, &id), 0);
+	ck_assert_int_eq(store_folder_set_sync(st, id, 31, 0, 0), 0);
+	ck_assert_int_eq(store_msg_put(st, id, &m), 0);
+	m.uid = 2;
+	m.message_id = "b@x";
+	ck_assert_int_eq(store_msg_put(st, id, &m), 0);
+	/* As the cache's own rows, the flags not yet shown (a crash). */
+	arg = journal_flags_arg('+', 'S', 0, "&AMQ-rger");
+	ck_assert_int_eq(store_journal_add(st, id, 1, "flags", arg, NULL), 0);
+	free(arg);
+	arg = journal_move_arg("Archive", "&AMQ-rger");
+	ck_assert_int_eq(store_journal_add(st, id, 2, "move", arg, NULL), 0);
+	free(arg);
+	store_close(st);
+
+	st = open_both();
+	ck_assert_int_eq(store_journal_count(st, &n), 0);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(store_msg_get(st, id, 1, &m), 0);
+	ck_assert_uint_eq(m.flags & STORE_FLAG_SEEN, STORE_FLAG_SEEN);
+	ck_assert_int_eq(store_msg_get(st, id, 2, &m), 0);
+	ck_assert_uint_eq(m.flags & STORE_FLAG_HIDDEN, STORE_FLAG_HIDDEN);
+	store_close(st);
+	ck_assert_int_eq(sql_int(cache,
+	                     "SELECT count(*) FROM sqlite_schema WHERE name = "
+	                     "'journal'"),
+	    0);
+	ck_assert_int_eq(sql_int(data,
+	                     "SELECT count(*) FROM journal WHERE folder_raw = "
+	                     "'&AMQ-rger' AND folder_name = 'Ärger' AND "
+	                     "uidvalidity = 31"),
+	    2);
+	ck_assert_int_eq(stat(data, &sb), 0);
+	ck_assert_uint_eq(sb.st_mode & 0777, 0600);
+
+	/* The cache deleted: a new one has the folder again, by its names,
+	 * and the rows point at it. */
+	ck_assert_int_eq(unlink(cache), 0);
+	xasprintf(&arg, "%s-wal", cache);
+	unlink(arg);
+	free(arg);
+	xasprintf(&arg, "%s-shm", cache);
+	unlink(arg);
+	free(arg);
+	st = open_both();
+	/* A folder made first takes another id. */
+	ck_assert_int_eq(store_journal_count(st, &n), 0);
+	ck_assert_int_eq(n, 2);
+	memset(&f, 0, sizeof f);
+	ck_assert_int_eq(store_folder_get(st, "Ärger", &f), 0);
+	ck_assert_str_eq(f.raw_name, "&AMQ-rger");
+	id2 = f.id;
+	store_folder_clear(&f);
+	memset(&r, 0, sizeof r);
+	ck_assert_int_eq(store_journal_foreach(st, rows_cb, &r), 0);
+	ck_assert_uint_eq(r.n, 2);
+	ck_assert_int_eq(r.folder[0], id2);
+	ck_assert_int_eq(r.folder[1], id2);
+	ck_assert_str_eq(r.op[0], "flags");
+	ck_assert_str_eq(r.op[1], "move");
+	/* New rows go to the data journal too, with the folder's names. */
+	arg = journal_flags_arg('+', 'F', 0, "&AMQ-rger");
+	ck_assert_int_eq(store_journal_add(st, id2, 1, "flags", arg, NULL), 0);
+	free(arg);
+	store_close(st);
+	ck_assert_int_eq(sql_int(data,
+	                     "SELECT count(*) FROM journal WHERE folder_raw = "
+	                     "'&AMQ-rger'"),
+	    3);
+
+	/* Opened again: nothing moves twice. */
+	st = open_both();
+	ck_assert_int_eq(store_journal_count(st, &n), 0);
+	ck_assert_int_eq(n, 3);
+	store_close(st);
+	free(cache);
+	free(data);
+}
+END_TEST
+
+/* A damaged journal file is an error naming it, never a fresh start. */
+START_TEST(test_journal_data_damaged)
+{
+	struct store *st;
+	char *cache, *data, *err;
+	FILE *fp;
+
+	xasprintf(&cache, "%s/cache/acct.db", tmp);
+	st = open_both();
+	store_close(st);
+	xasprintf(&data, "%s/data/errand/acct/errand-journal.db", tmp);
+	ck_assert_ptr_nonnull(fp = fopen(data, "w"));
+	fputs("this is not a database, not at all, but long enough to "
+	      "be read as a header by SQLite's first page check ......",
+	    fp);
+	fclose(fp);
+	st = store_open(cache, &err);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(journal_open(st, "acct", &err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "cannot open the journal '"));
+	ck_assert_ptr_nonnull(strstr(err, data));
+	free(err);
+	store_close(st);
+	free(cache);
+	free(data);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -258,6 +475,11 @@ main(void)
 	tcase_add_loop_test(
 	    tc, test_journal_bad, 0, (int)(sizeof bad / sizeof bad[0]));
 	tcase_add_test(tc, test_journal_rows);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("data");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_journal_data);
+	tcase_add_test(tc, test_journal_data_damaged);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
