@@ -10,6 +10,7 @@
 #include "keymap.h"
 #include "model.h"
 #include "session.h"
+#include "triage.h"
 
 struct cmd_ctx;
 struct account;
@@ -148,23 +149,8 @@ struct ui {
 	/* Triage changes not yet written: another process (a second errand)
 	 * held the cache's write lock. Written in order by ev_queue; shown
 	 * as done meanwhile. */
-	struct ui_queued {
-		int64_t folder;       /* folder row */
-		uint32_t uid;         /* 0 when not about one message */
-		int set_flags;        /* also set the message row's flags */
-		unsigned int flags;   /* to these */
-		const char *keywords; /* and keywords, NULL for none */
-		const char *op;       /* the journal row: its op */
-		const char *arg;      /* and argument */
-		/* What the journal row carries, taken when the change is
-		 * made (a queued one is written later, maybe after another
-		 * errand has found the folder made again): */
-		uint32_t uidvalidity;    /* the folder's UIDVALIDITY */
-		const char *message_ids; /* the message's Message-ID (an
-		                          * expunge: its messages'), or NULL */
-		int journaled; /* its row is written: only the cache waits */
-	} * queue;
-	size_t nqueue;
+	/* Changes and the queue of those waiting for the cache (src/triage.h). */
+	struct triage triage;
 	struct event *ev_queue;
 };
 
@@ -310,6 +296,8 @@ int ui_triage_queue_write(struct ui *, int wait_ms);
 void ui_triage_queue_show(struct ui *);
 /* Forget the queued changes and free ev_queue. */
 void ui_triage_queue_free(struct ui *);
+/* Set up ui->triage once the cache is open. */
+void ui_triage_init(struct ui *);
 
 /* --- local.c ------------------------------------------------------------ */
 

@@ -24,75 +24,42 @@
 #define UI_QUEUE_RETRY_MS 200 /* between two tries to write the queue */
 
 static void ui_undo_note(struct ui *, uint32_t, char, int);
-static int ui_undo_moveback(struct ui *, const struct ui_undo *);
-static int ui_triage_write(struct ui *, struct ui_queued *);
-static int ui_triage_commit(struct ui *, struct ui_queued *);
+static void ui_triage_done(struct ui *);
 static void ui_triage_queue_arm(struct ui *);
 static void ui_triage_on_queue(evutil_socket_t, short, void *);
 static unsigned int ui_triage_queued_flags(struct ui *, uint32_t, unsigned int);
 
-/* Write one change: its journal row first, on disk by itself (the row
- * carries the UIDVALIDITY and Message-ID of when the change was made),
- * then the message row's flags (when set_flags); a running sync's open
- * chunk is committed before either. A crash between the two loses
- * nothing: the next start shows the row's change again. 0, or -1 with the
- * store's error (q->journaled says whether the row is written). */
-static int
-ui_triage_write(struct ui *ui, struct ui_queued *q)
+/* New journal rows: the live session may send them. */
+static void
+ui_triage_wake(void *arg)
 {
-	struct store_journal j;
+	struct ui *ui = arg;
 
-	memset(&j, 0, sizeof j);
-	j.folder = q->folder;
-	j.uid = q->uid;
-	j.op = q->op;
-	j.arg = q->arg;
-	j.uidvalidity = q->uidvalidity;
-	j.message_id = q->message_ids;
-	if (sync_flush(ui->sync) != 0)
-		return -1;
-	if (!q->journaled) {
-		if (store_journal_put(ui->st, &j, NULL) != 0)
-			return -1;
-		q->journaled = 1;
-	}
-	if (!q->set_flags)
-		return 0;
-	if (store_begin(ui->st) != 0 ||
-	    store_msg_set_flags(
-	        ui->st, q->folder, q->uid, q->flags, q->keywords, 0) != 0 ||
-	    store_commit(ui->st) != 0) {
-		if (store_in_transaction(ui->st))
-			store_rollback(ui->st);
-		return -1;
-	}
-	return 0;
+	if (ui->live != NULL)
+		live_kick(ui->live);
 }
 
-/* Write a change now, or queue it (a copy) behind those waiting when
- * another process holds the cache: 0 either way, the change is made.
- * -1 with the error shown when the cache refused it otherwise. */
+/* Before a write: a running sync's open chunk is committed first. */
 static int
-ui_triage_commit(struct ui *ui, struct ui_queued *q)
+ui_triage_prepare(void *arg)
 {
-	struct ui_queued *c;
+	struct ui *ui = arg;
 
-	if (ui->nqueue == 0 && ui_triage_write(ui, q) == 0)
-		return 0;
-	if (ui->nqueue == 0 && !store_locked(ui->st) && !q->journaled) {
-		ui_message(ui, 1, "%s", store_error(ui->st));
-		return -1;
-	}
-	ui->queue = xreallocarray(ui->queue, ui->nqueue + 1, sizeof *ui->queue);
-	c = &ui->queue[ui->nqueue++];
-	*c = *q;
-	c->keywords = q->keywords != NULL ? xstrdup(q->keywords) : NULL;
-	c->op = xstrdup(q->op);
-	c->arg = xstrdup(q->arg);
-	c->message_ids =
-	    q->message_ids != NULL ? xstrdup(q->message_ids) : NULL;
-	ui_triage_queue_arm(ui);
-	return 0;
+	return sync_flush(ui->sync);
+}
+
+void
+ui_triage_init(struct ui *ui)
+{
+	triage_init(&ui->triage, ui->st, ui_triage_wake, ui_triage_prepare, ui);
+}
+
+/* After an operation: changes left for the cache are tried again soon. */
+static void
+ui_triage_done(struct ui *ui)
+{
+	if (ui->triage.nqueue > 0)
+		ui_triage_queue_arm(ui);
 }
 
 /* Try the queue again in a moment. */
@@ -121,37 +88,26 @@ ui_triage_on_queue(evutil_socket_t fd, short what, void *arg)
 int
 ui_triage_queue_write(struct ui *ui, int wait_ms)
 {
-	size_t i, done = 0;
+	size_t before = ui->triage.nqueue;
+	int rc;
 
-	if (ui->nqueue == 0)
+	if (ui->triage.nqueue == 0)
 		return 0;
 	if (wait_ms != UI_BUSY_WAIT_MS)
 		store_set_busy_wait(ui->st, wait_ms);
-	while (done < ui->nqueue && ui_triage_write(ui, &ui->queue[done]) == 0)
-		done++;
+	rc = triage_flush(&ui->triage);
 	if (wait_ms != UI_BUSY_WAIT_MS)
 		store_set_busy_wait(ui->st, UI_BUSY_WAIT_MS);
-	for (i = 0; i < done; i++) {
-		free((void *)ui->queue[i].keywords);
-		free((void *)ui->queue[i].op);
-		free((void *)ui->queue[i].arg);
-		free((void *)ui->queue[i].message_ids);
-	}
-	ui->nqueue -= done;
-	memmove(ui->queue, ui->queue + done, ui->nqueue * sizeof *ui->queue);
-	if (done > 0) {
-		if (ui->live != NULL)
-			live_kick(ui->live);
+	if (ui->triage.nqueue < before)
 		ui_dirty(ui);
-	}
-	if (ui->nqueue == 0)
+	if (rc == 0)
 		return 0;
 	/* A lock goes away by itself; another failure (a full disk) is
 	 * shown, and the changes are kept all the same. */
 	if (!store_locked(ui->st))
 		ui_message(ui, 1, "%s (%zu change%s kept in memory)",
-		    store_error(ui->st), ui->nqueue,
-		    ui->nqueue == 1 ? "" : "s");
+		    store_error(ui->st), ui->triage.nqueue,
+		    ui->triage.nqueue == 1 ? "" : "s");
 	ui_triage_queue_arm(ui);
 	return -1;
 }
@@ -159,32 +115,23 @@ ui_triage_queue_write(struct ui *ui, int wait_ms)
 void
 ui_triage_queue_show(struct ui *ui)
 {
+	const struct triage_change *c;
 	size_t i;
 	long at;
 
-	for (i = 0; ui->model != NULL && i < ui->nqueue; i++) {
-		if (ui->queue[i].folder != ui->folder_id ||
-		    !ui->queue[i].set_flags ||
-		    (at = model_find_uid(ui->model, ui->queue[i].uid)) < 0)
+	for (i = 0; ui->model != NULL && i < ui->triage.nqueue; i++) {
+		c = &ui->triage.queue[i];
+		if (c->folder != ui->folder_id || !c->set_flags ||
+		    (at = model_find_uid(ui->model, c->uid)) < 0)
 			continue;
-		model_set_flags(ui->model, (size_t)at, ui->queue[i].flags);
+		model_set_flags(ui->model, (size_t)at, c->flags);
 	}
 }
 
 void
 ui_triage_queue_free(struct ui *ui)
 {
-	size_t i;
-
-	for (i = 0; i < ui->nqueue; i++) {
-		free((void *)ui->queue[i].keywords);
-		free((void *)ui->queue[i].op);
-		free((void *)ui->queue[i].arg);
-		free((void *)ui->queue[i].message_ids);
-	}
-	free(ui->queue);
-	ui->queue = NULL;
-	ui->nqueue = 0;
+	triage_clear(&ui->triage);
 	if (ui->ev_queue != NULL)
 		event_free(ui->ev_queue);
 	ui->ev_queue = NULL;
@@ -195,45 +142,9 @@ ui_triage_queue_free(struct ui *ui)
 static unsigned int
 ui_triage_queued_flags(struct ui *ui, uint32_t uid, unsigned int flags)
 {
-	size_t i;
-
-	for (i = 0; i < ui->nqueue; i++) {
-		if (ui->queue[i].folder == ui->folder_id &&
-		    ui->queue[i].uid == uid && ui->queue[i].set_flags)
-			flags = ui->queue[i].flags;
-	}
-	return flags;
+	return triage_flags(&ui->triage, ui->folder_id, uid, flags);
 }
 static char *ui_triage_deleted_ids(struct ui *);
-
-/* Journal a move back of a message moved away and sent. */
-static int
-ui_undo_moveback(struct ui *ui, const struct ui_undo *u)
-{
-	struct store_folder f;
-	struct store_journal j;
-	char *arg;
-	int rc;
-
-	if (u->dest_raw == NULL || u->dest_uid == 0 ||
-	    store_folder_get(ui->st, ui->folder, &f) != 0)
-		return -1;
-	arg = journal_moveback_arg(u->dest_uid, u->dest_raw, f.raw_name);
-	store_folder_clear(&f);
-	if (arg == NULL)
-		return -1;
-	/* The UID is the destination's, under its UIDVALIDITY (COPYUID). */
-	memset(&j, 0, sizeof j);
-	j.folder = ui->folder_id;
-	j.op = journal_op_name(JOURNAL_MOVEBACK);
-	j.arg = arg;
-	j.uidvalidity = u->dest_uidvalidity;
-	rc = store_journal_put(ui->st, &j, NULL);
-	free(arg);
-	if (rc == 0 && ui->live != NULL)
-		live_kick(ui->live);
-	return rc;
-}
 
 void
 ui_undo_clear(struct ui *ui)
@@ -388,29 +299,21 @@ ui_triage_move_prompted(struct ui *ui, const char *dest, int copy)
 	return rc;
 }
 
-/* The journal row of a move of uid not yet sent: its id, or 0. */
-struct ui_find_move {
-	int64_t folder, id;
-	uint32_t uid;
-};
-
+/* Whether the live session is sending the journal row id right now. */
 static int
-ui_find_move_cb(const struct store_journal *j, void *arg)
+ui_triage_in_flight(int64_t id, void *arg)
 {
-	struct ui_find_move *f = arg;
+	struct ui *ui = arg;
 
-	if (j->folder == f->folder && j->uid == f->uid &&
-	    strcmp(j->op, journal_op_name(JOURNAL_MOVE)) == 0)
-		f->id = j->id;
-	return 0;
+	return ui->live != NULL && live_in_flight(ui->live, id);
 }
 
 void
 ui_triage_undo(struct ui *ui)
 {
-	struct ui_find_move fm;
-	struct store_msg m;
 	size_t i, n = ui->nundo;
+	char *err;
+	int rc;
 
 	if (n == 0) {
 		ui_message(ui, 0, "nothing to undo");
@@ -430,8 +333,6 @@ ui_triage_undo(struct ui *ui)
 			continue;
 		}
 		if (ui->local != NULL) {
-			char *err;
-
 			/* Local: the file goes back at once. */
 			if (u->dest_raw != NULL &&
 			    local_move(ui->local, u->dest_raw, u->dest_uid,
@@ -445,32 +346,20 @@ ui_triage_undo(struct ui *ui)
 			}
 			continue;
 		}
-		memset(&fm, 0, sizeof fm);
-		fm.folder = ui->folder_id;
-		fm.uid = u->uid;
-		if (sync_flush(ui->sync) != 0 ||
-		    store_journal_foreach(ui->st, ui_find_move_cb, &fm) < 0)
-			continue;
-		if (fm.id != 0 && ui->live != NULL &&
-		    live_in_flight(ui->live, fm.id)) {
+		rc = triage_unmove(&ui->triage, ui->folder, u->uid, u->dest_raw,
+		    u->dest_uid, u->dest_uidvalidity, ui_triage_in_flight, ui,
+		    &err);
+		if (rc == 1) {
 			ui_message(ui, 1,
 			    "the move is with the server right now: U again "
 			    "in a moment");
 			ui->undoing = 0;
 			return;
 		}
-		if (fm.id == 0) {
-			/* Done on the server: move it back from there. */
-			if (ui_undo_moveback(ui, u) != 0)
-				ui_message(ui, 1,
-				    "cannot undo: the server did not say where "
-				    "the message went (no UIDPLUS)");
-			continue;
+		if (rc != 0) {
+			ui_message(ui, 1, "cannot undo: %s", err);
+			free(err);
 		}
-		if (store_journal_remove(ui->st, fm.id) == 0 &&
-		    store_msg_get(ui->st, ui->folder_id, u->uid, &m) == 0)
-			store_msg_set_flags(ui->st, ui->folder_id, u->uid,
-			    m.flags & ~STORE_FLAG_HIDDEN, m.keywords, 0);
 	}
 	ui->undoing = 0;
 	ui_undo_clear(ui);
@@ -483,9 +372,8 @@ ui_triage_flag(struct ui *ui, uint32_t uid, char letter, int set)
 {
 	struct store_folder f;
 	struct store_msg m;
-	struct ui_queued q;
 	unsigned int bit = live_flag_bit(letter, 1), flags;
-	char *arg;
+	char *err;
 	long at;
 
 	if (ui->folder_id == 0 || store_folder_get(ui->st, ui->folder, &f) != 0)
@@ -505,8 +393,6 @@ ui_triage_flag(struct ui *ui, uint32_t uid, char letter, int set)
 	}
 	ui_undo_note(ui, uid, letter, (m.flags & bit) != 0);
 	if (ui->local != NULL) {
-		char *err;
-
 		store_folder_clear(&f);
 		if (local_set_flags(ui->local, ui->folder, uid, flags, &err) !=
 		    0) {
@@ -522,34 +408,18 @@ ui_triage_flag(struct ui *ui, uint32_t uid, char letter, int set)
 		ui_dirty(ui);
 		return 0;
 	}
-	arg = journal_flags_arg(set ? '+' : '-', letter, m.modseq, f.raw_name);
-	if (arg == NULL) {
-		ui_message(
-		    ui, 1, "cannot journal a flag change in '%s'", ui->folder);
-		store_folder_clear(&f);
-		return -1;
-	}
-	/* The change and its journal row together, or neither. */
-	memset(&q, 0, sizeof q);
-	q.uidvalidity = f.uidvalidity;
-	q.message_ids = m.message_id;
 	store_folder_clear(&f);
-	q.folder = ui->folder_id;
-	q.uid = uid;
-	q.set_flags = 1;
-	q.flags = flags;
-	q.keywords = m.keywords;
-	q.op = journal_op_name(JOURNAL_FLAGS);
-	q.arg = arg;
-	if (ui_triage_commit(ui, &q) != 0) {
-		free(arg);
+	if (triage_flag(&ui->triage, ui->folder, uid, letter, set, &flags, NULL,
+	        &err) < 0) {
+		ui_message(ui, 1, "%s", err);
+		free(err);
+		if (!ui->undoing && ui->nundo > 0)
+			ui->nundo--;
 		return -1;
 	}
-	free(arg);
+	ui_triage_done(ui);
 	if (ui->model != NULL && (at = model_find_uid(ui->model, uid)) >= 0)
 		model_set_flags(ui->model, (size_t)at, flags);
-	if (ui->live != NULL)
-		live_kick(ui->live);
 	ui_dirty(ui);
 	return 0;
 }
@@ -720,14 +590,10 @@ ui_triage_deleted_ids(struct ui *ui)
 void
 ui_triage_expunge(struct ui *ui)
 {
-	struct ui_queued q;
-	struct store_folder f;
-	char *uids, *arg, *ids;
+	char *uids, *ids, *err;
 	uint32_t n = ui_triage_deleted(ui, &uids);
 
 	if (n > 0 && ui->local != NULL) {
-		char *err;
-
 		free(uids);
 		if (local_expunge(ui->local, ui->folder, &n, &err) != 0) {
 			ui_message(ui, 1, "%s", err);
@@ -739,57 +605,35 @@ ui_triage_expunge(struct ui *ui)
 		ui_index_reload(ui);
 		return;
 	}
-	if (n == 0 || store_folder_get(ui->st, ui->folder, &f) != 0) {
+	if (n == 0) {
 		free(uids);
 		return;
 	}
-	arg = journal_expunge_arg(uids, f.raw_name);
-	free(uids);
-	if (arg == NULL) {
-		ui_message(
-		    ui, 1, "cannot journal an expunge in '%s'", ui->folder);
-		store_folder_clear(&f);
-		return;
-	}
 	/* With the messages' Message-IDs, for errand push --retarget. */
-	memset(&q, 0, sizeof q);
-	q.folder = ui->folder_id;
-	q.op = journal_op_name(JOURNAL_EXPUNGE);
-	q.arg = arg;
-	q.message_ids = ids = ui_triage_deleted_ids(ui);
-	q.uidvalidity = f.uidvalidity;
-	store_folder_clear(&f);
-	if (ui_triage_commit(ui, &q) == 0)
+	ids = ui_triage_deleted_ids(ui);
+	if (triage_expunge(&ui->triage, ui->folder, uids, ids, &err) == 0)
 		ui_message(
 		    ui, 0, "expunging %u message%s", n, n == 1 ? "" : "s");
+	else {
+		ui_message(ui, 1, "%s", err);
+		free(err);
+	}
 	free(ids);
-	free(arg);
-	if (ui->live != NULL)
-		live_kick(ui->live);
+	free(uids);
+	ui_triage_done(ui);
 }
 
 int64_t
 ui_triage_pending(struct ui *ui)
 {
-	int64_t n = 0;
-	size_t i;
-
-	if (store_journal_count(ui->st, &n) != 0)
-		n = 0;
-	/* A queued change whose row is written is counted there. */
-	for (i = 0; i < ui->nqueue; i++)
-		if (!ui->queue[i].journaled)
-			n++;
-	return n;
+	return triage_pending(&ui->triage);
 }
 
 int
 ui_triage_move(struct ui *ui, uint32_t uid, const char *dest, int copy)
 {
 	struct store_folder f, d;
-	char *arg;
-	struct store_msg m;
-	struct ui_queued q;
+	char *err;
 	int rc;
 
 	if (ui->folder_id == 0 || store_folder_get(ui->st, ui->folder, &f) != 0)
@@ -809,7 +653,6 @@ ui_triage_move(struct ui *ui, uint32_t uid, const char *dest, int copy)
 	}
 	if (ui->local != NULL) {
 		uint32_t duid;
-		char *err;
 
 		store_folder_clear(&f);
 		if (local_move(ui->local, ui->folder, uid, d.name, copy, &duid,
@@ -829,44 +672,20 @@ ui_triage_move(struct ui *ui, uint32_t uid, const char *dest, int copy)
 		store_folder_clear(&d);
 		return 0;
 	}
-	if ((arg = journal_move_arg(d.raw_name, f.raw_name)) == NULL) {
-		ui_message(ui, 1, "cannot %s to '%s': cannot journal it",
-		    copy ? "copy" : "move", d.name);
-		store_folder_clear(&f);
-		store_folder_clear(&d);
-		return -1;
-	}
-	memset(&q, 0, sizeof q);
-	q.uidvalidity = f.uidvalidity;
 	store_folder_clear(&f);
-	if (store_msg_get(ui->st, ui->folder_id, uid, &m) != 0) {
-		free(arg);
+	if (triage_move(&ui->triage, ui->folder, uid, dest, copy, &err) != 0) {
+		ui_message(ui, 1, "%s", err);
+		free(err);
 		store_folder_clear(&d);
 		return -1;
 	}
-	/* A move leaves the index at once; the journal row makes it real. */
-	q.message_ids = m.message_id;
-	q.folder = ui->folder_id;
-	q.uid = uid;
-	q.set_flags = !copy;
-	q.flags = ui_triage_queued_flags(ui, uid, m.flags) | STORE_FLAG_HIDDEN;
-	q.keywords = m.keywords;
-	q.op = journal_op_name(copy ? JOURNAL_COPY : JOURNAL_MOVE);
-	q.arg = arg;
-	if (ui_triage_commit(ui, &q) != 0) {
-		free(arg);
-		store_folder_clear(&d);
-		return -1;
-	}
-	free(arg);
+	ui_triage_done(ui);
 	if (!copy)
 		ui_undo_note(ui, uid, 'M', 0);
 	ui_message(ui, 0, "%s to %s", copy ? "copied" : "moved", d.name);
 	store_folder_clear(&d);
 	if (!copy)
 		ui_index_reload_soon(ui);
-	if (ui->live != NULL)
-		live_kick(ui->live);
 	return 0;
 }
 

@@ -1321,6 +1321,7 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	ui.s = session_new(&sp);
 	ui.locked.min = UI_LOCKED_RETRY;
 	ui.locked.max = UI_LOCKED_MAX;
+	ui_triage_init(&ui);
 	ui.km = keymap_new();
 	ui.html_command = mailcap_viewer("text/html");
 	for (i = 0; i < cf->nbindings; i++)
@@ -1431,10 +1432,11 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		/* Kept for next time: written once the other errand lets
 		 * go, however long that takes. */
 		cmd_error("waiting for the cache to write %zu change%s",
-		    ui.nqueue, ui.nqueue == 1 ? "" : "s");
+		    ui.triage.nqueue, ui.triage.nqueue == 1 ? "" : "s");
 		if (ui_triage_queue_write(&ui, STORE_BUSY_WAIT_MS) != 0)
-			cmd_error("%zu change%s lost: %s", ui.nqueue,
-			    ui.nqueue == 1 ? "" : "s", store_error(ui.st));
+			cmd_error("%zu change%s lost: %s", ui.triage.nqueue,
+			    ui.triage.nqueue == 1 ? "" : "s",
+			    store_error(ui.st));
 	}
 	if (session_net(ui.s) == SESSION_NET_ERROR &&
 	    session_net_reason(ui.s) != NULL)

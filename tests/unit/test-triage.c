@@ -1,0 +1,303 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * Unit tests for src/triage.c against a real store and data journal in a
+ * temporary directory: each operation's journal row and cache change, its
+ * undo, the backend woken, bad input refused, and a change that meets
+ * another process's lock on the cache queued and written later. */
+
+#include <sys/stat.h>
+
+#include <check.h>
+#include <ftw.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "journal.h"
+#include "triage.h"
+#include "xmalloc.h"
+#include "cache/store.h"
+
+static char *tmp;   /* this test's directory */
+static char *cache; /* tmp/cache/acct.db */
+static struct store *st;
+static struct triage t;
+static int woken;     /* wake() calls */
+static int64_t inbox; /* folder ids */
+static int64_t archive;
+
+static int
+rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+wake(void *arg)
+{
+	(void)arg;
+	woken++;
+}
+
+static void
+setup(void)
+{
+	struct store_folder f = {.name = "INBOX", .raw_name = "INBOX"};
+	struct store_msg m = {.subject = "s"};
+	const char *d;
+	char *data, *err, id[32];
+	uint32_t u;
+
+	d = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
+	xasprintf(&tmp, "%s/errand-test-triage-XXXXXX", d);
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	xasprintf(&data, "%s/data", tmp);
+	setenv("XDG_DATA_HOME", data, 1);
+	free(data);
+	xasprintf(&cache, "%s/cache/acct.db", tmp);
+	st = store_open(cache, &err);
+	ck_assert_msg(st != NULL, "%s", err);
+	ck_assert_msg(journal_open(st, "acct", &err) == 0, "%s", err);
+	ck_assert_int_eq(store_folder_upsert(st, &f, &inbox), 0);
+	ck_assert_int_eq(store_folder_set_sync(st, inbox, 31, 0, 0), 0);
+	f.name = f.raw_name = "Archive";
+	ck_assert_int_eq(store_folder_upsert(st, &f, &archive), 0);
+	for (u = 1; u <= 3; u++) {
+		m.uid = u;
+		snprintf(id, sizeof id, "m%u@x", u);
+		m.message_id = id;
+		ck_assert_int_eq(store_msg_put(st, inbox, &m), 0);
+	}
+	woken = 0;
+	triage_init(&t, st, wake, NULL, NULL);
+}
+
+static void
+teardown(void)
+{
+	triage_clear(&t);
+	store_close(st);
+	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(tmp);
+	free(cache);
+}
+
+/* The journal's rows as "op uid arg uidvalidity message_id;" lines. */
+static int
+rows_cb(const struct store_journal *j, void *arg)
+{
+	char **acc = arg, *s;
+
+	xasprintf(&s, "%s%s %u %s %u %s;", *acc, j->op, j->uid, j->arg,
+	    j->uidvalidity, j->message_id != NULL ? j->message_id : "");
+	free(*acc);
+	*acc = s;
+	return 0;
+}
+
+static char *
+rows(void)
+{
+	char *acc = xstrdup("");
+
+	ck_assert_int_eq(store_journal_foreach(st, rows_cb, &acc), 0);
+	return acc;
+}
+
+static unsigned int
+flags_of(uint32_t uid)
+{
+	struct store_msg m;
+
+	ck_assert_int_eq(store_msg_get(st, inbox, uid, &m), 0);
+	return m.flags;
+}
+
+START_TEST(test_triage_flag)
+{
+	unsigned int f;
+	char *err, *r;
+	int was;
+
+	ck_assert_int_eq(
+	    triage_flag(&t, "INBOX", 1, 'S', 1, &f, &was, &err), 0);
+	ck_assert_uint_eq(f, STORE_FLAG_SEEN);
+	ck_assert_int_eq(was, 0);
+	ck_assert_uint_eq(flags_of(1), STORE_FLAG_SEEN);
+	ck_assert_int_eq(woken, 1);
+	/* Set again: nothing to do, no row. */
+	ck_assert_int_eq(
+	    triage_flag(&t, "INBOX", 1, 'S', 1, NULL, &was, &err), 1);
+	ck_assert_int_eq(was, 1);
+	/* Toggle: off again (the undo of the first). */
+	ck_assert_int_eq(
+	    triage_flag(&t, "INBOX", 1, 'S', -1, &f, NULL, &err), 0);
+	ck_assert_uint_eq(flags_of(1), 0);
+	ck_assert_int_eq(
+	    triage_flag(&t, "INBOX", 2, 'F', 1, NULL, NULL, &err), 0);
+	ck_assert_uint_eq(flags_of(2), STORE_FLAG_FLAGGED);
+	r = rows();
+	ck_assert_str_eq(r,
+	    "flags 1 +S\t0\tINBOX 31 m1@x;flags 1 -S\t0\tINBOX 31 m1@x;"
+	    "flags 2 +F\t0\tINBOX 31 m2@x;");
+	free(r);
+	ck_assert_int_eq(triage_pending(&t), 3);
+	ck_assert_int_eq(woken, 3);
+
+	ck_assert_int_eq(
+	    triage_flag(&t, "INBOX", 1, 'X', 1, NULL, NULL, &err), -1);
+	ck_assert_str_eq(err, "no flag 'X'");
+	free(err);
+	ck_assert_int_eq(
+	    triage_flag(&t, "Nope", 1, 'S', 1, NULL, NULL, &err), -1);
+	ck_assert_str_eq(err, "no folder 'Nope'");
+	free(err);
+	ck_assert_int_eq(
+	    triage_flag(&t, "INBOX", 9, 'S', 1, NULL, NULL, &err), -1);
+	ck_assert_str_eq(err, "message 9 is no longer in the cache");
+	free(err);
+	ck_assert_int_eq(triage_pending(&t), 3);
+}
+END_TEST
+
+static int
+busy(int64_t id, void *arg)
+{
+	(void)id;
+	(void)arg;
+	return 1;
+}
+
+START_TEST(test_triage_move_undo)
+{
+	char *err, *r;
+
+	ck_assert_int_eq(triage_move(&t, "INBOX", 2, "Archive", 0, &err), 0);
+	ck_assert_uint_eq(flags_of(2), STORE_FLAG_HIDDEN);
+	ck_assert_int_eq(triage_move(&t, "INBOX", 3, "Archive", 1, &err), 0);
+	ck_assert_uint_eq(flags_of(3), 0); /* a copy stays */
+	r = rows();
+	ck_assert_str_eq(
+	    r, "move 2 Archive\tINBOX 31 m2@x;copy 3 Archive\tINBOX 31 m3@x;");
+	free(r);
+	ck_assert_int_eq(woken, 2);
+
+	/* With the server right now: not undone, the row stays. */
+	ck_assert_int_eq(
+	    triage_unmove(&t, "INBOX", 2, NULL, 0, 0, busy, NULL, &err), 1);
+	ck_assert_uint_eq(flags_of(2), STORE_FLAG_HIDDEN);
+	/* Not sent: the row goes, the message shows again. */
+	ck_assert_int_eq(
+	    triage_unmove(&t, "INBOX", 2, NULL, 0, 0, NULL, NULL, &err), 0);
+	ck_assert_uint_eq(flags_of(2), 0);
+	r = rows();
+	ck_assert_str_eq(r, "copy 3 Archive\tINBOX 31 m3@x;");
+	free(r);
+	/* Sent (no row): moved back from where the server put it. */
+	ck_assert_int_eq(
+	    triage_unmove(&t, "INBOX", 2, NULL, 0, 0, NULL, NULL, &err), -1);
+	ck_assert_str_eq(
+	    err, "the server did not say where the message went (no UIDPLUS)");
+	free(err);
+	ck_assert_int_eq(
+	    triage_unmove(&t, "INBOX", 2, "Archive", 7, 44, NULL, NULL, &err),
+	    0);
+	r = rows();
+	ck_assert_str_eq(r,
+	    "copy 3 Archive\tINBOX 31 m3@x;moveback 0 7\tArchive\tINBOX 44 ;");
+	free(r);
+
+	ck_assert_int_eq(triage_move(&t, "INBOX", 1, "INBOX", 0, &err), -1);
+	ck_assert_str_eq(err, "cannot move to 'INBOX': same folder");
+	free(err);
+	ck_assert_int_eq(triage_move(&t, "INBOX", 1, "Nope", 1, &err), -1);
+	ck_assert_str_eq(err, "no folder 'Nope'");
+	free(err);
+	ck_assert_uint_eq(flags_of(1), 0);
+}
+END_TEST
+
+START_TEST(test_triage_expunge)
+{
+	char *err, *r;
+
+	ck_assert_int_eq(
+	    triage_expunge(&t, "INBOX", "1:2", "m1@x m2@x", &err), 0);
+	r = rows();
+	ck_assert_str_eq(r, "expunge 0 1:2\tINBOX 31 m1@x m2@x;");
+	free(r);
+	ck_assert_int_eq(woken, 1);
+	ck_assert_int_eq(triage_expunge(&t, "INBOX", "1 2", NULL, &err), -1);
+	ck_assert_str_eq(err, "cannot journal an expunge in 'INBOX'");
+	free(err);
+}
+END_TEST
+
+/* Another process holds the cache: the row is written (the journal is not
+ * the cache), the cache's flag waits in the queue and shows meanwhile. */
+START_TEST(test_triage_locked)
+{
+	sqlite3 *other;
+	unsigned int f;
+	char *err, *r;
+
+	ck_assert_int_eq(sqlite3_open(cache, &other), SQLITE_OK);
+	ck_assert_int_eq(
+	    sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	    SQLITE_OK);
+	store_set_busy_wait(st, 10);
+	ck_assert_int_eq(
+	    triage_flag(&t, "INBOX", 1, 'F', 1, &f, NULL, &err), 0);
+	ck_assert_uint_eq(t.nqueue, 1);
+	ck_assert_int_eq(t.queue[0].journaled, 1);
+	ck_assert_int_eq(woken, 1); /* the row may go now */
+	ck_assert_uint_eq(flags_of(1), 0);
+	ck_assert_uint_eq(triage_flags(&t, inbox, 1, 0), STORE_FLAG_FLAGGED);
+	ck_assert_int_eq(triage_pending(&t), 1); /* counted once */
+	/* Still locked: the queue waits, the next change behind it. */
+	ck_assert_int_eq(triage_flush(&t), -1);
+	ck_assert_int_eq(store_locked(st), 1);
+	ck_assert_int_eq(
+	    triage_flag(&t, "INBOX", 2, 'S', 1, NULL, NULL, &err), 0);
+	ck_assert_uint_eq(t.nqueue, 2);
+	ck_assert_int_eq(t.queue[1].journaled, 0); /* in order: not yet */
+	ck_assert_int_eq(triage_pending(&t), 2);
+	ck_assert_int_eq(
+	    sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(other);
+	ck_assert_int_eq(triage_flush(&t), 0);
+	ck_assert_uint_eq(t.nqueue, 0);
+	ck_assert_uint_eq(flags_of(1), STORE_FLAG_FLAGGED);
+	ck_assert_uint_eq(flags_of(2), STORE_FLAG_SEEN);
+	r = rows();
+	ck_assert_str_eq(
+	    r, "flags 1 +F\t0\tINBOX 31 m1@x;flags 2 +S\t0\tINBOX 31 m2@x;");
+	free(r);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("triage");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_triage_flag);
+	tcase_add_test(tc, test_triage_move_undo);
+	tcase_add_test(tc, test_triage_expunge);
+	tcase_add_test(tc, test_triage_locked);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
