@@ -72,8 +72,6 @@ static void push_find_free(struct push_find *);
 static int push_list(struct store *, int held_only);
 static int push_print_cb(const struct store_journal *, void *);
 static char *push_bracket_ids(const char *);
-static int push_replay(
-    struct cmd_ctx *, const struct account *, struct store *);
 static int push_discard(struct store *, int64_t);
 static int push_retarget(
     struct cmd_ctx *, const struct account *, struct store *, int64_t);
@@ -271,8 +269,8 @@ run_drained(void *arg)
 }
 
 /* Send what may go; then list what is held. */
-static int
-push_replay(struct cmd_ctx *ctx, const struct account *a, struct store *st)
+int
+cmd_push_replay(struct cmd_ctx *ctx, const struct account *a, struct store *st)
 {
 	struct live_params lp;
 	struct push_run r;
@@ -630,7 +628,7 @@ cmd_push_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		rc = push_retarget(ctx, a, st, id);
 		break;
 	default:
-		rc = push_replay(ctx, a, st);
+		rc = cmd_push_replay(ctx, a, st);
 		break;
 	}
 	store_close(st);

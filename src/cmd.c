@@ -36,6 +36,10 @@ extern const struct cmd_entry cmd_folders_entry;
 extern const struct cmd_entry cmd_list_entry;
 extern const struct cmd_entry cmd_push_entry;
 extern const struct cmd_entry cmd_search_entry;
+extern const struct cmd_entry cmd_flag_entry;
+extern const struct cmd_entry cmd_move_entry;
+extern const struct cmd_entry cmd_copy_entry;
+extern const struct cmd_entry cmd_delete_entry;
 
 const struct cmd_entry *cmd_table[] = {
     &cmd_check_entry,
@@ -44,6 +48,10 @@ const struct cmd_entry *cmd_table[] = {
     &cmd_list_entry,
     &cmd_push_entry,
     &cmd_search_entry,
+    &cmd_flag_entry,
+    &cmd_move_entry,
+    &cmd_copy_entry,
+    &cmd_delete_entry,
     NULL,
 };
 

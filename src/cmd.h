@@ -99,6 +99,10 @@ struct store *cmd_store_open(const struct account *);
  * exist yet is made as by cmd_store_open(). */
 struct store *cmd_store_open_readonly(const struct account *);
 
+/* Send the account's pending changes as errand push does and print
+ * "N sent, N pending, N held" (src/cmd-push.c); a CMD_EXIT_ value. */
+int cmd_push_replay(struct cmd_ctx *, const struct account *, struct store *);
+
 /* Sync for folders and list: 0 when synced or offline (then "offline:
  * REASON" is printed and the cache answers), -1 after printing the error. */
 int cmd_sync_or_offline(struct cmd_ctx *, const struct account *,
