@@ -124,7 +124,8 @@ tmatch_set(struct tmatch *m)
 	char *s = xstrdup(""), *t;
 	size_t i, j;
 
-	qsort(m->uids, m->n, sizeof *m->uids, uid_cmp);
+	if (m->n > 1)
+		qsort(m->uids, m->n, sizeof *m->uids, uid_cmp);
 	for (i = 0; i < m->n; i = j) {
 		for (j = i + 1; j < m->n && m->uids[j] == m->uids[j - 1] + 1;
 		     j++)

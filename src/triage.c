@@ -128,7 +128,9 @@ triage_flush(struct triage *t)
 	for (i = 0; i < done; i++)
 		triage_change_free(&t->queue[i]);
 	t->nqueue -= done;
-	memmove(t->queue, t->queue + done, t->nqueue * sizeof *t->queue);
+	if (done > 0 && t->nqueue > 0)
+		memmove(
+		    t->queue, t->queue + done, t->nqueue * sizeof *t->queue);
 	if ((done > 0 || rows > 0) && t->wake != NULL)
 		t->wake(t->arg);
 	return t->nqueue == 0 ? 0 : -1;
