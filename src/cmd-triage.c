@@ -295,6 +295,7 @@ tcmd_run(struct cmd_ctx *ctx, const struct cmd_entry *ce, enum tcmd what,
 		goto out;
 	}
 	triage_init(&t, st, NULL, NULL, NULL);
+	t.batch = 1; /* every row in one commit, then the cache in one */
 	rc = CMD_EXIT_OK;
 	for (i = 0; i < m.n && rc == CMD_EXIT_OK; i++) {
 		size_t j;
@@ -365,6 +366,11 @@ tcmd_run(struct cmd_ctx *ctx, const struct cmd_entry *ce, enum tcmd what,
 		printf("%zu message%s %s to '%s'", done, done == 1 ? "" : "s",
 		    what == TCMD_MOVE ? "moved" : "copied", dest);
 		break;
+	}
+	/* A long set is said by its ends. */
+	if (strlen(set) > 64) {
+		free(set);
+		xasprintf(&set, "%u to %u", m.uids[0], m.uids[m.n - 1]);
 	}
 	printf(" in '%s'%s%s (%zu change%s%s)\n", folder,
 	    *set != '\0' ? ", UIDs " : "", set, done, done == 1 ? "" : "s",

@@ -91,9 +91,10 @@ triage_commit(struct triage *t, struct triage_change *c, char **err)
 	struct triage_change *q;
 	int rc = 0;
 
-	if (t->nqueue == 0 && triage_write(t, c) == 0)
+	if (t->nqueue == 0 && !t->batch && triage_write(t, c) == 0)
 		goto out;
-	if (t->nqueue == 0 && !store_locked(t->st) && !c->journaled) {
+	if (t->nqueue == 0 && !t->batch && !store_locked(t->st) &&
+	    !c->journaled) {
 		*err = xstrdup(store_error(t->st));
 		return -1;
 	}
@@ -111,10 +112,71 @@ out:
 	return rc;
 }
 
+/* The whole queue in two commits: its rows, then the cache. 0, or -1
+ * with what is written marked (the rest goes one by one). */
+static int
+triage_flush_all(struct triage *t)
+{
+	struct store_journal j;
+	size_t i;
+	int rows = 0;
+
+	if (t->prepare != NULL && t->prepare(t->arg) != 0)
+		return -1;
+	if (store_begin(t->st) != 0)
+		return -1;
+	for (i = 0; i < t->nqueue; i++) {
+		if (t->queue[i].journaled)
+			continue;
+		memset(&j, 0, sizeof j);
+		j.folder = t->queue[i].folder;
+		j.uid = t->queue[i].uid;
+		j.op = t->queue[i].op;
+		j.arg = t->queue[i].arg;
+		j.uidvalidity = t->queue[i].uidvalidity;
+		j.message_id = t->queue[i].message_ids;
+		if (store_journal_put(t->st, &j, NULL) != 0) {
+			store_rollback(t->st);
+			return -1;
+		}
+		rows++;
+	}
+	if (store_commit(t->st) != 0) {
+		if (store_in_transaction(t->st))
+			store_rollback(t->st);
+		return -1;
+	}
+	for (i = 0; i < t->nqueue; i++)
+		t->queue[i].journaled = 1;
+	if (rows > 0 && t->wake != NULL)
+		t->wake(t->arg);
+	if (store_begin(t->st) != 0)
+		return -1;
+	for (i = 0; i < t->nqueue; i++) {
+		if (t->queue[i].set_flags &&
+		    store_msg_set_flags(t->st, t->queue[i].folder,
+		        t->queue[i].uid, t->queue[i].flags,
+		        t->queue[i].keywords, 0) != 0) {
+			store_rollback(t->st);
+			return -1;
+		}
+	}
+	if (store_commit(t->st) != 0) {
+		if (store_in_transaction(t->st))
+			store_rollback(t->st);
+		return -1;
+	}
+	triage_clear(t);
+	return 0;
+}
+
 int
 triage_flush(struct triage *t)
 {
 	size_t i, done = 0, rows = 0;
+
+	if (t->nqueue > 1 && triage_flush_all(t) == 0)
+		return 0;
 
 	while (done < t->nqueue) {
 		i = t->queue[done].journaled;

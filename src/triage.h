@@ -35,6 +35,10 @@ struct triage {
 	void *arg;
 	struct triage_change *queue; /* waiting for the cache, oldest first */
 	size_t nqueue;
+	/* 1: changes wait in the queue until triage_flush(), which writes
+	 * their rows in one commit and then the cache in one (a script's
+	 * thousands of changes cost two syncs to disk, not thousands). */
+	int batch;
 };
 
 /* Set t up for the store st; wake(arg) is called after rows are written,
@@ -45,8 +49,10 @@ void triage_init(struct triage *t, struct store *st, void (*wake)(void *),
 /* Free the queue (its changes never written to the cache). */
 void triage_clear(struct triage *t);
 
-/* Write the queued changes, oldest first: 0 when none is left, else -1
- * (store_locked() says whether another process holds the cache). */
+/* Write the queued changes, oldest first: every row first (one commit),
+ * then the cache (one commit), else one change after the other. 0 when
+ * none is left, else -1 (store_locked() says whether another process
+ * holds the cache). */
 int triage_flush(struct triage *t);
 
 /* The changes not yet sent: the journal's pending rows and the queued

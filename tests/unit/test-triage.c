@@ -281,6 +281,39 @@ START_TEST(test_triage_locked)
 }
 END_TEST
 
+/* A batch: nothing is written until the flush, which writes every row
+ * and then the cache; two changes of one message both show. */
+START_TEST(test_triage_batch)
+{
+	char *err, *r;
+
+	t.batch = 1;
+	ck_assert_int_eq(
+	    triage_flag(&t, "INBOX", 1, 'S', 1, NULL, NULL, &err), 0);
+	ck_assert_int_eq(
+	    triage_flag(&t, "INBOX", 1, 'F', 1, NULL, NULL, &err), 0);
+	ck_assert_int_eq(triage_move(&t, "INBOX", 2, "Archive", 0, &err), 0);
+	ck_assert_uint_eq(t.nqueue, 3);
+	ck_assert_uint_eq(flags_of(1), 0);
+	r = rows();
+	ck_assert_str_eq(r, "");
+	free(r);
+	ck_assert_int_eq(triage_pending(&t), 3);
+	ck_assert_int_eq(woken, 0);
+	ck_assert_int_eq(triage_flush(&t), 0);
+	ck_assert_uint_eq(t.nqueue, 0);
+	ck_assert_int_eq(woken, 1);
+	ck_assert_uint_eq(flags_of(1), STORE_FLAG_SEEN | STORE_FLAG_FLAGGED);
+	ck_assert_uint_eq(flags_of(2), STORE_FLAG_HIDDEN);
+	r = rows();
+	ck_assert_str_eq(r,
+	    "flags 1 +S\t0\tINBOX 31 m1@x;flags 1 +F\t0\tINBOX 31 m1@x;"
+	    "move 2 Archive\tINBOX 31 m2@x;");
+	free(r);
+	ck_assert_int_eq(triage_pending(&t), 3);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -294,6 +327,7 @@ main(void)
 	tcase_add_test(tc, test_triage_move_undo);
 	tcase_add_test(tc, test_triage_expunge);
 	tcase_add_test(tc, test_triage_locked);
+	tcase_add_test(tc, test_triage_batch);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
