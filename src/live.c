@@ -63,6 +63,13 @@ struct live {
 	int64_t open_folder;
 	char *open_raw;
 	struct live_row row;
+	/* Rows sent with row in its UID STORE: the same flag change in the
+	 * same folder, none with a MODSEQ to check (errand flag's). */
+	struct live_more {
+		int64_t id;
+		uint32_t uid;
+	} * more;
+	size_t nmore;
 	/* The MODSEQ our last STORE gave its message: a later row for the
 	 * same message was journaled before it, and must not take our own
 	 * change for another device's. */
@@ -82,6 +89,7 @@ static void live_connect(struct live *);
 static void live_lost(struct live *, const char *);
 static void live_drain(struct live *);
 static void live_forget(struct live *, int64_t);
+static char *live_more_rows(struct live *);
 static void live_watch(struct live *);
 static int live_first_row(const struct store_journal *, void *);
 static void live_row_decode(const struct store_journal *, struct live_row *);
@@ -202,6 +210,7 @@ live_free(struct live *l)
 	event_free(l->ev_poll);
 	event_free(l->ev_drain);
 	live_row_clear(&l->row);
+	free(l->more);
 	free(l->sel_raw);
 	free(l->open_raw);
 	free(l);
@@ -328,6 +337,7 @@ live_lost(struct live *l, const char *why)
 		return; /* already lost: the CLOSED event after a failure */
 	l->up = l->busy = l->selecting = l->checking = 0;
 	live_row_clear(&l->row);
+	l->nmore = 0; /* still in the journal: sent again */
 	event_del(l->ev_poll);
 	tv.tv_sec = backoff_next(&l->retry);
 	tv.tv_usec = 0;
@@ -745,13 +755,125 @@ on_mark(struct imap *im, enum imap_err e, const char *msg,
 		imap_copy(l->im, uid, l->row.dest, on_copy, l);
 }
 
+#define LIVE_MORE_MAX 10000 /* rows in one UID STORE */
+#define LIVE_SET_MAX 8000   /* bytes of its UID set */
+
+struct live_more_find {
+	struct live *l;
+	int past; /* row itself seen */
+};
+
+/* The rows right after the one being sent that change the same flag the
+ * same way in the same folder, none with a MODSEQ (errand flag's): they
+ * go in its UID STORE. Order is kept: the first other row stops it. */
+static int
+live_more_cb(const struct store_journal *j, void *arg)
+{
+	struct live_more_find *f = arg;
+	struct live *l = f->l;
+	struct live_row r;
+	int same;
+
+	if (!f->past) {
+		f->past = j->id == l->row.id;
+		return 0;
+	}
+	if (l->nmore >= LIVE_MORE_MAX || j->state != STORE_JOURNAL_PENDING ||
+	    j->uid == 0 || j->folder != l->row.folder ||
+	    j->uidvalidity != l->row.uidvalidity)
+		return 1;
+	live_row_decode(j, &r);
+	same = r.op == JOURNAL_FLAGS && r.sign == l->row.sign &&
+	    r.letter == l->row.letter && r.modseq == 0 &&
+	    strcmp(r.raw, l->row.raw) == 0;
+	live_row_clear(&r);
+	if (!same)
+		return 1;
+	l->more = xreallocarray(l->more, l->nmore + 1, sizeof *l->more);
+	l->more[l->nmore].id = j->id;
+	l->more[l->nmore++].uid = j->uid;
+	return 0;
+}
+
+static int
+live_uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Gather the rows that go with l->row (see live_more_cb) while their
+ * messages are cached and the set stays short; the UID set of all, or
+ * NULL when the row goes alone. The caller frees it. */
+static char *
+live_more_rows(struct live *l)
+{
+	struct live_more_find f;
+	struct store_msg m;
+	uint32_t *uids;
+	size_t i, j, n, len;
+	char *set, *t;
+
+	l->nmore = 0;
+	if (l->row.modseq != 0)
+		return NULL;
+	memset(&f, 0, sizeof f);
+	f.l = l;
+	if (store_journal_foreach(l->st, live_more_cb, &f) < 0) {
+		l->nmore = 0;
+		return NULL;
+	}
+	/* A message no longer cached is looked at on its own. */
+	for (i = 0; i < l->nmore; i++)
+		if (store_msg_get(l->st, l->row.folder, l->more[i].uid, &m) !=
+		    0)
+			break;
+	l->nmore = i;
+	if (l->nmore == 0)
+		return NULL;
+	for (;;) {
+		n = l->nmore + 1;
+		uids = xreallocarray(NULL, n, sizeof *uids);
+		uids[0] = l->row.uid;
+		for (i = 0; i < l->nmore; i++)
+			uids[i + 1] = l->more[i].uid;
+		qsort(uids, n, sizeof *uids, live_uid_cmp);
+		set = xstrdup("");
+		for (i = 0; i < n; i = j) {
+			for (j = i + 1; j < n &&
+			     (uids[j] == uids[j - 1] ||
+			         uids[j] == uids[j - 1] + 1);
+			     j++)
+				continue;
+			if (uids[j - 1] == uids[i])
+				xasprintf(&t, "%s%s%u", set,
+				    *set != '\0' ? "," : "", uids[i]);
+			else
+				xasprintf(&t, "%s%s%u:%u", set,
+				    *set != '\0' ? "," : "", uids[i],
+				    uids[j - 1]);
+			free(set);
+			set = t;
+		}
+		free(uids);
+		len = strlen(set);
+		if (len <= LIVE_SET_MAX || l->nmore <= 1)
+			break;
+		/* Too long a line: the later half waits for the next. */
+		free(set);
+		l->nmore /= 2;
+	}
+	return set;
+}
+
 /* Send the oldest journal row, or watch the open folder when none is
  * left. */
 static void
 live_drain(struct live *l)
 {
 	struct store_msg m;
-	char uid[16];
+	char uid[16], *set;
 	size_t i;
 	int rc;
 
@@ -771,6 +893,7 @@ live_drain(struct live *l)
 			l->p.sent(l->p.arg); /* one fewer pending */
 	}
 	live_row_clear(&l->row);
+	l->nmore = 0;
 	rc = store_journal_foreach(l->st, live_first_row, &l->row);
 	if (rc < 0) {
 		if (l->p.notice != NULL)
@@ -854,12 +977,14 @@ live_drain(struct live *l)
 				l->row.modseq = l->own[i].modseq;
 		}
 		snprintf(uid, sizeof uid, "%u", l->row.uid);
-		imap_store_flags(l->im, uid,
+		set = live_more_rows(l);
+		imap_store_flags(l->im, set != NULL ? set : uid,
 		    l->row.sign == '+' ? IMAP_STORE_ADD : IMAP_STORE_REMOVE,
 		    live_flag_bit(l->row.letter, 0), NULL,
 		    (imap_enabled(l->im) & IMAP_CAP_CONDSTORE) ? l->row.modseq
 		                                               : 0,
 		    on_store, l);
+		free(set);
 	} else if (live_row_copies(&l->row)) {
 		/* The destination's UIDNEXT first, then the row marked as
 		 * sent, then the command: after a lost answer the message is
@@ -1073,6 +1198,8 @@ on_store(struct imap *im, enum imap_err e, const char *msg,
     const struct imap_uidset *modified, void *arg)
 {
 	struct live *l = arg;
+	uint32_t uid;
+	size_t i;
 
 	l->busy = 0;
 	if (e == IMAP_ERR_CONN || e == IMAP_ERR_PROTO || e == IMAP_ERR_CLOSED) {
@@ -1082,6 +1209,14 @@ on_store(struct imap *im, enum imap_err e, const char *msg,
 	if (e != IMAP_ERR_NONE) {
 		live_rollback(l->st, &l->row);
 		live_forget(l, l->row.id);
+		for (i = 0; i < l->nmore; i++) {
+			uid = l->row.uid;
+			l->row.uid = l->more[i].uid;
+			live_rollback(l->st, &l->row);
+			l->row.uid = uid;
+			live_forget(l, l->more[i].id);
+		}
+		l->nmore = 0;
 		if (l->p.notice != NULL)
 			l->p.notice(1, msg, l->p.arg);
 		if (l->p.changed != NULL)
@@ -1090,6 +1225,12 @@ on_store(struct imap *im, enum imap_err e, const char *msg,
 		live_forget(l, l->row.id);
 		if (l->p.sent != NULL)
 			l->p.sent(l->p.arg);
+		for (i = 0; i < l->nmore; i++) {
+			live_forget(l, l->more[i].id);
+			if (l->p.sent != NULL)
+				l->p.sent(l->p.arg);
+		}
+		l->nmore = 0;
 		/* Changed elsewhere since we looked: the server's flags win,
 		 * and the next sync brings them. */
 		if (modified != NULL &&

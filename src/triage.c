@@ -263,8 +263,10 @@ triage_flag(struct triage *t, const char *folder, uint32_t uid, char letter,
 		return 1;
 	}
 	memset(&c, 0, sizeof c);
-	c.arg =
-	    journal_flags_arg(set ? '+' : '-', letter, m.modseq, f.raw_name);
+	/* A batch (a script) says what it wants whatever changed since: no
+	 * MODSEQ to check, and its rows go as one UID STORE. */
+	c.arg = journal_flags_arg(
+	    set ? '+' : '-', letter, t->batch ? 0 : m.modseq, f.raw_name);
 	if (c.arg == NULL) {
 		xasprintf(err, "cannot journal a flag change in '%s'", folder);
 		store_folder_clear(&f);

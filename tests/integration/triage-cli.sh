@@ -114,4 +114,39 @@ run flag --offline +read ~f nobody
 tap_eq "no match: nothing to do" "$rc:$out" \
     "0:0 messages +read in 'INBOX' (0 changes)"
 
+# A big set goes as one UID STORE of a UID set, online and through push.
+rm -rf "$work/seed"
+mkdir -p "$work/seed"
+i=0
+while [ $i -lt 60 ]; do
+	i=$((i + 1))
+	printf 'From: alice <alice@example.org>\r\nSubject: many %d\r\nMessage-ID: <many%d@cli.test>\r\n\r\nx\r\n' \
+	    "$i" "$i" >"$work/seed/$(printf %03d "$i")"
+done
+dv_doveadm mailbox create -u "$U" Many
+dovecot_seed "$work/seed" Many
+run sync demo Many
+count_flagged()
+{
+	dv_doveadm search -u "$U" mailbox Many "$1" | wc -l | tr -d ' '
+}
+run -d "$work/many.log" flag -f Many +flagged ~f alice
+tap_eq "60 matches: flagged and sent" "$rc:$out" \
+    "0:60 messages +flagged in 'Many', UIDs 1:60 (60 changes)
+60 sent, 0 pending, 0 held"
+tap_eq "as one UID STORE" \
+    "$(grep -Ec '> [^ ]+ UID STORE 1:60 \+FLAGS' "$work/many.log"):$(grep -Ec '> [^ ]+ UID STORE ' "$work/many.log")" \
+    "1:1"
+tap_eq "the server has all 60 flagged" "$(count_flagged flagged)" 60
+run flag --offline -f Many +read '~s many 1'
+# (The words are anded: "many" and "1" in From: or Subject:.)
+tap_like "offline: the matches journaled" "$rc:$out" \
+    "^0:15 messages \+read in 'Many', UIDs 1,10:19,21,31,41,51 \(15 changes\)\$"
+run -d "$work/many2.log" push
+tap_eq "push sends them" "$rc:$out" "0:15 sent, 0 pending, 0 held"
+tap_eq "as one UID STORE of their set" \
+    "$(grep -Ec '> [^ ]+ UID STORE 1,10:19,21,31,41,51 \+FLAGS' "$work/many2.log"):$(grep -Ec '> [^ ]+ UID STORE ' "$work/many2.log")" \
+    "1:1"
+tap_eq "the server has them read" "$(count_flagged seen)" 15
+
 tap_done
