@@ -1200,6 +1200,7 @@ on_store(struct imap *im, enum imap_err e, const char *msg,
 	struct live *l = arg;
 	uint32_t uid;
 	size_t i;
+	int batch;
 
 	l->busy = 0;
 	if (e == IMAP_ERR_CONN || e == IMAP_ERR_PROTO || e == IMAP_ERR_CLOSED) {
@@ -1222,14 +1223,21 @@ on_store(struct imap *im, enum imap_err e, const char *msg,
 		if (l->p.changed != NULL)
 			l->p.changed(0, l->p.arg);
 	} else {
+		/* Thousands of rows: gone in one commit, not one each. */
+		batch = l->nmore > 0 && !store_in_transaction(l->st) &&
+		    store_begin(l->st) == 0;
 		live_forget(l, l->row.id);
-		if (l->p.sent != NULL)
-			l->p.sent(l->p.arg);
-		for (i = 0; i < l->nmore; i++) {
+		for (i = 0; i < l->nmore; i++)
 			live_forget(l, l->more[i].id);
+		if (batch && store_commit(l->st) != 0) {
+			store_rollback(l->st);
+			live_forget(l, l->row.id);
+			for (i = 0; i < l->nmore; i++)
+				live_forget(l, l->more[i].id);
+		}
+		for (i = 0; i <= l->nmore; i++)
 			if (l->p.sent != NULL)
 				l->p.sent(l->p.arg);
-		}
 		l->nmore = 0;
 		/* Changed elsewhere since we looked: the server's flags win,
 		 * and the next sync brings them. */
