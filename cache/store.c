@@ -2732,8 +2732,8 @@ store_journal_attach(struct store *s, const char *path, char **err)
 	    " mark INTEGER NOT NULL DEFAULT 0,"
 	    " folder_name TEXT,"
 	    " folder_raw TEXT)",
-	    "CREATE INDEX IF NOT EXISTS data.journal_msg ON journal "
-	    "(folder, uid)",
+	    ("CREATE INDEX IF NOT EXISTS data.journal_msg ON journal "
+	     "(folder, uid)"),
 	};
 	sqlite3_stmt *st;
 	const char *ok;
