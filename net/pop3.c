@@ -1,7 +1,8 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * The POP3 session: one state machine over net/conn and the push parser.
  * Operations queue up and run in order, one at a time, or back to back
- * when the server offers PIPELINING; QUIT waits for the pipe to drain.
+ * when the server offers PIPELINING, the first of them behind the login
+ * command; QUIT waits for the pipe to drain.
  * RFC 1939, RFC 2449, RFC 2595, RFC 3206, RFC 5034, RFC 4616. */
 
 #include <sys/queue.h>
@@ -89,6 +90,7 @@ struct pop3 {
 	int starttls;
 	unsigned int ignore_caps;
 	int no_auth_plain;
+	int early_ready;
 	size_t max_pipeline;
 
 	enum pop3_state state;
@@ -98,6 +100,7 @@ struct pop3 {
 	char *stamp;     /* APOP timestamp */
 	int tls_done;    /* STLS finished */
 	char *auth_resp; /* AUTH PLAIN response held for the "+" */
+	int login_pipe;  /* the last login line sent, PIPELINING offered */
 	enum conn_fail conn_fail;
 	struct evbuffer *logbuf; /* start of a body, for the log */
 
@@ -137,6 +140,7 @@ static void pop3_send_secret(struct pop3 *, enum pop3_expect, const char *,
 static void pop3_expect_reply(struct pop3 *);
 static void pop3_after_caps(struct pop3 *);
 static void pop3_authenticate(struct pop3 *);
+static void pop3_login_sent(struct pop3 *);
 static void pop3_ready(struct pop3 *);
 static void pop3_caps_add(struct pop3 *, const char *);
 static char *pop3_reply_text(const struct pop3_event *);
@@ -163,6 +167,7 @@ pop3_new(struct event_base *base, struct evdns_base *dns,
 	pp->starttls = p->starttls;
 	pp->ignore_caps = p->ignore_caps;
 	pp->no_auth_plain = p->no_auth_plain;
+	pp->early_ready = p->early_ready;
 	pp->max_pipeline =
 	    p->max_pipeline > 0 ? p->max_pipeline : POP3_MAX_PIPELINE;
 	pp->parser = pop3_parser_new(&p->limits);
@@ -392,9 +397,10 @@ pop3_run(struct pop3 *p)
 				event_active(p->deferred, 0, 0);
 			return;
 		}
-		if (p->state != POP3_STATE_TRANSACTION)
+		if (p->state != POP3_STATE_TRANSACTION && !p->login_pipe)
 			return;
-		if (active > 0 &&
+		/* A login in flight counts as a command awaiting its reply. */
+		if ((active > 0 || p->state != POP3_STATE_TRANSACTION) &&
 		    (!(p->caps & POP3_CAP_PIPELINING) ||
 		        active >= p->max_pipeline || op->kind == POP3_OP_QUIT))
 			return;
@@ -860,10 +866,30 @@ pop3_authenticate(struct pop3 *p)
 		pop3_send_secret(p, POP3_EXPECT_SASL, "AUTH PLAIN <secret>",
 		    "AUTH PLAIN %s\r\n", b64);
 		pop3_wipe(b64);
+		pop3_login_sent(p);
 		return;
 	}
 	p->auth_resp = b64;
 	pop3_send(p, POP3_EXPECT_SASL, "AUTH PLAIN");
+}
+
+/* The last login line is on the wire. With PIPELINING (RFC 2449 6.6)
+ * the queued commands follow it without waiting for its reply, saving a
+ * round trip; a refused login fails them with its error. early_ready
+ * lets the caller queue its first commands now. */
+static void
+pop3_login_sent(struct pop3 *p)
+{
+	struct pop3_op *op;
+
+	if (!(p->caps & POP3_CAP_PIPELINING))
+		return;
+	p->login_pipe = 1;
+	op = TAILQ_FIRST(&p->ops);
+	if (p->early_ready && op != NULL && op->kind == POP3_OP_CONNECT)
+		pop3_op_finish(p, op);
+	if (!p->dead)
+		pop3_run(p);
 }
 
 /* The reply to AUTH, USER or PASS. */
@@ -899,6 +925,7 @@ pop3_login_reply(struct pop3 *p, const struct pop3_event *ev)
 		pop3_set_state(p, POP3_STATE_PASS);
 		pop3_send_secret(p, POP3_EXPECT_LINE, "PASS <secret>",
 		    "PASS %s\r\n", p->password);
+		pop3_login_sent(p);
 		return;
 	}
 	if (ev->ok) {

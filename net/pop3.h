@@ -96,6 +96,10 @@ struct pop3_params {
 	const char *password;     /* copied, wiped when freed; never logged */
 	unsigned int ignore_caps; /* POP3_CAP_* to pretend absent (tests) */
 	int no_auth_plain;        /* 1: USER/PASS even if SASL PLAIN is on */
+	int early_ready;          /* 1: with PIPELINING, pop3_connect's done
+	                           * runs once the login is sent, so the
+	                           * first commands follow it; a refused
+	                           * login fails them (POP3_ERR_AUTH) */
 	size_t max_pipeline;      /* commands in flight with PIPELINING;
 	                           * 0: 16 */
 	struct pop3_parse_limits limits; /* parser bounds; zeros: defaults */
@@ -112,8 +116,10 @@ struct pop3 *pop3_new(
 void pop3_free(struct pop3 *);
 
 /* Connect, read the greeting, CAPA, STLS if asked, log in. done runs once:
- * POP3_ERR_NONE in POP3_STATE_TRANSACTION. Operations may be called
- * before it finishes; they are queued until the session is logged in. */
+ * POP3_ERR_NONE in POP3_STATE_TRANSACTION (or, with early_ready and
+ * PIPELINING, once the login is sent). Operations may be called before
+ * it finishes; they are queued until the login is sent (PIPELINING) or
+ * the session is logged in. */
 void pop3_connect(struct pop3 *, pop3_done_cb, void *);
 
 /* STAT: result count and size. */

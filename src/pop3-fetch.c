@@ -1120,6 +1120,7 @@ pop3_fetch_start(struct session *s, struct maildir *md,
 	if (created && pf_migrate(f) != 0)
 		return f;
 	session_pop3_params(s, &pp);
+	pp.early_ready = 1; /* UIDL and LIST go out behind the login */
 	f->pop3 = pop3_new(f->base, session_dns(s), &pp);
 	f->state = PF_CONNECT;
 	pop3_connect(f->pop3, on_connect, f);
