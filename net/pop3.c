@@ -957,6 +957,7 @@ pop3_ready(struct pop3 *p)
 	struct pop3_op *op;
 
 	pop3_set_state(p, POP3_STATE_TRANSACTION);
+	p->login_pipe = 0;
 	pop3_expect_reply(p);
 	op = TAILQ_FIRST(&p->ops);
 	if (op != NULL && op->kind == POP3_OP_CONNECT)
