@@ -10,40 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "mime.h"
 #include "render.h"
 #include "xmalloc.h"
 
-static char *dump_read(const char *, size_t *);
 static void dump_str(const char *, const char *);
 static void dump_message(const char *, const char *);
-
-/* The whole file at path, NUL-terminated, or NULL. */
-static char *
-dump_read(const char *path, size_t *len)
-{
-	FILE *f;
-	char *buf;
-	long size;
-
-	if ((f = fopen(path, "rb")) == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) != 0) {
-		fclose(f);
-		return NULL;
-	}
-	buf = xmalloc((size_t)size + 1);
-	if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
-		fclose(f);
-		free(buf);
-		return NULL;
-	}
-	fclose(f);
-	buf[size] = '\0';
-	*len = (size_t)size;
-	return buf;
-}
 
 /* "name": s as a JSON string (s is UTF-8), after a comma unless first. */
 static void
@@ -71,11 +45,13 @@ dump_message(const char *dir, const char *name)
 	struct mime_headers *h;
 	struct render_opts o;
 	struct render_doc *doc;
-	char *path, *buf, *body, *t;
-	size_t len, i;
+	char *path, *body, *t;
+	gchar *buf;
+	gsize len;
+	size_t i;
 
 	xasprintf(&path, "%s/%s", dir, name);
-	if ((buf = dump_read(path, &len)) == NULL)
+	if (!g_file_get_contents(path, &buf, &len, NULL))
 		fatalx("cannot read '%s'", path);
 	h = mime_headers_decode(buf, len, NULL);
 	memset(&o, 0, sizeof o);
@@ -113,7 +89,7 @@ dump_message(const char *dir, const char *name)
 	free(body);
 	render_free(doc);
 	mime_headers_free(h);
-	free(buf);
+	g_free(buf);
 	free(path);
 }
 
