@@ -2,7 +2,7 @@
  * The on-disk cache: one SQLite 3 database per account holding folders,
  * message headers and flags, raw bodies, the journal of changes not yet on
  * the server, and (read only to bring it over into the Maildir's own state,
- * src/pop3-seen.c) the POP3 UIDLs an older errand recorded. Every call is
+ * src/engine/pop3-seen.c) the POP3 UIDLs an older errand recorded. Every call is
  * synchronous; errors return -1 and leave a message on the store. */
 #ifndef ERRAND_STORE_H
 #define ERRAND_STORE_H
@@ -400,7 +400,7 @@ int store_mdfile_name(
 
 /* --- POP3 ----------------------------------------------------------------- */
 
-/* The fetch state now lives in the Maildir (src/pop3-seen.c); errand reads
+/* The fetch state now lives in the Maildir (src/engine/pop3-seen.c); errand reads
  * this table once, with store_pop3_seen_foreach(), to bring it over. */
 
 /* Record that the message with this UIDL is safe in the Maildir under
@@ -415,7 +415,7 @@ int store_pop3_seen_has(struct store *, const char *uidl);
 int store_pop3_seen_remove(struct store *, const char *uidl);
 
 /* A maildir_name of "tmp/NAME" marks a delivery under way, not yet safe:
- * src/pop3-fetch.c writes it before moving the file into new/ and settles
+ * src/engine/pop3-fetch.c writes it before moving the file into new/ and settles
  * it (NAME, or no row) at its next start; store_pop3_seen_has() counts such
  * a row as recorded. */
 

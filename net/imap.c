@@ -17,7 +17,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
-#include "text.h"
+#include "content/text.h"
 #include "xmalloc.h"
 #include "conn.h"
 #include "imap-parse.h"

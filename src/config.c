@@ -19,7 +19,7 @@
 
 #include "config.h"
 #include "keymap.h"
-#include "text.h"
+#include "content/text.h"
 #include "xmalloc.h"
 
 #define CONFIG_NAME_MAX 100 /* bytes of an account name */

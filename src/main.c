@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 #include "config.h"
-#include "text.h"
+#include "content/text.h"
 #include "xmalloc.h"
 #include "net/plog.h"
 #include "ui/ui.h"

@@ -12,7 +12,7 @@ cd "$top_srcdir" || exit 1
 ui_cache_known="ui/folders.c ui/index.c ui/pager.c ui/triage.c ui/ui.c"
 
 got=$(grep -l '^#include "\(src/\)\?ui/\|^#include "ui\.h"\|^#include "private\.h"' \
-    src/*.[ch] 2>/dev/null | grep -v '^src/main\.c$')
+    src/*.[ch] src/*/*.[ch] 2>/dev/null | grep -v '^src/main\.c$')
 tap_eq "layering: src/ includes no ui/ header (but main.c)" "$got" ""
 got=$(grep -l '^#include "net/' ui/*.[ch] 2>/dev/null)
 tap_eq "layering: ui/ includes no net/ header" "$got" ""
@@ -27,10 +27,16 @@ done
 tap_eq "layering: ui/ includes no cache/ header (but the known ones)" \
     "$new" ""
 # The engine (sessions, backends, sync, live, fetch) takes its loop from the
-# session: only the commands and the interface include cmd.h.
-got=$(grep -l '^#include "cmd\.h"' src/*.[ch] 2>/dev/null |
-    grep -v '^src/cmd[-.]\|^src/main\.c$')
-tap_eq "layering: the engine includes no cmd.h" "$got" ""
+# session: only the commands and the interface include cmd/ headers.
+got=$(grep -l '^#include "cmd/' src/engine/*.[ch] src/content/*.[ch] \
+    src/*.[ch] 2>/dev/null | grep -v '^src/main\.c$')
+tap_eq "layering: the engine and content include no cmd/ header" "$got" ""
+# Message content (MIME, rendering, text) knows nothing of accounts,
+# servers or the cache: it is what the engine and the interface share.
+got=$(grep -l '^#include "\(engine\|cmd\|net\|cache\)/' \
+    src/content/*.[ch] 2>/dev/null)
+tap_eq "layering: content/ includes no engine/, cmd/, net/ or cache/ header" \
+    "$got" ""
 for f in $ui_cache_known; do
 	if grep -q '^#include "cache/' "$f" 2>/dev/null; then
 		echo "# still to do: $f includes a cache/ header"
@@ -40,14 +46,14 @@ done
 # --- formatting and banned functions ---------------------------------------
 
 banned=$(grep -nwE 'strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|strtok' \
-    src/*.[ch] ui/*.[ch] net/*.[ch] 2>/dev/null)
+    src/*.[ch] src/*/*.[ch] ui/*.[ch] net/*.[ch] 2>/dev/null)
 tap_eq "no banned string functions" "$banned" ""
 if ! command -v clang-format >/dev/null 2>&1; then
 	echo "# clang-format is not installed: formatting not checked"
 	tap_done
 	exit $?
 fi
-for f in src/*.[ch] ui/*.[ch] net/*.[ch] cache/*.[ch] tests/unit/*.c \
+for f in src/*.[ch] src/*/*.[ch] ui/*.[ch] net/*.[ch] cache/*.[ch] tests/unit/*.c \
     tests/fuzz/*.c; do
 	[ -f "$f" ] || continue
 	if out=$(clang-format --dry-run -Werror "$f" 2>&1); then

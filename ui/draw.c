@@ -1,6 +1,6 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * Drawing helpers: every string reaches curses through ui_draw(), which
- * makes it terminal-safe (src/text.h) and fits it to its columns by display
+ * makes it terminal-safe (src/content/text.h) and fits it to its columns by display
  * width; and the index's short forms of counts, sizes and dates. */
 
 #include <curses.h>
@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "private.h"
-#include "text.h"
+#include "content/text.h"
 
 size_t
 ui_draw(int y, int x, size_t cols, const char *s, int pad)

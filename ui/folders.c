@@ -9,10 +9,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "backend.h"
-#include "live.h"
+#include "engine/backend.h"
+#include "engine/live.h"
 #include "private.h"
-#include "text.h"
+#include "content/text.h"
 #include "xmalloc.h"
 #include "cache/store.h"
 
@@ -104,7 +104,7 @@ ui_folders_op(struct ui *ui, enum live_folder_op what, const char *name,
 	op->move = (flags & UI_FOP_MOVE) != 0;
 	op->created = (flags & UI_FOP_CREATED) != 0;
 	/* enum live_folder_op and enum backend_folder_op agree (asserted in
-	 * src/backend-imap.c). */
+	 * src/engine/backend-imap.c). */
 	if (ui->be->ops->folder_op(ui->be, (enum backend_folder_op)what, name,
 	        to, ui_folders_done, op) != 0) {
 		ui_message(ui, 1, "offline: folder changes need the server");

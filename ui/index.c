@@ -2,7 +2,7 @@
  * The index: one line a message (flags, date, sender or "To: recipient",
  * subject, size) from the folder's model, a cursor that stays on its
  * message when the sync reloads the model, sort, and the pattern keys:
- * search (/), tag (T) and limit (l), through src/pattern.h. */
+ * search (/), tag (T) and limit (l), through src/engine/pattern.h. */
 
 #include <curses.h>
 #include <stdio.h>
@@ -12,12 +12,12 @@
 
 #include <event2/event.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 #include "config.h"
-#include "local.h"
-#include "pattern.h"
+#include "engine/local.h"
+#include "engine/pattern.h"
 #include "private.h"
-#include "text.h"
+#include "content/text.h"
 #include "xmalloc.h"
 #include "cache/store.h"
 

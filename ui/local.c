@@ -9,10 +9,10 @@
 
 #include <event2/event.h>
 
-#include "local.h"
-#include "maildir-index.h"
-#include "maildir.h"
-#include "pop3-fetch.h"
+#include "engine/local.h"
+#include "engine/maildir-index.h"
+#include "engine/maildir.h"
+#include "engine/pop3-fetch.h"
 #include "private.h"
 #include "xmalloc.h"
 

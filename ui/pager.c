@@ -15,13 +15,13 @@
 #include <wctype.h>
 
 #include "config.h"
-#include "cmd.h"
-#include "fetch.h"
-#include "htmlcmd.h"
-#include "backend.h"
+#include "cmd/cmd.h"
+#include "engine/fetch.h"
+#include "content/htmlcmd.h"
+#include "engine/backend.h"
 #include "private.h"
-#include "render.h"
-#include "text.h"
+#include "content/render.h"
+#include "content/text.h"
 #include "xmalloc.h"
 #include "cache/store.h"
 

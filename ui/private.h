@@ -8,9 +8,9 @@
 #include <stdint.h>
 
 #include "keymap.h"
-#include "model.h"
-#include "session.h"
-#include "triage.h"
+#include "engine/model.h"
+#include "engine/session.h"
+#include "engine/triage.h"
 
 struct cmd_ctx;
 struct account;
@@ -149,7 +149,7 @@ struct ui {
 	/* Triage changes not yet written: another process (a second errand)
 	 * held the cache's write lock. Written in order by ev_queue; shown
 	 * as done meanwhile. */
-	/* Changes and the queue of those waiting for the cache (src/triage.h). */
+	/* Changes and the queue of those waiting for the cache (src/engine/triage.h). */
 	struct triage triage;
 	struct event *ev_queue;
 };
@@ -271,7 +271,7 @@ int ui_triage_move_prompted(struct ui *, const char *dest, int copy);
 /* Whether a message is tagged; tag or untag one. */
 int ui_tagged(const struct ui *, uint32_t uid);
 void ui_tag(struct ui *, uint32_t uid, int on);
-/* Tag the messages matching a T pattern (src/pattern.h), saying how many
+/* Tag the messages matching a T pattern (src/engine/pattern.h), saying how many
  * or what is wrong with it. */
 void ui_tag_pattern(struct ui *, const char *pattern);
 /* Limit the index to the messages matching a pattern; "", "all" or "~A"

@@ -12,11 +12,11 @@
 
 #include <event2/event.h>
 
-#include "cmd.h"
-#include "journal.h"
-#include "live.h"
-#include "local.h"
-#include "sync.h"
+#include "cmd/cmd.h"
+#include "engine/journal.h"
+#include "engine/live.h"
+#include "engine/local.h"
+#include "engine/sync.h"
 #include "private.h"
 #include "xmalloc.h"
 #include "cache/store.h"

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pattern.h"
+#include "engine/pattern.h"
 #include "xmalloc.h"
 #include "cache/store.h"
 

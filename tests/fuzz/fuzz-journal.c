@@ -1,5 +1,5 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * libFuzzer target for the journal decoder (src/journal.c): an operation
+ * libFuzzer target for the journal decoder (src/engine/journal.c): an operation
  * on the first line, its argument after, as a damaged or foreign journal
  * may hold them. A row that decodes encodes back to the same text; the
  * description, folder and re-targeted argument of any row come back
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "journal.h"
+#include "engine/journal.h"
 #include "xmalloc.h"
 #include "cache/store.h"
 

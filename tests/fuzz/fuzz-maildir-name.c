@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "maildir-index.h"
-#include "maildir.h"
+#include "engine/maildir-index.h"
+#include "engine/maildir.h"
 #include "xmalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);

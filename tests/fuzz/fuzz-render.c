@@ -1,5 +1,5 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * libFuzzer target for the pager's renderer (src/render.c): any bytes, as a
+ * libFuzzer target for the pager's renderer (src/content/render.c): any bytes, as a
  * whole RFC 5322 / MIME message, must give lines of terminal-safe UTF-8 no
  * wider than asked, and never a crash, a hang or a leak. */
 
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "render.h"
-#include "text.h"
+#include "content/render.h"
+#include "content/text.h"
 #include "xmalloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);

@@ -1,7 +1,7 @@
 # errand tests: every message of the real-world corpus (tests/data/corpus),
 # appended to a Dovecot folder, synced and listed, shows the Subject and
 # From (name, else address) that expect.jsonl gives, after the cleaning
-# errand does (src/text.h). Records marked soft may differ: counted, shown.
+# errand does (src/content/text.h). Records marked soft may differ: counted, shown.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/dovecot.sh"
 
@@ -93,7 +93,7 @@ KNOWN_BUGS = {
 
 def utf8_char(b, i):
     """The code point and length of the UTF-8 character at b[i], or
-    (None, 0) when it is not valid (as text_decode in src/text.c)."""
+    (None, 0) when it is not valid (as text_decode in src/content/text.c)."""
     c = b[i]
     if c < 0x80:
         return c, 1
@@ -162,7 +162,7 @@ def skip_escape(b, i):
 
 
 def clean(s):
-    """text_clean(s, len, 0) of src/text.c, on s as UTF-8 (a lone surrogate,
+    """text_clean(s, len, 0) of src/content/text.c, on s as UTF-8 (a lone surrogate,
     Python's stand-in for an undecodable byte, as that byte)."""
     b = (s or "").encode("utf-8", "surrogateescape")
     out = bytearray()

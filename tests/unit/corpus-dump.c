@@ -2,8 +2,8 @@
  * For tests/integration/corpus-python.sh: what errand shows of each message
  * named on the command line (relative to the first argument, the messages
  * directory), one JSON object a line: the index's Subject, From and To
- * (src/mime.c) and the pager's body text and attachment names
- * (src/render.c), for corpus-python.py to hold against Python's email. */
+ * (src/content/mime.c) and the pager's body text and attachment names
+ * (src/content/render.c), for corpus-python.py to hold against Python's email. */
 
 #include <locale.h>
 #include <stdio.h>
@@ -12,8 +12,8 @@
 
 #include <glib.h>
 
-#include "mime.h"
-#include "render.h"
+#include "content/mime.h"
+#include "content/render.h"
 #include "xmalloc.h"
 
 static void dump_str(const char *, const char *);

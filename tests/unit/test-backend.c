@@ -16,12 +16,12 @@
 
 #include <event2/event.h>
 
-#include "backend.h"
-#include "cmd.h"
+#include "engine/backend.h"
+#include "cmd/cmd.h"
 #include "config.h"
-#include "local.h"
-#include "maildir.h"
-#include "session.h"
+#include "engine/local.h"
+#include "engine/maildir.h"
+#include "engine/session.h"
 #include "url.h"
 #include "xmalloc.h"
 #include "cache/store.h"

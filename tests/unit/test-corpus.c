@@ -1,5 +1,5 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * The real-world corpus (tests/data/corpus) against src/mime.c: for every
+ * The real-world corpus (tests/data/corpus) against src/content/mime.c: for every
  * message, Subject and the first From mailbox must match what Python's email
  * package decoded (expect.tsv, made by tests/data/corpus-tsv.py). */
 
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mime.h"
-#include "text.h"
+#include "content/mime.h"
+#include "content/text.h"
 #include "xmalloc.h"
 
 /* One line of expect.tsv. */

@@ -1,5 +1,5 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * Unit tests for src/htmlcmd.c on a real event loop: the viewer's output
+ * Unit tests for src/content/htmlcmd.c on a real event loop: the viewer's output
  * comes back; a viewer that fails, hangs, floods or is cancelled gives
  * nothing and is gone afterwards; the loop stays free meanwhile. */
 
@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "htmlcmd.h"
+#include "content/htmlcmd.h"
 
 struct got {
 	int called;

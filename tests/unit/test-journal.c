@@ -1,5 +1,5 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * Unit tests for src/journal.c: every operation encodes and decodes back
+ * Unit tests for src/engine/journal.c: every operation encodes and decodes back
  * to the same arguments and text, rows written by earlier versions still
  * read, and each kind of bad row is refused with a reason; then the journal
  * in the account's data against a real store in a temporary directory:
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "journal.h"
+#include "engine/journal.h"
 #include "xmalloc.h"
 #include "cache/store.h"
 

@@ -1,5 +1,5 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * Unit tests for src/local.c and src/maildir-index.c on a real Maildir and
+ * Unit tests for src/engine/local.c and src/engine/maildir-index.c on a real Maildir and
  * cache: a message read (renamed into cur/) survives the next delivery,
  * and a property test: random, seeded sequences of errand's own flag
  * changes, other tools' renames, deliveries and removals, after each of
@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "local.h"
-#include "maildir-index.h"
-#include "maildir.h"
+#include "engine/local.h"
+#include "engine/maildir-index.h"
+#include "engine/maildir.h"
 #include "xmalloc.h"
 #include "cache/store.h"
 

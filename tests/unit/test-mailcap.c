@@ -1,5 +1,5 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * Unit tests for src/mailcap.c: a table of mailcap files and what the
+ * Unit tests for src/content/mailcap.c: a table of mailcap files and what the
  * pager gets from each for text/html. */
 
 #include <check.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mailcap.h"
+#include "content/mailcap.h"
 
 static const struct {
 	const char *file; /* the mailcap's text */

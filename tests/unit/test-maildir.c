@@ -1,5 +1,5 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * Unit tests for src/maildir.c: edge inputs first, then the default path,
+ * Unit tests for src/engine/maildir.c: edge inputs first, then the default path,
  * directory and file modes, delivery names and CRLF pieces, listing,
  * flags renamed into cur/ in ASCII order, and the cleaning of tmp/. */
 
@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <utime.h>
 
-#include "maildir.h"
+#include "engine/maildir.h"
 #include "xmalloc.h"
 
 static char *tmp; /* this test's directory */

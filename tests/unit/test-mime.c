@@ -1,5 +1,5 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * Unit tests for src/mime.c: RFC 2047 words (neomutt's rfc2047 tests are the
+ * Unit tests for src/content/mime.c: RFC 2047 words (neomutt's rfc2047 tests are the
  * model), raw 8-bit bytes, addresses, dates and msg-ids of a header block. */
 
 #include <check.h>
@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mime.h"
-#include "text.h"
+#include "content/mime.h"
+#include "content/text.h"
 #include "xmalloc.h"
 
 /* Subject values: encoded, broken, raw; decoded with the default fallback. */

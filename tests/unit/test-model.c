@@ -1,5 +1,5 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * Unit tests for src/model.c: the subject base for sorting (edge inputs,
+ * Unit tests for src/engine/model.c: the subject base for sorting (edge inputs,
  * then a table of prefixes), and the order of every sort key, ties and
  * reverse, on a model loaded from a real store. */
 
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
+#include "engine/model.h"
 #include "xmalloc.h"
 #include "cache/store.h"
 

@@ -1,5 +1,5 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * Unit tests for src/pattern.c: edge inputs first, then a table of patterns
+ * Unit tests for src/engine/pattern.c: edge inputs first, then a table of patterns
  * run by pattern_scan() over five messages in a real store (some bodies
  * cached, some not), every parse error with its column, and the IMAP SEARCH
  * translation. */
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "pattern.h"
+#include "engine/pattern.h"
 #include "xmalloc.h"
 #include "cache/store.h"
 

@@ -1,5 +1,5 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * Unit tests for src/pop3-seen.c and the batch delivery of src/maildir.c it
+ * Unit tests for src/engine/pop3-seen.c and the batch delivery of src/engine/maildir.c it
  * relies on: edge inputs first, then the tag in Maildir names (and what is
  * not one), records across a close, a damaged state moved aside, and a
  * batch committed into new/ with its names tagged. */
@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "maildir.h"
-#include "pop3-seen.h"
+#include "engine/maildir.h"
+#include "engine/pop3-seen.h"
 #include "xmalloc.h"
 
 static char *tmp; /* this test's directory */

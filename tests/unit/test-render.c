@@ -1,5 +1,5 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * Unit tests for src/render.c: what the pager shows of a message. Plain,
+ * Unit tests for src/content/render.c: what the pager shows of a message. Plain,
  * flowed (RFC 3676), quoted, HTML and alternative bodies, transfer encodings
  * and charsets, wrapping by display width, inert escape sequences, RFC 2231
  * names, nested messages, huge and broken input, search, and every message
@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mime.h"
-#include "render.h"
-#include "text.h"
+#include "content/mime.h"
+#include "content/render.h"
+#include "content/text.h"
 #include "xmalloc.h"
 
 #define FFFD TEXT_REPLACEMENT
@@ -769,7 +769,7 @@ END_TEST
  * Issue 12, item 7: text in charsets that are not ASCII-compatible (UTF-16
  * with a BOM in base64, big-endian UTF-16 without one sent as binary, NULs
  * and all, UTF-32 in base64) shows as its lines; a binary file's bytes are
- * saved as they are. (The parts come whole from BINARY[n]: src/fetch.c.)
+ * saved as they are. (The parts come whole from BINARY[n]: src/engine/fetch.c.)
  */
 START_TEST(test_render_wide)
 {

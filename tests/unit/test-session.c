@@ -1,5 +1,5 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * Unit tests for src/session.c: the backoff first, then the credentials
+ * Unit tests for src/engine/session.c: the backoff first, then the credentials
  * got once through the callbacks (answered at once, later, refused, put
  * off, forgotten), a real password-command waited for and on the loop (and
  * stopped), and the one classification of IMAP failures. */
@@ -10,9 +10,9 @@
 
 #include <event2/event.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 #include "config.h"
-#include "session.h"
+#include "engine/session.h"
 #include "url.h"
 #include "xmalloc.h"
 #include "net/imap.h"

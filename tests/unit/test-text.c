@@ -1,5 +1,5 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * Unit tests for src/text.c: nothing that moves the cursor, sets a title or
+ * Unit tests for src/content/text.c: nothing that moves the cursor, sets a title or
  * writes the clipboard gets through; widths count wide and combining
  * characters. */
 
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "text.h"
+#include "content/text.h"
 
 #define FFFD TEXT_REPLACEMENT
 

@@ -1,5 +1,5 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * Unit tests for src/triage.c against a real store and data journal in a
+ * Unit tests for src/engine/triage.c against a real store and data journal in a
  * temporary directory: each operation's journal row and cache change, its
  * undo, the backend woken, bad input refused, and a change that meets
  * another process's lock on the cache queued and written later. */
@@ -15,8 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "journal.h"
-#include "triage.h"
+#include "engine/journal.h"
+#include "engine/triage.h"
 #include "xmalloc.h"
 #include "cache/store.h"
 

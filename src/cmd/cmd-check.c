@@ -1,0 +1,176 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * errand check [ACCOUNT]: connect, verify TLS, log in and log out with the
+ * same IMAP or POP3 session the other commands use, and say how it went. */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "cmd/cmd.h"
+#include "engine/session.h"
+#include "content/text.h"
+#include "url.h"
+#include "xmalloc.h"
+#include "net/imap.h"
+#include "net/pop3.h"
+
+struct check {
+	struct cmd_ctx *ctx;
+	const struct account *account;
+	struct imap *imap;
+	struct pop3 *pop3;
+	char *url;
+	char *tls; /* the TLS version, taken while connected */
+	char *zip; /* IMAP: "compression on", or off and why */
+	int ok;    /* 1: logged in; -1: the deadline passed first */
+	int ended; /* check_end() ran */
+};
+
+static int cmd_check_exec(struct cmd_ctx *, int, char **);
+static void check_end(struct check *, const char *);
+static void check_imap_in(struct imap *, enum imap_err, const char *, void *);
+static void check_imap_out(struct imap *, enum imap_err, const char *, void *);
+static void check_pop3_in(struct pop3 *, const struct pop3_result *, void *);
+static void check_pop3_out(struct pop3 *, const struct pop3_result *, void *);
+
+const struct cmd_entry cmd_check_entry = {
+    "check",
+    "[-a ACCOUNT | ACCOUNT]",
+    "connect to the account, verify TLS, log in and report",
+    cmd_check_exec,
+};
+
+/* Say how it went (error NULL: it went well) and stop the loop. */
+static void
+check_end(struct check *c, const char *error)
+{
+	char *url, *tls;
+
+	if (error == NULL) {
+		/* The URL is the config file's words: terminal-safe. */
+		url = text_clean_line(c->url);
+		tls = text_clean_line(c->tls != NULL ? c->tls : "no TLS");
+		printf(
+		    "%s: ok (%s, %s, logged in)\n", c->account->name, url, tls);
+		if (c->zip != NULL)
+			printf("%s: %s\n", c->account->name, c->zip);
+		free(url);
+		free(tls);
+		c->ok = 1;
+	} else
+		cmd_error("%s: %s", c->account->name, error);
+	c->ended = 1;
+	event_base_loopbreak(c->ctx->base);
+}
+
+static void
+check_imap_in(struct imap *im, enum imap_err err, const char *msg, void *arg)
+{
+	struct check *c = arg;
+	const char *v;
+	char *z;
+
+	if (err != IMAP_ERR_NONE) {
+		check_end(c, msg);
+		return;
+	}
+	if ((v = imap_tls_version(im)) != NULL)
+		c->tls = xstrdup(v);
+	if ((v = imap_compress_why(im)) != NULL) {
+		z = text_clean_line(v); /* it may quote the server */
+		xasprintf(&c->zip, "compression %s", z);
+		free(z);
+	}
+	imap_logout(im, check_imap_out, c);
+}
+
+static void
+check_imap_out(struct imap *im, enum imap_err err, const char *msg, void *arg)
+{
+	(void)im;
+	/* Logged in is what was asked; a server that drops the line at
+	 * LOGOUT has still said yes. */
+	(void)err;
+	(void)msg;
+	check_end(arg, NULL);
+}
+
+static void
+check_pop3_in(struct pop3 *p, const struct pop3_result *r, void *arg)
+{
+	struct check *c = arg;
+	const char *v;
+
+	if (r->err != POP3_ERR_NONE) {
+		check_end(c, r->error);
+		return;
+	}
+	if ((v = pop3_tls_version(p)) != NULL)
+		c->tls = xstrdup(v);
+	pop3_quit(p, check_pop3_out, c);
+}
+
+static void
+check_pop3_out(struct pop3 *p, const struct pop3_result *r, void *arg)
+{
+	(void)p;
+	(void)r;
+	check_end(arg, NULL);
+}
+
+static int
+cmd_check_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct imap_params ip;
+	struct pop3_params pp;
+	struct check c;
+	const struct account *a;
+	struct session *s;
+	int first;
+
+	if ((a = cmd_account_arg(ctx, &cmd_check_entry, argc, argv, &first)) ==
+	    NULL)
+		return CMD_EXIT_USAGE;
+	if (first < argc) {
+		cmd_error("usage: errand check %s", cmd_check_entry.args);
+		return CMD_EXIT_USAGE;
+	}
+	s = cmd_session(ctx, a, NULL);
+	if (session_creds(s) != 1) {
+		session_free(s);
+		return CMD_EXIT_FAIL;
+	}
+	cmd_loop(ctx);
+	cmd_deadline(ctx, a);
+
+	memset(&c, 0, sizeof c);
+	c.ctx = ctx;
+	c.account = a;
+	c.url = url_format(&a->url);
+	if (url_is_imap(a->url.scheme)) {
+		session_imap_params(s, &ip);
+		c.imap = imap_new(ctx->base, ctx->dns, &ip);
+		imap_connect(c.imap, check_imap_in, &c);
+	} else {
+		session_pop3_params(s, &pp);
+		c.pop3 = pop3_new(ctx->base, ctx->dns, &pp);
+		pop3_connect(c.pop3, check_pop3_in, &c);
+	}
+	event_base_dispatch(ctx->base);
+	if (ctx->dl.passed && !c.ok && !c.ended) {
+		cmd_error("%s: '%s' timed out after %d s", ctx->command,
+		    a->name, ctx->dl.secs);
+		c.ok = -1;
+	}
+	imap_free(c.imap);
+	pop3_free(c.pop3);
+	session_free(s);
+	free(c.url);
+	free(c.tls);
+	free(c.zip);
+	return c.ok == 1 ? CMD_EXIT_OK
+	    : c.ok == -1 ? CMD_EXIT_TIMEOUT
+	                 : CMD_EXIT_FAIL;
+}

@@ -1,0 +1,462 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * The account session: the credentials held once and got through the
+ * owner's callback, one classification of IMAP failures, the network state
+ * and the one retry backoff that every connection of the account shares. */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "engine/secret.h"
+#include "engine/session.h"
+#include "content/text.h"
+#include "url.h"
+#include "xmalloc.h"
+#include "net/conn.h"
+#include "net/imap.h"
+#include "net/pop3.h"
+#include "cache/store.h"
+
+enum session_creds_state {
+	SESSION_CREDS_NONE,    /* not asked for yet, or asked for later */
+	SESSION_CREDS_RUNNING, /* the password-command runs on the loop */
+	SESSION_CREDS_ASKING,  /* ask() was called: waiting for the answer */
+	SESSION_CREDS_HELD,    /* at hand */
+	SESSION_CREDS_FAILED,  /* the last attempt failed: err says why */
+};
+
+struct session {
+	struct session_params p;
+
+	enum session_creds_state cstate;
+	char *secret;              /* the credentials, once */
+	char *cerr;                /* why the last attempt failed */
+	struct secret_run *pw_run; /* the password-command running */
+
+	enum session_net net;
+	char *net_reason;
+	struct backoff retry;
+	struct event *ev_retry;
+};
+
+static const char *session_user(const struct session *);
+static void session_creds_end(struct session *, char *, const char *);
+static void session_on_password(char *, const char *, void *);
+static void session_on_retry(evutil_socket_t, short, void *);
+static void session_on_deadline(evutil_socket_t, short, void *);
+
+struct session *
+session_new(const struct session_params *p)
+{
+	struct session *s;
+
+	s = xcalloc(1, sizeof *s);
+	s->p = *p;
+	s->net = SESSION_NET_CONNECTING;
+	s->retry.min = SESSION_RETRY_MIN;
+	s->retry.max = SESSION_RETRY_MAX;
+	return s;
+}
+
+void
+session_free(struct session *s)
+{
+	if (s == NULL)
+		return;
+	secret_run_cancel(s->pw_run);
+	secret_free(s->secret);
+	free(s->cerr);
+	free(s->net_reason);
+	if (s->ev_retry != NULL)
+		event_free(s->ev_retry);
+	if (s->p.own_store)
+		store_close(s->p.st);
+	free(s);
+}
+
+struct event_base *
+session_base(const struct session *s)
+{
+	return s->p.base;
+}
+
+struct evdns_base *
+session_dns(const struct session *s)
+{
+	return s->p.dns;
+}
+
+const struct account *
+session_account(const struct session *s)
+{
+	return s->p.a;
+}
+
+struct store *
+session_store(const struct session *s)
+{
+	return s->p.st;
+}
+
+/* --- credentials --------------------------------------------------------- */
+
+/* The account's user name: the URL's, else $USER, else "". */
+static const char *
+session_user(const struct session *s)
+{
+	const char *user =
+	    s->p.a->url.user != NULL ? s->p.a->url.user : getenv("USER");
+
+	return user != NULL ? user : "";
+}
+
+int
+session_creds(struct session *s)
+{
+	const struct account *a = s->p.a;
+	char *pw, *err, *line, *prompt;
+
+	switch (s->cstate) {
+	case SESSION_CREDS_HELD:
+		return 1;
+	case SESSION_CREDS_RUNNING:
+	case SESSION_CREDS_ASKING:
+		return 0;
+	case SESSION_CREDS_NONE:
+	case SESSION_CREDS_FAILED:
+		break;
+	}
+	free(s->cerr);
+	s->cerr = NULL;
+	if (a->password_command != NULL && s->p.wait) {
+		if (secret_from_command(
+		        a->password_command, a->timeout, &pw, &err) != 0) {
+			session_creds_end(s, NULL, err);
+			free(err);
+			return -1;
+		}
+		session_creds_end(s, pw, NULL);
+		return 1;
+	}
+	if (a->password_command != NULL) {
+		/* Its stderr is kept for the message: the caller may own the
+		 * screen. */
+		s->cstate = SESSION_CREDS_RUNNING;
+		s->pw_run = secret_run_start(s->p.base, a->password_command,
+		    a->timeout, 1, session_on_password, s);
+		return 0;
+	}
+	if (s->p.ask == NULL) {
+		session_creds_end(s, NULL, "no password-command to run");
+		return -1;
+	}
+	xasprintf(&line, "Password for %s@%s: ", session_user(s), a->url.host);
+	prompt = text_clean_line(line); /* the config's words, shown */
+	free(line);
+	s->cstate = SESSION_CREDS_ASKING;
+	s->p.ask(s, SESSION_CRED_PASSWORD, prompt, s->p.arg);
+	free(prompt);
+	switch (s->cstate) {
+	case SESSION_CREDS_HELD:
+		return 1;
+	case SESSION_CREDS_FAILED:
+		return -1;
+	default:
+		return 0;
+	}
+}
+
+const char *
+session_creds_error(const struct session *s)
+{
+	return s->cerr;
+}
+
+/* The end of an attempt: the secret (taken) or why not; ready() is told. */
+static void
+session_creds_end(struct session *s, char *secret, const char *err)
+{
+	free(s->cerr);
+	s->cerr = NULL;
+	secret_free(s->secret);
+	s->secret = secret;
+	if (secret != NULL)
+		s->cstate = SESSION_CREDS_HELD;
+	else {
+		s->cstate = SESSION_CREDS_FAILED;
+		s->cerr = xstrdup(err != NULL ? err : "no password");
+	}
+	if (s->p.ready != NULL)
+		s->p.ready(s, s->cerr, s->p.arg);
+}
+
+static void
+session_on_password(char *password, const char *err, void *arg)
+{
+	struct session *s = arg;
+
+	s->pw_run = NULL;
+	session_creds_end(s, password, err);
+}
+
+void
+session_creds_set(struct session *s, char *secret)
+{
+	session_creds_end(s, secret, NULL);
+}
+
+void
+session_creds_fail(struct session *s, const char *err)
+{
+	session_creds_end(s, NULL, err);
+}
+
+void
+session_creds_later(struct session *s)
+{
+	s->cstate = SESSION_CREDS_NONE;
+}
+
+int
+session_creds_cancel(struct session *s)
+{
+	if (s->pw_run == NULL)
+		return 0;
+	secret_run_cancel(s->pw_run);
+	s->pw_run = NULL;
+	session_creds_end(s, NULL, "password-command stopped");
+	return 1;
+}
+
+void
+session_creds_forget(struct session *s)
+{
+	secret_free(s->secret);
+	s->secret = NULL;
+	if (s->cstate == SESSION_CREDS_HELD)
+		s->cstate = SESSION_CREDS_NONE;
+}
+
+/* Fill the transport parameters of the account. */
+static void
+session_conn_params(const struct session *s, struct conn_params *cp)
+{
+	const struct account *a = s->p.a;
+
+	memset(cp, 0, sizeof *cp);
+	cp->host = a->url.host;
+	cp->port = a->url.port;
+	cp->tls = url_is_implicit_tls(a->url.scheme) ? CONN_TLS_IMPLICIT
+	                                             : CONN_TLS_NONE;
+	cp->ca_file = a->ca_file;
+	cp->fingerprint = a->tls_fingerprint;
+	cp->connect_timeout = a->connect_timeout;
+	cp->idle_timeout = a->timeout;
+	cp->log = s->p.log;
+	cp->session_name = a->name;
+}
+
+void
+session_imap_params(const struct session *s, struct imap_params *ip)
+{
+	const struct account *a = s->p.a;
+
+	memset(ip, 0, sizeof *ip);
+	session_conn_params(s, &ip->conn);
+	ip->starttls = !url_is_implicit_tls(a->url.scheme);
+	ip->user = session_user(s);
+	ip->password = s->secret != NULL ? s->secret : "";
+	if (a->imap_disable & CONFIG_IMAP_QRESYNC)
+		ip->ignore_caps |= IMAP_CAP_QRESYNC;
+	if (a->imap_disable & CONFIG_IMAP_CONDSTORE)
+		ip->ignore_caps |= IMAP_CAP_CONDSTORE | IMAP_CAP_QRESYNC;
+	if (a->imap_disable & CONFIG_IMAP_IDLE)
+		ip->ignore_caps |= IMAP_CAP_IDLE;
+	ip->compress = a->compress == CONFIG_COMPRESS_YES ? IMAP_COMPRESS_YES
+	    : a->compress == CONFIG_COMPRESS_NO           ? IMAP_COMPRESS_NO
+	                                                  : IMAP_COMPRESS_AUTO;
+}
+
+void
+session_pop3_params(const struct session *s, struct pop3_params *pp)
+{
+	const struct account *a = s->p.a;
+
+	memset(pp, 0, sizeof *pp);
+	session_conn_params(s, &pp->conn);
+	pp->starttls = !url_is_implicit_tls(a->url.scheme);
+	pp->user = session_user(s);
+	pp->password = s->secret != NULL ? s->secret : "";
+	if (a->pop3_disable & CONFIG_POP3_UIDL)
+		pp->ignore_caps |= POP3_CAP_UIDL;
+	if (a->pop3_disable & CONFIG_POP3_PIPELINING)
+		pp->ignore_caps |= POP3_CAP_PIPELINING;
+}
+
+/* --- errors and the network ---------------------------------------------- */
+
+enum session_err
+session_imap_err(const struct imap *im, int e)
+{
+	switch ((enum imap_err)e) {
+	case IMAP_ERR_NONE:
+		return SESSION_ERR_NONE;
+	case IMAP_ERR_NO:
+		return SESSION_ERR_NO;
+	case IMAP_ERR_AUTH:
+		return SESSION_ERR_AUTH;
+	case IMAP_ERR_CONN:
+	case IMAP_ERR_CLOSED:
+		/* An operation queued behind a failed connect ends CLOSED,
+		 * with the connection's reason. */
+		return im != NULL && conn_fail_is_offline(imap_conn_fail(im))
+		    ? SESSION_ERR_OFFLINE
+		    : SESSION_ERR_LOST;
+	case IMAP_ERR_PROTO:
+		return SESSION_ERR_LOST;
+	}
+	return SESSION_ERR_LOST;
+}
+
+void
+session_set_net(struct session *s, enum session_net net, const char *reason)
+{
+	char *r = reason != NULL ? xstrdup(reason) : NULL;
+
+	s->net = net;
+	free(s->net_reason); /* after the copy: reason may be it */
+	s->net_reason = r;
+}
+
+enum session_net
+session_net(const struct session *s)
+{
+	return s->net;
+}
+
+const char *
+session_net_reason(const struct session *s)
+{
+	return s->net_reason;
+}
+
+/* --- the deadline ------------------------------------------------------- */
+
+static void
+session_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct session_deadline *dl = arg;
+
+	(void)fd;
+	(void)what;
+	dl->passed = 1;
+	event_base_loopbreak(dl->base);
+}
+
+void
+session_deadline_arm(struct session_deadline *dl, struct event_base *base)
+{
+	struct timeval tv;
+
+	if (dl->ev != NULL || dl->secs <= 0)
+		return;
+	dl->base = base;
+	dl->ev = evtimer_new(base, session_on_deadline, dl);
+	tv.tv_sec = dl->secs;
+	tv.tv_usec = 0;
+	evtimer_add(dl->ev, &tv);
+}
+
+void
+session_deadline_clear(struct session_deadline *dl)
+{
+	if (dl->ev != NULL)
+		event_free(dl->ev);
+	dl->ev = NULL;
+}
+
+void
+session_deadline_start(struct session *s)
+{
+	if (s->p.deadline != NULL)
+		session_deadline_arm(s->p.deadline, s->p.base);
+}
+
+int
+session_timed_out(const struct session *s)
+{
+	return s->p.deadline != NULL && s->p.deadline->passed;
+}
+
+int
+session_deadline_secs(const struct session *s)
+{
+	return s->p.deadline != NULL ? s->p.deadline->secs : 0;
+}
+
+void
+session_deadline_forgive(struct session *s)
+{
+	if (s->p.deadline != NULL)
+		s->p.deadline->passed = 0;
+}
+
+/* --- retry --------------------------------------------------------------- */
+
+int
+backoff_next(struct backoff *b)
+{
+	if (b->secs == 0)
+		b->secs = b->min;
+	else
+		b->secs = b->secs * 2 > b->max ? b->max : b->secs * 2;
+	return b->secs;
+}
+
+void
+backoff_reset(struct backoff *b)
+{
+	b->secs = 0;
+}
+
+static void
+session_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->p.retry != NULL)
+		s->p.retry(s, s->p.arg);
+}
+
+void
+session_retry_after(struct session *s, int secs)
+{
+	struct timeval tv = {secs, 0};
+
+	if (s->ev_retry == NULL)
+		s->ev_retry = evtimer_new(s->p.base, session_on_retry, s);
+	evtimer_add(s->ev_retry, &tv);
+}
+
+void
+session_retry_later(struct session *s)
+{
+	session_retry_after(s, backoff_next(&s->retry));
+}
+
+void
+session_retry_cancel(struct session *s)
+{
+	if (s->ev_retry != NULL)
+		event_del(s->ev_retry);
+}
+
+void
+session_retry_reset(struct session *s)
+{
+	backoff_reset(&s->retry);
+}
