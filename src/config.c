@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <iconv.h>
 #include <limits.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,6 +262,96 @@ bad:
 	    value);
 }
 
+static const char *const auth_names[] = {
+    [CONFIG_AUTH_AUTO] = "auto",
+    [CONFIG_AUTH_PLAIN] = "plain",
+    [CONFIG_AUTH_LOGIN] = "login",
+    [CONFIG_AUTH_SCRAM_SHA_256] = "scram-sha-256",
+    [CONFIG_AUTH_SCRAM_SHA_1] = "scram-sha-1",
+    [CONFIG_AUTH_OAUTHBEARER] = "oauthbearer",
+    [CONFIG_AUTH_XOAUTH2] = "xoauth2",
+};
+
+const char *
+config_auth_name(int auth)
+{
+	if (auth < 0 ||
+	    (size_t)auth >= sizeof auth_names / sizeof auth_names[0])
+		return "?";
+	return auth_names[auth];
+}
+
+static int
+parse_auth(struct parser *p, const char *value, int *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof auth_names / sizeof auth_names[0]; i++) {
+		if (strcasecmp(value, auth_names[i]) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	}
+	return parse_fail(p,
+	    "auth: '%s' is not auto, plain, login, scram-sha-256, "
+	    "scram-sha-1, oauthbearer or xoauth2",
+	    value);
+}
+
+/* yes | no → 1 | 0. */
+static int
+parse_yesno(struct parser *p, const char *key, const char *value, int *out)
+{
+	if (strcmp(value, "yes") == 0)
+		*out = 1;
+	else if (strcmp(value, "no") == 0)
+		*out = 0;
+	else
+		return parse_fail(p, "%s: '%s' is not yes or no", key, value);
+	return 0;
+}
+
+/* A string key given at most once. */
+static int
+parse_once(struct parser *p, const char *key, const char *value, char **out)
+{
+	if (*out != NULL)
+		return parse_fail(p, "%s given twice", key);
+	*out = xstrdup(value);
+	return 0;
+}
+
+/* alternates = REGEX...: whitespace-separated extended regular
+ * expressions, each checked here so a bad one is named with its line. */
+static int
+parse_alternates(struct parser *p, struct account *a, const char *value)
+{
+	char *copy, *s, *tok, msg[128];
+	size_t n = 0;
+	regex_t re;
+	int rc;
+
+	if (a->alternates != NULL)
+		return parse_fail(p, "alternates given twice");
+	copy = xstrdup(value);
+	a->alternates = xcalloc(strlen(value) / 2 + 2, sizeof *a->alternates);
+	for (s = copy; (tok = strsep(&s, " \t")) != NULL;) {
+		if (*tok == '\0')
+			continue;
+		if ((rc = regcomp(&re, tok,
+		         REG_EXTENDED | REG_ICASE | REG_NOSUB)) != 0) {
+			regerror(rc, &re, msg, sizeof msg);
+			parse_fail(p, "alternates: '%s': %s", tok, msg);
+			free(copy);
+			return -1;
+		}
+		regfree(&re);
+		a->alternates[n++] = xstrdup(tok);
+	}
+	free(copy);
+	return 0;
+}
+
 static int
 parse_key(
     struct parser *p, struct account *a, const char *key, const char *value)
@@ -346,6 +437,43 @@ parse_key(
 	}
 	if (strcmp(key, "poll-interval") == 0)
 		return parse_seconds(p, key, value, &a->poll_interval);
+	if (strcmp(key, "auth") == 0)
+		return parse_auth(p, value, &a->auth);
+	if (strcmp(key, "oauth2-token-command") == 0)
+		return parse_once(p, key, value, &a->oauth2_token_command);
+	if (strcmp(key, "from") == 0)
+		return parse_once(p, key, value, &a->from);
+	if (strcmp(key, "alternates") == 0)
+		return parse_alternates(p, a, value);
+	if (strcmp(key, "signature") == 0) {
+		if (a->signature != NULL)
+			return parse_fail(p, "signature given twice");
+		a->signature = resolve_path(p->path, value);
+		return 0;
+	}
+	if (strcmp(key, "smtp") == 0)
+		return parse_once(p, key, value, &a->smtp);
+	if (strcmp(key, "smtp-password-command") == 0)
+		return parse_once(p, key, value, &a->smtp_password_command);
+	if (strcmp(key, "sendmail-command") == 0)
+		return parse_once(p, key, value, &a->sendmail_command);
+	if (strcmp(key, "save-sent") == 0)
+		return parse_yesno(p, key, value, &a->save_sent);
+	if (strcmp(key, "send-delay") == 0) {
+		if (strcmp(value, "0") == 0) {
+			a->send_delay = 0;
+			return 0;
+		}
+		return parse_seconds(p, key, value, &a->send_delay);
+	}
+	if (strcmp(key, "query-command") == 0)
+		return parse_once(p, key, value, &a->query_command);
+	if (strcmp(key, "attribution") == 0)
+		return parse_once(p, key, value, &a->attribution);
+	if (strcmp(key, "forward-as-attachment") == 0)
+		return parse_yesno(p, key, value, &a->forward_as_attachment);
+	if (strcmp(key, "text-flowed") == 0)
+		return parse_yesno(p, key, value, &a->text_flowed);
 	return parse_fail(p, "unknown key '%s'", key);
 }
 
@@ -447,6 +575,7 @@ parse_section(struct parser *p, char *s)
 	memset(a, 0, sizeof *a);
 	a->name = xstrdup(name);
 	a->line = (int)p->line;
+	a->save_sent = 1;
 	p->section = PARSE_ACCOUNT;
 	return 0;
 }
@@ -715,12 +844,27 @@ config_load(const char *path, struct config **out, char **err)
 static void
 account_clear(struct account *a)
 {
+	size_t i;
+
 	free(a->name);
 	url_clear(&a->url);
 	free(a->password_command);
 	free(a->ca_file);
 	free(a->tls_fingerprint);
 	free(a->fallback_charset);
+	free(a->oauth2_token_command);
+	free(a->from);
+	if (a->alternates != NULL) {
+		for (i = 0; a->alternates[i] != NULL; i++)
+			free(a->alternates[i]);
+		free(a->alternates);
+	}
+	free(a->signature);
+	free(a->smtp);
+	free(a->smtp_password_command);
+	free(a->sendmail_command);
+	free(a->query_command);
+	free(a->attribution);
 }
 
 void

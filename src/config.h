@@ -33,7 +33,38 @@ struct account {
 	                            * _NEVER, or days (1 or more) */
 	unsigned int pop3_disable; /* pop3-disable = CONFIG_POP3_* bits */
 	int compress;              /* compress = CONFIG_COMPRESS_* */
+	/* Logging in (net/sasl). */
+	int auth;                   /* auth = CONFIG_AUTH_* */
+	char *oauth2_token_command; /* oauth2-token-command =, or NULL */
+	/* Writing and sending mail. */
+	char *from;                  /* from = "Name <addr>", or NULL */
+	char **alternates;           /* alternates = regexes (extended, case
+	                              * insensitive) of the user's other
+	                              * addresses, NULL-terminated, or NULL */
+	char *signature;             /* signature = file, or NULL */
+	char *smtp;                  /* smtp = smtp[s]://[user@]host[:port] */
+	char *smtp_password_command; /* or NULL: the account's credentials */
+	char *sendmail_command;      /* sendmail-command =, instead of smtp */
+	int save_sent;               /* save-sent = yes (1, default) | no (0) */
+	int send_delay;              /* send-delay = seconds, 0 by default */
+	char *query_command;         /* query-command = (mutt's format) */
+	char *attribution;           /* attribution =, or NULL: the default */
+	int forward_as_attachment;   /* forward-as-attachment = yes | no */
+	int text_flowed;             /* text-flowed = yes | no (default) */
 };
+
+/* auth = ...: the SASL mechanism, or CONFIG_AUTH_AUTO for the strongest
+ * the server offers and the account can do. */
+#define CONFIG_AUTH_AUTO 0
+#define CONFIG_AUTH_PLAIN 1
+#define CONFIG_AUTH_LOGIN 2
+#define CONFIG_AUTH_SCRAM_SHA_256 3
+#define CONFIG_AUTH_SCRAM_SHA_1 4
+#define CONFIG_AUTH_OAUTHBEARER 5
+#define CONFIG_AUTH_XOAUTH2 6
+
+/* The name of an auth = value ("auto", "scram-sha-256"...). */
+const char *config_auth_name(int auth);
 
 /* compress = auto | yes | no: IMAP COMPRESS=DEFLATE. */
 #define CONFIG_COMPRESS_AUTO 0 /* off loopback and links under 2 ms */

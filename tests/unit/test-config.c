@@ -79,6 +79,18 @@ static const struct {
         "CONDSTORE or IDLE)"},
     {"[account a]\nsource = imaps://h\x01\n",
         "t.conf:2: control character in line"},
+    {"[account a]\nsource = imaps://h\nauth = cram-md5\n",
+        "t.conf:3: auth: 'cram-md5' is not auto, plain, login, "
+        "scram-sha-256, scram-sha-1, oauthbearer or xoauth2"},
+    {"[account a]\nsource = imaps://h\nsave-sent = maybe\n",
+        "t.conf:3: save-sent: 'maybe' is not yes or no"},
+    {"[account a]\nsource = imaps://h\nsend-delay = 3601\n",
+        "t.conf:3: send-delay: '3601' is not a number of seconds from 1 to "
+        "3600"},
+    {"[account a]\nsource = imaps://h\nfrom = a@b\nfrom = c@d\n",
+        "t.conf:4: from given twice"},
+    {"[account a]\nsource = imaps://h\nalternates = ok@x (bad\n",
+        "t.conf:3: alternates: '(bad': Unmatched ( or \\("},
 };
 
 START_TEST(test_config_bad)
@@ -170,6 +182,63 @@ START_TEST(test_config_good)
 	ck_assert_ptr_null(config_account(cf, "nosuch"));
 	config_free(cf);
 	config_free(NULL);
+}
+END_TEST
+
+START_TEST(test_config_compose)
+{
+	static const char text[] =
+	    "[account a]\n"
+	    "source = imaps://me@h\n"
+	    "auth = SCRAM-SHA-256\n"
+	    "oauth2-token-command = errand-oauth2 token me\n"
+	    "from = Me <me@example.org>\n"
+	    "alternates = me@old\\.example\\.org   ^me\\+.*@example\\.org$\n"
+	    "signature = /sig\n"
+	    "smtp = smtp://me@h:587\n"
+	    "smtp-password-command = pass smtp\n"
+	    "sendmail-command = msmtp -t\n"
+	    "save-sent = no\n"
+	    "send-delay = 0\n"
+	    "query-command = abook --mutt-query '%s'\n"
+	    "attribution = %n wrote:\n"
+	    "forward-as-attachment = yes\n"
+	    "text-flowed = yes\n"
+	    "[account b]\n"
+	    "source = imaps://h\n"
+	    "send-delay = 30\n";
+	struct config *cf;
+	struct account *a;
+	char *err;
+
+	ck_assert_msg(
+	    config_parse(text, sizeof text - 1, "t.conf", &cf, &err) == 0, "%s",
+	    err);
+	a = config_account(cf, "a");
+	ck_assert_int_eq(a->auth, CONFIG_AUTH_SCRAM_SHA_256);
+	ck_assert_str_eq(config_auth_name(a->auth), "scram-sha-256");
+	ck_assert_str_eq(a->oauth2_token_command, "errand-oauth2 token me");
+	ck_assert_str_eq(a->from, "Me <me@example.org>");
+	ck_assert_str_eq(a->alternates[0], "me@old\\.example\\.org");
+	ck_assert_str_eq(a->alternates[1], "^me\\+.*@example\\.org$");
+	ck_assert_ptr_null(a->alternates[2]);
+	ck_assert_str_eq(a->signature, "/sig");
+	ck_assert_str_eq(a->smtp, "smtp://me@h:587");
+	ck_assert_str_eq(a->smtp_password_command, "pass smtp");
+	ck_assert_str_eq(a->sendmail_command, "msmtp -t");
+	ck_assert_int_eq(a->save_sent, 0);
+	ck_assert_int_eq(a->send_delay, 0);
+	ck_assert_str_eq(a->query_command, "abook --mutt-query '%s'");
+	ck_assert_str_eq(a->attribution, "%n wrote:");
+	ck_assert_int_eq(a->forward_as_attachment, 1);
+	ck_assert_int_eq(a->text_flowed, 1);
+	a = config_account(cf, "b");
+	ck_assert_int_eq(a->auth, CONFIG_AUTH_AUTO);
+	ck_assert_int_eq(a->save_sent, 1);
+	ck_assert_int_eq(a->send_delay, 30);
+	ck_assert_ptr_null(a->from);
+	ck_assert_ptr_null(a->alternates);
+	config_free(cf);
 }
 END_TEST
 
@@ -276,6 +345,7 @@ main(void)
 	tcase_add_test(tc, test_config_nul);
 	tcase_add_test(tc, test_config_long_line);
 	tcase_add_test(tc, test_config_good);
+	tcase_add_test(tc, test_config_compose);
 	tcase_add_test(tc, test_config_delete);
 	tcase_add_test(tc, test_config_relative_ca);
 	tcase_add_test(tc, test_config_load_missing);
