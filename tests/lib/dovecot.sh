@@ -17,7 +17,10 @@
 #
 # Sets and exports DOVECOT_DIR, DOVECOT_CONF, IMAP_PORT (STARTTLS),
 # IMAPS_PORT, POP3_PORT (STLS), POP3S_PORT, DOVECOT_CA, DOVECOT_USER,
-# DOVECOT_PASSWORD_FILE. dovecot_start stops the server when the shell
+# DOVECOT_PASSWORD_FILE. With DOVECOT_OAUTH2_URL set (an RFC 7662 token
+# introspection endpoint, tests/lib/oauth2-server.py), OAUTHBEARER and
+# XOAUTH2 are offered too and checked by an oauth2 passdb that asks it
+# (Dovecot 2.3: introspection_mode = post). dovecot_start stops the server when the shell
 # exits, is interrupted or terminated, unless DOVECOT_NO_TRAP=1. With
 # DOVECOT_LOGIN_REUSE=1 one imap-login process serves every client (TLS
 # sessions resume).
@@ -192,9 +195,10 @@ EOF
 		cat <<EOF
 
 disable_plaintext_auth = yes
-auth_mechanisms = plain login
+auth_mechanisms = plain login${DOVECOT_OAUTH2_URL:+ oauthbearer xoauth2}
 auth_verbose = yes
 auth_failure_delay = 0
+$_dv_oauth2_passdb
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%n $DOVECOT_DIR/users
@@ -364,6 +368,20 @@ dovecot_start()
 	[ "${DOVECOT_LOGIN_REUSE:-0}" = 1 ] && _dv_login_reuse="  service_count = 0
 "
 	_dv_make_tls "$DOVECOT_DIR" || return 1
+	_dv_oauth2_passdb=
+	if [ -n "${DOVECOT_OAUTH2_URL:-}" ]; then
+		_dv_oauth2_passdb="passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $DOVECOT_DIR/dovecot-oauth2.conf.ext
+  result_failure = return-fail
+}"
+		printf '%s\n' "introspection_mode = post" \
+		    "introspection_url = $DOVECOT_OAUTH2_URL" \
+		    "username_attribute = username" \
+		    "active_attribute = active" "active_value = true" \
+		    >"$DOVECOT_DIR/dovecot-oauth2.conf.ext"
+	fi
 	if [ ! -s "$DOVECOT_PASSWORD_FILE" ]; then
 		(umask 077 && od -An -N15 -tx1 /dev/urandom | tr -d ' \n' &&
 		    echo) >"$DOVECOT_PASSWORD_FILE" || return 1
