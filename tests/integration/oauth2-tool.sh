@@ -142,6 +142,46 @@ token nobody
 tap_like "token for an account never authorized" "$out" \
     "^errand-oauth2: account 'nobody' is not authorized"
 
+# --- the browser flow (PKCE, loopback redirect) ----------------------------
+# browse ACCOUNT: authorize with --flow browser in the background, "open"
+# the address it prints (the server redirects to the tool's loopback
+# port), wait for it; sets out and rc.
+browse()
+{
+	: >"$work/browse.out"
+	python3 "$tool" --provider-file "$OAUTH2_PROVIDERS" authorize "$1" \
+	    --provider google --client-id cid-2 --client-secret s3cret \
+	    --email demo@example.org --flow browser >"$work/browse.out" 2>&1 &
+	_bpid=$!
+	if wait_until 10 grep -q '^  http' "$work/browse.out"; then
+		python3 -c 'import sys, urllib.request
+urllib.request.urlopen(sys.argv[1], timeout=10).read()' \
+		    "$(sed -n 's/^  //p' "$work/browse.out")" >/dev/null 2>&1
+	fi
+	wait "$_bpid"
+	rc=$?
+	out=$(cat "$work/browse.out")
+}
+printf 'access access-b\nrefresh refresh-b\n' >"$conf"
+: >"$log"
+browse web
+tap_eq "browser flow: exit 0" "$rc" 0
+tap_like "browser flow: the address has a PKCE challenge" "$out" \
+    'code_challenge_method=S256'
+tap_eq "browser flow: one authorization with S256" \
+    "$(oauth2_count authorize cid-2)" 1
+tap_eq "browser flow: the code grant with the right verifier" \
+    "$(oauth2_count code ok)" 1
+tap_eq "browser flow: the refresh token is kept" \
+    "$(cat "$XDG_DATA_HOME/errand/web/refresh-token")" refresh-b
+tap_eq "browser flow: mode 0600" \
+    "$(stat -c %a "$XDG_DATA_HOME/errand/web/refresh-token")" 600
+printf 'authorize access_denied\n' >"$conf"
+browse web2
+tap_eq "browser flow refused: exit 1" "$rc" 1
+tap_like "browser flow refused: the OAuth error" "$out" \
+    '^errand-oauth2: google: authorization refused: access_denied$'
+
 # --- a store command (pass, gpg) --------------------------------------------
 printf 'ok\n' >"$dev"
 : >"$conf"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # errand tests: a small OAuth2 authorization server on loopback, standard
 # library only. It answers the device-authorization and token endpoints
-# (RFC 8628, RFC 6749) for tools/errand-oauth2, and token introspection
+# (RFC 8628, RFC 6749) and the authorization endpoint of the browser flow
+# (RFC 7636 PKCE) for tools/errand-oauth2, and token introspection
 # (RFC 7662) for Dovecot's oauth2 passdb, and logs every request to a file
 # the test reads (no sleeps: the test counts lines).
 #
@@ -19,14 +20,20 @@
 #                "access-1"), refresh (the refresh token, default
 #                "refresh-1"), rotate (a new refresh token on the refresh
 #                grant, or none), expires_in (default 3600), user
-#                (the introspection's username, default "demo")
+#                (the introspection's username, default "demo"),
+#                authorize (ok, or an OAuth error code the authorization
+#                endpoint redirects with, default ok)
 # and appends to DIR/requests.log one line a request:
 #   TIME device CLIENT_ID SCOPE
+#   TIME authorize CLIENT_ID S256|- (GET /authorize: the browser flow)
+#   TIME code ok|invalid (the authorization-code grant)
 #   TIME poll ANSWER
 #   TIME refresh REFRESH_TOKEN ok|invalid
 #   TIME introspect TOKEN STATE
 # TIME is seconds since the epoch with a fraction.
 
+import base64
+import hashlib
 import json
 import os
 import sys
@@ -38,6 +45,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 DIR = sys.argv[1]
 LOCK = threading.Lock()
 POLLS = [0]
+CODES = {}  # authorization code -> (code_challenge, redirect_uri)
 
 
 def read_lines(name):
@@ -86,6 +94,8 @@ class Handler(BaseHTTPRequestHandler):
         q = dict(urllib.parse.parse_qsl(u.query))
         if u.path == "/introspect":
             self.introspect(q.get("token", ""))
+        elif u.path == "/authorize":
+            self.authorize(q)
         else:
             self.reply(404, {"error": "not_found"})
 
@@ -118,10 +128,45 @@ class Handler(BaseHTTPRequestHandler):
             "interval": int(c["interval"]),
         })
 
+    def authorize(self, q):
+        c = config()
+        log("authorize", q.get("client_id", "-"),
+            q.get("code_challenge_method", "-"))
+        back = {"state": q.get("state", "")}
+        if c.get("authorize", "ok") == "ok":
+            code = "auth-code-%d" % (len(CODES) + 1)
+            CODES[code] = (q.get("code_challenge"), q.get("redirect_uri"))
+            back["code"] = code
+        else:
+            back["error"] = c["authorize"]
+        self.send_response(302)
+        self.send_header("Location", q.get("redirect_uri", "/") + "?" +
+                         urllib.parse.urlencode(back))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def grant(self, c):
+        self.reply(200, {"access_token": c["access"],
+                         "refresh_token": c["refresh"],
+                         "expires_in": int(c["expires_in"]),
+                         "token_type": "Bearer"})
+
     def token(self, f):
         c = config()
         grant = f.get("grant_type", "")
-        if grant == "urn:ietf:params:oauth:grant-type:device_code":
+        if grant == "authorization_code":
+            want = CODES.pop(f.get("code", ""), None)
+            v = f.get("code_verifier", "").encode()
+            got = base64.urlsafe_b64encode(
+                hashlib.sha256(v).digest()).rstrip(b"=").decode()
+            if (want is None or want[0] != got or
+                    want[1] != f.get("redirect_uri")):
+                log("code", "invalid")
+                self.reply(400, {"error": "invalid_grant"})
+                return
+            log("code", "ok")
+            self.grant(c)
+        elif grant == "urn:ietf:params:oauth:grant-type:device_code":
             script = [w[0] for w in read_lines("device")] or ["ok"]
             with LOCK:
                 i = POLLS[0]
@@ -135,10 +180,7 @@ class Handler(BaseHTTPRequestHandler):
             if answer in errors:
                 self.reply(400, {"error": errors[answer]})
                 return
-            self.reply(200, {"access_token": c["access"],
-                             "refresh_token": c["refresh"],
-                             "expires_in": int(c["expires_in"]),
-                             "token_type": "Bearer"})
+            self.grant(c)
         elif grant == "refresh_token":
             rt = f.get("refresh_token", "")
             known = [c["refresh"]] + ([c["rotate"]] if c["rotate"] else [])

@@ -25,7 +25,8 @@ oauth2_server_start()
 import json, sys
 u = sys.argv[1]
 p = {"device_url": u + "/device/code", "token_url": u + "/token",
-     "scope": "mail offline_access"}
+     "auth_url": u + "/authorize", "scope": "mail offline_access",
+     "flow": "device"}
 print(json.dumps({"google": p, "microsoft": p, "local": p}))
 PY
 	export OAUTH2_DIR OAUTH2_PORT OAUTH2_URL OAUTH2_PROVIDERS
