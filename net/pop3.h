@@ -14,6 +14,7 @@
 
 #include "conn.h"
 #include "pop3-parse.h"
+#include "sasl.h"
 
 struct event_base;
 struct evdns_base;
@@ -93,9 +94,15 @@ struct pop3_params {
 	struct conn_params conn;  /* where and how; conn.tls IMPLICIT: pop3s */
 	int starttls;             /* 1: plain port, STLS required first */
 	const char *user;         /* login name */
-	const char *password;     /* copied, wiped when freed; never logged */
+	sasl_secret_cb secret;    /* the password or token, asked for at
+	                           * login and never kept; NULL: none */
+	void *secret_arg;         /* passed to secret */
+	enum sasl_mech auth;      /* the mechanism; SASL_AUTO: the strongest
+	                           * offered that auth_can allows */
+	int auth_can;             /* SASL_CAN_PASSWORD, SASL_CAN_TOKEN; 0 is
+	                           * SASL_CAN_PASSWORD */
 	unsigned int ignore_caps; /* POP3_CAP_* to pretend absent (tests) */
-	int no_auth_plain;        /* 1: USER/PASS even if SASL PLAIN is on */
+	int no_sasl;              /* 1: USER/PASS even if SASL is on (tests) */
 	int early_ready;          /* 1: with PIPELINING, pop3_connect's done
 	                           * runs once the login is sent, so the
 	                           * first commands follow it; a refused
@@ -174,5 +181,9 @@ enum conn_fail pop3_conn_fail(const struct pop3 *);
 
 /* "TLSv1.3", or NULL before TLS. */
 const char *pop3_tls_version(const struct pop3 *);
+
+/* The mechanism the login used ("SCRAM-SHA-256", "USER" for USER/PASS),
+ * or NULL before a login. */
+const char *pop3_auth_mech(const struct pop3 *);
 
 #endif

@@ -460,9 +460,9 @@ sasl_initial(struct sasl *s, char **out)
 	return SASL_MORE;
 }
 
-/* A SCRAM challenge: server-first gets the client proof; server-final is
- * checked (a wrong signature means the server does not know the
- * password: it is not trusted). */
+/* A SCRAM challenge: server-first is answered with the client proof;
+ * server-final is checked (a wrong signature means the server does not
+ * know the password: it is not trusted). */
 static enum sasl_res
 sasl_scram(struct sasl *s, const char *challenge, char **out)
 {

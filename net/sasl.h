@@ -32,6 +32,11 @@ enum sasl_mech {
 #define SASL_TLS 0x04          /* the connection is encrypted */
 #define SASL_CB 0x08           /* channel binding data is available */
 
+/* The account's secret (password or token), asked for when a login
+ * starts: the giver's string, read into the exchange by sasl_new() at
+ * once and never kept by the connection. NULL when there is none. */
+typedef const char *(*sasl_secret_cb)(void *arg);
+
 /* What a mechanism needs and the server it talks to. The strings are
  * borrowed for the call to sasl_new() only. */
 struct sasl_creds {
@@ -86,7 +91,7 @@ int sasl_has_initial(const struct sasl *);
 /* One step. challenge: the server's base64 text, or NULL to get the
  * initial response. *out: the base64 response to send, "" for an empty
  * one; the caller frees it with sasl_wipe_free(). Bounded: a server that
- * keeps asking gets SASL_FAIL. */
+ * keeps asking is refused with SASL_FAIL. */
 enum sasl_res sasl_step(struct sasl *, const char *challenge, char **out);
 
 /* Why the exchange failed, or what the server said in a challenge it

@@ -23,11 +23,12 @@ struct check {
 	struct pop3 *pop3;
 	struct session *s;
 	char *url;
-	char *tls; /* the TLS version, taken while connected */
-	char *zip; /* IMAP: "compression on", or off and why */
-	int ok;    /* 1: logged in; -1: the deadline passed first */
-	int ended; /* check_end() ran */
-	int again; /* a refused token: log in again with a new one */
+	char *tls;  /* the TLS version, taken while connected */
+	char *mech; /* the SASL mechanism the login used, or NULL */
+	char *zip;  /* IMAP: "compression on", or off and why */
+	int ok;     /* 1: logged in; -1: the deadline passed first */
+	int ended;  /* check_end() ran */
+	int again;  /* a refused token: log in again with a new one */
 };
 
 static int cmd_check_exec(struct cmd_ctx *, int, char **);
@@ -55,8 +56,8 @@ check_end(struct check *c, const char *error)
 		/* The URL is the config file's words: terminal-safe. */
 		url = text_clean_line(c->url);
 		tls = text_clean_line(c->tls != NULL ? c->tls : "no TLS");
-		printf(
-		    "%s: ok (%s, %s, logged in)\n", c->account->name, url, tls);
+		printf("%s: ok (%s, %s, %s)\n", c->account->name, url, tls,
+		    c->mech != NULL ? c->mech : "logged in");
 		if (c->zip != NULL)
 			printf("%s: %s\n", c->account->name, c->zip);
 		free(url);
@@ -94,6 +95,8 @@ check_imap_in(struct imap *im, enum imap_err err, const char *msg, void *arg)
 	}
 	if ((v = imap_tls_version(im)) != NULL)
 		c->tls = xstrdup(v);
+	if ((v = imap_auth_mech(im)) != NULL)
+		c->mech = xstrdup(v);
 	if ((v = imap_compress_why(im)) != NULL) {
 		z = text_clean_line(v); /* it may quote the server */
 		xasprintf(&c->zip, "compression %s", z);
@@ -126,6 +129,8 @@ check_pop3_in(struct pop3 *p, const struct pop3_result *r, void *arg)
 	}
 	if ((v = pop3_tls_version(p)) != NULL)
 		c->tls = xstrdup(v);
+	if ((v = pop3_auth_mech(p)) != NULL)
+		c->mech = xstrdup(v);
 	pop3_quit(p, check_pop3_out, c);
 }
 
@@ -197,6 +202,7 @@ again:
 	session_free(s);
 	free(c.url);
 	free(c.tls);
+	free(c.mech);
 	free(c.zip);
 	return c.ok == 1 ? CMD_EXIT_OK
 	    : c.ok == -1 ? CMD_EXIT_TIMEOUT

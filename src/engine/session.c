@@ -300,6 +300,47 @@ session_creds_refused(struct session *s, const char *err)
 	return 1;
 }
 
+/* The secret for a login starting now: the connections ask for it
+ * through their params and do not keep it, so the one copy is here. */
+static const char *
+session_secret(void *arg)
+{
+	const struct session *s = arg;
+
+	return s->secret != NULL ? s->secret : "";
+}
+
+/* The account's auth = as a mechanism, and what it can use. */
+static void
+session_auth(const struct account *a, enum sasl_mech *mech, int *can)
+{
+	switch (a->auth) {
+	case CONFIG_AUTH_PLAIN:
+		*mech = SASL_PLAIN;
+		break;
+	case CONFIG_AUTH_LOGIN:
+		*mech = SASL_LOGIN;
+		break;
+	case CONFIG_AUTH_SCRAM_SHA_256:
+		*mech = SASL_SCRAM_SHA_256;
+		break;
+	case CONFIG_AUTH_SCRAM_SHA_1:
+		*mech = SASL_SCRAM_SHA_1;
+		break;
+	case CONFIG_AUTH_OAUTHBEARER:
+		*mech = SASL_OAUTHBEARER;
+		break;
+	case CONFIG_AUTH_XOAUTH2:
+		*mech = SASL_XOAUTH2;
+		break;
+	default:
+		*mech = SASL_AUTO;
+		break;
+	}
+	*can = a->oauth2_token_command != NULL ? SASL_CAN_TOKEN
+	                                       : SASL_CAN_PASSWORD;
+}
+
 /* Fill the transport parameters of the account. */
 static void
 session_conn_params(const struct session *s, struct conn_params *cp)
@@ -328,7 +369,9 @@ session_imap_params(const struct session *s, struct imap_params *ip)
 	session_conn_params(s, &ip->conn);
 	ip->starttls = !url_is_implicit_tls(a->url.scheme);
 	ip->user = session_user(s);
-	ip->password = s->secret != NULL ? s->secret : "";
+	ip->secret = session_secret;
+	ip->secret_arg = (void *)s;
+	session_auth(a, &ip->auth, &ip->auth_can);
 	if (a->imap_disable & CONFIG_IMAP_QRESYNC)
 		ip->ignore_caps |= IMAP_CAP_QRESYNC;
 	if (a->imap_disable & CONFIG_IMAP_CONDSTORE)
@@ -349,7 +392,9 @@ session_pop3_params(const struct session *s, struct pop3_params *pp)
 	session_conn_params(s, &pp->conn);
 	pp->starttls = !url_is_implicit_tls(a->url.scheme);
 	pp->user = session_user(s);
-	pp->password = s->secret != NULL ? s->secret : "";
+	pp->secret = session_secret;
+	pp->secret_arg = (void *)s;
+	session_auth(a, &pp->auth, &pp->auth_can);
 	if (a->pop3_disable & CONFIG_POP3_UIDL)
 		pp->ignore_caps |= POP3_CAP_UIDL;
 	if (a->pop3_disable & CONFIG_POP3_PIPELINING)

@@ -155,8 +155,9 @@ enum session_cred session_cred_kind(const struct session *);
 int session_creds_refused(struct session *, const char *err);
 
 /* Fill an IMAP session's parameters: transport, STARTTLS when the URL is
- * not imaps, user (else $USER), the credentials (the session's: valid
- * until session_creds_forget() or session_free()), and the extensions
+ * not imaps, user (else $USER), auth =, a callback that gives the
+ * session's secret when a login starts (the connection does not keep it;
+ * the params must not outlive the session), and the extensions
  * imap-disable turns off. */
 void session_imap_params(const struct session *, struct imap_params *);
 

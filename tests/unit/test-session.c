@@ -244,17 +244,17 @@ START_TEST(test_session_ask_now)
 	ck_assert_int_eq(session_creds(s), 1);
 	ck_assert_int_eq(seen.asks, 1);
 	session_imap_params(s, &ip);
-	ck_assert_str_eq(ip.password, "hunter2");
+	ck_assert_str_eq(ip.secret(ip.secret_arg), "hunter2");
 	ck_assert_str_eq(ip.user, "alice");
 	ck_assert_str_eq(ip.conn.host, "127.0.0.1");
 	ck_assert_int_eq(ip.conn.port, 1);
 	ck_assert_int_eq(ip.starttls, 1);
 	session_pop3_params(s, &pp);
-	ck_assert_str_eq(pp.password, "hunter2");
+	ck_assert_str_eq(pp.secret(pp.secret_arg), "hunter2");
 	/* Refused by the server: asked again at the next need. */
 	session_creds_forget(s);
 	session_imap_params(s, &ip);
-	ck_assert_str_eq(ip.password, "");
+	ck_assert_str_eq(ip.secret(ip.secret_arg), "");
 	ck_assert_int_eq(session_creds(s), 1);
 	ck_assert_int_eq(seen.asks, 2);
 	session_free(s);
@@ -311,7 +311,7 @@ START_TEST(test_session_command_wait)
 	ck_assert_int_eq(seen.asks, 0);
 	ck_assert_int_eq(seen.readies, 1);
 	session_imap_params(s, &ip);
-	ck_assert_str_eq(ip.password, "pass word");
+	ck_assert_str_eq(ip.secret(ip.secret_arg), "pass word");
 	session_free(s);
 
 	s = make(1, "exit 3");
@@ -334,7 +334,7 @@ START_TEST(test_session_command_loop)
 	ck_assert_ptr_null(seen.err);
 	ck_assert_int_eq(session_creds(s), 1);
 	session_imap_params(s, &ip);
-	ck_assert_str_eq(ip.password, "hunter3");
+	ck_assert_str_eq(ip.secret(ip.secret_arg), "hunter3");
 	session_free(s);
 
 	/* Ctrl-G stops a command that hangs. */
