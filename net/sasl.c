@@ -72,6 +72,7 @@ static enum sasl_res sasl_initial(struct sasl *, char **);
 static enum sasl_res sasl_scram(struct sasl *, const char *, char **);
 static enum sasl_res sasl_oauth_error(struct sasl *, const char *, char **);
 static char *sasl_json_string(const char *, const char *);
+static void sasl_forget(struct sasl *);
 
 const char *
 sasl_mech_name(enum sasl_mech m)
@@ -267,6 +268,7 @@ sasl_new(enum sasl_mech mech, const struct sasl_creds *c, char **err)
 		    cb);
 		free(cb);
 	}
+	sasl_forget(s); /* GNU SASL holds it now */
 	return s;
 }
 
@@ -298,6 +300,14 @@ int
 sasl_complete(const struct sasl *s)
 {
 	return s->complete;
+}
+
+/* The secret is not needed any more: wipe our copy. */
+static void
+sasl_forget(struct sasl *s)
+{
+	sasl_wipe_free(s->secret);
+	s->secret = xstrdup("");
 }
 
 void
@@ -377,6 +387,7 @@ sasl_step(struct sasl *s, const char *challenge, char **out)
 			*out = sasl_b64_encode(s->user, strlen(s->user));
 		else if (s->steps == 2) {
 			*out = sasl_b64_encode(s->secret, strlen(s->secret));
+			sasl_forget(s);
 			s->complete = 1;
 		}
 		res = *out != NULL ? SASL_MORE : SASL_FAIL;
@@ -417,6 +428,7 @@ sasl_initial(struct sasl *s, char **out)
 		raw[1 + ulen] = '\0';
 		memcpy(raw + 2 + ulen, s->secret, plen);
 		*out = sasl_raw(raw, ulen + plen + 2);
+		sasl_forget(s);
 		s->complete = 1;
 		return SASL_OK;
 	case SASL_OAUTHBEARER:
@@ -435,12 +447,14 @@ sasl_initial(struct sasl *s, char **out)
 			n = xasprintf(&raw, "n,a=%s,\001auth=Bearer %s\001\001",
 			    s->user, s->secret);
 		*out = sasl_raw(raw, (size_t)n);
+		sasl_forget(s);
 		s->complete = 1;
 		return SASL_OK;
 	case SASL_XOAUTH2:
 		n = xasprintf(&raw, "user=%s\001auth=Bearer %s\001\001",
 		    s->user, s->secret);
 		*out = sasl_raw(raw, (size_t)n);
+		sasl_forget(s);
 		s->complete = 1;
 		return SASL_OK;
 	default:
@@ -485,6 +499,8 @@ sasl_scram(struct sasl *s, const char *challenge, char **out)
 			s->complete = 1;
 			return SASL_OK;
 		}
+		/* The proof is made: the password is not needed again. */
+		gsasl_property_free(s->gs, GSASL_PASSWORD);
 		return SASL_MORE;
 	}
 	gsasl_free(b64);

@@ -23,6 +23,13 @@
 #               or not: a corrupt deflate stream
 #   ACCEPT      close this connection and play the rest of the script on
 #               the next one (a client that connects again)
+#   SCRAM hash password [tamper]
+#               the server side of SCRAM-SHA-1 or -256 (hash sha1 or
+#               sha256, RFC 5802): the client-first is the last word of
+#               the line last read (SASL-IR, AUTH with a response) or,
+#               when that is "", the next line; sends "+ server-first",
+#               reads and checks the client's proof, sends "+ v=..."
+#               (with tamper: a signature with one bit flipped)
 # Blank lines and lines starting with '#' are skipped. Every line received
 # is written to TRANSCRIPT as "C: line", every line sent as "S: line". It
 # exits when the script ends or the client closes, and after 20 seconds in
@@ -30,6 +37,9 @@
 # CLOSE), 1 if the client sent something else or went away first.
 
 import argparse
+import base64
+import hashlib
+import hmac
 import os
 import re
 import socket
@@ -61,6 +71,7 @@ class Session:
         # commands it pipelined before it.
         self.logout_next = False
         self.gone = False
+        self.last = b""  # the last line read
 
     def note(self, prefix, data):
         text = data.decode("utf-8", "backslashreplace")
@@ -112,6 +123,7 @@ class Session:
         if line.endswith(b"\r"):
             line = line[:-1]
         self.note("C:", line)
+        self.last = line
         if re.match(rb"^\S+ LOGOUT$", line):
             self.logout_seen = True
         return line
@@ -148,6 +160,41 @@ def unescape(text):
             out += ch
             i += 1
     return bytes(out)
+
+
+def scram(sess, args, lineno):
+    name, password = args[0], args[1].encode("utf-8")
+    tamper = len(args) > 2 and args[2] == "tamper"
+    h = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}[name]
+
+    def mac(key, msg):
+        return hmac.new(key, msg, h).digest()
+
+    words = sess.last.split()
+    first = base64.b64decode(words[-1]) if words else b""
+    gs2, _, bare = first.partition(b"n=")
+    bare = b"n=" + bare
+    attrs = dict(a.split(b"=", 1) for a in bare.split(b","))
+    salt, iters = b"errand-salt-0123", 4096
+    nonce = attrs[b"r"] + b"scripted3rv3rn0nc3"
+    sfirst = b"r=%s,s=%s,i=%d" % (nonce, base64.b64encode(salt), iters)
+    sess.send(b"+ " + base64.b64encode(sfirst) + b"\r\n", b"+ " + sfirst)
+    final = base64.b64decode(sess.readline())
+    without, _, proof = final.rpartition(b",p=")
+    if b"r=" + nonce not in without.split(b","):
+        raise ScriptError("line %d: SCRAM client-final with a wrong nonce" % lineno)
+    salted = hashlib.pbkdf2_hmac(name, password, salt, iters)
+    ckey = mac(salted, b"Client Key")
+    skey = mac(salted, b"Server Key")
+    auth = bare + b"," + sfirst + b"," + without
+    csig = mac(h(ckey).digest(), auth)
+    if bytes(a ^ b for a, b in zip(ckey, csig)) != base64.b64decode(proof):
+        raise ScriptError("line %d: SCRAM client proof is wrong" % lineno)
+    sig = bytearray(mac(skey, auth))
+    if tamper:
+        sig[0] ^= 1
+    sfinal = b"v=" + base64.b64encode(bytes(sig))
+    sess.send(b"+ " + base64.b64encode(sfinal) + b"\r\n", b"+ " + sfinal)
 
 
 def play(script, sess, tls_context, listener):
@@ -217,6 +264,8 @@ def play(script, sess, tls_context, listener):
             sess.sock.settimeout(sess.remaining())
             sess.sock.sendall(data)
             sess.note("S:", b"<wire> " + data)
+        elif directive.startswith("SCRAM "):
+            scram(sess, directive.split()[1:], lineno)
         elif directive == "ACCEPT":
             try:
                 sess.sock.close()
