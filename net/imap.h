@@ -4,7 +4,7 @@
  * operations a sync needs: list folders, select with QRESYNC or CONDSTORE,
  * stream headers and flags one message per callback, search UIDs, logout.
  * Never blocks: every operation takes a callback and an opaque argument.
- * RFC 3501, RFC 9051, RFC 2595, RFC 4959 (SASL-IR), RFC 4616 (PLAIN),
+ * RFC 3501, RFC 9051, RFC 2595, RFC 4959 (SASL-IR),
  * RFC 5161 (ENABLE), RFC 7162 (CONDSTORE, QRESYNC), RFC 7888 (LITERAL+/-),
  * RFC 6855 (UTF8=ACCEPT), RFC 5258 + RFC 5819 (LIST-EXTENDED,
  * LIST-STATUS), RFC 6154 (SPECIAL-USE), RFC 4731 (ESEARCH); and for the
@@ -60,7 +60,7 @@ enum imap_state {
 	IMAP_STATE_CAPABILITY,   /* CAPABILITY sent */
 	IMAP_STATE_STARTTLS,     /* STARTTLS sent */
 	IMAP_STATE_HANDSHAKE,    /* TLS handshake after STARTTLS */
-	IMAP_STATE_AUTHENTICATE, /* AUTHENTICATE PLAIN or LOGIN sent */
+	IMAP_STATE_AUTHENTICATE, /* AUTHENTICATE (or LOGIN) sent */
 	IMAP_STATE_COMPRESS,     /* COMPRESS DEFLATE sent */
 	IMAP_STATE_ENABLE,       /* ENABLE sent */
 	IMAP_STATE_READY,        /* authenticated, no mailbox selected */

@@ -1,11 +1,11 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * The POP3 session on net/conn: connect (pop3s, or STLS which is then
- * required), CAPA, AUTH PLAIN with an initial response or USER/PASS, then
+ * required), CAPA, AUTH through net/sasl (or USER/PASS), then
  * STAT, LIST, UIDL, TOP, RETR (the body streamed in pieces), DELE, RSET,
  * NOOP and QUIT. Never blocks: every operation takes a callback and an
  * opaque argument; with PIPELINING the commands go out back to back.
  * RFC 1939, RFC 2449 (CAPA, response codes), RFC 2595 (STLS), RFC 3206
- * (AUTH, SYS codes), RFC 5034 (SASL), RFC 4616 (PLAIN). */
+ * (AUTH, SYS codes), RFC 5034 (SASL AUTH). */
 #ifndef ERRAND_NET_POP3_H
 #define ERRAND_NET_POP3_H
 
@@ -38,7 +38,7 @@ enum pop3_state {
 	POP3_STATE_CAPA,        /* CAPA sent */
 	POP3_STATE_STLS,        /* STLS sent */
 	POP3_STATE_HANDSHAKE,   /* TLS handshake after STLS */
-	POP3_STATE_AUTH,        /* AUTH PLAIN sent */
+	POP3_STATE_AUTH,        /* AUTH sent */
 	POP3_STATE_USER,        /* USER sent */
 	POP3_STATE_PASS,        /* PASS sent */
 	POP3_STATE_TRANSACTION, /* logged in: operations run */

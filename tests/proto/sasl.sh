@@ -1,8 +1,9 @@
 # errand tests: logging in through net/sasl against a scripted server, for
 # what Dovecot will not do on request: only PLAIN and LOGIN offered on a
 # port without TLS (nothing is sent), a named mechanism the server lacks,
-# SCRAM with the server's signature right and wrong (the scripted server
-# plays SCRAM's server side), an OAUTHBEARER error continuation, and a
+# SCRAM with the server's signature right and wrong, SCRAM-SHA-256-PLUS
+# bound to tls-unique on TLS 1.2 (the scripted server plays SCRAM's server
+# side), an OAUTHBEARER error continuation, and a
 # server that keeps sending "+". Through errand check (the account's
 # auth = key) and through tests/proto/imap-driver and pop3-driver (-P: a
 # plain port without STARTTLS, which an account cannot ask for).
@@ -104,6 +105,12 @@ tap_eq "scram: two continuations answered" \
     "$(sed -n '/> a1 AUTHENTICATE/,/< a1 /p' "$log" |
 	grep -c ' > <secret>$')" 2
 hidden "scram"
+
+check_case plus imap-sasl-scram-plus.txt imaps "auth = scram-sha-256"
+tap_eq "scram-plus: exit 0 ($out)" "$rc" 0
+tap_like "scram-plus: SCRAM-SHA-256-PLUS on TLS 1.2" "$out" \
+    '^demo: ok \(imaps://demo@127\.0\.0\.1:[0-9]+, TLSv1\.2, SCRAM-SHA-256-PLUS\)$'
+tap_eq "scram-plus: tls-unique matched the server's" "$src" 0
 
 check_case tampered imap-sasl-scram-tampered.txt imaps
 tap_eq "scram, wrong server signature: exit 1" "$rc" 1

@@ -15,6 +15,7 @@
 #               transcript shows "S: <text x n>"
 #   C: regex    read one line from the client; it must match (re.search)
 #   TLS         wrap the connection in TLS, server side (needs --cert/--key)
+#   TLS12       the same, at most TLS 1.2 (for tls-unique channel binding)
 #   SLEEP n     stall n seconds
 #   CLOSE       close the connection now
 #   DEFLATE     RFC 4978: from here on what is sent is compressed and what
@@ -23,13 +24,14 @@
 #               or not: a corrupt deflate stream
 #   ACCEPT      close this connection and play the rest of the script on
 #               the next one (a client that connects again)
-#   SCRAM hash password [tamper]
+#   SCRAM hash password [tamper] [plus]
 #               the server side of SCRAM-SHA-1 or -256 (hash sha1 or
 #               sha256, RFC 5802): the client-first is the last word of
-#               the line last read (SASL-IR, AUTH with a response) or,
-#               when that is "", the next line; sends "+ server-first",
-#               reads and checks the client's proof, sends "+ v=..."
-#               (with tamper: a signature with one bit flipped)
+#               the line last read (SASL-IR, AUTH with a response); sends
+#               "+ server-first", reads and checks the client's proof,
+#               sends "+ v=..." (with tamper: a signature with one bit
+#               flipped). With plus: -PLUS, the client must bind to this
+#               TLS connection's tls-unique (RFC 5929).
 # Blank lines and lines starting with '#' are skipped. Every line received
 # is written to TRANSCRIPT as "C: line", every line sent as "S: line". It
 # exits when the script ends or the client closes, and after 20 seconds in
@@ -164,7 +166,8 @@ def unescape(text):
 
 def scram(sess, args, lineno):
     name, password = args[0], args[1].encode("utf-8")
-    tamper = len(args) > 2 and args[2] == "tamper"
+    tamper = "tamper" in args[2:]
+    plus = "plus" in args[2:]
     h = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}[name]
 
     def mac(key, msg):
@@ -174,6 +177,13 @@ def scram(sess, args, lineno):
     first = base64.b64decode(words[-1]) if words else b""
     gs2, _, bare = first.partition(b"n=")
     bare = b"n=" + bare
+    cbind = gs2
+    if plus:
+        if not gs2.startswith(b"p=tls-unique,"):
+            raise ScriptError("line %d: SCRAM gs2 header %r, want p=tls-unique" % (lineno, gs2))
+        cbind = gs2 + sess.sock.get_channel_binding("tls-unique")
+    elif not gs2.startswith(b"n,"):
+        raise ScriptError("line %d: SCRAM gs2 header %r, want n," % (lineno, gs2))
     attrs = dict(a.split(b"=", 1) for a in bare.split(b","))
     salt, iters = b"errand-salt-0123", 4096
     nonce = attrs[b"r"] + b"scripted3rv3rn0nc3"
@@ -183,6 +193,8 @@ def scram(sess, args, lineno):
     without, _, proof = final.rpartition(b",p=")
     if b"r=" + nonce not in without.split(b","):
         raise ScriptError("line %d: SCRAM client-final with a wrong nonce" % lineno)
+    if b"c=" + base64.b64encode(cbind) not in without.split(b","):
+        raise ScriptError("line %d: SCRAM channel binding differs" % lineno)
     salted = hashlib.pbkdf2_hmac(name, password, salt, iters)
     ckey = mac(salted, b"Client Key")
     skey = mac(salted, b"Server Key")
@@ -241,12 +253,14 @@ def play(script, sess, tls_context, listener):
                 sess.sock.sendall(data * k)
                 left -= k
             sess.note("S:", b"<%s x %d>" % (text.encode("utf-8"), int(count)))
-        elif directive == "TLS":
+        elif directive in ("TLS", "TLS12"):
             if tls_context is None:
                 raise ScriptError("line %d: TLS without --cert" % lineno)
             if sess.buf:
                 raise ScriptError("client sent bytes before the TLS handshake")
             sess.sock.settimeout(sess.remaining())
+            if directive == "TLS12":
+                tls_context.maximum_version = ssl.TLSVersion.TLSv1_2
             sess.sock = tls_context.wrap_socket(sess.sock, server_side=True)
             sess.note("*", b"TLS established")
         elif directive.startswith("SLEEP"):
