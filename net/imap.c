@@ -2178,8 +2178,7 @@ imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
 		if (im->sasl != NULL && !sasl_complete(im->sasl)) {
 			imap_failf(im, IMAP_ERR_PROTO,
 			    "cannot log in to %s: the server is not trusted: "
-			    "it "
-			    "said OK before %s finished",
+			    "it said OK before %s finished",
 			    im->host, sasl_mech_name(sasl_mech(im->sasl)));
 			break;
 		}

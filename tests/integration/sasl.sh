@@ -81,6 +81,21 @@ tap_eq "imaps scram-sha-256: two continuations answered" \
 tap_eq "imaps login: user and password answered" \
     "$(grep -c ' > <secret>$' "$tmp/imap-login.log")" 2
 
+# Without SASL-IR the first response goes after an empty "+".
+for mech in plain scram-sha-256; do
+	MECH=$(printf '%s' "$mech" | tr a-z A-Z)
+	drive "noir-$mech" "$imap_driver" -i SASL-IR -M "$mech" -x o \
+	    127.0.0.1 "$IMAPS_PORT"
+	tap_eq "imaps $mech without SASL-IR: exit 0 ($out)" "$rc" 0
+	tap_file_like "imaps $mech without SASL-IR: bare AUTHENTICATE" \
+	    "$tmp/noir-$mech.log" "> a1 AUTHENTICATE $MECH\$"
+	want=1
+	[ "$mech" = plain ] || want=3
+	tap_eq "imaps $mech without SASL-IR: $want answers, all <secret>" \
+	    "$(grep -c ' > <secret>$' "$tmp/noir-$mech.log")" "$want"
+	hidden "noir-$mech"
+done
+
 drive imap-auto "$imap_driver" -M auto -x o 127.0.0.1 "$IMAPS_PORT"
 tap_like "imaps auto: SCRAM-SHA-256 ($out)" "$out" '^auth=SCRAM-SHA-256$'
 drive pop3-auto "$pop3_driver" -M auto -x quit 127.0.0.1 "$POP3S_PORT"

@@ -1,7 +1,8 @@
 # errand tests: logging in through net/sasl against a scripted server, for
 # what Dovecot will not do on request: only PLAIN and LOGIN offered on a
 # port without TLS (nothing is sent), a named mechanism the server lacks,
-# SCRAM with the server's signature right and wrong, SCRAM-SHA-256-PLUS
+# SCRAM with the server's signature right, wrong and missing (OK said
+# without it), SCRAM-SHA-256-PLUS
 # bound to tls-unique on TLS 1.2 (the scripted server plays SCRAM's server
 # side), an OAUTHBEARER error continuation, and a
 # server that keeps sending "+". Through errand check (the account's
@@ -119,6 +120,13 @@ tap_like "scram, wrong server signature: not trusted" "$out" \
 tap_eq "scram, wrong server signature: nothing after the proof" \
     "$(grep -c '^C:' "$tr")" 2
 hidden "scram, wrong server signature"
+
+check_case nofinal imap-sasl-scram-nofinal.txt imaps
+tap_eq "scram, OK without the server's proof: exit 1" "$rc" 1
+tap_like "scram, OK without the server's proof: not trusted" "$out" \
+    "^errand: demo: cannot log in to 127\\.0\\.0\\.1: the server is not trusted: it said OK before SCRAM-SHA-256 finished\$"
+tap_eq "scram, OK without the server's proof: nothing after the proof" \
+    "$(grep -c '^C:' "$tr")" 2
 
 check_case pop3-scram pop3-sasl-scram.txt pop3s
 tap_eq "pop3 scram: exit 0 ($out)" "$rc" 0

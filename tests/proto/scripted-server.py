@@ -24,14 +24,15 @@
 #               or not: a corrupt deflate stream
 #   ACCEPT      close this connection and play the rest of the script on
 #               the next one (a client that connects again)
-#   SCRAM hash password [tamper] [plus]
+#   SCRAM hash password [tamper] [plus] [nofinal]
 #               the server side of SCRAM-SHA-1 or -256 (hash sha1 or
 #               sha256, RFC 5802): the client-first is the last word of
 #               the line last read (SASL-IR, AUTH with a response); sends
 #               "+ server-first", reads and checks the client's proof,
 #               sends "+ v=..." (with tamper: a signature with one bit
 #               flipped). With plus: -PLUS, the client must bind to this
-#               TLS connection's tls-unique (RFC 5929).
+#               TLS connection's tls-unique (RFC 5929). With nofinal:
+#               no server-final at all (the script says OK at once).
 # Blank lines and lines starting with '#' are skipped. Every line received
 # is written to TRANSCRIPT as "C: line", every line sent as "S: line". It
 # exits when the script ends or the client closes, and after 20 seconds in
@@ -168,6 +169,7 @@ def scram(sess, args, lineno):
     name, password = args[0], args[1].encode("utf-8")
     tamper = "tamper" in args[2:]
     plus = "plus" in args[2:]
+    nofinal = "nofinal" in args[2:]
     h = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}[name]
 
     def mac(key, msg):
@@ -202,6 +204,8 @@ def scram(sess, args, lineno):
     csig = mac(h(ckey).digest(), auth)
     if bytes(a ^ b for a, b in zip(ckey, csig)) != base64.b64decode(proof):
         raise ScriptError("line %d: SCRAM client proof is wrong" % lineno)
+    if nofinal:
+        return
     sig = bytearray(mac(skey, auth))
     if tamper:
         sig[0] ^= 1
