@@ -56,22 +56,46 @@ static const char *const compose_re[] = {
     "re", "aw", "sv", "vs", "antw", "odp", NULL};
 static const char *const compose_fwd[] = {"fwd", "fw", "wg", "tr", NULL};
 
-/* The message raw parsed by GMime; NULL with *err when it is not one. */
+/* The message raw parsed by GMime. Bytes that do not start with a header
+ * (white space before the first field, or no header at all) are read
+ * again without the white space, then as a body alone. */
 static GMimeMessage *
 compose_parse(const char *raw, size_t len, char **err)
 {
 	GMimeStream *s;
 	GMimeParser *p;
-	GMimeMessage *m;
+	GMimeMessage *m = NULL;
+	char *copy;
+	size_t skip = 0;
+	int pass;
 
 	mime_init();
-	s = g_mime_stream_mem_new_with_buffer(raw != NULL ? raw : "", len);
-	p = g_mime_parser_new_with_stream(s);
-	m = g_mime_parser_construct_message(p, NULL);
-	g_object_unref(p);
-	g_object_unref(s);
+	if (raw == NULL)
+		raw = "";
+	for (pass = 0; pass < 3 && m == NULL; pass++) {
+		if (pass == 0)
+			s = g_mime_stream_mem_new_with_buffer(raw, len);
+		else if (pass == 1) {
+			while (skip < len &&
+			    (raw[skip] == ' ' || raw[skip] == '\t' ||
+			        raw[skip] == '\r' || raw[skip] == '\n'))
+				skip++;
+			s = g_mime_stream_mem_new_with_buffer(
+			    raw + skip, len - skip);
+		} else {
+			copy = xmalloc(len + 1);
+			copy[0] = '\n';
+			memcpy(copy + 1, raw, len);
+			s = g_mime_stream_mem_new_with_buffer(copy, len + 1);
+			free(copy);
+		}
+		p = g_mime_parser_new_with_stream(s);
+		m = g_mime_parser_construct_message(p, NULL);
+		g_object_unref(p);
+		g_object_unref(s);
+	}
 	if (m == NULL)
-		xasprintf(err, "cannot read the message: no header found");
+		xasprintf(err, "cannot read the message");
 	return m;
 }
 

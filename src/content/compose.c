@@ -71,6 +71,8 @@ static char *compose_magic(const char *, int);
 static GMimeObject *compose_attachment_part(
     const struct compose_attachment *, const char *, char **);
 static GMimeObject *compose_text_part(const struct draft *, int);
+static GMimeContentEncoding compose_text_encoding(GMimePart *);
+static GMimeContentEncoding compose_scan(const char *);
 static int compose_envelope_add(struct compose_envelope *, const char *);
 
 void
@@ -901,6 +903,55 @@ compose_guess_type(const char *path, const char *mime_types)
 	return xstrdup("application/octet-stream");
 }
 
+/* The transfer encoding of a text part: 7bit when it is 7-bit text in
+ * lines SMTP takes, else quoted-printable (readable, and safe for any
+ * line length), never base64. */
+static GMimeContentEncoding
+compose_text_encoding(GMimePart *part)
+{
+	GMimeContentEncoding enc;
+
+	enc = g_mime_part_get_best_content_encoding(
+	    part, GMIME_ENCODING_CONSTRAINT_7BIT);
+	if (enc == GMIME_CONTENT_ENCODING_DEFAULT) /* nothing to encode */
+		return GMIME_CONTENT_ENCODING_7BIT;
+	if (enc == GMIME_CONTENT_ENCODING_7BIT)
+		return enc;
+	return GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
+}
+
+/* The encoding of a message/rfc822 file, read through once: 7bit, 8bit,
+ * or base64 when it has NUL bytes or lines over 998 octets. */
+static GMimeContentEncoding
+compose_scan(const char *path)
+{
+	unsigned char buf[65536];
+	size_t line = 0;
+	ssize_t n, i;
+	int fd, eight = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return GMIME_CONTENT_ENCODING_BASE64;
+	while ((n = read(fd, buf, sizeof buf)) > 0) {
+		for (i = 0; i < n; i++) {
+			if (buf[i] == '\n') {
+				line = 0;
+				continue;
+			}
+			if (buf[i] == '\0' || ++line > 998) {
+				close(fd);
+				return GMIME_CONTENT_ENCODING_BASE64;
+			}
+			eight |= buf[i] >= 0x80;
+		}
+	}
+	close(fd);
+	if (n < 0)
+		return GMIME_CONTENT_ENCODING_BASE64;
+	return eight ? GMIME_CONTENT_ENCODING_8BIT
+	             : GMIME_CONTENT_ENCODING_7BIT;
+}
+
 /* A part for attachment a, its file opened (and kept open by the part's
  * stream) now; NULL with *err when it cannot be attached. */
 static GMimeObject *
@@ -942,12 +993,9 @@ compose_attachment_part(
 	base =
 	    strrchr(a->path, '/') != NULL ? strrchr(a->path, '/') + 1 : a->path;
 	if (strncasecmp(type, "message/", 8) == 0) {
-		/* RFC 2046 5.2.1: no encoding but 7bit, 8bit or binary. */
-		enc = g_mime_part_get_best_content_encoding(
-		    part, GMIME_ENCODING_CONSTRAINT_8BIT);
-		if (enc != GMIME_CONTENT_ENCODING_7BIT &&
-		    enc != GMIME_CONTENT_ENCODING_8BIT)
-			enc = GMIME_CONTENT_ENCODING_BASE64;
+		/* RFC 2046 5.2.1: no encoding but 7bit, 8bit or binary;
+		 * base64 only for what SMTP cannot carry as it is. */
+		enc = compose_scan(a->path);
 		g_mime_object_set_disposition(GMIME_OBJECT(part), "inline");
 	} else {
 		if (strncasecmp(type, "text/", 5) == 0) {
@@ -957,8 +1005,7 @@ compose_attachment_part(
 				g_mime_object_set_content_type_parameter(
 				    GMIME_OBJECT(part), "charset", cs);
 			free(cs);
-			enc = g_mime_part_get_best_content_encoding(
-			    part, GMIME_ENCODING_CONSTRAINT_7BIT);
+			enc = compose_text_encoding(part);
 		} else
 			enc = GMIME_CONTENT_ENCODING_BASE64;
 		g_mime_object_set_disposition(GMIME_OBJECT(part), "attachment");
@@ -997,9 +1044,7 @@ compose_text_part(const struct draft *d, int flowed)
 	g_mime_part_set_content(part, w);
 	g_object_unref(w);
 	g_object_unref(s);
-	g_mime_part_set_content_encoding(part,
-	    g_mime_part_get_best_content_encoding(
-	        part, GMIME_ENCODING_CONSTRAINT_7BIT));
+	g_mime_part_set_content_encoding(part, compose_text_encoding(part));
 	free(text);
 	return GMIME_OBJECT(part);
 }
