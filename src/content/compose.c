@@ -472,7 +472,7 @@ compose_draft_parse(
 			eol = end;
 		else if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			eol = end;
-		flen = (size_t)(eol - p);
+		flen = p < end ? (size_t)(eol - p) : 0;
 		if (flen > 0 && p[flen - 1] == '\r')
 			flen--;
 		if (p < end)
@@ -529,16 +529,15 @@ compose_draft_parse(
 			    fieldline);
 			goto out;
 		}
-		p = eol + 1;
+		p = eol < end ? eol + 1 : end;
 	}
 	/* The body, CRLF made LF. */
 	{
 		struct compose_sbuf b = {NULL, 0, 0};
 		const char *q;
 
-		if (p < end) {
-			p = eol + 1;
-			for (q = p; q < end; q++) {
+		if (eol < end) {
+			for (q = eol + 1; q < end; q++) {
 				if (*q == '\r' && q + 1 < end && q[1] == '\n')
 					continue;
 				compose_sbuf_add(&b, q, 1);
