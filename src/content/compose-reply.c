@@ -803,7 +803,6 @@ compose_forward(const char *raw, size_t len, int as_attachment, const char *dir,
 	v = compose_raw_header(m, "Subject");
 	out->subject = compose_forward_subject(v != NULL ? v : "");
 	free(v);
-	out->from = xstrdup("");
 
 	if (as_attachment) {
 		if ((fdir = compose_fwd_dir(dir, err)) == NULL)
