@@ -130,9 +130,11 @@ void compose_envelope_free(struct compose_envelope *env);
 
 /*
  * Build the message of draft d with opts and write it to outfd (CRLF line
- * ends, ready for SMTP DATA; Bcc is not in it). Attachments are read from
+ * ends, no line over 998 octets, not dot-stuffed; Bcc is not in it). Text
+ * is 7bit or quoted-printable, other attachments base64, a message/rfc822
+ * 7bit or 8bit. Attachments are read from
  * disk as the message is written, never held whole in memory. env (may be
- * NULL) gets the envelope: the caller's, free it with
+ * NULL) receives the envelope: the caller's, free it with
  * compose_envelope_free(). 0, or -1 with *err (the caller's); when a draft
  * field or an attachment is bad nothing has been written to outfd; a
  * write error may leave part of the message written.
@@ -175,18 +177,23 @@ void compose_reply_info_free(struct compose_reply_info *info);
  * text under attribution (NULL: COMPOSE_ATTRIBUTION), whose escapes are
  * %n the author's name (else address), %a the author's address, %d the
  * original's Date as written, %s its Subject (decoded), %% a '%'.
- * To/Cc leave out the user's own addresses (ident) and duplicates;
- * Subject gets one "Re: "; In-Reply-To and References are set. info (may
- * be NULL) is filled in for the UI. 0, or -1 with *err (the caller's), as
- * for a list reply to a message with no List-Post: mailto address.
+ * From is ident->from; To/Cc leave out the user's own addresses (ident)
+ * and duplicates (a reply to the user's own message goes to its To);
+ * Subject starts with one "Re: "; In-Reply-To and References are set.
+ * The body is the attribution line and the text (text/plain, else the
+ * HTML made text; its signature left out) with "> " before each line.
+ * info (may be NULL) is filled in for the UI: free it with
+ * compose_reply_info_free(). 0, or -1 with *err (the caller's), as for a
+ * list reply to a message with no List-Post: mailto address.
  */
 int compose_reply(const char *raw, size_t len, enum compose_reply_kind kind,
     const struct compose_ident *ident, const char *attribution,
     struct draft *out, struct compose_reply_info *info, char **err);
 
 /*
- * Make in out (initialised here) the draft forwarding the len bytes of raw.
- * Subject gets one "Fwd: ". Inline (as_attachment 0): the body is a
+ * Make in out (initialised here) the draft forwarding the len bytes of raw;
+ * From, To and Cc are left for the caller to fill in. Subject starts with
+ * one "Fwd: ". Inline (as_attachment 0): the body is a
  * "---------- Forwarded message ----------" block with From, Date,
  * Subject, To and Cc, then the original's text; the original's
  * attachments are written as files into a new private directory
