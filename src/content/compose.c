@@ -60,8 +60,8 @@ static const struct {
 
 static char **compose_field_ptr(struct draft *, enum compose_field);
 static const char *compose_field_get(const struct draft *, enum compose_field);
-static int compose_header(
-    struct draft *, const char *, size_t, const char *, size_t, int *, char **);
+static int compose_header(struct draft *, const char *, size_t, const char *,
+    size_t, int *, struct compose_sbuf *, char **);
 static int compose_attach_line(struct draft *, char *, char **);
 static char *compose_trim(char *);
 static int compose_write_all(int, const char *, size_t);
@@ -372,10 +372,12 @@ compose_attach_line(struct draft *d, char *v, char **why)
 	return 0;
 }
 
-/* One header field of a draft file; *seen has a bit a field given. */
+/* One header field of a draft file; *seen has a bit a field given, extra
+ * gathers the fields that are not ours. */
 static int
 compose_header(struct draft *d, const char *name, size_t nlen,
-    const char *value, size_t vlen, int *seen, char **why)
+    const char *value, size_t vlen, int *seen, struct compose_sbuf *extra,
+    char **why)
 {
 	char *v, *t, **p, *e = NULL;
 	int f;
@@ -418,15 +420,10 @@ compose_header(struct draft *d, const char *name, size_t nlen,
 			goto fail;
 		}
 	} else {
-		struct compose_sbuf b = {d->extra,
-		    d->extra ? strlen(d->extra) : 0,
-		    d->extra ? strlen(d->extra) + 1 : 0};
-
-		compose_sbuf_add(&b, name, nlen);
-		compose_sbuf_add(&b, ": ", 2);
-		compose_sbuf_str(&b, t);
-		compose_sbuf_add(&b, "\n", 1);
-		d->extra = compose_sbuf_take(&b);
+		compose_sbuf_add(extra, name, nlen);
+		compose_sbuf_add(extra, ": ", 2);
+		compose_sbuf_str(extra, t);
+		compose_sbuf_add(extra, "\n", 1);
 	}
 	free(v);
 	return 0;
@@ -440,7 +437,7 @@ compose_draft_parse(
     const char *buf, size_t len, const char *name, struct draft *d, char **err)
 {
 	const char *p = buf, *end = buf + len, *eol, *colon, *n;
-	struct compose_sbuf field = {NULL, 0, 0};
+	struct compose_sbuf field = {NULL, 0, 0}, extra = {NULL, 0, 0};
 	size_t lineno = 0, fieldline = 0, flen, nlen = 0;
 	int seen = 0, rc = -1;
 	char *why = NULL;
@@ -460,7 +457,8 @@ compose_draft_parse(
 			lineno++;
 			if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
 				eol = end;
-			if (!text_utf8_valid(p, (size_t)(eol - p)))
+			if (!text_utf8_valid(p, (size_t)(eol - p)) ||
+			    eol == end)
 				break;
 		}
 		xasprintf(err, "%s:%zu: not UTF-8 text", name, lineno);
@@ -490,7 +488,7 @@ compose_draft_parse(
 			if (field.s != NULL) {
 				colon = field.s + nlen;
 				if (compose_header(d, field.s, nlen, colon + 1,
-				        field.len - nlen - 1, &seen,
+				        field.len - nlen - 1, &seen, &extra,
 				        &why) != 0) {
 					xasprintf(err, "%s:%zu: %s", name,
 					    fieldline, why);
@@ -545,9 +543,12 @@ compose_draft_parse(
 		}
 		d->body = compose_sbuf_take(&b);
 	}
+	if (extra.s != NULL)
+		d->extra = compose_sbuf_take(&extra);
 	rc = 0;
 out:
 	free(field.s);
+	free(extra.s);
 	if (rc != 0) {
 		compose_draft_free(d);
 		compose_draft_init(d);
@@ -681,6 +682,8 @@ compose_draft_write(const struct draft *d, const char *path, char **err)
 	xasprintf(&tmp, "%s.tmpXXXXXX", path);
 	if ((fd = mkstemp(tmp)) < 0) {
 		xasprintf(err, "cannot write '%s': %s", path, strerror(errno));
+		free(tmp);
+		tmp = NULL; /* nothing made to remove */
 		goto fail;
 	}
 	if (fchmod(fd, 0600) != 0 || compose_write_all(fd, b.s, b.len) != 0 ||
@@ -714,7 +717,7 @@ compose_draft_write(const struct draft *d, const char *path, char **err)
 fail:
 	if (fd >= 0)
 		close(fd);
-	if (tmp != NULL && fd != -2)
+	if (tmp != NULL)
 		unlink(tmp);
 	free(tmp);
 	free(b.s);
@@ -1098,6 +1101,19 @@ compose_envelope_list(struct compose_envelope *env, InternetAddressList *list)
 	}
 }
 
+/* s with CR and LF made spaces, so that a value set by hand cannot start
+ * a header of its own. The caller's. */
+static char *
+compose_oneline(const char *s)
+{
+	char *o = xstrdup(s), *p;
+
+	for (p = o; *p != '\0'; p++)
+		if (*p == '\r' || *p == '\n')
+			*p = ' ';
+	return o;
+}
+
 /* The address list of field f of d, parsed and checked; NULL with *err
  * when it is bad, an empty list when it is blank. */
 static InternetAddressList *
@@ -1136,7 +1152,7 @@ compose_build(const struct draft *d, const struct compose_opts *opts, int outfd,
 	InternetAddress *ia;
 	struct compose_envelope e;
 	const char *v, *addr, *domain;
-	char *id = NULL;
+	char *id = NULL, *line;
 	size_t i;
 	int k, rc = -1;
 
@@ -1192,8 +1208,9 @@ compose_build(const struct draft *d, const struct compose_opts *opts, int outfd,
 	if (internet_address_list_length(lists[4]) > 0)
 		internet_address_list_append(
 		    g_mime_message_get_reply_to(msg), lists[4]);
-	g_mime_message_set_subject(
-	    msg, compose_field_get(d, COMPOSE_SUBJECT), "utf-8");
+	line = compose_oneline(compose_field_get(d, COMPOSE_SUBJECT));
+	g_mime_message_set_subject(msg, line, "utf-8");
+	free(line);
 	domain = opts->msgid_domain;
 	if (domain == NULL || *domain == '\0')
 		domain = strrchr(e.from, '@') + 1;
@@ -1201,12 +1218,18 @@ compose_build(const struct draft *d, const struct compose_opts *opts, int outfd,
 	g_mime_message_set_message_id(msg, id);
 	e.message_id = xstrdup(id);
 	g_free(id);
-	if (*(v = compose_field_get(d, COMPOSE_IN_REPLY_TO)) != '\0')
+	if (*(v = compose_field_get(d, COMPOSE_IN_REPLY_TO)) != '\0') {
+		line = compose_oneline(v);
 		g_mime_object_set_header(
-		    GMIME_OBJECT(msg), "In-Reply-To", v, NULL);
-	if (*(v = compose_field_get(d, COMPOSE_REFERENCES)) != '\0')
+		    GMIME_OBJECT(msg), "In-Reply-To", line, NULL);
+		free(line);
+	}
+	if (*(v = compose_field_get(d, COMPOSE_REFERENCES)) != '\0') {
+		line = compose_oneline(v);
 		g_mime_object_set_header(
-		    GMIME_OBJECT(msg), "References", v, NULL);
+		    GMIME_OBJECT(msg), "References", line, NULL);
+		free(line);
+	}
 
 	body = compose_text_part(d, d->flowed || opts->text_flowed);
 	if (d->nattach > 0) {

@@ -251,6 +251,20 @@ START_TEST(test_build_headers)
 	free(raw);
 	compose_envelope_free(&env);
 
+	/* A value set by hand with a newline starts no header. */
+	free(d.subject);
+	d.subject = xstrdup("hi\nX-Injected: 1");
+	d.in_reply_to = xstrdup("<a@b>\r\nX-Injected: 2");
+	raw = build(&d, &o, &env, &err);
+	ck_assert_msg(raw != NULL, "%s", err);
+	ck_assert_ptr_null(strstr(raw, "\nX-Injected"));
+	m = parse(raw);
+	ck_assert_ptr_null(
+	    g_mime_object_get_header(GMIME_OBJECT(m), "X-Injected"));
+	g_object_unref(m);
+	free(raw);
+	compose_envelope_free(&env);
+
 	/* The domain of the Message-ID can be given; From from opts. */
 	free(d.from);
 	d.from = NULL;
