@@ -251,7 +251,8 @@ START_TEST(test_build_headers)
 	free(raw);
 	compose_envelope_free(&env);
 
-	/* A value set by hand with a newline starts no header. */
+	/* A value set by hand with a newline starts no header, and the
+	 * newline is a space, not an encoded line feed. */
 	free(d.subject);
 	d.subject = xstrdup("hi\nX-Injected: 1");
 	d.in_reply_to = xstrdup("<a@b>\r\nX-Injected: 2");
@@ -261,6 +262,7 @@ START_TEST(test_build_headers)
 	m = parse(raw);
 	ck_assert_ptr_null(
 	    g_mime_object_get_header(GMIME_OBJECT(m), "X-Injected"));
+	ck_assert_str_eq(g_mime_message_get_subject(m), "hi X-Injected: 1");
 	g_object_unref(m);
 	free(raw);
 	compose_envelope_free(&env);
