@@ -331,14 +331,34 @@ compose_attachment_check(const char *path, char **err)
 	return 0;
 }
 
-/* "Attach: PATH [; type=TYPE/SUB] [; DESCRIPTION]". */
+/* "Attach: PATH [; type=TYPE/SUB] [; DESCRIPTION]", PATH in double
+ * quotes (with \" and \\) when it holds a ';' or starts with a quote. */
 static int
 compose_attach_line(struct draft *d, char *v, char **why)
 {
 	char *path, *type = NULL, *desc = NULL, *semi, *home, *full = NULL;
+	char *o, *rest;
 
-	path = v;
-	if ((semi = strchr(v, ';')) != NULL) {
+	path = rest = v;
+	if (*v == '"') {
+		path = o = v + 1;
+		for (rest = v + 1; *rest != '"'; rest++) {
+			if (*rest == '\\' && rest[1] != '\0')
+				rest++;
+			else if (*rest == '\0') {
+				xasprintf(why, "no closing quote");
+				return -1;
+			}
+			*o++ = *rest;
+		}
+		*o = '\0';
+		rest = compose_trim(rest + 1);
+		if (*rest != '\0' && *rest != ';') {
+			xasprintf(why, "'%s' after the quoted file name", rest);
+			return -1;
+		}
+	}
+	if ((semi = strchr(rest, ';')) != NULL) {
 		*semi = '\0';
 		desc = compose_trim(semi + 1);
 		if (strncasecmp(desc, "type=", 5) == 0) {
@@ -357,7 +377,8 @@ compose_attach_line(struct draft *d, char *v, char **why)
 			}
 		}
 	}
-	path = compose_trim(path);
+	if (*v != '"')
+		path = compose_trim(path);
 	if (*path == '\0') {
 		xasprintf(why, "no file named");
 		return -1;
@@ -650,17 +671,28 @@ compose_draft_write(const struct draft *d, const char *path, char **err)
 	for (i = 0; i < d->nattach; i++) {
 		const struct compose_attachment *a = &d->attach[i];
 
-		if (strchr(a->path, ';') != NULL ||
-		    strchr(a->path, '\n') != NULL) {
+		if (strpbrk(a->path, "\r\n") != NULL) {
 			xasprintf(err,
-			    "cannot write '%s': the attachment '%s' has a ';' "
-			    "or a newline in its name",
+			    "cannot write '%s': the attachment '%s' has a "
+			    "newline in its name",
 			    path, a->path);
 			free(b.s);
 			return -1;
 		}
 		compose_sbuf_str(&b, "Attach: ");
-		compose_sbuf_str(&b, a->path);
+		if (strchr(a->path, ';') != NULL || a->path[0] == '"' ||
+		    a->path[0] == ' ' || a->path[0] == '\t' ||
+		    (*a->path != '\0' &&
+		        strchr(" \t", a->path[strlen(a->path) - 1]) != NULL)) {
+			compose_sbuf_add(&b, "\"", 1);
+			for (v = a->path; *v != '\0'; v++) {
+				if (*v == '"' || *v == '\\')
+					compose_sbuf_add(&b, "\\", 1);
+				compose_sbuf_add(&b, v, 1);
+			}
+			compose_sbuf_add(&b, "\"", 1);
+		} else
+			compose_sbuf_str(&b, a->path);
 		if (a->type != NULL) {
 			compose_sbuf_str(&b, "; type=");
 			compose_sbuf_value(&b, a->type);

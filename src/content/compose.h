@@ -31,7 +31,9 @@ struct compose_attachment {
  *
  *	From: ...            (also To, Cc, Bcc, Subject, Reply-To,
  *	                      In-Reply-To, References)
- *	Attach: PATH [; type=TYPE/SUB] [; DESCRIPTION]   (one a file)
+ *	Attach: PATH [; type=TYPE/SUB] [; DESCRIPTION]   (one a file;
+ *	        PATH in "..." with \" and \\ when it holds a ';', starts
+ *	        with '"' or has white space at an end; "~/" is $HOME/)
  *	Flowed: yes          (only when flowed is set)
  *
  * then an empty line and the body. Header lines may be folded (a line

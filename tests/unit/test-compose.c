@@ -665,6 +665,27 @@ START_TEST(test_draft_roundtrip)
 	compose_draft_free(&r);
 	compose_draft_free(&d);
 
+	/* Paths with ';', quotes, backslashes or spaces at an end: quoted. */
+	{
+		static const char *const odd[] = {"/tmp/a;b.txt",
+		    "\"quoted\" \\ name", " lead and trail ", "/tmp/x\\"};
+
+		compose_draft_init(&d);
+		for (i = 0; i < 4; i++)
+			compose_draft_attach(&d, odd[i], i == 0 ? "d; e" : NULL,
+			    i == 1 ? "text/plain" : NULL);
+		ck_assert_int_eq(compose_draft_write(&d, path, &err), 0);
+		ck_assert_msg(
+		    compose_draft_read(path, &r, &err) == 0, "%s", err);
+		ck_assert_uint_eq(r.nattach, 4);
+		for (i = 0; i < 4; i++)
+			ck_assert_str_eq(r.attach[i].path, odd[i]);
+		ck_assert_str_eq(r.attach[0].description, "d; e");
+		ck_assert_str_eq(r.attach[1].type, "text/plain");
+		compose_draft_free(&r);
+		compose_draft_free(&d);
+	}
+
 	/* CRLF, folded lines, other fields kept. */
 	{
 		const char *crlf = "To: a@example.org,\r\n"
@@ -705,6 +726,10 @@ static const struct {
     {"Attach: /x; type=nonsense\n\n",
         "draft.eml:1: Attach: 'nonsense' is not a content type"},
     {"Flowed: maybe\n\n", "draft.eml:1: Flowed: 'maybe' is not yes or no"},
+    {"To: a@example.org\nAttach: \"/x;y\n\n",
+        "draft.eml:2: Attach: no closing quote"},
+    {"Attach: \"/x\" junk\n\n",
+        "draft.eml:1: Attach: 'junk' after the quoted file name"},
 };
 
 START_TEST(test_draft_errors)
