@@ -26,6 +26,10 @@ for f in $got; do
 done
 tap_eq "layering: ui/ includes no cache/ header (but the known ones)" \
     "$new" ""
+# The interface drives every account alike through the backend interface
+# (src/engine/backend.h): no branch of its own for local folders.
+got=$(grep -n 'ui->local\b' ui/*.[ch] 2>/dev/null)
+tap_eq "layering: ui/ has no branch for local folders (ui->local)" "$got" ""
 # The engine (sessions, backends, sync, live, fetch) takes its loop from the
 # session: only the commands and the interface include cmd/ headers.
 got=$(grep -l '^#include "cmd/' src/engine/*.[ch] src/content/*.[ch] \

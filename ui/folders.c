@@ -42,7 +42,8 @@ ui_folders_done(const char *err, void *arg)
 	static const char *const verbs[] = {"created", "deleted", "renamed",
 	    "subscribed to", "unsubscribed from"};
 
-	if (err == NULL && op->what == LIVE_CREATE && ui->local == NULL) {
+	if (err == NULL && op->what == LIVE_CREATE &&
+	    ui->be->ops->subscribe_created) {
 		/* As other clients do: a folder made here is subscribed, so
 		 * that errand sync (subscribed folders) brings it too. */
 		ui_folders_op(ui, LIVE_SUBSCRIBE, op->name, NULL,
@@ -59,16 +60,12 @@ ui_folders_done(const char *err, void *arg)
 			ui->move_to = NULL;
 		}
 	} else {
-		/* Local folders: src/local has changed the cache already. */
-		if (ui->local == NULL && op->what == LIVE_DELETE)
-			store_folder_delete(ui->st, op->name);
-		else if (ui->local == NULL && op->what == LIVE_RENAME)
-			store_folder_rename(ui->st, op->name, op->to, NULL);
 		/* The open folder goes by its new name from now on. */
 		if (op->what == LIVE_RENAME &&
 		    strcmp(op->name, ui->folder) == 0) {
 			free(ui->folder);
 			ui->folder = xstrdup(op->to);
+			backend_folder_renamed(ui->be, op->to);
 		}
 		if (err != NULL) /* made, but the subscribe failed */
 			ui_message(ui, 1, "created '%s', not subscribed: %s",
@@ -78,11 +75,10 @@ ui_folders_done(const char *err, void *arg)
 			    op->created ? "created" : verbs[op->what],
 			    op->what == LIVE_RENAME ? op->to : op->name);
 		/* The server's names and attributes, as LIST says. */
-		ui->want_list = 1;
-		ui_sync_start(ui);
+		backend_refresh(ui->be, 0, 1);
 		ui_folders_load(ui);
 		/* Local folders are in the cache already: move now. */
-		if (op->move && ui->local != NULL)
+		if (op->move && ui->be->ops->folders_cached)
 			ui_folders_listed(ui);
 	}
 	free(op->name);
@@ -105,8 +101,8 @@ ui_folders_op(struct ui *ui, enum live_folder_op what, const char *name,
 	op->created = (flags & UI_FOP_CREATED) != 0;
 	/* enum live_folder_op and enum backend_folder_op agree (asserted in
 	 * src/engine/backend-imap.c). */
-	if (ui->be->ops->folder_op(ui->be, (enum backend_folder_op)what, name,
-	        to, ui_folders_done, op) != 0) {
+	if (backend_folder_op(ui->be, (enum backend_folder_op)what, name, to,
+	        ui_folders_done, op) != 0) {
 		ui_message(ui, 1, "offline: folder changes need the server");
 		if (op->move) {
 			free(ui->move_to);
@@ -398,8 +394,7 @@ ui_folders_key(struct ui *ui, enum keymap_action a)
 		ui->prompt_folder = xstrdup(f->name);
 		ui_message(ui, 0, "delete '%s' and its %s message%s %s? (y/n)",
 		    f->name, ui_count(f->total, total, sizeof total),
-		    f->total == 1 ? "" : "s",
-		    ui->local != NULL ? "from the Maildir" : "on the server");
+		    f->total == 1 ? "" : "s", ui->be->ops->delete_where);
 		ui->prompt = UI_PROMPT_DELETE;
 		break;
 	case KEYMAP_SUBSCRIBE:

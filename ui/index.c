@@ -14,7 +14,7 @@
 
 #include "cmd/cmd.h"
 #include "config.h"
-#include "engine/local.h"
+#include "engine/backend.h"
 #include "engine/pattern.h"
 #include "private.h"
 #include "content/text.h"
@@ -286,14 +286,15 @@ ui_select_body(uint32_t uid, void **raw, size_t *len, void *arg)
 	struct ui *ui = ((struct ui_select *)arg)->ui;
 	char *err;
 
-	if (ui->local == NULL)
-		return store_body_get(ui->st, ui->folder_id, uid, raw, len);
-	if (local_body(ui->local, ui->folder, uid, UI_PATTERN_BODY_MAX, raw,
-	        len, &err) != 0) {
+	int rc;
+
+	rc = ui->be->ops->body(ui->be, ui->folder, ui->folder_id, uid,
+	    UI_PATTERN_BODY_MAX, raw, len, &err);
+	if (rc < 0) {
 		free(err); /* its file is gone: no body to match */
 		return 1;
 	}
-	return 0;
+	return rc;
 }
 
 static int

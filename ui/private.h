@@ -16,13 +16,9 @@ struct cmd_ctx;
 struct account;
 struct store;
 struct store_folder;
-struct sync;
 struct render_doc;
 struct ui_html;
 struct event;
-struct local;
-struct pop3_fetch;
-struct maildir;
 struct session;
 struct backend;
 
@@ -95,22 +91,13 @@ struct ui {
 	size_t htop;
 
 	/* The network. */
-	struct sync *sync;
-	int sync_list;       /* the running sync refreshes the folder list */
-	int want_folder;     /* the open folder needs a sync */
-	int want_list;       /* the folder list needs a refresh */
-	struct live *live;   /* triage replay and IDLE */
-	struct backend *be;  /* the account's: IMAP or local folders */
-	struct local *local; /* the local backend's folders, or NULL: for
-	                      * what still reaches past the backend */
-	struct pop3_fetch *pop3; /* the POP3 fetch running, or NULL */
-	struct maildir *pop3_md; /* the Maildir it delivers into */
+	struct backend *be;      /* the account's: IMAP or local folders;
+	                          * its refresh runs the sync or fetch */
 	int quit_when_done;      /* quit once the journal is empty */
 	struct event *ev_wait;   /* checks it */
 	struct event *ev_counts; /* refreshes other folders' counts */
 	uint32_t prog_done, prog_total;
 	int64_t reload_ms; /* when the index was last reloaded for progress */
-	struct backoff locked; /* the wait after a sync met another's lock */
 
 	/* The message line. */
 	char *msg;
@@ -162,9 +149,6 @@ struct ui {
 
 /* Redraw at the end of this loop pass. */
 void ui_dirty(struct ui *);
-/* A sync (IMAP) or fetch (POP3) starts: no progress yet, and "syncing" on
- * the status line unless it still says offline or connecting. */
-void ui_sync_begins(struct ui *);
 
 /* Show a message (printf-like) on the message line; error ones stand out. */
 void ui_message(struct ui *, int error, const char *, ...)
@@ -172,9 +156,6 @@ void ui_message(struct ui *, int error, const char *, ...)
 
 /* Open a folder by display name: its cached index now, a sync behind. */
 void ui_open_folder(struct ui *, const char *name);
-
-/* Start a sync of the open folder (and the folder list after it). */
-void ui_sync_start(struct ui *);
 
 /* 1 when the account's password is at hand; else 0, after starting to get
  * it (the password-command on the loop, or the prompt) unless that is
@@ -298,16 +279,6 @@ void ui_triage_queue_show(struct ui *);
 void ui_triage_queue_free(struct ui *);
 /* Set up ui->triage once the cache is open. */
 void ui_triage_init(struct ui *);
-
-/* --- local.c ------------------------------------------------------------ */
-
-/* For local folders, what ui_sync_start() does: index the open folder
- * (want_folder), every folder and a POP3 fetch (want_list). */
-void ui_local_sync(struct ui *);
-/* Ctrl-G: stop the POP3 fetch; 1 when one was running. */
-int ui_local_cancel(struct ui *);
-/* Free the local folders and the fetch. */
-void ui_local_free(struct ui *);
 
 /* --- help.c -------------------------------------------------------------- */
 

@@ -13,10 +13,9 @@
 #include <event2/event.h>
 
 #include "cmd/cmd.h"
+#include "engine/backend.h"
 #include "engine/journal.h"
 #include "engine/live.h"
-#include "engine/local.h"
-#include "engine/sync.h"
 #include "private.h"
 #include "xmalloc.h"
 #include "cache/store.h"
@@ -35,8 +34,7 @@ ui_triage_wake(void *arg)
 {
 	struct ui *ui = arg;
 
-	if (ui->live != NULL)
-		live_kick(ui->live);
+	ui->be->ops->wake(ui->be);
 }
 
 /* Before a write: a running sync's open chunk is committed first. */
@@ -45,7 +43,7 @@ ui_triage_prepare(void *arg)
 {
 	struct ui *ui = arg;
 
-	return sync_flush(ui->sync);
+	return backend_flush(ui->be);
 }
 
 void
@@ -305,7 +303,7 @@ ui_triage_in_flight(int64_t id, void *arg)
 {
 	struct ui *ui = arg;
 
-	return ui->live != NULL && live_in_flight(ui->live, id);
+	return backend_in_flight(ui->be, id);
 }
 
 void
@@ -332,20 +330,22 @@ ui_triage_undo(struct ui *ui)
 			ui_triage_flag(ui, u->uid, u->letter, u->was_set);
 			continue;
 		}
-		if (ui->local != NULL) {
-			/* Local: the file goes back at once. */
-			if (u->dest_raw != NULL &&
-			    local_move(ui->local, u->dest_raw, u->dest_uid,
-			        ui->folder, 0, NULL, &err) != 0) {
-				ui_message(ui, 1, "cannot undo: %s", err);
-				free(err);
-				ui->undoing = 0;
-				ui_undo_clear(ui);
-				ui_index_reload(ui);
-				return;
-			}
-			continue;
+		/* Local folders: the file goes back at once (0); IMAP
+		 * through the journal (1). */
+		rc = u->dest_raw == NULL
+		    ? 1
+		    : ui->be->ops->move(ui->be, u->dest_raw, u->dest_uid,
+		          ui->folder, 0, NULL, &err);
+		if (rc < 0) {
+			ui_message(ui, 1, "cannot undo: %s", err);
+			free(err);
+			ui->undoing = 0;
+			ui_undo_clear(ui);
+			ui_index_reload(ui);
+			return;
 		}
+		if (rc == 0)
+			continue;
 		rc = triage_unmove(&ui->triage, ui->folder, u->uid, u->dest_raw,
 		    u->dest_uid, u->dest_uidvalidity, ui_triage_in_flight, ui,
 		    &err);
@@ -375,6 +375,7 @@ ui_triage_flag(struct ui *ui, uint32_t uid, char letter, int set)
 	unsigned int bit = live_flag_bit(letter, 1), flags;
 	char *err;
 	long at;
+	int rc;
 
 	if (ui->folder_id == 0 || store_folder_get(ui->st, ui->folder, &f) != 0)
 		return -1;
@@ -392,10 +393,10 @@ ui_triage_flag(struct ui *ui, uint32_t uid, char letter, int set)
 		return 0;
 	}
 	ui_undo_note(ui, uid, letter, (m.flags & bit) != 0);
-	if (ui->local != NULL) {
+	if ((rc = ui->be->ops->set_flags(
+	         ui->be, ui->folder, uid, flags, &err)) != 1) {
 		store_folder_clear(&f);
-		if (local_set_flags(ui->local, ui->folder, uid, flags, &err) !=
-		    0) {
+		if (rc != 0) {
 			ui_message(ui, 1, "%s", err);
 			free(err);
 			if (!ui->undoing && ui->nundo > 0)
@@ -592,10 +593,12 @@ ui_triage_expunge(struct ui *ui)
 {
 	char *uids, *ids, *err;
 	uint32_t n = ui_triage_deleted(ui, &uids);
+	int rc;
 
-	if (n > 0 && ui->local != NULL) {
+	if (n > 0 &&
+	    (rc = ui->be->ops->expunge(ui->be, ui->folder, &n, &err)) != 1) {
 		free(uids);
-		if (local_expunge(ui->local, ui->folder, &n, &err) != 0) {
+		if (rc != 0) {
 			ui_message(ui, 1, "%s", err);
 			free(err);
 		} else
@@ -633,6 +636,7 @@ int
 ui_triage_move(struct ui *ui, uint32_t uid, const char *dest, int copy)
 {
 	struct store_folder f, d;
+	uint32_t duid;
 	char *err;
 	int rc;
 
@@ -651,12 +655,10 @@ ui_triage_move(struct ui *ui, uint32_t uid, const char *dest, int copy)
 		store_folder_clear(&d);
 		return -1;
 	}
-	if (ui->local != NULL) {
-		uint32_t duid;
-
+	if ((rc = ui->be->ops->move(
+	         ui->be, ui->folder, uid, d.name, copy, &duid, &err)) != 1) {
 		store_folder_clear(&f);
-		if (local_move(ui->local, ui->folder, uid, d.name, copy, &duid,
-		        &err) != 0) {
+		if (rc != 0) {
 			ui_message(ui, 1, "%s", err);
 			free(err);
 			store_folder_clear(&d);

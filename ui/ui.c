@@ -21,23 +21,16 @@
 
 #include "cmd/cmd.h"
 #include "config.h"
-#include "engine/live.h"
-#include "engine/local.h"
-#include "engine/maildir.h"
 #include "content/mailcap.h"
 #include "private.h"
 #include "content/render.h"
 #include "engine/backend.h"
 #include "engine/session.h"
-#include "engine/sync.h"
 #include "content/text.h"
 #include "url.h"
 #include "ui.h"
 #include "xmalloc.h"
 #include "cache/store.h"
-
-#define UI_LOCKED_RETRY 1 /* seconds: a sync that met another's lock, */
-#define UI_LOCKED_MAX 8   /* doubling up to this */
 
 static void ui_on_stdin(evutil_socket_t, short, void *);
 static void ui_on_winch(evutil_socket_t, short, void *);
@@ -50,19 +43,15 @@ static void ui_prompt_done(struct ui *);
 static void ui_draw_status(struct ui *);
 static void ui_draw_message(struct ui *);
 static int ui_curses_key(int);
-static void ui_sync_folder_done(const struct sync_folder_stats *, void *);
-static void ui_sync_progress(const char *, uint32_t, uint32_t, void *);
-static void ui_sync_alert(const char *, void *);
-static void ui_sync_finished(enum sync_result, const char *, void *);
+static void ui_be_changed(int64_t, enum backend_change, void *);
+static void ui_be_progress(uint32_t, uint32_t, int, void *);
+static void ui_be_listed(int, void *);
+static void ui_be_state(void *);
+static void ui_be_message(int, const char *, void *);
+static void ui_be_moved(
+    int64_t, uint32_t, const char *, uint32_t, uint32_t, void *);
 static void ui_cancel(struct ui *);
 static void ui_resize(struct ui *);
-static void ui_live_changed(int, void *);
-static void ui_live_state(int, const char *, void *);
-static void ui_live_notice(int, const char *, void *);
-static void ui_live_sent(void *);
-static void ui_live_counts(void *);
-static void ui_live_moved(
-    int64_t, uint32_t, const char *, uint32_t, uint32_t, void *);
 static void ui_on_wait(evutil_socket_t, short, void *);
 static void ui_quit(struct ui *);
 static int ui_quit_purge(struct ui *, int *);
@@ -74,18 +63,6 @@ static void ui_on_ask(
 static void ui_on_creds(struct session *, const char *, void *);
 static void ui_password_got(struct ui *);
 static void ui_password_failed(struct ui *, const char *);
-static void ui_live_start(struct ui *);
-
-void
-ui_sync_begins(struct ui *ui)
-{
-	ui->prog_done = ui->prog_total = 0;
-	enum session_net net = session_net(ui->s);
-
-	if (net != SESSION_NET_OFFLINE && net != SESSION_NET_CONNECTING)
-		session_set_net(
-		    ui->s, SESSION_NET_SYNCING, session_net_reason(ui->s));
-}
 
 void
 ui_dirty(struct ui *ui)
@@ -171,182 +148,100 @@ ui_move(enum keymap_action a, size_t *cur, size_t *top, size_t n, size_t rows)
 	return 1;
 }
 
-/* --- sync ---------------------------------------------------------------- */
+/* --- the backend's refresh ---------------------------------------------- */
 
-void
-ui_sync_start(struct ui *ui)
-{
-	struct sync_params sp;
-	const char *folders[1];
-
-	if (ui->local != NULL) {
-		ui_local_sync(ui);
-		return;
-	}
-	if (ui->sync != NULL || (!ui->want_folder && !ui->want_list))
-		return;
-	session_retry_cancel(ui->s);
-	memset(&sp, 0, sizeof sp);
-	if (!ui->want_folder) {
-		sp.list_only = 1;
-		ui->sync_list = 1;
-	} else {
-		folders[0] = ui->folder;
-		sp.folders = folders;
-		sp.nfolders = 1;
-		ui->sync_list = 0;
-	}
-	sp.done = ui_sync_folder_done;
-	sp.progress = ui_sync_progress;
-	sp.alert = ui_sync_alert;
-	sp.finished = ui_sync_finished;
-	sp.arg = ui;
-	if (!ui_password(ui))
-		return;
-	ui_sync_begins(ui);
-	ui->sync = sync_start(ui->s, &sp);
-	ui_dirty(ui);
-}
-
+/* The open folder changed in the cache (or its row is known now). */
 static void
-ui_sync_folder_done(const struct sync_folder_stats *st, void *arg)
+ui_be_changed(int64_t id, enum backend_change how, void *arg)
 {
 	struct ui *ui = arg;
-	struct store_folder f;
 
-	if (ui->folder_id == 0 &&
-	    store_folder_get(ui->st, ui->folder, &f) == 0) {
-		ui->folder_id = f.id;
-		if (ui->live != NULL)
-			live_open(ui->live, f.id, f.raw_name);
-		store_folder_clear(&f);
-	}
-	if (st->added != 0 || st->changed != 0 || st->vanished != 0 ||
-	    st->reset || ui->model == NULL || model_count(ui->model) == 0)
+	if (ui->folder_id == 0)
+		ui->folder_id = id;
+	if (how == BACKEND_CHANGE_SOON)
+		ui_index_reload_soon(ui);
+	else if (how == BACKEND_CHANGE_NOW || ui->model == NULL ||
+	    model_count(ui->model) == 0)
 		ui_index_reload(ui);
-	session_set_net(ui->s, SESSION_NET_SYNCING, session_net_reason(ui->s));
 	ui_dirty(ui);
 }
 
 static void
-ui_sync_progress(const char *folder, uint32_t done, uint32_t total, void *arg)
+ui_be_progress(uint32_t done, uint32_t total, int stored, void *arg)
 {
 	struct ui *ui = arg;
-
-	(void)folder;
 	struct timespec now;
 	int64_t ms;
 
 	ui->prog_done = done;
 	ui->prog_total = total;
-	session_set_net(ui->s, SESSION_NET_SYNCING, session_net_reason(ui->s));
+	if (done == 0 && total == 0)
+		return; /* one starts */
 	/* Show what is stored so far, once a second: a reload of 100,000
 	 * messages every 1,000 would cost more than the sync. */
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-	if (ui->model == NULL || model_count(ui->model) == 0 ||
-	    ms - ui->reload_ms >= 1000) {
+	if (stored &&
+	    (ui->model == NULL || model_count(ui->model) == 0 ||
+	        ms - ui->reload_ms >= 1000)) {
 		ui->reload_ms = ms;
 		ui_index_reload(ui);
 	}
 	ui_dirty(ui);
 }
 
+/* The folder list or counts changed; synced: a list refresh ended. */
 static void
-ui_sync_alert(const char *text, void *arg)
+ui_be_listed(int synced, void *arg)
 {
-	ui_message(arg, 1, "server alert: %s", text);
+	struct ui *ui = arg;
+
+	if (ui->folders != NULL || (synced && ui->screen == KEYMAP_FOLDERS))
+		ui_folders_load(ui);
+	if (synced)
+		ui_folders_listed(ui);
+	ui_dirty(ui);
 }
 
 static void
-ui_sync_finished(enum sync_result r, const char *err, void *arg)
+ui_be_state(void *arg)
+{
+	ui_dirty(arg);
+}
+
+static void
+ui_be_message(int error, const char *text, void *arg)
+{
+	ui_message(arg, error, "%s", text);
+}
+
+static void
+ui_be_moved(int64_t folder, uint32_t uid, const char *dest_raw,
+    uint32_t dest_uidvalidity, uint32_t dest_uid, void *arg)
 {
 	struct ui *ui = arg;
-	int was_list = ui->sync_list;
-	int locked = r == SYNC_FAILED && sync_locked(ui->sync);
-	int refused = r == SYNC_FAILED && sync_auth_refused(ui->sync);
-	char *why = xstrdup(err); /* err belongs to the sync */
 
-	sync_free(ui->sync);
-	ui->sync = NULL;
-	err = why;
-	switch (r) {
-	case SYNC_OK:
-		session_set_net(ui->s, SESSION_NET_ONLINE, NULL);
-		session_retry_reset(ui->s);
-		backoff_reset(&ui->locked);
-		if (was_list) {
-			ui->want_list = 0;
-			if (ui->screen == KEYMAP_FOLDERS || ui->folders != NULL)
-				ui_folders_load(ui);
-			ui_folders_listed(ui);
-		} else
-			ui->want_folder = 0;
-		ui_sync_start(ui); /* what is still wanted */
-		break;
-	case SYNC_OFFLINE:
-		session_set_net(ui->s, SESSION_NET_OFFLINE, err);
-		session_retry_later(ui->s);
-		break;
-	case SYNC_FAILED:
-		if (refused && session_creds_refused(ui->s, err)) {
-			ui_sync_start(ui); /* an expired token: a new one */
-			break;
-		}
-		if (locked) {
-			/* Another errand is writing to the cache (a sync
-			 * from cron): not an error; what is wanted stays
-			 * wanted, and the next try goes on from what was
-			 * stored. */
-			session_set_net(ui->s, session_net(ui->s), NULL);
-			ui_message(ui, 0,
-			    "another errand is writing to the cache: syncing "
-			    "again in a moment");
-			session_retry_after(ui->s, backoff_next(&ui->locked));
-			break;
-		}
-		session_set_net(ui->s, SESSION_NET_ERROR, err);
-		ui_message(ui, 1, "%s", err);
-		break;
-	}
-	free(why);
-	ui_dirty(ui);
+	if (folder == ui->folder_id)
+		ui_triage_moved(ui, uid, dest_raw, dest_uidvalidity, dest_uid);
 }
 
 /* The session's backoff ran out: try the network again. */
 static void
 ui_on_retry(struct session *s, void *arg)
 {
+	struct ui *ui = arg;
+
 	(void)s;
-	ui_sync_start(arg);
+	backend_refresh(ui->be, 0, 0);
 }
 
-/* Ctrl-G: stop the running sync; what it stored stays. */
+/* Ctrl-G: stop the running sync or fetch; what it stored stays. */
 static void
 ui_cancel(struct ui *ui)
 {
 	if (session_creds_cancel(ui->s))
 		return; /* ui_on_creds() says so */
-	if (ui->local != NULL) {
-		ui_message(ui, 0, "%s",
-		    ui_local_cancel(ui) ? "fetch stopped ($ to fetch again)"
-		                        : "nothing to cancel");
-		return;
-	}
-	if (ui->sync == NULL) {
-		ui_message(ui, 0, "nothing to cancel");
-		return;
-	}
-	sync_free(ui->sync);
-	ui->sync = NULL;
-	ui->want_folder = ui->want_list = 0;
-	if (session_net(ui->s) == SESSION_NET_SYNCING)
-		session_set_net(
-		    ui->s, SESSION_NET_ONLINE, session_net_reason(ui->s));
-	else if (session_net(ui->s) == SESSION_NET_CONNECTING)
-		session_set_net(ui->s, SESSION_NET_OFFLINE, "sync cancelled");
-	ui_index_reload(ui);
-	ui_message(ui, 0, "sync cancelled ($ to sync again)");
+	ui_message(ui, 0, "%s", backend_stop(ui->be));
 }
 
 /* --- password ------------------------------------------------------------ */
@@ -390,9 +285,7 @@ ui_on_creds(struct session *s, const char *err, void *arg)
 static void
 ui_password_got(struct ui *ui)
 {
-	ui_live_start(ui);
-	ui->want_list = 1;
-	ui_sync_start(ui);
+	backend_creds_ready(ui->be);
 	ui_dirty(ui);
 }
 
@@ -401,36 +294,6 @@ ui_password_failed(struct ui *ui, const char *err)
 {
 	session_set_net(ui->s, SESSION_NET_ERROR, err);
 	ui_message(ui, 1, "%s: %s ($ to try again)", ui->a->name, err);
-}
-
-/* The backend's connection: for IMAP the live session (triage replay and
- * IDLE) on the open folder. */
-static void
-ui_live_start(struct ui *ui)
-{
-	struct live_params lp;
-	struct store_folder f;
-
-	if (ui->live != NULL)
-		return;
-	memset(&lp, 0, sizeof lp);
-	lp.changed = ui_live_changed;
-	lp.state = ui_live_state;
-	lp.notice = ui_live_notice;
-	lp.sent = ui_live_sent;
-	lp.counts = ui_live_counts;
-	lp.moved = ui_live_moved;
-	lp.arg = ui;
-	lp.poll_secs = ui->a->poll_interval;
-	ui->be->ops->connect(ui->be, &lp);
-	if ((ui->live = backend_live(ui->be)) == NULL)
-		return; /* local folders: nothing to watch */
-	if (ui->folder_id != 0 && ui->folder != NULL &&
-	    store_folder_get(ui->st, ui->folder, &f) == 0) {
-		if (f.raw_name != NULL)
-			live_open(ui->live, f.id, f.raw_name);
-		store_folder_clear(&f);
-	}
 }
 
 /* --- folders ------------------------------------------------------------- */
@@ -454,13 +317,6 @@ ui_open_folder(struct ui *ui, const char *name)
 		store_folder_clear(&f);
 		return;
 	}
-	if (ui->sync != NULL) {
-		if (ui->sync_list)
-			ui->want_list = 1;
-		sync_free(ui->sync);
-		ui->sync = NULL;
-	}
-	ui->want_folder = 1;
 	ui->ntags = 0; /* tags are of one folder's UIDs */
 	free(ui->limit);
 	ui->limit = NULL;
@@ -468,8 +324,7 @@ ui_open_folder(struct ui *ui, const char *name)
 	free(ui->folder);
 	ui->folder = xstrdup(rc == 0 ? f.name : name);
 	ui->folder_id = rc == 0 ? f.id : 0;
-	if (rc == 0 && ui->live != NULL && f.raw_name != NULL)
-		live_open(ui->live, f.id, f.raw_name);
+	backend_open_folder(ui->be, ui->folder, ui->folder_id);
 	store_folder_clear(&f);
 	model_free(ui->model);
 	ui->model = NULL;
@@ -478,7 +333,7 @@ ui_open_folder(struct ui *ui, const char *name)
 	ui_index_home(ui);
 	ui_show(ui, KEYMAP_INDEX);
 	if (session_net(ui->s) != SESSION_NET_OFFLINE)
-		ui_sync_start(ui);
+		backend_refresh(ui->be, 0, 0);
 }
 
 /* --- prompt -------------------------------------------------------------- */
@@ -567,8 +422,7 @@ ui_prompt_key(struct ui *ui, int key)
 		ui->prompt = UI_PROMPT_NONE;
 		if (key == 'y' || key == 'Y')
 			ui_triage_expunge(ui);
-		ui->want_folder = ui->want_list = 1;
-		ui_sync_start(ui);
+		backend_refresh(ui->be, 1, 1);
 		ui_dirty(ui);
 		return;
 	}
@@ -596,6 +450,8 @@ ui_prompt_key(struct ui *ui, int key)
 		return;
 	}
 	if (ui->prompt == UI_PROMPT_QUIT) {
+		char *err;
+
 		ui->prompt = UI_PROMPT_NONE;
 		ui_dirty(ui);
 		switch (key) {
@@ -611,10 +467,10 @@ ui_prompt_key(struct ui *ui, int key)
 			break;
 		case 'd':
 		case 'D':
-			if (sync_flush(ui->sync) != 0 ||
-			    live_discard(ui->st) < 0)
-				ui_message(ui, 1, "%s", store_error(ui->st));
-			else {
+			if (backend_discard(ui->be, &err) != 0) {
+				ui_message(ui, 1, "%s", err);
+				free(err);
+			} else {
 				ui_triage_queue_free(ui); /* never written */
 				ui_quit(ui);
 			}
@@ -763,13 +619,12 @@ ui_key(struct ui *ui, int key)
 			ui->prompt = UI_PROMPT_EXPUNGE;
 			return;
 		}
-		if (ui->sync != NULL) {
+		if (backend_busy(ui->be)) {
 			ui_message(ui, 0, "a sync is running");
 			return;
 		}
 		session_retry_reset(ui->s);
-		ui->want_folder = ui->want_list = 1;
-		ui_sync_start(ui);
+		backend_refresh(ui->be, 1, 1);
 		return;
 	case KEYMAP_CHANGE_FOLDER:
 		if (ui->folders == NULL)
@@ -1162,8 +1017,7 @@ ui_on_counts(evutil_socket_t fd, short what, void *arg)
 	if (session_net(ui->s) == SESSION_NET_OFFLINE ||
 	    session_net(ui->s) == SESSION_NET_ERROR)
 		return;
-	ui->want_list = 1;
-	ui_sync_start(ui);
+	backend_refresh(ui->be, 0, 1);
 }
 
 /* While quitting waits for the journal to empty: look again soon. */
@@ -1184,85 +1038,15 @@ ui_on_wait(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(ui->ev_wait, &tv);
 }
 
-static void
-ui_live_changed(int need_sync, void *arg)
-{
-	struct ui *ui = arg;
-
-	/* One reload for a burst of changes (another device marking 1,000
-	 * messages read sends 1,000 FETCHes), before the next key or draw. */
-	ui_index_reload_soon(ui);
-	if (need_sync) {
-		ui->want_folder = 1;
-		ui_sync_start(ui);
-	}
-	ui_dirty(ui);
-}
-
-static void
-ui_live_state(int online, const char *reason, void *arg)
-{
-	struct ui *ui = arg;
-
-	if (online) {
-		/* Back: catch up with what changed meanwhile. */
-		if (session_net(ui->s) == SESSION_NET_OFFLINE ||
-		    session_net(ui->s) == SESSION_NET_ERROR) {
-			session_retry_reset(ui->s);
-			ui->want_folder = 1;
-			ui_sync_start(ui);
-		}
-	} else if (ui->sync == NULL &&
-	    session_net(ui->s) != SESSION_NET_ERROR) {
-		session_set_net(ui->s, SESSION_NET_OFFLINE, reason);
-	}
-	ui_dirty(ui);
-}
-
-static void
-ui_live_sent(void *arg)
-{
-	ui_dirty(arg);
-}
-
-static void
-ui_live_moved(int64_t folder, uint32_t uid, const char *dest_raw,
-    uint32_t dest_uidvalidity, uint32_t dest_uid, void *arg)
-{
-	struct ui *ui = arg;
-
-	if (folder == ui->folder_id)
-		ui_triage_moved(ui, uid, dest_raw, dest_uidvalidity, dest_uid);
-}
-
-static void
-ui_live_counts(void *arg)
-{
-	struct ui *ui = arg;
-
-	if (ui->folders != NULL)
-		ui_folders_load(ui);
-	ui_dirty(ui);
-}
-
-static void
-ui_live_notice(int error, const char *text, void *arg)
-{
-	ui_message(arg, error, "%s", text);
-}
-
 /* --- run ----------------------------------------------------------------- */
 
 /* Free what ui_run() made. */
 static void
 ui_run_free(struct ui *ui)
 {
-	sync_free(ui->sync);
-	backend_free(ui->be); /* the live session, the local folders */
-	ui->live = NULL;
-	ui->local = NULL;
+	backend_free(ui->be); /* the sync or fetch, the live session, the
+	                       * local folders */
 	ui_triage_queue_free(ui);
-	ui_local_free(ui);
 	event_free(ui->ev_wait);
 	event_free(ui->ev_counts);
 	ui_pager_close(ui);
@@ -1324,8 +1108,6 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	sp.retry = ui_on_retry;
 	sp.arg = &ui;
 	ui.s = session_new(&sp);
-	ui.locked.min = UI_LOCKED_RETRY;
-	ui.locked.max = UI_LOCKED_MAX;
 	ui_triage_init(&ui);
 	ui.km = keymap_new();
 	ui.html_command = mailcap_viewer("text/html");
@@ -1363,9 +1145,19 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 			return CMD_EXIT_FAIL;
 		}
 	}
-	/* What still reaches past the backend: ui/local.c's POP3 fetch and
-	 * ui/triage.c. */
-	ui.local = backend_local(ui.be);
+	{
+		struct backend_events ev;
+
+		memset(&ev, 0, sizeof ev);
+		ev.changed = ui_be_changed;
+		ev.progress = ui_be_progress;
+		ev.listed = ui_be_listed;
+		ev.state = ui_be_state;
+		ev.message = ui_be_message;
+		ev.moved = ui_be_moved;
+		ev.arg = &ui;
+		backend_events(ui.be, &ev);
+	}
 
 	setlocale(LC_ALL, "");
 	if (getenv("ESCDELAY") == NULL)
@@ -1423,7 +1215,7 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		    event_new(ctx->base, -1, EV_PERSIST, ui_on_counts, &ui);
 		event_add(ui.ev_counts, &tv);
 	}
-	ui.want_list = 1;
+	backend_want(ui.be, 0, 1);
 	ui_open_folder(&ui, folder != NULL ? folder : "INBOX");
 	/* Said on stderr before curses too, where nobody sees it. */
 	if (store_notice(ui.st) != NULL)
