@@ -127,12 +127,12 @@ ui_index_draw(struct ui *ui)
 		m = model_msg(ui->model, ui->top + i);
 		/* mutt's %Z: deleted, new or replied; tagged or flagged;
 		 * to whom. Then the attachment hint. */
-		flags[0] = m->flags & STORE_FLAG_DELETED ? 'D'
-		    : !(m->flags & STORE_FLAG_SEEN)      ? 'N'
-		    : m->flags & STORE_FLAG_ANSWERED     ? 'r'
+		flags[0] = m->flags & MODEL_FLAG_DELETED ? 'D'
+		    : !(m->flags & MODEL_FLAG_SEEN)      ? 'N'
+		    : m->flags & MODEL_FLAG_ANSWERED     ? 'r'
 		                                         : ' ';
 		flags[1] = ui_tagged(ui, m->uid)    ? '*'
-		    : m->flags & STORE_FLAG_FLAGGED ? '!'
+		    : m->flags & MODEL_FLAG_FLAGGED ? '!'
 		                                    : ' ';
 		flags[2] = ui_index_to_char(ui, m);
 		flags[3] = m->has_attachment ? '@' : ' ';
@@ -145,7 +145,7 @@ ui_index_draw(struct ui *ui)
 		}
 		if (ui->top + i == ui->cur)
 			attron(A_REVERSE);
-		else if (!(m->flags & STORE_FLAG_SEEN))
+		else if (!(m->flags & MODEL_FLAG_SEEN))
 			attron(A_BOLD);
 		move((int)i, 0);
 		x = ui_draw((int)i, 0, 5, flags, 1);
@@ -192,7 +192,7 @@ ui_index_home(struct ui *ui)
 	ui->cur = ui->reverse ? 0 : n - 1;
 	for (i = 0; i < n; i++) {
 		if (!(model_msg(ui->model, i)->flags &
-		        (STORE_FLAG_SEEN | STORE_FLAG_DELETED))) {
+		        (MODEL_FLAG_SEEN | MODEL_FLAG_DELETED))) {
 			ui->cur = i;
 			break;
 		}

@@ -362,11 +362,11 @@ ui_pager_mark_read(struct ui *ui)
 	if (ui->pstate != UI_PAGER_SHOWN || ui->screen != KEYMAP_PAGER ||
 	    ui->model == NULL ||
 	    (at = model_find_uid(ui->model, ui->puid)) < 0 ||
-	    model_msg(ui->model, (size_t)at)->flags & STORE_FLAG_SEEN)
+	    model_msg(ui->model, (size_t)at)->flags & MODEL_FLAG_SEEN)
 		return;
 	/* An action of its own: U then undoes this, not also the one
 	 * before it. */
-	ui_undo_clear(ui);
+	triage_undo_clear(&ui->triage);
 	ui_triage_flag(ui, ui->puid, 'S', 1);
 }
 

@@ -116,19 +116,7 @@ struct ui {
 	/* Tags: UIDs of the open folder, in the order tagged. */
 	uint32_t *tags;
 	size_t ntags;
-	int tag_prefix; /* ";" was typed: the next action is for the tags */
-	int undoing;    /* U is running: do not record */
-
-	/* The last triage action, for undo: flag changes made. */
-	struct ui_undo {
-		uint32_t uid;
-		char letter;       /* S F D, or 'M' for a move */
-		int was_set;       /* the flag before */
-		char *dest_raw;    /* a move: where it went, once sent */
-		uint32_t dest_uid; /* and its UID there (COPYUID) */
-		uint32_t dest_uidvalidity; /* under this UIDVALIDITY */
-	} * undo;
-	size_t nundo;
+	int tag_prefix;  /* ";" was typed: the next action is for the tags */
 	char *search;    /* the last search */
 	int search_back; /* it went backward */
 	char *limit;     /* the index shows what this pattern matches (l) */
@@ -240,9 +228,9 @@ int ui_triage_flag(struct ui *, uint32_t uid, char letter, int set);
 /* A triage action on the current message, or on every tagged one when the
  * key came right after ";" (tagged); 0 when a is not one. */
 int ui_triage_key(struct ui *, enum keymap_action, int tagged);
-/* The messages marked deleted in the open folder, and their UIDs as a set
- * in *uids (the caller frees it) when uids is not NULL. */
-uint32_t ui_triage_deleted(struct ui *, char **uids);
+/* The messages marked deleted in the open folder, and their UIDs in
+ * *uids (the caller frees it) when uids is not NULL. */
+uint32_t ui_triage_deleted(struct ui *, uint32_t **uids);
 /* Move (or copy) a message to the folder called dest (display name). */
 int ui_triage_move(struct ui *, uint32_t uid, const char *dest, int copy);
 /* Move a message to the special-use Archive folder. */
@@ -258,11 +246,6 @@ void ui_tag_pattern(struct ui *, const char *pattern);
 /* Limit the index to the messages matching a pattern; "", "all" or "~A"
  * shows all again. */
 void ui_index_limit(struct ui *, const char *pattern);
-/* Forget the last action's undo data. */
-void ui_undo_clear(struct ui *);
-/* A move was done on the server: where the message went, for undo. */
-void ui_triage_moved(struct ui *, uint32_t uid, const char *dest_raw,
-    uint32_t dest_uidvalidity, uint32_t dest_uid);
 /* Undo the last triage action. */
 void ui_triage_undo(struct ui *);
 /* Journal an expunge of the deleted messages. */

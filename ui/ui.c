@@ -222,7 +222,8 @@ ui_be_moved(int64_t folder, uint32_t uid, const char *dest_raw,
 	struct ui *ui = arg;
 
 	if (folder == ui->folder_id)
-		ui_triage_moved(ui, uid, dest_raw, dest_uidvalidity, dest_uid);
+		triage_moved(
+		    &ui->triage, uid, dest_raw, dest_uidvalidity, dest_uid);
 }
 
 /* The session's backoff ran out: try the network again. */
@@ -320,7 +321,7 @@ ui_open_folder(struct ui *ui, const char *name)
 	ui->ntags = 0; /* tags are of one folder's UIDs */
 	free(ui->limit);
 	ui->limit = NULL;
-	ui_undo_clear(ui);
+	triage_undo_clear(&ui->triage);
 	free(ui->folder);
 	ui->folder = xstrdup(rc == 0 ? f.name : name);
 	ui->folder_id = rc == 0 ? f.id : 0;
@@ -743,7 +744,7 @@ ui_draw_status(struct ui *ui)
 	if (ui->model != NULL) {
 		n = (uint32_t)model_count(ui->model);
 		for (i = 0; i < n; i++) {
-			if (!(model_msg(ui->model, i)->flags & STORE_FLAG_SEEN))
+			if (!(model_msg(ui->model, i)->flags & MODEL_FLAG_SEEN))
 				nu++;
 		}
 	}
@@ -1061,11 +1062,9 @@ ui_run_free(struct ui *ui)
 	free(ui->limit);
 	free(ui->pager_error);
 	free(ui->html_command);
-	ui_undo_clear(ui);
 	free(ui->tags);
 	free(ui->prompt_folder);
 	free(ui->move_to);
-	free(ui->undo);
 	keymap_free(ui->km);
 	session_free(ui->s); /* wipes the password, closes the cache */
 }
@@ -1158,6 +1157,7 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		ev.arg = &ui;
 		backend_events(ui.be, &ev);
 	}
+	triage_set_backend(&ui.triage, ui.be);
 
 	setlocale(LC_ALL, "");
 	if (getenv("ESCDELAY") == NULL)
