@@ -14,9 +14,9 @@
 #include "private.h"
 #include "content/text.h"
 #include "xmalloc.h"
-#include "cache/store.h"
+#include "engine/view.h"
 
-static int ui_folders_rank(const struct store_folder *);
+static int ui_folders_rank(const struct view_folder *);
 static void ui_folders_parents(struct ui *);
 static void ui_folders_op(
     struct ui *, enum live_folder_op, const char *, const char *, int);
@@ -117,10 +117,10 @@ ui_folders_op(struct ui *ui, enum live_folder_op what, const char *name,
 int
 ui_folders_ask_create(struct ui *ui, const char *dest, int copy)
 {
-	struct store_folder f;
+	struct view_folder f;
 
-	if (store_folder_get(ui->st, dest, &f) != 1) {
-		store_folder_clear(&f);
+	if (view_folder_get(ui->s, dest, &f) != 1) {
+		view_folder_clear(&f);
 		return 0; /* there, or an error the move will say */
 	}
 	free(ui->prompt_folder);
@@ -148,12 +148,12 @@ ui_folders_create_answer(struct ui *ui, int key)
 void
 ui_folders_listed(struct ui *ui)
 {
-	struct store_folder f;
+	struct view_folder f;
 	char *dest = ui->move_to;
 
-	if (dest == NULL || store_folder_get(ui->st, dest, &f) != 0)
+	if (dest == NULL || view_folder_get(ui->s, dest, &f) != 0)
 		return; /* not listed yet: the next list */
-	store_folder_clear(&f);
+	view_folder_clear(&f);
 	ui->move_to = NULL;
 	ui_triage_move_prompted(ui, dest, ui->move_copy);
 	free(dest);
@@ -192,7 +192,7 @@ static int ui_folders_cmp(const void *, const void *);
 /* Where a folder goes: INBOX, then Drafts, Sent, Archive, Junk, Trash,
  * then the rest by name. */
 static int
-ui_folders_rank(const struct store_folder *f)
+ui_folders_rank(const struct view_folder *f)
 {
 	static const char *const order[] = {
 	    "\\Drafts", "\\Sent", "\\Archive", "\\Junk", "\\Trash"};
@@ -211,7 +211,7 @@ ui_folders_rank(const struct store_folder *f)
 static int
 ui_folders_cmp(const void *a, const void *b)
 {
-	const struct store_folder *x = a, *y = b;
+	const struct view_folder *x = a, *y = b;
 	int rx = ui_folders_rank(x), ry = ui_folders_rank(y);
 
 	if (rx != ry)
@@ -226,7 +226,7 @@ ui_folders_cmp(const void *a, const void *b)
 static void
 ui_folders_parents(struct ui *ui)
 {
-	struct store_folder *f;
+	struct view_folder *f;
 	const char *p;
 	char *parent;
 	size_t i, k;
@@ -266,8 +266,8 @@ ui_folders_load(struct ui *ui)
 	if (ui->folders != NULL && ui->fcur < ui->nfolders)
 		cur = xstrdup(ui->folders[ui->fcur].name);
 	ui_folders_free(ui);
-	if (store_folder_list(ui->st, &ui->folders, &ui->nfolders) != 0) {
-		ui_message(ui, 1, "%s", store_error(ui->st));
+	if (view_folder_list(ui->s, &ui->folders, &ui->nfolders) != 0) {
+		ui_message(ui, 1, "%s", view_error(ui->s));
 		ui->folders = NULL;
 		ui->nfolders = 0;
 		free(cur);
@@ -289,7 +289,7 @@ void
 ui_folders_free(struct ui *ui)
 {
 	if (ui->folders != NULL)
-		store_folder_list_free(ui->folders, ui->nfolders);
+		view_folder_list_free(ui->folders, ui->nfolders);
 	ui->folders = NULL;
 	ui->nfolders = 0;
 }
@@ -297,7 +297,7 @@ ui_folders_free(struct ui *ui)
 void
 ui_folders_draw(struct ui *ui)
 {
-	const struct store_folder *f;
+	const struct view_folder *f;
 	size_t rows = ui_list_rows(ui), i, depth, x;
 	const char *leaf, *p;
 	char counts[64], a[32], b[32], *line;
@@ -358,7 +358,7 @@ ui_folders_key(struct ui *ui, enum keymap_action a)
 		ui_dirty(ui);
 		return;
 	}
-	const struct store_folder *f =
+	const struct view_folder *f =
 	    ui->nfolders > 0 ? &ui->folders[ui->fcur] : NULL;
 	char total[32];
 

@@ -19,7 +19,7 @@
 #include "private.h"
 #include "content/text.h"
 #include "xmalloc.h"
-#include "cache/store.h"
+#include "engine/view.h"
 
 #define UI_FROM_COLS 20                        /* sender column */
 #define UI_PATTERN_BODY_MAX (25 * 1024 * 1024) /* a local body searched */
@@ -227,7 +227,8 @@ ui_index_reload(struct ui *ui)
 		return;
 	if (!first && ui->cur < model_count(ui->model))
 		uid = model_msg(ui->model, ui->cur)->uid;
-	if ((m = model_load(ui->st, ui->folder_id, &err)) == NULL) {
+	if ((m = model_load(session_store(ui->s), ui->folder_id, &err)) ==
+	    NULL) {
 		ui_message(ui, 1, "%s", err);
 		free(err);
 		return;
@@ -326,11 +327,11 @@ ui_select(struct ui *ui, const char *text, struct ui_select *sel)
 	}
 	rc = ui->folder_id == 0
 	    ? 0
-	    : pattern_scan(ui->st, ui->folder_id, pat, ui_select_tagged,
-	          ui_select_body, ui_select_found, sel);
+	    : pattern_scan(session_store(ui->s), ui->folder_id, pat,
+	          ui_select_tagged, ui_select_body, ui_select_found, sel);
 	pattern_free(pat);
 	if (rc != 0) {
-		ui_message(ui, 1, "%s", store_error(ui->st));
+		ui_message(ui, 1, "%s", view_error(ui->s));
 		free(sel->uids);
 		sel->uids = NULL;
 		return -1;

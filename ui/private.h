@@ -14,8 +14,7 @@
 
 struct cmd_ctx;
 struct account;
-struct store;
-struct store_folder;
+struct view_folder;
 struct render_doc;
 struct ui_html;
 struct event;
@@ -51,7 +50,6 @@ enum ui_pager_state {
 struct ui {
 	struct cmd_ctx *ctx;
 	const struct account *a;
-	struct store *st;  /* the session's cache */
 	struct session *s; /* the account's session: credentials, network
 	                    * state and retry */
 	struct keymap *km;
@@ -75,7 +73,7 @@ struct ui {
 	int reverse;
 
 	/* The folder list. */
-	struct store_folder *folders;
+	struct view_folder *folders;
 	size_t nfolders, fcur, ftop;
 
 	/* The pager. */

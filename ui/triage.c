@@ -18,7 +18,7 @@
 #include "engine/live.h"
 #include "private.h"
 #include "xmalloc.h"
-#include "cache/store.h"
+#include "engine/view.h"
 
 #define UI_QUEUE_RETRY_MS 200 /* between two tries to write the queue */
 
@@ -47,7 +47,8 @@ ui_triage_prepare(void *arg)
 void
 ui_triage_init(struct ui *ui)
 {
-	triage_init(&ui->triage, ui->st, ui_triage_wake, ui_triage_prepare, ui);
+	triage_init(&ui->triage, session_store(ui->s), ui_triage_wake,
+	    ui_triage_prepare, ui);
 }
 
 /* After an operation: changes left for the cache are tried again soon. */
@@ -90,19 +91,19 @@ ui_triage_queue_write(struct ui *ui, int wait_ms)
 	if (ui->triage.nqueue == 0)
 		return 0;
 	if (wait_ms != UI_BUSY_WAIT_MS)
-		store_set_busy_wait(ui->st, wait_ms);
+		view_busy_wait(ui->s, wait_ms);
 	rc = triage_flush(&ui->triage);
 	if (wait_ms != UI_BUSY_WAIT_MS)
-		store_set_busy_wait(ui->st, UI_BUSY_WAIT_MS);
+		view_busy_wait(ui->s, UI_BUSY_WAIT_MS);
 	if (ui->triage.nqueue < before)
 		ui_dirty(ui);
 	if (rc == 0)
 		return 0;
 	/* A lock goes away by itself; another failure (a full disk) is
 	 * shown, and the changes are kept all the same. */
-	if (!store_locked(ui->st))
+	if (!view_locked(ui->s))
 		ui_message(ui, 1, "%s (%zu change%s kept in memory)",
-		    store_error(ui->st), ui->triage.nqueue,
+		    view_error(ui->s), ui->triage.nqueue,
 		    ui->triage.nqueue == 1 ? "" : "s");
 	ui_triage_queue_arm(ui);
 	return -1;
@@ -482,12 +483,12 @@ ui_triage_move(struct ui *ui, uint32_t uid, const char *dest, int copy)
 int
 ui_triage_archive(struct ui *ui, uint32_t uid)
 {
-	struct store_folder *list;
+	struct view_folder *list;
 	size_t i, n;
 	int rc = -1;
 
-	if (store_folder_list(ui->st, &list, &n) != 0) {
-		ui_message(ui, 1, "%s", store_error(ui->st));
+	if (view_folder_list(ui->s, &list, &n) != 0) {
+		ui_message(ui, 1, "%s", view_error(ui->s));
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -501,6 +502,6 @@ ui_triage_archive(struct ui *ui, uint32_t uid)
 		    "(use s to move)");
 	else
 		rc = ui_triage_move(ui, uid, list[i].name, 0);
-	store_folder_list_free(list, n);
+	view_folder_list_free(list, n);
 	return rc;
 }

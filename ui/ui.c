@@ -30,7 +30,7 @@
 #include "url.h"
 #include "ui.h"
 #include "xmalloc.h"
-#include "cache/store.h"
+#include "engine/view.h"
 
 static void ui_on_stdin(evutil_socket_t, short, void *);
 static void ui_on_winch(evutil_socket_t, short, void *);
@@ -302,11 +302,11 @@ ui_password_failed(struct ui *ui, const char *err)
 void
 ui_open_folder(struct ui *ui, const char *name)
 {
-	struct store_folder f;
+	struct view_folder f;
 	int rc;
 
-	if ((rc = store_folder_get(ui->st, name, &f)) < 0) {
-		ui_message(ui, 1, "%s", store_error(ui->st));
+	if ((rc = view_folder_get(ui->s, name, &f)) < 0) {
+		ui_message(ui, 1, "%s", view_error(ui->s));
 		return;
 	}
 	if (rc == 1 && strcasecmp(name, "INBOX") != 0 && ui->folders != NULL) {
@@ -315,7 +315,7 @@ ui_open_folder(struct ui *ui, const char *name)
 	}
 	if (rc == 0 && f.noselect) {
 		ui_message(ui, 1, "'%s' holds folders, not messages", name);
-		store_folder_clear(&f);
+		view_folder_clear(&f);
 		return;
 	}
 	ui->ntags = 0; /* tags are of one folder's UIDs */
@@ -326,7 +326,7 @@ ui_open_folder(struct ui *ui, const char *name)
 	ui->folder = xstrdup(rc == 0 ? f.name : name);
 	ui->folder_id = rc == 0 ? f.id : 0;
 	backend_open_folder(ui->be, ui->folder, ui->folder_id);
-	store_folder_clear(&f);
+	view_folder_clear(&f);
 	model_free(ui->model);
 	ui->model = NULL;
 	ui->cur = ui->top = 0;
@@ -796,7 +796,7 @@ ui_draw_status(struct ui *ui)
 		int64_t np = ui_triage_pending(ui), nh = 0;
 
 		/* Held: made in a mailbox since recreated (errand push). */
-		if (store_journal_held(ui->st, &nh) != 0)
+		if (view_held(ui->s, &nh) != 0)
 			nh = 0;
 		if (nh > 0)
 			snprintf(pend, sizeof pend,
@@ -1073,6 +1073,7 @@ int
 ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 {
 	struct session_params sp;
+	struct store *st;
 	struct ui ui;
 	size_t i;
 	const struct config *cf = ctx->cf;
@@ -1089,24 +1090,24 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	/* The cache first: the password is got when the network needs it
 	 * (ui_password()), so a slow password-command or a prompt never
 	 * keeps the cached mail from showing. */
-	if ((ui.st = cmd_store_open(a)) == NULL)
+	if ((st = cmd_store_open(a)) == NULL)
 		return CMD_EXIT_FAIL;
-	/* Keys must not wait on another errand's write: a write that meets
-	 * one is tried again from the loop. */
-	store_set_busy_wait(ui.st, UI_BUSY_WAIT_MS);
 	cmd_loop(ctx);
 	memset(&sp, 0, sizeof sp);
 	sp.base = ctx->base;
 	sp.dns = ctx->dns;
 	sp.log = ctx->log;
 	sp.a = a;
-	sp.st = ui.st;
+	sp.st = st;
 	sp.own_store = 1;
 	sp.ask = ui_on_ask;
 	sp.ready = ui_on_creds;
 	sp.retry = ui_on_retry;
 	sp.arg = &ui;
 	ui.s = session_new(&sp);
+	/* Keys must not wait on another errand's write: a write that meets
+	 * one is tried again from the loop. */
+	view_busy_wait(ui.s, UI_BUSY_WAIT_MS);
 	ui_triage_init(&ui);
 	ui.km = keymap_new();
 	ui.html_command = mailcap_viewer("text/html");
@@ -1218,8 +1219,8 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	backend_want(ui.be, 0, 1);
 	ui_open_folder(&ui, folder != NULL ? folder : "INBOX");
 	/* Said on stderr before curses too, where nobody sees it. */
-	if (store_notice(ui.st) != NULL)
-		ui_message(&ui, 1, "%s", store_notice(ui.st));
+	if (view_notice(ui.s) != NULL)
+		ui_message(&ui, 1, "%s", view_notice(ui.s));
 	ui_on_redraw(-1, 0, &ui);
 	while (!ui.quit)
 		event_base_dispatch(ctx->base);
@@ -1230,10 +1231,9 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		 * go, however long that takes. */
 		cmd_error("waiting for the cache to write %zu change%s",
 		    ui.triage.nqueue, ui.triage.nqueue == 1 ? "" : "s");
-		if (ui_triage_queue_write(&ui, STORE_BUSY_WAIT_MS) != 0)
+		if (ui_triage_queue_write(&ui, VIEW_WAIT_LONG_MS) != 0)
 			cmd_error("%zu change%s lost: %s", ui.triage.nqueue,
-			    ui.triage.nqueue == 1 ? "" : "s",
-			    store_error(ui.st));
+			    ui.triage.nqueue == 1 ? "" : "s", view_error(ui.s));
 	}
 	if (session_net(ui.s) == SESSION_NET_ERROR &&
 	    session_net_reason(ui.s) != NULL)

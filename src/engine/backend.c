@@ -299,6 +299,19 @@ backend_folder_op(struct backend *b, enum backend_folder_op what,
 	return 0;
 }
 
+int
+backend_fetch_body(struct backend *b, const char *folder, uint32_t uid,
+    size_t max, fetch_cb cb, void *arg)
+{
+	struct store_folder f;
+
+	if (store_folder_get(session_store(b->s), folder, &f) != 0)
+		return -1;
+	b->ops->fetch(b, f.id, f.raw_name, uid, max, cb, arg);
+	store_folder_clear(&f);
+	return 0;
+}
+
 /* --- the live session's news --------------------------------------------- */
 
 static void

@@ -201,6 +201,11 @@ void backend_creds_ready(struct backend *);
 int backend_folder_op(struct backend *, enum backend_folder_op,
     const char *name, const char *to, backend_done_cb, void *arg);
 
+/* ops->fetch() of message uid of the folder called folder: 0, or -1
+ * (nothing asked, cb not called) when the cache has no such folder. */
+int backend_fetch_body(struct backend *, const char *folder, uint32_t uid,
+    size_t max, fetch_cb cb, void *arg);
+
 /* Ctrl-G: stop the running refresh. The line to show. */
 const char *backend_stop(struct backend *);
 

@@ -24,6 +24,7 @@
 #include "engine/local.h"
 #include "engine/maildir.h"
 #include "engine/session.h"
+#include "engine/view.h"
 #include "url.h"
 #include "xmalloc.h"
 #include "cache/store.h"
@@ -522,6 +523,61 @@ START_TEST(test_backend_imap_refresh)
 }
 END_TEST
 
+/* What the interface reads of the cache: copies of the folders. */
+START_TEST(test_view)
+{
+	struct store_folder f = {.name = "Lists/errand",
+	    .raw_name = "Lists.errand",
+	    .delim = ".",
+	    .special_use = "\\Archive",
+	    .total = 12,
+	    .unseen = 3};
+	struct view_folder v, *list;
+	struct fetched fe = {0, FETCH_OK, NULL};
+	struct backend *b;
+	int64_t id, held = -1;
+	size_t n;
+	char *err;
+
+	setup_account("imap://alice@127.0.0.1:1");
+	ck_assert_ptr_nonnull(b = backend_open(s, &err));
+	ck_assert_int_eq(view_folder_get(s, "Lists/errand", &v), 1);
+	ck_assert_ptr_null(v.name);
+	ck_assert_int_eq(store_folder_upsert(st, &f, &id), 0);
+	ck_assert_int_eq(store_folder_set_status(st, id, 12, 3), 0);
+	f.name = f.raw_name = "INBOX";
+	f.special_use = NULL;
+	ck_assert_int_eq(store_folder_upsert(st, &f, NULL), 0);
+	ck_assert_int_eq(view_folder_get(s, "Lists/errand", &v), 0);
+	ck_assert_int_eq(v.id, id);
+	ck_assert_str_eq(v.name, "Lists/errand");
+	ck_assert_str_eq(v.delim, ".");
+	ck_assert_str_eq(v.special_use, "\\Archive");
+	ck_assert_uint_eq(v.total, 12);
+	ck_assert_uint_eq(v.unseen, 3);
+	view_folder_clear(&v);
+	ck_assert_ptr_null(v.name);
+	view_folder_clear(NULL);
+	ck_assert_int_eq(view_folder_list(s, &list, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(list[0].name, "INBOX"); /* sorted by name */
+	ck_assert_ptr_null(list[0].special_use);
+	ck_assert_str_eq(list[1].name, "Lists/errand");
+	view_folder_list_free(list, n);
+	view_folder_list_free(NULL, 0);
+	ck_assert_int_eq(view_held(s, &held), 0);
+	ck_assert_int_eq(held, 0);
+	ck_assert_ptr_nonnull(view_error(s));
+	ck_assert_int_eq(view_locked(s), 0);
+	view_busy_wait(s, 10);
+	/* A body of a folder the cache does not have: nothing asked. */
+	ck_assert_int_eq(
+	    backend_fetch_body(b, "Nope", 1, 100, on_fetched, &fe), -1);
+	ck_assert_int_eq(fe.calls, 0);
+	backend_free(b);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -536,6 +592,7 @@ main(void)
 	tcase_add_test(tc, test_backend_imap);
 	tcase_add_test(tc, test_backend_local_refresh);
 	tcase_add_test(tc, test_backend_imap_refresh);
+	tcase_add_test(tc, test_view);
 	suite_add_tcase(su, tc);
 	sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);
