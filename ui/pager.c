@@ -365,7 +365,7 @@ ui_pager_mark_read(struct ui *ui)
 		return;
 	/* An action of its own: U then undoes this, not also the one
 	 * before it. */
-	triage_undo_clear(&ui->triage);
+	triage_undo_clear(&ui->acct->triage);
 	ui_triage_flag(ui, ui->puid, 'S', 1);
 }
 

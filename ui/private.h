@@ -47,11 +47,28 @@ enum ui_pager_state {
 	UI_PAGER_FAILED,     /* the fetch failed: pager_error says why */
 };
 
+/* An account the interface shows: the engine's parts of it. */
+struct ui_account {
+	struct ui *ui;           /* the interface, for the engine's callbacks */
+	const struct account *a; /* its configuration */
+	struct session *s;       /* its session: the cache, credentials, network
+	                        * state and retry */
+	struct backend *be;      /* its backend: the sync or fetch, folders,
+	                        * bodies, changes made at home */
+	struct triage triage;    /* its changes: the queue waiting for the
+	                        * cache, and the undo list */
+};
+
 struct ui {
 	struct cmd_ctx *ctx;
+	/* The accounts, one shown at a time (one today); a, s and be are the
+	 * shown one's, for short. */
+	struct ui_account *accounts;
+	size_t naccounts;
+	struct ui_account *acct; /* the one shown */
 	const struct account *a;
-	struct session *s; /* the account's session: credentials, network
-	                    * state and retry */
+	struct session *s;
+	struct backend *be;
 	struct keymap *km;
 	char *html_command; /* the mailcap's text/html viewer, or NULL */
 
@@ -89,8 +106,6 @@ struct ui {
 	size_t htop;
 
 	/* The network. */
-	struct backend *be;      /* the account's: IMAP or local folders;
-	                          * its refresh runs the sync or fetch */
 	int quit_when_done;      /* quit once the journal is empty */
 	struct event *ev_wait;   /* checks it */
 	struct event *ev_counts; /* refreshes other folders' counts */
@@ -119,11 +134,9 @@ struct ui {
 	int search_back; /* it went backward */
 	char *limit;     /* the index shows what this pattern matches (l) */
 
-	/* Triage changes not yet written: another process (a second errand)
-	 * held the cache's write lock. Written in order by ev_queue; shown
-	 * as done meanwhile. */
-	/* Changes and the queue of those waiting for the cache (src/engine/triage.h). */
-	struct triage triage;
+	/* Writes the shown account's triage changes that another process (a
+	 * second errand) kept from the cache, in order; shown as done
+	 * meanwhile. */
 	struct event *ev_queue;
 };
 
@@ -258,8 +271,8 @@ int ui_triage_queue_write(struct ui *, int wait_ms);
 void ui_triage_queue_show(struct ui *);
 /* Forget the queued changes and free ev_queue. */
 void ui_triage_queue_free(struct ui *);
-/* Set up ui->triage once the cache is open. */
-void ui_triage_init(struct ui *);
+/* Set up an account's triage once its cache is open. */
+void ui_triage_init(struct ui_account *);
 
 /* --- help.c -------------------------------------------------------------- */
 

@@ -30,32 +30,32 @@ static void ui_triage_on_queue(evutil_socket_t, short, void *);
 static void
 ui_triage_wake(void *arg)
 {
-	struct ui *ui = arg;
+	struct ui_account *ua = arg;
 
-	ui->be->ops->wake(ui->be);
+	ua->be->ops->wake(ua->be);
 }
 
 /* Before a write: a running sync's open chunk is committed first. */
 static int
 ui_triage_prepare(void *arg)
 {
-	struct ui *ui = arg;
+	struct ui_account *ua = arg;
 
-	return backend_flush(ui->be);
+	return backend_flush(ua->be);
 }
 
 void
-ui_triage_init(struct ui *ui)
+ui_triage_init(struct ui_account *ua)
 {
-	triage_init(&ui->triage, session_store(ui->s), ui_triage_wake,
-	    ui_triage_prepare, ui);
+	triage_init(&ua->triage, session_store(ua->s), ui_triage_wake,
+	    ui_triage_prepare, ua);
 }
 
 /* After an operation: changes left for the cache are tried again soon. */
 static void
 ui_triage_done(struct ui *ui)
 {
-	if (ui->triage.nqueue > 0)
+	if (ui->acct->triage.nqueue > 0)
 		ui_triage_queue_arm(ui);
 }
 
@@ -85,17 +85,17 @@ ui_triage_on_queue(evutil_socket_t fd, short what, void *arg)
 int
 ui_triage_queue_write(struct ui *ui, int wait_ms)
 {
-	size_t before = ui->triage.nqueue;
+	size_t before = ui->acct->triage.nqueue;
 	int rc;
 
-	if (ui->triage.nqueue == 0)
+	if (ui->acct->triage.nqueue == 0)
 		return 0;
 	if (wait_ms != UI_BUSY_WAIT_MS)
 		view_busy_wait(ui->s, wait_ms);
-	rc = triage_flush(&ui->triage);
+	rc = triage_flush(&ui->acct->triage);
 	if (wait_ms != UI_BUSY_WAIT_MS)
 		view_busy_wait(ui->s, UI_BUSY_WAIT_MS);
-	if (ui->triage.nqueue < before)
+	if (ui->acct->triage.nqueue < before)
 		ui_dirty(ui);
 	if (rc == 0)
 		return 0;
@@ -103,8 +103,8 @@ ui_triage_queue_write(struct ui *ui, int wait_ms)
 	 * shown, and the changes are kept all the same. */
 	if (!view_locked(ui->s))
 		ui_message(ui, 1, "%s (%zu change%s kept in memory)",
-		    view_error(ui->s), ui->triage.nqueue,
-		    ui->triage.nqueue == 1 ? "" : "s");
+		    view_error(ui->s), ui->acct->triage.nqueue,
+		    ui->acct->triage.nqueue == 1 ? "" : "s");
 	ui_triage_queue_arm(ui);
 	return -1;
 }
@@ -116,8 +116,8 @@ ui_triage_queue_show(struct ui *ui)
 	size_t i;
 	long at;
 
-	for (i = 0; ui->model != NULL && i < ui->triage.nqueue; i++) {
-		c = &ui->triage.queue[i];
+	for (i = 0; ui->model != NULL && i < ui->acct->triage.nqueue; i++) {
+		c = &ui->acct->triage.queue[i];
 		if (c->folder != ui->folder_id || !c->set_flags ||
 		    (at = model_find_uid(ui->model, c->uid)) < 0)
 			continue;
@@ -128,7 +128,7 @@ ui_triage_queue_show(struct ui *ui)
 void
 ui_triage_queue_free(struct ui *ui)
 {
-	triage_clear(&ui->triage);
+	triage_clear(&ui->acct->triage);
 	if (ui->ev_queue != NULL)
 		event_free(ui->ev_queue);
 	ui->ev_queue = NULL;
@@ -176,7 +176,7 @@ ui_triage_tagged(struct ui *ui, enum keymap_action a)
 	int all = 1;
 	long at;
 
-	triage_undo_clear(&ui->triage);
+	triage_undo_clear(&ui->acct->triage);
 	if (a == KEYMAP_MOVE || a == KEYMAP_COPY) {
 		if (ui->folders == NULL)
 			ui_folders_load(ui);
@@ -253,7 +253,7 @@ ui_triage_undo(struct ui *ui)
 {
 	char *err;
 
-	if (ui->triage.nundo == 0) {
+	if (ui->acct->triage.nundo == 0) {
 		ui_message(ui, 0, "nothing to undo");
 		return;
 	}
@@ -262,7 +262,7 @@ ui_triage_undo(struct ui *ui)
 		    "cannot undo yet: another errand is writing to the cache");
 		return;
 	}
-	switch (triage_undo(&ui->triage, ui->folder, &err)) {
+	switch (triage_undo(&ui->acct->triage, ui->folder, &err)) {
 	case TRIAGE_UNDO_NONE:
 		ui_message(ui, 0, "nothing to undo");
 		return;
@@ -295,7 +295,7 @@ ui_triage_flag(struct ui *ui, uint32_t uid, char letter, int set)
 	if (ui->folder_id == 0)
 		return -1;
 	rc = triage_mark(
-	    &ui->triage, ui->folder, uid, letter, set, &flags, &err);
+	    &ui->acct->triage, ui->folder, uid, letter, set, &flags, &err);
 	if (rc < 0) {
 		ui_message(ui, 1, "%s", err);
 		free(err);
@@ -370,7 +370,7 @@ ui_triage_key(struct ui *ui, enum keymap_action a, int tagged)
 		return ui_triage_tagged(ui, a);
 	if ((uid = ui_triage_uid(ui)) == 0)
 		return 1;
-	triage_undo_clear(&ui->triage);
+	triage_undo_clear(&ui->acct->triage);
 	switch (a) {
 	case KEYMAP_MOVE:
 	case KEYMAP_COPY:
@@ -437,7 +437,7 @@ ui_triage_expunge(struct ui *ui)
 		free(uids);
 		return;
 	}
-	rc = triage_purge(&ui->triage, ui->folder, uids, n, &count, &err);
+	rc = triage_purge(&ui->acct->triage, ui->folder, uids, n, &count, &err);
 	free(uids);
 	if (rc < 0) {
 		ui_message(ui, 1, "%s", err);
@@ -456,7 +456,7 @@ ui_triage_expunge(struct ui *ui)
 int64_t
 ui_triage_pending(struct ui *ui)
 {
-	return triage_pending(&ui->triage);
+	return triage_pending(&ui->acct->triage);
 }
 
 int
@@ -466,8 +466,8 @@ ui_triage_move(struct ui *ui, uint32_t uid, const char *dest, int copy)
 
 	if (ui->folder_id == 0)
 		return -1;
-	if (triage_file(
-	        &ui->triage, ui->folder, uid, dest, copy, &name, &err) != 0) {
+	if (triage_file(&ui->acct->triage, ui->folder, uid, dest, copy, &name,
+	        &err) != 0) {
 		ui_message(ui, 1, "%s", err);
 		free(err);
 		return -1;

@@ -61,8 +61,12 @@ static void ui_run_free(struct ui *);
 static void ui_on_ask(
     struct session *, enum session_cred, const char *, void *);
 static void ui_on_creds(struct session *, const char *, void *);
-static void ui_password_got(struct ui *);
-static void ui_password_failed(struct ui *, const char *);
+static int ui_account_open(
+    struct ui *, struct ui_account *, const struct account *);
+static void ui_account_close(struct ui_account *);
+static void ui_account_show(struct ui *, struct ui_account *);
+static void ui_password_got(struct ui_account *);
+static void ui_password_failed(struct ui_account *, const char *);
 
 void
 ui_dirty(struct ui *ui)
@@ -154,8 +158,11 @@ ui_move(enum keymap_action a, size_t *cur, size_t *top, size_t n, size_t rows)
 static void
 ui_be_changed(int64_t id, enum backend_change how, void *arg)
 {
-	struct ui *ui = arg;
+	struct ui_account *ua = arg;
+	struct ui *ui = ua->ui;
 
+	if (ua != ui->acct)
+		return; /* not shown */
 	if (ui->folder_id == 0)
 		ui->folder_id = id;
 	if (how == BACKEND_CHANGE_SOON)
@@ -169,10 +176,13 @@ ui_be_changed(int64_t id, enum backend_change how, void *arg)
 static void
 ui_be_progress(uint32_t done, uint32_t total, int stored, void *arg)
 {
-	struct ui *ui = arg;
+	struct ui_account *ua = arg;
+	struct ui *ui = ua->ui;
 	struct timespec now;
 	int64_t ms;
 
+	if (ua != ui->acct)
+		return;
 	ui->prog_done = done;
 	ui->prog_total = total;
 	if (done == 0 && total == 0)
@@ -194,8 +204,11 @@ ui_be_progress(uint32_t done, uint32_t total, int stored, void *arg)
 static void
 ui_be_listed(int synced, void *arg)
 {
-	struct ui *ui = arg;
+	struct ui_account *ua = arg;
+	struct ui *ui = ua->ui;
 
+	if (ua != ui->acct)
+		return;
 	if (ui->folders != NULL || (synced && ui->screen == KEYMAP_FOLDERS))
 		ui_folders_load(ui);
 	if (synced)
@@ -206,34 +219,38 @@ ui_be_listed(int synced, void *arg)
 static void
 ui_be_state(void *arg)
 {
-	ui_dirty(arg);
+	struct ui_account *ua = arg;
+
+	ui_dirty(ua->ui);
 }
 
 static void
 ui_be_message(int error, const char *text, void *arg)
 {
-	ui_message(arg, error, "%s", text);
+	struct ui_account *ua = arg;
+
+	ui_message(ua->ui, error, "%s", text);
 }
 
 static void
 ui_be_moved(int64_t folder, uint32_t uid, const char *dest_raw,
     uint32_t dest_uidvalidity, uint32_t dest_uid, void *arg)
 {
-	struct ui *ui = arg;
+	struct ui_account *ua = arg;
 
-	if (folder == ui->folder_id)
+	if (ua == ua->ui->acct && folder == ua->ui->folder_id)
 		triage_moved(
-		    &ui->triage, uid, dest_raw, dest_uidvalidity, dest_uid);
+		    &ua->triage, uid, dest_raw, dest_uidvalidity, dest_uid);
 }
 
 /* The session's backoff ran out: try the network again. */
 static void
 ui_on_retry(struct session *s, void *arg)
 {
-	struct ui *ui = arg;
+	struct ui_account *ua = arg;
 
 	(void)s;
-	backend_refresh(ui->be, 0, 0);
+	backend_refresh(ua->be, 0, 0);
 }
 
 /* Ctrl-G: stop the running sync or fetch; what it stored stays. */
@@ -259,7 +276,8 @@ static void
 ui_on_ask(
     struct session *s, enum session_cred kind, const char *prompt, void *arg)
 {
-	struct ui *ui = arg;
+	struct ui_account *ua = arg;
+	struct ui *ui = ua->ui;
 
 	(void)kind;
 	(void)prompt; /* the prompt line says "Password for ..." itself */
@@ -284,17 +302,17 @@ ui_on_creds(struct session *s, const char *err, void *arg)
 
 /* The network may start: the live session, and the sync still wanted. */
 static void
-ui_password_got(struct ui *ui)
+ui_password_got(struct ui_account *ua)
 {
-	backend_creds_ready(ui->be);
-	ui_dirty(ui);
+	backend_creds_ready(ua->be);
+	ui_dirty(ua->ui);
 }
 
 static void
-ui_password_failed(struct ui *ui, const char *err)
+ui_password_failed(struct ui_account *ua, const char *err)
 {
-	session_set_net(ui->s, SESSION_NET_ERROR, err);
-	ui_message(ui, 1, "%s: %s ($ to try again)", ui->a->name, err);
+	session_set_net(ua->s, SESSION_NET_ERROR, err);
+	ui_message(ua->ui, 1, "%s: %s ($ to try again)", ua->a->name, err);
 }
 
 /* --- folders ------------------------------------------------------------- */
@@ -321,7 +339,7 @@ ui_open_folder(struct ui *ui, const char *name)
 	ui->ntags = 0; /* tags are of one folder's UIDs */
 	free(ui->limit);
 	ui->limit = NULL;
-	triage_undo_clear(&ui->triage);
+	triage_undo_clear(&ui->acct->triage);
 	free(ui->folder);
 	ui->folder = xstrdup(rc == 0 ? f.name : name);
 	ui->folder_id = rc == 0 ? f.id : 0;
@@ -1045,9 +1063,15 @@ ui_on_wait(evutil_socket_t fd, short what, void *arg)
 static void
 ui_run_free(struct ui *ui)
 {
-	backend_free(ui->be); /* the sync or fetch, the live session, the
-	                       * local folders */
+	size_t i;
+
 	ui_triage_queue_free(ui);
+	for (i = 0; i < ui->naccounts; i++) {
+		/* The sync or fetch, the live session, the local folders. */
+		backend_free(ui->accounts[i].be);
+		ui->accounts[i].be = NULL;
+		triage_clear(&ui->accounts[i].triage);
+	}
 	event_free(ui->ev_wait);
 	event_free(ui->ev_counts);
 	ui_pager_close(ui);
@@ -1066,14 +1090,89 @@ ui_run_free(struct ui *ui)
 	free(ui->prompt_folder);
 	free(ui->move_to);
 	keymap_free(ui->km);
-	session_free(ui->s); /* wipes the password, closes the cache */
+	for (i = 0; i < ui->naccounts; i++)
+		ui_account_close(&ui->accounts[i]);
+	free(ui->accounts);
+}
+
+/* Open an account for the interface: its cache first (the password is
+ * got when the network needs it, ui_password(), so a slow
+ * password-command or a prompt never keeps the cached mail from
+ * showing), its session, triage and backend. 0, or -1 after saying why. */
+static int
+ui_account_open(struct ui *ui, struct ui_account *ua, const struct account *a)
+{
+	struct session_params sp;
+	struct backend_events ev;
+	struct store *st;
+	char *err;
+
+	memset(ua, 0, sizeof *ua);
+	ua->ui = ui;
+	ua->a = a;
+	if ((st = cmd_store_open(a)) == NULL)
+		return -1;
+	cmd_loop(ui->ctx);
+	memset(&sp, 0, sizeof sp);
+	sp.base = ui->ctx->base;
+	sp.dns = ui->ctx->dns;
+	sp.log = ui->ctx->log;
+	sp.a = a;
+	sp.st = st;
+	sp.own_store = 1;
+	sp.ask = ui_on_ask;
+	sp.ready = ui_on_creds;
+	sp.retry = ui_on_retry;
+	sp.arg = ua;
+	ua->s = session_new(&sp);
+	/* Keys must not wait on another errand's write: a write that meets
+	 * one is tried again from the loop. */
+	view_busy_wait(ua->s, UI_BUSY_WAIT_MS);
+	ui_triage_init(ua);
+	if ((ua->be = backend_open(ua->s, &err)) == NULL) {
+		cmd_error("%s: %s", a->name, err);
+		free(err);
+		ui_account_close(ua);
+		return -1;
+	}
+	memset(&ev, 0, sizeof ev);
+	ev.changed = ui_be_changed;
+	ev.progress = ui_be_progress;
+	ev.listed = ui_be_listed;
+	ev.state = ui_be_state;
+	ev.message = ui_be_message;
+	ev.moved = ui_be_moved;
+	ev.arg = ua;
+	backend_events(ua->be, &ev);
+	triage_set_backend(&ua->triage, ua->be);
+	return 0;
+}
+
+/* Free what ui_account_open() made (a backend left, the triage), then the
+ * session: it wipes the password and closes the cache. */
+static void
+ui_account_close(struct ui_account *ua)
+{
+	backend_free(ua->be);
+	ua->be = NULL;
+	triage_clear(&ua->triage);
+	session_free(ua->s);
+	ua->s = NULL;
+}
+
+/* Show the account ua (its folders, index and network). */
+static void
+ui_account_show(struct ui *ui, struct ui_account *ua)
+{
+	ui->acct = ua;
+	ui->a = ua->a;
+	ui->s = ua->s;
+	ui->be = ua->be;
 }
 
 int
 ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 {
-	struct session_params sp;
-	struct store *st;
 	struct ui ui;
 	size_t i;
 	const struct config *cf = ctx->cf;
@@ -1086,29 +1185,14 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	}
 	memset(&ui, 0, sizeof ui);
 	ui.ctx = ctx;
-	ui.a = a;
-	/* The cache first: the password is got when the network needs it
-	 * (ui_password()), so a slow password-command or a prompt never
-	 * keeps the cached mail from showing. */
-	if ((st = cmd_store_open(a)) == NULL)
+	/* One account today; the list is for several later. */
+	ui.accounts = xcalloc(1, sizeof *ui.accounts);
+	if (ui_account_open(&ui, &ui.accounts[0], a) != 0) {
+		free(ui.accounts);
 		return CMD_EXIT_FAIL;
-	cmd_loop(ctx);
-	memset(&sp, 0, sizeof sp);
-	sp.base = ctx->base;
-	sp.dns = ctx->dns;
-	sp.log = ctx->log;
-	sp.a = a;
-	sp.st = st;
-	sp.own_store = 1;
-	sp.ask = ui_on_ask;
-	sp.ready = ui_on_creds;
-	sp.retry = ui_on_retry;
-	sp.arg = &ui;
-	ui.s = session_new(&sp);
-	/* Keys must not wait on another errand's write: a write that meets
-	 * one is tried again from the loop. */
-	view_busy_wait(ui.s, UI_BUSY_WAIT_MS);
-	ui_triage_init(&ui);
+	}
+	ui.naccounts = 1;
+	ui_account_show(&ui, &ui.accounts[0]);
 	ui.km = keymap_new();
 	ui.html_command = mailcap_viewer("text/html");
 	for (i = 0; i < cf->nbindings; i++)
@@ -1133,32 +1217,6 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		ui.reverse = cf->sort_reverse;
 		break;
 	}
-	{
-		char *err;
-
-		if ((ui.be = backend_open(ui.s, &err)) == NULL) {
-			cmd_error("%s: %s", a->name, err);
-			free(err);
-			free(ui.html_command);
-			keymap_free(ui.km);
-			session_free(ui.s);
-			return CMD_EXIT_FAIL;
-		}
-	}
-	{
-		struct backend_events ev;
-
-		memset(&ev, 0, sizeof ev);
-		ev.changed = ui_be_changed;
-		ev.progress = ui_be_progress;
-		ev.listed = ui_be_listed;
-		ev.state = ui_be_state;
-		ev.message = ui_be_message;
-		ev.moved = ui_be_moved;
-		ev.arg = &ui;
-		backend_events(ui.be, &ev);
-	}
-	triage_set_backend(&ui.triage, ui.be);
 
 	setlocale(LC_ALL, "");
 	if (getenv("ESCDELAY") == NULL)
@@ -1167,9 +1225,9 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		cmd_error("cannot start the terminal interface (TERM=%s)",
 		    getenv("TERM") != NULL ? getenv("TERM") : "");
 		free(ui.html_command);
-		backend_free(ui.be);
 		keymap_free(ui.km);
-		session_free(ui.s);
+		ui_account_close(&ui.accounts[0]);
+		free(ui.accounts);
 		return CMD_EXIT_FAIL;
 	}
 	raw();
@@ -1230,10 +1288,13 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		/* Kept for next time: written once the other errand lets
 		 * go, however long that takes. */
 		cmd_error("waiting for the cache to write %zu change%s",
-		    ui.triage.nqueue, ui.triage.nqueue == 1 ? "" : "s");
+		    ui.acct->triage.nqueue,
+		    ui.acct->triage.nqueue == 1 ? "" : "s");
 		if (ui_triage_queue_write(&ui, VIEW_WAIT_LONG_MS) != 0)
-			cmd_error("%zu change%s lost: %s", ui.triage.nqueue,
-			    ui.triage.nqueue == 1 ? "" : "s", view_error(ui.s));
+			cmd_error("%zu change%s lost: %s",
+			    ui.acct->triage.nqueue,
+			    ui.acct->triage.nqueue == 1 ? "" : "s",
+			    view_error(ui.s));
 	}
 	if (session_net(ui.s) == SESSION_NET_ERROR &&
 	    session_net_reason(ui.s) != NULL)
