@@ -51,12 +51,12 @@ enum ui_pager_state {
 struct ui_account {
 	struct ui *ui;           /* the interface, for the engine's callbacks */
 	const struct account *a; /* its configuration */
-	struct session *s;       /* its session: the cache, credentials, network
-	                        * state and retry */
-	struct backend *be;      /* its backend: the sync or fetch, folders,
-	                        * bodies, changes made at home */
-	struct triage triage;    /* its changes: the queue waiting for the
-	                        * cache, and the undo list */
+	/* Its session: the cache, credentials, network state and retry. */
+	struct session *s;
+	/* Its backend: the sync or fetch, folders, bodies, local changes. */
+	struct backend *be;
+	/* Its changes: the queue waiting for the cache, the undo list. */
+	struct triage triage;
 };
 
 struct ui {
@@ -106,9 +106,8 @@ struct ui {
 	size_t htop;
 
 	/* The network. */
-	int quit_when_done;      /* quit once the journal is empty */
-	struct event *ev_wait;   /* checks it */
-	struct event *ev_counts; /* refreshes other folders' counts */
+	int quit_when_done;    /* quit once the journal is empty */
+	struct event *ev_wait; /* checks it */
 	uint32_t prog_done, prog_total;
 	int64_t reload_ms; /* when the index was last reloaded for progress */
 

@@ -56,7 +56,6 @@ static void ui_on_wait(evutil_socket_t, short, void *);
 static void ui_quit(struct ui *);
 static int ui_quit_purge(struct ui *, int *);
 static void ui_quit_index(struct ui *, int);
-static void ui_on_counts(evutil_socket_t, short, void *);
 static void ui_run_free(struct ui *);
 static void ui_on_ask(
     struct session *, enum session_cred, const char *, void *);
@@ -1024,21 +1023,6 @@ ui_quit_index(struct ui *ui, int purged)
 	ui_index_key(ui, KEYMAP_QUIT);
 }
 
-/* Every poll-interval: the other folders' unread and total counts (LIST
- * with STATUS), for the folder list. */
-static void
-ui_on_counts(evutil_socket_t fd, short what, void *arg)
-{
-	struct ui *ui = arg;
-
-	(void)fd;
-	(void)what;
-	if (session_net(ui->s) == SESSION_NET_OFFLINE ||
-	    session_net(ui->s) == SESSION_NET_ERROR)
-		return;
-	backend_refresh(ui->be, 0, 1);
-}
-
 /* While quitting waits for the journal to empty: look again soon. */
 static void
 ui_on_wait(evutil_socket_t fd, short what, void *arg)
@@ -1073,7 +1057,6 @@ ui_run_free(struct ui *ui)
 		triage_clear(&ui->accounts[i].triage);
 	}
 	event_free(ui->ev_wait);
-	event_free(ui->ev_counts);
 	ui_pager_close(ui);
 	ui_folders_free(ui);
 	event_free(ui->ev_stdin);
@@ -1266,14 +1249,7 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		}
 	}
 	ui.ev_wait = evtimer_new(ctx->base, ui_on_wait, &ui);
-	{
-		struct timeval tv = {
-		    a->poll_interval > 0 ? a->poll_interval : 60, 0};
-
-		ui.ev_counts =
-		    event_new(ctx->base, -1, EV_PERSIST, ui_on_counts, &ui);
-		event_add(ui.ev_counts, &tv);
-	}
+	backend_poll_start(ui.be);
 	backend_want(ui.be, 0, 1);
 	ui_open_folder(&ui, folder != NULL ? folder : "INBOX");
 	/* Said on stderr before curses too, where nobody sees it. */

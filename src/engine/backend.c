@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "engine/backend.h"
 #include "config.h"
 #include "engine/live.h"
@@ -32,6 +34,7 @@ static void backend_live_moved(
     int64_t, uint32_t, const char *, uint32_t, uint32_t, void *);
 static void backend_state(struct backend *);
 static void backend_watch(struct backend *);
+static void backend_on_poll(evutil_socket_t, short, void *);
 
 struct backend *
 backend_open(struct session *s, char **err)
@@ -53,6 +56,9 @@ backend_free(struct backend *b)
 {
 	if (b == NULL)
 		return;
+	if (b->ev_poll != NULL)
+		event_free(b->ev_poll);
+	b->ev_poll = NULL;
 	sync_free(b->sync);
 	b->sync = NULL;
 	pop3_fetch_free(b->pop3);
@@ -185,6 +191,34 @@ backend_refresh(struct backend *b, int folder, int list)
 	backend_want(b, folder, list);
 	if (b->folder != NULL)
 		b->ops->refresh(b);
+}
+
+/* Every poll-interval: the other folders' unread and total counts (LIST
+ * with STATUS), new POP3 mail. */
+static void
+backend_on_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct backend *b = arg;
+
+	(void)fd;
+	(void)what;
+	if (session_net(b->s) == SESSION_NET_OFFLINE ||
+	    session_net(b->s) == SESSION_NET_ERROR)
+		return;
+	backend_refresh(b, 0, 1);
+}
+
+void
+backend_poll_start(struct backend *b)
+{
+	int secs = session_account(b->s)->poll_interval;
+	struct timeval tv = {secs > 0 ? secs : 60, 0};
+
+	if (b->ev_poll != NULL)
+		return;
+	b->ev_poll =
+	    event_new(session_base(b->s), -1, EV_PERSIST, backend_on_poll, b);
+	event_add(b->ev_poll, &tv);
 }
 
 void

@@ -20,6 +20,7 @@ struct backend;
 struct sync;
 struct pop3_fetch;
 struct maildir;
+struct event;
 
 /* Folder operations, by display name. */
 enum backend_folder_op {
@@ -161,6 +162,7 @@ struct backend {
 	struct pop3_fetch *pop3; /* local: the POP3 fetch running, or NULL */
 	struct maildir *pop3_md; /* and the Maildir it delivers into */
 	struct backoff locked;   /* the wait after a sync met another's lock */
+	struct event *ev_poll;   /* backend_poll_start()'s timer */
 };
 
 /* The backend of the session's account: IMAP for an imap(s) URL, else
@@ -192,6 +194,11 @@ void backend_refresh(struct backend *, int folder, int list);
 
 /* The same without starting it. */
 void backend_want(struct backend *, int folder, int list);
+
+/* Every poll-interval (60 s when 0), while the network is not offline
+ * or in error: refresh the folder list (other folders' counts, new POP3
+ * mail). Stopped by backend_free(). */
+void backend_poll_start(struct backend *);
 
 /* The credentials came: connect (IMAP: the live session on the open
  * folder) and refresh everything. */

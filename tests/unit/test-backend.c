@@ -56,6 +56,7 @@ struct heard {
 	int64_t id;            /* the last changed()'s folder row */
 	char *last;            /* the last message */
 	int stop_when_offline; /* break the loop once the session is offline */
+	int stop_on_progress;  /* break it when a refresh starts */
 };
 
 static struct heard heard;
@@ -103,6 +104,8 @@ ev_progress(uint32_t done, uint32_t total, int stored, void *arg)
 	(void)stored;
 	(void)arg;
 	heard.progress++;
+	if (heard.stop_on_progress)
+		event_base_loopbreak(ctx.base);
 }
 
 static void
@@ -578,6 +581,42 @@ START_TEST(test_view)
 }
 END_TEST
 
+/* The poll: every poll-interval the list is refreshed, unless offline. */
+START_TEST(test_backend_poll)
+{
+	struct backend *b;
+	char *err;
+
+	with_password = 1;
+	setup_account("imap://alice@127.0.0.1:1");
+	account.poll_interval = 1;
+	ck_assert_ptr_nonnull(b = backend_open(s, &err));
+	listen_to(b);
+	backend_open_folder(b, "INBOX", 0);
+	b->want_folder = 0; /* nothing wanted: only the poll starts one */
+	session_set_net(s, SESSION_NET_OFFLINE, "test");
+	backend_poll_start(b);
+	backend_poll_start(b); /* once */
+	/* Offline: the poll leaves it to the retry. */
+	{
+		struct timeval tv = {1, 500000};
+
+		event_base_loopexit(ctx.base, &tv);
+		event_base_dispatch(ctx.base);
+	}
+	ck_assert_int_eq(heard.progress, 0);
+	ck_assert_int_eq(backend_busy(b), 0);
+	session_set_net(s, SESSION_NET_ONLINE, NULL);
+	heard.stop_on_progress = 1;
+	event_base_dispatch(ctx.base);
+	ck_assert_int_eq(heard.progress, 1);
+	ck_assert_int_eq(backend_busy(b), 1);
+	ck_assert_int_eq(b->list_running, 1);
+	backend_free(b); /* stops the sync and the timer */
+	account.poll_interval = 0;
+}
+END_TEST
+
 int
 main(void)
 {
@@ -593,6 +632,7 @@ main(void)
 	tcase_add_test(tc, test_backend_local_refresh);
 	tcase_add_test(tc, test_backend_imap_refresh);
 	tcase_add_test(tc, test_view);
+	tcase_add_test(tc, test_backend_poll);
 	suite_add_tcase(su, tc);
 	sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);
