@@ -240,8 +240,8 @@ void backend_message(struct backend *, int error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* The live session of an IMAP backend once connected, else NULL; the
- * local folders of a local one, else NULL. For the callers that still
- * reach past the vtable (the triage of ui/triage.c). */
+ * local folders of a local one, else NULL. For tests: the interface
+ * and the commands go through the vtable and the functions above. */
 struct live *backend_live(const struct backend *);
 struct local *backend_local(const struct backend *);
 
