@@ -11,6 +11,7 @@
 
 #include "cmd/cmd.h"
 #include "config.h"
+#include "engine/journal.h"
 #include "engine/pattern.h"
 #include "engine/sync.h"
 #include "engine/triage.h"
@@ -25,9 +26,10 @@ enum tcmd {
 	TCMD_DELETE,
 };
 
-/* A flag change asked for: +read, -flagged... */
+/* A flag change asked for: +read, -flagged..., or a keyword's: +Work. */
 struct tflag {
-	char sign, letter;
+	char sign, letter; /* letter '\0': keyword */
+	const char *keyword;
 	const char *word;
 };
 
@@ -43,8 +45,10 @@ static int cmd_delete_exec(struct cmd_ctx *, int, char **);
 
 const struct cmd_entry cmd_flag_entry = {
     "flag",
-    "[-a ACCOUNT] [-f FOLDER] [--offline] +FLAG|-FLAG... PATTERN",
-    "set or clear flags (read, flagged, answered, deleted) of the matches",
+    "[-a ACCOUNT] [-f FOLDER] [--offline] +FLAG|-FLAG|+KEYWORD|-KEYWORD... "
+    "PATTERN",
+    "set or clear flags (read, flagged, answered, deleted) or IMAP "
+    "keywords of the matches",
     cmd_flag_exec,
 };
 const struct cmd_entry cmd_move_entry = {
@@ -66,9 +70,10 @@ const struct cmd_entry cmd_delete_entry = {
     cmd_delete_exec,
 };
 
-/* +read, -read, +flagged... into sign and letter; 0, or -1. */
+/* +read, -read, +flagged... into sign and letter, +Keyword into sign and
+ * keyword; 0, or -1 with *why (why a keyword is not one). */
 static int
-tflag_parse(const char *s, struct tflag *f)
+tflag_parse(const char *s, struct tflag *f, const char **why)
 {
 	static const struct {
 		const char *word;
@@ -87,11 +92,18 @@ tflag_parse(const char *s, struct tflag *f)
 		if (strcmp(s + 1, words[i].word) == 0) {
 			f->sign = s[0];
 			f->letter = words[i].letter;
+			f->keyword = NULL;
 			f->word = s;
 			return 0;
 		}
 	}
-	return -1;
+	if ((*why = journal_keyword_bad(s + 1)) != NULL)
+		return -1;
+	f->sign = s[0];
+	f->letter = '\0';
+	f->keyword = s + 1;
+	f->word = s;
+	return 0;
 }
 
 static int
@@ -215,13 +227,20 @@ tcmd_run(struct cmd_ctx *ctx, const struct cmd_entry *ce, enum tcmd what,
 		else if (what == TCMD_FLAG &&
 		    (argv[k][0] == '+' || argv[k][0] == '-') &&
 		    argv[k][1] != '\0' && argv[k][1] != '-') {
-			if (nflags == sizeof flags / sizeof flags[0] ||
-			    tflag_parse(argv[k], &flags[nflags]) != 0) {
-				cmd_error(
-				    "%s: not a flag change (+read, -read, "
-				    "+flagged, -flagged, +answered, "
-				    "-answered, +deleted, -deleted)",
-				    argv[k]);
+			const char *why = NULL;
+
+			if (nflags == sizeof flags / sizeof flags[0]) {
+				cmd_error("%s: at most %zu flag changes at "
+				          "once",
+				    argv[k], sizeof flags / sizeof flags[0]);
+				return CMD_EXIT_USAGE;
+			}
+			if (tflag_parse(argv[k], &flags[nflags], &why) != 0) {
+				cmd_error("%s: not a flag change (+read, "
+				          "-read, +flagged, -flagged, "
+				          "+answered, -answered, +deleted, "
+				          "-deleted) nor a keyword: %s",
+				    argv[k], why);
 				return CMD_EXIT_USAGE;
 			}
 			nflags++;
@@ -305,11 +324,20 @@ tcmd_run(struct cmd_ctx *ctx, const struct cmd_entry *ce, enum tcmd what,
 		case TCMD_DELETE:
 			for (j = 0; j < (what == TCMD_DELETE ? 1 : nflags);
 			     j++) {
-				r = triage_flag(&t, folder, m.uids[i],
-				    what == TCMD_DELETE ? 'D' : flags[j].letter,
-				    what == TCMD_DELETE ? 1
-				                        : flags[j].sign == '+',
-				    NULL, NULL, &err);
+				if (what == TCMD_FLAG &&
+				    flags[j].keyword != NULL)
+					r = triage_keyword(&t, folder,
+					    m.uids[i], flags[j].keyword,
+					    flags[j].sign == '+', &err);
+				else
+					r = triage_flag(&t, folder, m.uids[i],
+					    what == TCMD_DELETE
+					        ? 'D'
+					        : flags[j].letter,
+					    what == TCMD_DELETE
+					        ? 1
+					        : flags[j].sign == '+',
+					    NULL, NULL, &err);
 				if (r < 0) {
 					cmd_error("%s: %s", a->name, err);
 					free(err);

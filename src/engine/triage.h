@@ -94,6 +94,13 @@ unsigned int triage_flags(
 int triage_flag(struct triage *t, const char *folder, uint32_t uid, char letter,
     int set, unsigned int *flags, int *was, char **err);
 
+/* Add (set 1) or remove (0) the IMAP keyword (journal_keyword_bad() says
+ * which are good) of message uid of the folder called folder: sent as a
+ * UID STORE +FLAGS (keyword). 0 done (or queued), 1 nothing to do, -1
+ * with *err (the caller's). */
+int triage_keyword(struct triage *t, const char *folder, uint32_t uid,
+    const char *keyword, int set, char **err);
+
 /* Move (copy 0) or copy message uid of folder to the folder dest (display
  * names): a move hides it at once. 0, or -1 with *err. */
 int triage_move(struct triage *t, const char *folder, uint32_t uid,
