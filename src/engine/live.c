@@ -63,6 +63,8 @@ struct live {
 	uint32_t sel_uidvalidity; /* what the SELECT of sel_raw said */
 	int64_t open_folder;
 	char *open_raw;
+	void (*on_open)(const char *, void *); /* live_on_open() */
+	void *on_open_arg;
 	struct live_row row;
 	/* Rows sent with row in its UID STORE: the same flag change in the
 	 * same folder, none with a MODSEQ to check (errand flag's). */
@@ -294,7 +296,16 @@ live_open(struct live *l, int64_t folder, const char *raw)
 	free(l->open_raw);
 	l->open_raw = xstrdup(raw);
 	l->open_folder = folder;
+	if (l->on_open != NULL)
+		l->on_open(raw, l->on_open_arg);
 	live_kick(l);
+}
+
+void
+live_on_open(struct live *l, void (*fn)(const char *, void *), void *arg)
+{
+	l->on_open = fn;
+	l->on_open_arg = arg;
 }
 
 void

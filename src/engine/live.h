@@ -49,6 +49,10 @@ void live_free(struct live *);
 /* Watch this folder (store row, server name) for changes from now on. */
 void live_open(struct live *, int64_t folder, const char *raw);
 
+/* Also tell fn(raw, arg) the server name of each folder live_open() is
+ * given (the backend's body session examines it ahead); fn NULL: none. */
+void live_on_open(struct live *, void (*fn)(const char *raw, void *), void *);
+
 /* New journal rows are waiting: send them now if connected. */
 void live_kick(struct live *);
 

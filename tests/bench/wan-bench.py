@@ -5,11 +5,14 @@
 # the same load), the raw fetch floor, errand's first and warm open with
 # compress = yes and no, and mutt's with imap_deflate=yes when mutt is
 # installed; then the medians, as seconds, ratios and round trips of wall
-# time. Whole processes, wall clock. Exits 0 when it measured.
+# time. Whole processes, wall clock. With tmux, also the interface's first
+# message opened after start (Enter to the body shown, a second after the
+# index shows, its body not cached). Exits 0 when it measured.
 
 import argparse
 import os
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -97,6 +100,62 @@ def mutt(rc, cold):
     return wall
 
 
+def screen(sock):
+    p = subprocess.run(["tmux", "-S", sock, "capture-pane", "-p", "-t",
+                        "wan"], stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL)
+    return p.stdout.decode("utf-8", "replace")
+
+
+def until(sock, pred, secs=30):
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        text = screen(sock)
+        if pred(text):
+            return time.monotonic()
+        time.sleep(0.005)
+    die("the interface did not get there in %d s:\n%s" % (secs, screen(sock)))
+
+
+def open_first(z, think):
+    """The interface on the warm cache: the index shown, then, think
+    seconds later, Enter on the first message (its body not cached) until
+    the pager shows it. Returns (index shown, Enter to body) in seconds."""
+    xdg = os.path.join(A.work, "xdg-" + z)
+    db = os.path.join(xdg, "errand", A.user + ".db")
+    if not os.path.exists(db):
+        db = os.path.join(xdg, "errand", "demo.db")
+    with sqlite3.connect(db) as c:
+        c.execute("DELETE FROM body")
+    sock = os.path.join(A.work, "tmux.sock")
+    log = os.path.join(A.work, "open-%s.log" % z)
+    cmd = ("env XDG_CACHE_HOME=%s XDG_DATA_HOME=%s TERM=xterm LANG=C.UTF-8 "
+           "%s -c %s -d %s" % (xdg, os.path.join(A.work, "data-" + z),
+                               A.errand, os.path.join(A.work,
+                                                      "errand-%s.conf" % z),
+                               log))
+    t0 = time.monotonic()
+    subprocess.run(["tmux", "-S", sock, "-f", "/dev/null", "new-session",
+                    "-d", "-s", "wan", "-x", "120", "-y", "40", cmd],
+                   check=True)
+    try:
+        shown = until(sock, lambda t: sum(1 for x in t.splitlines()
+                                          if x.strip()) >= 20)
+        time.sleep(think)
+        t1 = time.monotonic()
+        subprocess.run(["tmux", "-S", sock, "send-keys", "-t", "wan",
+                        "Enter"], check=True)
+        t2 = until(sock, lambda t: "Subject:" in t and
+                   "loading the message" not in t)
+        subprocess.run(["tmux", "-S", sock, "send-keys", "-t", "wan", "q",
+                        "q"], stderr=subprocess.DEVNULL)
+    finally:
+        time.sleep(0.2)
+        subprocess.run(["tmux", "-S", sock, "kill-server"],
+                       stderr=subprocess.DEVNULL)
+    return shown - t0, t2 - t1
+
+
 def turns(log):
     """Round trips after the TCP connect up to LOGOUT, from the log."""
     n = greeted = wait = up = sent = 0
@@ -131,10 +190,12 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--messages", type=int, required=True)
     ap.add_argument("--rtt", type=float, default=80)
+    ap.add_argument("--think", type=float, default=1.0)
     A = ap.parse_args()
     have_mutt = shutil.which("mutt") is not None and \
         shutil.which("script") is not None
     rc = mutt_rc() if have_mutt else None
+    have_tmux = shutil.which("tmux") is not None
 
     figs = {}
 
@@ -155,6 +216,10 @@ def main():
             add("warm-" + z, errand(z, False, logs[z]))
         if have_mutt:
             add("mutt-warm", mutt(rc, False))
+        if have_tmux:
+            idx, body = open_first("yes", A.think)
+            add("index-shown", idx)
+            add("open-first", body)
         print("  run %d: %s" % (r + 1, ", ".join(
             "%s %.3f" % (k, v[-1]) for k, v in figs.items())), flush=True)
 
@@ -191,6 +256,13 @@ def main():
               % (med["warm-yes"] / med["mutt-warm"]))
     print("errand warm open (compress = yes): %.1f round trips of wall time "
           "(target <= 4.5)" % (med["warm-yes"] / rtt))
+    if have_tmux:
+        print("interface, warm cache: index shown %.3f s after start; the "
+              "first message opened %g s later shows in %.3f s (%.1f round "
+              "trips)" % (med["index-shown"], A.think, med["open-first"],
+                          med["open-first"] / rtt))
+    else:
+        print("tmux: not installed, the interface's first open skipped")
     return 0
 
 
