@@ -202,7 +202,7 @@ tcmd_run(struct cmd_ctx *ctx, const struct cmd_entry *ce, enum tcmd what,
 	const char *folder = "INBOX", *aname = NULL, *dest = NULL;
 	char *text = NULL, *err, *s, *set;
 	size_t nflags = 0, i, done = 0, same = 0;
-	int offline = 0, expunge = 0, rc = CMD_EXIT_FAIL, k, r;
+	int offline = 0, expunge = 0, rc = CMD_EXIT_FAIL, k, r, txn;
 
 	/* By hand, not getopt: -read is a flag change, not options. */
 	for (k = 1; k < argc; k++) {
@@ -316,6 +316,9 @@ tcmd_run(struct cmd_ctx *ctx, const struct cmd_entry *ce, enum tcmd what,
 	triage_init(&t, st, NULL, NULL, NULL);
 	t.batch = 1; /* every row in one commit, then the cache in one */
 	rc = CMD_EXIT_OK;
+	/* The batch only reads until triage_flush(): one transaction for
+	 * its thousands of reads, not a lock taken and dropped for each. */
+	txn = store_begin(st) == 0;
 	for (i = 0; i < m.n && rc == CMD_EXIT_OK; i++) {
 		size_t j;
 
@@ -362,6 +365,8 @@ tcmd_run(struct cmd_ctx *ctx, const struct cmd_entry *ce, enum tcmd what,
 			break;
 		}
 	}
+	if (txn && store_commit(st) != 0)
+		store_rollback(st);
 	set = tmatch_set(&m);
 	if (rc == CMD_EXIT_OK && expunge && m.n > 0) {
 		s = tmatch_ids(st, f.id, &m);

@@ -55,6 +55,42 @@ triage_clear(struct triage *t)
 	triage_undo_clear(t);
 	free(t->undo);
 	t->undo = NULL;
+	free(t->qmap);
+	t->qmap = NULL;
+	t->qmaplen = 0;
+}
+
+#define TRIAGE_QMAP_MAX (1u << 21) /* bytes: UIDs up to 16 million */
+
+/* Note that uid has a queued change. */
+static void
+triage_qmark(struct triage *t, uint32_t uid)
+{
+	size_t need = uid / 8 + 1, n;
+
+	if (need > TRIAGE_QMAP_MAX)
+		return; /* always looked for */
+	if (need > t->qmaplen) {
+		n = t->qmaplen == 0 ? 1024 : t->qmaplen;
+		while (n < need)
+			n *= 2;
+		t->qmap = xreallocarray(t->qmap, n, 1);
+		memset(t->qmap + t->qmaplen, 0, n - t->qmaplen);
+		t->qmaplen = n;
+	}
+	t->qmap[uid / 8] |= (unsigned char)(1u << (uid % 8));
+}
+
+/* Whether uid may have a queued change. */
+static int
+triage_queued(const struct triage *t, uint32_t uid)
+{
+	if (t->nqueue == 0)
+		return 0;
+	if (uid / 8 + 1 > TRIAGE_QMAP_MAX)
+		return 1;
+	return uid / 8 < t->qmaplen &&
+	    (t->qmap[uid / 8] & (1u << (uid % 8))) != 0;
 }
 
 /* Write one change: its journal row first, on disk by itself, then the
@@ -117,6 +153,7 @@ triage_commit(struct triage *t, struct triage_change *c, char **err)
 	q->arg = xstrdup(c->arg);
 	q->message_ids =
 	    c->message_ids != NULL ? xstrdup(c->message_ids) : NULL;
+	triage_qmark(t, c->uid);
 out:
 	if (c->journaled && t->wake != NULL)
 		t->wake(t->arg);
@@ -229,6 +266,8 @@ triage_flags(
 {
 	size_t i;
 
+	if (!triage_queued(t, uid))
+		return flags;
 	for (i = 0; i < t->nqueue; i++) {
 		if (t->queue[i].folder == folder && t->queue[i].uid == uid &&
 		    t->queue[i].set_flags)
@@ -245,6 +284,8 @@ triage_keywords(
 {
 	size_t i;
 
+	if (!triage_queued(t, uid))
+		return cached;
 	for (i = t->nqueue; i > 0; i--) {
 		if (t->queue[i - 1].folder == folder &&
 		    t->queue[i - 1].uid == uid && t->queue[i - 1].set_flags)

@@ -57,6 +57,10 @@ struct triage {
 	struct triage_undo *undo;
 	size_t nundo;
 	int undoing; /* triage_undo() runs: record nothing */
+	/* A bit per UID with a queued change (any folder): the queue is
+	 * looked through only for those (a batch of thousands). */
+	unsigned char *qmap;
+	size_t qmaplen;
 };
 
 /* Set t up for the store st; wake(arg) is called after rows are written,
