@@ -61,6 +61,7 @@ struct sync {
 	struct event *finish_ev; /* runs finished from the loop's top */
 	struct event *commit_ev; /* commits once nothing more has arrived */
 	int over;                /* on_finish ran */
+	int early;               /* the first SELECT queued at the start */
 	enum sync_state state;
 
 	struct sync_target *targets;
@@ -447,6 +448,8 @@ on_connect(struct imap *im, enum imap_err e, const char *msg, void *arg)
 		sync_imap_fail(s, im, e, NULL, msg);
 		return;
 	}
+	if (s->early)
+		return; /* its SELECT was queued at the start */
 	if (sync_targets_cached(s)) {
 		/* Named folders the cache knows: no LIST (and no STATUS of
 		 * every folder, the server's slowest answer at 100,000). */
@@ -1026,6 +1029,14 @@ sync_start(struct session *ss, const struct sync_params *params)
 	s->imap = imap_new(s->base, session_dns(ss), &ip);
 	s->state = SYNC_CONNECT;
 	imap_connect(s->imap, on_connect, s);
+	/* Named folders the cache knows: no LIST (and no STATUS of every
+	 * folder, the server's slowest answer at 100,000), and the first
+	 * SELECT queued now, so that it may go right behind the login. */
+	if (sync_targets_cached(s)) {
+		s->early = 1;
+		s->cur = 0;
+		sync_next_folder(s);
+	}
 	return s;
 }
 
