@@ -116,7 +116,7 @@ static int sync_cmp_u32(const void *, const void *);
 static int sync_wanted(struct sync *, const struct imap_folder *);
 static void sync_fetch_headers(struct sync *);
 static void sync_forget_folders(struct sync *);
-static int sync_targets_cached(struct sync *);
+static int sync_targets_cached(struct sync *, int);
 static int sync_inbox(struct sync *);
 
 static void on_event(struct imap *, const struct imap_event *, void *);
@@ -450,7 +450,7 @@ on_connect(struct imap *im, enum imap_err e, const char *msg, void *arg)
 	}
 	if (s->early)
 		return; /* its SELECT was queued at the start */
-	if (sync_targets_cached(s)) {
+	if (sync_targets_cached(s, 1)) {
 		/* Named folders the cache knows: no LIST (and no STATUS of
 		 * every folder, the server's slowest answer at 100,000). */
 		s->cur = 0;
@@ -484,7 +484,7 @@ sync_inbox(struct sync *s)
 /* Set the targets from the cache when every folder asked for is there with
  * its server name; 0 (and no targets) when one is not. */
 static int
-sync_targets_cached(struct sync *s)
+sync_targets_cached(struct sync *s, int make_inbox)
 {
 	struct store_folder f;
 	struct sync_target *t;
@@ -493,9 +493,10 @@ sync_targets_cached(struct sync *s)
 	if (s->params->folders == NULL || s->params->list_only)
 		return 0;
 	for (i = 0; i < s->params->nfolders; i++) {
-		/* INBOX is always there, by that name (RFC 3501 5.1). */
+		/* INBOX is always there, by that name (RFC 3501 5.1); not
+		 * made before the server answered (make_inbox 0). */
 		if (strcasecmp(s->params->folders[i], "INBOX") == 0 &&
-		    sync_inbox(s) != 0)
+		    make_inbox && sync_inbox(s) != 0)
 			break;
 		if (store_folder_get(s->st, s->params->folders[i], &f) != 0)
 			break;
@@ -1032,7 +1033,7 @@ sync_start(struct session *ss, const struct sync_params *params)
 	/* Named folders the cache knows: no LIST (and no STATUS of every
 	 * folder, the server's slowest answer at 100,000), and the first
 	 * SELECT queued now, so that it may go right behind the login. */
-	if (sync_targets_cached(s)) {
+	if (sync_targets_cached(s, 0)) {
 		s->early = 1;
 		s->cur = 0;
 		sync_next_folder(s);

@@ -46,6 +46,9 @@ def floor():
     return wall
 
 
+SPANS = {}     # log -> (wall clock at start, at exit) of its last run
+
+
 def errand(z, cold, log):
     xdg = os.path.join(A.work, "xdg-" + z)
     if cold:
@@ -53,9 +56,11 @@ def errand(z, cold, log):
         os.makedirs(xdg)
     env = dict(os.environ, XDG_CACHE_HOME=xdg,
                XDG_DATA_HOME=os.path.join(A.work, "data-" + z))
+    t0 = time.time()
     wall, out = timed([A.errand, "-c",
                        os.path.join(A.work, "errand-%s.conf" % z), "-d", log,
                        "sync", A.user, "INBOX"], env=env)
+    SPANS[log] = (t0, time.time())
     want = "%d new" % A.messages if cold else "0 new, 0 changed"
     if want not in out:
         die("errand sync said '%s', want '%s'" % (out.strip(), want))
@@ -182,6 +187,53 @@ def turns(log):
     return n
 
 
+def clock(line):
+    """The log line's time of day in seconds, or None."""
+    try:
+        h, m, sec = line.split(" ", 1)[0].split(":")
+        return int(h) * 3600 + int(m) * 60 + float(sec)
+    except ValueError:
+        return None
+
+
+def timeline(log):
+    """Where the wall time of the last run of LOG went: the process's
+    start and exit (wall clock) and the protocol log's timestamps, as
+    (offset in ms, what) pairs."""
+    t0, t1 = SPANS[log]
+    lt = time.localtime(t0)
+    day = t0 - (lt.tm_hour * 3600 + lt.tm_min * 60 + lt.tm_sec +
+                (t0 - int(t0)))
+    ev = [(0.0, "process started")]
+    waiting = False
+    with open(log, errors="replace") as f:
+        for line in f:
+            t = clock(line)
+            if t is None:
+                continue
+            ms = (day + t - t0) * 1000
+            if " * connecting to " in line:
+                ev.append((ms, "TCP connect"))
+            elif " * TLS established" in line:
+                ev.append((ms, "TLS established (connect + handshake)"))
+            elif " > " in line:
+                cmd = line.split(" > ", 1)[1].split()
+                name = cmd[1] if len(cmd) > 1 else "?"
+                if name == "LOGOUT":
+                    ev.append((ms, "LOGOUT sent (not waited for)"))
+                    break
+                if not waiting:
+                    ev.append((ms, "sent: " + name))
+                    waiting = True
+                else:
+                    ev[-1] = (ev[-1][0], ev[-1][1] + " " + name)
+            elif " < " in line and waiting:
+                ev.append((ms, "first answer"))
+                waiting = False
+    ev.append(((t1 - t0) * 1000, "process exited"))
+    return ev
+
+
 def main():
     global A
     ap = argparse.ArgumentParser()
@@ -249,6 +301,14 @@ def main():
     for z in ("yes", "no"):
         print("errand warm open, compress = %s: %d round trips after the "
               "TCP connect in the protocol log" % (z, turns(logs[z])))
+    print()
+    print("where the last warm open's wall time went (compress = yes; the "
+          "forwarder holds the connect a round trip):")
+    last = 0.0
+    for ms, what in timeline(logs["yes"]):
+        print("  %8.1f ms  +%6.1f  %s" % (ms, ms - last, what))
+        last = ms
+    print()
     if have_mutt:
         print("errand first open (compress = yes) / mutt with deflate: "
               "%.2f (target <= 0.8)" % (med["first-yes"] / med["mutt-first"]))
