@@ -534,7 +534,7 @@ journal_open(struct store *st, const char *account, char **err)
 	struct journal_msgs ms;
 	struct store_msg m;
 	unsigned int flags;
-	char *path;
+	char *path, *kw;
 	size_t i;
 	int rc = 0;
 
@@ -559,12 +559,15 @@ journal_open(struct store *st, const char *account, char **err)
 			continue;
 		flags = live_pending_flags(
 		    st, ms.m[i].folder, ms.m[i].uid, m.flags);
-		if (flags != m.flags &&
-		    store_msg_set_flags(st, ms.m[i].folder, ms.m[i].uid, flags,
-		        m.keywords, 0) != 0) {
+		kw = live_pending_keywords(
+		    st, ms.m[i].folder, ms.m[i].uid, m.keywords);
+		if ((flags != m.flags || strcmp(kw, m.keywords) != 0) &&
+		    store_msg_set_flags(
+		        st, ms.m[i].folder, ms.m[i].uid, flags, kw, 0) != 0) {
 			*err = xstrdup(store_error(st));
 			rc = -1;
 		}
+		free(kw);
 	}
 	free(ms.m);
 	return rc;

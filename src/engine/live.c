@@ -1198,6 +1198,39 @@ live_pending_flags(
 	return p.flags;
 }
 
+struct live_pending_kw {
+	char *kw;
+};
+
+static int
+live_pending_kw_cb(const struct store_journal *j, void *arg)
+{
+	struct live_pending_kw *p = arg;
+	struct live_row r;
+	char *t;
+
+	live_row_decode(j, &r);
+	if (r.op == JOURNAL_FLAGS && r.keyword != NULL &&
+	    (t = journal_keywords_edit(p->kw, r.keyword, r.sign == '+')) !=
+	        NULL) {
+		free(p->kw);
+		p->kw = t;
+	}
+	live_row_clear(&r);
+	return 0;
+}
+
+char *
+live_pending_keywords(
+    struct store *st, int64_t folder, uint32_t uid, const char *keywords)
+{
+	struct live_pending_kw p;
+
+	p.kw = xstrdup(keywords != NULL ? keywords : "");
+	store_journal_foreach_msg(st, folder, uid, live_pending_kw_cb, &p);
+	return p.kw;
+}
+
 int
 live_discard(struct store *st)
 {

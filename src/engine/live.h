@@ -66,6 +66,11 @@ int live_discard(struct store *);
 unsigned int live_pending_flags(
     struct store *, int64_t folder, uint32_t uid, unsigned int flags);
 
+/* The same for the keywords (space separated; NULL is none): the caller
+ * frees the result. */
+char *live_pending_keywords(
+    struct store *, int64_t folder, uint32_t uid, const char *keywords);
+
 enum live_folder_op {
 	LIVE_CREATE,      /* name */
 	LIVE_DELETE,      /* name */

@@ -302,26 +302,35 @@ sync_apply_flags(struct sync *s, uint32_t uid, unsigned int flags,
 {
 	struct store_msg m;
 	unsigned int f = sync_flags_from_imap(flags);
+	char *kw = NULL;
 
 	if (store_msg_get(s->st, s->f.id, uid, &m) != 0)
 		return; /* not stored: its headers come later */
 	/* Changes waiting in the journal stay shown until they are sent. */
-	if (s->pending)
+	if (s->pending) {
 		f = live_pending_flags(s->st, s->f.id, uid, f);
+		keywords = kw =
+		    live_pending_keywords(s->st, s->f.id, uid, keywords);
+	}
 	if (m.flags == f &&
 	    strcmp(m.keywords, keywords != NULL ? keywords : "") == 0) {
 		if (modseq != 0 && modseq != m.modseq && sync_write(s) == 0)
 			store_msg_set_flags(
 			    s->st, s->f.id, uid, f, keywords, modseq);
+		free(kw);
 		return;
 	}
-	if (sync_write(s) != 0)
+	if (sync_write(s) != 0) {
+		free(kw);
 		return;
+	}
 	if (store_msg_set_flags(s->st, s->f.id, uid, f, keywords, modseq) !=
 	    0) {
+		free(kw);
 		sync_store_fail(s);
 		return;
 	}
+	free(kw);
 	s->stats.changed++;
 	if (sync_txn_due(s) && sync_chunk_commit(s) != 0)
 		sync_store_fail(s);

@@ -106,6 +106,16 @@ tap_eq "offline keyword: the server has none of it yet" "$(flags_of 2)" \
 run search --offline '~y work'
 tap_like "offline keyword: in the cache at once (~y)" "$rc:$out" \
     "^0:2	.*the report"
+# Another device changes that message meanwhile: a sync brings its flags
+# and keeps showing the keywords still waiting to be sent.
+dv_doveadm flags add -u "$U" '\Answered' mailbox INBOX uid 2
+run sync demo INBOX
+tap_eq "sync before push: the other device's change comes" "$rc:$out" \
+    "0:INBOX: 0 new, 1 changed, 0 vanished (qresync)"
+run search --offline '~y work ~Q'
+tap_like "and the pending keyword stays shown" "$rc:$out" \
+    "^0:2	.*the report"
+dv_doveadm flags remove -u "$U" '\Answered' mailbox INBOX uid 2
 run -d "$work/kw.log" push
 tap_eq "push sends the keywords" "$rc:$out" "0:2 sent, 0 pending, 0 held"
 tap_eq "as UID STORE +FLAGS of each keyword" \
