@@ -174,6 +174,18 @@ tap_eq "after: sync exit 0 ($out)" "$rc" 0
 tap_file_unlike "after: a full handshake" "$tmp/after.log" \
     'TLS session resumed'
 
+# SCRAM cannot go before the greeting; after its exchange, ENABLE and
+# SELECT still go with COMPRESS behind them, in one batch.
+errand_write_config "$tmp/scram.conf" imaps "compress = yes" \
+    "auth = scram-sha-256"
+sync_one scram1 "$tmp/scram.conf"
+sync_one scram "$tmp/scram.conf"
+tap_like "scram: warm sync exit 0, nothing changed ($out)" "$rc $out" \
+    '^0 INBOX: 0 new, 0 changed, 0 vanished \(qresync\)$'
+turns "$tmp/scram.log" >/dev/null
+tap_like "scram: ENABLE, SELECT and COMPRESS in one batch after the login" \
+    "$(cat "$tmp/scram.log.batches")" '\| ENABLE SELECT COMPRESS$'
+
 # compress = auto on loopback: the pipelined COMPRESS is not sent.
 errand_write_config "$tmp/auto.conf" imaps "auth = plain"
 sync_one auto "$tmp/auto.conf"
