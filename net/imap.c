@@ -245,6 +245,10 @@ struct imap {
 	unsigned int enabling; /* ENABLE sent, its reply not read yet */
 	int early_ok;   /* implicit TLS, and AUTHENTICATE PLAIN with SASL-IR
 	               * was used to log in */
+	int early_pipe; /* ENABLE and the first SELECT went behind the early
+	                 * AUTHENTICATE, COMPRESS after them */
+	int zwait;      /* COMPRESS sent, its answer not read: nothing more
+	                 * may go */
 	int idle_renew; /* seconds */
 	struct event *idle_ev; /* renews IDLE */
 	struct imap_op *idle;  /* the IDLE in force ("+" seen, no DONE) */
@@ -323,6 +327,10 @@ static void imap_logged_in(struct imap *);
 static void imap_compress_early(struct imap *);
 static int imap_hint_has(const char *, const char *);
 static void imap_early_auth(struct imap *);
+static struct imap_op *imap_early_select(struct imap *);
+static void imap_early_pipe(struct imap *);
+static void imap_early_caps(struct imap *);
+static const char *imap_session_hint(struct imap *, unsigned int);
 static int imap_compress_wanted(struct imap *, unsigned int);
 static int imap_restart(struct imap *);
 static void imap_ready(struct imap *);
@@ -971,6 +979,8 @@ imap_run(struct imap *im)
 
 	for (op = TAILQ_FIRST(&im->ops); op != NULL && !im->dead; op = next) {
 		next = TAILQ_NEXT(op, entry);
+		if (im->zwait)
+			return; /* what follows goes compressed, or not */
 		if (op->err != IMAP_ERR_NONE && !op->started) {
 			event_active(im->deferred, 0, 0); /* fails from there */
 			continue;
@@ -2142,6 +2152,9 @@ imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
 		if (!ok)
 			imap_failf(im, IMAP_ERR_PROTO,
 			    "CAPABILITY failed at %s: %s", im->host, text);
+		else if (im->early_pipe)
+			conn_session_set_hint(
+			    im->conn, imap_session_hint(im, im->caps));
 		else if (im->logged_in)
 			imap_logged_in(im);
 		else
@@ -2188,6 +2201,24 @@ imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
 		sasl_free(im->sasl);
 		im->sasl = NULL;
 		im->logged_in = 1;
+		if (im->early_pipe) {
+			/* ENABLE and SELECT went behind it: the session is
+			 * up, the SELECT's answer follows. */
+			struct imap_op *cop = TAILQ_FIRST(&im->ops);
+
+			/* Without them in the reply, the capabilities are
+			 * asked for (after COMPRESS's answer, if sent). */
+			if (r->code != IMAP_CODE_CAPABILITY) {
+				im->need_caps = 1;
+				if (!im->zwait)
+					imap_early_caps(im);
+			} else
+				conn_session_set_hint(
+				    im->conn, imap_session_hint(im, im->caps));
+			if (cop != NULL && cop->kind == IMAP_OP_CONNECT)
+				imap_op_finish(im, cop);
+			break;
+		}
 		if (im->zasked) {
 			/* COMPRESS went behind it: nothing more until its
 			 * answer. */
@@ -2212,6 +2243,7 @@ imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
 		break;
 	case IMAP_CMD_COMPRESS:
 		free(im->zwhy);
+		im->zwait = 0;
 		if (ok) {
 			conn_compress(im->conn);
 			im->zon = 1;
@@ -2226,6 +2258,11 @@ imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
 			xasprintf(
 			    &im->zwhy, "off: the server refused it: %s", why);
 			free(why);
+		}
+		if (im->early_pipe) {
+			if (im->need_caps)
+				imap_early_caps(im);
+			break; /* what waited goes now (imap_tagged) */
 		}
 		if (im->need_caps) {
 			im->need_caps = 0;
@@ -2639,11 +2676,33 @@ imap_sasl_fail(struct imap *im, const char *why)
 }
 
 /* Logged in, with the capabilities that hold now: COMPRESS first (no
- * command may follow it before its reply), then ENABLE. */
+ * command may follow it before its reply), then ENABLE; but when a SELECT
+ * waits right behind the connect, ENABLE and it go first and COMPRESS
+ * behind them, answered after the SELECT's data: a round trip less. */
 static void
 imap_logged_in(struct imap *im)
 {
-	if (!im->zasked && imap_compress_wanted(im, im->caps)) {
+	unsigned int qr =
+	    IMAP_CAP_ENABLE | IMAP_CAP_CONDSTORE | IMAP_CAP_QRESYNC;
+	struct imap_op *op = TAILQ_FIRST(&im->ops);
+	int z = !im->zasked && imap_compress_wanted(im, im->caps);
+
+	if (z && (im->caps & qr) == qr && op != NULL &&
+	    op->kind == IMAP_OP_CONNECT &&
+	    (op = TAILQ_NEXT(op, entry)) != NULL &&
+	    op->kind == IMAP_OP_SELECT && !op->started) {
+		plog_note(im->log, im->host,
+		    "imap: ENABLE and SELECT before COMPRESS");
+		im->early_pipe = 1; /* COMPRESS's answer only turns it on */
+		imap_enable(im);    /* ENABLE, ready, the SELECT sent */
+		if (!im->dead && im->conn != NULL) {
+			im->zasked = im->zwait = 1;
+			imap_simple(
+			    im, IMAP_CMD_COMPRESS, NULL, "COMPRESS DEFLATE");
+		}
+		return;
+	}
+	if (z) {
 		im->zasked = 1;
 		imap_set_state(im, IMAP_STATE_COMPRESS);
 		imap_simple(im, IMAP_CMD_COMPRESS, NULL, "COMPRESS DEFLATE");
@@ -2716,7 +2775,70 @@ imap_early_auth(struct imap *im)
 	    "SASL-IR offered last time)");
 	im->caps = need;
 	im->sasl_offered = SASL_BIT(SASL_PLAIN);
+	im->early_pipe = imap_early_select(im) != NULL;
 	imap_authenticate(im);
+	if (im->early_pipe)
+		imap_early_pipe(im);
+}
+
+/* The SELECT queued right behind the connect, when the kept hint says the
+ * server took ENABLE CONDSTORE QRESYNC after login last time: it may go
+ * behind the early AUTHENTICATE. NULL when not. */
+static struct imap_op *
+imap_early_select(struct imap *im)
+{
+	const char *hint = conn_session_hint(im->conn);
+	struct imap_op *op = TAILQ_FIRST(&im->ops);
+
+	if (op == NULL || op->kind != IMAP_OP_CONNECT ||
+	    (op = TAILQ_NEXT(op, entry)) == NULL ||
+	    op->kind != IMAP_OP_SELECT || op->started ||
+	    op->err != IMAP_ERR_NONE || !imap_hint_has(hint, "QRESYNC") ||
+	    !imap_hint_has(hint, "CONDSTORE") ||
+	    (im->ignore_caps &
+	        (IMAP_CAP_ENABLE | IMAP_CAP_QRESYNC | IMAP_CAP_CONDSTORE)) != 0)
+		return NULL;
+	return op;
+}
+
+/* Logged in through the early pipe without the capabilities in the
+ * reply: ask for them beside the rest (nothing waits on them). */
+static void
+imap_early_caps(struct imap *im)
+{
+	im->need_caps = 0;
+	imap_simple(im, IMAP_CMD_CAPABILITY, NULL, "CAPABILITY");
+}
+
+/* Behind the early AUTHENTICATE: ENABLE and the first SELECT, as if both
+ * were granted (a refused login fails them with it), then COMPRESS when it
+ * was offered last time, answered after the SELECT's data: the sync's
+ * warm open is one flight after TLS. */
+static void
+imap_early_pipe(struct imap *im)
+{
+	struct imap_op *op = imap_early_select(im);
+
+	if (op == NULL) {
+		im->early_pipe = 0;
+		return;
+	}
+	plog_note(im->log, im->host,
+	    "imap: ENABLE and SELECT pipelined behind the login (QRESYNC "
+	    "offered after login last time)");
+	im->caps |= IMAP_CAP_ENABLE | IMAP_CAP_CONDSTORE | IMAP_CAP_QRESYNC;
+	imap_simple(im, IMAP_CMD_ENABLE, NULL, "ENABLE CONDSTORE QRESYNC");
+	im->enabling = IMAP_CAP_CONDSTORE | IMAP_CAP_QRESYNC;
+	im->enabled |= im->enabling;
+	imap_op_start(im, op);
+	if (imap_hint_has(conn_session_hint(im->conn), "COMPRESS=DEFLATE") &&
+	    imap_compress_wanted(im, IMAP_CAP_COMPRESS)) {
+		plog_note(im->log, im->host,
+		    "imap: COMPRESS pipelined behind them (offered after login "
+		    "last time)");
+		im->zasked = im->zwait = 1;
+		imap_simple(im, IMAP_CMD_COMPRESS, NULL, "COMPRESS DEFLATE");
+	}
 }
 
 /* The server offered COMPRESS=DEFLATE after login last time (the hint kept
@@ -2729,9 +2851,9 @@ imap_compress_early(struct imap *im)
 {
 	const char *hint = conn_session_hint(im->conn);
 
-	if (!imap_hint_has(hint, "COMPRESS=DEFLATE") ||
+	if (im->early_pipe || !imap_hint_has(hint, "COMPRESS=DEFLATE") ||
 	    !imap_compress_wanted(im, IMAP_CAP_COMPRESS))
-		return;
+		return; /* (early_pipe: it goes behind the SELECT) */
 	plog_note(im->log, im->host,
 	    "imap: COMPRESS pipelined (offered after login last time)");
 	im->zasked = 1;
@@ -2776,6 +2898,7 @@ imap_restart(struct imap *im)
 	xasprintf(&im->zwhy, "off: %s", conn_error(im->conn));
 	im->zfailed = 1;
 	im->zon = im->zasked = im->need_caps = 0;
+	im->early_pipe = im->zwait = 0;
 	conn_free(im->conn);
 	im->conn = NULL;
 	while ((cmd = TAILQ_FIRST(&im->inflight)) != NULL) {
@@ -2813,6 +2936,23 @@ imap_restart(struct imap *im)
 	return 0;
 }
 
+/* The hint kept with the TLS session for the next login: what this one
+ * was offered after login ("-" for nothing). */
+static const char *
+imap_session_hint(struct imap *im, unsigned int caps)
+{
+	static const char *const hints[] = {"-", "COMPRESS=DEFLATE",
+	    "CONDSTORE QRESYNC", "COMPRESS=DEFLATE CONDSTORE QRESYNC",
+	    "early-auth", "early-auth COMPRESS=DEFLATE",
+	    "early-auth CONDSTORE QRESYNC",
+	    "early-auth COMPRESS=DEFLATE CONDSTORE QRESYNC"};
+	unsigned int qr =
+	    IMAP_CAP_ENABLE | IMAP_CAP_CONDSTORE | IMAP_CAP_QRESYNC;
+
+	return hints[(im->early_ok ? 4 : 0) | ((caps & qr) == qr ? 2 : 0) |
+	    ((caps & IMAP_CAP_COMPRESS) ? 1 : 0)];
+}
+
 /* ENABLE what is offered, and go on at once: what follows (SELECT with
  * QRESYNC) is pipelined behind it, as if it were granted. */
 static void
@@ -2823,12 +2963,8 @@ imap_enable(struct imap *im)
 	/* Kept with the TLS session: the next login may send COMPRESS
 	 * right behind AUTHENTICATE, a round trip less. */
 	if (im->conn != NULL)
-		conn_session_set_hint(im->conn,
-		    im->early_ok ? ((im->caps & IMAP_CAP_COMPRESS)
-		                           ? "early-auth COMPRESS=DEFLATE"
-		                           : "early-auth")
-		        : (im->caps & IMAP_CAP_COMPRESS) ? "COMPRESS=DEFLATE"
-		                                         : "-");
+		conn_session_set_hint(
+		    im->conn, imap_session_hint(im, im->caps));
 
 	if (im->caps & IMAP_CAP_CONDSTORE)
 		imap_str_add(&s, " CONDSTORE", 10);

@@ -11,6 +11,7 @@
 
 #include "cmd/cmd.h"
 #include "config.h"
+#include "engine/journal.h"
 #include "engine/pattern.h"
 #include "engine/sync.h"
 #include "engine/triage.h"
@@ -25,9 +26,10 @@ enum tcmd {
 	TCMD_DELETE,
 };
 
-/* A flag change asked for: +read, -flagged... */
+/* A flag change asked for: +read, -flagged..., or a keyword's: +Work. */
 struct tflag {
-	char sign, letter;
+	char sign, letter; /* letter '\0': keyword */
+	const char *keyword;
 	const char *word;
 };
 
@@ -43,8 +45,10 @@ static int cmd_delete_exec(struct cmd_ctx *, int, char **);
 
 const struct cmd_entry cmd_flag_entry = {
     "flag",
-    "[-a ACCOUNT] [-f FOLDER] [--offline] +FLAG|-FLAG... PATTERN",
-    "set or clear flags (read, flagged, answered, deleted) of the matches",
+    "[-a ACCOUNT] [-f FOLDER] [--offline] +FLAG|-FLAG|+KEYWORD|-KEYWORD... "
+    "PATTERN",
+    "set or clear flags (read, flagged, answered, deleted) or IMAP "
+    "keywords of the matches",
     cmd_flag_exec,
 };
 const struct cmd_entry cmd_move_entry = {
@@ -66,9 +70,10 @@ const struct cmd_entry cmd_delete_entry = {
     cmd_delete_exec,
 };
 
-/* +read, -read, +flagged... into sign and letter; 0, or -1. */
+/* +read, -read, +flagged... into sign and letter, +Keyword into sign and
+ * keyword; 0, or -1 with *why (why a keyword is not one). */
 static int
-tflag_parse(const char *s, struct tflag *f)
+tflag_parse(const char *s, struct tflag *f, const char **why)
 {
 	static const struct {
 		const char *word;
@@ -87,11 +92,18 @@ tflag_parse(const char *s, struct tflag *f)
 		if (strcmp(s + 1, words[i].word) == 0) {
 			f->sign = s[0];
 			f->letter = words[i].letter;
+			f->keyword = NULL;
 			f->word = s;
 			return 0;
 		}
 	}
-	return -1;
+	if ((*why = journal_keyword_bad(s + 1)) != NULL)
+		return -1;
+	f->sign = s[0];
+	f->letter = '\0';
+	f->keyword = s + 1;
+	f->word = s;
+	return 0;
 }
 
 static int
@@ -190,7 +202,7 @@ tcmd_run(struct cmd_ctx *ctx, const struct cmd_entry *ce, enum tcmd what,
 	const char *folder = "INBOX", *aname = NULL, *dest = NULL;
 	char *text = NULL, *err, *s, *set;
 	size_t nflags = 0, i, done = 0, same = 0;
-	int offline = 0, expunge = 0, rc = CMD_EXIT_FAIL, k, r;
+	int offline = 0, expunge = 0, rc = CMD_EXIT_FAIL, k, r, txn;
 
 	/* By hand, not getopt: -read is a flag change, not options. */
 	for (k = 1; k < argc; k++) {
@@ -215,13 +227,20 @@ tcmd_run(struct cmd_ctx *ctx, const struct cmd_entry *ce, enum tcmd what,
 		else if (what == TCMD_FLAG &&
 		    (argv[k][0] == '+' || argv[k][0] == '-') &&
 		    argv[k][1] != '\0' && argv[k][1] != '-') {
-			if (nflags == sizeof flags / sizeof flags[0] ||
-			    tflag_parse(argv[k], &flags[nflags]) != 0) {
-				cmd_error(
-				    "%s: not a flag change (+read, -read, "
-				    "+flagged, -flagged, +answered, "
-				    "-answered, +deleted, -deleted)",
-				    argv[k]);
+			const char *why = NULL;
+
+			if (nflags == sizeof flags / sizeof flags[0]) {
+				cmd_error("%s: at most %zu flag changes at "
+				          "once",
+				    argv[k], sizeof flags / sizeof flags[0]);
+				return CMD_EXIT_USAGE;
+			}
+			if (tflag_parse(argv[k], &flags[nflags], &why) != 0) {
+				cmd_error("%s: not a flag change (+read, "
+				          "-read, +flagged, -flagged, "
+				          "+answered, -answered, +deleted, "
+				          "-deleted) nor a keyword: %s",
+				    argv[k], why);
 				return CMD_EXIT_USAGE;
 			}
 			nflags++;
@@ -297,6 +316,9 @@ tcmd_run(struct cmd_ctx *ctx, const struct cmd_entry *ce, enum tcmd what,
 	triage_init(&t, st, NULL, NULL, NULL);
 	t.batch = 1; /* every row in one commit, then the cache in one */
 	rc = CMD_EXIT_OK;
+	/* The batch only reads until triage_flush(): one transaction for
+	 * its thousands of reads, not a lock taken and dropped for each. */
+	txn = store_begin(st) == 0;
 	for (i = 0; i < m.n && rc == CMD_EXIT_OK; i++) {
 		size_t j;
 
@@ -305,11 +327,20 @@ tcmd_run(struct cmd_ctx *ctx, const struct cmd_entry *ce, enum tcmd what,
 		case TCMD_DELETE:
 			for (j = 0; j < (what == TCMD_DELETE ? 1 : nflags);
 			     j++) {
-				r = triage_flag(&t, folder, m.uids[i],
-				    what == TCMD_DELETE ? 'D' : flags[j].letter,
-				    what == TCMD_DELETE ? 1
-				                        : flags[j].sign == '+',
-				    NULL, NULL, &err);
+				if (what == TCMD_FLAG &&
+				    flags[j].keyword != NULL)
+					r = triage_keyword(&t, folder,
+					    m.uids[i], flags[j].keyword,
+					    flags[j].sign == '+', &err);
+				else
+					r = triage_flag(&t, folder, m.uids[i],
+					    what == TCMD_DELETE
+					        ? 'D'
+					        : flags[j].letter,
+					    what == TCMD_DELETE
+					        ? 1
+					        : flags[j].sign == '+',
+					    NULL, NULL, &err);
 				if (r < 0) {
 					cmd_error("%s: %s", a->name, err);
 					free(err);
@@ -334,6 +365,8 @@ tcmd_run(struct cmd_ctx *ctx, const struct cmd_entry *ce, enum tcmd what,
 			break;
 		}
 	}
+	if (txn && store_commit(st) != 0)
+		store_rollback(st);
 	set = tmatch_set(&m);
 	if (rc == CMD_EXIT_OK && expunge && m.n > 0) {
 		s = tmatch_ids(st, f.id, &m);

@@ -77,11 +77,28 @@ backend_imap_new(struct session *s)
 	return b;
 }
 
+/* The live session opens a folder: the body session examines it too. */
+static void
+bi_opened(const char *raw, void *arg)
+{
+	struct backend *b = arg;
+
+	fetch_prepare(b->fetch, raw);
+}
+
+/* The live session and the body session both connect now, beside the
+ * sync, so that the first message opened costs one round trip, not a
+ * connect, TLS, login and SELECT of its own. */
 static void
 bi_connect(struct backend *b, const struct live_params *p)
 {
-	if (b->live == NULL)
-		b->live = live_new(b->s, p);
+	if (b->live != NULL)
+		return;
+	b->live = live_new(b->s, p);
+	if (b->fetch == NULL)
+		b->fetch = fetch_new(b->s);
+	fetch_prepare(b->fetch, NULL);
+	live_on_open(b->live, bi_opened, b);
 }
 
 static int

@@ -1,7 +1,8 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * Message bodies for the pager: a second IMAP session beside the sync,
- * opened on the first request, that EXAMINEs the folder (read-only: no
- * flag changes) and fetches BODY.PEEK[] into the cache, with the parts
+ * opened with the live session (or on the first request), that EXAMINEs
+ * the folder (read-only: no flag changes) and fetches BODY.PEEK[] into
+ * the cache, with the parts
  * that BODY[] cannot carry whole fetched again as BINARY (RFC 3516).
  * Requests queue on the session in order; only the latest one's callback
  * runs. */
@@ -565,8 +566,7 @@ fetch_find_parts(struct fetch_splice *sp, const char *raw)
 }
 
 void
-fetch_body(struct fetch *f, int64_t folder, const char *raw, uint32_t uid,
-    size_t max, fetch_cb cb, void *arg)
+fetch_prepare(struct fetch *f, const char *raw)
 {
 	struct imap_select_params sp;
 	struct fetch_req *r;
@@ -583,7 +583,8 @@ fetch_body(struct fetch *f, int64_t folder, const char *raw, uint32_t uid,
 	}
 	if (f->im == NULL)
 		fetch_connect(f);
-	if (f->selected == NULL || strcmp(f->selected, raw) != 0) {
+	if (raw != NULL &&
+	    (f->selected == NULL || strcmp(f->selected, raw) != 0)) {
 		memset(&sp, 0, sizeof sp);
 		sp.mailbox = raw;
 		sp.readonly = 1;
@@ -591,6 +592,15 @@ fetch_body(struct fetch *f, int64_t folder, const char *raw, uint32_t uid,
 		f->selected = xstrdup(raw);
 		imap_select(f->im, &sp, fetch_on_select, f);
 	}
+}
+
+void
+fetch_body(struct fetch *f, int64_t folder, const char *raw, uint32_t uid,
+    size_t max, fetch_cb cb, void *arg)
+{
+	struct fetch_req *r;
+
+	fetch_prepare(f, raw);
 	r = xcalloc(1, sizeof *r);
 	r->f = f;
 	r->gen = ++f->gen;

@@ -25,12 +25,17 @@ typedef void (*fetch_cb)(enum fetch_result, const char *err, void *arg);
 
 /* A fetcher for the session's account, with its credentials (at hand:
  * session_creds()); the session must outlive it. Nothing connects until
- * the first fetch_body(). Free with fetch_free(). */
+ * fetch_prepare() or the first fetch_body(). Free with fetch_free(). */
 struct fetch *fetch_new(struct session *);
 
 /* Close the session and free; no callback runs afterwards. NULL is a
  * no-op. */
 void fetch_free(struct fetch *);
+
+/* Get ready for a fetch_body() in the folder raw (NULL: none yet):
+ * connect and log in now, unless connected, and examine raw, unless
+ * examined. The first message opened then costs one round trip. */
+void fetch_prepare(struct fetch *, const char *raw);
 
 /* Fetch message uid of the folder (store row folder, server name raw) up
  * to max bytes and store it. A new call replaces a running one: only the

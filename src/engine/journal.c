@@ -1,6 +1,7 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * The typed journal: the one place that knows the stored form of a change,
- * "op" plus a tab-joined argument ("+S\tMODSEQ\tFOLDER", "DEST\tFOLDER",
+ * "op" plus a tab-joined argument ("+S\tMODSEQ\tFOLDER" or, for a
+ * keyword, "+:Keyword\tMODSEQ\tFOLDER", "DEST\tFOLDER",
  * "UIDSET\tFOLDER", "UID\tFROM\tTO"), and turns it into struct journal_args
  * and back. The last field of each form may hold tabs; the others not. */
 
@@ -8,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine/journal.h"
 #include "engine/live.h"
@@ -117,14 +119,22 @@ journal_decode(
 		arg = "";
 	switch (journal_op_find(op)) {
 	case JOURNAL_FLAGS:
-		/* "+S\tMODSEQ\tFOLDER" */
+		/* "+S\tMODSEQ\tFOLDER" or "+:Keyword\tMODSEQ\tFOLDER" */
 		a->op = JOURNAL_FLAGS;
 		n = journal_field(arg, &p);
-		if (n != 2 || (arg[0] != '+' && arg[0] != '-') ||
+		if (n > 2 && (arg[0] == '+' || arg[0] == '-') &&
+		    arg[1] == ':') {
+			a->u.flags.sign = arg[0];
+			a->u.flags.keyword = xstrndup(arg + 2, n - 2);
+			if (journal_keyword_bad(a->u.flags.keyword) != NULL)
+				return journal_bad(a, err, "a bad keyword");
+		} else if (n != 2 || (arg[0] != '+' && arg[0] != '-') ||
 		    strchr("SFDA", arg[1]) == NULL || arg[1] == '\0')
 			return journal_bad(a, err, "not a flag change");
-		a->u.flags.sign = arg[0];
-		a->u.flags.letter = arg[1];
+		else {
+			a->u.flags.sign = arg[0];
+			a->u.flags.letter = arg[1];
+		}
 		if (p == NULL)
 			return journal_bad(a, err, "no modseq");
 		m = journal_field(p, &q);
@@ -193,6 +203,16 @@ journal_encode(const struct journal_args *a)
 		return NULL;
 	switch (a->op) {
 	case JOURNAL_FLAGS:
+		if (a->u.flags.keyword != NULL) {
+			if ((a->u.flags.sign != '+' &&
+			        a->u.flags.sign != '-') ||
+			    journal_keyword_bad(a->u.flags.keyword) != NULL)
+				return NULL;
+			xasprintf(&s, "%c:%s\t%llu\t%s", a->u.flags.sign,
+			    a->u.flags.keyword,
+			    (unsigned long long)a->u.flags.modseq, a->folder);
+			break;
+		}
 		if ((a->u.flags.sign != '+' && a->u.flags.sign != '-') ||
 		    a->u.flags.letter == '\0' ||
 		    strchr("SFDA", a->u.flags.letter) == NULL)
@@ -236,6 +256,9 @@ journal_args_clear(struct journal_args *a)
 {
 	free(a->folder);
 	switch (a->op) {
+	case JOURNAL_FLAGS:
+		free(a->u.flags.keyword);
+		break;
 	case JOURNAL_MOVE:
 	case JOURNAL_COPY:
 		free(a->u.move.dest);
@@ -264,6 +287,90 @@ journal_flags_arg(char sign, char letter, uint64_t modseq, const char *folder)
 	a.u.flags.letter = letter;
 	a.u.flags.modseq = modseq;
 	return journal_encode(&a);
+}
+
+char *
+journal_keyword_arg(
+    char sign, const char *keyword, uint64_t modseq, const char *folder)
+{
+	struct journal_args a;
+
+	if (keyword == NULL)
+		return NULL;
+	memset(&a, 0, sizeof a);
+	a.op = JOURNAL_FLAGS;
+	a.folder = (char *)folder;
+	a.u.flags.sign = sign;
+	a.u.flags.keyword = (char *)keyword;
+	a.u.flags.modseq = modseq;
+	return journal_encode(&a);
+}
+
+const char *
+journal_keyword_bad(const char *s)
+{
+	static const char *const system[] = {
+	    "Seen", "Answered", "Flagged", "Deleted", "Draft", "Recent"};
+	size_t i, n;
+
+	if (s == NULL || *s == '\0')
+		return "an empty keyword";
+	if (*s == '\\')
+		return "a system flag (use +read, +flagged, +answered, "
+		       "+deleted)";
+	n = strlen(s);
+	if (n > 255)
+		return "longer than 255 bytes";
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= 0x20 || c >= 0x7f)
+			return "only printable ASCII without spaces may be in "
+			       "a keyword";
+		if (strchr("(){%*\"\\]", c) != NULL)
+			return "( ) { % * \" \\ ] may not be in a keyword";
+	}
+	for (i = 0; i < sizeof system / sizeof system[0]; i++)
+		if (strcasecmp(s, system[i]) == 0)
+			return "the name of a system flag (use +read, "
+			       "+flagged, +answered, +deleted)";
+	return NULL;
+}
+
+char *
+journal_keywords_edit(const char *kw, const char *word, int set)
+{
+	const char *p, *e;
+	char *s = xstrdup(""), *t;
+	size_t n = strlen(word);
+	int had = 0;
+
+	for (p = kw != NULL ? kw : ""; *p != '\0'; p = e) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		for (e = p; *e != '\0' && *e != ' '; e++)
+			continue;
+		if ((size_t)(e - p) == n && strncasecmp(p, word, n) == 0) {
+			had = 1;
+			continue;
+		}
+		xasprintf(
+		    &t, "%s%s%.*s", s, *s != '\0' ? " " : "", (int)(e - p), p);
+		free(s);
+		s = t;
+	}
+	if (had == set) {
+		free(s);
+		return NULL;
+	}
+	if (set) {
+		xasprintf(&t, "%s%s%s", s, *s != '\0' ? " " : "", word);
+		free(s);
+		s = t;
+	}
+	return s;
 }
 
 char *
@@ -321,8 +428,13 @@ journal_describe(const struct store_journal *j)
 	}
 	switch (a.op) {
 	case JOURNAL_FLAGS:
-		xasprintf(&s, "flags %c%c of UID %u in '%s'", a.u.flags.sign,
-		    a.u.flags.letter, j->uid, a.folder);
+		if (a.u.flags.keyword != NULL)
+			xasprintf(&s, "keyword %c%s of UID %u in '%s'",
+			    a.u.flags.sign, a.u.flags.keyword, j->uid,
+			    a.folder);
+		else
+			xasprintf(&s, "flags %c%c of UID %u in '%s'",
+			    a.u.flags.sign, a.u.flags.letter, j->uid, a.folder);
 		break;
 	case JOURNAL_EXPUNGE:
 		xasprintf(&s, "expunge of UIDs %s in '%s'", a.u.expunge.uids,
@@ -422,7 +534,7 @@ journal_open(struct store *st, const char *account, char **err)
 	struct journal_msgs ms;
 	struct store_msg m;
 	unsigned int flags;
-	char *path;
+	char *path, *kw;
 	size_t i;
 	int rc = 0;
 
@@ -447,12 +559,15 @@ journal_open(struct store *st, const char *account, char **err)
 			continue;
 		flags = live_pending_flags(
 		    st, ms.m[i].folder, ms.m[i].uid, m.flags);
-		if (flags != m.flags &&
-		    store_msg_set_flags(st, ms.m[i].folder, ms.m[i].uid, flags,
-		        m.keywords, 0) != 0) {
+		kw = live_pending_keywords(
+		    st, ms.m[i].folder, ms.m[i].uid, m.keywords);
+		if ((flags != m.flags || strcmp(kw, m.keywords) != 0) &&
+		    store_msg_set_flags(
+		        st, ms.m[i].folder, ms.m[i].uid, flags, kw, 0) != 0) {
 			*err = xstrdup(store_error(st));
 			rc = -1;
 		}
+		free(kw);
 	}
 	free(ms.m);
 	return rc;

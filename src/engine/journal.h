@@ -12,7 +12,8 @@ struct store_journal;
 
 enum journal_op {
 	JOURNAL_UNKNOWN = 0, /* a row this errand cannot read */
-	JOURNAL_FLAGS,       /* add or remove one flag of the row's UID */
+	JOURNAL_FLAGS,       /* add or remove one flag or keyword of the
+	                      * row's UID */
 	JOURNAL_MOVE,        /* the row's UID to another folder */
 	JOURNAL_COPY,        /* the row's UID copied to another folder */
 	JOURNAL_EXPUNGE,     /* a UID set */
@@ -29,8 +30,11 @@ struct journal_args {
 	union {
 		struct {
 			char sign;       /* '+' or '-' */
-			char letter;     /* S, F, D, A (\Answered) */
+			char letter;     /* S, F, D, A (\Answered); '\0'
+			                  * for a keyword */
 			uint64_t modseq; /* cached MODSEQ, 0 when unknown */
+			char *keyword;   /* an IMAP keyword (an atom, see
+			                  * journal_keyword_bad()), or NULL */
 		} flags;
 		struct {
 			char *dest; /* destination's server name */
@@ -68,9 +72,21 @@ void journal_args_clear(struct journal_args *a);
 /* Encoders for each op, for callers building rows. NULL as journal_encode. */
 char *journal_flags_arg(
     char sign, char letter, uint64_t modseq, const char *folder);
+char *journal_keyword_arg(
+    char sign, const char *keyword, uint64_t modseq, const char *folder);
 char *journal_move_arg(const char *dest, const char *folder);
 char *journal_expunge_arg(const char *uids, const char *folder);
 char *journal_moveback_arg(uint32_t uid, const char *from, const char *to);
+
+/* Why s cannot be a keyword of errand flag +KEYWORD, or NULL when it
+ * can: an IMAP atom (RFC 9051: no space, control, "(){%*\"\\]"), not a
+ * system flag's name (Seen, Answered...), at most 255 bytes. */
+const char *journal_keyword_bad(const char *s);
+
+/* The space-separated keyword list kw with word added (set 1) or taken
+ * out (0), compared without case as IMAP does; NULL when that changes
+ * nothing. The caller frees it. */
+char *journal_keywords_edit(const char *kw, const char *word, int set);
 
 /* What a journal row does, in words for errand push: "flags +D of UID 5
  * in 'INBOX'", "move of UID 5 from 'INBOX' to 'Archive'"... Server names

@@ -33,7 +33,8 @@ struct live_row {
 	enum journal_op op;
 	char opname[16]; /* as stored, for the protocol log */
 	char sign;       /* flags: '+' or '-' */
-	char letter;     /* flags: S F D A */
+	char letter;     /* flags: S F D A, '\0' for a keyword */
+	char *keyword;   /* flags: the keyword, or NULL */
 	uint64_t modseq;
 	char *raw;            /* the folder's server name */
 	char *uids;           /* expunge: the UID set; move back: its UID */
@@ -62,6 +63,8 @@ struct live {
 	uint32_t sel_uidvalidity; /* what the SELECT of sel_raw said */
 	int64_t open_folder;
 	char *open_raw;
+	void (*on_open)(const char *, void *); /* live_on_open() */
+	void *on_open_arg;
 	struct live_row row;
 	/* Rows sent with row in its UID STORE: the same flag change in the
 	 * same folder, none with a MODSEQ to check (errand flag's). */
@@ -293,7 +296,16 @@ live_open(struct live *l, int64_t folder, const char *raw)
 	free(l->open_raw);
 	l->open_raw = xstrdup(raw);
 	l->open_folder = folder;
+	if (l->on_open != NULL)
+		l->on_open(raw, l->on_open_arg);
 	live_kick(l);
+}
+
+void
+live_on_open(struct live *l, void (*fn)(const char *, void *), void *arg)
+{
+	l->on_open = fn;
+	l->on_open_arg = arg;
 }
 
 void
@@ -420,6 +432,8 @@ live_row_decode(const struct store_journal *j, struct live_row *r)
 		r->sign = a.u.flags.sign;
 		r->letter = a.u.flags.letter;
 		r->modseq = a.u.flags.modseq;
+		r->keyword = a.u.flags.keyword;
+		a.u.flags.keyword = NULL;
 		break;
 	case JOURNAL_EXPUNGE:
 		r->uids = a.u.expunge.uids;
@@ -477,6 +491,7 @@ live_row_clear(struct live_row *r)
 	free(r->raw);
 	free(r->uids);
 	free(r->dest);
+	free(r->keyword);
 	memset(r, 0, sizeof *r);
 }
 
@@ -785,6 +800,8 @@ live_more_cb(const struct store_journal *j, void *arg)
 	live_row_decode(j, &r);
 	same = r.op == JOURNAL_FLAGS && r.sign == l->row.sign &&
 	    r.letter == l->row.letter && r.modseq == 0 &&
+	    (r.keyword == NULL) == (l->row.keyword == NULL) &&
+	    (r.keyword == NULL || strcmp(r.keyword, l->row.keyword) == 0) &&
 	    strcmp(r.raw, l->row.raw) == 0;
 	live_row_clear(&r);
 	if (!same)
@@ -980,7 +997,7 @@ live_drain(struct live *l)
 		set = live_more_rows(l);
 		imap_store_flags(l->im, set != NULL ? set : uid,
 		    l->row.sign == '+' ? IMAP_STORE_ADD : IMAP_STORE_REMOVE,
-		    live_flag_bit(l->row.letter, 0), NULL,
+		    live_flag_bit(l->row.letter, 0), l->row.keyword,
 		    (imap_enabled(l->im) & IMAP_CAP_CONDSTORE) ? l->row.modseq
 		                                               : 0,
 		    on_store, l);
@@ -1099,7 +1116,17 @@ live_rollback(struct store *st, const struct live_row *r)
 {
 	struct store_msg m;
 	unsigned int bit = live_flag_bit(r->letter, 1), flags;
+	char *kw;
 
+	if (r->op == JOURNAL_FLAGS && r->keyword != NULL) {
+		if (store_msg_get(st, r->folder, r->uid, &m) != 0 ||
+		    (kw = journal_keywords_edit(
+		         m.keywords, r->keyword, r->sign != '+')) == NULL)
+			return;
+		store_msg_set_flags(st, r->folder, r->uid, m.flags, kw, 0);
+		free(kw);
+		return;
+	}
 	if (r->op == JOURNAL_MOVE)
 		bit = STORE_FLAG_HIDDEN;
 	else if (r->op != JOURNAL_FLAGS)
@@ -1169,6 +1196,39 @@ live_pending_flags(
 	    0)
 		return flags;
 	return p.flags;
+}
+
+struct live_pending_kw {
+	char *kw;
+};
+
+static int
+live_pending_kw_cb(const struct store_journal *j, void *arg)
+{
+	struct live_pending_kw *p = arg;
+	struct live_row r;
+	char *t;
+
+	live_row_decode(j, &r);
+	if (r.op == JOURNAL_FLAGS && r.keyword != NULL &&
+	    (t = journal_keywords_edit(p->kw, r.keyword, r.sign == '+')) !=
+	        NULL) {
+		free(p->kw);
+		p->kw = t;
+	}
+	live_row_clear(&r);
+	return 0;
+}
+
+char *
+live_pending_keywords(
+    struct store *st, int64_t folder, uint32_t uid, const char *keywords)
+{
+	struct live_pending_kw p;
+
+	p.kw = xstrdup(keywords != NULL ? keywords : "");
+	store_journal_foreach_msg(st, folder, uid, live_pending_kw_cb, &p);
+	return p.kw;
 }
 
 int

@@ -49,6 +49,10 @@ void live_free(struct live *);
 /* Watch this folder (store row, server name) for changes from now on. */
 void live_open(struct live *, int64_t folder, const char *raw);
 
+/* Also tell fn(raw, arg) the server name of each folder live_open() is
+ * given (the backend's body session examines it ahead); fn NULL: none. */
+void live_on_open(struct live *, void (*fn)(const char *raw, void *), void *);
+
 /* New journal rows are waiting: send them now if connected. */
 void live_kick(struct live *);
 
@@ -61,6 +65,11 @@ int live_discard(struct store *);
  * the cache must show while they wait to be sent. */
 unsigned int live_pending_flags(
     struct store *, int64_t folder, uint32_t uid, unsigned int flags);
+
+/* The same for the keywords (space separated; NULL is none): the caller
+ * frees the result. */
+char *live_pending_keywords(
+    struct store *, int64_t folder, uint32_t uid, const char *keywords);
 
 enum live_folder_op {
 	LIVE_CREATE,      /* name */

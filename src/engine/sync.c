@@ -61,6 +61,7 @@ struct sync {
 	struct event *finish_ev; /* runs finished from the loop's top */
 	struct event *commit_ev; /* commits once nothing more has arrived */
 	int over;                /* on_finish ran */
+	int early;               /* the first SELECT queued at the start */
 	enum sync_state state;
 
 	struct sync_target *targets;
@@ -115,7 +116,7 @@ static int sync_cmp_u32(const void *, const void *);
 static int sync_wanted(struct sync *, const struct imap_folder *);
 static void sync_fetch_headers(struct sync *);
 static void sync_forget_folders(struct sync *);
-static int sync_targets_cached(struct sync *);
+static int sync_targets_cached(struct sync *, int);
 static int sync_inbox(struct sync *);
 
 static void on_event(struct imap *, const struct imap_event *, void *);
@@ -301,26 +302,35 @@ sync_apply_flags(struct sync *s, uint32_t uid, unsigned int flags,
 {
 	struct store_msg m;
 	unsigned int f = sync_flags_from_imap(flags);
+	char *kw = NULL;
 
 	if (store_msg_get(s->st, s->f.id, uid, &m) != 0)
 		return; /* not stored: its headers come later */
 	/* Changes waiting in the journal stay shown until they are sent. */
-	if (s->pending)
+	if (s->pending) {
 		f = live_pending_flags(s->st, s->f.id, uid, f);
+		keywords = kw =
+		    live_pending_keywords(s->st, s->f.id, uid, keywords);
+	}
 	if (m.flags == f &&
 	    strcmp(m.keywords, keywords != NULL ? keywords : "") == 0) {
 		if (modseq != 0 && modseq != m.modseq && sync_write(s) == 0)
 			store_msg_set_flags(
 			    s->st, s->f.id, uid, f, keywords, modseq);
+		free(kw);
 		return;
 	}
-	if (sync_write(s) != 0)
+	if (sync_write(s) != 0) {
+		free(kw);
 		return;
+	}
 	if (store_msg_set_flags(s->st, s->f.id, uid, f, keywords, modseq) !=
 	    0) {
+		free(kw);
 		sync_store_fail(s);
 		return;
 	}
+	free(kw);
 	s->stats.changed++;
 	if (sync_txn_due(s) && sync_chunk_commit(s) != 0)
 		sync_store_fail(s);
@@ -447,7 +457,9 @@ on_connect(struct imap *im, enum imap_err e, const char *msg, void *arg)
 		sync_imap_fail(s, im, e, NULL, msg);
 		return;
 	}
-	if (sync_targets_cached(s)) {
+	if (s->early)
+		return; /* its SELECT was queued at the start */
+	if (sync_targets_cached(s, 1)) {
 		/* Named folders the cache knows: no LIST (and no STATUS of
 		 * every folder, the server's slowest answer at 100,000). */
 		s->cur = 0;
@@ -481,7 +493,7 @@ sync_inbox(struct sync *s)
 /* Set the targets from the cache when every folder asked for is there with
  * its server name; 0 (and no targets) when one is not. */
 static int
-sync_targets_cached(struct sync *s)
+sync_targets_cached(struct sync *s, int make_inbox)
 {
 	struct store_folder f;
 	struct sync_target *t;
@@ -490,9 +502,10 @@ sync_targets_cached(struct sync *s)
 	if (s->params->folders == NULL || s->params->list_only)
 		return 0;
 	for (i = 0; i < s->params->nfolders; i++) {
-		/* INBOX is always there, by that name (RFC 3501 5.1). */
+		/* INBOX is always there, by that name (RFC 3501 5.1); not
+		 * made before the server answered (make_inbox 0). */
 		if (strcasecmp(s->params->folders[i], "INBOX") == 0 &&
-		    sync_inbox(s) != 0)
+		    make_inbox && sync_inbox(s) != 0)
 			break;
 		if (store_folder_get(s->st, s->params->folders[i], &f) != 0)
 			break;
@@ -1026,6 +1039,14 @@ sync_start(struct session *ss, const struct sync_params *params)
 	s->imap = imap_new(s->base, session_dns(ss), &ip);
 	s->state = SYNC_CONNECT;
 	imap_connect(s->imap, on_connect, s);
+	/* Named folders the cache knows: no LIST (and no STATUS of every
+	 * folder, the server's slowest answer at 100,000), and the first
+	 * SELECT queued now, so that it may go right behind the login. */
+	if (sync_targets_cached(s, 0)) {
+		s->early = 1;
+		s->cur = 0;
+		sync_next_folder(s);
+	}
 	return s;
 }
 

@@ -55,6 +55,42 @@ triage_clear(struct triage *t)
 	triage_undo_clear(t);
 	free(t->undo);
 	t->undo = NULL;
+	free(t->qmap);
+	t->qmap = NULL;
+	t->qmaplen = 0;
+}
+
+#define TRIAGE_QMAP_MAX (1u << 21) /* bytes: UIDs up to 16 million */
+
+/* Note that uid has a queued change. */
+static void
+triage_qmark(struct triage *t, uint32_t uid)
+{
+	size_t need = uid / 8 + 1, n;
+
+	if (need > TRIAGE_QMAP_MAX)
+		return; /* always looked for */
+	if (need > t->qmaplen) {
+		n = t->qmaplen == 0 ? 1024 : t->qmaplen;
+		while (n < need)
+			n *= 2;
+		t->qmap = xreallocarray(t->qmap, n, 1);
+		memset(t->qmap + t->qmaplen, 0, n - t->qmaplen);
+		t->qmaplen = n;
+	}
+	t->qmap[uid / 8] |= (unsigned char)(1u << (uid % 8));
+}
+
+/* Whether uid may have a queued change. */
+static int
+triage_queued(const struct triage *t, uint32_t uid)
+{
+	if (t->nqueue == 0)
+		return 0;
+	if (uid / 8 + 1 > TRIAGE_QMAP_MAX)
+		return 1;
+	return uid / 8 < t->qmaplen &&
+	    (t->qmap[uid / 8] & (1u << (uid % 8))) != 0;
 }
 
 /* Write one change: its journal row first, on disk by itself, then the
@@ -117,6 +153,7 @@ triage_commit(struct triage *t, struct triage_change *c, char **err)
 	q->arg = xstrdup(c->arg);
 	q->message_ids =
 	    c->message_ids != NULL ? xstrdup(c->message_ids) : NULL;
+	triage_qmark(t, c->uid);
 out:
 	if (c->journaled && t->wake != NULL)
 		t->wake(t->arg);
@@ -229,12 +266,88 @@ triage_flags(
 {
 	size_t i;
 
+	if (!triage_queued(t, uid))
+		return flags;
 	for (i = 0; i < t->nqueue; i++) {
 		if (t->queue[i].folder == folder && t->queue[i].uid == uid &&
 		    t->queue[i].set_flags)
 			flags = t->queue[i].flags;
 	}
 	return flags;
+}
+
+/* A message's keywords as the queue will leave them: the newest queued
+ * change's, else cached. */
+static const char *
+triage_keywords(
+    const struct triage *t, int64_t folder, uint32_t uid, const char *cached)
+{
+	size_t i;
+
+	if (!triage_queued(t, uid))
+		return cached;
+	for (i = t->nqueue; i > 0; i--) {
+		if (t->queue[i - 1].folder == folder &&
+		    t->queue[i - 1].uid == uid && t->queue[i - 1].set_flags)
+			return t->queue[i - 1].keywords;
+	}
+	return cached;
+}
+
+int
+triage_keyword(struct triage *t, const char *folder, uint32_t uid,
+    const char *keyword, int set, char **err)
+{
+	struct store_folder f;
+	struct store_msg m;
+	struct triage_change c;
+	const char *why;
+	char *kw;
+	int rc;
+
+	*err = NULL;
+	if ((why = journal_keyword_bad(keyword)) != NULL) {
+		xasprintf(err, "bad keyword '%s': %s", keyword, why);
+		return -1;
+	}
+	if (store_folder_get(t->st, folder, &f) != 0) {
+		xasprintf(err, "no folder '%s'", folder);
+		return -1;
+	}
+	if (store_msg_get(t->st, f.id, uid, &m) != 0) {
+		xasprintf(err, "message %u is no longer in the cache", uid);
+		store_folder_clear(&f);
+		return -1;
+	}
+	kw = journal_keywords_edit(
+	    triage_keywords(t, f.id, uid, m.keywords), keyword, set);
+	if (kw == NULL) {
+		store_folder_clear(&f);
+		return 1;
+	}
+	memset(&c, 0, sizeof c);
+	c.arg = journal_keyword_arg(
+	    set ? '+' : '-', keyword, t->batch ? 0 : m.modseq, f.raw_name);
+	if (c.arg == NULL) {
+		xasprintf(
+		    err, "cannot journal a keyword change in '%s'", folder);
+		free(kw);
+		store_folder_clear(&f);
+		return -1;
+	}
+	c.folder = f.id;
+	c.uid = uid;
+	c.set_flags = 1;
+	c.flags = triage_flags(t, f.id, uid, m.flags);
+	c.keywords = kw;
+	c.op = (char *)journal_op_name(JOURNAL_FLAGS);
+	c.uidvalidity = f.uidvalidity;
+	c.message_ids = (char *)m.message_id;
+	rc = triage_commit(t, &c, err);
+	free(c.arg);
+	free(kw);
+	store_folder_clear(&f);
+	return rc;
 }
 
 int
@@ -287,7 +400,7 @@ triage_flag(struct triage *t, const char *folder, uint32_t uid, char letter,
 	c.uid = uid;
 	c.set_flags = 1;
 	c.flags = flags;
-	c.keywords = (char *)m.keywords;
+	c.keywords = (char *)triage_keywords(t, f.id, uid, m.keywords);
 	c.op = (char *)journal_op_name(JOURNAL_FLAGS);
 	c.uidvalidity = f.uidvalidity;
 	c.message_ids = (char *)m.message_id;
@@ -337,7 +450,7 @@ triage_move(struct triage *t, const char *folder, uint32_t uid,
 	c.uid = uid;
 	c.set_flags = !copy;
 	c.flags = triage_flags(t, f.id, uid, m.flags) | STORE_FLAG_HIDDEN;
-	c.keywords = (char *)m.keywords;
+	c.keywords = (char *)triage_keywords(t, f.id, uid, m.keywords);
 	c.op = (char *)journal_op_name(copy ? JOURNAL_COPY : JOURNAL_MOVE);
 	c.uidvalidity = f.uidvalidity;
 	c.message_ids = (char *)m.message_id;

@@ -57,6 +57,10 @@ struct triage {
 	struct triage_undo *undo;
 	size_t nundo;
 	int undoing; /* triage_undo() runs: record nothing */
+	/* A bit per UID with a queued change (any folder): the queue is
+	 * looked through only for those (a batch of thousands). */
+	unsigned char *qmap;
+	size_t qmaplen;
 };
 
 /* Set t up for the store st; wake(arg) is called after rows are written,
@@ -93,6 +97,13 @@ unsigned int triage_flags(
  * 1 nothing to do, -1 with *err (the caller's). */
 int triage_flag(struct triage *t, const char *folder, uint32_t uid, char letter,
     int set, unsigned int *flags, int *was, char **err);
+
+/* Add (set 1) or remove (0) the IMAP keyword (journal_keyword_bad() says
+ * which are good) of message uid of the folder called folder: sent as a
+ * UID STORE +FLAGS (keyword). 0 done (or queued), 1 nothing to do, -1
+ * with *err (the caller's). */
+int triage_keyword(struct triage *t, const char *folder, uint32_t uid,
+    const char *keyword, int set, char **err);
 
 /* Move (copy 0) or copy message uid of folder to the folder dest (display
  * names): a move hides it at once. 0, or -1 with *err. */

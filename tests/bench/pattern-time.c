@@ -5,9 +5,10 @@
  * alone over the same rows held in memory, each the median of K runs.
  *
  *	pattern-time [-r K] -c CACHE.db [-f FOLDER] PATTERN
- *	pattern-time [-r K] -n N [-o CACHE.db] PATTERN
+ *	pattern-time [-r K] -n N [-u] [-o CACHE.db] PATTERN
  * The second form makes a cache of N rows like the benchmark's, in a
- * temporary directory, or at CACHE.db (kept) for errand search to time.
+ * temporary directory, or at CACHE.db (kept) for errand search and
+ * errand flag to time; -u: every message unread and unflagged.
  */
 
 #include <sys/stat.h>
@@ -37,6 +38,7 @@ static int copy_cb(const struct store_msg *, void *);
 static char *dup0(const char *);
 static int cmp_double(const void *, const void *);
 static void make_cache(struct store *, int64_t, long);
+static int unread;
 
 static double
 now_ms(clockid_t clock)
@@ -116,6 +118,8 @@ make_cache(struct store *st, int64_t folder, long n)
 		m.uid = (uint32_t)i;
 		m.flags = (i % 3 ? STORE_FLAG_SEEN : 0) |
 		    (i % 17 == 0 ? STORE_FLAG_FLAGGED : 0);
+		if (unread)
+			m.flags = 0;
 		m.date = m.internaldate = 1700000000 + i * 60;
 		m.size = 1000 + i % 5000;
 		m.from_name = names[i % 7];
@@ -142,7 +146,10 @@ fail:
 int
 main(int argc, char **argv)
 {
-	struct store_folder f = {.name = "INBOX", .delim = "/"};
+	struct store_folder f = {.name = "INBOX",
+	    .raw_name = "INBOX",
+	    .delim = "/",
+	    .uidvalidity = 1};
 	struct rows rows = {NULL, 0, 0};
 	double scan[RUNS_MAX], scan_cpu[RUNS_MAX], match[RUNS_MAX], t0, c0;
 	const char *cache = NULL, *folder = "INBOX", *keep = NULL;
@@ -154,7 +161,7 @@ main(int argc, char **argv)
 	size_t hits = 0, hits2, i;
 	int ch, runs = 5, r;
 
-	while ((ch = getopt(argc, argv, "c:f:n:o:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:f:n:o:r:u")) != -1) {
 		switch (ch) {
 		case 'c':
 			cache = optarg;
@@ -170,6 +177,9 @@ main(int argc, char **argv)
 			break;
 		case 'r':
 			runs = (int)strtol(optarg, NULL, 10);
+			break;
+		case 'u':
+			unread = 1;
 			break;
 		default:
 			goto usage;
@@ -270,6 +280,7 @@ main(int argc, char **argv)
 usage:
 	fprintf(stderr,
 	    "usage: pattern-time [-r K] -c CACHE.db [-f FOLDER] "
-	    "PATTERN\n       pattern-time [-r K] -n N PATTERN\n");
+	    "PATTERN\n       pattern-time [-r K] -n N [-u] [-o CACHE.db] "
+	    "PATTERN\n");
 	return 2;
 }

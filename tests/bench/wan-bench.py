@@ -5,11 +5,14 @@
 # the same load), the raw fetch floor, errand's first and warm open with
 # compress = yes and no, and mutt's with imap_deflate=yes when mutt is
 # installed; then the medians, as seconds, ratios and round trips of wall
-# time. Whole processes, wall clock. Exits 0 when it measured.
+# time. Whole processes, wall clock. With tmux, also the interface's first
+# message opened after start (Enter to the body shown, a second after the
+# index shows, its body not cached). Exits 0 when it measured.
 
 import argparse
 import os
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -43,6 +46,9 @@ def floor():
     return wall
 
 
+SPANS = {}     # log -> (wall clock at start, at exit) of its last run
+
+
 def errand(z, cold, log):
     xdg = os.path.join(A.work, "xdg-" + z)
     if cold:
@@ -50,9 +56,11 @@ def errand(z, cold, log):
         os.makedirs(xdg)
     env = dict(os.environ, XDG_CACHE_HOME=xdg,
                XDG_DATA_HOME=os.path.join(A.work, "data-" + z))
+    t0 = time.time()
     wall, out = timed([A.errand, "-c",
                        os.path.join(A.work, "errand-%s.conf" % z), "-d", log,
                        "sync", A.user, "INBOX"], env=env)
+    SPANS[log] = (t0, time.time())
     want = "%d new" % A.messages if cold else "0 new, 0 changed"
     if want not in out:
         die("errand sync said '%s', want '%s'" % (out.strip(), want))
@@ -97,6 +105,62 @@ def mutt(rc, cold):
     return wall
 
 
+def screen(sock):
+    p = subprocess.run(["tmux", "-S", sock, "capture-pane", "-p", "-t",
+                        "wan"], stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL)
+    return p.stdout.decode("utf-8", "replace")
+
+
+def until(sock, pred, secs=30):
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        text = screen(sock)
+        if pred(text):
+            return time.monotonic()
+        time.sleep(0.005)
+    die("the interface did not get there in %d s:\n%s" % (secs, screen(sock)))
+
+
+def open_first(z, think):
+    """The interface on the warm cache: the index shown, then, think
+    seconds later, Enter on the first message (its body not cached) until
+    the pager shows it. Returns (index shown, Enter to body) in seconds."""
+    xdg = os.path.join(A.work, "xdg-" + z)
+    db = os.path.join(xdg, "errand", A.user + ".db")
+    if not os.path.exists(db):
+        db = os.path.join(xdg, "errand", "demo.db")
+    with sqlite3.connect(db) as c:
+        c.execute("DELETE FROM body")
+    sock = os.path.join(A.work, "tmux.sock")
+    log = os.path.join(A.work, "open-%s.log" % z)
+    cmd = ("env XDG_CACHE_HOME=%s XDG_DATA_HOME=%s TERM=xterm LANG=C.UTF-8 "
+           "%s -c %s -d %s" % (xdg, os.path.join(A.work, "data-" + z),
+                               A.errand, os.path.join(A.work,
+                                                      "errand-%s.conf" % z),
+                               log))
+    t0 = time.monotonic()
+    subprocess.run(["tmux", "-S", sock, "-f", "/dev/null", "new-session",
+                    "-d", "-s", "wan", "-x", "120", "-y", "40", cmd],
+                   check=True)
+    try:
+        shown = until(sock, lambda t: sum(1 for x in t.splitlines()
+                                          if x.strip()) >= 20)
+        time.sleep(think)
+        t1 = time.monotonic()
+        subprocess.run(["tmux", "-S", sock, "send-keys", "-t", "wan",
+                        "Enter"], check=True)
+        t2 = until(sock, lambda t: "Subject:" in t and
+                   "loading the message" not in t)
+        subprocess.run(["tmux", "-S", sock, "send-keys", "-t", "wan", "q",
+                        "q"], stderr=subprocess.DEVNULL)
+    finally:
+        time.sleep(0.2)
+        subprocess.run(["tmux", "-S", sock, "kill-server"],
+                       stderr=subprocess.DEVNULL)
+    return shown - t0, t2 - t1
+
+
 def turns(log):
     """Round trips after the TCP connect up to LOGOUT, from the log."""
     n = greeted = wait = up = sent = 0
@@ -123,6 +187,53 @@ def turns(log):
     return n
 
 
+def clock(line):
+    """The log line's time of day in seconds, or None."""
+    try:
+        h, m, sec = line.split(" ", 1)[0].split(":")
+        return int(h) * 3600 + int(m) * 60 + float(sec)
+    except ValueError:
+        return None
+
+
+def timeline(log):
+    """Where the wall time of the last run of LOG went: the process's
+    start and exit (wall clock) and the protocol log's timestamps, as
+    (offset in ms, what) pairs."""
+    t0, t1 = SPANS[log]
+    lt = time.localtime(t0)
+    day = t0 - (lt.tm_hour * 3600 + lt.tm_min * 60 + lt.tm_sec +
+                (t0 - int(t0)))
+    ev = [(0.0, "process started")]
+    waiting = False
+    with open(log, errors="replace") as f:
+        for line in f:
+            t = clock(line)
+            if t is None:
+                continue
+            ms = (day + t - t0) * 1000
+            if " * connecting to " in line:
+                ev.append((ms, "TCP connect"))
+            elif " * TLS established" in line:
+                ev.append((ms, "TLS established (connect + handshake)"))
+            elif " > " in line:
+                cmd = line.split(" > ", 1)[1].split()
+                name = cmd[1] if len(cmd) > 1 else "?"
+                if name == "LOGOUT":
+                    ev.append((ms, "LOGOUT sent (not waited for)"))
+                    break
+                if not waiting:
+                    ev.append((ms, "sent: " + name))
+                    waiting = True
+                else:
+                    ev[-1] = (ev[-1][0], ev[-1][1] + " " + name)
+            elif " < " in line and waiting:
+                ev.append((ms, "first answer"))
+                waiting = False
+    ev.append(((t1 - t0) * 1000, "process exited"))
+    return ev
+
+
 def main():
     global A
     ap = argparse.ArgumentParser()
@@ -131,10 +242,12 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--messages", type=int, required=True)
     ap.add_argument("--rtt", type=float, default=80)
+    ap.add_argument("--think", type=float, default=1.0)
     A = ap.parse_args()
     have_mutt = shutil.which("mutt") is not None and \
         shutil.which("script") is not None
     rc = mutt_rc() if have_mutt else None
+    have_tmux = shutil.which("tmux") is not None
 
     figs = {}
 
@@ -155,6 +268,10 @@ def main():
             add("warm-" + z, errand(z, False, logs[z]))
         if have_mutt:
             add("mutt-warm", mutt(rc, False))
+        if have_tmux:
+            idx, body = open_first("yes", A.think)
+            add("index-shown", idx)
+            add("open-first", body)
         print("  run %d: %s" % (r + 1, ", ".join(
             "%s %.3f" % (k, v[-1]) for k, v in figs.items())), flush=True)
 
@@ -184,6 +301,14 @@ def main():
     for z in ("yes", "no"):
         print("errand warm open, compress = %s: %d round trips after the "
               "TCP connect in the protocol log" % (z, turns(logs[z])))
+    print()
+    print("where the last warm open's wall time went (compress = yes; the "
+          "forwarder holds the connect a round trip):")
+    last = 0.0
+    for ms, what in timeline(logs["yes"]):
+        print("  %8.1f ms  +%6.1f  %s" % (ms, ms - last, what))
+        last = ms
+    print()
     if have_mutt:
         print("errand first open (compress = yes) / mutt with deflate: "
               "%.2f (target <= 0.8)" % (med["first-yes"] / med["mutt-first"]))
@@ -191,6 +316,13 @@ def main():
               % (med["warm-yes"] / med["mutt-warm"]))
     print("errand warm open (compress = yes): %.1f round trips of wall time "
           "(target <= 4.5)" % (med["warm-yes"] / rtt))
+    if have_tmux:
+        print("interface, warm cache: index shown %.3f s after start; the "
+              "first message opened %g s later shows in %.3f s (%.1f round "
+              "trips)" % (med["index-shown"], A.think, med["open-first"],
+                          med["open-first"] / rtt))
+    else:
+        print("tmux: not installed, the interface's first open skipped")
     return 0
 
 

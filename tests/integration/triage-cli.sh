@@ -97,10 +97,48 @@ run delete --expunge '~s note 3'
 tap_eq "delete --expunge removes it" "$rc:$(subjects_of INBOX)" \
     "0:note 1|note 6|the report|"
 
+# Keywords: journaled offline as UID STORE +FLAGS (Keyword), then push.
+run flag --offline +Work +\$Later '~s report'
+tap_eq "offline keyword: journaled" "$rc:$out" \
+    "0:1 message +Work +\$Later in 'INBOX', UIDs 2 (2 changes)"
+tap_eq "offline keyword: the server has none of it yet" "$(flags_of 2)" \
+    '\Flagged'
+run search --offline '~y work'
+tap_like "offline keyword: in the cache at once (~y)" "$rc:$out" \
+    "^0:2	.*the report"
+# Another device changes that message meanwhile: a sync brings its flags
+# and keeps showing the keywords still waiting to be sent.
+dv_doveadm flags add -u "$U" '\Answered' mailbox INBOX uid 2
+run sync demo INBOX
+tap_eq "sync before push: the other device's change comes" "$rc:$out" \
+    "0:INBOX: 0 new, 1 changed, 0 vanished (qresync)"
+run search --offline '~y work ~Q'
+tap_like "and the pending keyword stays shown" "$rc:$out" \
+    "^0:2	.*the report"
+dv_doveadm flags remove -u "$U" '\Answered' mailbox INBOX uid 2
+run -d "$work/kw.log" push
+tap_eq "push sends the keywords" "$rc:$out" "0:2 sent, 0 pending, 0 held"
+tap_eq "as UID STORE +FLAGS of each keyword" \
+    "$(grep -Ec '> [^ ]+ UID STORE 2 (\(UNCHANGEDSINCE [0-9]+\) )?\+FLAGS(\.SILENT)? \((Work|\$Later)\)' "$work/kw.log")" 2
+tap_eq "the server has both keywords" \
+    "$(flags_of 2 | tr ' ' '\n' | sort | tr '\n' ' ')" '$Later Work \Flagged '
+run flag -Work '~s report'
+tap_eq "online keyword removal: sent at once" "$rc:$out" \
+    "0:1 message -Work in 'INBOX', UIDs 2 (1 change)
+1 sent, 0 pending, 0 held"
+tap_eq "the server has Work no more" \
+    "$(flags_of 2 | tr ' ' '\n' | sort | tr '\n' ' ')" '$Later \Flagged '
+run flag --offline -Work '~s report'
+tap_eq "a keyword not there: nothing to do" "$rc:$out" \
+    "0:1 message -Work in 'INBOX', UIDs 2 (0 changes, the rest already so)"
+
 # Bad input.
-run flag +bold ~f alice
-tap_eq "an unknown flag is a usage error" "$rc:$out" \
-    "2:errand: +bold: not a flag change (+read, -read, +flagged, -flagged, +answered, -answered, +deleted, -deleted)"
+run flag +Seen ~f alice
+tap_eq "a system flag's name is not a keyword" "$rc:$out" \
+    "2:errand: +Seen: not a flag change (+read, -read, +flagged, -flagged, +answered, -answered, +deleted, -deleted) nor a keyword: the name of a system flag (use +read, +flagged, +answered, +deleted)"
+run flag '+a(b' ~f alice
+tap_eq "a keyword that is not an IMAP atom is a usage error" "$rc:$out" \
+    "2:errand: +a(b: not a flag change (+read, -read, +flagged, -flagged, +answered, -answered, +deleted, -deleted) nor a keyword: ( ) { % * \" \\ ] may not be in a keyword"
 run flag +read '~Z x'
 tap_eq "a bad pattern names its column" "$rc" 2
 tap_like "and says where" "$out" "column 1"

@@ -83,6 +83,15 @@ tui_start 100 50 env XDG_CACHE_HOME="$work/cache" TERM=xterm-256color \
     LANG=C.UTF-8 LC_ALL=C.UTF-8 XDG_DOWNLOAD_DIR="$work/dl" \
     "$ERRAND" -c "$conf" -d "$work/errand.log"
 check_screen "the index shows the message" "Wide and binary" 15
+# The body session connects and examines the folder beside the sync, so
+# that the first message opened costs no connect, TLS, login or EXAMINE.
+if wait_until 10 grep -q '> [^ ]* EXAMINE "INBOX"' "$work/errand.log"; then
+	tap_ok "the body session examines INBOX before a message is opened"
+else
+	tap_fail "the body session examines INBOX before a message is opened" \
+	    "$(cat "$work/errand.log")"
+fi
+conns=$(grep -c ' \* connected$' "$work/errand.log")
 # open SUBJECT: find the message and open it.
 open()
 {
@@ -95,6 +104,8 @@ open()
 open "Wide and binary"
 check_screen "the UTF-16 part sent as binary shows as text" \
     "Zweite Zeile: Grüße, Привет, 日本語." 10
+tap_eq "opening it made no new connection" \
+    "$(grep -c ' \* connected$' "$work/errand.log")" "$conns"
 screen=$(tui_screen)
 tap_like "all of it" "$screen" "^Dritte Zeile\.$"
 tap_like "the UTF-16 part in base64 too" "$screen" "^Base64 Zeile: Köln\.$"

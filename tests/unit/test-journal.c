@@ -41,6 +41,10 @@ round_trip(const struct journal_args *a, const char *want)
 		ck_assert_int_eq(b.u.flags.sign, a->u.flags.sign);
 		ck_assert_int_eq(b.u.flags.letter, a->u.flags.letter);
 		ck_assert_uint_eq(b.u.flags.modseq, a->u.flags.modseq);
+		if (a->u.flags.keyword == NULL)
+			ck_assert_ptr_null(b.u.flags.keyword);
+		else
+			ck_assert_str_eq(b.u.flags.keyword, a->u.flags.keyword);
 		break;
 	case JOURNAL_MOVE:
 	case JOURNAL_COPY:
@@ -76,6 +80,18 @@ START_TEST(test_journal_round_trip)
 	a.u.flags.modseq = UINT64_MAX;
 	a.folder = "Archive/2024\twith a tab";
 	round_trip(&a, "-A\t18446744073709551615\tArchive/2024\twith a tab");
+	/* A keyword: its atom after ':', so that "S" as a keyword is not
+	 * \Seen. */
+	memset(&a, 0, sizeof a);
+	a.op = JOURNAL_FLAGS;
+	a.folder = "INBOX";
+	a.u.flags.sign = '+';
+	a.u.flags.keyword = "$Work";
+	round_trip(&a, "+:$Work\t0\tINBOX");
+	a.u.flags.sign = '-';
+	a.u.flags.keyword = "S";
+	a.u.flags.modseq = 7;
+	round_trip(&a, "-:S\t7\tINBOX");
 
 	memset(&a, 0, sizeof a);
 	a.op = JOURNAL_MOVE;
@@ -113,6 +129,35 @@ START_TEST(test_journal_helpers)
 	s = journal_move_arg("Archive", "INBOX");
 	ck_assert_str_eq(s, "Archive\tINBOX");
 	free(s);
+	s = journal_keyword_arg('+', "Junk", 0, "INBOX");
+	ck_assert_str_eq(s, "+:Junk\t0\tINBOX");
+	free(s);
+	/* Not atoms, or a system flag by name: refused with a reason. */
+	ck_assert_ptr_null(journal_keyword_bad("$Label1"));
+	ck_assert_ptr_null(journal_keyword_bad("work-2024.q1"));
+	ck_assert_ptr_nonnull(journal_keyword_bad(""));
+	ck_assert_ptr_nonnull(journal_keyword_bad("two words"));
+	ck_assert_ptr_nonnull(journal_keyword_bad("a(b"));
+	ck_assert_ptr_nonnull(journal_keyword_bad("x]"));
+	ck_assert_ptr_nonnull(journal_keyword_bad("100%"));
+	ck_assert_ptr_nonnull(journal_keyword_bad("\\Seen"));
+	ck_assert_ptr_nonnull(journal_keyword_bad("seen"));
+	ck_assert_ptr_nonnull(journal_keyword_bad("Draft"));
+	ck_assert_ptr_nonnull(journal_keyword_bad("caf\xc3\xa9"));
+	ck_assert_ptr_null(journal_keyword_arg('+', "a b", 0, "INBOX"));
+	ck_assert_ptr_null(journal_keyword_arg('*', "Junk", 0, "INBOX"));
+	ck_assert_ptr_null(journal_keyword_arg('+', "Deleted", 0, "INBOX"));
+	/* The cached list edited as IMAP compares keywords. */
+	s = journal_keywords_edit("Junk $Work", "$WORK", 1);
+	ck_assert_ptr_null(s);
+	s = journal_keywords_edit("Junk $Work", "$work", 0);
+	ck_assert_str_eq(s, "Junk");
+	free(s);
+	s = journal_keywords_edit("", "Todo", 1);
+	ck_assert_str_eq(s, "Todo");
+	free(s);
+	s = journal_keywords_edit(NULL, "Todo", 0);
+	ck_assert_ptr_null(s);
 	s = journal_expunge_arg("5", "INBOX");
 	ck_assert_str_eq(s, "5\tINBOX");
 	free(s);
@@ -155,6 +200,11 @@ static const struct {
     {"flags", "+X\t0\tINBOX", "not a flag change"},
     {"flags", "S+\t0\tINBOX", "not a flag change"},
     {"flags", "+SF\t0\tINBOX", "not a flag change"},
+    {"flags", "+:\t0\tINBOX", "not a flag change"},
+    {"flags", "+:a b\t0\tINBOX", "a bad keyword"},
+    {"flags", "+:Seen\t0\tINBOX", "a bad keyword"},
+    {"flags", "*:Junk\t0\tINBOX", "not a flag change"},
+    {"flags", "+:Junk", "no modseq"},
     {"flags", "+S\t\tINBOX", "a bad modseq"},
     {"flags", "+S\t-1\tINBOX", "a bad modseq"},
     {"flags", "+S\t18446744073709551616\tINBOX", "a bad modseq"},
@@ -209,6 +259,13 @@ START_TEST(test_journal_rows)
 	free(s);
 	s = journal_folder(&j);
 	ck_assert_str_eq(s, "INBOX");
+	free(s);
+	j.arg = "-:$Work\t12\tINBOX";
+	s = journal_describe(&j);
+	ck_assert_str_eq(s, "keyword -$Work of UID 5 in 'INBOX'");
+	free(s);
+	s = journal_retarget_arg(&j, 9);
+	ck_assert_str_eq(s, "-:$Work\t0\tINBOX");
 	free(s);
 
 	j.op = "moveback";

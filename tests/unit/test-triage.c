@@ -507,6 +507,51 @@ START_TEST(test_triage_undo_backend)
 }
 END_TEST
 
+static char *
+keywords_of(uint32_t uid)
+{
+	struct store_msg m;
+
+	ck_assert_int_eq(store_msg_get(st, inbox, uid, &m), 0);
+	return xstrdup(m.keywords != NULL ? m.keywords : "");
+}
+
+/* Keywords: a row each, the cache's list edited (a batch sees what it
+ * queued), nothing to do when already so, a bad one refused. */
+START_TEST(test_triage_keyword)
+{
+	char *err, *r;
+
+	t.batch = 1;
+	ck_assert_int_eq(triage_keyword(&t, "INBOX", 1, "Work", 1, &err), 0);
+	ck_assert_int_eq(triage_keyword(&t, "INBOX", 1, "$Later", 1, &err), 0);
+	ck_assert_int_eq(triage_keyword(&t, "INBOX", 1, "work", 1, &err), 1);
+	ck_assert_int_eq(
+	    triage_flag(&t, "INBOX", 1, 'S', 1, NULL, NULL, &err), 0);
+	ck_assert_int_eq(triage_flush(&t), 0);
+	r = keywords_of(1);
+	ck_assert_str_eq(r, "Work $Later");
+	free(r);
+	ck_assert_uint_eq(flags_of(1), STORE_FLAG_SEEN);
+	r = rows();
+	ck_assert_str_eq(r,
+	    "flags 1 +:Work\t0\tINBOX 31 m1@x;flags 1 +:$Later\t0\tINBOX "
+	    "31 m1@x;flags 1 +S\t0\tINBOX 31 m1@x;");
+	free(r);
+	t.batch = 0;
+	ck_assert_int_eq(triage_keyword(&t, "INBOX", 1, "WORK", 0, &err), 0);
+	r = keywords_of(1);
+	ck_assert_str_eq(r, "$Later");
+	free(r);
+	ck_assert_int_eq(triage_keyword(&t, "INBOX", 1, "Work", 0, &err), 1);
+	ck_assert_int_eq(triage_keyword(&t, "INBOX", 1, "a b", 1, &err), -1);
+	ck_assert_str_eq(err,
+	    "bad keyword 'a b': only printable ASCII without spaces may be "
+	    "in a keyword");
+	free(err);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -523,6 +568,7 @@ main(void)
 	tcase_add_test(tc, test_triage_batch);
 	tcase_add_test(tc, test_triage_undo_journal);
 	tcase_add_test(tc, test_triage_undo_backend);
+	tcase_add_test(tc, test_triage_keyword);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
