@@ -62,8 +62,10 @@ struct outbox_entry {
 	char *message_id;   /* without <>, "" when none */
 	char *reply_folder; /* as in struct outbox_meta, or NULL */
 	uint32_t reply_uid;
-	int save_sent; /* 0 or 1 */
-	char *path;    /* the message file (read it, never write) */
+	int save_sent;     /* 0 or 1 */
+	int uncertain;     /* HELD: its final "." went and no answer came */
+	char *sent_folder; /* SENT: where the copy goes, or NULL */
+	char *path;        /* the message file (read it, never write) */
 };
 
 /* The outbox of the account: $XDG_DATA_HOME/errand/ACCOUNT/outbox (made
@@ -147,6 +149,9 @@ struct outbox_run_params {
 	 * NULL. offline: the server could not be reached (the rest waits). */
 	void (*finished)(int offline, void *arg);
 	void *arg;
+	/* 1: a message waiting after a temporary failure goes now (the user
+	 * asked: errand push, errand send); send-delay is still kept. */
+	int now;
 };
 
 /* Send the messages that are due, one after the other, through smtp =
