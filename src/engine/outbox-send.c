@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -77,6 +78,7 @@ struct outbox_run {
 	struct imap *im;
 	char *raw;
 	size_t rawlen;
+	int created; /* the Sent folder was made by this run */
 };
 
 static void run_step(evutil_socket_t, short, void *);
@@ -105,6 +107,8 @@ static void run_imap_connected(
     struct imap *, enum imap_err, const char *, void *);
 static void run_imap_appended(
     struct imap *, enum imap_err, const char *, uint32_t, uint32_t, void *);
+static void run_imap_created(
+    struct imap *, enum imap_err, const char *, void *);
 static void run_saved(struct outbox_run *, const char *, int);
 static char *run_sent_folder(struct outbox_run *);
 
@@ -139,6 +143,7 @@ run_free_transport(struct outbox_run *r)
 	r->im = NULL;
 	free(r->raw);
 	r->raw = NULL;
+	r->created = 0;
 }
 
 struct outbox_run *
@@ -752,6 +757,51 @@ run_after(struct outbox_run *r)
 	run_save(r);
 }
 
+struct run_find {
+	const char *id;
+	uint32_t uid;
+};
+
+static int
+run_find_cb(const struct store_msg *m, void *arg)
+{
+	struct run_find *f = arg;
+
+	if (strcmp(m->message_id, f->id) != 0)
+		return 0;
+	f->uid = m->uid;
+	return 1;
+}
+
+/* The cached message whose Message-ID is msgid, INBOX first: its folder's
+ * display name (the caller's) and UID, or NULL. */
+static char *
+run_find_msgid(struct store *st, const char *msgid, uint32_t *uid)
+{
+	struct store_folder *v;
+	struct run_find f;
+	char *name = NULL;
+	size_t n, i, k;
+
+	if (store_folder_list(st, &v, &n) != 0)
+		return NULL;
+	memset(&f, 0, sizeof f);
+	f.id = msgid;
+	for (k = 0; k < 2 && name == NULL; k++)
+		for (i = 0; i < n && name == NULL; i++) {
+			if ((strcasecmp(v[i].name, "INBOX") == 0) != (k == 0))
+				continue;
+			if (store_msg_foreach_cols(st, v[i].id, STORE_COL_IDS,
+			        run_find_cb, &f) == 1 &&
+			    f.uid != 0) {
+				name = xstrdup(v[i].name);
+				*uid = f.uid;
+			}
+		}
+	store_folder_list_free(v, n);
+	return name;
+}
+
 static void
 run_answered(struct outbox_run *r)
 {
@@ -763,9 +813,17 @@ run_answered(struct outbox_run *r)
 	struct local *l;
 	char *err = NULL, *root;
 
-	if (e->reply_folder == NULL || e->reply_uid == 0 || r->p.s == NULL)
+	if (r->p.s == NULL)
 		return;
 	st = session_store(r->p.s);
+	if ((e->reply_folder == NULL || e->reply_uid == 0) &&
+	    e->in_reply_to != NULL && *e->in_reply_to != '\0') {
+		free(e->reply_folder);
+		e->reply_folder =
+		    run_find_msgid(st, e->in_reply_to, &e->reply_uid);
+	}
+	if (e->reply_folder == NULL || e->reply_uid == 0)
+		return;
 	if (url_is_imap(r->a->url.scheme)) {
 		/* A journaled flag change, sent with the others. */
 		triage_init(&t, st, NULL, NULL, NULL);
@@ -983,6 +1041,26 @@ run_imap_connected(struct imap *im, enum imap_err e, const char *msg, void *arg)
 	    run_imap_appended, r);
 }
 
+/* The folder was made: the copy goes again, once. */
+static void
+run_imap_created(struct imap *im, enum imap_err e, const char *msg, void *arg)
+{
+	struct outbox_run *r = arg;
+	char *why;
+
+	if (e != IMAP_ERR_NONE) {
+		xasprintf(&why, "cannot create '%s': %s", r->cur.sent_folder,
+		    msg != NULL ? msg : imap_error(im));
+		run_saved(
+		    r, why, session_imap_err(im, e) == SESSION_ERR_OFFLINE);
+		free(why);
+		return;
+	}
+	r->created = 1;
+	imap_append(im, r->cur.sent_folder, IMAP_FLAG_SEEN, r->raw, r->rawlen,
+	    run_imap_appended, r);
+}
+
 static void
 run_imap_appended(struct imap *im, enum imap_err e, const char *msg,
     uint32_t uidvalidity, uint32_t uid, void *arg)
@@ -992,6 +1070,12 @@ run_imap_appended(struct imap *im, enum imap_err e, const char *msg,
 
 	(void)uidvalidity;
 	(void)uid;
+	if (e != IMAP_ERR_NONE && !r->created &&
+	    session_imap_err(im, e) == SESSION_ERR_NO) {
+		/* No Sent folder yet ([TRYCREATE], RFC 3501): make it. */
+		imap_create(im, r->cur.sent_folder, run_imap_created, r);
+		return;
+	}
 	if (e != IMAP_ERR_NONE) {
 		xasprintf(&why, "cannot append to '%s': %s", r->cur.sent_folder,
 		    msg != NULL ? msg : imap_error(im));

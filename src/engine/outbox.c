@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -437,6 +438,8 @@ outbox_state_write(struct outbox *ob, const struct outbox_entry *e, char **err)
 		OUTBOX_KV("reply-folder", e->reply_folder);
 	if (e->sent_folder != NULL)
 		OUTBOX_KV("sent-folder", e->sent_folder);
+	if (e->in_reply_to != NULL)
+		OUTBOX_KV("in-reply-to", e->in_reply_to);
 	if (e->reason != NULL)
 		OUTBOX_KV("reason", e->reason);
 #undef OUTBOX_KV
@@ -522,6 +525,9 @@ outbox_state_parse(const char *id, char *buf, struct outbox_entry *e)
 		} else if (strcmp(line, "reply-folder") == 0) {
 			free(e->reply_folder);
 			e->reply_folder = xstrdup(v);
+		} else if (strcmp(line, "in-reply-to") == 0) {
+			free(e->in_reply_to);
+			e->in_reply_to = xstrdup(v);
 		} else if (strcmp(line, "sent-folder") == 0) {
 			free(e->sent_folder);
 			e->sent_folder = xstrdup(v);
@@ -638,6 +644,7 @@ outbox_entry_clear(struct outbox_entry *e)
 	free(e->message_id);
 	free(e->reply_folder);
 	free(e->sent_folder);
+	free(e->in_reply_to);
 	free(e->path);
 	memset(e, 0, sizeof *e);
 }
@@ -783,7 +790,7 @@ outbox_date(time_t t)
 
 /* The header fields this module reads. */
 struct outbox_fields {
-	char *from, *to, *cc, *bcc, *subject, *msgid, *date;
+	char *from, *to, *cc, *bcc, *subject, *msgid, *date, *irt;
 };
 
 static void
@@ -796,6 +803,7 @@ outbox_fields_clear(struct outbox_fields *f)
 	free(f->subject);
 	free(f->msgid);
 	free(f->date);
+	free(f->irt);
 	memset(f, 0, sizeof *f);
 }
 
@@ -865,6 +873,8 @@ outbox_fields_read(const char *hdr, size_t len, struct outbox_fields *f,
 				outbox_field_keep(&f->msgid, un, j, 0);
 			else if (OUTBOX_IS("Date"))
 				outbox_field_keep(&f->date, un, j, 0);
+			else if (OUTBOX_IS("In-Reply-To"))
+				outbox_field_keep(&f->irt, un, j, 0);
 #undef OUTBOX_IS
 			free(un);
 		}
@@ -1026,6 +1036,7 @@ outbox_add(struct outbox *ob, int fd, const struct outbox_meta *meta, char **id,
 	e.not_before = e.created + delay;
 	e.save_sent = save;
 	e.state = OUTBOX_QUEUED;
+	e.in_reply_to = outbox_strip_msgid(f.irt);
 	if (meta->reply_folder != NULL && meta->reply_uid != 0) {
 		e.reply_folder = xstrdup(meta->reply_folder);
 		e.reply_uid = meta->reply_uid;

@@ -65,6 +65,9 @@ struct outbox_entry {
 	int save_sent;     /* 0 or 1 */
 	int uncertain;     /* HELD: its final "." went and no answer came */
 	char *sent_folder; /* SENT: where the copy goes, or NULL */
+	char *in_reply_to; /* the msg-id it answers (no <>), or NULL: without
+	                    * reply_folder, the cached message with it is
+	                    * the one marked \Answered */
 	char *path;        /* the message file (read it, never write) */
 };
 
