@@ -2,7 +2,7 @@
  * Sending the outbox on the loop: each due message is marked sending on
  * disk, then goes through net/smtp or sendmail-command; its end is on disk
  * before anything else (sent, held with the server's words, or waiting
- * after a temporary failure). A sent message then gets its copy in Sent
+ * after a temporary failure). A sent message then has its copy made in Sent
  * (IMAP APPEND, or the local Sent Maildir) and \Answered on the message it
  * answers, and leaves the outbox. */
 
@@ -631,7 +631,7 @@ run_smtp(struct outbox_run *r)
 			r->password = xstrdup(ip.password);
 	}
 	if (r->user != NULL && r->password == NULL) {
-		/* Not yet: the session gets them when it connects. */
+		/* Not yet: the session has them once it connects. */
 		run_end(r, OUTBOX_RETRY, 0,
 		    "cannot send: no password for smtp yet", NULL, 0);
 		return;
