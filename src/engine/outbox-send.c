@@ -1086,3 +1086,145 @@ run_imap_appended(struct imap *im, enum imap_err e, const char *msg,
 	}
 	run_saved(r, NULL, 0);
 }
+
+/* --- the interface's sender ---------------------------------------------- */
+
+struct outbox_sender {
+	struct outbox_sender_params p;
+	struct outbox *ob;
+	struct outbox_run *run;
+	struct event *ev_timer; /* the next send-delay or retry */
+	struct event *ev_reap;  /* frees a finished run from the loop */
+	int count;
+};
+
+static void sender_recount(struct outbox_sender *);
+static void sender_on_timer(evutil_socket_t, short, void *);
+static void sender_on_reap(evutil_socket_t, short, void *);
+static void sender_done(const struct outbox_result *, void *);
+static void sender_finished(int, void *);
+
+struct outbox_sender *
+outbox_sender_new(const struct outbox_sender_params *p, char **err)
+{
+	struct outbox_sender *os;
+	struct outbox *ob;
+
+	if ((ob = outbox_open(session_account(p->s), err)) == NULL)
+		return NULL;
+	os = xcalloc(1, sizeof *os);
+	os->p = *p;
+	os->ob = ob;
+	os->ev_timer = evtimer_new(session_base(p->s), sender_on_timer, os);
+	os->ev_reap = event_new(session_base(p->s), -1, 0, sender_on_reap, os);
+	sender_recount(os);
+	return os;
+}
+
+void
+outbox_sender_free(struct outbox_sender *os)
+{
+	if (os == NULL)
+		return;
+	outbox_run_free(os->run);
+	event_free(os->ev_timer);
+	event_free(os->ev_reap);
+	outbox_free(os->ob);
+	free(os);
+}
+
+struct outbox *
+outbox_sender_outbox(struct outbox_sender *os)
+{
+	return os->ob;
+}
+
+int
+outbox_sender_count(const struct outbox_sender *os)
+{
+	return os->count;
+}
+
+/* Count again and arm the timer for the next message due. */
+static void
+sender_recount(struct outbox_sender *os)
+{
+	struct outbox_entry *v;
+	struct timeval tv;
+	size_t n, i;
+	time_t due, now = time(NULL);
+	int c = 0;
+
+	if (outbox_list(os->ob, &v, &n, NULL) == 0) {
+		for (i = 0; i < n; i++)
+			c += v[i].state != OUTBOX_SENT;
+		outbox_entries_free(v, n);
+	}
+	os->count = c;
+	evtimer_del(os->ev_timer);
+	if ((due = outbox_next_due(os->ob)) != 0) {
+		tv.tv_sec = due > now ? due - now : 0;
+		tv.tv_usec = 0;
+		evtimer_add(os->ev_timer, &tv);
+	}
+}
+
+void
+outbox_sender_kick(struct outbox_sender *os)
+{
+	struct outbox_run_params rp;
+
+	sender_recount(os);
+	if (os->p.changed != NULL)
+		os->p.changed(os->p.arg);
+	if (os->run != NULL || session_net(os->p.s) != SESSION_NET_ONLINE)
+		return;
+	memset(&rp, 0, sizeof rp);
+	rp.base = session_base(os->p.s);
+	rp.s = os->p.s;
+	rp.done = sender_done;
+	rp.finished = sender_finished;
+	rp.arg = os;
+	os->run = outbox_run_start(os->ob, &rp);
+}
+
+static void
+sender_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	outbox_sender_kick(arg);
+}
+
+static void
+sender_done(const struct outbox_result *res, void *arg)
+{
+	struct outbox_sender *os = arg;
+
+	if (os->p.result != NULL)
+		os->p.result(res, os->p.arg);
+}
+
+static void
+sender_finished(int offline, void *arg)
+{
+	struct outbox_sender *os = arg;
+
+	(void)offline;
+	/* Not from inside the run: freed on the next pass. */
+	event_active(os->ev_reap, EV_TIMEOUT, 0);
+}
+
+static void
+sender_on_reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct outbox_sender *os = arg;
+
+	(void)fd;
+	(void)what;
+	outbox_run_free(os->run);
+	os->run = NULL;
+	sender_recount(os);
+	if (os->p.changed != NULL)
+		os->p.changed(os->p.arg);
+}

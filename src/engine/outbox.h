@@ -172,6 +172,38 @@ void outbox_run_free(struct outbox_run *);
  * when the loop should call outbox_run_start() again. */
 time_t outbox_next_due(struct outbox *);
 
+/* --- the interface's sender ---------------------------------------------- */
+
+/* What the interface keeps for the life of an account's screen: the outbox,
+ * a run when something is due and the account online, and a timer for the
+ * next send-delay or retry. */
+struct outbox_sender;
+
+struct outbox_sender_params {
+	struct session *s; /* the account's session: loop, store, network */
+	/* The outbox changed (a message queued, sent, held): redraw the
+	 * status line's "outbox: N". May be NULL. */
+	void (*changed)(void *arg);
+	/* One message's end, for a message on the screen ("sent", "held:
+	 * 550 ..."). May be NULL. */
+	void (*result)(const struct outbox_result *, void *arg);
+	void *arg;
+};
+
+/* NULL with *err (the caller's) when the outbox cannot be made. */
+struct outbox_sender *outbox_sender_new(
+    const struct outbox_sender_params *, char **err);
+/* Stop (a message being sent stays as the outbox says) and free. */
+void outbox_sender_free(struct outbox_sender *);
+/* Send what is due now when the session is online: call it after a sync
+ * succeeded and after queuing a message (y). */
+void outbox_sender_kick(struct outbox_sender *);
+/* The messages not yet sent, for "outbox: N" (no disk access). */
+int outbox_sender_count(const struct outbox_sender *);
+/* The outbox, for outbox_add(), outbox_take_back()...; call
+ * outbox_sender_kick() after a change. */
+struct outbox *outbox_sender_outbox(struct outbox_sender *);
+
 /* The state's name, as errand outbox --list prints it. */
 const char *outbox_state_name(enum outbox_state);
 

@@ -23,6 +23,7 @@
 #include "engine/journal.h"
 #include "engine/outbox-private.h"
 #include "engine/outbox.h"
+#include "engine/session.h"
 #include "xmalloc.h"
 #include "cache/store.h"
 
@@ -385,6 +386,87 @@ START_TEST(test_outbox_sendmail)
 }
 END_TEST
 
+struct sender_seen {
+	int changed, sent;
+	struct event_base *base;
+};
+
+static void
+sender_changed(void *arg)
+{
+	((struct sender_seen *)arg)->changed++;
+}
+
+static void
+sender_result(const struct outbox_result *r, void *arg)
+{
+	((struct sender_seen *)arg)->sent += r->state == OUTBOX_SENT;
+}
+
+/* The interface's sender: nothing while offline; online, a message goes
+ * when its send-delay has passed, by the sender's own timer. */
+START_TEST(test_outbox_sender)
+{
+	struct outbox_sender_params op;
+	struct session_params sp;
+	struct sender_seen seen;
+	struct outbox_sender *os;
+	struct session *s;
+	struct account a;
+	char *err = NULL, *data, *cmd, *got, *id, *p;
+	struct outbox_meta m = meta_default(1);
+	time_t deadline;
+
+	memset(&a, 0, sizeof a);
+	memset(&seen, 0, sizeof seen);
+	a.name = "t";
+	a.url.scheme = URL_POP3;
+	xasprintf(&data, "%s/xdg", dir);
+	setenv("XDG_DATA_HOME", data, 1);
+	xasprintf(&got, "%s/got", dir);
+	xasprintf(&cmd, "cat >%s; :", got);
+	a.sendmail_command = cmd;
+	seen.base = event_base_new();
+	memset(&sp, 0, sizeof sp);
+	sp.base = seen.base;
+	sp.a = &a;
+	s = session_new(&sp);
+	memset(&op, 0, sizeof op);
+	op.s = s;
+	op.changed = sender_changed;
+	op.result = sender_result;
+	op.arg = &seen;
+	os = outbox_sender_new(&op, &err);
+	ck_assert_msg(os != NULL, "%s", err);
+	ck_assert_int_eq(outbox_sender_count(os), 0);
+	p = write_file("in.eml", msg);
+	ck_assert_int_eq(
+	    outbox_add_file(outbox_sender_outbox(os), p, &m, &id, &err), 0);
+	session_set_net(s, SESSION_NET_OFFLINE, "no network");
+	outbox_sender_kick(os);
+	ck_assert_int_eq(outbox_sender_count(os), 1);
+	ck_assert_int_ge(seen.changed, 1);
+	session_set_net(s, SESSION_NET_ONLINE, NULL);
+	outbox_sender_kick(os);
+	ck_assert_int_eq(access(got, F_OK), -1); /* within send-delay */
+	deadline = time(NULL) + 10;
+	while ((seen.sent == 0 || outbox_sender_count(os) != 0) &&
+	    time(NULL) < deadline)
+		event_base_loop(seen.base, EVLOOP_ONCE);
+	ck_assert_int_eq(seen.sent, 1);
+	ck_assert_int_eq(outbox_sender_count(os), 0);
+	ck_assert_int_eq(access(got, F_OK), 0);
+	outbox_sender_free(os);
+	session_free(s);
+	event_base_free(seen.base);
+	free(id);
+	free(p);
+	free(cmd);
+	free(got);
+	free(data);
+}
+END_TEST
+
 /* The journal rows of the outbox read back. */
 START_TEST(test_outbox_journal_rows)
 {
@@ -443,6 +525,7 @@ main(void)
 	tcase_add_test(tc, test_outbox_take_back);
 	tcase_add_test(tc, test_outbox_sendmail);
 	tcase_add_test(tc, test_outbox_journal_rows);
+	tcase_add_test(tc, test_outbox_sender);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
