@@ -98,7 +98,8 @@ flush_finished(int offline, void *arg)
 	event_base_loopbreak(f->ctx->base);
 }
 
-/* Something to send, or a Sent copy owed. */
+/* Something to send, a Sent copy owed, or a message that may have been
+ * sent (its copy in Sent tells). */
 static int
 flush_wanted(struct outbox *ob)
 {
@@ -110,7 +111,8 @@ flush_wanted(struct outbox *ob)
 		return 0;
 	for (i = 0; i < n; i++)
 		want |= v[i].state == OUTBOX_QUEUED ||
-		    v[i].state == OUTBOX_RETRY || v[i].state == OUTBOX_SENT;
+		    v[i].state == OUTBOX_RETRY || v[i].state == OUTBOX_SENT ||
+		    (v[i].state == OUTBOX_HELD && v[i].uncertain);
 	outbox_entries_free(v, n);
 	return want;
 }

@@ -110,6 +110,13 @@ static void run_imap_appended(
 static void run_imap_created(
     struct imap *, enum imap_err, const char *, void *);
 static void run_saved(struct outbox_run *, const char *, int);
+static void run_check_sent(struct outbox_run *);
+static void run_check_connected(
+    struct imap *, enum imap_err, const char *, void *);
+static void run_check_selected(struct imap *, enum imap_err, const char *,
+    const struct imap_selected *, void *);
+static void run_check_found(struct imap *, enum imap_err, const char *,
+    const struct imap_uidset *, void *);
 static char *run_sent_folder(struct outbox_run *);
 
 static void
@@ -177,6 +184,13 @@ outbox_run_start(struct outbox *ob, const struct outbox_run_params *p)
 			break;
 		case OUTBOX_SENT:
 			due = 1;
+			break;
+		case OUTBOX_HELD:
+			/* It may have been sent: its copy in Sent says so. */
+			due = v[i].uncertain && v[i].save_sent &&
+			    p->s != NULL && ob->a != NULL &&
+			    url_is_imap(ob->a->url.scheme) &&
+			    *v[i].message_id != '\0';
 			break;
 		default:
 			due = 0;
@@ -275,6 +289,11 @@ run_step(evutil_socket_t fd, short what, void *arg)
 	if (e->state == OUTBOX_SENT) {
 		outbox_unlock(r->ob);
 		run_after(r);
+		return;
+	}
+	if (e->state == OUTBOX_HELD && e->uncertain) {
+		outbox_unlock(r->ob);
+		run_check_sent(r);
 		return;
 	}
 	if (!((e->state == OUTBOX_QUEUED && e->not_before <= now) ||
@@ -1085,6 +1104,77 @@ run_imap_appended(struct imap *im, enum imap_err e, const char *msg,
 		return;
 	}
 	run_saved(r, NULL, 0);
+}
+
+/* --- a message that may have been sent ---------------------------------- */
+
+/* Held as uncertain: when its Message-ID is in Sent (a server that keeps
+ * a copy of what it takes), it was sent: recorded so, with no copy to
+ * make. Otherwise it stays held for the user. */
+static void
+run_check_sent(struct outbox_run *r)
+{
+	struct imap_params ip;
+
+	if (session_creds(r->p.s) != 1) {
+		run_next(r);
+		return;
+	}
+	free(r->cur.sent_folder);
+	r->cur.sent_folder = run_sent_folder(r);
+	session_imap_params(r->p.s, &ip);
+	r->im = imap_new(r->p.base, session_dns(r->p.s), &ip);
+	imap_connect(r->im, run_check_connected, r);
+}
+
+static void
+run_check_connected(
+    struct imap *im, enum imap_err e, const char *msg, void *arg)
+{
+	struct outbox_run *r = arg;
+	struct imap_select_params sp;
+
+	(void)msg;
+	if (e != IMAP_ERR_NONE) {
+		r->offline = session_imap_err(im, e) == SESSION_ERR_OFFLINE;
+		run_next(r);
+		return;
+	}
+	memset(&sp, 0, sizeof sp);
+	sp.mailbox = r->cur.sent_folder;
+	sp.readonly = 1;
+	imap_select(im, &sp, run_check_selected, r);
+}
+
+static void
+run_check_selected(struct imap *im, enum imap_err e, const char *msg,
+    const struct imap_selected *sel, void *arg)
+{
+	struct outbox_run *r = arg;
+
+	(void)msg;
+	(void)sel;
+	if (e != IMAP_ERR_NONE) {
+		run_next(r);
+		return;
+	}
+	imap_search_msgid(im, 1, r->cur.message_id, run_check_found, r);
+}
+
+static void
+run_check_found(struct imap *im, enum imap_err e, const char *msg,
+    const struct imap_uidset *found, void *arg)
+{
+	struct outbox_run *r = arg;
+
+	(void)im;
+	(void)msg;
+	if (e != IMAP_ERR_NONE || found == NULL || found->count == 0) {
+		run_next(r);
+		return;
+	}
+	r->cur.save_sent = 0; /* the copy is there */
+	run_end(r, OUTBOX_SENT, 0, "found in Sent", NULL, 0);
 }
 
 /* --- the interface's sender ---------------------------------------------- */

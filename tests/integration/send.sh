@@ -199,6 +199,17 @@ tap_eq "push does not resend it" "$(times six)" 0
 run outbox --retry "$id"
 run push
 tap_eq "sent once the user says so" "$(times six)" 1
+# Killed while sending, and the server kept a copy in Sent: it was sent.
+message nine
+ERRAND_OUTBOX_DIE_AT=sending "$ERRAND" -c "$conf" send "$work/nine.eml" \
+    >/dev/null 2>&1
+tap_eq "killed while sending again: by SIGKILL" "$?" 137
+dv_doveadm save -u "$U" -m Sent <"$work/nine.eml"
+run push
+tap_eq "found in Sent: recorded as sent, not resent" \
+    "$rc:$(times nine):$(in_sent nine)" "0:0:1"
+run outbox
+tap_eq "and gone from the outbox" "$out" ""
 # After the MTA took it, before the copy: the copy only, no resend.
 message seven
 ERRAND_OUTBOX_DIE_AT=sent "$ERRAND" -c "$conf" send "$work/seven.eml" \
