@@ -12,6 +12,7 @@ struct outbox {
 	const struct account *a; /* or NULL */
 	int lockfd;              /* dir/lock: each change of state */
 	int sendfd;              /* dir/send.lock: a sending run */
+	int checked_sent;        /* uncertain ones were looked for in Sent */
 };
 
 /* Write e's state file (tmp/, fsync, rename, directory synced). 0, or -1

@@ -202,6 +202,8 @@ outbox_run_start(struct outbox *ob, const struct outbox_run_params *p)
 		ids[nids++] = xstrdup(v[i].id);
 	}
 	outbox_entries_free(v, n);
+	if (p->s != NULL)
+		ob->checked_sent = 1;
 	if (nids == 0) {
 		outbox_unlock_send(ob);
 		return NULL;
@@ -357,11 +359,11 @@ run_end(struct outbox_run *r, enum outbox_state state, int uncertain,
 	}
 	if (state == OUTBOX_SENT)
 		e->appending = e->save_sent;
-	ok = outbox_lock(r->ob, &err) == 0;
-	if (ok && outbox_state_write(r->ob, e, &err) != 0)
-		ok = 0;
-	if (ok)
+	ok = 0;
+	if (outbox_lock(r->ob, &err) == 0) {
+		ok = outbox_state_write(r->ob, e, &err) == 0;
 		outbox_unlock(r->ob);
+	}
 	if (!ok) {
 		/* Left as sending: held at the next start, never resent. */
 		free(err);

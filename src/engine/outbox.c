@@ -345,7 +345,9 @@ outbox_clean_tmp(struct outbox *ob)
 	if ((d = opendir(ob->tmp)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
+		/* A message taken back is the caller's to remove. */
+		if (de->d_name[0] == '.' ||
+		    strstr(de->d_name, ".taken.") != NULL)
 			continue;
 		xasprintf(&p, "%s/%s", ob->tmp, de->d_name);
 		if (stat(p, &sb) == 0 && S_ISREG(sb.st_mode) &&
@@ -704,7 +706,20 @@ outbox_remove(struct outbox *ob, const char *id, char **err)
 
 /* --- adding -------------------------------------------------------------- */
 
-/* Append the addr-specs of an address list value to *v. */
+/* Append addr to *v unless it is there (case aside). */
+static void
+outbox_rcpt_push(char ***v, size_t *n, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (strcasecmp((*v)[i], addr) == 0)
+			return;
+	*v = xreallocarray(*v, *n + 1, sizeof **v);
+	(*v)[(*n)++] = xstrdup(addr);
+}
+
+/* Append the addr-specs of an address list value to *v, each once. */
 static void
 outbox_add_rcpts(const char *value, char ***v, size_t *n, int first_only)
 {
@@ -731,8 +746,7 @@ outbox_add_rcpts(const char *value, char ***v, size_t *n, int first_only)
 				    INTERNET_ADDRESS_MAILBOX(x));
 				if (addr == NULL || *addr == '\0')
 					continue;
-				*v = xreallocarray(*v, *n + 1, sizeof **v);
-				(*v)[(*n)++] = xstrdup(addr);
+				outbox_rcpt_push(v, n, addr);
 			}
 			continue;
 		}
@@ -740,8 +754,7 @@ outbox_add_rcpts(const char *value, char ***v, size_t *n, int first_only)
 		    INTERNET_ADDRESS_MAILBOX(ia));
 		if (addr == NULL || *addr == '\0')
 			continue;
-		*v = xreallocarray(*v, *n + 1, sizeof **v);
-		(*v)[(*n)++] = xstrdup(addr);
+		outbox_rcpt_push(v, n, addr);
 		if (first_only)
 			break;
 	}
@@ -911,7 +924,7 @@ outbox_add(struct outbox *ob, int fd, const struct outbox_meta *meta, char **id,
 	struct outbox_fields f;
 	struct outbox_entry e;
 	char *hdr = NULL, *out = NULL, *tmp = NULL, *dst = NULL, *t;
-	char *sep, buf[65536];
+	char *sep, *lf, buf[65536];
 	size_t hlen = 0, outlen = 0, body = 0, i;
 	ssize_t n;
 	int wfd = -1, rc = -1, eof = 0, crlf = 0, delay, save;
@@ -922,15 +935,15 @@ outbox_add(struct outbox *ob, int fd, const struct outbox_meta *meta, char **id,
 	memset(&e, 0, sizeof e);
 	/* The header section, up to its empty line. */
 	for (;;) {
-		if ((sep = memmem(hdr != NULL ? hdr : "", hlen, "\n\n", 2)) !=
-		    NULL) {
-			body = (size_t)(sep - hdr) + 1;
-			break;
-		}
-		if ((sep = memmem(hdr != NULL ? hdr : "", hlen, "\n\r\n", 3)) !=
-		    NULL) {
+		lf = memmem(hdr != NULL ? hdr : "", hlen, "\n\n", 2);
+		sep = memmem(hdr != NULL ? hdr : "", hlen, "\n\r\n", 3);
+		if (sep != NULL && (lf == NULL || sep < lf)) {
 			body = (size_t)(sep - hdr) + 1;
 			crlf = 1;
+			break;
+		}
+		if (lf != NULL) {
+			body = (size_t)(lf - hdr) + 1;
 			break;
 		}
 		if (eof) {

@@ -155,6 +155,39 @@ START_TEST(test_outbox_add)
 }
 END_TEST
 
+/* CRLF lines (a body with bare LF blank lines too), a recipient twice. */
+START_TEST(test_outbox_add_crlf)
+{
+	struct outbox_entry *v;
+	struct outbox *ob;
+	char *err = NULL, *id, *text;
+	size_t n;
+
+	ob = outbox_open_dir(obdir, NULL, &err);
+	id = add(ob,
+	    "From: me@example.org\r\nTo: b@example.org, B@Example.org\r\n"
+	    "Cc: c@example.org\r\nBcc: b@example.org\r\n\r\n"
+	    "one\n\ntwo\r\n",
+	    0);
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(v[0].nrcpt, 2);
+	ck_assert_str_eq(v[0].rcpts[0], "b@example.org");
+	ck_assert_str_eq(v[0].rcpts[1], "c@example.org");
+	text = read_file(v[0].path);
+	ck_assert_ptr_null(strstr(text, "Bcc"));
+	ck_assert_ptr_nonnull(strstr(text, "Cc: c@example.org\r\n\r\none\n"));
+	ck_assert_ptr_nonnull(strstr(text, "Date: "));
+	/* The added Date ends as the message's lines do. */
+	ck_assert_int_eq(strncmp(text, "Message-ID: <", 13), 0);
+	ck_assert_int_eq(strchr(text, '\n')[-1], '\r');
+	ck_assert_int_eq(strchr(strstr(text, "\nDate: "), '\n')[-1], '\r');
+	free(text);
+	outbox_entries_free(v, n);
+	free(id);
+	outbox_free(ob);
+}
+END_TEST
+
 START_TEST(test_outbox_bad)
 {
 	struct outbox_meta m = meta_default(0);
@@ -520,6 +553,7 @@ main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_outbox_add);
+	tcase_add_test(tc, test_outbox_add_crlf);
 	tcase_add_test(tc, test_outbox_bad);
 	tcase_add_test(tc, test_outbox_crash_sending);
 	tcase_add_test(tc, test_outbox_take_back);
