@@ -110,6 +110,10 @@ static void run_imap_appended(
 static void run_imap_created(
     struct imap *, enum imap_err, const char *, void *);
 static void run_saved(struct outbox_run *, const char *, int);
+static void run_copy_selected(struct imap *, enum imap_err, const char *,
+    const struct imap_selected *, void *);
+static void run_copy_found(struct imap *, enum imap_err, const char *,
+    const struct imap_uidset *, void *);
 static void run_check_sent(struct outbox_run *);
 static void run_check_connected(
     struct imap *, enum imap_err, const char *, void *);
@@ -1030,6 +1034,7 @@ static void
 run_save_imap(struct outbox_run *r)
 {
 	struct imap_params ip;
+	char *folder;
 	char *err = NULL;
 
 	if (session_creds(r->p.s) != 1) {
@@ -1041,8 +1046,9 @@ run_save_imap(struct outbox_run *r)
 		free(err);
 		return;
 	}
+	folder = run_sent_folder(r);
 	free(r->cur.sent_folder);
-	r->cur.sent_folder = run_sent_folder(r);
+	r->cur.sent_folder = folder;
 	session_imap_params(r->p.s, &ip);
 	r->im = imap_new(r->p.base, session_dns(r->p.s), &ip);
 	imap_connect(r->im, run_imap_connected, r);
@@ -1053,9 +1059,63 @@ run_imap_connected(struct imap *im, enum imap_err e, const char *msg, void *arg)
 {
 	struct outbox_run *r = arg;
 
+	struct imap_select_params sp;
+	char *err = NULL;
+
 	if (e != IMAP_ERR_NONE) {
 		run_saved(r, msg != NULL ? msg : imap_error(im),
 		    session_imap_err(im, e) == SESSION_ERR_OFFLINE);
+		return;
+	}
+	if (r->cur.append_tried && *r->cur.message_id != '\0') {
+		/* An APPEND went before without its answer recorded (a
+		 * crash, a cut): the copy may be there already. */
+		memset(&sp, 0, sizeof sp);
+		sp.mailbox = r->cur.sent_folder;
+		sp.readonly = 1;
+		imap_select(im, &sp, run_copy_selected, r);
+		return;
+	}
+	r->cur.append_tried = 1;
+	if (outbox_lock(r->ob, &err) == 0) {
+		outbox_state_write(r->ob, &r->cur, &err);
+		outbox_unlock(r->ob);
+	}
+	free(err);
+	imap_append(im, r->cur.sent_folder, IMAP_FLAG_SEEN, r->raw, r->rawlen,
+	    run_imap_appended, r);
+}
+
+static void
+run_copy_selected(struct imap *im, enum imap_err e, const char *msg,
+    const struct imap_selected *sel, void *arg)
+{
+	struct outbox_run *r = arg;
+
+	(void)msg;
+	(void)sel;
+	if (e != IMAP_ERR_NONE) {
+		/* No Sent folder yet: no copy in it either. */
+		imap_append(im, r->cur.sent_folder, IMAP_FLAG_SEEN, r->raw,
+		    r->rawlen, run_imap_appended, r);
+		return;
+	}
+	imap_search_msgid(im, 1, r->cur.message_id, run_copy_found, r);
+}
+
+static void
+run_copy_found(struct imap *im, enum imap_err e, const char *msg,
+    const struct imap_uidset *found, void *arg)
+{
+	struct outbox_run *r = arg;
+
+	if (e != IMAP_ERR_NONE) {
+		run_saved(r, msg != NULL ? msg : imap_error(im),
+		    session_imap_err(im, e) == SESSION_ERR_OFFLINE);
+		return;
+	}
+	if (found != NULL && found->count > 0) {
+		run_saved(r, NULL, 0); /* it is there: not twice */
 		return;
 	}
 	imap_append(im, r->cur.sent_folder, IMAP_FLAG_SEEN, r->raw, r->rawlen,
@@ -1117,13 +1177,15 @@ static void
 run_check_sent(struct outbox_run *r)
 {
 	struct imap_params ip;
+	char *folder;
 
 	if (session_creds(r->p.s) != 1) {
 		run_next(r);
 		return;
 	}
+	folder = run_sent_folder(r);
 	free(r->cur.sent_folder);
-	r->cur.sent_folder = run_sent_folder(r);
+	r->cur.sent_folder = folder;
 	session_imap_params(r->p.s, &ip);
 	r->im = imap_new(r->p.base, session_dns(r->p.s), &ip);
 	imap_connect(r->im, run_check_connected, r);

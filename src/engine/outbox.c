@@ -418,10 +418,11 @@ outbox_state_write(struct outbox *ob, const struct outbox_entry *e, char **err)
 	xasprintf(&s,
 	    "journal %s\t%s\nstate %s\ncreated %lld\nnot-before %lld\n"
 	    "tries %d\nsave-sent %d\nappending %d\nuncertain %d\n"
-	    "reply-uid %u\n",
+	    "append-tried %d\nreply-uid %u\n",
 	    journal_op_name(ja.op), row, outbox_state_name(e->state),
 	    (long long)e->created, (long long)e->not_before, e->tries,
-	    e->save_sent, e->appending, e->uncertain, e->reply_uid);
+	    e->save_sent, e->appending, e->uncertain, e->append_tried,
+	    e->reply_uid);
 	free(row);
 #define OUTBOX_KV(k, val)                                                      \
 	do {                                                                   \
@@ -509,6 +510,8 @@ outbox_state_parse(const char *id, char *buf, struct outbox_entry *e)
 			e->appending = strcmp(v, "0") != 0;
 		else if (strcmp(line, "uncertain") == 0)
 			e->uncertain = strcmp(v, "0") != 0;
+		else if (strcmp(line, "append-tried") == 0)
+			e->append_tried = strcmp(v, "0") != 0;
 		else if (strcmp(line, "reply-uid") == 0)
 			e->reply_uid = (uint32_t)strtoul(v, NULL, 10);
 		else if (strcmp(line, "from") == 0) {

@@ -64,6 +64,7 @@ struct outbox_entry {
 	uint32_t reply_uid;
 	int save_sent;     /* 0 or 1 */
 	int uncertain;     /* HELD: its final "." went and no answer came */
+	int append_tried;  /* SENT: an APPEND went once: look before the next */
 	char *sent_folder; /* SENT: where the copy goes, or NULL */
 	char *in_reply_to; /* the msg-id it answers (no <>), or NULL: without
 	                    * reply_folder, the cached message with it is

@@ -228,6 +228,18 @@ tap_eq "push makes the copy, sends nothing" "$(times seven):$(in_sent seven)" \
 run outbox
 tap_eq "and the outbox is empty" "$out" ""
 
+# After the copy, before it left the outbox: not a second copy.
+message ten
+ERRAND_OUTBOX_DIE_AT=appended "$ERRAND" -c "$conf" send "$work/ten.eml" \
+    >/dev/null 2>&1
+tap_eq "killed after the copy: by SIGKILL" "$?" 137
+tap_eq "sent once, one copy" "$(times ten):$(in_sent ten)" "1:1"
+run push
+tap_eq "push: still one copy, not resent" "$rc:$(times ten):$(in_sent ten)" \
+    "0:1:1"
+run outbox
+tap_eq "the outbox is empty after it" "$out" ""
+
 # Bad input.
 printf 'From: demo@example.org\nSubject: nobody\n\nhi\n' >"$work/none.eml"
 run send "$work/none.eml"
