@@ -253,4 +253,23 @@ printf 'From: demo@example.org\nTo: x@example.org\nSubject: stdin\nMessage-ID: <
     "$ERRAND" -c "$conf" send >/dev/null 2>&1
 tap_eq "from stdin" "$?:$(times eight)" "0:1"
 
+# A POP3 account: the copy goes to the local Maildir's Sent, and the
+# answered message at home gets its R flag.
+pconf=$work/pop3.conf
+export XDG_CACHE_HOME=$work/pop3-cache XDG_DATA_HOME=$work/pop3-data
+errand_write_config "$pconf" pop3s "sendmail-command = $sm -oi"
+out=$("$ERRAND" -c "$pconf" sync 2>&1)
+tap_eq "pop3: the message is home" "$?" 0
+message eleven "In-Reply-To: <orig@send.test>"
+out=$("$ERRAND" -c "$pconf" send "$work/eleven.eml" 2>&1)
+tap_like "pop3: sent" "$(oneline "$?:$out")" "^0:queued [^~]*~sent "
+tap_eq "pop3: the MTA got it once" "$(times eleven)" 1
+home=$XDG_DATA_HOME/errand/$U
+sent=$(grep -l "^Message-ID: <eleven@send.test>" "$home"/.Sent/new/* \
+    "$home"/.Sent/cur/* 2>/dev/null | wc -l | tr -d ' ')
+tap_eq "pop3: a copy in the local Sent" "$sent" 1
+orig=$(grep -l "^Message-ID: <orig@send.test>" "$home"/cur/* \
+    "$home"/new/* 2>/dev/null | head -n 1)
+tap_like "pop3: the original is answered at home" "$orig" ':2,[A-Z]*R'
+
 tap_done
