@@ -970,7 +970,9 @@ run_save_local(struct outbox_run *r)
 {
 	struct maildir_delivery *d;
 	struct maildir *md;
-	char *root, *path, *err = NULL, *name = NULL;
+	char *root, *path, *err = NULL, *name = NULL, buf[65536];
+	ssize_t n;
+	int fd = -1;
 
 	if ((root = maildir_default_path(r->a != NULL ? r->a->name : "")) ==
 	    NULL) {
@@ -979,12 +981,6 @@ run_save_local(struct outbox_run *r)
 	}
 	xasprintf(&path, "%s/.Sent", root);
 	free(root);
-	if (run_read_msg(r, &err) != 0) {
-		run_saved(r, err, 0);
-		free(err);
-		free(path);
-		return;
-	}
 	if ((md = maildir_open(path, &err)) == NULL) {
 		run_saved(r, err, 0);
 		free(err);
@@ -992,20 +988,48 @@ run_save_local(struct outbox_run *r)
 		return;
 	}
 	free(path);
-	if ((d = maildir_deliver_begin(md, 1)) == NULL ||
-	    maildir_deliver_write(d, r->raw, r->rawlen) != 0 ||
-	    maildir_deliver_commit(d, &name) != 0) {
-		if (d != NULL && name == NULL)
-			maildir_deliver_abort(d);
+	if ((fd = open(r->cur.path, O_RDONLY | O_CLOEXEC)) == -1) {
+		xasprintf(
+		    &err, "cannot read '%s': %s", r->cur.path, strerror(errno));
+		goto fail;
+	}
+	/* Streamed: a big attachment is never all in memory. */
+	if ((d = maildir_deliver_begin(md, 1)) == NULL) {
 		err = xstrdup(maildir_error(md));
-		maildir_close(md);
-		run_saved(r, err, 0);
-		free(err);
-		return;
+		goto fail;
+	}
+	while ((n = read(fd, buf, sizeof buf)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			xasprintf(&err, "cannot read '%s': %s", r->cur.path,
+			    strerror(errno));
+			maildir_deliver_abort(d);
+			goto fail;
+		}
+		if (maildir_deliver_write(d, buf, (size_t)n) != 0) {
+			err = xstrdup(maildir_error(md));
+			maildir_deliver_abort(d);
+			goto fail;
+		}
+	}
+	/* The delivery is freed either way. */
+	if (maildir_deliver_commit(d, &name) != 0) {
+		err = xstrdup(maildir_error(md));
+		goto fail;
 	}
 	free(name);
+	close(fd);
 	maildir_close(md);
 	run_saved(r, NULL, 0);
+	return;
+
+fail:
+	if (fd != -1)
+		close(fd);
+	maildir_close(md);
+	run_saved(r, err, 0);
+	free(err);
 }
 
 /* The server name of the \Sent folder, else "Sent". */
