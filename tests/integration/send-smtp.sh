@@ -66,6 +66,8 @@ print(m["To"], "|", m["Cc"], "|", m["Subject"], "|", m["Bcc"], "|",
 PY
 )" "One <one@example.org> | two@example.org | Grüße | None | Köln/.a leading dot/"
 tap_eq "the copy in Sent" "$(in_sent one)" 1
+tap_unlike "no Bcc in the copy either" "$(dv_doveadm fetch -u "$U" hdr \
+    mailbox Sent header message-id "<one@send.test>")" "^Bcc:|three@"
 
 # An unknown recipient: 550 at RCPT, held with the words, none delivered.
 printf 'From: %s@example.org\nTo: one@example.org, nobody@example.org\nSubject: two\nMessage-ID: <two@send.test>\n\nhi\n' \
