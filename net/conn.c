@@ -791,6 +791,35 @@ conn_tls_version(const struct conn *c)
 	return c->tls_version;
 }
 
+int
+conn_channel_binding(
+    const struct conn *c, const char **type, unsigned char *buf, size_t *len)
+{
+	SSL *ssl;
+
+	*len = 0;
+	if (c->tls_version == NULL || c->bev == NULL ||
+	    (ssl = bufferevent_openssl_get_ssl(c->bev)) == NULL)
+		return -1;
+	if (SSL_version(ssl) >= TLS1_3_VERSION) {
+		*type = "tls-exporter";
+		if (SSL_export_keying_material(ssl, buf, 32,
+		        "EXPORTER-Channel-Binding", 24, NULL, 0, 0) != 1)
+			return -1;
+		*len = 32;
+		return 0;
+	}
+	/* The first Finished of the handshake: ours, or the server's on a
+	 * resumed session. */
+	*type = "tls-unique";
+	*len = SSL_session_reused(ssl)
+	    ? SSL_get_peer_finished(ssl, buf, CONN_CB_MAX)
+	    : SSL_get_finished(ssl, buf, CONN_CB_MAX);
+	if (*len == 0 || *len > CONN_CB_MAX)
+		return -1;
+	return 0;
+}
+
 const char *
 conn_host(const struct conn *c)
 {

@@ -155,6 +155,13 @@ void conn_session_set_hint(struct conn *, const char *);
 /* "TLSv1.3" once TLS is up, else NULL. */
 const char *conn_tls_version(const struct conn *);
 
+/* Channel binding data of the TLS connection for SCRAM -PLUS: RFC 9266
+ * tls-exporter on TLS 1.3, RFC 5929 tls-unique before. 0, *type and *len
+ * bytes in buf (room for CONN_CB_MAX); -1 without TLS. */
+#define CONN_CB_MAX 64
+int conn_channel_binding(
+    const struct conn *, const char **type, unsigned char *buf, size_t *len);
+
 /* The host name the connection was made for ("host" in the params). */
 const char *conn_host(const struct conn *);
 

@@ -16,6 +16,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <openssl/crypto.h>
 
 #include "content/text.h"
 #include "xmalloc.h"
@@ -195,7 +196,9 @@ struct imap_cmd {
 	size_t partlen[IMAP_CMD_PARTS];
 	char *partlog[IMAP_CMD_PARTS]; /* what the log shows, NULL: as is */
 	int nparts;
-	int sent; /* pieces sent */
+	int sent;     /* pieces sent */
+	int exchange; /* AUTHENTICATE waiting for challenges: nothing may
+	               * follow it before its tagged answer */
 };
 
 TAILQ_HEAD(imap_ops, imap_op);
@@ -217,10 +220,16 @@ struct imap {
 	struct event *deferred; /* runs failed operations' callbacks */
 	char *host;
 	char *user;
-	char *password;
+	sasl_secret_cb secret; /* asked for at each login, never kept */
+	void *secret_arg;
+	enum sasl_mech auth;       /* the account's wish */
+	int auth_can;              /* SASL_CAN_* */
+	unsigned int sasl_offered; /* SASL_BIT()s of the AUTH= offered */
+	struct sasl *sasl;         /* the exchange under way */
+	const char *mech_used;     /* after login: its name (static) */
 	int starttls;
 	unsigned int ignore_caps;
-	int no_auth_plain;
+	int no_sasl;
 	size_t max_header;
 	size_t max_literal;
 	struct imap_parse_limits limits;
@@ -235,7 +244,7 @@ struct imap {
 	char *zwhy;    /* imap_compress_why() */
 	unsigned int enabling; /* ENABLE sent, its reply not read yet */
 	int early_ok;   /* implicit TLS, and AUTHENTICATE PLAIN with SASL-IR
-	               * was offered before login */
+	               * was used to log in */
 	int idle_renew; /* seconds */
 	struct event *idle_ev; /* renews IDLE */
 	struct imap_op *idle;  /* the IDLE in force ("+" seen, no DONE) */
@@ -300,12 +309,15 @@ static void imap_str_printf(struct imap_str *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 static void imap_put_string(struct imap *, struct imap_cmd *, struct imap_str *,
     struct imap_str *, const char *, size_t, int);
-static char *imap_base64(const unsigned char *, size_t);
 static int imap_range_cmp(const void *, const void *);
 static void imap_simple(struct imap *, enum imap_cmd_kind, struct imap_op *,
     const char *, ...) __attribute__((format(printf, 4, 5)));
 static void imap_after_caps(struct imap *);
 static void imap_authenticate(struct imap *);
+static void imap_login_cmd(struct imap *, const char *);
+static void imap_sasl_continue(struct imap *, const char *);
+static void imap_sasl_fail(struct imap *, const char *);
+static unsigned int imap_auth_flags(struct imap *);
 static void imap_enable(struct imap *);
 static void imap_logged_in(struct imap *);
 static void imap_compress_early(struct imap *);
@@ -317,7 +329,6 @@ static void imap_ready(struct imap *);
 static void imap_caps_set(struct imap *, const struct imap_tok *);
 static char *imap_text(const char *);
 static char *imap_display(struct imap *, const char *, size_t);
-static void imap_wipe(char *);
 static void imap_event_send(struct imap *, struct imap_event *);
 static void imap_msg_from(struct imap_msg *, const struct imap_fetch *);
 static void imap_fetch_resp(struct imap *, const struct imap_resp *);
@@ -378,10 +389,13 @@ imap_new(struct event_base *base, struct evdns_base *dns,
 	im->log = p->conn.log;
 	im->host = xstrdup(p->conn.host);
 	im->user = xstrdup(p->user != NULL ? p->user : "");
-	im->password = p->password != NULL ? xstrdup(p->password) : NULL;
+	im->secret = p->secret;
+	im->secret_arg = p->secret_arg;
+	im->auth = p->auth;
+	im->auth_can = p->auth_can != 0 ? p->auth_can : SASL_CAN_PASSWORD;
 	im->starttls = p->starttls;
 	im->ignore_caps = p->ignore_caps;
-	im->no_auth_plain = p->no_auth_plain;
+	im->no_sasl = p->no_sasl;
 	im->max_header = p->max_header > 0 ? p->max_header : IMAP_MAX_HEADER;
 	im->event = p->event;
 	im->event_arg = p->event_arg;
@@ -440,7 +454,7 @@ imap_destroy(struct imap *im)
 	event_free(im->deferred);
 	event_free(im->idle_ev);
 	evbuffer_free(im->logbuf);
-	imap_wipe(im->password);
+	sasl_free(im->sasl);
 	free(im->host);
 	free(im->user);
 	free(im->capstr);
@@ -882,6 +896,12 @@ const char *
 imap_tls_version(const struct imap *im)
 {
 	return im->conn != NULL ? conn_tls_version(im->conn) : NULL;
+}
+
+const char *
+imap_auth_mech(const struct imap *im)
+{
+	return im->mech_used;
 }
 
 static void
@@ -1495,7 +1515,10 @@ imap_cmd_free(struct imap_cmd *cmd)
 	int i;
 
 	for (i = 0; i < cmd->nparts; i++) {
-		imap_wipe(cmd->part[i]);
+		/* A piece logged otherwise holds a secret. */
+		if (cmd->partlog[i] != NULL)
+			OPENSSL_cleanse(cmd->part[i], cmd->partlen[i]);
+		free(cmd->part[i]);
 		free(cmd->partlog[i]);
 	}
 	free(cmd);
@@ -1558,7 +1581,7 @@ imap_flush(struct imap *im)
 		TAILQ_REMOVE(&im->outq, cmd, entry);
 		TAILQ_INSERT_TAIL(&im->inflight, cmd, entry);
 		imap_send_part(im, cmd);
-		if (cmd->sent < cmd->nparts)
+		if (cmd->sent < cmd->nparts || cmd->exchange)
 			im->blocked = cmd;
 	}
 	imap_expect(im);
@@ -1660,38 +1683,6 @@ imap_put_string(struct imap *im, struct imap_cmd *cmd, struct imap_str *w,
 	}
 	imap_str_add(w, s, n);
 	imap_str_add(l, secret ? "<secret>" : s, secret ? 8 : n);
-}
-
-/* RFC 4648 base64 of n bytes; the caller frees (and wipes) it. */
-static char *
-imap_base64(const unsigned char *in, size_t n)
-{
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *out, *o;
-	uint32_t v;
-	size_t i;
-
-	o = out = xmalloc(4 * ((n + 2) / 3) + 1);
-	for (i = 0; i + 2 < n; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
-		    in[i + 2];
-		*o++ = b64[v >> 18];
-		*o++ = b64[(v >> 12) & 0x3f];
-		*o++ = b64[(v >> 6) & 0x3f];
-		*o++ = b64[v & 0x3f];
-	}
-	if (i < n) {
-		v = (uint32_t)in[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)in[i + 1] << 8;
-		*o++ = b64[v >> 18];
-		*o++ = b64[(v >> 12) & 0x3f];
-		*o++ = i + 1 < n ? b64[(v >> 6) & 0x3f] : '=';
-		*o++ = '=';
-	}
-	*o = '\0';
-	return out;
 }
 
 /* The oldest command in flight of an operation of this kind. */
@@ -2062,6 +2053,10 @@ imap_continue(struct imap *im, const struct imap_resp *r)
 		    im->host);
 		return;
 	}
+	if (cmd->kind == IMAP_CMD_AUTH && cmd->exchange) {
+		imap_sasl_continue(im, r->text);
+		return;
+	}
 	if (cmd->kind == IMAP_CMD_IDLE && cmd->sent == 1) {
 		/* IDLE accepted: DONE waits until it is wanted. */
 		im->idle = cmd->op;
@@ -2164,13 +2159,34 @@ imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
 		conn_starttls(im->conn);
 		break;
 	case IMAP_CMD_AUTH:
+		if (im->blocked == cmd) {
+			im->blocked = NULL;
+			cmd->exchange = 0;
+		}
 		if (!ok) {
 			why = imap_why(r);
-			imap_failf(im, IMAP_ERR_AUTH, "login refused by %s: %s",
-			    im->host, why);
+			if (im->sasl != NULL && sasl_error(im->sasl) != NULL)
+				imap_failf(im, IMAP_ERR_AUTH,
+				    "login refused by %s: %s (%s)", im->host,
+				    why, sasl_error(im->sasl));
+			else
+				imap_failf(im, IMAP_ERR_AUTH,
+				    "login refused by %s: %s", im->host, why);
 			free(why);
 			break;
 		}
+		if (im->sasl != NULL && !sasl_complete(im->sasl)) {
+			imap_failf(im, IMAP_ERR_PROTO,
+			    "cannot log in to %s: the server is not trusted: "
+			    "it said OK before %s finished",
+			    im->host, sasl_mech_name(sasl_mech(im->sasl)));
+			break;
+		}
+		im->mech_used = im->sasl != NULL
+		    ? sasl_mech_name(sasl_mech(im->sasl))
+		    : "LOGIN";
+		sasl_free(im->sasl);
+		im->sasl = NULL;
 		im->logged_in = 1;
 		if (im->zasked) {
 			/* COMPRESS went behind it: nothing more until its
@@ -2456,82 +2472,170 @@ imap_after_caps(struct imap *im)
 		imap_logged_in(im);
 		return;
 	}
-	if (conn_tls_version(im->conn) == NULL) {
-		imap_failf(im, IMAP_ERR_PROTO,
-		    "not sending the password to %s over an unencrypted "
-		    "connection",
-		    im->host);
-		return;
-	}
 	imap_authenticate(im);
 }
 
-/* AUTHENTICATE PLAIN (RFC 4616), in the command with SASL-IR, else after
- * the "+"; LOGIN where PLAIN is not offered. */
+/* Log in: AUTHENTICATE with the mechanism net/sasl picks from those
+ * offered, its initial response in the command with SASL-IR (RFC 4959),
+ * else after the first "+"; the LOGIN command where the server offers no
+ * SASL mechanism at all. The secret is asked for now and not kept. */
 static void
 imap_authenticate(struct imap *im)
 {
 	struct imap_cmd *cmd;
 	struct imap_str w = {0}, l = {0};
-	unsigned char *raw;
-	char *b64;
-	size_t ulen, plen, rawlen;
+	struct sasl_creds c = {0};
+	unsigned char cb[CONN_CB_MAX];
+	const char *secret;
+	enum sasl_mech mech;
+	char *why, *ir;
+	unsigned int flags;
 
-	if (im->password == NULL) {
+	sasl_free(im->sasl);
+	im->sasl = NULL;
+	secret = im->secret != NULL ? im->secret(im->secret_arg) : NULL;
+	if (secret == NULL) {
 		imap_failf(im, IMAP_ERR_AUTH, "no password for %s", im->host);
+		return;
+	}
+	flags = imap_auth_flags(im);
+	if (im->no_sasl ||
+	    (im->sasl_offered == 0 &&
+	        (im->auth == SASL_AUTO || im->auth == SASL_PLAIN) &&
+	        (flags & SASL_TLS) && (flags & SASL_CAN_PASSWORD))) {
+		imap_login_cmd(im, secret);
+		return;
+	}
+	if (sasl_choose(im->auth, im->sasl_offered, (int)flags, &mech, &why) !=
+	    0) {
+		imap_failf(im, IMAP_ERR_PROTO, "cannot log in to %s: %s",
+		    im->host, why);
+		free(why);
+		return;
+	}
+	c.user = im->user;
+	c.secret = secret;
+	c.host = im->host;
+	c.port = im->cp.port;
+	if (conn_channel_binding(im->conn, &c.cb_type, cb, &c.cblen) == 0)
+		c.cb = cb;
+	im->sasl = sasl_new(mech, &c, &why);
+	OPENSSL_cleanse(cb, sizeof cb);
+	if (im->sasl == NULL) {
+		imap_failf(im, IMAP_ERR_PROTO, "cannot log in to %s: %s",
+		    im->host, why);
+		free(why);
 		return;
 	}
 	imap_set_state(im, IMAP_STATE_AUTHENTICATE);
 	cmd = imap_cmd_new(im, IMAP_CMD_AUTH, NULL);
-	if ((im->caps & IMAP_CAP_AUTH_PLAIN) && !im->no_auth_plain) {
-		ulen = strlen(im->user);
-		plen = strlen(im->password);
-		rawlen = ulen + plen + 2;
-		raw = xmalloc(rawlen);
-		raw[0] = '\0';
-		memcpy(raw + 1, im->user, ulen);
-		raw[1 + ulen] = '\0';
-		memcpy(raw + 2 + ulen, im->password, plen);
-		b64 = imap_base64(raw, rawlen);
-		explicit_bzero(raw, rawlen);
-		free(raw);
-		if (im->caps & IMAP_CAP_SASL_IR) {
-			im->early_ok = !im->starttls;
-			imap_str_printf(
-			    &w, "a%u AUTHENTICATE PLAIN %s", cmd->tag, b64);
-			imap_str_printf(
-			    &l, "a%u AUTHENTICATE PLAIN <secret>", cmd->tag);
-			imap_cmd_end(cmd, &w, &l, 0);
-			imap_wipe(b64);
-			imap_cmd_queue(im, cmd);
-			imap_compress_early(im);
+	imap_str_printf(
+	    &w, "a%u AUTHENTICATE %s", cmd->tag, sasl_mech_name(mech));
+	imap_str_add(&l, w.s, w.len);
+	cmd->exchange = 1;
+	if ((im->caps & IMAP_CAP_SASL_IR) && sasl_has_initial(im->sasl)) {
+		if (sasl_step(im->sasl, NULL, &ir) == SASL_FAIL) {
+			imap_cmd_free(cmd);
+			free(w.s);
+			free(l.s);
+			imap_failf(im, IMAP_ERR_PROTO,
+			    "cannot log in to %s: %s", im->host,
+			    sasl_error(im->sasl));
 			return;
-		} else {
-			imap_str_printf(&w, "a%u AUTHENTICATE PLAIN", cmd->tag);
-			imap_str_printf(&l, "a%u AUTHENTICATE PLAIN", cmd->tag);
-			imap_cmd_end(cmd, &w, &l, 1);
-			imap_str_add(&w, b64, strlen(b64));
-			imap_str_add(&l, "<secret>", 8);
-			imap_cmd_end(cmd, &w, &l, 0);
 		}
-		imap_wipe(b64);
-		imap_cmd_queue(im, cmd);
+		imap_str_printf(&w, " %s", *ir != '\0' ? ir : "=");
+		imap_str_add(&l, " <secret>", 9);
+		sasl_wipe_free(ir);
+		/* PLAIN is one line: what follows may be pipelined. */
+		if (mech == SASL_PLAIN) {
+			cmd->exchange = 0;
+			im->early_ok = !im->starttls;
+		}
+	}
+	imap_cmd_end(cmd, &w, &l, 0);
+	imap_cmd_queue(im, cmd);
+	if (!cmd->exchange)
+		imap_compress_early(im);
+}
+
+/* What the account and this connection allow, for sasl_choose(). */
+static unsigned int
+imap_auth_flags(struct imap *im)
+{
+	unsigned char cb[CONN_CB_MAX];
+	const char *type;
+	size_t n;
+	unsigned int flags = (unsigned int)im->auth_can;
+
+	if (conn_tls_version(im->conn) != NULL)
+		flags |= SASL_TLS;
+	if (conn_channel_binding(im->conn, &type, cb, &n) == 0)
+		flags |= SASL_CB;
+	OPENSSL_cleanse(cb, sizeof cb);
+	return flags;
+}
+
+/* The LOGIN command (RFC 9051 section 6.2.3), over TLS only. */
+static void
+imap_login_cmd(struct imap *im, const char *secret)
+{
+	struct imap_cmd *cmd;
+	struct imap_str w = {0}, l = {0};
+
+	if (conn_tls_version(im->conn) == NULL) {
+		imap_failf(im, IMAP_ERR_PROTO,
+		    "cannot log in to %s: not sending the password over an "
+		    "unencrypted connection",
+		    im->host);
 		return;
 	}
 	if (im->caps & IMAP_CAP_LOGINDISABLED) {
-		imap_cmd_free(cmd);
 		imap_failf(im, IMAP_ERR_PROTO,
 		    "%s does not allow LOGIN (LOGINDISABLED)", im->host);
 		return;
 	}
+	imap_set_state(im, IMAP_STATE_AUTHENTICATE);
+	cmd = imap_cmd_new(im, IMAP_CMD_AUTH, NULL);
 	imap_str_printf(&w, "a%u LOGIN ", cmd->tag);
 	imap_str_printf(&l, "a%u LOGIN ", cmd->tag);
 	imap_put_string(im, cmd, &w, &l, im->user, strlen(im->user), 0);
 	imap_str_add(&w, " ", 1);
 	imap_str_add(&l, " ", 1);
-	imap_put_string(im, cmd, &w, &l, im->password, strlen(im->password), 1);
+	imap_put_string(im, cmd, &w, &l, secret, strlen(secret), 1);
 	imap_cmd_end(cmd, &w, &l, 0);
 	imap_cmd_queue(im, cmd);
+}
+
+/* A "+" during AUTHENTICATE: the mechanism's answer, logged as a secret;
+ * a mechanism that gives up ends the session (no "*" is worth waiting
+ * for). */
+static void
+imap_sasl_continue(struct imap *im, const char *challenge)
+{
+	struct imap_str w = {0};
+	char *out;
+
+	if (im->sasl == NULL)
+		fatalx("%s: no exchange", __func__);
+	if (sasl_step(im->sasl, challenge, &out) == SASL_FAIL) {
+		imap_sasl_fail(im, sasl_error(im->sasl));
+		return;
+	}
+	if (out == NULL) /* LOGIN's first "+" when asked for no answer */
+		out = xstrdup("");
+	imap_str_add(&w, out, strlen(out));
+	imap_str_add(&w, "\r\n", 2);
+	sasl_wipe_free(out);
+	conn_write_secret(im->conn, w.s, w.len, "<secret>");
+	OPENSSL_cleanse(w.s, w.len);
+	free(w.s);
+}
+
+static void
+imap_sasl_fail(struct imap *im, const char *why)
+{
+	imap_failf(im, IMAP_ERR_PROTO, "cannot log in to %s: %s", im->host,
+	    why != NULL ? why : "the exchange failed");
 }
 
 /* Logged in, with the capabilities that hold now: COMPRESS first (no
@@ -2600,7 +2704,9 @@ imap_early_auth(struct imap *im)
 {
 	unsigned int need = IMAP_CAP_SASL_IR | IMAP_CAP_AUTH_PLAIN;
 
-	if (im->starttls || im->no_auth_plain || im->password == NULL ||
+	if (im->starttls || im->no_sasl || im->secret == NULL ||
+	    (im->auth != SASL_AUTO && im->auth != SASL_PLAIN) ||
+	    !(im->auth_can & SASL_CAN_PASSWORD) ||
 	    conn_tls_version(im->conn) == NULL ||
 	    (need & ~im->ignore_caps) != need ||
 	    !imap_hint_has(conn_session_hint(im->conn), "early-auth"))
@@ -2609,6 +2715,7 @@ imap_early_auth(struct imap *im)
 	    "imap: logging in before the greeting (AUTHENTICATE PLAIN with "
 	    "SASL-IR offered last time)");
 	im->caps = need;
+	im->sasl_offered = SASL_BIT(SASL_PLAIN);
 	imap_authenticate(im);
 }
 
@@ -2795,11 +2902,16 @@ imap_caps_set(struct imap *im, const struct imap_tok *t)
 	};
 	struct imap_str s = {0};
 	size_t i;
+	int m;
 
 	im->caps = 0;
+	im->sasl_offered = 0;
 	for (; t != NULL; t = t->next) {
 		if (t->type != IMAP_TOK_ATOM)
 			continue;
+		if (t->len > 5 && strncasecmp(t->s, "AUTH=", 5) == 0 &&
+		    (m = sasl_mech_from_name(t->s + 5, t->len - 5)) > 0)
+			im->sasl_offered |= SASL_BIT(m);
 		for (i = 0; i < sizeof known / sizeof known[0]; i++) {
 			if (strcasecmp(t->s, known[i].name) == 0)
 				im->caps |= known[i].bit;
@@ -2817,6 +2929,8 @@ imap_caps_set(struct imap *im, const struct imap_tok *t)
 		    IMAP_CAP_SPECIAL_USE | IMAP_CAP_ESEARCH |
 		    IMAP_CAP_LIST_EXTENDED | IMAP_CAP_LIST_STATUS;
 	im->caps &= ~im->ignore_caps;
+	if (im->ignore_caps & IMAP_CAP_AUTH_PLAIN)
+		im->sasl_offered &= ~SASL_BIT(SASL_PLAIN);
 	if (im->ignore_caps & IMAP_CAP_CONDSTORE)
 		im->caps &= ~IMAP_CAP_QRESYNC; /* QRESYNC implies CONDSTORE */
 	free(im->capstr);
@@ -3115,15 +3229,6 @@ static char *
 imap_text(const char *s)
 {
 	return text_clean_max(s, IMAP_MAX_TEXT);
-}
-
-static void
-imap_wipe(char *s)
-{
-	if (s == NULL)
-		return;
-	explicit_bzero(s, strlen(s));
-	free(s);
 }
 
 /* --- interface operations ----------------------------------------------- */

@@ -1,10 +1,10 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * The IMAP session on net/conn: connect (imaps, or STARTTLS which is then
- * required), capabilities, AUTHENTICATE PLAIN or LOGIN, ENABLE, then the
+ * required), capabilities, AUTHENTICATE through net/sasl, ENABLE, then the
  * operations a sync needs: list folders, select with QRESYNC or CONDSTORE,
  * stream headers and flags one message per callback, search UIDs, logout.
  * Never blocks: every operation takes a callback and an opaque argument.
- * RFC 3501, RFC 9051, RFC 2595, RFC 4959 (SASL-IR), RFC 4616 (PLAIN),
+ * RFC 3501, RFC 9051, RFC 2595, RFC 4959 (SASL-IR),
  * RFC 5161 (ENABLE), RFC 7162 (CONDSTORE, QRESYNC), RFC 7888 (LITERAL+/-),
  * RFC 6855 (UTF8=ACCEPT), RFC 5258 + RFC 5819 (LIST-EXTENDED,
  * LIST-STATUS), RFC 6154 (SPECIAL-USE), RFC 4731 (ESEARCH); and for the
@@ -20,6 +20,7 @@
 
 #include "conn.h"
 #include "imap-parse.h"
+#include "sasl.h"
 
 struct event_base;
 struct evdns_base;
@@ -59,7 +60,7 @@ enum imap_state {
 	IMAP_STATE_CAPABILITY,   /* CAPABILITY sent */
 	IMAP_STATE_STARTTLS,     /* STARTTLS sent */
 	IMAP_STATE_HANDSHAKE,    /* TLS handshake after STARTTLS */
-	IMAP_STATE_AUTHENTICATE, /* AUTHENTICATE PLAIN or LOGIN sent */
+	IMAP_STATE_AUTHENTICATE, /* AUTHENTICATE (or LOGIN) sent */
 	IMAP_STATE_COMPRESS,     /* COMPRESS DEFLATE sent */
 	IMAP_STATE_ENABLE,       /* ENABLE sent */
 	IMAP_STATE_READY,        /* authenticated, no mailbox selected */
@@ -147,10 +148,16 @@ struct imap_params {
 	struct conn_params conn;  /* where and how; conn.tls IMPLICIT: imaps */
 	int starttls;             /* 1: plain port, STARTTLS required first */
 	const char *user;         /* login name */
-	const char *password;     /* copied, wiped when freed; never logged */
+	sasl_secret_cb secret;    /* the password or token, asked for at each
+	                           * login and never kept; NULL: none */
+	void *secret_arg;         /* passed to secret */
+	enum sasl_mech auth;      /* the mechanism; SASL_AUTO: the strongest
+	                           * offered that auth_can allows */
+	int auth_can;             /* SASL_CAN_PASSWORD, SASL_CAN_TOKEN; 0 is
+	                           * SASL_CAN_PASSWORD */
 	unsigned int ignore_caps; /* IMAP_CAP_* to pretend absent (tests) */
-	int no_auth_plain; /* 1: use LOGIN even if AUTH=PLAIN is offered */
-	size_t max_header; /* largest header literal taken by
+	int no_sasl; /* 1: the LOGIN command even if SASL is offered (tests) */
+	size_t max_header;               /* largest header literal taken by
 	                       * imap_fetch_headers(); 0: 1 MiB */
 	struct imap_parse_limits limits; /* parser bounds; zeros: defaults */
 	int idle_renew; /* seconds before IDLE is renewed (DONE, IDLE);
@@ -493,6 +500,10 @@ enum conn_fail imap_conn_fail(const struct imap *);
 
 /* "TLSv1.3", or NULL before TLS. */
 const char *imap_tls_version(const struct imap *);
+
+/* The mechanism the login used ("SCRAM-SHA-256", "LOGIN" for the LOGIN
+ * command), or NULL before a login or after PREAUTH. */
+const char *imap_auth_mech(const struct imap *);
 
 /* Whether DEFLATE is on, and why or why not: "on", "off: the server is on
  * a loopback address", "off: not offered by the server", ...; owned by

@@ -15,6 +15,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <openssl/crypto.h>
 
 #include "content/text.h"
 #include "xmalloc.h"
@@ -86,10 +87,18 @@ struct pop3 {
 	struct event *deferred; /* runs failed operations' callbacks */
 	char *host;
 	char *user;
-	char *password;
+	sasl_secret_cb secret; /* asked for at login, never kept */
+	void *secret_arg;
+	enum sasl_mech auth;       /* the account's wish */
+	int auth_can;              /* SASL_CAN_* */
+	unsigned int sasl_offered; /* SASL_BIT()s of CAPA's SASL list */
+	struct sasl *sasl;         /* the AUTH exchange under way */
+	char *auth_ir;             /* its initial response, held for the "+" */
+	const char *mech_used;     /* after login: its name (static) */
+	int port;
 	int starttls;
 	unsigned int ignore_caps;
-	int no_auth_plain;
+	int no_sasl;
 	int early_ready;
 	size_t max_pipeline;
 
@@ -97,10 +106,9 @@ struct pop3 {
 	unsigned int caps;
 	int caps_known;
 	char *capstr;
-	char *stamp;     /* APOP timestamp */
-	int tls_done;    /* STLS finished */
-	char *auth_resp; /* AUTH PLAIN response held for the "+" */
-	int login_pipe;  /* the last login line sent, PIPELINING offered */
+	char *stamp;    /* APOP timestamp */
+	int tls_done;   /* STLS finished */
+	int login_pipe; /* the last login line sent, PIPELINING offered */
 	enum conn_fail conn_fail;
 	struct evbuffer *logbuf; /* start of a body, for the log */
 
@@ -145,12 +153,10 @@ static void pop3_ready(struct pop3 *);
 static void pop3_caps_add(struct pop3 *, const char *);
 static char *pop3_reply_text(const struct pop3_event *);
 static char *pop3_text(const char *);
-static char *pop3_base64(const unsigned char *, size_t);
 static int pop3_number(const char **, uint64_t *);
 static int pop3_msginfo(struct pop3_op *, const char *);
 static const char *pop3_op_what(const struct pop3_op *, char *, size_t);
 static void pop3_log_body(struct pop3 *, struct pop3_op *);
-static void pop3_wipe(char *);
 
 struct pop3 *
 pop3_new(struct event_base *base, struct evdns_base *dns,
@@ -163,10 +169,14 @@ pop3_new(struct event_base *base, struct evdns_base *dns,
 	pp->log = p->conn.log;
 	pp->host = xstrdup(p->conn.host);
 	pp->user = xstrdup(p->user != NULL ? p->user : "");
-	pp->password = p->password != NULL ? xstrdup(p->password) : NULL;
+	pp->secret = p->secret;
+	pp->secret_arg = p->secret_arg;
+	pp->auth = p->auth;
+	pp->auth_can = p->auth_can != 0 ? p->auth_can : SASL_CAN_PASSWORD;
+	pp->port = p->conn.port;
 	pp->starttls = p->starttls;
 	pp->ignore_caps = p->ignore_caps;
-	pp->no_auth_plain = p->no_auth_plain;
+	pp->no_sasl = p->no_sasl;
 	pp->early_ready = p->early_ready;
 	pp->max_pipeline =
 	    p->max_pipeline > 0 ? p->max_pipeline : POP3_MAX_PIPELINE;
@@ -208,8 +218,8 @@ pop3_destroy(struct pop3 *p)
 	pop3_parser_free(p->parser);
 	event_free(p->deferred);
 	evbuffer_free(p->logbuf);
-	pop3_wipe(p->password);
-	pop3_wipe(p->auth_resp);
+	sasl_free(p->sasl);
+	sasl_wipe_free(p->auth_ir);
 	free(p->host);
 	free(p->user);
 	free(p->capstr);
@@ -332,6 +342,12 @@ enum conn_fail
 pop3_conn_fail(const struct pop3 *p)
 {
 	return p->conn_fail;
+}
+
+const char *
+pop3_auth_mech(const struct pop3 *p)
+{
+	return p->mech_used;
 }
 
 const char *
@@ -686,7 +702,8 @@ pop3_send_secret(struct pop3 *p, enum pop3_expect e, const char *logtext,
 	conn_write_secret(p->conn, s, (size_t)n, logtext);
 	pop3_parser_expect(p->parser, e);
 	pop3_expect_reply(p);
-	pop3_wipe(s);
+	OPENSSL_cleanse(s, (size_t)n);
+	free(s);
 }
 
 /* The idle timeout runs while a reply is awaited. */
@@ -767,6 +784,7 @@ pop3_caps_add(struct pop3 *p, const char *line)
 	size_t i, n, old;
 	const char *s;
 	char *caps;
+	int m;
 
 	n = strcspn(line, " ");
 	for (i = 0; i < sizeof known / sizeof known[0]; i++) {
@@ -781,6 +799,8 @@ pop3_caps_add(struct pop3 *p, const char *line)
 			n = strcspn(s, " ");
 			if (n == 5 && strncasecmp(s, "PLAIN", 5) == 0)
 				p->caps |= POP3_CAP_SASL_PLAIN;
+			if ((m = sasl_mech_from_name(s, n)) > 0)
+				p->sasl_offered |= SASL_BIT(m);
 			s += n;
 		}
 	}
@@ -813,64 +833,138 @@ pop3_after_caps(struct pop3 *p)
 		pop3_send(p, POP3_EXPECT_LINE, "STLS");
 		return;
 	}
-	if (conn_tls_version(p->conn) == NULL) {
-		pop3_failf(p, POP3_ERR_PROTO,
-		    "not sending the password to %s over an unencrypted "
-		    "connection",
-		    p->host);
-		return;
-	}
-	if (p->password == NULL) {
-		pop3_failf(p, POP3_ERR_AUTH, "no password for %s", p->host);
-		return;
-	}
-	/* A line break would end the command and start another. */
-	if (strpbrk(p->user, "\r\n") != NULL ||
-	    strpbrk(p->password, "\r\n") != NULL) {
-		pop3_failf(p, POP3_ERR_AUTH,
-		    "the user name or password for %s holds a line break",
-		    p->host);
-		return;
-	}
 	pop3_authenticate(p);
 }
 
-/* AUTH PLAIN (RFC 5034, RFC 4616) with the response in the command, or
- * after the "+" when the line would pass 255 octets; USER and PASS where
- * PLAIN is not offered. */
+/* AUTH (RFC 5034) with the mechanism net/sasl picks from CAPA's SASL
+ * list, its initial response in the command unless the line would pass
+ * 255 octets (then after the "+"); USER and PASS only where no SASL is
+ * offered and auth is auto or plain, over TLS. The secret is asked for
+ * now and not kept. */
 static void
 pop3_authenticate(struct pop3 *p)
 {
-	unsigned char *raw;
-	size_t ulen, plen, rawlen;
-	char *b64;
+	struct sasl_creds c = {0};
+	unsigned char cb[CONN_CB_MAX];
+	const char *secret, *type;
+	enum sasl_mech mech;
+	unsigned int flags = (unsigned int)p->auth_can;
+	char *why, *ir;
+	size_t n;
 
-	if (!(p->caps & POP3_CAP_SASL_PLAIN) || p->no_auth_plain) {
+	sasl_free(p->sasl);
+	p->sasl = NULL;
+	sasl_wipe_free(p->auth_ir);
+	p->auth_ir = NULL;
+	secret = p->secret != NULL ? p->secret(p->secret_arg) : NULL;
+	if (secret == NULL) {
+		pop3_failf(p, POP3_ERR_AUTH, "no password for %s", p->host);
+		return;
+	}
+	if (conn_tls_version(p->conn) != NULL)
+		flags |= SASL_TLS;
+	if (conn_channel_binding(p->conn, &type, cb, &n) == 0)
+		flags |= SASL_CB;
+	if (p->ignore_caps & POP3_CAP_SASL_PLAIN)
+		p->sasl_offered &= ~SASL_BIT(SASL_PLAIN);
+	if (p->no_sasl ||
+	    (p->sasl_offered == 0 &&
+	        (p->auth == SASL_AUTO || p->auth == SASL_PLAIN) &&
+	        (flags & SASL_CAN_PASSWORD))) {
+		if (!(flags & SASL_TLS)) {
+			pop3_failf(p, POP3_ERR_PROTO,
+			    "cannot log in to %s: not sending the password "
+			    "over an unencrypted connection",
+			    p->host);
+			return;
+		}
+		/* A line break would end the command and start another. */
+		if (strpbrk(p->user, "\r\n") != NULL ||
+		    strpbrk(secret, "\r\n") != NULL) {
+			pop3_failf(p, POP3_ERR_AUTH,
+			    "the user name or password for %s holds a line "
+			    "break",
+			    p->host);
+			return;
+		}
 		pop3_set_state(p, POP3_STATE_USER);
 		pop3_send(p, POP3_EXPECT_LINE, "USER %s", p->user);
 		return;
 	}
-	ulen = strlen(p->user);
-	plen = strlen(p->password);
-	rawlen = ulen + plen + 2;
-	raw = xmalloc(rawlen);
-	raw[0] = '\0';
-	memcpy(raw + 1, p->user, ulen);
-	raw[1 + ulen] = '\0';
-	memcpy(raw + 2 + ulen, p->password, plen);
-	b64 = pop3_base64(raw, rawlen);
-	explicit_bzero(raw, rawlen);
-	free(raw);
-	pop3_set_state(p, POP3_STATE_AUTH);
-	if (strlen(b64) + 13 <= POP3_MAX_AUTH_LINE) {
-		pop3_send_secret(p, POP3_EXPECT_SASL, "AUTH PLAIN <secret>",
-		    "AUTH PLAIN %s\r\n", b64);
-		pop3_wipe(b64);
-		pop3_login_sent(p);
+	if (sasl_choose(p->auth, p->sasl_offered, (int)flags, &mech, &why) !=
+	    0) {
+		pop3_failf(
+		    p, POP3_ERR_PROTO, "cannot log in to %s: %s", p->host, why);
+		free(why);
 		return;
 	}
-	p->auth_resp = b64;
-	pop3_send(p, POP3_EXPECT_SASL, "AUTH PLAIN");
+	c.user = p->user;
+	c.secret = secret;
+	c.host = p->host;
+	c.port = p->port;
+	if (conn_channel_binding(p->conn, &c.cb_type, cb, &c.cblen) == 0)
+		c.cb = cb;
+	p->sasl = sasl_new(mech, &c, &why);
+	OPENSSL_cleanse(cb, sizeof cb);
+	if (p->sasl == NULL) {
+		pop3_failf(
+		    p, POP3_ERR_PROTO, "cannot log in to %s: %s", p->host, why);
+		free(why);
+		return;
+	}
+	pop3_set_state(p, POP3_STATE_AUTH);
+	ir = NULL;
+	if (sasl_has_initial(p->sasl) &&
+	    sasl_step(p->sasl, NULL, &ir) == SASL_FAIL) {
+		pop3_failf(p, POP3_ERR_PROTO, "cannot log in to %s: %s",
+		    p->host, sasl_error(p->sasl));
+		return;
+	}
+	if (ir != NULL &&
+	    strlen(ir) + strlen(sasl_mech_name(mech)) + 8 <=
+	        POP3_MAX_AUTH_LINE) {
+		xasprintf(&why, "AUTH %s <secret>", sasl_mech_name(mech));
+		pop3_send_secret(p, POP3_EXPECT_SASL, why, "AUTH %s %s\r\n",
+		    sasl_mech_name(mech), *ir != '\0' ? ir : "=");
+		free(why);
+		sasl_wipe_free(ir);
+		/* PLAIN is one line: what follows may be pipelined. */
+		if (mech == SASL_PLAIN)
+			pop3_login_sent(p);
+		return;
+	}
+	/* None (LOGIN), or too long for the line: after the "+". */
+	p->auth_ir = ir;
+	pop3_send(p, POP3_EXPECT_SASL, "AUTH %s", sasl_mech_name(mech));
+}
+
+/* A "+" during AUTH: the mechanism's answer, logged as a secret. */
+static void
+pop3_sasl_continue(struct pop3 *p, const char *challenge)
+{
+	char *out, *line;
+	int n;
+
+	if (p->state != POP3_STATE_AUTH || p->sasl == NULL) {
+		pop3_failf(p, POP3_ERR_PROTO,
+		    "protocol error from %s: unexpected SASL challenge",
+		    p->host);
+		return;
+	}
+	if (p->auth_ir != NULL) {
+		out = p->auth_ir;
+		p->auth_ir = NULL;
+	} else if (sasl_step(p->sasl, challenge, &out) == SASL_FAIL) {
+		pop3_failf(p, POP3_ERR_PROTO, "cannot log in to %s: %s",
+		    p->host, sasl_error(p->sasl));
+		return;
+	}
+	/* The same expectation goes on: a status or another "+". */
+	n = xasprintf(&line, "%s\r\n", out != NULL ? out : "");
+	sasl_wipe_free(out);
+	conn_write_secret(p->conn, line, (size_t)n, "<secret>");
+	OPENSSL_cleanse(line, (size_t)n);
+	free(line);
 }
 
 /* The last login line is on the wire. With PIPELINING (RFC 2449 6.6)
@@ -897,22 +991,11 @@ static void
 pop3_login_reply(struct pop3 *p, const struct pop3_event *ev)
 {
 	enum pop3_err err;
+	const char *secret;
 	char *text;
 
 	if (ev->type == POP3_EV_CONTINUE) {
-		if (p->state != POP3_STATE_AUTH || p->auth_resp == NULL) {
-			pop3_failf(p, POP3_ERR_PROTO,
-			    "protocol error from %s: unexpected SASL "
-			    "challenge",
-			    p->host);
-			return;
-		}
-		/* The same response goes on: no new expectation. */
-		xasprintf(&text, "%s\r\n", p->auth_resp);
-		conn_write_secret(p->conn, text, strlen(text), "<secret>");
-		pop3_wipe(text);
-		pop3_wipe(p->auth_resp);
-		p->auth_resp = NULL;
+		pop3_sasl_continue(p, ev->text);
 		return;
 	}
 	if (ev->type != POP3_EV_STATUS) {
@@ -922,13 +1005,31 @@ pop3_login_reply(struct pop3 *p, const struct pop3_event *ev)
 		return;
 	}
 	if (ev->ok && p->state == POP3_STATE_USER) {
+		secret = p->secret != NULL ? p->secret(p->secret_arg) : NULL;
+		if (secret == NULL || strpbrk(secret, "\r\n") != NULL) {
+			pop3_failf(p, POP3_ERR_AUTH,
+			    "no usable password for %s", p->host);
+			return;
+		}
 		pop3_set_state(p, POP3_STATE_PASS);
 		pop3_send_secret(p, POP3_EXPECT_LINE, "PASS <secret>",
-		    "PASS %s\r\n", p->password);
+		    "PASS %s\r\n", secret);
 		pop3_login_sent(p);
 		return;
 	}
+	if (ev->ok && p->sasl != NULL && !sasl_complete(p->sasl)) {
+		pop3_failf(p, POP3_ERR_PROTO,
+		    "cannot log in to %s: the server is not trusted: it said "
+		    "+OK before %s finished",
+		    p->host, sasl_mech_name(sasl_mech(p->sasl)));
+		return;
+	}
 	if (ev->ok) {
+		p->mech_used = p->sasl != NULL
+		    ? sasl_mech_name(sasl_mech(p->sasl))
+		    : "USER";
+		sasl_free(p->sasl);
+		p->sasl = NULL;
 		pop3_ready(p);
 		return;
 	}
@@ -946,8 +1047,12 @@ pop3_login_reply(struct pop3 *p, const struct pop3_event *ev)
 		break;
 	}
 	text = pop3_reply_text(ev);
-	pop3_fail_code(
-	    p, err, ev->code, "login refused by %s: %s", p->host, text);
+	if (p->sasl != NULL && sasl_error(p->sasl) != NULL)
+		pop3_fail_code(p, err, ev->code, "login refused by %s: %s (%s)",
+		    p->host, text, sasl_error(p->sasl));
+	else
+		pop3_fail_code(
+		    p, err, ev->code, "login refused by %s: %s", p->host, text);
 	free(text);
 }
 
@@ -1329,46 +1434,4 @@ static char *
 pop3_text(const char *s)
 {
 	return text_clean_max(s, POP3_MAX_TEXT);
-}
-
-/* RFC 4648 base64 of n bytes; the caller frees (and wipes) it. */
-static char *
-pop3_base64(const unsigned char *in, size_t n)
-{
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *out, *o;
-	uint32_t v;
-	size_t i;
-
-	o = out = xmalloc(4 * ((n + 2) / 3) + 1);
-	for (i = 0; i + 2 < n; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
-		    in[i + 2];
-		*o++ = b64[v >> 18];
-		*o++ = b64[(v >> 12) & 0x3f];
-		*o++ = b64[(v >> 6) & 0x3f];
-		*o++ = b64[v & 0x3f];
-	}
-	if (i < n) {
-		v = (uint32_t)in[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)in[i + 1] << 8;
-		*o++ = b64[v >> 18];
-		*o++ = b64[(v >> 12) & 0x3f];
-		*o++ = i + 1 < n ? b64[(v >> 6) & 0x3f] : '=';
-		*o++ = '=';
-	}
-	*o = '\0';
-	return out;
-}
-
-/* Clear and free a string that held a secret; NULL is a no-op. */
-static void
-pop3_wipe(char *s)
-{
-	if (s == NULL)
-		return;
-	explicit_bzero(s, strlen(s));
-	free(s);
 }

@@ -1,11 +1,11 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * The POP3 session on net/conn: connect (pop3s, or STLS which is then
- * required), CAPA, AUTH PLAIN with an initial response or USER/PASS, then
+ * required), CAPA, AUTH through net/sasl (or USER/PASS), then
  * STAT, LIST, UIDL, TOP, RETR (the body streamed in pieces), DELE, RSET,
  * NOOP and QUIT. Never blocks: every operation takes a callback and an
  * opaque argument; with PIPELINING the commands go out back to back.
  * RFC 1939, RFC 2449 (CAPA, response codes), RFC 2595 (STLS), RFC 3206
- * (AUTH, SYS codes), RFC 5034 (SASL), RFC 4616 (PLAIN). */
+ * (AUTH, SYS codes), RFC 5034 (SASL AUTH). */
 #ifndef ERRAND_NET_POP3_H
 #define ERRAND_NET_POP3_H
 
@@ -14,6 +14,7 @@
 
 #include "conn.h"
 #include "pop3-parse.h"
+#include "sasl.h"
 
 struct event_base;
 struct evdns_base;
@@ -37,7 +38,7 @@ enum pop3_state {
 	POP3_STATE_CAPA,        /* CAPA sent */
 	POP3_STATE_STLS,        /* STLS sent */
 	POP3_STATE_HANDSHAKE,   /* TLS handshake after STLS */
-	POP3_STATE_AUTH,        /* AUTH PLAIN sent */
+	POP3_STATE_AUTH,        /* AUTH sent */
 	POP3_STATE_USER,        /* USER sent */
 	POP3_STATE_PASS,        /* PASS sent */
 	POP3_STATE_TRANSACTION, /* logged in: operations run */
@@ -93,9 +94,15 @@ struct pop3_params {
 	struct conn_params conn;  /* where and how; conn.tls IMPLICIT: pop3s */
 	int starttls;             /* 1: plain port, STLS required first */
 	const char *user;         /* login name */
-	const char *password;     /* copied, wiped when freed; never logged */
+	sasl_secret_cb secret;    /* the password or token, asked for at
+	                           * login and never kept; NULL: none */
+	void *secret_arg;         /* passed to secret */
+	enum sasl_mech auth;      /* the mechanism; SASL_AUTO: the strongest
+	                           * offered that auth_can allows */
+	int auth_can;             /* SASL_CAN_PASSWORD, SASL_CAN_TOKEN; 0 is
+	                           * SASL_CAN_PASSWORD */
 	unsigned int ignore_caps; /* POP3_CAP_* to pretend absent (tests) */
-	int no_auth_plain;        /* 1: USER/PASS even if SASL PLAIN is on */
+	int no_sasl;              /* 1: USER/PASS even if SASL is on (tests) */
 	int early_ready;          /* 1: with PIPELINING, pop3_connect's done
 	                           * runs once the login is sent, so the
 	                           * first commands follow it; a refused
@@ -174,5 +181,9 @@ enum conn_fail pop3_conn_fail(const struct pop3 *);
 
 /* "TLSv1.3", or NULL before TLS. */
 const char *pop3_tls_version(const struct pop3 *);
+
+/* The mechanism the login used ("SCRAM-SHA-256", "USER" for USER/PASS),
+ * or NULL before a login. */
+const char *pop3_auth_mech(const struct pop3 *);
 
 #endif

@@ -264,6 +264,7 @@ ui_sync_finished(enum sync_result r, const char *err, void *arg)
 	struct ui *ui = arg;
 	int was_list = ui->sync_list;
 	int locked = r == SYNC_FAILED && sync_locked(ui->sync);
+	int refused = r == SYNC_FAILED && sync_auth_refused(ui->sync);
 	char *why = xstrdup(err); /* err belongs to the sync */
 
 	sync_free(ui->sync);
@@ -288,6 +289,10 @@ ui_sync_finished(enum sync_result r, const char *err, void *arg)
 		session_retry_later(ui->s);
 		break;
 	case SYNC_FAILED:
+		if (refused && session_creds_refused(ui->s, err)) {
+			ui_sync_start(ui); /* an expired token: a new one */
+			break;
+		}
 		if (locked) {
 			/* Another errand is writing to the cache (a sync
 			 * from cron): not an error; what is wanted stays

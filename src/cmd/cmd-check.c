@@ -24,15 +24,19 @@ struct check {
 	const struct account *account;
 	struct imap *imap;
 	struct pop3 *pop3;
+	struct session *s;
 	char *url;
-	char *tls; /* the TLS version, taken while connected */
-	char *zip; /* IMAP: "compression on", or off and why */
-	int ok;    /* 1: logged in; -1: the deadline passed first */
-	int ended; /* check_end() ran */
+	char *tls;  /* the TLS version, taken while connected */
+	char *mech; /* the SASL mechanism the login used, or NULL */
+	char *zip;  /* IMAP: "compression on", or off and why */
+	int ok;     /* 1: logged in; -1: the deadline passed first */
+	int ended;  /* check_end() ran */
+	int again;  /* a refused token: log in again with a new one */
 };
 
 static int cmd_check_exec(struct cmd_ctx *, int, char **);
 static void check_end(struct check *, const char *);
+static int check_refused(struct check *, int, const char *);
 static void check_imap_in(struct imap *, enum imap_err, const char *, void *);
 static void check_imap_out(struct imap *, enum imap_err, const char *, void *);
 static void check_pop3_in(struct pop3 *, const struct pop3_result *, void *);
@@ -58,8 +62,8 @@ check_end(struct check *c, const char *error)
 		/* The URL is the config file's words: terminal-safe. */
 		url = text_clean_line(c->url);
 		tls = text_clean_line(c->tls != NULL ? c->tls : "no TLS");
-		printf(
-		    "%s: ok (%s, %s, logged in)\n", c->account->name, url, tls);
+		printf("%s: ok (%s, %s, %s)\n", c->account->name, url, tls,
+		    c->mech != NULL ? c->mech : "logged in");
 		if (c->zip != NULL)
 			printf("%s: %s\n", c->account->name, c->zip);
 		free(url);
@@ -71,6 +75,18 @@ check_end(struct check *c, const char *error)
 	event_base_loopbreak(c->ctx->base);
 }
 
+/* The server refused an OAuth2 token (auth): stop, to log in again with a
+ * new one, once. */
+static int
+check_refused(struct check *c, int auth, const char *error)
+{
+	if (!auth || !session_creds_refused(c->s, error))
+		return 0;
+	c->again = 1;
+	event_base_loopbreak(c->ctx->base);
+	return 1;
+}
+
 static void
 check_imap_in(struct imap *im, enum imap_err err, const char *msg, void *arg)
 {
@@ -79,11 +95,14 @@ check_imap_in(struct imap *im, enum imap_err err, const char *msg, void *arg)
 	char *z;
 
 	if (err != IMAP_ERR_NONE) {
-		check_end(c, msg);
+		if (!check_refused(c, err == IMAP_ERR_AUTH, msg))
+			check_end(c, msg);
 		return;
 	}
 	if ((v = imap_tls_version(im)) != NULL)
 		c->tls = xstrdup(v);
+	if ((v = imap_auth_mech(im)) != NULL)
+		c->mech = xstrdup(v);
 	if ((v = imap_compress_why(im)) != NULL) {
 		z = text_clean_line(v); /* it may quote the server */
 		xasprintf(&c->zip, "compression %s", z);
@@ -110,11 +129,14 @@ check_pop3_in(struct pop3 *p, const struct pop3_result *r, void *arg)
 	const char *v;
 
 	if (r->err != POP3_ERR_NONE) {
-		check_end(c, r->error);
+		if (!check_refused(c, r->err == POP3_ERR_AUTH, r->error))
+			check_end(c, r->error);
 		return;
 	}
 	if ((v = pop3_tls_version(p)) != NULL)
 		c->tls = xstrdup(v);
+	if ((v = pop3_auth_mech(p)) != NULL)
+		c->mech = xstrdup(v);
 	pop3_quit(p, check_pop3_out, c);
 }
 
@@ -156,6 +178,8 @@ cmd_check_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	c.ctx = ctx;
 	c.account = a;
 	c.url = url_format(&a->url);
+	c.s = s;
+again:
 	if (url_is_imap(a->url.scheme)) {
 		session_imap_params(s, &ip);
 		c.imap = imap_new(ctx->base, ctx->dns, &ip);
@@ -166,6 +190,15 @@ cmd_check_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		pop3_connect(c.pop3, check_pop3_in, &c);
 	}
 	event_base_dispatch(ctx->base);
+	if (c.again) {
+		c.again = 0;
+		imap_free(c.imap);
+		pop3_free(c.pop3);
+		c.imap = NULL;
+		c.pop3 = NULL;
+		if (session_creds(s) == 1)
+			goto again;
+	}
 	if (ctx->dl.passed && !c.ok && !c.ended) {
 		cmd_error("%s: '%s' timed out after %d s", ctx->command,
 		    a->name, ctx->dl.secs);
@@ -190,6 +223,7 @@ cmd_check_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	session_free(s);
 	free(c.url);
 	free(c.tls);
+	free(c.mech);
 	free(c.zip);
 	return rc;
 }

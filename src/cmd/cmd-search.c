@@ -245,7 +245,6 @@ search_server(struct cmd_ctx *ctx, const struct account *a,
 	cmd_deadline(ctx, a);
 	session_imap_params(ss, &ip);
 	im = imap_new(ctx->base, ctx->dns, &ip);
-	session_free(ss); /* the session has its copy */
 	s->ctx = ctx;
 	s->done = 0;
 	s->uidvalidity = f->uidvalidity;
@@ -258,6 +257,7 @@ search_server(struct cmd_ctx *ctx, const struct account *a,
 	while (!s->done && !ctx->dl.passed)
 		event_base_dispatch(ctx->base);
 	imap_free(im);
+	session_free(ss); /* after the connection: it asks it for the secret */
 	if (s->done && s->fr == FETCH_OK)
 		return 0;
 	cmd_error("%s: cannot search the bodies on the server: %s", a->name,

@@ -92,7 +92,8 @@ struct pop3_fetch {
 	struct pop3_fetch_params params;
 	struct pop3 *pop3;
 	struct event *finish_ev;
-	int over; /* on_finish ran */
+	int over;         /* on_finish ran */
+	int auth_refused; /* the server refused the credentials */
 	enum pf_state state;
 	TAILQ_HEAD(, pf_op) ops;
 
@@ -255,6 +256,7 @@ on_connect(struct pop3 *p, const struct pop3_result *res, void *arg)
 	if (f->state == PF_DONE)
 		return;
 	if (res->err != POP3_ERR_NONE) {
+		f->auth_refused = res->err == POP3_ERR_AUTH;
 		pf_session_fail(f, res);
 		return;
 	}
@@ -1178,9 +1180,12 @@ pop3_fetch_run(
 	free(path);
 	if (md == NULL)
 		return POP3_FETCH_FAILED;
+again:
 	if (session_creds(s) != 1) {
 		maildir_close(md);
-		*err = xstrdup("no password");
+		*err = xstrdup(session_cred_kind(s) == SESSION_CRED_TOKEN
+		        ? "no token"
+		        : "no password");
 		return POP3_FETCH_FAILED;
 	}
 	p.finished = NULL;
@@ -1204,6 +1209,12 @@ pop3_fetch_run(
 	while (!f->over)
 		event_base_loop(base, EVLOOP_ONCE);
 	r = f->err != NULL ? f->result : POP3_FETCH_OK;
+	if (r == POP3_FETCH_FAILED && f->auth_refused &&
+	    session_creds_refused(s, f->err)) {
+		/* An expired token: the token command runs again, once. */
+		pop3_fetch_free(f);
+		goto again;
+	}
 	*err = f->err;
 	f->err = NULL;
 	pop3_fetch_free(f);

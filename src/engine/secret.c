@@ -34,8 +34,10 @@ struct secret_run {
 	size_t len;
 	char ebuf[SECRET_ERR_MAX + 1]; /* the start of its stderr (quiet) */
 	size_t elen;
-	char *cmd;  /* the command, cleaned, for messages */
-	char *fail; /* it could not start: why, told from the loop */
+	char *cmd;        /* the command, cleaned, for messages */
+	const char *what; /* the config key: "password-command" */
+	const char *noun; /* what it prints: "password", "token" */
+	char *fail;       /* it could not start: why, told from the loop */
 	int timeout;
 	struct timespec start;
 	secret_cb cb;
@@ -64,6 +66,14 @@ struct secret_run *
 secret_run_start(struct event_base *base, const char *cmd, int timeout,
     int quiet, secret_cb cb, void *arg)
 {
+	return secret_run_start_as(
+	    base, SECRET_PASSWORD, cmd, timeout, quiet, cb, arg);
+}
+
+struct secret_run *
+secret_run_start_as(struct event_base *base, enum secret_kind kind,
+    const char *cmd, int timeout, int quiet, secret_cb cb, void *arg)
+{
 	struct secret_run *r;
 	int out[2], err[2] = {-1, -1}, devnull;
 	pid_t pid;
@@ -73,23 +83,26 @@ secret_run_start(struct event_base *base, const char *cmd, int timeout,
 	r->pid = -1;
 	r->out_fd = r->err_fd = -1;
 	r->cmd = text_clean_line(cmd);
+	r->what =
+	    kind == SECRET_TOKEN ? "oauth2-token-command" : "password-command";
+	r->noun = kind == SECRET_TOKEN ? "token" : "password";
 	r->timeout = timeout > 0 ? timeout : SECRET_TIMEOUT;
 	r->cb = cb;
 	r->arg = arg;
 	r->ev_timer = evtimer_new(base, secret_on_timer, r);
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
 	if (pipe2(out, O_CLOEXEC) == -1) {
-		xasprintf(&why, "password-command: pipe: %s", strerror(errno));
+		xasprintf(&why, "%s: pipe: %s", r->what, strerror(errno));
 		goto fail;
 	}
 	if (quiet && pipe2(err, O_CLOEXEC) == -1) {
-		xasprintf(&why, "password-command: pipe: %s", strerror(errno));
+		xasprintf(&why, "%s: pipe: %s", r->what, strerror(errno));
 		close(out[0]);
 		close(out[1]);
 		goto fail;
 	}
 	if ((pid = fork()) == -1) {
-		xasprintf(&why, "password-command: fork: %s", strerror(errno));
+		xasprintf(&why, "%s: fork: %s", r->what, strerror(errno));
 		close(out[0]);
 		close(out[1]);
 		if (quiet) {
@@ -194,7 +207,7 @@ secret_on_out(evutil_socket_t fd, short what, void *arg)
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n == -1) {
-		secret_finish(r, "password-command: read: %s", strerror(errno));
+		secret_finish(r, "%s: read: %s", r->what, strerror(errno));
 		return;
 	}
 	if (n > 0) {
@@ -270,10 +283,10 @@ secret_on_timer(evutil_socket_t fd, short what, void *arg)
 	        (now.tv_nsec - r->start.tv_nsec) / 1000000);
 	if (left <= 0) {
 		secret_kill(r);
-		secret_finish(r,
-		    "password-command '%s' did not %s in %d second%s (killed)",
-		    r->cmd, r->out_fd == -1 ? "exit" : "print a password",
-		    r->timeout, r->timeout == 1 ? "" : "s");
+		secret_finish(r, "%s '%s' did not %s%s in %d second%s (killed)",
+		    r->what, r->cmd, r->out_fd == -1 ? "exit" : "print a ",
+		    r->out_fd == -1 ? "" : r->noun, r->timeout,
+		    r->timeout == 1 ? "" : "s");
 		return;
 	}
 	if (r->out_fd == -1 && left > SECRET_EXIT_POLL)
@@ -302,17 +315,21 @@ secret_judge(struct secret_run *r, int status)
 	        (WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGPIPE)))
 		status = 0;
 	if (WIFSIGNALED(status))
-		secret_finish(r, "password-command was killed by signal %d",
-		    WTERMSIG(status));
+		secret_finish(
+		    r, "%s was killed by signal %d", r->what, WTERMSIG(status));
 	else if (WEXITSTATUS(status) == 127)
-		secret_finish(r,
-		    "password-command: command not found or not "
-		    "executable");
+		secret_finish(
+		    r, "%s: command not found or not executable", r->what);
 	else if (WEXITSTATUS(status) != 0)
-		secret_finish(r, "password-command exited with status %d",
+		secret_finish(r, "%s exited with status %d", r->what,
 		    WEXITSTATUS(status));
+	else if (r->buf[0] == '\0' && r->noun[0] == 'p')
+		secret_finish(r, "%s printed no password", r->what);
 	else if (r->buf[0] == '\0')
-		secret_finish(r, "password-command printed no password");
+		/* Name the command: an empty token is a helper's failure
+		 * the user has to find. */
+		secret_finish(
+		    r, "%s '%s' printed no %s", r->what, r->cmd, r->noun);
 	else
 		secret_finish(r, NULL);
 }
@@ -363,6 +380,14 @@ secret_wait_cb(char *password, const char *err, void *arg)
 int
 secret_from_command(const char *cmd, int timeout, char **password, char **err)
 {
+	return secret_from_command_as(
+	    SECRET_PASSWORD, cmd, timeout, password, err);
+}
+
+int
+secret_from_command_as(enum secret_kind kind, const char *cmd, int timeout,
+    char **password, char **err)
+{
 	struct event_base *base;
 	struct secret_wait w;
 
@@ -371,13 +396,15 @@ secret_from_command(const char *cmd, int timeout, char **password, char **err)
 	memset(&w, 0, sizeof w);
 	if ((base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	secret_run_start(base, cmd, timeout, 0, secret_wait_cb, &w);
+	secret_run_start_as(base, kind, cmd, timeout, 0, secret_wait_cb, &w);
 	while (!w.done)
 		event_base_loop(base, EVLOOP_ONCE);
 	event_base_free(base);
 	if (w.password == NULL) {
-		*err =
-		    w.err != NULL ? w.err : xstrdup("password-command failed");
+		*err = w.err != NULL ? w.err
+		                     : xstrdup(kind == SECRET_TOKEN
+		                               ? "oauth2-token-command failed"
+		                               : "password-command failed");
 		return -1;
 	}
 	*password = w.password;

@@ -1,7 +1,8 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * Passwords: run the account's password-command on the event loop and take
- * the first line of its output, or ask on the terminal. A password is
- * wiped from memory when freed and never logged. */
+ * Passwords and OAuth2 access tokens: run the account's password-command
+ * or oauth2-token-command on the event loop and take the first line of its
+ * output, or ask on the terminal. A secret is wiped from memory when freed
+ * and never logged. */
 #ifndef ERRAND_SECRET_H
 #define ERRAND_SECRET_H
 
@@ -11,6 +12,13 @@ struct secret_run;
 #define SECRET_MAX 4096    /* longest password-command output read */
 #define SECRET_TIMEOUT 60  /* seconds when the account sets no timeout */
 #define SECRET_ERR_MAX 200 /* bytes of its stderr kept for an error */
+
+/* What a command prints, for its messages: a password-command's
+ * password, or an oauth2-token-command's access token. */
+enum secret_kind {
+	SECRET_PASSWORD,
+	SECRET_TOKEN,
+};
 
 /* The end of a run: the password (the callee's: free it with
  * secret_free()), or NULL and why, valid during the call only:
@@ -30,6 +38,12 @@ typedef void (*secret_cb)(char *password, const char *err, void *arg);
 struct secret_run *secret_run_start(struct event_base *, const char *cmd,
     int timeout, int quiet, secret_cb, void *arg);
 
+/* The same for a command of kind: the messages name its config key
+ * ("oauth2-token-command 'get-token' printed no token"). */
+struct secret_run *secret_run_start_as(struct event_base *,
+    enum secret_kind kind, const char *cmd, int timeout, int quiet, secret_cb,
+    void *arg);
+
 /* Kill the command (its process group) and forget it: cb does not run.
  * NULL is a no-op. */
 void secret_run_cancel(struct secret_run *);
@@ -39,6 +53,10 @@ void secret_run_cancel(struct secret_run *);
  * (the caller frees): "password-command exited with status 1". */
 int secret_from_command(
     const char *cmd, int timeout, char **password, char **err);
+
+/* The same for a command of kind. */
+int secret_from_command_as(enum secret_kind kind, const char *cmd, int timeout,
+    char **password, char **err);
 
 /* Print prompt on /dev/tty and read a line with echo off; the terminal
  * mode is restored whatever happens and the typed text wiped from the

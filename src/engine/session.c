@@ -34,6 +34,8 @@ struct session {
 	char *secret;              /* the credentials, once */
 	char *cerr;                /* why the last attempt failed */
 	struct secret_run *pw_run; /* the password-command running */
+	int token_renewed;         /* the token command ran again after a
+	                            * refusal: the next refusal is final */
 
 	enum session_net net;
 	char *net_reason;
@@ -112,6 +114,48 @@ session_user(const struct session *s)
 	return user != NULL ? user : "";
 }
 
+enum session_cred
+session_cred_kind(const struct session *s)
+{
+	const struct account *a = s->p.a;
+
+	if (a->auth == CONFIG_AUTH_OAUTHBEARER ||
+	    a->auth == CONFIG_AUTH_XOAUTH2)
+		return SESSION_CRED_TOKEN;
+	if (a->auth == CONFIG_AUTH_AUTO && a->oauth2_token_command != NULL)
+		return SESSION_CRED_TOKEN;
+	return SESSION_CRED_PASSWORD;
+}
+
+/* An access token from oauth2-token-command: never asked for. */
+static int
+session_creds_token(struct session *s)
+{
+	const struct account *a = s->p.a;
+	char *tok, *err;
+
+	if (a->oauth2_token_command == NULL) {
+		session_creds_end(s, NULL,
+		    "no oauth2-token-command to run for auth = oauthbearer or "
+		    "xoauth2");
+		return -1;
+	}
+	if (s->p.wait) {
+		if (secret_from_command_as(SECRET_TOKEN,
+		        a->oauth2_token_command, a->timeout, &tok, &err) != 0) {
+			session_creds_end(s, NULL, err);
+			free(err);
+			return -1;
+		}
+		session_creds_end(s, tok, NULL);
+		return 1;
+	}
+	s->cstate = SESSION_CREDS_RUNNING;
+	s->pw_run = secret_run_start_as(s->p.base, SECRET_TOKEN,
+	    a->oauth2_token_command, a->timeout, 1, session_on_password, s);
+	return 0;
+}
+
 int
 session_creds(struct session *s)
 {
@@ -130,6 +174,8 @@ session_creds(struct session *s)
 	}
 	free(s->cerr);
 	s->cerr = NULL;
+	if (session_cred_kind(s) == SESSION_CRED_TOKEN)
+		return session_creds_token(s);
 	if (a->password_command != NULL && s->p.wait) {
 		if (secret_from_command(
 		        a->password_command, a->timeout, &pw, &err) != 0) {
@@ -226,7 +272,10 @@ session_creds_cancel(struct session *s)
 		return 0;
 	secret_run_cancel(s->pw_run);
 	s->pw_run = NULL;
-	session_creds_end(s, NULL, "password-command stopped");
+	session_creds_end(s, NULL,
+	    session_cred_kind(s) == SESSION_CRED_TOKEN
+	        ? "oauth2-token-command stopped"
+	        : "password-command stopped");
 	return 1;
 }
 
@@ -237,6 +286,59 @@ session_creds_forget(struct session *s)
 	s->secret = NULL;
 	if (s->cstate == SESSION_CREDS_HELD)
 		s->cstate = SESSION_CREDS_NONE;
+}
+
+int
+session_creds_refused(struct session *s, const char *err)
+{
+	(void)err;
+	if (session_cred_kind(s) != SESSION_CRED_TOKEN || s->token_renewed)
+		return 0;
+	/* Expired, most likely: a token lives an hour. */
+	s->token_renewed = 1;
+	session_creds_forget(s);
+	return 1;
+}
+
+/* The secret for a login starting now: the connections ask for it
+ * through their params and do not keep it, so the one copy is here. */
+static const char *
+session_secret(void *arg)
+{
+	const struct session *s = arg;
+
+	return s->secret != NULL ? s->secret : "";
+}
+
+/* The account's auth = as a mechanism, and what it can use. */
+static void
+session_auth(const struct account *a, enum sasl_mech *mech, int *can)
+{
+	switch (a->auth) {
+	case CONFIG_AUTH_PLAIN:
+		*mech = SASL_PLAIN;
+		break;
+	case CONFIG_AUTH_LOGIN:
+		*mech = SASL_LOGIN;
+		break;
+	case CONFIG_AUTH_SCRAM_SHA_256:
+		*mech = SASL_SCRAM_SHA_256;
+		break;
+	case CONFIG_AUTH_SCRAM_SHA_1:
+		*mech = SASL_SCRAM_SHA_1;
+		break;
+	case CONFIG_AUTH_OAUTHBEARER:
+		*mech = SASL_OAUTHBEARER;
+		break;
+	case CONFIG_AUTH_XOAUTH2:
+		*mech = SASL_XOAUTH2;
+		break;
+	default:
+		*mech = SASL_AUTO;
+		break;
+	}
+	*can = a->oauth2_token_command != NULL ? SASL_CAN_TOKEN
+	                                       : SASL_CAN_PASSWORD;
 }
 
 /* Fill the transport parameters of the account. */
@@ -267,7 +369,9 @@ session_imap_params(const struct session *s, struct imap_params *ip)
 	session_conn_params(s, &ip->conn);
 	ip->starttls = !url_is_implicit_tls(a->url.scheme);
 	ip->user = session_user(s);
-	ip->password = s->secret != NULL ? s->secret : "";
+	ip->secret = session_secret;
+	ip->secret_arg = (void *)s;
+	session_auth(a, &ip->auth, &ip->auth_can);
 	if (a->imap_disable & CONFIG_IMAP_QRESYNC)
 		ip->ignore_caps |= IMAP_CAP_QRESYNC;
 	if (a->imap_disable & CONFIG_IMAP_CONDSTORE)
@@ -288,7 +392,9 @@ session_pop3_params(const struct session *s, struct pop3_params *pp)
 	session_conn_params(s, &pp->conn);
 	pp->starttls = !url_is_implicit_tls(a->url.scheme);
 	pp->user = session_user(s);
-	pp->password = s->secret != NULL ? s->secret : "";
+	pp->secret = session_secret;
+	pp->secret_arg = (void *)s;
+	session_auth(a, &pp->auth, &pp->auth_can);
 	if (a->pop3_disable & CONFIG_POP3_UIDL)
 		pp->ignore_caps |= POP3_CAP_UIDL;
 	if (a->pop3_disable & CONFIG_POP3_PIPELINING)
@@ -326,7 +432,9 @@ session_set_net(struct session *s, enum session_net net, const char *reason)
 	char *r = reason != NULL ? xstrdup(reason) : NULL;
 
 	s->net = net;
-	free(s->net_reason); /* after the copy: reason may be it */
+	if (net == SESSION_NET_ONLINE)
+		s->token_renewed = 0; /* the token was good */
+	free(s->net_reason);          /* after the copy: reason may be it */
 	s->net_reason = r;
 }
 

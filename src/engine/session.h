@@ -18,10 +18,12 @@ struct imap;
 struct imap_params;
 struct pop3_params;
 
-/* What a credential is: a password today; an OAuth2 access token (from a
- * token command, refreshed when refused) fits the same callbacks later. */
+/* What a credential is: a password (password-command, or asked), or an
+ * OAuth2 access token (oauth2-token-command, run again once when the
+ * server refuses it). */
 enum session_cred {
 	SESSION_CRED_PASSWORD,
+	SESSION_CRED_TOKEN,
 };
 
 /* Where the account is with the network, for the status line. */
@@ -139,9 +141,23 @@ int session_creds_cancel(struct session *);
  * session_creds() asks anew. */
 void session_creds_forget(struct session *);
 
+/* The account's kind of credential: SESSION_CRED_TOKEN when auth is
+ * oauthbearer or xoauth2, or auto with an oauth2-token-command. */
+enum session_cred session_cred_kind(const struct session *);
+
+/* The server refused the credentials (err: its words, for the record).
+ * 1 when they were a token not yet refused since the account was last
+ * online: it is forgotten, and the caller asks for a new one with
+ * session_creds() (the token command runs again) and logs in again; 0
+ * when that was done already (a second refusal is the end: no loop) or
+ * they are a password. Being online (session_set_net()) makes the next
+ * refusal count as the first again. */
+int session_creds_refused(struct session *, const char *err);
+
 /* Fill an IMAP session's parameters: transport, STARTTLS when the URL is
- * not imaps, user (else $USER), the credentials (the session's: valid
- * until session_creds_forget() or session_free()), and the extensions
+ * not imaps, user (else $USER), auth =, a callback that gives the
+ * session's secret when a login starts (the connection does not keep it;
+ * the params must not outlive the session), and the extensions
  * imap-disable turns off. */
 void session_imap_params(const struct session *, struct imap_params *);
 

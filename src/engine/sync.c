@@ -87,7 +87,8 @@ struct sync {
 
 	enum sync_result result;
 	char *err;
-	int locked; /* failed on another process's write lock */
+	int locked;       /* failed on another process's write lock */
+	int auth_refused; /* the server refused the credentials */
 };
 
 static void sync_fail(struct sync *, enum sync_result, const char *, ...)
@@ -442,6 +443,7 @@ on_connect(struct imap *im, enum imap_err e, const char *msg, void *arg)
 	struct sync *s = arg;
 
 	if (e != IMAP_ERR_NONE) {
+		s->auth_refused = session_imap_err(im, e) == SESSION_ERR_AUTH;
 		sync_imap_fail(s, im, e, NULL, msg);
 		return;
 	}
@@ -1034,6 +1036,12 @@ sync_locked(const struct sync *s)
 }
 
 int
+sync_auth_refused(const struct sync *s)
+{
+	return s->auth_refused;
+}
+
+int
 sync_flush(struct sync *s)
 {
 	if (s == NULL || !store_in_transaction(s->st))
@@ -1114,8 +1122,11 @@ sync_run(struct session *ss, const struct sync_params *params, char **err)
 	struct sync *s;
 
 	*err = NULL;
+again:
 	if (session_creds(ss) != 1) {
-		*err = xstrdup("no password");
+		*err = xstrdup(session_cred_kind(ss) == SESSION_CRED_TOKEN
+		        ? "no token"
+		        : "no password");
 		return SYNC_FAILED;
 	}
 	p.finished = NULL;
@@ -1138,6 +1149,12 @@ sync_run(struct session *ss, const struct sync_params *params, char **err)
 	while (!s->over)
 		event_base_loop(base, EVLOOP_ONCE);
 	r = s->err != NULL ? s->result : SYNC_OK;
+	if (r == SYNC_FAILED && s->auth_refused &&
+	    session_creds_refused(ss, s->err)) {
+		/* An expired token: the token command runs again, once. */
+		sync_free(s);
+		goto again;
+	}
 	*err = s->err;
 	s->err = NULL;
 	sync_free(s);

@@ -69,6 +69,9 @@ int sync_flush(struct sync *);
  * later. */
 int sync_locked(const struct sync *);
 
+/* 1 when the sync failed because the server refused the credentials. */
+int sync_auth_refused(const struct sync *);
+
 /* Cancel if running, and free; sync_free(NULL) is a no-op. */
 void sync_free(struct sync *);
 

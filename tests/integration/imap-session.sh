@@ -36,7 +36,7 @@ drive()
 	rc=$?
 }
 
-drive imaps -x lsfFuo 127.0.0.1 "$IMAPS_PORT"
+drive imaps -M plain -x lsfFuo 127.0.0.1 "$IMAPS_PORT"
 tap_eq "imaps: exit 0" "$rc" 0
 tap_like "imaps: TLS" "$out" '^connected tls=TLSv1\.[23] '
 tap_like "imaps: QRESYNC and CONDSTORE enabled" "$out" \
@@ -97,7 +97,7 @@ tap_file_like "QRESYNC: sent with the known UIDs" "$tmp/qresync.log" \
     "> a[0-9]+ SELECT \"INBOX\" \\(QRESYNC \\($uidvalidity $modseq 1:5\\)\\)\$"
 
 # Without QRESYNC, CONDSTORE, LIST-EXTENDED, ESEARCH and AUTH=PLAIN.
-drive plain -i QRESYNC,CONDSTORE,LIST-EXTENDED,ESEARCH,AUTH=PLAIN \
+drive plain -L -i QRESYNC,CONDSTORE,LIST-EXTENDED,ESEARCH,AUTH=PLAIN \
     -x lsFuo 127.0.0.1 "$IMAPS_PORT"
 tap_eq "fallbacks: exit 0" "$rc" 0
 tap_file_like "fallbacks: LOGIN" "$tmp/plain.log" '> a1 LOGIN "demo" <secret>$'

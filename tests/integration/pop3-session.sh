@@ -61,7 +61,7 @@ messages_left()
 	    sed 's/.*messages=//'
 }
 
-drive pop3s -x stat,list,uidl,retr:1,retr:2,retr:3,top:1:0,quit \
+drive pop3s -M plain -x stat,list,uidl,retr:1,retr:2,retr:3,top:1:0,quit \
     127.0.0.1 "$POP3S_PORT"
 tap_eq "pop3s: exit 0" "$rc" 0
 tap_like "pop3s: TLS" "$out" '^connected tls=TLSv1\.[23] '

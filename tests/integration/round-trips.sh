@@ -8,7 +8,8 @@
 # sent and not waited for. The second connection
 # resumes the TLS session kept in $XDG_CACHE_HOME (0600); another host
 # name, a changed pin or a session file whose certificate was swapped
-# never resumes.
+# never resumes. auth = plain: SCRAM (what auto takes here) costs two
+# round trips more and cannot be sent before the greeting.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/dovecot.sh"
 
@@ -30,7 +31,7 @@ done
 dovecot_seed "$tmp/seed" || tap_skip_all "cannot seed the mailbox"
 
 conf=$tmp/errand.conf
-errand_write_config "$conf" imaps "compress = yes"
+errand_write_config "$conf" imaps "compress = yes" "auth = plain"
 session=$tmp/cache/errand/$DOVECOT_USER.tls
 
 # sync NAME [CONF]: errand sync of INBOX with the protocol log
@@ -116,7 +117,7 @@ tap_file_unlike "another host name: not resumed" "$tmp/host.log" \
 
 # The same host with a pin added: the certificate settings changed.
 cp "$tmp/kept.tls" "$session"
-errand_write_config "$tmp/pin.conf" imaps "compress = yes" \
+errand_write_config "$tmp/pin.conf" imaps "compress = yes" "auth = plain" \
     "tls-fingerprint = sha256:$fp"
 sync_one pin "$tmp/pin.conf"
 tap_eq "pin added: sync exit 0 ($out)" "$rc" 0
@@ -139,7 +140,7 @@ tap_file_unlike "after: a full handshake" "$tmp/after.log" \
     'TLS session resumed'
 
 # compress = auto on loopback: the pipelined COMPRESS is not sent.
-errand_write_config "$tmp/auto.conf" imaps
+errand_write_config "$tmp/auto.conf" imaps "auth = plain"
 sync_one auto "$tmp/auto.conf"
 tap_eq "auto: sync exit 0 ($out)" "$rc" 0
 tap_file_unlike "auto: no COMPRESS on loopback" "$tmp/auto.log" \

@@ -29,16 +29,16 @@ for scheme in imaps imap pop3s pop3; do
 	check "$scheme" "$tmp/$scheme.conf"
 	tap_eq "$scheme with ca-file: exit 0" "$rc" 0
 	tap_like "$scheme with ca-file: TLS 1.2 or later" "$out" \
-	    "^$DOVECOT_USER: ok \\($scheme://$DOVECOT_USER@127\\.0\\.0\\.1:[0-9]+, TLSv1\\.[23], logged in\\)\$"
+	    "^$DOVECOT_USER: ok \\($scheme://$DOVECOT_USER@127\\.0\\.0\\.1:[0-9]+, TLSv1\\.[23], SCRAM-SHA-256\\)\$"
 	tap_file_unlike "$scheme: password not in the log" "$tmp/$scheme.log" \
 	    "$password"
 done
 tap_file_like "imap: STARTTLS in the log" "$tmp/imap.log" '> a[0-9]+ STARTTLS$'
 tap_file_like "pop3: STLS in the log" "$tmp/pop3.log" '> STLS$'
 tap_file_like "imaps: the login logged with <secret>" "$tmp/imaps.log" \
-    "> a[0-9]+ (LOGIN \"$DOVECOT_USER\"|AUTHENTICATE PLAIN) <secret>\$"
+    "> a[0-9]+ (LOGIN \"$DOVECOT_USER\"|AUTHENTICATE [A-Z0-9-]+) <secret>\$"
 tap_file_like "pop3s: the login logged with <secret>" "$tmp/pop3s.log" \
-    '> (PASS|AUTH PLAIN) <secret>$'
+    '> (PASS|AUTH [A-Z0-9-]+) <secret>$'
 tap_eq "log is mode 0600" "$(stat -c %a "$tmp/imaps.log")" 600
 
 # No ca-file: the system store does not know the test CA.

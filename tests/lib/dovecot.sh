@@ -17,7 +17,13 @@
 #
 # Sets and exports DOVECOT_DIR, DOVECOT_CONF, IMAP_PORT (STARTTLS),
 # IMAPS_PORT, POP3_PORT (STLS), POP3S_PORT, DOVECOT_CA, DOVECOT_USER,
-# DOVECOT_PASSWORD_FILE. dovecot_start stops the server when the shell
+# DOVECOT_PASSWORD_FILE, DOVECOT_SCRAM_USER (same password, stored as
+# {SCRAM-SHA-256}, its own empty Maildir). The SASL mechanisms offered
+# are DOVECOT_AUTH_MECHS (default below; add to it, e.g. oauthbearer).
+# With DOVECOT_OAUTH2_URL set (an RFC 7662 token introspection endpoint,
+# tests/lib/oauth2-server.py), OAUTHBEARER and XOAUTH2 are offered too and
+# checked by an oauth2 passdb that asks it (Dovecot 2.3: introspection_mode
+# = post). dovecot_start stops the server when the shell
 # exits, is interrupted or terminated, unless DOVECOT_NO_TRAP=1. With
 # DOVECOT_LOGIN_REUSE=1 one imap-login process serves every client (TLS
 # sessions resume).
@@ -66,7 +72,9 @@ _errand_run_exit()
 fi
 
 DOVECOT_USER=demo
-export DOVECOT_USER
+DOVECOT_SCRAM_USER=scram
+: "${DOVECOT_AUTH_MECHS:=plain login scram-sha-1 scram-sha-256}"
+export DOVECOT_USER DOVECOT_SCRAM_USER DOVECOT_AUTH_MECHS
 
 # _dv_quote STRING: STRING quoted for sh.
 _dv_quote()
@@ -192,9 +200,10 @@ EOF
 		cat <<EOF
 
 disable_plaintext_auth = yes
-auth_mechanisms = plain login
+auth_mechanisms = $DOVECOT_AUTH_MECHS${DOVECOT_OAUTH2_URL:+ oauthbearer xoauth2}
 auth_verbose = yes
 auth_failure_delay = 0
+$_dv_oauth2_passdb
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%n $DOVECOT_DIR/users
@@ -368,6 +377,20 @@ dovecot_start()
 	[ "${DOVECOT_LOGIN_REUSE:-0}" = 1 ] && _dv_login_reuse="  service_count = 0
 "
 	_dv_make_tls "$DOVECOT_DIR" || return 1
+	_dv_oauth2_passdb=
+	if [ -n "${DOVECOT_OAUTH2_URL:-}" ]; then
+		_dv_oauth2_passdb="passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $DOVECOT_DIR/dovecot-oauth2.conf.ext
+  result_failure = return-fail
+}"
+		printf '%s\n' "introspection_mode = post" \
+		    "introspection_url = $DOVECOT_OAUTH2_URL" \
+		    "username_attribute = username" \
+		    "active_attribute = active" "active_value = true" \
+		    >"$DOVECOT_DIR/dovecot-oauth2.conf.ext"
+	fi
 	if [ ! -s "$DOVECOT_PASSWORD_FILE" ]; then
 		(umask 077 && od -An -N15 -tx1 /dev/urandom | tr -d ' \n' &&
 		    echo) >"$DOVECOT_PASSWORD_FILE" || return 1
@@ -378,6 +401,14 @@ dovecot_start()
 	(umask 077 && printf '%s:{PLAIN}%s:%s:%s::%s::\n' "$DOVECOT_USER" \
 	    "$(cat "$DOVECOT_PASSWORD_FILE")" "$_dv_uid" "$_dv_gid" \
 	    "$DOVECOT_DIR/home/$DOVECOT_USER" >"$DOVECOT_DIR/users")
+	# A user whose password is kept only as a SCRAM-SHA-256 hash.
+	mkdir -p "$DOVECOT_DIR/home/$DOVECOT_SCRAM_USER"
+	chown "$_dv_uid:$_dv_gid" "$DOVECOT_DIR/home/$DOVECOT_SCRAM_USER"
+	_dv_scram=$(doveadm pw -s SCRAM-SHA-256 \
+	    -p "$(cat "$DOVECOT_PASSWORD_FILE")") || return 1
+	(umask 077 && printf '%s:%s:%s:%s::%s::\n' "$DOVECOT_SCRAM_USER" \
+	    "$_dv_scram" "$_dv_uid" "$_dv_gid" \
+	    "$DOVECOT_DIR/home/$DOVECOT_SCRAM_USER" >>"$DOVECOT_DIR/users")
 	chown "$_dv_internal" "$DOVECOT_DIR/users"
 	# As root, the dovecot user must be able to reach the dir.
 	if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1 &&

@@ -76,7 +76,8 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: imap-driver [-S] [-a CA] [-d LOG] [-i CAPS] [-L] "
+	    "usage: imap-driver [-S] [-P] [-M MECH] [-a CA] [-d LOG] [-i CAPS] "
+	    "[-L] "
 	    "[-u USER] [-p PWFILE]\n"
 	    "    [-m MAILBOX] [-Q UIDVALIDITY:MODSEQ[:UIDS]] [-C MODSEQ] "
 	    "[-r LO:HI]\n"
@@ -85,7 +86,10 @@ usage(void)
 	    "  -i  capabilities to ignore, comma-separated: QRESYNC,"
 	    "CONDSTORE,LIST-EXTENDED,LIST-STATUS,ESEARCH,SASL-IR,"
 	    "AUTH=PLAIN,LITERAL+,ENABLE,UTF8=ACCEPT\n"
-	    "  -L  LOGIN rather than AUTHENTICATE PLAIN\n"
+	    "  -L  the LOGIN command rather than AUTHENTICATE\n"
+	    "  -P  plain port without STARTTLS\n"
+	    "  -M  SASL mechanism (auto, plain, scram-sha-256...); prints "
+	    "auth=MECH\n"
 	    "  -x  steps: l list, s select, f fetch headers, F fetch flags, "
 	    "u search uids, o logout (default lsfFuo)\n"
 	    "  -R  seconds before IDLE is renewed\n"
@@ -142,6 +146,16 @@ cap_bits(const char *s)
 	return bits;
 }
 
+static char *password;
+static int show_auth;
+
+/* The password for a login starting now, as the session gives it. */
+static const char *
+give_secret(void *arg)
+{
+	return password;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -149,7 +163,7 @@ main(int argc, char **argv)
 	struct plog *log = NULL;
 	const char *pwfile = NULL, *logpath = NULL;
 	char *err, *end, *q;
-	int ch;
+	int ch, m;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	memset(&p, 0, sizeof p);
@@ -157,7 +171,8 @@ main(int argc, char **argv)
 	p.user = "demo";
 	p.conn.connect_timeout = 10;
 	p.conn.idle_timeout = 10;
-	while ((ch = getopt(argc, argv, "Sa:d:i:Lu:p:m:Q:C:r:x:t:R:")) != -1) {
+	while (
+	    (ch = getopt(argc, argv, "SPM:a:d:i:Lu:p:m:Q:C:r:x:t:R:")) != -1) {
 		switch (ch) {
 		case 'S':
 			p.starttls = 1;
@@ -172,8 +187,24 @@ main(int argc, char **argv)
 		case 'i':
 			p.ignore_caps = cap_bits(optarg);
 			break;
+		case 'P':
+			p.starttls = 0;
+			p.conn.tls = CONN_TLS_NONE;
+			break;
+		case 'M':
+			show_auth = 1;
+			if (strcmp(optarg, "auto") == 0)
+				p.auth = SASL_AUTO;
+			else if ((m = sasl_mech_from_name(
+			              optarg, strlen(optarg))) > 0)
+				p.auth = m;
+			else
+				usage();
+			if (p.auth == SASL_OAUTHBEARER || p.auth == SASL_XOAUTH2)
+				p.auth_can = SASL_CAN_TOKEN;
+			break;
 		case 'L':
-			p.no_auth_plain = 1;
+			p.no_sasl = 1;
 			break;
 		case 'u':
 			p.user = optarg;
@@ -227,7 +258,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	p.conn.log = log;
-	p.password = pwfile != NULL ? read_password(pwfile) : NULL;
+	password = pwfile != NULL ? read_password(pwfile) : NULL;
+	p.secret = give_secret;
 	p.event = event_cb;
 	sp.mailbox = mailbox;
 
@@ -240,7 +272,7 @@ main(int argc, char **argv)
 	event_free(timer);
 	event_base_free(base);
 	plog_close(log);
-	free((char *)p.password);
+	free(password);
 	return status;
 }
 
@@ -337,6 +369,9 @@ connect_cb(struct imap *i, enum imap_err e, const char *msg, void *arg)
 	    imap_tls_version(i) != NULL ? imap_tls_version(i) : "none",
 	    imap_caps(i), imap_enabled(i));
 	printf("capability %s\n", imap_capability_string(i));
+	if (show_auth)
+		printf("auth=%s\n",
+		    imap_auth_mech(i) != NULL ? imap_auth_mech(i) : "none");
 	next_step();
 }
 

@@ -49,12 +49,16 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: pop3-driver [-S] [-A] [-L] [-a CA] [-d LOG] [-i CAPS] "
+	    "usage: pop3-driver [-S] [-P] [-M MECH] [-A] [-L] [-a CA] [-d LOG] "
+	    "[-i CAPS] "
 	    "[-u USER]\n"
 	    "    [-p PWFILE] [-o DIR] [-x STEPS] [-t SECONDS] HOST PORT\n"
 	    "  -S  plain port with STLS (default: pop3s)\n"
 	    "  -A  start every step at once (pipelined where offered)\n"
-	    "  -L  USER/PASS rather than AUTH PLAIN\n"
+	    "  -L  USER/PASS rather than AUTH\n"
+	    "  -P  plain port without STLS\n"
+	    "  -M  SASL mechanism (auto, plain, scram-sha-256...); prints "
+	    "auth=MECH\n"
 	    "  -i  capabilities to ignore, comma-separated: PIPELINING,UIDL,"
 	    "TOP,SASL\n"
 	    "  -o  write each retr/top body to DIR/N\n"
@@ -94,6 +98,16 @@ cap_bits(const char *s)
 	return bits;
 }
 
+static char *password;
+static int show_auth;
+
+/* The password for a login starting now, as the session gives it. */
+static const char *
+give_secret(void *arg)
+{
+	return password;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -101,7 +115,7 @@ main(int argc, char **argv)
 	struct plog *log = NULL;
 	const char *pwfile = NULL, *logpath = NULL, *stepstr = "stat,quit";
 	char *err, *end;
-	int ch;
+	int ch, m;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	memset(&p, 0, sizeof p);
@@ -109,7 +123,7 @@ main(int argc, char **argv)
 	p.user = "demo";
 	p.conn.connect_timeout = 10;
 	p.conn.idle_timeout = 10;
-	while ((ch = getopt(argc, argv, "SALa:d:i:u:p:o:x:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "SPM:ALa:d:i:u:p:o:x:t:")) != -1) {
 		switch (ch) {
 		case 'S':
 			p.starttls = 1;
@@ -118,8 +132,24 @@ main(int argc, char **argv)
 		case 'A':
 			all_at_once = 1;
 			break;
+		case 'P':
+			p.starttls = 0;
+			p.conn.tls = CONN_TLS_NONE;
+			break;
+		case 'M':
+			show_auth = 1;
+			if (strcmp(optarg, "auto") == 0)
+				p.auth = SASL_AUTO;
+			else if ((m = sasl_mech_from_name(
+			              optarg, strlen(optarg))) > 0)
+				p.auth = m;
+			else
+				usage();
+			if (p.auth == SASL_OAUTHBEARER || p.auth == SASL_XOAUTH2)
+				p.auth_can = SASL_CAN_TOKEN;
+			break;
 		case 'L':
-			p.no_auth_plain = 1;
+			p.no_sasl = 1;
 			break;
 		case 'a':
 			p.conn.ca_file = optarg;
@@ -160,7 +190,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	p.conn.log = log;
-	p.password = pwfile != NULL ? read_password(pwfile) : NULL;
+	password = pwfile != NULL ? read_password(pwfile) : NULL;
+	p.secret = give_secret;
 
 	base = event_base_new();
 	pp = pop3_new(base, NULL, &p);
@@ -174,7 +205,7 @@ main(int argc, char **argv)
 	pop3_free(pp);
 	event_base_free(base);
 	plog_close(log);
-	free((char *)p.password);
+	free(password);
 	return status;
 }
 
@@ -333,6 +364,9 @@ connect_cb(struct pop3 *p, const struct pop3_result *r, void *arg)
 	    pop3_tls_version(p) != NULL ? pop3_tls_version(p) : "none",
 	    pop3_caps(p));
 	printf("capa %s\n", pop3_capa_string(p));
+	if (show_auth)
+		printf("auth=%s\n",
+		    pop3_auth_mech(p) != NULL ? pop3_auth_mech(p) : "none");
 	if (stamp != NULL)
 		printf("apop %s\n", stamp);
 	if (!all_at_once)

@@ -15,6 +15,7 @@
 #               transcript shows "S: <text x n>"
 #   C: regex    read one line from the client; it must match (re.search)
 #   TLS         wrap the connection in TLS, server side (needs --cert/--key)
+#   TLS12       the same, at most TLS 1.2 (for tls-unique channel binding)
 #   SLEEP n     stall n seconds
 #   CLOSE       close the connection now
 #   DEFLATE     RFC 4978: from here on what is sent is compressed and what
@@ -23,6 +24,15 @@
 #               or not: a corrupt deflate stream
 #   ACCEPT      close this connection and play the rest of the script on
 #               the next one (a client that connects again)
+#   SCRAM hash password [tamper] [plus] [nofinal]
+#               the server side of SCRAM-SHA-1 or -256 (hash sha1 or
+#               sha256, RFC 5802): the client-first is the last word of
+#               the line last read (SASL-IR, AUTH with a response); sends
+#               "+ server-first", reads and checks the client's proof,
+#               sends "+ v=..." (with tamper: a signature with one bit
+#               flipped). With plus: -PLUS, the client must bind to this
+#               TLS connection's tls-unique (RFC 5929). With nofinal:
+#               no server-final at all (the script says OK at once).
 # Blank lines and lines starting with '#' are skipped. Every line received
 # is written to TRANSCRIPT as "C: line", every line sent as "S: line". It
 # exits when the script ends or the client closes, and after 20 seconds in
@@ -30,6 +40,9 @@
 # CLOSE), 1 if the client sent something else or went away first.
 
 import argparse
+import base64
+import hashlib
+import hmac
 import os
 import re
 import socket
@@ -61,6 +74,7 @@ class Session:
         # commands it pipelined before it.
         self.logout_next = False
         self.gone = False
+        self.last = b""  # the last line read
 
     def note(self, prefix, data):
         text = data.decode("utf-8", "backslashreplace")
@@ -112,6 +126,7 @@ class Session:
         if line.endswith(b"\r"):
             line = line[:-1]
         self.note("C:", line)
+        self.last = line
         if re.match(rb"^\S+ LOGOUT$", line):
             self.logout_seen = True
         return line
@@ -148,6 +163,54 @@ def unescape(text):
             out += ch
             i += 1
     return bytes(out)
+
+
+def scram(sess, args, lineno):
+    name, password = args[0], args[1].encode("utf-8")
+    tamper = "tamper" in args[2:]
+    plus = "plus" in args[2:]
+    nofinal = "nofinal" in args[2:]
+    h = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}[name]
+
+    def mac(key, msg):
+        return hmac.new(key, msg, h).digest()
+
+    words = sess.last.split()
+    first = base64.b64decode(words[-1]) if words else b""
+    gs2, _, bare = first.partition(b"n=")
+    bare = b"n=" + bare
+    cbind = gs2
+    if plus:
+        if not gs2.startswith(b"p=tls-unique,"):
+            raise ScriptError("line %d: SCRAM gs2 header %r, want p=tls-unique" % (lineno, gs2))
+        cbind = gs2 + sess.sock.get_channel_binding("tls-unique")
+    elif not gs2.startswith(b"n,"):
+        raise ScriptError("line %d: SCRAM gs2 header %r, want n," % (lineno, gs2))
+    attrs = dict(a.split(b"=", 1) for a in bare.split(b","))
+    salt, iters = b"errand-salt-0123", 4096
+    nonce = attrs[b"r"] + b"scripted3rv3rn0nc3"
+    sfirst = b"r=%s,s=%s,i=%d" % (nonce, base64.b64encode(salt), iters)
+    sess.send(b"+ " + base64.b64encode(sfirst) + b"\r\n", b"+ " + sfirst)
+    final = base64.b64decode(sess.readline())
+    without, _, proof = final.rpartition(b",p=")
+    if b"r=" + nonce not in without.split(b","):
+        raise ScriptError("line %d: SCRAM client-final with a wrong nonce" % lineno)
+    if b"c=" + base64.b64encode(cbind) not in without.split(b","):
+        raise ScriptError("line %d: SCRAM channel binding differs" % lineno)
+    salted = hashlib.pbkdf2_hmac(name, password, salt, iters)
+    ckey = mac(salted, b"Client Key")
+    skey = mac(salted, b"Server Key")
+    auth = bare + b"," + sfirst + b"," + without
+    csig = mac(h(ckey).digest(), auth)
+    if bytes(a ^ b for a, b in zip(ckey, csig)) != base64.b64decode(proof):
+        raise ScriptError("line %d: SCRAM client proof is wrong" % lineno)
+    if nofinal:
+        return
+    sig = bytearray(mac(skey, auth))
+    if tamper:
+        sig[0] ^= 1
+    sfinal = b"v=" + base64.b64encode(bytes(sig))
+    sess.send(b"+ " + base64.b64encode(sfinal) + b"\r\n", b"+ " + sfinal)
 
 
 def play(script, sess, tls_context, listener):
@@ -194,12 +257,14 @@ def play(script, sess, tls_context, listener):
                 sess.sock.sendall(data * k)
                 left -= k
             sess.note("S:", b"<%s x %d>" % (text.encode("utf-8"), int(count)))
-        elif directive == "TLS":
+        elif directive in ("TLS", "TLS12"):
             if tls_context is None:
                 raise ScriptError("line %d: TLS without --cert" % lineno)
             if sess.buf:
                 raise ScriptError("client sent bytes before the TLS handshake")
             sess.sock.settimeout(sess.remaining())
+            if directive == "TLS12":
+                tls_context.maximum_version = ssl.TLSVersion.TLSv1_2
             sess.sock = tls_context.wrap_socket(sess.sock, server_side=True)
             sess.note("*", b"TLS established")
         elif directive.startswith("SLEEP"):
@@ -217,6 +282,8 @@ def play(script, sess, tls_context, listener):
             sess.sock.settimeout(sess.remaining())
             sess.sock.sendall(data)
             sess.note("S:", b"<wire> " + data)
+        elif directive.startswith("SCRAM "):
+            scram(sess, directive.split()[1:], lineno)
         elif directive == "ACCEPT":
             try:
                 sess.sock.close()

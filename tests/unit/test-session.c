@@ -5,6 +5,7 @@
  * stopped), and the one classification of IMAP failures. */
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -244,17 +245,17 @@ START_TEST(test_session_ask_now)
 	ck_assert_int_eq(session_creds(s), 1);
 	ck_assert_int_eq(seen.asks, 1);
 	session_imap_params(s, &ip);
-	ck_assert_str_eq(ip.password, "hunter2");
+	ck_assert_str_eq(ip.secret(ip.secret_arg), "hunter2");
 	ck_assert_str_eq(ip.user, "alice");
 	ck_assert_str_eq(ip.conn.host, "127.0.0.1");
 	ck_assert_int_eq(ip.conn.port, 1);
 	ck_assert_int_eq(ip.starttls, 1);
 	session_pop3_params(s, &pp);
-	ck_assert_str_eq(pp.password, "hunter2");
+	ck_assert_str_eq(pp.secret(pp.secret_arg), "hunter2");
 	/* Refused by the server: asked again at the next need. */
 	session_creds_forget(s);
 	session_imap_params(s, &ip);
-	ck_assert_str_eq(ip.password, "");
+	ck_assert_str_eq(ip.secret(ip.secret_arg), "");
 	ck_assert_int_eq(session_creds(s), 1);
 	ck_assert_int_eq(seen.asks, 2);
 	session_free(s);
@@ -311,7 +312,7 @@ START_TEST(test_session_command_wait)
 	ck_assert_int_eq(seen.asks, 0);
 	ck_assert_int_eq(seen.readies, 1);
 	session_imap_params(s, &ip);
-	ck_assert_str_eq(ip.password, "pass word");
+	ck_assert_str_eq(ip.secret(ip.secret_arg), "pass word");
 	session_free(s);
 
 	s = make(1, "exit 3");
@@ -319,6 +320,81 @@ START_TEST(test_session_command_wait)
 	ck_assert_str_eq(seen.err, "password-command exited with status 3");
 	ck_assert_int_eq(seen.asks, 0);
 	session_free(s);
+}
+END_TEST
+
+/* An OAuth2 token: from oauth2-token-command, never asked for; a refusal
+ * runs the command again once, a second one is final, and being online
+ * makes the next refusal a first one again. */
+START_TEST(test_session_token)
+{
+	struct imap_params ip;
+	struct session *s;
+	char *count;
+	int fd;
+
+	xasprintf(&count, "%s/errand-test-session.XXXXXX",
+	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+	ck_assert_int_ne(fd = mkstemp(count), -1);
+	fclose(fdopen(fd, "w"));
+	free(acct.oauth2_token_command);
+	xasprintf(&acct.oauth2_token_command,
+	    "echo run >>%s; echo tok-$(wc -l <%s)", count, count);
+	acct.auth = CONFIG_AUTH_XOAUTH2;
+	s = make(1, "echo not-this");
+	ck_assert_int_eq(session_cred_kind(s), SESSION_CRED_TOKEN);
+	ck_assert_int_eq(session_creds(s), 1);
+	ck_assert_int_eq(seen.asks, 0);
+	session_imap_params(s, &ip);
+	ck_assert_str_eq(ip.secret(ip.secret_arg), "tok-1");
+	ck_assert_int_eq(session_creds(s), 1); /* held: not run again */
+
+	ck_assert_int_eq(session_creds_refused(s, "NO expired"), 1);
+	ck_assert_int_eq(session_creds(s), 1);
+	ck_assert_str_eq(ip.secret(ip.secret_arg), "tok-2");
+	/* The new one refused too: the end, no third run. */
+	ck_assert_int_eq(session_creds_refused(s, "NO revoked"), 0);
+	ck_assert_int_eq(session_creds(s), 1);
+	ck_assert_str_eq(ip.secret(ip.secret_arg), "tok-2");
+
+	/* Online with it; an hour later it expires: once more. */
+	session_set_net(s, SESSION_NET_ONLINE, NULL);
+	ck_assert_int_eq(session_creds_refused(s, "NO expired"), 1);
+	ck_assert_int_eq(session_creds(s), 1);
+	ck_assert_str_eq(ip.secret(ip.secret_arg), "tok-3");
+	session_free(s);
+
+	/* auto with a token command is a token; a password is never
+	 * renewed by a refusal. */
+	acct.auth = CONFIG_AUTH_AUTO;
+	s = make(1, NULL);
+	ck_assert_int_eq(session_cred_kind(s), SESSION_CRED_TOKEN);
+	session_free(s);
+	free(acct.oauth2_token_command);
+	acct.oauth2_token_command = NULL;
+	s = make(1, "echo pw");
+	ck_assert_int_eq(session_cred_kind(s), SESSION_CRED_PASSWORD);
+	ck_assert_int_eq(session_creds(s), 1);
+	ck_assert_int_eq(session_creds_refused(s, "NO"), 0);
+	session_free(s);
+
+	/* Named when it prints nothing; none at all for xoauth2. */
+	acct.auth = CONFIG_AUTH_OAUTHBEARER;
+	acct.oauth2_token_command = xstrdup("true");
+	s = make(1, NULL);
+	ck_assert_int_eq(session_creds(s), -1);
+	ck_assert_str_eq(
+	    seen.err, "oauth2-token-command 'true' printed no token");
+	session_free(s);
+	free(acct.oauth2_token_command);
+	acct.oauth2_token_command = NULL;
+	s = make(1, NULL);
+	ck_assert_int_eq(session_creds(s), -1);
+	ck_assert_int_eq(seen.asks, 0);
+	session_free(s);
+	acct.auth = CONFIG_AUTH_AUTO;
+	remove(count);
+	free(count);
 }
 END_TEST
 
@@ -334,7 +410,7 @@ START_TEST(test_session_command_loop)
 	ck_assert_ptr_null(seen.err);
 	ck_assert_int_eq(session_creds(s), 1);
 	session_imap_params(s, &ip);
-	ck_assert_str_eq(ip.password, "hunter3");
+	ck_assert_str_eq(ip.secret(ip.secret_arg), "hunter3");
 	session_free(s);
 
 	/* Ctrl-G stops a command that hangs. */
@@ -419,6 +495,7 @@ main(void)
 	tcase_add_test(tc, test_session_ask_later);
 	tcase_add_test(tc, test_session_command_wait);
 	tcase_add_test(tc, test_session_command_loop);
+	tcase_add_test(tc, test_session_token);
 	tcase_add_test(tc, test_session_imap_err);
 	tcase_add_test(tc, test_session_imap_refused);
 	suite_add_tcase(s, tc);

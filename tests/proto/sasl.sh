@@ -1,0 +1,172 @@
+# errand tests: logging in through net/sasl against a scripted server, for
+# what Dovecot will not do on request: only PLAIN and LOGIN offered on a
+# port without TLS (nothing is sent), a named mechanism the server lacks,
+# SCRAM with the server's signature right, wrong and missing (OK said
+# without it), SCRAM-SHA-256-PLUS
+# bound to tls-unique on TLS 1.2 (the scripted server plays SCRAM's server
+# side), an OAUTHBEARER error continuation, and a
+# server that keeps sending "+". Through errand check (the account's
+# auth = key) and through tests/proto/imap-driver and pop3-driver (-P: a
+# plain port without STARTTLS, which an account cannot ask for).
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/scripted.sh"
+
+scripted_init sasl
+imap_driver=${IMAP_DRIVER:-$top_builddir/tests/proto/imap-driver}
+pop3_driver=${POP3_DRIVER:-$top_builddir/tests/proto/pop3-driver}
+[ -x "$imap_driver" ] || tap_skip_all "no imap-driver at $imap_driver"
+[ -x "$pop3_driver" ] || tap_skip_all "no pop3-driver at $pop3_driver"
+
+# check_case NAME SCRIPT SCHEME [CONFIG-LINE...]: errand check against
+# SCRIPT. Sets out, rc, tr (the server's transcript), log (errand's
+# protocol log) and src (the server's status).
+check_case()
+{
+	_name=$1 _scheme=$3
+	scripted_serve "$1" "$2" || return
+	shift 3
+	{
+		echo "[account demo]"
+		echo "source = $_scheme://demo@127.0.0.1:$port"
+		echo "password-command = cat $tmp/$_name.pw"
+		echo "ca-file = $tmp/cert.pem"
+		echo "connect-timeout = 5"
+		echo "timeout = 5"
+		for _l in "$@"; do printf '%s\n' "$_l"; done
+	} >"$tmp/$_name.conf"
+	out=$("$ERRAND" -c "$tmp/$_name.conf" -d "$log" check demo 2>&1)
+	rc=$?
+	scripted_done
+}
+
+# drive_case NAME SCRIPT DRIVER [OPTION...]: the driver against SCRIPT.
+drive_case()
+{
+	_name=$1 _driver=$3
+	scripted_serve "$1" "$2" || return
+	shift 3
+	out=$("$_driver" -a "$tmp/cert.pem" -p "$tmp/$_name.pw" -d "$log" \
+	    -t 5 "$@" 127.0.0.1 "$port" 2>&1)
+	rc=$?
+	scripted_done
+}
+
+# hidden NAME: the password is in neither the transcript nor the log.
+hidden()
+{
+	tap_file_unlike "$1: password not in the log" "$log" "$PW"
+	tap_file_unlike "$1: password not in base64 in the log" "$log" \
+	    "$(printf '%s' "$PW" | base64)"
+}
+
+# --- no TLS: PLAIN and LOGIN are never sent -------------------------------
+
+drive_case imap-clear imap-sasl-cleartext.txt "$imap_driver" -P -x o
+tap_eq "imap, no TLS, PLAIN only: exit 1" "$rc" 1
+tap_like "imap, no TLS, PLAIN only: says why" "$out" \
+    "error connect [a-z]+: cannot log in to 127\\.0\\.0\\.1: the server offers only PLAIN LOGIN, which would send the password over an unencrypted connection"
+tap_file_unlike "imap, no TLS, PLAIN only: nothing sent" "$tr" '^C:'
+hidden "imap, no TLS"
+
+drive_case imap-clear-plain imap-sasl-cleartext.txt "$imap_driver" -P \
+    -M plain -x o
+tap_like "imap, no TLS, auth = plain: refused" "$out" \
+    "cannot log in to 127\\.0\\.0\\.1: auth = PLAIN would send the password over an unencrypted connection"
+tap_file_unlike "imap, no TLS, auth = plain: nothing sent" "$tr" '^C:'
+
+drive_case pop3-clear pop3-sasl-cleartext.txt "$pop3_driver" -P -x quit
+tap_eq "pop3, no TLS, PLAIN only: exit 1" "$rc" 1
+tap_like "pop3, no TLS, PLAIN only: says why" "$out" \
+    "cannot log in to 127\\.0\\.0\\.1: the server offers only PLAIN LOGIN, which would send the password"
+tap_eq "pop3, no TLS, PLAIN only: only CAPA sent" \
+    "$(grep '^C:' "$tr")" "C: CAPA"
+hidden "pop3, no TLS"
+
+# --- a named mechanism the server does not offer --------------------------
+
+check_case not-offered imap-sasl-not-offered.txt imaps "auth = scram-sha-256"
+tap_eq "not offered: exit 1" "$rc" 1
+tap_like "not offered: names what is offered" "$out" \
+    "^errand: demo: cannot log in to 127\\.0\\.0\\.1: the server does not offer SCRAM-SHA-256 \\(it offers PLAIN LOGIN\\)\$"
+tap_file_unlike "not offered: nothing sent" "$tr" '^C:'
+
+# --- SCRAM ----------------------------------------------------------------
+
+check_case scram imap-sasl-scram.txt imaps
+tap_eq "scram: exit 0 ($out)" "$rc" 0
+tap_like "scram: auto picks SCRAM-SHA-256, check says so" "$out" \
+    '^demo: ok \(imaps://demo@127\.0\.0\.1:[0-9]+, TLSv1\.[23], SCRAM-SHA-256\)$'
+tap_eq "scram: the server script ran to its end" "$src" 0
+tap_file_like "scram: initial response logged as secret" "$log" \
+    '> a1 AUTHENTICATE SCRAM-SHA-256 <secret>$'
+tap_eq "scram: every line sent in the exchange logged as secret" \
+    "$(sed -n '/> a1 AUTHENTICATE/,/< a1 /p' "$log" | grep ' > ' |
+	grep -vc '<secret>$')" 0
+tap_eq "scram: two continuations answered" \
+    "$(sed -n '/> a1 AUTHENTICATE/,/< a1 /p' "$log" |
+	grep -c ' > <secret>$')" 2
+hidden "scram"
+
+check_case plus imap-sasl-scram-plus.txt imaps "auth = scram-sha-256"
+tap_eq "scram-plus: exit 0 ($out)" "$rc" 0
+tap_like "scram-plus: SCRAM-SHA-256-PLUS on TLS 1.2" "$out" \
+    '^demo: ok \(imaps://demo@127\.0\.0\.1:[0-9]+, TLSv1\.2, SCRAM-SHA-256-PLUS\)$'
+tap_eq "scram-plus: tls-unique matched the server's" "$src" 0
+
+check_case tampered imap-sasl-scram-tampered.txt imaps
+tap_eq "scram, wrong server signature: exit 1" "$rc" 1
+tap_like "scram, wrong server signature: not trusted" "$out" \
+    "^errand: demo: cannot log in to 127\\.0\\.0\\.1: the server is not trusted: its SCRAM-SHA-256 signature is wrong \\(it does not know the password\\)\$"
+tap_eq "scram, wrong server signature: nothing after the proof" \
+    "$(grep -c '^C:' "$tr")" 2
+hidden "scram, wrong server signature"
+
+check_case nofinal imap-sasl-scram-nofinal.txt imaps
+tap_eq "scram, OK without the server's proof: exit 1" "$rc" 1
+tap_like "scram, OK without the server's proof: not trusted" "$out" \
+    "^errand: demo: cannot log in to 127\\.0\\.0\\.1: the server is not trusted: it said OK before SCRAM-SHA-256 finished\$"
+tap_eq "scram, OK without the server's proof: nothing after the proof" \
+    "$(grep -c '^C:' "$tr")" 2
+
+check_case pop3-scram pop3-sasl-scram.txt pop3s
+tap_eq "pop3 scram: exit 0 ($out)" "$rc" 0
+tap_like "pop3 scram: check says SCRAM-SHA-256" "$out" \
+    '^demo: ok \(pop3s://demo@127\.0\.0\.1:[0-9]+, TLSv1\.[23], SCRAM-SHA-256\)$'
+tap_eq "pop3 scram: the server script ran to its end" "$src" 0
+tap_file_like "pop3 scram: AUTH logged as secret" "$log" \
+    '> AUTH SCRAM-SHA-256 <secret>$'
+tap_eq "pop3 scram: continuations logged as secret" \
+    "$(grep -c ' > <secret>$' "$log")" 2
+hidden "pop3 scram"
+
+check_case pop3-tampered pop3-sasl-scram-tampered.txt pop3s \
+    "auth = scram-sha-1"
+tap_eq "pop3 scram-sha-1, wrong server signature: exit 1" "$rc" 1
+tap_like "pop3 scram-sha-1, wrong server signature: not trusted" "$out" \
+    'cannot log in to 127\.0\.0\.1: the server is not trusted: its SCRAM-SHA-1 signature is wrong'
+tap_eq "pop3 scram-sha-1, wrong server signature: nothing after the proof" \
+    "$(grep -c '^C:' "$tr")" 3
+
+# --- OAUTHBEARER error continuation ---------------------------------------
+
+drive_case oauth imap-sasl-oauthbearer-error.txt "$imap_driver" \
+    -M oauthbearer -x o
+tap_eq "oauthbearer refused: exit 1" "$rc" 1
+tap_eq "oauthbearer refused: the error answered with ^A, script ran" \
+    "$src" 0
+tap_like "oauthbearer refused: the server's status reported" "$out" \
+    'error connect auth: login refused by 127\.0\.0\.1: \[AUTHENTICATIONFAILED\] Authentication failed \(\{"status":"401","schemes":"bearer","scope":"https://mail\.google\.com/"\}\)'
+tap_file_like "oauthbearer: the ^A answer logged as secret" "$log" \
+    ' > <secret>$'
+hidden "oauthbearer"
+
+# --- a server that keeps asking -------------------------------------------
+
+check_case endless imap-sasl-endless.txt imaps "auth = login"
+tap_eq "endless challenges: exit 1" "$rc" 1
+tap_like "endless challenges: clear error" "$out" \
+    "^errand: demo: cannot log in to 127\\.0\\.0\\.1: the server asks for more after the LOGIN password\$"
+tap_eq "endless challenges: the third + is not answered" \
+    "$(grep -c '^C:' "$tr")" 3
+
+tap_done
