@@ -211,10 +211,15 @@ again:
 		/* The account's credentials, unless smtp-password-command
 		 * says otherwise (not run here yet: AUTH then fails). */
 		pw = NULL;
-		if (a->smtp_password_command == NULL && c.imap != NULL)
-			pw = (session_imap_params(s, &ip), ip.password);
-		else if (a->smtp_password_command == NULL)
-			pw = (session_pop3_params(s, &pp), pp.password);
+		if (a->smtp_password_command == NULL && c.imap != NULL) {
+			session_imap_params(s, &ip);
+			pw =
+			    ip.secret != NULL ? ip.secret(ip.secret_arg) : NULL;
+		} else if (a->smtp_password_command == NULL) {
+			session_pop3_params(s, &pp);
+			pw =
+			    pp.secret != NULL ? pp.secret(pp.secret_arg) : NULL;
+		}
 		if (check_smtp(ctx, a, pw) != CMD_EXIT_OK && rc == CMD_EXIT_OK)
 			rc = CMD_EXIT_FAIL;
 	}

@@ -70,7 +70,9 @@ struct outbox_run {
 	/* SMTP */
 	struct smtp *smtp;
 	struct secret_run *sr;
-	char *password;
+	char *password;                     /* from smtp-password-command */
+	const char *(*sess_secret)(void *); /* else the session's */
+	void *sess_secret_arg;
 	char *host, *user;
 	int port, implicit;
 
@@ -147,6 +149,8 @@ run_free_transport(struct outbox_run *r)
 		secret_free(r->password);
 		r->password = NULL;
 	}
+	r->sess_secret = NULL;
+	r->sess_secret_arg = NULL;
 	free(r->host);
 	free(r->user);
 	r->host = r->user = NULL;
@@ -650,12 +654,13 @@ run_smtp(struct outbox_run *r)
 		return;
 	}
 	if (r->user != NULL && r->p.s != NULL && session_creds(r->p.s) == 1) {
+		/* The account's own secret, asked for when AUTH starts. */
 		memset(&ip, 0, sizeof ip);
 		session_imap_params(r->p.s, &ip);
-		if (ip.password != NULL)
-			r->password = xstrdup(ip.password);
+		r->sess_secret = ip.secret;
+		r->sess_secret_arg = ip.secret_arg;
 	}
-	if (r->user != NULL && r->password == NULL) {
+	if (r->user != NULL && r->sess_secret == NULL) {
 		/* Not yet: the session has them once it connects. */
 		run_end(r, OUTBOX_RETRY, 0,
 		    "cannot send: no password for smtp yet", NULL, 0);
@@ -684,7 +689,12 @@ run_smtp_secret(char *password, const char *err, void *arg)
 static const char *
 run_smtp_pw(void *arg)
 {
-	return ((struct outbox_run *)arg)->password;
+	struct outbox_run *r = arg;
+
+	if (r->password != NULL)
+		return r->password;
+	return r->sess_secret != NULL ? r->sess_secret(r->sess_secret_arg)
+	                              : NULL;
 }
 
 static void
