@@ -73,6 +73,7 @@ static enum sasl_res sasl_scram(struct sasl *, const char *, char **);
 static enum sasl_res sasl_oauth_error(struct sasl *, const char *, char **);
 static char *sasl_json_string(const char *, const char *);
 static void sasl_forget(struct sasl *);
+static char *sasl_saslname(const char *);
 
 const char *
 sasl_mech_name(enum sasl_mech m)
@@ -415,7 +416,7 @@ sasl_step(struct sasl *s, const char *challenge, char **out)
 static enum sasl_res
 sasl_initial(struct sasl *s, char **out)
 {
-	char *raw, *b64;
+	char *raw, *b64, *a;
 	size_t ulen = strlen(s->user), plen = strlen(s->secret);
 	int n, rc;
 
@@ -433,20 +434,23 @@ sasl_initial(struct sasl *s, char **out)
 		return SASL_OK;
 	case SASL_OAUTHBEARER:
 		/* RFC 7628 section 3.1: gs2 header, then key=value pairs
-		 * each ended by ^A, and one more ^A. */
+		 * each ended by ^A, and one more ^A; the user as an RFC
+		 * 5801 saslname. */
+		a = sasl_saslname(s->user);
 		if (s->host != NULL && s->port > 0)
 			n = xasprintf(&raw,
 			    "n,a=%s,\001host=%s\001port=%d\001auth=Bearer "
 			    "%s\001\001",
-			    s->user, s->host, s->port, s->secret);
+			    a, s->host, s->port, s->secret);
 		else if (s->host != NULL)
 			n = xasprintf(&raw,
-			    "n,a=%s,\001host=%s\001auth=Bearer %s\001\001",
-			    s->user, s->host, s->secret);
+			    "n,a=%s,\001host=%s\001auth=Bearer %s\001\001", a,
+			    s->host, s->secret);
 		else
 			n = xasprintf(&raw, "n,a=%s,\001auth=Bearer %s\001\001",
-			    s->user, s->secret);
+			    a, s->secret);
 		*out = sasl_raw(raw, (size_t)n);
+		free(a);
 		sasl_forget(s);
 		s->complete = 1;
 		return SASL_OK;
@@ -537,6 +541,23 @@ sasl_oauth_error(struct sasl *s, const char *json, char **out)
 	*out = s->mech == SASL_OAUTHBEARER ? sasl_b64_encode("\001", 1)
 	                                   : xstrdup("");
 	return SASL_MORE;
+}
+
+/* An RFC 5801 saslname: "," and "=" as "=2C" and "=3D". */
+static char *
+sasl_saslname(const char *u)
+{
+	char *out = xmalloc(3 * strlen(u) + 1), *o = out;
+
+	for (; *u != '\0'; u++) {
+		if (*u == ',' || *u == '=') {
+			memcpy(o, *u == ',' ? "=2C" : "=3D", 3);
+			o += 3;
+		} else
+			*o++ = *u;
+	}
+	*o = '\0';
+	return out;
 }
 
 /* The string value of "key" in a flat JSON object, or NULL; enough for

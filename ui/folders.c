@@ -14,9 +14,9 @@
 #include "private.h"
 #include "content/text.h"
 #include "xmalloc.h"
-#include "cache/store.h"
+#include "engine/view.h"
 
-static int ui_folders_rank(const struct store_folder *);
+static int ui_folders_rank(const struct view_folder *);
 static void ui_folders_parents(struct ui *);
 static void ui_folders_op(
     struct ui *, enum live_folder_op, const char *, const char *, int);
@@ -42,7 +42,8 @@ ui_folders_done(const char *err, void *arg)
 	static const char *const verbs[] = {"created", "deleted", "renamed",
 	    "subscribed to", "unsubscribed from"};
 
-	if (err == NULL && op->what == LIVE_CREATE && ui->local == NULL) {
+	if (err == NULL && op->what == LIVE_CREATE &&
+	    ui->be->ops->subscribe_created) {
 		/* As other clients do: a folder made here is subscribed, so
 		 * that errand sync (subscribed folders) brings it too. */
 		ui_folders_op(ui, LIVE_SUBSCRIBE, op->name, NULL,
@@ -59,16 +60,12 @@ ui_folders_done(const char *err, void *arg)
 			ui->move_to = NULL;
 		}
 	} else {
-		/* Local folders: src/local has changed the cache already. */
-		if (ui->local == NULL && op->what == LIVE_DELETE)
-			store_folder_delete(ui->st, op->name);
-		else if (ui->local == NULL && op->what == LIVE_RENAME)
-			store_folder_rename(ui->st, op->name, op->to, NULL);
 		/* The open folder goes by its new name from now on. */
 		if (op->what == LIVE_RENAME &&
 		    strcmp(op->name, ui->folder) == 0) {
 			free(ui->folder);
 			ui->folder = xstrdup(op->to);
+			backend_folder_renamed(ui->be, op->to);
 		}
 		if (err != NULL) /* made, but the subscribe failed */
 			ui_message(ui, 1, "created '%s', not subscribed: %s",
@@ -78,11 +75,10 @@ ui_folders_done(const char *err, void *arg)
 			    op->created ? "created" : verbs[op->what],
 			    op->what == LIVE_RENAME ? op->to : op->name);
 		/* The server's names and attributes, as LIST says. */
-		ui->want_list = 1;
-		ui_sync_start(ui);
+		backend_refresh(ui->be, 0, 1);
 		ui_folders_load(ui);
 		/* Local folders are in the cache already: move now. */
-		if (op->move && ui->local != NULL)
+		if (op->move && ui->be->ops->folders_cached)
 			ui_folders_listed(ui);
 	}
 	free(op->name);
@@ -105,8 +101,8 @@ ui_folders_op(struct ui *ui, enum live_folder_op what, const char *name,
 	op->created = (flags & UI_FOP_CREATED) != 0;
 	/* enum live_folder_op and enum backend_folder_op agree (asserted in
 	 * src/engine/backend-imap.c). */
-	if (ui->be->ops->folder_op(ui->be, (enum backend_folder_op)what, name,
-	        to, ui_folders_done, op) != 0) {
+	if (backend_folder_op(ui->be, (enum backend_folder_op)what, name, to,
+	        ui_folders_done, op) != 0) {
 		ui_message(ui, 1, "offline: folder changes need the server");
 		if (op->move) {
 			free(ui->move_to);
@@ -121,10 +117,10 @@ ui_folders_op(struct ui *ui, enum live_folder_op what, const char *name,
 int
 ui_folders_ask_create(struct ui *ui, const char *dest, int copy)
 {
-	struct store_folder f;
+	struct view_folder f;
 
-	if (store_folder_get(ui->st, dest, &f) != 1) {
-		store_folder_clear(&f);
+	if (view_folder_get(ui->s, dest, &f) != 1) {
+		view_folder_clear(&f);
 		return 0; /* there, or an error the move will say */
 	}
 	free(ui->prompt_folder);
@@ -152,12 +148,12 @@ ui_folders_create_answer(struct ui *ui, int key)
 void
 ui_folders_listed(struct ui *ui)
 {
-	struct store_folder f;
+	struct view_folder f;
 	char *dest = ui->move_to;
 
-	if (dest == NULL || store_folder_get(ui->st, dest, &f) != 0)
+	if (dest == NULL || view_folder_get(ui->s, dest, &f) != 0)
 		return; /* not listed yet: the next list */
-	store_folder_clear(&f);
+	view_folder_clear(&f);
 	ui->move_to = NULL;
 	ui_triage_move_prompted(ui, dest, ui->move_copy);
 	free(dest);
@@ -196,7 +192,7 @@ static int ui_folders_cmp(const void *, const void *);
 /* Where a folder goes: INBOX, then Drafts, Sent, Archive, Junk, Trash,
  * then the rest by name. */
 static int
-ui_folders_rank(const struct store_folder *f)
+ui_folders_rank(const struct view_folder *f)
 {
 	static const char *const order[] = {
 	    "\\Drafts", "\\Sent", "\\Archive", "\\Junk", "\\Trash"};
@@ -215,7 +211,7 @@ ui_folders_rank(const struct store_folder *f)
 static int
 ui_folders_cmp(const void *a, const void *b)
 {
-	const struct store_folder *x = a, *y = b;
+	const struct view_folder *x = a, *y = b;
 	int rx = ui_folders_rank(x), ry = ui_folders_rank(y);
 
 	if (rx != ry)
@@ -230,7 +226,7 @@ ui_folders_cmp(const void *a, const void *b)
 static void
 ui_folders_parents(struct ui *ui)
 {
-	struct store_folder *f;
+	struct view_folder *f;
 	const char *p;
 	char *parent;
 	size_t i, k;
@@ -270,8 +266,8 @@ ui_folders_load(struct ui *ui)
 	if (ui->folders != NULL && ui->fcur < ui->nfolders)
 		cur = xstrdup(ui->folders[ui->fcur].name);
 	ui_folders_free(ui);
-	if (store_folder_list(ui->st, &ui->folders, &ui->nfolders) != 0) {
-		ui_message(ui, 1, "%s", store_error(ui->st));
+	if (view_folder_list(ui->s, &ui->folders, &ui->nfolders) != 0) {
+		ui_message(ui, 1, "%s", view_error(ui->s));
 		ui->folders = NULL;
 		ui->nfolders = 0;
 		free(cur);
@@ -293,7 +289,7 @@ void
 ui_folders_free(struct ui *ui)
 {
 	if (ui->folders != NULL)
-		store_folder_list_free(ui->folders, ui->nfolders);
+		view_folder_list_free(ui->folders, ui->nfolders);
 	ui->folders = NULL;
 	ui->nfolders = 0;
 }
@@ -301,7 +297,7 @@ ui_folders_free(struct ui *ui)
 void
 ui_folders_draw(struct ui *ui)
 {
-	const struct store_folder *f;
+	const struct view_folder *f;
 	size_t rows = ui_list_rows(ui), i, depth, x;
 	const char *leaf, *p;
 	char counts[64], a[32], b[32], *line;
@@ -362,7 +358,7 @@ ui_folders_key(struct ui *ui, enum keymap_action a)
 		ui_dirty(ui);
 		return;
 	}
-	const struct store_folder *f =
+	const struct view_folder *f =
 	    ui->nfolders > 0 ? &ui->folders[ui->fcur] : NULL;
 	char total[32];
 
@@ -398,8 +394,7 @@ ui_folders_key(struct ui *ui, enum keymap_action a)
 		ui->prompt_folder = xstrdup(f->name);
 		ui_message(ui, 0, "delete '%s' and its %s message%s %s? (y/n)",
 		    f->name, ui_count(f->total, total, sizeof total),
-		    f->total == 1 ? "" : "s",
-		    ui->local != NULL ? "from the Maildir" : "on the server");
+		    f->total == 1 ? "" : "s", ui->be->ops->delete_where);
 		ui->prompt = UI_PROMPT_DELETE;
 		break;
 	case KEYMAP_SUBSCRIBE:

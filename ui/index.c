@@ -14,12 +14,12 @@
 
 #include "cmd/cmd.h"
 #include "config.h"
-#include "engine/local.h"
+#include "engine/backend.h"
 #include "engine/pattern.h"
 #include "private.h"
 #include "content/text.h"
 #include "xmalloc.h"
-#include "cache/store.h"
+#include "engine/view.h"
 
 #define UI_FROM_COLS 20                        /* sender column */
 #define UI_PATTERN_BODY_MAX (25 * 1024 * 1024) /* a local body searched */
@@ -127,12 +127,12 @@ ui_index_draw(struct ui *ui)
 		m = model_msg(ui->model, ui->top + i);
 		/* mutt's %Z: deleted, new or replied; tagged or flagged;
 		 * to whom. Then the attachment hint. */
-		flags[0] = m->flags & STORE_FLAG_DELETED ? 'D'
-		    : !(m->flags & STORE_FLAG_SEEN)      ? 'N'
-		    : m->flags & STORE_FLAG_ANSWERED     ? 'r'
+		flags[0] = m->flags & MODEL_FLAG_DELETED ? 'D'
+		    : !(m->flags & MODEL_FLAG_SEEN)      ? 'N'
+		    : m->flags & MODEL_FLAG_ANSWERED     ? 'r'
 		                                         : ' ';
 		flags[1] = ui_tagged(ui, m->uid)    ? '*'
-		    : m->flags & STORE_FLAG_FLAGGED ? '!'
+		    : m->flags & MODEL_FLAG_FLAGGED ? '!'
 		                                    : ' ';
 		flags[2] = ui_index_to_char(ui, m);
 		flags[3] = m->has_attachment ? '@' : ' ';
@@ -145,7 +145,7 @@ ui_index_draw(struct ui *ui)
 		}
 		if (ui->top + i == ui->cur)
 			attron(A_REVERSE);
-		else if (!(m->flags & STORE_FLAG_SEEN))
+		else if (!(m->flags & MODEL_FLAG_SEEN))
 			attron(A_BOLD);
 		move((int)i, 0);
 		x = ui_draw((int)i, 0, 5, flags, 1);
@@ -192,7 +192,7 @@ ui_index_home(struct ui *ui)
 	ui->cur = ui->reverse ? 0 : n - 1;
 	for (i = 0; i < n; i++) {
 		if (!(model_msg(ui->model, i)->flags &
-		        (STORE_FLAG_SEEN | STORE_FLAG_DELETED))) {
+		        (MODEL_FLAG_SEEN | MODEL_FLAG_DELETED))) {
 			ui->cur = i;
 			break;
 		}
@@ -227,7 +227,8 @@ ui_index_reload(struct ui *ui)
 		return;
 	if (!first && ui->cur < model_count(ui->model))
 		uid = model_msg(ui->model, ui->cur)->uid;
-	if ((m = model_load(ui->st, ui->folder_id, &err)) == NULL) {
+	if ((m = model_load(session_store(ui->s), ui->folder_id, &err)) ==
+	    NULL) {
 		ui_message(ui, 1, "%s", err);
 		free(err);
 		return;
@@ -286,14 +287,15 @@ ui_select_body(uint32_t uid, void **raw, size_t *len, void *arg)
 	struct ui *ui = ((struct ui_select *)arg)->ui;
 	char *err;
 
-	if (ui->local == NULL)
-		return store_body_get(ui->st, ui->folder_id, uid, raw, len);
-	if (local_body(ui->local, ui->folder, uid, UI_PATTERN_BODY_MAX, raw,
-	        len, &err) != 0) {
+	int rc;
+
+	rc = ui->be->ops->body(ui->be, ui->folder, ui->folder_id, uid,
+	    UI_PATTERN_BODY_MAX, raw, len, &err);
+	if (rc < 0) {
 		free(err); /* its file is gone: no body to match */
 		return 1;
 	}
-	return 0;
+	return rc;
 }
 
 static int
@@ -325,11 +327,11 @@ ui_select(struct ui *ui, const char *text, struct ui_select *sel)
 	}
 	rc = ui->folder_id == 0
 	    ? 0
-	    : pattern_scan(ui->st, ui->folder_id, pat, ui_select_tagged,
-	          ui_select_body, ui_select_found, sel);
+	    : pattern_scan(session_store(ui->s), ui->folder_id, pat,
+	          ui_select_tagged, ui_select_body, ui_select_found, sel);
 	pattern_free(pat);
 	if (rc != 0) {
-		ui_message(ui, 1, "%s", store_error(ui->st));
+		ui_message(ui, 1, "%s", view_error(ui->s));
 		free(sel->uids);
 		sel->uids = NULL;
 		return -1;

@@ -23,7 +23,6 @@
 #include "content/render.h"
 #include "content/text.h"
 #include "xmalloc.h"
-#include "cache/store.h"
 
 #define UI_BODY_MAX (25 * 1024 * 1024) /* default body-cache-max */
 
@@ -362,18 +361,17 @@ ui_pager_mark_read(struct ui *ui)
 	if (ui->pstate != UI_PAGER_SHOWN || ui->screen != KEYMAP_PAGER ||
 	    ui->model == NULL ||
 	    (at = model_find_uid(ui->model, ui->puid)) < 0 ||
-	    model_msg(ui->model, (size_t)at)->flags & STORE_FLAG_SEEN)
+	    model_msg(ui->model, (size_t)at)->flags & MODEL_FLAG_SEEN)
 		return;
 	/* An action of its own: U then undoes this, not also the one
 	 * before it. */
-	ui_undo_clear(ui);
+	triage_undo_clear(&ui->acct->triage);
 	ui_triage_flag(ui, ui->puid, 'S', 1);
 }
 
 void
 ui_pager_open(struct ui *ui, uint32_t uid)
 {
-	struct store_folder f;
 	const struct config *cf = ui->ctx->cf;
 
 	ui->puid = uid;
@@ -386,17 +384,13 @@ ui_pager_open(struct ui *ui, uint32_t uid)
 		return;
 	if (session_net(ui->s) == SESSION_NET_OFFLINE)
 		return; /* "not cached" until the server is back */
-	if (store_folder_get(ui->st, ui->folder, &f) != 0)
-		return;
-	if (!ui_password(ui)) {
-		store_folder_clear(&f);
+	if (ui->folder_id == 0 || !ui_password(ui))
 		return; /* "not cached" until the password comes */
-	}
 	ui->pstate = UI_PAGER_LOADING;
-	ui->be->ops->fetch(ui->be, f.id, f.raw_name, uid,
-	    cf->body_max != 0 ? cf->body_max : UI_BODY_MAX, ui_pager_fetched,
-	    ui);
-	store_folder_clear(&f);
+	if (backend_fetch_body(ui->be, ui->folder, uid,
+	        cf->body_max != 0 ? cf->body_max : UI_BODY_MAX,
+	        ui_pager_fetched, ui) != 0)
+		ui->pstate = UI_PAGER_NOT_CACHED;
 }
 
 void

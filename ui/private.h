@@ -14,15 +14,10 @@
 
 struct cmd_ctx;
 struct account;
-struct store;
-struct store_folder;
-struct sync;
+struct view_folder;
 struct render_doc;
 struct ui_html;
 struct event;
-struct local;
-struct pop3_fetch;
-struct maildir;
 struct session;
 struct backend;
 
@@ -52,12 +47,28 @@ enum ui_pager_state {
 	UI_PAGER_FAILED,     /* the fetch failed: pager_error says why */
 };
 
+/* An account the interface shows: the engine's parts of it. */
+struct ui_account {
+	struct ui *ui;           /* the interface, for the engine's callbacks */
+	const struct account *a; /* its configuration */
+	/* Its session: the cache, credentials, network state and retry. */
+	struct session *s;
+	/* Its backend: the sync or fetch, folders, bodies, local changes. */
+	struct backend *be;
+	/* Its changes: the queue waiting for the cache, the undo list. */
+	struct triage triage;
+};
+
 struct ui {
 	struct cmd_ctx *ctx;
+	/* The accounts, one shown at a time (one today); a, s and be are the
+	 * shown one's, for short. */
+	struct ui_account *accounts;
+	size_t naccounts;
+	struct ui_account *acct; /* the one shown */
 	const struct account *a;
-	struct store *st;  /* the session's cache */
-	struct session *s; /* the account's session: credentials, network
-	                    * state and retry */
+	struct session *s;
+	struct backend *be;
 	struct keymap *km;
 	char *html_command; /* the mailcap's text/html viewer, or NULL */
 
@@ -79,7 +90,7 @@ struct ui {
 	int reverse;
 
 	/* The folder list. */
-	struct store_folder *folders;
+	struct view_folder *folders;
 	size_t nfolders, fcur, ftop;
 
 	/* The pager. */
@@ -95,22 +106,10 @@ struct ui {
 	size_t htop;
 
 	/* The network. */
-	struct sync *sync;
-	int sync_list;       /* the running sync refreshes the folder list */
-	int want_folder;     /* the open folder needs a sync */
-	int want_list;       /* the folder list needs a refresh */
-	struct live *live;   /* triage replay and IDLE */
-	struct backend *be;  /* the account's: IMAP or local folders */
-	struct local *local; /* the local backend's folders, or NULL: for
-	                      * what still reaches past the backend */
-	struct pop3_fetch *pop3; /* the POP3 fetch running, or NULL */
-	struct maildir *pop3_md; /* the Maildir it delivers into */
-	int quit_when_done;      /* quit once the journal is empty */
-	struct event *ev_wait;   /* checks it */
-	struct event *ev_counts; /* refreshes other folders' counts */
+	int quit_when_done;    /* quit once the journal is empty */
+	struct event *ev_wait; /* checks it */
 	uint32_t prog_done, prog_total;
 	int64_t reload_ms; /* when the index was last reloaded for progress */
-	struct backoff locked; /* the wait after a sync met another's lock */
 
 	/* The message line. */
 	char *msg;
@@ -129,28 +128,14 @@ struct ui {
 	/* Tags: UIDs of the open folder, in the order tagged. */
 	uint32_t *tags;
 	size_t ntags;
-	int tag_prefix; /* ";" was typed: the next action is for the tags */
-	int undoing;    /* U is running: do not record */
-
-	/* The last triage action, for undo: flag changes made. */
-	struct ui_undo {
-		uint32_t uid;
-		char letter;       /* S F D, or 'M' for a move */
-		int was_set;       /* the flag before */
-		char *dest_raw;    /* a move: where it went, once sent */
-		uint32_t dest_uid; /* and its UID there (COPYUID) */
-		uint32_t dest_uidvalidity; /* under this UIDVALIDITY */
-	} * undo;
-	size_t nundo;
+	int tag_prefix;  /* ";" was typed: the next action is for the tags */
 	char *search;    /* the last search */
 	int search_back; /* it went backward */
 	char *limit;     /* the index shows what this pattern matches (l) */
 
-	/* Triage changes not yet written: another process (a second errand)
-	 * held the cache's write lock. Written in order by ev_queue; shown
-	 * as done meanwhile. */
-	/* Changes and the queue of those waiting for the cache (src/engine/triage.h). */
-	struct triage triage;
+	/* Writes the shown account's triage changes that another process (a
+	 * second errand) kept from the cache, in order; shown as done
+	 * meanwhile. */
 	struct event *ev_queue;
 };
 
@@ -162,9 +147,6 @@ struct ui {
 
 /* Redraw at the end of this loop pass. */
 void ui_dirty(struct ui *);
-/* A sync (IMAP) or fetch (POP3) starts: no progress yet, and "syncing" on
- * the status line unless it still says offline or connecting. */
-void ui_sync_begins(struct ui *);
 
 /* Show a message (printf-like) on the message line; error ones stand out. */
 void ui_message(struct ui *, int error, const char *, ...)
@@ -172,9 +154,6 @@ void ui_message(struct ui *, int error, const char *, ...)
 
 /* Open a folder by display name: its cached index now, a sync behind. */
 void ui_open_folder(struct ui *, const char *name);
-
-/* Start a sync of the open folder (and the folder list after it). */
-void ui_sync_start(struct ui *);
 
 /* 1 when the account's password is at hand; else 0, after starting to get
  * it (the password-command on the loop, or the prompt) unless that is
@@ -259,9 +238,9 @@ int ui_triage_flag(struct ui *, uint32_t uid, char letter, int set);
 /* A triage action on the current message, or on every tagged one when the
  * key came right after ";" (tagged); 0 when a is not one. */
 int ui_triage_key(struct ui *, enum keymap_action, int tagged);
-/* The messages marked deleted in the open folder, and their UIDs as a set
- * in *uids (the caller frees it) when uids is not NULL. */
-uint32_t ui_triage_deleted(struct ui *, char **uids);
+/* The messages marked deleted in the open folder, and their UIDs in
+ * *uids (the caller frees it) when uids is not NULL. */
+uint32_t ui_triage_deleted(struct ui *, uint32_t **uids);
 /* Move (or copy) a message to the folder called dest (display name). */
 int ui_triage_move(struct ui *, uint32_t uid, const char *dest, int copy);
 /* Move a message to the special-use Archive folder. */
@@ -277,11 +256,6 @@ void ui_tag_pattern(struct ui *, const char *pattern);
 /* Limit the index to the messages matching a pattern; "", "all" or "~A"
  * shows all again. */
 void ui_index_limit(struct ui *, const char *pattern);
-/* Forget the last action's undo data. */
-void ui_undo_clear(struct ui *);
-/* A move was done on the server: where the message went, for undo. */
-void ui_triage_moved(struct ui *, uint32_t uid, const char *dest_raw,
-    uint32_t dest_uidvalidity, uint32_t dest_uid);
 /* Undo the last triage action. */
 void ui_triage_undo(struct ui *);
 /* Journal an expunge of the deleted messages. */
@@ -296,18 +270,8 @@ int ui_triage_queue_write(struct ui *, int wait_ms);
 void ui_triage_queue_show(struct ui *);
 /* Forget the queued changes and free ev_queue. */
 void ui_triage_queue_free(struct ui *);
-/* Set up ui->triage once the cache is open. */
-void ui_triage_init(struct ui *);
-
-/* --- local.c ------------------------------------------------------------ */
-
-/* For local folders, what ui_sync_start() does: index the open folder
- * (want_folder), every folder and a POP3 fetch (want_list). */
-void ui_local_sync(struct ui *);
-/* Ctrl-G: stop the POP3 fetch; 1 when one was running. */
-int ui_local_cancel(struct ui *);
-/* Free the local folders and the fetch. */
-void ui_local_free(struct ui *);
+/* Set up an account's triage once its cache is open. */
+void ui_triage_init(struct ui_account *);
 
 /* --- help.c -------------------------------------------------------------- */
 

@@ -13,52 +13,49 @@
 #include <event2/event.h>
 
 #include "cmd/cmd.h"
+#include "engine/backend.h"
 #include "engine/journal.h"
 #include "engine/live.h"
-#include "engine/local.h"
-#include "engine/sync.h"
 #include "private.h"
 #include "xmalloc.h"
-#include "cache/store.h"
+#include "engine/view.h"
 
 #define UI_QUEUE_RETRY_MS 200 /* between two tries to write the queue */
 
-static void ui_undo_note(struct ui *, uint32_t, char, int);
 static void ui_triage_done(struct ui *);
 static void ui_triage_queue_arm(struct ui *);
 static void ui_triage_on_queue(evutil_socket_t, short, void *);
-static unsigned int ui_triage_queued_flags(struct ui *, uint32_t, unsigned int);
 
 /* New journal rows: the live session may send them. */
 static void
 ui_triage_wake(void *arg)
 {
-	struct ui *ui = arg;
+	struct ui_account *ua = arg;
 
-	if (ui->live != NULL)
-		live_kick(ui->live);
+	ua->be->ops->wake(ua->be);
 }
 
 /* Before a write: a running sync's open chunk is committed first. */
 static int
 ui_triage_prepare(void *arg)
 {
-	struct ui *ui = arg;
+	struct ui_account *ua = arg;
 
-	return sync_flush(ui->sync);
+	return backend_flush(ua->be);
 }
 
 void
-ui_triage_init(struct ui *ui)
+ui_triage_init(struct ui_account *ua)
 {
-	triage_init(&ui->triage, ui->st, ui_triage_wake, ui_triage_prepare, ui);
+	triage_init(&ua->triage, session_store(ua->s), ui_triage_wake,
+	    ui_triage_prepare, ua);
 }
 
 /* After an operation: changes left for the cache are tried again soon. */
 static void
 ui_triage_done(struct ui *ui)
 {
-	if (ui->triage.nqueue > 0)
+	if (ui->acct->triage.nqueue > 0)
 		ui_triage_queue_arm(ui);
 }
 
@@ -88,26 +85,26 @@ ui_triage_on_queue(evutil_socket_t fd, short what, void *arg)
 int
 ui_triage_queue_write(struct ui *ui, int wait_ms)
 {
-	size_t before = ui->triage.nqueue;
+	size_t before = ui->acct->triage.nqueue;
 	int rc;
 
-	if (ui->triage.nqueue == 0)
+	if (ui->acct->triage.nqueue == 0)
 		return 0;
 	if (wait_ms != UI_BUSY_WAIT_MS)
-		store_set_busy_wait(ui->st, wait_ms);
-	rc = triage_flush(&ui->triage);
+		view_busy_wait(ui->s, wait_ms);
+	rc = triage_flush(&ui->acct->triage);
 	if (wait_ms != UI_BUSY_WAIT_MS)
-		store_set_busy_wait(ui->st, UI_BUSY_WAIT_MS);
-	if (ui->triage.nqueue < before)
+		view_busy_wait(ui->s, UI_BUSY_WAIT_MS);
+	if (ui->acct->triage.nqueue < before)
 		ui_dirty(ui);
 	if (rc == 0)
 		return 0;
 	/* A lock goes away by itself; another failure (a full disk) is
 	 * shown, and the changes are kept all the same. */
-	if (!store_locked(ui->st))
+	if (!view_locked(ui->s))
 		ui_message(ui, 1, "%s (%zu change%s kept in memory)",
-		    store_error(ui->st), ui->triage.nqueue,
-		    ui->triage.nqueue == 1 ? "" : "s");
+		    view_error(ui->s), ui->acct->triage.nqueue,
+		    ui->acct->triage.nqueue == 1 ? "" : "s");
 	ui_triage_queue_arm(ui);
 	return -1;
 }
@@ -119,8 +116,8 @@ ui_triage_queue_show(struct ui *ui)
 	size_t i;
 	long at;
 
-	for (i = 0; ui->model != NULL && i < ui->triage.nqueue; i++) {
-		c = &ui->triage.queue[i];
+	for (i = 0; ui->model != NULL && i < ui->acct->triage.nqueue; i++) {
+		c = &ui->acct->triage.queue[i];
 		if (c->folder != ui->folder_id || !c->set_flags ||
 		    (at = model_find_uid(ui->model, c->uid)) < 0)
 			continue;
@@ -131,61 +128,13 @@ ui_triage_queue_show(struct ui *ui)
 void
 ui_triage_queue_free(struct ui *ui)
 {
-	triage_clear(&ui->triage);
+	triage_clear(&ui->acct->triage);
 	if (ui->ev_queue != NULL)
 		event_free(ui->ev_queue);
 	ui->ev_queue = NULL;
 }
 
-/* A message's flags as the queue will leave them (the cache's are stale
- * while changes to it wait). */
-static unsigned int
-ui_triage_queued_flags(struct ui *ui, uint32_t uid, unsigned int flags)
-{
-	return triage_flags(&ui->triage, ui->folder_id, uid, flags);
-}
-static char *ui_triage_deleted_ids(struct ui *);
-
-void
-ui_undo_clear(struct ui *ui)
-{
-	size_t i;
-
-	for (i = 0; i < ui->nundo; i++)
-		free(ui->undo[i].dest_raw);
-	ui->nundo = 0;
-}
-
-void
-ui_triage_moved(struct ui *ui, uint32_t uid, const char *dest_raw,
-    uint32_t dest_uidvalidity, uint32_t dest_uid)
-{
-	size_t i;
-
-	for (i = 0; i < ui->nundo; i++) {
-		if (ui->undo[i].letter == 'M' && ui->undo[i].uid == uid) {
-			free(ui->undo[i].dest_raw);
-			ui->undo[i].dest_raw = xstrdup(dest_raw);
-			ui->undo[i].dest_uid = dest_uid;
-			ui->undo[i].dest_uidvalidity = dest_uidvalidity;
-		}
-	}
-}
 static int ui_triage_tagged(struct ui *, enum keymap_action);
-
-/* Remember a change for U (not while undoing). */
-static void
-ui_undo_note(struct ui *ui, uint32_t uid, char letter, int was_set)
-{
-	if (ui->undoing)
-		return;
-	ui->undo = xreallocarray(ui->undo, ui->nundo + 1, sizeof *ui->undo);
-	memset(&ui->undo[ui->nundo], 0, sizeof *ui->undo);
-	ui->undo[ui->nundo].uid = uid;
-	ui->undo[ui->nundo].letter = letter;
-	ui->undo[ui->nundo].was_set = was_set;
-	ui->nundo++;
-}
 
 int
 ui_tagged(const struct ui *ui, uint32_t uid)
@@ -227,7 +176,7 @@ ui_triage_tagged(struct ui *ui, enum keymap_action a)
 	int all = 1;
 	long at;
 
-	ui_undo_clear(ui);
+	triage_undo_clear(&ui->acct->triage);
 	if (a == KEYMAP_MOVE || a == KEYMAP_COPY) {
 		if (ui->folders == NULL)
 			ui_folders_load(ui);
@@ -243,8 +192,8 @@ ui_triage_tagged(struct ui *ui, enum keymap_action a)
 	memcpy(uids, ui->tags, n * sizeof *uids);
 	if (a == KEYMAP_TOGGLE_NEW || a == KEYMAP_TOGGLE_FLAG) {
 		/* Like mutt: set on all unless all have it already. */
-		bit = a == KEYMAP_TOGGLE_NEW ? STORE_FLAG_SEEN
-		                             : STORE_FLAG_FLAGGED;
+		bit = a == KEYMAP_TOGGLE_NEW ? MODEL_FLAG_SEEN
+		                             : MODEL_FLAG_FLAGGED;
 		for (i = 0; i < n; i++) {
 			at = model_find_uid(ui->model, uids[i]);
 			if (at >= 0 &&
@@ -299,23 +248,12 @@ ui_triage_move_prompted(struct ui *ui, const char *dest, int copy)
 	return rc;
 }
 
-/* Whether the live session is sending the journal row id right now. */
-static int
-ui_triage_in_flight(int64_t id, void *arg)
-{
-	struct ui *ui = arg;
-
-	return ui->live != NULL && live_in_flight(ui->live, id);
-}
-
 void
 ui_triage_undo(struct ui *ui)
 {
-	size_t i, n = ui->nundo;
 	char *err;
-	int rc;
 
-	if (n == 0) {
+	if (ui->acct->triage.nundo == 0) {
 		ui_message(ui, 0, "nothing to undo");
 		return;
 	}
@@ -324,45 +262,24 @@ ui_triage_undo(struct ui *ui)
 		    "cannot undo yet: another errand is writing to the cache");
 		return;
 	}
-	ui->undoing = 1;
-	for (i = n; i > 0; i--) {
-		struct ui_undo *u = &ui->undo[i - 1];
-
-		if (u->letter != 'M') {
-			ui_triage_flag(ui, u->uid, u->letter, u->was_set);
-			continue;
-		}
-		if (ui->local != NULL) {
-			/* Local: the file goes back at once. */
-			if (u->dest_raw != NULL &&
-			    local_move(ui->local, u->dest_raw, u->dest_uid,
-			        ui->folder, 0, NULL, &err) != 0) {
-				ui_message(ui, 1, "cannot undo: %s", err);
-				free(err);
-				ui->undoing = 0;
-				ui_undo_clear(ui);
-				ui_index_reload(ui);
-				return;
-			}
-			continue;
-		}
-		rc = triage_unmove(&ui->triage, ui->folder, u->uid, u->dest_raw,
-		    u->dest_uid, u->dest_uidvalidity, ui_triage_in_flight, ui,
-		    &err);
-		if (rc == 1) {
-			ui_message(ui, 1,
-			    "the move is with the server right now: U again "
-			    "in a moment");
-			ui->undoing = 0;
-			return;
-		}
-		if (rc != 0) {
-			ui_message(ui, 1, "cannot undo: %s", err);
-			free(err);
-		}
+	switch (triage_undo(&ui->acct->triage, ui->folder, &err)) {
+	case TRIAGE_UNDO_NONE:
+		ui_message(ui, 0, "nothing to undo");
+		return;
+	case TRIAGE_UNDO_BUSY:
+		ui_message(ui, 1,
+		    "the move is with the server right now: U again in a "
+		    "moment");
+		return;
+	case TRIAGE_UNDO_FAILED:
+		ui_message(ui, 1, "cannot undo: %s", err);
+		free(err);
+		ui_index_reload(ui);
+		return;
+	case TRIAGE_UNDONE:
+		break;
 	}
-	ui->undoing = 0;
-	ui_undo_clear(ui);
+	ui_triage_done(ui);
 	ui_index_reload(ui);
 	ui_message(ui, 0, "undone");
 }
@@ -370,53 +287,22 @@ ui_triage_undo(struct ui *ui)
 int
 ui_triage_flag(struct ui *ui, uint32_t uid, char letter, int set)
 {
-	struct store_folder f;
-	struct store_msg m;
-	unsigned int bit = live_flag_bit(letter, 1), flags;
+	unsigned int flags;
 	char *err;
 	long at;
+	int rc;
 
-	if (ui->folder_id == 0 || store_folder_get(ui->st, ui->folder, &f) != 0)
+	if (ui->folder_id == 0)
 		return -1;
-	if (store_msg_get(ui->st, ui->folder_id, uid, &m) != 0) {
-		store_folder_clear(&f);
-		ui_message(ui, 1, "message %u is no longer in the cache", uid);
-		return -1;
-	}
-	m.flags = ui_triage_queued_flags(ui, uid, m.flags);
-	if (set < 0)
-		set = !(m.flags & bit);
-	flags = set ? m.flags | bit : m.flags & ~bit;
-	if (flags == m.flags) {
-		store_folder_clear(&f);
-		return 0;
-	}
-	ui_undo_note(ui, uid, letter, (m.flags & bit) != 0);
-	if (ui->local != NULL) {
-		store_folder_clear(&f);
-		if (local_set_flags(ui->local, ui->folder, uid, flags, &err) !=
-		    0) {
-			ui_message(ui, 1, "%s", err);
-			free(err);
-			if (!ui->undoing && ui->nundo > 0)
-				ui->nundo--;
-			return -1;
-		}
-		if (ui->model != NULL &&
-		    (at = model_find_uid(ui->model, uid)) >= 0)
-			model_set_flags(ui->model, (size_t)at, flags);
-		ui_dirty(ui);
-		return 0;
-	}
-	store_folder_clear(&f);
-	if (triage_flag(&ui->triage, ui->folder, uid, letter, set, &flags, NULL,
-	        &err) < 0) {
+	rc = triage_mark(
+	    &ui->acct->triage, ui->folder, uid, letter, set, &flags, &err);
+	if (rc < 0) {
 		ui_message(ui, 1, "%s", err);
 		free(err);
-		if (!ui->undoing && ui->nundo > 0)
-			ui->nundo--;
 		return -1;
 	}
+	if (rc == 1)
+		return 0; /* it is so already */
 	ui_triage_done(ui);
 	if (ui->model != NULL && (at = model_find_uid(ui->model, uid)) >= 0)
 		model_set_flags(ui->model, (size_t)at, flags);
@@ -484,7 +370,7 @@ ui_triage_key(struct ui *ui, enum keymap_action a, int tagged)
 		return ui_triage_tagged(ui, a);
 	if ((uid = ui_triage_uid(ui)) == 0)
 		return 1;
-	ui_undo_clear(ui);
+	triage_undo_clear(&ui->acct->triage);
 	switch (a) {
 	case KEYMAP_MOVE:
 	case KEYMAP_COPY:
@@ -523,167 +409,72 @@ ui_triage_key(struct ui *ui, enum keymap_action a, int tagged)
 }
 
 uint32_t
-ui_triage_deleted(struct ui *ui, char **uids)
+ui_triage_deleted(struct ui *ui, uint32_t **uids)
 {
 	size_t i, n = ui->model != NULL ? model_count(ui->model) : 0;
-	size_t len = 0, cap = 0;
 	uint32_t count = 0;
-	char *s = NULL;
-	int w;
 
-	for (i = 0; i < n; i++) {
-		if (!(model_msg(ui->model, i)->flags & STORE_FLAG_DELETED))
-			continue;
-		count++;
-		if (uids == NULL)
-			continue;
-		/* One growing buffer: "12,40,41" for any count. */
-		if (len + 12 > cap) {
-			cap = cap == 0 ? 256 : cap * 2;
-			s = xreallocarray(s, cap, 1);
-		}
-		w = snprintf(s + len, cap - len, "%s%u", len > 0 ? "," : "",
-		    model_msg(ui->model, i)->uid);
-		len += (size_t)w;
-	}
 	if (uids != NULL)
-		*uids = s;
-	return count;
-}
-
-/* The Message-IDs of the messages marked deleted, space separated in the
- * order of ui_triage_deleted(); NULL when one has none (or one a search
- * could not name). The caller frees it. */
-static char *
-ui_triage_deleted_ids(struct ui *ui)
-{
-	size_t i, n = ui->model != NULL ? model_count(ui->model) : 0;
-	size_t len = 0, cap = 0, need;
-	struct store_msg m;
-	char *s = NULL;
-	uint32_t uid;
-
+		*uids = xreallocarray(NULL, n > 0 ? n : 1, sizeof **uids);
 	for (i = 0; i < n; i++) {
-		if (!(model_msg(ui->model, i)->flags & STORE_FLAG_DELETED))
+		if (!(model_msg(ui->model, i)->flags & MODEL_FLAG_DELETED))
 			continue;
-		uid = model_msg(ui->model, i)->uid;
-		if (store_msg_get(ui->st, ui->folder_id, uid, &m) != 0 ||
-		    *m.message_id == '\0' ||
-		    strpbrk(m.message_id, " \t") != NULL) {
-			free(s);
-			return NULL;
-		}
-		/* One growing buffer, as for the UIDs. */
-		need = len + strlen(m.message_id) + 2;
-		if (need > cap) {
-			cap = need > cap * 2 ? need : cap * 2;
-			s = xreallocarray(s, cap, 1);
-		}
-		if (len > 0)
-			s[len++] = ' ';
-		memcpy(s + len, m.message_id, strlen(m.message_id) + 1);
-		len += strlen(m.message_id);
+		if (uids != NULL)
+			(*uids)[count] = model_msg(ui->model, i)->uid;
+		count++;
 	}
-	return s;
+	return count;
 }
 
 void
 ui_triage_expunge(struct ui *ui)
 {
-	char *uids, *ids, *err;
-	uint32_t n = ui_triage_deleted(ui, &uids);
+	uint32_t *uids, n = ui_triage_deleted(ui, &uids), count;
+	char *err;
+	int rc;
 
-	if (n > 0 && ui->local != NULL) {
-		free(uids);
-		if (local_expunge(ui->local, ui->folder, &n, &err) != 0) {
-			ui_message(ui, 1, "%s", err);
-			free(err);
-		} else
-			ui_message(ui, 0, "expunged %u message%s", n,
-			    n == 1 ? "" : "s");
-		ui_undo_clear(ui);
-		ui_index_reload(ui);
-		return;
-	}
 	if (n == 0) {
 		free(uids);
 		return;
 	}
-	/* With the messages' Message-IDs, for errand push --retarget. */
-	ids = ui_triage_deleted_ids(ui);
-	if (triage_expunge(&ui->triage, ui->folder, uids, ids, &err) == 0)
-		ui_message(
-		    ui, 0, "expunging %u message%s", n, n == 1 ? "" : "s");
-	else {
+	rc = triage_purge(&ui->acct->triage, ui->folder, uids, n, &count, &err);
+	free(uids);
+	if (rc < 0) {
 		ui_message(ui, 1, "%s", err);
 		free(err);
-	}
-	free(ids);
-	free(uids);
+	} else if (rc == 0)
+		ui_message(ui, 0, "expunged %u message%s", count,
+		    count == 1 ? "" : "s");
+	else
+		ui_message(
+		    ui, 0, "expunging %u message%s", n, n == 1 ? "" : "s");
+	if (rc != 1) /* local folders: gone from the cache already */
+		ui_index_reload(ui);
 	ui_triage_done(ui);
 }
 
 int64_t
 ui_triage_pending(struct ui *ui)
 {
-	return triage_pending(&ui->triage);
+	return triage_pending(&ui->acct->triage);
 }
 
 int
 ui_triage_move(struct ui *ui, uint32_t uid, const char *dest, int copy)
 {
-	struct store_folder f, d;
-	char *err;
-	int rc;
+	char *name, *err;
 
-	if (ui->folder_id == 0 || store_folder_get(ui->st, ui->folder, &f) != 0)
+	if (ui->folder_id == 0)
 		return -1;
-	if ((rc = store_folder_get(ui->st, dest, &d)) != 0) {
-		store_folder_clear(&f);
-		ui_message(ui, 1, "no folder '%s'", dest);
-		return -1;
-	}
-	if (d.id == f.id || d.noselect) {
-		ui_message(ui, 1, "cannot %s to '%s'%s", copy ? "copy" : "move",
-		    dest,
-		    d.noselect ? ": it holds folders only" : ": same folder");
-		store_folder_clear(&f);
-		store_folder_clear(&d);
-		return -1;
-	}
-	if (ui->local != NULL) {
-		uint32_t duid;
-
-		store_folder_clear(&f);
-		if (local_move(ui->local, ui->folder, uid, d.name, copy, &duid,
-		        &err) != 0) {
-			ui_message(ui, 1, "%s", err);
-			free(err);
-			store_folder_clear(&d);
-			return -1;
-		}
-		if (!copy) {
-			ui_undo_note(ui, uid, 'M', 0);
-			ui_triage_moved(ui, uid, d.name, 0, duid);
-			ui_index_reload_soon(ui);
-		}
-		ui_message(
-		    ui, 0, "%s to %s", copy ? "copied" : "moved", d.name);
-		store_folder_clear(&d);
-		return 0;
-	}
-	store_folder_clear(&f);
-	if (triage_move(&ui->triage, ui->folder, uid, dest, copy, &err) != 0) {
+	if (triage_file(&ui->acct->triage, ui->folder, uid, dest, copy, &name,
+	        &err) != 0) {
 		ui_message(ui, 1, "%s", err);
 		free(err);
-		store_folder_clear(&d);
 		return -1;
 	}
 	ui_triage_done(ui);
-	if (!copy)
-		ui_undo_note(ui, uid, 'M', 0);
-	ui_message(ui, 0, "%s to %s", copy ? "copied" : "moved", d.name);
-	store_folder_clear(&d);
+	ui_message(ui, 0, "%s to %s", copy ? "copied" : "moved", name);
+	free(name);
 	if (!copy)
 		ui_index_reload_soon(ui);
 	return 0;
@@ -692,12 +483,12 @@ ui_triage_move(struct ui *ui, uint32_t uid, const char *dest, int copy)
 int
 ui_triage_archive(struct ui *ui, uint32_t uid)
 {
-	struct store_folder *list;
+	struct view_folder *list;
 	size_t i, n;
 	int rc = -1;
 
-	if (store_folder_list(ui->st, &list, &n) != 0) {
-		ui_message(ui, 1, "%s", store_error(ui->st));
+	if (view_folder_list(ui->s, &list, &n) != 0) {
+		ui_message(ui, 1, "%s", view_error(ui->s));
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -711,6 +502,6 @@ ui_triage_archive(struct ui *ui, uint32_t uid)
 		    "(use s to move)");
 	else
 		rc = ui_triage_move(ui, uid, list[i].name, 0);
-	store_folder_list_free(list, n);
+	view_folder_list_free(list, n);
 	return rc;
 }

@@ -21,23 +21,16 @@
 
 #include "cmd/cmd.h"
 #include "config.h"
-#include "engine/live.h"
-#include "engine/local.h"
-#include "engine/maildir.h"
 #include "content/mailcap.h"
 #include "private.h"
 #include "content/render.h"
 #include "engine/backend.h"
 #include "engine/session.h"
-#include "engine/sync.h"
 #include "content/text.h"
 #include "url.h"
 #include "ui.h"
 #include "xmalloc.h"
-#include "cache/store.h"
-
-#define UI_LOCKED_RETRY 1 /* seconds: a sync that met another's lock, */
-#define UI_LOCKED_MAX 8   /* doubling up to this */
+#include "engine/view.h"
 
 static void ui_on_stdin(evutil_socket_t, short, void *);
 static void ui_on_winch(evutil_socket_t, short, void *);
@@ -50,42 +43,29 @@ static void ui_prompt_done(struct ui *);
 static void ui_draw_status(struct ui *);
 static void ui_draw_message(struct ui *);
 static int ui_curses_key(int);
-static void ui_sync_folder_done(const struct sync_folder_stats *, void *);
-static void ui_sync_progress(const char *, uint32_t, uint32_t, void *);
-static void ui_sync_alert(const char *, void *);
-static void ui_sync_finished(enum sync_result, const char *, void *);
+static void ui_be_changed(int64_t, enum backend_change, void *);
+static void ui_be_progress(uint32_t, uint32_t, int, void *);
+static void ui_be_listed(int, void *);
+static void ui_be_state(void *);
+static void ui_be_message(int, const char *, void *);
+static void ui_be_moved(
+    int64_t, uint32_t, const char *, uint32_t, uint32_t, void *);
 static void ui_cancel(struct ui *);
 static void ui_resize(struct ui *);
-static void ui_live_changed(int, void *);
-static void ui_live_state(int, const char *, void *);
-static void ui_live_notice(int, const char *, void *);
-static void ui_live_sent(void *);
-static void ui_live_counts(void *);
-static void ui_live_moved(
-    int64_t, uint32_t, const char *, uint32_t, uint32_t, void *);
 static void ui_on_wait(evutil_socket_t, short, void *);
 static void ui_quit(struct ui *);
 static int ui_quit_purge(struct ui *, int *);
 static void ui_quit_index(struct ui *, int);
-static void ui_on_counts(evutil_socket_t, short, void *);
 static void ui_run_free(struct ui *);
 static void ui_on_ask(
     struct session *, enum session_cred, const char *, void *);
 static void ui_on_creds(struct session *, const char *, void *);
-static void ui_password_got(struct ui *);
-static void ui_password_failed(struct ui *, const char *);
-static void ui_live_start(struct ui *);
-
-void
-ui_sync_begins(struct ui *ui)
-{
-	ui->prog_done = ui->prog_total = 0;
-	enum session_net net = session_net(ui->s);
-
-	if (net != SESSION_NET_OFFLINE && net != SESSION_NET_CONNECTING)
-		session_set_net(
-		    ui->s, SESSION_NET_SYNCING, session_net_reason(ui->s));
-}
+static int ui_account_open(
+    struct ui *, struct ui_account *, const struct account *);
+static void ui_account_close(struct ui_account *);
+static void ui_account_show(struct ui *, struct ui_account *);
+static void ui_password_got(struct ui_account *);
+static void ui_password_failed(struct ui_account *, const char *);
 
 void
 ui_dirty(struct ui *ui)
@@ -171,182 +151,114 @@ ui_move(enum keymap_action a, size_t *cur, size_t *top, size_t n, size_t rows)
 	return 1;
 }
 
-/* --- sync ---------------------------------------------------------------- */
+/* --- the backend's refresh ---------------------------------------------- */
 
-void
-ui_sync_start(struct ui *ui)
-{
-	struct sync_params sp;
-	const char *folders[1];
-
-	if (ui->local != NULL) {
-		ui_local_sync(ui);
-		return;
-	}
-	if (ui->sync != NULL || (!ui->want_folder && !ui->want_list))
-		return;
-	session_retry_cancel(ui->s);
-	memset(&sp, 0, sizeof sp);
-	if (!ui->want_folder) {
-		sp.list_only = 1;
-		ui->sync_list = 1;
-	} else {
-		folders[0] = ui->folder;
-		sp.folders = folders;
-		sp.nfolders = 1;
-		ui->sync_list = 0;
-	}
-	sp.done = ui_sync_folder_done;
-	sp.progress = ui_sync_progress;
-	sp.alert = ui_sync_alert;
-	sp.finished = ui_sync_finished;
-	sp.arg = ui;
-	if (!ui_password(ui))
-		return;
-	ui_sync_begins(ui);
-	ui->sync = sync_start(ui->s, &sp);
-	ui_dirty(ui);
-}
-
+/* The open folder changed in the cache (or its row is known now). */
 static void
-ui_sync_folder_done(const struct sync_folder_stats *st, void *arg)
+ui_be_changed(int64_t id, enum backend_change how, void *arg)
 {
-	struct ui *ui = arg;
-	struct store_folder f;
+	struct ui_account *ua = arg;
+	struct ui *ui = ua->ui;
 
-	if (ui->folder_id == 0 &&
-	    store_folder_get(ui->st, ui->folder, &f) == 0) {
-		ui->folder_id = f.id;
-		if (ui->live != NULL)
-			live_open(ui->live, f.id, f.raw_name);
-		store_folder_clear(&f);
-	}
-	if (st->added != 0 || st->changed != 0 || st->vanished != 0 ||
-	    st->reset || ui->model == NULL || model_count(ui->model) == 0)
+	if (ua != ui->acct)
+		return; /* not shown */
+	if (ui->folder_id == 0)
+		ui->folder_id = id;
+	if (how == BACKEND_CHANGE_SOON)
+		ui_index_reload_soon(ui);
+	else if (how == BACKEND_CHANGE_NOW || ui->model == NULL ||
+	    model_count(ui->model) == 0)
 		ui_index_reload(ui);
-	session_set_net(ui->s, SESSION_NET_SYNCING, session_net_reason(ui->s));
 	ui_dirty(ui);
 }
 
 static void
-ui_sync_progress(const char *folder, uint32_t done, uint32_t total, void *arg)
+ui_be_progress(uint32_t done, uint32_t total, int stored, void *arg)
 {
-	struct ui *ui = arg;
-
-	(void)folder;
+	struct ui_account *ua = arg;
+	struct ui *ui = ua->ui;
 	struct timespec now;
 	int64_t ms;
 
+	if (ua != ui->acct)
+		return;
 	ui->prog_done = done;
 	ui->prog_total = total;
-	session_set_net(ui->s, SESSION_NET_SYNCING, session_net_reason(ui->s));
+	if (done == 0 && total == 0)
+		return; /* one starts */
 	/* Show what is stored so far, once a second: a reload of 100,000
 	 * messages every 1,000 would cost more than the sync. */
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-	if (ui->model == NULL || model_count(ui->model) == 0 ||
-	    ms - ui->reload_ms >= 1000) {
+	if (stored &&
+	    (ui->model == NULL || model_count(ui->model) == 0 ||
+	        ms - ui->reload_ms >= 1000)) {
 		ui->reload_ms = ms;
 		ui_index_reload(ui);
 	}
 	ui_dirty(ui);
 }
 
+/* The folder list or counts changed; synced: a list refresh ended. */
 static void
-ui_sync_alert(const char *text, void *arg)
+ui_be_listed(int synced, void *arg)
 {
-	ui_message(arg, 1, "server alert: %s", text);
+	struct ui_account *ua = arg;
+	struct ui *ui = ua->ui;
+
+	if (ua != ui->acct)
+		return;
+	if (ui->folders != NULL || (synced && ui->screen == KEYMAP_FOLDERS))
+		ui_folders_load(ui);
+	if (synced)
+		ui_folders_listed(ui);
+	ui_dirty(ui);
 }
 
 static void
-ui_sync_finished(enum sync_result r, const char *err, void *arg)
+ui_be_state(void *arg)
 {
-	struct ui *ui = arg;
-	int was_list = ui->sync_list;
-	int locked = r == SYNC_FAILED && sync_locked(ui->sync);
-	int refused = r == SYNC_FAILED && sync_auth_refused(ui->sync);
-	char *why = xstrdup(err); /* err belongs to the sync */
+	struct ui_account *ua = arg;
 
-	sync_free(ui->sync);
-	ui->sync = NULL;
-	err = why;
-	switch (r) {
-	case SYNC_OK:
-		session_set_net(ui->s, SESSION_NET_ONLINE, NULL);
-		session_retry_reset(ui->s);
-		backoff_reset(&ui->locked);
-		if (was_list) {
-			ui->want_list = 0;
-			if (ui->screen == KEYMAP_FOLDERS || ui->folders != NULL)
-				ui_folders_load(ui);
-			ui_folders_listed(ui);
-		} else
-			ui->want_folder = 0;
-		ui_sync_start(ui); /* what is still wanted */
-		break;
-	case SYNC_OFFLINE:
-		session_set_net(ui->s, SESSION_NET_OFFLINE, err);
-		session_retry_later(ui->s);
-		break;
-	case SYNC_FAILED:
-		if (refused && session_creds_refused(ui->s, err)) {
-			ui_sync_start(ui); /* an expired token: a new one */
-			break;
-		}
-		if (locked) {
-			/* Another errand is writing to the cache (a sync
-			 * from cron): not an error; what is wanted stays
-			 * wanted, and the next try goes on from what was
-			 * stored. */
-			session_set_net(ui->s, session_net(ui->s), NULL);
-			ui_message(ui, 0,
-			    "another errand is writing to the cache: syncing "
-			    "again in a moment");
-			session_retry_after(ui->s, backoff_next(&ui->locked));
-			break;
-		}
-		session_set_net(ui->s, SESSION_NET_ERROR, err);
-		ui_message(ui, 1, "%s", err);
-		break;
-	}
-	free(why);
-	ui_dirty(ui);
+	ui_dirty(ua->ui);
+}
+
+static void
+ui_be_message(int error, const char *text, void *arg)
+{
+	struct ui_account *ua = arg;
+
+	ui_message(ua->ui, error, "%s", text);
+}
+
+static void
+ui_be_moved(int64_t folder, uint32_t uid, const char *dest_raw,
+    uint32_t dest_uidvalidity, uint32_t dest_uid, void *arg)
+{
+	struct ui_account *ua = arg;
+
+	if (ua == ua->ui->acct && folder == ua->ui->folder_id)
+		triage_moved(
+		    &ua->triage, uid, dest_raw, dest_uidvalidity, dest_uid);
 }
 
 /* The session's backoff ran out: try the network again. */
 static void
 ui_on_retry(struct session *s, void *arg)
 {
+	struct ui_account *ua = arg;
+
 	(void)s;
-	ui_sync_start(arg);
+	backend_refresh(ua->be, 0, 0);
 }
 
-/* Ctrl-G: stop the running sync; what it stored stays. */
+/* Ctrl-G: stop the running sync or fetch; what it stored stays. */
 static void
 ui_cancel(struct ui *ui)
 {
 	if (session_creds_cancel(ui->s))
 		return; /* ui_on_creds() says so */
-	if (ui->local != NULL) {
-		ui_message(ui, 0, "%s",
-		    ui_local_cancel(ui) ? "fetch stopped ($ to fetch again)"
-		                        : "nothing to cancel");
-		return;
-	}
-	if (ui->sync == NULL) {
-		ui_message(ui, 0, "nothing to cancel");
-		return;
-	}
-	sync_free(ui->sync);
-	ui->sync = NULL;
-	ui->want_folder = ui->want_list = 0;
-	if (session_net(ui->s) == SESSION_NET_SYNCING)
-		session_set_net(
-		    ui->s, SESSION_NET_ONLINE, session_net_reason(ui->s));
-	else if (session_net(ui->s) == SESSION_NET_CONNECTING)
-		session_set_net(ui->s, SESSION_NET_OFFLINE, "sync cancelled");
-	ui_index_reload(ui);
-	ui_message(ui, 0, "sync cancelled ($ to sync again)");
+	ui_message(ui, 0, "%s", backend_stop(ui->be));
 }
 
 /* --- password ------------------------------------------------------------ */
@@ -363,7 +275,8 @@ static void
 ui_on_ask(
     struct session *s, enum session_cred kind, const char *prompt, void *arg)
 {
-	struct ui *ui = arg;
+	struct ui_account *ua = arg;
+	struct ui *ui = ua->ui;
 
 	(void)kind;
 	(void)prompt; /* the prompt line says "Password for ..." itself */
@@ -388,49 +301,17 @@ ui_on_creds(struct session *s, const char *err, void *arg)
 
 /* The network may start: the live session, and the sync still wanted. */
 static void
-ui_password_got(struct ui *ui)
+ui_password_got(struct ui_account *ua)
 {
-	ui_live_start(ui);
-	ui->want_list = 1;
-	ui_sync_start(ui);
-	ui_dirty(ui);
+	backend_creds_ready(ua->be);
+	ui_dirty(ua->ui);
 }
 
 static void
-ui_password_failed(struct ui *ui, const char *err)
+ui_password_failed(struct ui_account *ua, const char *err)
 {
-	session_set_net(ui->s, SESSION_NET_ERROR, err);
-	ui_message(ui, 1, "%s: %s ($ to try again)", ui->a->name, err);
-}
-
-/* The backend's connection: for IMAP the live session (triage replay and
- * IDLE) on the open folder. */
-static void
-ui_live_start(struct ui *ui)
-{
-	struct live_params lp;
-	struct store_folder f;
-
-	if (ui->live != NULL)
-		return;
-	memset(&lp, 0, sizeof lp);
-	lp.changed = ui_live_changed;
-	lp.state = ui_live_state;
-	lp.notice = ui_live_notice;
-	lp.sent = ui_live_sent;
-	lp.counts = ui_live_counts;
-	lp.moved = ui_live_moved;
-	lp.arg = ui;
-	lp.poll_secs = ui->a->poll_interval;
-	ui->be->ops->connect(ui->be, &lp);
-	if ((ui->live = backend_live(ui->be)) == NULL)
-		return; /* local folders: nothing to watch */
-	if (ui->folder_id != 0 && ui->folder != NULL &&
-	    store_folder_get(ui->st, ui->folder, &f) == 0) {
-		if (f.raw_name != NULL)
-			live_open(ui->live, f.id, f.raw_name);
-		store_folder_clear(&f);
-	}
+	session_set_net(ua->s, SESSION_NET_ERROR, err);
+	ui_message(ua->ui, 1, "%s: %s ($ to try again)", ua->a->name, err);
 }
 
 /* --- folders ------------------------------------------------------------- */
@@ -438,11 +319,11 @@ ui_live_start(struct ui *ui)
 void
 ui_open_folder(struct ui *ui, const char *name)
 {
-	struct store_folder f;
+	struct view_folder f;
 	int rc;
 
-	if ((rc = store_folder_get(ui->st, name, &f)) < 0) {
-		ui_message(ui, 1, "%s", store_error(ui->st));
+	if ((rc = view_folder_get(ui->s, name, &f)) < 0) {
+		ui_message(ui, 1, "%s", view_error(ui->s));
 		return;
 	}
 	if (rc == 1 && strcasecmp(name, "INBOX") != 0 && ui->folders != NULL) {
@@ -451,26 +332,18 @@ ui_open_folder(struct ui *ui, const char *name)
 	}
 	if (rc == 0 && f.noselect) {
 		ui_message(ui, 1, "'%s' holds folders, not messages", name);
-		store_folder_clear(&f);
+		view_folder_clear(&f);
 		return;
 	}
-	if (ui->sync != NULL) {
-		if (ui->sync_list)
-			ui->want_list = 1;
-		sync_free(ui->sync);
-		ui->sync = NULL;
-	}
-	ui->want_folder = 1;
 	ui->ntags = 0; /* tags are of one folder's UIDs */
 	free(ui->limit);
 	ui->limit = NULL;
-	ui_undo_clear(ui);
+	triage_undo_clear(&ui->acct->triage);
 	free(ui->folder);
 	ui->folder = xstrdup(rc == 0 ? f.name : name);
 	ui->folder_id = rc == 0 ? f.id : 0;
-	if (rc == 0 && ui->live != NULL && f.raw_name != NULL)
-		live_open(ui->live, f.id, f.raw_name);
-	store_folder_clear(&f);
+	backend_open_folder(ui->be, ui->folder, ui->folder_id);
+	view_folder_clear(&f);
 	model_free(ui->model);
 	ui->model = NULL;
 	ui->cur = ui->top = 0;
@@ -478,7 +351,7 @@ ui_open_folder(struct ui *ui, const char *name)
 	ui_index_home(ui);
 	ui_show(ui, KEYMAP_INDEX);
 	if (session_net(ui->s) != SESSION_NET_OFFLINE)
-		ui_sync_start(ui);
+		backend_refresh(ui->be, 0, 0);
 }
 
 /* --- prompt -------------------------------------------------------------- */
@@ -567,8 +440,7 @@ ui_prompt_key(struct ui *ui, int key)
 		ui->prompt = UI_PROMPT_NONE;
 		if (key == 'y' || key == 'Y')
 			ui_triage_expunge(ui);
-		ui->want_folder = ui->want_list = 1;
-		ui_sync_start(ui);
+		backend_refresh(ui->be, 1, 1);
 		ui_dirty(ui);
 		return;
 	}
@@ -596,6 +468,8 @@ ui_prompt_key(struct ui *ui, int key)
 		return;
 	}
 	if (ui->prompt == UI_PROMPT_QUIT) {
+		char *err;
+
 		ui->prompt = UI_PROMPT_NONE;
 		ui_dirty(ui);
 		switch (key) {
@@ -611,10 +485,10 @@ ui_prompt_key(struct ui *ui, int key)
 			break;
 		case 'd':
 		case 'D':
-			if (sync_flush(ui->sync) != 0 ||
-			    live_discard(ui->st) < 0)
-				ui_message(ui, 1, "%s", store_error(ui->st));
-			else {
+			if (backend_discard(ui->be, &err) != 0) {
+				ui_message(ui, 1, "%s", err);
+				free(err);
+			} else {
 				ui_triage_queue_free(ui); /* never written */
 				ui_quit(ui);
 			}
@@ -763,13 +637,12 @@ ui_key(struct ui *ui, int key)
 			ui->prompt = UI_PROMPT_EXPUNGE;
 			return;
 		}
-		if (ui->sync != NULL) {
+		if (backend_busy(ui->be)) {
 			ui_message(ui, 0, "a sync is running");
 			return;
 		}
 		session_retry_reset(ui->s);
-		ui->want_folder = ui->want_list = 1;
-		ui_sync_start(ui);
+		backend_refresh(ui->be, 1, 1);
 		return;
 	case KEYMAP_CHANGE_FOLDER:
 		if (ui->folders == NULL)
@@ -888,7 +761,7 @@ ui_draw_status(struct ui *ui)
 	if (ui->model != NULL) {
 		n = (uint32_t)model_count(ui->model);
 		for (i = 0; i < n; i++) {
-			if (!(model_msg(ui->model, i)->flags & STORE_FLAG_SEEN))
+			if (!(model_msg(ui->model, i)->flags & MODEL_FLAG_SEEN))
 				nu++;
 		}
 	}
@@ -940,7 +813,7 @@ ui_draw_status(struct ui *ui)
 		int64_t np = ui_triage_pending(ui), nh = 0;
 
 		/* Held: made in a mailbox since recreated (errand push). */
-		if (store_journal_held(ui->st, &nh) != 0)
+		if (view_held(ui->s, &nh) != 0)
 			nh = 0;
 		if (nh > 0)
 			snprintf(pend, sizeof pend,
@@ -1150,22 +1023,6 @@ ui_quit_index(struct ui *ui, int purged)
 	ui_index_key(ui, KEYMAP_QUIT);
 }
 
-/* Every poll-interval: the other folders' unread and total counts (LIST
- * with STATUS), for the folder list. */
-static void
-ui_on_counts(evutil_socket_t fd, short what, void *arg)
-{
-	struct ui *ui = arg;
-
-	(void)fd;
-	(void)what;
-	if (session_net(ui->s) == SESSION_NET_OFFLINE ||
-	    session_net(ui->s) == SESSION_NET_ERROR)
-		return;
-	ui->want_list = 1;
-	ui_sync_start(ui);
-}
-
 /* While quitting waits for the journal to empty: look again soon. */
 static void
 ui_on_wait(evutil_socket_t fd, short what, void *arg)
@@ -1184,87 +1041,22 @@ ui_on_wait(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(ui->ev_wait, &tv);
 }
 
-static void
-ui_live_changed(int need_sync, void *arg)
-{
-	struct ui *ui = arg;
-
-	/* One reload for a burst of changes (another device marking 1,000
-	 * messages read sends 1,000 FETCHes), before the next key or draw. */
-	ui_index_reload_soon(ui);
-	if (need_sync) {
-		ui->want_folder = 1;
-		ui_sync_start(ui);
-	}
-	ui_dirty(ui);
-}
-
-static void
-ui_live_state(int online, const char *reason, void *arg)
-{
-	struct ui *ui = arg;
-
-	if (online) {
-		/* Back: catch up with what changed meanwhile. */
-		if (session_net(ui->s) == SESSION_NET_OFFLINE ||
-		    session_net(ui->s) == SESSION_NET_ERROR) {
-			session_retry_reset(ui->s);
-			ui->want_folder = 1;
-			ui_sync_start(ui);
-		}
-	} else if (ui->sync == NULL &&
-	    session_net(ui->s) != SESSION_NET_ERROR) {
-		session_set_net(ui->s, SESSION_NET_OFFLINE, reason);
-	}
-	ui_dirty(ui);
-}
-
-static void
-ui_live_sent(void *arg)
-{
-	ui_dirty(arg);
-}
-
-static void
-ui_live_moved(int64_t folder, uint32_t uid, const char *dest_raw,
-    uint32_t dest_uidvalidity, uint32_t dest_uid, void *arg)
-{
-	struct ui *ui = arg;
-
-	if (folder == ui->folder_id)
-		ui_triage_moved(ui, uid, dest_raw, dest_uidvalidity, dest_uid);
-}
-
-static void
-ui_live_counts(void *arg)
-{
-	struct ui *ui = arg;
-
-	if (ui->folders != NULL)
-		ui_folders_load(ui);
-	ui_dirty(ui);
-}
-
-static void
-ui_live_notice(int error, const char *text, void *arg)
-{
-	ui_message(arg, error, "%s", text);
-}
-
 /* --- run ----------------------------------------------------------------- */
 
 /* Free what ui_run() made. */
 static void
 ui_run_free(struct ui *ui)
 {
-	sync_free(ui->sync);
-	backend_free(ui->be); /* the live session, the local folders */
-	ui->live = NULL;
-	ui->local = NULL;
+	size_t i;
+
 	ui_triage_queue_free(ui);
-	ui_local_free(ui);
+	for (i = 0; i < ui->naccounts; i++) {
+		/* The sync or fetch, the live session, the local folders. */
+		backend_free(ui->accounts[i].be);
+		ui->accounts[i].be = NULL;
+		triage_clear(&ui->accounts[i].triage);
+	}
 	event_free(ui->ev_wait);
-	event_free(ui->ev_counts);
 	ui_pager_close(ui);
 	ui_folders_free(ui);
 	event_free(ui->ev_stdin);
@@ -1277,19 +1069,93 @@ ui_run_free(struct ui *ui)
 	free(ui->limit);
 	free(ui->pager_error);
 	free(ui->html_command);
-	ui_undo_clear(ui);
 	free(ui->tags);
 	free(ui->prompt_folder);
 	free(ui->move_to);
-	free(ui->undo);
 	keymap_free(ui->km);
-	session_free(ui->s); /* wipes the password, closes the cache */
+	for (i = 0; i < ui->naccounts; i++)
+		ui_account_close(&ui->accounts[i]);
+	free(ui->accounts);
+}
+
+/* Open an account for the interface: its cache first (the password is
+ * got when the network needs it, ui_password(), so a slow
+ * password-command or a prompt never keeps the cached mail from
+ * showing), its session, triage and backend. 0, or -1 after saying why. */
+static int
+ui_account_open(struct ui *ui, struct ui_account *ua, const struct account *a)
+{
+	struct session_params sp;
+	struct backend_events ev;
+	struct store *st;
+	char *err;
+
+	memset(ua, 0, sizeof *ua);
+	ua->ui = ui;
+	ua->a = a;
+	if ((st = cmd_store_open(a)) == NULL)
+		return -1;
+	cmd_loop(ui->ctx);
+	memset(&sp, 0, sizeof sp);
+	sp.base = ui->ctx->base;
+	sp.dns = ui->ctx->dns;
+	sp.log = ui->ctx->log;
+	sp.a = a;
+	sp.st = st;
+	sp.own_store = 1;
+	sp.ask = ui_on_ask;
+	sp.ready = ui_on_creds;
+	sp.retry = ui_on_retry;
+	sp.arg = ua;
+	ua->s = session_new(&sp);
+	/* Keys must not wait on another errand's write: a write that meets
+	 * one is tried again from the loop. */
+	view_busy_wait(ua->s, UI_BUSY_WAIT_MS);
+	ui_triage_init(ua);
+	if ((ua->be = backend_open(ua->s, &err)) == NULL) {
+		cmd_error("%s: %s", a->name, err);
+		free(err);
+		ui_account_close(ua);
+		return -1;
+	}
+	memset(&ev, 0, sizeof ev);
+	ev.changed = ui_be_changed;
+	ev.progress = ui_be_progress;
+	ev.listed = ui_be_listed;
+	ev.state = ui_be_state;
+	ev.message = ui_be_message;
+	ev.moved = ui_be_moved;
+	ev.arg = ua;
+	backend_events(ua->be, &ev);
+	triage_set_backend(&ua->triage, ua->be);
+	return 0;
+}
+
+/* Free what ui_account_open() made (a backend left, the triage), then the
+ * session: it wipes the password and closes the cache. */
+static void
+ui_account_close(struct ui_account *ua)
+{
+	backend_free(ua->be);
+	ua->be = NULL;
+	triage_clear(&ua->triage);
+	session_free(ua->s);
+	ua->s = NULL;
+}
+
+/* Show the account ua (its folders, index and network). */
+static void
+ui_account_show(struct ui *ui, struct ui_account *ua)
+{
+	ui->acct = ua;
+	ui->a = ua->a;
+	ui->s = ua->s;
+	ui->be = ua->be;
 }
 
 int
 ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 {
-	struct session_params sp;
 	struct ui ui;
 	size_t i;
 	const struct config *cf = ctx->cf;
@@ -1302,31 +1168,14 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	}
 	memset(&ui, 0, sizeof ui);
 	ui.ctx = ctx;
-	ui.a = a;
-	/* The cache first: the password is got when the network needs it
-	 * (ui_password()), so a slow password-command or a prompt never
-	 * keeps the cached mail from showing. */
-	if ((ui.st = cmd_store_open(a)) == NULL)
+	/* One account today; the list is for several later. */
+	ui.accounts = xcalloc(1, sizeof *ui.accounts);
+	if (ui_account_open(&ui, &ui.accounts[0], a) != 0) {
+		free(ui.accounts);
 		return CMD_EXIT_FAIL;
-	/* Keys must not wait on another errand's write: a write that meets
-	 * one is tried again from the loop. */
-	store_set_busy_wait(ui.st, UI_BUSY_WAIT_MS);
-	cmd_loop(ctx);
-	memset(&sp, 0, sizeof sp);
-	sp.base = ctx->base;
-	sp.dns = ctx->dns;
-	sp.log = ctx->log;
-	sp.a = a;
-	sp.st = ui.st;
-	sp.own_store = 1;
-	sp.ask = ui_on_ask;
-	sp.ready = ui_on_creds;
-	sp.retry = ui_on_retry;
-	sp.arg = &ui;
-	ui.s = session_new(&sp);
-	ui.locked.min = UI_LOCKED_RETRY;
-	ui.locked.max = UI_LOCKED_MAX;
-	ui_triage_init(&ui);
+	}
+	ui.naccounts = 1;
+	ui_account_show(&ui, &ui.accounts[0]);
 	ui.km = keymap_new();
 	ui.html_command = mailcap_viewer("text/html");
 	for (i = 0; i < cf->nbindings; i++)
@@ -1351,21 +1200,6 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		ui.reverse = cf->sort_reverse;
 		break;
 	}
-	{
-		char *err;
-
-		if ((ui.be = backend_open(ui.s, &err)) == NULL) {
-			cmd_error("%s: %s", a->name, err);
-			free(err);
-			free(ui.html_command);
-			keymap_free(ui.km);
-			session_free(ui.s);
-			return CMD_EXIT_FAIL;
-		}
-	}
-	/* What still reaches past the backend: ui/local.c's POP3 fetch and
-	 * ui/triage.c. */
-	ui.local = backend_local(ui.be);
 
 	setlocale(LC_ALL, "");
 	if (getenv("ESCDELAY") == NULL)
@@ -1374,9 +1208,9 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		cmd_error("cannot start the terminal interface (TERM=%s)",
 		    getenv("TERM") != NULL ? getenv("TERM") : "");
 		free(ui.html_command);
-		backend_free(ui.be);
 		keymap_free(ui.km);
-		session_free(ui.s);
+		ui_account_close(&ui.accounts[0]);
+		free(ui.accounts);
 		return CMD_EXIT_FAIL;
 	}
 	raw();
@@ -1415,19 +1249,12 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		}
 	}
 	ui.ev_wait = evtimer_new(ctx->base, ui_on_wait, &ui);
-	{
-		struct timeval tv = {
-		    a->poll_interval > 0 ? a->poll_interval : 60, 0};
-
-		ui.ev_counts =
-		    event_new(ctx->base, -1, EV_PERSIST, ui_on_counts, &ui);
-		event_add(ui.ev_counts, &tv);
-	}
-	ui.want_list = 1;
+	backend_poll_start(ui.be);
+	backend_want(ui.be, 0, 1);
 	ui_open_folder(&ui, folder != NULL ? folder : "INBOX");
 	/* Said on stderr before curses too, where nobody sees it. */
-	if (store_notice(ui.st) != NULL)
-		ui_message(&ui, 1, "%s", store_notice(ui.st));
+	if (view_notice(ui.s) != NULL)
+		ui_message(&ui, 1, "%s", view_notice(ui.s));
 	ui_on_redraw(-1, 0, &ui);
 	while (!ui.quit)
 		event_base_dispatch(ctx->base);
@@ -1437,11 +1264,13 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 		/* Kept for next time: written once the other errand lets
 		 * go, however long that takes. */
 		cmd_error("waiting for the cache to write %zu change%s",
-		    ui.triage.nqueue, ui.triage.nqueue == 1 ? "" : "s");
-		if (ui_triage_queue_write(&ui, STORE_BUSY_WAIT_MS) != 0)
-			cmd_error("%zu change%s lost: %s", ui.triage.nqueue,
-			    ui.triage.nqueue == 1 ? "" : "s",
-			    store_error(ui.st));
+		    ui.acct->triage.nqueue,
+		    ui.acct->triage.nqueue == 1 ? "" : "s");
+		if (ui_triage_queue_write(&ui, VIEW_WAIT_LONG_MS) != 0)
+			cmd_error("%zu change%s lost: %s",
+			    ui.acct->triage.nqueue,
+			    ui.acct->triage.nqueue == 1 ? "" : "s",
+			    view_error(ui.s));
 	}
 	if (session_net(ui.s) == SESSION_NET_ERROR &&
 	    session_net_reason(ui.s) != NULL)

@@ -39,7 +39,6 @@ static int bi_folder_op(struct backend *, enum backend_folder_op, const char *,
     const char *, backend_done_cb, void *);
 static int bi_append(struct backend *, const char *, const void *, size_t,
     unsigned int, backend_done_cb, void *);
-static int bi_cancel(struct backend *);
 static void bi_free(struct backend *);
 
 static const struct backend_ops backend_imap_ops = {
@@ -47,6 +46,10 @@ static const struct backend_ops backend_imap_ops = {
     .refresh_verb = "syncing",
     .connect_verb = "connecting",
     .local_flags = 0,
+    .subscribe_created = 1,
+    .folders_cached = 0,
+    .delete_where = "on the server",
+    .cancel_text = "sync cancelled ($ to sync again)",
     .connect = bi_connect,
     .open = bi_open,
     .refresh_all = bi_refresh,
@@ -58,7 +61,9 @@ static const struct backend_ops backend_imap_ops = {
     .wake = bi_wake,
     .folder_op = bi_folder_op,
     .append = bi_append,
-    .cancel = bi_cancel,
+    .refresh = backend_imap_refresh,
+    .leave = backend_imap_leave,
+    .cancel = backend_imap_cancel,
     .free = bi_free,
 };
 
@@ -195,13 +200,6 @@ bi_append(struct backend *b, const char *folder, const void *raw, size_t len,
 	(void)flags;
 	cb("append is not supported yet", arg);
 	return 0;
-}
-
-static int
-bi_cancel(struct backend *b)
-{
-	(void)b;
-	return 0; /* the sync is cancelled by its owner */
 }
 
 static void

@@ -4,11 +4,14 @@
  * server; folder operations end before they return. */
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine/backend.h"
 #include "config.h"
 #include "engine/local.h"
+#include "engine/maildir-index.h"
 #include "engine/maildir.h"
+#include "engine/pop3-fetch.h"
 #include "engine/session.h"
 #include "xmalloc.h"
 
@@ -30,7 +33,15 @@ static int bl_folder_op(struct backend *, enum backend_folder_op, const char *,
     const char *, backend_done_cb, void *);
 static int bl_append(struct backend *, const char *, const void *, size_t,
     unsigned int, backend_done_cb, void *);
+static void bl_refresh_start(struct backend *);
+static void bl_leave(struct backend *);
 static int bl_cancel(struct backend *);
+static void bl_index(struct backend *, const char *);
+static void bl_fetch_start(struct backend *);
+static void bl_progress(const char *, uint32_t, uint32_t, void *);
+static void bl_notice(const char *, void *);
+static void bl_done(const struct pop3_fetch_stats *, void *);
+static void bl_finished(enum pop3_fetch_result, const char *, void *);
 static void bl_free(struct backend *);
 
 static const struct backend_ops backend_local_ops = {
@@ -38,6 +49,10 @@ static const struct backend_ops backend_local_ops = {
     .refresh_verb = "fetching",
     .connect_verb = "fetching",
     .local_flags = 1,
+    .subscribe_created = 0,
+    .folders_cached = 1,
+    .delete_where = "from the Maildir",
+    .cancel_text = "fetch stopped ($ to fetch again)",
     .connect = bl_connect,
     .open = bl_open,
     .refresh_all = bl_refresh,
@@ -49,6 +64,8 @@ static const struct backend_ops backend_local_ops = {
     .wake = bl_wake,
     .folder_op = bl_folder_op,
     .append = bl_append,
+    .refresh = bl_refresh_start,
+    .leave = bl_leave,
     .cancel = bl_cancel,
     .free = bl_free,
 };
@@ -187,11 +204,151 @@ bl_append(struct backend *b, const char *folder, const void *raw, size_t len,
 	return 0;
 }
 
+/* --- the refresh: the Maildir indexed, POP3 bringing mail home ----------- */
+
+/* Index a folder and tell the owner when the open one changed. */
+static void
+bl_index(struct backend *b, const char *name)
+{
+	struct maildir_index_stats stats;
+	char *err;
+
+	memset(&stats, 0, sizeof stats);
+	if (local_refresh_folder(b->local, name, 0, &stats, &err) != 0) {
+		backend_message(b, 1, "%s", err);
+		free(err);
+		return;
+	}
+	if (b->folder != NULL && strcmp(name, b->folder) == 0 &&
+	    (stats.added != 0 || stats.changed != 0 || stats.removed != 0)) {
+		backend_folder_found(b);
+		backend_changed(b, BACKEND_CHANGE_NOW);
+	}
+}
+
+static void
+bl_refresh_start(struct backend *b)
+{
+	char *err;
+
+	/* The open folder first: reloaded only when its files changed. The
+	 * refresh of every folder then finds it current. */
+	if (b->want_folder || b->want_list) {
+		b->want_folder = 0;
+		bl_index(b, b->folder);
+	}
+	if (!b->want_list)
+		return;
+	b->want_list = 0;
+	if (local_refresh(b->local, 0, &err) != 0) {
+		backend_message(b, 1, "%s", err);
+		free(err);
+	} else if (b->ev.listed != NULL)
+		b->ev.listed(0, b->ev.arg);
+	bl_fetch_start(b);
+	if (b->ev.state != NULL)
+		b->ev.state(b->ev.arg);
+}
+
+static void
+bl_leave(struct backend *b)
+{
+	(void)b; /* the POP3 fetch brings every folder's mail: it goes on */
+}
+
+/* Bring new mail home, unless a fetch is running. */
+static void
+bl_fetch_start(struct backend *b)
+{
+	struct pop3_fetch_params pp;
+	char *err;
+
+	if (b->pop3 != NULL || session_creds(b->s) != 1)
+		return;
+	session_retry_cancel(b->s);
+	if (b->pop3_md == NULL &&
+	    (b->pop3_md = maildir_open(local_root(b->local), &err)) == NULL) {
+		session_set_net(b->s, SESSION_NET_ERROR, err);
+		free(err);
+		return;
+	}
+	memset(&pp, 0, sizeof pp);
+	pp.progress = bl_progress;
+	pp.notice = bl_notice;
+	pp.done = bl_done;
+	pp.finished = bl_finished;
+	pp.arg = b;
+	backend_refresh_begins(b);
+	b->pop3 = pop3_fetch_start(b->s, b->pop3_md, &pp);
+}
+
+static void
+bl_progress(const char *folder, uint32_t done, uint32_t total, void *arg)
+{
+	struct backend *b = arg;
+
+	(void)folder;
+	session_set_net(b->s, SESSION_NET_SYNCING, session_net_reason(b->s));
+	if (b->ev.progress != NULL)
+		b->ev.progress(done, total, 0, b->ev.arg);
+}
+
+static void
+bl_notice(const char *text, void *arg)
+{
+	backend_message(arg, 0, "%s", text);
+}
+
+static void
+bl_done(const struct pop3_fetch_stats *st, void *arg)
+{
+	if (st->added > 0)
+		backend_message(arg, 0, "%u new message%s", st->added,
+		    st->added == 1 ? "" : "s");
+}
+
+static void
+bl_finished(enum pop3_fetch_result r, const char *err, void *arg)
+{
+	struct backend *b = arg;
+
+	switch (r) {
+	case POP3_FETCH_OK:
+		session_set_net(b->s, SESSION_NET_ONLINE, NULL);
+		session_retry_reset(b->s);
+		break;
+	case POP3_FETCH_OFFLINE:
+		session_set_net(b->s, SESSION_NET_OFFLINE, err);
+		b->want_list = 1;
+		session_retry_later(b->s);
+		break;
+	case POP3_FETCH_FAILED:
+		session_set_net(b->s, SESSION_NET_ERROR, err);
+		backend_message(b, 1, "%s", err);
+		break;
+	}
+	/* err belongs to the fetch: used above, before it goes. */
+	pop3_fetch_free(b->pop3);
+	b->pop3 = NULL;
+	/* What came home, in the index and the counts. */
+	bl_index(b, "INBOX");
+	if (b->ev.listed != NULL)
+		b->ev.listed(0, b->ev.arg);
+	if (b->ev.state != NULL)
+		b->ev.state(b->ev.arg);
+}
+
 static int
 bl_cancel(struct backend *b)
 {
-	(void)b;
-	return 0; /* the POP3 fetch is still the interface's (ui/local.c) */
+	if (b->pop3 == NULL)
+		return 0;
+	/* Dropped without QUIT: nothing is deleted on the server. */
+	pop3_fetch_free(b->pop3);
+	b->pop3 = NULL;
+	session_set_net(b->s, SESSION_NET_ONLINE, session_net_reason(b->s));
+	bl_index(b, "INBOX");
+	return 1;
 }
 
 static void

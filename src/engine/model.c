@@ -10,6 +10,12 @@
 #include "xmalloc.h"
 #include "cache/store.h"
 
+_Static_assert(MODEL_FLAG_SEEN == STORE_FLAG_SEEN &&
+        MODEL_FLAG_ANSWERED == STORE_FLAG_ANSWERED &&
+        MODEL_FLAG_FLAGGED == STORE_FLAG_FLAGGED &&
+        MODEL_FLAG_DELETED == STORE_FLAG_DELETED,
+    "the model's flags are the cache's");
+
 #define MODEL_INTERN_BITS 14 /* 16384 buckets for repeated strings */
 
 struct model {

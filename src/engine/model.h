@@ -11,11 +11,18 @@
 struct store;
 struct model;
 
+/* The flags of struct model_msg, the cache's own bits (asserted in
+ * model.c), for the interface, which reads no cache/ header. */
+#define MODEL_FLAG_SEEN 0x01     /* \Seen */
+#define MODEL_FLAG_ANSWERED 0x02 /* \Answered */
+#define MODEL_FLAG_FLAGGED 0x04  /* \Flagged */
+#define MODEL_FLAG_DELETED 0x08  /* \Deleted */
+
 /* One message in the index. Strings are arena offsets: read them with
  * model_str(). */
 struct model_msg {
 	uint32_t uid;            /* IMAP UID */
-	uint32_t flags;          /* STORE_FLAG_* bits */
+	uint32_t flags;          /* MODEL_FLAG_* (STORE_FLAG_*) bits */
 	int64_t date;            /* Date: or, when absent, INTERNALDATE */
 	uint32_t size;           /* RFC822.SIZE, capped at 4 GiB - 1 */
 	uint32_t from;           /* display name, else address */

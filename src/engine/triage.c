@@ -5,9 +5,11 @@
  * backend. The interface and headless commands only call these. */
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/backend.h"
 #include "engine/journal.h"
 #include "engine/live.h"
 #include "engine/triage.h"
@@ -35,6 +37,12 @@ triage_change_free(struct triage_change *c)
 }
 
 void
+triage_set_backend(struct triage *t, struct backend *be)
+{
+	t->be = be;
+}
+
+void
 triage_clear(struct triage *t)
 {
 	size_t i;
@@ -44,6 +52,9 @@ triage_clear(struct triage *t)
 	free(t->queue);
 	t->queue = NULL;
 	t->nqueue = 0;
+	triage_undo_clear(t);
+	free(t->undo);
+	t->undo = NULL;
 }
 
 /* Write one change: its journal row first, on disk by itself, then the
@@ -453,4 +464,282 @@ triage_unmove(struct triage *t, const char *folder, uint32_t uid,
 	if (t->wake != NULL)
 		t->wake(t->arg);
 	return 0;
+}
+
+/* --- through the backend, with undo -------------------------------------- */
+
+/* Remember a change for undo (not while undoing). */
+static void
+triage_undo_note(struct triage *t, uint32_t uid, char letter, int was_set)
+{
+	if (t->undoing)
+		return;
+	t->undo = xreallocarray(t->undo, t->nundo + 1, sizeof *t->undo);
+	memset(&t->undo[t->nundo], 0, sizeof *t->undo);
+	t->undo[t->nundo].uid = uid;
+	t->undo[t->nundo].letter = letter;
+	t->undo[t->nundo].was_set = was_set;
+	t->nundo++;
+}
+
+/* Forget the change just noted: it was not made. */
+static void
+triage_undo_drop(struct triage *t)
+{
+	if (!t->undoing && t->nundo > 0)
+		free(t->undo[--t->nundo].dest_raw);
+}
+
+void
+triage_undo_clear(struct triage *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nundo; i++)
+		free(t->undo[i].dest_raw);
+	t->nundo = 0;
+}
+
+void
+triage_moved(struct triage *t, uint32_t uid, const char *dest_raw,
+    uint32_t dest_uidvalidity, uint32_t dest_uid)
+{
+	size_t i;
+
+	for (i = 0; i < t->nundo; i++) {
+		if (t->undo[i].letter == 'M' && t->undo[i].uid == uid) {
+			free(t->undo[i].dest_raw);
+			t->undo[i].dest_raw = xstrdup(dest_raw);
+			t->undo[i].dest_uid = dest_uid;
+			t->undo[i].dest_uidvalidity = dest_uidvalidity;
+		}
+	}
+}
+
+int
+triage_mark(struct triage *t, const char *folder, uint32_t uid, char letter,
+    int set, unsigned int *flagsp, char **err)
+{
+	struct store_folder f;
+	struct store_msg m;
+	unsigned int bit = live_flag_bit(letter, 1), flags;
+	int rc;
+
+	*err = NULL;
+	if (bit == 0) {
+		xasprintf(err, "no flag '%c'", letter);
+		return -1;
+	}
+	if (store_folder_get(t->st, folder, &f) != 0) {
+		xasprintf(err, "no folder '%s'", folder);
+		return -1;
+	}
+	rc = store_msg_get(t->st, f.id, uid, &m);
+	if (rc != 0) {
+		xasprintf(err, "message %u is no longer in the cache", uid);
+		store_folder_clear(&f);
+		return -1;
+	}
+	/* The flags as the queue will leave them: the cache's are stale
+	 * while changes to the message wait. */
+	m.flags = triage_flags(t, f.id, uid, m.flags);
+	store_folder_clear(&f);
+	if (set < 0)
+		set = !(m.flags & bit);
+	flags = set ? m.flags | bit : m.flags & ~bit;
+	if (flags == m.flags)
+		return 1;
+	triage_undo_note(t, uid, letter, (m.flags & bit) != 0);
+	rc = t->be != NULL
+	    ? t->be->ops->set_flags(t->be, folder, uid, flags, err)
+	    : 1;
+	if (rc == 1 &&
+	    triage_flag(t, folder, uid, letter, set, &flags, NULL, err) < 0)
+		rc = -1;
+	if (rc < 0) {
+		triage_undo_drop(t);
+		return -1;
+	}
+	if (flagsp != NULL)
+		*flagsp = flags;
+	return 0;
+}
+
+int
+triage_file(struct triage *t, const char *folder, uint32_t uid,
+    const char *dest, int copy, char **dest_name, char **err)
+{
+	struct store_folder f, d;
+	uint32_t duid = 0;
+	int rc;
+
+	*err = NULL;
+	*dest_name = NULL;
+	if (store_folder_get(t->st, folder, &f) != 0) {
+		xasprintf(err, "no folder '%s'", folder);
+		return -1;
+	}
+	if (store_folder_get(t->st, dest, &d) != 0) {
+		xasprintf(err, "no folder '%s'", dest);
+		store_folder_clear(&f);
+		return -1;
+	}
+	if (d.id == f.id || d.noselect) {
+		xasprintf(err, "cannot %s to '%s'%s", copy ? "copy" : "move",
+		    dest,
+		    d.noselect ? ": it holds folders only" : ": same folder");
+		store_folder_clear(&f);
+		store_folder_clear(&d);
+		return -1;
+	}
+	store_folder_clear(&f);
+	rc = t->be != NULL
+	    ? t->be->ops->move(t->be, folder, uid, d.name, copy, &duid, err)
+	    : 1;
+	if (rc == 1 && triage_move(t, folder, uid, d.name, copy, err) != 0)
+		rc = -1;
+	if (rc < 0) {
+		store_folder_clear(&d);
+		return -1;
+	}
+	if (!copy) {
+		triage_undo_note(t, uid, 'M', 0);
+		/* Done at home: where it went is known now. */
+		if (rc == 0)
+			triage_moved(t, uid, d.name, 0, duid);
+	}
+	*dest_name = xstrdup(d.name);
+	store_folder_clear(&d);
+	return 0;
+}
+
+/* The UIDs as a set ("12,40,41") and their Message-IDs, space separated
+ * (*ids NULL when one has none, or one a search could not name). */
+static char *
+triage_uid_set(struct triage *t, int64_t folder, const uint32_t *uids, size_t n,
+    char **ids)
+{
+	struct store_msg m;
+	size_t i, len = 0, cap = 0, ilen = 0, icap = 0, need;
+	char *s = NULL, *id = NULL;
+	int w, named = 1;
+
+	for (i = 0; i < n; i++) {
+		/* One growing buffer: "12,40,41" for any count. */
+		if (len + 12 > cap) {
+			cap = cap == 0 ? 256 : cap * 2;
+			s = xreallocarray(s, cap, 1);
+		}
+		w = snprintf(
+		    s + len, cap - len, "%s%u", len > 0 ? "," : "", uids[i]);
+		len += (size_t)w;
+		if (!named)
+			continue;
+		if (store_msg_get(t->st, folder, uids[i], &m) != 0 ||
+		    *m.message_id == '\0' ||
+		    strpbrk(m.message_id, " \t") != NULL) {
+			named = 0;
+			continue;
+		}
+		need = ilen + strlen(m.message_id) + 2;
+		if (need > icap) {
+			icap = need > icap * 2 ? need : icap * 2;
+			id = xreallocarray(id, icap, 1);
+		}
+		if (ilen > 0)
+			id[ilen++] = ' ';
+		memcpy(id + ilen, m.message_id, strlen(m.message_id) + 1);
+		ilen += strlen(m.message_id);
+	}
+	if (!named) {
+		free(id);
+		id = NULL;
+	}
+	*ids = id;
+	return s;
+}
+
+int
+triage_purge(struct triage *t, const char *folder, const uint32_t *uids,
+    size_t n, uint32_t *count, char **err)
+{
+	struct store_folder f;
+	char *set, *ids;
+	int rc;
+
+	*err = NULL;
+	*count = (uint32_t)n;
+	rc = t->be != NULL ? t->be->ops->expunge(t->be, folder, count, err) : 1;
+	if (rc != 1) {
+		triage_undo_clear(t);
+		return rc < 0 ? -1 : 0;
+	}
+	if (store_folder_get(t->st, folder, &f) != 0) {
+		xasprintf(err, "no folder '%s'", folder);
+		return -1;
+	}
+	set = triage_uid_set(t, f.id, uids, n, &ids);
+	store_folder_clear(&f);
+	rc = triage_expunge(t, folder, set, ids, err);
+	free(set);
+	free(ids);
+	return rc < 0 ? -1 : 1;
+}
+
+/* Whether the backend is sending the journal row id right now. */
+static int
+triage_in_flight(int64_t id, void *arg)
+{
+	struct triage *t = arg;
+
+	return t->be != NULL && backend_in_flight(t->be, id);
+}
+
+enum triage_undo_result
+triage_undo(struct triage *t, const char *folder, char **err)
+{
+	struct triage_undo *u;
+	unsigned int flags;
+	size_t i;
+	char *why;
+	int rc;
+
+	*err = NULL;
+	if (t->nundo == 0)
+		return TRIAGE_UNDO_NONE;
+	t->undoing = 1;
+	for (i = t->nundo; i > 0; i--) {
+		u = &t->undo[i - 1];
+		if (u->letter != 'M') {
+			/* What fails stays as it is; the rest goes back. */
+			if (triage_mark(t, folder, u->uid, u->letter,
+			        u->was_set, &flags, &why) < 0)
+				free(why);
+			continue;
+		}
+		/* Local folders: the file goes back at once (0); IMAP
+		 * through the journal (1). */
+		rc = u->dest_raw != NULL && t->be != NULL
+		    ? t->be->ops->move(
+		          t->be, u->dest_raw, u->dest_uid, folder, 0, NULL, err)
+		    : 1;
+		if (rc < 0) {
+			t->undoing = 0;
+			triage_undo_clear(t);
+			return TRIAGE_UNDO_FAILED;
+		}
+		if (rc == 0)
+			continue;
+		rc = triage_unmove(t, folder, u->uid, u->dest_raw, u->dest_uid,
+		    u->dest_uidvalidity, triage_in_flight, t, &why);
+		if (rc == 1) {
+			t->undoing = 0;
+			return TRIAGE_UNDO_BUSY;
+		}
+		if (rc != 0)
+			free(why);
+	}
+	t->undoing = 0;
+	triage_undo_clear(t);
+	return TRIAGE_UNDONE;
 }

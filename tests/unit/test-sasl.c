@@ -146,6 +146,15 @@ START_TEST(test_oauthbearer)
 	sasl_wipe_free(out);
 	ck_assert_ptr_null(sasl_oauth_status(s));
 	sasl_free(s);
+
+	/* The user is an RFC 5801 saslname: "," and "=" escaped. */
+	s = start(SASL_OAUTHBEARER, "a,b=c", "t");
+	ck_assert_int_eq(sasl_step(s, NULL, &out), SASL_OK);
+	c = raw_of(out);
+	ck_assert_msg(strncmp(c, "n,a=a=2Cb=3Dc,\001", 15) == 0, "%s", c);
+	free(c);
+	sasl_wipe_free(out);
+	sasl_free(s);
 }
 END_TEST
 

@@ -2,11 +2,14 @@
  * Unit tests for src/engine/triage.c against a real store and data journal in a
  * temporary directory: each operation's journal row and cache change, its
  * undo, the backend woken, bad input refused, and a change that meets
- * another process's lock on the cache queued and written later. */
+ * another process's lock on the cache queued and written later; then the
+ * interface's triage through a recording fake backend (local folders'
+ * changes made at once) or the journal, and its undo. */
 
 #include <sys/stat.h>
 
 #include <check.h>
+#include <stdarg.h>
 #include <ftw.h>
 #include <sqlite3.h>
 #include <stdint.h>
@@ -15,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/backend.h"
 #include "engine/journal.h"
 #include "engine/triage.h"
 #include "xmalloc.h"
@@ -27,6 +31,68 @@ static struct triage t;
 static int woken;     /* wake() calls */
 static int64_t inbox; /* folder ids */
 static int64_t archive;
+
+/* A fake backend that records what it is asked and answers fake_rc:
+ * 0 done at home (local folders), 1 through the journal, -1 refused. */
+static int fake_rc;
+static char fake_log[512];
+
+static void fake_note(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static void
+fake_note(const char *fmt, ...)
+{
+	size_t len = strlen(fake_log);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(fake_log + len, sizeof fake_log - len, fmt, ap);
+	va_end(ap);
+}
+
+static int
+fake_set_flags(struct backend *b, const char *folder, uint32_t uid,
+    unsigned int flags, char **err)
+{
+	(void)b;
+	fake_note("flags %s %u %u;", folder, uid, flags);
+	/* At home: the cache follows at once, as local folders' does. */
+	if (fake_rc == 0)
+		ck_assert_int_eq(
+		    store_msg_set_flags(st, inbox, uid, flags, NULL, 0), 0);
+	*err = fake_rc < 0 ? xstrdup("refused") : NULL;
+	return fake_rc;
+}
+
+static int
+fake_move(struct backend *b, const char *folder, uint32_t uid, const char *dest,
+    int copy, uint32_t *dest_uid, char **err)
+{
+	(void)b;
+	fake_note("%s %s %u %s;", copy ? "copy" : "move", folder, uid, dest);
+	if (dest_uid != NULL)
+		*dest_uid = 90 + uid;
+	*err = fake_rc < 0 ? xstrdup("refused") : NULL;
+	return fake_rc;
+}
+
+static int
+fake_expunge(struct backend *b, const char *folder, uint32_t *n, char **err)
+{
+	(void)b;
+	fake_note("expunge %s %u;", folder, *n);
+	*err = fake_rc < 0 ? xstrdup("refused") : NULL;
+	return fake_rc;
+}
+
+static const struct backend_ops fake_ops = {
+    .name = "fake",
+    .set_flags = fake_set_flags,
+    .move = fake_move,
+    .expunge = fake_expunge,
+};
+static struct backend fake = {.ops = &fake_ops};
 
 static int
 rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
@@ -314,6 +380,133 @@ START_TEST(test_triage_batch)
 }
 END_TEST
 
+/* Through the journal (no backend): flags and a move, then U takes the
+ * whole action back, newest first. */
+START_TEST(test_triage_undo_journal)
+{
+	unsigned int f;
+	char *err, *name, *r;
+
+	ck_assert_int_eq(triage_undo(&t, "INBOX", &err), TRIAGE_UNDO_NONE);
+	ck_assert_int_eq(triage_mark(&t, "INBOX", 1, 'S', 1, &f, &err), 0);
+	ck_assert_uint_eq(f, STORE_FLAG_SEEN);
+	ck_assert_int_eq(triage_mark(&t, "INBOX", 1, 'S', 1, &f, &err), 1);
+	ck_assert_int_eq(triage_mark(&t, "INBOX", 2, 'F', -1, &f, &err), 0);
+	ck_assert_int_eq(
+	    triage_file(&t, "INBOX", 3, "archive", 0, &name, &err), -1);
+	ck_assert_str_eq(err, "no folder 'archive'");
+	free(err);
+	ck_assert_int_eq(
+	    triage_file(&t, "INBOX", 3, "Archive", 0, &name, &err), 0);
+	ck_assert_str_eq(name, "Archive");
+	free(name);
+	ck_assert_int_eq(
+	    triage_file(&t, "INBOX", 1, "Archive", 1, &name, &err), 0);
+	free(name);
+	ck_assert_uint_eq(t.nundo, 3); /* a copy is not undone */
+	ck_assert_int_eq(triage_mark(&t, "INBOX", 9, 'S', 1, &f, &err), -1);
+	ck_assert_str_eq(err, "message 9 is no longer in the cache");
+	free(err);
+	ck_assert_uint_eq(t.nundo, 3);
+	ck_assert_uint_eq(flags_of(3), STORE_FLAG_HIDDEN);
+
+	ck_assert_int_eq(triage_undo(&t, "INBOX", &err), TRIAGE_UNDONE);
+	ck_assert_uint_eq(t.nundo, 0);
+	ck_assert_uint_eq(flags_of(1), 0);
+	ck_assert_uint_eq(flags_of(2), 0);
+	ck_assert_uint_eq(flags_of(3), 0); /* the move was not sent */
+	r = rows();
+	ck_assert_str_eq(r,
+	    "flags 1 +S\t0\tINBOX 31 m1@x;flags 2 +F\t0\tINBOX 31 m2@x;"
+	    "copy 1 Archive\tINBOX 31 m1@x;flags 2 -F\t0\tINBOX 31 m2@x;"
+	    "flags 1 -S\t0\tINBOX 31 m1@x;");
+	free(r);
+	ck_assert_int_eq(triage_undo(&t, "INBOX", &err), TRIAGE_UNDO_NONE);
+
+	/* A move the server has done goes back from where it went. */
+	ck_assert_int_eq(
+	    triage_file(&t, "INBOX", 2, "Archive", 0, &name, &err), 0);
+	free(name);
+	triage_moved(&t, 2, "Archive", 44, 7);
+	triage_moved(&t, 3, "Elsewhere", 1, 1); /* not in the list */
+	ck_assert_str_eq(t.undo[0].dest_raw, "Archive");
+	ck_assert_uint_eq(t.undo[0].dest_uid, 7);
+	ck_assert_int_eq(triage_undo(&t, "INBOX", &err), TRIAGE_UNDONE);
+	r = rows(); /* not sent yet: its row went */
+	ck_assert_ptr_null(strstr(r, "move 2"));
+	free(r);
+	ck_assert_uint_eq(flags_of(2), 0);
+
+	/* An expunge is journaled (1), with the Message-IDs. */
+	ck_assert_int_eq(
+	    triage_purge(&t, "INBOX", (uint32_t[]){1, 3}, 2, &f, &err), 1);
+	r = rows();
+	ck_assert_ptr_nonnull(strstr(r, "expunge 0 1,3\tINBOX 31 m1@x m3@x;"));
+	free(r);
+}
+END_TEST
+
+/* Through a backend that changes local folders at once: nothing is
+ * journaled, a move's destination is known at once, U puts it back. */
+START_TEST(test_triage_undo_backend)
+{
+	unsigned int f;
+	uint32_t n;
+	char *err, *name, *r;
+
+	fake.s = NULL;
+	triage_set_backend(&t, &fake);
+	fake_rc = 0;
+	fake_log[0] = '\0';
+	ck_assert_int_eq(triage_mark(&t, "INBOX", 1, 'S', 1, &f, &err), 0);
+	ck_assert_uint_eq(f, STORE_FLAG_SEEN);
+	ck_assert_int_eq(
+	    triage_file(&t, "INBOX", 2, "Archive", 0, &name, &err), 0);
+	free(name);
+	ck_assert_str_eq(t.undo[1].dest_raw, "Archive");
+	ck_assert_uint_eq(t.undo[1].dest_uid, 92);
+	ck_assert_int_eq(woken, 0);
+	r = rows();
+	ck_assert_str_eq(r, "");
+	free(r);
+	/* Refused: said, and not remembered for undo. */
+	fake_rc = -1;
+	ck_assert_int_eq(triage_mark(&t, "INBOX", 3, 'F', 1, &f, &err), -1);
+	ck_assert_str_eq(err, "refused");
+	free(err);
+	ck_assert_uint_eq(t.nundo, 2);
+	fake_rc = 0;
+	ck_assert_int_eq(triage_undo(&t, "INBOX", &err), TRIAGE_UNDONE);
+	ck_assert_str_eq(fake_log,
+	    "flags INBOX 1 1;move INBOX 2 Archive;flags INBOX 3 4;"
+	    "move Archive 92 INBOX;flags INBOX 1 0;");
+	/* A move back that fails forgets the rest. */
+	ck_assert_int_eq(
+	    triage_file(&t, "INBOX", 3, "Archive", 0, &name, &err), 0);
+	free(name);
+	fake_rc = -1;
+	ck_assert_int_eq(triage_undo(&t, "INBOX", &err), TRIAGE_UNDO_FAILED);
+	ck_assert_str_eq(err, "refused");
+	free(err);
+	ck_assert_uint_eq(t.nundo, 0);
+	/* An expunge at home: counted, nothing journaled. */
+	fake_rc = 0;
+	ck_assert_int_eq(
+	    triage_purge(&t, "INBOX", (uint32_t[]){1}, 1, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	r = rows();
+	ck_assert_str_eq(r, "");
+	free(r);
+	/* The backend says the server must: the journal, as without one. */
+	fake_rc = 1;
+	ck_assert_int_eq(triage_mark(&t, "INBOX", 2, 'D', 1, &f, &err), 0);
+	r = rows();
+	ck_assert_str_eq(r, "flags 2 +D\t0\tINBOX 31 m2@x;");
+	free(r);
+	ck_assert_int_eq(woken, 1);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -328,6 +521,8 @@ main(void)
 	tcase_add_test(tc, test_triage_expunge);
 	tcase_add_test(tc, test_triage_locked);
 	tcase_add_test(tc, test_triage_batch);
+	tcase_add_test(tc, test_triage_undo_journal);
+	tcase_add_test(tc, test_triage_undo_backend);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
