@@ -461,6 +461,7 @@ smtp_read(struct smtp *s)
 			break;
 		rc = smtp_parser_feed(
 		    s->parser, v.iov_base, v.iov_len, &used, &r);
+		plog_write(s->log, s->host, '<', v.iov_base, used);
 		evbuffer_drain(in, used);
 		if (rc == -1) {
 			if (s->state == SMTP_STATE_QUIT) {
