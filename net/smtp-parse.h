@@ -87,7 +87,7 @@ struct smtp_ext {
 void smtp_ext_parse(const struct smtp_reply *, struct smtp_ext *);
 
 /* The DATA encoder (RFC 5321 4.5.2): LF, CR and CRLF line ends become
- * CRLF, a line that starts with "." gets another, and the end adds the
+ * CRLF, a line that starts with "." has it doubled, and the end adds the
  * line end a last line lacked and the final ".". Kept between pieces, so
  * a message streams through it in pieces of any size. */
 struct smtp_stuff {

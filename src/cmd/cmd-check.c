@@ -41,9 +41,9 @@ static void check_imap_in(struct imap *, enum imap_err, const char *, void *);
 static void check_imap_out(struct imap *, enum imap_err, const char *, void *);
 static void check_pop3_in(struct pop3 *, const struct pop3_result *, void *);
 static void check_pop3_out(struct pop3 *, const struct pop3_result *, void *);
-static int check_smtp(struct cmd_ctx *, const struct account *, const char *);
+static int check_smtp(
+    struct cmd_ctx *, const struct account *, sasl_secret_cb, void *);
 static void check_smtp_done(const struct smtp_result *, void *);
-static const char *check_smtp_secret(void *);
 
 const struct cmd_entry cmd_check_entry = {
     "check",
@@ -156,7 +156,6 @@ cmd_check_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct check c;
 	const struct account *a;
 	struct session *s;
-	const char *pw;
 	int first, rc;
 
 	if ((a = cmd_account_arg(ctx, &cmd_check_entry, argc, argv, &first)) ==
@@ -210,12 +209,12 @@ again:
 	if (a->smtp != NULL && c.ok != -1) {
 		/* The account's credentials, unless smtp-password-command
 		 * says otherwise (not run here yet: AUTH then fails). */
-		pw = NULL;
-		if (a->smtp_password_command == NULL && c.imap != NULL)
-			pw = (session_imap_params(s, &ip), ip.password);
-		else if (a->smtp_password_command == NULL)
-			pw = (session_pop3_params(s, &pp), pp.password);
-		if (check_smtp(ctx, a, pw) != CMD_EXIT_OK && rc == CMD_EXIT_OK)
+		session_imap_params(s, &ip);
+		if (a->smtp_password_command != NULL)
+			ip.secret = NULL;
+		if (check_smtp(ctx, a, ip.secret, ip.secret_arg) !=
+		        CMD_EXIT_OK &&
+		    rc == CMD_EXIT_OK)
 			rc = CMD_EXIT_FAIL;
 	}
 	imap_free(c.imap);
@@ -233,17 +232,8 @@ struct check_smtp {
 	const struct account *account;
 	struct event_base *base;
 	char *url;
-	const char *pw;
 	int ok; /* 1 went well, 0 failed, -1 not finished */
 };
-
-static const char *
-check_smtp_secret(void *arg)
-{
-	struct check_smtp *cs = arg;
-
-	return cs->pw;
-}
 
 static void
 check_smtp_done(const struct smtp_result *r, void *arg)
@@ -269,7 +259,8 @@ check_smtp_done(const struct smtp_result *r, void *arg)
 
 /* Connect to the account's smtp server, EHLO, STARTTLS, AUTH and QUIT. */
 static int
-check_smtp(struct cmd_ctx *ctx, const struct account *a, const char *pw)
+check_smtp(struct cmd_ctx *ctx, const struct account *a, sasl_secret_cb secret,
+    void *secret_arg)
 {
 	struct smtp_params sp;
 	struct check_smtp cs;
@@ -289,7 +280,6 @@ check_smtp(struct cmd_ctx *ctx, const struct account *a, const char *pw)
 	cs.account = a;
 	cs.base = ctx->base;
 	cs.url = url_format(&u);
-	cs.pw = pw;
 	cs.ok = -1;
 	memset(&sp, 0, sizeof sp);
 	sp.host = u.host;
@@ -298,8 +288,8 @@ check_smtp(struct cmd_ctx *ctx, const struct account *a, const char *pw)
 	sp.user = u.user != NULL ? u.user : a->url.user;
 	if (sp.user == NULL)
 		sp.user = getenv("USER");
-	sp.secret = check_smtp_secret;
-	sp.secret_arg = &cs;
+	sp.secret = secret;
+	sp.secret_arg = secret_arg;
 	sp.ca_file = a->ca_file;
 	sp.tls_fingerprint = a->tls_fingerprint;
 	sp.connect_timeout = a->connect_timeout;
