@@ -125,6 +125,8 @@ struct conn {
 	int dead;  /* conn_free() called there */
 };
 
+#define CONN_TLS_WQUEUE (256 * 1024) /* bytes queued under TLS at most */
+
 static int conn_deliver(struct conn *, enum conn_event);
 static void conn_destroy(struct conn *);
 static void conn_teardown(struct conn *);
@@ -1224,6 +1226,10 @@ conn_tls_start(struct conn *c, struct bufferevent *under)
 	if (bev == NULL)
 		fatalx("%s: bufferevent_openssl_filter_new failed", __func__);
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	/* The filter moves what is written into the socket's buffer only
+	 * up to this mark, so that a writer streaming a large body through
+	 * conn_set_drain() holds a bounded amount, not the whole body. */
+	bufferevent_setwatermark(under, EV_WRITE, 0, CONN_TLS_WQUEUE);
 	c->bev = bev; /* owns the plain one and the SSL */
 	bufferevent_setcb(bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	bufferevent_setwatermark(bev, EV_WRITE, c->drain_low, 0);

@@ -43,7 +43,7 @@ print(" ".join(str(s.getsockname()[1]) for s in ss))
 	cat >"$SMTPD_DIR/smtpd.conf" <<EOF
 # A private OpenSMTPD for errand's tests, written by tests/lib/smtpd.sh.
 table vusers file:$SMTPD_DIR/vusers
-smtp max-message-size 20M
+smtp max-message-size 64M
 listen on 127.0.0.1 port $RELAY_PORT hostname localhost
 action "local" maildir "$SMTPD_MAILDIR" virtual <vusers>
 match from local for domain "example.org" action "local"
@@ -64,7 +64,7 @@ EOF
 submission_relay_host = 127.0.0.1
 submission_relay_port = $RELAY_PORT
 submission_relay_trusted = yes
-submission_max_mail_size = 10M
+submission_max_mail_size = ${SMTPD_MAX_SIZE:-10M}
 service submission-login {
   inet_listener submission {
     port = $SUBMISSION_PORT
