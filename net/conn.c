@@ -118,9 +118,14 @@ struct conn {
 	int zended;            /* the server ended its stream */
 	uint64_t zraw_in, zwire_in, zraw_out, zwire_out;
 
+	void (*drain_cb)(struct conn *, void *); /* conn_set_drain() */
+	size_t drain_low;
+
 	int in_cb; /* inside the user callback */
 	int dead;  /* conn_free() called there */
 };
+
+#define CONN_TLS_WQUEUE (256 * 1024) /* bytes queued under TLS at most */
 
 static int conn_deliver(struct conn *, enum conn_event);
 static void conn_destroy(struct conn *);
@@ -144,6 +149,7 @@ static int conn_issuer_error(long);
 static long conn_verify_full(struct conn *, SSL *, X509 *);
 static void conn_tls_failed(struct conn *);
 static void conn_read_cb(struct bufferevent *, void *);
+static void conn_write_cb(struct bufferevent *, void *);
 static void conn_event_cb(struct bufferevent *, short, void *);
 static char *conn_addr_string(const struct sockaddr *);
 static int conn_fingerprint_parse(const char *, unsigned char *);
@@ -284,6 +290,34 @@ conn_write_secret(
 		conn_deflate(c, data, len);
 	else
 		bufferevent_write(c->bev, data, len);
+}
+
+void
+conn_write_unlogged(struct conn *c, const char *data, size_t len)
+{
+	if (c->bev == NULL || c->state == CONN_STATE_FAILED)
+		return;
+	if (c->zout != NULL)
+		conn_deflate(c, data, len);
+	else
+		bufferevent_write(c->bev, data, len);
+}
+
+size_t
+conn_output_length(const struct conn *c)
+{
+	if (c->bev == NULL)
+		return 0;
+	return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+void
+conn_set_drain(struct conn *c, size_t low, void (*cb)(struct conn *, void *))
+{
+	c->drain_cb = cb;
+	c->drain_low = cb != NULL ? low : 0;
+	if (c->bev != NULL)
+		bufferevent_setwatermark(c->bev, EV_WRITE, c->drain_low, 0);
 }
 
 int
@@ -1123,7 +1157,8 @@ conn_tcp_up(struct conn *c)
 		conn_tls_start(c, bev);
 		return;
 	}
-	bufferevent_setcb(bev, conn_read_cb, NULL, conn_event_cb, c);
+	bufferevent_setcb(bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_setwatermark(bev, EV_WRITE, c->drain_low, 0);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	conn_set_state(c, CONN_STATE_UP);
 	if (c->expect)
@@ -1191,8 +1226,13 @@ conn_tls_start(struct conn *c, struct bufferevent *under)
 	if (bev == NULL)
 		fatalx("%s: bufferevent_openssl_filter_new failed", __func__);
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	/* The filter moves what is written into the socket's buffer only
+	 * up to this mark, so that a writer streaming a large body through
+	 * conn_set_drain() holds a bounded amount, not the whole body. */
+	bufferevent_setwatermark(under, EV_WRITE, 0, CONN_TLS_WQUEUE);
 	c->bev = bev; /* owns the plain one and the SSL */
-	bufferevent_setcb(bev, conn_read_cb, NULL, conn_event_cb, c);
+	bufferevent_setcb(bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_setwatermark(bev, EV_WRITE, c->drain_low, 0);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
@@ -1386,6 +1426,22 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	    (conn_inflate(c) != 0 || evbuffer_get_length(c->zbuf) == 0))
 		return; /* failed, or not a whole deflate block yet */
 	conn_deliver(c, CONN_EV_READ);
+}
+
+/* The output fell to the drain mark: the writer may queue more. */
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (c->state != CONN_STATE_UP || c->drain_cb == NULL || c->dead)
+		return;
+	c->in_cb++;
+	c->drain_cb(c, c->arg);
+	c->in_cb--;
+	if (c->dead && c->in_cb == 0)
+		conn_destroy(c);
 }
 
 static void

@@ -88,6 +88,19 @@ void conn_write(struct conn *, const char *, size_t);
 void conn_write_secret(
     struct conn *, const char *, size_t, const char *logtext);
 
+/* Queue bytes without logging them: a message body, which the caller
+ * sums up in the log itself. */
+void conn_write_unlogged(struct conn *, const char *, size_t);
+
+/* Bytes queued and not yet taken by the socket (or the TLS layer). */
+size_t conn_output_length(const struct conn *);
+
+/* Call cb (with the conn's argument) each time the queued output falls to
+ * low bytes or fewer, so that a writer can stream a large body without
+ * holding it; NULL cb: never. cb may call conn_free(). */
+void conn_set_drain(
+    struct conn *, size_t low, void (*cb)(struct conn *, void *));
+
 /* Take one CRLF- (or LF-) terminated line from the input, without the line
  * end. Returns 1 and a NUL-terminated line the caller frees; 0 when no
  * whole line is there yet; -1 when the line passes max_line (the connection

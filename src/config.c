@@ -321,6 +321,33 @@ parse_once(struct parser *p, const char *key, const char *value, char **out)
 	return 0;
 }
 
+/* smtp = smtp://[USER@]HOST[:PORT] or smtps://...: checked here so a bad
+ * value is named with its line; kept as written. */
+static int
+parse_smtp(struct parser *p, struct account *a, const char *value)
+{
+	struct url u;
+	char *err;
+	int smtp;
+
+	if (a->smtp != NULL)
+		return parse_fail(p, "smtp given twice");
+	if (url_parse(value, &u, &err) != 0) {
+		parse_fail(p, "smtp: %s", err);
+		free(err);
+		return -1;
+	}
+	smtp = url_is_smtp(u.scheme);
+	url_clear(&u);
+	if (!smtp)
+		return parse_fail(p,
+		    "smtp: '%s' is not a sending URL (use smtp://HOST for "
+		    "port 587 with STARTTLS, or smtps://HOST for 465)",
+		    value);
+	a->smtp = xstrdup(value);
+	return 0;
+}
+
 /* alternates = REGEX...: whitespace-separated extended regular
  * expressions, each checked here so a bad one is named with its line. */
 static int
@@ -367,6 +394,13 @@ parse_key(
 			parse_fail(p, "source: %s", err);
 			free(err);
 			return -1;
+		}
+		if (url_is_smtp(a->url.scheme)) {
+			url_clear(&a->url);
+			return parse_fail(p,
+			    "source: '%s' is for sending (smtp =), not a "
+			    "source (use imap, imaps, pop3 or pop3s)",
+			    value);
 		}
 		return 0;
 	}
@@ -452,7 +486,7 @@ parse_key(
 		return 0;
 	}
 	if (strcmp(key, "smtp") == 0)
-		return parse_once(p, key, value, &a->smtp);
+		return parse_smtp(p, a, value);
 	if (strcmp(key, "smtp-password-command") == 0)
 		return parse_once(p, key, value, &a->smtp_password_command);
 	if (strcmp(key, "sendmail-command") == 0)

@@ -21,6 +21,8 @@ static const struct {
     {"imaps", URL_IMAPS, 993},
     {"pop3", URL_POP3, 110},
     {"pop3s", URL_POP3S, 995},
+    {"smtp", URL_SMTP, 587},
+    {"smtps", URL_SMTPS, 465},
 };
 
 static int url_fail(char **, const char *, ...)
@@ -204,9 +206,16 @@ url_is_imap(enum url_scheme scheme)
 }
 
 int
+url_is_smtp(enum url_scheme scheme)
+{
+	return scheme == URL_SMTP || scheme == URL_SMTPS;
+}
+
+int
 url_is_implicit_tls(enum url_scheme scheme)
 {
-	return scheme == URL_IMAPS || scheme == URL_POP3S;
+	return scheme == URL_IMAPS || scheme == URL_POP3S ||
+	    scheme == URL_SMTPS;
 }
 
 char *

@@ -1,6 +1,7 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * Account source URLs: imap://, imaps://, pop3://, pop3s:// with a user, a
- * host (name, IPv4 or [IPv6]) and an optional port (RFC 5092/2384 subset). */
+ * Account URLs: imap://, imaps://, pop3://, pop3s:// (source) and smtp://,
+ * smtps:// (sending) with a user, a host (name, IPv4 or [IPv6]) and an
+ * optional port (RFC 5092/2384 subset). */
 #ifndef ERRAND_URL_H
 #define ERRAND_URL_H
 
@@ -9,6 +10,8 @@ enum url_scheme {
 	URL_IMAPS, /* IMAP over TLS */
 	URL_POP3,  /* POP3 on a plain port, STLS required */
 	URL_POP3S, /* POP3 over TLS */
+	URL_SMTP,  /* submission on port 587, STARTTLS required */
+	URL_SMTPS, /* submission over TLS, port 465 */
 };
 
 struct url {
@@ -31,6 +34,9 @@ const char *url_scheme_name(enum url_scheme);
 
 /* 1 for IMAP schemes, 0 for POP3. */
 int url_is_imap(enum url_scheme);
+
+/* 1 for the sending schemes, smtp and smtps. */
+int url_is_smtp(enum url_scheme);
 
 /* 1 when the scheme is TLS from the first byte. */
 int url_is_implicit_tls(enum url_scheme);

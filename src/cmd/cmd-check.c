@@ -1,6 +1,8 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * errand check [ACCOUNT]: connect, verify TLS, log in and log out with the
- * same IMAP or POP3 session the other commands use, and say how it went. */
+ * same IMAP or POP3 session the other commands use, and say how it went;
+ * then the same for the account's SMTP server (EHLO, STARTTLS, AUTH, QUIT:
+ * nothing sent). */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "xmalloc.h"
 #include "net/imap.h"
 #include "net/pop3.h"
+#include "net/smtp.h"
 
 struct check {
 	struct cmd_ctx *ctx;
@@ -38,6 +41,9 @@ static void check_imap_in(struct imap *, enum imap_err, const char *, void *);
 static void check_imap_out(struct imap *, enum imap_err, const char *, void *);
 static void check_pop3_in(struct pop3 *, const struct pop3_result *, void *);
 static void check_pop3_out(struct pop3 *, const struct pop3_result *, void *);
+static int check_smtp(
+    struct cmd_ctx *, const struct account *, sasl_secret_cb, void *);
+static void check_smtp_done(const struct smtp_result *, void *);
 
 const struct cmd_entry cmd_check_entry = {
     "check",
@@ -150,7 +156,7 @@ cmd_check_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct check c;
 	const struct account *a;
 	struct session *s;
-	int first;
+	int first, rc;
 
 	if ((a = cmd_account_arg(ctx, &cmd_check_entry, argc, argv, &first)) ==
 	    NULL)
@@ -197,6 +203,20 @@ again:
 		    a->name, ctx->dl.secs);
 		c.ok = -1;
 	}
+	rc = c.ok == 1   ? CMD_EXIT_OK
+	    : c.ok == -1 ? CMD_EXIT_TIMEOUT
+	                 : CMD_EXIT_FAIL;
+	if (a->smtp != NULL && c.ok != -1) {
+		/* The account's credentials, unless smtp-password-command
+		 * says otherwise (not run here yet: AUTH then fails). */
+		session_imap_params(s, &ip);
+		if (a->smtp_password_command != NULL)
+			ip.secret = NULL;
+		if (check_smtp(ctx, a, ip.secret, ip.secret_arg) !=
+		        CMD_EXIT_OK &&
+		    rc == CMD_EXIT_OK)
+			rc = CMD_EXIT_FAIL;
+	}
 	imap_free(c.imap);
 	pop3_free(c.pop3);
 	session_free(s);
@@ -204,7 +224,86 @@ again:
 	free(c.tls);
 	free(c.mech);
 	free(c.zip);
-	return c.ok == 1 ? CMD_EXIT_OK
-	    : c.ok == -1 ? CMD_EXIT_TIMEOUT
-	                 : CMD_EXIT_FAIL;
+	return rc;
+}
+
+/* The SMTP half of a check. */
+struct check_smtp {
+	const struct account *account;
+	struct event_base *base;
+	char *url;
+	int ok; /* 1 went well, 0 failed, -1 not finished */
+};
+
+static void
+check_smtp_done(const struct smtp_result *r, void *arg)
+{
+	struct check_smtp *cs = arg;
+	char *url, *tls;
+
+	if (r->status == SMTP_OK) {
+		url = text_clean_line(cs->url);
+		tls = text_clean_line(
+		    r->tls_version != NULL ? r->tls_version : "no TLS");
+		printf("%s smtp: ok (%s, %s, %s)\n", cs->account->name, url,
+		    tls, r->mech != NULL ? r->mech : "no AUTH");
+		free(url);
+		free(tls);
+		cs->ok = 1;
+	} else {
+		cmd_error("%s smtp: %s", cs->account->name, r->text);
+		cs->ok = 0;
+	}
+	event_base_loopbreak(cs->base);
+}
+
+/* Connect to the account's smtp server, EHLO, STARTTLS, AUTH and QUIT. */
+static int
+check_smtp(struct cmd_ctx *ctx, const struct account *a, sasl_secret_cb secret,
+    void *secret_arg)
+{
+	struct smtp_params sp;
+	struct check_smtp cs;
+	struct smtp *sm;
+	struct url u;
+	char *err;
+
+	if (url_parse(a->smtp, &u, &err) != 0 || !url_is_smtp(u.scheme)) {
+		/* config.c checked it; say so rather than crash. */
+		cmd_error(
+		    "%s smtp: '%s' is not an smtp:// URL", a->name, a->smtp);
+		free(err);
+		url_clear(&u);
+		return CMD_EXIT_FAIL;
+	}
+	memset(&cs, 0, sizeof cs);
+	cs.account = a;
+	cs.base = ctx->base;
+	cs.url = url_format(&u);
+	cs.ok = -1;
+	memset(&sp, 0, sizeof sp);
+	sp.host = u.host;
+	sp.port = u.port;
+	sp.tls = u.scheme == URL_SMTPS ? SMTP_TLS_IMPLICIT : SMTP_TLS_STARTTLS;
+	sp.user = u.user != NULL ? u.user : a->url.user;
+	if (sp.user == NULL)
+		sp.user = getenv("USER");
+	sp.secret = secret;
+	sp.secret_arg = secret_arg;
+	sp.ca_file = a->ca_file;
+	sp.tls_fingerprint = a->tls_fingerprint;
+	sp.connect_timeout = a->connect_timeout;
+	sp.timeout = a->timeout;
+	sp.log = ctx->log;
+	sp.dns = ctx->dns;
+	sm = smtp_check(ctx->base, &sp, check_smtp_done, &cs);
+	event_base_dispatch(ctx->base);
+	if (cs.ok == -1) {
+		smtp_cancel(sm);
+		cmd_error("%s smtp: '%s' timed out after %d s", ctx->command,
+		    a->name, ctx->dl.secs);
+	}
+	free(cs.url);
+	url_clear(&u);
+	return cs.ok == 1 ? CMD_EXIT_OK : CMD_EXIT_FAIL;
 }

@@ -1,6 +1,6 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * errand push [ACCOUNT] [--list | --discard ID | --retarget ID]: send the
- * journal of changes made offline to the server and say what is held (a
+ * outbox and the journal of changes made offline to the server and say what is held (a
  * change made in a mailbox since deleted and made again, never sent as it
  * is), drop a held change, or point it at its message as it is now. */
 
@@ -583,7 +583,7 @@ cmd_push_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct store *st;
 	const char *idarg = NULL, *aname = NULL;
 	int64_t id = 0;
-	int ch, what = 0, rc;
+	int ch, what = 0, rc, ob;
 
 	while ((ch = getopt_long(argc, argv, "a:", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -612,8 +612,9 @@ cmd_push_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return CMD_EXIT_USAGE;
 	if (!url_is_imap(a->url.scheme)) {
 		/* Local flags change the Maildir at once: no journal. */
+		rc = what == 0 ? cmd_outbox_flush(ctx, a, NULL) : CMD_EXIT_OK;
 		printf("0 sent, 0 pending, 0 held\n");
-		return CMD_EXIT_OK;
+		return rc;
 	}
 	if ((st = cmd_store_open(a)) == NULL)
 		return CMD_EXIT_FAIL;
@@ -628,7 +629,11 @@ cmd_push_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		rc = push_retarget(ctx, a, st, id);
 		break;
 	default:
+		/* The outbox first: its \\Answered rows go with the rest. */
+		ob = cmd_outbox_flush(ctx, a, st);
 		rc = cmd_push_replay(ctx, a, st);
+		if (rc == CMD_EXIT_OK)
+			rc = ob;
 		break;
 	}
 	store_close(st);

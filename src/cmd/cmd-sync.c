@@ -1,7 +1,8 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * errand sync [ACCOUNT [FOLDER...]]: bring the cache up to date with the
  * server, one summary line a folder (new, changed, vanished); for a POP3
- * account, bring the mail home into its Maildir instead. */
+ * account, bring the mail home into its Maildir instead. Then send the
+ * outbox. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,7 +112,7 @@ cmd_sync_pop3(struct cmd_ctx *ctx, const struct account *a, int argc,
 	struct session *s;
 	struct store *st;
 	char *err;
-	int i, progress_shown = 0;
+	int i, progress_shown = 0, rc;
 
 	for (i = first; i < argc; i++) {
 		if (strcasecmp(argv[i], "INBOX") != 0) {
@@ -137,8 +138,10 @@ cmd_sync_pop3(struct cmd_ctx *ctx, const struct account *a, int argc,
 		store_close(st);
 		return CMD_EXIT_FAIL;
 	}
-	store_close(st);
 	progress_end(&progress_shown);
+	/* Online: the outbox goes too. */
+	rc = r == POP3_FETCH_OK ? cmd_outbox_flush(ctx, a, st) : CMD_EXIT_OK;
+	store_close(st);
 	if (r != POP3_FETCH_OK) {
 		if (ctx->dl.passed)
 			cmd_error_account(ctx, a, err);
@@ -148,7 +151,7 @@ cmd_sync_pop3(struct cmd_ctx *ctx, const struct account *a, int argc,
 		free(err);
 		return cmd_exit_failed(ctx);
 	}
-	return CMD_EXIT_OK;
+	return rc;
 }
 
 static int
@@ -160,7 +163,7 @@ cmd_sync_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct store *st;
 	char *err;
 	enum sync_result r;
-	int progress_shown = 0, first;
+	int progress_shown = 0, first, rc;
 
 	if ((a = cmd_account_arg(ctx, &cmd_sync_entry, argc, argv, &first)) ==
 	    NULL)
@@ -182,8 +185,10 @@ cmd_sync_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	s = cmd_session(ctx, a, st);
 	r = sync_run(s, &sp, &err);
 	session_free(s);
-	store_close(st);
 	progress_end(&progress_shown);
+	/* Online: the outbox goes too. */
+	rc = r == SYNC_OK ? cmd_outbox_flush(ctx, a, st) : CMD_EXIT_OK;
+	store_close(st);
 	if (r != SYNC_OK) {
 		if (ctx->dl.passed)
 			cmd_error_account(ctx, a, err);
@@ -193,5 +198,5 @@ cmd_sync_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		free(err);
 		return cmd_exit_failed(ctx);
 	}
-	return CMD_EXIT_OK;
+	return rc;
 }

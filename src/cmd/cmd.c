@@ -35,6 +35,8 @@ extern const struct cmd_entry cmd_sync_entry;
 extern const struct cmd_entry cmd_folders_entry;
 extern const struct cmd_entry cmd_list_entry;
 extern const struct cmd_entry cmd_push_entry;
+extern const struct cmd_entry cmd_send_entry;
+extern const struct cmd_entry cmd_outbox_entry;
 extern const struct cmd_entry cmd_search_entry;
 extern const struct cmd_entry cmd_flag_entry;
 extern const struct cmd_entry cmd_move_entry;
@@ -47,6 +49,8 @@ const struct cmd_entry *cmd_table[] = {
     &cmd_folders_entry,
     &cmd_list_entry,
     &cmd_push_entry,
+    &cmd_send_entry,
+    &cmd_outbox_entry,
     &cmd_search_entry,
     &cmd_flag_entry,
     &cmd_move_entry,

@@ -103,6 +103,12 @@ struct store *cmd_store_open_readonly(const struct account *);
  * "N sent, N pending, N held" (src/cmd/cmd-push.c); a CMD_EXIT_ value. */
 int cmd_push_replay(struct cmd_ctx *, const struct account *, struct store *);
 
+/* Send what is due in the account's outbox (st: its cache, or NULL) and
+ * print "outbox: N sent, N held (WHY), N waiting (WHY)" when anything
+ * was tried (src/cmd/cmd-send.c); CMD_EXIT_FAIL when something is held
+ * or waits. */
+int cmd_outbox_flush(struct cmd_ctx *, const struct account *, struct store *);
+
 /* Sync for folders and list: 0 when synced or offline (then "offline:
  * REASON" is printed and the cache answers), -1 after printing the error. */
 int cmd_sync_or_offline(struct cmd_ctx *, const struct account *,

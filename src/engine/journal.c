@@ -93,6 +93,16 @@ journal_uidset(const char *s, size_t len)
 	return strspn(s, "0123456789:,*") >= len ? 0 : -1;
 }
 
+/* An outbox message's name: lower-case letters, digits and '-'. */
+static int
+journal_outbox_id(const char *s, size_t len)
+{
+	if (len == 0 || len > 63)
+		return -1;
+	return strspn(s, "0123456789abcdefghijklmnopqrstuvwxyz-") >= len ? 0
+	                                                                 : -1;
+}
+
 static int
 journal_bad(struct journal_args *a, const char **err, const char *why)
 {
@@ -185,9 +195,24 @@ journal_decode(
 		a->folder = xstrndup(p, m);
 		a->u.moveback.to = xstrdup(q);
 		return 0;
-	case JOURNAL_APPEND:
 	case JOURNAL_SEND:
-		return journal_bad(a, err, "not known to this errand yet");
+		/* "ID" */
+		a->op = JOURNAL_SEND;
+		if (journal_outbox_id(arg, strlen(arg)) != 0)
+			return journal_bad(a, err, "a bad outbox message");
+		a->u.send.id = xstrdup(arg);
+		return 0;
+	case JOURNAL_APPEND:
+		/* "ID\tFOLDER" */
+		a->op = JOURNAL_APPEND;
+		n = journal_field(arg, &p);
+		if (journal_outbox_id(arg, n) != 0)
+			return journal_bad(a, err, "a bad outbox message");
+		if (p == NULL || *p == '\0')
+			return journal_bad(a, err, "no folder");
+		a->u.append.id = xstrndup(arg, n);
+		a->folder = xstrdup(p);
+		return 0;
 	case JOURNAL_UNKNOWN:
 		break;
 	}
@@ -199,6 +224,12 @@ journal_encode(const struct journal_args *a)
 {
 	char *s = NULL;
 
+	if (a->op == JOURNAL_SEND) {
+		if (a->u.send.id == NULL ||
+		    journal_outbox_id(a->u.send.id, strlen(a->u.send.id)) != 0)
+			return NULL;
+		return xstrdup(a->u.send.id);
+	}
 	if (a->folder == NULL || *a->folder == '\0')
 		return NULL;
 	switch (a->op) {
@@ -243,8 +274,14 @@ journal_encode(const struct journal_args *a)
 		xasprintf(&s, "%u\t%s\t%s", a->u.moveback.uid, a->folder,
 		    a->u.moveback.to);
 		break;
-	case JOURNAL_UNKNOWN:
 	case JOURNAL_APPEND:
+		if (a->u.append.id == NULL ||
+		    journal_outbox_id(a->u.append.id, strlen(a->u.append.id)) !=
+		        0)
+			return NULL;
+		xasprintf(&s, "%s\t%s", a->u.append.id, a->folder);
+		break;
+	case JOURNAL_UNKNOWN:
 	case JOURNAL_SEND:
 		return NULL;
 	}
@@ -268,6 +305,12 @@ journal_args_clear(struct journal_args *a)
 		break;
 	case JOURNAL_MOVEBACK:
 		free(a->u.moveback.to);
+		break;
+	case JOURNAL_SEND:
+		free(a->u.send.id);
+		break;
+	case JOURNAL_APPEND:
+		free(a->u.append.id);
 		break;
 	default:
 		break;
@@ -448,6 +491,13 @@ journal_describe(const struct store_journal *j)
 	case JOURNAL_COPY:
 		xasprintf(&s, "%s of UID %u from '%s' to '%s'",
 		    journal_op_name(a.op), j->uid, a.folder, a.u.move.dest);
+		break;
+	case JOURNAL_SEND:
+		xasprintf(&s, "send of outbox message %s", a.u.send.id);
+		break;
+	case JOURNAL_APPEND:
+		xasprintf(&s, "append of outbox message %s to '%s'",
+		    a.u.append.id, a.folder);
 		break;
 	default:
 		xasprintf(&s, "%s (unknown to this errand)", j->op);

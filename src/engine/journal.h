@@ -18,8 +18,8 @@ enum journal_op {
 	JOURNAL_COPY,        /* the row's UID copied to another folder */
 	JOURNAL_EXPUNGE,     /* a UID set */
 	JOURNAL_MOVEBACK,    /* undo of a move: a UID of the destination back */
-	JOURNAL_APPEND,      /* reserved: a message added to a folder */
-	JOURNAL_SEND,        /* reserved: a message to send */
+	JOURNAL_APPEND,      /* an outbox message copied to a folder */
+	JOURNAL_SEND,        /* an outbox message to send */
 };
 
 /* One change with its arguments. Strings are the struct's own (free with
@@ -46,6 +46,12 @@ struct journal_args {
 			uint32_t uid; /* the message's UID in folder */
 			char *to;     /* where it goes back to */
 		} moveback;
+		struct {
+			char *id; /* the outbox message (folder: unused) */
+		} send;
+		struct {
+			char *id; /* the outbox message, to folder */
+		} append;
 	} u;
 };
 

@@ -187,7 +187,7 @@ base_dir = $_dv_base
 state_dir = $DOVECOT_DIR/state
 log_path = $DOVECOT_DIR/dovecot.log
 listen = 127.0.0.1
-protocols = imap pop3
+protocols = imap pop3${DOVECOT_EXTRA_PROTOCOLS:+ $DOVECOT_EXTRA_PROTOCOLS}
 shutdown_clients = yes
 
 ssl = yes
@@ -281,6 +281,10 @@ service anvil {
   }
 $_dv_chroot}
 EOF
+		# More for a harness built on this one (tests/lib/smtpd.sh).
+		if [ -n "${DOVECOT_EXTRA_CONF:-}" ]; then
+			printf '%s\n' "$DOVECOT_EXTRA_CONF"
+		fi
 	} >"$DOVECOT_CONF"
 }
 

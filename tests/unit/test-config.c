@@ -29,6 +29,17 @@ static const struct {
     {"[account a]\nsource = gopher://h\n",
         "t.conf:2: source: unknown scheme 'gopher' (use imap, imaps, pop3 "
         "or pop3s)"},
+    {"[account a]\nsource = smtps://h\n",
+        "t.conf:2: source: 'smtps://h' is for sending (smtp =), not a source "
+        "(use imap, imaps, pop3 or pop3s)"},
+    {"[account a]\nsource = imaps://h\nsmtp = imaps://h\n",
+        "t.conf:3: smtp: 'imaps://h' is not a sending URL (use smtp://HOST "
+        "for port 587 with STARTTLS, or smtps://HOST for 465)"},
+    {"[account a]\nsource = imaps://h\nsmtp = smtp.example.org\n",
+        "t.conf:3: smtp: 'smtp.example.org' is not a URL: expected imap://, "
+        "imaps://, pop3:// or pop3s://"},
+    {"[account a]\nsource = imaps://h\nsmtp = smtps://h:0\n",
+        "t.conf:3: smtp: 'smtps://h:0': bad port '0'"},
     {"[account a]\nsource = imaps://h:99999\n",
         "t.conf:2: source: 'imaps://h:99999': bad port '99999'"},
     {"[account a]\nsource = imaps://h\nca-file = /nonexistent/ca.pem\n",

@@ -1,0 +1,569 @@
+/* errand: a terminal mail user agent. See LICENSE.
+ * Unit tests for src/engine/outbox.c against a real temporary directory:
+ * a message queued (Bcc kept as a recipient, gone from the copy; Date and
+ * Message-ID added; modes 0700/0600), bad messages refused with a reason,
+ * a crash while sending held as uncertain, take back within send-delay,
+ * discard, retry; and a run through sendmail-command: sent, held with the
+ * command's words, waiting after exit 75. */
+
+#include <sys/stat.h>
+
+#include <check.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "engine/journal.h"
+#include "engine/outbox-private.h"
+#include "engine/outbox.h"
+#include "engine/session.h"
+#include "xmalloc.h"
+#include "cache/store.h"
+
+static char *dir, *obdir;
+
+static const char msg[] = "From: Me <me@example.org>\n"
+                          "To: a@example.org, \"B\" <b@example.org>\n"
+                          "Bcc: hidden@example.org,\n"
+                          " other@example.org\n"
+                          "Subject: =?UTF-8?Q?caf=C3=A9?=\n"
+                          "\n"
+                          "body line\n";
+
+static int
+rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
+{
+	(void)sb;
+	(void)flag;
+	(void)f;
+	return remove(p);
+}
+
+static void
+setup(void)
+{
+	char tmpl[] = "/tmp/errand-outbox-XXXXXX";
+
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	dir = xstrdup(tmpl);
+	xasprintf(&obdir, "%s/data/outbox", dir);
+}
+
+static void
+teardown(void)
+{
+	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	free(dir);
+	free(obdir);
+}
+
+static char *
+write_file(const char *name, const char *text)
+{
+	char *p;
+	FILE *fp;
+
+	xasprintf(&p, "%s/%s", dir, name);
+	fp = fopen(p, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs(text, fp);
+	fclose(fp);
+	return p;
+}
+
+static char *
+read_file(const char *path)
+{
+	char *buf = xcalloc(1, 65536);
+	FILE *fp = fopen(path, "r");
+
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_int_ge(fread(buf, 1, 65535, fp), 0);
+	fclose(fp);
+	return buf;
+}
+
+static struct outbox_meta
+meta_default(int delay)
+{
+	struct outbox_meta m;
+
+	memset(&m, 0, sizeof m);
+	m.save_sent = 0;
+	m.delay = delay;
+	return m;
+}
+
+static char *
+add(struct outbox *ob, const char *text, int delay)
+{
+	struct outbox_meta m = meta_default(delay);
+	char *p, *id = NULL, *err = NULL;
+
+	p = write_file("in.eml", text);
+	ck_assert_msg(outbox_add_file(ob, p, &m, &id, &err) == 0, "%s", err);
+	free(p);
+	return id;
+}
+
+START_TEST(test_outbox_add)
+{
+	struct outbox_entry *v;
+	struct outbox *ob;
+	struct stat sb;
+	char *err = NULL, *id, *text;
+	size_t n;
+
+	ob = outbox_open_dir(obdir, NULL, &err);
+	ck_assert_ptr_nonnull(ob);
+	ck_assert_int_eq(stat(obdir, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0700);
+	id = add(ob, msg, 0);
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(v[0].id, id);
+	ck_assert_int_eq(v[0].state, OUTBOX_QUEUED);
+	ck_assert_str_eq(v[0].from, "me@example.org");
+	ck_assert_uint_eq(v[0].nrcpt, 4);
+	ck_assert_str_eq(v[0].rcpts[0], "a@example.org");
+	ck_assert_str_eq(v[0].rcpts[1], "b@example.org");
+	ck_assert_str_eq(v[0].rcpts[2], "hidden@example.org");
+	ck_assert_str_eq(v[0].rcpts[3], "other@example.org");
+	ck_assert_str_eq(v[0].subject, "café");
+	ck_assert_int_ne(strlen(v[0].message_id), 0);
+	ck_assert_ptr_nonnull(strstr(v[0].message_id, "@example.org"));
+	ck_assert_int_eq(stat(v[0].path, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0600);
+	text = read_file(v[0].path);
+	ck_assert_ptr_null(strstr(text, "Bcc"));
+	ck_assert_ptr_null(strstr(text, "other@example.org"));
+	ck_assert_ptr_nonnull(strstr(text, "Date: "));
+	ck_assert_ptr_nonnull(strstr(text, "Message-ID: <"));
+	ck_assert_ptr_nonnull(strstr(text, "\n\nbody line\n"));
+	ck_assert_ptr_nonnull(strstr(text, "To: a@example.org"));
+	free(text);
+	outbox_entries_free(v, n);
+	free(id);
+	outbox_free(ob);
+}
+END_TEST
+
+/* CRLF lines (a body with bare LF blank lines too), a recipient twice. */
+START_TEST(test_outbox_add_crlf)
+{
+	struct outbox_entry *v;
+	struct outbox *ob;
+	char *err = NULL, *id, *text;
+	size_t n;
+
+	ob = outbox_open_dir(obdir, NULL, &err);
+	id = add(ob,
+	    "From: me@example.org\r\nTo: b@example.org, B@Example.org\r\n"
+	    "Cc: c@example.org\r\nBcc: b@example.org\r\n\r\n"
+	    "one\n\ntwo\r\n",
+	    0);
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(v[0].nrcpt, 2);
+	ck_assert_str_eq(v[0].rcpts[0], "b@example.org");
+	ck_assert_str_eq(v[0].rcpts[1], "c@example.org");
+	text = read_file(v[0].path);
+	ck_assert_ptr_null(strstr(text, "Bcc"));
+	ck_assert_ptr_nonnull(strstr(text, "Cc: c@example.org\r\n\r\none\n"));
+	ck_assert_ptr_nonnull(strstr(text, "Date: "));
+	/* The added Date ends as the message's lines do. */
+	ck_assert_int_eq(strncmp(text, "Message-ID: <", 13), 0);
+	ck_assert_int_eq(strchr(text, '\n')[-1], '\r');
+	ck_assert_int_eq(strchr(strstr(text, "\nDate: "), '\n')[-1], '\r');
+	free(text);
+	outbox_entries_free(v, n);
+	free(id);
+	outbox_free(ob);
+}
+END_TEST
+
+START_TEST(test_outbox_bad)
+{
+	struct outbox_meta m = meta_default(0);
+	struct outbox *ob;
+	char *err = NULL, *id = NULL, *p;
+
+	ob = outbox_open_dir(obdir, NULL, &err);
+	ck_assert_ptr_nonnull(ob);
+	p = write_file("none.eml", "From: me@example.org\nSubject: x\n\nhi\n");
+	ck_assert_int_eq(outbox_add_file(ob, p, &m, &id, &err), -1);
+	ck_assert_ptr_null(id);
+	ck_assert_ptr_nonnull(strstr(err, "no recipients"));
+	free(err);
+	free(p);
+	p = write_file("nofrom.eml", "To: a@example.org\n\nhi\n");
+	ck_assert_int_eq(outbox_add_file(ob, p, &m, &id, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "no From"));
+	free(err);
+	free(p);
+	p = write_file("empty.eml", "");
+	ck_assert_int_eq(outbox_add_file(ob, p, &m, &id, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "empty"));
+	free(err);
+	free(p);
+	ck_assert_int_eq(
+	    outbox_add_file(ob, "/nonexistent/x", &m, &id, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "cannot read '/nonexistent/x'"));
+	free(err);
+	ck_assert_int_eq(outbox_discard(ob, "../etc", &err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "no message"));
+	free(err);
+	outbox_free(ob);
+}
+END_TEST
+
+/* A crash between the final "." and the answer: held, never resent. */
+START_TEST(test_outbox_crash_sending)
+{
+	struct outbox_entry e, *v;
+	struct outbox *ob;
+	char *err = NULL, *id, *path;
+	size_t n;
+
+	ob = outbox_open_dir(obdir, NULL, &err);
+	id = add(ob, msg, 0);
+	ck_assert_int_eq(outbox_read(ob, id, &e, &err), 0);
+	e.state = OUTBOX_SENDING;
+	ck_assert_int_eq(outbox_state_write(ob, &e, &err), 0);
+	outbox_entry_clear(&e);
+	/* Too late to take back or discard while it is being sent. */
+	ck_assert_int_eq(outbox_take_back(ob, id, &path, NULL, &err), 1);
+	ck_assert_ptr_nonnull(strstr(err, "too late"));
+	free(err);
+	ck_assert_int_eq(outbox_discard(ob, id, &err), -1);
+	free(err);
+	outbox_free(ob);
+	/* The next start finds it. */
+	ob = outbox_open_dir(obdir, NULL, &err);
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(v[0].state, OUTBOX_HELD);
+	ck_assert_int_eq(v[0].uncertain, 1);
+	ck_assert_ptr_nonnull(strstr(v[0].reason, "may have been sent"));
+	ck_assert_ptr_nonnull(strstr(v[0].reason, id));
+	outbox_entries_free(v, n);
+	/* A run does not send it. */
+	ck_assert_int_eq(outbox_next_due(ob), 0);
+	/* The user says so: queued again. */
+	ck_assert_int_eq(outbox_retry(ob, id, &err), 0);
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_int_eq(v[0].state, OUTBOX_QUEUED);
+	ck_assert_ptr_null(v[0].reason);
+	outbox_entries_free(v, n);
+	free(id);
+	outbox_free(ob);
+}
+END_TEST
+
+START_TEST(test_outbox_take_back)
+{
+	struct outbox_entry *v;
+	struct outbox *ob;
+	char *err = NULL, *id, *path = NULL, *bcc = NULL, *text;
+	size_t n;
+
+	ob = outbox_open_dir(obdir, NULL, &err);
+	id = add(ob, msg, 60);
+	ck_assert_int_ge(outbox_next_due(ob), time(NULL) + 59);
+	ck_assert_int_eq(outbox_take_back(ob, id, &path, &bcc, &err), 0);
+	ck_assert_ptr_nonnull(path);
+	ck_assert_str_eq(bcc, "hidden@example.org, other@example.org");
+	text = read_file(path);
+	ck_assert_ptr_nonnull(strstr(text, "\n\nbody line\n"));
+	free(text);
+	unlink(path);
+	free(path);
+	free(bcc);
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	free(v);
+	ck_assert_int_eq(outbox_take_back(ob, id, &path, &bcc, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "no message"));
+	free(err);
+	free(id);
+	/* Discard. */
+	id = add(ob, msg, 60);
+	ck_assert_int_eq(outbox_discard(ob, id, &err), 0);
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	free(v);
+	free(id);
+	outbox_free(ob);
+}
+END_TEST
+
+struct run_result {
+	int finished;
+	enum outbox_state state;
+	char *reason;
+	size_t nrcpt;
+};
+
+static void
+run_done(const struct outbox_result *r, void *arg)
+{
+	struct run_result *rr = arg;
+
+	rr->state = r->state;
+	free(rr->reason);
+	rr->reason = r->reason != NULL ? xstrdup(r->reason) : NULL;
+	rr->nrcpt = r->nrcpt;
+}
+
+static void
+run_finished(int offline, void *arg)
+{
+	(void)offline;
+	((struct run_result *)arg)->finished = 1;
+}
+
+/* Send what is due with sendmail-command cmd; the one message's end. */
+static void
+run_with(struct outbox *ob, struct event_base *base, struct run_result *rr)
+{
+	struct outbox_run_params p;
+	struct outbox_run *run;
+
+	memset(&p, 0, sizeof p);
+	p.base = base;
+	p.done = run_done;
+	p.finished = run_finished;
+	p.arg = rr;
+	p.now = 1;
+	rr->finished = 0;
+	run = outbox_run_start(ob, &p);
+	ck_assert_ptr_nonnull(run);
+	while (!rr->finished)
+		event_base_loop(base, EVLOOP_ONCE);
+	outbox_run_free(run);
+}
+
+START_TEST(test_outbox_sendmail)
+{
+	struct run_result rr;
+	struct outbox_entry *v;
+	struct event_base *base;
+	struct account a;
+	struct outbox *ob;
+	char *err = NULL, *id, *got, *text, *cmd;
+	size_t n;
+
+	memset(&a, 0, sizeof a);
+	memset(&rr, 0, sizeof rr);
+	a.name = "t";
+	a.save_sent = 0;
+	base = event_base_new();
+	ob = outbox_open_dir(obdir, &a, &err);
+	xasprintf(&got, "%s/got", dir);
+	/* A refusal: held with the command's first line. */
+	a.sendmail_command =
+	    "cat >/dev/null; echo '550 5.1.1 no such user' >&2; exit 1";
+	id = add(ob, msg, 0);
+	run_with(ob, base, &rr);
+	ck_assert_int_eq(rr.state, OUTBOX_HELD);
+	ck_assert_str_eq(rr.reason,
+	    "sendmail-command exited with status 1: 550 5.1.1 no such user");
+	ck_assert_ptr_null(outbox_run_start(
+	    ob, &(struct outbox_run_params){.base = base, .now = 1}));
+	ck_assert_int_eq(outbox_discard(ob, id, &err), 0);
+	free(id);
+	/* A temporary failure: waits, with a backoff. */
+	a.sendmail_command = "cat >/dev/null; echo 'try later' >&2; exit 75";
+	id = add(ob, msg, 0);
+	run_with(ob, base, &rr);
+	ck_assert_int_eq(rr.state, OUTBOX_RETRY);
+	ck_assert_ptr_nonnull(strstr(rr.reason, "status 75: try later"));
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_int_eq(v[0].state, OUTBOX_RETRY);
+	ck_assert_int_gt(v[0].not_before, time(NULL));
+	ck_assert_int_eq(v[0].tries, 1);
+	outbox_entries_free(v, n);
+	/* Then it goes: the message on stdin, recipients as arguments. */
+	xasprintf(&cmd, "cat >%s; printf '%%s\\n' >%s.args", got, got);
+	a.sendmail_command = cmd;
+	run_with(ob, base, &rr);
+	ck_assert_int_eq(rr.state, OUTBOX_SENT);
+	ck_assert_uint_eq(rr.nrcpt, 4);
+	text = read_file(got);
+	ck_assert_ptr_nonnull(strstr(text, "Subject: =?UTF-8?Q?caf=C3=A9?="));
+	ck_assert_ptr_null(strstr(text, "Bcc"));
+	free(text);
+	free(got);
+	xasprintf(&got, "%s/got.args", dir);
+	text = read_file(got);
+	ck_assert_str_eq(text,
+	    "a@example.org\nb@example.org\n"
+	    "hidden@example.org\nother@example.org\n");
+	free(text);
+	/* Sent and gone. */
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	free(v);
+	free(id);
+	free(cmd);
+	free(got);
+	free(rr.reason);
+	outbox_free(ob);
+	event_base_free(base);
+}
+END_TEST
+
+struct sender_seen {
+	int changed, sent;
+	struct event_base *base;
+};
+
+static void
+sender_changed(void *arg)
+{
+	((struct sender_seen *)arg)->changed++;
+}
+
+static void
+sender_result(const struct outbox_result *r, void *arg)
+{
+	((struct sender_seen *)arg)->sent += r->state == OUTBOX_SENT;
+}
+
+/* The interface's sender: nothing while offline; online, a message goes
+ * when its send-delay has passed, by the sender's own timer. */
+START_TEST(test_outbox_sender)
+{
+	struct outbox_sender_params op;
+	struct session_params sp;
+	struct sender_seen seen;
+	struct outbox_sender *os;
+	struct session *s;
+	struct account a;
+	char *err = NULL, *data, *cmd, *got, *id, *p;
+	struct outbox_meta m = meta_default(1);
+	time_t deadline;
+
+	memset(&a, 0, sizeof a);
+	memset(&seen, 0, sizeof seen);
+	a.name = "t";
+	a.url.scheme = URL_POP3;
+	xasprintf(&data, "%s/xdg", dir);
+	setenv("XDG_DATA_HOME", data, 1);
+	xasprintf(&got, "%s/got", dir);
+	xasprintf(&cmd, "cat >%s; :", got);
+	a.sendmail_command = cmd;
+	seen.base = event_base_new();
+	memset(&sp, 0, sizeof sp);
+	sp.base = seen.base;
+	sp.a = &a;
+	s = session_new(&sp);
+	memset(&op, 0, sizeof op);
+	op.s = s;
+	op.changed = sender_changed;
+	op.result = sender_result;
+	op.arg = &seen;
+	os = outbox_sender_new(&op, &err);
+	ck_assert_msg(os != NULL, "%s", err);
+	ck_assert_int_eq(outbox_sender_count(os), 0);
+	p = write_file("in.eml", msg);
+	ck_assert_int_eq(
+	    outbox_add_file(outbox_sender_outbox(os), p, &m, &id, &err), 0);
+	session_set_net(s, SESSION_NET_OFFLINE, "no network");
+	outbox_sender_kick(os);
+	ck_assert_int_eq(outbox_sender_count(os), 1);
+	ck_assert_int_ge(seen.changed, 1);
+	session_set_net(s, SESSION_NET_ONLINE, NULL);
+	outbox_sender_kick(os);
+	ck_assert_int_eq(access(got, F_OK), -1); /* within send-delay */
+	deadline = time(NULL) + 10;
+	while ((seen.sent == 0 || outbox_sender_count(os) != 0) &&
+	    time(NULL) < deadline)
+		event_base_loop(seen.base, EVLOOP_ONCE);
+	ck_assert_int_eq(seen.sent, 1);
+	ck_assert_int_eq(outbox_sender_count(os), 0);
+	ck_assert_int_eq(access(got, F_OK), 0);
+	outbox_sender_free(os);
+	session_free(s);
+	event_base_free(seen.base);
+	free(id);
+	free(p);
+	free(cmd);
+	free(got);
+	free(data);
+}
+END_TEST
+
+/* The journal rows of the outbox read back. */
+START_TEST(test_outbox_journal_rows)
+{
+	struct journal_args a, b;
+	struct store_journal j;
+	char *s, *d;
+
+	memset(&a, 0, sizeof a);
+	a.op = JOURNAL_SEND;
+	a.u.send.id = "1733-4f2a";
+	s = journal_encode(&a);
+	ck_assert_str_eq(s, "1733-4f2a");
+	ck_assert_int_eq(journal_decode("send", s, &b, NULL), 0);
+	ck_assert_str_eq(b.u.send.id, "1733-4f2a");
+	journal_args_clear(&b);
+	free(s);
+	a.op = JOURNAL_APPEND;
+	a.folder = "Sent Items";
+	a.u.append.id = "1733-4f2a";
+	s = journal_encode(&a);
+	ck_assert_str_eq(s, "1733-4f2a\tSent Items");
+	ck_assert_int_eq(journal_decode("append", s, &b, NULL), 0);
+	ck_assert_str_eq(b.u.append.id, "1733-4f2a");
+	ck_assert_str_eq(b.folder, "Sent Items");
+	journal_args_clear(&b);
+	memset(&j, 0, sizeof j);
+	j.op = "append";
+	j.arg = s;
+	d = journal_describe(&j);
+	ck_assert_str_eq(
+	    d, "append of outbox message 1733-4f2a to 'Sent Items'");
+	free(d);
+	free(s);
+	j.op = "send";
+	j.arg = "1733-4f2a";
+	s = journal_describe(&j);
+	ck_assert_str_eq(s, "send of outbox message 1733-4f2a");
+	free(s);
+	a.u.append.id = "../x";
+	ck_assert_ptr_null(journal_encode(&a));
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("outbox");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_outbox_add);
+	tcase_add_test(tc, test_outbox_add_crlf);
+	tcase_add_test(tc, test_outbox_bad);
+	tcase_add_test(tc, test_outbox_crash_sending);
+	tcase_add_test(tc, test_outbox_take_back);
+	tcase_add_test(tc, test_outbox_sendmail);
+	tcase_add_test(tc, test_outbox_journal_rows);
+	tcase_add_test(tc, test_outbox_sender);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
