@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "xmalloc.h"
+#include "sasl.h"
 #include "smtp-parse.h"
 
 struct smtp_parser {
@@ -239,6 +240,7 @@ void
 smtp_ext_parse(const struct smtp_reply *r, struct smtp_ext *e)
 {
 	size_t i, n;
+	int m;
 	const char *s, *kw;
 	unsigned long long v;
 	char *end;
@@ -282,6 +284,8 @@ smtp_ext_parse(const struct smtp_reply *r, struct smtp_ext *e)
 				s += n;
 				if (n == 0)
 					break;
+				if ((m = sasl_mech_from_name(kw, n)) > 0)
+					e->sasl |= SASL_BIT(m);
 				if (n == 5 && strncasecmp(kw, "PLAIN", n) == 0)
 					e->auth |= SMTP_AUTH_PLAIN;
 				else if (n == 5 &&

@@ -76,6 +76,7 @@ int smtp_parser_pending(const struct smtp_parser *);
 struct smtp_ext {
 	unsigned int ext;  /* SMTP_EXT_* */
 	unsigned int auth; /* SMTP_AUTH_* offered with AUTH (or AUTH=) */
+	unsigned int sasl; /* the same as net/sasl's SASL_BIT()s */
 	uint64_t size;     /* SIZE n; 0 when absent or given without a
 	                    * number (no limit announced) */
 };

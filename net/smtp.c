@@ -19,12 +19,14 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "content/text.h"
 #include "xmalloc.h"
 #include "conn.h"
 #include "plog.h"
+#include "sasl.h"
 #include "smtp-parse.h"
 #include "smtp.h"
 
@@ -97,16 +99,17 @@ struct smtp {
 	uint64_t sent; /* body bytes queued */
 
 	struct smtp_ext ext;
-	int tls_up;       /* TLS runs (implicit or after STARTTLS) */
-	int auth_step;    /* AUTH LOGIN: 0 user, 1 password, 2 sent */
-	const char *mech; /* the AUTH mechanism used */
-	int pipelined;    /* the envelope went in one write */
-	size_t nsent;     /* envelope commands sent (MAIL, RCPT..., DATA) */
-	size_t nreplies;  /* envelope replies read */
-	size_t accepted;  /* recipients the server took */
-	int refuse_perm;  /* a RCPT refused with 5xx */
-	int refuse_temp;  /* a RCPT refused with 4xx */
-	int decided;      /* res holds the outcome */
+	int tls_up;         /* TLS runs (implicit or after STARTTLS) */
+	struct sasl *sasl;  /* the AUTH exchange, while it runs */
+	const char *mech;   /* the AUTH mechanism used */
+	int auth, auth_can; /* from the params */
+	int pipelined;      /* the envelope went in one write */
+	size_t nsent;       /* envelope commands sent (MAIL, RCPT..., DATA) */
+	size_t nreplies;    /* envelope replies read */
+	size_t accepted;    /* recipients the server took */
+	int refuse_perm;    /* a RCPT refused with 5xx */
+	int refuse_temp;    /* a RCPT refused with 4xx */
+	int decided;        /* res holds the outcome */
 
 	struct smtp_result res;
 	size_t caprefused;
@@ -145,8 +148,6 @@ static void smtp_finish(struct smtp *);
 static char *smtp_reply_text(const struct smtp_reply *);
 static int smtp_scan(struct smtp *);
 static int smtp_addr_bad(const char *, int *);
-static char *smtp_base64(const char *, size_t);
-static void smtp_wipe(char *);
 
 /* --- the public side --------------------------------------------------- */
 
@@ -244,6 +245,7 @@ smtp_cancel(struct smtp *s)
 	free(s->host);
 	free(s->user);
 	free(s->helo);
+	sasl_free(s->sasl);
 	free(s);
 }
 
@@ -266,6 +268,8 @@ smtp_new(struct event_base *base, const struct smtp_params *p,
 	s->user = p->user != NULL ? xstrdup(p->user) : NULL;
 	s->secret = p->secret;
 	s->secret_arg = p->secret_arg;
+	s->auth = p->auth;
+	s->auth_can = p->auth_can;
 	s->helo = xstrdup(p->helo != NULL ? p->helo : "localhost");
 	s->timeout = p->timeout > 0 ? p->timeout : 60;
 	s->fd = -1;
@@ -680,15 +684,22 @@ smtp_after_ehlo(struct smtp *s)
 	smtp_envelope(s);
 }
 
-/* AUTH in one place: start it (r NULL) or take a reply. Returns 1 once
- * logged in, 0 while the exchange goes on, -1 when it failed (decided).
- * PLAIN with an initial response (RFC 4616, RFC 4954 4), else LOGIN. */
+/* AUTH in one place, through net/sasl: start it (r NULL) or take a
+ * reply. Returns 1 once logged in, 0 while the exchange goes on, -1 when
+ * it failed (decided). The initial response goes with the command (RFC
+ * 4954 4 allows AUTH lines of 12288 octets, room for any token); every
+ * response is logged as <secret>. */
 static int
 smtp_auth(struct smtp *s, const struct smtp_reply *r)
 {
-	const char *pw, *what;
-	char *raw, *b64, *line;
-	size_t ul, pl;
+	struct sasl_creds c = {0};
+	unsigned char cb[CONN_CB_MAX];
+	const char *pw, *type;
+	enum sasl_mech mech;
+	enum sasl_res res;
+	char *why, *out, *line, *text;
+	size_t n;
+	int flags;
 
 	if (r == NULL) {
 		if (!(s->ext.ext & SMTP_EXT_AUTH)) {
@@ -698,83 +709,123 @@ smtp_auth(struct smtp *s, const struct smtp_reply *r)
 			smtp_quit(s);
 			return -1;
 		}
-		if (s->ext.auth & SMTP_AUTH_PLAIN)
-			s->mech = "PLAIN";
-		else if (s->ext.auth & SMTP_AUTH_LOGIN)
-			s->mech = "LOGIN";
-		else {
+		flags = s->auth_can != 0 ? s->auth_can : SASL_CAN_PASSWORD;
+		if (conn_tls_version(s->conn) != NULL)
+			flags |= SASL_TLS;
+		if (conn_channel_binding(s->conn, &type, cb, &n) == 0)
+			flags |= SASL_CB;
+		OPENSSL_cleanse(cb, sizeof cb);
+		if (sasl_choose((enum sasl_mech)s->auth, s->ext.sasl, flags,
+		        &mech, &why) != 0) {
 			smtp_decide(s, SMTP_PERMFAIL, 0,
-			    "cannot log in to %s as '%s': it offers neither "
-			    "AUTH PLAIN nor LOGIN",
-			    s->host, s->user);
+			    "cannot log in to %s as '%s': %s", s->host, s->user,
+			    why);
+			free(why);
 			smtp_quit(s);
 			return -1;
 		}
 		pw = s->secret != NULL ? s->secret(s->secret_arg) : NULL;
 		if (pw == NULL) {
 			smtp_decide(s, SMTP_PERMFAIL, 0,
-			    "cannot log in to %s as '%s': no password", s->host,
-			    s->user);
+			    "cannot log in to %s as '%s': no %s", s->host,
+			    s->user,
+			    mech == SASL_XOAUTH2 || mech == SASL_OAUTHBEARER
+			        ? "token"
+			        : "password");
 			smtp_quit(s);
 			return -1;
 		}
+		c.user = s->user;
+		c.secret = pw;
+		c.host = s->host;
+		c.port = s->port;
+		if (conn_channel_binding(s->conn, &c.cb_type, cb, &c.cblen) ==
+		    0)
+			c.cb = cb;
+		sasl_free(s->sasl);
+		s->sasl = sasl_new(mech, &c, &why);
+		OPENSSL_cleanse(cb, sizeof cb);
+		if (s->sasl == NULL) {
+			smtp_decide(s, SMTP_PERMFAIL, 0,
+			    "cannot log in to %s as '%s': %s", s->host, s->user,
+			    why);
+			free(why);
+			smtp_quit(s);
+			return -1;
+		}
+		s->mech = sasl_mech_name(mech);
 		s->res.mech = s->mech;
-		if (s->mech[0] == 'L') {
-			s->auth_step = 0;
-			smtp_send_line(s, "AUTH LOGIN\r\n");
+		if (!sasl_has_initial(s->sasl)) {
+			smtp_send_line(s, "AUTH %s\r\n", s->mech);
 			return 0;
 		}
-		ul = strlen(s->user);
-		pl = strlen(pw);
-		raw = xmalloc(ul + pl + 2);
-		raw[0] = '\0';
-		memcpy(raw + 1, s->user, ul);
-		raw[ul + 1] = '\0';
-		memcpy(raw + ul + 2, pw, pl);
-		b64 = smtp_base64(raw, ul + pl + 2);
-		explicit_bzero(raw, ul + pl + 2);
-		free(raw);
-		xasprintf(&line, "AUTH PLAIN %s\r\n", b64);
-		conn_write_secret(
-		    s->conn, line, strlen(line), "AUTH PLAIN <secret>");
-		smtp_wipe(line);
-		smtp_wipe(b64);
-		s->auth_step = 2;
+		if (sasl_step(s->sasl, NULL, &out) == SASL_FAIL)
+			goto fail;
+		xasprintf(
+		    &line, "AUTH %s %s\r\n", s->mech, *out != '\0' ? out : "=");
+		xasprintf(&text, "AUTH %s <secret>", s->mech);
+		conn_write_secret(s->conn, line, strlen(line), text);
+		free(text);
+		sasl_wipe_free(line);
+		sasl_wipe_free(out);
 		return 0;
 	}
-	if (r->code == 334 && s->mech[0] == 'L' && s->auth_step < 2) {
-		if (s->auth_step == 0) {
-			what = s->user;
-			b64 = smtp_base64(what, strlen(what));
-			smtp_send_line(s, "%s\r\n", b64);
-			free(b64);
-		} else {
-			pw =
-			    s->secret != NULL ? s->secret(s->secret_arg) : NULL;
-			if (pw == NULL)
-				pw = "";
-			b64 = smtp_base64(pw, strlen(pw));
-			xasprintf(&line, "%s\r\n", b64);
-			conn_write_secret(
-			    s->conn, line, strlen(line), "<secret>");
-			smtp_wipe(line);
-			smtp_wipe(b64);
+	if (r->code == 334 && s->sasl != NULL) {
+		res =
+		    sasl_step(s->sasl, r->nlines > 0 ? r->lines[0] : "", &out);
+		if (res == SASL_FAIL) {
+			/* Cancel (RFC 4954 4); the 501 that follows ends it
+			 * with the mechanism's reason. */
+			smtp_send_line(s, "*\r\n");
+			return 0;
 		}
-		s->auth_step++;
+		if (out == NULL)
+			out = xstrdup("");
+		xasprintf(&line, "%s\r\n", out);
+		conn_write_secret(s->conn, line, strlen(line), "<secret>");
+		sasl_wipe_free(line);
+		sasl_wipe_free(out);
 		return 0;
 	}
 	if (r->code == 334) {
-		/* A challenge we did not expect: cancel (RFC 4954 4). */
 		smtp_send_line(s, "*\r\n");
 		return 0;
 	}
-	if (SMTP_CLASS(r->code) == 2)
+	if (SMTP_CLASS(r->code) == 2) {
+		if (s->sasl != NULL && !sasl_complete(s->sasl)) {
+			smtp_decide(s, SMTP_PERMFAIL, 0,
+			    "cannot log in to %s: it accepted %s before "
+			    "proving it knows the password: the server is not "
+			    "trusted",
+			    s->host, s->mech);
+			smtp_quit(s);
+			return -1;
+		}
+		sasl_free(s->sasl);
+		s->sasl = NULL;
 		return 1;
+	}
 	smtp_decide_reply(s, r, "");
 	free(s->res.text);
-	xasprintf(&s->res.text, "cannot log in to %s as '%s': %s", s->host,
-	    s->user, (raw = smtp_reply_text(r)));
-	free(raw);
+	text = smtp_reply_text(r);
+	if (s->sasl != NULL && sasl_error(s->sasl) != NULL)
+		xasprintf(&s->res.text, "cannot log in to %s as '%s': %s (%s)",
+		    s->host, s->user, text, sasl_error(s->sasl));
+	else
+		xasprintf(&s->res.text, "cannot log in to %s as '%s': %s",
+		    s->host, s->user, text);
+	free(text);
+	sasl_free(s->sasl);
+	s->sasl = NULL;
+	smtp_quit(s);
+	return -1;
+fail:
+	smtp_decide(s, SMTP_PERMFAIL, 0, "cannot log in to %s as '%s': %s",
+	    s->host, s->user,
+	    sasl_error(s->sasl) != NULL ? sasl_error(s->sasl)
+	                                : "the exchange failed");
+	sasl_free(s->sasl);
+	s->sasl = NULL;
 	smtp_quit(s);
 	return -1;
 }
@@ -1070,24 +1121,4 @@ smtp_addr_bad(const char *a, int *nonascii)
 			*nonascii = 1;
 	}
 	return 0;
-}
-
-/* RFC 4648 base64 of n bytes; the caller frees (and wipes) it. */
-static char *
-smtp_base64(const char *in, size_t n)
-{
-	char *out = xmalloc(4 * ((n + 2) / 3) + 1);
-
-	EVP_EncodeBlock(
-	    (unsigned char *)out, (const unsigned char *)in, (int)n);
-	return out;
-}
-
-static void
-smtp_wipe(char *s)
-{
-	if (s == NULL)
-		return;
-	explicit_bzero(s, strlen(s));
-	free(s);
 }

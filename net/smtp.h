@@ -38,6 +38,11 @@ struct smtp_params {
 	struct plog *log;            /* protocol log or NULL; AUTH: <secret> */
 	const char *helo;            /* EHLO name; NULL: From's domain */
 	struct evdns_base *dns;      /* resolver for host */
+	/* The mechanism (net/sasl: SASL_AUTO for the strongest offered) and
+	 * what the account can do (SASL_CAN_PASSWORD, SASL_CAN_TOKEN; 0 is
+	 * taken as a password), as for IMAP and POP3. */
+	int auth;     /* enum sasl_mech */
+	int auth_can; /* SASL_CAN_* */
 };
 
 enum smtp_status {

@@ -42,7 +42,7 @@ static void check_imap_out(struct imap *, enum imap_err, const char *, void *);
 static void check_pop3_in(struct pop3 *, const struct pop3_result *, void *);
 static void check_pop3_out(struct pop3 *, const struct pop3_result *, void *);
 static int check_smtp(
-    struct cmd_ctx *, const struct account *, sasl_secret_cb, void *);
+    struct cmd_ctx *, const struct account *, sasl_secret_cb, void *, int, int);
 static void check_smtp_done(const struct smtp_result *, void *);
 
 const struct cmd_entry cmd_check_entry = {
@@ -212,8 +212,10 @@ again:
 		session_imap_params(s, &ip);
 		if (a->smtp_password_command != NULL)
 			ip.secret = NULL;
-		if (check_smtp(ctx, a, ip.secret, ip.secret_arg) !=
-		        CMD_EXIT_OK &&
+		if (check_smtp(ctx, a, ip.secret, ip.secret_arg, (int)ip.auth,
+		        a->smtp_password_command != NULL
+		            ? SASL_CAN_PASSWORD
+		            : ip.auth_can) != CMD_EXIT_OK &&
 		    rc == CMD_EXIT_OK)
 			rc = CMD_EXIT_FAIL;
 	}
@@ -260,7 +262,7 @@ check_smtp_done(const struct smtp_result *r, void *arg)
 /* Connect to the account's smtp server, EHLO, STARTTLS, AUTH and QUIT. */
 static int
 check_smtp(struct cmd_ctx *ctx, const struct account *a, sasl_secret_cb secret,
-    void *secret_arg)
+    void *secret_arg, int auth, int auth_can)
 {
 	struct smtp_params sp;
 	struct check_smtp cs;
@@ -296,6 +298,8 @@ check_smtp(struct cmd_ctx *ctx, const struct account *a, sasl_secret_cb secret,
 	sp.timeout = a->timeout;
 	sp.log = ctx->log;
 	sp.dns = ctx->dns;
+	sp.auth = auth;
+	sp.auth_can = auth_can;
 	sm = smtp_check(ctx->base, &sp, check_smtp_done, &cs);
 	event_base_dispatch(ctx->base);
 	if (cs.ok == -1) {

@@ -73,6 +73,7 @@ struct outbox_run {
 	char *password;                     /* from smtp-password-command */
 	const char *(*sess_secret)(void *); /* else the session's */
 	void *sess_secret_arg;
+	int auth, auth_can; /* the account's auth = and what it can do */
 	char *host, *user;
 	int port, implicit;
 
@@ -648,6 +649,15 @@ run_smtp(struct outbox_run *r)
 		free(err);
 		return;
 	}
+	if (r->p.s != NULL) {
+		/* The account's auth = holds for SMTP too. */
+		memset(&ip, 0, sizeof ip);
+		session_imap_params(r->p.s, &ip);
+		r->auth = (int)ip.auth;
+		r->auth_can = r->a->smtp_password_command != NULL
+		    ? SASL_CAN_PASSWORD
+		    : ip.auth_can;
+	}
 	if (r->a->smtp_password_command != NULL) {
 		r->sr = secret_run_start(r->p.base, r->a->smtp_password_command,
 		    r->a->timeout, 1, run_smtp_secret, r);
@@ -725,6 +735,8 @@ run_smtp_go(struct outbox_run *r)
 	sp.connect_timeout = r->a->connect_timeout;
 	sp.timeout = r->a->timeout;
 	sp.dns = r->p.s != NULL ? session_dns(r->p.s) : NULL;
+	sp.auth = r->auth;
+	sp.auth_can = r->auth_can;
 	r->smtp =
 	    smtp_send(r->p.base, &sp, e->from, (const char *const *)e->rcpts,
 	        e->nrcpt, r->msgfd, run_smtp_done, r);

@@ -55,8 +55,8 @@ make_msg m1 5000000 >"$tmp/m1.eml"
 send starttls "$SUBMISSION_PORT" -S -r one@example.org -r two@example.org \
     -m "$tmp/m1.eml"
 tap_eq "STARTTLS: exit 0" "$rc" 0
-tap_like "STARTTLS: taken over TLS after AUTH PLAIN" "$out" \
-    '^ok code=250 .* data_sent=1 tls=TLSv1\.[23] mech=PLAIN$'
+tap_like "STARTTLS: taken over TLS after AUTH SCRAM-SHA-256 (the strongest)" \
+    "$out" '^ok code=250 .* data_sent=1 tls=TLSv1\.[23] mech=SCRAM-SHA-256$'
 smtpd_wait_mail 2
 f=$(arrived m1 | head -n 1)
 tap_eq "STARTTLS: delivered once to each of two recipients" \
@@ -75,8 +75,10 @@ tap_file_unlike "STARTTLS: the body is not in the log" "$tmp/starttls.log" \
     'two dots'
 
 make_msg m2 >"$tmp/m2.eml"
-send implicit "$SUBMISSIONS_PORT" -r three@example.org -m "$tmp/m2.eml"
-tap_like "implicit TLS: ok" "$out" '^ok code=250 .* tls=TLSv1\.[23] '
+send implicit "$SUBMISSIONS_PORT" -M PLAIN -r three@example.org \
+    -m "$tmp/m2.eml"
+tap_like "implicit TLS: ok, AUTH PLAIN as asked" "$out" \
+    '^ok code=250 .* tls=TLSv1\.[23] mech=PLAIN$'
 smtpd_wait_mail 3
 tap_eq "implicit TLS: delivered once" "$(arrived m2 | wc -l | tr -d ' ')" 1
 f=$(arrived m2)
@@ -109,8 +111,20 @@ errand_write_config "$conf" imaps \
 out=$("$ERRAND" -c "$conf" check 2>&1)
 rc=$?
 tap_eq "check with smtp: exit 0" "$rc" 0
-tap_like "check with smtp: the SMTP line" "$out" \
+tap_like "check with smtp: the SMTP line, SCRAM by auth = auto" "$out" \
+    "^$DOVECOT_USER smtp: ok \\(smtp://$DOVECOT_USER@127\\.0\\.0\\.1:$SUBMISSION_PORT, TLSv1\\.[23], SCRAM-SHA-256\\)\$"
+errand_write_config "$conf" imaps \
+    "smtp = smtp://$DOVECOT_USER@127.0.0.1:$SUBMISSION_PORT" "auth = plain"
+out=$("$ERRAND" -c "$conf" -d "$tmp/check-plain.log" check 2>&1)
+tap_like "check with smtp and auth = plain: PLAIN on both" "$out" \
     "^$DOVECOT_USER smtp: ok \\(smtp://$DOVECOT_USER@127\\.0\\.0\\.1:$SUBMISSION_PORT, TLSv1\\.[23], PLAIN\\)\$"
+tap_like "check with smtp: AUTH logged as a secret" \
+    "$(grep 'AUTH PLAIN' "$tmp/check-plain.log")" 'AUTH PLAIN <secret>'
+errand_write_config "$conf" imaps \
+    "smtp = smtp://$DOVECOT_USER@127.0.0.1:$SUBMISSION_PORT" "auth = xoauth2"
+out=$("$ERRAND" -c "$conf" check 2>&1)
+tap_like "check with auth = xoauth2 and no token command: named" "$out" \
+    "oauth2-token-command"
 errand_write_config "$conf" imaps \
     "smtp = smtps://$DOVECOT_USER@127.0.0.1:$RELAY_PORT"
 out=$("$ERRAND" -c "$conf" check 2>&1)

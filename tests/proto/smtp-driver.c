@@ -15,6 +15,7 @@
 
 #include "xmalloc.h"
 #include "net/plog.h"
+#include "net/sasl.h"
 #include "net/smtp.h"
 
 static void usage(void);
@@ -98,7 +99,7 @@ main(int argc, char **argv)
 	p.tls = SMTP_TLS_IMPLICIT;
 	p.connect_timeout = 10;
 	p.timeout = 10;
-	while ((ch = getopt(argc, argv, "Sca:d:u:p:f:r:m:t:H:")) != -1) {
+	while ((ch = getopt(argc, argv, "Sca:d:u:p:f:r:m:t:H:M:")) != -1) {
 		switch (ch) {
 		case 'S':
 			p.tls = SMTP_TLS_STARTTLS;
@@ -131,6 +132,11 @@ main(int argc, char **argv)
 			break;
 		case 'H':
 			p.helo = optarg;
+			break;
+		case 'M':
+			if ((p.auth = sasl_mech_from_name(
+			         optarg, strlen(optarg))) < 0)
+				usage();
 			break;
 		case 't':
 			p.timeout = (int)strtol(optarg, &end, 10);

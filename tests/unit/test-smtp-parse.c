@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/sasl.h"
 #include "net/smtp-parse.h"
 
 /* Feed s (one byte at a time when bytewise) and keep the first reply:
@@ -201,6 +202,10 @@ START_TEST(test_ehlo)
 	ck_assert_uint_eq(e.auth,
 	    SMTP_AUTH_PLAIN | SMTP_AUTH_LOGIN | SMTP_AUTH_XOAUTH2 |
 	        SMTP_AUTH_OAUTHBEARER | SMTP_AUTH_OTHER);
+	/* The same, as net/sasl's set: NTLM is none of its mechanisms. */
+	ck_assert_uint_eq(e.sasl,
+	    SASL_BIT(SASL_PLAIN) | SASL_BIT(SASL_LOGIN) |
+	        SASL_BIT(SASL_XOAUTH2) | SASL_BIT(SASL_OAUTHBEARER));
 	smtp_parser_free(p);
 
 	/* SIZE without a number, or with garbage: no limit. */
