@@ -806,6 +806,7 @@ smtp_auth(struct smtp *s, const struct smtp_reply *r)
 		return 1;
 	}
 	smtp_decide_reply(s, r, "");
+	s->res.auth_refused = 1;
 	free(s->res.text);
 	text = smtp_reply_text(r);
 	if (s->sasl != NULL && sasl_error(s->sasl) != NULL)

@@ -79,6 +79,8 @@ struct smtp_result {
 	                          * uncertain (the server may have taken it) */
 	const char *tls_version; /* "TLSv1.3", or NULL */
 	const char *mech;        /* AUTH mechanism used ("PLAIN"), or NULL */
+	int auth_refused;        /* 1 when the server refused the login (an
+	                          * OAuth2 token may just have expired) */
 };
 
 typedef void (*smtp_done_cb)(const struct smtp_result *, void *arg);

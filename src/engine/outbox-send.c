@@ -764,7 +764,18 @@ run_smtp_done(const struct smtp_result *res, void *arg)
 	}
 	if (res->status == SMTP_OK)
 		run_end(r, OUTBOX_SENT, 0, NULL, NULL, 0);
-	else if (res->data_sent &&
+	else if (res->auth_refused && r->p.s != NULL &&
+	    r->a->smtp_password_command == NULL &&
+	    session_creds_refused(
+	        r->p.s, res->text != NULL ? res->text : "refused") == 1) {
+		/* An OAuth2 token refused for the first time: it may have
+		 * expired. Forgotten, so the next attempt runs the token
+		 * command again; a second refusal holds the message. */
+		xasprintf(&why, "%s (the token is renewed for the next try)",
+		    res->text != NULL ? res->text : "login refused");
+		run_end(r, OUTBOX_RETRY, 0, why, refused, res->nrefused);
+		free(why);
+	} else if (res->data_sent &&
 	    (res->network || res->status == SMTP_TEMPFAIL)) {
 		/* The final "." went and no answer came: it may be there. */
 		xasprintf(&why,

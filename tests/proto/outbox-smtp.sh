@@ -2,7 +2,8 @@
 # real MTA will not do on request: the connection cut after the final dot
 # (held as "may have been sent", never resent), one of three recipients
 # refused (held, the address and the words said), a 451 then success on
-# the next errand push, and a plain success with Bcc as a recipient only.
+# the next errand push, a plain success with Bcc as a recipient only, and
+# an OAuth2 token refused once (renewed) and twice (held).
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/scripted.sh"
 
@@ -103,5 +104,118 @@ scripted_done
 tap_eq "the server saw both connections to the end" "$src" 0
 run outbox
 tap_eq "the outbox is empty" "$out" ""
+
+# An OAuth2 token refused over SMTP (XOAUTH2): it may have expired, so the
+# message waits and the next try runs oauth2-token-command again and logs
+# in with the new token. A token refused again and again is tried once a
+# run, each time with the server's words (never a loop of logins).
+ir()
+{
+	printf 'user=demo\001auth=Bearer %s\001\001' "$1" | base64 -w 0
+}
+cat >"$tmp/token.sh" <<'EOT'
+#!/bin/sh
+n=$(($(cat "$0.n" 2>/dev/null || echo 0) + 1))
+echo "$n" >"$0.n"
+echo "tok$n"
+EOT
+chmod +x "$tmp/token.sh"
+{
+	echo "TLS"
+	echo "S: 220 smtp.example ESMTP scripted"
+	echo "C: ^EHLO"
+	echo "S: 250-smtp.example hello"
+	echo "S: 250 AUTH PLAIN XOAUTH2"
+	echo "C: ^AUTH XOAUTH2 $(ir tok1)\$"
+	echo "S: 535 5.7.8 token expired"
+	echo "C: ^QUIT"
+	echo "S: 221 bye"
+	echo "ACCEPT"
+	echo "TLS"
+	echo "S: 220 smtp.example ESMTP scripted"
+	echo "C: ^EHLO"
+	echo "S: 250-smtp.example hello"
+	echo "S: 250 AUTH PLAIN XOAUTH2"
+	echo "C: ^AUTH XOAUTH2 $(ir tok2)\$"
+	echo "S: 235 2.7.0 ok"
+	echo "C: ^MAIL FROM:<demo@example.org>"
+	echo "S: 250 ok"
+	echo "C: ^RCPT TO:<alice@example.org>"
+	echo "S: 250 ok"
+	echo "C: ^DATA\$"
+	echo "S: 354 go ahead"
+	echo "C: ^Date: "
+	echo "C: ^Message-ID: <five@outbox.test>\$"
+	echo "C: ^From: demo@example.org\$"
+	echo "C: ^To: alice@example.org\$"
+	echo "C: ^Subject: five\$"
+	echo "C: ^\$"
+	echo "C: ^body five\$"
+	echo "C: ^\\.\$"
+	echo "S: 250 2.0.0 queued as 5"
+	echo "C: ^QUIT"
+	echo "S: 221 bye"
+} >"$tmp/token-renew.txt"
+serve token "$tmp/token-renew.txt"
+{
+	echo "[account demo]"
+	echo "source = pop3s://demo@127.0.0.1:1"
+	echo "auth = xoauth2"
+	echo "oauth2-token-command = $tmp/token.sh"
+	echo "ca-file = $tmp/cert.pem"
+	echo "smtp = smtps://demo@127.0.0.1:$port"
+	echo "save-sent = no"
+	echo "connect-timeout = 5"
+	echo "timeout = 5"
+} >"$conf"
+mail five alice@example.org
+run send "$tmp/five.eml"
+id=$(id_of)
+tap_like "XOAUTH2 refused: waits, the token to be renewed" \
+    "$(oneline "$rc:$out")" \
+    "^1:queued $id~waiting $id: .*535 5\\.7\\.8 token expired.*renewed"
+run push
+tap_eq "push logs in with a new token and sends it" "$rc:$out" "0:outbox: 1 sent
+0 sent, 0 pending, 0 held"
+scripted_done
+tap_eq "the server saw tok1 refused, then tok2" "$src" 0
+tap_eq "the token command ran twice" "$(cat "$tmp/token.sh.n")" 2
+
+{
+	echo "TLS"
+	echo "S: 220 smtp.example ESMTP scripted"
+	echo "C: ^EHLO"
+	echo "S: 250-smtp.example hello"
+	echo "S: 250 AUTH XOAUTH2"
+	echo "C: ^AUTH XOAUTH2 "
+	echo "S: 535 5.7.8 token revoked"
+	echo "C: ^QUIT"
+	echo "S: 221 bye"
+	echo "ACCEPT"
+	echo "TLS"
+	echo "S: 220 smtp.example ESMTP scripted"
+	echo "C: ^EHLO"
+	echo "S: 250-smtp.example hello"
+	echo "S: 250 AUTH XOAUTH2"
+	echo "C: ^AUTH XOAUTH2 "
+	echo "S: 535 5.7.8 token revoked"
+	echo "C: ^QUIT"
+	echo "S: 221 bye"
+} >"$tmp/token-revoked.txt"
+rm -f "$tmp/token.sh.n"
+sed -i "s|^smtp = .*|smtp = smtps://demo@127.0.0.1:PORT|" "$conf"
+cp "$conf" "$tmp/token.conf.in"
+scripted_serve revoked "$tmp/token-revoked.txt"
+sed "s|PORT|$port|" "$tmp/token.conf.in" >"$conf"
+mail six alice@example.org
+run send "$tmp/six.eml"
+id=$(id_of)
+run push
+tap_like "refused again: waiting with the server's words" \
+    "$(oneline "$rc:$out")" "1 waiting.*535 5\\.7\\.8 token revoked"
+scripted_done
+tap_eq "revoked: one login a run, no third" "$src" 0
+tap_eq "revoked: the token command ran once a run" \
+    "$(cat "$tmp/token.sh.n")" 2
 
 tap_done
