@@ -308,6 +308,32 @@ check_screen "aborted" "message aborted"
 tui_send R
 check_screen "nothing left to recall" "no postponed messages"
 
+# --- a resize while the editor runs: laid out again after it ------------------
+edit 'printf "Resized.\n" >>"$f"; : >"$work/editor-open"; n=0; while [ ! -e "$work/editor-go" ] && [ $n -lt 400 ]; do sleep 0.05; n=$((n + 1)); done'
+rm -f "$work/editor-open" "$work/editor-go"
+editor_open() { [ -e "$work/editor-open" ]; }
+tui_send m
+tui_send -l "bob@example.org"
+tui_send Enter
+tui_send -l "Resize"
+tui_send Enter
+if wait_until 10 editor_open; then tap_ok "the editor runs for the resize"
+else tap_fail "the editor runs for the resize" "no editor"; fi
+tui_tmux resize-window -t errand-test -x 80 -y 20
+: >"$work/editor-go"
+check_screen "back from the editor" "Resized."
+status_at() { tui_screen | sed -n "${1}p" | grep -q "demo: compose"; }
+if wait_until 5 status_at 19; then
+	tap_ok "the status line is laid out for the new size"
+else
+	tap_fail "the status line is laid out for the new size" \
+	    "$(tui_screen | tail -n 3)"
+fi
+tui_send q
+tui_send y
+check_screen "the resized one aborted" "message aborted"
+tui_tmux resize-window -t errand-test -x 100 -y 24
+
 # --- a crash with the editor open: the draft is offered at the next start ----
 edit 'printf "Half written.\n" >>"$f"; : >"$work/editor-open"; n=0; while [ ! -e "$work/editor-go" ] && [ $n -lt 400 ]; do sleep 0.05; n=$((n + 1)); done'
 rm -f "$work/editor-open" "$work/editor-go"
@@ -316,7 +342,6 @@ tui_send -l "alice@example.org"
 tui_send Enter
 tui_send -l "Crash draft"
 tui_send Enter
-editor_open() { [ -e "$work/editor-open" ]; }
 if wait_until 10 editor_open; then tap_ok "the editor runs"
 else tap_fail "the editor runs" "no editor"; fi
 pid=$(cat "$work"/state/errand/drafts/demo/*.lock 2>/dev/null | head -n 1)
