@@ -70,13 +70,9 @@ struct ui_writing {
 	size_t mstart; /* where the completed word starts in the prompt */
 	int cycling;   /* Tab again shows the next match */
 	char *note;    /* "no address matches 'x'" above the prompt */
-	/* The outbox and its sending. */
-	struct outbox *ob;
-	char *ob_err;
-	struct outbox_run *run;
-	int run_over;         /* its finished() came: free it from ev_run */
-	struct event *ev_run; /* the next run, when one is due */
-	int nout;             /* messages not sent yet */
+	/* The outbox and its sending in the background. */
+	struct outbox_sender *sender;
+	char *sender_err;
 	char status[48];
 	/* The last message sent, while send-delay lets U take it back. */
 	char *sent_id;
@@ -109,11 +105,8 @@ static void ui_compose_reprompt(
 static int ui_compose_busy(struct ui *);
 static void ui_sent_forget(struct ui *);
 static struct outbox *ui_outbox(struct ui *, char **);
-static void ui_outbox_kick(struct ui *);
-static void ui_outbox_schedule(struct ui *);
+static void ui_outbox_changed(void *);
 static void ui_outbox_done(const struct outbox_result *, void *);
-static void ui_outbox_finished(int, void *);
-static void ui_outbox_on_run(evutil_socket_t, short, void *);
 static void ui_resume_scan(struct ui *, int);
 static void ui_resume_offer(struct ui *);
 static void ui_matches_free(struct ui_writing *);
@@ -902,8 +895,7 @@ ui_compose_send(struct ui *ui)
 		ui_compose_drop(ui, 1);
 		ui_message(ui, 0, "queued for sending");
 	}
-	w->nout = outbox_count(ui->a);
-	ui_outbox_kick(ui);
+	ui_compose_kick(ui);
 }
 
 static void
@@ -1376,48 +1368,34 @@ static struct outbox *
 ui_outbox(struct ui *ui, char **err)
 {
 	struct ui_writing *w = ui_writing(ui);
+	struct outbox_sender_params p;
 
-	if (w->ob == NULL && w->ob_err == NULL)
-		w->ob = outbox_open(ui->a, &w->ob_err);
-	if (w->ob == NULL)
-		*err = w->ob_err;
-	return w->ob;
+	if (w->sender == NULL && w->sender_err == NULL) {
+		memset(&p, 0, sizeof p);
+		p.s = ui->s;
+		p.changed = ui_outbox_changed;
+		p.result = ui_outbox_done;
+		p.arg = ui;
+		w->sender = outbox_sender_new(&p, &w->sender_err);
+	}
+	if (w->sender == NULL) {
+		*err = w->sender_err;
+		return NULL;
+	}
+	return outbox_sender_outbox(w->sender);
 }
 
-/* Send what is due now, unless a run is going. */
-static void
-ui_outbox_kick(struct ui *ui)
+void
+ui_compose_kick(struct ui *ui)
 {
-	struct ui_writing *w = ui->writing;
-	struct outbox_run_params p;
-
-	if (w == NULL || w->ob == NULL || w->run != NULL)
-		return;
-	memset(&p, 0, sizeof p);
-	p.base = ui->ctx->base;
-	p.s = ui->s;
-	p.done = ui_outbox_done;
-	p.finished = ui_outbox_finished;
-	p.arg = ui;
-	if ((w->run = outbox_run_start(w->ob, &p)) == NULL)
-		ui_outbox_schedule(ui);
+	if (ui->writing != NULL && ui->writing->sender != NULL)
+		outbox_sender_kick(ui->writing->sender);
 }
 
-/* Come back when the next message is due. */
 static void
-ui_outbox_schedule(struct ui *ui)
+ui_outbox_changed(void *arg)
 {
-	struct ui_writing *w = ui->writing;
-	struct timeval tv = {0, 0};
-	time_t due = outbox_next_due(w->ob), now = time(NULL);
-
-	if (w->ev_run == NULL)
-		w->ev_run = evtimer_new(ui->ctx->base, ui_outbox_on_run, ui);
-	if (due == 0)
-		return;
-	tv.tv_sec = due > now ? due - now : 0;
-	tv.tv_usec = 1000; /* past the second it is due in */
-	evtimer_add(w->ev_run, &tv);
+	ui_dirty(arg);
 }
 
 static void
@@ -1428,7 +1406,6 @@ ui_outbox_done(const struct outbox_result *r, void *arg)
 
 	if (w->sent_id != NULL && strcmp(w->sent_id, r->id) == 0)
 		ui_sent_forget(ui); /* too late to take it back */
-	w->nout = outbox_count(ui->a);
 	switch (r->state) {
 	case OUTBOX_SENT:
 		if (r->nrefused > 0)
@@ -1450,49 +1427,16 @@ ui_outbox_done(const struct outbox_result *r, void *arg)
 	ui_dirty(ui);
 }
 
-static void
-ui_outbox_finished(int offline, void *arg)
-{
-	struct ui *ui = arg;
-	struct ui_writing *w = ui->writing;
-	struct timeval tv = {0, 0};
-
-	(void)offline; /* what waits is due again at its not_before */
-	w->run_over = 1;
-	if (w->ev_run == NULL)
-		w->ev_run = evtimer_new(ui->ctx->base, ui_outbox_on_run, ui);
-	evtimer_add(w->ev_run, &tv); /* freed from the loop, not in here */
-	ui_dirty(ui);
-}
-
-static void
-ui_outbox_on_run(evutil_socket_t fd, short what, void *arg)
-{
-	struct ui *ui = arg;
-	struct ui_writing *w = ui->writing;
-
-	(void)fd;
-	(void)what;
-	if (w->run_over) {
-		outbox_run_free(w->run);
-		w->run = NULL;
-		w->run_over = 0;
-		w->nout = outbox_count(ui->a);
-		ui_outbox_schedule(ui);
-		ui_dirty(ui);
-		return;
-	}
-	ui_outbox_kick(ui);
-}
-
 const char *
 ui_compose_status(struct ui *ui)
 {
 	struct ui_writing *w = ui->writing;
 
-	if (w == NULL || w->nout <= 0)
+	if (w == NULL || w->sender == NULL ||
+	    outbox_sender_count(w->sender) <= 0)
 		return "";
-	snprintf(w->status, sizeof w->status, " -- outbox: %d", w->nout);
+	snprintf(w->status, sizeof w->status, " -- outbox: %d",
+	    outbox_sender_count(w->sender));
 	return w->status;
 }
 
@@ -1533,7 +1477,8 @@ ui_compose_undo_send(struct ui *ui)
 		    ui, 1, "a message is being written: finish it first");
 		return 1;
 	}
-	rc = outbox_take_back(w->ob, w->sent_id, &path, &bcc, &err);
+	rc = outbox_take_back(
+	    outbox_sender_outbox(w->sender), w->sent_id, &path, &bcc, &err);
 	if (rc < 0) {
 		ui_message(ui, 1, "cannot take it back: %s", err);
 		free(err);
@@ -1562,7 +1507,7 @@ ui_compose_undo_send(struct ui *ui)
 	w->sent_path = w->sent_id = NULL;
 	c->step = UI_STEP_SCREEN;
 	ui->compose = c;
-	w->nout = outbox_count(ui->a);
+	ui_compose_kick(ui); /* counted again */
 	ui_show(ui, KEYMAP_COMPOSE);
 	ui_message(ui, 0, "taken back: not sent");
 	return 1;
@@ -1573,12 +1518,12 @@ ui_compose_undo_send(struct ui *ui)
 void
 ui_compose_init(struct ui *ui)
 {
-	struct ui_writing *w = ui_writing(ui);
 	char *err;
 
-	w->nout = outbox_count(ui->a);
-	if (w->nout > 0 && ui_outbox(ui, &err) != NULL)
-		ui_outbox_kick(ui); /* what an earlier run left */
+	/* The outbox from the start: "outbox: N" for what an earlier run
+	 * left, sent once a sync finds the server. */
+	if (ui_outbox(ui, &err) == NULL)
+		ui_message(ui, 1, "%s", err);
 	ui_resume_scan(ui, 0);
 }
 
@@ -1599,16 +1544,13 @@ ui_compose_free(struct ui *ui)
 	if (w == NULL)
 		return;
 	ui_sent_forget(ui);
-	outbox_run_free(w->run);
-	if (w->ev_run != NULL)
-		event_free(w->ev_run);
-	outbox_free(w->ob);
+	outbox_sender_free(w->sender);
 	addrbook_free(w->ab);
 	ui_matches_free(w);
 	addrbook_list_free(w->resume, w->nresume);
 	free(w->dir);
 	free(w->dir_err);
-	free(w->ob_err);
+	free(w->sender_err);
 	free(w);
 	ui->writing = NULL;
 }

@@ -325,6 +325,8 @@ void ui_compose_complete(struct ui *);
 void ui_compose_complete_end(struct ui *);
 /* The matches being cycled through, above the prompt. */
 void ui_compose_draw_matches(struct ui *);
+/* Send what the outbox holds now (after a sync found the server). */
+void ui_compose_kick(struct ui *);
 /* "outbox: N" for the status line, or "". */
 const char *ui_compose_status(struct ui *);
 /* Free what compose.c made (the draft being written is kept on disk). */

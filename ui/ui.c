@@ -220,6 +220,9 @@ ui_be_state(void *arg)
 {
 	struct ui_account *ua = arg;
 
+	/* The outbox goes once the server is there. */
+	if (ua == ua->ui->acct && session_net(ua->s) == SESSION_NET_ONLINE)
+		ui_compose_kick(ua->ui);
 	ui_dirty(ua->ui);
 }
 
