@@ -83,6 +83,9 @@ struct ui_writing {
 	char **resume;
 	size_t nresume, iresume;
 	int recalling; /* R asked, not the start */
+	/* r g L f on a message not cached: done once the pager has it. */
+	enum keymap_action pending;
+	uint32_t pending_uid;
 };
 
 static struct ui_writing *ui_writing(struct ui *);
@@ -93,7 +96,8 @@ static void ui_compose_drop(struct ui *, int);
 static int ui_compose_save(struct ui *);
 static void ui_compose_edit(struct ui *);
 static int ui_compose_editor(struct ui *, const char *, char **);
-static int ui_compose_original(struct ui *, void **, size_t *, uint32_t *);
+static int ui_compose_original(
+    struct ui *, enum keymap_action, void **, size_t *, uint32_t *);
 static void ui_compose_reply(struct ui *, enum compose_reply_kind);
 static void ui_compose_forward(struct ui *);
 static void ui_compose_send(struct ui *);
@@ -424,8 +428,10 @@ ui_compose_edit(struct ui *ui)
  * current one): 0 with it in *raw (the caller's), or -1 after saying
  * why. */
 static int
-ui_compose_original(struct ui *ui, void **raw, size_t *len, uint32_t *uid)
+ui_compose_original(
+    struct ui *ui, enum keymap_action a, void **raw, size_t *len, uint32_t *uid)
 {
+	struct ui_writing *w = ui_writing(ui);
 	const struct config *cf = ui->ctx->cf;
 	char *err;
 	int rc;
@@ -447,9 +453,21 @@ ui_compose_original(struct ui *ui, void **raw, size_t *len, uint32_t *uid)
 		free(err);
 		return -1;
 	}
+	if (rc > 0 && ui->screen == KEYMAP_INDEX) {
+		/* As mutt: the message is fetched (in the pager, where it
+		 * can be read meanwhile), then the reply is written. */
+		ui_pager_open(ui, *uid);
+		if (ui->pstate == UI_PAGER_LOADING) {
+			w->pending = a;
+			w->pending_uid = *uid;
+			ui_message(ui, 0, "fetching the message first");
+			return -1;
+		}
+	}
 	if (rc > 0) {
 		ui_message(ui, 1,
-		    "the message is not cached yet: open it (Enter) first");
+		    "the message is not cached: it cannot be "
+		    "quoted or forwarded offline");
 		return -1;
 	}
 	return 0;
@@ -465,7 +483,11 @@ ui_compose_reply(struct ui *ui, enum compose_reply_kind kind)
 	uint32_t uid;
 	char *err, *extra;
 
-	if (ui_compose_original(ui, &raw, &len, &uid) != 0)
+	if (ui_compose_original(ui,
+	        kind == COMPOSE_REPLY       ? KEYMAP_REPLY
+	            : kind == COMPOSE_GROUP ? KEYMAP_GROUP_REPLY
+	                                    : KEYMAP_LIST_REPLY,
+	        &raw, &len, &uid) != 0)
 		return;
 	if ((c = ui_compose_new(ui, NULL)) == NULL) {
 		free(raw);
@@ -514,7 +536,7 @@ ui_compose_forward(struct ui *ui)
 	uint32_t uid;
 	char *err;
 
-	if (ui_compose_original(ui, &raw, &len, &uid) != 0)
+	if (ui_compose_original(ui, KEYMAP_FORWARD, &raw, &len, &uid) != 0)
 		return;
 	if ((c = ui_compose_new(ui, NULL)) == NULL) {
 		free(raw);
@@ -536,6 +558,21 @@ ui_compose_forward(struct ui *ui)
 	c->forward = 1;
 	c->step = UI_STEP_TO;
 	ui_prompt_begin(ui, UI_PROMPT_TO, "");
+}
+
+void
+ui_compose_fetched(struct ui *ui, int ok)
+{
+	struct ui_writing *w = ui->writing;
+	enum keymap_action a;
+
+	if (w == NULL || w->pending == KEYMAP_NONE)
+		return;
+	a = w->pending;
+	w->pending = KEYMAP_NONE;
+	if (!ok || ui->screen != KEYMAP_PAGER || ui->puid != w->pending_uid)
+		return;
+	ui_compose_key_start(ui, a);
 }
 
 int

@@ -306,6 +306,9 @@ void ui_relayout(struct ui *);
 void ui_compose_init(struct ui *);
 /* m r g L f R from the index or the pager: 1 when a was one of them. */
 int ui_compose_key_start(struct ui *, enum keymap_action);
+/* The pager's fetch of a message ended (ok: it is shown): a reply or
+ * forward waiting for it goes on. */
+void ui_compose_fetched(struct ui *, int ok);
 /* U in the index: take the last message sent back within send-delay;
  * 1 when it did (or said why not), 0 when there is none to take back. */
 int ui_compose_undo_send(struct ui *);

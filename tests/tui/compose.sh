@@ -239,16 +239,16 @@ tui_send y
 check_screen "y aborts" "message aborted"
 tap_eq "the aborted draft is removed" "$(drafts)" "0"
 
-# --- g: group reply without the user's own addresses ------------------------
+# --- g from the index on a message not cached: fetched, then written ---------
+# --- and without the user's own addresses ----------------------------------
 tui_send i
 tui_send /
 tui_send -l "Project status"
 tui_send Enter
-tui_send Enter
-check_screen "the project message opens" "The project is on time."
 edit 'printf "To all.\n" >>"$f"'
 tui_send g
 check_screen "g writes to all" "To all."
+check_screen "quoting the message fetched for it" "> The project is on time."
 tui_send y
 if wait_until 10 has_sent 4; then tap_ok "the group reply is sent"
 else tap_fail "the group reply is sent" "nothing sent"; fi
