@@ -192,9 +192,37 @@ tui_send D
 check_screen "D detaches the selected one" "detached"
 if tui_lacks "second.txt \["; then tap_ok "it is gone from the list"
 else tap_fail "it is gone from the list" "still listed"; fi
+# c, b and s on the compose screen; Tab from a seen recipient, then cycling.
+tui_send c
+tui_send -l "car"
+tui_send Tab
+check_screen "c: Tab completes a seen recipient" "Cc: Carol <carol@example.org>"
+tui_send Enter
+tui_send b
+tui_send -l "d"
+tui_send Tab
+check_screen "several matches are listed" "dave@example.org"
+check_screen "the best first" "Bcc: Demo User <demo@example.org>"
+tui_send Tab
+check_screen "Tab again: the next one, the newer first" \
+    "Bcc: devs@lists.example.org"
+tui_send Tab
+check_screen "and the next" "Bcc: dave@example.org"
+tui_send Enter
+check_screen "Bcc set" "     Bcc: dave@example.org"
+tui_send s
+tui_send C-u
+tui_send -l "Files renamed"
+tui_send Enter
+check_screen "s: the subject edited" "Subject: Files renamed"
 tui_send y
 if wait_until 10 has_sent 2; then tap_ok "sent with its attachment"
 else tap_fail "sent with its attachment" "nothing sent"; fi
+tap_eq "the Cc from c" "$(msg 1 'm["Cc"]')" "Carol <carol@example.org>"
+tap_eq "the subject from s" "$(msg 1 'm["Subject"]')" "Files renamed"
+tap_eq "no Bcc in the message" "$(msg 1 'm["Bcc"]')" "None"
+tap_eq "but in the envelope" "$(sort "$work/sent/1.rcpt" | tr '\n' ' ')" \
+    "bob@example.org carol@example.org dave@example.org "
 tap_eq "the attachment went" "$(msg 1 'names(m)')" "['attach-me.txt']"
 tap_eq "its bytes" "$(msg 1 '[p.get_content() for p in m.iter_attachments()][0].strip()')" \
     "attached text"
