@@ -69,6 +69,16 @@ cat >"$work/sent/\$n.tmp" && mv "$work/sent/\$n.tmp" "$work/sent/\$n.msg"
 EOF
 chmod +x "$work/sendmail"
 
+# query-command, in mutt's format: a status line, then address TAB name.
+cat >"$work/query" <<'EOF'
+#!/bin/sh
+case $1 in
+zed*) printf 'Searching... 1 entry\nzed@example.org\tZed Query\tfriends\n' ;;
+*) echo "no match"; exit 1 ;;
+esac
+EOF
+chmod +x "$work/query"
+
 write_conf()
 {
 	cat >"$work/errand.conf" <<CONF
@@ -80,6 +90,7 @@ from = Demo User <demo@example.org>
 alternates = me-alt@example\\.net
 sendmail-command = $work/sendmail
 send-delay = $1
+query-command = $work/query '%s'
 CONF
 }
 write_conf 0
@@ -395,7 +406,9 @@ check_screen "the index again" "Release notes" 20
 before=$(sent_count)
 edit 'printf "Take me back.\n" >>"$f"'
 tui_send m
-tui_send -l "bob@example.org"
+tui_send -l "zed"
+tui_send Tab
+check_screen "Tab asks query-command too" "To: Zed Query <zed@example.org>"
 tui_send Enter
 tui_send -l "Undo me"
 tui_send Enter
