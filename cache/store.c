@@ -2809,3 +2809,33 @@ detach:
 	sqlite3_exec(s->db, "DETACH DATABASE data", NULL, NULL, NULL);
 	return -1;
 }
+
+int
+store_addresses(struct store *s, size_t max, store_addr_cb cb, void *arg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db,
+	    "SELECT from_name, from_addr, to_addr, cc, date FROM message "
+	    "ORDER BY date DESC LIMIT ?",
+	    -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		store_dberr(s, rc);
+		return store_fail(s, "cannot read the addresses");
+	}
+	sqlite3_bind_int64(st, 1, (int64_t)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cb(store_col_text(st, 0), store_col_text(st, 1),
+		        store_col_text(st, 2), store_col_text(st, 3),
+		        sqlite3_column_int64(st, 4), arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		store_dberr(s, sqlite3_extended_errcode(s->db));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0
+	                         : store_fail(s, "cannot read the addresses");
+}

@@ -366,6 +366,17 @@ int store_journal_count(struct store *, int64_t *n);
 /* The number of held rows. */
 int store_journal_held(struct store *, int64_t *n);
 
+/* --- addresses ---------------------------------------------------------- */
+
+/* The addresses of one cached message, for the address book: the strings
+ * are valid during the call only, "" when absent. */
+typedef int (*store_addr_cb)(const char *from_name, const char *from_addr,
+    const char *to, const char *cc, int64_t date, void *arg);
+
+/* Call cb for the newest max cached messages of every folder, newest
+ * first, until it returns non-zero. 0, or -1 (store_error()). */
+int store_addresses(struct store *, size_t max, store_addr_cb, void *arg);
+
 /* Keep the journal in the database at path (the account's data, made 0600
  * with its directories: WAL, every commit synced) instead of the cache, so
  * that deleting the cache loses no change. The cache's own rows move there

@@ -22,6 +22,7 @@ static const char *const keymap_screens[KEYMAP_NSCREENS] = {
     "pager",
     "folders",
     "help",
+    "compose",
 };
 
 static const struct {
@@ -77,6 +78,25 @@ static const struct {
     [KEYMAP_UNSUBSCRIBE] = {"unsubscribe", "unsubscribe from the folder"},
     [KEYMAP_SAVE_ATTACH] = {"save-attachments",
         "save the message's attachments in the download folder"},
+    [KEYMAP_MAIL] = {"mail", "write a new message"},
+    [KEYMAP_REPLY] = {"reply", "reply to the sender (Reply-To asked)"},
+    [KEYMAP_GROUP_REPLY] = {"group-reply",
+        "reply to the sender and every recipient but you"},
+    [KEYMAP_LIST_REPLY] = {"list-reply",
+        "reply to the mailing list (List-Post)"},
+    [KEYMAP_FORWARD] = {"forward-message", "forward the message"},
+    [KEYMAP_RECALL] = {"recall-message", "resume a postponed message"},
+    [KEYMAP_ATTACH] = {"attach-file", "attach a file (Tab completes)"},
+    [KEYMAP_DETACH] = {"detach-file", "drop the selected attachment"},
+    [KEYMAP_EDIT_TO] = {"edit-to", "edit the To addresses"},
+    [KEYMAP_EDIT_CC] = {"edit-cc", "edit the Cc addresses"},
+    [KEYMAP_EDIT_BCC] = {"edit-bcc", "edit the Bcc addresses"},
+    [KEYMAP_EDIT_SUBJECT] = {"edit-subject", "edit the subject"},
+    [KEYMAP_EDIT_MESSAGE] = {"edit-message",
+        "edit the message again in the editor"},
+    [KEYMAP_SEND] = {"send-message", "send the message (through the outbox)"},
+    [KEYMAP_POSTPONE] = {"postpone-message",
+        "keep the message in the drafts for later (R)"},
 };
 
 static const struct {
@@ -144,6 +164,12 @@ static const struct keymap_default keymap_index[] = {
     {";", KEYMAP_TAG_PREFIX},
     {"l", KEYMAP_LIMIT},
     {"U", KEYMAP_UNDO},
+    {"m", KEYMAP_MAIL},
+    {"r", KEYMAP_REPLY},
+    {"g", KEYMAP_GROUP_REPLY},
+    {"L", KEYMAP_LIST_REPLY},
+    {"f", KEYMAP_FORWARD},
+    {"R", KEYMAP_RECALL},
 };
 
 static const struct keymap_default keymap_pager[] = {
@@ -163,6 +189,12 @@ static const struct keymap_default keymap_pager[] = {
     {"A", KEYMAP_ARCHIVE},
     {"U", KEYMAP_UNDO},
     {"S", KEYMAP_SAVE_ATTACH},
+    {"m", KEYMAP_MAIL},
+    {"r", KEYMAP_REPLY},
+    {"g", KEYMAP_GROUP_REPLY},
+    {"L", KEYMAP_LIST_REPLY},
+    {"f", KEYMAP_FORWARD},
+    {"R", KEYMAP_RECALL},
 };
 
 static const struct keymap_default keymap_folders[] = {
@@ -183,6 +215,23 @@ static const struct keymap_default keymap_help[] = {
     {"k Up", KEYMAP_PREV},
     {"Space", KEYMAP_PAGE_DOWN},
     {"-", KEYMAP_PAGE_UP},
+};
+
+/* mutt's compose menu; its c and y win over the common change-folder and
+ * folder-list, and searching has nothing to search there. */
+static const struct keymap_default keymap_compose[] = {
+    {"/ \\ n $", KEYMAP_NONE},
+    {"j Down", KEYMAP_NEXT},
+    {"k Up", KEYMAP_PREV},
+    {"a", KEYMAP_ATTACH},
+    {"D", KEYMAP_DETACH},
+    {"t", KEYMAP_EDIT_TO},
+    {"c", KEYMAP_EDIT_CC},
+    {"b", KEYMAP_EDIT_BCC},
+    {"s", KEYMAP_EDIT_SUBJECT},
+    {"e", KEYMAP_EDIT_MESSAGE},
+    {"y", KEYMAP_SEND},
+    {"P", KEYMAP_POSTPONE},
 };
 
 static void keymap_defaults(
@@ -322,6 +371,7 @@ keymap_new(void)
 	KEYMAP_FILL(keymap_pager, KEYMAP_PAGER);
 	KEYMAP_FILL(keymap_folders, KEYMAP_FOLDERS);
 	KEYMAP_FILL(keymap_help, KEYMAP_HELP);
+	KEYMAP_FILL(keymap_compose, KEYMAP_COMPOSE);
 #undef KEYMAP_FILL
 	/* Enter also arrives as LF on some terminals. */
 	for (s = 0; s < KEYMAP_NSCREENS; s++)

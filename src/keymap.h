@@ -12,6 +12,7 @@ enum keymap_screen {
 	KEYMAP_PAGER,
 	KEYMAP_FOLDERS,
 	KEYMAP_HELP,
+	KEYMAP_COMPOSE, /* the message being written */
 	KEYMAP_NSCREENS,
 };
 
@@ -58,6 +59,21 @@ enum keymap_action {
 	KEYMAP_SUBSCRIBE,     /* folder list: subscribe */
 	KEYMAP_UNSUBSCRIBE,   /* folder list: unsubscribe */
 	KEYMAP_SAVE_ATTACH,   /* pager: save the attachments */
+	KEYMAP_MAIL,          /* write a new message */
+	KEYMAP_REPLY,         /* reply to the sender */
+	KEYMAP_GROUP_REPLY,   /* reply to the sender and every recipient */
+	KEYMAP_LIST_REPLY,    /* reply to the mailing list */
+	KEYMAP_FORWARD,       /* forward the message */
+	KEYMAP_RECALL,        /* resume a postponed message */
+	KEYMAP_ATTACH,        /* compose: attach a file */
+	KEYMAP_DETACH,        /* compose: drop the selected attachment */
+	KEYMAP_EDIT_TO,       /* compose: edit To */
+	KEYMAP_EDIT_CC,       /* compose: edit Cc */
+	KEYMAP_EDIT_BCC,      /* compose: edit Bcc */
+	KEYMAP_EDIT_SUBJECT,  /* compose: edit Subject */
+	KEYMAP_EDIT_MESSAGE,  /* compose: edit the message in the editor */
+	KEYMAP_SEND,          /* compose: send the message */
+	KEYMAP_POSTPONE,      /* compose: keep it in the drafts for later */
 	KEYMAP_NACTIONS,
 };
 

@@ -349,6 +349,7 @@ ui_pager_fetched(enum fetch_result r, const char *err, void *arg)
 		break;
 	}
 	ui_dirty(ui);
+	ui_compose_fetched(ui, ui->pstate == UI_PAGER_SHOWN);
 }
 
 /* Showing a message marks it read, on the server too; one that is not

@@ -38,7 +38,23 @@ enum ui_prompt {
 	UI_PROMPT_PASSWORD,    /* the account's password, not echoed */
 	UI_PROMPT_PURGE,       /* "q" with deleted messages: y, n or Enter */
 	UI_PROMPT_MOVE_CREATE, /* "s" or "C" to a new folder: y, n or Enter */
+	UI_PROMPT_TO,          /* compose: To, Tab completes */
+	UI_PROMPT_CC,          /* compose: Cc */
+	UI_PROMPT_BCC,         /* compose: Bcc */
+	UI_PROMPT_SUBJECT,     /* compose: Subject */
+	UI_PROMPT_ATTACH,      /* compose "a": a file, Tab completes */
+	UI_PROMPT_REPLY_TO,    /* "r": reply to Reply-To? y or n */
+	UI_PROMPT_ABORT,       /* compose "q": y or n */
+	UI_PROMPT_RESUME,      /* resume a draft? y or n */
 };
+
+/* A y/n question about the message being written (ui_compose_answer()). */
+#define UI_PROMPT_COMPOSE_YN(p)                                                \
+	((p) == UI_PROMPT_REPLY_TO || (p) == UI_PROMPT_ABORT ||                \
+	    (p) == UI_PROMPT_RESUME)
+/* A line typed for it (ui_compose_prompted()). */
+#define UI_PROMPT_COMPOSE_LINE(p)                                              \
+	((p) >= UI_PROMPT_TO && (p) <= UI_PROMPT_ATTACH)
 
 enum ui_pager_state {
 	UI_PAGER_SHOWN,      /* doc holds the message */
@@ -137,6 +153,11 @@ struct ui {
 	 * second errand) kept from the cache, in order; shown as done
 	 * meanwhile. */
 	struct event *ev_queue;
+
+	/* Writing mail (compose.c): the message being written or NULL,
+	 * the address book, the outbox and its sending. */
+	struct ui_compose *compose;
+	struct ui_writing *writing;
 };
 
 /* --- ui.c ---------------------------------------------------------------- */
@@ -272,6 +293,47 @@ void ui_triage_queue_show(struct ui *);
 void ui_triage_queue_free(struct ui *);
 /* Set up an account's triage once its cache is open. */
 void ui_triage_init(struct ui_account *);
+
+/* --- compose.c ---------------------------------------------------------- */
+
+/* Start a prompt with text already typed. */
+void ui_prompt_begin(struct ui *, enum ui_prompt, const char *text);
+/* Lay the screen out again after the terminal was handed over. */
+void ui_relayout(struct ui *);
+
+/* Once the interface is up: the outbox, and the drafts a crashed errand
+ * left (each offered for resuming). */
+void ui_compose_init(struct ui *);
+/* m r g L f R from the index or the pager: 1 when a was one of them. */
+int ui_compose_key_start(struct ui *, enum keymap_action);
+/* The pager's fetch of a message ended (ok: it is shown): a reply or
+ * forward waiting for it goes on. */
+void ui_compose_fetched(struct ui *, int ok);
+/* U in the index: take the last message sent back within send-delay;
+ * 1 when it did (or said why not), 0 when there is none to take back. */
+int ui_compose_undo_send(struct ui *);
+/* The compose screen. */
+void ui_compose_draw(struct ui *);
+void ui_compose_key(struct ui *, enum keymap_action);
+/* A line typed at a compose prompt; Escape (cancelled) too. */
+void ui_compose_prompted(
+    struct ui *, enum ui_prompt, const char *, int cancelled);
+/* The answer to a y/n compose question. */
+void ui_compose_answer(struct ui *, enum ui_prompt, int key);
+/* The label of a compose prompt ("To: "). */
+const char *ui_compose_label(struct ui *, enum ui_prompt);
+/* Tab in a compose prompt: complete the address or the path; any other
+ * key ends the cycling through matches (ui_compose_complete_end()). */
+void ui_compose_complete(struct ui *);
+void ui_compose_complete_end(struct ui *);
+/* The matches being cycled through, above the prompt. */
+void ui_compose_draw_matches(struct ui *);
+/* Send what the outbox holds now (after a sync found the server). */
+void ui_compose_kick(struct ui *);
+/* "outbox: N" for the status line, or "". */
+const char *ui_compose_status(struct ui *);
+/* Free what compose.c made (the draft being written is kept on disk). */
+void ui_compose_free(struct ui *);
 
 /* --- help.c -------------------------------------------------------------- */
 

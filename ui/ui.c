@@ -220,6 +220,9 @@ ui_be_state(void *arg)
 {
 	struct ui_account *ua = arg;
 
+	/* The outbox goes once the server is there. */
+	if (ua == ua->ui->acct && session_net(ua->s) == SESSION_NET_ONLINE)
+		ui_compose_kick(ua->ui);
 	ui_dirty(ua->ui);
 }
 
@@ -365,6 +368,19 @@ ui_prompt_start(struct ui *ui, enum ui_prompt p)
 	ui_dirty(ui);
 }
 
+void
+ui_prompt_begin(struct ui *ui, enum ui_prompt p, const char *text)
+{
+	ui_prompt_start(ui, p);
+	if (text != NULL) {
+		ui->plen = strlen(text) < sizeof ui->pbuf - 1
+		    ? strlen(text)
+		    : sizeof ui->pbuf - 1;
+		memcpy(ui->pbuf, text, ui->plen);
+		ui->pbuf[ui->plen] = '\0';
+	}
+}
+
 static void
 ui_prompt_done(struct ui *ui)
 {
@@ -372,6 +388,11 @@ ui_prompt_done(struct ui *ui)
 
 	ui->prompt = UI_PROMPT_NONE;
 	ui_dirty(ui);
+	if (UI_PROMPT_COMPOSE_LINE(p)) {
+		ui_compose_complete_end(ui);
+		ui_compose_prompted(ui, p, ui->pbuf, 0);
+		return;
+	}
 	if (p == UI_PROMPT_PASSWORD) {
 		if (ui->plen == 0)
 			session_creds_fail(ui->s, "no password given");
@@ -427,6 +448,17 @@ ui_prompt_done(struct ui *ui)
 static void
 ui_prompt_key(struct ui *ui, int key)
 {
+	enum ui_prompt p;
+
+	if (UI_PROMPT_COMPOSE_YN(ui->prompt)) {
+		p = ui->prompt;
+		ui->prompt = UI_PROMPT_NONE;
+		ui_compose_answer(ui, p, key);
+		ui_dirty(ui);
+		return;
+	}
+	if (key != '\t')
+		ui_compose_complete_end(ui);
 	if (ui->prompt == UI_PROMPT_DELETE) {
 		ui->prompt = UI_PROMPT_NONE;
 		if (key == 'y' || key == 'Y')
@@ -507,8 +539,11 @@ ui_prompt_key(struct ui *ui, int key)
 			ui->prompt = UI_PROMPT_NONE;
 			session_creds_fail(ui->s, "no password given");
 		}
+		p = ui->prompt;
 		ui->prompt = UI_PROMPT_NONE;
 		ui_dirty(ui);
+		if (UI_PROMPT_COMPOSE_LINE(p))
+			ui_compose_prompted(ui, p, ui->pbuf, 1);
 		return;
 	case '\r':
 	case '\n':
@@ -519,6 +554,8 @@ ui_prompt_key(struct ui *ui, int key)
 		    ui->prompt == UI_PROMPT_MOVE ||
 		    ui->prompt == UI_PROMPT_COPY)
 			ui_folders_complete(ui);
+		else if (UI_PROMPT_COMPOSE_LINE(ui->prompt))
+			ui_compose_complete(ui);
 		break;
 	case KEYMAP_KEY_BACKSPACE:
 	case 0x7f:
@@ -673,6 +710,12 @@ ui_key(struct ui *ui, int key)
 		break;
 	}
 	if ((ui->screen == KEYMAP_INDEX || ui->screen == KEYMAP_PAGER) &&
+	    ui_compose_key_start(ui, a))
+		return;
+	if (ui->screen == KEYMAP_INDEX && a == KEYMAP_UNDO && !tagged &&
+	    ui_compose_undo_send(ui))
+		return;
+	if ((ui->screen == KEYMAP_INDEX || ui->screen == KEYMAP_PAGER) &&
 	    ui_triage_key(ui, a, tagged))
 		return;
 	if (ui->screen == KEYMAP_INDEX && a == KEYMAP_QUIT) {
@@ -694,6 +737,9 @@ ui_key(struct ui *ui, int key)
 		break;
 	case KEYMAP_HELP:
 		ui_help_key(ui, a);
+		break;
+	case KEYMAP_COMPOSE:
+		ui_compose_key(ui, a);
 		break;
 	default:
 		break;
@@ -738,6 +784,12 @@ ui_resize(struct ui *ui)
 		ui_pager_rerender(ui); /* wrapped for the new width */
 	clearok(curscr, TRUE);
 	ui_dirty(ui);
+}
+
+void
+ui_relayout(struct ui *ui)
+{
+	ui_resize(ui);
 }
 
 static void
@@ -824,23 +876,32 @@ ui_draw_status(struct ui *ui)
 			    (long long)np);
 		/* Local folders: the flags are the Maildir's, and the
 		 * network only brings mail home. */
-		xasprintf(&line,
-		    "-- %s: %s [%s msgs, %s unread] sort: %s%s%s%s%s%s -- "
-		    "%s%s%s",
-		    ui->a->name, ui->folder, ui_count(n, total, sizeof total),
-		    ui_count(nu, unread, sizeof unread),
-		    ui->reverse ? "reverse-" : "", sorts[ui->sort],
-		    ui->limit != NULL ? " limit: " : "",
-		    ui->limit != NULL ? ui->limit : "", pos, pend,
-		    ui->be->ops->local_flags ? "local flags" : "",
-		    ui->be->ops->local_flags &&
-		            session_net(ui->s) != SESSION_NET_ONLINE
-		        ? ", "
-		        : "",
-		    ui->be->ops->local_flags &&
-		            session_net(ui->s) == SESSION_NET_ONLINE
-		        ? ""
-		        : net);
+		if (ui->screen == KEYMAP_COMPOSE)
+			xasprintf(&line,
+			    "-- %s: compose -- y:send P:postpone q:abort "
+			    "a:attach e:edit ?:help%s",
+			    ui->a->name, ui_compose_status(ui));
+		else
+			xasprintf(&line,
+			    "-- %s: %s [%s msgs, %s unread] sort: %s%s%s%s%s%s "
+			    "-- "
+			    "%s%s%s%s",
+			    ui->a->name, ui->folder,
+			    ui_count(n, total, sizeof total),
+			    ui_count(nu, unread, sizeof unread),
+			    ui->reverse ? "reverse-" : "", sorts[ui->sort],
+			    ui->limit != NULL ? " limit: " : "",
+			    ui->limit != NULL ? ui->limit : "", pos, pend,
+			    ui->be->ops->local_flags ? "local flags" : "",
+			    ui->be->ops->local_flags &&
+			            session_net(ui->s) != SESSION_NET_ONLINE
+			        ? ", "
+			        : "",
+			    ui->be->ops->local_flags &&
+			            session_net(ui->s) == SESSION_NET_ONLINE
+			        ? ""
+			        : net,
+			    ui_compose_status(ui));
 		ui_draw(ui->rows - 2, 0, (size_t)ui->cols, line, 1);
 		free(line);
 	}
@@ -858,7 +919,8 @@ ui_draw_message(struct ui *ui)
 	clrtoeol();
 	if (ui->prompt == UI_PROMPT_EXPUNGE || ui->prompt == UI_PROMPT_QUIT ||
 	    ui->prompt == UI_PROMPT_DELETE || ui->prompt == UI_PROMPT_PURGE ||
-	    ui->prompt == UI_PROMPT_MOVE_CREATE) {
+	    ui->prompt == UI_PROMPT_MOVE_CREATE ||
+	    UI_PROMPT_COMPOSE_YN(ui->prompt)) {
 		curs_set(0);
 		attron(A_BOLD);
 		ui_draw(ui->rows - 1, 0, (size_t)ui->cols,
@@ -895,6 +957,13 @@ ui_draw_message(struct ui *ui)
 			break;
 		case UI_PROMPT_RENAME:
 			label = "Rename to: ";
+			break;
+		case UI_PROMPT_TO:
+		case UI_PROMPT_CC:
+		case UI_PROMPT_BCC:
+		case UI_PROMPT_SUBJECT:
+		case UI_PROMPT_ATTACH:
+			label = ui_compose_label(ui, ui->prompt);
 			break;
 		default:
 			break;
@@ -955,10 +1024,15 @@ ui_on_redraw(evutil_socket_t fd, short what, void *arg)
 	case KEYMAP_HELP:
 		ui_help_draw(ui);
 		break;
+	case KEYMAP_COMPOSE:
+		ui_compose_draw(ui);
+		break;
 	default:
 		break;
 	}
 	ui_draw_status(ui);
+	if (UI_PROMPT_COMPOSE_LINE(ui->prompt))
+		ui_compose_draw_matches(ui);
 	ui_draw_message(ui);
 	refresh();
 }
@@ -1049,6 +1123,7 @@ ui_run_free(struct ui *ui)
 {
 	size_t i;
 
+	ui_compose_free(ui); /* its sending uses the session */
 	ui_triage_queue_free(ui);
 	for (i = 0; i < ui->naccounts; i++) {
 		/* The sync or fetch, the live session, the local folders. */
@@ -1255,6 +1330,7 @@ ui_run(struct cmd_ctx *ctx, const struct account *a, const char *folder)
 	/* Said on stderr before curses too, where nobody sees it. */
 	if (view_notice(ui.s) != NULL)
 		ui_message(&ui, 1, "%s", view_notice(ui.s));
+	ui_compose_init(&ui);
 	ui_on_redraw(-1, 0, &ui);
 	while (!ui.quit)
 		event_base_dispatch(ctx->base);

@@ -66,6 +66,23 @@ START_TEST(test_keymap_defaults)
 	    keymap_lookup(km, KEYMAP_INDEX, 'N'), KEYMAP_TOGGLE_NEW);
 	ck_assert_int_eq(keymap_lookup(km, KEYMAP_FOLDERS, 'q'), KEYMAP_QUIT);
 	ck_assert_int_eq(keymap_lookup(km, KEYMAP_INDEX, 7), KEYMAP_CANCEL);
+	/* Writing, as mutt: the same keys in the index and the pager, and
+	 * the compose menu's c and y over the common ones. */
+	ck_assert_int_eq(keymap_lookup(km, KEYMAP_INDEX, 'm'), KEYMAP_MAIL);
+	ck_assert_int_eq(keymap_lookup(km, KEYMAP_PAGER, 'r'), KEYMAP_REPLY);
+	ck_assert_int_eq(
+	    keymap_lookup(km, KEYMAP_PAGER, 'g'), KEYMAP_GROUP_REPLY);
+	ck_assert_int_eq(
+	    keymap_lookup(km, KEYMAP_INDEX, 'L'), KEYMAP_LIST_REPLY);
+	ck_assert_int_eq(keymap_lookup(km, KEYMAP_INDEX, 'f'), KEYMAP_FORWARD);
+	ck_assert_int_eq(keymap_lookup(km, KEYMAP_INDEX, 'R'), KEYMAP_RECALL);
+	ck_assert_int_eq(
+	    keymap_lookup(km, KEYMAP_COMPOSE, 'c'), KEYMAP_EDIT_CC);
+	ck_assert_int_eq(keymap_lookup(km, KEYMAP_COMPOSE, 'y'), KEYMAP_SEND);
+	ck_assert_int_eq(keymap_lookup(km, KEYMAP_COMPOSE, 'q'), KEYMAP_QUIT);
+	ck_assert_int_eq(keymap_lookup(km, KEYMAP_COMPOSE, '/'), KEYMAP_NONE);
+	ck_assert_int_eq(
+	    keymap_lookup(km, KEYMAP_INDEX, 'c'), KEYMAP_CHANGE_FOLDER);
 	keymap_bind(km, KEYMAP_INDEX, 'G', KEYMAP_LAST);
 	keymap_bind(km, KEYMAP_INDEX, 'j', KEYMAP_NONE);
 	ck_assert_int_eq(keymap_lookup(km, KEYMAP_INDEX, 'G'), KEYMAP_LAST);
