@@ -2130,7 +2130,11 @@ imap_tagged(struct imap *im, const struct imap_resp *r)
 		/* Refused before the literal was sent. */
 		im->blocked = NULL;
 	}
-	imap_code(im, r);
+	/* A login sent before the greeting and refused with an ALERT: its
+	 * text goes in the error, or the login goes again without it. */
+	if (cmd->kind != IMAP_CMD_AUTH || !im->early_sent ||
+	    r->cond == IMAP_COND_OK || r->code != IMAP_CODE_ALERT)
+		imap_code(im, r);
 	if (im->state != IMAP_STATE_CLOSED)
 		imap_cmd_done(im, cmd, r);
 	imap_cmd_free(cmd);

@@ -237,6 +237,7 @@ tap_file_like "stale hint: SCRAM-SHA-256-PLUS sent before the greeting" \
     "$tmp/stale.log" '> a1 AUTHENTICATE SCRAM-SHA-256-PLUS '
 tap_like "stale hint: sync exit 0, nothing changed ($out)" "$rc $out" \
     'INBOX: 0 new, 0 changed, 0 vanished \(qresync\)$'
+tap_unlike "stale hint: the refusal not shown as an alert" "$out" 'alert'
 tap_file_like "stale hint: logged in again after the greeting" \
     "$tmp/stale.log" 'refused SCRAM-SHA-256-PLUS .*logging in again'
 turns "$tmp/stale.log" >/dev/null
