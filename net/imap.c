@@ -243,8 +243,9 @@ struct imap {
 	int need_caps; /* logged in, capabilities to ask after COMPRESS */
 	char *zwhy;    /* imap_compress_why() */
 	unsigned int enabling; /* ENABLE sent, its reply not read yet */
-	int early_ok;   /* implicit TLS, and AUTHENTICATE PLAIN with SASL-IR
-	               * was used to log in */
+	int early_ok;   /* implicit TLS, and AUTHENTICATE with SASL-IR was
+	               * used to log in: its mechanism (PLAIN or SCRAM) */
+	int early_sent; /* AUTHENTICATE went before the greeting */
 	int early_pipe; /* ENABLE and the first SELECT went behind the early
 	                 * AUTHENTICATE, COMPRESS after them */
 	int zwait;      /* COMPRESS sent, its answer not read: nothing more
@@ -331,6 +332,9 @@ static struct imap_op *imap_early_select(struct imap *);
 static void imap_early_pipe(struct imap *);
 static void imap_early_caps(struct imap *);
 static const char *imap_session_hint(struct imap *, unsigned int);
+static int imap_early_mech(int);
+static int imap_early_stale(struct imap *);
+static int imap_early_again(struct imap *, char *);
 static int imap_compress_wanted(struct imap *, unsigned int);
 static int imap_restart(struct imap *);
 static void imap_ready(struct imap *);
@@ -2126,7 +2130,11 @@ imap_tagged(struct imap *im, const struct imap_resp *r)
 		/* Refused before the literal was sent. */
 		im->blocked = NULL;
 	}
-	imap_code(im, r);
+	/* A login sent before the greeting and refused with an ALERT: its
+	 * text goes in the error, or the login goes again without it. */
+	if (cmd->kind != IMAP_CMD_AUTH || !im->early_sent ||
+	    r->cond == IMAP_COND_OK || r->code != IMAP_CODE_ALERT)
+		imap_code(im, r);
 	if (im->state != IMAP_STATE_CLOSED)
 		imap_cmd_done(im, cmd, r);
 	imap_cmd_free(cmd);
@@ -2178,7 +2186,17 @@ imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
 		}
 		if (!ok) {
 			why = imap_why(r);
-			if (im->sasl != NULL && sasl_error(im->sasl) != NULL)
+			if (imap_early_stale(im)) {
+				if (imap_early_again(im, why))
+					break;
+				imap_failf(im, IMAP_ERR_AUTH,
+				    "login refused by %s: %s (AUTHENTICATE %s "
+				    "went before the greeting, as the server "
+				    "offered it last time; the next login "
+				    "waits for the greeting)",
+				    im->host, why, im->mech_used);
+			} else if (im->sasl != NULL &&
+			    sasl_error(im->sasl) != NULL)
 				imap_failf(im, IMAP_ERR_AUTH,
 				    "login refused by %s: %s (%s)", im->host,
 				    why, sasl_error(im->sasl));
@@ -2584,10 +2602,10 @@ imap_authenticate(struct imap *im)
 		imap_str_add(&l, " <secret>", 9);
 		sasl_wipe_free(ir);
 		/* PLAIN is one line: what follows may be pipelined. */
-		if (mech == SASL_PLAIN) {
+		if (mech == SASL_PLAIN)
 			cmd->exchange = 0;
-			im->early_ok = !im->starttls;
-		}
+		if (!im->starttls && imap_early_mech(mech))
+			im->early_ok = (int)mech;
 	}
 	imap_cmd_end(cmd, &w, &l, 0);
 	imap_cmd_queue(im, cmd);
@@ -2645,16 +2663,21 @@ imap_login_cmd(struct imap *im, const char *secret)
 
 /* A "+" during AUTHENTICATE: the mechanism's answer, logged as a secret;
  * a mechanism that gives up ends the session (no "*" is worth waiting
- * for). */
+ * for). Once it is satisfied (SCRAM: the server's signature checked), its
+ * last answer ends the exchange: what waited behind the AUTHENTICATE
+ * (ENABLE, SELECT, COMPRESS) goes right after it, and the server runs it
+ * once the login completes, or fails it with the login. */
 static void
 imap_sasl_continue(struct imap *im, const char *challenge)
 {
 	struct imap_str w = {0};
+	struct imap_cmd *cmd;
+	enum sasl_res res;
 	char *out;
 
 	if (im->sasl == NULL)
 		fatalx("%s: no exchange", __func__);
-	if (sasl_step(im->sasl, challenge, &out) == SASL_FAIL) {
+	if ((res = sasl_step(im->sasl, challenge, &out)) == SASL_FAIL) {
 		imap_sasl_fail(im, sasl_error(im->sasl));
 		return;
 	}
@@ -2666,6 +2689,17 @@ imap_sasl_continue(struct imap *im, const char *challenge)
 	conn_write_secret(im->conn, w.s, w.len, "<secret>");
 	OPENSSL_cleanse(w.s, w.len);
 	free(w.s);
+	if (res == SASL_OK && (cmd = im->blocked) != NULL &&
+	    cmd->kind == IMAP_CMD_AUTH && cmd->exchange &&
+	    !TAILQ_EMPTY(&im->outq)) {
+		plog_note(im->log, im->host,
+		    "imap: %s satisfied; what waited goes behind its last "
+		    "answer",
+		    sasl_mech_name(sasl_mech(im->sasl)));
+		cmd->exchange = 0;
+		im->blocked = NULL;
+		imap_flush(im);
+	}
 }
 
 static void
@@ -2754,30 +2788,56 @@ imap_hint_has(const char *hint, const char *word)
 	return 0;
 }
 
-/* On implicit TLS to a server that took AUTHENTICATE PLAIN with SASL-IR
- * last time (the hint kept with the TLS session), log in at once instead
- * of waiting a round trip for the greeting, which then arrives as one
- * more untagged response. */
+/* On implicit TLS to a server that took AUTHENTICATE PLAIN or SCRAM with
+ * SASL-IR last time (the hint kept with the TLS session), log in at once
+ * instead of waiting a round trip for the greeting, which then arrives as
+ * one more untagged response. SCRAM goes only where the account's wish
+ * picks the same mechanism from it alone. */
 static void
 imap_early_auth(struct imap *im)
 {
 	unsigned int need = IMAP_CAP_SASL_IR | IMAP_CAP_AUTH_PLAIN;
+	const char *hint = conn_session_hint(im->conn);
+	enum sasl_mech mech = SASL_AUTO, m, got;
+	char word[64], *why;
 
 	if (im->starttls || im->no_sasl || im->secret == NULL ||
-	    (im->auth != SASL_AUTO && im->auth != SASL_PLAIN) ||
 	    !(im->auth_can & SASL_CAN_PASSWORD) ||
 	    conn_tls_version(im->conn) == NULL ||
-	    (need & ~im->ignore_caps) != need ||
-	    !imap_hint_has(conn_session_hint(im->conn), "early-auth"))
+	    (IMAP_CAP_SASL_IR & im->ignore_caps) != 0)
+		return;
+	if ((im->auth == SASL_AUTO || im->auth == SASL_PLAIN) &&
+	    (need & ~im->ignore_caps) == need &&
+	    imap_hint_has(hint, "early-auth"))
+		mech = SASL_PLAIN;
+	for (m = SASL_SCRAM_SHA_1; mech == SASL_AUTO && m < SASL_MECH_COUNT;
+	     m++) {
+		if (m == SASL_PLAIN || !imap_early_mech((int)m))
+			continue;
+		(void)snprintf(
+		    word, sizeof word, "early-auth=%s", sasl_mech_name(m));
+		if (!imap_hint_has(hint, word))
+			continue;
+		if (sasl_choose(im->auth, SASL_BIT(m), (int)imap_auth_flags(im),
+		        &got, &why) != 0) {
+			free(why);
+			break;
+		}
+		if (got == m)
+			mech = m;
+	}
+	if (mech == SASL_AUTO)
 		return;
 	plog_note(im->log, im->host,
-	    "imap: logging in before the greeting (AUTHENTICATE PLAIN with "
-	    "SASL-IR offered last time)");
-	im->caps = need;
-	im->sasl_offered = SASL_BIT(SASL_PLAIN);
+	    "imap: logging in before the greeting (AUTHENTICATE %s with "
+	    "SASL-IR offered last time)",
+	    sasl_mech_name(mech));
+	im->caps = mech == SASL_PLAIN ? need : IMAP_CAP_SASL_IR;
+	im->sasl_offered = SASL_BIT(mech);
+	im->early_sent = 1;
 	im->early_pipe = imap_early_select(im) != NULL;
 	imap_authenticate(im);
-	if (im->early_pipe)
+	if (im->early_pipe && !im->dead && im->conn != NULL)
 		imap_early_pipe(im);
 }
 
@@ -2937,10 +2997,14 @@ imap_restart(struct imap *im)
 }
 
 /* The hint kept with the TLS session for the next login: what this one
- * was offered after login ("-" for nothing). */
+ * was offered after login ("-" for nothing); "early-auth" when PLAIN with
+ * SASL-IR logged in, "early-auth=SCRAM-SHA-256" (say) for SCRAM. */
 static const char *
 imap_session_hint(struct imap *im, unsigned int caps)
 {
+	static char buf[128];
+	const char *h;
+
 	static const char *const hints[] = {"-", "COMPRESS=DEFLATE",
 	    "CONDSTORE QRESYNC", "COMPRESS=DEFLATE CONDSTORE QRESYNC",
 	    "early-auth", "early-auth COMPRESS=DEFLATE",
@@ -2949,8 +3013,90 @@ imap_session_hint(struct imap *im, unsigned int caps)
 	unsigned int qr =
 	    IMAP_CAP_ENABLE | IMAP_CAP_CONDSTORE | IMAP_CAP_QRESYNC;
 
-	return hints[(im->early_ok ? 4 : 0) | ((caps & qr) == qr ? 2 : 0) |
-	    ((caps & IMAP_CAP_COMPRESS) ? 1 : 0)];
+	h = hints[(im->early_ok == SASL_PLAIN ? 4 : 0) |
+	    ((caps & qr) == qr ? 2 : 0) | ((caps & IMAP_CAP_COMPRESS) ? 1 : 0)];
+	if (!imap_early_mech(im->early_ok) || im->early_ok == SASL_PLAIN)
+		return h;
+	(void)snprintf(buf, sizeof buf, "early-auth=%s%s%s",
+	    sasl_mech_name(im->early_ok), *h != '-' ? " " : "",
+	    *h != '-' ? h : "");
+	return buf;
+}
+
+/* An AUTHENTICATE sent before the greeting was refused, and the greeting
+ * does not offer its mechanism with SASL-IR any more: the kept hint is
+ * stale and forgotten, so that the next login takes the normal path. */
+static int
+imap_early_stale(struct imap *im)
+{
+	enum sasl_mech m;
+
+	if (!im->early_sent || !im->caps_known || im->sasl == NULL ||
+	    im->conn == NULL)
+		return 0;
+	m = sasl_mech(im->sasl);
+	if ((im->caps & IMAP_CAP_SASL_IR) && (im->sasl_offered & SASL_BIT(m)))
+		return 0;
+	im->mech_used = sasl_mech_name(m);
+	plog_note(im->log, im->host,
+	    "imap: %s no longer offers %s with SASL-IR; forgetting the hint",
+	    im->host, im->mech_used);
+	conn_session_set_hint(im->conn, "-");
+	return 1;
+}
+
+/* After imap_early_stale(): when nothing but the AUTHENTICATE went (SCRAM
+ * holds the rest until it is satisfied), log in again with what the
+ * greeting offers, the held commands behind it as before. 1 when done
+ * (why freed), 0 to fail. */
+static int
+imap_early_again(struct imap *im, char *why)
+{
+	struct imap_cmds held;
+	struct imap_cmd *cmd;
+	enum imap_state st = im->state;
+
+	if (!TAILQ_EMPTY(&im->inflight))
+		return 0;
+	plog_note(im->log, im->host,
+	    "imap: %s refused %s (%s); logging in again with what the "
+	    "greeting offers",
+	    im->host, im->mech_used, why);
+	free(why);
+	im->early_sent = 0;
+	TAILQ_INIT(&held);
+	TAILQ_CONCAT(&held, &im->outq, entry);
+	imap_authenticate(im);
+	if (im->state == IMAP_STATE_CLOSED || im->conn == NULL) {
+		while ((cmd = TAILQ_FIRST(&held)) != NULL) {
+			TAILQ_REMOVE(&held, cmd, entry);
+			imap_cmd_free(cmd);
+		}
+		return 1;
+	}
+	TAILQ_CONCAT(&im->outq, &held, entry);
+	if (st != IMAP_STATE_AUTHENTICATE)
+		imap_set_state(im, st);
+	imap_flush(im);
+	return 1;
+}
+
+/* The mechanisms sent before the greeting when the kept hint names them:
+ * one line (PLAIN), or SCRAM, whose exchange holds what follows until the
+ * server proved it knows the password. */
+static int
+imap_early_mech(int mech)
+{
+	switch (mech) {
+	case SASL_PLAIN:
+	case SASL_SCRAM_SHA_1:
+	case SASL_SCRAM_SHA_1_PLUS:
+	case SASL_SCRAM_SHA_256:
+	case SASL_SCRAM_SHA_256_PLUS:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 /* ENABLE what is offered, and go on at once: what follows (SELECT with

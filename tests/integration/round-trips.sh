@@ -9,8 +9,11 @@
 # batch is a clear error. The second connection
 # resumes the TLS session kept in $XDG_CACHE_HOME (0600); another host
 # name, a changed pin or a session file whose certificate was swapped
-# never resumes. auth = plain: SCRAM (what auto takes here) costs two
-# round trips more and cannot be sent before the greeting.
+# never resumes. auth = plain; then SCRAM (what auto takes here): its
+# AUTHENTICATE also goes before the greeting, ENABLE, SELECT and COMPRESS
+# behind its last answer, once the server's signature is checked: four
+# round trips. A wrong password stores nothing; a mechanism no longer
+# offered is refused, and the login goes again after the greeting.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/dovecot.sh"
 
@@ -47,8 +50,8 @@ sync_one()
 # turns LOG: the round trips of LOG after the TCP connect, up to LOGOUT:
 # one for the TLS handshake, one for the greeting if it was waited for
 # before sending, and one for each batch of commands sent that waited for
-# a reply. The commands of each batch,
-# "|" between batches, go to LOG.batches.
+# a reply. The commands of each batch ("+" for an AUTHENTICATE
+# response), "|" between batches, go to LOG.batches.
 turns()
 {
 	awk '
@@ -60,6 +63,7 @@ turns()
 	/ > / {
 		sent = 1
 		if (!wait) { n++; wait = 1; b = b "|" }
+		if (/ > <secret>$/) { b = b " +"; next }
 		sub(/.* > [^ ]+ /, ""); sub(/ .*/, ""); b = b " " $0
 	}
 	END { print n; print b > "/dev/stderr" }' "$1" 2>"$1.batches"
@@ -174,17 +178,77 @@ tap_eq "after: sync exit 0 ($out)" "$rc" 0
 tap_file_unlike "after: a full handshake" "$tmp/after.log" \
     'TLS session resumed'
 
-# SCRAM cannot go before the greeting; after its exchange, ENABLE and
-# SELECT still go with COMPRESS behind them, in one batch.
+# SCRAM: the first login waits for the greeting and keeps the hint; the
+# next sends AUTHENTICATE SCRAM-SHA-256 before it, and ENABLE, SELECT and
+# COMPRESS behind the response to the server's signature.
 errand_write_config "$tmp/scram.conf" imaps "compress = yes" \
     "auth = scram-sha-256"
 sync_one scram1 "$tmp/scram.conf"
+tap_eq "scram: first sync exit 0 ($out)" "$rc" 0
 sync_one scram "$tmp/scram.conf"
 tap_like "scram: warm sync exit 0, nothing changed ($out)" "$rc $out" \
     '^0 INBOX: 0 new, 0 changed, 0 vanished \(qresync\)$'
-turns "$tmp/scram.log" >/dev/null
-tap_like "scram: ENABLE, SELECT and COMPRESS in one batch after the login" \
-    "$(cat "$tmp/scram.log.batches")" '\| ENABLE SELECT COMPRESS$'
+n=$(turns "$tmp/scram.log")
+batches=$(cat "$tmp/scram.log.batches")
+if [ "$n" -le 4 ]; then
+	tap_ok "scram: warm open in $n round trips after connect (<= 4):$batches"
+else
+	tap_fail "scram: warm open in at most 4 round trips" "got $n:$batches"
+fi
+tap_like "scram: ENABLE, SELECT and COMPRESS behind the last response" \
+    "$batches" '^\| AUTHENTICATE\| \+\| \+ ENABLE SELECT COMPRESS$'
+tap_file_like "scram: logged in before the greeting" "$tmp/scram.log" \
+    'logging in before the greeting \(AUTHENTICATE SCRAM-SHA-256 '
+tap_eq "scram: nothing sent before the server's signature was checked" \
+    "$(awk '/SCRAM-SHA-256 satisfied/ { ok = 1 }
+	/ > a[0-9]+ (ENABLE|SELECT|COMPRESS)/ { print ok ? "after" : "before"
+	    exit }' "$tmp/scram.log")" after
+
+# A wrong password: the login's refusal is the error; the batch held
+# behind the exchange never goes, and nothing is stored.
+{
+	echo "[account $DOVECOT_USER]"
+	echo "source = imaps://$DOVECOT_USER@127.0.0.1:$IMAPS_PORT"
+	echo "password-command = echo wrong-password"
+	echo "ca-file = $DOVECOT_CA"
+	echo "compress = yes"
+	echo "auth = scram-sha-256"
+} >"$tmp/scram-wrong.conf"
+cp "$session" "$tmp/kept-scram.tls"
+db=$tmp/cache/errand/$DOVECOT_USER.db
+sum=$(cksum <"$db")
+sync_one scramwrong "$tmp/scram-wrong.conf"
+tap_eq "scram, wrong password: sync exit 1" "$rc" 1
+tap_like "scram, wrong password: the login refused, named ($out)" "$out" \
+    'login refused by 127\.0\.0\.1: \[AUTHENTICATIONFAILED\]'
+tap_file_like "scram, wrong password: sent before the greeting" \
+    "$tmp/scramwrong.log" 'logging in before the greeting \(AUTHENTICATE SCRAM'
+tap_file_unlike "scram, wrong password: the batch never went" \
+    "$tmp/scramwrong.log" '> a[0-9]+ (ENABLE|SELECT|COMPRESS)'
+tap_eq "scram, wrong password: nothing stored" "$(cksum <"$db")" "$sum"
+
+# A hint naming a mechanism the server no longer offers: refused, and the
+# login goes again with what the greeting offers, the held batch behind
+# it; the hint is mended for the next login.
+sed 's/^hint early-auth=SCRAM-SHA-256 /hint early-auth=SCRAM-SHA-256-PLUS /' \
+    "$tmp/kept-scram.tls" >"$session"
+sync_one stale "$tmp/scram.conf"
+tap_file_like "stale hint: SCRAM-SHA-256-PLUS sent before the greeting" \
+    "$tmp/stale.log" '> a1 AUTHENTICATE SCRAM-SHA-256-PLUS '
+tap_like "stale hint: sync exit 0, nothing changed ($out)" "$rc $out" \
+    'INBOX: 0 new, 0 changed, 0 vanished \(qresync\)$'
+tap_unlike "stale hint: the refusal not shown as an alert" "$out" 'alert'
+tap_file_like "stale hint: logged in again after the greeting" \
+    "$tmp/stale.log" 'refused SCRAM-SHA-256-PLUS .*logging in again'
+turns "$tmp/stale.log" >/dev/null
+tap_like "stale hint: the batch behind the second login" \
+    "$(cat "$tmp/stale.log.batches")" \
+    '^\| AUTHENTICATE\| AUTHENTICATE\| \+\| \+ ENABLE SELECT COMPRESS$'
+sync_one stale2 "$tmp/scram.conf"
+tap_eq "stale hint: the next sync exit 0 ($out)" "$rc" 0
+tap_file_like "stale hint: the next login early with SCRAM-SHA-256" \
+    "$tmp/stale2.log" 'before the greeting \(AUTHENTICATE SCRAM-SHA-256 '
+cp "$tmp/kept-scram.tls" "$session"
 
 # compress = auto on loopback: the pipelined COMPRESS is not sent.
 errand_write_config "$tmp/auto.conf" imaps "auth = plain"
