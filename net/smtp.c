@@ -117,6 +117,8 @@ struct smtp {
 	struct event *deferred; /* runs done */
 	smtp_done_cb done;
 	void *arg;
+	int (*before_dot)(void *);
+	void *before_dot_arg;
 };
 
 static struct smtp *smtp_new(
@@ -275,6 +277,8 @@ smtp_new(struct event_base *base, const struct smtp_params *p,
 	s->fd = -1;
 	s->done = done;
 	s->arg = arg;
+	s->before_dot = p->before_dot;
+	s->before_dot_arg = p->before_dot_arg;
 	s->parser = smtp_parser_new(0, 0);
 	s->timer = evtimer_new(base, smtp_timer_cb, s);
 	s->deferred = evtimer_new(base, smtp_deferred_cb, s);
@@ -371,6 +375,15 @@ smtp_body(struct smtp *s)
 			return;
 		}
 		if (n == 0) {
+			/* The caller's mark first: the "." after it. */
+			if (s->before_dot != NULL &&
+			    s->before_dot(s->before_dot_arg) != 0) {
+				smtp_decide(s, SMTP_TEMPFAIL, 0,
+				    "cannot send: the message's state cannot "
+				    "be recorded");
+				smtp_finish(s);
+				return;
+			}
 			len = smtp_stuff_end(&s->st, end);
 			conn_write_unlogged(s->conn, end, len);
 			s->sent += len;

@@ -43,6 +43,12 @@ struct smtp_params {
 	 * taken as a password), as for IMAP and POP3. */
 	int auth;     /* enum sasl_mech */
 	int auth_can; /* SASL_CAN_* */
+	/* Called once, synchronously, right before the final "." is queued
+	 * (the body may still be in flight: before the "." the server keeps
+	 * nothing); or NULL. Not -1: the "." does not go, the send fails
+	 * (SMTP_TEMPFAIL, the connection closed). Not smtp_cancel() from it. */
+	int (*before_dot)(void *arg);
+	void *before_dot_arg;
 };
 
 enum smtp_status {

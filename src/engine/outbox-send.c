@@ -1,6 +1,8 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * Sending the outbox on the loop: each due message is marked sending on
- * disk, then goes through net/smtp or sendmail-command; its end is on disk
+ * disk, then dot right before its final "." (or sendmail-command) can go:
+ * a crash before it sends it again, after it holds it. It goes through
+ * net/smtp or sendmail-command; its end is on disk
  * before anything else (sent, held with the server's words, or waiting
  * after a temporary failure). A sent message then has its copy made in Sent
  * (IMAP APPEND, or the local Sent Maildir) and \Answered on the message it
@@ -101,6 +103,7 @@ static void run_smtp_go(struct outbox_run *);
 static void run_smtp_secret(char *, const char *, void *);
 static const char *run_smtp_pw(void *);
 static void run_smtp_done(const struct smtp_result *, void *);
+static int run_dot(void *);
 static int run_smtp_url(struct outbox_run *, char **);
 static void run_answered(struct outbox_run *);
 static void run_save(struct outbox_run *);
@@ -314,7 +317,8 @@ run_step(evutil_socket_t fd, short what, void *arg)
 		run_next(r);
 		return;
 	}
-	/* On disk before a byte goes: found so after a crash, it is held. */
+	/* On disk before a byte goes: found so after a crash, it is sent
+	 * again (dot, written later, holds it). */
 	e->state = OUTBOX_SENDING;
 	e->tries++;
 	if (outbox_state_write(r->ob, e, &err) != 0) {
@@ -325,7 +329,6 @@ run_step(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	outbox_unlock(r->ob);
-	outbox_die_at("sending");
 	run_send(r);
 }
 
@@ -374,7 +377,8 @@ run_end(struct outbox_run *r, enum outbox_state state, int uncertain,
 		outbox_unlock(r->ob);
 	}
 	if (!ok) {
-		/* Left as sending: held at the next start, never resent. */
+		/* Left as sending (sent again at the next start) or dot
+		 * (held, never resent). */
 		free(err);
 		err = NULL;
 	}
@@ -416,6 +420,14 @@ run_sendmail(struct outbox_run *r)
 		    &why, "cannot read '%s': %s", e->path, strerror(errno));
 		run_end(r, OUTBOX_HELD, 0, why, NULL, 0);
 		free(why);
+		return;
+	}
+	/* The command may deliver as soon as it runs: a crash from now on
+	 * leaves the message held. */
+	if (run_dot(r) != 0) {
+		run_end(r, OUTBOX_RETRY, 0,
+		    "cannot send: the message's state cannot be recorded", NULL,
+		    0);
 		return;
 	}
 	if (pipe2(err, O_CLOEXEC) == -1) {
@@ -737,9 +749,37 @@ run_smtp_go(struct outbox_run *r)
 	sp.dns = r->p.s != NULL ? session_dns(r->p.s) : NULL;
 	sp.auth = r->auth;
 	sp.auth_can = r->auth_can;
+	sp.before_dot = run_dot;
+	sp.before_dot_arg = r;
 	r->smtp =
 	    smtp_send(r->p.base, &sp, e->from, (const char *const *)e->rcpts,
 	        e->nrcpt, r->msgfd, run_smtp_done, r);
+}
+
+/* Right before the final "." (or sendmail-command): state dot on disk
+ * (fsynced, the directory too), so that a crash after it holds the
+ * message rather than sending it twice. Up to here nothing was taken. */
+static int
+run_dot(void *arg)
+{
+	struct outbox_run *r = arg;
+	struct outbox_entry *e = &r->cur;
+	char *err = NULL;
+	int rc = -1;
+
+	outbox_die_at("sending");
+	e->dot = 1;
+	if (outbox_lock(r->ob, &err) == 0) {
+		rc = outbox_state_write(r->ob, e, &err);
+		outbox_unlock(r->ob);
+	}
+	free(err);
+	if (rc != 0) {
+		e->dot = 0;
+		return -1;
+	}
+	outbox_die_at("dot");
+	return 0;
 }
 
 static void

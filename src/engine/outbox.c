@@ -291,8 +291,11 @@ outbox_unlock_send(struct outbox *ob)
 		flock(ob->sendfd, LOCK_UN);
 }
 
-/* Nobody sends: a message left in state sending went to the server and
- * nobody knows whether it arrived. It is held, never resent by itself. */
+/* Nobody sends: a message left in state sending never reached its final
+ * "." (RFC 5321: the server takes a message only with its reply to the
+ * ".") and is queued again. One left in state dot went to the server (or
+ * to sendmail-command) and nobody knows whether it arrived: it is held,
+ * never resent by itself. */
 static void
 outbox_recover(struct outbox *ob)
 {
@@ -313,13 +316,19 @@ outbox_recover(struct outbox *ob)
 		for (i = 0; i < n; i++) {
 			if (v[i].state != OUTBOX_SENDING)
 				continue;
-			v[i].state = OUTBOX_HELD;
-			v[i].uncertain = 1;
 			free(v[i].reason);
-			xasprintf(&v[i].reason,
-			    "may have been sent: check Sent and use errand "
-			    "outbox --retry %s",
-			    v[i].id);
+			v[i].reason = NULL;
+			if (!v[i].dot)
+				v[i].state = OUTBOX_QUEUED;
+			else {
+				v[i].state = OUTBOX_HELD;
+				v[i].uncertain = 1;
+				xasprintf(&v[i].reason,
+				    "may have been sent: check Sent and use "
+				    "errand outbox --retry %s",
+				    v[i].id);
+			}
+			v[i].dot = 0;
 			if (outbox_state_write(ob, &v[i], &err) != 0) {
 				free(err);
 				err = NULL;
@@ -419,7 +428,9 @@ outbox_state_write(struct outbox *ob, const struct outbox_entry *e, char **err)
 	    "journal %s\t%s\nstate %s\ncreated %lld\nnot-before %lld\n"
 	    "tries %d\nsave-sent %d\nappending %d\nuncertain %d\n"
 	    "append-tried %d\nreply-uid %u\n",
-	    journal_op_name(ja.op), row, outbox_state_name(e->state),
+	    journal_op_name(ja.op), row,
+	    e->state == OUTBOX_SENDING && e->dot ? "dot"
+	                                         : outbox_state_name(e->state),
 	    (long long)e->created, (long long)e->not_before, e->tries,
 	    e->save_sent, e->appending, e->uncertain, e->append_tried,
 	    e->reply_uid);
@@ -498,6 +509,11 @@ outbox_state_parse(const char *id, char *buf, struct outbox_entry *e)
 					e->state = (enum outbox_state)i;
 					have = 1;
 				}
+			if (strcmp(v, "dot") == 0) {
+				e->state = OUTBOX_SENDING;
+				e->dot = 1;
+				have = 1;
+			}
 		} else if (strcmp(line, "created") == 0)
 			e->created = (time_t)strtoll(v, NULL, 10);
 		else if (strcmp(line, "not-before") == 0)

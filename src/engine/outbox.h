@@ -20,8 +20,10 @@ struct outbox_run;
  * file renamed in, the directory synced) before what follows it. */
 enum outbox_state {
 	OUTBOX_QUEUED,  /* waiting; not before not_before (send-delay) */
-	OUTBOX_SENDING, /* the final "." is about to go or went: found so at
-	                 * start (a crash, a cut), it is held, never resent */
+	OUTBOX_SENDING, /* under way; found so at start (a crash, a cut):
+	                 * without dot, sent again (the server has not taken
+	                 * it before its final "."); with dot, held, never
+	                 * resent */
 	OUTBOX_SENT,    /* accepted; the Sent copy and \Answered still to
 	                 * do (then the message is removed) */
 	OUTBOX_HELD,    /* refused (5xx), or it may have been sent: waits for
@@ -64,6 +66,8 @@ struct outbox_entry {
 	uint32_t reply_uid;
 	int save_sent;     /* 0 or 1 */
 	int uncertain;     /* HELD: its final "." went and no answer came */
+	int dot;           /* SENDING: the final "." (sendmail-command: the
+	                    * command) may have gone; "state dot" on disk */
 	int append_tried;  /* SENT: an APPEND went once: look before the next */
 	char *sent_folder; /* SENT: where the copy goes, or NULL */
 	char *in_reply_to; /* the msg-id it answers (no <>), or NULL: without
@@ -73,10 +77,11 @@ struct outbox_entry {
 };
 
 /* The outbox of the account: $XDG_DATA_HOME/errand/ACCOUNT/outbox (made
- * 0700 when missing). A message found in state sending (a crash between
- * the final "." and the answer) is held at once: "may have been sent:
- * check Sent and use errand outbox --retry ID". NULL with *err (the
- * caller's). Free with outbox_free(). */
+ * 0700 when missing). A message found in state sending (a crash before
+ * its final ".") is queued again; one found in state dot (a crash between
+ * the final "." and the answer, or while sendmail-command ran) is held at
+ * once: "may have been sent: check Sent and use errand outbox --retry
+ * ID". NULL with *err (the caller's). Free with outbox_free(). */
 struct outbox *outbox_open(const struct account *, char **err);
 
 /* The same for a directory of the caller's choice (tests); a the account

@@ -5,7 +5,9 @@
 # Subject, no Bcc, the body), each recipient once, Bcc included; the copy
 # lands in the account's Sent (doveadm); an unknown recipient is held with
 # the server's words and nothing is delivered; offline (the submission port
-# closed) it waits and errand push sends it once.
+# closed) it waits and errand push sends it once. Killed before the final
+# dot (ERRAND_OUTBOX_DIE_AT=sending) the next push sends it, delivered once;
+# killed once the dot is marked (=dot) it is held, never resent.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/smtpd.sh"
 
@@ -92,5 +94,37 @@ smtpd_wait_mail 4
 tap_eq "delivered once" "$(arrived three)" 1
 run push
 tap_eq "a second push: once still" "$(arrived three)" 1
+
+# Killed while the body went, before the final dot: the server dropped it,
+# the next start queues it again and push delivers it once.
+printf 'From: %s@example.org\nTo: one@example.org\nSubject: four\nMessage-ID: <four@send.test>\n\nhi\n' \
+    "$U" >"$work/four.eml"
+ERRAND_OUTBOX_DIE_AT=sending "$ERRAND" -c "$conf" send "$work/four.eml" \
+    >/dev/null 2>&1
+tap_eq "killed before the dot: by SIGKILL" "$?" 137
+run outbox
+tap_like "queued again, not held" "$out" "	queued	.*	four"
+run push
+tap_like "push sends it" "$out" "^outbox: 1 sent"
+smtpd_wait_mail 5
+tap_eq "delivered once" "$(arrived four)" 1
+run push
+tap_eq "a second push: once still" "$(arrived four)" 1
+
+# Killed right after the dot was marked, before it went: it may have gone
+# for all errand knows, so it is held and never resent by itself.
+printf 'From: %s@example.org\nTo: one@example.org\nSubject: five\nMessage-ID: <five@send.test>\n\nhi\n' \
+    "$U" >"$work/five.eml"
+ERRAND_OUTBOX_DIE_AT=dot "$ERRAND" -c "$conf" send "$work/five.eml" \
+    >/dev/null 2>&1
+tap_eq "killed at the dot: by SIGKILL" "$?" 137
+run outbox
+id=$(printf '%s\n' "$out" | grep '	five' | cut -f 1)
+tap_like "held as uncertain" "$out" \
+    "	held	.*may have been sent: check Sent and use errand outbox --retry $id"
+run push
+run outbox
+tap_like "push does not resend it" "$(arrived five):$(oneline "$out")" \
+    "^0:.*$id	held	[^~]*may have been sent"
 
 tap_done

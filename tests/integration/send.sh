@@ -190,9 +190,21 @@ tap_eq "killed after queuing: by SIGKILL" "$?" 137
 run push
 tap_like "push sends it" "$out" "^outbox: 1 sent"
 tap_eq "once" "$(times five)" 1
-# Marked sending: it may have gone: held, not resent.
+# Marked sending, before sendmail-command ran: nothing went, the next
+# push sends it once.
+message twelve
+ERRAND_OUTBOX_DIE_AT=sending "$ERRAND" -c "$conf" send "$work/twelve.eml" \
+    >/dev/null 2>&1
+tap_eq "killed before the command: by SIGKILL" "$?" 137
+run outbox
+tap_like "queued again, not held" "$out" "	queued	"
+run push
+tap_like "push sends it" "$out" "^outbox: 1 sent"
+tap_eq "once" "$(times twelve)" 1
+# Marked dot (sendmail-command about to run): it may have gone: held, not
+# resent.
 message six
-ERRAND_OUTBOX_DIE_AT=sending "$ERRAND" -c "$conf" send "$work/six.eml" \
+ERRAND_OUTBOX_DIE_AT=dot "$ERRAND" -c "$conf" send "$work/six.eml" \
     >/dev/null 2>&1
 tap_eq "killed while sending: by SIGKILL" "$?" 137
 run outbox
@@ -206,7 +218,7 @@ run push
 tap_eq "sent once the user says so" "$(times six)" 1
 # Killed while sending, and the server kept a copy in Sent: it was sent.
 message nine
-ERRAND_OUTBOX_DIE_AT=sending "$ERRAND" -c "$conf" send "$work/nine.eml" \
+ERRAND_OUTBOX_DIE_AT=dot "$ERRAND" -c "$conf" send "$work/nine.eml" \
     >/dev/null 2>&1
 tap_eq "killed while sending again: by SIGKILL" "$?" 137
 dv_doveadm save -u "$U" -m Sent <"$work/nine.eml"

@@ -223,19 +223,67 @@ START_TEST(test_outbox_bad)
 }
 END_TEST
 
-/* A crash between the final "." and the answer: held, never resent. */
-START_TEST(test_outbox_crash_sending)
+/* A crash before the final ".": queued again, sent by the next run. */
+START_TEST(test_outbox_crash_before_dot)
 {
 	struct outbox_entry e, *v;
 	struct outbox *ob;
-	char *err = NULL, *id, *path;
+	char *err = NULL, *id, *text, *path;
 	size_t n;
 
 	ob = outbox_open_dir(obdir, NULL, &err);
 	id = add(ob, msg, 0);
 	ck_assert_int_eq(outbox_read(ob, id, &e, &err), 0);
 	e.state = OUTBOX_SENDING;
+	e.tries = 1;
 	ck_assert_int_eq(outbox_state_write(ob, &e, &err), 0);
+	outbox_entry_clear(&e);
+	xasprintf(&path, "%s/%s.state", obdir, id);
+	text = read_file(path);
+	ck_assert_ptr_nonnull(strstr(text, "\nstate sending\n"));
+	free(text);
+	outbox_free(ob);
+	/* The next start queues it again: the server took nothing. */
+	ob = outbox_open_dir(obdir, NULL, &err);
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(v[0].state, OUTBOX_QUEUED);
+	ck_assert_int_eq(v[0].uncertain, 0);
+	ck_assert_int_eq(v[0].dot, 0);
+	ck_assert_int_eq(v[0].tries, 1);
+	ck_assert_ptr_null(v[0].reason);
+	outbox_entries_free(v, n);
+	ck_assert_int_ne(outbox_next_due(ob), 0);
+	free(path);
+	free(id);
+	outbox_free(ob);
+}
+END_TEST
+
+/* A crash between the final "." and the answer: held, never resent. */
+START_TEST(test_outbox_crash_sending)
+{
+	struct outbox_entry e, *v;
+	struct outbox *ob;
+	char *err = NULL, *id, *path, *text;
+	size_t n;
+
+	ob = outbox_open_dir(obdir, NULL, &err);
+	id = add(ob, msg, 0);
+	ck_assert_int_eq(outbox_read(ob, id, &e, &err), 0);
+	e.state = OUTBOX_SENDING;
+	e.dot = 1;
+	ck_assert_int_eq(outbox_state_write(ob, &e, &err), 0);
+	outbox_entry_clear(&e);
+	/* On disk as dot, read back so. */
+	xasprintf(&path, "%s/%s.state", obdir, id);
+	text = read_file(path);
+	ck_assert_ptr_nonnull(strstr(text, "\nstate dot\n"));
+	free(text);
+	free(path);
+	ck_assert_int_eq(outbox_read(ob, id, &e, &err), 0);
+	ck_assert_int_eq(e.state, OUTBOX_SENDING);
+	ck_assert_int_eq(e.dot, 1);
 	outbox_entry_clear(&e);
 	/* Too late to take back or discard while it is being sent. */
 	ck_assert_int_eq(outbox_take_back(ob, id, &path, NULL, &err), 1);
@@ -555,6 +603,7 @@ main(void)
 	tcase_add_test(tc, test_outbox_add);
 	tcase_add_test(tc, test_outbox_add_crlf);
 	tcase_add_test(tc, test_outbox_bad);
+	tcase_add_test(tc, test_outbox_crash_before_dot);
 	tcase_add_test(tc, test_outbox_crash_sending);
 	tcase_add_test(tc, test_outbox_take_back);
 	tcase_add_test(tc, test_outbox_sendmail);
