@@ -20,6 +20,11 @@ smtpd_start()
 {
 	command -v smtpd >/dev/null 2>&1 || [ -x /usr/sbin/smtpd ] || return 1
 	[ "$(id -u)" = 0 ] || return 1
+	# OpenSMTPD keeps its queue and control socket in fixed places, so
+	# one private instance runs at a time: a suite holds the lock until
+	# it exits (its exit trap stops the daemon first), the next waits.
+	exec 8>"${TMPDIR:-/tmp}/errand-smtpd.lock" || return 1
+	flock -w 900 8 || return 1
 	SMTPD_DIR=$(mktemp -d "${TMPDIR:-/tmp}/errand-smtpd.XXXXXX") || return 1
 	errand_at_exit 'rm -rf "$SMTPD_DIR"'
 	chmod 0711 "$SMTPD_DIR"
