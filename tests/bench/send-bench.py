@@ -223,6 +223,9 @@ def main():
     ap.add_argument("--conf")
     ap.add_argument("--work")
     ap.add_argument("--size", type=int, default=20)
+    # A profiler to run errand under ("strace -f -T -o FILE"), not timed.
+    ap.add_argument("--perf", default=os.environ.get("SEND_BENCH_PERF"))
+    ap.add_argument("--wrap", default=os.environ.get("SEND_BENCH_WRAP"))
     ap.add_argument("--presses", type=int, default=1000)
     A = ap.parse_args()
     if A.sink:
@@ -241,8 +244,9 @@ def main():
     os.chmod(editor, 0o755)
     cmd = ("exec env XDG_CACHE_HOME=%s/cache XDG_STATE_HOME=%s/state "
            "XDG_DATA_HOME=%s/data HOME=%s EDITOR=%s VISUAL= TERM=xterm "
-           "LANG=C.UTF-8 LC_ALL=C.UTF-8 %s -c %s -d %s/errand.log"
-           % (w, w, w, w, editor, A.errand, A.conf, w))
+           "LANG=C.UTF-8 LC_ALL=C.UTF-8 %s%s -c %s -d %s/errand.log"
+           % (w, w, w, w, editor, A.wrap + " " if A.wrap else "", A.errand,
+              A.conf, w))
     subprocess.run(["tmux", "-S", A.sock, "-f", "/dev/null", "new-session",
                     "-d", "-s", "send", "-x", "100", "-y", "30", cmd],
                    check=True)
@@ -274,12 +278,21 @@ def run(att, size_kb):
     until(lambda t: "attachment.bin [" in t, 30, "attachment listed")
     hwm_before = status(pid, "VmHWM")
 
-    # y: until the index is back.
+    # y: until the index is back (under perf record -p, with --perf).
+    prof = None
+    if A.perf:
+        prof = subprocess.Popen(["perf", "record", "-q", "-F", "5000", "-p",
+                                 str(pid), "-o", A.perf],
+                                stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
     t0 = time.monotonic()
     keys("y")
     t1 = until(lambda t: "Filler 01" in t and
                "The attachment, for the bench." not in t, 60, "index after y")
     queue_ms = (t1 - t0) * 1000
+    if prof is not None:
+        prof.send_signal(2)
+        prof.wait()
 
     # While the sink receives: key latency and RSS.
     rss = [0]
@@ -300,6 +313,14 @@ def run(att, size_kb):
     end = time.monotonic() + 300
     while time.monotonic() < end and busy():
         time.sleep(0.01)
+    # Then until the outbox is empty: the copy to Sent (save-sent) is part
+    # of sending, and of the peak.
+    obox = os.path.join(A.work, "data", "errand", "demo", "outbox")
+    end = time.monotonic() + 120
+    while time.monotonic() < end and any(
+            n.endswith(".eml") for n in os.listdir(obox)):
+        time.sleep(0.02)
+    done_s = time.monotonic() - t0
     stop.set()
     th.join()
     hwm = status(pid, "VmHWM")
@@ -312,10 +333,10 @@ def run(att, size_kb):
     floor_s = floor(A.keep)
 
     def ms(v):
-        return "median %.1f ms, p90 %.1f, max %.1f (%d presses)" % (
-            statistics.median(v), sorted(v)[int(len(v) * 0.9) - 1 if
-                                             len(v) >= 10 else -1],
-            max(v), len(v))
+        w = sorted(v)
+        return "median %.1f ms, p90 %.1f, worst %s (%d presses)" % (
+            statistics.median(v), w[max(0, int(len(w) * 0.9) - 1)],
+            ", ".join("%.1f" % x for x in w[-3:][::-1]), len(v))
 
     limit_kb = 64 * 1024 + size_kb
     print("attachment: %d MB of random bytes, %d bytes on the wire, sink "
@@ -337,6 +358,7 @@ def run(att, size_kb):
     print("send: y to the sink's last byte %.2f s; connect to last byte "
           "%.2f s; floor (same bytes, bare client, same sink) %.2f s; "
           "ratio %.2f" % (send_s, wire_s, floor_s, wire_s / floor_s))
+    print("outbox empty (the copy to Sent done) %.2f s after y" % done_s)
 
 
 if __name__ == "__main__":
