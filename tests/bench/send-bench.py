@@ -190,7 +190,7 @@ def key_latency(n, busy=None):
         t0 = time.monotonic()
         keys(key)
         t1 = until(lambda t: t != before, 10, "change after " + key, True)
-        out.append((t1 - t0) * 1000)
+        out.append(((t1 - t0) * 1000, t0))
         key = "k" if key == "j" else "j"
         time.sleep(0.05)
     return out
@@ -260,7 +260,7 @@ def run(att, size_kb):
     pid = int(tmux("display-message", "-p", "-t", "send", "#{pane_pid}",
                    out=True).strip())
     until(lambda t: "Filler 01" in t, 30, "index")
-    idle = key_latency(20)
+    idle = [v for v, _ in key_latency(20)]
 
     keys("m")
     until(lambda t: "To:" in t, 10, "To prompt")
@@ -308,14 +308,21 @@ def run(att, size_kb):
     while time.monotonic() < end and not any(
             "data" in e for e in sink_events()):
         time.sleep(0.005)
-    busy = lambda: not any("end" in e for e in sink_events())
-    during = key_latency(A.presses, busy)
-    end = time.monotonic() + 300
-    while time.monotonic() < end and busy():
-        time.sleep(0.01)
-    # Then until the outbox is empty: the copy to Sent (save-sent) is part
-    # of sending, and of the peak.
+    # Busy until the outbox is empty: the copy to Sent (save-sent) after
+    # the SMTP transaction is part of sending, and of the peak.
     obox = os.path.join(A.work, "data", "errand", "demo", "outbox")
+    smtp_hwm = [0]
+
+    def busy():
+        if not smtp_hwm[0] and any("end" in e for e in sink_events()):
+            smtp_hwm[0] = status(pid, "VmHWM")
+        return any(n.endswith(".eml") for n in os.listdir(obox))
+    presses = key_latency(A.presses, busy)
+    end = time.monotonic() + 300
+    while time.monotonic() < end and not any(
+            "end" in e for e in sink_events()):
+        time.sleep(0.01)
+    busy()
     end = time.monotonic() + 120
     while time.monotonic() < end and any(
             n.endswith(".eml") for n in os.listdir(obox)):
@@ -328,6 +335,8 @@ def run(att, size_kb):
     if not evs:
         die("the sink never got the message")
     e = evs[0]
+    during = [v for v, t in presses if t < e["end"]]
+    copying = [v for v, t in presses if t >= e["end"]]
     send_s = e["end"] - t0
     wire_s = e["end"] - e["accept"]
     floor_s = floor(A.keep)
@@ -351,10 +360,15 @@ def run(att, size_kb):
                            verdict(max(during), 50)))
     else:
         print("key latency while sending: no press fitted in the send")
+    if copying:
+        print("key latency during the copy to Sent: %s  [max %s]"
+              % (ms(copying), verdict(max(copying), 50)))
     print("peak RSS: %d kB before y, %d kB after the send (sampled VmRSS max "
           "%d kB)  [target 64 MB + %d MB = %d kB: %s]"
           % (hwm_before, hwm, rss[0], A.size, limit_kb,
              verdict(hwm, limit_kb)))
+    print("peak RSS at the sink's last byte (SMTP only, before the copy to "
+          "Sent): %d kB  [%s]" % (smtp_hwm[0], verdict(smtp_hwm[0], limit_kb)))
     print("send: y to the sink's last byte %.2f s; connect to last byte "
           "%.2f s; floor (same bytes, bare client, same sink) %.2f s; "
           "ratio %.2f" % (send_s, wire_s, floor_s, wire_s / floor_s))
