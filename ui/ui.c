@@ -8,6 +8,7 @@
 #include <curses.h>
 #include <errno.h>
 #include <locale.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -750,11 +751,12 @@ static void
 ui_on_stdin(evutil_socket_t fd, short what, void *arg)
 {
 	struct ui *ui = arg;
-	int ch, key;
+	struct pollfd pfd;
+	int ch, key, n = 0, avail;
 
-	(void)fd;
 	(void)what;
 	while (!ui->quit && (ch = getch()) != ERR) {
+		n++;
 		if (ch == KEY_RESIZE) {
 			/* curses has resized already (after resizeterm()). */
 			ui->rows = LINES;
@@ -764,6 +766,19 @@ ui_on_stdin(evutil_socket_t fd, short what, void *arg)
 		}
 		if ((key = ui_curses_key(ch)) >= 0)
 			ui_key(ui, key);
+	}
+	/* Woken with no key, and the terminal still says "readable" with
+	 * nothing in it (end of file, or a hangup that sent no SIGHUP): it
+	 * is gone. Quit as on q, without purging, rather than wake for ever.
+	 * (Bytes curses took for a key not complete yet leave nothing
+	 * readable, so they do not look like this.) */
+	if (n == 0 && !ui->quit) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 0) == 1 &&
+		    ((pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) ||
+		        (ioctl(fd, FIONREAD, &avail) == 0 && avail == 0)))
+			ui->quit = 1;
 	}
 	if (ui->quit)
 		event_base_loopbreak(ui->ctx->base);

@@ -183,6 +183,27 @@ tap_eq "stalled: q quits at once" "$(tui_wait_exit 5)" 0
 tui_stop
 proxy_set up
 
+# --- a terminal that goes away without SIGHUP --------------------------------
+# Its input hung up: errand quits (as on q, nothing purged) instead of
+# waking for ever on a descriptor that is always readable.
+tui_start 100 20 python3 -c '
+import os, pty, subprocess, sys, time
+m, s = pty.openpty()
+p = subprocess.Popen(sys.argv[2:], stdin=s)
+os.close(s)
+# The far side of its input goes away once the interface is up.
+deadline = time.time() + 10
+while time.time() < deadline and not os.path.exists(sys.argv[1]):
+    time.sleep(0.05)
+os.close(m)
+sys.exit(p.wait())' "$work/up" env \
+    XDG_CACHE_HOME="$work/cache" TERM=xterm-256color LANG=C.UTF-8 \
+    LC_ALL=C.UTF-8 "$ERRAND" -c "$conf"
+check_screen "input going away: the index shows first" "Second read message"
+: >"$work/up"
+tap_eq "input gone: errand quits" "$(tui_wait_exit 10)" 0
+tui_stop
+
 # --- bad bindings are a FILE:LINE error -------------------------------------
 printf '[bindings index]\nj = fly\n' >"$work/bad.conf"
 cat "$conf" >>"$work/bad.conf"
