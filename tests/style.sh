@@ -41,7 +41,7 @@ if ! command -v clang-format >/dev/null 2>&1; then
 	exit $?
 fi
 for f in src/*.[ch] src/*/*.[ch] ui/*.[ch] net/*.[ch] cache/*.[ch] tests/unit/*.c \
-    tests/fuzz/*.c; do
+    tests/fuzz/*.c tests/proto/*.c tests/bench/*.c; do
 	[ -f "$f" ] || continue
 	if out=$(clang-format --dry-run -Werror "$f" 2>&1); then
 		tap_ok "clang-format: $f"

@@ -200,7 +200,8 @@ main(int argc, char **argv)
 				p.auth = m;
 			else
 				usage();
-			if (p.auth == SASL_OAUTHBEARER || p.auth == SASL_XOAUTH2)
+			if (p.auth == SASL_OAUTHBEARER ||
+			    p.auth == SASL_XOAUTH2)
 				p.auth_can = SASL_CAN_TOKEN;
 			break;
 		case 'L':
