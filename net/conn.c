@@ -234,6 +234,15 @@ conn_free(struct conn *c)
 }
 
 void
+conn_base_free(struct event_base *base)
+{
+	if (base == NULL)
+		return;
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	event_base_free(base);
+}
+
+void
 conn_connect(struct conn *c)
 {
 	if (c->state != CONN_STATE_NEW)

@@ -72,6 +72,12 @@ struct conn *conn_new(struct event_base *, struct evdns_base *,
 /* Close and free; conn_free(NULL) is a no-op. No callback runs after. */
 void conn_free(struct conn *);
 
+/* Free a loop that ran connections. A TLS connection freed with one of
+ * libevent's deferred callbacks still queued (a read that came with the
+ * last reply) is only let go when that callback has run, so one
+ * non-blocking pass runs what is queued first. NULL is a no-op. */
+void conn_base_free(struct event_base *);
+
 /* Start the lookup and connect; CONN_EV_CONNECTED or CONN_EV_ERROR follows. */
 void conn_connect(struct conn *);
 

@@ -27,6 +27,7 @@
 #include "url.h"
 #include "xmalloc.h"
 #include "cache/store.h"
+#include "net/conn.h"
 
 static int cmd_deadline_secs(struct cmd_ctx *, const struct account *);
 
@@ -214,14 +215,7 @@ cmd_loop_free(struct cmd_ctx *ctx)
 	session_deadline_clear(&ctx->dl);
 	if (ctx->dns != NULL)
 		evdns_base_free(ctx->dns, 0);
-	/* A connection freed with a deferred callback still queued (a TLS
-	 * read that came with the last reply) is only let go when that
-	 * callback has run: one pass of the loop, with nothing else left
-	 * to call, before the loop itself goes. */
-	if (ctx->base != NULL)
-		event_base_loop(ctx->base, EVLOOP_NONBLOCK);
-	if (ctx->base != NULL)
-		event_base_free(ctx->base);
+	conn_base_free(ctx->base);
 	ctx->dns = NULL;
 	ctx->base = NULL;
 }

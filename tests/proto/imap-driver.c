@@ -271,9 +271,7 @@ main(int argc, char **argv)
 	event_base_dispatch(base);
 	imap_free(im);
 	event_free(timer);
-	/* Let freed TLS connections go (see cmd_loop_free()). */
-	event_base_loop(base, EVLOOP_NONBLOCK);
-	event_base_free(base);
+	conn_base_free(base);
 	plog_close(log);
 	free(password);
 	return status;

@@ -204,9 +204,7 @@ main(int argc, char **argv)
 	}
 	event_base_dispatch(base);
 	pop3_free(pp);
-	/* Let freed TLS connections go (see cmd_loop_free()). */
-	event_base_loop(base, EVLOOP_NONBLOCK);
-	event_base_free(base);
+	conn_base_free(base);
 	plog_close(log);
 	free(password);
 	return status;

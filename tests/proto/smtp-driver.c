@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "xmalloc.h"
+#include "net/conn.h"
 #include "net/plog.h"
 #include "net/sasl.h"
 #include "net/smtp.h"
@@ -178,9 +179,7 @@ main(int argc, char **argv)
 		smtp_send(base, &p, from, rcpts, nrcpt, fd, done_cb, base);
 	event_base_dispatch(base);
 	evdns_base_free(p.dns, 0);
-	/* Let freed TLS connections go (see cmd_loop_free()). */
-	event_base_loop(base, EVLOOP_NONBLOCK);
-	event_base_free(base);
+	conn_base_free(base);
 	plog_close(log);
 	if (fd != -1)
 		close(fd);
