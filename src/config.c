@@ -404,12 +404,8 @@ parse_key(
 		}
 		return 0;
 	}
-	if (strcmp(key, "password-command") == 0) {
-		if (a->password_command != NULL)
-			return parse_fail(p, "password-command given twice");
-		a->password_command = xstrdup(value);
-		return 0;
-	}
+	if (strcmp(key, "password-command") == 0)
+		return parse_once(p, key, value, &a->password_command);
 	if (strcmp(key, "ca-file") == 0) {
 		if (a->ca_file != NULL)
 			return parse_fail(p, "ca-file given twice");
