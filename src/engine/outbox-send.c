@@ -109,6 +109,7 @@ static void run_answered(struct outbox_run *);
 static void run_save(struct outbox_run *);
 static void run_save_local(struct outbox_run *);
 static void run_save_imap(struct outbox_run *);
+static void run_sent_connect(struct outbox_run *, imap_done_cb);
 static void run_imap_connected(
     struct imap *, enum imap_err, const char *, void *);
 static void run_imap_appended(
@@ -1127,11 +1128,26 @@ run_sent_folder(struct outbox_run *r)
 	return s != NULL ? s : xstrdup("Sent");
 }
 
+/* Connect to the account's server for its Sent folder (found now and
+ * kept in r->cur.sent_folder); done runs when logged in. */
 static void
-run_save_imap(struct outbox_run *r)
+run_sent_connect(struct outbox_run *r, imap_done_cb done)
 {
 	struct imap_params ip;
 	char *folder;
+
+	/* Found before the old name goes: it may be where it starts. */
+	folder = run_sent_folder(r);
+	free(r->cur.sent_folder);
+	r->cur.sent_folder = folder;
+	session_imap_params(r->p.s, &ip);
+	r->im = imap_new(r->p.base, session_dns(r->p.s), &ip);
+	imap_connect(r->im, done, r);
+}
+
+static void
+run_save_imap(struct outbox_run *r)
+{
 	char *err = NULL;
 
 	if (session_creds(r->p.s) != 1) {
@@ -1143,12 +1159,7 @@ run_save_imap(struct outbox_run *r)
 		free(err);
 		return;
 	}
-	folder = run_sent_folder(r);
-	free(r->cur.sent_folder);
-	r->cur.sent_folder = folder;
-	session_imap_params(r->p.s, &ip);
-	r->im = imap_new(r->p.base, session_dns(r->p.s), &ip);
-	imap_connect(r->im, run_imap_connected, r);
+	run_sent_connect(r, run_imap_connected);
 }
 
 static void
@@ -1273,19 +1284,11 @@ run_imap_appended(struct imap *im, enum imap_err e, const char *msg,
 static void
 run_check_sent(struct outbox_run *r)
 {
-	struct imap_params ip;
-	char *folder;
-
 	if (session_creds(r->p.s) != 1) {
 		run_next(r);
 		return;
 	}
-	folder = run_sent_folder(r);
-	free(r->cur.sent_folder);
-	r->cur.sent_folder = folder;
-	session_imap_params(r->p.s, &ip);
-	r->im = imap_new(r->p.base, session_dns(r->p.s), &ip);
-	imap_connect(r->im, run_check_connected, r);
+	run_sent_connect(r, run_check_connected);
 }
 
 static void
