@@ -97,6 +97,17 @@ triage_queued(const struct triage *t, uint32_t uid)
  * message row's flags (when set_flags). A crash between the two loses
  * nothing: the next start shows the row's change again. 0, or -1 with
  * the store's error (c->journaled says whether the row is written). */
+/* The cached folder called name, or -1 and *err naming it. */
+static int
+triage_folder(
+    struct triage *t, const char *name, struct store_folder *f, char **err)
+{
+	if (store_folder_get(t->st, name, f) == 0)
+		return 0;
+	xasprintf(err, "no folder '%s'", name);
+	return -1;
+}
+
 static int
 triage_write(struct triage *t, struct triage_change *c)
 {
@@ -310,10 +321,8 @@ triage_keyword(struct triage *t, const char *folder, uint32_t uid,
 		xasprintf(err, "bad keyword '%s': %s", keyword, why);
 		return -1;
 	}
-	if (store_folder_get(t->st, folder, &f) != 0) {
-		xasprintf(err, "no folder '%s'", folder);
+	if (triage_folder(t, folder, &f, err) != 0)
 		return -1;
-	}
 	if (store_msg_get(t->st, f.id, uid, &m) != 0) {
 		xasprintf(err, "message %u is no longer in the cache", uid);
 		store_folder_clear(&f);
@@ -365,10 +374,8 @@ triage_flag(struct triage *t, const char *folder, uint32_t uid, char letter,
 		xasprintf(err, "no flag '%c'", letter);
 		return -1;
 	}
-	if (store_folder_get(t->st, folder, &f) != 0) {
-		xasprintf(err, "no folder '%s'", folder);
+	if (triage_folder(t, folder, &f, err) != 0)
 		return -1;
-	}
 	if (store_msg_get(t->st, f.id, uid, &m) != 0) {
 		xasprintf(err, "message %u is no longer in the cache", uid);
 		store_folder_clear(&f);
@@ -420,10 +427,8 @@ triage_move(struct triage *t, const char *folder, uint32_t uid,
 	int rc = -1;
 
 	*err = NULL;
-	if (store_folder_get(t->st, folder, &f) != 0) {
-		xasprintf(err, "no folder '%s'", folder);
+	if (triage_folder(t, folder, &f, err) != 0)
 		return -1;
-	}
 	if (store_folder_get(t->st, dest, &d) != 0) {
 		xasprintf(err, "no folder '%s'", dest);
 		store_folder_clear(&f);
@@ -471,10 +476,8 @@ triage_expunge(struct triage *t, const char *folder, const char *uids,
 	int rc;
 
 	*err = NULL;
-	if (store_folder_get(t->st, folder, &f) != 0) {
-		xasprintf(err, "no folder '%s'", folder);
+	if (triage_folder(t, folder, &f, err) != 0)
 		return -1;
-	}
 	memset(&c, 0, sizeof c);
 	if ((c.arg = journal_expunge_arg(uids, f.raw_name)) == NULL) {
 		xasprintf(err, "cannot journal an expunge in '%s'", folder);
@@ -521,10 +524,8 @@ triage_unmove(struct triage *t, const char *folder, uint32_t uid,
 	int rc;
 
 	*err = NULL;
-	if (store_folder_get(t->st, folder, &f) != 0) {
-		xasprintf(err, "no folder '%s'", folder);
+	if (triage_folder(t, folder, &f, err) != 0)
 		return -1;
-	}
 	memset(&fm, 0, sizeof fm);
 	fm.folder = f.id;
 	fm.uid = uid;
@@ -643,10 +644,8 @@ triage_mark(struct triage *t, const char *folder, uint32_t uid, char letter,
 		xasprintf(err, "no flag '%c'", letter);
 		return -1;
 	}
-	if (store_folder_get(t->st, folder, &f) != 0) {
-		xasprintf(err, "no folder '%s'", folder);
+	if (triage_folder(t, folder, &f, err) != 0)
 		return -1;
-	}
 	rc = store_msg_get(t->st, f.id, uid, &m);
 	if (rc != 0) {
 		xasprintf(err, "message %u is no longer in the cache", uid);
@@ -688,10 +687,8 @@ triage_file(struct triage *t, const char *folder, uint32_t uid,
 
 	*err = NULL;
 	*dest_name = NULL;
-	if (store_folder_get(t->st, folder, &f) != 0) {
-		xasprintf(err, "no folder '%s'", folder);
+	if (triage_folder(t, folder, &f, err) != 0)
 		return -1;
-	}
 	if (store_folder_get(t->st, dest, &d) != 0) {
 		xasprintf(err, "no folder '%s'", dest);
 		store_folder_clear(&f);
@@ -787,10 +784,8 @@ triage_purge(struct triage *t, const char *folder, const uint32_t *uids,
 		triage_undo_clear(t);
 		return rc < 0 ? -1 : 0;
 	}
-	if (store_folder_get(t->st, folder, &f) != 0) {
-		xasprintf(err, "no folder '%s'", folder);
+	if (triage_folder(t, folder, &f, err) != 0)
 		return -1;
-	}
 	set = triage_uid_set(t, f.id, uids, n, &ids);
 	store_folder_clear(&f);
 	rc = triage_expunge(t, folder, set, ids, err);
