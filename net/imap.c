@@ -331,6 +331,7 @@ static void imap_sasl_fail(struct imap *, const char *);
 static void imap_sasl_ahead(struct imap *);
 static void imap_sasl_proof(struct imap *, const char *);
 static int imap_unproven(struct imap *, const struct imap_resp *);
+static int imap_is_scram(enum sasl_mech);
 static unsigned int imap_auth_flags(struct imap *);
 static void imap_enable(struct imap *);
 static void imap_logged_in(struct imap *);
@@ -1874,7 +1875,7 @@ imap_handle(struct imap *im, const struct imap_resp *r)
 		imap_greeting(im, r);
 		return;
 	}
-	if (im->proof_wait && imap_unproven(im, r))
+	if (imap_unproven(im, r))
 		return;
 	switch (r->type) {
 	case IMAP_RESP_CONTINUE:
@@ -2788,17 +2789,27 @@ imap_sasl_proof(struct imap *im, const char *challenge)
 	    sasl_mech_name(sasl_mech(im->sasl)));
 }
 
-/* While the server's proof is awaited: 1 (the session failed) for
- * anything but the proof ("+"), the login's own tagged answer (OK is
- * refused there, NO is the error) or a BYE. */
+/* During a SCRAM exchange, until the server's proof checks: 1 (the
+ * session failed) for anything but a challenge or the proof ("+"), the
+ * login's own tagged answer (OK is refused there, NO is the error) or a
+ * BYE; before the client-final, also status responses and CAPABILITY (the
+ * greeting, when the login went before it). Mailbox data (EXISTS,
+ * VANISHED, FETCH...) would reach the sync waiting behind the login. */
 static int
 imap_unproven(struct imap *im, const struct imap_resp *r)
 {
 	struct imap_cmd *cmd;
 	char tag[16];
 
+	if (!im->proof_wait &&
+	    (im->sasl == NULL || sasl_complete(im->sasl) ||
+	        !imap_is_scram(sasl_mech(im->sasl))))
+		return 0;
 	if (r->type == IMAP_RESP_CONTINUE ||
 	    (r->type == IMAP_RESP_UNTAGGED && r->cond == IMAP_COND_BYE))
+		return 0;
+	if (r->type == IMAP_RESP_UNTAGGED && !im->proof_wait &&
+	    (r->cond != IMAP_COND_NONE || r->data == IMAP_DATA_CAPABILITY))
 		return 0;
 	if (r->type == IMAP_RESP_TAGGED) {
 		TAILQ_FOREACH(cmd, &im->inflight, entry)
@@ -2811,11 +2822,21 @@ imap_unproven(struct imap *im, const struct imap_resp *r)
 		}
 	}
 	imap_failf(im, IMAP_ERR_PROTO,
-	    "cannot log in to %s: the server is not trusted: it answered "
-	    "before proving it knows the password (%s)",
+	    "cannot log in to %s: the server is not trusted: it %s before "
+	    "proving it knows the password (%s)",
 	    im->host,
+	    r->type == IMAP_RESP_UNTAGGED && !im->proof_wait
+	        ? "sent mailbox data"
+	        : "answered",
 	    im->sasl != NULL ? sasl_mech_name(sasl_mech(im->sasl)) : "SASL");
 	return 1;
+}
+
+static int
+imap_is_scram(enum sasl_mech m)
+{
+	return m == SASL_SCRAM_SHA_1 || m == SASL_SCRAM_SHA_1_PLUS ||
+	    m == SASL_SCRAM_SHA_256 || m == SASL_SCRAM_SHA_256_PLUS;
 }
 
 static void

@@ -3,8 +3,9 @@
 # port without TLS (nothing is sent), a named mechanism the server lacks,
 # SCRAM with the server's signature right, wrong and missing (OK said
 # without it), the same with a sync's batch (ENABLE, SELECT) sent with the
-# client-final and answered with what would empty the cache (nothing of it
-# may be taken before the proof), SCRAM-SHA-256-PLUS
+# client-final and answered with what would empty the cache, or such
+# mailbox data sent before the first challenge (nothing of it may be taken
+# before the proof), SCRAM-SHA-256-PLUS
 # bound to tls-unique on TLS 1.2 (the scripted server plays SCRAM's server
 # side), an OAUTHBEARER error continuation, and a
 # server that keeps sending "+". Through errand check (the account's
@@ -212,6 +213,20 @@ batch_fails batch-early "scram batch, answered before the proof" \
 sync_case batch-nofinal imap-sasl-scram-batch-nofinal.txt
 batch_fails batch-nofinal "scram batch, OK without the proof" \
     "^errand: demo: cannot log in to 127\\.0\\.0\\.1: the server is not trusted: it said OK before SCRAM-SHA-256 finished\$"
+
+# Before the client-final, mailbox data (what the sync waiting behind the
+# login would take for the folder's news) refused as well: the proof has
+# not even been asked for.
+sync_case batch-pre imap-sasl-scram-batch-pre.txt
+tap_eq "scram, data before the challenge: exit 1" "$rc" 1
+tap_like "scram, data before the challenge: the error names it ($out)" \
+    "$out" "^errand: demo: cannot log in to 127\\.0\\.0\\.1: the server is not trusted: it sent mailbox data before proving it knows the password \\(SCRAM-SHA-256\\)\$"
+tap_file_like "scram, data before the challenge: sent" "$tr" \
+    '^S: \* VANISHED \(EARLIER\) 1:3$'
+tap_eq "scram, data before the challenge: the cache untouched" \
+    "$(cat "$db" "$db-wal" 2>/dev/null | cksum)" "$sum"
+tap_eq "scram, data before the challenge: the same four messages listed" \
+    "$(stored batch-pre)" "4-m4 3-m3 2-m2 1-m1 "
 
 # The signature right: the same batch, and what the server says of the
 # folder is stored.
