@@ -250,6 +250,12 @@ struct imap {
 	                 * AUTHENTICATE, COMPRESS after them */
 	int zwait;      /* COMPRESS sent, its answer not read: nothing more
 	                 * may go */
+	int proof_wait; /* SCRAM: the client-final sent (what waited behind
+	                 * the login with it), the server's signature not
+	                 * checked yet: nothing else it says is taken */
+	int ahead;      /* the empty answer to the server's proof went ahead
+	                 * of it: the login cannot go again on this
+	                 * connection */
 	int idle_renew; /* seconds */
 	struct event *idle_ev; /* renews IDLE */
 	struct imap_op *idle;  /* the IDLE in force ("+" seen, no DONE) */
@@ -322,6 +328,10 @@ static void imap_authenticate(struct imap *);
 static void imap_login_cmd(struct imap *, const char *);
 static void imap_sasl_continue(struct imap *, const char *);
 static void imap_sasl_fail(struct imap *, const char *);
+static void imap_sasl_ahead(struct imap *);
+static void imap_sasl_proof(struct imap *, const char *);
+static int imap_unproven(struct imap *, const struct imap_resp *);
+static int imap_is_scram(enum sasl_mech);
 static unsigned int imap_auth_flags(struct imap *);
 static void imap_enable(struct imap *);
 static void imap_logged_in(struct imap *);
@@ -1476,6 +1486,7 @@ imap_failf(struct imap *im, enum imap_err err, const char *fmt, ...)
 	va_end(ap);
 	plog_note(im->log, im->host, "imap: session failed: %s", im->error);
 	imap_set_state(im, IMAP_STATE_CLOSED);
+	im->proof_wait = 0;
 	if (im->conn != NULL)
 		im->conn_fail = conn_fail(im->conn);
 	conn_free(im->conn);
@@ -1864,6 +1875,8 @@ imap_handle(struct imap *im, const struct imap_resp *r)
 		imap_greeting(im, r);
 		return;
 	}
+	if (imap_unproven(im, r))
+		return;
 	switch (r->type) {
 	case IMAP_RESP_CONTINUE:
 		imap_continue(im, r);
@@ -2059,6 +2072,10 @@ imap_continue(struct imap *im, const struct imap_resp *r)
 {
 	struct imap_cmd *cmd = im->blocked;
 
+	if (im->proof_wait) {
+		imap_sasl_proof(im, r->text);
+		return;
+	}
 	if (cmd == NULL) {
 		if (im->idle != NULL)
 			return; /* another "+" while idle: harmless */
@@ -2548,6 +2565,7 @@ imap_authenticate(struct imap *im)
 
 	sasl_free(im->sasl);
 	im->sasl = NULL;
+	im->proof_wait = im->ahead = 0;
 	secret = im->secret != NULL ? im->secret(im->secret_arg) : NULL;
 	if (secret == NULL) {
 		imap_failf(im, IMAP_ERR_AUTH, "no password for %s", im->host);
@@ -2663,10 +2681,10 @@ imap_login_cmd(struct imap *im, const char *secret)
 
 /* A "+" during AUTHENTICATE: the mechanism's answer, logged as a secret;
  * a mechanism that gives up ends the session (no "*" is worth waiting
- * for). Once it is satisfied (SCRAM: the server's signature checked), its
- * last answer ends the exchange: what waited behind the AUTHENTICATE
- * (ENABLE, SELECT, COMPRESS) goes right after it, and the server runs it
- * once the login completes, or fails it with the login. */
+ * for). SCRAM's client-final goes with the empty answer to the server's
+ * proof and with what waited behind the login (ENABLE, SELECT, COMPRESS):
+ * see imap_sasl_ahead(). Another mechanism, once satisfied, lets what
+ * waited go behind its last answer. */
 static void
 imap_sasl_continue(struct imap *im, const char *challenge)
 {
@@ -2689,6 +2707,10 @@ imap_sasl_continue(struct imap *im, const char *challenge)
 	conn_write_secret(im->conn, w.s, w.len, "<secret>");
 	OPENSSL_cleanse(w.s, w.len);
 	free(w.s);
+	if (res == SASL_MORE && sasl_proof_pending(im->sasl)) {
+		imap_sasl_ahead(im);
+		return;
+	}
 	if (res == SASL_OK && (cmd = im->blocked) != NULL &&
 	    cmd->kind == IMAP_CMD_AUTH && cmd->exchange &&
 	    !TAILQ_EMPTY(&im->outq)) {
@@ -2700,6 +2722,121 @@ imap_sasl_continue(struct imap *im, const char *challenge)
 		im->blocked = NULL;
 		imap_flush(im);
 	}
+}
+
+/* SCRAM's client-final just went: send the empty answer to the server's
+ * proof ahead of it, and what waited behind the login, in the same flight,
+ * so that the proof, the login's OK and the batch's answers come back in
+ * one: a round trip for the exchange and the open instead of three.
+ *
+ * Nothing the server says is taken until its signature is checked:
+ * imap_unproven() refuses anything but the proof, the login's own answer
+ * or a BYE until then, and the responses are read in order, so the
+ * batch's answers, which an honest server sends after the proof, are not
+ * even parsed when it is wrong or missing: the connection is closed with
+ * "not trusted" and its operations fail, nothing stored.
+ *
+ * What goes before the proof reveals only the mailbox name and the
+ * client's own cached state (QRESYNC's UIDVALIDITY, MODSEQ and known
+ * UIDs), inside TLS to a server whose certificate was verified: an
+ * impostor would need the certificate, and learns no secret. COMPRESS goes
+ * too, last: a server that fails the proof is dropped whatever was asked,
+ * and DEFLATE still goes on only once its answer is read, after the
+ * proof; a broken stream connects again without it as before. */
+static void
+imap_sasl_ahead(struct imap *im)
+{
+	struct imap_cmd *cmd = im->blocked;
+
+	conn_write_secret(im->conn, "\r\n", 2, "<secret>");
+	im->proof_wait = im->ahead = 1;
+	if (cmd == NULL || cmd->kind != IMAP_CMD_AUTH || !cmd->exchange)
+		return;
+	cmd->exchange = 0;
+	im->blocked = NULL;
+	if (TAILQ_EMPTY(&im->outq))
+		return;
+	plog_note(im->log, im->host,
+	    "imap: what waited goes with the %s proof; its answers are "
+	    "taken once the server's signature is checked",
+	    sasl_mech_name(sasl_mech(im->sasl)));
+	imap_flush(im);
+}
+
+/* The "+" that follows the client-final: the server's SCRAM proof, whose
+ * empty answer already went. Until it checks, nothing else is taken. */
+static void
+imap_sasl_proof(struct imap *im, const char *challenge)
+{
+	enum sasl_res res;
+	char *out;
+
+	if (im->sasl == NULL)
+		fatalx("%s: no exchange", __func__);
+	res = sasl_step(im->sasl, challenge, &out);
+	if (res == SASL_FAIL) {
+		imap_sasl_fail(im, sasl_error(im->sasl));
+		return;
+	}
+	if (res != SASL_OK || out == NULL || *out != '\0') {
+		sasl_wipe_free(out);
+		imap_sasl_fail(im, "the server asks for more after its proof");
+		return;
+	}
+	sasl_wipe_free(out);
+	im->proof_wait = 0;
+	plog_note(im->log, im->host, "imap: the server's %s signature checked",
+	    sasl_mech_name(sasl_mech(im->sasl)));
+}
+
+/* During a SCRAM exchange, until the server's proof checks: 1 (the
+ * session failed) for anything but a challenge or the proof ("+"), the
+ * login's own tagged answer (OK is refused there, NO is the error) or a
+ * BYE; before the client-final, also status responses and CAPABILITY (the
+ * greeting, when the login went before it). Mailbox data (EXISTS,
+ * VANISHED, FETCH...) would reach the sync waiting behind the login. */
+static int
+imap_unproven(struct imap *im, const struct imap_resp *r)
+{
+	struct imap_cmd *cmd;
+	char tag[16];
+
+	if (!im->proof_wait &&
+	    (im->sasl == NULL || sasl_complete(im->sasl) ||
+	        !imap_is_scram(sasl_mech(im->sasl))))
+		return 0;
+	if (r->type == IMAP_RESP_CONTINUE ||
+	    (r->type == IMAP_RESP_UNTAGGED && r->cond == IMAP_COND_BYE))
+		return 0;
+	if (r->type == IMAP_RESP_UNTAGGED && !im->proof_wait &&
+	    (r->cond != IMAP_COND_NONE || r->data == IMAP_DATA_CAPABILITY))
+		return 0;
+	if (r->type == IMAP_RESP_TAGGED) {
+		TAILQ_FOREACH(cmd, &im->inflight, entry)
+		{
+			if (cmd->kind != IMAP_CMD_AUTH)
+				continue;
+			(void)snprintf(tag, sizeof tag, "a%u", cmd->tag);
+			if (strcmp(r->tag, tag) == 0)
+				return 0;
+		}
+	}
+	imap_failf(im, IMAP_ERR_PROTO,
+	    "cannot log in to %s: the server is not trusted: it %s before "
+	    "proving it knows the password (%s)",
+	    im->host,
+	    r->type == IMAP_RESP_UNTAGGED && !im->proof_wait
+	        ? "sent mailbox data"
+	        : "answered",
+	    im->sasl != NULL ? sasl_mech_name(sasl_mech(im->sasl)) : "SASL");
+	return 1;
+}
+
+static int
+imap_is_scram(enum sasl_mech m)
+{
+	return m == SASL_SCRAM_SHA_1 || m == SASL_SCRAM_SHA_1_PLUS ||
+	    m == SASL_SCRAM_SHA_256 || m == SASL_SCRAM_SHA_256_PLUS;
 }
 
 static void
@@ -2959,6 +3096,7 @@ imap_restart(struct imap *im)
 	im->zfailed = 1;
 	im->zon = im->zasked = im->need_caps = 0;
 	im->early_pipe = im->zwait = 0;
+	im->proof_wait = im->ahead = 0;
 	conn_free(im->conn);
 	im->conn = NULL;
 	while ((cmd = TAILQ_FIRST(&im->inflight)) != NULL) {
@@ -3045,10 +3183,10 @@ imap_early_stale(struct imap *im)
 	return 1;
 }
 
-/* After imap_early_stale(): when nothing but the AUTHENTICATE went (SCRAM
- * holds the rest until it is satisfied), log in again with what the
- * greeting offers, the held commands behind it as before. 1 when done
- * (why freed), 0 to fail. */
+/* After imap_early_stale(): when nothing but the AUTHENTICATE went (a
+ * SCRAM exchange holds the rest until its client-final), log in again
+ * with what the greeting offers, the held commands behind it as before.
+ * 1 when done (why freed), 0 to fail. */
 static int
 imap_early_again(struct imap *im, char *why)
 {
@@ -3056,7 +3194,7 @@ imap_early_again(struct imap *im, char *why)
 	struct imap_cmd *cmd;
 	enum imap_state st = im->state;
 
-	if (!TAILQ_EMPTY(&im->inflight))
+	if (!TAILQ_EMPTY(&im->inflight) || im->ahead)
 		return 0;
 	plog_note(im->log, im->host,
 	    "imap: %s refused %s (%s); logging in again with what the "
@@ -3083,7 +3221,8 @@ imap_early_again(struct imap *im, char *why)
 
 /* The mechanisms sent before the greeting when the kept hint names them:
  * one line (PLAIN), or SCRAM, whose exchange holds what follows until the
- * server proved it knows the password. */
+ * client-final, and whose answers are taken once the server proved it
+ * knows the password (imap_sasl_ahead()). */
 static int
 imap_early_mech(int mech)
 {

@@ -303,6 +303,13 @@ sasl_complete(const struct sasl *s)
 	return s->complete;
 }
 
+int
+sasl_proof_pending(const struct sasl *s)
+{
+	return sasl_is_scram(s->mech) && s->steps == 1 && !s->complete &&
+	    s->error == NULL;
+}
+
 /* The secret is not needed any more: wipe our copy. */
 static void
 sasl_forget(struct sasl *s)

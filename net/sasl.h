@@ -107,6 +107,11 @@ const char *sasl_oauth_status(const struct sasl *);
  * trusted. */
 int sasl_complete(const struct sasl *);
 
+/* Whether the client said its last word and only the server's proof is
+ * still to come (SCRAM, once the client-final is made): the answer to
+ * that proof is empty, and may be sent ahead of it. */
+int sasl_proof_pending(const struct sasl *);
+
 enum sasl_mech sasl_mech(const struct sasl *);
 
 /* Wipes and frees; NULL is a no-op. */

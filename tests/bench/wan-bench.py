@@ -218,7 +218,9 @@ def timeline(log):
                 ev.append((ms, "TLS established (connect + handshake)"))
             elif " > " in line:
                 cmd = line.split(" > ", 1)[1].split()
-                name = cmd[1] if len(cmd) > 1 else "?"
+                # "<secret>": an AUTHENTICATE response, shown as "+".
+                name = (cmd[1] if len(cmd) > 1 else
+                        "+" if cmd == ["<secret>"] else "?")
                 if name == "LOGOUT":
                     ev.append((ms, "LOGOUT sent (not waited for)"))
                     break

@@ -10,10 +10,12 @@
 # resumes the TLS session kept in $XDG_CACHE_HOME (0600); another host
 # name, a changed pin or a session file whose certificate was swapped
 # never resumes. auth = plain; then SCRAM (what auto takes here): its
-# AUTHENTICATE also goes before the greeting, ENABLE, SELECT and COMPRESS
-# behind its last answer, once the server's signature is checked: four
-# round trips. A wrong password stores nothing; a mechanism no longer
-# offered is refused, and the login goes again after the greeting.
+# AUTHENTICATE also goes before the greeting, then the client-final with
+# the empty answer to the server's proof, ENABLE, SELECT and COMPRESS in
+# one flight: three round trips. Nothing the server answers is taken
+# before its signature is checked. A wrong password stores nothing; a
+# mechanism no longer offered is refused, and the login goes again after
+# the greeting.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/dovecot.sh"
 
@@ -180,7 +182,7 @@ tap_file_unlike "after: a full handshake" "$tmp/after.log" \
 
 # SCRAM: the first login waits for the greeting and keeps the hint; the
 # next sends AUTHENTICATE SCRAM-SHA-256 before it, and ENABLE, SELECT and
-# COMPRESS behind the response to the server's signature.
+# COMPRESS with the client-final, ahead of the server's signature.
 errand_write_config "$tmp/scram.conf" imaps "compress = yes" \
     "auth = scram-sha-256"
 sync_one scram1 "$tmp/scram.conf"
@@ -190,22 +192,29 @@ tap_like "scram: warm sync exit 0, nothing changed ($out)" "$rc $out" \
     '^0 INBOX: 0 new, 0 changed, 0 vanished \(qresync\)$'
 n=$(turns "$tmp/scram.log")
 batches=$(cat "$tmp/scram.log.batches")
-if [ "$n" -le 4 ]; then
-	tap_ok "scram: warm open in $n round trips after connect (<= 4):$batches"
+if [ "$n" -le 3 ]; then
+	tap_ok "scram: warm open in $n round trips after connect (<= 3):$batches"
 else
-	tap_fail "scram: warm open in at most 4 round trips" "got $n:$batches"
+	tap_fail "scram: warm open in at most 3 round trips" "got $n:$batches"
 fi
-tap_like "scram: ENABLE, SELECT and COMPRESS behind the last response" \
-    "$batches" '^\| AUTHENTICATE\| \+\| \+ ENABLE SELECT COMPRESS$'
+tap_like "scram: ENABLE, SELECT and COMPRESS with the client-final" \
+    "$batches" '^\| AUTHENTICATE\| \+ \+ ENABLE SELECT COMPRESS$'
 tap_file_like "scram: logged in before the greeting" "$tmp/scram.log" \
     'logging in before the greeting \(AUTHENTICATE SCRAM-SHA-256 '
-tap_eq "scram: nothing sent before the server's signature was checked" \
-    "$(awk '/SCRAM-SHA-256 satisfied/ { ok = 1 }
-	/ > a[0-9]+ (ENABLE|SELECT|COMPRESS)/ { print ok ? "after" : "before"
-	    exit }' "$tmp/scram.log")" after
+# The batch goes before the proof; what the server says is taken only
+# after it: the first response read after the batch went is the proof,
+# checked before the next one is read.
+tap_eq "scram: nothing taken before the server's signature was checked" \
+    "$(awk '/ > a[0-9]+ SELECT/ { sent = 1; next }
+	!sent { next }
+	/ < / && !proof { if ($0 ~ / < \+ /) { proof = 1; next }
+	    print "answer before the proof: " $0; exit }
+	/ < / { print "read before the check: " $0; exit }
+	/signature checked/ { print proof ? "proof checked first" : "?"
+	    exit }' "$tmp/scram.log")" "proof checked first"
 
-# A wrong password: the login's refusal is the error; the batch held
-# behind the exchange never goes, and nothing is stored.
+# A wrong password: the login's refusal is the error; the batch went with
+# the client-final, nothing it brought back is taken, nothing is stored.
 {
 	echo "[account $DOVECOT_USER]"
 	echo "source = imaps://$DOVECOT_USER@127.0.0.1:$IMAPS_PORT"
@@ -223,8 +232,10 @@ tap_like "scram, wrong password: the login refused, named ($out)" "$out" \
     'login refused by 127\.0\.0\.1: \[AUTHENTICATIONFAILED\]'
 tap_file_like "scram, wrong password: sent before the greeting" \
     "$tmp/scramwrong.log" 'logging in before the greeting \(AUTHENTICATE SCRAM'
-tap_file_unlike "scram, wrong password: the batch never went" \
-    "$tmp/scramwrong.log" '> a[0-9]+ (ENABLE|SELECT|COMPRESS)'
+tap_file_like "scram, wrong password: the batch went with the proof" \
+    "$tmp/scramwrong.log" '> a[0-9]+ SELECT "INBOX" \(QRESYNC'
+tap_file_unlike "scram, wrong password: no signature checked" \
+    "$tmp/scramwrong.log" 'signature checked'
 tap_eq "scram, wrong password: nothing stored" "$(cksum <"$db")" "$sum"
 
 # A hint naming a mechanism the server no longer offers: refused, and the
@@ -243,7 +254,7 @@ tap_file_like "stale hint: logged in again after the greeting" \
 turns "$tmp/stale.log" >/dev/null
 tap_like "stale hint: the batch behind the second login" \
     "$(cat "$tmp/stale.log.batches")" \
-    '^\| AUTHENTICATE\| AUTHENTICATE\| \+\| \+ ENABLE SELECT COMPRESS$'
+    '^\| AUTHENTICATE\| AUTHENTICATE\| \+ \+ ENABLE SELECT COMPRESS$'
 sync_one stale2 "$tmp/scram.conf"
 tap_eq "stale hint: the next sync exit 0 ($out)" "$rc" 0
 tap_file_like "stale hint: the next login early with SCRAM-SHA-256" \

@@ -24,7 +24,7 @@
 #               or not: a corrupt deflate stream
 #   ACCEPT      close this connection and play the rest of the script on
 #               the next one (a client that connects again)
-#   SCRAM hash password [tamper] [plus] [nofinal]
+#   SCRAM hash password [tamper] [plus] [nofinal] [defer]
 #               the server side of SCRAM-SHA-1 or -256 (hash sha1 or
 #               sha256, RFC 5802): the client-first is the last word of
 #               the line last read (SASL-IR, AUTH with a response); sends
@@ -33,6 +33,12 @@
 #               flipped). With plus: -PLUS, the client must bind to this
 #               TLS connection's tls-unique (RFC 5929). With nofinal:
 #               no server-final at all (the script says OK at once).
+#               With defer: the server-final is kept for PROOF.
+#   PROOF       send the server-final a SCRAM ... defer kept: the script
+#               reads what the client sent with its proof first, or
+#               answers it before the proof
+#   HOLD        gather what is sent from here (S:, RAW:, PROOF) ...
+#   FLUSH       ... and send it in one write: the client reads it at once
 # Blank lines and lines starting with '#' are skipped. Every line received
 # is written to TRANSCRIPT as "C: line", every line sent as "S: line". It
 # exits when the script ends or the client closes, and after 20 seconds in
@@ -75,6 +81,8 @@ class Session:
         self.logout_next = False
         self.gone = False
         self.last = b""  # the last line read
+        self.proof = None  # SCRAM ... defer: (server-final, shown)
+        self.held = None  # HOLD: the bytes gathered for FLUSH
 
     def note(self, prefix, data):
         text = data.decode("utf-8", "backslashreplace")
@@ -94,7 +102,10 @@ class Session:
         if self.zc is not None:
             data = self.zc.compress(data) + self.zc.flush(zlib.Z_SYNC_FLUSH)
         try:
-            self.sock.sendall(data)
+            if self.held is not None:
+                self.held += data
+            else:
+                self.sock.sendall(data)
         except OSError:
             if not (self.logout_seen or self.logout_next):
                 raise
@@ -170,6 +181,7 @@ def scram(sess, args, lineno):
     tamper = "tamper" in args[2:]
     plus = "plus" in args[2:]
     nofinal = "nofinal" in args[2:]
+    defer = "defer" in args[2:]
     h = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}[name]
 
     def mac(key, msg):
@@ -210,6 +222,9 @@ def scram(sess, args, lineno):
     if tamper:
         sig[0] ^= 1
     sfinal = b"v=" + base64.b64encode(bytes(sig))
+    if defer:
+        sess.proof = (b"+ " + base64.b64encode(sfinal) + b"\r\n", b"+ " + sfinal)
+        return
     sess.send(b"+ " + base64.b64encode(sfinal) + b"\r\n", b"+ " + sfinal)
 
 
@@ -284,6 +299,18 @@ def play(script, sess, tls_context, listener):
             sess.note("S:", b"<wire> " + data)
         elif directive.startswith("SCRAM "):
             scram(sess, directive.split()[1:], lineno)
+        elif directive == "PROOF":
+            if sess.proof is None:
+                raise ScriptError("line %d: PROOF without SCRAM ... defer" % lineno)
+            sess.send(*sess.proof)
+            sess.proof = None
+        elif directive == "HOLD":
+            sess.held = b""
+        elif directive == "FLUSH":
+            data, sess.held = sess.held or b"", None
+            sess.sock.settimeout(sess.remaining())
+            sess.sock.sendall(data)
+            sess.note("*", b"%d bytes sent in one write" % len(data))
         elif directive == "ACCEPT":
             try:
                 sess.sock.close()

@@ -110,6 +110,7 @@ START_TEST(test_login)
 	ck_assert_str_eq(out, "dGlt");
 	sasl_wipe_free(out);
 	ck_assert(!sasl_complete(s));
+	ck_assert(!sasl_proof_pending(s)); /* the password is still to go */
 	/* "Password:" */
 	ck_assert_int_eq(sasl_step(s, "UGFzc3dvcmQ6", &out), SASL_MORE);
 	ck_assert_str_eq(out, "c2VjcmV0");
@@ -246,7 +247,9 @@ scram_run(enum sasl_mech m, int tamper)
 	ck_assert_msg(s != NULL, "sasl_new: %s", err);
 
 	/* client-first */
+	ck_assert(!sasl_proof_pending(s));
 	ck_assert_int_eq(sasl_step(s, NULL, &out), SASL_MORE);
+	ck_assert(!sasl_proof_pending(s));
 	raw = sasl_b64_decode(out, &n);
 	ck_assert_ptr_nonnull(raw);
 	ck_assert_msg(strncmp((char *)raw, c.cb != NULL ? "p=" : "n,", 2) == 0,
@@ -263,6 +266,8 @@ scram_run(enum sasl_mech m, int tamper)
 	ck_assert_int_eq(rc, GSASL_OK); /* the client's proof holds */
 	sasl_wipe_free(out);
 	ck_assert(!sasl_complete(s));
+	/* only the server's proof is to come: its answer may go ahead */
+	ck_assert(sasl_proof_pending(s));
 	/* server-final: "v=" and the signature */
 	if (tamper) {
 		raw = sasl_b64_decode(sout, &n);
@@ -279,11 +284,13 @@ scram_run(enum sasl_mech m, int tamper)
 		ck_assert_msg(strstr(sasl_error(s), "not trusted") != NULL,
 		    "%s", sasl_error(s));
 		ck_assert(!sasl_complete(s));
+		ck_assert(!sasl_proof_pending(s));
 		free(sout);
 	} else {
 		ck_assert_msg(res == SASL_OK, "%s", sasl_error(s));
 		ck_assert_str_eq(out, "");
 		ck_assert(sasl_complete(s));
+		ck_assert(!sasl_proof_pending(s));
 		sasl_wipe_free(out);
 		gsasl_free(sout);
 	}
