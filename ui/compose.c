@@ -1135,7 +1135,8 @@ ui_queue_end(struct ui *ui, struct ui_queue *q)
 	} else
 		ui_message(ui, 0, "queued for sending");
 	ui_queue_release(w, c, 1);
-	ui_compose_kick(ui);
+	if (!w->quitting)
+		ui_compose_kick(ui); /* (quitting: sent at the next start) */
 out:
 	free(q->dir);
 	free(q->id);
@@ -1899,6 +1900,7 @@ ui_compose_undo_send(struct ui *ui)
 	free(draft);
 	c->d = w->sent_d;
 	compose_draft_init(&w->sent_d);
+	ui_extra_set(&c->d.extra, UI_COMPOSE_QUEUED_FIELD, NULL);
 	free(w->sent_path);
 	free(w->sent_id);
 	w->sent_path = w->sent_id = NULL;
@@ -1929,11 +1931,11 @@ ui_compose_free(struct ui *ui)
 {
 	struct ui_writing *w = ui->writing;
 	char *err;
+	int stuck;
 
 	/* A message queuing is waited for; one that will not end keeps what
 	 * it uses (the process ends, its draft is offered next time). */
-	if (w != NULL && ui_queue_finish(ui) != 0)
-		return;
+	stuck = w != NULL && ui_queue_finish(ui) != 0;
 	if (ui->compose != NULL) {
 		/* Quitting with a message open keeps it: R recalls it. */
 		if (ui->compose->bad == NULL &&
@@ -1942,7 +1944,7 @@ ui_compose_free(struct ui *ui)
 			free(err); /* the file as last written stays */
 		ui_compose_drop(ui, 0);
 	}
-	if (w == NULL)
+	if (w == NULL || stuck)
 		return;
 	ui_sent_forget(ui);
 	outbox_sender_free(w->sender);
