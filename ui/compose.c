@@ -903,15 +903,7 @@ ui_compose_send(struct ui *ui)
 		ui_message(ui, 1, "cannot send: %s", err);
 		return;
 	}
-	/* The draft says which message it becomes, durably, first. */
 	id = outbox_id_new();
-	ui_extra_set(&c->d.extra, UI_COMPOSE_QUEUED_FIELD, id);
-	if (ui_compose_save(ui) != 0) {
-		ui_extra_set(&c->d.extra, UI_COMPOSE_QUEUED_FIELD, NULL);
-		free(id);
-		return;
-	}
-
 	q = xcalloc(1, sizeof *q);
 	q->ui = ui;
 	q->c = c;
@@ -997,9 +989,10 @@ ui_queue_main(void *arg)
 	return NULL;
 }
 
-/* The thread's work: build the message into an unlinked file among the
- * drafts, then queue it. Touches only q (the message is q's while this
- * runs) and the outbox's directory. */
+/* The thread's work: the draft written with the message's outbox id,
+ * the message built into an unlinked file among the drafts, then queued.
+ * Touches only q (the message is q's while this runs) and the outbox's
+ * directory. */
 static void
 ui_queue_work(struct ui_queue *q)
 {
@@ -1015,6 +1008,12 @@ ui_queue_work(struct ui_queue *q)
 	for (n = 0; hold != NULL && n < 6000 && access(hold, F_OK) != 0; n++)
 		poll(NULL, 0, 10);
 
+	/* The draft says which message it becomes, durably, first. */
+	ui_extra_set(&q->c->d.extra, UI_COMPOSE_QUEUED_FIELD, q->id);
+	if (compose_draft_write(&q->c->d, q->c->path, &q->err) != 0) {
+		q->rc = -1;
+		return;
+	}
 	xasprintf(&tmp, "%s/send-XXXXXX", q->dir);
 	if ((fd = mkstemp(tmp)) == -1) {
 		xasprintf(
@@ -1084,7 +1083,8 @@ ui_queue_end(struct ui *ui, struct ui_queue *q)
 			*pq = q->next;
 			break;
 		}
-	event_free(q->ev);
+	if (q->ev != NULL)
+		event_free(q->ev);
 	if (q->pipe[0] != -1) {
 		close(q->pipe[0]);
 		close(q->pipe[1]);
