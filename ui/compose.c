@@ -36,12 +36,14 @@
 #include "private.h"
 #include "xmalloc.h"
 
-#define UI_COMPOSE_BODY_MAX (25 * 1024 * 1024)    /* an original read */
-#define UI_COMPOSE_MATCHES 50                     /* addresses offered */
-#define UI_COMPOSE_MATCH_ROWS 8                   /* of them shown at once */
-#define UI_COMPOSE_REPLY_FIELD "X-Errand-Reply"   /* "UID FOLDER" */
-#define UI_COMPOSE_QUEUED_FIELD "X-Errand-Queued" /* its outbox id */
-#define UI_QUEUE_QUIT_MS 30000 /* q waits this long for one queuing */
+#define UI_COMPOSE_BODY_MAX (25 * 1024 * 1024)  /* an original read */
+#define UI_COMPOSE_MATCHES 50                   /* addresses offered */
+#define UI_COMPOSE_MATCH_ROWS 8                 /* of them shown at once */
+#define UI_COMPOSE_REPLY_FIELD "X-Errand-Reply" /* "UID FOLDER" */
+
+/* A draft being queued names its outbox message; q waits so long. */
+#define UI_COMPOSE_QUEUED_FIELD "X-Errand-Queued"
+#define UI_QUEUE_QUIT_MS 30000
 
 /* Where the prompts of a new message stand. */
 enum ui_compose_step {
@@ -859,9 +861,8 @@ ui_compose_answer(struct ui *ui, enum ui_prompt p, int key)
  * y hands the message to a thread that builds it (GMime, base64 of the
  * attachments) and writes it into the outbox (fsync, rename), so that the
  * index is back at once whatever the attachments weigh. The draft names
- * the outbox message it becomes (UI_COMPOSE_QUEUED_FIELD, written before
- * the thread starts) and is removed only once that message is in the
- * outbox: after a crash, a draft whose message is there goes (it is sent
+ * the outbox message it becomes (UI_COMPOSE_QUEUED_FIELD, written first)
+ * and is removed only once that message is in the outbox: after a crash, a draft whose message is there goes (it is sent
  * once, from the outbox), one whose message is not is offered again.
  */
 static void
@@ -872,7 +873,7 @@ ui_compose_send(struct ui *ui)
 	struct ui_queue *q;
 	struct outbox *ob;
 	const char *fields[3] = {c->d.to, c->d.cc, c->d.bcc}, *r;
-	char *err, *id, *subject;
+	char *err, *subject;
 	unsigned long uid = 0;
 	int i, any = 0;
 
@@ -903,13 +904,12 @@ ui_compose_send(struct ui *ui)
 		ui_message(ui, 1, "cannot send: %s", err);
 		return;
 	}
-	id = outbox_id_new();
 	q = xcalloc(1, sizeof *q);
 	q->ui = ui;
 	q->c = c;
 	q->ob = ob;
 	q->dir = xstrdup(w->dir);
-	q->id = id;
+	q->id = outbox_id_new();
 	q->from = ui->a->from;
 	q->text_flowed = ui->a->text_flowed;
 	q->delay = ui->a->send_delay;
