@@ -13,10 +13,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +40,10 @@
 #define UI_COMPOSE_MATCHES 50                   /* addresses offered */
 #define UI_COMPOSE_MATCH_ROWS 8                 /* of them shown at once */
 #define UI_COMPOSE_REPLY_FIELD "X-Errand-Reply" /* "UID FOLDER" */
+
+/* A draft being queued names its outbox message; q waits so long. */
+#define UI_COMPOSE_QUEUED_FIELD "X-Errand-Queued"
+#define UI_QUEUE_QUIT_MS 30000
 
 /* Where the prompts of a new message stand. */
 enum ui_compose_step {
@@ -59,6 +66,27 @@ struct ui_compose {
 	struct compose_reply_info info;
 };
 
+/* A message being built and queued by a thread (y). */
+struct ui_queue {
+	struct ui *ui;
+	struct ui_compose *c; /* the message: the thread's until it ends */
+	struct outbox *ob;    /* queued into (the loop keeps it alive) */
+	char *dir;            /* the drafts: built in a file unlinked there */
+	const char *from;     /* the account's from, text-flowed and */
+	int text_flowed;      /* send-delay, as at y */
+	int delay;
+	char *id;     /* its name in the outbox, said in the draft */
+	char *folder; /* the message answered, or NULL */
+	uint32_t uid;
+	int rc; /* the thread's result: 0, or -1 with err */
+	char *err;
+	int pipe[2];      /* the thread writes a byte when done */
+	struct event *ev; /* on pipe[0] */
+	pthread_t thread;
+	int threaded; /* 0: built on the loop (no thread to be had) */
+	struct ui_queue *next;
+};
+
 /* What stays between messages. */
 struct ui_writing {
 	char *dir; /* the account's drafts, or NULL (why: dir_err) */
@@ -74,6 +102,8 @@ struct ui_writing {
 	struct outbox_sender *sender;
 	char *sender_err;
 	char status[48];
+	struct ui_queue *queue; /* the messages queuing (y), newest first */
+	int quitting;           /* ui_compose_free() waits for them */
 	/* The last message sent, while send-delay lets U take it back. */
 	char *sent_id;
 	struct draft sent_d;
@@ -101,6 +131,16 @@ static int ui_compose_original(
 static void ui_compose_reply(struct ui *, enum compose_reply_kind);
 static void ui_compose_forward(struct ui *);
 static void ui_compose_send(struct ui *);
+static int ui_queue_start(struct ui *, struct ui_queue *);
+static void *ui_queue_main(void *);
+static void ui_queue_work(struct ui_queue *);
+static void ui_queue_on_done(evutil_socket_t, short, void *);
+static void ui_queue_end(struct ui *, struct ui_queue *);
+static void ui_queue_release(struct ui_writing *, struct ui_compose *, int);
+static void ui_compose_write_quiet(struct ui_compose *);
+static void ui_extra_set(char **, const char *, const char *);
+static int ui_queue_left(struct ui *, const char *, const char *);
+static int ui_queue_finish(struct ui *);
 static void ui_compose_postpone(struct ui *);
 static void ui_compose_signature(struct ui *, struct ui_compose *);
 static void ui_compose_set(char **, const char *);
@@ -815,20 +855,27 @@ ui_compose_answer(struct ui *ui, enum ui_prompt p, int key)
 	}
 }
 
-/* Send: build the message, queue it in the outbox, back to the index. */
+/* --- send: built and queued off the loop --------------------------------- */
+
+/*
+ * y hands the message to a thread that builds it (GMime, base64 of the
+ * attachments) and writes it into the outbox (fsync, rename), so that the
+ * index is back at once whatever the attachments weigh. The draft names
+ * the outbox message it becomes (UI_COMPOSE_QUEUED_FIELD, written first)
+ * and is removed only once that message is in the outbox: after a crash, a draft whose message is there goes (it is sent
+ * once, from the outbox), one whose message is not is offered again.
+ */
 static void
 ui_compose_send(struct ui *ui)
 {
 	struct ui_writing *w = ui->writing;
 	struct ui_compose *c = ui->compose;
-	struct compose_opts opts;
-	struct compose_envelope env;
-	struct outbox_meta meta;
+	struct ui_queue *q;
 	struct outbox *ob;
 	const char *fields[3] = {c->d.to, c->d.cc, c->d.bcc}, *r;
-	char *tmp, *err, *id, *folder = NULL;
+	char *err, *subject;
 	unsigned long uid = 0;
-	int fd, i, any = 0;
+	int i, any = 0;
 
 	if (ui_compose_busy(ui))
 		return;
@@ -857,31 +904,16 @@ ui_compose_send(struct ui *ui)
 		ui_message(ui, 1, "cannot send: %s", err);
 		return;
 	}
-	xasprintf(&tmp, "%s/send-XXXXXX", w->dir);
-	if ((fd = mkstemp(tmp)) == -1) {
-		ui_message(ui, 1, "cannot make '%s': %s", tmp, strerror(errno));
-		free(tmp);
-		return;
-	}
-	unlink(tmp);
-	free(tmp);
-	memset(&opts, 0, sizeof opts);
-	opts.from = ui->a->from;
-	opts.text_flowed = ui->a->text_flowed;
-	memset(&env, 0, sizeof env);
-	if (compose_build(&c->d, &opts, fd, &env, &err) != 0) {
-		ui_message(ui, 1, "%s", err);
-		free(err);
-		close(fd);
-		compose_envelope_free(&env);
-		return;
-	}
-	memset(&meta, 0, sizeof meta);
-	meta.from = env.from;
-	meta.rcpts = (const char *const *)env.rcpt;
-	meta.nrcpt = env.nrcpt;
-	meta.save_sent = -1;
-	meta.delay = -1;
+	q = xcalloc(1, sizeof *q);
+	q->ui = ui;
+	q->c = c;
+	q->ob = ob;
+	q->dir = xstrdup(w->dir);
+	q->id = outbox_id_new();
+	q->from = ui->a->from;
+	q->text_flowed = ui->a->text_flowed;
+	q->delay = ui->a->send_delay;
+	q->pipe[0] = q->pipe[1] = -1;
 	if (c->d.extra != NULL &&
 	    (r = strstr(c->d.extra, UI_COMPOSE_REPLY_FIELD ": ")) != NULL) {
 		char *end;
@@ -891,48 +923,358 @@ ui_compose_send(struct ui *ui)
 		uid = strtoul(r, &end, 10);
 		if (*end == ' ' && uid > 0 && uid <= UINT32_MAX) {
 			n = strcspn(end + 1, "\n");
-			folder = xstrndup(end + 1, n);
-			meta.reply_folder = folder;
-			meta.reply_uid = (uint32_t)uid;
+			q->folder = xstrndup(end + 1, n);
+			q->uid = (uint32_t)uid;
 		}
 	}
-	if (lseek(fd, 0, SEEK_SET) == -1)
-		xasprintf(&err, "cannot read the message: %s", strerror(errno));
-	if (lseek(fd, 0, SEEK_CUR) != 0 ||
-	    outbox_add(ob, fd, &meta, &id, &err) != 0) {
-		ui_message(ui, 1, "cannot send: %s", err);
-		free(err);
-		close(fd);
-		free(folder);
-		compose_envelope_free(&env);
+	q->next = w->queue;
+	w->queue = q;
+
+	/* Back where the message was started, the message the thread's. */
+	ui->compose = NULL;
+	ui_show(ui,
+	    c->from == KEYMAP_PAGER && ui->doc != NULL ? KEYMAP_PAGER
+	                                               : KEYMAP_INDEX);
+	subject = text_clean_line(c->d.subject != NULL ? c->d.subject : "");
+	ui_message(ui, 0, "queuing '%s'", subject);
+	free(subject);
+	if (ui_queue_start(ui, q) != 0) {
+		/* No thread: built here, as before. */
+		ui_queue_work(q);
+		ui_queue_end(ui, q);
+	}
+	ui_dirty(ui);
+}
+
+/* Start q's thread, its end signalled on a pipe the loop watches; -1 when
+ * a thread cannot be had. */
+static int
+ui_queue_start(struct ui *ui, struct ui_queue *q)
+{
+	sigset_t all, old;
+	int rc;
+
+	if (pipe(q->pipe) != 0)
+		return -1;
+	fcntl(q->pipe[0], F_SETFD, FD_CLOEXEC);
+	fcntl(q->pipe[1], F_SETFD, FD_CLOEXEC);
+	q->ev =
+	    event_new(ui->ctx->base, q->pipe[0], EV_READ, ui_queue_on_done, q);
+	event_add(q->ev, NULL);
+	/* Signals stay the loop's. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&q->thread, NULL, ui_queue_main, q);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		event_free(q->ev);
+		q->ev = NULL;
+		close(q->pipe[0]);
+		close(q->pipe[1]);
+		q->pipe[0] = q->pipe[1] = -1;
+		return -1;
+	}
+	q->threaded = 1;
+	return 0;
+}
+
+static void *
+ui_queue_main(void *arg)
+{
+	struct ui_queue *q = arg;
+
+	ui_queue_work(q);
+	while (write(q->pipe[1], "", 1) == -1 && errno == EINTR)
+		;
+	return NULL;
+}
+
+/* The thread's work: the draft written with the message's outbox id,
+ * the message built into an unlinked file among the drafts, then queued.
+ * Touches only q (the message is q's while this runs) and the outbox's
+ * directory. */
+static void
+ui_queue_work(struct ui_queue *q)
+{
+	struct compose_opts opts;
+	struct compose_envelope env;
+	struct outbox_meta meta;
+	const char *hold = getenv("ERRAND_QUEUE_HOLD");
+	char *tmp, *id;
+	int fd, n;
+
+	/* A test's hook: wait (up to a minute) until the file hold names
+	 * exists, so that a test sees the queuing state for certain. */
+	for (n = 0; hold != NULL && n < 6000 && access(hold, F_OK) != 0; n++)
+		poll(NULL, 0, 10);
+
+	/* The draft says which message it becomes, durably, first. */
+	ui_extra_set(&q->c->d.extra, UI_COMPOSE_QUEUED_FIELD, q->id);
+	if (compose_draft_write(&q->c->d, q->c->path, &q->err) != 0) {
+		q->rc = -1;
 		return;
 	}
+	xasprintf(&tmp, "%s/send-XXXXXX", q->dir);
+	if ((fd = mkstemp(tmp)) == -1) {
+		xasprintf(
+		    &q->err, "cannot make '%s': %s", tmp, strerror(errno));
+		free(tmp);
+		q->rc = -1;
+		return;
+	}
+	unlink(tmp);
+	free(tmp);
+	memset(&opts, 0, sizeof opts);
+	opts.from = q->from;
+	opts.text_flowed = q->text_flowed;
+	memset(&env, 0, sizeof env);
+	if (compose_build(&q->c->d, &opts, fd, &env, &q->err) != 0) {
+		close(fd);
+		compose_envelope_free(&env);
+		q->rc = -1;
+		return;
+	}
+	memset(&meta, 0, sizeof meta);
+	meta.from = env.from;
+	meta.rcpts = (const char *const *)env.rcpt;
+	meta.nrcpt = env.nrcpt;
+	meta.save_sent = -1;
+	meta.delay = q->delay;
+	meta.id = q->id;
+	meta.subject = q->c->d.subject != NULL ? q->c->d.subject : "";
+	meta.reply_folder = q->folder;
+	meta.reply_uid = q->uid;
+	if (lseek(fd, 0, SEEK_SET) == -1) {
+		xasprintf(
+		    &q->err, "cannot read the message: %s", strerror(errno));
+		q->rc = -1;
+	} else if (outbox_add(q->ob, fd, &meta, &id, &q->err) != 0)
+		q->rc = -1;
+	else
+		free(id);
 	close(fd);
-	free(folder);
 	compose_envelope_free(&env);
+}
+
+static void
+ui_queue_on_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct ui_queue *q = arg;
+
+	(void)fd;
+	(void)what;
+	ui_queue_end(q->ui, q);
+}
+
+/* q's thread is done (or ending): the draft goes now that the message is
+ * in the outbox, or comes back with why it could not be queued. */
+static void
+ui_queue_end(struct ui *ui, struct ui_queue *q)
+{
+	struct ui_writing *w = ui->writing;
+	struct ui_compose *c = q->c;
+	struct ui_queue **pq;
+	char *subject;
+
+	if (q->threaded)
+		pthread_join(q->thread, NULL);
+	for (pq = &w->queue; *pq != NULL; pq = &(*pq)->next)
+		if (*pq == q) {
+			*pq = q->next;
+			break;
+		}
+	if (q->ev != NULL)
+		event_free(q->ev);
+	if (q->pipe[0] != -1) {
+		close(q->pipe[0]);
+		close(q->pipe[1]);
+	}
+	if (q->rc != 0) {
+		/* Not queued: the draft stays, as it was before y. */
+		ui_extra_set(&c->d.extra, UI_COMPOSE_QUEUED_FIELD, NULL);
+		if (c->bad == NULL)
+			ui_compose_write_quiet(c);
+		if (ui->compose == NULL && ui->prompt == UI_PROMPT_NONE &&
+		    !w->quitting) {
+			ui->compose = c;
+			c->step = UI_STEP_SCREEN;
+			ui_show(ui, KEYMAP_COMPOSE);
+			ui_message(ui, 1, "not sent: %s", q->err);
+		} else {
+			subject = text_clean_line(
+			    c->d.subject != NULL ? c->d.subject : "");
+			if (w->quitting)
+				cmd_error("'%s' not sent, kept as a draft: %s",
+				    subject, q->err);
+			else
+				ui_message(ui, 1,
+				    "'%s' not sent, kept as a draft (R): %s",
+				    subject, q->err);
+			free(subject);
+			ui_queue_release(w, c, 0);
+		}
+		goto out;
+	}
 
 	/* Queued: the draft is done with, but within send-delay U takes it
 	 * back, so it is kept until then. */
 	ui_sent_forget(ui);
-	if (ui->a->send_delay > 0) {
+	if (q->delay > 0) {
 		xasprintf(&w->sent_path, "%s.sent", c->path);
 		if (rename(c->path, w->sent_path) != 0) {
 			free(w->sent_path);
 			w->sent_path = NULL;
 		}
-		w->sent_id = id;
+		w->sent_id = q->id;
+		q->id = NULL;
 		w->sent_d = c->d;
 		compose_draft_init(&c->d);
-		w->sent_until = time(NULL) + ui->a->send_delay;
-		ui_compose_drop(ui, 1);
-		ui_message(ui, 0, "queued: sent in %d s (U: take it back)",
-		    ui->a->send_delay);
-	} else {
-		free(id);
-		ui_compose_drop(ui, 1);
+		w->sent_until = time(NULL) + q->delay;
+		ui_message(
+		    ui, 0, "queued: sent in %d s (U: take it back)", q->delay);
+	} else
 		ui_message(ui, 0, "queued for sending");
+	ui_queue_release(w, c, 1);
+	if (!w->quitting)
+		ui_compose_kick(ui); /* (quitting: sent at the next start) */
+out:
+	free(q->dir);
+	free(q->id);
+	free(q->folder);
+	free(q->err);
+	free(q);
+	ui_dirty(ui);
+}
+
+/* Let a message that was queuing go: with remove its draft (and the
+ * forwarded files), else the draft stays postponed (R). As
+ * ui_compose_drop(), for a message not on the screen. */
+static void
+ui_queue_release(struct ui_writing *w, struct ui_compose *c, int remove)
+{
+	if (remove) {
+		unlink(c->path);
+		compose_cleanup(&c->d, w->dir);
 	}
-	ui_compose_kick(ui);
+	if (c->lock_fd != -1) {
+		unlink(c->lock);
+		close(c->lock_fd);
+	}
+	compose_draft_free(&c->d);
+	compose_reply_info_free(&c->info);
+	free(c->path);
+	free(c->lock);
+	free(c->bad);
+	free(c);
+}
+
+/* Write the draft back, quietly: the file as last written stays when it
+ * cannot be. */
+static void
+ui_compose_write_quiet(struct ui_compose *c)
+{
+	char *err;
+
+	if (compose_draft_write(&c->d, c->path, &err) != 0)
+		free(err);
+}
+
+/* Set the field name of a draft's other header lines to value, or remove
+ * it (value NULL). */
+static void
+ui_extra_set(char **extra, const char *name, const char *value)
+{
+	char *s = *extra, *out = NULL, *t;
+	size_t nlen = strlen(name), len;
+	const char *p, *eol;
+
+	for (p = s != NULL ? s : ""; *p != '\0'; p = eol) {
+		eol = strchr(p, '\n');
+		eol = eol != NULL ? eol + 1 : p + strlen(p);
+		len = (size_t)(eol - p);
+		if (len > nlen && strncasecmp(p, name, nlen) == 0 &&
+		    p[nlen] == ':')
+			continue;
+		t = out;
+		xasprintf(&out, "%s%.*s", t != NULL ? t : "", (int)len, p);
+		free(t);
+	}
+	if (value != NULL) {
+		t = out;
+		xasprintf(&out, "%s%s: %s\n", t != NULL ? t : "", name, value);
+		free(t);
+	}
+	free(s);
+	*extra = out;
+}
+
+/* A draft a crash left whose message is in the outbox (its thread had
+ * queued it): it is removed, with its lock file; 1 then, else 0. */
+static int
+ui_queue_left(struct ui *ui, const char *path, const char *lock)
+{
+	struct ui_writing *w = ui->writing;
+	struct draft d;
+	const char *v;
+	char *err, *id;
+	size_t n;
+	int rc = 0;
+
+	if (w->sender == NULL)
+		return 0;
+	if (compose_draft_read(path, &d, &err) != 0) {
+		free(err);
+		compose_draft_free(&d);
+		return 0;
+	}
+	if (d.extra != NULL &&
+	    (v = strstr(d.extra, UI_COMPOSE_QUEUED_FIELD ": ")) != NULL) {
+		v += strlen(UI_COMPOSE_QUEUED_FIELD ": ");
+		n = strcspn(v, "\n");
+		id = xstrndup(v, n);
+		if (outbox_has(outbox_sender_outbox(w->sender), id)) {
+			unlink(path);
+			unlink(lock);
+			compose_cleanup(&d, w->dir);
+			rc = 1;
+		}
+		free(id);
+	}
+	compose_draft_free(&d);
+	return rc;
+}
+
+/* Quitting: wait (a bounded time) for the messages queuing. 0, or -1
+ * when one is still under way (its draft stays, offered at the next
+ * start; what it uses is not freed). */
+static int
+ui_queue_finish(struct ui *ui)
+{
+	struct ui_writing *w = ui->writing;
+	struct pollfd pfd;
+	struct timespec t0, t;
+	long left;
+
+	if (w->queue == NULL)
+		return 0;
+	w->quitting = 1;
+	cmd_error("waiting for the message being queued");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (w->queue != NULL) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = UI_QUEUE_QUIT_MS - (t.tv_sec - t0.tv_sec) * 1000 -
+		    (t.tv_nsec - t0.tv_nsec) / 1000000;
+		if (left <= 0) {
+			cmd_error("a message is still being queued: its draft "
+			          "is kept for the next start");
+			return -1;
+		}
+		pfd.fd = w->queue->pipe[0];
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)left) == 1)
+			ui_queue_end(ui, w->queue);
+	}
+	return 0;
 }
 
 static void
@@ -1349,11 +1691,12 @@ ui_resume_scan(struct ui *ui, int recall)
 			free(lock);
 			continue;
 		}
-		free(lock);
-		if (locked) {
+		if (locked || ui_queue_left(ui, path, lock)) {
+			free(lock);
 			free(path);
 			continue;
 		}
+		free(lock);
 		w->resume =
 		    xreallocarray(w->resume, w->nresume + 1, sizeof *w->resume);
 		w->resume[w->nresume++] = path;
@@ -1469,11 +1812,25 @@ ui_compose_status(struct ui *ui)
 {
 	struct ui_writing *w = ui->writing;
 
-	if (w == NULL || w->sender == NULL ||
-	    outbox_sender_count(w->sender) <= 0)
+	struct ui_queue *q;
+	int n = 0, queuing = 0;
+
+	if (w == NULL)
 		return "";
-	snprintf(w->status, sizeof w->status, " -- outbox: %d",
-	    outbox_sender_count(w->sender));
+	for (q = w->queue; q != NULL; q = q->next)
+		queuing++;
+	if (w->sender != NULL)
+		n = outbox_sender_count(w->sender);
+	if (queuing > 0 && n > 0)
+		snprintf(w->status, sizeof w->status,
+		    " -- outbox: %d, %d queuing", n, queuing);
+	else if (queuing > 0)
+		snprintf(w->status, sizeof w->status, " -- outbox: %d queuing",
+		    queuing);
+	else if (n > 0)
+		snprintf(w->status, sizeof w->status, " -- outbox: %d", n);
+	else
+		return "";
 	return w->status;
 }
 
@@ -1503,6 +1860,10 @@ ui_compose_undo_send(struct ui *ui)
 	char *path, *bcc, *err, *draft;
 	int rc;
 
+	if (w != NULL && w->queue != NULL && w->queue->delay > 0) {
+		ui_message(ui, 0, "the message is being queued: U again soon");
+		return 1;
+	}
 	if (w == NULL || w->sent_id == NULL)
 		return 0;
 	if (time(NULL) >= w->sent_until) {
@@ -1539,6 +1900,7 @@ ui_compose_undo_send(struct ui *ui)
 	free(draft);
 	c->d = w->sent_d;
 	compose_draft_init(&w->sent_d);
+	ui_extra_set(&c->d.extra, UI_COMPOSE_QUEUED_FIELD, NULL);
 	free(w->sent_path);
 	free(w->sent_id);
 	w->sent_path = w->sent_id = NULL;
@@ -1569,7 +1931,11 @@ ui_compose_free(struct ui *ui)
 {
 	struct ui_writing *w = ui->writing;
 	char *err;
+	int stuck;
 
+	/* A message queuing is waited for; one that will not end keeps what
+	 * it uses (the process ends, its draft is offered next time). */
+	stuck = w != NULL && ui_queue_finish(ui) != 0;
 	if (ui->compose != NULL) {
 		/* Quitting with a message open keeps it: R recalls it. */
 		if (ui->compose->bad == NULL &&
@@ -1578,7 +1944,7 @@ ui_compose_free(struct ui *ui)
 			free(err); /* the file as last written stays */
 		ui_compose_drop(ui, 0);
 	}
-	if (w == NULL)
+	if (w == NULL || stuck)
 		return;
 	ui_sent_forget(ui);
 	outbox_sender_free(w->sender);

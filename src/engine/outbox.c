@@ -53,7 +53,6 @@ static int outbox_write_all(int, const void *, size_t);
 static char *outbox_one_line(const char *);
 static void outbox_recover(struct outbox *);
 static void outbox_clean_tmp(struct outbox *);
-static char *outbox_new_id(void);
 static void outbox_add_rcpts(const char *, char ***, size_t *, int);
 static char *outbox_msgid(const char *);
 static char *outbox_date(time_t);
@@ -376,8 +375,8 @@ outbox_valid_id(const char *id)
 	    strspn(id, "0123456789abcdefghijklmnopqrstuvwxyz-") == n;
 }
 
-static char *
-outbox_new_id(void)
+char *
+outbox_id_new(void)
 {
 	unsigned char r[4];
 	char *s;
@@ -391,6 +390,21 @@ outbox_new_id(void)
 	xasprintf(&s, "%lld-%02x%02x%02x%02x", (long long)time(NULL), r[0],
 	    r[1], r[2], r[3]);
 	return s;
+}
+
+int
+outbox_has(struct outbox *ob, const char *id)
+{
+	struct stat sb;
+	char *p;
+	int rc;
+
+	if (!outbox_valid_id(id))
+		return 0;
+	p = outbox_file(ob, id, "state");
+	rc = stat(p, &sb) == 0;
+	free(p);
+	return rc;
 }
 
 char *
@@ -1056,10 +1070,23 @@ outbox_add(struct outbox *ob, int fd, const struct outbox_meta *meta, char **id,
 		outlen += strlen(sep);
 		free(sep);
 	}
-	e.subject = f.subject != NULL
-	    ? mime_decode_words(f.subject, strlen(f.subject), NULL)
-	    : xstrdup("");
-	e.id = outbox_new_id();
+	if (meta->subject != NULL)
+		e.subject = xstrdup(meta->subject);
+	else
+		e.subject = f.subject != NULL
+		    ? mime_decode_words(f.subject, strlen(f.subject), NULL)
+		    : xstrdup("");
+	if (meta->id != NULL) {
+		if (!outbox_valid_id(meta->id) || outbox_has(ob, meta->id)) {
+			outbox_fail(err,
+			    "cannot queue the message: '%s' is taken in the "
+			    "outbox",
+			    meta->id);
+			goto out;
+		}
+		e.id = xstrdup(meta->id);
+	} else
+		e.id = outbox_id_new();
 	e.created = time(NULL);
 	delay = meta->delay >= 0 ? meta->delay
 	                         : (ob->a != NULL ? ob->a->send_delay : 0);

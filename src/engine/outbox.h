@@ -45,6 +45,10 @@ struct outbox_meta {
 	uint32_t reply_uid;       /* and its UID, 0: none */
 	int save_sent;            /* -1: the account's save-sent; 0 or 1 */
 	int delay;                /* -1: the account's send-delay; seconds */
+	const char *id;           /* its name in the outbox (from
+	                           * outbox_id_new()), or NULL: a new one */
+	const char *subject;      /* the Subject decoded (UTF-8), or NULL:
+	                           * decoded from the message */
 };
 
 /* One message of the outbox, as outbox_list() reads it. */
@@ -100,9 +104,21 @@ const char *outbox_dir(const struct outbox *);
  * is removed from the stored copy (its addresses stay recipients); a
  * missing Date or Message-ID is added. *id (the caller frees it) names
  * it. 0, or -1 with *err (the caller's): no recipients, an unreadable
- * message, a disk error. */
+ * message, a disk error, meta->id already in the outbox. It reads only
+ * the outbox's directory from the struct: with meta's from, rcpts and
+ * subject given it may run in a thread other than the loop's (which keeps
+ * the struct alive meanwhile), for a message built off the loop. */
 int outbox_add(
     struct outbox *, int fd, const struct outbox_meta *, char **id, char **err);
+
+/* A new name for a message, for meta->id: known before the message is
+ * queued, so that a draft can say which message it became. The
+ * caller's. */
+char *outbox_id_new(void);
+
+/* 1 when message id (valid or not) is in the outbox (queued, waiting,
+ * held or sent with its Sent copy owed), else 0. */
+int outbox_has(struct outbox *, const char *id);
 
 /* The same from a file. */
 int outbox_add_file(struct outbox *, const char *path,

@@ -1,7 +1,8 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * Unit tests for src/engine/outbox.c against a real temporary directory:
  * a message queued (Bcc kept as a recipient, gone from the copy; Date and
- * Message-ID added; modes 0700/0600), bad messages refused with a reason,
+ * Message-ID added; modes 0700/0600), under a name the caller gave, bad
+ * messages refused with a reason,
  * a crash while sending held as uncertain, take back within send-delay,
  * discard, retry; and a run through sendmail-command: sent, held with the
  * command's words, waiting after exit 75. */
@@ -151,6 +152,53 @@ START_TEST(test_outbox_add)
 	free(text);
 	outbox_entries_free(v, n);
 	free(id);
+	outbox_free(ob);
+}
+END_TEST
+
+/* The caller names the message (a draft says which message it became)
+ * and gives its subject decoded; a name taken or not valid is refused. */
+START_TEST(test_outbox_add_id)
+{
+	struct outbox_meta m = meta_default(0);
+	struct outbox_entry *v;
+	struct outbox *ob;
+	char *err = NULL, *id = NULL, *want, *p;
+	size_t n;
+
+	ob = outbox_open_dir(obdir, NULL, &err);
+	ck_assert_ptr_nonnull(ob);
+	want = outbox_id_new();
+	ck_assert_int_eq(outbox_has(ob, want), 0);
+	p = write_file("in.eml", msg);
+	m.id = want;
+	m.subject = "given subject";
+	ck_assert_msg(outbox_add_file(ob, p, &m, &id, &err) == 0, "%s", err);
+	ck_assert_str_eq(id, want);
+	free(id);
+	ck_assert_int_eq(outbox_has(ob, want), 1);
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(v[0].id, want);
+	ck_assert_str_eq(v[0].subject, "given subject");
+	outbox_entries_free(v, n);
+	/* Taken: refused, nothing added. */
+	ck_assert_int_eq(outbox_add_file(ob, p, &m, &id, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "is taken"));
+	free(err);
+	err = NULL;
+	m.id = "../escape";
+	ck_assert_int_eq(outbox_add_file(ob, p, &m, &id, &err), -1);
+	free(err);
+	err = NULL;
+	ck_assert_int_eq(outbox_has(ob, "../escape"), 0);
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	outbox_entries_free(v, n);
+	ck_assert_int_eq(outbox_discard(ob, want, &err), 0);
+	ck_assert_int_eq(outbox_has(ob, want), 0);
+	free(want);
+	free(p);
 	outbox_free(ob);
 }
 END_TEST
@@ -601,6 +649,7 @@ main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_outbox_add);
+	tcase_add_test(tc, test_outbox_add_id);
 	tcase_add_test(tc, test_outbox_add_crlf);
 	tcase_add_test(tc, test_outbox_bad);
 	tcase_add_test(tc, test_outbox_crash_before_dot);
