@@ -290,21 +290,31 @@ push "$c4" --discard "$held"
 tap_eq "truncated: the held change is discarded" "$rc:$out" \
     "0:change $held discarded"
 
-# The same cache wrecked in the middle (the message table's root page).
+# The same cache wrecked in the middle (the message table's root page),
+# after a clean close whose record would let the next start skip its
+# check, and with the file's modification time put back: found all the
+# same.
 c5=$work/c5
 out=$(XDG_CACHE_HOME=$c5 "$ERRAND" -c "$conf" sync demo Keep 2>&1)
 queue_data "$c5" Keep 2 flags '+F\t0\tKeep'
+if [ -f "$c5/errand/demo.db-clean" ]; then
+	tap_ok "damaged: the clean close was recorded"
+else
+	tap_fail "damaged: the clean close was recorded" "$(ls -l "$c5/errand")"
+fi
 python3 - "$c5/errand/demo.db" <<'EOF'
-import sqlite3, sys
+import os, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 root = db.execute("SELECT rootpage FROM sqlite_schema WHERE name = "
                   "'message'").fetchone()[0]
 size = db.execute("PRAGMA page_size").fetchone()[0]
 db.close()
+st = os.stat(sys.argv[1])
 with open(sys.argv[1], "r+b") as f:
     f.seek((root - 1) * size)
     f.write(b"\xff" * size)
+os.utime(sys.argv[1], ns=(st.st_atime_ns, st.st_mtime_ns))
 EOF
 push "$c5"
 tap_like "damaged: the change, kept in the data, went" "$rc:$out" \
