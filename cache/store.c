@@ -373,16 +373,16 @@ struct store {
 
 /*
  * What the side file path-clean says of the cache file. PRAGMA quick_check
- * reads every page (a tenth of a second for 100,000 messages, before the
- * first screen or the first byte to the server), so it runs only when
- * something may have gone wrong since the file was last known good: a
- * clean close writes the file's identity, size and times there, an open
- * takes it away, and an open that finds none, or finds the file not as
- * recorded, checks. A crash or kill leaves none; another errand still
- * writing the file leaves frames in its -wal, and the marker then counts
- * for nothing.
- * Damage that SQLite meets in use is written there too, so the next open
- * moves the file aside as a failed check would.
+ * reads every page (30 ms to a tenth of a second, and the file's size in
+ * memory, for 100,000 messages, before the first screen or the first byte
+ * to the server), so it runs only when something may have gone wrong since
+ * the file was last known good: a clean close writes the file's identity,
+ * size and times there, an open takes it away, and an open that finds
+ * none, or finds the file not as recorded, checks. A crash or kill leaves
+ * none; another errand still writing the file leaves frames in its -wal,
+ * and the marker then counts for nothing. Damage that SQLite meets in use
+ * is written there too, so the next open moves the file aside as a failed
+ * check would.
  */
 enum store_mark {
 	STORE_MARK_NONE,    /* nothing to go by: check the file */
