@@ -1,7 +1,8 @@
 /* errand: a terminal mail user agent. See LICENSE.
- * The SQLite cache: opening (WAL, quick_check, moving a damaged file aside),
- * the schema and its migrations, and every read and write, each through a
- * prepared statement made once and kept on the store. */
+ * The SQLite cache: opening (WAL, quick_check unless the last close was
+ * clean, moving a damaged file aside), the schema and its migrations, and
+ * every read and write, each through a prepared statement made once and
+ * kept on the store. */
 
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -362,7 +363,31 @@ struct store {
 	int locked;             /* the last failure was another's write lock */
 	int readonly;           /* opened by store_open_readonly() */
 	int jattached;          /* the journal is the data one (ATTACH) */
+	int checked;            /* store_open() ran quick_check */
+	int damaged;            /* SQLite met a damaged page since */
+	int64_t checked_at;     /* when the file last passed quick_check */
+	dev_t dev;              /* the file opened, for store_mark_damaged() */
+	ino_t ino;
 	sqlite3_stmt *stmt[STMT__COUNT];
+};
+
+/*
+ * What the side file path-clean says of the cache file. PRAGMA quick_check
+ * reads every page (30 ms to a tenth of a second, and the file's size in
+ * memory, for 100,000 messages, before the first screen or the first byte
+ * to the server), so it runs only when something may have gone wrong since
+ * the file was last known good: a clean close writes the file's identity,
+ * size and times there, an open takes it away, and an open that finds
+ * none, or finds the file not as recorded, checks. A crash or kill leaves
+ * none; another errand still writing the file leaves frames in its -wal,
+ * and the marker then counts for nothing. Damage that SQLite meets in use
+ * is written there too, so the next open moves the file aside as a failed
+ * check would.
+ */
+enum store_mark {
+	STORE_MARK_NONE,    /* nothing to go by: check the file */
+	STORE_MARK_CLEAN,   /* as the last clean close left it */
+	STORE_MARK_DAMAGED, /* SQLite found it damaged in use */
 };
 
 static int store_fail(struct store *, const char *, ...)
@@ -397,10 +422,17 @@ static void store_recovery_notice(struct store *);
 static void store_row_journal(sqlite3_stmt *, struct store_journal *);
 static int store_journal_count_where(
     struct store *, enum store_stmt, int64_t *);
-static void store_close_db(struct store *, int);
+static int store_close_db(struct store *, int);
 static int store_delete_range(struct store *, int64_t, uint32_t, uint32_t);
 static void store_uri_path(char **, const char *);
 static int store_setup_readonly(struct store *, int, char **);
+static int store_quick_check(struct store *, char **, int *);
+static char *store_mark_path(const char *);
+static ssize_t store_mark_read(const char *, char *, size_t, struct stat *);
+static int store_time_before(const struct timespec *, const struct timespec *);
+static enum store_mark store_mark_take(struct store *);
+static void store_mark_clean(struct store *);
+static void store_mark_damaged(struct store *);
 
 /* Keep a message made from fmt and the last SQLite error; returns -1. */
 static int
@@ -426,18 +458,30 @@ store_fail(struct store *s, const char *fmt, ...)
 	return -1;
 }
 
-/* Remember SQLite's description of error rc for the next store_fail(). */
+/* Remember SQLite's description of error rc for the next store_fail().
+ * Damage met in use says what happens next and is recorded for the next
+ * store_open(), which moves the file aside. */
 static void
 store_dberr(struct store *s, int rc)
 {
+	const char *what;
+
 	free(s->dberr);
 	s->dbcode = rc;
+	if (s->db != NULL && sqlite3_extended_errcode(s->db) == rc)
+		what = sqlite3_errmsg(s->db);
+	else
+		what = sqlite3_errstr(rc);
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		s->dberr = xstrdup("no such folder");
-	else if (s->db != NULL && sqlite3_extended_errcode(s->db) == rc)
-		s->dberr = xstrdup(sqlite3_errmsg(s->db));
-	else
-		s->dberr = xstrdup(sqlite3_errstr(rc));
+	else if (store_is_damage(rc)) {
+		xasprintf(&s->dberr,
+		    "cache '%s' is damaged (%s); it is moved aside and made "
+		    "again when errand next starts",
+		    s->path, what);
+		store_mark_damaged(s);
+	} else
+		s->dberr = xstrdup(what);
 }
 
 /* The cached statement id, prepared on first use, reset and unbound. */
@@ -660,8 +704,8 @@ store_setup(struct store *s, char **why, int *damaged)
 	    "PRAGMA mmap_size = 268435456",
 	    "PRAGMA cache_size = -16384",
 	};
-	sqlite3_stmt *st = NULL;
-	const char *res;
+	struct stat sb;
+	enum store_mark mark;
 	size_t i;
 	int rc;
 
@@ -669,6 +713,15 @@ store_setup(struct store *s, char **why, int *damaged)
 	if (store_mkdirs(s->path, why) != 0 ||
 	    store_create_file(s->path, why) != 0)
 		return -1;
+	if ((mark = store_mark_take(s)) == STORE_MARK_DAMAGED) {
+		*why = xstrdup("found damaged while errand last used it");
+		*damaged = 1;
+		return -1;
+	}
+	if (stat(s->path, &sb) == 0) {
+		s->dev = sb.st_dev;
+		s->ino = sb.st_ino;
+	}
 	/* A store is used by one thread: no mutex around every call. */
 	rc = sqlite3_open_v2(s->path, &s->db,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -683,20 +736,8 @@ store_setup(struct store *s, char **why, int *damaged)
 			goto fail;
 	}
 
-	rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		goto fail;
-	if ((rc = sqlite3_step(st)) != SQLITE_ROW)
-		goto fail;
-	res = store_col_text(st, 0);
-	if (strcmp(res, "ok") != 0) {
-		xasprintf(why, "quick_check: %s", res);
-		sqlite3_finalize(st);
-		*damaged = 1;
+	if (mark != STORE_MARK_CLEAN && store_quick_check(s, why, damaged) != 0)
 		return -1;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
 	return store_migrate(s, why, damaged);
 
 fail:
@@ -705,9 +746,231 @@ fail:
 		*why = xstrdup(sqlite3_errmsg(s->db));
 	else
 		*why = xstrdup(sqlite3_errstr(rc));
-	sqlite3_finalize(st);
 	*damaged = store_is_damage(rc);
 	return -1;
+}
+
+/* Run PRAGMA quick_check on the open file: 0, or -1 with *why set and
+ * *damaged 1 when the file is. */
+static int
+store_quick_check(struct store *s, char **why, int *damaged)
+{
+	sqlite3_stmt *st = NULL;
+	const char *res;
+	int rc;
+
+	s->checked = 1;
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		res = store_col_text(st, 0);
+		if (strcmp(res, "ok") == 0) {
+			sqlite3_finalize(st);
+			s->checked_at = (int64_t)time(NULL);
+			return 0;
+		}
+		xasprintf(why, "quick_check: %s", res);
+		sqlite3_finalize(st);
+		*damaged = 1;
+		return -1;
+	}
+	rc = sqlite3_extended_errcode(s->db);
+	*why = xstrdup(sqlite3_errmsg(s->db));
+	*damaged = store_is_damage(rc);
+	sqlite3_finalize(st);
+	return -1;
+}
+
+/* The marker beside the cache file at path; the caller frees it. */
+static char *
+store_mark_path(const char *path)
+{
+	char *p;
+
+	xasprintf(&p, "%s-clean", path);
+	return p;
+}
+
+/* Read the marker at path into buf (NUL-terminated), its status into *sb:
+ * the bytes read, or -1 when there is none or it is not one. */
+static ssize_t
+store_mark_read(const char *path, char *buf, size_t size, struct stat *sb)
+{
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	if (fstat(fd, sb) == -1 || !S_ISREG(sb->st_mode) ||
+	    sb->st_size >= (off_t)size) {
+		close(fd);
+		return -1;
+	}
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+/* 1 when time a is before time b. */
+static int
+store_time_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	    (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/*
+ * What the marker says of the file at s->path, taken away unless it
+ * records damage (store_move_aside() removes that one): whoever opens the
+ * file next must not trust it while this store may be writing. Clean
+ * means: no -wal with frames beside the file (no one is writing it, no
+ * crash left one; a reader's leaves it empty),
+ * the same inode, size and times as at the clean close, both older than
+ * the marker itself, and a check less than STORE_CHECK_INTERVAL ago.
+ */
+static enum store_mark
+store_mark_take(struct store *s)
+{
+	struct stat db, mk, wal;
+	unsigned long long dev, ino;
+	long long size, ms, mns, cs, cns, at;
+	enum store_mark v = STORE_MARK_NONE;
+	char buf[256], *mark, *walp;
+	ssize_t n;
+	int end = -1, busy;
+	time_t now;
+
+	mark = store_mark_path(s->path);
+	if ((n = store_mark_read(mark, buf, sizeof buf, &mk)) < 0) {
+		free(mark);
+		return STORE_MARK_NONE;
+	}
+	if (stat(s->path, &db) == -1)
+		goto out;
+	if (sscanf(buf, "damaged %llu %llu\n%n", &dev, &ino, &end) == 2 &&
+	    end == n) {
+		if (dev != (unsigned long long)db.st_dev ||
+		    ino != (unsigned long long)db.st_ino)
+			goto out; /* about a file since replaced */
+		free(mark);
+		return STORE_MARK_DAMAGED;
+	}
+	end = -1;
+	if (sscanf(buf, "clean %llu %llu %lld %lld %lld %lld %lld %lld\n%n",
+	        &dev, &ino, &size, &ms, &mns, &cs, &cns, &at, &end) != 8 ||
+	    end != n)
+		goto out;
+	xasprintf(&walp, "%s-wal", s->path);
+	busy = lstat(walp, &wal) == 0 && wal.st_size > 0;
+	free(walp);
+	now = time(NULL);
+	if (busy || dev != (unsigned long long)db.st_dev ||
+	    ino != (unsigned long long)db.st_ino || size != db.st_size ||
+	    ms != db.st_mtim.tv_sec || mns != db.st_mtim.tv_nsec ||
+	    cs != db.st_ctim.tv_sec || cns != db.st_ctim.tv_nsec)
+		goto out;
+	if (!store_time_before(&db.st_mtim, &mk.st_mtim) ||
+	    !store_time_before(&db.st_ctim, &mk.st_mtim))
+		goto out;
+	if (at > (long long)now || (long long)now - at >= STORE_CHECK_INTERVAL)
+		goto out;
+	s->checked_at = at;
+	v = STORE_MARK_CLEAN;
+out:
+	unlink(mark);
+	free(mark);
+	return v;
+}
+
+/*
+ * Record the file as this close leaves it, when no one else is writing it
+ * (SQLite removed the -wal as the last one closed, or a reader left it
+ * empty) and it is still the file opened. A change to the file in the clock tick of the close would
+ * leave its times as recorded: the marker must be written in a later tick
+ * than the file, so this waits for the clock to move on (a few
+ * milliseconds) or, on a file system with coarse times, gives up.
+ */
+static void
+store_mark_clean(struct store *s)
+{
+	static const struct timespec tick = {0, 1000000};
+	struct stat db, mk, wal;
+	char buf[256], *mark, *walp;
+	int fd, i, len, busy;
+
+	xasprintf(&walp, "%s-wal", s->path);
+	busy = lstat(walp, &wal) == 0 && wal.st_size > 0;
+	free(walp);
+	if (busy || stat(s->path, &db) == -1 || db.st_dev != s->dev ||
+	    db.st_ino != s->ino)
+		return;
+	mark = store_mark_path(s->path);
+	/* Damage another errand met stays recorded. */
+	if (store_mark_read(mark, buf, sizeof buf, &mk) > 0 &&
+	    strncmp(buf, "damaged ", 8) == 0) {
+		free(mark);
+		return;
+	}
+	len = snprintf(buf, sizeof buf,
+	    "clean %llu %llu %lld %lld %lld %lld %lld %lld\n",
+	    (unsigned long long)db.st_dev, (unsigned long long)db.st_ino,
+	    (long long)db.st_size, (long long)db.st_mtim.tv_sec,
+	    (long long)db.st_mtim.tv_nsec, (long long)db.st_ctim.tv_sec,
+	    (long long)db.st_ctim.tv_nsec, (long long)s->checked_at);
+	fd = open(
+	    mark, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1) {
+		free(mark);
+		return;
+	}
+	if (len <= 0 || len >= (int)sizeof buf || write(fd, buf, len) != len)
+		goto fail;
+	for (i = 0;; i++) {
+		if (fstat(fd, &mk) == -1)
+			goto fail;
+		if (store_time_before(&db.st_mtim, &mk.st_mtim) &&
+		    store_time_before(&db.st_ctim, &mk.st_mtim))
+			break;
+		if (i == 50)
+			goto fail;
+		nanosleep(&tick, NULL);
+		if (futimens(fd, NULL) == -1)
+			goto fail;
+	}
+	close(fd);
+	free(mark);
+	return;
+fail:
+	close(fd);
+	unlink(mark);
+	free(mark);
+}
+
+/* Note that SQLite met a damaged page, for the next store_open(). */
+static void
+store_mark_damaged(struct store *s)
+{
+	char buf[64], *mark;
+	int fd, len;
+
+	if (s->damaged)
+		return;
+	s->damaged = 1;
+	if (s->ino == 0)
+		return;
+	len = snprintf(buf, sizeof buf, "damaged %llu %llu\n",
+	    (unsigned long long)s->dev, (unsigned long long)s->ino);
+	mark = store_mark_path(s->path);
+	fd = open(
+	    mark, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd != -1) {
+		if (write(fd, buf, len) != len)
+			unlink(mark);
+		close(fd);
+	}
+	free(mark);
 }
 
 /* Bring the schema up to STORE_SCHEMA_VERSION in one transaction. */
@@ -818,6 +1081,9 @@ store_move_aside(struct store *s, char **why)
 	free(from_x);
 	free(to_x);
 	xasprintf(&from_x, "%s-shm", s->path);
+	unlink(from_x);
+	free(from_x);
+	from_x = store_mark_path(s->path);
 	unlink(from_x);
 	free(from_x);
 
@@ -1111,25 +1377,29 @@ out:
 }
 
 /* Finalize the statements and close the database; damaged skips the
- * checkpoint so the -wal stays whole beside a file about to move. */
-static void
+ * checkpoint so the -wal stays whole beside a file about to move. 0, or -1
+ * when SQLite could not close it. */
+static int
 store_close_db(struct store *s, int damaged)
 {
 	size_t i;
+	int rc = 0;
 
 	for (i = 0; i < STMT__COUNT; i++) {
 		sqlite3_finalize(s->stmt[i]);
 		s->stmt[i] = NULL;
 	}
 	if (s->db == NULL)
-		return;
+		return 0;
 	if (damaged)
 		sqlite3_db_config(
 		    s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	else if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	sqlite3_close(s->db);
+	if (sqlite3_close(s->db) != SQLITE_OK)
+		rc = -1;
 	s->db = NULL;
+	return rc;
 }
 
 struct store *
@@ -1202,6 +1472,7 @@ store_uri_path(char **uri, const char *path)
 static int
 store_setup_readonly(struct store *s, int immutable, char **why)
 {
+	struct stat sb;
 	sqlite3_stmt *st = NULL;
 	char *uri, *path;
 	int rc, version = -1;
@@ -1233,6 +1504,10 @@ store_setup_readonly(struct store *s, int immutable, char **why)
 		    "once without --offline",
 		    version, STORE_SCHEMA_VERSION);
 		return -1;
+	}
+	if (stat(s->path, &sb) == 0) {
+		s->dev = sb.st_dev;
+		s->ino = sb.st_ino;
 	}
 	return 0;
 
@@ -1308,6 +1583,8 @@ store_locked(const struct store *s)
 void
 store_close(struct store *s)
 {
+	int clean;
+
 	if (s == NULL)
 		return;
 	/* SQLite's advice before closing, the limit included: without it the
@@ -1320,7 +1597,9 @@ store_close(struct store *s)
 		    "PRAGMA analysis_limit = 400; PRAGMA optimize", NULL, NULL,
 		    NULL);
 	}
-	store_close_db(s, 0);
+	clean = s->db != NULL && !s->readonly && !s->damaged;
+	if (store_close_db(s, s->damaged) == 0 && clean)
+		store_mark_clean(s);
 	free(s->path);
 	free(s->error);
 	free(s->dberr);
@@ -1340,6 +1619,18 @@ const char *
 store_path(const struct store *s)
 {
 	return s->path;
+}
+
+int
+store_checked(const struct store *s)
+{
+	return s->checked;
+}
+
+int
+store_damaged(const struct store *s)
+{
+	return s->damaged;
 }
 
 int

@@ -115,13 +115,28 @@ typedef int (*store_journal_cb)(const struct store_journal *, void *);
 /* --- opening ------------------------------------------------------------ */
 
 /* Open or create the cache at path, making missing directories (0700) and
- * the file (0600), migrating its schema and running PRAGMA quick_check. A
- * file that is damaged or not a database is moved aside to
+ * the file (0600), migrating its schema and running PRAGMA quick_check
+ * unless the file is as the last clean close left it (see store_checked()).
+ * A file that is damaged or not a database, or that SQLite found damaged
+ * while in use (see store_damaged()), is moved aside to
  * path.corrupt-YYYYmmddHHMMSS and a new one made, with the journal rows
  * that can still be read from the old one: see store_recovered().
  * Returns the store (free it with store_close()), or NULL with *err set to a
  * message the caller frees, such as "cannot open cache '/p': ...". */
 struct store *store_open(const char *path, char **err);
+
+/* 1 when store_open() ran PRAGMA quick_check: the last close was not clean
+ * (a crash, a kill, another errand still had the file open), the file
+ * changed since (its size, times or inode are not those recorded at that
+ * close), or the last check is more than STORE_CHECK_INTERVAL old. 0 when
+ * the check was skipped, and for store_open_readonly(). */
+int store_checked(const struct store *);
+#define STORE_CHECK_INTERVAL (24 * 60 * 60) /* seconds */
+
+/* 1 when SQLite met a damaged page in the file since it was opened: the
+ * call failed with a message saying so, and the next store_open() moves
+ * the file aside and makes a new one. */
+int store_damaged(const struct store *);
 
 /* Open the cache at path for reading only: nothing is made, migrated or
  * moved aside, so a read-only file or directory or a full disk do not stop
@@ -146,7 +161,10 @@ void store_set_busy_wait(struct store *, int ms);
  * write lock ("database is locked"): trying again later may work. */
 int store_locked(const struct store *);
 
-/* Close the store, rolling back an open transaction; NULL is a no-op. */
+/* Close the store, rolling back an open transaction; NULL is a no-op.
+ * When it was the file's last user and nothing was found damaged, it
+ * records the file as cleanly closed (path-clean) so that the next
+ * store_open() need not check it. */
 void store_close(struct store *);
 
 /* The last error, e.g. "cannot rename folder 'a': no such folder"; owned by

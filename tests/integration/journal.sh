@@ -290,14 +290,46 @@ push "$c4" --discard "$held"
 tap_eq "truncated: the held change is discarded" "$rc:$out" \
     "0:change $held discarded"
 
-# The same cache wrecked in the middle (the message table's root page).
+# The same cache wrecked in the middle (the message table's root page),
+# after a clean close whose record would let the next start skip its
+# check, and with the file's modification time put back: found all the
+# same.
 c5=$work/c5
 out=$(XDG_CACHE_HOME=$c5 "$ERRAND" -c "$conf" sync demo Keep 2>&1)
 queue_data "$c5" Keep 2 flags '+F\t0\tKeep'
+if [ -f "$c5/errand/demo.db-clean" ]; then
+	tap_ok "damaged: the clean close was recorded"
+else
+	tap_fail "damaged: the clean close was recorded" "$(ls -l "$c5/errand")"
+fi
 python3 - "$c5/errand/demo.db" <<'EOF'
-import sqlite3, sys
+import os, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+root = db.execute("SELECT rootpage FROM sqlite_schema WHERE name = "
+                  "'message'").fetchone()[0]
+size = db.execute("PRAGMA page_size").fetchone()[0]
+db.close()
+st = os.stat(sys.argv[1])
+with open(sys.argv[1], "r+b") as f:
+    f.seek((root - 1) * size)
+    f.write(b"\xff" * size)
+os.utime(sys.argv[1], ns=(st.st_atime_ns, st.st_mtime_ns))
+EOF
+push "$c5"
+tap_like "damaged: the change, kept in the data, went" "$rc:$out" \
+    "^0:.*a new one was made
+1 sent, 0 pending, 0 held\$"
+tap_like "damaged: t2 is flagged" "$(flags_by Keep t2)" '\\Flagged'
+
+# Damage that errand meets in use rather than at its start (list --offline
+# reads without checking): the command fails saying so, and the next start
+# moves the cache aside and syncs it anew.
+c6=$work/c6
+out=$(XDG_CACHE_HOME=$c6 "$ERRAND" -c "$conf" sync demo Keep 2>&1)
+python3 - "$c6/errand/demo.db" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
 root = db.execute("SELECT rootpage FROM sqlite_schema WHERE name = "
                   "'message'").fetchone()[0]
 size = db.execute("PRAGMA page_size").fetchone()[0]
@@ -306,11 +338,15 @@ with open(sys.argv[1], "r+b") as f:
     f.seek((root - 1) * size)
     f.write(b"\xff" * size)
 EOF
-push "$c5"
-tap_like "damaged: the change, kept in the data, went" "$rc:$out" \
-    "^0:.*a new one was made
-1 sent, 0 pending, 0 held\$"
-tap_like "damaged: t2 is flagged" "$(flags_by Keep t2)" '\\Flagged'
+out=$(XDG_CACHE_HOME=$c6 "$ERRAND" -c "$conf" list -a demo --offline Keep 2>&1)
+rc=$?
+tap_like "damaged in use: list fails and says what comes next" "$rc:$out" \
+    "^1:errand: .*cache '.*demo.db' is damaged \\(database disk image is malformed\\); it is moved aside and made again when errand next starts\$"
+out=$(XDG_CACHE_HOME=$c6 "$ERRAND" -c "$conf" sync demo Keep 2>&1)
+tap_like "damaged in use: the next start moves it aside and syncs anew" \
+    "$out" \
+    "cache '.*demo.db' was damaged and moved to '.*demo.db.corrupt-[0-9]+'; a new one was made
+.*Keep: 300 new, "
 
 # --- 7. a COPY or MOVE whose answer is lost --------------------------------
 # A relay that passes bytes both ways, the server's a little late after

@@ -1,7 +1,9 @@
 /* errand: a terminal mail user agent. See LICENSE.
  * Unit tests for cache/store.c: edge inputs first, then folders, messages,
  * listing order, UIDVALIDITY resets, damaged files moved aside, file modes,
- * and a writer killed in the middle of a transaction. */
+ * a writer killed in the middle of a transaction, and when the check at
+ * open runs (not after a clean close, always after an unclean one or a
+ * change to the file) and damage met in use. */
 
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -35,10 +37,16 @@ static int64_t sql_int(const char *, const char *);
 static char *sql_text(const char *, const char *);
 static void sql_exec(const char *, const char *);
 static void write_file(const char *, const char *, size_t);
+static char *slurp(const char *, size_t *);
 static int journal_cb(const struct store_journal *, void *);
 static int count_cb(const struct store_journal *, void *);
 static void kill_child(int, int64_t) __attribute__((noreturn));
 static int pop3_cb(const char *, int64_t, const char *, void *);
+static char *mark_path(void);
+static int64_t fill_and_close(int);
+static void wreck_message_root(int);
+static void killed_child(int, int) __attribute__((noreturn));
+static void open_and_kill(int);
 
 static int
 rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
@@ -179,6 +187,23 @@ write_file(const char *path, const char *data, size_t len)
 	ck_assert_int_ne(fd = open(path, O_WRONLY | O_TRUNC), -1);
 	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
 	close(fd);
+}
+
+/* The whole file at path; the caller frees it. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	struct stat sb;
+	char *data;
+	int fd;
+
+	ck_assert_int_ne(fd = open(path, O_RDONLY), -1);
+	ck_assert_int_eq(fstat(fd, &sb), 0);
+	data = xmalloc((size_t)sb.st_size + 1);
+	ck_assert_int_eq(read(fd, data, (size_t)sb.st_size), sb.st_size);
+	close(fd);
+	*len = (size_t)sb.st_size;
+	return data;
 }
 
 START_TEST(test_store_open_edge)
@@ -1424,7 +1449,8 @@ START_TEST(test_store_kill_mid_transaction)
 	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 
 	s = open_ok(db);
-	ck_assert_int_eq(store_recovered(s), 0); /* quick_check passed */
+	ck_assert_int_eq(store_checked(s), 1);   /* killed: checked, */
+	ck_assert_int_eq(store_recovered(s), 0); /* and quick_check passed */
 	ck_assert_int_eq(store_msg_count(s, id, &total, &unseen), 0);
 	ck_assert_uint_eq(total, 500);
 	ck_assert_int_eq(store_msg_uid_max(s, id, &max), 0);
@@ -1443,6 +1469,358 @@ START_TEST(test_store_kill_mid_transaction)
 	ck_assert_int_eq(store_folder_set_synced(s, id, 501), 0);
 	ck_assert_int_eq(store_commit(s), 0);
 	store_close(s);
+}
+END_TEST
+
+/* The side file a clean close leaves; the caller frees it. */
+static char *
+mark_path(void)
+{
+	char *p;
+
+	xasprintf(&p, "%s-clean", db);
+	return p;
+}
+
+/* A cache of 3000 messages in INBOX, closed cleanly; the folder id. With
+ * journal set, three journal rows too. */
+static int64_t
+fill_and_close(int journal)
+{
+	struct store *s;
+	int64_t id;
+	uint32_t u;
+
+	s = open_ok(db);
+	id = add_folder(s, "INBOX");
+	ck_assert_int_eq(store_begin(s), 0);
+	for (u = 1; u <= 3000; u++)
+		put(s, id, u, u, 0);
+	for (u = 1; journal && u <= 3; u++)
+		ck_assert_int_eq(
+		    store_journal_add(s, id, u, "flags", "+S", NULL), 0);
+	ck_assert_int_eq(store_commit(s), 0);
+	store_close(s);
+	return id;
+}
+
+/* Write 0xff over the message table's root page, keeping the file's size;
+ * with keep_mtime its modification time is put back as it was (a copy
+ * that keeps times, a disk that rots: nothing a stat would show). */
+static void
+wreck_message_root(int keep_mtime)
+{
+	struct stat sb;
+	struct timespec ts[2];
+	char page[8192];
+	int64_t root, size;
+	int fd;
+
+	root = sql_int(
+	    db, "SELECT rootpage FROM sqlite_schema WHERE name = 'message'");
+	size = sql_int(db, "PRAGMA page_size");
+	ck_assert_int_eq(size, sizeof page);
+	ck_assert_int_eq(stat(db, &sb), 0);
+	memset(page, 0xff, sizeof page);
+	ck_assert_int_ne(fd = open(db, O_WRONLY), -1);
+	ck_assert_int_eq(
+	    pwrite(fd, page, sizeof page, (root - 1) * size), sizeof page);
+	close(fd);
+	if (keep_mtime) {
+		ts[0] = sb.st_atim;
+		ts[1] = sb.st_mtim;
+		ck_assert_int_eq(utimensat(AT_FDCWD, db, ts, 0), 0);
+	}
+}
+
+/* A clean close records the file; the next open trusts it and does not
+ * check (a tenth of a second on a large cache), and takes the record
+ * away while it has the file open. */
+START_TEST(test_store_clean_close_skips_check)
+{
+	struct store *s;
+	struct store_folder f;
+	char *mark, *err;
+	int64_t id;
+
+	mark = mark_path();
+	s = open_ok(db);
+	ck_assert_int_eq(store_checked(s), 1); /* a new file */
+	ck_assert_int_eq(access(mark, F_OK), -1);
+	id = add_folder(s, "INBOX");
+	put(s, id, 1, 0, 0);
+	store_close(s);
+	ck_assert_int_eq(access(mark, F_OK), 0);
+
+	s = open_ok(db);
+	ck_assert_int_eq(store_checked(s), 0);
+	ck_assert_int_eq(store_recovered(s), 0);
+	ck_assert_int_eq(access(mark, F_OK), -1);
+	ck_assert_int_eq(store_folder_get(s, "INBOX", &f), 0);
+	ck_assert_int_eq(f.id, id);
+	store_folder_clear(&f);
+	put(s, id, 2, 0, 0);
+	store_close(s);
+
+	s = open_ok(db);
+	ck_assert_int_eq(store_checked(s), 0);
+	store_close(s);
+	/* Read-only opens leave the record alone. */
+	s = store_open_readonly(db, &err);
+	ck_assert_msg(s != NULL, "%s", err);
+	ck_assert_int_eq(store_checked(s), 0);
+	store_close(s);
+	ck_assert_int_eq(access(mark, F_OK), 0);
+	s = open_ok(db);
+	ck_assert_int_eq(store_checked(s), 0);
+	store_close(s);
+	free(mark);
+}
+END_TEST
+
+/* In a child: open the cache (writing a row when write is set), tell the
+ * parent, wait to be killed. */
+static void
+killed_child(int fd, int write_row)
+{
+	struct store *s;
+	struct store_folder f = {.name = "Killed", .delim = "/"};
+	char *err;
+
+	if ((s = store_open(db, &err)) == NULL)
+		_exit(2);
+	if (write_row && store_folder_upsert(s, &f, NULL) != 0)
+		_exit(3);
+	if (write(fd, "k", 1) != 1)
+		_exit(4);
+	for (;;)
+		pause();
+}
+
+/* Run killed_child() and kill it with SIGKILL once it has the file. */
+static void
+open_and_kill(int write_row)
+{
+	int fds[2], status;
+	pid_t pid;
+	char c;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid == 0) {
+		close(fds[0]);
+		killed_child(fds[1], write_row);
+	}
+	close(fds[1]);
+	ck_assert_int_eq(read(fds[0], &c, 1), 1);
+	close(fds[0]);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+/* A run that was killed, whether it wrote or only read, leaves no record:
+ * the next open checks; a file damaged meanwhile is moved aside. */
+START_TEST(test_store_unclean_close_checks)
+{
+	struct store *s;
+	struct store_folder f;
+	char *mark;
+
+	mark = mark_path();
+	fill_and_close(0);
+	ck_assert_int_eq(access(mark, F_OK), 0);
+
+	open_and_kill(0); /* read only: the file is as the close left it */
+	ck_assert_int_eq(access(mark, F_OK), -1);
+	s = open_ok(db);
+	ck_assert_int_eq(store_checked(s), 1);
+	ck_assert_int_eq(store_recovered(s), 0);
+	store_close(s);
+
+	open_and_kill(1);
+	s = open_ok(db);
+	ck_assert_int_eq(store_checked(s), 1);
+	ck_assert_int_eq(store_recovered(s), 0);
+	ck_assert_int_eq(store_folder_get(s, "Killed", &f), 0);
+	store_folder_clear(&f);
+	store_close(s);
+
+	/* Killed, then damaged before the next run. */
+	open_and_kill(0);
+	wreck_message_root(1);
+	s = open_ok(db);
+	ck_assert_int_eq(store_checked(s), 1);
+	ck_assert_int_eq(store_recovered(s), 1);
+	ck_assert_ptr_nonnull(strstr(store_notice(s), "was damaged and moved"));
+	ck_assert_int_eq(store_folder_get(s, "INBOX", &f), 1);
+	store_close(s);
+	free(mark);
+}
+END_TEST
+
+/* Damage done while errand was not running, after a clean close, is found
+ * although the record of that close is there: the file's times, size and
+ * inode are not as recorded. Putting its modification time back does not
+ * hide it (the change time moves on), nor does damage within the clock
+ * tick of the close (the record is made a tick later than the file). */
+START_TEST(test_store_damaged_after_clean_close)
+{
+	struct store *s;
+	char *mark;
+	int keep;
+
+	mark = mark_path();
+	for (keep = 0; keep <= 1; keep++) {
+		fill_and_close(1);
+		ck_assert_int_eq(access(mark, F_OK), 0);
+		wreck_message_root(keep);
+		ck_assert_int_eq(access(mark, F_OK), 0);
+		s = open_ok(db);
+		ck_assert_int_eq(store_checked(s), 1);
+		ck_assert_int_eq(store_recovered(s), 1);
+		ck_assert_int_eq(store_moved_imported(s), 3);
+		ck_assert_ptr_nonnull(
+		    strstr(store_notice(s), "was damaged and moved"));
+		ck_assert_int_eq(access(mark, F_OK), -1);
+		store_close(s);
+		ck_assert_int_eq(unlink(db), 0);
+		ck_assert_int_eq(unlink(mark), 0);
+	}
+
+	/* Cut short: the size differs. */
+	fill_and_close(0);
+	ck_assert_int_eq(truncate(db, 8192 * 3), 0);
+	s = open_ok(db);
+	ck_assert_int_eq(store_checked(s), 1);
+	ck_assert_int_eq(store_recovered(s), 1);
+	store_close(s);
+	free(mark);
+}
+END_TEST
+
+/* Two stores on one file: the second finds no record (the first took it)
+ * and checks; the first to close leaves none (the other still writes);
+ * the last does. */
+START_TEST(test_store_two_open)
+{
+	struct store *s1, *s2, *s3;
+	char *mark;
+	int64_t id;
+
+	mark = mark_path();
+	id = fill_and_close(0);
+	s1 = open_ok(db);
+	ck_assert_int_eq(store_checked(s1), 0);
+	s2 = open_ok(db);
+	ck_assert_int_eq(store_checked(s2), 1);
+	put(s2, id, 5000, 0, 0);
+	store_close(s1);
+	ck_assert_int_eq(access(mark, F_OK), -1);
+	s3 = open_ok(db);
+	ck_assert_int_eq(store_checked(s3), 1);
+	store_close(s3);
+	ck_assert_int_eq(access(mark, F_OK), -1);
+	put(s2, id, 5001, 0, 0);
+	store_close(s2);
+	ck_assert_int_eq(access(mark, F_OK), 0);
+	s1 = open_ok(db);
+	ck_assert_int_eq(store_checked(s1), 0);
+	store_close(s1);
+	free(mark);
+}
+END_TEST
+
+/* Damage that SQLite meets in use (past the check, or with none) fails
+ * the call with a message that says what happens, and the next open moves
+ * the file aside as a failed check does. */
+START_TEST(test_store_damage_in_use)
+{
+	struct store *s;
+	uint32_t total, unseen;
+	char *want, *orig;
+	size_t len;
+	int64_t id;
+
+	id = fill_and_close(1);
+	s = open_ok(db);
+	ck_assert_int_eq(store_checked(s), 0);
+	ck_assert_int_eq(store_damaged(s), 0);
+	wreck_message_root(0);
+	ck_assert_int_eq(store_msg_count(s, id, &total, &unseen), -1);
+	ck_assert_int_eq(store_damaged(s), 1);
+	xasprintf(&want,
+	    "cache '%s' is damaged (database disk image is malformed); it is "
+	    "moved aside and made again when errand next starts",
+	    db);
+	ck_assert_msg(
+	    strstr(store_error(s), want) != NULL, "%s", store_error(s));
+	free(want);
+	store_close(s);
+
+	s = open_ok(db);
+	ck_assert_int_eq(store_recovered(s), 1);
+	ck_assert_int_eq(store_moved_imported(s), 3);
+	ck_assert_ptr_nonnull(strstr(store_notice(s), "was damaged and moved"));
+	ck_assert_int_eq(store_damaged(s), 0);
+	store_close(s);
+	s = open_ok(db);
+	ck_assert_int_eq(store_recovered(s), 0);
+	ck_assert_int_eq(store_checked(s), 0);
+	store_close(s);
+	ck_assert_int_eq(unlink(db), 0);
+
+	/* Recorded, not found again: damage gone by the next start (a disk
+	 * that failed a read once) that no check would see still has the
+	 * file moved aside. */
+	id = fill_and_close(0);
+	orig = slurp(db, &len);
+	s = open_ok(db);
+	wreck_message_root(0);
+	ck_assert_int_eq(store_msg_count(s, id, &total, &unseen), -1);
+	ck_assert_int_eq(store_damaged(s), 1);
+	write_file(db, orig, len);
+	store_close(s);
+	free(orig);
+	orig = sql_text(db, "PRAGMA quick_check");
+	ck_assert_str_eq(orig, "ok");
+	free(orig);
+	s = open_ok(db);
+	ck_assert_int_eq(store_recovered(s), 1);
+	ck_assert_int_eq(store_msg_count(s, id, &total, &unseen), 0);
+	ck_assert_uint_eq(total, 0);
+	store_close(s);
+}
+END_TEST
+
+/* However clean the closes, the file is checked again once the last check
+ * is STORE_CHECK_INTERVAL old. */
+START_TEST(test_store_check_interval)
+{
+	struct store *s;
+	char buf[256], *mark, *sp;
+	ssize_t n;
+	int fd;
+
+	mark = mark_path();
+	fill_and_close(0);
+	ck_assert_int_ne(fd = open(mark, O_RDWR), -1);
+	ck_assert_int_gt(n = read(fd, buf, sizeof buf - 1), 0);
+	buf[n] = '\0';
+	ck_assert_ptr_nonnull(sp = strrchr(buf, ' '));
+	snprintf(sp, sizeof buf - (size_t)(sp - buf), " %lld\n",
+	    (long long)time(NULL) - STORE_CHECK_INTERVAL);
+	ck_assert_int_eq(ftruncate(fd, 0), 0);
+	ck_assert_int_eq(pwrite(fd, buf, strlen(buf), 0), (ssize_t)strlen(buf));
+	close(fd);
+	s = open_ok(db);
+	ck_assert_int_eq(store_checked(s), 1);
+	store_close(s);
+	/* That check counts from now. */
+	s = open_ok(db);
+	ck_assert_int_eq(store_checked(s), 0);
+	store_close(s);
+	free(mark);
 }
 END_TEST
 
@@ -1479,6 +1857,12 @@ main(void)
 	tcase_add_test(tc, test_store_migrate_v5_journal);
 	tcase_add_test(tc, test_store_modes);
 	tcase_add_test(tc, test_store_kill_mid_transaction);
+	tcase_add_test(tc, test_store_clean_close_skips_check);
+	tcase_add_test(tc, test_store_unclean_close_checks);
+	tcase_add_test(tc, test_store_damaged_after_clean_close);
+	tcase_add_test(tc, test_store_two_open);
+	tcase_add_test(tc, test_store_damage_in_use);
+	tcase_add_test(tc, test_store_check_interval);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
