@@ -1235,8 +1235,10 @@ run_imap_appended(struct imap *im, enum imap_err e, const char *msg,
 	(void)uidvalidity;
 	(void)uid;
 	if (e != IMAP_ERR_NONE && !r->created &&
-	    session_imap_err(im, e) == SESSION_ERR_NO) {
-		/* No Sent folder yet ([TRYCREATE], RFC 3501): make it. */
+	    session_imap_err(im, e) == SESSION_ERR_NO && msg != NULL &&
+	    strstr(msg, "[TRYCREATE]") != NULL) {
+		/* No Sent folder yet ([TRYCREATE], RFC 3501): make it. Any
+		 * other NO (over quota, too big) is kept in its words. */
 		imap_create(im, r->cur.sent_folder, run_imap_created, r);
 		return;
 	}
