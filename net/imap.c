@@ -8,11 +8,15 @@
  * RFC 2177 (IDLE). Commands that change the folder run alone. */
 
 #include <sys/queue.h>
+#include <sys/stat.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -32,6 +36,8 @@
 #define IMAP_MAX_CAPS 4096            /* bytes of capability string kept */
 #define IMAP_LITERAL_MINUS 4096       /* LITERAL- allows {n+} up to this */
 #define IMAP_CMD_PARTS 4
+#define IMAP_CHUNK 65536     /* bytes of an appended file read at a time */
+#define IMAP_DRAIN_LOW 65536 /* queue more of it below this much output */
 #define IMAP_IDLE_RENEW 1500 /* seconds: RFC 2177 asks for under 29 min */
 #define IMAP_HEADER_FIELDS                                                     \
 	"DATE FROM TO CC SUBJECT MESSAGE-ID IN-REPLY-TO REFERENCES "           \
@@ -183,6 +189,9 @@ struct imap_op {
 	imap_append_cb append_cb;
 	char *msg;
 	size_t msg_len;
+	int file; /* imap_append_file(): fd is its file (a dup) */
+	int fd;
+	uint64_t off; /* bytes of msg_len sent from it */
 	uint32_t append_uidvalidity, append_uid;
 };
 
@@ -199,7 +208,12 @@ struct imap_cmd {
 	int sent;     /* pieces sent */
 	int exchange; /* AUTHENTICATE waiting for challenges: nothing may
 	               * follow it before its tagged answer */
+	int stream;   /* IMAP_STREAM_*: the op's file is the literal
+	               * after its pieces, then the line's end */
 };
+
+#define IMAP_STREAM_PLUS 1 /* {n+}: right after the pieces */
+#define IMAP_STREAM_SYNC 2 /* {n}: after the "+" that follows them */
 
 TAILQ_HEAD(imap_ops, imap_op);
 TAILQ_HEAD(imap_cmds, imap_cmd);
@@ -280,6 +294,11 @@ struct imap {
 	struct imap_cmds outq;     /* not sent: behind a literal */
 	struct imap_cmd *blocked;  /* waiting for "+" to send its next piece */
 
+	/* imap_append_file() */
+	struct imap_cmd *streaming; /* its literal going out from a file */
+	struct event *stream_ev;    /* queues the first chunk from the loop */
+	char *chunk;                /* IMAP_CHUNK bytes while streaming */
+
 	int busy;
 	int dead;
 };
@@ -314,6 +333,13 @@ static void imap_cmd_queue(struct imap *, struct imap_cmd *);
 static void imap_flush(struct imap *);
 static void imap_send_part(struct imap *, struct imap_cmd *);
 static void imap_expect(struct imap *);
+static void imap_stream_begin(struct imap *, struct imap_cmd *);
+static void imap_stream(struct imap *);
+static void imap_stream_end(struct imap *);
+static void imap_stream_fail(struct imap *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+static void imap_stream_drain_cb(struct conn *, void *);
+static void imap_stream_ev_cb(evutil_socket_t, short, void *);
 static struct imap_cmd *imap_oldest(struct imap *, enum imap_op_kind);
 static void imap_str_add(struct imap_str *, const char *, size_t);
 static void imap_str_printf(struct imap_str *, const char *, ...)
@@ -429,7 +455,9 @@ imap_new(struct event_base *base, struct evdns_base *dns,
 	im->logbuf = evbuffer_new();
 	im->deferred = event_new(base, -1, 0, imap_deferred_cb, im);
 	im->idle_ev = evtimer_new(base, imap_idle_timer_cb, im);
-	if (im->logbuf == NULL || im->deferred == NULL || im->idle_ev == NULL)
+	im->stream_ev = event_new(base, -1, 0, imap_stream_ev_cb, im);
+	if (im->logbuf == NULL || im->deferred == NULL || im->idle_ev == NULL ||
+	    im->stream_ev == NULL)
 		fatalx("%s: out of memory", __func__);
 	TAILQ_INIT(&im->ops);
 	TAILQ_INIT(&im->inflight);
@@ -475,6 +503,8 @@ imap_destroy(struct imap *im)
 	imap_parser_free(im->parser);
 	event_free(im->deferred);
 	event_free(im->idle_ev);
+	event_free(im->stream_ev);
+	free(im->chunk);
 	evbuffer_free(im->logbuf);
 	sasl_free(im->sasl);
 	free(im->host);
@@ -852,6 +882,30 @@ imap_append(struct imap *im, const char *raw, unsigned int flags,
 		memcpy(op->msg, msg, len);
 	op->msg[len] = '\0';
 	op->msg_len = len;
+	imap_op_new(im, op);
+}
+
+void
+imap_append_file(struct imap *im, const char *raw, unsigned int flags, int fd,
+    imap_append_cb cb, void *arg)
+{
+	struct imap_op *op = imap_op_alloc(IMAP_OP_APPEND, arg);
+	struct stat sb;
+
+	op->append_cb = cb;
+	op->mailbox = xstrdup(raw != NULL ? raw : "");
+	op->flags = flags;
+	if ((op->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1 ||
+	    fstat(op->fd, &sb) == -1)
+		imap_op_fail(op, IMAP_ERR_NO, "cannot append to '%s': %s",
+		    op->mailbox, strerror(errno));
+	else if (!S_ISREG(sb.st_mode))
+		imap_op_fail(op, IMAP_ERR_NO,
+		    "cannot append to '%s': the message is not a file",
+		    op->mailbox);
+	else
+		op->msg_len = (size_t)sb.st_size;
+	op->file = op->fd != -1;
 	imap_op_new(im, op);
 }
 
@@ -1265,6 +1319,18 @@ imap_op_start(struct imap *im, struct imap_op *op)
 			imap_str_printf(&l, "{%zu}", op->msg_len);
 			imap_cmd_end(cmd, &w, &l, 1);
 		}
+		if (op->file) {
+			/* The file follows as the output drains. */
+			cmd->stream = IMAP_STREAM_SYNC;
+			if (w.len > 0) {
+				w.len -= 2; /* the "\r\n" imap_cmd_end() puts */
+				l.len -= 2;
+				imap_cmd_end(cmd, &w, &l, 1);
+				cmd->stream = IMAP_STREAM_PLUS;
+			}
+			imap_cmd_queue(im, cmd);
+			break;
+		}
 		imap_str_add(&w, op->msg, op->msg_len);
 		imap_str_printf(&l, "<message of %zu bytes>", op->msg_len);
 		imap_cmd_end(cmd, &w, &l, 0);
@@ -1437,6 +1503,8 @@ imap_op_free(struct imap_op *op)
 	free(op->mailbox2);
 	free(op->display2);
 	free(op->msg);
+	if (op->file)
+		close(op->fd);
 	for (i = 0; i < op->nfolders; i++)
 		free(op->folders[i].raw);
 	free(op->folders);
@@ -1500,6 +1568,7 @@ imap_failf(struct imap *im, enum imap_err err, const char *fmt, ...)
 		imap_cmd_free(cmd);
 	}
 	im->blocked = NULL;
+	im->streaming = NULL;
 	im->idle = NULL;
 	evtimer_del(im->idle_ev);
 
@@ -1606,8 +1675,11 @@ imap_flush(struct imap *im)
 		TAILQ_REMOVE(&im->outq, cmd, entry);
 		TAILQ_INSERT_TAIL(&im->inflight, cmd, entry);
 		imap_send_part(im, cmd);
-		if (cmd->sent < cmd->nparts || cmd->exchange)
+		if (cmd->sent < cmd->nparts || cmd->exchange ||
+		    cmd->stream == IMAP_STREAM_SYNC)
 			im->blocked = cmd;
+		else if (cmd->stream == IMAP_STREAM_PLUS)
+			imap_stream_begin(im, cmd);
 	}
 	imap_expect(im);
 }
@@ -1631,6 +1703,142 @@ imap_expect(struct imap *im)
 	if (im->conn != NULL && im->state >= IMAP_STATE_READY)
 		conn_expect_reply(
 		    im->conn, !TAILQ_EMPTY(&im->inflight) && im->idle == NULL);
+}
+
+/* The line of cmd is out up to its literal: send the op's file as the
+ * output drains (net/conn caps what TLS holds of it), from the loop. */
+static void
+imap_stream_begin(struct imap *im, struct imap_cmd *cmd)
+{
+	im->blocked = cmd;
+	im->streaming = cmd;
+	cmd->op->off = 0;
+	if (im->chunk == NULL)
+		im->chunk = xmalloc(IMAP_CHUNK);
+	conn_set_drain(im->conn, IMAP_DRAIN_LOW, imap_stream_drain_cb);
+	event_active(im->stream_ev, 0, 0);
+}
+
+/* Queue the next pieces of the file while the output is short; the end of
+ * the line once it is all sent. */
+static void
+imap_stream(struct imap *im)
+{
+	struct imap_op *op;
+	ssize_t n;
+	size_t want;
+	char c;
+
+	if (im->streaming == NULL || im->conn == NULL || im->dead)
+		return;
+	op = im->streaming->op;
+	while (conn_output_length(im->conn) < IMAP_DRAIN_LOW) {
+		if (op->off == op->msg_len) {
+			/* Grown, its end would be cut off: the size is sent. */
+			while (
+			    (n = pread(op->fd, &c, 1, (off_t)op->off)) == -1 &&
+			    errno == EINTR)
+				;
+			if (n == -1)
+				imap_stream_fail(im,
+				    "cannot read the message file: %s",
+				    strerror(errno));
+			else if (n > 0)
+				imap_stream_fail(im,
+				    "the message file grew past %zu bytes "
+				    "while it was sent",
+				    op->msg_len);
+			else
+				imap_stream_end(im);
+			return;
+		}
+		want = op->msg_len - op->off;
+		if (want > IMAP_CHUNK)
+			want = IMAP_CHUNK;
+		n = pread(op->fd, im->chunk, want, (off_t)op->off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			imap_stream_fail(im, "cannot read the message file: %s",
+			    strerror(errno));
+			return;
+		}
+		if (n == 0) {
+			imap_stream_fail(im,
+			    "the message file shrank from %zu to %zu bytes "
+			    "while it was sent",
+			    op->msg_len, (size_t)op->off);
+			return;
+		}
+		conn_write_unlogged(im->conn, im->chunk, (size_t)n);
+		op->off += (uint64_t)n;
+	}
+	imap_expect(im); /* each drain restarts the clock */
+}
+
+/* The file is out: end the line, and what waited behind it may go. */
+static void
+imap_stream_end(struct imap *im)
+{
+	struct imap_op *op = im->streaming->op;
+	char *s;
+	int n;
+
+	conn_write_unlogged(im->conn, "\r\n", 2);
+	n = xasprintf(&s, "<message of %zu bytes>", op->msg_len);
+	plog_write(im->log, im->host, '>', s, (size_t)n);
+	free(s);
+	conn_set_drain(im->conn, 0, NULL);
+	close(op->fd);
+	op->file = 0;
+	free(im->chunk);
+	im->chunk = NULL;
+	im->streaming = NULL;
+	im->blocked = NULL;
+	imap_flush(im);
+}
+
+/* The file cannot be sent as announced: a literal cannot be cut short,
+ * so the connection goes; the operation says why. */
+static void
+imap_stream_fail(struct imap *im, const char *fmt, ...)
+{
+	struct imap_op *op = im->streaming->op;
+	va_list ap;
+	char *why;
+
+	va_start(ap, fmt);
+	xvasprintf(&why, fmt, ap);
+	va_end(ap);
+	imap_op_fail(op, IMAP_ERR_CONN,
+	    "cannot append to '%s': %s; the connection to %s is dropped, "
+	    "as a literal cannot be cut short",
+	    op->display, why, im->host);
+	conn_set_drain(im->conn, 0, NULL);
+	im->streaming = NULL;
+	imap_failf(im, IMAP_ERR_CONN, "%s", op->error);
+	free(why);
+}
+
+static void
+imap_stream_drain_cb(struct conn *c, void *arg)
+{
+	struct imap *im = arg;
+
+	(void)c;
+	im->busy++;
+	imap_stream(im);
+	im->busy--;
+	if (im->dead && im->busy == 0)
+		imap_destroy(im);
+}
+
+static void
+imap_stream_ev_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	imap_stream_drain_cb(NULL, arg);
 }
 
 static void
@@ -2084,8 +2292,19 @@ imap_continue(struct imap *im, const struct imap_resp *r)
 		    im->host);
 		return;
 	}
+	if (im->streaming != NULL) {
+		imap_failf(im, IMAP_ERR_PROTO,
+		    "protocol error from %s: continuation in the middle of "
+		    "a literal",
+		    im->host);
+		return;
+	}
 	if (cmd->kind == IMAP_CMD_AUTH && cmd->exchange) {
 		imap_sasl_continue(im, r->text);
+		return;
+	}
+	if (cmd->stream != 0 && cmd->sent == cmd->nparts) {
+		imap_stream_begin(im, cmd); /* the "+" for the file */
 		return;
 	}
 	if (cmd->kind == IMAP_CMD_IDLE && cmd->sent == 1) {
@@ -2112,7 +2331,9 @@ imap_continue(struct imap *im, const struct imap_resp *r)
 		return;
 	}
 	imap_send_part(im, cmd);
-	if (cmd->sent == cmd->nparts) {
+	if (cmd->sent == cmd->nparts && cmd->stream == IMAP_STREAM_PLUS)
+		imap_stream_begin(im, cmd);
+	else if (cmd->sent == cmd->nparts && cmd->stream == 0) {
 		im->blocked = NULL;
 		imap_flush(im);
 	}
@@ -2124,6 +2345,8 @@ imap_tagged(struct imap *im, const struct imap_resp *r)
 	struct imap_cmd *cmd;
 	unsigned long tag = 0;
 	const char *p;
+	char *why;
+	int cut = 0;
 
 	if (r->tag[0] == 'a' && r->tag[1] != '\0' &&
 	    strspn(r->tag + 1, "0123456789") == strlen(r->tag + 1) &&
@@ -2143,6 +2366,19 @@ imap_tagged(struct imap *im, const struct imap_resp *r)
 		return;
 	}
 	TAILQ_REMOVE(&im->inflight, cmd, entry);
+	if (im->streaming == cmd) {
+		/* An answer before the whole literal: what is left of it
+		 * cannot go, nor can anything after it. */
+		why = imap_why(r);
+		imap_op_fail(cmd->op, IMAP_ERR_CONN,
+		    "cannot append to '%s': %s answered before the message "
+		    "was whole (%s); the connection is dropped",
+		    cmd->op->display, im->host, why);
+		free(why);
+		conn_set_drain(im->conn, 0, NULL);
+		im->streaming = NULL;
+		cut = 1;
+	}
 	if (im->blocked == cmd) {
 		/* Refused before the literal was sent. */
 		im->blocked = NULL;
@@ -2155,6 +2391,11 @@ imap_tagged(struct imap *im, const struct imap_resp *r)
 	if (im->state != IMAP_STATE_CLOSED)
 		imap_cmd_done(im, cmd, r);
 	imap_cmd_free(cmd);
+	if (cut && !im->dead && im->state != IMAP_STATE_CLOSED)
+		imap_failf(im, IMAP_ERR_CONN,
+		    "the connection to %s was dropped in the middle of a "
+		    "literal",
+		    im->host);
 	if (!im->dead && im->state != IMAP_STATE_CLOSED) {
 		imap_flush(im);
 		imap_literal_bound(im);

@@ -471,6 +471,18 @@ typedef void (*imap_append_cb)(struct imap *, enum imap_err, const char *,
 void imap_append(struct imap *, const char *raw, unsigned int flags,
     const char *msg, size_t len, imap_append_cb, void *);
 
+/* The same with the message read from the file fd as it is sent, never
+ * held whole: the literal is the file's size now (fstat), and its bytes
+ * go out in pieces as the connection's output drains. fd is duplicated:
+ * the caller may close its own at once; the session reads it with pread()
+ * from offset 0. A file that cannot be read, or that shrinks or grows
+ * before its last byte is sent, cannot cut the literal short: the session
+ * is dropped and the operation fails with IMAP_ERR_CONN saying so
+ * (imap_conn_fail() CONN_FAIL_NONE: the server is not out of reach). So
+ * does an answer that comes before the whole message. */
+void imap_append_file(struct imap *, const char *raw, unsigned int flags,
+    int fd, imap_append_cb, void *);
+
 /* --- logout ------------------------------------------------------------- */
 
 /* LOGOUT, once what is queued before it is done; done runs once it is

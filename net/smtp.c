@@ -33,6 +33,7 @@
 #define SMTP_MAX_TEXT 300    /* bytes of server text in a message */
 #define SMTP_CHUNK 65536     /* bytes of the message read at a time */
 #define SMTP_DRAIN_LOW 65536 /* queue more below this much output */
+#define SMTP_SCAN_STEP 16    /* chunks scanned a loop turn (1 MiB) */
 #define SMTP_QUIT_TIMEOUT 10 /* seconds to wait for QUIT's answer */
 #define SMTP_MAX_ADDR 998    /* bytes of an address */
 
@@ -94,7 +95,12 @@ struct smtp {
 	int eightbit;  /* the message has a byte over 127 */
 	int utf8;      /* an address is not ASCII */
 	struct smtp_stuff st;
-	char *chunk;   /* SMTP_CHUNK bytes read */
+	struct smtp_stuff scan_st; /* the first reading, SIZE's */
+	off_t scanned;             /* bytes of it read */
+	int scan_done;             /* wire and eightbit are known */
+	int envelope_due;          /* the envelope waits for them */
+	struct event *scan_ev;     /* reads the next step from the loop */
+	char *chunk;               /* SMTP_CHUNK bytes read */
 	char *coded;   /* their encoding, 2 * SMTP_CHUNK + 2 bytes */
 	uint64_t sent; /* body bytes queued */
 
@@ -148,7 +154,7 @@ static void smtp_decide(struct smtp *, enum smtp_status, int, const char *, ...)
 static void smtp_quit(struct smtp *);
 static void smtp_finish(struct smtp *);
 static char *smtp_reply_text(const struct smtp_reply *);
-static int smtp_scan(struct smtp *);
+static void smtp_scan_cb(evutil_socket_t, short, void *);
 static int smtp_addr_bad(const char *, int *);
 
 /* --- the public side --------------------------------------------------- */
@@ -159,6 +165,7 @@ smtp_send(struct event_base *base, const struct smtp_params *p,
     smtp_done_cb done, void *arg)
 {
 	struct smtp *s = smtp_new(base, p, done, arg);
+	struct timeval now = {0, 0};
 	const char *at;
 	size_t i;
 	int nonascii = 0;
@@ -199,10 +206,14 @@ smtp_send(struct event_base *base, const struct smtp_params *p,
 		}
 	}
 	s->utf8 = nonascii;
-	if (smtp_scan(s) == -1) {
-		smtp_finish(s);
-		return s;
-	}
+	/* The message is read once for SIZE while the connection is made,
+	 * a step a loop turn: a large one never holds the loop. */
+	s->chunk = xmalloc(SMTP_CHUNK);
+	s->coded = xmalloc(2 * SMTP_CHUNK + 2);
+	smtp_stuff_init(&s->scan_st);
+	if ((s->scan_ev = evtimer_new(base, smtp_scan_cb, s)) == NULL)
+		fatalx("%s: evtimer_new failed", __func__);
+	evtimer_add(s->scan_ev, &now);
 	conn_connect(s->conn);
 	return s;
 }
@@ -230,6 +241,8 @@ smtp_cancel(struct smtp *s)
 	smtp_parser_free(s->parser);
 	event_free(s->timer);
 	event_free(s->deferred);
+	if (s->scan_ev != NULL)
+		event_free(s->scan_ev);
 	for (i = 0; i < s->res.nrefused; i++) {
 		free(s->res.refused[i].rcpt);
 		free(s->res.refused[i].enhanced);
@@ -317,39 +330,48 @@ smtp_set_state(struct smtp *s, enum smtp_state st)
 
 /* --- the message ------------------------------------------------------- */
 
-/* Read the message once: its size on the wire (CRLF, dot-stuffed) for
- * SIZE, and whether it has 8-bit bytes for BODY=8BITMIME. */
-static int
-smtp_scan(struct smtp *s)
+/* Read the message once, SMTP_SCAN_STEP chunks a call: its size on the
+ * wire (CRLF, dot-stuffed) for SIZE, and whether it has 8-bit bytes for
+ * BODY=8BITMIME. The envelope waits for the end if it comes first. */
+static void
+smtp_scan_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct smtp_stuff st;
+	struct smtp *s = arg;
+	struct timeval now = {0, 0};
 	char end[8];
-	off_t off = 0;
 	ssize_t n;
 	size_t i;
+	int step = 0;
 
-	s->chunk = xmalloc(SMTP_CHUNK);
-	s->coded = xmalloc(2 * SMTP_CHUNK + 2);
-	smtp_stuff_init(&st);
-	for (;;) {
-		n = pread(s->fd, s->chunk, SMTP_CHUNK, off);
+	(void)fd;
+	(void)what;
+	while (step < SMTP_SCAN_STEP) {
+		n = pread(s->fd, s->chunk, SMTP_CHUNK, s->scanned);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
 			smtp_decide(s, SMTP_TEMPFAIL, 0,
 			    "cannot read the message: %s", strerror(errno));
-			return -1;
+			smtp_finish(s);
+			return;
 		}
-		if (n == 0)
-			break;
-		off += n;
+		if (n == 0) {
+			s->wire += smtp_stuff_end(&s->scan_st, end);
+			s->scan_done = 1;
+			if (s->envelope_due)
+				smtp_envelope(s);
+			return;
+		}
+		s->scanned += n;
 		for (i = 0; i < (size_t)n && !s->eightbit; i++)
 			if ((unsigned char)s->chunk[i] > 127)
 				s->eightbit = 1;
-		s->wire += smtp_stuff(&st, s->chunk, (size_t)n, s->coded);
+		s->wire +=
+		    smtp_stuff(&s->scan_st, s->chunk, (size_t)n, s->coded);
+		step++;
 	}
-	s->wire += smtp_stuff_end(&st, end);
-	return 0;
+	/* A timer, not event_active(): the loop polls between steps. */
+	evtimer_add(s->scan_ev, &now);
 }
 
 /* Queue the next pieces of the message while the output is short; the
@@ -859,6 +881,13 @@ smtp_envelope(struct smtp *s)
 		smtp_quit(s);
 		return;
 	}
+	if (!s->scan_done) {
+		plog_note(s->log, s->host,
+		    "smtp: the envelope waits for the message's size");
+		s->envelope_due = 1; /* smtp_scan_cb() calls again */
+		return;
+	}
+	s->envelope_due = 0;
 	if (s->ext.size != 0 && s->wire > s->ext.size) {
 		smtp_decide(s, SMTP_PERMFAIL, 0,
 		    "cannot send: the message of %llu bytes is larger than "
@@ -1101,6 +1130,8 @@ smtp_finish(struct smtp *s)
 	conn_free(s->conn);
 	s->conn = NULL;
 	evtimer_del(s->timer);
+	if (s->scan_ev != NULL)
+		event_del(s->scan_ev);
 	evtimer_add(s->deferred, &tv);
 }
 

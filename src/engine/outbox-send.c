@@ -44,9 +44,8 @@
 #define OUTBOX_ERR_MAX 512          /* bytes of sendmail-command's stderr */
 #define OUTBOX_SENDMAIL_TIMEOUT 120 /* seconds, when the account has none */
 #define OUTBOX_POLL_MS 10           /* between looks for its exit */
-#define OUTBOX_APPEND_MAX (64 * 1024 * 1024) /* largest Sent copy */
-#define OUTBOX_RETRY_MIN 30   /* seconds before the first retry */
-#define OUTBOX_RETRY_MAX 1800 /* and the longest wait */
+#define OUTBOX_RETRY_MIN 30         /* seconds before the first retry */
+#define OUTBOX_RETRY_MAX 1800       /* and the longest wait */
 
 struct outbox_run {
 	struct outbox *ob;
@@ -81,8 +80,7 @@ struct outbox_run {
 
 	/* the Sent copy over IMAP */
 	struct imap *im;
-	char *raw;
-	size_t rawlen;
+	int sentfd;  /* the message, streamed by imap_append_file() */
 	int created; /* the Sent folder was made by this run */
 };
 
@@ -161,8 +159,9 @@ run_free_transport(struct outbox_run *r)
 	r->host = r->user = NULL;
 	imap_free(r->im);
 	r->im = NULL;
-	free(r->raw);
-	r->raw = NULL;
+	if (r->sentfd != -1)
+		close(r->sentfd);
+	r->sentfd = -1;
 	r->created = 0;
 }
 
@@ -228,7 +227,7 @@ outbox_run_start(struct outbox *ob, const struct outbox_run_params *p)
 	r->ids = ids;
 	r->nids = nids;
 	r->pid = -1;
-	r->errfd = r->msgfd = -1;
+	r->errfd = r->msgfd = r->sentfd = -1;
 	r->ev_step = event_new(p->base, -1, 0, run_step, r);
 	event_active(r->ev_step, EV_TIMEOUT, 0);
 	return r;
@@ -1001,40 +1000,16 @@ run_saved(struct outbox_run *r, const char *err, int offline)
 	run_next(r);
 }
 
-/* Read the message for a copy, at most OUTBOX_APPEND_MAX bytes. */
+/* Open the message for a copy: the session streams it from the file
+ * (imap_append_file()), so a big attachment is never in memory. */
 static int
-run_read_msg(struct outbox_run *r, char **err)
+run_open_msg(struct outbox_run *r, char **err)
 {
-	struct stat sb;
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(r->cur.path, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    fstat(fd, &sb) == -1) {
+	if ((r->sentfd = open(r->cur.path, O_RDONLY | O_CLOEXEC)) == -1) {
 		xasprintf(
 		    err, "cannot read '%s': %s", r->cur.path, strerror(errno));
-		if (fd != -1)
-			close(fd);
 		return -1;
 	}
-	if (sb.st_size > OUTBOX_APPEND_MAX) {
-		xasprintf(err, "'%s' is over %d bytes", r->cur.path,
-		    OUTBOX_APPEND_MAX);
-		close(fd);
-		return -1;
-	}
-	r->raw = xmalloc((size_t)sb.st_size + 1);
-	r->rawlen = 0;
-	while (r->rawlen < (size_t)sb.st_size) {
-		n = read(
-		    fd, r->raw + r->rawlen, (size_t)sb.st_size - r->rawlen);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		r->rawlen += (size_t)n;
-	}
-	close(fd);
 	return 0;
 }
 
@@ -1154,7 +1129,7 @@ run_save_imap(struct outbox_run *r)
 		run_saved(r, "no credentials yet", 0);
 		return;
 	}
-	if (run_read_msg(r, &err) != 0) {
+	if (run_open_msg(r, &err) != 0) {
 		run_saved(r, err, 0);
 		free(err);
 		return;
@@ -1190,7 +1165,7 @@ run_imap_connected(struct imap *im, enum imap_err e, const char *msg, void *arg)
 		outbox_unlock(r->ob);
 	}
 	free(err);
-	imap_append(im, r->cur.sent_folder, IMAP_FLAG_SEEN, r->raw, r->rawlen,
+	imap_append_file(im, r->cur.sent_folder, IMAP_FLAG_SEEN, r->sentfd,
 	    run_imap_appended, r);
 }
 
@@ -1204,8 +1179,8 @@ run_copy_selected(struct imap *im, enum imap_err e, const char *msg,
 	(void)sel;
 	if (e != IMAP_ERR_NONE) {
 		/* No Sent folder yet: no copy in it either. */
-		imap_append(im, r->cur.sent_folder, IMAP_FLAG_SEEN, r->raw,
-		    r->rawlen, run_imap_appended, r);
+		imap_append_file(im, r->cur.sent_folder, IMAP_FLAG_SEEN,
+		    r->sentfd, run_imap_appended, r);
 		return;
 	}
 	imap_search_msgid(im, 1, r->cur.message_id, run_copy_found, r);
@@ -1226,7 +1201,7 @@ run_copy_found(struct imap *im, enum imap_err e, const char *msg,
 		run_saved(r, NULL, 0); /* it is there: not twice */
 		return;
 	}
-	imap_append(im, r->cur.sent_folder, IMAP_FLAG_SEEN, r->raw, r->rawlen,
+	imap_append_file(im, r->cur.sent_folder, IMAP_FLAG_SEEN, r->sentfd,
 	    run_imap_appended, r);
 }
 
@@ -1246,7 +1221,7 @@ run_imap_created(struct imap *im, enum imap_err e, const char *msg, void *arg)
 		return;
 	}
 	r->created = 1;
-	imap_append(im, r->cur.sent_folder, IMAP_FLAG_SEEN, r->raw, r->rawlen,
+	imap_append_file(im, r->cur.sent_folder, IMAP_FLAG_SEEN, r->sentfd,
 	    run_imap_appended, r);
 }
 
@@ -1260,14 +1235,22 @@ run_imap_appended(struct imap *im, enum imap_err e, const char *msg,
 	(void)uidvalidity;
 	(void)uid;
 	if (e != IMAP_ERR_NONE && !r->created &&
-	    session_imap_err(im, e) == SESSION_ERR_NO) {
-		/* No Sent folder yet ([TRYCREATE], RFC 3501): make it. */
+	    session_imap_err(im, e) == SESSION_ERR_NO && msg != NULL &&
+	    strstr(msg, "[TRYCREATE]") != NULL) {
+		/* No Sent folder yet ([TRYCREATE], RFC 3501): make it. Any
+		 * other NO (over quota, too big) is kept in its words. */
 		imap_create(im, r->cur.sent_folder, run_imap_created, r);
 		return;
 	}
 	if (e != IMAP_ERR_NONE) {
-		xasprintf(&why, "cannot append to '%s': %s", r->cur.sent_folder,
-		    msg != NULL ? msg : imap_error(im));
+		if (msg == NULL)
+			msg = imap_error(im);
+		/* The session's own words name the folder already. */
+		if (msg != NULL && strncmp(msg, "cannot append to ", 17) == 0)
+			why = xstrdup(msg);
+		else
+			xasprintf(&why, "cannot append to '%s': %s",
+			    r->cur.sent_folder, msg);
 		run_saved(
 		    r, why, session_imap_err(im, e) == SESSION_ERR_OFFLINE);
 		free(why);

@@ -2,8 +2,9 @@
 # (net/imap.c), against a real Dovecot through tests/proto/imap-driver:
 # body fetch, STORE with UNCHANGEDSINCE, MOVE and its fallbacks, EXPUNGE,
 # IDLE with another client's changes, folder changes with a non-ASCII name,
-# STATUS and APPEND. doveadm checks the server's side. RFC 3501, RFC 9051,
-# RFC 4315 (UIDPLUS), RFC 6851 (MOVE), RFC 7162, RFC 2177 (IDLE).
+# STATUS and APPEND (from memory, and streamed from a file that may change
+# under it). doveadm checks the server's side. RFC 3501, RFC 9051,
+# RFC 4315 (UIDPLUS), RFC 6851 (MOVE), RFC 7162, RFC 2177 (IDLE), RFC 7888.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/dovecot.sh"
 
@@ -268,5 +269,60 @@ tap_like "append: a missing folder says so" "$out" \
     "^error append no: cannot append to 'Nowhere': \\[TRYCREATE\\] "
 tap_like "append: session goes on" "$out" '^logout ok$'
 tap_eq "append: two in Drafts" "$(count_of Drafts)" 2
+
+# A message of 6 MB streamed from its file (imap_append_file), with LITERAL+
+# and synchronising: the bytes arrive whole. A file that shrinks or grows
+# after its size went out drops the connection and saves nothing.
+{
+	printf 'Date: Tue, 01 Jan 2019 10:00:00 +0000\r\nFrom: demo@example.org\r\n'
+	printf 'To: demo@example.org\r\nSubject: big\r\nMessage-ID: <big@example.org>\r\n'
+	printf 'MIME-Version: 1.0\r\nContent-Type: application/octet-stream\r\n'
+	printf 'Content-Transfer-Encoding: base64\r\n\r\n'
+	head -c 4500000 /dev/urandom | base64 -w 76 | sed 's/$/\r/'
+} >"$tmp/big.eml"
+sizebig=$(wc -c <"$tmp/big.eml" | tr -d ' ')
+tr -d '\r' <"$tmp/big.eml" >"$tmp/big.lf"
+# same_as_big UID: Drafts' message UID is big.eml, byte for byte.
+same_as_big()
+{
+	dv_doveadm fetch -u "$U" text mailbox Drafts uid "$1" | sed '1d' |
+	    tr -d '\r' >"$tmp/drafts$1.lf"
+	cmp -s "$tmp/drafts$1.lf" "$tmp/big.lf"
+}
+drive appendfile -x '' $H $P appendfile Drafts S "$tmp/big.eml" = logout
+tap_like "append file LITERAL+: APPENDUID" "$out" \
+    '^append ok uidvalidity=[1-9][0-9]* uid=3$'
+tap_file_like "append file LITERAL+: non-synchronising" \
+    "$tmp/appendfile.log" "> a[0-9]+ APPEND \"Drafts\" \\(\\\\\\\\Seen\\) \\{$sizebig\\+\\}\$"
+tap_file_like "append file LITERAL+: logged as a summary" \
+    "$tmp/appendfile.log" "> <message of $sizebig bytes>\$"
+if same_as_big 3; then
+	tap_ok "append file LITERAL+: the bytes arrived"
+else
+	tap_fail "append file LITERAL+: the bytes arrived"
+fi
+drive appendfilesync -i LITERAL+,LITERAL- -x '' $H $P \
+    appendfile Drafts - "$tmp/big.eml" = noop logout
+tap_like "append file synchronising: APPENDUID" "$out" \
+    '^append ok uidvalidity=[1-9][0-9]* uid=4$'
+tap_file_like "append file synchronising: waited for +" \
+    "$tmp/appendfilesync.log" "> a[0-9]+ APPEND \"Drafts\" \\(\\) \\{$sizebig\\}\$"
+tap_like "append file synchronising: a command after it" "$out" '^noop ok$'
+if same_as_big 4; then
+	tap_ok "append file synchronising: the bytes arrived"
+else
+	tap_fail "append file synchronising: the bytes arrived"
+fi
+cp "$tmp/big.eml" "$tmp/shrink.eml"
+drive appendshrink -x '' $H $P appendfile Drafts - "$tmp/shrink.eml" shrink \
+    logout
+tap_like "append file shrunk: the error says so" "$out" \
+    "^error append conn: cannot append to 'Drafts': the message file shrank from $sizebig to $((sizebig / 2)) bytes while it was sent; the connection to 127\\.0\\.0\\.1 is dropped, as a literal cannot be cut short\$"
+cp "$tmp/big.eml" "$tmp/grow.eml"
+drive appendgrow -i LITERAL+,LITERAL- -x '' $H $P \
+    appendfile Drafts - "$tmp/grow.eml" grow logout
+tap_like "append file grown: the error says so" "$out" \
+    "^error append conn: cannot append to 'Drafts': the message file grew past $sizebig bytes while it was sent; the connection to 127\\.0\\.0\\.1 is dropped"
+tap_eq "append file changed: nothing saved" "$(count_of Drafts)" 4
 
 tap_done

@@ -6,7 +6,10 @@
  * status, append; see usage()) and prints one line per result, so shell
  * tests against a scripted server or Dovecot can grep them. */
 
+#include <sys/stat.h>
+
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +58,7 @@ static void status_cb(struct imap *, enum imap_err, const char *,
 static void append_cb(
     struct imap *, enum imap_err, const char *, uint32_t, uint32_t, void *);
 static void cmd_done_cb(struct imap *, enum imap_err, const char *, void *);
+static void append_file(const char *, const char *, const char *, const char *);
 static void timer_cb(evutil_socket_t, short, void *);
 
 static struct event_base *base;
@@ -101,7 +105,10 @@ usage(void)
 	    "  idle | idle-stop | waitfor exists|gone|fetch COUNT SECONDS\n"
 	    "  pause SECONDS | create NAME | delete NAME | rename OLD NEW\n"
 	    "  subscribe NAME | unsubscribe NAME | status NAME\n"
-	    "  append NAME FLAGS FILE | logout\n");
+	    "  append NAME FLAGS FILE | logout\n"
+	    "  appendfile NAME FLAGS FILE =|shrink|grow (streamed from FILE,\n"
+	    "      which is then left alone, cut to half or grown by a "
+	    "line)\n");
 	exit(2);
 }
 
@@ -662,6 +669,9 @@ next_cmd(void)
 		    im, raw, flag_arg(c[2]), data, len, append_cb, NULL);
 		free(raw);
 		free(data);
+	} else if (strcmp(c[0], "appendfile") == 0) {
+		NEED(4);
+		append_file(c[1], c[2], c[3], c[4]);
 	} else if (strcmp(c[0], "logout") == 0) {
 		NEED(0);
 		imap_logout(im, done_cb, "logout");
@@ -831,6 +841,37 @@ status_cb(struct imap *i, enum imap_err e, const char *msg,
 	    st->total, st->unseen, st->uidnext, st->uidvalidity,
 	    (unsigned long long)st->highestmodseq);
 	next_cmd();
+}
+
+/* appendfile: the session reads the file as it sends it; the file is
+ * changed at once, before the loop runs, to check what a file that changes
+ * size under the session does. */
+static void
+append_file(
+    const char *name, const char *flags, const char *path, const char *change)
+{
+	struct stat sb;
+	char *raw;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY)) == -1 || fstat(fd, &sb) == -1) {
+		fprintf(stderr, "imap-driver: %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+	raw = mailbox_arg(name);
+	imap_append_file(im, raw, flag_arg(flags), fd, append_cb, NULL);
+	free(raw);
+	close(fd);
+	if (strcmp(change, "shrink") == 0) {
+		if (truncate(path, sb.st_size / 2) == -1)
+			exit(2);
+	} else if (strcmp(change, "grow") == 0) {
+		if ((fd = open(path, O_WRONLY | O_APPEND)) == -1 ||
+		    write(fd, "more\r\n", 6) != 6)
+			exit(2);
+		close(fd);
+	} else if (strcmp(change, "=") != 0)
+		usage();
 }
 
 static void

@@ -92,6 +92,18 @@ run_case size smtp-size.txt -r one@example.org -m "$tmp/plain.eml"
 tap_eq "SIZE exceeded: script ran to the end (QUIT, no MAIL)" "$src" 0
 tap_like "SIZE exceeded: permanent, says the sizes" "$out" \
     '^permfail code=0 .*: cannot send: the message of 27 bytes is larger than the 10 bytes 127\.0\.0\.1 accepts$'
+# A message of 31 MB is read for SIZE a step a loop turn while the
+# connection is made (longer than the handshake here: the log says "the
+# envelope waits for the message's size"): MAIL waits for the whole size.
+{
+	printf 'Subject: big\n\n'
+	head -c 23000000 /dev/urandom | base64 -w 76
+} >"$tmp/big.eml"
+wire=$(python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); print(len(d) + d.count(b"\n") + 3)' "$tmp/big.eml")
+run_case sizebig smtp-size.txt -r one@example.org -m "$tmp/big.eml"
+tap_like "SIZE exceeded, a big message: the whole size, read in steps" \
+    "$out" \
+    "^permfail code=0 .*: cannot send: the message of $wire bytes is larger than the 10 bytes 127\\.0\\.0\\.1 accepts\$"
 
 run_case drop smtp-drop-after-dot.txt -r one@example.org -m "$tmp/plain.eml"
 tap_eq "drop after the dot: exit 1" "$rc" 1
