@@ -1382,7 +1382,11 @@ outbox_sender_count(const struct outbox_sender *os)
 	return os->count;
 }
 
-/* Count again and arm the timer for the next message due. */
+/* Count again and arm the timer for the next message due. One due now
+ * needs no timer while a run is under way (its end counts again) or while
+ * the session is not online (coming back online kicks): armed at once, it
+ * would spin over the outbox until then. Due now and online, kick() starts
+ * the run; should it not (another errand sends), a look a second later. */
 static void
 sender_recount(struct outbox_sender *os)
 {
@@ -1399,8 +1403,11 @@ sender_recount(struct outbox_sender *os)
 	}
 	os->count = c;
 	evtimer_del(os->ev_timer);
-	if ((due = outbox_next_due(os->ob)) != 0) {
-		tv.tv_sec = due > now ? due - now : 0;
+	if ((due = outbox_next_due(os->ob)) != 0 &&
+	    (due > now ||
+	        (os->run == NULL &&
+	            session_net(os->p.s) == SESSION_NET_ONLINE))) {
+		tv.tv_sec = due > now ? due - now : 1;
 		tv.tv_usec = 0;
 		evtimer_add(os->ev_timer, &tv);
 	}
