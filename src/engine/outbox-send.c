@@ -923,8 +923,9 @@ run_answered(struct outbox_run *r)
 	if (e->reply_folder == NULL || e->reply_uid == 0)
 		return;
 	if (url_is_imap(r->a->url.scheme)) {
-		/* A journaled flag change, sent with the others. */
-		triage_init(&t, st, NULL, NULL, NULL);
+		/* A journaled flag change, sent with the others: the
+		 * backend is woken, it may be idle on the server. */
+		triage_init(&t, st, r->p.wake, NULL, r->p.arg);
 		if (triage_flag(&t, e->reply_folder, e->reply_uid, 'A', 1, NULL,
 		        NULL, &err) < 0 ||
 		    triage_flush(&t) != 0) {
@@ -1340,6 +1341,7 @@ static void sender_on_timer(evutil_socket_t, short, void *);
 static void sender_on_reap(evutil_socket_t, short, void *);
 static void sender_done(const struct outbox_result *, void *);
 static void sender_finished(int, void *);
+static void sender_wake(void *);
 
 struct outbox_sender *
 outbox_sender_new(const struct outbox_sender_params *p, char **err)
@@ -1428,6 +1430,7 @@ outbox_sender_kick(struct outbox_sender *os)
 	rp.s = os->p.s;
 	rp.done = sender_done;
 	rp.finished = sender_finished;
+	rp.wake = sender_wake;
 	rp.arg = os;
 	os->run = outbox_run_start(os->ob, &rp);
 }
@@ -1457,6 +1460,15 @@ sender_finished(int offline, void *arg)
 	(void)offline;
 	/* Not from inside the run: freed on the next pass. */
 	event_active(os->ev_reap, EV_TIMEOUT, 0);
+}
+
+static void
+sender_wake(void *arg)
+{
+	struct outbox_sender *os = arg;
+
+	if (os->p.wake != NULL)
+		os->p.wake(os->p.arg);
 }
 
 static void
