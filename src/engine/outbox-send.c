@@ -1334,6 +1334,7 @@ struct outbox_sender {
 	struct event *ev_timer; /* the next send-delay or retry */
 	struct event *ev_reap;  /* frees a finished run from the loop */
 	int count;
+	unsigned int reconnects; /* session_reconnects() at the last run */
 };
 
 static void sender_recount(struct outbox_sender *);
@@ -1356,6 +1357,7 @@ outbox_sender_new(const struct outbox_sender_params *p, char **err)
 	os->ob = ob;
 	os->ev_timer = evtimer_new(session_base(p->s), sender_on_timer, os);
 	os->ev_reap = event_new(session_base(p->s), -1, 0, sender_on_reap, os);
+	os->reconnects = session_reconnects(p->s);
 	sender_recount(os);
 	return os;
 }
@@ -1432,6 +1434,10 @@ outbox_sender_kick(struct outbox_sender *os)
 	rp.finished = sender_finished;
 	rp.wake = sender_wake;
 	rp.arg = os;
+	/* The network is back: what waits after a failure goes now, not
+	 * at the end of a backoff that counted the time it was away. */
+	rp.now = session_reconnects(os->p.s) != os->reconnects;
+	os->reconnects = session_reconnects(os->p.s);
 	os->run = outbox_run_start(os->ob, &rp);
 }
 
