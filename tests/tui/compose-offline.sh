@@ -6,7 +6,9 @@
 # delivered exactly once without a key press, its copy is in the server's
 # Sent once and the outbox is empty; a reply written offline marks the
 # original \Answered once it went; while offline errand does not spin
-# over the outbox. A POP3 account: the same, its copy in the local Sent.
+# over the outbox; one whose attempt failed while errand still believed it
+# was online goes on the reconnect, not at the end of its backoff. A POP3
+# account: the same, its copy in the local Sent.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/smtpd.sh"
 . "$top_srcdir/tests/lib/tmux.sh"
@@ -35,15 +37,17 @@ EOF
 dovecot_seed "$work/mail" || { echo "Bail out! seeding failed"; exit 1; }
 
 # The proxies: one for the mail port (IMAPS, then POP3S), one for the
-# submission port, both read the one control file: the network goes and
-# comes back as a whole.
-ctl=$work/net
+# submission port, each with its control file: the network goes and comes
+# back as a whole (net_down, net_up), or the submission port alone.
+ctl=$work/net ctl_smtp=$work/net-smtp
 echo up >"$ctl"
-# proxy PORT NAME: a proxy to PORT; its port in $work/NAME.port (not in a
-# command substitution: the exit trap would stop it with the subshell).
+echo up >"$ctl_smtp"
+# proxy PORT NAME CONTROL: a proxy to PORT; its port in $work/NAME.port
+# (not in a command substitution: the exit trap would stop it with the
+# subshell).
 proxy()
 {
-	python3 "$top_srcdir/tests/lib/proxy.py" "$1" "$work/$2.port" "$ctl" \
+	python3 "$top_srcdir/tests/lib/proxy.py" "$1" "$work/$2.port" "$3" \
 	    </dev/null >/dev/null &
 	errand_at_exit "kill $! 2>/dev/null"
 	wait_until 10 test -s "$work/$2.port"
@@ -58,18 +62,24 @@ for p in sys.argv[1:]:
     except ConnectionRefusedError:
         pass' "$@"
 }
-proxy "$IMAPS_PORT" imap && proxy "$SUBMISSION_PORT" smtp &&
-    proxy "$POP3S_PORT" pop ||
+proxy "$IMAPS_PORT" imap "$ctl" &&
+    proxy "$SUBMISSION_PORT" smtp "$ctl_smtp" &&
+    proxy "$POP3S_PORT" pop "$ctl" ||
     { echo "Bail out! the proxies did not start"; exit 1; }
 pimap=$(cat "$work/imap.port") psmtp=$(cat "$work/smtp.port")
 ppop=$(cat "$work/pop.port")
 net_down()
 {
 	echo down >"$ctl"
+	echo down >"$ctl_smtp"
 	wait_until 10 refuses "$pimap" "$psmtp" "$ppop" ||
 	    tap_fail "the proxies refuse connections"
 }
-net_up() { echo up >"$ctl"; }
+net_up()
+{
+	echo up >"$ctl_smtp"
+	echo up >"$ctl"
+}
 
 # The editor appends what edit-body holds to the draft ($1).
 cat >"$work/editor" <<EOF
@@ -264,8 +274,47 @@ if wait_until 20 is_answered; then
 else
 	tap_fail "the original is \\Answered on the server" "$(answered)"
 fi
+
+# --- (d) sent while errand believed it online: retried on the reconnect -------
+# The submission port alone goes: the attempt fails and waits its backoff
+# (30 s). The whole network then goes and comes back: the reconnect says
+# the network is back, and the message goes then, not at the backoff's end.
+echo down >"$ctl_smtp"
+wait_until 10 refuses "$psmtp" || tap_fail "the submission proxy refuses"
+check_screen "online, before the attempt" "-- online" 30
+edit 'Tried while the submission port was closed.'
+compose "one@example.org" "Retried on the reconnect"
+retry_in()
+{
+	outbox imap "$conf" | sed -n 's/.*	retry in \([0-9]*\)s	.*/\1/p'
+}
+waits() { [ -n "$(retry_in)" ]; }
+if wait_until 30 waits; then
+	due=$(($(date +%s) + $(retry_in)))
+	tap_ok "the failed attempt waits its backoff"
+else
+	due=$(($(date +%s) + 30))
+	tap_fail "the failed attempt waits its backoff" "$(outbox imap "$conf")"
+fi
+net_down
+check_screen "then the whole network goes" "offline" 30
+net_up
+if wait_until 60 arrived_is Retried 1; then
+	tap_ok "the network back: it is delivered"
+else tap_fail "the network back: it is delivered" "$(arrived Retried)"; fi
+now=$(date +%s)
+if [ "$now" -lt "$due" ]; then
+	tap_ok "on the reconnect, before its backoff ran out"
+else
+	tap_fail "on the reconnect, before its backoff ran out" \
+	    "$((now - due)) s after it"
+fi
+wait_until 30 outbox_empty imap "$conf" ||
+    tap_fail "the outbox empties" "$(outbox imap "$conf")"
+
 quit_ui "errand quits"
-tap_eq "still once each" "$(arrived Zug):$(arrived 'Re: Lunch')" "1:1"
+tap_eq "still once each" \
+    "$(arrived Zug):$(arrived 'Re: Lunch'):$(arrived Retried)" "1:1:1"
 tap_eq "the Sent copies once each" "$(in_sent "$mid"):$(in_sent "$rmid")" \
     "1:1"
 
@@ -287,7 +336,7 @@ else
 	tap_fail "POP3: the network back, the outbox empties" \
 	    "$(outbox pop "$pconf")"
 fi
-smtpd_wait_mail 3
+smtpd_wait_mail 4
 tap_eq "POP3: delivered once" "$(arrived POP3)" 1
 tap_eq "its Subject" "$(delivered POP3 'm["Subject"]')" "Offline über POP3"
 tap_like "its body" "$(delivered POP3 'body')" "Sent from a POP3 account."
