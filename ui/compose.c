@@ -151,6 +151,7 @@ static void ui_sent_forget(struct ui *);
 static struct outbox *ui_outbox(struct ui *, char **);
 static void ui_outbox_changed(void *);
 static void ui_outbox_done(const struct outbox_result *, void *);
+static void ui_outbox_wake(void *);
 static void ui_resume_scan(struct ui *, int);
 static void ui_resume_offer(struct ui *);
 static void ui_matches_free(struct ui_writing *);
@@ -1755,6 +1756,7 @@ ui_outbox(struct ui *ui, char **err)
 		p.s = ui->s;
 		p.changed = ui_outbox_changed;
 		p.result = ui_outbox_done;
+		p.wake = ui_outbox_wake;
 		p.arg = ui;
 		w->sender = outbox_sender_new(&p, &w->sender_err);
 	}
@@ -1776,6 +1778,15 @@ static void
 ui_outbox_changed(void *arg)
 {
 	ui_dirty(arg);
+}
+
+/* \Answered was journaled: the live session may be idle. */
+static void
+ui_outbox_wake(void *arg)
+{
+	struct ui *ui = arg;
+
+	ui->be->ops->wake(ui->be);
 }
 
 static void

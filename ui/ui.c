@@ -890,7 +890,8 @@ ui_draw_status(struct ui *ui)
 			snprintf(pend, sizeof pend, " -- %lld pending",
 			    (long long)np);
 		/* Local folders: the flags are the Maildir's, and the
-		 * network only brings mail home. */
+		 * network only brings mail home. "outbox: N" before the
+		 * network's state, whose reason may run off the line. */
 		if (ui->screen == KEYMAP_COMPOSE)
 			xasprintf(&line,
 			    "-- %s: compose -- y:send P:postpone q:abort "
@@ -898,15 +899,15 @@ ui_draw_status(struct ui *ui)
 			    ui->a->name, ui_compose_status(ui));
 		else
 			xasprintf(&line,
-			    "-- %s: %s [%s msgs, %s unread] sort: %s%s%s%s%s%s "
-			    "-- "
-			    "%s%s%s%s",
+			    "-- %s: %s [%s msgs, %s unread] sort: "
+			    "%s%s%s%s%s%s%s -- %s%s%s",
 			    ui->a->name, ui->folder,
 			    ui_count(n, total, sizeof total),
 			    ui_count(nu, unread, sizeof unread),
 			    ui->reverse ? "reverse-" : "", sorts[ui->sort],
 			    ui->limit != NULL ? " limit: " : "",
 			    ui->limit != NULL ? ui->limit : "", pos, pend,
+			    ui_compose_status(ui),
 			    ui->be->ops->local_flags ? "local flags" : "",
 			    ui->be->ops->local_flags &&
 			            session_net(ui->s) != SESSION_NET_ONLINE
@@ -915,8 +916,7 @@ ui_draw_status(struct ui *ui)
 			    ui->be->ops->local_flags &&
 			            session_net(ui->s) == SESSION_NET_ONLINE
 			        ? ""
-			        : net,
-			    ui_compose_status(ui));
+			        : net);
 		ui_draw(ui->rows - 2, 0, (size_t)ui->cols, line, 1);
 		free(line);
 	}

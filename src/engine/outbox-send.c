@@ -923,8 +923,9 @@ run_answered(struct outbox_run *r)
 	if (e->reply_folder == NULL || e->reply_uid == 0)
 		return;
 	if (url_is_imap(r->a->url.scheme)) {
-		/* A journaled flag change, sent with the others. */
-		triage_init(&t, st, NULL, NULL, NULL);
+		/* A journaled flag change, sent with the others: the
+		 * backend is woken, it may be idle on the server. */
+		triage_init(&t, st, r->p.wake, NULL, r->p.arg);
 		if (triage_flag(&t, e->reply_folder, e->reply_uid, 'A', 1, NULL,
 		        NULL, &err) < 0 ||
 		    triage_flush(&t) != 0) {
@@ -1333,6 +1334,7 @@ struct outbox_sender {
 	struct event *ev_timer; /* the next send-delay or retry */
 	struct event *ev_reap;  /* frees a finished run from the loop */
 	int count;
+	unsigned int reconnects; /* session_reconnects() at the last run */
 };
 
 static void sender_recount(struct outbox_sender *);
@@ -1340,6 +1342,7 @@ static void sender_on_timer(evutil_socket_t, short, void *);
 static void sender_on_reap(evutil_socket_t, short, void *);
 static void sender_done(const struct outbox_result *, void *);
 static void sender_finished(int, void *);
+static void sender_wake(void *);
 
 struct outbox_sender *
 outbox_sender_new(const struct outbox_sender_params *p, char **err)
@@ -1354,6 +1357,7 @@ outbox_sender_new(const struct outbox_sender_params *p, char **err)
 	os->ob = ob;
 	os->ev_timer = evtimer_new(session_base(p->s), sender_on_timer, os);
 	os->ev_reap = event_new(session_base(p->s), -1, 0, sender_on_reap, os);
+	os->reconnects = session_reconnects(p->s);
 	sender_recount(os);
 	return os;
 }
@@ -1382,7 +1386,11 @@ outbox_sender_count(const struct outbox_sender *os)
 	return os->count;
 }
 
-/* Count again and arm the timer for the next message due. */
+/* Count again and arm the timer for the next message due. One due now
+ * needs no timer while a run is under way (its end counts again) or while
+ * the session is not online (coming back online kicks): armed at once, it
+ * would spin over the outbox until then. Due now and online, kick() starts
+ * the run; should it not (another errand sends), a look a second later. */
 static void
 sender_recount(struct outbox_sender *os)
 {
@@ -1399,8 +1407,11 @@ sender_recount(struct outbox_sender *os)
 	}
 	os->count = c;
 	evtimer_del(os->ev_timer);
-	if ((due = outbox_next_due(os->ob)) != 0) {
-		tv.tv_sec = due > now ? due - now : 0;
+	if ((due = outbox_next_due(os->ob)) != 0 &&
+	    (due > now ||
+	        (os->run == NULL &&
+	            session_net(os->p.s) == SESSION_NET_ONLINE))) {
+		tv.tv_sec = due > now ? due - now : 1;
 		tv.tv_usec = 0;
 		evtimer_add(os->ev_timer, &tv);
 	}
@@ -1421,7 +1432,12 @@ outbox_sender_kick(struct outbox_sender *os)
 	rp.s = os->p.s;
 	rp.done = sender_done;
 	rp.finished = sender_finished;
+	rp.wake = sender_wake;
 	rp.arg = os;
+	/* The network is back: what waits after a failure goes now, not
+	 * at the end of a backoff that counted the time it was away. */
+	rp.now = session_reconnects(os->p.s) != os->reconnects;
+	os->reconnects = session_reconnects(os->p.s);
 	os->run = outbox_run_start(os->ob, &rp);
 }
 
@@ -1450,6 +1466,15 @@ sender_finished(int offline, void *arg)
 	(void)offline;
 	/* Not from inside the run: freed on the next pass. */
 	event_active(os->ev_reap, EV_TIMEOUT, 0);
+}
+
+static void
+sender_wake(void *arg)
+{
+	struct outbox_sender *os = arg;
+
+	if (os->p.wake != NULL)
+		os->p.wake(os->p.arg);
 }
 
 static void

@@ -39,6 +39,8 @@ struct session {
 
 	enum session_net net;
 	char *net_reason;
+	int was_down;            /* offline or in error since last online */
+	unsigned int reconnects; /* online again after that */
 	struct backoff retry;
 	struct event *ev_retry;
 };
@@ -432,6 +434,12 @@ session_set_net(struct session *s, enum session_net net, const char *reason)
 	char *r = reason != NULL ? xstrdup(reason) : NULL;
 
 	s->net = net;
+	if (net == SESSION_NET_OFFLINE || net == SESSION_NET_ERROR)
+		s->was_down = 1;
+	if (net == SESSION_NET_ONLINE && s->was_down) {
+		s->was_down = 0;
+		s->reconnects++;
+	}
 	if (net == SESSION_NET_ONLINE)
 		s->token_renewed = 0; /* the token was good */
 	free(s->net_reason);          /* after the copy: reason may be it */
@@ -448,6 +456,12 @@ const char *
 session_net_reason(const struct session *s)
 {
 	return s->net_reason;
+}
+
+unsigned int
+session_reconnects(const struct session *s)
+{
+	return s->reconnects;
 }
 
 /* --- the deadline ------------------------------------------------------- */

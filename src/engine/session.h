@@ -176,6 +176,10 @@ void session_set_net(struct session *, enum session_net, const char *reason);
 enum session_net session_net(const struct session *);
 /* Why offline or in error, or NULL. */
 const char *session_net_reason(const struct session *);
+/* How many times the account came online after being offline or in
+ * error: a change says the network is back, and what failed for want of
+ * it may go at once. */
+unsigned int session_reconnects(const struct session *);
 
 /* --- the deadline ------------------------------------------------------- */
 
