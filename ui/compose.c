@@ -1278,13 +1278,72 @@ ui_queue_finish(struct ui *ui)
 	return 0;
 }
 
+/* The message as it stands into the outbox as a draft: the outbox copies
+ * it to Drafts (the server's, or the Maildir's at home), once the network
+ * allows, surviving a crash as a Sent copy does. 0, or -1 with *err. */
+static int
+ui_compose_to_drafts(struct ui *ui, char **err)
+{
+	struct ui_writing *w = ui->writing;
+	struct compose_opts opts;
+	struct compose_envelope env;
+	struct outbox_meta meta;
+	struct outbox *ob;
+	char *tmp, *id;
+	int fd, rc;
+
+	if ((ob = ui_outbox(ui, err)) == NULL) {
+		*err = xstrdup(*err);
+		return -1;
+	}
+	xasprintf(&tmp, "%s/draft-XXXXXX", w->dir);
+	if ((fd = mkstemp(tmp)) == -1) {
+		xasprintf(err, "cannot make '%s': %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	unlink(tmp);
+	free(tmp);
+	memset(&opts, 0, sizeof opts);
+	opts.from = ui->a->from;
+	opts.text_flowed = ui->a->text_flowed;
+	memset(&env, 0, sizeof env);
+	memset(&meta, 0, sizeof meta);
+	meta.save_sent = 1;
+	meta.delay = 0;
+	meta.draft = 1;
+	rc = compose_build(&ui->compose->d, &opts, fd, &env, err);
+	compose_envelope_free(&env);
+	if (rc == 0 && lseek(fd, 0, SEEK_SET) == -1) {
+		xasprintf(err, "cannot read the message: %s", strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0 && (rc = outbox_add(ob, fd, &meta, &id, err)) == 0)
+		free(id);
+	close(fd);
+	return rc;
+}
+
 static void
 ui_compose_postpone(struct ui *ui)
 {
+	char *err = NULL;
+	int copied;
+
 	if (ui->compose->bad == NULL && ui_compose_save(ui) != 0)
 		return;
+	copied =
+	    ui->compose->bad == NULL && ui_compose_to_drafts(ui, &err) == 0;
 	ui_compose_drop(ui, 0);
-	ui_message(ui, 0, "postponed (R: recall it)");
+	if (copied) {
+		ui_message(ui, 0, "postponed to Drafts (R: recall it)");
+		ui_compose_kick(ui);
+	} else if (err != NULL) {
+		ui_message(
+		    ui, 1, "postponed here only (R: recall it): %s", err);
+		free(err);
+	} else
+		ui_message(ui, 0, "postponed (R: recall it)");
 }
 
 void

@@ -851,7 +851,8 @@ run_smtp_done(const struct smtp_result *res, void *arg)
 static void
 run_after(struct outbox_run *r)
 {
-	run_answered(r);
+	if (!r->cur.draft) /* a postponed reply answers nothing yet */
+		run_answered(r);
 	run_save(r);
 }
 
@@ -990,8 +991,12 @@ run_saved(struct outbox_run *r, const char *err, int offline)
 		return;
 	}
 	free(e->reason);
-	xasprintf(
-	    &e->reason, "sent; the copy in Sent is not made yet: %s", err);
+	if (e->draft)
+		xasprintf(&e->reason,
+		    "postponed; the copy in Drafts is not made yet: %s", err);
+	else
+		xasprintf(&e->reason,
+		    "sent; the copy in Sent is not made yet: %s", err);
 	if (outbox_lock(r->ob, &why) == 0) {
 		outbox_state_write(r->ob, e, &why);
 		outbox_unlock(r->ob);
@@ -1029,7 +1034,7 @@ run_save_local(struct outbox_run *r)
 		run_saved(r, "neither XDG_DATA_HOME nor HOME is set", 0);
 		return;
 	}
-	xasprintf(&path, "%s/.Sent", root);
+	xasprintf(&path, "%s/%s", root, r->cur.draft ? ".Drafts" : ".Sent");
 	free(root);
 	if ((md = maildir_open(path, &err)) == NULL) {
 		run_saved(r, err, 0);
@@ -1082,11 +1087,20 @@ fail:
 	free(err);
 }
 
-/* The server name of the \Sent folder, else "Sent". */
+/* The flags of the copy: a postponed message is a \Draft. */
+static int
+run_copy_flags(const struct outbox_run *r)
+{
+	return IMAP_FLAG_SEEN | (r->cur.draft ? IMAP_FLAG_DRAFT : 0);
+}
+
+/* The server name of the \Sent folder, else "Sent" (\Drafts, else
+ * "Drafts", for a postponed message). */
 static char *
 run_sent_folder(struct outbox_run *r)
 {
 	struct store_folder *v;
+	const char *use = r->cur.draft ? "\\Drafts" : "\\Sent";
 	char *s = NULL;
 	size_t n, i;
 
@@ -1095,13 +1109,15 @@ run_sent_folder(struct outbox_run *r)
 	if (store_folder_list(session_store(r->p.s), &v, &n) == 0) {
 		for (i = 0; i < n && s == NULL; i++)
 			if (v[i].special_use != NULL &&
-			    strcasecmp(v[i].special_use, "\\Sent") == 0)
+			    strcasecmp(v[i].special_use, use) == 0)
 				s = xstrdup(v[i].raw_name != NULL
 				        ? v[i].raw_name
 				        : v[i].name);
 		store_folder_list_free(v, n);
 	}
-	return s != NULL ? s : xstrdup("Sent");
+	if (s == NULL)
+		s = xstrdup(r->cur.draft ? "Drafts" : "Sent");
+	return s;
 }
 
 /* Connect to the account's server for its Sent folder (found now and
@@ -1166,7 +1182,7 @@ run_imap_connected(struct imap *im, enum imap_err e, const char *msg, void *arg)
 		outbox_unlock(r->ob);
 	}
 	free(err);
-	imap_append_file(im, r->cur.sent_folder, IMAP_FLAG_SEEN, r->sentfd,
+	imap_append_file(im, r->cur.sent_folder, run_copy_flags(r), r->sentfd,
 	    run_imap_appended, r);
 }
 
@@ -1180,7 +1196,7 @@ run_copy_selected(struct imap *im, enum imap_err e, const char *msg,
 	(void)sel;
 	if (e != IMAP_ERR_NONE) {
 		/* No Sent folder yet: no copy in it either. */
-		imap_append_file(im, r->cur.sent_folder, IMAP_FLAG_SEEN,
+		imap_append_file(im, r->cur.sent_folder, run_copy_flags(r),
 		    r->sentfd, run_imap_appended, r);
 		return;
 	}
@@ -1202,7 +1218,7 @@ run_copy_found(struct imap *im, enum imap_err e, const char *msg,
 		run_saved(r, NULL, 0); /* it is there: not twice */
 		return;
 	}
-	imap_append_file(im, r->cur.sent_folder, IMAP_FLAG_SEEN, r->sentfd,
+	imap_append_file(im, r->cur.sent_folder, run_copy_flags(r), r->sentfd,
 	    run_imap_appended, r);
 }
 
@@ -1222,7 +1238,7 @@ run_imap_created(struct imap *im, enum imap_err e, const char *msg, void *arg)
 		return;
 	}
 	r->created = 1;
-	imap_append_file(im, r->cur.sent_folder, IMAP_FLAG_SEEN, r->sentfd,
+	imap_append_file(im, r->cur.sent_folder, run_copy_flags(r), r->sentfd,
 	    run_imap_appended, r);
 }
 

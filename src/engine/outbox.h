@@ -49,6 +49,10 @@ struct outbox_meta {
 	                           * outbox_id_new()), or NULL: a new one */
 	const char *subject;      /* the Subject decoded (UTF-8), or NULL:
 	                           * decoded from the message */
+	int draft;                /* 1: not sent, only copied (\Draft) to the
+	                           * Drafts folder (\Drafts special-use,
+	                           * else "Drafts"; .Drafts of the Maildir
+	                           * at home without IMAP) */
 };
 
 /* One message of the outbox, as outbox_list() reads it. */
@@ -78,6 +82,8 @@ struct outbox_entry {
 	                    * reply_folder, the cached message with it is
 	                    * the one marked \Answered */
 	char *path;        /* the message file (read it, never write) */
+	int draft;         /* a postponed message owed to Drafts, never
+	                    * sent (state sent from the start) */
 };
 
 /* The outbox of the account: $XDG_DATA_HOME/errand/ACCOUNT/outbox (made
