@@ -1,10 +1,12 @@
 # errand tests: P on the compose screen puts the message in the server's
 # \Drafts folder (APPEND with \Draft, through the outbox, so that it is
 # made once the network allows), where the user's other devices see it,
-# against the real Dovecot with EDITOR a script.
+# against the real Dovecot with EDITOR a script; offline (a proxy taken
+# away), once the server is back.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/dovecot.sh"
 . "$top_srcdir/tests/lib/tmux.sh"
+. "$top_srcdir/tests/lib/proxy.sh"
 
 command -v tmux >/dev/null 2>&1 || tap_skip_all "tmux not found"
 
@@ -21,6 +23,8 @@ Date: Mon, 02 Nov 2026 09:00:00 +0000
 Shall we eat at noon?
 EOF
 dovecot_seed "$work/mail" || { echo "Bail out! seeding failed"; exit 1; }
+proxy_start "$IMAPS_PORT" "$work" ||
+    { echo "Bail out! the proxy did not start"; exit 1; }
 
 cat >"$work/editor" <<EOF
 #!/bin/sh
@@ -34,7 +38,7 @@ EOF
 chmod +x "$work/sendmail"
 cat >"$work/errand.conf" <<CONF
 [account demo]
-source = imaps://demo@127.0.0.1:$IMAPS_PORT
+source = imaps://demo@127.0.0.1:$pport
 password-command = cat $DOVECOT_PASSWORD_FILE
 ca-file = $DOVECOT_CA
 from = Demo User <demo@example.org>
@@ -84,6 +88,27 @@ tap_eq "nothing was sent" "$(ls "$work/sent" | grep -c msg)" "0"
 tui_send R
 check_screen "R still recalls the local draft" "Resume the draft to bob@example.org"
 tui_send n
+
+# Offline: P keeps the copy owed, made once the server is back.
+proxy_set down
+check_screen "offline is shown" "offline:" 30
+tui_send m
+tui_send -l "carol@example.org"
+tui_send Enter
+tui_send -l "Offline one"
+tui_send Enter
+check_screen "a message to postpone offline" "Finish this later."
+tui_send P
+check_screen "P postpones offline" "postponed"
+tap_eq "not in Drafts while offline" "$(in_drafts "Offline one")" "0"
+proxy_set up
+if wait_until 60 has_draft "Offline one"; then
+	tap_ok "in Drafts once the server is back"
+else
+	tap_fail "in Drafts once the server is back" \
+	    "$(tui_screen | tail -n 2)"
+fi
+tap_eq "once only" "$(in_drafts "Offline one")" "1"
 tui_send q
 if tui_wait_for "(k)eep" 2 2>/dev/null; then tui_send k; fi
 tui_wait_exit 10 >/dev/null
