@@ -1073,6 +1073,13 @@ run_save_local(struct outbox_run *r)
 		err = xstrdup(maildir_error(md));
 		goto fail;
 	}
+	if (r->cur.draft) {
+		/* Seen and a draft, as the IMAP copy: into cur/. Not done,
+		 * it is there all the same: never delivered twice. */
+		xasprintf(&path, "new/%s", name);
+		(void)maildir_set_flags(md, path, "DS", NULL);
+		free(path);
+	}
 	free(name);
 	close(fd);
 	maildir_close(md);

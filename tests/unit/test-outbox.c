@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <check.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -532,6 +533,75 @@ sender_result(const struct outbox_result *r, void *arg)
 	((struct sender_seen *)arg)->sent += r->state == OUTBOX_SENT;
 }
 
+/* A postponed message: no recipients needed, never sent, only copied to
+ * the Drafts of the Maildir at home (a POP3 account) as seen and a draft,
+ * then gone from the outbox. */
+START_TEST(test_outbox_draft)
+{
+	static const char draft[] = "From: Me <me@example.org>\n"
+	                            "Subject: later\n\nNot done yet.\n";
+	struct outbox_meta m = meta_default(0);
+	struct run_result rr;
+	struct outbox_entry *v;
+	struct event_base *base;
+	struct account a;
+	struct outbox *ob;
+	struct dirent *de;
+	DIR *d;
+	char *err = NULL, *id, *path, *cur, *got = NULL, *text;
+	size_t n;
+	int fd;
+
+	memset(&a, 0, sizeof a);
+	memset(&rr, 0, sizeof rr);
+	a.name = "t";
+	a.url.scheme = URL_POP3S;
+	a.sendmail_command = "exit 1"; /* never run */
+	ck_assert_int_eq(setenv("XDG_DATA_HOME", dir, 1), 0);
+	base = event_base_new();
+	ob = outbox_open_dir(obdir, &a, &err);
+	ck_assert_msg(ob != NULL, "%s", err);
+	path = write_file("draft.eml", draft);
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ne(fd, -1);
+	m.draft = 1;
+	ck_assert_msg(outbox_add(ob, fd, &m, &id, &err) == 0, "%s", err);
+	close(fd);
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(v[0].state, OUTBOX_SENT);
+	ck_assert_int_eq(v[0].draft, 1);
+	ck_assert_int_eq(v[0].appending, 1);
+	outbox_entries_free(v, n);
+	ck_assert_int_eq(outbox_count(&a), 0);
+	run_with(ob, base, &rr);
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	free(v);
+	xasprintf(&cur, "%s/errand/t/.Drafts/cur", dir);
+	ck_assert_ptr_nonnull(d = opendir(cur));
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.') {
+			ck_assert_ptr_null(got);
+			xasprintf(&got, "%s/%s", cur, de->d_name);
+		}
+	closedir(d);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_str_eq(got + strlen(got) - 5, ":2,DS");
+	text = read_file(got);
+	ck_assert_ptr_nonnull(strstr(text, "Not done yet."));
+	free(text);
+	free(got);
+	free(cur);
+	free(path);
+	free(id);
+	free(rr.reason);
+	outbox_free(ob);
+	event_base_free(base);
+	unsetenv("XDG_DATA_HOME");
+}
+END_TEST
+
 /* The interface's sender: nothing while offline; online, a message goes
  * when its send-delay has passed, by the sender's own timer. */
 START_TEST(test_outbox_sender)
@@ -658,6 +728,7 @@ main(void)
 	tcase_add_test(tc, test_outbox_sendmail);
 	tcase_add_test(tc, test_outbox_journal_rows);
 	tcase_add_test(tc, test_outbox_sender);
+	tcase_add_test(tc, test_outbox_draft);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
