@@ -40,6 +40,7 @@
 #define UI_COMPOSE_MATCHES 50                   /* addresses offered */
 #define UI_COMPOSE_MATCH_ROWS 8                 /* of them shown at once */
 #define UI_COMPOSE_REPLY_FIELD "X-Errand-Reply" /* "UID FOLDER" */
+#define UI_COMPOSE_COPY_FIELD "X-Errand-Drafts-Copy" /* "<MSGID>" */
 
 /* A draft being queued names its outbox message; q waits so long. */
 #define UI_COMPOSE_QUEUED_FIELD "X-Errand-Queued"
@@ -142,6 +143,8 @@ static void ui_extra_set(char **, const char *, const char *);
 static int ui_queue_left(struct ui *, const char *, const char *);
 static int ui_queue_finish(struct ui *);
 static void ui_compose_postpone(struct ui *);
+static char *ui_compose_copy(const struct draft *);
+static void ui_compose_copy_set(struct draft *, const char *);
 static void ui_compose_signature(struct ui *, struct ui_compose *);
 static void ui_compose_set(char **, const char *);
 static void ui_compose_reprompt(
@@ -1001,7 +1004,7 @@ ui_queue_work(struct ui_queue *q)
 	struct compose_envelope env;
 	struct outbox_meta meta;
 	const char *hold = getenv("ERRAND_QUEUE_HOLD");
-	char *tmp, *id;
+	char *tmp, *id, *copy;
 	int fd, n;
 
 	/* A test's hook: wait (up to a minute) until the file hold names
@@ -1045,6 +1048,9 @@ ui_queue_work(struct ui_queue *q)
 	meta.subject = q->c->d.subject != NULL ? q->c->d.subject : "";
 	meta.reply_folder = q->folder;
 	meta.reply_uid = q->uid;
+	/* The draft's copy in Drafts (a recalled draft's) goes once the
+	 * message is sent. */
+	meta.replaces = copy = ui_compose_copy(&q->c->d);
 	if (lseek(fd, 0, SEEK_SET) == -1) {
 		xasprintf(
 		    &q->err, "cannot read the message: %s", strerror(errno));
@@ -1055,6 +1061,7 @@ ui_queue_work(struct ui_queue *q)
 		free(id);
 	close(fd);
 	compose_envelope_free(&env);
+	free(copy);
 }
 
 static void
@@ -1278,9 +1285,57 @@ ui_queue_finish(struct ui *ui)
 	return 0;
 }
 
+/* The Message-ID of the draft's copy in Drafts (a postponed draft's, kept
+ * in its file so that it outlives a crash), or NULL. The caller's. */
+static char *
+ui_compose_copy(const struct draft *d)
+{
+	const char *p, *f = UI_COMPOSE_COPY_FIELD ": ";
+
+	for (p = d->extra; p != NULL && *p != '\0'; p += strcspn(p, "\n"),
+	    p += *p == '\n')
+		if (strncasecmp(p, f, strlen(f)) == 0) {
+			p += strlen(f);
+			return strcspn(p, "\n") > 0 ? xstrndup(p, strcspn(p, "\n"))
+			                            : NULL;
+		}
+	return NULL;
+}
+
+/* Record msgid (NULL: none) as the draft's copy in Drafts. */
+static void
+ui_compose_copy_set(struct draft *d, const char *msgid)
+{
+	const char *p, *f = UI_COMPOSE_COPY_FIELD ": ";
+	char *extra = xstrdup(""), *t;
+	size_t n;
+
+	for (p = d->extra; p != NULL && *p != '\0'; p += n) {
+		n = strcspn(p, "\n");
+		n += p[n] == '\n';
+		if (strncasecmp(p, f, strlen(f)) == 0)
+			continue;
+		xasprintf(&t, "%s%.*s", extra, (int)n, p);
+		free(extra);
+		extra = t;
+	}
+	if (msgid != NULL) {
+		xasprintf(&t, "%s%s<%s>\n", extra, f, msgid);
+		free(extra);
+		extra = t;
+	}
+	free(d->extra);
+	d->extra = *extra != '\0' ? extra : NULL;
+	if (d->extra == NULL)
+		free(extra);
+}
+
 /* The message as it stands into the outbox as a draft: the outbox copies
  * it to Drafts (the server's, or the Maildir's at home), once the network
- * allows, surviving a crash as a Sent copy does. 0, or -1 with *err. */
+ * allows, surviving a crash as a Sent copy does; then the copy made at the
+ * last P (a recalled draft's) is removed there, so that Drafts holds one
+ * copy of each draft. The new copy's Message-ID goes in the draft. 0, or
+ * -1 with *err. */
 static int
 ui_compose_to_drafts(struct ui *ui, char **err)
 {
@@ -1289,7 +1344,7 @@ ui_compose_to_drafts(struct ui *ui, char **err)
 	struct compose_envelope env;
 	struct outbox_meta meta;
 	struct outbox *ob;
-	char *tmp, *id;
+	char *tmp, *id, *old;
 	int fd, rc;
 
 	if ((ob = ui_outbox(ui, err)) == NULL) {
@@ -1312,14 +1367,19 @@ ui_compose_to_drafts(struct ui *ui, char **err)
 	meta.save_sent = 1;
 	meta.delay = 0;
 	meta.draft = 1;
+	meta.replaces = old = ui_compose_copy(&ui->compose->d);
 	rc = compose_build(&ui->compose->d, &opts, fd, &env, err);
-	compose_envelope_free(&env);
 	if (rc == 0 && lseek(fd, 0, SEEK_SET) == -1) {
 		xasprintf(err, "cannot read the message: %s", strerror(errno));
 		rc = -1;
 	}
-	if (rc == 0 && (rc = outbox_add(ob, fd, &meta, &id, err)) == 0)
+	if (rc == 0 && (rc = outbox_add(ob, fd, &meta, &id, err)) == 0) {
 		free(id);
+		/* The new copy is safe in the outbox: the draft names it. */
+		ui_compose_copy_set(&ui->compose->d, env.message_id);
+	}
+	compose_envelope_free(&env);
+	free(old);
 	close(fd);
 	return rc;
 }
@@ -1334,6 +1394,8 @@ ui_compose_postpone(struct ui *ui)
 		return;
 	copied =
 	    ui->compose->bad == NULL && ui_compose_to_drafts(ui, &err) == 0;
+	if (copied)
+		ui_compose_save(ui); /* with its copy's Message-ID */
 	ui_compose_drop(ui, 0);
 	if (copied) {
 		ui_message(ui, 0, "postponed to Drafts (R: recall it)");
@@ -1836,7 +1898,13 @@ ui_compose_kick(struct ui *ui)
 static void
 ui_outbox_changed(void *arg)
 {
-	ui_dirty(arg);
+	struct ui *ui = arg;
+
+	/* A run may have journaled changes (\Answered, a draft's older
+	 * copy purged): they go now. */
+	if (ui->be != NULL && ui->be->ops->wake != NULL)
+		ui->be->ops->wake(ui->be);
+	ui_dirty(ui);
 }
 
 /* \Answered was journaled: the live session may be idle. */

@@ -471,6 +471,8 @@ outbox_state_write(struct outbox *ob, const struct outbox_entry *e, char **err)
 		OUTBOX_KV("in-reply-to", e->in_reply_to);
 	if (e->draft)
 		OUTBOX_KV("draft", "1");
+	if (e->replaces != NULL)
+		OUTBOX_KV("replaces", e->replaces);
 	if (e->reason != NULL)
 		OUTBOX_KV("reason", e->reason);
 #undef OUTBOX_KV
@@ -571,7 +573,10 @@ outbox_state_parse(const char *id, char *buf, struct outbox_entry *e)
 			e->sent_folder = xstrdup(v);
 		} else if (strcmp(line, "draft") == 0)
 			e->draft = strcmp(v, "0") != 0;
-		else if (strcmp(line, "reason") == 0) {
+		else if (strcmp(line, "replaces") == 0) {
+			free(e->replaces);
+			e->replaces = *v != '\0' ? xstrdup(v) : NULL;
+		} else if (strcmp(line, "reason") == 0) {
 			free(e->reason);
 			e->reason = xstrdup(v);
 		}
@@ -686,6 +691,7 @@ outbox_entry_clear(struct outbox_entry *e)
 	free(e->reply_folder);
 	free(e->sent_folder);
 	free(e->in_reply_to);
+	free(e->replaces);
 	free(e->path);
 	memset(e, 0, sizeof *e);
 }
@@ -1109,6 +1115,8 @@ outbox_add(struct outbox *ob, int fd, const struct outbox_meta *meta, char **id,
 		e.not_before = e.created;
 	}
 	e.in_reply_to = outbox_strip_msgid(f.irt);
+	if (meta->replaces != NULL)
+		e.replaces = outbox_strip_msgid(meta->replaces);
 	if (meta->reply_folder != NULL && meta->reply_uid != 0) {
 		e.reply_folder = xstrdup(meta->reply_folder);
 		e.reply_uid = meta->reply_uid;

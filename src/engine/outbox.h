@@ -53,6 +53,11 @@ struct outbox_meta {
 	                           * Drafts folder (\Drafts special-use,
 	                           * else "Drafts"; .Drafts of the Maildir
 	                           * at home without IMAP) */
+	const char *replaces;     /* the Message-ID (with or without <>) of
+	                           * an older copy of this draft in Drafts
+	                           * (it was recalled): removed once this
+	                           * one is sent or its own copy is made;
+	                           * NULL: none */
 };
 
 /* One message of the outbox, as outbox_list() reads it. */
@@ -84,6 +89,8 @@ struct outbox_entry {
 	char *path;        /* the message file (read it, never write) */
 	int draft;         /* a postponed message owed to Drafts, never
 	                    * sent (state sent from the start) */
+	char *replaces;    /* SENT: the Message-ID (no <>) of the older
+	                    * copy in Drafts still to remove, or NULL */
 };
 
 /* The outbox of the account: $XDG_DATA_HOME/errand/ACCOUNT/outbox (made

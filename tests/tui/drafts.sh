@@ -2,7 +2,9 @@
 # \Drafts folder (APPEND with \Draft, through the outbox, so that it is
 # made once the network allows), where the user's other devices see it,
 # against the real Dovecot with EDITOR a script; offline (a proxy taken
-# away), once the server is back.
+# away), once the server is back. A draft recalled with R has one copy
+# there: postponed again, the new copy replaces the old; sent, none is
+# left; aborted, the old copy stays.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/dovecot.sh"
 . "$top_srcdir/tests/lib/tmux.sh"
@@ -26,14 +28,16 @@ dovecot_seed "$work/mail" || { echo "Bail out! seeding failed"; exit 1; }
 proxy_start "$IMAPS_PORT" "$work" ||
     { echo "Bail out! the proxy did not start"; exit 1; }
 
+# The editor adds a line, and the text of $work/more when there is one.
 cat >"$work/editor" <<EOF
 #!/bin/sh
 printf 'Finish this later.\n' >>"\$1"
+if [ -f "$work/more" ]; then cat "$work/more" >>"\$1"; fi
 EOF
 chmod +x "$work/editor"
 cat >"$work/sendmail" <<EOF
 #!/bin/sh
-cat >"$work/sent/msg"
+cat >"\$(mktemp "$work/sent/msg.XXXXXX")"
 EOF
 chmod +x "$work/sendmail"
 cat >"$work/errand.conf" <<CONF
@@ -109,6 +113,97 @@ else
 	    "$(tui_screen | tail -n 2)"
 fi
 tap_eq "once only" "$(in_drafts "Offline one")" "1"
+
+# recall SUBJECT: R, then y for the draft about SUBJECT (n for others).
+recall()
+{
+	tui_send R
+	_n=0
+	while [ $_n -lt 5 ]; do
+		tui_wait_for "Resume the draft to" 10 || return 1
+		if tui_shows "Resume the draft .*'$1'"; then
+			tui_send y
+			tui_wait_for "-- Message (e: edit)" 10
+			return
+		fi
+		tui_send n
+		_n=$((_n + 1))
+		tui_wait_for "Resume the draft to|no more postponed" 10
+	done
+	return 1
+}
+# drafts_text SUBJECT: the text of each message in Drafts with SUBJECT.
+drafts_text()
+{
+	dv_doveadm fetch -u demo text mailbox Drafts header Subject "$1" \
+	    2>/dev/null
+}
+# one_draft_saying SUBJECT TEXT: one message in Drafts with SUBJECT, and
+# it has TEXT.
+one_draft_saying()
+{
+	[ "$(in_drafts "$1")" = 1 ] && drafts_text "$1" | grep -qF -- "$2"
+}
+sent_count() { ls "$work/sent" | grep -c msg; }
+sent_some() { [ "$(sent_count)" -ge 1 ]; }
+no_draft() { [ "$(in_drafts "$1")" = 0 ]; }
+
+# R, e (a second text), P: the new copy replaces the old one.
+if recall "Postponed one"; then
+	tap_ok "R recalls the draft"
+else
+	tap_fail "R recalls the draft" "$(tui_screen | tail -n 3)"
+fi
+printf 'Second text.\n' >"$work/more"
+tui_send e
+check_screen "the draft edited again" "Second text."
+rm -f "$work/more"
+tui_send P
+check_screen "P postpones it again" "postponed"
+if wait_until 30 one_draft_saying "Postponed one" "Second text."; then
+	tap_ok "P again: one copy in Drafts, the new one"
+else
+	tap_fail "P again: one copy in Drafts, the new one" \
+	    "$(in_drafts "Postponed one") copies" "$(drafts_text "Postponed one")"
+fi
+tap_eq "not sent" "$(sent_count)" "0"
+
+# R, q, y (abort): the copy in Drafts stays (only this machine's draft
+# goes).
+recall "Offline one"
+tui_send q
+check_screen "q asks" "Abort this message?"
+tui_send y
+check_screen "aborted" "message aborted"
+
+# R, y (send): delivered once, and no copy left in Drafts.
+recall "Postponed one"
+tui_send y
+if wait_until 10 tui_shows "queued for sending|sent to 1 recipient"; then
+	tap_ok "y queues it"
+else
+	tap_fail "y queues it" "$(tui_screen | tail -n 2)"
+fi
+if wait_until 30 sent_some; then
+	tap_ok "the recalled draft is sent"
+else
+	tap_fail "the recalled draft is sent" "$(tui_screen | tail -n 2)"
+fi
+if wait_until 30 no_draft "Postponed one"; then
+	tap_ok "sent: its copy leaves Drafts"
+else
+	tap_fail "sent: its copy leaves Drafts" \
+	    "$(in_drafts "Postponed one") copies left"
+fi
+tap_eq "delivered once" "$(sent_count)" "1"
+tap_like "the text sent is the second" "$(cat "$work"/sent/msg.*)" \
+    "Second text."
+# The send and its purge went after the abort: a purge the abort had
+# queued would have gone before them.
+tap_eq "aborted: its copy stays in Drafts" "$(in_drafts "Offline one")" "1"
+tap_eq "Drafts holds nothing else" \
+    "$(dv_doveadm search -u demo mailbox Drafts all 2>/dev/null | grep -c .)" \
+    "1"
 tui_send q
 if tui_wait_for "(k)eep" 2 2>/dev/null; then tui_send k; fi
 tui_wait_exit 10 >/dev/null
