@@ -40,7 +40,9 @@
 #define UI_COMPOSE_MATCHES 50                   /* addresses offered */
 #define UI_COMPOSE_MATCH_ROWS 8                 /* of them shown at once */
 #define UI_COMPOSE_REPLY_FIELD "X-Errand-Reply" /* "UID FOLDER" */
-#define UI_COMPOSE_COPY_FIELD "X-Errand-Drafts-Copy" /* "<MSGID>" */
+
+/* In a draft file: the Message-ID of its copy in Drafts, "<MSGID>". */
+#define UI_COMPOSE_COPY_FIELD "X-Errand-Drafts-Copy"
 
 /* A draft being queued names its outbox message; q waits so long. */
 #define UI_COMPOSE_QUEUED_FIELD "X-Errand-Queued"
@@ -1292,12 +1294,13 @@ ui_compose_copy(const struct draft *d)
 {
 	const char *p, *f = UI_COMPOSE_COPY_FIELD ": ";
 
-	for (p = d->extra; p != NULL && *p != '\0'; p += strcspn(p, "\n"),
-	    p += *p == '\n')
+	for (p = d->extra; p != NULL && *p != '\0';
+	     p += strcspn(p, "\n"), p += *p == '\n')
 		if (strncasecmp(p, f, strlen(f)) == 0) {
 			p += strlen(f);
-			return strcspn(p, "\n") > 0 ? xstrndup(p, strcspn(p, "\n"))
-			                            : NULL;
+			return strcspn(p, "\n") > 0
+			    ? xstrndup(p, strcspn(p, "\n"))
+			    : NULL;
 		}
 	return NULL;
 }

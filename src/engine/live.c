@@ -714,8 +714,8 @@ live_finish_move(struct live *l)
 	}
 	if (uid == 0)
 		return 0;
-	return journal_put_purge(l->st, folder, l->row.raw,
-	    l->row.uidvalidity, uid, l->row.message_id);
+	return journal_put_purge(l->st, folder, l->row.raw, l->row.uidvalidity,
+	    uid, l->row.message_id);
 }
 
 /* The destination's UIDNEXT is known: mark the row as sent, then send. */

@@ -1379,13 +1379,15 @@ run_header_msgid(const char *buf, size_t len)
 		    strncasecmp(p, "Message-ID:", 11) == 0) {
 			v = p + 11;
 			/* Folded: the value may go on to the next line. */
-			while (eol + 1 < end && (eol[1] == ' ' || eol[1] == '\t'))
+			while (
+			    eol + 1 < end && (eol[1] == ' ' || eol[1] == '\t'))
 				if ((eol = memchr(eol + 1, '\n',
 				         (size_t)(end - eol - 1))) == NULL)
 					eol = end;
-			if ((lt = memchr(v, '<', (size_t)(eol - v))) != NULL &&
-			    (gt = memchr(lt, '>', (size_t)(eol - lt))) != NULL &&
-			    gt > lt + 1)
+			lt = memchr(v, '<', (size_t)(eol - v));
+			gt = lt != NULL ? memchr(lt, '>', (size_t)(eol - lt))
+			                : NULL;
+			if (gt != NULL && gt > lt + 1)
 				return xstrndup(lt + 1, (size_t)(gt - lt - 1));
 			return NULL;
 		}
@@ -1426,8 +1428,8 @@ run_forget_local(struct outbox_run *r)
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if (maildir_read(md, v[i].path, OUTBOX_FORGET_HEAD, &buf,
-		        &len) != 0)
+		if (maildir_read(
+		        md, v[i].path, OUTBOX_FORGET_HEAD, &buf, &len) != 0)
 			continue; /* gone meanwhile */
 		id = run_header_msgid(buf, len);
 		free(buf);
@@ -1555,8 +1557,8 @@ run_forget_found(struct imap *im, enum imap_err e, const char *msg,
 		store_folder_list_free(v, n);
 	}
 	for (i = 0; found != NULL && i < found->n; i++)
-		for (uid = found->r[i].lo; uid != 0 && uid <= found->r[i].hi &&
-		     k < OUTBOX_FORGET_MAX;
+		for (uid = found->r[i].lo;
+		     uid != 0 && uid <= found->r[i].hi && k < OUTBOX_FORGET_MAX;
 		     uid++, k++)
 			if (journal_put_purge(st, folder, r->forget_folder,
 			        r->forget_valid, uid, r->cur.replaces) != 0) {
