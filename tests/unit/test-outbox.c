@@ -5,7 +5,8 @@
  * messages refused with a reason,
  * a crash while sending held as uncertain, take back within send-delay,
  * discard, retry; and a run through sendmail-command: sent, held with the
- * command's words, waiting after exit 75. */
+ * command's words, waiting after exit 75; drafts copied to the Maildir at
+ * home, a recalled one replacing its older copy. */
 
 #include <sys/stat.h>
 
@@ -602,6 +603,133 @@ START_TEST(test_outbox_draft)
 }
 END_TEST
 
+/* The messages of the Drafts Maildir at home holding needle. */
+static int
+drafts_with(const char *needle)
+{
+	static const char *const sub[] = {"cur", "new"};
+	struct dirent *de;
+	DIR *d;
+	char *path, *f, *text;
+	int n = 0;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		xasprintf(&path, "%s/errand/t/.Drafts/%s", dir, sub[i]);
+		if ((d = opendir(path)) == NULL) {
+			free(path);
+			continue;
+		}
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			xasprintf(&f, "%s/%s", path, de->d_name);
+			text = read_file(f);
+			n += strstr(text, needle) != NULL;
+			free(text);
+			free(f);
+		}
+		closedir(d);
+		free(path);
+	}
+	return n;
+}
+
+/* Queue text as a draft (replacing the copy with Message-ID replaces, or
+ * none) or, draft 0, to send; its id. */
+static char *
+add_replacing(
+    struct outbox *ob, const char *text, int draft, const char *replaces)
+{
+	struct outbox_meta m = meta_default(0);
+	char *p, *id = NULL, *err = NULL;
+
+	m.draft = draft;
+	m.replaces = replaces;
+	p = write_file("in.eml", text);
+	ck_assert_msg(outbox_add_file(ob, p, &m, &id, &err) == 0, "%s", err);
+	free(p);
+	return id;
+}
+
+/* A recalled draft postponed again replaces its copy in the Drafts of
+ * the Maildir at home (another draft stays); sent, it leaves none, but
+ * only once it is sent: refused, the copy stays. */
+START_TEST(test_outbox_draft_replaces)
+{
+	static const char one[] = "From: Me <me@example.org>\n"
+	                          "Message-ID: <one@example.org>\n"
+	                          "Subject: later\n\nFirst text.\n";
+	static const char two[] = "From: Me <me@example.org>\n"
+	                          "Message-ID: <two@example.org>\n"
+	                          "Subject: later\n\nSecond text.\n";
+	static const char other[] = "From: Me <me@example.org>\n"
+	                            "Message-ID:\n <other@example.org>\n"
+	                            "Subject: another\n\nOther text.\n";
+	static const char sent[] = "From: Me <me@example.org>\n"
+	                           "To: a@example.org\n"
+	                           "Message-ID: <three@example.org>\n"
+	                           "Subject: later\n\nThird text.\n";
+	struct run_result rr;
+	struct outbox_entry *v;
+	struct event_base *base;
+	struct account a;
+	struct outbox *ob;
+	char *err = NULL, *id;
+	size_t n;
+
+	memset(&a, 0, sizeof a);
+	memset(&rr, 0, sizeof rr);
+	a.name = "t";
+	a.url.scheme = URL_POP3S;
+	a.sendmail_command = "cat >/dev/null; echo 'no' >&2; exit 1";
+	ck_assert_int_eq(setenv("XDG_DATA_HOME", dir, 1), 0);
+	base = event_base_new();
+	ob = outbox_open_dir(obdir, &a, &err);
+	ck_assert_msg(ob != NULL, "%s", err);
+	free(add_replacing(ob, other, 1, NULL));
+	free(add_replacing(ob, one, 1, NULL));
+	run_with(ob, base, &rr);
+	ck_assert_int_eq(drafts_with("First text."), 1);
+	ck_assert_int_eq(drafts_with("Other text."), 1);
+
+	/* P again: the old copy to remove is on disk with the new one. */
+	free(add_replacing(ob, two, 1, "<one@example.org>"));
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(v[0].replaces, "one@example.org");
+	outbox_entries_free(v, n);
+	run_with(ob, base, &rr);
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	free(v);
+	ck_assert_int_eq(drafts_with("First text."), 0);
+	ck_assert_int_eq(drafts_with("Second text."), 1);
+	ck_assert_int_eq(drafts_with("Other text."), 1);
+
+	/* y, refused: not sent, so the copy stays. */
+	id = add_replacing(ob, sent, 0, "two@example.org");
+	run_with(ob, base, &rr);
+	ck_assert_int_eq(rr.state, OUTBOX_HELD);
+	ck_assert_int_eq(drafts_with("Second text."), 1);
+	/* Sent: no copy left; the other draft stays. */
+	a.sendmail_command = "cat >/dev/null; :";
+	ck_assert_int_eq(outbox_retry(ob, id, &err), 0);
+	run_with(ob, base, &rr);
+	ck_assert_msg(rr.state == OUTBOX_SENT, "%s", rr.reason);
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	free(v);
+	ck_assert_int_eq(drafts_with("Second text."), 0);
+	ck_assert_int_eq(drafts_with("Other text."), 1);
+	free(id);
+	free(rr.reason);
+	outbox_free(ob);
+	event_base_free(base);
+	unsetenv("XDG_DATA_HOME");
+}
+END_TEST
+
 /* The interface's sender: nothing while offline; online, a message goes
  * when its send-delay has passed, by the sender's own timer. */
 START_TEST(test_outbox_sender)
@@ -729,6 +857,7 @@ main(void)
 	tcase_add_test(tc, test_outbox_journal_rows);
 	tcase_add_test(tc, test_outbox_sender);
 	tcase_add_test(tc, test_outbox_draft);
+	tcase_add_test(tc, test_outbox_draft_replaces);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
