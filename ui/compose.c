@@ -811,9 +811,14 @@ ui_compose_answer(struct ui *ui, enum ui_prompt p, int key)
 		if (c == NULL)
 			return;
 		if (yes) {
+			/* Its copy in Drafts (an earlier P) is left there. */
+			char *copy = ui_compose_copy(&c->d);
+
 			ui_compose_drop(ui, 1);
-			ui_message(
-			    ui, 0, "message aborted: the draft is removed");
+			ui_message(ui, 0,
+			    "message aborted: the draft is removed%s",
+			    copy != NULL ? " (its copy in Drafts stays)" : "");
+			free(copy);
 		}
 		return;
 	case UI_PROMPT_RESUME:

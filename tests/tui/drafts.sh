@@ -168,13 +168,35 @@ else
 fi
 tap_eq "not sent" "$(sent_count)" "0"
 
+# Offline: R, e, P keeps the old copy until the new one is made, then
+# the old one goes (the purge waits in the journal with the copy).
+proxy_set down
+check_screen "offline again" "offline:" 30
+recall "Postponed one"
+printf 'Third text.\n' >"$work/more"
+tui_send e
+check_screen "edited offline" "Third text."
+rm -f "$work/more"
+tui_send P
+check_screen "postponed offline" "postponed"
+tap_eq "offline: the old copy stays" "$(in_drafts "Postponed one")" "1"
+tap_unlike "offline: no new copy yet" "$(drafts_text "Postponed one")" \
+    "Third text."
+proxy_set up
+if wait_until 60 one_draft_saying "Postponed one" "Third text."; then
+	tap_ok "back online: one copy, the new one"
+else
+	tap_fail "back online: one copy, the new one" \
+	    "$(in_drafts "Postponed one") copies" "$(drafts_text "Postponed one")"
+fi
+
 # R, q, y (abort): the copy in Drafts stays (only this machine's draft
 # goes).
 recall "Offline one"
 tui_send q
 check_screen "q asks" "Abort this message?"
 tui_send y
-check_screen "aborted" "message aborted"
+check_screen "aborted, its copy stays" "(its copy in Drafts stays)"
 
 # R, y (send): delivered once, and no copy left in Drafts.
 recall "Postponed one"
@@ -196,14 +218,77 @@ else
 	    "$(in_drafts "Postponed one") copies left"
 fi
 tap_eq "delivered once" "$(sent_count)" "1"
-tap_like "the text sent is the second" "$(cat "$work"/sent/msg.*)" \
-    "Second text."
+tap_like "the text sent is the last" "$(cat "$work"/sent/msg.*)" \
+    "Third text."
 # The send and its purge went after the abort: a purge the abort had
 # queued would have gone before them.
 tap_eq "aborted: its copy stays in Drafts" "$(in_drafts "Offline one")" "1"
 tap_eq "Drafts holds nothing else" \
     "$(dv_doveadm search -u demo mailbox Drafts all 2>/dev/null | grep -c .)" \
     "1"
+tui_send q
+if tui_wait_for "(k)eep" 2 2>/dev/null; then tui_send k; fi
+tui_wait_exit 10 >/dev/null
+
+# A POP3 account: the Drafts folder of the Maildir at home, the same way.
+errand_write_config "$work/pop.conf" pop3s "pop3-keep = always" \
+    "from = Demo User <demo@example.org>" "sendmail-command = $work/sendmail"
+pmd=$work/pdata/errand/demo/.Drafts
+# local_drafts TEXT: the messages in the local Drafts holding TEXT.
+local_drafts()
+{
+	cat "$pmd"/cur/* "$pmd"/new/* 2>/dev/null | grep -c -- "$1"
+}
+local_count() { find "$pmd"/cur "$pmd"/new -type f 2>/dev/null | grep -c .; }
+local_one_saying() { [ "$(local_count)" = 1 ] && [ "$(local_drafts "$1")" = 1 ]; }
+local_none() { [ "$(local_count)" = 0 ]; }
+sent_two() { [ "$(sent_count)" -ge 2 ]; }
+tui_start 100 24 env XDG_CACHE_HOME="$work/pcache" \
+    XDG_STATE_HOME="$work/pstate" XDG_DATA_HOME="$work/pdata" \
+    EDITOR="$work/editor" VISUAL= HOME="$work" \
+    TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 \
+    "$ERRAND" -c "$work/pop.conf" -d "$work/pop.log"
+check_screen "POP3: the index shows" "Lunch plans" 20
+tui_send m
+tui_send -l "dave@example.org"
+tui_send Enter
+tui_send -l "Local one"
+tui_send Enter
+check_screen "POP3: a message to postpone" "Finish this later."
+tui_send P
+check_screen "POP3: P postpones" "postponed to Drafts"
+if wait_until 15 local_one_saying "Finish this later."; then
+	tap_ok "POP3: P puts it in the local Drafts"
+else
+	tap_fail "POP3: P puts it in the local Drafts" "$(local_count) there"
+fi
+recall "Local one"
+printf 'Local second.\n' >"$work/more"
+tui_send e
+check_screen "POP3: edited again" "Local second."
+rm -f "$work/more"
+tui_send P
+if wait_until 15 local_one_saying "Local second."; then
+	tap_ok "POP3: P again: one copy, the new one"
+else
+	tap_fail "POP3: P again: one copy, the new one" \
+	    "$(local_count) there" "$(cat "$pmd"/cur/* 2>/dev/null)"
+fi
+recall "Local one"
+tui_send y
+if wait_until 30 local_none; then
+	tap_ok "POP3: sent: no copy left in the local Drafts"
+else
+	tap_fail "POP3: sent: no copy left in the local Drafts" \
+	    "$(local_count) there"
+fi
+if wait_until 30 sent_two; then
+	tap_ok "POP3: the recalled draft is sent"
+else
+	tap_fail "POP3: the recalled draft is sent" "$(tui_screen | tail -n 2)"
+fi
+tap_eq "POP3: delivered once" "$(grep -l "Local second." "$work"/sent/msg.* |
+    grep -c .)" "1"
 tui_send q
 if tui_wait_for "(k)eep" 2 2>/dev/null; then tui_send k; fi
 tui_wait_exit 10 >/dev/null
