@@ -9,11 +9,13 @@
  * home, a recalled one replacing its older copy. */
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <check.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -730,6 +732,72 @@ START_TEST(test_outbox_draft_replaces)
 }
 END_TEST
 
+/* Killed right after the new copy of a recalled draft is made, before
+ * the old one goes: the next run removes the old one and makes the new
+ * one no second time. */
+START_TEST(test_outbox_draft_replaces_crash)
+{
+	static const char one[] = "From: Me <me@example.org>\n"
+	                          "Message-ID: <one@example.org>\n"
+	                          "Subject: later\n\nFirst text.\n";
+	static const char two[] = "From: Me <me@example.org>\n"
+	                          "Message-ID: <two@example.org>\n"
+	                          "Subject: later\n\nSecond text.\n";
+	struct run_result rr;
+	struct outbox_entry *v;
+	struct event_base *base;
+	struct account a;
+	struct outbox *ob;
+	char *err = NULL;
+	size_t n;
+	pid_t pid;
+	int status;
+
+	memset(&a, 0, sizeof a);
+	memset(&rr, 0, sizeof rr);
+	a.name = "t";
+	a.url.scheme = URL_POP3S;
+	ck_assert_int_eq(setenv("XDG_DATA_HOME", dir, 1), 0);
+	base = event_base_new();
+	ob = outbox_open_dir(obdir, &a, &err);
+	ck_assert_msg(ob != NULL, "%s", err);
+	free(add_replacing(ob, one, 1, NULL));
+	run_with(ob, base, &rr);
+	free(add_replacing(ob, two, 1, "one@example.org"));
+	outbox_free(ob);
+	event_base_free(base);
+	if ((pid = fork()) == 0) {
+		setenv("ERRAND_OUTBOX_DIE_AT", "forget", 1);
+		base = event_base_new();
+		ob = outbox_open_dir(obdir, &a, &err);
+		run_with(ob, base, &rr);
+		_exit(0); /* not killed: the test fails */
+	}
+	ck_assert_int_ne(pid, -1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ck_assert_int_eq(drafts_with("First text."), 1);
+	ck_assert_int_eq(drafts_with("Second text."), 1);
+	base = event_base_new();
+	ob = outbox_open_dir(obdir, &a, &err);
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(v[0].appending, 0);
+	ck_assert_str_eq(v[0].replaces, "one@example.org");
+	outbox_entries_free(v, n);
+	run_with(ob, base, &rr);
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	free(v);
+	ck_assert_int_eq(drafts_with("First text."), 0);
+	ck_assert_int_eq(drafts_with("Second text."), 1);
+	free(rr.reason);
+	outbox_free(ob);
+	event_base_free(base);
+	unsetenv("XDG_DATA_HOME");
+}
+END_TEST
+
 /* The interface's sender: nothing while offline; online, a message goes
  * when its send-delay has passed, by the sender's own timer. */
 START_TEST(test_outbox_sender)
@@ -858,6 +926,7 @@ main(void)
 	tcase_add_test(tc, test_outbox_sender);
 	tcase_add_test(tc, test_outbox_draft);
 	tcase_add_test(tc, test_outbox_draft_replaces);
+	tcase_add_test(tc, test_outbox_draft_replaces_crash);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
