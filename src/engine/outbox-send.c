@@ -6,7 +6,8 @@
  * before anything else (sent, held with the server's words, or waiting
  * after a temporary failure). A sent message then has its copy made in Sent
  * (IMAP APPEND, or the local Sent Maildir) and \Answered on the message it
- * answers, and leaves the outbox. */
+ * answers, the older copy in Drafts of a recalled draft is removed, and it
+ * leaves the outbox. */
 
 #include <sys/stat.h>
 #include <sys/types.h>
