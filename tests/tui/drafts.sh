@@ -228,7 +228,7 @@ tap_eq "Drafts holds nothing else" \
     "1"
 tui_send q
 if tui_wait_for "(k)eep" 2 2>/dev/null; then tui_send k; fi
-tui_wait_exit 10 >/dev/null
+tap_eq "errand quits cleanly" "$(tui_wait_exit 10)" "0"
 
 # A POP3 account: the Drafts folder of the Maildir at home, the same way.
 errand_write_config "$work/pop.conf" pop3s "pop3-keep = always" \
@@ -291,5 +291,5 @@ tap_eq "POP3: delivered once" "$(grep -l "Local second." "$work"/sent/msg.* |
     grep -c .)" "1"
 tui_send q
 if tui_wait_for "(k)eep" 2 2>/dev/null; then tui_send k; fi
-tui_wait_exit 10 >/dev/null
+tap_eq "POP3: errand quits cleanly" "$(tui_wait_exit 10)" "0"
 tap_done
