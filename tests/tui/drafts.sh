@@ -190,6 +190,30 @@ else
 	    "$(in_drafts "Postponed one") copies" "$(drafts_text "Postponed one")"
 fi
 
+# Drafts made again on the server (another device; a new UIDVALIDITY)
+# with the copy moved into it: the old copy is still found, by its
+# Message-ID, and goes.
+uv() { dv_doveadm -f flow mailbox status -u demo uidvalidity Drafts; }
+uv_before=$(uv)
+dv_doveadm mailbox rename -u demo Drafts Drafts-old &&
+    dv_doveadm mailbox create -u demo Drafts &&
+    dv_doveadm move -u demo Drafts mailbox Drafts-old all &&
+    dv_doveadm mailbox delete -u demo Drafts-old
+tap_unlike "Drafts has a new UIDVALIDITY" "$(uv)" "^$uv_before\$"
+recall "Postponed one"
+printf 'Fourth text.\n' >"$work/more"
+tui_send e
+check_screen "edited once more" "Fourth text."
+rm -f "$work/more"
+tui_send P
+check_screen "postponed once more" "postponed"
+if wait_until 30 one_draft_saying "Postponed one" "Fourth text."; then
+	tap_ok "new UIDVALIDITY: one copy, the new one"
+else
+	tap_fail "new UIDVALIDITY: one copy, the new one" \
+	    "$(in_drafts "Postponed one") copies" "$(drafts_text "Postponed one")"
+fi
+
 # R, q, y (abort): the copy in Drafts stays (only this machine's draft
 # goes).
 recall "Offline one"
@@ -219,7 +243,7 @@ else
 fi
 tap_eq "delivered once" "$(sent_count)" "1"
 tap_like "the text sent is the last" "$(cat "$work"/sent/msg.*)" \
-    "Third text."
+    "Fourth text."
 # The send and its purge went after the abort: a purge the abort had
 # queued would have gone before them.
 tap_eq "aborted: its copy stays in Drafts" "$(in_drafts "Offline one")" "1"
