@@ -139,10 +139,13 @@ drafts_text()
 	    2>/dev/null
 }
 # one_draft_saying SUBJECT TEXT: one message in Drafts with SUBJECT, and
-# it has TEXT.
+# it has TEXT (in one look: an old copy goes only after the new one came).
 one_draft_saying()
 {
-	[ "$(in_drafts "$1")" = 1 ] && drafts_text "$1" | grep -qF -- "$2"
+	_ods=$(dv_doveadm fetch -u demo 'uid text' mailbox Drafts \
+	    header Subject "$1" 2>/dev/null)
+	[ "$(printf '%s\n' "$_ods" | grep -c '^uid: ')" = 1 ] &&
+	    printf '%s\n' "$_ods" | grep -qF -- "$2"
 }
 sent_count() { ls "$work/sent" | grep -c msg; }
 sent_some() { [ "$(sent_count)" -ge 1 ]; }
