@@ -31,6 +31,7 @@
 #include "content/text.h"
 #include "engine/addrbook.h"
 #include "engine/backend.h"
+#include "engine/drafts.h"
 #include "engine/outbox.h"
 #include "engine/session.h"
 #include "private.h"
@@ -116,6 +117,11 @@ struct ui_writing {
 	char **resume;
 	size_t nresume, iresume;
 	int recalling; /* R asked, not the start */
+	/* Then (R) the messages of the Drafts folder that are no draft's
+	 * copy here: postponed on another device; iresume goes on past
+	 * nresume through them. */
+	struct drafts_msg *rdrafts;
+	size_t nrdrafts;
 	/* r g L f on a message not cached: done once the pager has it. */
 	enum keymap_action pending;
 	uint32_t pending_uid;
@@ -159,6 +165,9 @@ static void ui_outbox_done(const struct outbox_result *, void *);
 static void ui_outbox_wake(void *);
 static void ui_resume_scan(struct ui *, int);
 static void ui_resume_offer(struct ui *);
+static void ui_resume_clear(struct ui_writing *);
+static void ui_resume_drafts(struct ui *);
+static void ui_resume_server(struct ui *, const struct drafts_msg *);
 static void ui_matches_free(struct ui_writing *);
 static void ui_complete_put(struct ui *, const char *);
 static void ui_complete_path(struct ui *);
@@ -822,8 +831,14 @@ ui_compose_answer(struct ui *ui, enum ui_prompt p, int key)
 		}
 		return;
 	case UI_PROMPT_RESUME:
-		if (w->iresume >= w->nresume)
+		if (w->iresume >= w->nresume + w->nrdrafts)
 			return;
+		if (yes && ui->compose == NULL && w->iresume >= w->nresume) {
+			ui_resume_server(
+			    ui, &w->rdrafts[w->iresume - w->nresume]);
+			ui_resume_clear(w);
+			return;
+		}
 		if (yes && ui->compose == NULL) {
 			struct ui_compose *nc;
 			char *err;
@@ -838,19 +853,15 @@ ui_compose_answer(struct ui *ui, enum ui_prompt p, int key)
 			}
 			nc->step = UI_STEP_SCREEN;
 			ui_show(ui, KEYMAP_COMPOSE);
-			addrbook_list_free(w->resume, w->nresume);
-			w->resume = NULL;
-			w->nresume = w->iresume = 0;
+			ui_resume_clear(w);
 			return;
 		}
 		if (key == 0x07 || key == 0x1b) {
-			addrbook_list_free(w->resume, w->nresume);
-			w->resume = NULL;
-			w->nresume = w->iresume = 0;
+			ui_resume_clear(w);
 			return;
 		}
 		/* Not now: a draft left by a crash is postponed (R). */
-		{
+		if (w->iresume < w->nresume) {
 			char *lock, *path = w->resume[w->iresume];
 
 			xasprintf(
@@ -1794,9 +1805,7 @@ ui_resume_scan(struct ui *ui, int recall)
 			ui_message(ui, 1, "%s", w->dir_err);
 		return;
 	}
-	addrbook_list_free(w->resume, w->nresume);
-	w->resume = NULL;
-	w->nresume = w->iresume = 0;
+	ui_resume_clear(w);
 	w->recalling = recall;
 	if ((d = opendir(w->dir)) == NULL) {
 		if (recall)
@@ -1832,12 +1841,119 @@ ui_resume_scan(struct ui *ui, int recall)
 		w->resume[w->nresume++] = path;
 	}
 	closedir(d);
-	if (w->nresume == 0) {
+	if (recall)
+		ui_resume_drafts(ui);
+	if (w->nresume + w->nrdrafts == 0) {
 		if (recall)
 			ui_message(ui, 0, "no postponed messages");
 		return;
 	}
 	ui_resume_offer(ui);
+}
+
+static void
+ui_resume_clear(struct ui_writing *w)
+{
+	addrbook_list_free(w->resume, w->nresume);
+	w->resume = NULL;
+	w->nresume = w->iresume = 0;
+	drafts_list_free(w->rdrafts, w->nrdrafts);
+	w->rdrafts = NULL;
+	w->nrdrafts = 0;
+}
+
+/* The messages of the Drafts folder (as cached) that no draft here has
+ * as its copy: postponed on another device, offered after this machine's
+ * drafts. */
+static void
+ui_resume_drafts(struct ui *ui)
+{
+	struct ui_writing *w = ui->writing;
+	struct drafts_msg *v;
+	struct draft d;
+	char **ids = NULL, *err, *id;
+	size_t n, i, j, k = 0, nids = 0;
+
+	if (drafts_list(session_store(ui->s), &v, &n, &err) != 0) {
+		free(err); /* this machine's drafts all the same */
+		return;
+	}
+	for (i = 0; i < w->nresume && n > 0; i++) {
+		if (compose_draft_read(w->resume[i], &d, &err) != 0)
+			free(err);
+		else if ((id = ui_compose_copy(&d)) != NULL) {
+			ids = xreallocarray(ids, nids + 1, sizeof *ids);
+			ids[nids++] = id;
+		}
+		compose_draft_free(&d);
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < nids; j++)
+			if (*v[i].message_id != '\0' &&
+			    strlen(ids[j]) == strlen(v[i].message_id) + 2 &&
+			    strncmp(ids[j] + 1, v[i].message_id,
+			        strlen(v[i].message_id)) == 0)
+				break;
+		if (j < nids) {
+			free(v[i].folder);
+			free(v[i].message_id);
+			free(v[i].to);
+			free(v[i].subject);
+			continue;
+		}
+		v[k++] = v[i];
+	}
+	addrbook_list_free(ids, nids);
+	w->rdrafts = v;
+	w->nrdrafts = k;
+}
+
+/* R, y on a message of Drafts: a new draft here, made from it, whose copy
+ * in Drafts it is (P replaces it, y removes it). */
+static void
+ui_resume_server(struct ui *ui, const struct drafts_msg *m)
+{
+	const struct config *cf = ui->ctx->cf;
+	struct ui_compose *c;
+	void *raw;
+	size_t len;
+	char *err;
+	int rc;
+
+	rc = ui->be->ops->body(ui->be, m->folder, m->folder_id, m->uid,
+	    cf->body_max != 0 ? cf->body_max : UI_COMPOSE_BODY_MAX, &raw, &len,
+	    &err);
+	if (rc < 0) {
+		ui_message(ui, 1, "%s", err);
+		free(err);
+		return;
+	}
+	if (rc > 0) {
+		ui_message(ui, 1,
+		    "the draft is not cached: open it in '%s' first",
+		    m->folder);
+		return;
+	}
+	if ((c = ui_compose_new(ui, NULL)) == NULL) {
+		free(raw);
+		return;
+	}
+	ui->compose = c;
+	rc = compose_recall(raw, len, ui->writing->dir, &c->d, &err);
+	free(raw);
+	if (rc != 0) {
+		ui_compose_drop(ui, 1);
+		ui_message(ui, 1, "cannot recall the draft: %s", err);
+		free(err);
+		return;
+	}
+	if (c->d.from == NULL && ui->a->from != NULL)
+		c->d.from = xstrdup(ui->a->from);
+	if (*m->message_id != '\0')
+		ui_compose_copy_set(&c->d, m->message_id);
+	c->step = UI_STEP_SCREEN;
+	ui_compose_save(ui);
+	ui_show(ui, KEYMAP_COMPOSE);
 }
 
 /* Ask about the next draft to resume. */
@@ -1848,12 +1964,24 @@ ui_resume_offer(struct ui *ui)
 	struct draft d;
 	char *err, *to, *subject;
 
-	if (w->iresume >= w->nresume) {
-		addrbook_list_free(w->resume, w->nresume);
-		w->resume = NULL;
-		w->nresume = w->iresume = 0;
+	if (w->iresume >= w->nresume + w->nrdrafts) {
+		ui_resume_clear(w);
 		if (w->recalling)
 			ui_message(ui, 0, "no more postponed messages");
+		return;
+	}
+	if (w->iresume >= w->nresume) {
+		const struct drafts_msg *m =
+		    &w->rdrafts[w->iresume - w->nresume];
+
+		to = text_clean_line(*m->to != '\0' ? m->to : "nobody yet");
+		subject = text_clean_line(m->subject);
+		ui_message(ui, 0,
+		    "Resume the draft to %s about '%s' from %s? (y/n)", to,
+		    subject, m->folder);
+		free(to);
+		free(subject);
+		ui->prompt = UI_PROMPT_RESUME;
 		return;
 	}
 	if (compose_draft_read(w->resume[w->iresume], &d, &err) != 0) {
@@ -2096,7 +2224,7 @@ ui_compose_free(struct ui *ui)
 	outbox_sender_free(w->sender);
 	addrbook_free(w->ab);
 	ui_matches_free(w);
-	addrbook_list_free(w->resume, w->nresume);
+	ui_resume_clear(w);
 	free(w->dir);
 	free(w->dir_err);
 	free(w->sender_err);

@@ -253,6 +253,46 @@ tap_eq "aborted: its copy stays in Drafts" "$(in_drafts "Offline one")" "1"
 tap_eq "Drafts holds nothing else" \
     "$(dv_doveadm search -u demo mailbox Drafts all 2>/dev/null | grep -c .)" \
     "1"
+# A draft postponed on another device (the phone): R offers it from
+# Drafts once the cache has it; sent, it leaves Drafts.
+dv_doveadm save -u demo -m Drafts <<'EOF'
+From: Demo User <demo@example.org>
+To: Erin <erin@example.org>
+Subject: From the phone
+Message-ID: <phone@example.org>
+Date: Tue, 03 Nov 2026 09:00:00 +0000
+
+Typed on the phone.
+EOF
+tap_eq "the phone's draft is in Drafts" "$(in_drafts "From the phone")" "1"
+tui_send c
+tui_send -l Drafts
+tui_send Enter
+check_screen "Drafts opens" "From the phone" 20
+tui_send /
+tui_send -l "From the phone"
+tui_send Enter
+tui_send Enter
+check_screen "the phone's draft is read (and cached)" "Typed on the phone."
+tui_send q
+if recall "From the phone"; then
+	tap_ok "R offers the phone's draft"
+else
+	tap_fail "R offers the phone's draft" "$(tui_screen | tail -n 3)"
+fi
+check_screen "its To" "To: Erin <erin@example.org>"
+check_screen "its text" "Typed on the phone."
+tui_send y
+if wait_until 30 no_draft "From the phone"; then
+	tap_ok "sent: the phone's draft leaves Drafts"
+else
+	tap_fail "sent: the phone's draft leaves Drafts" \
+	    "$(in_drafts "From the phone") left" "$(tui_screen | tail -n 2)"
+fi
+tap_eq "it was sent once" \
+    "$(grep -l "Typed on the phone." "$work"/sent/msg.* | grep -c .)" "1"
+tap_eq "the aborted one still stays" "$(in_drafts "Offline one")" "1"
+
 tui_send q
 if tui_wait_for "(k)eep" 2 2>/dev/null; then tui_send k; fi
 tap_eq "errand quits cleanly" "$(tui_wait_exit 10)" "0"
