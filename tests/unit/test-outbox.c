@@ -6,7 +6,8 @@
  * a crash while sending held as uncertain, take back within send-delay,
  * discard, retry; and a run through sendmail-command: sent, held with the
  * command's words, waiting after exit 75; drafts copied to the Maildir at
- * home, a recalled one replacing its older copy. */
+ * home, a recalled one replacing its older copy; the cached Drafts that R
+ * offers (src/engine/drafts.c). */
 
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -25,6 +26,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "engine/drafts.h"
 #include "engine/journal.h"
 #include "engine/outbox-private.h"
 #include "engine/outbox.h"
@@ -798,6 +800,62 @@ START_TEST(test_outbox_draft_replaces_crash)
 }
 END_TEST
 
+/* The Drafts folder as cached, for R: the \Drafts special use before a
+ * folder named Drafts, deleted messages left out, newest first. */
+START_TEST(test_drafts_list)
+{
+	struct store_folder f = {.name = "Drafts", .raw_name = "Drafts"};
+	struct store_msg m;
+	struct drafts_msg *v;
+	struct store *st;
+	char *path, *err = NULL;
+	int64_t plain, special;
+	size_t n;
+
+	xasprintf(&path, "%s/cache.db", dir);
+	st = store_open(path, &err);
+	ck_assert_msg(st != NULL, "%s", err);
+	ck_assert_int_eq(drafts_list(st, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(store_folder_upsert(st, &f, &plain), 0);
+	f.name = "Entwürfe";
+	f.raw_name = "Entw&APw-rfe";
+	f.special_use = "\\Drafts";
+	ck_assert_int_eq(store_folder_upsert(st, &f, &special), 0);
+	memset(&m, 0, sizeof m);
+	m.uid = 1;
+	m.subject = "not this one";
+	ck_assert_int_eq(store_msg_put(st, plain, &m), 0);
+	m.subject = "old";
+	m.message_id = "old@example.org";
+	m.to_addr = "Bob <bob@example.org>";
+	m.date = 100;
+	ck_assert_int_eq(store_msg_put(st, special, &m), 0);
+	m.uid = 2;
+	m.subject = "new";
+	m.message_id = "new@example.org";
+	m.date = 200;
+	ck_assert_int_eq(store_msg_put(st, special, &m), 0);
+	m.uid = 3;
+	m.subject = "gone";
+	m.flags = STORE_FLAG_DELETED;
+	ck_assert_int_eq(store_msg_put(st, special, &m), 0);
+	ck_assert_int_eq(drafts_list(st, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(v[0].subject, "new");
+	ck_assert_str_eq(v[0].message_id, "new@example.org");
+	ck_assert_str_eq(v[0].folder, "Entwürfe");
+	ck_assert_int_eq(v[0].folder_id, special);
+	ck_assert_uint_eq(v[0].uid, 2);
+	ck_assert_str_eq(v[1].to, "Bob <bob@example.org>");
+	ck_assert_uint_eq(v[1].uid, 1);
+	drafts_list_free(v, n);
+	drafts_list_free(NULL, 0);
+	store_close(st);
+	free(path);
+}
+END_TEST
+
 /* The interface's sender: nothing while offline; online, a message goes
  * when its send-delay has passed, by the sender's own timer. */
 START_TEST(test_outbox_sender)
@@ -927,6 +985,7 @@ main(void)
 	tcase_add_test(tc, test_outbox_draft);
 	tcase_add_test(tc, test_outbox_draft_replaces);
 	tcase_add_test(tc, test_outbox_draft_replaces_crash);
+	tcase_add_test(tc, test_drafts_list);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
