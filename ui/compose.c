@@ -1325,28 +1325,12 @@ ui_compose_copy(const struct draft *d)
 static void
 ui_compose_copy_set(struct draft *d, const char *msgid)
 {
-	const char *p, *f = UI_COMPOSE_COPY_FIELD ": ";
-	char *extra = xstrdup(""), *t;
-	size_t n;
+	char *v = NULL;
 
-	for (p = d->extra; p != NULL && *p != '\0'; p += n) {
-		n = strcspn(p, "\n");
-		n += p[n] == '\n';
-		if (strncasecmp(p, f, strlen(f)) == 0)
-			continue;
-		xasprintf(&t, "%s%.*s", extra, (int)n, p);
-		free(extra);
-		extra = t;
-	}
-	if (msgid != NULL) {
-		xasprintf(&t, "%s%s<%s>\n", extra, f, msgid);
-		free(extra);
-		extra = t;
-	}
-	free(d->extra);
-	d->extra = *extra != '\0' ? extra : NULL;
-	if (d->extra == NULL)
-		free(extra);
+	if (msgid != NULL)
+		xasprintf(&v, "<%s>", msgid);
+	ui_extra_set(&d->extra, UI_COMPOSE_COPY_FIELD, v);
+	free(v);
 }
 
 /* The message as it stands into the outbox as a draft: the outbox copies
