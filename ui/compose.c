@@ -2018,16 +2018,11 @@ ui_compose_kick(struct ui *ui)
 static void
 ui_outbox_changed(void *arg)
 {
-	struct ui *ui = arg;
-
-	/* A run may have journaled changes (\Answered, a draft's older
-	 * copy purged): they go now. */
-	if (ui->be != NULL && ui->be->ops->wake != NULL)
-		ui->be->ops->wake(ui->be);
-	ui_dirty(ui);
+	ui_dirty(arg);
 }
 
-/* \Answered was journaled: the live session may be idle. */
+/* \Answered or a draft's older copy's purge was journaled: the live
+ * session may be idle. */
 static void
 ui_outbox_wake(void *arg)
 {

@@ -1566,6 +1566,8 @@ run_forget_found(struct imap *im, enum imap_err e, const char *msg,
 				run_forgot(r, store_error(st), 0);
 				return;
 			}
+	if (k > 0 && r->p.wake != NULL)
+		r->p.wake(r->p.arg); /* the purge goes now */
 	run_forgot(r, NULL, 0);
 }
 

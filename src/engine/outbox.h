@@ -186,8 +186,9 @@ struct outbox_run_params {
 	/* The run's end: nothing due is left (or it was stopped). May be
 	 * NULL. offline: the server could not be reached (the rest waits). */
 	void (*finished)(int offline, void *arg);
-	/* A journal row was written (\Answered on the message answered):
-	 * the account's backend may send it now. May be NULL. */
+	/* A journal row was written (\Answered on the message answered,
+	 * the purge of a recalled draft's older copy in Drafts): the
+	 * account's backend may send it now. May be NULL. */
 	void (*wake)(void *arg);
 	void *arg;
 	/* 1: a message waiting after a temporary failure goes now (the user
@@ -225,8 +226,9 @@ struct outbox_sender_params {
 	/* One message's end, for a message on the screen ("sent", "held:
 	 * 550 ..."). May be NULL. */
 	void (*result)(const struct outbox_result *, void *arg);
-	/* A journal row was written (\Answered): wake the backend, which
-	 * may be idle on the server. May be NULL. */
+	/* A journal row was written (\Answered, a draft's older copy
+	 * purged): wake the backend, which may be idle on the server. May
+	 * be NULL. */
 	void (*wake)(void *arg);
 	void *arg;
 };
