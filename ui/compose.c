@@ -31,6 +31,7 @@
 #include "content/text.h"
 #include "engine/addrbook.h"
 #include "engine/backend.h"
+#include "engine/drafts.h"
 #include "engine/outbox.h"
 #include "engine/session.h"
 #include "private.h"
@@ -40,6 +41,9 @@
 #define UI_COMPOSE_MATCHES 50                   /* addresses offered */
 #define UI_COMPOSE_MATCH_ROWS 8                 /* of them shown at once */
 #define UI_COMPOSE_REPLY_FIELD "X-Errand-Reply" /* "UID FOLDER" */
+
+/* In a draft file: the Message-ID of its copy in Drafts, "<MSGID>". */
+#define UI_COMPOSE_COPY_FIELD "X-Errand-Drafts-Copy"
 
 /* A draft being queued names its outbox message; q waits so long. */
 #define UI_COMPOSE_QUEUED_FIELD "X-Errand-Queued"
@@ -113,6 +117,11 @@ struct ui_writing {
 	char **resume;
 	size_t nresume, iresume;
 	int recalling; /* R asked, not the start */
+	/* Then (R) the messages of the Drafts folder that are no draft's
+	 * copy here: postponed on another device; iresume goes on past
+	 * nresume through them. */
+	struct drafts_msg *rdrafts;
+	size_t nrdrafts;
 	/* r g L f on a message not cached: done once the pager has it. */
 	enum keymap_action pending;
 	uint32_t pending_uid;
@@ -142,6 +151,8 @@ static void ui_extra_set(char **, const char *, const char *);
 static int ui_queue_left(struct ui *, const char *, const char *);
 static int ui_queue_finish(struct ui *);
 static void ui_compose_postpone(struct ui *);
+static char *ui_compose_copy(const struct draft *);
+static void ui_compose_copy_set(struct draft *, const char *);
 static void ui_compose_signature(struct ui *, struct ui_compose *);
 static void ui_compose_set(char **, const char *);
 static void ui_compose_reprompt(
@@ -154,6 +165,9 @@ static void ui_outbox_done(const struct outbox_result *, void *);
 static void ui_outbox_wake(void *);
 static void ui_resume_scan(struct ui *, int);
 static void ui_resume_offer(struct ui *);
+static void ui_resume_clear(struct ui_writing *);
+static void ui_resume_drafts(struct ui *);
+static void ui_resume_server(struct ui *, const struct drafts_msg *);
 static void ui_matches_free(struct ui_writing *);
 static void ui_complete_put(struct ui *, const char *);
 static void ui_complete_path(struct ui *);
@@ -806,14 +820,25 @@ ui_compose_answer(struct ui *ui, enum ui_prompt p, int key)
 		if (c == NULL)
 			return;
 		if (yes) {
+			/* Its copy in Drafts (an earlier P) is left there. */
+			char *copy = ui_compose_copy(&c->d);
+
 			ui_compose_drop(ui, 1);
-			ui_message(
-			    ui, 0, "message aborted: the draft is removed");
+			ui_message(ui, 0,
+			    "message aborted: the draft is removed%s",
+			    copy != NULL ? " (its copy in Drafts stays)" : "");
+			free(copy);
 		}
 		return;
 	case UI_PROMPT_RESUME:
-		if (w->iresume >= w->nresume)
+		if (w->iresume >= w->nresume + w->nrdrafts)
 			return;
+		if (yes && ui->compose == NULL && w->iresume >= w->nresume) {
+			ui_resume_server(
+			    ui, &w->rdrafts[w->iresume - w->nresume]);
+			ui_resume_clear(w);
+			return;
+		}
 		if (yes && ui->compose == NULL) {
 			struct ui_compose *nc;
 			char *err;
@@ -828,19 +853,15 @@ ui_compose_answer(struct ui *ui, enum ui_prompt p, int key)
 			}
 			nc->step = UI_STEP_SCREEN;
 			ui_show(ui, KEYMAP_COMPOSE);
-			addrbook_list_free(w->resume, w->nresume);
-			w->resume = NULL;
-			w->nresume = w->iresume = 0;
+			ui_resume_clear(w);
 			return;
 		}
 		if (key == 0x07 || key == 0x1b) {
-			addrbook_list_free(w->resume, w->nresume);
-			w->resume = NULL;
-			w->nresume = w->iresume = 0;
+			ui_resume_clear(w);
 			return;
 		}
 		/* Not now: a draft left by a crash is postponed (R). */
-		{
+		if (w->iresume < w->nresume) {
 			char *lock, *path = w->resume[w->iresume];
 
 			xasprintf(
@@ -1001,7 +1022,7 @@ ui_queue_work(struct ui_queue *q)
 	struct compose_envelope env;
 	struct outbox_meta meta;
 	const char *hold = getenv("ERRAND_QUEUE_HOLD");
-	char *tmp, *id;
+	char *tmp, *id, *copy;
 	int fd, n;
 
 	/* A test's hook: wait (up to a minute) until the file hold names
@@ -1045,6 +1066,9 @@ ui_queue_work(struct ui_queue *q)
 	meta.subject = q->c->d.subject != NULL ? q->c->d.subject : "";
 	meta.reply_folder = q->folder;
 	meta.reply_uid = q->uid;
+	/* The draft's copy in Drafts (a recalled draft's) goes once the
+	 * message is sent. */
+	meta.replaces = copy = ui_compose_copy(&q->c->d);
 	if (lseek(fd, 0, SEEK_SET) == -1) {
 		xasprintf(
 		    &q->err, "cannot read the message: %s", strerror(errno));
@@ -1055,6 +1079,7 @@ ui_queue_work(struct ui_queue *q)
 		free(id);
 	close(fd);
 	compose_envelope_free(&env);
+	free(copy);
 }
 
 static void
@@ -1278,13 +1303,112 @@ ui_queue_finish(struct ui *ui)
 	return 0;
 }
 
+/* The Message-ID of the draft's copy in Drafts (a postponed draft's, kept
+ * in its file so that it outlives a crash), or NULL. The caller's. */
+static char *
+ui_compose_copy(const struct draft *d)
+{
+	const char *p, *f = UI_COMPOSE_COPY_FIELD ": ";
+
+	for (p = d->extra; p != NULL && *p != '\0';
+	     p += strcspn(p, "\n"), p += *p == '\n')
+		if (strncasecmp(p, f, strlen(f)) == 0) {
+			p += strlen(f);
+			return strcspn(p, "\n") > 0
+			    ? xstrndup(p, strcspn(p, "\n"))
+			    : NULL;
+		}
+	return NULL;
+}
+
+/* Record msgid (NULL: none) as the draft's copy in Drafts. */
+static void
+ui_compose_copy_set(struct draft *d, const char *msgid)
+{
+	char *v = NULL;
+
+	if (msgid != NULL)
+		xasprintf(&v, "<%s>", msgid);
+	ui_extra_set(&d->extra, UI_COMPOSE_COPY_FIELD, v);
+	free(v);
+}
+
+/* The message as it stands into the outbox as a draft: the outbox copies
+ * it to Drafts (the server's, or the Maildir's at home), once the network
+ * allows, surviving a crash as a Sent copy does; then the copy made at the
+ * last P (a recalled draft's) is removed there, so that Drafts holds one
+ * copy of each draft. The new copy's Message-ID goes in the draft. 0, or
+ * -1 with *err. */
+static int
+ui_compose_to_drafts(struct ui *ui, char **err)
+{
+	struct ui_writing *w = ui->writing;
+	struct compose_opts opts;
+	struct compose_envelope env;
+	struct outbox_meta meta;
+	struct outbox *ob;
+	char *tmp, *id, *old;
+	int fd, rc;
+
+	if ((ob = ui_outbox(ui, err)) == NULL) {
+		*err = xstrdup(*err);
+		return -1;
+	}
+	xasprintf(&tmp, "%s/draft-XXXXXX", w->dir);
+	if ((fd = mkstemp(tmp)) == -1) {
+		xasprintf(err, "cannot make '%s': %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	unlink(tmp);
+	free(tmp);
+	memset(&opts, 0, sizeof opts);
+	opts.from = ui->a->from;
+	opts.text_flowed = ui->a->text_flowed;
+	memset(&env, 0, sizeof env);
+	memset(&meta, 0, sizeof meta);
+	meta.save_sent = 1;
+	meta.delay = 0;
+	meta.draft = 1;
+	meta.replaces = old = ui_compose_copy(&ui->compose->d);
+	rc = compose_build(&ui->compose->d, &opts, fd, &env, err);
+	if (rc == 0 && lseek(fd, 0, SEEK_SET) == -1) {
+		xasprintf(err, "cannot read the message: %s", strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0 && (rc = outbox_add(ob, fd, &meta, &id, err)) == 0) {
+		free(id);
+		/* The new copy is safe in the outbox: the draft names it. */
+		ui_compose_copy_set(&ui->compose->d, env.message_id);
+	}
+	compose_envelope_free(&env);
+	free(old);
+	close(fd);
+	return rc;
+}
+
 static void
 ui_compose_postpone(struct ui *ui)
 {
+	char *err = NULL;
+	int copied;
+
 	if (ui->compose->bad == NULL && ui_compose_save(ui) != 0)
 		return;
+	copied =
+	    ui->compose->bad == NULL && ui_compose_to_drafts(ui, &err) == 0;
+	if (copied)
+		ui_compose_save(ui); /* with its copy's Message-ID */
 	ui_compose_drop(ui, 0);
-	ui_message(ui, 0, "postponed (R: recall it)");
+	if (copied) {
+		ui_message(ui, 0, "postponed to Drafts (R: recall it)");
+		ui_compose_kick(ui);
+	} else if (err != NULL) {
+		ui_message(
+		    ui, 1, "postponed here only (R: recall it): %s", err);
+		free(err);
+	} else
+		ui_message(ui, 0, "postponed (R: recall it)");
 }
 
 void
@@ -1665,9 +1789,7 @@ ui_resume_scan(struct ui *ui, int recall)
 			ui_message(ui, 1, "%s", w->dir_err);
 		return;
 	}
-	addrbook_list_free(w->resume, w->nresume);
-	w->resume = NULL;
-	w->nresume = w->iresume = 0;
+	ui_resume_clear(w);
 	w->recalling = recall;
 	if ((d = opendir(w->dir)) == NULL) {
 		if (recall)
@@ -1703,12 +1825,119 @@ ui_resume_scan(struct ui *ui, int recall)
 		w->resume[w->nresume++] = path;
 	}
 	closedir(d);
-	if (w->nresume == 0) {
+	if (recall)
+		ui_resume_drafts(ui);
+	if (w->nresume + w->nrdrafts == 0) {
 		if (recall)
 			ui_message(ui, 0, "no postponed messages");
 		return;
 	}
 	ui_resume_offer(ui);
+}
+
+static void
+ui_resume_clear(struct ui_writing *w)
+{
+	addrbook_list_free(w->resume, w->nresume);
+	w->resume = NULL;
+	w->nresume = w->iresume = 0;
+	drafts_list_free(w->rdrafts, w->nrdrafts);
+	w->rdrafts = NULL;
+	w->nrdrafts = 0;
+}
+
+/* The messages of the Drafts folder (as cached) that no draft here has
+ * as its copy: postponed on another device, offered after this machine's
+ * drafts. */
+static void
+ui_resume_drafts(struct ui *ui)
+{
+	struct ui_writing *w = ui->writing;
+	struct drafts_msg *v;
+	struct draft d;
+	char **ids = NULL, *err, *id;
+	size_t n, i, j, k = 0, nids = 0;
+
+	if (drafts_list(session_store(ui->s), &v, &n, &err) != 0) {
+		free(err); /* this machine's drafts all the same */
+		return;
+	}
+	for (i = 0; i < w->nresume && n > 0; i++) {
+		if (compose_draft_read(w->resume[i], &d, &err) != 0)
+			free(err);
+		else if ((id = ui_compose_copy(&d)) != NULL) {
+			ids = xreallocarray(ids, nids + 1, sizeof *ids);
+			ids[nids++] = id;
+		}
+		compose_draft_free(&d);
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < nids; j++)
+			if (*v[i].message_id != '\0' &&
+			    strlen(ids[j]) == strlen(v[i].message_id) + 2 &&
+			    strncmp(ids[j] + 1, v[i].message_id,
+			        strlen(v[i].message_id)) == 0)
+				break;
+		if (j < nids) {
+			free(v[i].folder);
+			free(v[i].message_id);
+			free(v[i].to);
+			free(v[i].subject);
+			continue;
+		}
+		v[k++] = v[i];
+	}
+	addrbook_list_free(ids, nids);
+	w->rdrafts = v;
+	w->nrdrafts = k;
+}
+
+/* R, y on a message of Drafts: a new draft here, made from it, whose copy
+ * in Drafts it is (P replaces it, y removes it). */
+static void
+ui_resume_server(struct ui *ui, const struct drafts_msg *m)
+{
+	const struct config *cf = ui->ctx->cf;
+	struct ui_compose *c;
+	void *raw;
+	size_t len;
+	char *err;
+	int rc;
+
+	rc = ui->be->ops->body(ui->be, m->folder, m->folder_id, m->uid,
+	    cf->body_max != 0 ? cf->body_max : UI_COMPOSE_BODY_MAX, &raw, &len,
+	    &err);
+	if (rc < 0) {
+		ui_message(ui, 1, "%s", err);
+		free(err);
+		return;
+	}
+	if (rc > 0) {
+		ui_message(ui, 1,
+		    "the draft is not cached: open it in '%s' first",
+		    m->folder);
+		return;
+	}
+	if ((c = ui_compose_new(ui, NULL)) == NULL) {
+		free(raw);
+		return;
+	}
+	ui->compose = c;
+	rc = compose_recall(raw, len, ui->writing->dir, &c->d, &err);
+	free(raw);
+	if (rc != 0) {
+		ui_compose_drop(ui, 1);
+		ui_message(ui, 1, "cannot recall the draft: %s", err);
+		free(err);
+		return;
+	}
+	if (c->d.from == NULL && ui->a->from != NULL)
+		c->d.from = xstrdup(ui->a->from);
+	if (*m->message_id != '\0')
+		ui_compose_copy_set(&c->d, m->message_id);
+	c->step = UI_STEP_SCREEN;
+	ui_compose_save(ui);
+	ui_show(ui, KEYMAP_COMPOSE);
 }
 
 /* Ask about the next draft to resume. */
@@ -1719,12 +1948,24 @@ ui_resume_offer(struct ui *ui)
 	struct draft d;
 	char *err, *to, *subject;
 
-	if (w->iresume >= w->nresume) {
-		addrbook_list_free(w->resume, w->nresume);
-		w->resume = NULL;
-		w->nresume = w->iresume = 0;
+	if (w->iresume >= w->nresume + w->nrdrafts) {
+		ui_resume_clear(w);
 		if (w->recalling)
 			ui_message(ui, 0, "no more postponed messages");
+		return;
+	}
+	if (w->iresume >= w->nresume) {
+		const struct drafts_msg *m =
+		    &w->rdrafts[w->iresume - w->nresume];
+
+		to = text_clean_line(*m->to != '\0' ? m->to : "nobody yet");
+		subject = text_clean_line(m->subject);
+		ui_message(ui, 0,
+		    "Resume the draft to %s about '%s' from %s? (y/n)", to,
+		    subject, m->folder);
+		free(to);
+		free(subject);
+		ui->prompt = UI_PROMPT_RESUME;
 		return;
 	}
 	if (compose_draft_read(w->resume[w->iresume], &d, &err) != 0) {
@@ -1780,7 +2021,8 @@ ui_outbox_changed(void *arg)
 	ui_dirty(arg);
 }
 
-/* \Answered was journaled: the live session may be idle. */
+/* \Answered or a draft's older copy's purge was journaled: the live
+ * session may be idle. */
 static void
 ui_outbox_wake(void *arg)
 {
@@ -1961,7 +2203,7 @@ ui_compose_free(struct ui *ui)
 	outbox_sender_free(w->sender);
 	addrbook_free(w->ab);
 	ui_matches_free(w);
-	addrbook_list_free(w->resume, w->nresume);
+	ui_resume_clear(w);
 	free(w->dir);
 	free(w->dir_err);
 	free(w->sender_err);

@@ -901,6 +901,101 @@ fail:
 	return -1;
 }
 
+/* Header name of m decoded (addresses as addresses), or NULL when the
+ * message has none or it is empty. The caller's. */
+static char *
+compose_recall_field(GMimeMessage *m, const char *name, int addresses)
+{
+	char *v, *d;
+
+	if ((v = compose_raw_header(m, name)) == NULL)
+		return NULL;
+	d = addresses ? mime_decode_addresses(v, strlen(v), NULL)
+	              : mime_decode_words(v, strlen(v), NULL);
+	free(v);
+	if (d != NULL && (v = d + strspn(d, " \t")) != d)
+		memmove(d, v, strlen(v) + 1);
+	if (d != NULL && *d == '\0') {
+		free(d);
+		d = NULL;
+	}
+	return d;
+}
+
+int
+compose_recall(
+    const char *raw, size_t len, const char *dir, struct draft *out, char **err)
+{
+	const struct render_attachment *a;
+	struct render_doc *doc;
+	struct render_opts ro;
+	GMimeMessage *m;
+	char *fdir = NULL, *sub, *path, *e;
+	size_t i, n;
+
+	*err = NULL;
+	compose_draft_init(out);
+	if ((m = compose_parse(raw, len, err)) == NULL)
+		return -1;
+	out->from = compose_recall_field(m, "From", 1);
+	out->to = compose_recall_field(m, "To", 1);
+	out->cc = compose_recall_field(m, "Cc", 1);
+	out->bcc = compose_recall_field(m, "Bcc", 1);
+	out->reply_to = compose_recall_field(m, "Reply-To", 1);
+	out->subject = compose_recall_field(m, "Subject", 0);
+	out->in_reply_to = compose_recall_field(m, "In-Reply-To", 0);
+	out->references = compose_recall_field(m, "References", 0);
+	out->body = compose_text(raw, len, 1);
+
+	/* The attachments, each in a directory of its own to keep its
+	 * name, as for a forward (compose_cleanup() removes them). */
+	memset(&ro, 0, sizeof ro);
+	doc = render_message(raw, len, &ro);
+	n = render_nattachments(doc);
+	for (i = 0; i < n; i++) {
+		a = render_attachment(doc, i);
+		if (fdir == NULL &&
+		    (fdir = compose_fwd_dir(dir, err)) == NULL) {
+			render_free(doc);
+			goto fail;
+		}
+		xasprintf(&sub, "%s/%zu", fdir, i + 1);
+		e = NULL;
+		if (mkdir(sub, 0700) != 0)
+			xasprintf(
+			    &e, "cannot make '%s': %s", sub, strerror(errno));
+		else if (render_attachment_save(
+		             raw, len, &ro, i, sub, &path, &e) != 0)
+			rmdir(sub);
+		if (e != NULL) {
+			xasprintf(
+			    err, "cannot recall attachment #%zu: %s", i + 1, e);
+			free(e);
+			free(sub);
+			render_free(doc);
+			goto fail;
+		}
+		compose_draft_attach(out, path, NULL,
+		    strcmp(a->type, "application/octet-stream") != 0 ? a->type
+		                                                     : NULL);
+		free(path);
+		free(sub);
+	}
+	render_free(doc);
+	free(fdir);
+	g_object_unref(m);
+	return 0;
+fail:
+	if (fdir != NULL) {
+		compose_cleanup(out, dir);
+		rmdir(fdir);
+	}
+	free(fdir);
+	g_object_unref(m);
+	compose_draft_free(out);
+	return -1;
+}
+
 void
 compose_cleanup(const struct draft *d, const char *dir)
 {

@@ -207,6 +207,17 @@ int compose_reply(const char *raw, size_t len, enum compose_reply_kind kind,
 int compose_forward(const char *raw, size_t len, int as_attachment,
     const char *dir, struct draft *out, char **err);
 
+/*
+ * Turn the len bytes of raw, a message postponed to Drafts (by errand or
+ * another program), back into a draft in out (initialised here): From,
+ * To, Cc, Bcc, Reply-To and Subject decoded, In-Reply-To and References
+ * as written, the body its text (text/plain, else the HTML made text),
+ * its attachments written as files under dir as compose_forward() does
+ * (remove them with compose_cleanup()). 0, or -1 with *err (the caller's).
+ */
+int compose_recall(const char *raw, size_t len, const char *dir,
+    struct draft *out, char **err);
+
 /* Remove the files compose_forward() made under dir for d's attachments
  * (those in a "fwd-*" directory of dir) and their directories. */
 void compose_cleanup(const struct draft *d, const char *dir);

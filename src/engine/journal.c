@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -438,6 +439,36 @@ journal_expunge_arg(const char *uids, const char *folder)
 	a.folder = (char *)folder;
 	a.u.expunge.uids = (char *)uids;
 	return journal_encode(&a);
+}
+
+int
+journal_put_purge(struct store *st, int64_t folder, const char *raw,
+    uint32_t uidvalidity, uint32_t uid, const char *message_id)
+{
+	struct store_journal j;
+	char *arg, uids[16];
+	int rc;
+
+	memset(&j, 0, sizeof j);
+	j.folder = folder;
+	j.uid = uid;
+	j.uidvalidity = uidvalidity;
+	j.message_id = message_id != NULL ? message_id : "";
+	j.op = journal_op_name(JOURNAL_FLAGS);
+	if ((j.arg = arg = journal_flags_arg('+', 'D', 0, raw)) == NULL)
+		return 0;
+	rc = store_journal_put(st, &j, NULL);
+	free(arg);
+	if (rc != 0)
+		return -1;
+	j.uid = 0;
+	j.op = journal_op_name(JOURNAL_EXPUNGE);
+	snprintf(uids, sizeof uids, "%u", uid);
+	if ((j.arg = arg = journal_expunge_arg(uids, raw)) == NULL)
+		return 0;
+	rc = store_journal_put(st, &j, NULL);
+	free(arg);
+	return rc;
 }
 
 char *

@@ -84,6 +84,14 @@ char *journal_move_arg(const char *dest, const char *folder);
 char *journal_expunge_arg(const char *uids, const char *folder);
 char *journal_moveback_arg(uint32_t uid, const char *from, const char *to);
 
+/* Queue the purge of message uid of folder (row id; server name raw),
+ * under uidvalidity: \Deleted on its UID, then UID EXPUNGE of that UID
+ * alone (both do nothing when it is gone already; held when the folder
+ * was made again, to be re-targeted by message_id, may be NULL). 0, or
+ * -1 (store_error() says why). */
+int journal_put_purge(struct store *, int64_t folder, const char *raw,
+    uint32_t uidvalidity, uint32_t uid, const char *message_id);
+
 /* Why s cannot be a keyword of errand flag +KEYWORD, or NULL when it
  * can: an IMAP atom (RFC 9051: no space, control, "(){%*\"\\]"), not a
  * system flag's name (Seen, Answered...), at most 255 bytes. */

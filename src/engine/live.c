@@ -705,11 +705,8 @@ on_check(struct imap *im, enum imap_err e, const char *msg,
 static int
 live_finish_move(struct live *l)
 {
-	struct store_journal j;
-	char *arg, uids[16];
 	uint32_t uid = l->row.uid;
 	int64_t folder = l->row.folder;
-	int rc;
 
 	if (l->row.op == JOURNAL_MOVEBACK) {
 		uid = l->row.back_uid;
@@ -717,26 +714,8 @@ live_finish_move(struct live *l)
 	}
 	if (uid == 0)
 		return 0;
-	memset(&j, 0, sizeof j);
-	j.folder = folder;
-	j.uid = uid;
-	j.uidvalidity = l->row.uidvalidity;
-	j.message_id = l->row.message_id;
-	j.op = journal_op_name(JOURNAL_FLAGS);
-	if ((j.arg = arg = journal_flags_arg('+', 'D', 0, l->row.raw)) == NULL)
-		return 0;
-	rc = store_journal_put(l->st, &j, NULL);
-	free(arg);
-	if (rc != 0)
-		return -1;
-	j.uid = 0;
-	j.op = journal_op_name(JOURNAL_EXPUNGE);
-	snprintf(uids, sizeof uids, "%u", uid);
-	if ((j.arg = arg = journal_expunge_arg(uids, l->row.raw)) == NULL)
-		return 0;
-	rc = store_journal_put(l->st, &j, NULL);
-	free(arg);
-	return rc;
+	return journal_put_purge(l->st, folder, l->row.raw, l->row.uidvalidity,
+	    uid, l->row.message_id);
 }
 
 /* The destination's UIDNEXT is known: mark the row as sent, then send. */

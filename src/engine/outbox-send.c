@@ -6,7 +6,8 @@
  * before anything else (sent, held with the server's words, or waiting
  * after a temporary failure). A sent message then has its copy made in Sent
  * (IMAP APPEND, or the local Sent Maildir) and \Answered on the message it
- * answers, and leaves the outbox. */
+ * answers, the older copy in Drafts of a recalled draft is removed, and it
+ * leaves the outbox. */
 
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -26,6 +27,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "engine/journal.h"
 #include "engine/local.h"
 #include "engine/maildir.h"
 #include "engine/outbox.h"
@@ -82,6 +84,10 @@ struct outbox_run {
 	struct imap *im;
 	int sentfd;  /* the message, streamed by imap_append_file() */
 	int created; /* the Sent folder was made by this run */
+
+	/* the older copy of a recalled draft, removed from Drafts */
+	char *forget_folder;   /* its server name */
+	uint32_t forget_valid; /* that folder's UIDVALIDITY */
 };
 
 static void run_step(evutil_socket_t, short, void *);
@@ -127,6 +133,16 @@ static void run_check_selected(struct imap *, enum imap_err, const char *,
 static void run_check_found(struct imap *, enum imap_err, const char *,
     const struct imap_uidset *, void *);
 static char *run_sent_folder(struct outbox_run *);
+static void run_forget(struct outbox_run *);
+static void run_forgot(struct outbox_run *, const char *, int);
+static void run_forget_local(struct outbox_run *);
+static void run_forget_imap(struct outbox_run *);
+static void run_forget_connected(
+    struct imap *, enum imap_err, const char *, void *);
+static void run_forget_selected(struct imap *, enum imap_err, const char *,
+    const struct imap_selected *, void *);
+static void run_forget_found(struct imap *, enum imap_err, const char *,
+    const struct imap_uidset *, void *);
 
 static void
 run_free_transport(struct outbox_run *r)
@@ -163,6 +179,9 @@ run_free_transport(struct outbox_run *r)
 		close(r->sentfd);
 	r->sentfd = -1;
 	r->created = 0;
+	free(r->forget_folder);
+	r->forget_folder = NULL;
+	r->forget_valid = 0;
 }
 
 struct outbox_run *
@@ -851,7 +870,8 @@ run_smtp_done(const struct smtp_result *res, void *arg)
 static void
 run_after(struct outbox_run *r)
 {
-	run_answered(r);
+	if (!r->cur.draft) /* a postponed reply answers nothing yet */
+		run_answered(r);
 	run_save(r);
 }
 
@@ -981,6 +1001,10 @@ run_saved(struct outbox_run *r, const char *err, int offline)
 
 	if (err == NULL) {
 		outbox_die_at("appended");
+		if (e->replaces != NULL) {
+			run_forget(r);
+			return;
+		}
 		if (outbox_lock(r->ob, &why) == 0) {
 			outbox_remove(r->ob, e->id, &why);
 			outbox_unlock(r->ob);
@@ -990,8 +1014,12 @@ run_saved(struct outbox_run *r, const char *err, int offline)
 		return;
 	}
 	free(e->reason);
-	xasprintf(
-	    &e->reason, "sent; the copy in Sent is not made yet: %s", err);
+	if (e->draft)
+		xasprintf(&e->reason,
+		    "postponed; the copy in Drafts is not made yet: %s", err);
+	else
+		xasprintf(&e->reason,
+		    "sent; the copy in Sent is not made yet: %s", err);
 	if (outbox_lock(r->ob, &why) == 0) {
 		outbox_state_write(r->ob, e, &why);
 		outbox_unlock(r->ob);
@@ -1029,7 +1057,7 @@ run_save_local(struct outbox_run *r)
 		run_saved(r, "neither XDG_DATA_HOME nor HOME is set", 0);
 		return;
 	}
-	xasprintf(&path, "%s/.Sent", root);
+	xasprintf(&path, "%s/%s", root, r->cur.draft ? ".Drafts" : ".Sent");
 	free(root);
 	if ((md = maildir_open(path, &err)) == NULL) {
 		run_saved(r, err, 0);
@@ -1068,6 +1096,13 @@ run_save_local(struct outbox_run *r)
 		err = xstrdup(maildir_error(md));
 		goto fail;
 	}
+	if (r->cur.draft) {
+		/* Seen and a draft, as the IMAP copy: into cur/. Not done,
+		 * it is there all the same: never delivered twice. */
+		xasprintf(&path, "new/%s", name);
+		(void)maildir_set_flags(md, path, "DS", NULL);
+		free(path);
+	}
 	free(name);
 	close(fd);
 	maildir_close(md);
@@ -1082,11 +1117,20 @@ fail:
 	free(err);
 }
 
-/* The server name of the \Sent folder, else "Sent". */
+/* The flags of the copy: a postponed message is a \Draft. */
+static int
+run_copy_flags(const struct outbox_run *r)
+{
+	return IMAP_FLAG_SEEN | (r->cur.draft ? IMAP_FLAG_DRAFT : 0);
+}
+
+/* The server name of the \Sent folder, else "Sent" (\Drafts, else
+ * "Drafts", for a postponed message). */
 static char *
 run_sent_folder(struct outbox_run *r)
 {
 	struct store_folder *v;
+	const char *use = r->cur.draft ? "\\Drafts" : "\\Sent";
 	char *s = NULL;
 	size_t n, i;
 
@@ -1095,13 +1139,15 @@ run_sent_folder(struct outbox_run *r)
 	if (store_folder_list(session_store(r->p.s), &v, &n) == 0) {
 		for (i = 0; i < n && s == NULL; i++)
 			if (v[i].special_use != NULL &&
-			    strcasecmp(v[i].special_use, "\\Sent") == 0)
+			    strcasecmp(v[i].special_use, use) == 0)
 				s = xstrdup(v[i].raw_name != NULL
 				        ? v[i].raw_name
 				        : v[i].name);
 		store_folder_list_free(v, n);
 	}
-	return s != NULL ? s : xstrdup("Sent");
+	if (s == NULL)
+		s = xstrdup(r->cur.draft ? "Drafts" : "Sent");
+	return s;
 }
 
 /* Connect to the account's server for its Sent folder (found now and
@@ -1166,7 +1212,7 @@ run_imap_connected(struct imap *im, enum imap_err e, const char *msg, void *arg)
 		outbox_unlock(r->ob);
 	}
 	free(err);
-	imap_append_file(im, r->cur.sent_folder, IMAP_FLAG_SEEN, r->sentfd,
+	imap_append_file(im, r->cur.sent_folder, run_copy_flags(r), r->sentfd,
 	    run_imap_appended, r);
 }
 
@@ -1180,7 +1226,7 @@ run_copy_selected(struct imap *im, enum imap_err e, const char *msg,
 	(void)sel;
 	if (e != IMAP_ERR_NONE) {
 		/* No Sent folder yet: no copy in it either. */
-		imap_append_file(im, r->cur.sent_folder, IMAP_FLAG_SEEN,
+		imap_append_file(im, r->cur.sent_folder, run_copy_flags(r),
 		    r->sentfd, run_imap_appended, r);
 		return;
 	}
@@ -1202,7 +1248,7 @@ run_copy_found(struct imap *im, enum imap_err e, const char *msg,
 		run_saved(r, NULL, 0); /* it is there: not twice */
 		return;
 	}
-	imap_append_file(im, r->cur.sent_folder, IMAP_FLAG_SEEN, r->sentfd,
+	imap_append_file(im, r->cur.sent_folder, run_copy_flags(r), r->sentfd,
 	    run_imap_appended, r);
 }
 
@@ -1222,7 +1268,7 @@ run_imap_created(struct imap *im, enum imap_err e, const char *msg, void *arg)
 		return;
 	}
 	r->created = 1;
-	imap_append_file(im, r->cur.sent_folder, IMAP_FLAG_SEEN, r->sentfd,
+	imap_append_file(im, r->cur.sent_folder, run_copy_flags(r), r->sentfd,
 	    run_imap_appended, r);
 }
 
@@ -1258,6 +1304,271 @@ run_imap_appended(struct imap *im, enum imap_err e, const char *msg,
 		return;
 	}
 	run_saved(r, NULL, 0);
+}
+
+/* --- the older copy of a recalled draft -------------------------------- */
+
+/* This message is safe (sent, or its own copy made): the copy of the
+ * draft it was recalled from leaves Drafts, so that one draft is one
+ * message there. Over IMAP it is found by Message-ID (whatever its UID,
+ * under whatever UIDVALIDITY) and purged through the journal, so that it
+ * goes offline too; at home its file is removed. */
+static void
+run_forget(struct outbox_run *r)
+{
+	struct outbox_entry *e = &r->cur;
+	char *why = NULL;
+
+	if (e->appending) {
+		/* Made: never made again, whatever becomes of the older. */
+		e->appending = 0;
+		if (outbox_lock(r->ob, &why) == 0) {
+			outbox_state_write(r->ob, e, &why);
+			outbox_unlock(r->ob);
+		}
+		free(why);
+	}
+	outbox_die_at("forget");
+	if (r->a == NULL || !url_is_imap(r->a->url.scheme))
+		run_forget_local(r);
+	else if (r->p.s == NULL)
+		run_next(r); /* waits for a session */
+	else
+		run_forget_imap(r);
+}
+
+/* The older copy is gone (err NULL; its purge journaled) and the message
+ * leaves the outbox, or it stays owed with why. */
+static void
+run_forgot(struct outbox_run *r, const char *err, int offline)
+{
+	struct outbox_entry *e = &r->cur;
+	char *why = NULL;
+
+	if (err == NULL) {
+		free(e->replaces);
+		e->replaces = NULL;
+		run_saved(r, NULL, 0);
+		return;
+	}
+	free(e->reason);
+	xasprintf(&e->reason,
+	    "%s; the older copy in Drafts is not removed yet: %s",
+	    e->draft ? "postponed" : "sent", err);
+	if (outbox_lock(r->ob, &why) == 0) {
+		outbox_state_write(r->ob, e, &why);
+		outbox_unlock(r->ob);
+	}
+	free(why);
+	r->offline = offline;
+	run_next(r);
+}
+
+/* The Message-ID (no <>) in the header section of the len bytes of buf,
+ * or NULL. The caller's. */
+static char *
+run_header_msgid(const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len, *eol, *v, *lt, *gt;
+
+	while (p < end) {
+		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			eol = end;
+		if (eol == p || (eol == p + 1 && *p == '\r'))
+			break; /* the end of the header */
+		if ((size_t)(eol - p) > 11 &&
+		    strncasecmp(p, "Message-ID:", 11) == 0) {
+			v = p + 11;
+			/* Folded: the value may go on to the next line. */
+			while (
+			    eol + 1 < end && (eol[1] == ' ' || eol[1] == '\t'))
+				if ((eol = memchr(eol + 1, '\n',
+				         (size_t)(end - eol - 1))) == NULL)
+					eol = end;
+			lt = memchr(v, '<', (size_t)(eol - v));
+			gt = lt != NULL ? memchr(lt, '>', (size_t)(eol - lt))
+			                : NULL;
+			if (gt != NULL && gt > lt + 1)
+				return xstrndup(lt + 1, (size_t)(gt - lt - 1));
+			return NULL;
+		}
+		p = eol + 1;
+	}
+	return NULL;
+}
+
+#define OUTBOX_FORGET_HEAD (256 * 1024) /* bytes read to find its id */
+
+/* POP3 and local accounts: the file in the Drafts of the Maildir at home
+ * with that Message-ID. */
+static void
+run_forget_local(struct outbox_run *r)
+{
+	struct maildir_entry *v = NULL;
+	struct maildir *md;
+	char *root, *path, *err = NULL, *id;
+	void *buf;
+	size_t n = 0, i, len;
+
+	if ((root = maildir_default_path(r->a != NULL ? r->a->name : "")) ==
+	    NULL) {
+		run_forgot(r, "neither XDG_DATA_HOME nor HOME is set", 0);
+		return;
+	}
+	xasprintf(&path, "%s/.Drafts", root);
+	free(root);
+	if ((md = maildir_open(path, &err)) == NULL) {
+		free(path);
+		run_forgot(r, err, 0);
+		free(err);
+		return;
+	}
+	free(path);
+	if (maildir_list(md, &v, &n) != 0) {
+		err = xstrdup(maildir_error(md));
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (maildir_read(
+		        md, v[i].path, OUTBOX_FORGET_HEAD, &buf, &len) != 0)
+			continue; /* gone meanwhile */
+		id = run_header_msgid(buf, len);
+		free(buf);
+		if (id != NULL && strcmp(id, r->cur.replaces) == 0 &&
+		    maildir_remove(md, v[i].path) != 0 && err == NULL)
+			err = xstrdup(maildir_error(md));
+		free(id);
+	}
+	if (err == NULL && maildir_sync(md) != 0)
+		err = xstrdup(maildir_error(md));
+out:
+	maildir_list_free(v, n);
+	maildir_close(md);
+	run_forgot(r, err, 0);
+	free(err);
+}
+
+/* The server name of the folder with special use use, else dflt. */
+static char *
+run_special_folder(struct outbox_run *r, const char *use, const char *dflt)
+{
+	struct store_folder *v;
+	char *s = NULL;
+	size_t n, i;
+
+	if (store_folder_list(session_store(r->p.s), &v, &n) == 0) {
+		for (i = 0; i < n && s == NULL; i++)
+			if (v[i].special_use != NULL &&
+			    strcasecmp(v[i].special_use, use) == 0)
+				s = xstrdup(v[i].raw_name != NULL
+				        ? v[i].raw_name
+				        : v[i].name);
+		store_folder_list_free(v, n);
+	}
+	return s != NULL ? s : xstrdup(dflt);
+}
+
+static void
+run_forget_imap(struct outbox_run *r)
+{
+	struct imap_params ip;
+
+	if (session_creds(r->p.s) != 1) {
+		run_forgot(r, "no credentials yet", 0);
+		return;
+	}
+	/* A draft's own copy went where the older one did. */
+	free(r->forget_folder);
+	r->forget_folder = r->cur.draft && r->cur.sent_folder != NULL
+	    ? xstrdup(r->cur.sent_folder)
+	    : run_special_folder(r, "\\Drafts", "Drafts");
+	if (r->im != NULL) {
+		/* Logged in for the copy just made. */
+		run_forget_connected(r->im, IMAP_ERR_NONE, NULL, r);
+		return;
+	}
+	session_imap_params(r->p.s, &ip);
+	r->im = imap_new(r->p.base, session_dns(r->p.s), &ip);
+	imap_connect(r->im, run_forget_connected, r);
+}
+
+static void
+run_forget_connected(
+    struct imap *im, enum imap_err e, const char *msg, void *arg)
+{
+	struct outbox_run *r = arg;
+	struct imap_select_params sp;
+
+	if (e != IMAP_ERR_NONE) {
+		run_forgot(r, msg != NULL ? msg : imap_error(im),
+		    session_imap_err(im, e) == SESSION_ERR_OFFLINE);
+		return;
+	}
+	memset(&sp, 0, sizeof sp);
+	sp.mailbox = r->forget_folder;
+	sp.readonly = 1;
+	imap_select(im, &sp, run_forget_selected, r);
+}
+
+static void
+run_forget_selected(struct imap *im, enum imap_err e, const char *msg,
+    const struct imap_selected *sel, void *arg)
+{
+	struct outbox_run *r = arg;
+
+	if (e != IMAP_ERR_NONE && session_imap_err(im, e) == SESSION_ERR_NO) {
+		run_forgot(r, NULL, 0); /* no Drafts: nothing to remove */
+		return;
+	}
+	if (e != IMAP_ERR_NONE || sel == NULL) {
+		run_forgot(r, msg != NULL ? msg : imap_error(im),
+		    session_imap_err(im, e) == SESSION_ERR_OFFLINE);
+		return;
+	}
+	r->forget_valid = sel->uidvalidity;
+	imap_search_msgid(im, 1, r->cur.replaces, run_forget_found, r);
+}
+
+#define OUTBOX_FORGET_MAX 64 /* copies of one draft purged at most */
+
+/* Each message found: \Deleted and UID EXPUNGE of its UID, journaled
+ * (a copy gone meanwhile costs nothing). */
+static void
+run_forget_found(struct imap *im, enum imap_err e, const char *msg,
+    const struct imap_uidset *found, void *arg)
+{
+	struct outbox_run *r = arg;
+	struct store *st = session_store(r->p.s);
+	struct store_folder *v;
+	int64_t folder = 0;
+	uint32_t uid;
+	size_t n, i, k = 0;
+
+	if (e != IMAP_ERR_NONE) {
+		run_forgot(r, msg != NULL ? msg : imap_error(im),
+		    session_imap_err(im, e) == SESSION_ERR_OFFLINE);
+		return;
+	}
+	if (store_folder_list(st, &v, &n) == 0) {
+		for (i = 0; i < n && folder == 0; i++)
+			if (strcmp(v[i].raw_name != NULL ? v[i].raw_name
+			                                 : v[i].name,
+			        r->forget_folder) == 0)
+				folder = v[i].id;
+		store_folder_list_free(v, n);
+	}
+	for (i = 0; found != NULL && i < found->n; i++)
+		for (uid = found->r[i].lo;
+		     uid != 0 && uid <= found->r[i].hi && k < OUTBOX_FORGET_MAX;
+		     uid++, k++)
+			if (journal_put_purge(st, folder, r->forget_folder,
+			        r->forget_valid, uid, r->cur.replaces) != 0) {
+				run_forgot(r, store_error(st), 0);
+				return;
+			}
+	if (k > 0 && r->p.wake != NULL)
+		r->p.wake(r->p.arg); /* the purge goes now */
+	run_forgot(r, NULL, 0);
 }
 
 /* --- a message that may have been sent ---------------------------------- */

@@ -429,8 +429,9 @@ outbox_state_write(struct outbox *ob, const struct outbox_entry *e, char **err)
 	memset(&ja, 0, sizeof ja);
 	if (e->state == OUTBOX_SENT && e->appending) {
 		ja.op = JOURNAL_APPEND;
-		ja.folder =
-		    (char *)(e->sent_folder != NULL ? e->sent_folder : "Sent");
+		ja.folder = (char *)(e->sent_folder != NULL ? e->sent_folder
+		        : e->draft                          ? "Drafts"
+		                                            : "Sent");
 		ja.u.append.id = e->id;
 	} else {
 		ja.op = JOURNAL_SEND;
@@ -468,6 +469,10 @@ outbox_state_write(struct outbox *ob, const struct outbox_entry *e, char **err)
 		OUTBOX_KV("sent-folder", e->sent_folder);
 	if (e->in_reply_to != NULL)
 		OUTBOX_KV("in-reply-to", e->in_reply_to);
+	if (e->draft)
+		OUTBOX_KV("draft", "1");
+	if (e->replaces != NULL)
+		OUTBOX_KV("replaces", e->replaces);
 	if (e->reason != NULL)
 		OUTBOX_KV("reason", e->reason);
 #undef OUTBOX_KV
@@ -566,6 +571,11 @@ outbox_state_parse(const char *id, char *buf, struct outbox_entry *e)
 		} else if (strcmp(line, "sent-folder") == 0) {
 			free(e->sent_folder);
 			e->sent_folder = xstrdup(v);
+		} else if (strcmp(line, "draft") == 0)
+			e->draft = strcmp(v, "0") != 0;
+		else if (strcmp(line, "replaces") == 0) {
+			free(e->replaces);
+			e->replaces = *v != '\0' ? xstrdup(v) : NULL;
 		} else if (strcmp(line, "reason") == 0) {
 			free(e->reason);
 			e->reason = xstrdup(v);
@@ -577,7 +587,8 @@ outbox_state_parse(const char *id, char *buf, struct outbox_entry *e)
 		e->subject = xstrdup("");
 	if (e->message_id == NULL)
 		e->message_id = xstrdup("");
-	if (!have || e->nrcpt == 0) {
+	if (!have ||
+	    (e->nrcpt == 0 && !(e->draft && e->state == OUTBOX_SENT))) {
 		/* Never sent as it is: the user decides. */
 		e->state = OUTBOX_HELD;
 		free(e->reason);
@@ -680,6 +691,7 @@ outbox_entry_clear(struct outbox_entry *e)
 	free(e->reply_folder);
 	free(e->sent_folder);
 	free(e->in_reply_to);
+	free(e->replaces);
 	free(e->path);
 	memset(e, 0, sizeof *e);
 }
@@ -1043,7 +1055,7 @@ outbox_add(struct outbox *ob, int fd, const struct outbox_meta *meta, char **id,
 		if (f.bcc != NULL)
 			outbox_add_rcpts(f.bcc, &e.rcpts, &e.nrcpt, 0);
 	}
-	if (e.nrcpt == 0) {
+	if (e.nrcpt == 0 && !meta->draft) {
 		outbox_fail(err,
 		    "cannot queue the message: no recipients "
 		    "(no address in To, Cc or Bcc)");
@@ -1095,7 +1107,16 @@ outbox_add(struct outbox *ob, int fd, const struct outbox_meta *meta, char **id,
 	e.not_before = e.created + delay;
 	e.save_sent = save;
 	e.state = OUTBOX_QUEUED;
+	if (meta->draft) {
+		/* Postponed: nothing to send, only the copy in Drafts. */
+		e.draft = 1;
+		e.state = OUTBOX_SENT;
+		e.save_sent = e.appending = 1;
+		e.not_before = e.created;
+	}
 	e.in_reply_to = outbox_strip_msgid(f.irt);
+	if (meta->replaces != NULL)
+		e.replaces = outbox_strip_msgid(meta->replaces);
 	if (meta->reply_folder != NULL && meta->reply_uid != 0) {
 		e.reply_folder = xstrdup(meta->reply_folder);
 		e.reply_uid = meta->reply_uid;

@@ -49,6 +49,15 @@ struct outbox_meta {
 	                           * outbox_id_new()), or NULL: a new one */
 	const char *subject;      /* the Subject decoded (UTF-8), or NULL:
 	                           * decoded from the message */
+	int draft;                /* 1: not sent, only copied (\Draft) to the
+	                           * Drafts folder (\Drafts special-use,
+	                           * else "Drafts"; .Drafts of the Maildir
+	                           * at home without IMAP) */
+	const char *replaces;     /* the Message-ID (with or without <>) of
+	                           * an older copy of this draft in Drafts
+	                           * (it was recalled): removed once this
+	                           * one is sent or its own copy is made;
+	                           * NULL: none */
 };
 
 /* One message of the outbox, as outbox_list() reads it. */
@@ -78,6 +87,10 @@ struct outbox_entry {
 	                    * reply_folder, the cached message with it is
 	                    * the one marked \Answered */
 	char *path;        /* the message file (read it, never write) */
+	int draft;         /* a postponed message owed to Drafts, never
+	                    * sent (state sent from the start) */
+	char *replaces;    /* SENT: the Message-ID (no <>) of the older
+	                    * copy in Drafts still to remove, or NULL */
 };
 
 /* The outbox of the account: $XDG_DATA_HOME/errand/ACCOUNT/outbox (made
@@ -173,8 +186,9 @@ struct outbox_run_params {
 	/* The run's end: nothing due is left (or it was stopped). May be
 	 * NULL. offline: the server could not be reached (the rest waits). */
 	void (*finished)(int offline, void *arg);
-	/* A journal row was written (\Answered on the message answered):
-	 * the account's backend may send it now. May be NULL. */
+	/* A journal row was written (\Answered on the message answered,
+	 * the purge of a recalled draft's older copy in Drafts): the
+	 * account's backend may send it now. May be NULL. */
 	void (*wake)(void *arg);
 	void *arg;
 	/* 1: a message waiting after a temporary failure goes now (the user
@@ -212,8 +226,9 @@ struct outbox_sender_params {
 	/* One message's end, for a message on the screen ("sent", "held:
 	 * 550 ..."). May be NULL. */
 	void (*result)(const struct outbox_result *, void *arg);
-	/* A journal row was written (\Answered): wake the backend, which
-	 * may be idle on the server. May be NULL. */
+	/* A journal row was written (\Answered, a draft's older copy
+	 * purged): wake the backend, which may be idle on the server. May
+	 * be NULL. */
 	void (*wake)(void *arg);
 	void *arg;
 };

@@ -1113,6 +1113,75 @@ START_TEST(test_forward_attachment)
 }
 END_TEST
 
+/* A message postponed to Drafts by another program: back into a draft,
+ * its attachments files again, and built the same. */
+START_TEST(test_recall)
+{
+	static const char msg[] =
+	    "From: Ann <ann@example.com>\n"
+	    "To: Bob <bob@example.com>, =?UTF-8?Q?J=C3=BCrgen?= "
+	    "<j@example.de>\n"
+	    "Cc: carl@example.com\n"
+	    "Bcc: hidden@example.com\n"
+	    "Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?= again\n"
+	    "In-Reply-To: <orig@example.com>\n"
+	    "References: <first@example.com> <orig@example.com>\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=XX\n\n"
+	    "--XX\n"
+	    "Content-Type: text/plain; charset=utf-8\n\n"
+	    "Half written.\n"
+	    "--XX\n"
+	    "Content-Type: application/pdf; name=a.pdf\n"
+	    "Content-Disposition: attachment; filename=a.pdf\n"
+	    "Content-Transfer-Encoding: base64\n\n"
+	    "JVBERi0xLjQK\n"
+	    "--XX--\n";
+	struct draft d;
+	GMimeMessage *m;
+	char *err = NULL, *raw, *got;
+	struct stat st;
+
+	ck_assert_msg(
+	    compose_recall(msg, sizeof msg - 1, tmp, &d, &err) == 0, "%s", err);
+	ck_assert_str_eq(d.from, "Ann <ann@example.com>");
+	ck_assert_str_eq(
+	    d.to, "Bob <bob@example.com>, J\xc3\xbcrgen <j@example.de>");
+	ck_assert_str_eq(d.cc, "carl@example.com");
+	ck_assert_str_eq(d.bcc, "hidden@example.com");
+	ck_assert_str_eq(d.subject,
+	    "Gr\xc3\xbc\xc3\x9f"
+	    "e again");
+	ck_assert_str_eq(d.in_reply_to, "<orig@example.com>");
+	ck_assert_str_eq(
+	    d.references, "<first@example.com> <orig@example.com>");
+	ck_assert_ptr_nonnull(strstr(d.body, "Half written."));
+	ck_assert_uint_eq(d.nattach, 1);
+	ck_assert_str_eq(strrchr(d.attach[0].path, '/'), "/a.pdf");
+	ck_assert_str_eq(d.attach[0].type, "application/pdf");
+	ck_assert_int_eq(stat(d.attach[0].path, &st), 0);
+	raw = build(&d, NULL, NULL, &err);
+	ck_assert_msg(raw != NULL, "%s", err);
+	m = parse(raw);
+	ck_assert_str_eq(g_mime_part_get_filename(part_n(m, 1)), "a.pdf");
+	got = content(part_n(m, 1));
+	ck_assert_str_eq(got, "%PDF-1.4\n");
+	free(got);
+	g_object_unref(m);
+	free(raw);
+	compose_cleanup(&d, tmp);
+	ck_assert_int_ne(stat(d.attach[0].path, &st), 0);
+	compose_draft_free(&d);
+
+	/* No header at all, no text: an empty draft, not a failure. */
+	ck_assert_msg(compose_recall("\n", 1, tmp, &d, &err) == 0, "%s", err);
+	ck_assert_ptr_null(d.to);
+	ck_assert_ptr_null(d.subject);
+	ck_assert_uint_eq(d.nattach, 0);
+	compose_draft_free(&d);
+}
+END_TEST
+
 /* Every corpus message replied to three ways and forwarded two, each
  * draft written, read back and built: no crash, no bad draft. */
 START_TEST(test_corpus)
@@ -1211,6 +1280,7 @@ main(void)
 	tcase_add_test(tc, test_reply_body);
 	tcase_add_test(tc, test_forward_inline);
 	tcase_add_test(tc, test_forward_attachment);
+	tcase_add_test(tc, test_recall);
 	tcase_add_test(tc, test_corpus);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -519,6 +519,70 @@ START_TEST(test_journal_data_damaged)
 }
 END_TEST
 
+struct purge_rows {
+	struct store_journal j[4];
+	char *arg[4], *msgid[4], op[4][16];
+	size_t n;
+};
+
+static int
+purge_cb(const struct store_journal *j, void *arg)
+{
+	struct purge_rows *r = arg;
+
+	if (r->n < 4) {
+		r->j[r->n] = *j;
+		r->arg[r->n] = xstrdup(j->arg);
+		r->msgid[r->n] = xstrdup(j->message_id);
+		snprintf(r->op[r->n], sizeof r->op[0], "%s", j->op);
+		r->n++;
+	}
+	return 0;
+}
+
+/* The purge of one message (a finished move's source, a recalled
+ * draft's older copy): \Deleted on its UID, then UID EXPUNGE of it
+ * alone, under its UIDVALIDITY, with its Message-ID for a re-target;
+ * into the data's journal, also for a folder the cache does not know. */
+START_TEST(test_journal_purge)
+{
+	struct store_folder f = {.name = "Drafts", .raw_name = "Drafts"};
+	struct purge_rows r;
+	struct store *st;
+	int64_t id;
+	size_t i;
+
+	st = open_both();
+	ck_assert_int_eq(store_folder_upsert(st, &f, &id), 0);
+	ck_assert_int_eq(
+	    journal_put_purge(st, id, "Drafts", 7, 5, "old@example.org"), 0);
+	ck_assert_int_eq(journal_put_purge(st, 0, "Other", 9, 3, NULL), 0);
+	memset(&r, 0, sizeof r);
+	ck_assert_int_eq(store_journal_foreach(st, purge_cb, &r), 0);
+	ck_assert_uint_eq(r.n, 4);
+	ck_assert_str_eq(r.op[0], "flags");
+	ck_assert_int_eq(r.j[0].folder, id);
+	ck_assert_uint_eq(r.j[0].uid, 5);
+	ck_assert_uint_eq(r.j[0].uidvalidity, 7);
+	ck_assert_str_eq(r.msgid[0], "old@example.org");
+	ck_assert_str_eq(r.arg[0], "+D\t0\tDrafts");
+	ck_assert_str_eq(r.op[1], "expunge");
+	ck_assert_uint_eq(r.j[1].uid, 0);
+	ck_assert_uint_eq(r.j[1].uidvalidity, 7);
+	ck_assert_str_eq(r.arg[1], "5\tDrafts");
+	ck_assert_str_eq(r.msgid[1], "old@example.org");
+	ck_assert_int_eq(r.j[2].folder, 0);
+	ck_assert_uint_eq(r.j[2].uid, 3);
+	ck_assert_str_eq(r.msgid[2], "");
+	ck_assert_str_eq(r.arg[3], "3\tOther");
+	for (i = 0; i < r.n; i++) {
+		free(r.arg[i]);
+		free(r.msgid[i]);
+	}
+	store_close(st);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -537,6 +601,7 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_journal_data);
 	tcase_add_test(tc, test_journal_data_damaged);
+	tcase_add_test(tc, test_journal_purge);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -5,13 +5,18 @@
  * messages refused with a reason,
  * a crash while sending held as uncertain, take back within send-delay,
  * discard, retry; and a run through sendmail-command: sent, held with the
- * command's words, waiting after exit 75. */
+ * command's words, waiting after exit 75; drafts copied to the Maildir at
+ * home, a recalled one replacing its older copy; the cached Drafts that R
+ * offers (src/engine/drafts.c). */
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <check.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +26,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "engine/drafts.h"
 #include "engine/journal.h"
 #include "engine/outbox-private.h"
 #include "engine/outbox.h"
@@ -532,6 +538,324 @@ sender_result(const struct outbox_result *r, void *arg)
 	((struct sender_seen *)arg)->sent += r->state == OUTBOX_SENT;
 }
 
+/* A postponed message: no recipients needed, never sent, only copied to
+ * the Drafts of the Maildir at home (a POP3 account) as seen and a draft,
+ * then gone from the outbox. */
+START_TEST(test_outbox_draft)
+{
+	static const char draft[] = "From: Me <me@example.org>\n"
+	                            "Subject: later\n\nNot done yet.\n";
+	struct outbox_meta m = meta_default(0);
+	struct run_result rr;
+	struct outbox_entry *v;
+	struct event_base *base;
+	struct account a;
+	struct outbox *ob;
+	struct dirent *de;
+	DIR *d;
+	char *err = NULL, *id, *path, *cur, *got = NULL, *text;
+	size_t n;
+	int fd;
+
+	memset(&a, 0, sizeof a);
+	memset(&rr, 0, sizeof rr);
+	a.name = "t";
+	a.url.scheme = URL_POP3S;
+	a.sendmail_command = "exit 1"; /* never run */
+	ck_assert_int_eq(setenv("XDG_DATA_HOME", dir, 1), 0);
+	base = event_base_new();
+	ob = outbox_open_dir(obdir, &a, &err);
+	ck_assert_msg(ob != NULL, "%s", err);
+	path = write_file("draft.eml", draft);
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ne(fd, -1);
+	m.draft = 1;
+	ck_assert_msg(outbox_add(ob, fd, &m, &id, &err) == 0, "%s", err);
+	close(fd);
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(v[0].state, OUTBOX_SENT);
+	ck_assert_int_eq(v[0].draft, 1);
+	ck_assert_int_eq(v[0].appending, 1);
+	outbox_entries_free(v, n);
+	ck_assert_int_eq(outbox_count(&a), 0);
+	run_with(ob, base, &rr);
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	free(v);
+	xasprintf(&cur, "%s/errand/t/.Drafts/cur", dir);
+	ck_assert_ptr_nonnull(d = opendir(cur));
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.') {
+			ck_assert_ptr_null(got);
+			xasprintf(&got, "%s/%s", cur, de->d_name);
+		}
+	closedir(d);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_str_eq(got + strlen(got) - 5, ":2,DS");
+	text = read_file(got);
+	ck_assert_ptr_nonnull(strstr(text, "Not done yet."));
+	free(text);
+	free(got);
+	free(cur);
+	free(path);
+	free(id);
+	free(rr.reason);
+	outbox_free(ob);
+	event_base_free(base);
+	unsetenv("XDG_DATA_HOME");
+}
+END_TEST
+
+/* The messages of the Drafts Maildir at home holding needle. */
+static int
+drafts_with(const char *needle)
+{
+	static const char *const sub[] = {"cur", "new"};
+	struct dirent *de;
+	DIR *d;
+	char *path, *f, *text;
+	int n = 0;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		xasprintf(&path, "%s/errand/t/.Drafts/%s", dir, sub[i]);
+		if ((d = opendir(path)) == NULL) {
+			free(path);
+			continue;
+		}
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			xasprintf(&f, "%s/%s", path, de->d_name);
+			text = read_file(f);
+			n += strstr(text, needle) != NULL;
+			free(text);
+			free(f);
+		}
+		closedir(d);
+		free(path);
+	}
+	return n;
+}
+
+/* Queue text as a draft (replacing the copy with Message-ID replaces, or
+ * none) or, draft 0, to send; its id. */
+static char *
+add_replacing(
+    struct outbox *ob, const char *text, int draft, const char *replaces)
+{
+	struct outbox_meta m = meta_default(0);
+	char *p, *id = NULL, *err = NULL;
+
+	m.draft = draft;
+	m.replaces = replaces;
+	p = write_file("in.eml", text);
+	ck_assert_msg(outbox_add_file(ob, p, &m, &id, &err) == 0, "%s", err);
+	free(p);
+	return id;
+}
+
+/* A recalled draft postponed again replaces its copy in the Drafts of
+ * the Maildir at home (another draft stays); sent, it leaves none, but
+ * only once it is sent: refused, the copy stays. */
+START_TEST(test_outbox_draft_replaces)
+{
+	static const char one[] = "From: Me <me@example.org>\n"
+	                          "Message-ID: <one@example.org>\n"
+	                          "Subject: later\n\nFirst text.\n";
+	static const char two[] = "From: Me <me@example.org>\n"
+	                          "Message-ID: <two@example.org>\n"
+	                          "Subject: later\n\nSecond text.\n";
+	static const char other[] = "From: Me <me@example.org>\n"
+	                            "Message-ID:\n <other@example.org>\n"
+	                            "Subject: another\n\nOther text.\n";
+	static const char sent[] = "From: Me <me@example.org>\n"
+	                           "To: a@example.org\n"
+	                           "Message-ID: <three@example.org>\n"
+	                           "Subject: later\n\nThird text.\n";
+	struct run_result rr;
+	struct outbox_entry *v;
+	struct event_base *base;
+	struct account a;
+	struct outbox *ob;
+	char *err = NULL, *id;
+	size_t n;
+
+	memset(&a, 0, sizeof a);
+	memset(&rr, 0, sizeof rr);
+	a.name = "t";
+	a.url.scheme = URL_POP3S;
+	a.sendmail_command = "cat >/dev/null; echo 'no' >&2; exit 1";
+	ck_assert_int_eq(setenv("XDG_DATA_HOME", dir, 1), 0);
+	base = event_base_new();
+	ob = outbox_open_dir(obdir, &a, &err);
+	ck_assert_msg(ob != NULL, "%s", err);
+	free(add_replacing(ob, other, 1, NULL));
+	free(add_replacing(ob, one, 1, NULL));
+	run_with(ob, base, &rr);
+	ck_assert_int_eq(drafts_with("First text."), 1);
+	ck_assert_int_eq(drafts_with("Other text."), 1);
+
+	/* P again: the old copy to remove is on disk with the new one. */
+	free(add_replacing(ob, two, 1, "<one@example.org>"));
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(v[0].replaces, "one@example.org");
+	outbox_entries_free(v, n);
+	run_with(ob, base, &rr);
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	free(v);
+	ck_assert_int_eq(drafts_with("First text."), 0);
+	ck_assert_int_eq(drafts_with("Second text."), 1);
+	ck_assert_int_eq(drafts_with("Other text."), 1);
+
+	/* y, refused: not sent, so the copy stays. */
+	id = add_replacing(ob, sent, 0, "two@example.org");
+	run_with(ob, base, &rr);
+	ck_assert_int_eq(rr.state, OUTBOX_HELD);
+	ck_assert_int_eq(drafts_with("Second text."), 1);
+	/* Sent: no copy left; the other draft stays. */
+	a.sendmail_command = "cat >/dev/null; :";
+	ck_assert_int_eq(outbox_retry(ob, id, &err), 0);
+	run_with(ob, base, &rr);
+	ck_assert_msg(rr.state == OUTBOX_SENT, "%s", rr.reason);
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	free(v);
+	ck_assert_int_eq(drafts_with("Second text."), 0);
+	ck_assert_int_eq(drafts_with("Other text."), 1);
+	free(id);
+	free(rr.reason);
+	outbox_free(ob);
+	event_base_free(base);
+	unsetenv("XDG_DATA_HOME");
+}
+END_TEST
+
+/* Killed right after the new copy of a recalled draft is made, before
+ * the old one goes: the next run removes the old one and makes the new
+ * one no second time. */
+START_TEST(test_outbox_draft_replaces_crash)
+{
+	static const char one[] = "From: Me <me@example.org>\n"
+	                          "Message-ID: <one@example.org>\n"
+	                          "Subject: later\n\nFirst text.\n";
+	static const char two[] = "From: Me <me@example.org>\n"
+	                          "Message-ID: <two@example.org>\n"
+	                          "Subject: later\n\nSecond text.\n";
+	struct run_result rr;
+	struct outbox_entry *v;
+	struct event_base *base;
+	struct account a;
+	struct outbox *ob;
+	char *err = NULL;
+	size_t n;
+	pid_t pid;
+	int status;
+
+	memset(&a, 0, sizeof a);
+	memset(&rr, 0, sizeof rr);
+	a.name = "t";
+	a.url.scheme = URL_POP3S;
+	ck_assert_int_eq(setenv("XDG_DATA_HOME", dir, 1), 0);
+	base = event_base_new();
+	ob = outbox_open_dir(obdir, &a, &err);
+	ck_assert_msg(ob != NULL, "%s", err);
+	free(add_replacing(ob, one, 1, NULL));
+	run_with(ob, base, &rr);
+	free(add_replacing(ob, two, 1, "one@example.org"));
+	outbox_free(ob);
+	event_base_free(base);
+	if ((pid = fork()) == 0) {
+		setenv("ERRAND_OUTBOX_DIE_AT", "forget", 1);
+		base = event_base_new();
+		ob = outbox_open_dir(obdir, &a, &err);
+		run_with(ob, base, &rr);
+		_exit(0); /* not killed: the test fails */
+	}
+	ck_assert_int_ne(pid, -1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ck_assert_int_eq(drafts_with("First text."), 1);
+	ck_assert_int_eq(drafts_with("Second text."), 1);
+	base = event_base_new();
+	ob = outbox_open_dir(obdir, &a, &err);
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(v[0].appending, 0);
+	ck_assert_str_eq(v[0].replaces, "one@example.org");
+	outbox_entries_free(v, n);
+	run_with(ob, base, &rr);
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	free(v);
+	ck_assert_int_eq(drafts_with("First text."), 0);
+	ck_assert_int_eq(drafts_with("Second text."), 1);
+	free(rr.reason);
+	outbox_free(ob);
+	event_base_free(base);
+	unsetenv("XDG_DATA_HOME");
+}
+END_TEST
+
+/* The Drafts folder as cached, for R: the \Drafts special use before a
+ * folder named Drafts, deleted messages left out, newest first. */
+START_TEST(test_drafts_list)
+{
+	struct store_folder f = {.name = "Drafts", .raw_name = "Drafts"};
+	struct store_msg m;
+	struct drafts_msg *v;
+	struct store *st;
+	char *path, *err = NULL;
+	int64_t plain, special;
+	size_t n;
+
+	xasprintf(&path, "%s/cache.db", dir);
+	st = store_open(path, &err);
+	ck_assert_msg(st != NULL, "%s", err);
+	ck_assert_int_eq(drafts_list(st, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(store_folder_upsert(st, &f, &plain), 0);
+	f.name = "Entwürfe";
+	f.raw_name = "Entw&APw-rfe";
+	f.special_use = "\\Drafts";
+	ck_assert_int_eq(store_folder_upsert(st, &f, &special), 0);
+	memset(&m, 0, sizeof m);
+	m.uid = 1;
+	m.subject = "not this one";
+	ck_assert_int_eq(store_msg_put(st, plain, &m), 0);
+	m.subject = "old";
+	m.message_id = "old@example.org";
+	m.to_addr = "Bob <bob@example.org>";
+	m.date = 100;
+	ck_assert_int_eq(store_msg_put(st, special, &m), 0);
+	m.uid = 2;
+	m.subject = "new";
+	m.message_id = "new@example.org";
+	m.date = 200;
+	ck_assert_int_eq(store_msg_put(st, special, &m), 0);
+	m.uid = 3;
+	m.subject = "gone";
+	m.flags = STORE_FLAG_DELETED;
+	ck_assert_int_eq(store_msg_put(st, special, &m), 0);
+	ck_assert_int_eq(drafts_list(st, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(v[0].subject, "new");
+	ck_assert_str_eq(v[0].message_id, "new@example.org");
+	ck_assert_str_eq(v[0].folder, "Entwürfe");
+	ck_assert_int_eq(v[0].folder_id, special);
+	ck_assert_uint_eq(v[0].uid, 2);
+	ck_assert_str_eq(v[1].to, "Bob <bob@example.org>");
+	ck_assert_uint_eq(v[1].uid, 1);
+	drafts_list_free(v, n);
+	drafts_list_free(NULL, 0);
+	store_close(st);
+	free(path);
+}
+END_TEST
+
 /* The interface's sender: nothing while offline; online, a message goes
  * when its send-delay has passed, by the sender's own timer. */
 START_TEST(test_outbox_sender)
@@ -658,6 +982,10 @@ main(void)
 	tcase_add_test(tc, test_outbox_sendmail);
 	tcase_add_test(tc, test_outbox_journal_rows);
 	tcase_add_test(tc, test_outbox_sender);
+	tcase_add_test(tc, test_outbox_draft);
+	tcase_add_test(tc, test_outbox_draft_replaces);
+	tcase_add_test(tc, test_outbox_draft_replaces_crash);
+	tcase_add_test(tc, test_drafts_list);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
