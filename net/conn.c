@@ -126,6 +126,9 @@ struct conn {
 
 	int in_cb; /* inside the user callback */
 	int dead;  /* conn_free() called there */
+
+	int taken;         /* conn_take(): conn_connect() was called */
+	unsigned int held; /* 1 << event that came without a callback */
 };
 
 #define CONN_TLS_WQUEUE (256 * 1024) /* bytes queued under TLS at most */
@@ -223,6 +226,25 @@ conn_new(struct event_base *base, struct evdns_base *dns,
 	return c;
 }
 
+struct conn *
+conn_take(struct conn *early, struct event_base *base, struct evdns_base *dns,
+    const struct conn_params *p, conn_cb cb, void *arg)
+{
+	if (early == NULL || early->base != base ||
+	    strcmp(early->host, p->host) != 0 || early->port != p->port ||
+	    early->tls != p->tls) {
+		conn_free(early);
+		return conn_new(base, dns, p, cb, arg);
+	}
+	early->cb = cb;
+	early->arg = arg;
+	early->taken = early->state != CONN_STATE_NEW;
+	/* What came before there was anyone to tell, from the loop. */
+	if (early->held != 0)
+		event_active(early->deferred, 0, 0);
+	return early;
+}
+
 void
 conn_free(struct conn *c)
 {
@@ -250,6 +272,14 @@ conn_base_free(struct event_base *base)
 void
 conn_connect(struct conn *c)
 {
+	if (c->taken) {
+		/* Started before its owner was made: the time the owner took
+		 * is not the server's. */
+		c->taken = 0;
+		if (c->state < CONN_STATE_UP)
+			conn_arm_timer(c, c->connect_timeout);
+		return;
+	}
 	if (c->state != CONN_STATE_NEW)
 		fatalx(
 		    "%s: bad state %s", __func__, conn_state_names[c->state]);
@@ -849,8 +879,12 @@ conn_host(const struct conn *c)
 static int
 conn_deliver(struct conn *c, enum conn_event ev)
 {
-	if (c->cb == NULL)
+	if (c->cb == NULL) {
+		/* Started early, not yet taken over (conn_take()). */
+		if (!c->dead)
+			c->held |= 1U << ev;
 		return c->dead;
+	}
 	c->in_cb++;
 	c->cb(c, ev, c->arg);
 	c->in_cb--;
@@ -1001,9 +1035,19 @@ static void
 conn_deferred_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct conn *c = arg;
+	unsigned int held = c->held;
 
-	if (c->state == CONN_STATE_FAILED)
+	if (c->state == CONN_STATE_FAILED) {
 		conn_deliver(c, CONN_EV_ERROR);
+		return;
+	}
+	/* Events held until conn_take(), in their order. */
+	c->held = 0;
+	if ((held & (1U << CONN_EV_CONNECTED)) &&
+	    conn_deliver(c, CONN_EV_CONNECTED))
+		return;
+	if ((held & (1U << CONN_EV_READ)) && c->state == CONN_STATE_UP)
+		conn_deliver(c, CONN_EV_READ);
 }
 
 /* Start the lookup; conn_dns_cb() connects (maybe before this returns). */

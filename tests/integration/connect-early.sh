@@ -1,9 +1,12 @@
 # errand tests: the local work of a connection overlaps its TCP connect.
-# The SYN leaves when the connection is started, and the TLS context, the
-# account's ca-file and the kept TLS session are made while it is on its
-# way (the protocol log shows the session offered before the connect's
-# answer), not after the SYN-ACK. The errors stay as they were: a bad
-# ca-file is named, and a config error connects to nothing.
+# errand sync starts the connect before it opens the cache, and the TLS
+# context, the account's ca-file and the kept TLS session are made while
+# the SYN is on its way (the protocol log shows the session offered before
+# the connect's answer), not after the SYN-ACK. The errors stay as they
+# were: an unreadable cache is named (the connection started for it is
+# dropped before a byte is sent), a bad ca-file is named, a config error
+# connects to nothing, and without a password-command (a prompt, which may
+# take long) nothing connects before the password is at hand.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/dovecot.sh"
 
@@ -66,6 +69,30 @@ tap_eq "bad ca-file: sync exit 1" "$rc" 1
 tap_like "bad ca-file: named ($out)" "$out" \
     "cannot load CA file '$tmp/bad-ca\\.pem'"
 tap_file_unlike "bad ca-file: no login" "$tmp/badca.log" ' > '
+
+# An unreadable cache: the same error as ever; the connect had started
+# while it was opened, and nothing went over it.
+mkdir -p "$tmp/badcache/errand/$DOVECOT_USER.db"
+out=$(XDG_CACHE_HOME=$tmp/badcache XDG_DATA_HOME=$tmp/data "$ERRAND" \
+    -c "$conf" -d "$tmp/badcache.log" sync "$DOVECOT_USER" INBOX 2>&1)
+rc=$?
+tap_eq "unreadable cache: sync exit 1" "$rc" 1
+tap_eq "unreadable cache: named as before" "$out" \
+    "errand: cannot open cache '$tmp/badcache/errand/$DOVECOT_USER.db': Is a directory"
+tap_file_like "unreadable cache: the connect started before the cache opened" \
+    "$tmp/badcache.log" ' \* connecting to 127\.0\.0\.1 port '
+tap_file_unlike "unreadable cache: nothing sent" "$tmp/badcache.log" \
+    ' > |TLS established'
+
+# No password-command and no terminal to ask on: no password, and no
+# connection made for it.
+errand_write_config "$tmp/nopw.conf" imaps
+sed -i '/^password-command/d' "$tmp/nopw.conf"
+sync_one nopw "$tmp/nopw.conf" </dev/null
+tap_eq "no password: sync exit 1" "$rc" 1
+tap_like "no password: named ($out)" "$out" 'no password'
+tap_eq "no password: nothing connected" \
+    "$(grep -c 'connecting to' "$tmp/nopw.log" 2>/dev/null)" 0
 
 # A config error: no connection at all.
 errand_write_config "$tmp/badconf.conf" imaps "no-such-key = 1"
