@@ -1030,7 +1030,7 @@ conn_timer_cb(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
-/* The delivery of an error. */
+/* The delivery of an error, and of the events held for conn_take(). */
 static void
 conn_deferred_cb(evutil_socket_t fd, short events, void *arg)
 {
