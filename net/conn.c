@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <ctype.h>
@@ -89,6 +90,8 @@ struct conn {
 	struct event *connev;            /* writable: the connect finished */
 	struct bufferevent *bev; /* the top bufferevent (TLS or plain) */
 	SSL_CTX *ctx;
+	SSL *ssl; /* made while the TCP connect is under way, not yet
+	           * handed to the TLS bufferevent */
 	const char *tls_version;
 
 	struct event *timer;    /* connect or idle timeout */
@@ -123,6 +126,9 @@ struct conn {
 
 	int in_cb; /* inside the user callback */
 	int dead;  /* conn_free() called there */
+
+	int taken;         /* conn_take(): conn_connect() was called */
+	unsigned int held; /* 1 << event that came without a callback */
 };
 
 #define CONN_TLS_WQUEUE (256 * 1024) /* bytes queued under TLS at most */
@@ -138,10 +144,12 @@ static void conn_set_state(struct conn *, enum conn_state);
 static void conn_arm_timer(struct conn *, int);
 static void conn_timer_cb(evutil_socket_t, short, void *);
 static void conn_deferred_cb(evutil_socket_t, short, void *);
+static void conn_resolve(struct conn *);
 static void conn_dns_cb(int, struct evutil_addrinfo *, void *);
 static void conn_try_next(struct conn *);
 static void conn_connect_cb(evutil_socket_t, short, void *);
 static void conn_tcp_up(struct conn *);
+static int conn_tls_prepare(struct conn *);
 static void conn_tls_start(struct conn *, struct bufferevent *);
 static int conn_tls_check(struct conn *);
 static void conn_ca_dir(SSL_CTX *);
@@ -218,6 +226,25 @@ conn_new(struct event_base *base, struct evdns_base *dns,
 	return c;
 }
 
+struct conn *
+conn_take(struct conn *early, struct event_base *base, struct evdns_base *dns,
+    const struct conn_params *p, conn_cb cb, void *arg)
+{
+	if (early == NULL || early->base != base ||
+	    strcmp(early->host, p->host) != 0 || early->port != p->port ||
+	    early->tls != p->tls) {
+		conn_free(early);
+		return conn_new(base, dns, p, cb, arg);
+	}
+	early->cb = cb;
+	early->arg = arg;
+	early->taken = early->state != CONN_STATE_NEW;
+	/* What came before there was anyone to tell, from the loop. */
+	if (early->held != 0)
+		event_active(early->deferred, 0, 0);
+	return early;
+}
+
 void
 conn_free(struct conn *c)
 {
@@ -245,13 +272,24 @@ conn_base_free(struct event_base *base)
 void
 conn_connect(struct conn *c)
 {
+	if (c->taken) {
+		/* Started before its owner was made: the time the owner took
+		 * is not the server's. */
+		c->taken = 0;
+		if (c->state < CONN_STATE_UP)
+			conn_arm_timer(c, c->connect_timeout);
+		return;
+	}
 	if (c->state != CONN_STATE_NEW)
 		fatalx(
 		    "%s: bad state %s", __func__, conn_state_names[c->state]);
 	conn_set_state(c, CONN_STATE_RESOLVING);
 	conn_arm_timer(c, c->connect_timeout);
-	/* Start from the loop, so no callback runs inside conn_connect(). */
-	event_active(c->deferred, 0, 0);
+	/* The lookup starts now, and with an address at hand (a literal,
+	 * the hosts file) so does the TCP connect: its round trip overlaps
+	 * whatever the caller does before it runs the loop. No callback runs
+	 * inside conn_connect(): events and failures come from the loop. */
+	conn_resolve(c);
 }
 
 void
@@ -841,8 +879,12 @@ conn_host(const struct conn *c)
 static int
 conn_deliver(struct conn *c, enum conn_event ev)
 {
-	if (c->cb == NULL)
+	if (c->cb == NULL) {
+		/* Started early, not yet taken over (conn_take()). */
+		if (!c->dead)
+			c->held |= 1U << ev;
 		return c->dead;
+	}
 	c->in_cb++;
 	c->cb(c, ev, c->arg);
 	c->in_cb--;
@@ -893,6 +935,8 @@ conn_teardown(struct conn *c)
 		event_free(c->connev);
 		c->connev = NULL;
 	}
+	SSL_free(c->ssl);
+	c->ssl = NULL;
 	if (c->fd != -1) {
 		close(c->fd);
 		c->fd = -1;
@@ -986,21 +1030,33 @@ conn_timer_cb(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
-/* The start of the lookup, and the delivery of an error. */
+/* The delivery of an error, and of the events held for conn_take(). */
 static void
 conn_deferred_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct conn *c = arg;
-	struct evutil_addrinfo hints;
-	struct evdns_getaddrinfo_request *req;
-	char port[16];
+	unsigned int held = c->held;
 
 	if (c->state == CONN_STATE_FAILED) {
 		conn_deliver(c, CONN_EV_ERROR);
 		return;
 	}
-	if (c->state != CONN_STATE_RESOLVING)
+	/* Events held until conn_take(), in their order. */
+	c->held = 0;
+	if ((held & (1U << CONN_EV_CONNECTED)) &&
+	    conn_deliver(c, CONN_EV_CONNECTED))
 		return;
+	if ((held & (1U << CONN_EV_READ)) && c->state == CONN_STATE_UP)
+		conn_deliver(c, CONN_EV_READ);
+}
+
+/* Start the lookup; conn_dns_cb() connects (maybe before this returns). */
+static void
+conn_resolve(struct conn *c)
+{
+	struct evutil_addrinfo hints;
+	struct evdns_getaddrinfo_request *req;
+	char port[16];
 
 	if (c->dns == NULL) {
 		/* Nameservers after the flag: libevent 2.1.12 adds their
@@ -1082,6 +1138,11 @@ conn_try_next(struct conn *c)
 			if (c->connev == NULL)
 				fatalx("%s: event_new failed", __func__);
 			event_add(c->connev, NULL);
+			/* The TLS context, the authorities and the kept
+			 * session are made while the SYN is on its way, so
+			 * that the ClientHello follows the SYN-ACK at once. */
+			if (c->tls == CONN_TLS_IMPLICIT)
+				(void)conn_tls_prepare(c);
 			return;
 		}
 		free(c->last_error);
@@ -1098,6 +1159,9 @@ conn_connect_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct conn *c = arg;
 	struct timespec now;
+#ifdef TCP_INFO
+	struct tcp_info ti;
+#endif
 	socklen_t len;
 	int error;
 
@@ -1118,6 +1182,14 @@ conn_connect_cb(evutil_socket_t fd, short events, void *arg)
 	}
 	c->rtt_usec = (long)(now.tv_sec - c->t_connect.tv_sec) * 1000000 +
 	    (now.tv_nsec - c->t_connect.tv_nsec) / 1000;
+#ifdef TCP_INFO
+	/* The TLS set-up made while the SYN was out may have kept the loop
+	 * past the SYN-ACK: the kernel's own measure of the round trip. */
+	len = sizeof ti;
+	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+	    ti.tcpi_rtt > 0 && (long)ti.tcpi_rtt < c->rtt_usec)
+		c->rtt_usec = (long)ti.tcpi_rtt;
+#endif
 	c->loopback =
 	    c->ai_cur != NULL && conn_addr_loopback(c->ai_cur->ai_addr);
 	plog_note(c->log, c->host, "TCP connect took %ld.%03ld ms%s",
@@ -1177,15 +1249,18 @@ conn_tcp_up(struct conn *c)
 	conn_deliver(c, CONN_EV_CONNECTED);
 }
 
-/* Wrap the plain bufferevent in a TLS filter and start the handshake. */
-static void
-conn_tls_start(struct conn *c, struct bufferevent *under)
+/* The SSL of this connection, with the context (made once), the account's
+ * authorities, the kept session and the name to check: in c->ssl. 0, or
+ * -1 after failing the conn. */
+static int
+conn_tls_prepare(struct conn *c)
 {
-	struct bufferevent *bev;
 	X509_VERIFY_PARAM *param;
 	unsigned long e;
 	SSL *ssl;
 
+	if (c->ssl != NULL)
+		return 0;
 	ERR_clear_error();
 	if (c->ctx == NULL) {
 		c->ctx = SSL_CTX_new(TLS_client_method());
@@ -1211,7 +1286,7 @@ conn_tls_start(struct conn *c, struct bufferevent *under)
 			conn_failf(c, CONN_FAIL_TLS,
 			    "cannot load CA file '%s': %s", c->ca_file,
 			    e != 0 ? ERR_reason_error_string(e) : "bad file");
-			return;
+			return -1;
 		}
 	}
 	if ((ssl = SSL_new(c->ctx)) == NULL)
@@ -1228,7 +1303,21 @@ conn_tls_start(struct conn *c, struct bufferevent *under)
 		SSL_set_tlsext_host_name(ssl, c->host);
 		SSL_set1_host(ssl, c->host);
 	}
+	c->ssl = ssl;
+	return 0;
+}
 
+/* Wrap the plain bufferevent in a TLS filter and start the handshake. */
+static void
+conn_tls_start(struct conn *c, struct bufferevent *under)
+{
+	struct bufferevent *bev;
+	SSL *ssl;
+
+	if (conn_tls_prepare(c) != 0)
+		return;
+	ssl = c->ssl;
+	c->ssl = NULL; /* the bufferevent's now */
 	bufferevent_setcb(under, NULL, NULL, NULL, NULL);
 	bev = bufferevent_openssl_filter_new(c->base, under, ssl,
 	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);

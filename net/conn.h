@@ -69,6 +69,14 @@ typedef void (*conn_cb)(struct conn *, enum conn_event, void *);
 struct conn *conn_new(struct event_base *, struct evdns_base *,
     const struct conn_params *, conn_cb, void *);
 
+/* Take over a connection started before its owner was made (conn_new()
+ * with a NULL callback, then conn_connect()): its events go to cb from
+ * now on, and the owner's conn_connect() finds it under way. When early is
+ * NULL, or was made for another host, port or TLS, it is freed and a new
+ * connection made for params, as conn_new() does. */
+struct conn *conn_take(struct conn *early, struct event_base *,
+    struct evdns_base *, const struct conn_params *, conn_cb, void *);
+
 /* Close and free; conn_free(NULL) is a no-op. No callback runs after. */
 void conn_free(struct conn *);
 
@@ -78,7 +86,9 @@ void conn_free(struct conn *);
  * non-blocking pass runs what is queued first. NULL is a no-op. */
 void conn_base_free(struct event_base *);
 
-/* Start the lookup and connect; CONN_EV_CONNECTED or CONN_EV_ERROR follows. */
+/* Start the lookup and connect; CONN_EV_CONNECTED or CONN_EV_ERROR follows.
+ * Once on a connection taken over by conn_take() it only arms the connect
+ * timeout again. */
 void conn_connect(struct conn *);
 
 /* Upgrade a plain connection to TLS in place, once the server has agreed

@@ -462,7 +462,7 @@ imap_new(struct event_base *base, struct evdns_base *dns,
 	TAILQ_INIT(&im->ops);
 	TAILQ_INIT(&im->inflight);
 	TAILQ_INIT(&im->outq);
-	im->conn = conn_new(base, dns, &p->conn, imap_conn_cb, im);
+	im->conn = conn_take(p->early, base, dns, &p->conn, imap_conn_cb, im);
 	return im;
 }
 

@@ -165,6 +165,9 @@ struct imap_params {
 	enum imap_compress compress; /* COMPRESS DEFLATE; 0 is AUTO */
 	imap_event_cb event;         /* unsolicited events, or NULL */
 	void *event_arg;             /* passed to event */
+	struct conn *early; /* a connection to conn.host started before this
+	                     * session was made, taken over (conn_take());
+	                     * NULL: imap_connect() starts one */
 };
 
 /* The end of an operation: err IMAP_ERR_NONE, or the class and a message

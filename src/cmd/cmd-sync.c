@@ -170,8 +170,14 @@ cmd_sync_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return CMD_EXIT_USAGE;
 	if (!url_is_imap(a->url.scheme))
 		return cmd_sync_pop3(ctx, a, argc, argv, first);
-	if ((st = cmd_store_open(a)) == NULL)
+	/* The SYN (and the TLS set-up) go while the cache opens. */
+	s = cmd_session(ctx, a, NULL);
+	session_connect_early(s);
+	if ((st = cmd_store_open(a)) == NULL) {
+		session_free(s);
 		return CMD_EXIT_FAIL;
+	}
+	session_set_store(s, st);
 	memset(&sp, 0, sizeof sp);
 	if (argc > first) {
 		sp.folders = (const char *const *)argv + first;
@@ -182,7 +188,6 @@ cmd_sync_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	sp.alert = sync_alert;
 	sp.done = sync_print;
 	sp.arg = &progress_shown;
-	s = cmd_session(ctx, a, st);
 	r = sync_run(s, &sp, &err);
 	session_free(s);
 	progress_end(&progress_shown);

@@ -37,6 +37,8 @@ struct session {
 	int token_renewed;         /* the token command ran again after a
 	                            * refusal: the next refusal is final */
 
+	struct conn *early; /* session_connect_early() */
+
 	enum session_net net;
 	char *net_reason;
 	int was_down;            /* offline or in error since last online */
@@ -69,6 +71,7 @@ session_free(struct session *s)
 {
 	if (s == NULL)
 		return;
+	conn_free(s->early);
 	secret_run_cancel(s->pw_run);
 	secret_free(s->secret);
 	free(s->cerr);
@@ -401,6 +404,37 @@ session_pop3_params(const struct session *s, struct pop3_params *pp)
 		pp->ignore_caps |= POP3_CAP_UIDL;
 	if (a->pop3_disable & CONFIG_POP3_PIPELINING)
 		pp->ignore_caps |= POP3_CAP_PIPELINING;
+}
+
+void
+session_connect_early(struct session *s)
+{
+	const struct account *a = s->p.a;
+	struct conn_params cp;
+
+	if (s->early != NULL)
+		return;
+	if (a->password_command == NULL &&
+	    session_cred_kind(s) != SESSION_CRED_TOKEN)
+		return; /* a prompt */
+	session_conn_params(s, &cp);
+	s->early = conn_new(s->p.base, s->p.dns, &cp, NULL, NULL);
+	conn_connect(s->early);
+}
+
+struct conn *
+session_take_early(struct session *s)
+{
+	struct conn *c = s->early;
+
+	s->early = NULL;
+	return c;
+}
+
+void
+session_set_store(struct session *s, struct store *st)
+{
+	s->p.st = st;
 }
 
 /* --- errors and the network ---------------------------------------------- */

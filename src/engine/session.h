@@ -17,6 +17,7 @@ struct session;
 struct imap;
 struct imap_params;
 struct pop3_params;
+struct conn;
 
 /* What a credential is: a password (password-command, or asked), or an
  * OAuth2 access token (oauth2-token-command, run again once when the
@@ -164,6 +165,21 @@ void session_imap_params(const struct session *, struct imap_params *);
 /* The same for POP3: STLS when the URL is not pop3s, and the extensions
  * pop3-disable turns off. */
 void session_pop3_params(const struct session *, struct pop3_params *);
+
+/* Start the TCP connect (and make the TLS set-up) of the account's first
+ * connection now, so that the round trip of its SYN overlaps what the
+ * caller does before the connection is made (opening the cache): the next
+ * session_take_early() hands it over. Nothing when the credentials would
+ * be asked for on the terminal (an answer may take longer than a server
+ * waits for a TLS handshake) or when one was started already. */
+void session_connect_early(struct session *);
+/* The connection session_connect_early() started, the caller's (put it
+ * in imap_params.early), or NULL. */
+struct conn *session_take_early(struct session *);
+
+/* The cache, open, for a session made without it (the session does not
+ * own it). */
+void session_set_store(struct session *, struct store *);
 
 /* --- errors and the network ---------------------------------------------- */
 

@@ -1036,6 +1036,7 @@ sync_start(struct session *ss, const struct sync_params *params)
 	session_imap_params(ss, &ip);
 	ip.event = on_event;
 	ip.event_arg = s;
+	ip.early = session_take_early(ss);
 	s->imap = imap_new(s->base, session_dns(ss), &ip);
 	s->state = SYNC_CONNECT;
 	imap_connect(s->imap, on_connect, s);
