@@ -163,6 +163,7 @@ static struct outbox *ui_outbox(struct ui *, char **);
 static void ui_outbox_changed(void *);
 static void ui_outbox_done(const struct outbox_result *, void *);
 static void ui_outbox_wake(void *);
+static int ui_outbox_prepare(void *);
 static void ui_resume_scan(struct ui *, int);
 static void ui_resume_offer(struct ui *);
 static void ui_resume_clear(struct ui_writing *);
@@ -1998,6 +1999,7 @@ ui_outbox(struct ui *ui, char **err)
 		p.changed = ui_outbox_changed;
 		p.result = ui_outbox_done;
 		p.wake = ui_outbox_wake;
+		p.prepare = ui_outbox_prepare;
 		p.arg = ui;
 		w->sender = outbox_sender_new(&p, &w->sender_err);
 	}
@@ -2029,6 +2031,16 @@ ui_outbox_wake(void *arg)
 	struct ui *ui = arg;
 
 	ui->be->ops->wake(ui->be);
+}
+
+/* Before \Answered is journaled: as for a triage key, a running sync's
+ * open chunk is committed first, or the row would go into it. */
+static int
+ui_outbox_prepare(void *arg)
+{
+	struct ui *ui = arg;
+
+	return backend_flush(ui->be);
 }
 
 static void

@@ -945,7 +945,7 @@ run_answered(struct outbox_run *r)
 	if (url_is_imap(r->a->url.scheme)) {
 		/* A journaled flag change, sent with the others: the
 		 * backend is woken, it may be idle on the server. */
-		triage_init(&t, st, r->p.wake, NULL, r->p.arg);
+		triage_init(&t, st, r->p.wake, r->p.prepare, r->p.arg);
 		if (triage_flag(&t, e->reply_folder, e->reply_uid, 'A', 1, NULL,
 		        NULL, &err) < 0 ||
 		    triage_flush(&t) != 0) {
@@ -1654,6 +1654,7 @@ static void sender_on_reap(evutil_socket_t, short, void *);
 static void sender_done(const struct outbox_result *, void *);
 static void sender_finished(int, void *);
 static void sender_wake(void *);
+static int sender_prepare(void *);
 
 struct outbox_sender *
 outbox_sender_new(const struct outbox_sender_params *p, char **err)
@@ -1744,6 +1745,7 @@ outbox_sender_kick(struct outbox_sender *os)
 	rp.done = sender_done;
 	rp.finished = sender_finished;
 	rp.wake = sender_wake;
+	rp.prepare = sender_prepare;
 	rp.arg = os;
 	/* The network is back: what waits after a failure goes now, not
 	 * at the end of a backoff that counted the time it was away. */
@@ -1786,6 +1788,14 @@ sender_wake(void *arg)
 
 	if (os->p.wake != NULL)
 		os->p.wake(os->p.arg);
+}
+
+static int
+sender_prepare(void *arg)
+{
+	struct outbox_sender *os = arg;
+
+	return os->p.prepare != NULL ? os->p.prepare(os->p.arg) : 0;
 }
 
 static void

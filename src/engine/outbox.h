@@ -190,6 +190,9 @@ struct outbox_run_params {
 	 * the purge of a recalled draft's older copy in Drafts): the
 	 * account's backend may send it now. May be NULL. */
 	void (*wake)(void *arg);
+	/* Before that row is written: a running sync's open chunk is
+	 * committed (backend_flush()), 0 to go on. May be NULL. */
+	int (*prepare)(void *arg);
 	void *arg;
 	/* 1: a message waiting after a temporary failure goes now (the user
 	 * asked: errand push, errand send); send-delay is still kept. */
@@ -230,6 +233,9 @@ struct outbox_sender_params {
 	 * purged): wake the backend, which may be idle on the server. May
 	 * be NULL. */
 	void (*wake)(void *arg);
+	/* Before that row is written: commit a running sync's open chunk
+	 * (backend_flush()), 0 to go on. May be NULL. */
+	int (*prepare)(void *arg);
 	void *arg;
 };
 

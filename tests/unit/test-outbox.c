@@ -5,9 +5,10 @@
  * messages refused with a reason,
  * a crash while sending held as uncertain, take back within send-delay,
  * discard, retry; and a run through sendmail-command: sent, held with the
- * command's words, waiting after exit 75; drafts copied to the Maildir at
- * home, a recalled one replacing its older copy; the cached Drafts that R
- * offers (src/engine/drafts.c). */
+ * command's words, waiting after exit 75; \Answered journaled outside a
+ * sync's open chunk; drafts copied to the Maildir at home, a recalled one
+ * replacing its older copy; the cached Drafts that R offers
+ * (src/engine/drafts.c). */
 
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -920,6 +921,127 @@ START_TEST(test_outbox_sender)
 }
 END_TEST
 
+struct answered_sync {
+	struct run_result rr; /* first: run_done() and run_finished() */
+	struct store *st;
+	int prepared; /* prepare() calls that found the chunk open */
+};
+
+/* What the interface's prepare does (backend_flush(), sync_flush()): the
+ * running sync's open chunk is committed. */
+static int
+answered_prepare(void *arg)
+{
+	struct answered_sync *as = arg;
+
+	if (!store_in_transaction(as->st))
+		return 0;
+	as->prepared++;
+	return store_commit(as->st);
+}
+
+static int
+answered_rows_cb(const struct store_journal *j, void *arg)
+{
+	char **acc = arg, *s;
+
+	xasprintf(&s, "%s%s %u %s;", *acc, j->op, j->uid, j->arg);
+	free(*acc);
+	*acc = s;
+	return 0;
+}
+
+/* A reply sent while a sync holds its chunk open (it waits for the
+ * server between two commits): the \Answered row of the message answered
+ * is written after prepare() committed the chunk, not inside it, so the
+ * sync's rollback (cancelled, connection lost) cannot take it away. */
+START_TEST(test_outbox_answered_sync)
+{
+	struct store_folder f = {.name = "INBOX", .raw_name = "INBOX"};
+	struct store_msg m = {.subject = "s", .message_id = "orig@x"};
+	struct outbox_run_params p;
+	struct session_params sp;
+	struct answered_sync as;
+	struct event_base *base;
+	struct outbox_run *run;
+	struct outbox_meta meta = meta_default(0);
+	struct session *s;
+	struct outbox *ob;
+	struct account a;
+	int64_t inbox;
+	char *err = NULL, *data, *cache, *path, *id = NULL, *rows;
+
+	memset(&a, 0, sizeof a);
+	memset(&as, 0, sizeof as);
+	a.name = "t";
+	a.url.scheme = URL_IMAPS;
+	a.sendmail_command = "cat >/dev/null; :";
+	xasprintf(&data, "%s/xdg", dir);
+	setenv("XDG_DATA_HOME", data, 1);
+	xasprintf(&cache, "%s/cache.db", dir);
+	as.st = store_open(cache, &err);
+	ck_assert_msg(as.st != NULL, "%s", err);
+	ck_assert_msg(journal_open(as.st, "t", &err) == 0, "%s", err);
+	ck_assert_int_eq(store_folder_upsert(as.st, &f, &inbox), 0);
+	m.uid = 1;
+	ck_assert_int_eq(store_msg_put(as.st, inbox, &m), 0);
+	base = event_base_new();
+	memset(&sp, 0, sizeof sp);
+	sp.base = base;
+	sp.a = &a;
+	sp.st = as.st;
+	s = session_new(&sp);
+	ob = outbox_open_dir(obdir, &a, &err);
+	ck_assert_msg(ob != NULL, "%s", err);
+	meta.reply_folder = "INBOX";
+	meta.reply_uid = 1;
+	path = write_file("in.eml", msg);
+	ck_assert_msg(
+	    outbox_add_file(ob, path, &meta, &id, &err) == 0, "%s", err);
+	/* The sync's chunk: a header stored, the commit not yet due. */
+	ck_assert_int_eq(store_begin(as.st), 0);
+	m.uid = 2;
+	m.message_id = "new@x";
+	ck_assert_int_eq(store_msg_put(as.st, inbox, &m), 0);
+	memset(&p, 0, sizeof p);
+	p.base = base;
+	p.s = s;
+	p.done = run_done;
+	p.finished = run_finished;
+	p.prepare = answered_prepare;
+	p.arg = &as;
+	p.now = 1;
+	run = outbox_run_start(ob, &p);
+	ck_assert_ptr_nonnull(run);
+	while (!as.rr.finished)
+		event_base_loop(base, EVLOOP_ONCE);
+	outbox_run_free(run);
+	ck_assert_msg(as.rr.state == OUTBOX_SENT, "%s", as.rr.reason);
+	/* The sync is cancelled: what it holds open is rolled back. */
+	if (store_in_transaction(as.st))
+		store_rollback(as.st);
+	rows = xstrdup("");
+	ck_assert_int_eq(
+	    store_journal_foreach(as.st, answered_rows_cb, &rows), 0);
+	ck_assert_str_eq(rows, "flags 1 +A\t0\tINBOX;");
+	free(rows);
+	ck_assert_int_eq(store_msg_get(as.st, inbox, 1, &m), 0);
+	ck_assert_uint_eq(m.flags & STORE_FLAG_ANSWERED, STORE_FLAG_ANSWERED);
+	/* And the sync's own chunk was committed with it. */
+	ck_assert_int_eq(as.prepared, 1);
+	ck_assert_int_eq(store_msg_get(as.st, inbox, 2, &m), 0);
+	outbox_free(ob);
+	session_free(s);
+	store_close(as.st);
+	event_base_free(base);
+	free(path);
+	free(id);
+	free(as.rr.reason);
+	free(cache);
+	free(data);
+}
+END_TEST
+
 /* The journal rows of the outbox read back. */
 START_TEST(test_outbox_journal_rows)
 {
@@ -982,6 +1104,7 @@ main(void)
 	tcase_add_test(tc, test_outbox_sendmail);
 	tcase_add_test(tc, test_outbox_journal_rows);
 	tcase_add_test(tc, test_outbox_sender);
+	tcase_add_test(tc, test_outbox_answered_sync);
 	tcase_add_test(tc, test_outbox_draft);
 	tcase_add_test(tc, test_outbox_draft_replaces);
 	tcase_add_test(tc, test_outbox_draft_replaces_crash);
