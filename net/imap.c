@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@
 #define IMAP_MAX_LOG 4096             /* bytes of one response in the plog */
 #define IMAP_MAX_CAPS 4096            /* bytes of capability string kept */
 #define IMAP_LITERAL_MINUS 4096       /* LITERAL- allows {n+} up to this */
+#define IMAP_SALT_MAX 128             /* base64 of a SCRAM salt kept */
 #define IMAP_CMD_PARTS 4
 #define IMAP_CHUNK 65536     /* bytes of an appended file read at a time */
 #define IMAP_DRAIN_LOW 65536 /* queue more of it below this much output */
@@ -241,6 +243,10 @@ struct imap {
 	unsigned int sasl_offered; /* SASL_BIT()s of the AUTH= offered */
 	struct sasl *sasl;         /* the exchange under way */
 	const char *mech_used;     /* after login: its name (static) */
+	/* SCRAM: "scram=ITER,SALT" of the last login, kept in the hint (not
+	 * secret), and the timer that hashes the password for it ahead. */
+	char *scram_word;
+	struct event *prep_ev;
 	int starttls;
 	unsigned int ignore_caps;
 	int no_sasl;
@@ -368,6 +374,10 @@ static struct imap_op *imap_early_select(struct imap *);
 static void imap_early_pipe(struct imap *);
 static void imap_early_caps(struct imap *);
 static const char *imap_session_hint(struct imap *, unsigned int);
+static const char *imap_hint_scram(
+    const char *, char *, size_t, unsigned int *);
+static void imap_prep_cb(evutil_socket_t, short, void *);
+static void imap_scram_keep(struct imap *);
 static int imap_early_mech(int);
 static int imap_early_stale(struct imap *);
 static int imap_early_again(struct imap *, char *);
@@ -456,8 +466,9 @@ imap_new(struct event_base *base, struct evdns_base *dns,
 	im->deferred = event_new(base, -1, 0, imap_deferred_cb, im);
 	im->idle_ev = evtimer_new(base, imap_idle_timer_cb, im);
 	im->stream_ev = event_new(base, -1, 0, imap_stream_ev_cb, im);
+	im->prep_ev = evtimer_new(base, imap_prep_cb, im);
 	if (im->logbuf == NULL || im->deferred == NULL || im->idle_ev == NULL ||
-	    im->stream_ev == NULL)
+	    im->stream_ev == NULL || im->prep_ev == NULL)
 		fatalx("%s: out of memory", __func__);
 	TAILQ_INIT(&im->ops);
 	TAILQ_INIT(&im->inflight);
@@ -504,6 +515,8 @@ imap_destroy(struct imap *im)
 	event_free(im->deferred);
 	event_free(im->idle_ev);
 	event_free(im->stream_ev);
+	event_free(im->prep_ev);
+	free(im->scram_word);
 	free(im->chunk);
 	evbuffer_free(im->logbuf);
 	sasl_free(im->sasl);
@@ -2474,6 +2487,7 @@ imap_cmd_done(struct imap *im, struct imap_cmd *cmd, const struct imap_resp *r)
 		im->mech_used = im->sasl != NULL
 		    ? sasl_mech_name(sasl_mech(im->sasl))
 		    : "LOGIN";
+		imap_scram_keep(im);
 		sasl_free(im->sasl);
 		im->sasl = NULL;
 		im->logged_in = 1;
@@ -2801,8 +2815,9 @@ imap_authenticate(struct imap *im)
 	unsigned char cb[CONN_CB_MAX];
 	const char *secret;
 	enum sasl_mech mech;
-	char *why, *ir;
+	char *why, *ir, salt[IMAP_SALT_MAX + 1];
 	unsigned int flags;
+	struct timeval now = {0, 0};
 
 	sasl_free(im->sasl);
 	im->sasl = NULL;
@@ -2833,6 +2848,8 @@ imap_authenticate(struct imap *im)
 	c.port = im->cp.port;
 	if (conn_channel_binding(im->conn, &c.cb_type, cb, &c.cblen) == 0)
 		c.cb = cb;
+	c.salt = imap_hint_scram(
+	    conn_session_hint(im->conn), salt, sizeof salt, &c.iter);
 	im->sasl = sasl_new(mech, &c, &why);
 	OPENSSL_cleanse(cb, sizeof cb);
 	if (im->sasl == NULL) {
@@ -2870,6 +2887,80 @@ imap_authenticate(struct imap *im)
 	imap_cmd_queue(im, cmd);
 	if (!cmd->exchange)
 		imap_compress_early(im);
+	/* The password is hashed for the last login's salt from the loop,
+	 * once what was queued went out: the server-first is a round trip
+	 * away. */
+	if (imap_is_scram(mech) && c.salt != NULL)
+		evtimer_add(im->prep_ev, &now);
+}
+
+/* The network waits for the server-first: hash the SCRAM password for
+ * the salt the server sent last time. */
+static void
+imap_prep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct imap *im = arg;
+
+	(void)fd;
+	(void)what;
+	if (im->sasl != NULL && sasl_prepare(im->sasl))
+		plog_note(im->log, im->host,
+		    "imap: %s password hashed ahead for the salt kept",
+		    sasl_mech_name(sasl_mech(im->sasl)));
+}
+
+/* Logged in with SCRAM: its salt and iteration count go into the hint
+ * kept with the TLS session, for the next login to hash the password
+ * for them ahead (the hash itself is never kept). */
+static void
+imap_scram_keep(struct imap *im)
+{
+	unsigned int iter;
+	const char *salt;
+
+	if (im->sasl == NULL ||
+	    (salt = sasl_scram_salt(im->sasl, &iter)) == NULL ||
+	    strlen(salt) > IMAP_SALT_MAX ||
+	    strspn(salt,
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	        "0123456789+/=") != strlen(salt))
+		return;
+	free(im->scram_word);
+	xasprintf(&im->scram_word, "scram=%u,%s", iter, salt);
+	if (sasl_prepared(im->sasl))
+		plog_note(im->log, im->host,
+		    "imap: %s took the password hashed ahead", im->mech_used);
+}
+
+/* The salt (into buf) and iteration count of the last SCRAM login, from
+ * the word "scram=ITER,SALT" of a kept hint; NULL when there is none. */
+static const char *
+imap_hint_scram(const char *hint, char *buf, size_t size, unsigned int *iter)
+{
+	const char *p, *comma;
+	unsigned long n;
+	size_t len;
+	char *end;
+
+	for (p = hint; p != NULL && (p = strstr(p, "scram=")) != NULL; p++) {
+		if (p != hint && p[-1] != ' ')
+			continue;
+		p += 6;
+		if (*p < '1' || *p > '9')
+			return NULL;
+		n = strtoul(p, &end, 10);
+		if (*end != ',' || n == 0 || n > UINT_MAX)
+			return NULL;
+		comma = end + 1;
+		len = strcspn(comma, " ");
+		if (len == 0 || len >= size)
+			return NULL;
+		memcpy(buf, comma, len);
+		buf[len] = '\0';
+		*iter = (unsigned int)n;
+		return buf;
+	}
+	return NULL;
 }
 
 /* What the account and this connection allow, for sasl_choose(). */
@@ -3381,7 +3472,9 @@ imap_restart(struct imap *im)
 static const char *
 imap_session_hint(struct imap *im, unsigned int caps)
 {
-	static char buf[128];
+	static char buf[128], out[128 + IMAP_SALT_MAX + 32];
+	char salt[IMAP_SALT_MAX + 1];
+	unsigned int iter;
 	const char *h;
 
 	static const char *const hints[] = {"-", "COMPRESS=DEFLATE",
@@ -3394,12 +3487,24 @@ imap_session_hint(struct imap *im, unsigned int caps)
 
 	h = hints[(im->early_ok == SASL_PLAIN ? 4 : 0) |
 	    ((caps & qr) == qr ? 2 : 0) | ((caps & IMAP_CAP_COMPRESS) ? 1 : 0)];
-	if (!imap_early_mech(im->early_ok) || im->early_ok == SASL_PLAIN)
+	if (imap_early_mech(im->early_ok) && im->early_ok != SASL_PLAIN) {
+		(void)snprintf(buf, sizeof buf, "early-auth=%s%s%s",
+		    sasl_mech_name(im->early_ok), *h != '-' ? " " : "",
+		    *h != '-' ? h : "");
+		h = buf;
+	}
+	/* The salt of the last SCRAM login: this one's, or the one kept. */
+	if (im->scram_word != NULL)
+		(void)snprintf(out, sizeof out, "%s%s%s", *h != '-' ? h : "",
+		    *h != '-' ? " " : "", im->scram_word);
+	else if (im->conn != NULL &&
+	    imap_hint_scram(
+	        conn_session_hint(im->conn), salt, sizeof salt, &iter) != NULL)
+		(void)snprintf(out, sizeof out, "%s%sscram=%u,%s",
+		    *h != '-' ? h : "", *h != '-' ? " " : "", iter, salt);
+	else
 		return h;
-	(void)snprintf(buf, sizeof buf, "early-auth=%s%s%s",
-	    sasl_mech_name(im->early_ok), *h != '-' ? " " : "",
-	    *h != '-' ? h : "");
-	return buf;
+	return out;
 }
 
 /* An AUTHENTICATE sent before the greeting was refused, and the greeting

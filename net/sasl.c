@@ -18,8 +18,10 @@
 #include "xmalloc.h"
 #include "net/sasl.h"
 
-#define SASL_MAX_STEPS 8    /* challenges answered before giving up */
-#define SASL_MAX_DATA 65536 /* bytes of a decoded challenge */
+#define SASL_MAX_STEPS 8      /* challenges answered before giving up */
+#define SASL_MAX_DATA 65536   /* bytes of a decoded challenge */
+#define SASL_MAX_SALT 128     /* base64 characters of a SCRAM salt kept */
+#define SASL_MAX_ITER 1000000 /* SCRAM iterations hashed ahead */
 
 struct sasl {
 	enum sasl_mech mech;
@@ -32,7 +34,13 @@ struct sasl {
 	int steps;         /* challenges answered */
 	int complete;
 	char *error;
-	char *status; /* OAuth error JSON "status" */
+	char *status;      /* OAuth error JSON "status" */
+	char *salt;        /* SCRAM: the server-first's salt (base64) */
+	unsigned int iter; /* and its iteration count */
+	char *pre_salt;    /* sasl_prepare(): the salt it hashes with */
+	unsigned int pre_iter;
+	char *pre_hex; /* the salted password (hex), until the server-first */
+	int pre_used;  /* sasl_prepared() */
 };
 
 static const char *sasl_names[SASL_MECH_COUNT] = {
@@ -74,6 +82,7 @@ static enum sasl_res sasl_oauth_error(struct sasl *, const char *, char **);
 static char *sasl_json_string(const char *, const char *);
 static void sasl_forget(struct sasl *);
 static char *sasl_saslname(const char *);
+static void sasl_server_first(struct sasl *, const char *);
 
 const char *
 sasl_mech_name(enum sasl_mech m)
@@ -269,6 +278,12 @@ sasl_new(enum sasl_mech mech, const struct sasl_creds *c, char **err)
 		    cb);
 		free(cb);
 	}
+	if (c->salt != NULL && *c->salt != '\0' &&
+	    strlen(c->salt) <= SASL_MAX_SALT && c->iter > 0 &&
+	    c->iter <= SASL_MAX_ITER) {
+		s->pre_salt = xstrdup(c->salt);
+		s->pre_iter = c->iter;
+	}
 	sasl_forget(s); /* GNU SASL holds it now */
 	return s;
 }
@@ -326,11 +341,107 @@ sasl_free(struct sasl *s)
 	if (s->gs != NULL)
 		gsasl_finish(s->gs);
 	sasl_wipe_free(s->secret);
+	sasl_wipe_free(s->pre_hex);
+	free(s->pre_salt);
+	free(s->salt);
 	free(s->user);
 	free(s->host);
 	free(s->error);
 	free(s->status);
 	free(s);
+}
+
+int
+sasl_prepare(struct sasl *s)
+{
+	char salted[GSASL_HASH_MAX_SIZE], ck[GSASL_HASH_MAX_SIZE];
+	char sk[GSASL_HASH_MAX_SIZE], stk[GSASL_HASH_MAX_SIZE];
+	static const char hex[] = "0123456789abcdef";
+	Gsasl_hash hash;
+	const char *pw;
+	unsigned char *salt;
+	size_t n, i, hl;
+	int rc;
+
+	if (s->gs == NULL || s->pre_salt == NULL || s->pre_hex != NULL ||
+	    s->steps > 0 ||
+	    (pw = gsasl_property_fast(s->gs, GSASL_PASSWORD)) == NULL ||
+	    (salt = sasl_b64_decode(s->pre_salt, &n)) == NULL)
+		return 0;
+	hash = s->mech == SASL_SCRAM_SHA_1 || s->mech == SASL_SCRAM_SHA_1_PLUS
+	    ? GSASL_HASH_SHA1
+	    : GSASL_HASH_SHA256;
+	/* The same call GNU SASL's client makes from the password. */
+	rc = gsasl_scram_secrets_from_password(
+	    hash, pw, s->pre_iter, (const char *)salt, n, salted, ck, sk, stk);
+	free(salt);
+	if (rc == GSASL_OK) {
+		hl = gsasl_hash_length(hash);
+		s->pre_hex = xmalloc(2 * hl + 1);
+		for (i = 0; i < hl; i++) {
+			s->pre_hex[2 * i] = hex[(unsigned char)salted[i] >> 4];
+			s->pre_hex[2 * i + 1] = hex[salted[i] & 0x0f];
+		}
+		s->pre_hex[2 * hl] = '\0';
+	}
+	OPENSSL_cleanse(salted, sizeof salted);
+	OPENSSL_cleanse(ck, sizeof ck);
+	OPENSSL_cleanse(sk, sizeof sk);
+	OPENSSL_cleanse(stk, sizeof stk);
+	return rc == GSASL_OK;
+}
+
+int
+sasl_prepared(const struct sasl *s)
+{
+	return s->pre_used;
+}
+
+const char *
+sasl_scram_salt(const struct sasl *s, unsigned int *iter)
+{
+	if (!sasl_is_scram(s->mech) || !s->complete || s->salt == NULL)
+		return NULL;
+	*iter = s->iter;
+	return s->salt;
+}
+
+/* The server-first (base64, checked by GNU SASL after): keep its salt
+ * and iteration count, and when they are what sasl_prepare() hashed
+ * with, give GNU SASL the salted password instead of the password. */
+static void
+sasl_server_first(struct sasl *s, const char *challenge)
+{
+	unsigned char *data;
+	char *p, *end, *salt = NULL;
+	unsigned long iter = 0;
+	size_t n;
+
+	if ((data = sasl_b64_decode(challenge, &n)) == NULL)
+		return;
+	for (p = (char *)data; p != NULL && *p != '\0'; p = end) {
+		if ((end = strchr(p, ',')) != NULL)
+			*end++ = '\0';
+		if (strncmp(p, "s=", 2) == 0 && salt == NULL &&
+		    strlen(p + 2) <= SASL_MAX_SALT)
+			salt = p + 2;
+		else if (strncmp(p, "i=", 2) == 0 && iter == 0 && p[2] >= '1' &&
+		    p[2] <= '9' &&
+		    strspn(p + 2, "0123456789") == strlen(p + 2) &&
+		    strlen(p + 2) <= 9)
+			iter = strtoul(p + 2, NULL, 10);
+	}
+	if (salt != NULL && *salt != '\0' && iter > 0) {
+		s->salt = xstrdup(salt);
+		s->iter = (unsigned int)iter;
+		if (s->pre_hex != NULL && s->pre_iter == s->iter &&
+		    strcmp(s->pre_salt, s->salt) == 0) {
+			gsasl_property_set(
+			    s->gs, GSASL_SCRAM_SALTED_PASSWORD, s->pre_hex);
+			s->pre_used = 1;
+		}
+	}
+	free(data);
 }
 
 static enum sasl_res
@@ -499,7 +610,14 @@ sasl_scram(struct sasl *s, const char *challenge, char **out)
 		    "the server asks for more after %s "
 		    "finished",
 		    sasl_names[s->mech]);
+	if (s->steps == 1)
+		sasl_server_first(s, challenge);
 	rc = gsasl_step64(s->gs, challenge, &b64);
+	if (s->pre_hex != NULL) {
+		/* Used or not, the value is not needed again. */
+		sasl_wipe_free(s->pre_hex);
+		s->pre_hex = NULL;
+	}
 	if (rc == GSASL_NEEDS_MORE || rc == GSASL_OK) {
 		*out = xstrdup(b64 != NULL ? b64 : "");
 		if (b64 != NULL) {

@@ -47,6 +47,10 @@ struct sasl_creds {
 	const char *cb_type;     /* "tls-exporter", "tls-unique", or NULL */
 	const unsigned char *cb; /* channel binding data, for -PLUS */
 	size_t cblen;
+	/* SCRAM: the salt (base64) and iteration count the server sent last
+	 * time, for sasl_prepare(); salt NULL when not known. */
+	const char *salt;
+	unsigned int iter;
 };
 
 /* Where an exchange stands after sasl_step(). */
@@ -113,6 +117,22 @@ int sasl_complete(const struct sasl *);
 int sasl_proof_pending(const struct sasl *);
 
 enum sasl_mech sasl_mech(const struct sasl *);
+
+/* SCRAM with the last login's salt and iteration count (struct
+ * sasl_creds): hash the password with them now, while the network is
+ * idle, so that the client-final follows the server-first at once when
+ * the server sends the same again (else it is hashed then, as without).
+ * Kept in memory only, and wiped once the server-first came. 1 when
+ * made, 0 when there is nothing to do. */
+int sasl_prepare(struct sasl *);
+
+/* Whether the server-first took the value made by sasl_prepare(). */
+int sasl_prepared(const struct sasl *);
+
+/* SCRAM, once the server proved it knows the password: the salt (base64,
+ * borrowed from the exchange) and the iteration count it sent, which are
+ * not secret; NULL otherwise. */
+const char *sasl_scram_salt(const struct sasl *, unsigned int *iter);
 
 /* Wipes and frees; NULL is a no-op. */
 void sasl_free(struct sasl *);

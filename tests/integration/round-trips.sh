@@ -261,6 +261,54 @@ tap_file_like "stale hint: the next login early with SCRAM-SHA-256" \
     "$tmp/stale2.log" 'before the greeting \(AUTHENTICATE SCRAM-SHA-256 '
 cp "$tmp/kept-scram.tls" "$session"
 
+# A password kept as a SCRAM-SHA-256 hash, as servers keep it, has the
+# same salt at each login (for a {PLAIN} one Dovecot makes a new salt each
+# time). Its salt and count are kept with the session, never a hash of the
+# password; the next login hashes the password for them while it waits
+# for the server-first, which takes it.
+{
+	echo "[account $DOVECOT_SCRAM_USER]"
+	echo "source = imaps://$DOVECOT_SCRAM_USER@127.0.0.1:$IMAPS_PORT"
+	echo "password-command = cat $DOVECOT_PASSWORD_FILE"
+	echo "ca-file = $DOVECOT_CA"
+	echo "auth = scram-sha-256"
+} >"$tmp/hashed.conf"
+hsession=$tmp/cache/errand/$DOVECOT_SCRAM_USER.tls
+sync_hashed()
+{
+	out=$(XDG_CACHE_HOME=$tmp/cache "$ERRAND" -c "$tmp/hashed.conf" \
+	    -d "$tmp/$1.log" sync "$DOVECOT_SCRAM_USER" INBOX 2>&1)
+	rc=$?
+}
+sync_hashed hashed1
+tap_eq "hashed: first sync exit 0 ($out)" "$rc" 0
+tap_file_unlike "hashed: first login, nothing hashed ahead" \
+    "$tmp/hashed1.log" 'hashed ahead'
+hint=$(sed -n 's/^hint //p' "$hsession")
+tap_like "hashed: the salt and count kept in the hint, nothing more" \
+    "$hint" '^early-auth=SCRAM-SHA-256( [A-Z=]+)* scram=[1-9][0-9]*,[A-Za-z0-9+/]+=*$'
+sync_hashed hashed2
+tap_eq "hashed: warm sync exit 0 ($out)" "$rc" 0
+tap_file_like "hashed: the password hashed ahead for the kept salt" \
+    "$tmp/hashed2.log" 'SCRAM-SHA-256 password hashed ahead for the salt kept'
+tap_file_like "hashed: the server-first took it" "$tmp/hashed2.log" \
+    'SCRAM-SHA-256 took the password hashed ahead'
+tap_file_like "hashed: the server's signature checked" "$tmp/hashed2.log" \
+    "the server's SCRAM-SHA-256 signature checked"
+# Another salt kept than the server's: hashed ahead but not taken, the
+# login goes the normal way, and the hint is mended.
+sed 's/ scram=\([0-9]*\),[^ ]*$/ scram=\1,b3RoZXJzYWx0b3RoZXJzYQ==/' \
+    "$hsession" >"$tmp/othersalt.tls"
+cp "$tmp/othersalt.tls" "$hsession"
+sync_hashed othersalt
+tap_eq "hashed, other salt kept: sync exit 0 ($out)" "$rc" 0
+tap_file_like "hashed, other salt kept: hashed ahead" "$tmp/othersalt.log" \
+    'password hashed ahead for the salt kept'
+tap_file_unlike "hashed, other salt kept: not taken" "$tmp/othersalt.log" \
+    'took the password hashed ahead'
+tap_eq "hashed, other salt kept: the hint mended" \
+    "$(sed -n 's/^hint //p' "$hsession")" "$hint"
+
 # compress = auto on loopback: the pipelined COMPRESS is not sent.
 errand_write_config "$tmp/auto.conf" imaps "auth = plain"
 sync_one auto "$tmp/auto.conf"

@@ -166,14 +166,15 @@ stored()
 	    awk -F '\t' '{ printf "%s%s%s ", $1, $2, $NF }'
 }
 
-# The first sync: four messages, and the hint (SCRAM, QRESYNC) kept.
+# The first sync: four messages, and the hint (SCRAM, QRESYNC, and the
+# salt and count of the login, never a hash of the password) kept.
 sync_case batch-sync imap-sasl-scram-sync.txt
 tap_eq "scram sync: exit 0 ($out)" "$rc" 0
 tap_eq "scram sync: the script ran to its end" "$src" 0
 tap_eq "scram sync: four messages stored" "$(stored batch-sync)" \
     "4-m4 3-m3 2-m2 1-m1 "
 tap_file_like "scram sync: the hint kept" "$tmp/sync/cache/errand/demo.tls" \
-    '^hint early-auth=SCRAM-SHA-256 CONDSTORE QRESYNC$'
+    '^hint early-auth=SCRAM-SHA-256 CONDSTORE QRESYNC scram=4096,ZXJyYW5kLXNhbHQtMDEyMw==$'
 db=$tmp/sync/cache/errand/demo.db
 sum=$(cat "$db" "$db-wal" 2>/dev/null | cksum)
 
