@@ -738,6 +738,55 @@ compose_fwd_dir(const char *dir, char **err)
 	return t;
 }
 
+/* Saves each attachment of the message raw into its own directory under a
+ * new *fdir in dir (made on the first one), and attaches it to out; verb
+ * names the action in an error ("cannot forward attachment #2: ..."). */
+static int
+compose_take_attachments(const char *raw, size_t len, const char *dir,
+    const char *verb, struct draft *out, char **fdir, char **err)
+{
+	const struct render_attachment *a;
+	struct render_doc *doc;
+	struct render_opts ro;
+	char *sub, *path, *e;
+	size_t i, n;
+
+	memset(&ro, 0, sizeof ro);
+	doc = render_message(raw, len, &ro);
+	n = render_nattachments(doc);
+	for (i = 0; i < n; i++) {
+		a = render_attachment(doc, i);
+		if (*fdir == NULL &&
+		    (*fdir = compose_fwd_dir(dir, err)) == NULL) {
+			render_free(doc);
+			return -1;
+		}
+		xasprintf(&sub, "%s/%zu", *fdir, i + 1);
+		e = NULL;
+		if (mkdir(sub, 0700) != 0)
+			xasprintf(
+			    &e, "cannot make '%s': %s", sub, strerror(errno));
+		else if (render_attachment_save(
+		             raw, len, &ro, i, sub, &path, &e) != 0)
+			rmdir(sub);
+		if (e != NULL) {
+			xasprintf(err, "cannot %s attachment #%zu: %s", verb,
+			    i + 1, e);
+			free(e);
+			free(sub);
+			render_free(doc);
+			return -1;
+		}
+		compose_draft_attach(out, path, NULL,
+		    strcmp(a->type, "application/octet-stream") != 0 ? a->type
+		                                                     : NULL);
+		free(path);
+		free(sub);
+	}
+	render_free(doc);
+	return 0;
+}
+
 /* Write len bytes of s into the new file path, mode 0600. */
 static int
 compose_write_file(const char *path, const char *s, size_t len, char **err)
@@ -789,12 +838,8 @@ compose_forward(const char *raw, size_t len, int as_attachment, const char *dir,
     struct draft *out, char **err)
 {
 	struct compose_sbuf b = {NULL, 0, 0};
-	const struct render_attachment *a;
-	struct render_doc *doc;
-	struct render_opts ro;
 	GMimeMessage *m;
-	char *v, *fdir = NULL, *sub, *path, *e, *name, *text;
-	size_t i, n;
+	char *v, *fdir = NULL, *path, *e, *name, *text;
 
 	*err = NULL;
 	compose_draft_init(out);
@@ -852,39 +897,9 @@ compose_forward(const char *raw, size_t len, int as_attachment, const char *dir,
 	out->body = compose_sbuf_take(&b);
 
 	/* The attachments, each in a directory of its own to keep its name. */
-	memset(&ro, 0, sizeof ro);
-	doc = render_message(raw, len, &ro);
-	n = render_nattachments(doc);
-	for (i = 0; i < n; i++) {
-		a = render_attachment(doc, i);
-		if (fdir == NULL &&
-		    (fdir = compose_fwd_dir(dir, err)) == NULL) {
-			render_free(doc);
-			goto fail;
-		}
-		xasprintf(&sub, "%s/%zu", fdir, i + 1);
-		e = NULL;
-		if (mkdir(sub, 0700) != 0)
-			xasprintf(
-			    &e, "cannot make '%s': %s", sub, strerror(errno));
-		else if (render_attachment_save(
-		             raw, len, &ro, i, sub, &path, &e) != 0)
-			rmdir(sub);
-		if (e != NULL) {
-			xasprintf(err, "cannot forward attachment #%zu: %s",
-			    i + 1, e);
-			free(e);
-			free(sub);
-			render_free(doc);
-			goto fail;
-		}
-		compose_draft_attach(out, path, NULL,
-		    strcmp(a->type, "application/octet-stream") != 0 ? a->type
-		                                                     : NULL);
-		free(path);
-		free(sub);
-	}
-	render_free(doc);
+	if (compose_take_attachments(
+	        raw, len, dir, "forward", out, &fdir, err) != 0)
+		goto fail;
 done:
 	free(fdir);
 	g_object_unref(m);
@@ -926,12 +941,8 @@ int
 compose_recall(
     const char *raw, size_t len, const char *dir, struct draft *out, char **err)
 {
-	const struct render_attachment *a;
-	struct render_doc *doc;
-	struct render_opts ro;
 	GMimeMessage *m;
-	char *fdir = NULL, *sub, *path, *e;
-	size_t i, n;
+	char *fdir = NULL;
 
 	*err = NULL;
 	compose_draft_init(out);
@@ -949,39 +960,9 @@ compose_recall(
 
 	/* The attachments, each in a directory of its own to keep its
 	 * name, as for a forward (compose_cleanup() removes them). */
-	memset(&ro, 0, sizeof ro);
-	doc = render_message(raw, len, &ro);
-	n = render_nattachments(doc);
-	for (i = 0; i < n; i++) {
-		a = render_attachment(doc, i);
-		if (fdir == NULL &&
-		    (fdir = compose_fwd_dir(dir, err)) == NULL) {
-			render_free(doc);
-			goto fail;
-		}
-		xasprintf(&sub, "%s/%zu", fdir, i + 1);
-		e = NULL;
-		if (mkdir(sub, 0700) != 0)
-			xasprintf(
-			    &e, "cannot make '%s': %s", sub, strerror(errno));
-		else if (render_attachment_save(
-		             raw, len, &ro, i, sub, &path, &e) != 0)
-			rmdir(sub);
-		if (e != NULL) {
-			xasprintf(
-			    err, "cannot recall attachment #%zu: %s", i + 1, e);
-			free(e);
-			free(sub);
-			render_free(doc);
-			goto fail;
-		}
-		compose_draft_attach(out, path, NULL,
-		    strcmp(a->type, "application/octet-stream") != 0 ? a->type
-		                                                     : NULL);
-		free(path);
-		free(sub);
-	}
-	render_free(doc);
+	if (compose_take_attachments(
+	        raw, len, dir, "recall", out, &fdir, err) != 0)
+		goto fail;
 	free(fdir);
 	g_object_unref(m);
 	return 0;
