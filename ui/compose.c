@@ -47,6 +47,7 @@
 
 /* A draft being queued names its outbox message; q waits so long. */
 #define UI_COMPOSE_QUEUED_FIELD "X-Errand-Queued"
+#define UI_SENT_LEFT_AGE 3600 /* seconds before a .eml.sent left goes */
 #define UI_QUEUE_QUIT_MS 30000
 
 /* Where the prompts of a new message stand. */
@@ -149,6 +150,7 @@ static void ui_queue_release(struct ui_writing *, struct ui_compose *, int);
 static void ui_compose_write_quiet(struct ui_compose *);
 static void ui_extra_set(char **, const char *, const char *);
 static int ui_queue_left(struct ui *, const char *, const char *);
+static void ui_sent_left(struct ui *, const char *);
 static int ui_queue_finish(struct ui *);
 static void ui_compose_postpone(struct ui *);
 static char *ui_compose_copy(const struct draft *);
@@ -1271,6 +1273,44 @@ ui_queue_left(struct ui *ui, const char *path, const char *lock)
 	return rc;
 }
 
+/* A draft kept for U (NAME.eml.sent) that its errand never removed (it
+ * crashed, or was killed): once its message is out of the outbox (sent,
+ * discarded or taken back) U cannot take it back in any errand, and the
+ * outbox had the message; it goes, an hour old, with its forwarded files.
+ * Kept while the outbox holds the message, or when it names none. */
+static void
+ui_sent_left(struct ui *ui, const char *path)
+{
+	struct ui_writing *w = ui->writing;
+	struct draft d;
+	struct stat sb;
+	const char *v;
+	char *err, *id;
+
+	if (w->sender == NULL ||
+	    (w->sent_path != NULL && strcmp(w->sent_path, path) == 0))
+		return;
+	if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    sb.st_mtime + UI_SENT_LEFT_AGE >= time(NULL))
+		return;
+	if (compose_draft_read(path, &d, &err) != 0) {
+		free(err);
+		compose_draft_free(&d);
+		return;
+	}
+	if (d.extra != NULL &&
+	    (v = strstr(d.extra, UI_COMPOSE_QUEUED_FIELD ": ")) != NULL) {
+		v += strlen(UI_COMPOSE_QUEUED_FIELD ": ");
+		id = xstrndup(v, strcspn(v, "\n"));
+		if (id[0] != '\0' &&
+		    !outbox_has(outbox_sender_outbox(w->sender), id) &&
+		    unlink(path) == 0)
+			compose_cleanup(&d, w->dir);
+		free(id);
+	}
+	compose_draft_free(&d);
+}
+
 /* Quitting: wait (a bounded time) for the messages queuing. 0, or -1
  * when one is still under way (its draft stays, offered at the next
  * start; what it uses is not freed). */
@@ -1800,6 +1840,12 @@ ui_resume_scan(struct ui *ui, int recall)
 	}
 	while ((de = readdir(d)) != NULL) {
 		len = strlen(de->d_name);
+		if (len > 9 && strcmp(de->d_name + len - 9, ".eml.sent") == 0) {
+			xasprintf(&path, "%s/%s", w->dir, de->d_name);
+			ui_sent_left(ui, path);
+			free(path);
+			continue;
+		}
 		if (len < 5 || strcmp(de->d_name + len - 4, ".eml") != 0)
 			continue;
 		xasprintf(&path, "%s/%s", w->dir, de->d_name);

@@ -53,6 +53,7 @@ static int outbox_write_all(int, const void *, size_t);
 static char *outbox_one_line(const char *);
 static void outbox_recover(struct outbox *);
 static void outbox_clean_tmp(struct outbox *);
+static void outbox_clean_orphans(struct outbox *);
 static void outbox_add_rcpts(const char *, char ***, size_t *, int);
 static char *outbox_msgid(const char *);
 static char *outbox_date(time_t);
@@ -184,6 +185,7 @@ outbox_open_dir(const char *dir, const struct account *a, char **err)
 	mime_init();
 	outbox_recover(ob);
 	outbox_clean_tmp(ob);
+	outbox_clean_orphans(ob);
 	return ob;
 }
 
@@ -364,6 +366,53 @@ outbox_clean_tmp(struct outbox *ob)
 		free(p);
 	}
 	closedir(d);
+}
+
+/* An ID.eml without its ID.state, an hour old, is garbage: a crash in
+ * outbox_add() between renaming the message in and writing its state
+ * (the message was never queued: the caller still has it, the interface's
+ * draft is offered again at the next start), or in outbox_remove()
+ * between the two unlinks (the message was sent, discarded or taken
+ * back). The age keeps an outbox_add() under way in another process. */
+static void
+outbox_clean_orphans(struct outbox *ob)
+{
+	struct dirent *de;
+	struct stat sb;
+	DIR *d;
+	char *id, *eml, *state;
+	size_t len;
+	time_t now = time(NULL);
+	int removed = 0;
+
+	if ((d = opendir(ob->dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len <= 4 || strcmp(de->d_name + len - 4, ".eml") != 0)
+			continue;
+		id = xstrndup(de->d_name, len - 4);
+		if (!outbox_valid_id(id)) {
+			free(id);
+			continue;
+		}
+		eml = outbox_file(ob, id, "eml");
+		state = outbox_file(ob, id, "state");
+		if (lstat(state, &sb) == -1 && errno == ENOENT &&
+		    lstat(eml, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    sb.st_mtime + OUTBOX_ORPHAN_AGE < now && unlink(eml) == 0)
+			removed = 1;
+		free(id);
+		free(eml);
+		free(state);
+	}
+	closedir(d);
+	if (removed) {
+		char *err = NULL;
+
+		outbox_sync_dir(ob->dir, &err);
+		free(err);
+	}
 }
 
 static int

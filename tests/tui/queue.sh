@@ -4,7 +4,10 @@
 # meanwhile) brings the compose screen back with the draft; q waits for a
 # message queuing; SIGKILL while queuing offers the draft again at the next
 # start, and SIGKILL once it is queued removes the draft: each message is
-# sent once. ERRAND_QUEUE_HOLD (tests only) keeps the build waiting until
+# sent once; a draft kept for U (NAME.eml.sent) that a crash left goes at
+# the next start once an hour old and its message is out of the outbox,
+# and stays while fresh or while the outbox holds its message (held
+# here). ERRAND_QUEUE_HOLD (tests only) keeps the build waiting until
 # a file exists, so that the queuing state is seen for certain.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/dovecot.sh"
@@ -213,8 +216,40 @@ st=$(tui_wait_exit 20)
 tap_eq "killed once in the outbox" "$st" "signal 9"
 tap_eq "the message is in the outbox" "$(in_outbox 'Killed once')" "1"
 tap_eq "its draft was not removed yet" "$(drafts)" "1"
+# Drafts kept for U that a crash left: one an hour old whose message is
+# out of the outbox, one fresh, one old whose message is held there.
+cat >"$work/held.eml" <<'EOF'
+From: Demo User <demo@example.org>
+To: erin@example.org
+Subject: Held for U
+
+Held.
+EOF
+held_id=$(env XDG_DATA_HOME="$work/data" HOME="$work" \
+    "$ERRAND" -c "$work/errand.conf" send --queue "$work/held.eml" |
+    sed -n 's/^queued //p')
+sed -i 's/^state queued$/state held/' "$outbox/$held_id.state"
+sent_draft()
+{
+	printf 'To: erin@example.org\nSubject: %s\nX-Errand-Queued: %s\n\n' \
+	    "$2" "$3" >"$drafts_dir/$1.eml.sent"
+	printf 'Body.\n' >>"$drafts_dir/$1.eml.sent"
+}
+sent_draft old-gone "Old gone" 1000-deadbeef
+sent_draft fresh-gone "Fresh gone" 1000-deadbeef
+sent_draft old-held "Old held" "$held_id"
+touch -d '2 hours ago' "$drafts_dir/old-gone.eml.sent" \
+    "$drafts_dir/old-held.eml.sent"
 run_ui
 check_screen "the next start" "Lunch plans" 20
+if wait_until 10 test ! -e "$drafts_dir/old-gone.eml.sent"; then
+	tap_ok "an old draft kept for U, its message gone, is removed"
+else tap_fail "an old draft kept for U, its message gone, is removed" \
+    "it stayed"; fi
+tap_eq "a fresh one stays" \
+    "$(ls "$drafts_dir" | grep -c '^fresh-gone\.eml\.sent$')" "1"
+tap_eq "one whose message the outbox holds stays" \
+    "$(ls "$drafts_dir" | grep -c '^old-held\.eml\.sent$')" "1"
 # A draft to resume is asked about before the first screen is drawn.
 if tui_lacks "Resume the draft"; then tap_ok "its draft is not offered"
 else tap_fail "its draft is not offered" "$(tui_screen | tail -n 1)"; fi

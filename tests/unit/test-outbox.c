@@ -8,7 +8,8 @@
  * command's words, waiting after exit 75; \Answered journaled outside a
  * sync's open chunk; drafts copied to the Maildir at home, a recalled one
  * replacing its older copy; the cached Drafts that R offers
- * (src/engine/drafts.c). */
+ * (src/engine/drafts.c); an ID.eml a crash left without its state removed
+ * at open once an hour old. */
 
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include <event2/event.h>
 
@@ -366,6 +368,52 @@ START_TEST(test_outbox_crash_sending)
 	outbox_entries_free(v, n);
 	free(id);
 	outbox_free(ob);
+}
+END_TEST
+
+/* ID.eml without ID.state (a crash in outbox_add() before the state was
+ * written): removed at open once an hour old; a fresh one (an add under
+ * way elsewhere) and one with its state stay. */
+START_TEST(test_outbox_orphan)
+{
+	struct outbox_entry *v;
+	struct outbox *ob;
+	struct utimbuf ut;
+	struct stat sb;
+	char *err = NULL, *id, *old, *fresh, *kept, *state;
+	size_t n;
+
+	ob = outbox_open_dir(obdir, NULL, &err);
+	ck_assert_ptr_nonnull(ob);
+	id = add(ob, msg, 0);
+	outbox_free(ob);
+	xasprintf(&old, "%s/1000-deadbeef.eml", obdir);
+	xasprintf(&fresh, "%s/2000-cafebabe.eml", obdir);
+	xasprintf(&kept, "%s/%s.eml", obdir, id);
+	xasprintf(&state, "%s/%s.state", obdir, id);
+	free(write_file("data/outbox/1000-deadbeef.eml", msg));
+	free(write_file("data/outbox/2000-cafebabe.eml", msg));
+	ut.actime = ut.modtime = time(NULL) - 2 * 3600;
+	ck_assert_int_eq(utime(old, &ut), 0);
+	ck_assert_int_eq(utime(kept, &ut), 0);
+	ck_assert_int_eq(utime(state, &ut), 0);
+
+	ob = outbox_open_dir(obdir, NULL, &err);
+	ck_assert_ptr_nonnull(ob);
+	ck_assert_msg(stat(old, &sb) == -1, "the old orphan stayed");
+	ck_assert_msg(stat(fresh, &sb) == 0, "the fresh one went");
+	ck_assert_msg(stat(kept, &sb) == 0, "the queued message went");
+	ck_assert_msg(stat(state, &sb) == 0, "its state went");
+	ck_assert_int_eq(outbox_list(ob, &v, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(v[0].id, id);
+	outbox_entries_free(v, n);
+	outbox_free(ob);
+	free(old);
+	free(fresh);
+	free(kept);
+	free(state);
+	free(id);
 }
 END_TEST
 
@@ -1101,6 +1149,7 @@ main(void)
 	tcase_add_test(tc, test_outbox_crash_before_dot);
 	tcase_add_test(tc, test_outbox_crash_sending);
 	tcase_add_test(tc, test_outbox_take_back);
+	tcase_add_test(tc, test_outbox_orphan);
 	tcase_add_test(tc, test_outbox_sendmail);
 	tcase_add_test(tc, test_outbox_journal_rows);
 	tcase_add_test(tc, test_outbox_sender);
