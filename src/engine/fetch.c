@@ -78,6 +78,8 @@ static void fetch_on_select(struct imap *, enum imap_err, const char *,
     const struct imap_selected *, void *);
 static void fetch_on_body(struct imap *, enum imap_err, const char *,
     const struct imap_body *, void *);
+static void fetch_on_warm(struct imap *, enum imap_err, const char *,
+    const struct imap_body *, void *);
 static enum fetch_result fetch_class(struct fetch *, enum imap_err);
 static void fetch_req_free(struct fetch_req *);
 static int fetch_wide_charset(const char *, int *);
@@ -192,15 +194,37 @@ fetch_on_select(struct imap *im, enum imap_err e, const char *msg,
 {
 	struct fetch *f = arg;
 
-	(void)im;
 	(void)msg;
-	(void)sel;
 	if (e != IMAP_ERR_NONE) {
 		free(f->selected);
 		f->selected = NULL;
 		if (e != IMAP_ERR_NO)
 			f->dead = 1;
+		return;
 	}
+	/*
+	 * A server pays for the first message file a session opens: Dovecot
+	 * on a Maildir of 100,000 messages reads its UID list, 0.25-0.4 s.
+	 * Open one now, a byte of the newest message, so that the message
+	 * the reader opens next does not wait for it.
+	 */
+	if (sel != NULL && sel->exists > 0 && sel->uidnext > 1)
+		imap_fetch_body(im, sel->uidnext - 1, 1, fetch_on_warm, f);
+}
+
+/* The warm-up's answer: nothing to keep, and a NO (the newest message
+ * gone) is no fault of the session. */
+static void
+fetch_on_warm(struct imap *im, enum imap_err e, const char *msg,
+    const struct imap_body *b, void *arg)
+{
+	struct fetch *f = arg;
+
+	(void)im;
+	(void)msg;
+	(void)b;
+	if (e != IMAP_ERR_NONE && e != IMAP_ERR_NO)
+		f->dead = 1;
 }
 
 static void
