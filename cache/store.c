@@ -887,10 +887,11 @@ out:
 /*
  * Record the file as this close leaves it, when no one else is writing it
  * (SQLite removed the -wal as the last one closed, or a reader left it
- * empty) and it is still the file opened. A change to the file in the clock tick of the close would
- * leave its times as recorded: the marker must be written in a later tick
- * than the file, so this waits for the clock to move on (a few
- * milliseconds) or, on a file system with coarse times, gives up.
+ * empty) and it is still the file opened. A change to the file in the
+ * clock tick of the close would leave its times as recorded: the marker
+ * must be written in a later tick than the file, so this waits for the
+ * clock to move on (a few milliseconds) or, on a file system with coarse
+ * times, gives up.
  */
 static void
 store_mark_clean(struct store *s)
